@@ -1,0 +1,90 @@
+/**
+ * RFC 9457 problem details. Every error response of the API is `application/problem+json`, carries
+ * the request id, and lists every validation problem at once. Unexpected errors become a 500
+ * whose body says nothing about internals (the detail is logged, scrubbed).
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Api } from './types';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  requestId?: string;
+  errors?: Array<{ pointer: string; detail: string }>;
+  [extension: string]: unknown;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Thrown by route handlers for expected failures. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly extensions: Partial<Problem> & { headers?: Record<string, string> } = {},
+  ) {
+    super(detail);
+    this.name = 'HttpProblem';
+  }
+}
+
+export function problemType(status: number): string {
+  return `https://trackproject.dev/problems/${(TITLES[status] ?? 'error').toLowerCase().replace(/\s+/g, '-')}`;
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Partial<Problem> & { status: number }): FastifyReply {
+  const body: Problem = {
+    type: problem.type ?? problemType(problem.status),
+    title: problem.title ?? TITLES[problem.status] ?? 'Error',
+    ...problem,
+    instance: request.url.split('?')[0],
+    requestId: request.id,
+  };
+  return reply.status(problem.status).type('application/problem+json').send(body);
+}
+
+export function registerProblemHandlers(app: Api): void {
+  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, { status: 404, detail: `No route for ${request.method} ${request.url.split('?')[0]}` }));
+
+  app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
+    if (error instanceof HttpProblem) {
+      const { headers, ...extensions } = error.extensions;
+      if (headers) reply.headers(headers);
+      return sendProblem(request, reply, { ...extensions, status: error.status, detail: error.detail });
+    }
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) {
+      return sendProblem(request, reply, {
+        status: 400,
+        detail: 'The request does not match the API schema',
+        errors: fastifyError.validation.map((issue) => ({
+          pointer: `/${fastifyError.validationContext ?? 'body'}${issue.instancePath || ''}`,
+          detail: issue.message ?? 'invalid',
+        })),
+      });
+    }
+    const status = fastifyError.statusCode;
+    if (status && status >= 400 && status < 500) {
+      // Body parser, content-type and size errors: the client's fault, never a 5xx.
+      return sendProblem(request, reply, { status, detail: fastifyError.message });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(request, reply, { status: 500, detail: 'An unexpected error occurred; quote the request id to support' });
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * Liveness and readiness. `/readyz` names each dependency that is missing, so an operator (or a
+ * probe log) says *what* is down, not only that something is.
+ */
+import type { Api } from '../types';
+import { Type } from 'typebox';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+const CHECK_TIMEOUT_MS = 3_000;
+
+async function runCheck(check: ReadinessCheck): Promise<{ name: string; ok: boolean; detail?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check.check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { name: check.name, ok: true };
+  } catch (error) {
+    return { name: check.name, ok: false, detail: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const CheckResult = Type.Object({ name: Type.String(), ok: Type.Boolean(), detail: Type.Optional(Type.String()) });
+
+export function registerHealthRoutes(app: Api, checks: ReadinessCheck[]): void {
+  app.get('/healthz', {
+    schema: { tags: ['health'], summary: 'Process is up', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+  }, async () => ({ status: 'ok' as const }));
+
+  app.get('/readyz', {
+    schema: {
+      tags: ['health'],
+      summary: 'Dependencies reachable: Postgres, Temporal, a worker polling the task queue',
+      security: [],
+      response: {
+        200: Type.Object({ status: Type.Literal('ready'), checks: Type.Array(CheckResult) }),
+        503: Type.Object({ status: Type.Literal('not-ready'), missing: Type.Array(Type.String()), checks: Type.Array(CheckResult) }),
+      },
+    },
+  }, async (_request, reply) => {
+    const results = await Promise.all(checks.map(runCheck));
+    const missing = results.filter((r) => !r.ok).map((r) => r.name);
+    if (missing.length > 0) return reply.status(503).send({ status: 'not-ready' as const, missing, checks: results });
+    return { status: 'ready' as const, checks: results };
+  });
+}

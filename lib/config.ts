@@ -1,0 +1,230 @@
+/**
+ * Typed configuration, read and validated once at start-up.
+ *
+ * Every problem is collected and reported together (`ConfigError`), so an operator fixes a bad
+ * deployment in one pass instead of one variable per restart. Nothing here throws a stack trace
+ * at the user: entry points catch `ConfigError` and print its message.
+ *
+ * Temporal connection settings follow `@temporalio/envconfig` conventions (TEMPORAL_ADDRESS,
+ * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE)
+ * and are resolved by that package in `lib/temporal/connection.ts`; here we only decide whether
+ * the embedded dev server is needed.
+ */
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+/** The longest disconnect-to-purge window the trust pages allow (T15). */
+export const MAX_PURGE_DELAY_MS = 30 * 24 * 60 * 60 * 1000;
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Folder for local state: Temporal SQLite file, embedded Postgres, dev keys. */
+  dataDir: string;
+  api: { host: string; port: number; publicUrl: string };
+  temporal: {
+    /** Unset: `npm start` runs the embedded dev server. */
+    address?: string;
+    namespace: string;
+    taskQueue: string;
+    /** Base URL of the Temporal UI, for links to runs. */
+    uiUrl: string;
+    devServer: { port: number; uiPort: number };
+  };
+  database: {
+    /** Owner connection (migrations). Unset: `npm start` runs embedded Postgres. */
+    url?: string;
+    /** Runtime login (no privileges of its own; the pool `SET ROLE`s to api/worker). */
+    appUrl?: string;
+    embeddedPort: number;
+    poolMax: number;
+  };
+  secrets: {
+    /** Base64 32-byte key-encryption key; unset in development: one is generated in dataDir. */
+    localKek?: string;
+    localKekFile?: string;
+  };
+  auth: {
+    /** HS256 shared secret (development default); production uses a JWKS URL. */
+    jwtSecret?: string;
+    jwksUrl?: string;
+    issuer: string;
+    audience: string;
+  };
+  /** Disconnect → purge delay; never more than 30 days (T15). */
+  purgeDelayMs: number;
+  /** Run the vendor emulators and point connectors at them (offline sandbox). */
+  sandboxVendors: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses "30d", "12h", "90s", "250ms" or a bare number of milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']!;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+
+  const str = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const value = str(name) ?? fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+      return fallback;
+    }
+    return value as T;
+  };
+  const port = (name: string, fallback: number): number => {
+    const value = str(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) {
+      problems.push(`${name} must be a TCP port 1-65535 (got "${value}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const positiveInt = (name: string, fallback: number): number => {
+    const value = str(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) {
+      problems.push(`${name} must be a positive integer (got "${value}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const value = str(name);
+    if (value === undefined) return undefined;
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must use ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+      }
+    } catch {
+      // Never echo the value: database URLs carry passwords.
+      problems.push(`${name} is not a valid URL`);
+    }
+    return value;
+  };
+  const bool = (name: string): boolean => {
+    const value = str(name);
+    if (value === undefined) return false;
+    if (['1', 'true', 'yes'].includes(value.toLowerCase())) return true;
+    if (['0', 'false', 'no'].includes(value.toLowerCase())) return false;
+    problems.push(`${name} must be true or false (got "${value}")`);
+    return false;
+  };
+
+  const nodeEnv = oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'development');
+  const dataDir = path.resolve(REPO_ROOT, str('DATA_DIR') ?? '.data');
+  const apiPort = port('API_PORT', 3000);
+  const devServerPort = port('TEMPORAL_DEV_SERVER_PORT', 7233);
+  const devServerUiPort = port('TEMPORAL_DEV_SERVER_UI_PORT', 8233);
+  const temporalAddress = str('TEMPORAL_ADDRESS');
+  if (temporalAddress !== undefined && !/^[^\s/:]+(:\d{1,5})?$/.test(temporalAddress)) {
+    problems.push(`TEMPORAL_ADDRESS must be host:port (got "${temporalAddress}")`);
+  }
+
+  const purgeText = str('PURGE_DELAY') ?? '30d';
+  let purgeDelayMs = parseDuration(purgeText);
+  if (purgeDelayMs === undefined) {
+    problems.push(`PURGE_DELAY must be a duration such as 30d, 12h or 90s (got "${purgeText}")`);
+    purgeDelayMs = MAX_PURGE_DELAY_MS;
+  } else if (purgeDelayMs > MAX_PURGE_DELAY_MS) {
+    problems.push(`PURGE_DELAY must not exceed 30d: cached source data is deleted within 30 days of disconnect`);
+    purgeDelayMs = MAX_PURGE_DELAY_MS;
+  }
+
+  const localKek = str('SECRETS_KEK');
+  if (localKek !== undefined && Buffer.from(localKek, 'base64').length !== 32) {
+    problems.push('SECRETS_KEK must be 32 bytes, base64-encoded');
+  }
+  const jwtSecret = str('JWT_SECRET');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    problems.push('JWT_SECRET must be at least 32 characters');
+  }
+  const jwksUrl = url('JWT_JWKS_URL', ['https:', 'http:']);
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const databaseAppUrl = url('DATABASE_APP_URL', ['postgres:', 'postgresql:']);
+
+  if (nodeEnv === 'production') {
+    if (!temporalAddress) problems.push('TEMPORAL_ADDRESS is required in production (no embedded dev server)');
+    if (!databaseUrl) problems.push('DATABASE_URL is required in production (no embedded Postgres)');
+    if (!localKek && !str('SECRETS_KEK_FILE')) {
+      problems.push('SECRETS_KEK or SECRETS_KEK_FILE is required in production (no generated development key)');
+    }
+    if (!jwtSecret && !jwksUrl) problems.push('JWT_JWKS_URL (or JWT_SECRET) is required in production');
+  }
+
+  const apiHost = str('API_HOST') ?? '127.0.0.1';
+  const config: Config = {
+    env: nodeEnv,
+    logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    dataDir,
+    api: {
+      host: apiHost,
+      port: apiPort,
+      publicUrl: url('API_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${apiPort}`,
+    },
+    temporal: {
+      address: temporalAddress,
+      namespace: str('TEMPORAL_NAMESPACE') ?? 'default',
+      taskQueue: str('TEMPORAL_TASK_QUEUE') ?? 'integrations',
+      uiUrl: url('TEMPORAL_UI_URL', ['http:', 'https:']) ?? `http://localhost:${devServerUiPort}`,
+      devServer: { port: devServerPort, uiPort: devServerUiPort },
+    },
+    database: {
+      url: databaseUrl,
+      appUrl: databaseAppUrl,
+      embeddedPort: port('EMBEDDED_POSTGRES_PORT', 5433),
+      poolMax: positiveInt('DATABASE_POOL_MAX', 10),
+    },
+    secrets: { localKek, localKekFile: str('SECRETS_KEK_FILE') },
+    auth: {
+      jwtSecret,
+      jwksUrl,
+      issuer: str('JWT_ISSUER') ?? 'trackproject',
+      audience: str('JWT_AUDIENCE') ?? 'trackproject-integrations',
+    },
+    purgeDelayMs,
+    sandboxVendors: bool('SANDBOX_VENDORS'),
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/**
+ * Entry-point helper: load the config or print every problem and exit non-zero, never a stack
+ * trace.
+ */
+export function loadConfigOrExit(env: Env = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,38 @@
+/** Worker process bootstrap: config → dependencies → worker.run(), with a clean shutdown. */
+import os from 'node:os';
+import { createActivities } from '../activities';
+import { createRuntimeDb } from '../db/knex';
+import { loadConfigOrExit } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { connectWorkerConnection } from '../lib/temporal/connection';
+import { createWorker } from './createWorker';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.logLevel, name: 'worker' });
+  const databaseUrl = config.database.appUrl ?? config.database.url;
+  if (!databaseUrl) {
+    logger.fatal('DATABASE_URL (or DATABASE_APP_URL) is required for the worker; `npm start` sets it in embedded mode');
+    process.exit(78);
+  }
+  const db = createRuntimeDb(databaseUrl, 'worker', config.database.poolMax);
+  const connection = await connectWorkerConnection(config);
+  const worker = await createWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: createActivities({ db, logger }),
+    identity: `worker@${os.hostname()}:${process.pid}`,
+  });
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker polling');
+  // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs the handlers).
+  await worker.run();
+  await connection.close();
+  await db.destroy();
+  logger.info('worker stopped');
+}
+
+main().catch((error) => {
+  process.stderr.write(`worker failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
