@@ -1,0 +1,87 @@
+/**
+ * Vendor errors translated to typed Temporal failures in one spot. Connectors throw `VendorError`
+ * subclasses (each vendor folder maps its SDK's errors with `classifyHttpStatus`); the generic
+ * activities convert them with `toApplicationFailure`, and workflows branch on the failure `type`.
+ *
+ * Messages carry no tokens, payloads or personal data: status, vendor and a short reason only.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+
+export const VendorFailureType = {
+  /** 401 / revoked or expired grant: the integration needs re-authorization (surfaced on it). */
+  ReauthorizationRequired: 'ReauthorizationRequired',
+  /** 403 for a missing scope or permission: retrying cannot help. */
+  MissingScope: 'MissingScope',
+  /** 429 / secondary limit: wait `retryAfterMs`, then continue. */
+  RateLimited: 'RateLimited',
+  /** 410 on a delta / cursor: start a full resync that reconciles deletions. */
+  CursorExpired: 'CursorExpired',
+  /** 5xx / network: retried with backoff by the activity retry policy. */
+  VendorUnavailable: 'VendorUnavailable',
+  /** The vendor refused the request as invalid (4xx other than the above): not retryable. */
+  VendorRejected: 'VendorRejected',
+  /** The request would leave the customer's controls or the matrix's data flows (T18, T19). */
+  OutsideCustomerControls: 'OutsideCustomerControls',
+} as const;
+
+export type VendorFailureType = (typeof VendorFailureType)[keyof typeof VendorFailureType];
+
+const NON_RETRYABLE: ReadonlySet<VendorFailureType> = new Set([
+  VendorFailureType.ReauthorizationRequired,
+  VendorFailureType.MissingScope,
+  VendorFailureType.CursorExpired,
+  VendorFailureType.VendorRejected,
+  VendorFailureType.OutsideCustomerControls,
+  // Rate limits are waited out by the workflow (durable timer), not by hot activity retries.
+  VendorFailureType.RateLimited,
+]);
+
+export class VendorError extends Error {
+  constructor(
+    readonly type: VendorFailureType,
+    readonly vendor: string,
+    message: string,
+    readonly details: { status?: number; retryAfterMs?: number } = {},
+  ) {
+    super(`${vendor}: ${message}`);
+    this.name = 'VendorError';
+  }
+}
+
+/** Default wait when a vendor rate-limits without Retry-After (GitHub documents "at least 1 min"). */
+export const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
+
+/** Parses Retry-After (seconds or HTTP date) into milliseconds from `now`. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Maps an HTTP status (and Retry-After) to the typed failure every vendor shares. */
+export function classifyHttpStatus(vendor: string, status: number, reason: string, retryAfter?: string | null): VendorError {
+  if (status === 401) return new VendorError(VendorFailureType.ReauthorizationRequired, vendor, `grant rejected (401): ${reason}`, { status });
+  if (status === 429) {
+    return new VendorError(VendorFailureType.RateLimited, vendor, `rate limited (429)`, {
+      status,
+      retryAfterMs: parseRetryAfter(retryAfter) ?? DEFAULT_RATE_LIMIT_WAIT_MS,
+    });
+  }
+  if (status === 403) return new VendorError(VendorFailureType.MissingScope, vendor, `forbidden (403): ${reason}`, { status });
+  if (status === 410) return new VendorError(VendorFailureType.CursorExpired, vendor, `cursor expired (410)`, { status });
+  if (status >= 500 || status === 408) return new VendorError(VendorFailureType.VendorUnavailable, vendor, `unavailable (${status})`, { status });
+  return new VendorError(VendorFailureType.VendorRejected, vendor, `rejected (${status}): ${reason}`, { status });
+}
+
+/** The one conversion from vendor errors to Temporal failures. */
+export function toApplicationFailure(error: unknown): unknown {
+  if (!(error instanceof VendorError)) return error;
+  return ApplicationFailure.create({
+    type: error.type,
+    message: error.message,
+    nonRetryable: NON_RETRYABLE.has(error.type),
+    details: [{ vendor: error.vendor, status: error.details.status, retryAfterMs: error.details.retryAfterMs }],
+  });
+}

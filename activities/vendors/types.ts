@@ -1,0 +1,175 @@
+/**
+ * The connector contract: what every vendor folder (`activities/vendors/<vendor>/`) implements and
+ * what the generic activities (`activities/integrations/*`) call. Workflows never see this module's
+ * values, only the ids and counts the activities return: credentials, tokens and source records
+ * stay inside activities and the database.
+ */
+
+/** One row of the vendor matrix (`../shared/seeds/000_*.txt`). */
+export type VendorId =
+  | 'microsoft365'
+  | 'sharepoint'
+  | 'onedrive'
+  | 'teams'
+  | 'entra'
+  | 'google-drive'
+  | 'google-workspace'
+  | 'slack'
+  | 'okta'
+  | 'autodesk-acc'
+  | 'autodesk-docs'
+  | 'autodesk-tandem'
+  | 'procore'
+  | 'primavera-p6'
+  | 'sap'
+  | 'oracle-erp'
+  | 'jira'
+  | 'github';
+
+export type AuthKind =
+  /** OAuth 2.0 authorization code with PKCE S256 (T5). */
+  | 'oauth2-pkce'
+  /** OAuth 2.0 authorization code where the vendor documents no PKCE: state + exact redirect only. */
+  | 'oauth2-state'
+  /** GitHub App: per-repo installation, app JWT → 1 h installation token. */
+  | 'github-app'
+  /** Service account / API key in the customer's tenant, stored encrypted (T6). */
+  | 'service-account'
+  /** Federated sign-in only (OIDC / SAML): identity in, nothing out (T9, T19). */
+  | 'federated-identity';
+
+/** The T18 customer control of a vendor row. */
+export type CustomerControlKind =
+  | 'repos'
+  | 'sites'
+  | 'app-folder'
+  | 'channels'
+  | 'projects'
+  | 'hubs'
+  | 'facilities'
+  | 'files'
+  | 'tenant'
+  | 'none';
+
+export type WebhookScheme =
+  | 'github-hmac-sha256'
+  | 'graph-client-state'
+  | 'jira-jwt'
+  | 'slack-signing-secret'
+  | 'okta-shared-header'
+  | 'autodesk-hmac-sha1'
+  | 'procore-destination-header'
+  | 'google-channel-token'
+  | 'none';
+
+export interface VendorDescriptor {
+  id: VendorId;
+  displayName: string;
+  /** Scopes exactly as the matrix lists them: requested = required (+ optional if chosen), never more (T1). */
+  scopes: { required: readonly string[]; optional: readonly string[] };
+  authKind: AuthKind;
+  /** False where the vendor documents no PKCE (e.g. Jira 3LO): we rely on state + exact redirect. */
+  pkce: boolean;
+  customerControl: { kind: CustomerControlKind; description: string };
+  /** What may flow in and out (T19): anything else is refused by the activities. */
+  dataIn: readonly string[];
+  dataOut: readonly string[];
+  /** Resources an incremental sync walks, each with its own cursor. */
+  syncResources: readonly string[];
+  syncMode: 'webhook-and-delta' | 'webhook-and-since' | 'scheduled-poll' | 'on-demand' | 'none';
+  rateLimit: {
+    /** Budget we allow ourselves per workspace, below the vendor's published limit. */
+    requestsPerMinute: number;
+    /** Floor for scheduled polling (T12): a customer cadence below it is clamped up. */
+    minPollIntervalMs: number;
+  };
+  webhook: { scheme: WebhookScheme; /** Vendor's maximum subscription lifetime, renewed before expiry. */ maxLifetimeMs?: number };
+  revocation: { kind: 'revoke-endpoint' | 'uninstall' | 'none'; note: string };
+  /** Cache TTL for records of this vendor (T3), never above CACHE_TTL_HARD_MAX_MS. */
+  cacheTtlMs: number;
+}
+
+/** Tokens as a vendor returns them. Only ever held inside an activity, then stored as a secret. */
+export interface TokenSet {
+  accessToken: string;
+  refreshToken?: string;
+  /** Epoch ms. */
+  expiresAt?: number;
+  grantedScopes: string[];
+  /** Vendor-specific non-secret facts worth keeping (tenant id, installation id, cloud id). */
+  metadata?: Record<string, string>;
+}
+
+/** Everything a connector needs for one call, resolved by the generic activity. */
+export interface ConnectorContext {
+  workspaceId: string;
+  integrationId: string;
+  vendor: VendorId;
+  /** The integration's current credential, decrypted inside the activity only. */
+  credential: TokenSet;
+  /** Customer controls in force (selected repos / sites / channels / projects …). */
+  controls: Record<string, string[]>;
+  /** The audited path every vendor call goes through (`activities/vendors/shared/audited.ts`). */
+  audit: VendorCallAuditor;
+}
+
+export interface AuditedCall {
+  action: string;
+  /** OAuth scope (or permission) the call exercises. */
+  scope: string;
+}
+
+/** Wraps one vendor call: records caller, scope and outcome in the workspace audit log (T10). */
+export type VendorCallAuditor = <T>(call: AuditedCall, run: () => Promise<T>) => Promise<T>;
+
+/** A source record as it enters the TTL cache (T3). The payload never enters workflow history. */
+export interface SourceRecord {
+  resource: string;
+  externalId: string;
+  /** ETag / version / updated timestamp: lets upserts skip unchanged rows. */
+  version?: string;
+  payload: Record<string, unknown>;
+}
+
+export interface SyncPage {
+  records: SourceRecord[];
+  /** External ids the vendor reported deleted (tombstones, `deleted` facets, `@removed`). */
+  deletedExternalIds: string[];
+  /** Cursor to store with this page (delta link, `since` timestamp, nextPageToken…). */
+  nextCursor: string | null;
+  /** True when this page ends the current round (deltaLink reached, isLast, no next link). */
+  roundComplete: boolean;
+}
+
+export interface Subscription {
+  externalId: string;
+  resource: string;
+  /** Epoch ms; undefined when the vendor's subscription does not expire. */
+  expiresAt?: number;
+}
+
+export interface AuthorizeRequest {
+  state: string;
+  redirectUri: string;
+  scopes: readonly string[];
+  /** S256 challenge; omitted for vendors without PKCE. */
+  codeChallenge?: string;
+}
+
+export interface Connector {
+  readonly vendors: readonly VendorId[];
+  authorizeUrl(vendor: VendorId, request: AuthorizeRequest): string;
+  exchangeCode(vendor: VendorId, input: { code: string; redirectUri: string; codeVerifier?: string; audit: VendorCallAuditor }): Promise<TokenSet>;
+  /** Rotating refresh tokens: the caller stores the new set before dropping the old one. */
+  refresh(ctx: ConnectorContext): Promise<TokenSet>;
+  /** Cheap authenticated call proving the credential works. */
+  testConnection(ctx: ConnectorContext): Promise<void>;
+  /** Revoke at the vendor where it allows it; says what it could and could not do (T4). */
+  revoke(ctx: ConnectorContext): Promise<{ revoked: boolean; note: string }>;
+  registerWebhooks(ctx: ConnectorContext, input: { callbackUrl: string; clientState: string }): Promise<Subscription[]>;
+  renewSubscription(ctx: ConnectorContext, subscription: Subscription): Promise<Subscription>;
+  deleteSubscription(ctx: ConnectorContext, subscription: Subscription): Promise<void>;
+  fetchPage(ctx: ConnectorContext, input: { resource: string; cursor: string | null }): Promise<SyncPage>;
+  /** Data out (T19): each action must be listed in the descriptor's dataOut. */
+  perform(ctx: ConnectorContext, action: string, input: Record<string, unknown>): Promise<Record<string, unknown>>;
+}

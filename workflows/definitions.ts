@@ -1,0 +1,126 @@
+/**
+ * Workflow ids, signals, updates and queries: defined once, imported by the workflows (to handle
+ * them) and by the API (to send them). Ids are business ids built from opaque UUIDs and process
+ * names only: no personal data, so they are safe in the Temporal UI and in logs.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { VendorId } from '../activities/vendors/types';
+
+export type ProcessName = 'connect' | 'lifecycle' | 'sync' | 'rotate' | 'disconnect' | 'purge' | 'workspace-delete';
+
+export const workflowIds = {
+  connect: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/connect`,
+  lifecycle: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/lifecycle`,
+  sync: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/sync`,
+  rotate: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/rotate`,
+  disconnect: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/disconnect`,
+  workspaceDelete: (workspaceId: string) => `workspace/${workspaceId}/delete`,
+};
+
+/** Who asked: an opaque subject id (JWT `sub`) and its kind. Never a name or e-mail. */
+export interface Actor {
+  type: 'user' | 'service' | 'workflow' | 'vendor' | 'system';
+  id: string;
+}
+
+export interface ConnectInput {
+  workspaceId: string;
+  integrationId: string;
+  vendor: VendorId;
+  /** Must be a subset of the descriptor's scopes (required ∪ optional); validated in the workflow (T1). */
+  requestedScopes: string[];
+  /** Customer controls chosen at connect (T18), e.g. { repos: ['org/repo'] }. */
+  controls: Record<string, string[]>;
+  redirectUri: string;
+  actor: Actor;
+  /** Service-account vendors: the credential was stored encrypted by the API; only its id travels. */
+  credentialSecretId?: string;
+}
+
+export interface ConnectState {
+  status: 'validating' | 'awaiting-consent' | 'exchanging' | 'registering' | 'connected' | 'failed' | 'expired';
+  /** Present while awaiting consent: where the admin's browser goes next. */
+  authorizeUrl?: string;
+  failure?: string;
+}
+
+/** OAuth callback, delivered by the API as an Update so validation errors reach the caller. */
+export interface OAuthCallbackInput {
+  state: string;
+  code?: string;
+  /** Vendor-side denial (`error=access_denied`). */
+  error?: string;
+}
+
+export const connectStateQuery = defineQuery<ConnectState>('connectState');
+export const oauthCallbackUpdate = defineUpdate<{ accepted: true }, [OAuthCallbackInput]>('oauthCallback');
+
+export type SyncReason = 'webhook' | 'admin' | 'schedule' | 'connect' | 'resync';
+
+export interface SyncRequest {
+  reason: SyncReason;
+  /** Limit to one resource; default: every resource of the vendor. */
+  resource?: string;
+  /** Forget cursors and reconcile deletions (expired delta, consent change). */
+  full?: boolean;
+}
+
+export interface SyncProgress {
+  state: 'idle' | 'running' | 'waiting-rate-limit' | 'completed' | 'failed';
+  resource?: string;
+  pages: number;
+  recordsUpserted: number;
+  recordsDeleted: number;
+  rateLimitWaits: number;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface ConsentChange {
+  actor: Actor;
+  /** The new (narrower or equal) scope set. */
+  scopes?: string[];
+  controls?: Record<string, string[]>;
+}
+
+export interface IntegrationState {
+  workspaceId: string;
+  integrationId: string;
+  vendor: VendorId;
+  status: 'connected' | 'reauthorization-required' | 'disconnecting';
+  pollIntervalMs?: number;
+  lastSync?: SyncProgress;
+  pendingSync: boolean;
+  nextTokenRefreshAt?: string;
+  nextRotationAt?: string;
+  subscriptions: Array<{ resource: string; expiresAt?: string }>;
+}
+
+export const syncRequestedSignal = defineSignal<[SyncRequest]>('syncRequested');
+/** Returns the sync workflow id the request joined or started. */
+export const requestSyncUpdate = defineUpdate<{ syncWorkflowId: string; joined: boolean }, [SyncRequest]>('requestSync');
+export const consentChangeUpdate = defineUpdate<{ accepted: true }, [ConsentChange]>('changeConsent');
+export const setPollIntervalUpdate = defineUpdate<{ pollIntervalMs: number }, [{ pollIntervalMs: number; actor: Actor }]>('setPollInterval');
+export const rotateNowSignal = defineSignal<[{ actor: Actor }]>('rotateNow');
+/** Vendor lifecycle events (Graph `reauthorizationRequired` / `subscriptionRemoved` / `missed`, GitHub uninstall…). */
+export const vendorLifecycleSignal = defineSignal<[{ event: string; subscriptionId?: string }]>('vendorLifecycle');
+export const integrationStateQuery = defineQuery<IntegrationState>('integrationState');
+export const syncProgressQuery = defineQuery<SyncProgress>('syncProgress');
+
+export interface DisconnectInput {
+  workspaceId: string;
+  integrationId: string;
+  actor: Actor;
+  /** Purge delay; the workflow clamps it to at most 30 days (T15). */
+  purgeDelayMs: number;
+}
+
+export interface DisconnectState {
+  status: 'stopping' | 'revoking' | 'clearing' | 'waiting-purge' | 'purged';
+  revokedAtVendor?: boolean;
+  vendorNote?: string;
+  purgeDeadline?: string;
+  receiptId?: string;
+}
+
+export const disconnectStateQuery = defineQuery<DisconnectState>('disconnectState');
