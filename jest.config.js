@@ -4,7 +4,37 @@
  * workflows bundled once. Test files run one at a time: the time-skipping server's clock is global,
  * and the machine has two cores that the servers already use.
  */
-const ESM_ONLY = ['@octokit', 'universal-user-agent', 'universal-github-app-jwt', 'before-after-hook', 'jose', 'content-type', 'fast-content-type-parse', 'toad-cache', 'bottleneck'];
+const fs = require('node:fs');
+const path = require('node:path');
+
+/**
+ * Packages that ship ESM only (Node 20 `require(esm)` is not available inside Jest's module
+ * system): found by scanning node_modules once, so a new dependency needs no config change.
+ */
+function esmOnlyPackages(root = path.join(__dirname, 'node_modules')) {
+  const names = new Set();
+  const visit = (dir, scope) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const full = path.join(dir, entry.name);
+      if (!scope && entry.name.startsWith('@')) { visit(full, entry.name); continue; }
+      const manifest = path.join(full, 'package.json');
+      if (fs.existsSync(manifest)) {
+        const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+        const exportsRequire = pkg.exports && JSON.stringify(pkg.exports).includes('"require"');
+        const mjsMain = typeof pkg.main === 'string' && pkg.main.endsWith('.mjs');
+        if ((pkg.type === 'module' && !exportsRequire) || mjsMain || (pkg.exports && !exportsRequire && JSON.stringify(pkg.exports).includes('.mjs'))) {
+          names.add(scope ? `${scope}/${entry.name}` : entry.name);
+        }
+      }
+      const nested = path.join(full, 'node_modules');
+      if (fs.existsSync(nested)) visit(nested);
+    }
+  };
+  visit(root);
+  return [...names].map((name) => name.replace(/[.+]/g, '\\$&'));
+}
+const ESM_ONLY = esmOnlyPackages();
 
 /** @type {import('jest').Config} */
 module.exports = {

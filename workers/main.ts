@@ -1,5 +1,6 @@
 /** Worker process bootstrap: config → dependencies → worker.run(), with a clean shutdown. */
 import os from 'node:os';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createRuntimeDb } from '../db/knex';
 import { loadConfigOrExit } from '../lib/config';
@@ -7,9 +8,23 @@ import { createLogger } from '../lib/logger';
 import { connectWorkerConnection } from '../lib/temporal/connection';
 import { createWorker } from './createWorker';
 
+const SDK_TO_PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
+  // SDK and core logs go through the same scrubbing logger; below WARN they are noise (bundler stats).
+  Runtime.install({
+    logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
+      logger[SDK_TO_PINO_LEVEL[level]]({ sdk: meta }, message);
+    }),
+  });
   const databaseUrl = config.database.appUrl ?? config.database.url;
   if (!databaseUrl) {
     logger.fatal('DATABASE_URL (or DATABASE_APP_URL) is required for the worker; `npm start` sets it in embedded mode');
