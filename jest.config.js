@@ -49,4 +49,5 @@ module.exports = {
   maxWorkers: 1,
   testTimeout: 60_000,
   slowTestThreshold: 20,
+  reporters: ['default', '<rootDir>/test/support/trustReporter.js'],
 };
