@@ -10,6 +10,7 @@
  * and are resolved by that package in `lib/temporal/connection.ts`; here we only decide whether
  * the embedded dev server is needed.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -56,6 +57,17 @@ export interface Config {
   purgeDelayMs: number;
   /** Run the vendor emulators and point connectors at them (offline sandbox). */
   sandboxVendors: boolean;
+  /**
+   * Our own app registrations at each vendor (not customer credentials). A vendor whose app is
+   * not configured is listed but cannot be connected.
+   */
+  vendors: VendorApps;
+}
+
+export interface VendorApps {
+  github?: { apiUrl: string; webUrl: string; appId: string; privateKey: string; clientId: string; clientSecret: string; webhookSecret: string };
+  microsoft?: { loginUrl: string; graphUrl: string; tenantId: string; clientId: string; clientSecret: string; caCert?: string };
+  jira?: { authUrl: string; apiUrl: string; clientId: string; clientSecret: string };
 }
 
 export class ConfigError extends Error {
@@ -175,6 +187,72 @@ export function loadConfig(env: Env = process.env): Config {
     if (!jwtSecret && !jwksUrl) problems.push('JWT_JWKS_URL (or JWT_SECRET) is required in production');
   }
 
+  /** A value from NAME or from the file NAME_FILE (keys, certificates). */
+  const valueOrFile = (name: string): string | undefined => {
+    const file = str(`${name}_FILE`);
+    if (!file) return str(name);
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      problems.push(`${name}_FILE cannot be read`);
+      return undefined;
+    }
+  };
+  /** A vendor app is configured when all its required values are; partly configured is an error. */
+  const vendorApp = <T extends Record<string, string | undefined>>(vendor: string, required: T): { [K in keyof T]: string } | undefined => {
+    const missing = Object.entries(required).filter(([, value]) => value === undefined).map(([key]) => key);
+    if (missing.length === Object.keys(required).length) return undefined;
+    if (missing.length > 0) {
+      problems.push(`${vendor} app is partly configured: missing ${missing.join(', ')}`);
+      return undefined;
+    }
+    return required as { [K in keyof T]: string };
+  };
+  const github = vendorApp('GitHub', {
+    GITHUB_APP_ID: str('GITHUB_APP_ID'),
+    GITHUB_APP_PRIVATE_KEY: valueOrFile('GITHUB_APP_PRIVATE_KEY'),
+    GITHUB_CLIENT_ID: str('GITHUB_CLIENT_ID'),
+    GITHUB_CLIENT_SECRET: valueOrFile('GITHUB_CLIENT_SECRET'),
+    GITHUB_WEBHOOK_SECRET: valueOrFile('GITHUB_WEBHOOK_SECRET'),
+  });
+  const microsoft = vendorApp('Microsoft', {
+    MICROSOFT_CLIENT_ID: str('MICROSOFT_CLIENT_ID'),
+    MICROSOFT_CLIENT_SECRET: valueOrFile('MICROSOFT_CLIENT_SECRET'),
+  });
+  const jira = vendorApp('Jira', { JIRA_CLIENT_ID: str('JIRA_CLIENT_ID'), JIRA_CLIENT_SECRET: valueOrFile('JIRA_CLIENT_SECRET') });
+  const vendors: VendorApps = {
+    ...(github && {
+      github: {
+        apiUrl: url('GITHUB_API_URL', ['https:', 'http:']) ?? 'https://api.github.com',
+        webUrl: url('GITHUB_WEB_URL', ['https:', 'http:']) ?? 'https://github.com',
+        appId: github.GITHUB_APP_ID,
+        privateKey: github.GITHUB_APP_PRIVATE_KEY,
+        clientId: github.GITHUB_CLIENT_ID,
+        clientSecret: github.GITHUB_CLIENT_SECRET,
+        webhookSecret: github.GITHUB_WEBHOOK_SECRET,
+      },
+    }),
+    ...(microsoft && {
+      microsoft: {
+        // Graph's SDK sends tokens only over https: no http option here.
+        loginUrl: url('MICROSOFT_LOGIN_URL', ['https:']) ?? 'https://login.microsoftonline.com',
+        graphUrl: url('MICROSOFT_GRAPH_URL', ['https:']) ?? 'https://graph.microsoft.com',
+        tenantId: str('MICROSOFT_TENANT_ID') ?? 'organizations',
+        clientId: microsoft.MICROSOFT_CLIENT_ID,
+        clientSecret: microsoft.MICROSOFT_CLIENT_SECRET,
+        caCert: valueOrFile('MICROSOFT_CA_CERT'),
+      },
+    }),
+    ...(jira && {
+      jira: {
+        authUrl: url('JIRA_AUTH_URL', ['https:', 'http:']) ?? 'https://auth.atlassian.com',
+        apiUrl: url('JIRA_API_URL', ['https:', 'http:']) ?? 'https://api.atlassian.com',
+        clientId: jira.JIRA_CLIENT_ID,
+        clientSecret: jira.JIRA_CLIENT_SECRET,
+      },
+    }),
+  };
+
   const apiHost = str('API_HOST') ?? '127.0.0.1';
   const config: Config = {
     env: nodeEnv,
@@ -207,6 +285,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     purgeDelayMs,
     sandboxVendors: bool('SANDBOX_VENDORS'),
+    vendors,
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

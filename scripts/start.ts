@@ -12,6 +12,7 @@ import path from 'node:path';
 import { loadConfigOrExit, REPO_ROOT } from '../lib/config';
 import { startStack, type RunningStack } from '../lib/dev/stack';
 import { ToolMissingError } from '../lib/dev/tools';
+import { startSandbox, type Sandbox } from '../emulators/sandbox';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -31,6 +32,7 @@ function startChild(name: string, entry: string, env: NodeJS.ProcessEnv): ChildP
 
 let stopping = false;
 let stack: RunningStack | undefined;
+let sandbox: Sandbox | undefined;
 const children: ChildProcess[] = [];
 
 async function shutdown(exitCode: number): Promise<void> {
@@ -48,6 +50,7 @@ async function shutdown(exitCode: number): Promise<void> {
         }),
     ),
   );
+  await sandbox?.stop();
   await stack?.stop();
   log('Stopped.');
   process.exit(exitCode);
@@ -80,6 +83,10 @@ async function main(): Promise<void> {
     env.DATABASE_URL = stack.database.ownerUrl;
     env.DATABASE_APP_URL = stack.database.appUrl;
   }
+  if (config.sandboxVendors) {
+    sandbox = await startSandbox({ apiPublicUrl: config.api.publicUrl });
+    Object.assign(env, sandbox.env);
+  }
   children.push(startChild('worker', 'workers/main.ts', env), startChild('api', 'api/main.ts', env));
 
   log('');
@@ -88,6 +95,7 @@ async function main(): Promise<void> {
   log(`  Temporal     ${stack.temporalAddress ?? config.temporal.address}`);
   log(`  Postgres     ${stack.database ? `embedded, 127.0.0.1:${config.database.embeddedPort}` : 'DATABASE_URL'}`);
   log(`  Data         ${config.dataDir}`);
+  if (sandbox) log(`  Sandbox      ${Object.entries(sandbox.urls).map(([vendor, url]) => `${vendor} ${url}`).join(', ')}`);
   log('  Ctrl-C stops everything.');
   log('');
 }

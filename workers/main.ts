@@ -2,11 +2,15 @@
 import os from 'node:os';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createAuditLog } from '../db/audit';
 import { createRuntimeDb } from '../db/knex';
+import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
 import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { connectWorkerConnection } from '../lib/temporal/connection';
+import { connectClient, connectWorkerConnection } from '../lib/temporal/connection';
 import { createWorker } from './createWorker';
+import { ensureMaintenanceSchedules } from './schedules';
+import { createVendorRegistry } from './vendors';
 
 const SDK_TO_PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
@@ -31,15 +35,31 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   const db = createRuntimeDb(databaseUrl, 'worker', config.database.poolMax);
+  const vendors = createVendorRegistry(config.vendors);
+  const activities = createActivities({
+    db,
+    logger,
+    integrations: {
+      secrets: new SecretStore(db, localKeyProviderFromConfig(config)),
+      audit: createAuditLog(db),
+      vendors,
+      webhookBaseUrl: config.api.publicUrl,
+    },
+  });
+
+  const client = await connectClient(config);
+  await ensureMaintenanceSchedules(client, config.temporal.taskQueue);
+  await client.connection.close();
+
   const connection = await connectWorkerConnection(config);
   const worker = await createWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: createActivities({ db, logger }),
+    activities,
     identity: `worker@${os.hostname()}:${process.pid}`,
   });
-  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker polling');
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, vendors: vendors.vendors() }, 'worker polling');
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs the handlers).
   await worker.run();
   await connection.close();

@@ -124,3 +124,64 @@ export interface DisconnectState {
 }
 
 export const disconnectStateQuery = defineQuery<DisconnectState>('disconnectState');
+
+/** What the connect workflow returns. Only ids and non-secret facts. */
+export interface ConnectResult {
+  status: 'connected' | 'failed' | 'expired';
+  lifecycleWorkflowId?: string;
+  grantedScopes?: string[];
+  failure?: string;
+}
+
+/** Lifecycle input; `carried` is the state handed over through continue-as-new. */
+export interface LifecycleInput {
+  workspaceId: string;
+  integrationId: string;
+  vendor: VendorId;
+  /** Customer's polling cadence (T12); clamped up to the descriptor's minimum. */
+  pollIntervalMs?: number;
+  carried?: { pendingSync?: SyncRequest; lastSync?: SyncProgress; status?: IntegrationState['status'] };
+}
+
+/** Sync input; `progress` and `budget` are carried through continue-as-new. */
+export interface SyncInput {
+  workspaceId: string;
+  integrationId: string;
+  vendor: VendorId;
+  request: SyncRequest;
+  /** Resources still to walk, in order; default: every resource of the vendor. */
+  resources?: string[];
+  progress?: SyncProgress;
+  /** Start times (epoch ms) of the pages within the last minute: the per-minute budget window. */
+  recentPageStarts?: number[];
+}
+
+export interface RotateInput {
+  workspaceId: string;
+  integrationId: string;
+  vendor: VendorId;
+  kind: 'oauth-tokens' | 'service-account' | 'webhook-secret' | 'app-private-key';
+  actor: Actor;
+  /** How long the previous version keeps working after promotion; default per kind. */
+  gracePeriodMs?: number;
+}
+
+export interface RotateResult {
+  status: 'rotated' | 'test-failed' | 'not-supported';
+  newVersion?: number;
+  failure?: string;
+}
+
+export interface DisconnectResult {
+  revokedAtVendor: boolean;
+  vendorNote: string;
+  receiptId: string;
+  counts: Record<string, number>;
+}
+
+export interface DeleteWorkspaceInput {
+  workspaceId: string;
+  actor: Actor;
+  /** Passed to each integration's disconnect; clamped to ≤ 30 days there (T15). */
+  purgeDelayMs: number;
+}

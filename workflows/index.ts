@@ -1,2 +1,7 @@
 /** Every workflow the worker registers. Workflow code imports activity types only. */
 export { ensureWorkspaceWorkflow } from './ensureWorkspace';
+export { cacheSweepWorkflow } from './maintenance';
+export { connectWorkflow } from './connect';
+export { integrationLifecycleWorkflow } from './lifecycle';
+export { syncWorkflow } from './sync';
+export { disconnectWorkflow } from './disconnect';

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import * as m0001 from './0001_foundation';
+import * as m0002 from './0002_data_tier';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations: Record<string, Knex.Migration> = {
   '0001_foundation': m0001,
+  '0002_data_tier': m0002,
 };

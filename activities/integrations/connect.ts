@@ -1,0 +1,223 @@
+/**
+ * Connect activities (T1, T2, T5, T6). The PKCE verifier and the OAuth state are created here:
+ * the verifier is stored as an encrypted secret, the state only as its SHA-256 in oauth_states,
+ * and the workflow receives ids (and the authorize URL the admin's browser must visit).
+ */
+import crypto from 'node:crypto';
+import { withWorkspace } from '../../db/workspaceScope';
+import { createOAuthState, createPkcePair, hashState, parseOAuthState } from '../../lib/oauth/pkce';
+import { assertGrantWithinRequested } from '../vendors/shared/scopes';
+import { VendorError } from '../vendors/errors';
+import type { TokenSet, VendorId } from '../vendors/types';
+import type { Actor } from '../../workflows/definitions';
+import { asActivity, createIntegrationContext, IntegrationFailureType, loadIntegration, nonRetryable, promoteIdempotent, retireIdempotent, workflowActor, type IntegrationRef } from './context';
+import { webhookUrl, type IntegrationActivityDeps } from './deps';
+
+/** How long an authorize URL stays usable; the connect workflow waits the same time. */
+export const OAUTH_STATE_TTL_MS = 15 * 60 * 1000;
+
+export interface PendingIntegrationInput extends IntegrationRef {
+  vendor: VendorId;
+  requestedScopes: string[];
+  controls: Record<string, string[]>;
+}
+
+export interface AuthorizationStarted {
+  authorizeUrl: string;
+  verifierSecretId?: string;
+}
+
+export function createConnectActivities(deps: IntegrationActivityDeps) {
+  const context = createIntegrationContext(deps);
+
+  async function storeTokens(ref: IntegrationRef, tokens: TokenSet): Promise<string> {
+    const stored = await deps.secrets.put({
+      workspaceId: ref.workspaceId,
+      integrationId: ref.integrationId,
+      kind: 'oauth-tokens',
+      state: 'pending',
+      plaintext: JSON.stringify(tokens),
+      expiresAt: tokens.expiresAt ? new Date(tokens.expiresAt) : undefined,
+    });
+    await promoteIdempotent(deps.secrets, ref.workspaceId, stored.secretId);
+    return stored.secretId;
+  }
+
+  return {
+    /** Creates the integration row in `pending` (idempotent on the integration id). */
+    async createPendingIntegration(input: PendingIntegrationInput): Promise<void> {
+      await withWorkspace(deps.db, input.workspaceId, async (trx) => {
+        await trx('integrations')
+          .insert({
+            integration_id: input.integrationId,
+            workspace_id: input.workspaceId,
+            vendor: input.vendor,
+            status: 'pending',
+            requested_scopes: input.requestedScopes,
+            controls: JSON.stringify(input.controls),
+          })
+          .onConflict('integration_id')
+          .ignore();
+      });
+    },
+
+    /** PKCE pair (S256, T5) + state; stores the verifier encrypted and the state hashed. */
+    async beginAuthorization(input: IntegrationRef & { redirectUri: string; workflowId: string }): Promise<AuthorizationStarted> {
+      return asActivity(async () => {
+        const resolved = await context.resolve(input);
+        const state = createOAuthState(input.workspaceId, input.integrationId);
+        const pkce = resolved.descriptor.pkce ? createPkcePair() : undefined;
+        const verifier = pkce
+          ? await deps.secrets.put({ workspaceId: input.workspaceId, integrationId: input.integrationId, kind: 'pkce-verifier', state: 'pending', plaintext: pkce.verifier, expiresAt: new Date(Date.now() + OAUTH_STATE_TTL_MS) })
+          : undefined;
+        await withWorkspace(deps.db, input.workspaceId, (trx) =>
+          trx('oauth_states').insert({
+            state_hash: hashState(state),
+            workspace_id: input.workspaceId,
+            integration_id: input.integrationId,
+            workflow_id: input.workflowId,
+            verifier_secret_id: verifier?.secretId ?? null,
+            redirect_uri: input.redirectUri,
+            expires_at: new Date(Date.now() + OAUTH_STATE_TTL_MS),
+          }),
+        );
+        const authorizeUrl = resolved.connector.authorizeUrl(resolved.row.vendor, {
+          state,
+          redirectUri: input.redirectUri,
+          scopes: resolved.row.requested_scopes,
+          codeChallenge: pkce?.challenge,
+        });
+        return { authorizeUrl, verifierSecretId: verifier?.secretId };
+      });
+    },
+
+    /** Marks the state used if it is this integration's, unexpired and unused; false otherwise. */
+    async consumeOAuthState(input: IntegrationRef & { state: string }): Promise<{ valid: boolean }> {
+      const bound = parseOAuthState(input.state);
+      if (!bound || bound.workspaceId !== input.workspaceId || bound.integrationId !== input.integrationId) return { valid: false };
+      const consumed = await withWorkspace(deps.db, input.workspaceId, (trx) =>
+        trx('oauth_states')
+          .where({ state_hash: hashState(input.state), integration_id: input.integrationId })
+          .whereNull('consumed_at')
+          .where('expires_at', '>', trx.fn.now())
+          .update({ consumed_at: trx.fn.now() }),
+      );
+      return { valid: consumed === 1 };
+    },
+
+    /**
+     * Exchanges the code (with the stored verifier), refuses AND revokes a grant broader than
+     * requested (T1), stores the tokens as the current secret version. Returns the granted scopes.
+     */
+    async exchangeAuthorizationCode(input: IntegrationRef & { code: string; redirectUri: string; verifierSecretId?: string }): Promise<{ grantedScopes: string[] }> {
+      return asActivity(async () => {
+        const resolved = await context.resolve(input);
+        const codeVerifier = input.verifierSecretId ? (await deps.secrets.read(input.workspaceId, input.verifierSecretId)).toString('utf8') : undefined;
+        const tokens = await resolved.connector.exchangeCode(resolved.row.vendor, { code: input.code, redirectUri: input.redirectUri, codeVerifier, audit: resolved.audit });
+        if (input.verifierSecretId) await retireIdempotent(deps.secrets, input.workspaceId, input.verifierSecretId);
+        try {
+          assertGrantWithinRequested(resolved.row.vendor, resolved.row.requested_scopes, tokens.grantedScopes);
+        } catch (error) {
+          const ctx = await context.connectorContext(resolved, tokens);
+          await resolved.connector.revoke(ctx).catch(() => undefined); // best effort; the grant is refused either way
+          const message = error instanceof VendorError ? error.message : 'grant broader than requested';
+          throw nonRetryable(IntegrationFailureType.GrantBroaderThanRequested, message);
+        }
+        await storeTokens(input, tokens);
+        return { grantedScopes: tokens.grantedScopes };
+      });
+    },
+
+    /** Service-account vendors: the API stored the credential; adopt it and prove it works. */
+    async adoptServiceAccount(input: IntegrationRef & { credentialSecretId: string }): Promise<{ grantedScopes: string[] }> {
+      return asActivity(async () => {
+        const resolved = await context.resolve(input);
+        await promoteIdempotent(deps.secrets, input.workspaceId, input.credentialSecretId);
+        const ctx = await context.connectorContext(resolved);
+        await resolved.connector.testConnection(ctx);
+        return { grantedScopes: resolved.row.requested_scopes };
+      });
+    },
+
+    /** Creates the webhook endpoint + signing secret and registers the vendor subscriptions. */
+    async registerWebhooks(input: IntegrationRef): Promise<{ subscriptions: Array<{ resource: string; expiresAt?: number }> }> {
+      return asActivity(async () => {
+        const resolved = await context.resolve(input);
+        if (resolved.descriptor.webhook.scheme === 'none') return { subscriptions: [] };
+        const endpointId = crypto.randomUUID();
+        const clientState = crypto.randomBytes(32).toString('base64url');
+        const signing = await deps.secrets.put({ workspaceId: input.workspaceId, integrationId: input.integrationId, kind: 'webhook-secret', state: 'pending', plaintext: clientState });
+        await promoteIdempotent(deps.secrets, input.workspaceId, signing.secretId);
+        await withWorkspace(deps.db, input.workspaceId, (trx) =>
+          trx('webhook_endpoints').insert({ endpoint_id: endpointId, workspace_id: input.workspaceId, integration_id: input.integrationId, vendor: resolved.row.vendor, signing_secret_id: signing.secretId }),
+        );
+        const ctx = await context.connectorContext(resolved);
+        const callbackUrl = webhookUrl(deps.webhookBaseUrl, resolved.row.vendor, input.workspaceId, endpointId);
+        const subscriptions = await resolved.connector.registerWebhooks(ctx, { callbackUrl, clientState });
+        if (subscriptions.length > 0) {
+          await withWorkspace(deps.db, input.workspaceId, (trx) =>
+            trx('vendor_subscriptions')
+              .insert(
+                subscriptions.map((s) => ({
+                  workspace_id: input.workspaceId,
+                  integration_id: input.integrationId,
+                  external_id: s.externalId,
+                  resource: s.resource,
+                  expires_at: s.expiresAt ? new Date(s.expiresAt) : null,
+                })),
+              )
+              .onConflict(['workspace_id', 'integration_id', 'external_id'])
+              .merge(['expires_at']),
+          );
+        }
+        return { subscriptions: subscriptions.map((s) => ({ resource: s.resource, expiresAt: s.expiresAt })) };
+      });
+    },
+
+    /** Connected + consent recorded (who, when, which scopes: T2) + audited, in one transaction. */
+    async activateIntegration(input: IntegrationRef & { grantedScopes: string[]; actor: Actor }): Promise<void> {
+      await withWorkspace(deps.db, input.workspaceId, async (trx) => {
+        const row = await loadIntegration(trx, input, 'update');
+        if (row.status === 'connected') return; // retry after commit
+        await trx('integrations')
+          .where({ integration_id: input.integrationId })
+          .update({ status: 'connected', granted_scopes: input.grantedScopes, connected_by: input.actor.id, connected_at: trx.fn.now(), updated_at: trx.fn.now() });
+        await trx('consent_events').insert({
+          workspace_id: input.workspaceId,
+          integration_id: input.integrationId,
+          actor_type: input.actor.type,
+          actor_id: input.actor.id,
+          action: 'granted',
+          scopes: input.grantedScopes,
+          controls: JSON.stringify(row.controls ?? {}),
+        });
+      });
+      await deps.audit.record({
+        workspaceId: input.workspaceId,
+        integrationId: input.integrationId,
+        actor: input.actor,
+        direction: 'internal',
+        action: 'integration.connected',
+        scope: input.grantedScopes.join(' '),
+        outcome: 'success',
+        workflowId: workflowActor().id,
+      });
+    },
+
+    /** Terminal failure of a connect attempt (after compensation). */
+    async markIntegrationFailed(input: IntegrationRef & { reason: string }): Promise<void> {
+      await withWorkspace(deps.db, input.workspaceId, (trx) =>
+        trx('integrations').where({ integration_id: input.integrationId }).update({ status: 'failed', updated_at: trx.fn.now() }),
+      );
+      await deps.audit.record({
+        workspaceId: input.workspaceId,
+        integrationId: input.integrationId,
+        actor: workflowActor(),
+        direction: 'internal',
+        action: 'integration.connect',
+        outcome: 'failure',
+        errorClass: input.reason,
+      });
+    },
+  };
+}

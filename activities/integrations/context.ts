@@ -1,0 +1,168 @@
+/**
+ * Shared mechanics of the generic activities: load an integration row, decrypt its current
+ * credential, and build the `ConnectorContext` whose auditor records every vendor call (T10, T22).
+ * Credentials are decrypted here, inside the activity, and never returned to a workflow.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Knex } from 'knex';
+import { SecretStateError, type SecretKind } from '../../db/secrets';
+import { withWorkspace } from '../../db/workspaceScope';
+import type { AuditActor } from '../../lib/audit';
+import { createVendorCallAuditor } from '../vendors/audited';
+import { toApplicationFailure } from '../vendors/errors';
+import type { Connector, ConnectorContext, TokenSet, VendorCallAuditor, VendorDescriptor, VendorId } from '../vendors/types';
+import type { IntegrationActivityDeps, IntegrationSecretStore } from './deps';
+
+export interface IntegrationRow {
+  integration_id: string;
+  workspace_id: string;
+  vendor: VendorId;
+  status: 'pending' | 'connected' | 'reauthorization_required' | 'disconnecting' | 'disconnected' | 'failed';
+  requested_scopes: string[];
+  granted_scopes: string[];
+  controls: Record<string, string[]>;
+  poll_interval_ms: number | null;
+  disconnected_at: Date | null;
+}
+
+export interface IntegrationRef {
+  workspaceId: string;
+  integrationId: string;
+}
+
+/** Failure types the generic activities raise themselves (vendor failures keep their own types). */
+export const IntegrationFailureType = {
+  IntegrationNotFound: 'IntegrationNotFound',
+  /** The integration is disconnecting / disconnected / failed: no more vendor calls or writes. */
+  IntegrationNotActive: 'IntegrationNotActive',
+  CredentialMissing: 'CredentialMissing',
+  InvalidOAuthState: 'InvalidOAuthState',
+  GrantBroaderThanRequested: 'GrantBroaderThanRequested',
+  ScopesOutsideMatrix: 'ScopesOutsideMatrix',
+  ConsentNotNarrowing: 'ConsentNotNarrowing',
+} as const;
+
+export function nonRetryable(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+export async function loadIntegration(trx: Knex.Transaction, ref: IntegrationRef, lock?: 'share' | 'update'): Promise<IntegrationRow> {
+  let query = trx<IntegrationRow>('integrations').where({ integration_id: ref.integrationId }).first();
+  if (lock === 'share') query = query.forShare();
+  if (lock === 'update') query = query.forUpdate();
+  const row = await query;
+  if (!row) throw nonRetryable(IntegrationFailureType.IntegrationNotFound, 'integration not found in this workspace');
+  return row as IntegrationRow;
+}
+
+/** The workflow that runs the current activity (for audit entries); undefined outside an activity. */
+export function currentWorkflowId(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution?.workflowId;
+  } catch {
+    return undefined;
+  }
+}
+
+export function workflowActor(): AuditActor {
+  return { type: 'workflow', id: currentWorkflowId() ?? 'integrations-worker' };
+}
+
+/** Stored credential format: a JSON TokenSet; a service-account secret may be a bare API key. */
+export function parseCredential(plaintext: string): TokenSet {
+  try {
+    const parsed = JSON.parse(plaintext) as Partial<TokenSet>;
+    if (parsed && typeof parsed.accessToken === 'string') return { grantedScopes: [], ...parsed } as TokenSet;
+  } catch {
+    // not JSON: a bare key
+  }
+  return { accessToken: plaintext, grantedScopes: [] };
+}
+
+/** The current version of a kind with its plaintext (decrypted here, never returned to a workflow). */
+export async function readCurrentSecret(secrets: IntegrationSecretStore, ref: IntegrationRef, kind: SecretKind): Promise<{ secretId: string; plaintext: string; expiresAt: Date | null } | undefined> {
+  const current = await secrets.current(ref.workspaceId, ref.integrationId, kind);
+  if (!current) return undefined;
+  const plaintext = (await secrets.read(ref.workspaceId, current.secretId)).toString('utf8');
+  return { secretId: current.secretId, plaintext, expiresAt: current.expiresAt };
+}
+
+/** Promote / retire as idempotent steps: a retry after the commit finds the work already done. */
+export async function promoteIdempotent(secrets: IntegrationSecretStore, workspaceId: string, secretId: string): Promise<void> {
+  try {
+    await secrets.promote(workspaceId, secretId);
+  } catch (error) {
+    if (!(error instanceof SecretStateError) || !/is current\)/.test(error.message)) throw error;
+  }
+}
+
+export async function retireIdempotent(secrets: IntegrationSecretStore, workspaceId: string, secretId: string): Promise<void> {
+  try {
+    await secrets.retire(workspaceId, secretId);
+  } catch (error) {
+    if (!(error instanceof SecretStateError)) throw error;
+  }
+}
+
+/** Runs `work`, converting vendor errors to typed Temporal failures (the one mapping). */
+export async function asActivity<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toApplicationFailure(error);
+  }
+}
+
+export interface ResolvedIntegration {
+  row: IntegrationRow;
+  descriptor: VendorDescriptor;
+  connector: Connector;
+  audit: VendorCallAuditor;
+}
+
+export function createIntegrationContext(deps: IntegrationActivityDeps) {
+  const auditorFor = (ref: IntegrationRef, vendor: VendorId): VendorCallAuditor =>
+    createVendorCallAuditor({
+      sink: deps.audit,
+      workspaceId: ref.workspaceId,
+      integrationId: ref.integrationId,
+      vendor,
+      actor: workflowActor(),
+      workflowId: currentWorkflowId(),
+    });
+
+  async function resolve(ref: IntegrationRef): Promise<ResolvedIntegration> {
+    const row = await withWorkspace(deps.db, ref.workspaceId, (trx) => loadIntegration(trx, ref));
+    return {
+      row,
+      descriptor: deps.vendors.descriptor(row.vendor),
+      connector: deps.vendors.connector(row.vendor),
+      audit: auditorFor(ref, row.vendor),
+    };
+  }
+
+  /** The connector context with the integration's current credential (oauth tokens or service account). */
+  async function connectorContext(resolved: ResolvedIntegration, credential?: TokenSet): Promise<ConnectorContext> {
+    const ref = { workspaceId: resolved.row.workspace_id, integrationId: resolved.row.integration_id };
+    let token = credential;
+    if (!token) {
+      const kind = resolved.descriptor.authKind === 'service-account' ? 'service-account' : 'oauth-tokens';
+      const current = await readCurrentSecret(deps.secrets, ref, kind);
+      if (!current) throw nonRetryable(IntegrationFailureType.CredentialMissing, `no current ${kind} secret for the integration`);
+      token = parseCredential(current.plaintext);
+    }
+    return {
+      workspaceId: ref.workspaceId,
+      integrationId: ref.integrationId,
+      vendor: resolved.row.vendor,
+      credential: token,
+      controls: resolved.row.controls ?? {},
+      audit: resolved.audit,
+    };
+  }
+
+  return { resolve, connectorContext, auditorFor };
+}
+
+export type IntegrationContext = ReturnType<typeof createIntegrationContext>;

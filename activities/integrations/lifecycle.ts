@@ -1,0 +1,159 @@
+/**
+ * Lifecycle activities: the vendor descriptor, what is due when (token expiry, subscription
+ * expiries), token refresh, subscription renewal, consent narrowing (T17), polling cadence (T12).
+ * Workflows receive dates and counts, never credentials.
+ */
+import { withWorkspace } from '../../db/workspaceScope';
+import type { VendorDescriptor, VendorId } from '../vendors/types';
+import type { Actor } from '../../workflows/definitions';
+import { asActivity, createIntegrationContext, IntegrationFailureType, loadIntegration, nonRetryable, promoteIdempotent, retireIdempotent, type IntegrationRef } from './context';
+import type { IntegrationActivityDeps } from './deps';
+
+export interface LifecycleSchedule {
+  status: string;
+  pollIntervalMs?: number;
+  /** Epoch ms of the access token's expiry, when it expires. */
+  tokenExpiresAt?: number;
+  subscriptions: Array<{ externalId: string; resource: string; expiresAt?: number }>;
+}
+
+export function createLifecycleActivities(deps: IntegrationActivityDeps) {
+  const context = createIntegrationContext(deps);
+
+  return {
+    /** The matrix row, as plain data (workflows cannot import connectors). */
+    async describeVendor(vendor: VendorId): Promise<VendorDescriptor> {
+      return asActivity(async () => deps.vendors.descriptor(vendor));
+    },
+
+    async lifecycleSchedule(input: IntegrationRef): Promise<LifecycleSchedule> {
+      const resolved = await context.resolve(input);
+      const tokens = resolved.descriptor.authKind === 'service-account' ? undefined : await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens');
+      const subscriptions = await withWorkspace(deps.db, input.workspaceId, (trx) =>
+        trx('vendor_subscriptions').where({ integration_id: input.integrationId, status: 'active' }).select('external_id', 'resource', 'expires_at'),
+      );
+      return {
+        status: resolved.row.status,
+        pollIntervalMs: resolved.row.poll_interval_ms ?? undefined,
+        tokenExpiresAt: tokens?.expiresAt ? new Date(tokens.expiresAt).getTime() : undefined,
+        subscriptions: subscriptions.map((s) => ({ externalId: s.external_id, resource: s.resource, expiresAt: s.expires_at ? new Date(s.expires_at).getTime() : undefined })),
+      };
+    },
+
+    /**
+     * Refreshes the tokens. The new set (with a rotated refresh token) is stored and promoted
+     * before the old version is retired, so a crash in between leaves a working credential.
+     */
+    async refreshTokens(input: IntegrationRef): Promise<{ expiresAt?: number }> {
+      return asActivity(async () => {
+        const resolved = await context.resolve(input);
+        const before = await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens');
+        if (!before) throw nonRetryable(IntegrationFailureType.CredentialMissing, 'no oauth tokens to refresh');
+        const ctx = await context.connectorContext(resolved);
+        const fresh = await resolved.connector.refresh(ctx);
+        const merged = { ...fresh, refreshToken: fresh.refreshToken ?? ctx.credential.refreshToken };
+        const stored = await deps.secrets.put({
+          workspaceId: input.workspaceId,
+          integrationId: input.integrationId,
+          state: 'pending',
+          kind: 'oauth-tokens',
+          plaintext: JSON.stringify(merged),
+          expiresAt: merged.expiresAt ? new Date(merged.expiresAt) : undefined,
+        });
+        await promoteIdempotent(deps.secrets, input.workspaceId, stored.secretId);
+        await retireIdempotent(deps.secrets, input.workspaceId, before.secretId);
+        return { expiresAt: merged.expiresAt };
+      });
+    },
+
+    async renewSubscription(input: IntegrationRef & { externalId: string; resource: string }): Promise<{ expiresAt?: number }> {
+      return asActivity(async () => {
+        const resolved = await context.resolve(input);
+        const ctx = await context.connectorContext(resolved);
+        const renewed = await resolved.connector.renewSubscription(ctx, { externalId: input.externalId, resource: input.resource });
+        await withWorkspace(deps.db, input.workspaceId, (trx) =>
+          trx('vendor_subscriptions')
+            .where({ integration_id: input.integrationId, external_id: input.externalId })
+            .update({ expires_at: renewed.expiresAt ? new Date(renewed.expiresAt) : null, renewed_at: trx.fn.now() }),
+        );
+        return { expiresAt: renewed.expiresAt };
+      });
+    },
+
+    /**
+     * Narrowing only (T17): new scopes ⊆ granted, new controls ⊆ current per key. Records the
+     * consent event and drops cached records outside the new controls (their `resource` is no
+     * longer allowed) — callers then run a full resync, whose sweep removes the rest.
+     */
+    async narrowConsent(input: IntegrationRef & { actor: Actor; scopes?: string[]; controls?: Record<string, string[]> }): Promise<{ droppedRecords: number }> {
+      return withWorkspace(deps.db, input.workspaceId, async (trx) => {
+        const row = await loadIntegration(trx, input, 'update');
+        const scopes = input.scopes ?? row.granted_scopes;
+        const extraScopes = scopes.filter((s) => !row.granted_scopes.includes(s));
+        const controls = input.controls ?? row.controls;
+        // A key absent before means nothing of that kind was allowed: adding values to it widens.
+        const widened = Object.entries(controls).some(([key, values]) => values.some((v) => !(row.controls[key] ?? []).includes(v)));
+        if (extraScopes.length > 0 || widened) {
+          throw nonRetryable(IntegrationFailureType.ConsentNotNarrowing, 'consent changes may only narrow scopes and controls; widening needs a reconnect');
+        }
+        await trx('integrations')
+          .where({ integration_id: input.integrationId })
+          .update({ granted_scopes: scopes, controls: JSON.stringify(controls), updated_at: trx.fn.now() });
+        await trx('consent_events').insert({
+          workspace_id: input.workspaceId,
+          integration_id: input.integrationId,
+          actor_type: input.actor.type,
+          actor_id: input.actor.id,
+          action: input.scopes ? 'narrowed' : 'controls_changed',
+          scopes,
+          controls: JSON.stringify(controls),
+        });
+        // Cached records carry the control value they came from in `resource` ("repo:org/name" …)
+        // only for some vendors; the follow-up full resync sweeps everything else outside scope.
+        const allowedValues = new Set(Object.values(controls).flat());
+        const removedValues = Object.values(row.controls).flat().filter((v) => !allowedValues.has(v));
+        let droppedRecords = 0;
+        if (removedValues.length > 0) {
+          droppedRecords = await trx('cached_records')
+            .where({ integration_id: input.integrationId })
+            .where((q) => {
+              for (const value of removedValues) q.orWhere('resource', 'like', `%${value.replace(/[\\%_]/g, '\\$&')}%`);
+            })
+            .delete();
+        }
+        return { droppedRecords };
+      });
+    },
+
+    async setPollInterval(input: IntegrationRef & { pollIntervalMs: number }): Promise<void> {
+      await withWorkspace(deps.db, input.workspaceId, (trx) =>
+        trx('integrations').where({ integration_id: input.integrationId }).update({ poll_interval_ms: input.pollIntervalMs, updated_at: trx.fn.now() }),
+      );
+    },
+
+    async markReauthorizationRequired(input: IntegrationRef): Promise<void> {
+      await withWorkspace(deps.db, input.workspaceId, (trx) =>
+        trx('integrations')
+          .where({ integration_id: input.integrationId, status: 'connected' })
+          .update({ status: 'reauthorization_required', updated_at: trx.fn.now() }),
+      );
+    },
+
+    /** Integrations of a workspace still holding anything (for workspace deletion). */
+    async listWorkspaceIntegrations(input: { workspaceId: string }): Promise<Array<{ integrationId: string; vendor: VendorId; status: string }>> {
+      const rows = await withWorkspace(deps.db, input.workspaceId, (trx) => trx('integrations').select('integration_id', 'vendor', 'status'));
+      return rows.map((r) => ({ integrationId: r.integration_id, vendor: r.vendor, status: r.status }));
+    },
+
+    /** T16: removes integration metadata (cascades from the workspace row); the audit trail stays. */
+    async deleteWorkspaceMetadata(input: { workspaceId: string; actor: Actor }): Promise<{ integrationsRemoved: number }> {
+      const integrationsRemoved = await withWorkspace(deps.db, input.workspaceId, async (trx) => {
+        const count = await trx('integrations').delete();
+        await trx('workspaces').where({ workspace_id: input.workspaceId }).delete();
+        return count;
+      });
+      await deps.audit.record({ workspaceId: input.workspaceId, actor: input.actor, direction: 'internal', action: 'workspace.deleted', outcome: 'success' });
+      return { integrationsRemoved };
+    },
+  };
+}

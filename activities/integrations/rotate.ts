@@ -1,0 +1,66 @@
+/**
+ * Secret rotation steps (T8): create a pending version, test it, promote it, retire the previous
+ * one after a grace period. Each step is idempotent; a failed test retires the pending version
+ * and leaves the current one untouched (audited).
+ *
+ * The connector contract can mint new material only for OAuth tokens (a refresh issues a new
+ * token set); service-account keys and app private keys come from the customer's tenant, so their
+ * rotation reports `not-supported` here and is driven by the admin uploading a new version.
+ */
+import { parseCredential, promoteIdempotent, retireIdempotent, asActivity, createIntegrationContext, nonRetryable, workflowActor, IntegrationFailureType, type IntegrationRef } from './context';
+import type { IntegrationActivityDeps, SecretKind } from './deps';
+
+export function createRotationActivities(deps: IntegrationActivityDeps) {
+  const context = createIntegrationContext(deps);
+
+  return {
+    async prepareRotation(input: IntegrationRef & { kind: SecretKind }): Promise<{ pendingSecretId?: string; previousSecretId?: string; version?: number }> {
+      return asActivity(async () => {
+        if (input.kind !== 'oauth-tokens') return {};
+        const resolved = await context.resolve(input);
+        const current = await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens');
+        if (!current) throw nonRetryable(IntegrationFailureType.CredentialMissing, 'no current oauth tokens to rotate');
+        const ctx = await context.connectorContext(resolved);
+        const fresh = await resolved.connector.refresh(ctx);
+        const merged = { ...fresh, refreshToken: fresh.refreshToken ?? ctx.credential.refreshToken };
+        const pending = await deps.secrets.put({
+          workspaceId: input.workspaceId,
+          integrationId: input.integrationId,
+          state: 'pending',
+          kind: 'oauth-tokens',
+          plaintext: JSON.stringify(merged),
+          expiresAt: merged.expiresAt ? new Date(merged.expiresAt) : undefined,
+        });
+        return { pendingSecretId: pending.secretId, previousSecretId: current.secretId, version: pending.version };
+      });
+    },
+
+    /** Proves the pending version works against the vendor before anyone depends on it. */
+    async testPendingSecret(input: IntegrationRef & { secretId: string }): Promise<void> {
+      return asActivity(async () => {
+        const resolved = await context.resolve(input);
+        const credential = parseCredential((await deps.secrets.read(input.workspaceId, input.secretId)).toString('utf8'));
+        await resolved.connector.testConnection(await context.connectorContext(resolved, credential));
+      });
+    },
+
+    async promoteSecret(input: IntegrationRef & { secretId: string }): Promise<void> {
+      await promoteIdempotent(deps.secrets, input.workspaceId, input.secretId);
+      await deps.audit.record({ workspaceId: input.workspaceId, integrationId: input.integrationId, actor: workflowActor(), direction: 'internal', action: 'secret.promoted', outcome: 'success', workflowId: workflowActor().id });
+    },
+
+    async retireSecret(input: IntegrationRef & { secretId: string; reason: 'grace-period-over' | 'test-failed' }): Promise<void> {
+      await retireIdempotent(deps.secrets, input.workspaceId, input.secretId);
+      await deps.audit.record({
+        workspaceId: input.workspaceId,
+        integrationId: input.integrationId,
+        actor: workflowActor(),
+        direction: 'internal',
+        action: input.reason === 'test-failed' ? 'secret.rotation' : 'secret.retired',
+        outcome: input.reason === 'test-failed' ? 'failure' : 'success',
+        errorClass: input.reason === 'test-failed' ? 'RotationTestFailed' : undefined,
+        workflowId: workflowActor().id,
+      });
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Teardown activities, shared by disconnect (T4, T15) and by connect's compensation: revoke at the
+ * vendor, delete subscriptions, destroy secrets, clear the cache, and the final purge with its
+ * receipt. Each step is idempotent (safe to retry, safe to run on a half-connected integration).
+ */
+import crypto from 'node:crypto';
+import { withWorkspace } from '../../db/workspaceScope';
+import type { Actor } from '../../workflows/definitions';
+import { asActivity, createIntegrationContext, loadIntegration, workflowActor, type IntegrationRef } from './context';
+import type { IntegrationActivityDeps } from './deps';
+
+/** Source data of an integration: what the cache clear and the final purge delete. */
+const SOURCE_DATA_TABLES = ['cached_records', 'webhook_deliveries', 'sync_state'] as const;
+
+export function createTeardownActivities(deps: IntegrationActivityDeps) {
+  const context = createIntegrationContext(deps);
+
+  async function deleteSourceData(ref: IntegrationRef): Promise<Record<string, number>> {
+    return withWorkspace(deps.db, ref.workspaceId, async (trx) => {
+      const counts: Record<string, number> = {};
+      for (const table of SOURCE_DATA_TABLES) counts[table] = await trx(table).where({ integration_id: ref.integrationId }).delete();
+      return counts;
+    });
+  }
+
+  return {
+    /** Status → disconnecting (under the row lock sync pages take): no page commits after this. */
+    async beginDisconnect(input: IntegrationRef): Promise<{ vendor: string; previousStatus: string }> {
+      return withWorkspace(deps.db, input.workspaceId, async (trx) => {
+        const row = await loadIntegration(trx, input, 'update');
+        if (row.status !== 'disconnected') {
+          await trx('integrations').where({ integration_id: input.integrationId }).update({ status: 'disconnecting', updated_at: trx.fn.now() });
+        }
+        return { vendor: row.vendor, previousStatus: row.status };
+      });
+    },
+
+    /** Revokes at the vendor where it allows it, and says what it could do (T4). */
+    async revokeAtVendor(input: IntegrationRef): Promise<{ revoked: boolean; note: string }> {
+      return asActivity(async () => {
+        const resolved = await context.resolve(input);
+        const kind = resolved.descriptor.authKind === 'service-account' ? 'service-account' : 'oauth-tokens';
+        const current = await deps.secrets.current(input.workspaceId, input.integrationId, kind);
+        if (!current) return { revoked: false, note: 'no credential was stored: nothing to revoke' };
+        if (resolved.descriptor.revocation.kind === 'none') return { revoked: false, note: resolved.descriptor.revocation.note };
+        const ctx = await context.connectorContext(resolved);
+        return resolved.connector.revoke(ctx);
+      });
+    },
+
+    /** Deletes the vendor subscriptions and disables the webhook endpoints. */
+    async deleteSubscriptions(input: IntegrationRef): Promise<{ deleted: number }> {
+      return asActivity(async () => {
+        const resolved = await context.resolve(input);
+        const subscriptions = await withWorkspace(deps.db, input.workspaceId, (trx) =>
+          trx('vendor_subscriptions').where({ integration_id: input.integrationId }).select('external_id', 'resource', 'expires_at'),
+        );
+        if (subscriptions.length > 0) {
+          const ctx = await context.connectorContext(resolved).catch(() => undefined);
+          for (const subscription of subscriptions) {
+            // Without a credential the vendor-side subscription cannot be deleted; it expires on its own.
+            if (ctx) await resolved.connector.deleteSubscription(ctx, { externalId: subscription.external_id, resource: subscription.resource });
+            await withWorkspace(deps.db, input.workspaceId, (trx) =>
+              trx('vendor_subscriptions').where({ integration_id: input.integrationId, external_id: subscription.external_id }).delete(),
+            );
+          }
+        }
+        await withWorkspace(deps.db, input.workspaceId, (trx) =>
+          trx('webhook_endpoints').where({ integration_id: input.integrationId }).whereNull('disabled_at').update({ disabled_at: trx.fn.now() }),
+        );
+        return { deleted: subscriptions.length };
+      });
+    },
+
+    async destroySecrets(input: IntegrationRef): Promise<{ destroyed: number }> {
+      const destroyed = await deps.secrets.destroyForIntegration(input.workspaceId, input.integrationId);
+      await withWorkspace(deps.db, input.workspaceId, (trx) => trx('oauth_states').where({ integration_id: input.integrationId }).delete());
+      return { destroyed };
+    },
+
+    /** Clears the cache now (T4) and records the disconnect; the purge deadline is set by the workflow. */
+    async clearCacheAndMarkDisconnected(input: IntegrationRef & { actor: Actor; purgeAfter: string; revokedAtVendor: boolean }): Promise<Record<string, number>> {
+      const counts = await deleteSourceData(input);
+      await withWorkspace(deps.db, input.workspaceId, async (trx) => {
+        const row = await loadIntegration(trx, input, 'update');
+        if (row.status === 'disconnected') return;
+        await trx('integrations')
+          .where({ integration_id: input.integrationId })
+          .update({ status: 'disconnected', disconnected_at: trx.fn.now(), purge_after: new Date(input.purgeAfter), updated_at: trx.fn.now() });
+        await trx('consent_events').insert({
+          workspace_id: input.workspaceId,
+          integration_id: input.integrationId,
+          actor_type: input.actor.type,
+          actor_id: input.actor.id,
+          action: 'revoked',
+          scopes: row.granted_scopes,
+          controls: JSON.stringify(row.controls ?? {}),
+        });
+      });
+      await deps.audit.record({
+        workspaceId: input.workspaceId,
+        integrationId: input.integrationId,
+        actor: input.actor,
+        direction: 'internal',
+        action: input.revokedAtVendor ? 'integration.disconnected.revoked' : 'integration.disconnected.not-revocable',
+        outcome: 'success',
+        workflowId: workflowActor().id,
+      });
+      return counts;
+    },
+
+    /** Final purge of whatever source data is left (T15) with a receipt and an audit entry. */
+    async purgeIntegration(input: IntegrationRef): Promise<{ receiptId: string; counts: Record<string, number> }> {
+      const counts = await deleteSourceData(input);
+      const receiptId = await withWorkspace(deps.db, input.workspaceId, async (trx) => {
+        const existing = await trx('purge_receipts').where({ integration_id: input.integrationId }).first('receipt_id');
+        if (existing) return existing.receipt_id as string; // a retry after commit
+        const row = await loadIntegration(trx, input);
+        const id = crypto.randomUUID();
+        await trx('purge_receipts').insert({
+          receipt_id: id,
+          workspace_id: input.workspaceId,
+          integration_id: input.integrationId,
+          vendor: row.vendor,
+          disconnected_at: row.disconnected_at,
+          counts: JSON.stringify(counts),
+        });
+        await trx('integrations').where({ integration_id: input.integrationId }).update({ purge_after: null, updated_at: trx.fn.now() });
+        return id;
+      });
+      await deps.audit.record({
+        workspaceId: input.workspaceId,
+        integrationId: input.integrationId,
+        actor: workflowActor(),
+        direction: 'internal',
+        action: 'integration.purged',
+        outcome: 'success',
+        workflowId: workflowActor().id,
+      });
+      return { receiptId, counts };
+    },
+  };
+}

@@ -1,0 +1,298 @@
+/**
+ * GitHub App connector. Credential model: `credential.accessToken` is the installation token (1 h,
+ * narrowed to the descriptor's permissions and the controlled repositories), `refreshToken` the
+ * connecting user's rotating refresh token, `metadata.installationId` the installation.
+ * T18: `controls.repos` (full names) narrows the installation; writes outside it are refused before
+ * any call, and the installation token itself cannot reach other repositories (GitHub answers 404).
+ */
+import type { Octokit } from '@octokit/rest';
+import { VendorError, VendorFailureType } from '../errors';
+import { EMPTY_WATERMARK, OAuth2Client, advanceWatermark, assertGrantWithinRequested, createRateBudget, createVendorCall, isFresh, queryStartMs, type UpdatedWatermark } from '../shared';
+import type { Connector, ConnectorContext, SourceRecord, Subscription, SyncPage, TokenSet } from '../types';
+import { createAppOctokit, createTokenOctokit, type GithubAppCredentials } from './client';
+import { GITHUB_SCOPES, githubDescriptor, githubRequestedPermissions } from './descriptor';
+import { mapGithubError } from './errors';
+
+export interface GithubConnectorOptions extends GithubAppCredentials {
+  /** REST API base (https://api.github.com). */
+  apiBaseUrl: string;
+  /** Web base for user authorization (https://github.com). */
+  webBaseUrl: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+const VENDOR = 'github';
+/** GitHub's maximum page size. */
+const PER_PAGE = 100;
+const SCOPE_READ = 'repo:read';
+const SCOPE_WRITE = 'issues:write';
+
+type Json = Record<string, unknown>;
+
+/** Per-repository walk state of the `issues` / `releases` resources. */
+interface RepoWalkCursor {
+  repos: string[];
+  index: number;
+  page: number;
+  /** Per repository, committed when its walk ends: issues watermark and first-page ETag. */
+  done: Record<string, { watermark?: UpdatedWatermark; etag?: string }>;
+  /** Within the current repository: issues seen and the first-page ETag. */
+  pendingSeen: Array<{ id: string; updatedMs: number }>;
+  pendingEtag?: string;
+}
+
+/** GitHub's `since` is inclusive at second precision: no extra overlap needed, only same-second dedupe. */
+const SINCE_OVERLAP_MS = 0;
+
+export function createGithubConnector(options: GithubConnectorOptions): Connector {
+  const call = createVendorCall({ budget: createRateBudget({ vendor: VENDOR, requestsPerMinute: githubDescriptor.rateLimit.requestsPerMinute }), mapError: mapGithubError });
+  const oauth = new OAuth2Client({
+    vendor: VENDOR,
+    authorizeUrl: `${options.webBaseUrl}/login/oauth/authorize`,
+    tokenUrl: `${options.webBaseUrl}/login/oauth/access_token`,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    tokenRequestEncoding: 'form',
+    // A GitHub App's permissions are fixed by the app and narrowed per token; `scope` is ignored.
+    sendScope: false,
+  });
+  const appOctokit = createAppOctokit(options.apiBaseUrl, options);
+  const tokenOctokit = (ctx: ConnectorContext): Octokit => createTokenOctokit(options.apiBaseUrl, ctx.credential.accessToken);
+  const requestedPermissions = githubRequestedPermissions();
+
+  /** Mints an installation token narrowed to our permissions (and repositories, when controlled). */
+  async function installationToken(installationId: number, repositories: string[] | undefined): Promise<Pick<TokenSet, 'accessToken' | 'expiresAt'>> {
+    const { data } = await appOctokit.rest.apps.createInstallationAccessToken({
+      installation_id: installationId,
+      permissions: requestedPermissions,
+      ...(repositories ? { repositories: repositories.map((fullName) => fullName.split('/')[1]!) } : {}),
+    });
+    // T1: a token carrying more than we asked for is refused.
+    const granted = Object.entries(data.permissions ?? {}).map(([name, level]) => `${name}:${String(level)}`);
+    assertGrantWithinRequested(VENDOR, Object.entries(requestedPermissions).map(([name, level]) => `${name}:${level}`), granted);
+    return { accessToken: data.token, expiresAt: Date.parse(data.expires_at) };
+  }
+
+  function installationId(ctx: ConnectorContext): number {
+    const id = Number(ctx.credential.metadata?.installationId);
+    if (!Number.isInteger(id)) throw new VendorError(VendorFailureType.ReauthorizationRequired, VENDOR, 'credential has no installation id');
+    return id;
+  }
+
+  function controlledRepos(ctx: ConnectorContext): string[] | undefined {
+    return ctx.controls.repos;
+  }
+
+  /** T18: writes need an explicit repository inside the admin's selection. */
+  function assertRepoAllowed(ctx: ConnectorContext, repository: string): { owner: string; repo: string } {
+    const allowed = controlledRepos(ctx);
+    if (!allowed || !allowed.includes(repository)) {
+      throw new VendorError(VendorFailureType.OutsideCustomerControls, VENDOR, 'repository is outside the installation’s controlled repositories');
+    }
+    const [owner, repo] = repository.split('/') as [string, string];
+    return { owner, repo };
+  }
+
+  async function listInstallationRepos(ctx: ConnectorContext, page: number): Promise<{ repos: Json[]; hasNext: boolean }> {
+    const response = await tokenOctokit(ctx).rest.apps.listReposAccessibleToInstallation({ per_page: PER_PAGE, page });
+    return { repos: response.data.repositories as unknown as Json[], hasNext: hasNextLink(response.headers.link) };
+  }
+
+  async function reposToWalk(ctx: ConnectorContext): Promise<string[]> {
+    const controlled = controlledRepos(ctx);
+    if (controlled) return [...controlled].sort();
+    const names: string[] = [];
+    for (let page = 1; ; page += 1) {
+      const { repos, hasNext } = await listInstallationRepos(ctx, page);
+      names.push(...repos.map((repo) => String(repo.full_name)));
+      if (!hasNext) return names.sort();
+    }
+  }
+
+  async function walkRepos(ctx: ConnectorContext, resource: 'issues' | 'releases', cursorText: string | null): Promise<SyncPage> {
+    const cursor: RepoWalkCursor = cursorText ? (JSON.parse(cursorText) as RepoWalkCursor) : { repos: [], index: 0, page: 1, done: {}, pendingSeen: [] };
+    if (cursor.index === 0 && cursor.page === 1) cursor.repos = await reposToWalk(ctx);
+    const repository = cursor.repos[cursor.index];
+    if (!repository) return { records: [], deletedExternalIds: [], nextCursor: JSON.stringify({ ...cursor, index: 0, page: 1 }), roundComplete: true };
+    const [owner, repo] = repository.split('/') as [string, string];
+    const previous = cursor.done[repository] ?? {};
+    const watermark = previous.watermark ?? EMPTY_WATERMARK;
+    const startMs = queryStartMs(watermark, SINCE_OVERLAP_MS);
+    const headers = cursor.page === 1 && previous.etag ? { 'if-none-match': previous.etag } : {};
+    let response: { data: unknown; headers: { etag?: string; link?: string } } | undefined;
+    try {
+      response =
+        resource === 'issues'
+          ? await tokenOctokit(ctx).rest.issues.listForRepo({
+              owner,
+              repo,
+              state: 'all',
+              sort: 'updated',
+              direction: 'asc',
+              since: startMs === undefined ? undefined : new Date(startMs).toISOString(),
+              per_page: PER_PAGE,
+              page: cursor.page,
+              headers,
+            })
+          : await tokenOctokit(ctx).rest.repos.listReleases({ owner, repo, per_page: PER_PAGE, page: cursor.page, headers });
+    } catch (error) {
+      // 304: unchanged since the stored ETag (and free of rate-limit cost).
+      if ((error as { status?: number }).status !== 304) throw error;
+    }
+    // The issues endpoint also lists pull requests: not in the matrix's data in.
+    const items = ((response?.data ?? []) as Json[]).filter((item) => resource === 'releases' || item.pull_request === undefined);
+    const seen = items.map((item) => ({ id: String(item.id), updatedMs: Date.parse(String(item.updated_at ?? item.published_at ?? item.created_at)) }));
+    const records: SourceRecord[] = items
+      .filter((_item, index) => resource === 'releases' || isFresh(watermark, seen[index]!.id, seen[index]!.updatedMs))
+      .map((item) => ({
+        resource,
+        externalId: String(item.id),
+        version: String(item.updated_at ?? item.published_at ?? item.created_at),
+        payload: { ...item, repository_full_name: repository },
+      }));
+    if (response && cursor.page === 1) cursor.pendingEtag = response.headers.etag;
+    if (resource === 'issues') cursor.pendingSeen.push(...seen);
+    if (response && hasNextLink(response.headers.link)) {
+      cursor.page += 1;
+    } else {
+      // Repository finished: watermark and ETag move forward only now, so a failed walk re-reads.
+      // The ETag is kept only for single-page walks: an unchanged first page says nothing about later pages.
+      cursor.done[repository] = response
+        ? { watermark: advanceWatermark(watermark, cursor.pendingSeen, SINCE_OVERLAP_MS), etag: cursor.page === 1 ? cursor.pendingEtag : undefined }
+        : previous;
+      cursor.pendingSeen = [];
+      cursor.pendingEtag = undefined;
+      cursor.index += 1;
+      cursor.page = 1;
+    }
+    const roundComplete = cursor.index >= cursor.repos.length;
+    if (roundComplete) cursor.index = 0;
+    return { records, deletedExternalIds: [], nextCursor: JSON.stringify(cursor), roundComplete };
+  }
+
+  return {
+    vendors: ['github'],
+
+    authorizeUrl: (_vendor, request) => oauth.authorizeUrl(request),
+
+    async exchangeCode(_vendor, input) {
+      const audited = { audit: input.audit };
+      const user = await call(audited, { action: 'oauth.exchange-code', scope: GITHUB_SCOPES.join(' ') }, () =>
+        oauth.exchangeCode({ code: input.code, redirectUri: input.redirectUri, codeVerifier: input.codeVerifier, requestedScopes: GITHUB_SCOPES }),
+      );
+      const installations = await call(audited, { action: 'installations.list-for-user', scope: SCOPE_READ }, async () => {
+        const { data } = await createTokenOctokit(options.apiBaseUrl, user.accessToken).rest.apps.listInstallationsForAuthenticatedUser({ per_page: PER_PAGE });
+        return data.installations;
+      });
+      // The connect flow follows one installation; with several, the admin must pick (not guessed).
+      if (installations.length !== 1) {
+        throw new VendorError(VendorFailureType.VendorRejected, VENDOR, `expected exactly one installation of the app for this user, found ${installations.length}`);
+      }
+      const installation = installations[0]!;
+      const token = await call(audited, { action: 'installation.create-token', scope: GITHUB_SCOPES.join(' ') }, () => installationToken(installation.id, undefined));
+      return {
+        ...token,
+        refreshToken: user.refreshToken,
+        grantedScopes: [...GITHUB_SCOPES],
+        metadata: { installationId: String(installation.id) },
+      };
+    },
+
+    async refresh(ctx) {
+      const user = ctx.credential.refreshToken
+        ? await call(ctx, { action: 'oauth.refresh', scope: GITHUB_SCOPES.join(' ') }, () => oauth.refresh(ctx.credential.refreshToken!, GITHUB_SCOPES))
+        : undefined;
+      const token = await call(ctx, { action: 'installation.create-token', scope: GITHUB_SCOPES.join(' ') }, () => installationToken(installationId(ctx), controlledRepos(ctx)));
+      return { ...token, refreshToken: user?.refreshToken ?? ctx.credential.refreshToken, grantedScopes: [...GITHUB_SCOPES], metadata: ctx.credential.metadata };
+    },
+
+    async testConnection(ctx) {
+      await call(ctx, { action: 'installation.list-repos', scope: SCOPE_READ }, () => listInstallationRepos(ctx, 1));
+    },
+
+    async revoke(ctx) {
+      await call(ctx, { action: 'installation.revoke-token', scope: SCOPE_READ }, async () => {
+        try {
+          await tokenOctokit(ctx).rest.apps.revokeInstallationAccessToken();
+        } catch (error) {
+          // Already expired or revoked: nothing left to revoke.
+          if ((error as { status?: number }).status !== 401) throw error;
+        }
+      });
+      await call(ctx, { action: 'installation.delete', scope: SCOPE_READ }, () => appOctokit.rest.apps.deleteInstallation({ installation_id: installationId(ctx) }));
+      return { revoked: true, note: githubDescriptor.revocation.note };
+    },
+
+    // GitHub App webhooks are app-level (set in the app's settings) and cover every installation.
+    registerWebhooks: async (): Promise<Subscription[]> => [],
+    renewSubscription: async (_ctx, subscription) => subscription,
+    deleteSubscription: async () => undefined,
+
+    async fetchPage(ctx, input) {
+      if (input.resource === 'repositories') {
+        const page = input.cursor ? Number(input.cursor) : 1;
+        const { repos, hasNext } = await call(ctx, { action: 'installation.list-repos', scope: SCOPE_READ }, () => listInstallationRepos(ctx, page));
+        const controlled = controlledRepos(ctx);
+        const records = repos
+          .filter((repo) => !controlled || controlled.includes(String(repo.full_name)))
+          .map((repo) => ({ resource: 'repositories', externalId: String(repo.id), version: String(repo.updated_at), payload: repo }));
+        return { records, deletedExternalIds: [], nextCursor: hasNext ? String(page + 1) : null, roundComplete: !hasNext };
+      }
+      if (input.resource === 'issues' || input.resource === 'releases') {
+        const resource = input.resource;
+        return call(ctx, { action: `${resource}.list`, scope: SCOPE_READ }, () => walkRepos(ctx, resource, input.cursor));
+      }
+      throw new VendorError(VendorFailureType.OutsideCustomerControls, VENDOR, `resource ${input.resource} is not in the matrix's data in`);
+    },
+
+    async perform(ctx, action, input) {
+      return call(ctx, { action, scope: SCOPE_WRITE }, async () => {
+        if (!githubDescriptor.dataOut.includes(action)) throw new VendorError(VendorFailureType.OutsideCustomerControls, VENDOR, `action ${action} is not in the matrix's data out`);
+        const { owner, repo } = assertRepoAllowed(ctx, requireString(input, 'repository'));
+        const octokit = tokenOctokit(ctx);
+        if (action === 'create-issue') {
+          const { data } = await octokit.rest.issues.create({ owner, repo, title: requireString(input, 'title'), body: optionalString(input, 'body') });
+          return { externalId: String(data.id), number: data.number, url: data.html_url };
+        }
+        if (action === 'create-comment') {
+          const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: Number(input.issueNumber), body: requireString(input, 'body') });
+          return { externalId: String(data.id), url: data.html_url };
+        }
+        const state = requireString(input, 'state');
+        if (!['error', 'failure', 'pending', 'success'].includes(state)) throw invalidInput('state');
+        const { data } = await octokit.rest.repos.createCommitStatus({
+          owner,
+          repo,
+          sha: requireString(input, 'sha'),
+          state: state as 'error' | 'failure' | 'pending' | 'success',
+          context: optionalString(input, 'context'),
+          description: optionalString(input, 'description'),
+          target_url: optionalString(input, 'targetUrl'),
+        });
+        return { externalId: String(data.id), url: data.url };
+      });
+    },
+  } satisfies Connector;
+}
+
+function hasNextLink(link: string | undefined): boolean {
+  return link !== undefined && /rel="next"/.test(link);
+}
+
+function invalidInput(field: string): VendorError {
+  return new VendorError(VendorFailureType.VendorRejected, VENDOR, `invalid input: ${field}`);
+}
+
+function requireString(input: Record<string, unknown>, field: string): string {
+  const value = input[field];
+  if (typeof value !== 'string' || value.length === 0) throw invalidInput(field);
+  return value;
+}
+
+function optionalString(input: Record<string, unknown>, field: string): string | undefined {
+  const value = input[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalidInput(field);
+  return value;
+}

@@ -1,0 +1,57 @@
+/**
+ * GitHub webhook verification for the API's receiver (T21) and the deletions deliveries carry
+ * (GitHub reports deletes only by webhook). `X-Hub-Signature-256` is `sha256=` + HMAC-SHA256 of the
+ * raw body with the app's webhook secret; `X-GitHub-Delivery` is stable across redeliveries, so it
+ * is the replay key. (`@octokit/webhooks-methods` implements the same check but ships ESM-only
+ * with an `import`-only export map, which the Jest CommonJS resolver cannot load.) The signature is checked before the replay guard sees the id, so forged
+ * requests cannot burn ids.
+ */
+import { constantTimeEqual, hmacSha256Hex, type ReplayGuard } from '../shared';
+
+export type GithubWebhookVerification =
+  | { ok: true; event: string; deliveryId: string; payload: Record<string, unknown> }
+  | { ok: false; reason: 'missing-headers' | 'bad-signature' | 'replayed' | 'bad-payload' };
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function header(headers: Headers, name: string): string | undefined {
+  const value = headers[name] ?? headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export async function verifyGithubWebhook(input: { secret: string; rawBody: Buffer | string; headers: Headers; replayGuard: ReplayGuard }): Promise<GithubWebhookVerification> {
+  const signature = header(input.headers, 'x-hub-signature-256');
+  const deliveryId = header(input.headers, 'x-github-delivery');
+  const event = header(input.headers, 'x-github-event');
+  if (!signature || !deliveryId || !event) return { ok: false, reason: 'missing-headers' };
+  const rawBody = typeof input.rawBody === 'string' ? input.rawBody : input.rawBody.toString('utf8');
+  if (!constantTimeEqual(signature, `sha256=${hmacSha256Hex(input.secret, rawBody)}`)) return { ok: false, reason: 'bad-signature' };
+  if (!(await input.replayGuard.firstSeen(`github:${deliveryId}`))) return { ok: false, reason: 'replayed' };
+  try {
+    return { ok: true, event, deliveryId, payload: JSON.parse(rawBody) as Record<string, unknown> };
+  } catch {
+    return { ok: false, reason: 'bad-payload' };
+  }
+}
+
+export interface GithubWebhookDeletions {
+  /** Records to drop from the cache, by sync resource (external ids as `fetchPage` emits them). */
+  deletions: Array<{ resource: 'issues' | 'repositories'; externalIds: string[] }>;
+  /** The customer uninstalled the app: the integration has lost all access. */
+  installationDeleted: boolean;
+}
+
+/** Deletions a verified delivery reports: `issues.deleted`, `installation.deleted`, `installation_repositories.removed`. */
+export function githubWebhookDeletions(event: string, payload: Record<string, unknown>): GithubWebhookDeletions {
+  const ids = (items: unknown): string[] => (Array.isArray(items) ? items.map((item) => String((item as { id: number }).id)) : []);
+  if (event === 'issues' && payload.action === 'deleted') {
+    return { deletions: [{ resource: 'issues', externalIds: ids([payload.issue]) }], installationDeleted: false };
+  }
+  if (event === 'installation' && payload.action === 'deleted') {
+    return { deletions: [{ resource: 'repositories', externalIds: ids(payload.repositories) }], installationDeleted: true };
+  }
+  if (event === 'installation_repositories' && payload.action === 'removed') {
+    return { deletions: [{ resource: 'repositories', externalIds: ids(payload.repositories_removed) }], installationDeleted: false };
+  }
+  return { deletions: [], installationDeleted: false };
+}

@@ -1,0 +1,31 @@
+/** The Jira row of the vendor matrix, as data. */
+import type { VendorDescriptor } from '../types';
+
+export const jiraDescriptor: VendorDescriptor = {
+  id: 'jira',
+  displayName: 'Jira',
+  // `offline_access` is OAuth plumbing for a refresh token, not a data scope: the connector appends it.
+  scopes: { required: ['read:jira-work', 'write:jira-work'], optional: [] },
+  authKind: 'oauth2-state',
+  // Atlassian 3LO documents no PKCE: state + exact redirect URI only.
+  pkce: false,
+  customerControl: { kind: 'projects', description: 'Per-workspace OAuth; project allow-list enforced on queries (JQL), writes and webhook jqlFilter.' },
+  dataIn: ['issues'],
+  dataOut: ['create-issue', 'create-comment'],
+  syncResources: ['issues'],
+  syncMode: 'webhook-and-since',
+  rateLimit: {
+    // Atlassian's quotas are points-based and unpublished per tenant; 100/min stays well inside burst limits.
+    requestsPerMinute: 100,
+    minPollIntervalMs: 15 * 60_000,
+  },
+  // OAuth-app dynamic webhooks expire after 30 days: renewed with PUT /rest/api/3/webhook/refresh.
+  webhook: { scheme: 'jira-jwt', maxLifetimeMs: 30 * 24 * 60 * 60_000 },
+  revocation: {
+    kind: 'none',
+    note: 'Atlassian offers no token revocation endpoint: disconnect deletes our tokens and webhooks; the user can remove the app under Connected apps.',
+  },
+  cacheTtlMs: 24 * 60 * 60_000,
+};
+
+export const jiraDescriptors: readonly VendorDescriptor[] = [jiraDescriptor];

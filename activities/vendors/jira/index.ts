@@ -1,0 +1,1 @@
+export { jiraDescriptor, jiraDescriptors } from './descriptor';

@@ -1,0 +1,17 @@
+/**
+ * Shared connector mechanics (used by every `activities/vendors/<vendor>/`):
+ * - `OAuth2Client`: authorize URL (PKCE S256 when given a challenge), code exchange, refresh, typed errors.
+ * - `assertGrantWithinRequested`: T1 refusal of broader grants.
+ * - `createVendorCall({ budget, mapError })`: audited + budgeted + error-mapped vendor call.
+ * - `createRateBudget`: per-workspace token bucket below the vendor's limit.
+ * - `hmacSha256Hex`, `constantTimeEqual`, `verifyHs256Jwt`: webhook signature primitives.
+ * - `ReplayGuard` / `createInMemoryReplayGuard`: delivery-id dedup.
+ * - `UpdatedWatermark` helpers: "updated since" cursors with an overlap window and id+updated dedupe.
+ */
+export { OAuth2Client, type OAuth2ClientOptions } from './oauth2Client';
+export { assertGrantWithinRequested } from './scopes';
+export { createVendorCall, type VendorCall, type VendorErrorMapper } from './vendorCall';
+export { createRateBudget, type RateBudget } from './rateBudget';
+export { hmacSha256Hex, constantTimeEqual, verifyHs256Jwt } from './signatures';
+export { createInMemoryReplayGuard, DEFAULT_REPLAY_RETENTION_MS, type ReplayGuard } from './replayGuard';
+export { EMPTY_WATERMARK, advanceWatermark, isFresh, queryStartMs, type UpdatedWatermark } from './updatedWatermark';

@@ -1,0 +1,108 @@
+/** Microsoft connect, refresh and disconnect through MSAL against the emulated identity platform. */
+import { microsoftDescriptors, MICROSOFT_VENDOR_IDS } from '../../../activities/vendors/microsoft';
+import { createPkcePair } from '../../../lib/oauth/pkce';
+import { recordingAuditor } from '../support/recordingAudit';
+import { failureOf, REDIRECT_URI, startMicrosoftHarness, WORKSPACE_ID, type MicrosoftHarness } from './harness';
+
+let harness: MicrosoftHarness;
+beforeAll(async () => {
+  harness = await startMicrosoftHarness();
+});
+afterAll(() => harness.stop());
+
+describe('Microsoft connect', () => {
+  test.each(MICROSOFT_VENDOR_IDS)('T1 T5: %s authorize URL asks exactly the row scopes with an S256 challenge, and the code exchange connects', async (vendor) => {
+    const { tokens, authorizeUrl } = await harness.connect(vendor);
+    const { required, optional } = microsoftDescriptors[vendor].scopes;
+    const expected = vendor === 'entra' ? [...required, ...optional] : [...required, ...optional, 'offline_access'];
+    expect(authorizeUrl.searchParams.get('scope')!.split(' ').sort()).toEqual(expected.sort());
+    expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorizeUrl.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(tokens.grantedScopes.sort()).toEqual(expected.sort());
+    expect(tokens.accessToken).toBeTruthy();
+    expect(tokens.metadata?.tenantId).toBe(harness.emulator.tenantId);
+    if (vendor === 'entra') expect(tokens.refreshToken).toBeUndefined();
+    else expect(tokens.refreshToken).toBeTruthy();
+  });
+
+  test('T1: the matrix row for SharePoint has Sites.Selected and never Files.Read.All; asking more is refused before any request', async () => {
+    expect(microsoftDescriptors.sharepoint.scopes.required).toEqual(['Sites.Selected', 'Files.ReadWrite.Selected']);
+    const pkce = createPkcePair();
+    expect(() =>
+      harness.connector.authorizeUrl('sharepoint', { state: 's', redirectUri: REDIRECT_URI, scopes: ['Sites.Selected', 'Files.ReadWrite.Selected', 'Files.Read.All'], codeChallenge: pkce.challenge }),
+    ).toThrow(/differ from the matrix row/);
+    expect(() => harness.connector.authorizeUrl('teams', { state: 's', redirectUri: REDIRECT_URI, scopes: ['Chat.ReadWrite'], codeChallenge: pkce.challenge })).toThrow(/differ/);
+  });
+
+  test('T1: a grant broader than requested is refused at code exchange', async () => {
+    harness.emulator.control.grantExtraScopesOnNextConsent(['Files.Read.All']);
+    const failure = await failureOf(harness.connect('sharepoint'));
+    expect(failure.type).toBe('OutsideCustomerControls');
+    expect(failure.message).toContain('Files.Read.All');
+  });
+
+  test('T5: a code redeemed with the wrong PKCE verifier is rejected by the identity platform', async () => {
+    const failure = await failureOf(harness.connect('onedrive', { verifier: createPkcePair().verifier }));
+    expect(failure.type).toBe('VendorRejected');
+    const tokenCalls = harness.emulator.requests.filter((request) => request.path.endsWith('/oauth2/v2.0/token'));
+    expect(tokenCalls.at(-1)!.status).toBe(400);
+  });
+
+  test('T5: the connector refuses to build an authorize URL without a PKCE challenge', () => {
+    expect(() => harness.connector.authorizeUrl('onedrive', { state: 's', redirectUri: REDIRECT_URI, scopes: ['Files.ReadWrite.AppFolder'] })).toThrow(/PKCE/);
+  });
+
+  test('T9 T19: Entra sign-in yields a verified identity with group claims (ID token checked against the JWKS)', async () => {
+    const { tokens } = await harness.connect('entra');
+    expect(tokens.metadata).toMatchObject({ objectId: '00000000-0000-0000-0000-0000000000a1', groups: 'group-site-managers' });
+    // Only opaque ids are kept: no name or e-mail address in the stored metadata.
+    expect(JSON.stringify(tokens.metadata)).not.toContain('@');
+  });
+
+  test('refresh rotates the refresh token; the old one is not revoked (Entra behaviour) and every refresh is audited', async () => {
+    const { tokens } = await harness.connect('microsoft365');
+    const ctx = harness.context('microsoft365', tokens);
+    const first = await harness.connector.refresh(ctx);
+    expect(first.refreshToken).toBeTruthy();
+    expect(first.refreshToken).not.toBe(tokens.refreshToken);
+    expect(first.accessToken).not.toBe(tokens.accessToken);
+    const second = await harness.connector.refresh({ ...ctx, credential: first });
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    // The replaced refresh token still works at Microsoft: only deleting it on our side ends it.
+    await expect(harness.connector.refresh(ctx)).resolves.toMatchObject({ grantedScopes: expect.arrayContaining(['Files.Read']) });
+    expect(ctx.auditEntries.map((entry) => [entry.action, entry.outcome])).toEqual([
+      ['oauth.refresh', 'success'],
+      ['oauth.refresh', 'success'],
+      ['oauth.refresh', 'success'],
+    ]);
+  });
+
+  test('T4: revoke says Microsoft cannot revoke, and after the access token expires the integration needs reauthorization', async () => {
+    const { tokens } = await harness.connect('onedrive');
+    const ctx = harness.context('onedrive', tokens);
+    await harness.connector.testConnection(ctx);
+    const before = harness.emulator.requests.length;
+    const result = await harness.connector.revoke(ctx);
+    expect(result.revoked).toBe(false);
+    expect(result.note).toMatch(/no token revocation endpoint/);
+    expect(result.note).toMatch(/remove.*consent/);
+    expect(harness.emulator.requests.length).toBe(before);
+    harness.emulator.control.advanceClock(2 * 60 * 60 * 1000);
+    const failure = await failureOf(harness.connector.testConnection(ctx));
+    expect(failure.type).toBe('ReauthorizationRequired');
+    expect(ctx.auditEntries.at(-1)).toMatchObject({ action: 'approot.get', outcome: 'failure', errorClass: 'ReauthorizationRequired' });
+  });
+
+  test('T10: the code exchange is audited with the row scopes and its outcome', async () => {
+    const pkce = createPkcePair();
+    const url = harness.connector.authorizeUrl('teams', { state: 's', redirectUri: REDIRECT_URI, scopes: ['ChannelMessage.Send', 'Chat.ReadWrite'], codeChallenge: pkce.challenge });
+    const code = (await harness.consent(url)).searchParams.get('code')!;
+    const { audit, entries } = recordingAuditor({ workspaceId: WORKSPACE_ID, vendor: 'teams' });
+    await harness.connector.exchangeCode('teams', { code, redirectUri: REDIRECT_URI, codeVerifier: pkce.verifier, audit });
+    await failureOf(harness.connector.exchangeCode('teams', { code, redirectUri: REDIRECT_URI, codeVerifier: pkce.verifier, audit }));
+    expect(entries.map((entry) => [entry.action, entry.scope, entry.outcome])).toEqual([
+      ['oauth.code_exchange', 'ChannelMessage.Send Chat.ReadWrite', 'success'],
+      ['oauth.code_exchange', 'ChannelMessage.Send Chat.ReadWrite', 'failure'],
+    ]);
+  });
+});

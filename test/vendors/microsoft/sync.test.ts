@@ -1,0 +1,223 @@
+/** Microsoft sync, data out and customer controls: Graph SDK against the emulated Graph. */
+import type { SyncPage, TokenSet } from '../../../activities/vendors/types';
+import { failureOf, graphRequestsSince, startMicrosoftHarness, type MicrosoftHarness } from './harness';
+
+let harness: MicrosoftHarness;
+beforeAll(async () => {
+  harness = await startMicrosoftHarness();
+});
+afterAll(() => harness.stop());
+
+/** Pages one delta round to its deltaLink, applying upserts and deletions to `cache` keyed by id. */
+async function syncRound(ctx: Parameters<MicrosoftHarness['connector']['fetchPage']>[0], resource: string, cursor: string | null, cache: Map<string, unknown>) {
+  const pages: SyncPage[] = [];
+  let next = cursor;
+  for (;;) {
+    const page = await harness.connector.fetchPage(ctx, { resource, cursor: next });
+    pages.push(page);
+    for (const record of page.records) cache.set(record.externalId, record.version);
+    for (const id of page.deletedExternalIds) cache.delete(id);
+    next = page.nextCursor;
+    if (page.roundComplete) return { pages, deltaLink: next! };
+  }
+}
+
+describe('Microsoft 365 delta sync (T11)', () => {
+  let tokens: TokenSet;
+  beforeAll(async () => {
+    ({ tokens } = await harness.connect('microsoft365'));
+  });
+
+  test('T11: initial delta pages through nextLinks to a deltaLink; incremental rounds carry changes and deleted facets; replay is idempotent', async () => {
+    const { control } = harness.emulator;
+    control.setDeltaPageSize(2);
+    for (const name of ['a.pdf', 'b.dwg', 'c.pdf', 'd.xlsx', 'e.pdf']) await control.upsertItem('me/drive/root', { id: `item-${name}`, name, file: { mimeType: 'application/pdf' } });
+    const ctx = harness.context('microsoft365', tokens);
+    const cache = new Map<string, unknown>();
+    const initial = await syncRound(ctx, 'drive-items', null, cache);
+    expect(initial.pages.map((page) => page.records.length)).toEqual([2, 2, 1]);
+    expect(initial.pages.map((page) => page.roundComplete)).toEqual([false, false, true]);
+    expect(cache.size).toBe(5);
+
+    await control.upsertItem('me/drive/root', { id: 'item-b.dwg', name: 'b.dwg', file: { mimeType: 'image/vnd.dwg' } });
+    await control.deleteItem('me/drive/root', 'item-c.pdf');
+    const incremental = await syncRound(ctx, 'drive-items', initial.deltaLink, cache);
+    expect(incremental.pages.flatMap((page) => page.records.map((record) => record.externalId))).toEqual(['item-b.dwg']);
+    expect(incremental.pages.flatMap((page) => page.deletedExternalIds)).toEqual(['item-c.pdf']);
+    expect(cache.has('item-c.pdf')).toBe(false);
+    expect(cache.get('item-b.dwg')).toMatch(/,2"$/);
+
+    // Graph may replay the same changes: applying the same round again changes nothing.
+    const snapshot = new Map(cache);
+    const replay = await syncRound(ctx, 'drive-items', initial.deltaLink, cache);
+    expect(replay.pages.flatMap((page) => page.records.map((record) => record.externalId))).toEqual(['item-b.dwg']);
+    expect(cache).toEqual(snapshot);
+  });
+
+  test('T11: an expired delta token answers 410 → CursorExpired, and a cursor-less round resyncs fully', async () => {
+    const ctx = harness.context('microsoft365', tokens);
+    const cache = new Map<string, unknown>();
+    const { deltaLink } = await syncRound(ctx, 'drive-items', null, cache);
+    harness.emulator.control.expireDeltaTokens();
+    const failure = await failureOf(harness.connector.fetchPage(ctx, { resource: 'drive-items', cursor: deltaLink }));
+    expect(failure.type).toBe('CursorExpired');
+    const resync = await syncRound(ctx, 'drive-items', null, new Map());
+    expect(resync.pages.flatMap((page) => page.records).length).toBe(cache.size);
+  });
+
+  test('T11: calendar events sync by calendarView delta; deletions arrive as @removed', async () => {
+    const { control } = harness.emulator;
+    await control.upsertItem('me/events', { id: 'event-1', subject: 'Site walk', start: { dateTime: '2026-07-01T09:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-07-01T10:00:00', timeZone: 'UTC' } });
+    await control.upsertItem('me/events', { id: 'event-2', subject: 'Pour', start: { dateTime: '2026-07-02T09:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-07-02T10:00:00', timeZone: 'UTC' } });
+    const ctx = harness.context('microsoft365', tokens);
+    const cache = new Map<string, unknown>();
+    const first = await syncRound(ctx, 'calendar-events', null, cache);
+    expect([...cache.keys()].sort()).toEqual(['event-1', 'event-2']);
+    const initialRequest = harness.emulator.requests.find((request) => request.path === '/v1.0/me/calendarView/delta' && request.query.startDateTime);
+    expect(initialRequest).toBeDefined();
+    await control.deleteItem('me/events', 'event-1');
+    const second = await syncRound(ctx, 'calendar-events', first.deltaLink, cache);
+    expect(second.pages.flatMap((page) => page.deletedExternalIds)).toEqual(['event-1']);
+    expect([...cache.keys()]).toEqual(['event-2']);
+  });
+
+  test('a stored cursor pointing anywhere but this resource on Graph is refused before the token is sent', async () => {
+    const ctx = harness.context('microsoft365', tokens);
+    const before = harness.emulator.requests.length;
+    const failure = await failureOf(harness.connector.fetchPage(ctx, { resource: 'drive-items', cursor: `${harness.emulator.url}/v1.0/me/calendarView/delta?$deltatoken=x` }));
+    expect(failure.type).toBe('OutsideCustomerControls');
+    expect(harness.emulator.requests.length).toBe(before);
+  });
+
+  test('T19: Microsoft 365 sends notifications and document links by mail only when Mail.Send was granted', async () => {
+    const ctx = harness.context('microsoft365', tokens);
+    await harness.connector.perform(ctx, 'document-link', { to: ['pm@contoso.example'], subject: 'RFI 12', text: 'New revision', documentUrl: 'https://app.trackproject.example/d/1' });
+    expect(harness.emulator.control.graph.sentMail.at(-1)).toMatchObject({ message: { subject: 'RFI 12', toRecipients: [{ emailAddress: { address: 'pm@contoso.example' } }] } });
+    const withoutMail = await harness.connect('microsoft365', { scopes: ['Files.Read', 'Calendars.Read'] });
+    const before = harness.emulator.requests.length;
+    const failure = await failureOf(harness.connector.perform(harness.context('microsoft365', withoutMail.tokens), 'notification', { to: ['pm@contoso.example'], subject: 's', text: 't' }));
+    expect(failure.type).toBe('MissingScope');
+    expect(harness.emulator.requests.length).toBe(before);
+    const notInMatrix = await failureOf(harness.connector.perform(ctx, 'report-export', { fileName: 'x.csv', contentBase64: '' }));
+    expect(notInMatrix.type).toBe('OutsideCustomerControls');
+  });
+
+  test('429 storms: a long Retry-After surfaces as RateLimited with retryAfterMs (no in-activity wait); a short one is retried by the SDK', async () => {
+    const ctx = harness.context('microsoft365', tokens);
+    const { control } = harness.emulator;
+    let from = harness.emulator.requests.length;
+    control.startThrottleStorm(5, 120);
+    const failure = await failureOf(harness.connector.testConnection(ctx));
+    expect(failure).toMatchObject({ type: 'RateLimited', retryAfterMs: 120_000 });
+    expect(graphRequestsSince(harness.emulator, from)).toHaveLength(1);
+    control.startThrottleStorm(0, 0);
+
+    from = harness.emulator.requests.length;
+    control.startThrottleStorm(1, 1);
+    await harness.connector.testConnection(ctx);
+    expect(graphRequestsSince(harness.emulator, from).map((request) => request.status)).toEqual([429, 200]);
+    expect(ctx.auditEntries.map((entry) => [entry.action, entry.outcome, entry.errorClass])).toEqual([
+      ['drive.get', 'failure', 'RateLimited'],
+      ['drive.get', 'success', undefined],
+    ]);
+  });
+});
+
+describe('SharePoint: admin-selected sites (T18)', () => {
+  test('T18: a site outside the selection is refused before reaching Graph; a selected site works only once the admin granted it', async () => {
+    const { control } = harness.emulator;
+    control.seedSite('site-tower', 'Tower A');
+    control.seedSite('site-hr', 'HR');
+    await control.upsertItem('sites/site-tower/drive/root', { id: 'dwg-1', name: 'A-101.dwg', file: { mimeType: 'image/vnd.dwg' } });
+    const { tokens } = await harness.connect('sharepoint');
+    const ctx = harness.context('sharepoint', tokens, { sites: ['site-tower'] });
+
+    const before = harness.emulator.requests.length;
+    const outside = await failureOf(harness.connector.fetchPage(ctx, { resource: 'site-drive-items:site-hr', cursor: null }));
+    expect(outside.type).toBe('OutsideCustomerControls');
+    const upload = await failureOf(harness.connector.perform(ctx, 'report-export', { siteId: 'site-hr', fileName: 'r.csv', contentBase64: 'YQ==' }));
+    expect(upload.type).toBe('OutsideCustomerControls');
+    expect(harness.emulator.requests.length).toBe(before);
+    expect(ctx.auditEntries.map((entry) => entry.errorClass)).toEqual(['OutsideCustomerControls', 'OutsideCustomerControls']);
+
+    // Sites.Selected grants nothing until the tenant admin grants this app the site.
+    expect((await failureOf(harness.connector.testConnection(ctx))).type).toBe('MissingScope');
+    const adminToken = control.issueAccessToken(['Sites.FullControl.All']);
+    const { fetch } = await import('undici');
+    const { createDispatcher } = await import('../../../activities/vendors/microsoft/client');
+    const grant = await fetch(`${harness.emulator.url}/v1.0/sites/site-tower/permissions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ roles: ['write'], grantedToIdentities: [{ application: { id: harness.emulator.clientId, displayName: 'TrackProject' } }] }),
+      dispatcher: createDispatcher(harness.emulator.caCert),
+    });
+    expect(grant.status).toBe(201);
+    await harness.connector.testConnection(ctx);
+    const page = await harness.connector.fetchPage(ctx, { resource: 'site-drive-items:site-tower', cursor: null });
+    expect(page.records.map((record) => record.externalId)).toEqual(['dwg-1']);
+    const result = await harness.connector.perform(ctx, 'report-export', { siteId: 'site-tower', fileName: 'weekly-report.csv', contentType: 'text/csv', contentBase64: Buffer.from('a,b\n1,2\n').toString('base64') });
+    expect(result.itemId).toBeTruthy();
+    expect(control.items('sites/site-tower/drive/root').map((item) => item.name)).toContain('weekly-report.csv');
+    // The HR site's drive is untouched.
+    expect(control.items('sites/site-hr/drive/root')).toEqual([]);
+  });
+});
+
+describe('OneDrive: app folder isolation (T18)', () => {
+  test('T18: exports land in the app folder; names that would leave it are refused before any request; sync reads only the app folder', async () => {
+    const { control } = harness.emulator;
+    const { tokens } = await harness.connect('onedrive');
+    const ctx = harness.context('onedrive', tokens);
+    await harness.connector.perform(ctx, 'app-folder-export', { fileName: 'export-2026-06.xlsx', contentBase64: Buffer.from('xlsx').toString('base64') });
+    expect(control.items('me/drive/special/approot').map((item) => item.name)).toEqual(['export-2026-06.xlsx']);
+    const before = harness.emulator.requests.length;
+    for (const fileName of ['../Documents/secret.docx', '..', 'a/b.txt', 'x:y']) {
+      expect((await failureOf(harness.connector.perform(ctx, 'app-folder-export', { fileName, contentBase64: '' }))).type).toBe('OutsideCustomerControls');
+    }
+    expect(harness.emulator.requests.length).toBe(before);
+    const page = await harness.connector.fetchPage(ctx, { resource: 'app-folder-items', cursor: null });
+    expect(page.records.map((record) => record.payload.name)).toEqual(['export-2026-06.xlsx']);
+    // The app-folder token cannot read the rest of the drive, even if asked directly.
+    expect((await failureOf(harness.connector.fetchPage(ctx, { resource: 'drive-items', cursor: null }))).type).toBe('OutsideCustomerControls');
+  });
+});
+
+describe('Teams: admin-selected channels (T18, T19)', () => {
+  test('T18 T19: channel metadata only comes in, and messages go only to selected channels', async () => {
+    const { control } = harness.emulator;
+    control.seedChannel('team-1', 'chan-site', 'Site updates');
+    control.seedChannel('team-1', 'chan-finance', 'Finance');
+    const { tokens } = await harness.connect('teams');
+    const ctx = harness.context('teams', tokens, { channels: ['team-1/chan-site'] });
+    const page = await harness.connector.fetchPage(ctx, { resource: 'channels', cursor: null });
+    expect(page.records).toEqual([
+      { resource: 'channels', externalId: 'team-1/chan-site', payload: { id: 'chan-site', displayName: 'Site updates', description: 'Site updates channel', membershipType: 'standard', webUrl: expect.any(String) } },
+    ]);
+    await harness.connector.perform(ctx, 'approval-request', { teamId: 'team-1', channelId: 'chan-site', html: '<b>Approve RFI 12?</b>' });
+    expect(control.graph.channelMessages).toEqual([{ teamId: 'team-1', channelId: 'chan-site', body: { body: { contentType: 'html', content: '<b>Approve RFI 12?</b>' } } }]);
+    const before = harness.emulator.requests.length;
+    const failure = await failureOf(harness.connector.perform(ctx, 'channel-notification', { teamId: 'team-1', channelId: 'chan-finance', html: 'x' }));
+    expect(failure.type).toBe('OutsideCustomerControls');
+    expect(harness.emulator.requests.length).toBe(before);
+    expect(control.graph.channelMessages).toHaveLength(1);
+  });
+});
+
+describe('Entra ID: identity in, nothing out (T19)', () => {
+  test('T19: every data-out action and every sync resource is refused for Entra, and the refusals are audited', async () => {
+    const { tokens } = await harness.connect('entra');
+    const ctx = harness.context('entra', tokens);
+    await harness.connector.testConnection(ctx);
+    const before = harness.emulator.requests.length;
+    for (const action of ['notification', 'report-export', 'channel-notification', 'user-provision']) {
+      expect((await failureOf(harness.connector.perform(ctx, action, {}))).type).toBe('OutsideCustomerControls');
+    }
+    expect((await failureOf(harness.connector.fetchPage(ctx, { resource: 'directory-users', cursor: null }))).type).toBe('OutsideCustomerControls');
+    expect(await harness.connector.registerWebhooks(ctx, { callbackUrl: 'http://127.0.0.1:1/hook', clientState: 'x' })).toEqual([]);
+    expect(harness.emulator.requests.length).toBe(before);
+    expect(ctx.auditEntries.map((entry) => [entry.outcome, entry.errorClass ?? null])).toEqual([
+      ['success', null],
+      ...Array(5).fill(['failure', 'OutsideCustomerControls']),
+    ]);
+  });
+});

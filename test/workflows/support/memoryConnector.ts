@@ -1,0 +1,133 @@
+/**
+ * Deterministic in-memory vendor for workflow tests: a record set with a change log, paged
+ * listings (`list:<offset>:<seq>`) and delta cursors (`delta:<seq>`), plus injectable failures
+ * (429 with Retry-After, 410 on a delta). Every call goes through the context's auditor.
+ */
+import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
+import type { Connector, ConnectorContext, SyncPage, TokenSet, VendorDescriptor } from '../../../activities/vendors/types';
+
+export const MEMORY_VENDOR = 'github' as const;
+
+export const memoryDescriptor: VendorDescriptor = {
+  id: MEMORY_VENDOR,
+  displayName: 'Memory (test)',
+  scopes: { required: ['repo:read'], optional: ['issues:write'] },
+  authKind: 'oauth2-pkce',
+  pkce: true,
+  customerControl: { kind: 'repos', description: 'test' },
+  dataIn: ['issues'],
+  dataOut: [],
+  syncResources: ['issues'],
+  syncMode: 'webhook-and-delta',
+  rateLimit: { requestsPerMinute: 5_000, minPollIntervalMs: 60_000 },
+  webhook: { scheme: 'none' },
+  revocation: { kind: 'revoke-endpoint', note: 'token revoked at the vendor' },
+  cacheTtlMs: 24 * 60 * 60 * 1000,
+};
+
+type Failure = { kind: 'rate-limit'; retryAfterMs: number } | { kind: 'cursor-expired' };
+
+export class MemoryConnector implements Connector {
+  readonly vendors = [MEMORY_VENDOR] as const;
+  readonly records = new Map<string, { title: string; seq: number }>();
+  private readonly log: Array<{ seq: number; id: string; deleted: boolean }> = [];
+  private seq = 0;
+  readonly failures: Failure[] = [];
+  readonly revokedTokens: string[] = [];
+  fetchCalls = 0;
+  /** Tokens the exchange hands out; tests seed a canary here. */
+  nextTokens: TokenSet = { accessToken: 'memory-access', refreshToken: 'memory-refresh', grantedScopes: ['repo:read'], expiresAt: undefined };
+
+  constructor(private readonly pageSize = 100) {}
+
+  upsert(id: string, title: string): void {
+    this.seq += 1;
+    this.records.set(id, { title, seq: this.seq });
+    this.log.push({ seq: this.seq, id, deleted: false });
+  }
+
+  remove(id: string): void {
+    this.seq += 1;
+    this.records.delete(id);
+    this.log.push({ seq: this.seq, id, deleted: true });
+  }
+
+  authorizeUrl(_vendor: string, request: { state: string; redirectUri: string; scopes: readonly string[]; codeChallenge?: string }): string {
+    const url = new URL('https://vendor.invalid/authorize');
+    url.searchParams.set('state', request.state);
+    url.searchParams.set('scope', request.scopes.join(' '));
+    if (request.codeChallenge) url.searchParams.set('code_challenge', request.codeChallenge);
+    return url.toString();
+  }
+
+  async exchangeCode(): Promise<TokenSet> {
+    return { ...this.nextTokens };
+  }
+
+  async refresh(ctx: ConnectorContext): Promise<TokenSet> {
+    return ctx.audit({ action: 'oauth.refresh', scope: 'repo:read' }, async () => ({ ...ctx.credential, accessToken: `${ctx.credential.accessToken}+` }));
+  }
+
+  async testConnection(ctx: ConnectorContext): Promise<void> {
+    await ctx.audit({ action: 'user.get', scope: 'repo:read' }, async () => undefined);
+  }
+
+  async revoke(ctx: ConnectorContext): Promise<{ revoked: boolean; note: string }> {
+    return ctx.audit({ action: 'oauth.revoke', scope: 'repo:read' }, async () => {
+      this.revokedTokens.push(ctx.credential.accessToken);
+      return { revoked: true, note: 'grant revoked' };
+    });
+  }
+
+  async registerWebhooks(): Promise<[]> {
+    return [];
+  }
+
+  async renewSubscription(_ctx: ConnectorContext, subscription: { externalId: string; resource: string }) {
+    return subscription;
+  }
+
+  async deleteSubscription(): Promise<void> {}
+
+  async fetchPage(ctx: ConnectorContext, input: { resource: string; cursor: string | null }): Promise<SyncPage> {
+    return ctx.audit({ action: `${input.resource}.list`, scope: 'repo:read' }, async () => {
+      this.fetchCalls += 1;
+      const failure = this.failures.shift();
+      if (failure?.kind === 'rate-limit') throw new VendorError(VendorFailureType.RateLimited, MEMORY_VENDOR, 'rate limited (429)', { status: 429, retryAfterMs: failure.retryAfterMs });
+      if (failure?.kind === 'cursor-expired' && input.cursor?.startsWith('delta:')) throw new VendorError(VendorFailureType.CursorExpired, MEMORY_VENDOR, 'cursor expired (410)', { status: 410 });
+      if (input.cursor?.startsWith('delta:')) return this.delta(input.resource, Number(input.cursor.slice(6)));
+      const [, offsetText, seqText] = (input.cursor ?? `list:0:${this.seq}`).split(':');
+      return this.listing(input.resource, Number(offsetText), Number(seqText));
+    });
+  }
+
+  async perform(): Promise<Record<string, unknown>> {
+    throw new VendorError(VendorFailureType.OutsideCustomerControls, MEMORY_VENDOR, 'no data out');
+  }
+
+  private listing(resource: string, offset: number, snapshotSeq: number): SyncPage {
+    const ids = [...this.records.keys()].sort();
+    const slice = ids.slice(offset, offset + this.pageSize);
+    const done = offset + this.pageSize >= ids.length;
+    return {
+      records: slice.map((id) => ({ resource, externalId: id, version: String(this.records.get(id)!.seq), payload: { title: this.records.get(id)!.title } })),
+      deletedExternalIds: [],
+      // A listing ends with the delta cursor of the moment it started: changes during it are replayed.
+      nextCursor: done ? `delta:${snapshotSeq}` : `list:${offset + this.pageSize}:${snapshotSeq}`,
+      roundComplete: done,
+    };
+  }
+
+  private delta(resource: string, sinceSeq: number): SyncPage {
+    const changes = this.log.filter((c) => c.seq > sinceSeq).slice(0, this.pageSize);
+    const last = changes.at(-1)?.seq ?? sinceSeq;
+    const done = !this.log.some((c) => c.seq > last);
+    const live = changes.filter((c) => !c.deleted && this.records.has(c.id));
+    return {
+      records: live.map((c) => ({ resource, externalId: c.id, version: String(this.records.get(c.id)!.seq), payload: { title: this.records.get(c.id)!.title } })),
+      deletedExternalIds: changes.filter((c) => c.deleted).map((c) => c.id),
+      nextCursor: `delta:${last}`,
+      roundComplete: done,
+    };
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Connect (T1, T2, T5, T6): validate the requested scopes against the matrix, create the pending
+ * integration, send the admin to the vendor (PKCE + state made and stored by an activity), wait for
+ * the callback, exchange the code, refuse broader grants, record consent, register webhooks and
+ * start the lifecycle. Any failure compensates: revoke, delete subscriptions, destroy secrets.
+ */
+import { ApplicationFailure, condition, ParentClosePolicy, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { integrationActivities as act, failureType } from './activityProxies';
+import {
+  connectStateQuery,
+  oauthCallbackUpdate,
+  workflowIds,
+  type ConnectInput,
+  type ConnectResult,
+  type ConnectState,
+  type OAuthCallbackInput,
+} from './definitions';
+import { integrationLifecycleWorkflow } from './lifecycle';
+import { childSearchAttributes, tagRun } from './tagRun';
+
+/** How long the admin has to consent; the oauth_states row expires at the same time. */
+export const CONSENT_TIMEOUT_MS = 15 * 60 * 1000;
+
+/** T1: requested ⊆ matrix scopes and every required scope requested. Returns the problem, if any. */
+export function scopeProblem(requested: readonly string[], matrix: { required: readonly string[]; optional: readonly string[] }): string | undefined {
+  const allowed = new Set([...matrix.required, ...matrix.optional]);
+  const extra = requested.filter((s) => !allowed.has(s));
+  if (extra.length > 0) return `scopes outside the vendor matrix: ${extra.join(', ')}`;
+  const missing = matrix.required.filter((s) => !requested.includes(s));
+  if (missing.length > 0) return `required scopes missing: ${missing.join(', ')}`;
+  return undefined;
+}
+
+export async function connectWorkflow(input: ConnectInput): Promise<ConnectResult> {
+  const ref = { workspaceId: input.workspaceId, integrationId: input.integrationId };
+  tagRun({ ...ref, vendor: input.vendor, process: 'connect' });
+  const state: ConnectState = { status: 'validating' };
+  setHandler(connectStateQuery, () => state);
+
+  let callback: OAuthCallbackInput | undefined;
+  let callbackInFlight = false;
+  setHandler(
+    oauthCallbackUpdate,
+    async (received) => {
+      callbackInFlight = true;
+      try {
+        const { valid } = await act.consumeOAuthState({ ...ref, state: received.state });
+        if (!valid) throw ApplicationFailure.nonRetryable('OAuth state is invalid, expired or already used', 'InvalidOAuthState');
+        callback = received;
+        return { accepted: true as const };
+      } finally {
+        callbackInFlight = false;
+      }
+    },
+    {
+      validator: (_received: OAuthCallbackInput) => {
+        if (state.status !== 'awaiting-consent' || callback || callbackInFlight) throw new Error('no consent is awaited by this connect run');
+      },
+    },
+  );
+
+  const descriptor = await act.describeVendor(input.vendor);
+  const problem = scopeProblem(input.requestedScopes, descriptor.scopes);
+  if (problem) {
+    state.status = 'failed';
+    state.failure = problem;
+    return { status: 'failed', failure: problem };
+  }
+  await act.createPendingIntegration({ ...ref, vendor: input.vendor, requestedScopes: input.requestedScopes, controls: input.controls });
+
+  try {
+    let grantedScopes: string[];
+    if (input.credentialSecretId) {
+      ({ grantedScopes } = await act.adoptServiceAccount({ ...ref, credentialSecretId: input.credentialSecretId }));
+    } else {
+      const started = await act.beginAuthorization({ ...ref, redirectUri: input.redirectUri, workflowId: workflowInfo().workflowId });
+      state.status = 'awaiting-consent';
+      state.authorizeUrl = started.authorizeUrl;
+      if (!(await condition(() => callback !== undefined, CONSENT_TIMEOUT_MS))) {
+        state.status = 'expired';
+        state.authorizeUrl = undefined;
+        await compensate(ref, 'ConsentExpired');
+        return { status: 'expired' };
+      }
+      state.authorizeUrl = undefined;
+      if (callback!.error || !callback!.code) throw ApplicationFailure.nonRetryable('the admin declined consent at the vendor', 'ConsentDeclined');
+      state.status = 'exchanging';
+      ({ grantedScopes } = await act.exchangeAuthorizationCode({ ...ref, code: callback!.code, redirectUri: input.redirectUri, verifierSecretId: started.verifierSecretId }));
+    }
+    state.status = 'registering';
+    await act.registerWebhooks(ref);
+    await act.activateIntegration({ ...ref, grantedScopes, actor: input.actor });
+    const lifecycle = await startChild(integrationLifecycleWorkflow, {
+      workflowId: workflowIds.lifecycle(ref.workspaceId, ref.integrationId),
+      args: [{ ...ref, vendor: input.vendor, carried: { pendingSync: { reason: 'connect' } } }],
+      // The lifecycle outlives this run.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      ...childSearchAttributes({ ...ref, vendor: input.vendor, process: 'lifecycle' }),
+    });
+    state.status = 'connected';
+    return { status: 'connected', lifecycleWorkflowId: lifecycle.workflowId, grantedScopes };
+  } catch (error) {
+    const reason = failureType(error) ?? 'ConnectFailed';
+    state.status = 'failed';
+    state.failure = reason;
+    await compensate(ref, reason);
+    return { status: 'failed', failure: reason };
+  }
+}
+
+/** Leaves no orphans: revoke what was granted, delete subscriptions, destroy every secret. */
+async function compensate(ref: { workspaceId: string; integrationId: string }, reason: string): Promise<void> {
+  await act.revokeAtVendor(ref).catch(() => undefined); // best effort: the secrets are destroyed next either way
+  await act.deleteSubscriptions(ref).catch(() => undefined);
+  await act.destroySecrets(ref);
+  await act.markIntegrationFailed({ ...ref, reason });
+}
