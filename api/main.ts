@@ -1,10 +1,21 @@
 /** API process bootstrap: config → dependencies → listen, with a clean shutdown on SIGINT/SIGTERM. */
+import { githubDescriptors } from '../activities/vendors/github';
+import { jiraDescriptors } from '../activities/vendors/jira';
+import { microsoftDescriptors } from '../activities/vendors/microsoft';
+import type { VendorDescriptor, VendorId } from '../activities/vendors/types';
+import { createAuditLog } from '../db/audit';
 import { createRuntimeDb } from '../db/knex';
+import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
 import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { connectClient } from '../lib/temporal/connection';
+import { authenticatorFromConfig } from './auth';
 import { readinessChecks } from './readiness';
 import { buildServer } from './server';
+import { DEFAULT_WEBHOOK_VERIFIERS } from './webhooks/verifiers';
+
+/** Every vendor whose descriptor exists; the API offers exactly these. */
+const DESCRIPTORS: readonly VendorDescriptor[] = [...githubDescriptors, ...Object.values(microsoftDescriptors), ...jiraDescriptors];
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -19,6 +30,17 @@ async function main(): Promise<void> {
   const app = await buildServer({
     logger,
     readiness: readinessChecks({ db, client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }),
+    services: {
+      db,
+      temporal: { client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, uiUrl: config.temporal.uiUrl },
+      auth: authenticatorFromConfig(config),
+      audit: createAuditLog(db),
+      secrets: new SecretStore(db, localKeyProviderFromConfig(config)),
+      vendors: new Map<VendorId, VendorDescriptor>(DESCRIPTORS.map((d) => [d.id, d])),
+      webhookVerifiers: DEFAULT_WEBHOOK_VERIFIERS,
+      publicUrl: config.api.publicUrl,
+      purgeDelayMs: config.purgeDelayMs,
+    },
   });
   await app.listen({ host: config.api.host, port: config.api.port });
 

@@ -4,6 +4,7 @@
  * whose body says nothing about internals (the detail is logged, scrubbed).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import type { Api } from './types';
 
 export interface Problem {
@@ -25,6 +26,7 @@ const TITLES: Record<number, string> = {
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -37,11 +39,34 @@ export class HttpProblem extends Error {
   constructor(
     readonly status: number,
     readonly detail: string,
-    readonly extensions: Partial<Problem> & { headers?: Record<string, string> } = {},
+    readonly extensions: Partial<Problem> & { headers?: Record<string, string>; errorClass?: string } = {},
   ) {
     super(detail);
     this.name = 'HttpProblem';
   }
+}
+
+/** The OpenAPI schema of every error response; extensions are allowed (RFC 9457 §3.2). */
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer({ minimum: 400, maximum: 599 }),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    requestId: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(Type.Object({ pointer: Type.String(), detail: Type.String() }))),
+  },
+  { additionalProperties: true },
+);
+
+/** Error responses a route can give, keyed by status, for its `response` schema. */
+export function problemResponses(...statuses: number[]): Record<number, typeof ProblemSchema> {
+  return Object.fromEntries([400, 401, 403, 429, ...statuses].map((status) => [status, ProblemSchema]));
+}
+
+export function problemTitle(status: number): string {
+  return TITLES[status] ?? 'Error';
 }
 
 export function problemType(status: number): string {
@@ -64,8 +89,10 @@ export function registerProblemHandlers(app: Api): void {
 
   app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
     if (error instanceof HttpProblem) {
-      const { headers, ...extensions } = error.extensions;
+      const { headers, errorClass, ...extensions } = error.extensions;
       if (headers) reply.headers(headers);
+      // A stable failure code for the audit entry (never a message).
+      if (errorClass && request.auditFacts) request.auditFacts.errorClass = String(errorClass);
       return sendProblem(request, reply, { ...extensions, status: error.status, detail: error.detail });
     }
     const fastifyError = error as FastifyError;

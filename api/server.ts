@@ -9,16 +9,31 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Api } from './types';
 import type { Logger } from '../lib/logger';
-import { registerProblemHandlers } from './problem';
+import { registerGuard } from './guard';
+import { registerProblemHandlers, sendProblem } from './problem';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health';
+import { registerIntegrationRoutes } from './routes/integrations';
+import { registerOAuthCallbackRoute } from './routes/oauthCallback';
+import { registerVendorRoutes } from './routes/vendors';
+import { registerWorkspaceRoutes } from './routes/workspaces';
+import type { ApiServices } from './services';
+import { registerWebhookReceivers } from './webhooks/receiver';
 
 export interface ApiDeps {
   logger: Logger;
   readiness: ReadinessCheck[];
+  /** Absent: health, readiness and docs only (probe tests that have no data tier). */
+  services?: ApiServices;
 }
 
 /** Request ids: accept a caller's (bounded, safe charset) or mint one; echoed on every response. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** Fixed texts: Fastify's own messages echo the URL, which may carry query values. */
+const FRAMEWORK_ERROR_DETAILS: Record<string, string> = {
+  FST_ERR_MAX_PARAM_LENGTH: 'A path parameter is too long',
+  FST_ERR_BAD_URL: 'The request URL is malformed',
+};
 
 export async function buildServer(deps: ApiDeps): Promise<Api> {
   const app = Fastify({
@@ -30,6 +45,12 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
+    // Router-level refusals (malformed URL, over-long path parameter) bypass hooks: answer them as problems too.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      return sendProblem(request, reply, { status, detail: FRAMEWORK_ERROR_DETAILS[error.code] ?? 'The request URL is malformed' });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (request, reply) => {
@@ -49,5 +70,14 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   registerHealthRoutes(app, deps.readiness);
+  if (deps.services) {
+    registerGuard(app, deps.services);
+    registerVendorRoutes(app, deps.services);
+    registerIntegrationRoutes(app, deps.services);
+    registerOAuthCallbackRoute(app, deps.services);
+    registerWorkspaceRoutes(app, deps.services);
+    registerWebhookReceivers(app, deps.services);
+  }
+  await app.ready();
   return app;
 }

@@ -1,0 +1,114 @@
+/**
+ * The API's one way into Temporal: start runs (with search attributes so ops find them by
+ * workspace), link to them in the Temporal UI, and translate Temporal's errors into problems.
+ * Inputs carry ids and references only, never secrets (workflow histories are not secret stores).
+ */
+import {
+  isGrpcDeadlineError,
+  QueryNotRegisteredError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
+import type { ProcessName } from '../workflows/definitions';
+import { IntegrationIdKey, ProcessKey, VendorKey, WorkspaceIdKey } from '../workflows/searchAttributes';
+import { HttpProblem } from './problem';
+import type { TemporalAccess } from './services';
+
+/** Workflow type names the API starts (registered by `workflows/index.ts`). */
+export const WORKFLOW_TYPES = {
+  connect: 'connectWorkflow',
+  disconnect: 'disconnectWorkflow',
+  workspaceDelete: 'deleteWorkspaceWorkflow',
+} as const;
+
+export function temporalUiLink(temporal: TemporalAccess, workflowId: string): string {
+  return `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+export function runLinks(temporal: TemporalAccess, workflowId: string): { temporalUi: string } {
+  return { temporalUi: temporalUiLink(temporal, workflowId) };
+}
+
+export interface StartRun {
+  workflowType: string;
+  workflowId: string;
+  args: unknown[];
+  process: ProcessName;
+  workspaceId: string;
+  integrationId?: string;
+  vendor?: string;
+  /** A run already in flight under this id: join it (idempotent retries) or refuse (409). */
+  ifRunning: 'join' | 'conflict';
+}
+
+export async function startRun(temporal: TemporalAccess, run: StartRun): Promise<WorkflowHandle> {
+  const typedSearchAttributes: SearchAttributePair[] = [
+    { key: WorkspaceIdKey, value: run.workspaceId },
+    { key: ProcessKey, value: run.process },
+    ...(run.integrationId ? [{ key: IntegrationIdKey, value: run.integrationId }] : []),
+    ...(run.vendor ? [{ key: VendorKey, value: run.vendor }] : []),
+  ];
+  try {
+    return await temporal.client.workflow.start(run.workflowType, {
+      taskQueue: temporal.taskQueue,
+      workflowId: run.workflowId,
+      args: run.args,
+      workflowIdConflictPolicy: run.ifRunning === 'join' ? 'USE_EXISTING' : 'FAIL',
+      typedSearchAttributes,
+    });
+  } catch (error) {
+    throw toProblem(error);
+  }
+}
+
+/** Temporal failures as problems: a missing run is a 404/409, a workflow's refusal a 422. */
+export function toProblem(error: unknown): unknown {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof WorkflowExecutionAlreadyStartedError) {
+    return new HttpProblem(409, 'This process is already running for the integration', { errorClass: 'AlreadyRunning' });
+  }
+  if (error instanceof WorkflowNotFoundError) {
+    return new HttpProblem(409, 'The integration has no running process that can take this request', { errorClass: 'NotRunning' });
+  }
+  if (error instanceof QueryNotRegisteredError) {
+    return new HttpProblem(409, 'The integration is not in a state that answers this request', { errorClass: 'NotRunning' });
+  }
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+    // The workflow validated the request and refused it; its failure type is a stable code.
+    return new HttpProblem(422, error.cause.message, { errorClass: error.cause.type ?? 'Rejected', code: error.cause.type ?? undefined });
+  }
+  return error;
+}
+
+/**
+ * Bounds on how long a request waits for a workflow. Updates and signals are answered by a worker;
+ * when none is polling, the caller gets a 503 to retry instead of a hanging connection.
+ */
+const CALL_DEADLINE_MS = 10_000;
+/** Reads degrade instead: a status page without live state beats no status page. */
+const QUERY_DEADLINE_MS = 1_500;
+
+/** Runs a Temporal call (update, signal) within a deadline, translating its failures. */
+export async function temporalCall<T>(temporal: TemporalAccess, call: () => Promise<T>): Promise<T> {
+  try {
+    return await temporal.client.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
+  } catch (error) {
+    if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error)) {
+      throw new HttpProblem(503, 'The integration\'s workflow did not answer in time; retry shortly', { headers: { 'retry-after': '5' }, errorClass: 'WorkflowTimeout' });
+    }
+    throw toProblem(error);
+  }
+}
+
+/** Query that answers `undefined` when the run is gone, does not handle the query, or does not answer in time. */
+export async function queryIfRunning<T>(temporal: TemporalAccess, query: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await temporal.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, query);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError || error instanceof QueryNotRegisteredError || isGrpcDeadlineError(error)) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * What the business routes need, injected by `api/main.ts` (real) or a test. Ports are named for
+ * what the API does with them; their implementations live in `db/` and `activities/vendors/`.
+ */
+import type { Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import type { VendorDescriptor, VendorId } from '../activities/vendors/types';
+import type { SecretStore } from '../db/secrets';
+import type { AuditSink } from '../lib/audit';
+import type { Authenticator } from './auth';
+import type { RateLimitPolicy } from './rateLimit';
+import type { WebhookVerifiers } from './webhooks/verifiers';
+
+export interface TemporalAccess {
+  client: Client;
+  namespace: string;
+  taskQueue: string;
+  /** Temporal UI base URL, for `links.temporalUi`. */
+  uiUrl: string;
+}
+
+export interface ApiServices {
+  /** Runtime pool in the api role: RLS applies; every query goes through `withWorkspace`. */
+  db: Knex;
+  temporal: TemporalAccess;
+  auth: Authenticator;
+  /** Writes the workspace audit log (`db/audit.ts` createAuditLog); reads go through `listAudit`. */
+  audit: AuditSink;
+  /** Envelope-encrypted secrets (T6, T7): the API stores service-account credentials and reads webhook signing secrets. */
+  secrets: Pick<SecretStore, 'put' | 'read'>;
+  vendors: ReadonlyMap<VendorId, VendorDescriptor>;
+  webhookVerifiers: WebhookVerifiers;
+  /** Public base URL of this API: OAuth redirect URIs and webhook URLs are built from it. */
+  publicUrl: string;
+  /** Disconnect → purge delay promised to the caller (the workflow clamps it to 30 days, T15). */
+  purgeDelayMs: number;
+  rateLimits?: RateLimitPolicy;
+}

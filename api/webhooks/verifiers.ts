@@ -1,0 +1,109 @@
+/**
+ * How the receiver authenticates a delivery, per webhook scheme (T21). A verifier sees the raw
+ * bytes exactly as received and the endpoint's signing secret; it answers the deliveries it proved
+ * authentic, or undefined (forged, stale, malformed: the receiver answers 401 without saying which).
+ *
+ * Vendor folders own their schemes (`activities/vendors/<vendor>/webhooks.ts`); this module only
+ * adapts them to the receiver.
+ */
+import crypto from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { githubWebhookDeletions, verifyGithubWebhook } from '../../activities/vendors/github/webhooks';
+import { parseNotifications, validationReply } from '../../activities/vendors/microsoft/webhooks';
+import type { ReplayGuard } from '../../activities/vendors/shared/replayGuard';
+import type { WebhookScheme } from '../../activities/vendors/types';
+
+export interface WebhookRequest {
+  headers: IncomingHttpHeaders;
+  rawBody: Buffer;
+  query: Record<string, string | undefined>;
+}
+
+export interface VerifiedDelivery {
+  /** The vendor's delivery id (stable across its retries): the dedup key. */
+  deliveryId: string;
+  /** Event name, e.g. `issues.opened`; stored with the delivery, never the payload. */
+  eventType: string;
+  /** Set for events about the connection itself (uninstall, reauthorization required…). */
+  lifecycle?: { event: string; subscriptionId?: string };
+  /** Narrows the sync the delivery asks for (default: an incremental round of every resource). */
+  sync?: { resource: string; full: boolean };
+}
+
+/** Always a 200 (every vendor's handshake expects one). */
+export interface ChallengeAnswer {
+  contentType: string;
+  body: string;
+}
+
+export interface WebhookVerifier {
+  /**
+   * Subscription handshakes that precede signed deliveries (Graph `validationToken`, Slack
+   * `url_verification`, Okta `X-Okta-Verification-Challenge`). Only asked for a known endpoint.
+   */
+  challenge?(request: WebhookRequest, secret: string): Promise<ChallengeAnswer | undefined>;
+  verify(request: WebhookRequest, secret: string): Promise<VerifiedDelivery[] | undefined>;
+}
+
+export type WebhookVerifiers = Partial<Record<WebhookScheme, WebhookVerifier>>;
+
+/**
+ * Dedup is the receiver's job (a `webhook_deliveries` insert in Postgres, shared by every API
+ * instance and recorded only after verification); vendor verifiers that take a replay guard get
+ * this pass-through one.
+ */
+const DEDUP_IN_RECEIVER: ReplayGuard = { firstSeen: async () => true };
+
+/** GitHub: `X-Hub-Signature-256` over the raw body; `X-GitHub-Delivery` is the dedup key. */
+export const githubVerifier: WebhookVerifier = {
+  async verify(request, secret) {
+    const verified = await verifyGithubWebhook({ secret, rawBody: request.rawBody, headers: request.headers, replayGuard: DEDUP_IN_RECEIVER });
+    if (!verified.ok) return undefined;
+    const action = typeof verified.payload.action === 'string' && /^[a-z_]{1,64}$/.test(verified.payload.action) ? verified.payload.action : undefined;
+    const eventType = action ? `${verified.event}.${action}` : verified.event;
+    const { deletions, installationDeleted } = githubWebhookDeletions(verified.event, verified.payload);
+    if (installationDeleted) return [{ deliveryId: verified.deliveryId, eventType, lifecycle: { event: eventType } }];
+    // GitHub reports deletions only by webhook: a full round of the resource reconciles them away.
+    const deleted = deletions.find((d) => d.externalIds.length > 0);
+    return [{ deliveryId: verified.deliveryId, eventType, ...(deleted ? { sync: { resource: deleted.resource, full: true } } : {}) }];
+  },
+};
+
+/**
+ * Graph change notifications: the validation handshake, then `clientState` (the endpoint's secret)
+ * on every notification. Graph sends no delivery id; a notification's id is the hash of the body,
+ * its position and the minute it arrived: retries within the minute are deduplicated, a later one
+ * at worst triggers one more incremental sync (harmless), and no distinct change is ever dropped.
+ */
+export const graphVerifier: WebhookVerifier = {
+  async challenge(request) {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(request.query)) if (value !== undefined) params.set(key, value);
+    const reply = validationReply(params);
+    return reply ? { contentType: reply.contentType, body: reply.body } : undefined;
+  },
+  async verify(request, secret) {
+    let body: unknown;
+    try {
+      body = JSON.parse(request.rawBody.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    const { accepted, rejected } = parseNotifications(body, () => secret);
+    // One forged notification taints the batch: nothing of it is acted on.
+    if (rejected > 0 || accepted.length === 0) return undefined;
+    const bodyHash = crypto.createHash('sha256').update(request.rawBody).digest('hex');
+    const minute = Math.floor(Date.now() / 60_000);
+    return accepted.map((notification, index) => ({
+      deliveryId: `${bodyHash}:${index}:${minute}`,
+      eventType: notification.kind === 'lifecycle' ? `lifecycle.${notification.event}` : `change.${notification.changeType}`,
+      ...(notification.kind === 'lifecycle' ? { lifecycle: { event: notification.event, subscriptionId: notification.subscriptionId } } : {}),
+    }));
+  },
+};
+
+/** Schemes with a verifier wired; a vendor whose scheme is missing here gets 404 at its webhook URL. */
+export const DEFAULT_WEBHOOK_VERIFIERS: WebhookVerifiers = {
+  'github-hmac-sha256': githubVerifier,
+  'graph-client-state': graphVerifier,
+};
