@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       secrets: new SecretStore(db, localKeyProviderFromConfig(config)),
       vendors: new Map<VendorId, VendorDescriptor>(DESCRIPTORS.map((d) => [d.id, d])),
       webhookVerifiers: DEFAULT_WEBHOOK_VERIFIERS,
+      appWebhookSecrets: config.vendors.github ? { github: config.vendors.github.webhookSecret } : {},
       publicUrl: config.api.publicUrl,
       purgeDelayMs: config.purgeDelayMs,
     },

@@ -30,6 +30,11 @@ export interface ApiServices {
   secrets: Pick<SecretStore, 'put' | 'read'>;
   vendors: ReadonlyMap<VendorId, VendorDescriptor>;
   webhookVerifiers: WebhookVerifiers;
+  /**
+   * Secrets of vendor apps that sign every delivery with one app-wide secret sent to one app-wide
+   * URL (GitHub Apps); absent: that vendor's app-level receiver answers 404.
+   */
+  appWebhookSecrets: Partial<Record<VendorId, string>>;
   /** Public base URL of this API: OAuth redirect URIs and webhook URLs are built from it. */
   publicUrl: string;
   /** Disconnect → purge delay promised to the caller (the workflow clamps it to 30 days, T15). */

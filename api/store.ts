@@ -88,6 +88,18 @@ export async function findWebhookEndpoint(db: Knex, workspaceId: string, endpoin
 export const DELIVERY_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;
 
 /** Records a delivery once; false when this delivery id was already recorded (a replay or a vendor retry). */
+/**
+ * App-level webhook routing (db/migrations/0003_app_webhook_routing.ts): the only cross-workspace
+ * read of the API, through an allow-listed function that returns ids only.
+ */
+export async function routeAppWebhook(db: Knex, vendor: string, routingKey: string): Promise<Array<{ workspaceId: string; integrationId: string; endpointId: string }>> {
+  const { rows } = await db.raw<{ rows: Array<{ workspace_id: string; integration_id: string; endpoint_id: string }> }>(
+    'select * from route_app_webhook(?, ?)',
+    [vendor, routingKey],
+  );
+  return rows.map((row) => ({ workspaceId: row.workspace_id, integrationId: row.integration_id, endpointId: row.endpoint_id }));
+}
+
 export async function recordDelivery(
   db: Knex,
   delivery: { workspaceId: string; endpointId: string; integrationId: string; vendor: string; deliveryId: string; eventType: string },

@@ -8,6 +8,11 @@
  * 4. Wake the integration's lifecycle workflow: the payload itself is never stored or forwarded,
  *    the workflow runs an incremental sync against the vendor instead (T3, T11, T14).
  * Answers are fast (Graph: 3 s, GitHub: 10 s) because nothing slow happens before them.
+ *
+ * App-level deliveries, `POST /v1/webhooks/{vendor}` (a GitHub App has one webhook URL for all its
+ * installations): verified with the app's secret first, then bound to every workspace whose
+ * integration subscribed to the delivery's routing key (`route_app_webhook`, ids only), and from
+ * there handled exactly like a per-endpoint delivery, in each of those workspaces.
  */
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -15,9 +20,9 @@ import type { VendorId } from '../../activities/vendors/types';
 import { syncRequestedSignal, vendorLifecycleSignal, workflowIds } from '../../workflows/definitions';
 import { HttpProblem, problemResponses } from '../problem';
 import type { ApiServices } from '../services';
-import { findWebhookEndpoint, recordDelivery } from '../store';
+import { findWebhookEndpoint, recordDelivery, routeAppWebhook } from '../store';
 import type { Api } from '../types';
-import type { WebhookRequest, WebhookVerifier } from './verifiers';
+import type { VerifiedDelivery, WebhookRequest, WebhookVerifier } from './verifiers';
 
 /** Largest delivery we accept; GitHub caps payloads at 25 MB but the bodies we act on are small. */
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -34,6 +39,31 @@ const Accepted = Type.Object({ received: Type.Integer(), duplicates: Type.Intege
 const unauthenticated = () => new HttpProblem(401, 'The delivery could not be authenticated', { errorClass: 'SignatureRejected' });
 
 export function registerWebhookReceivers(app: Api, services: ApiServices): void {
+  /** Records each delivery once (dedup by its id) and wakes the lifecycle; answers how many were repeats. */
+  const acceptDeliveries = async (
+    request: FastifyRequest,
+    target: { workspaceId: string; endpointId: string; integrationId: string; vendor: VendorId },
+    deliveries: VerifiedDelivery[],
+  ): Promise<number> => {
+    const lifecycle = services.temporal.client.workflow.getHandle(workflowIds.lifecycle(target.workspaceId, target.integrationId));
+    let duplicates = 0;
+    for (const delivery of deliveries) {
+      const fresh = await recordDelivery(services.db, { ...target, deliveryId: delivery.deliveryId, eventType: delivery.eventType });
+      if (!fresh) {
+        duplicates += 1;
+        continue;
+      }
+      try {
+        if (delivery.lifecycle) await lifecycle.signal(vendorLifecycleSignal, delivery.lifecycle);
+        else await lifecycle.signal(syncRequestedSignal, { reason: 'webhook', ...delivery.sync });
+      } catch (error) {
+        // Recorded with processed_at unset: the worker's catch-up sync picks it up; the vendor must not retry.
+        request.log.warn({ err: error, deliveryId: delivery.deliveryId }, 'webhook recorded but lifecycle not signalled');
+      }
+    }
+    return duplicates;
+  };
+
   const verifierFor = (vendor: string): { vendor: VendorId; verifier: WebhookVerifier } => {
     const descriptor = services.vendors.get(vendor as VendorId);
     const verifier = descriptor ? services.webhookVerifiers[descriptor.webhook.scheme] : undefined;
@@ -72,30 +102,8 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
       const deliveries = await verifier.verify(webhookRequest, secret);
       if (!deliveries || deliveries.length === 0) throw unauthenticated();
 
-      const lifecycle = services.temporal.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, endpoint.integration_id));
-      request.auditFacts.workflowId = lifecycle.workflowId;
-      let duplicates = 0;
-      for (const delivery of deliveries) {
-        const fresh = await recordDelivery(services.db, {
-          workspaceId,
-          endpointId,
-          integrationId: endpoint.integration_id,
-          vendor,
-          deliveryId: delivery.deliveryId,
-          eventType: delivery.eventType,
-        });
-        if (!fresh) {
-          duplicates += 1;
-          continue;
-        }
-        try {
-          if (delivery.lifecycle) await lifecycle.signal(vendorLifecycleSignal, delivery.lifecycle);
-          else await lifecycle.signal(syncRequestedSignal, { reason: 'webhook', ...delivery.sync });
-        } catch (error) {
-          // Recorded with processed_at unset: the worker's catch-up sync picks it up; the vendor must not retry.
-          request.log.warn({ err: error, deliveryId: delivery.deliveryId }, 'webhook recorded but lifecycle not signalled');
-        }
-      }
+      request.auditFacts.workflowId = workflowIds.lifecycle(workspaceId, endpoint.integration_id);
+      const duplicates = await acceptDeliveries(request, { workspaceId, endpointId, integrationId: endpoint.integration_id, vendor }, deliveries);
       return { kind: 'accepted' as const, received: deliveries.length - duplicates, duplicates };
     };
 
@@ -113,6 +121,42 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
       const result = await handle(request, 'POST');
       if (result.kind === 'challenge') return reply.status(200).type(result.challenge.contentType).send(result.challenge.body);
       return reply.status(202).send({ received: result.received, duplicates: result.duplicates });
+    });
+
+    scope.post('/v1/webhooks/:vendor', {
+      schema: {
+        tags: ['webhooks'],
+        security: [],
+        summary: 'Receive an app-level vendor webhook (one URL per vendor app, e.g. a GitHub App): verified with the app secret, then routed to the subscribed workspaces',
+        params: Type.Object({ vendor: Params.properties.vendor }),
+        response: { 202: Accepted, ...problemResponses(404, 413) },
+      },
+      config: { access: { action: 'webhook.receive', permission: 'public' } },
+    }, async (request, reply) => {
+      const { vendor, verifier } = verifierFor((request.params as { vendor: string }).vendor);
+      const appSecret = services.appWebhookSecrets[vendor];
+      if (!appSecret || !verifier.appRoutingKey) throw new HttpProblem(404, `Vendor "${vendor}" has no app-level webhook`);
+      request.auditFacts.actor = { type: 'vendor', id: vendor };
+      request.auditFacts.vendor = vendor;
+      const webhookRequest: WebhookRequest = {
+        headers: request.headers,
+        rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+        query: request.query as Record<string, string | undefined>,
+      };
+      const deliveries = await verifier.verify(webhookRequest, appSecret);
+      if (!deliveries || deliveries.length === 0) throw unauthenticated();
+      const routingKey = verifier.appRoutingKey(webhookRequest);
+      // Authentic but for no connected workspace (another customer's installation, or one already
+      // disconnected): acknowledged so the vendor does not retry, and nothing happens.
+      const routes = routingKey ? await routeAppWebhook(services.db, vendor, routingKey) : [];
+      let received = 0;
+      let duplicates = 0;
+      for (const route of routes) {
+        const repeated = await acceptDeliveries(request, { ...route, vendor }, deliveries);
+        duplicates += repeated;
+        received += deliveries.length - repeated;
+      }
+      return reply.status(202).send({ received, duplicates });
     });
 
     scope.get('/v1/webhooks/:vendor/:workspaceId/:endpointId', {

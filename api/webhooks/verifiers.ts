@@ -8,6 +8,7 @@
  */
 import crypto from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { githubRoutingKey } from '../../activities/vendors/github/connector';
 import { githubWebhookDeletions, verifyGithubWebhook } from '../../activities/vendors/github/webhooks';
 import { parseNotifications, validationReply } from '../../activities/vendors/microsoft/webhooks';
 import type { ReplayGuard } from '../../activities/vendors/shared/replayGuard';
@@ -43,6 +44,11 @@ export interface WebhookVerifier {
    */
   challenge?(request: WebhookRequest, secret: string): Promise<ChallengeAnswer | undefined>;
   verify(request: WebhookRequest, secret: string): Promise<VerifiedDelivery[] | undefined>;
+  /**
+   * App-level deliveries (one URL for the whole vendor app): the key that binds an already
+   * verified delivery to the integrations that subscribed to it (`route_app_webhook`).
+   */
+  appRoutingKey?(request: WebhookRequest): string | undefined;
 }
 
 export type WebhookVerifiers = Partial<Record<WebhookScheme, WebhookVerifier>>;
@@ -66,6 +72,14 @@ export const githubVerifier: WebhookVerifier = {
     // GitHub reports deletions only by webhook: a full round of the resource reconciles them away.
     const deleted = deletions.find((d) => d.externalIds.length > 0);
     return [{ deliveryId: verified.deliveryId, eventType, ...(deleted ? { sync: { resource: deleted.resource, full: true } } : {}) }];
+  },
+  appRoutingKey(request) {
+    try {
+      const id = (JSON.parse(request.rawBody.toString('utf8')) as { installation?: { id?: unknown } }).installation?.id;
+      return Number.isSafeInteger(id) ? githubRoutingKey(id as number) : undefined;
+    } catch {
+      return undefined;
+    }
   },
 };
 

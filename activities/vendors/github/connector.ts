@@ -23,6 +23,9 @@ export interface GithubConnectorOptions extends GithubAppCredentials {
 }
 
 const VENDOR = 'github';
+/** vendor_subscriptions.resource of app-level webhook routes (see db/migrations/0003_app_webhook_routing.ts). */
+export const APP_WEBHOOK_RESOURCE = 'app-webhook';
+export const githubRoutingKey = (installationId: number | string) => `installation:${installationId}`;
 /** GitHub's maximum page size. */
 const PER_PAGE = 100;
 const SCOPE_READ = 'repo:read';
@@ -225,7 +228,11 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
     },
 
     // GitHub App webhooks are app-level (set in the app's settings) and cover every installation.
-    registerWebhooks: async (): Promise<Subscription[]> => [],
+    // A GitHub App has ONE webhook URL for all installations (set in the app's settings), so nothing
+    // is registered at GitHub. The returned `app-webhook` subscription is the routing key the API's
+    // app-level receiver uses to bind a delivery to this workspace (`route_app_webhook`); it never
+    // expires, and deleting it (disconnect) stops the routing.
+    registerWebhooks: async (ctx): Promise<Subscription[]> => [{ externalId: githubRoutingKey(installationId(ctx)), resource: APP_WEBHOOK_RESOURCE }],
     renewSubscription: async (_ctx, subscription) => subscription,
     deleteSubscription: async () => undefined,
 

@@ -71,6 +71,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The GitHub App's webhook secret (one for all installations): signs app-level deliveries. */
+export const GITHUB_APP_WEBHOOK_SECRET = 'github-app-webhook-secret-for-tests';
+
 export async function createHarness(options: { rateLimits?: RateLimitPolicy; /** Receives every log line (level trace). */ logLines?: string[] } = {}): Promise<Harness> {
   const db = runtimeDb('api');
   const su = superuserDb();
@@ -86,6 +89,7 @@ export async function createHarness(options: { rateLimits?: RateLimitPolicy; /**
     secrets,
     vendors: TEST_VENDORS,
     webhookVerifiers: DEFAULT_WEBHOOK_VERIFIERS,
+    appWebhookSecrets: { github: GITHUB_APP_WEBHOOK_SECRET },
     publicUrl: PUBLIC_URL,
     purgeDelayMs: 7 * 24 * 60 * 60_000,
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),

@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { RUNTIME_ROLES } from '../../../db/roles';
 
 /** The only SECURITY DEFINER functions allowed: cross-workspace maintenance RLS cannot express. */
-export const SECURITY_DEFINER_ALLOW_LIST = ['sweep_expired_cache', 'audit_log_apply_retention'];
+export const SECURITY_DEFINER_ALLOW_LIST = ['sweep_expired_cache', 'audit_log_apply_retention', 'route_app_webhook'];
 
 const ISOLATION_EXPRESSION = '(workspace_id = app_current_workspace())';
 

@@ -1,0 +1,101 @@
+/**
+ * T21 for app-level webhooks: a GitHub App posts every installation's events to ONE URL, signed
+ * with the app's secret. The receiver verifies first, then binds the delivery to the workspace(s)
+ * whose integration subscribed to that installation (`route_app_webhook`), and to no other.
+ */
+import crypto from 'node:crypto';
+import webhookExamples from '@octokit/webhooks-examples';
+import { APP_WEBHOOK_RESOURCE, githubRoutingKey } from '../../activities/vendors/github/connector';
+import { hmacSha256Hex } from '../../activities/vendors/shared/signatures';
+import { workflowIds } from '../../workflows/definitions';
+import { receivedQuery } from './support/contractWorkflows';
+import { createHarness, GITHUB_APP_WEBHOOK_SECRET, seedIntegration, type Harness } from './support/harness';
+
+const issueOpened = (installationId: number): Record<string, unknown> => {
+  const example = (webhookExamples as Array<{ name: string; examples: Array<Record<string, unknown>> }>)
+    .find((e) => e.name === 'issues')!
+    .examples.find((p) => p.action === 'opened')!;
+  return { ...example, installation: { id: installationId, node_id: 'MDIz' } };
+};
+
+describe('T21: app-level GitHub webhooks are verified with the app secret and bound to the subscribed workspace only', () => {
+  let h: Harness;
+  const tenants = [
+    { workspaceId: crypto.randomUUID(), installationId: 4242, integrationId: '', endpointId: '' },
+    { workspaceId: crypto.randomUUID(), installationId: 7777, integrationId: '', endpointId: '' },
+  ];
+
+  beforeAll(async () => {
+    h = await createHarness();
+    for (const tenant of tenants) {
+      tenant.integrationId = await seedIntegration(h.su, { workspaceId: tenant.workspaceId, vendor: 'github' });
+      tenant.endpointId = crypto.randomUUID();
+      const owned = { workspace_id: tenant.workspaceId, integration_id: tenant.integrationId };
+      await h.su('webhook_endpoints').insert({ ...owned, endpoint_id: tenant.endpointId, vendor: 'github' });
+      await h.su('vendor_subscriptions').insert({ ...owned, external_id: githubRoutingKey(tenant.installationId), resource: APP_WEBHOOK_RESOURCE, status: 'active' });
+      await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', {
+        taskQueue: h.taskQueue,
+        workflowId: workflowIds.lifecycle(tenant.workspaceId, tenant.integrationId),
+        args: [{ workspaceId: tenant.workspaceId, integrationId: tenant.integrationId, vendor: 'github' }],
+      });
+    }
+  });
+  afterAll(async () => {
+    for (const t of tenants) await h.services.temporal.client.workflow.getHandle(workflowIds.lifecycle(t.workspaceId, t.integrationId)).terminate('cleanup').catch(() => undefined);
+    await h.close();
+  });
+
+  const post = (payload: Record<string, unknown>, options: { secret?: string; deliveryId?: string } = {}) => {
+    const body = JSON.stringify(payload);
+    return h.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/github',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'issues',
+        'x-github-delivery': options.deliveryId ?? crypto.randomUUID(),
+        'x-hub-signature-256': `sha256=${hmacSha256Hex(options.secret ?? GITHUB_APP_WEBHOOK_SECRET, body)}`,
+      },
+      payload: body,
+    });
+  };
+  const deliveries = (workspaceId: string) => h.su('webhook_deliveries').where({ workspace_id: workspaceId });
+  const signals = (t: (typeof tenants)[number]) =>
+    h.services.temporal.client.workflow.getHandle(workflowIds.lifecycle(t.workspaceId, t.integrationId)).query(receivedQuery);
+
+  it('T21: a signed delivery reaches only the workspace subscribed to its installation; a repeat changes nothing', async () => {
+    await h.withWorker(async () => {
+      const deliveryId = crypto.randomUUID();
+      const first = await post(issueOpened(4242), { deliveryId });
+      expect([first.statusCode, first.json()]).toEqual([202, { received: 1, duplicates: 0 }]);
+      const again = await post(issueOpened(4242), { deliveryId });
+      expect(again.json()).toEqual({ received: 0, duplicates: 1 });
+      expect((await deliveries(tenants[0]!.workspaceId)).map((d) => [d.delivery_id, d.endpoint_id])).toEqual([[deliveryId, tenants[0]!.endpointId]]);
+      expect(await deliveries(tenants[1]!.workspaceId)).toHaveLength(0);
+      expect((await signals(tenants[0]!)).filter((s) => s.name === 'syncRequested')).toHaveLength(1);
+      expect(await signals(tenants[1]!)).toEqual([]);
+    });
+  });
+
+  it('T21: a forged delivery, or one signed with a per-workspace secret instead of the app secret, is 401 and changes nothing', async () => {
+    const before = (await deliveries(tenants[1]!.workspaceId)).length;
+    for (const secret of ['not-the-app-secret', crypto.randomBytes(32).toString('base64url')]) {
+      const response = await post(issueOpened(7777), { secret });
+      expect(response.statusCode).toBe(401);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+    }
+    expect(await deliveries(tenants[1]!.workspaceId)).toHaveLength(before);
+  });
+
+  it('T21: an authentic delivery for an installation no workspace connected is acknowledged and goes nowhere', async () => {
+    const response = await post(issueOpened(999_999));
+    expect([response.statusCode, response.json()]).toEqual([202, { received: 0, duplicates: 0 }]);
+  });
+
+  it('T20: the api role still cannot read another workspace\'s subscriptions directly; the routing function returns ids only', async () => {
+    expect(await h.db('vendor_subscriptions').select('*')).toEqual([]);
+    const { rows } = await h.db.raw('select * from route_app_webhook(?, ?)', ['github', githubRoutingKey(4242)]);
+    expect(rows).toEqual([{ workspace_id: tenants[0]!.workspaceId, integration_id: tenants[0]!.integrationId, endpoint_id: tenants[0]!.endpointId }]);
+    await expect(h.db.raw('select * from route_app_webhook(?, ?)', ['GitHub; drop', 'x'])).rejects.toThrow(/invalid vendor/);
+  });
+});
