@@ -29,6 +29,11 @@ export interface AuditFacts {
   workflowId?: string;
   actor?: AuditActor;
   errorClass?: string;
+  /**
+   * A call that served several workspaces at once (an app-level webhook routed to every workspace
+   * that connected the installation): audited once in each of them.
+   */
+  alsoFor?: Array<{ workspaceId: string; integrationId: string; workflowId: string }>;
 }
 
 declare module 'fastify' {
@@ -109,25 +114,31 @@ export function registerGuard(app: Api, services: Pick<ApiServices, 'auth' | 'au
   app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload) => {
     const access = request.routeOptions.config.access;
     const facts = request.auditFacts;
-    if (!access || !facts?.workspaceId) return payload;
+    if (!access || !facts) return payload;
+    const targets = [
+      ...(facts.workspaceId ? [{ workspaceId: facts.workspaceId, integrationId: facts.integrationId, workflowId: facts.workflowId }] : []),
+      ...(facts.alsoFor ?? []),
+    ];
     const status = reply.statusCode;
-    try {
-      await services.audit.record({
-        workspaceId: facts.workspaceId,
-        actor: facts.actor ?? (request.caller ? actorOf(request.caller) : { type: 'user', id: 'anonymous' }),
-        direction: 'inbound',
-        action: `api.${access.action}`,
-        scope: access.permission,
-        outcome: outcomeOf(status),
-        ...(status >= 400 ? { errorClass: facts.errorClass ?? problemTitle(status).replace(/\s+/g, '') } : {}),
-        requestId: request.id,
-        ...(facts.integrationId ? { integrationId: facts.integrationId } : {}),
-        ...(facts.vendor ? { vendor: facts.vendor } : {}),
-        ...(facts.workflowId ? { workflowId: facts.workflowId } : {}),
-      });
-    } catch (error) {
-      // Never turn a served request into a different answer after the fact; the failure is loud in logs.
-      request.log.error({ err: error, action: access.action }, 'audit write failed');
+    for (const target of targets) {
+      try {
+        await services.audit.record({
+          workspaceId: target.workspaceId,
+          actor: facts.actor ?? (request.caller ? actorOf(request.caller) : { type: 'user', id: 'anonymous' }),
+          direction: 'inbound',
+          action: `api.${access.action}`,
+          scope: access.permission,
+          outcome: outcomeOf(status),
+          ...(status >= 400 ? { errorClass: facts.errorClass ?? problemTitle(status).replace(/\s+/g, '') } : {}),
+          requestId: request.id,
+          ...(target.integrationId ? { integrationId: target.integrationId } : {}),
+          ...(facts.vendor ? { vendor: facts.vendor } : {}),
+          ...(target.workflowId ? { workflowId: target.workflowId } : {}),
+        });
+      } catch (error) {
+        // Never turn a served request into a different answer after the fact; the failure is loud in logs.
+        request.log.error({ err: error, action: access.action }, 'audit write failed');
+      }
     }
     return payload;
   });

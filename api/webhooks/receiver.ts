@@ -151,6 +151,11 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
       const routes = routingKey ? await routeAppWebhook(services.db, vendor, routingKey) : [];
       let received = 0;
       let duplicates = 0;
+      request.auditFacts.alsoFor = routes.map((route) => ({
+        workspaceId: route.workspaceId,
+        integrationId: route.integrationId,
+        workflowId: workflowIds.lifecycle(route.workspaceId, route.integrationId),
+      }));
       for (const route of routes) {
         const repeated = await acceptDeliveries(request, { ...route, vendor }, deliveries);
         duplicates += repeated;

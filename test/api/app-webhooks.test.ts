@@ -63,7 +63,7 @@ describe('T21: app-level GitHub webhooks are verified with the app secret and bo
   const signals = (t: (typeof tenants)[number]) =>
     h.services.temporal.client.workflow.getHandle(workflowIds.lifecycle(t.workspaceId, t.integrationId)).query(receivedQuery);
 
-  it('T21: a signed delivery reaches only the workspace subscribed to its installation; a repeat changes nothing', async () => {
+  it('T21 T10: a signed delivery reaches only the workspace subscribed to its installation; a repeat changes nothing', async () => {
     await h.withWorker(async () => {
       const deliveryId = crypto.randomUUID();
       const first = await post(issueOpened(4242), { deliveryId });
@@ -74,6 +74,12 @@ describe('T21: app-level GitHub webhooks are verified with the app secret and bo
       expect(await deliveries(tenants[1]!.workspaceId)).toHaveLength(0);
       expect((await signals(tenants[0]!)).filter((s) => s.name === 'syncRequested')).toHaveLength(1);
       expect(await signals(tenants[1]!)).toEqual([]);
+      // T10: the inbound call is in the audit log of the workspace it served, and only there.
+      const audited = await h.su('audit_log').where({ action: 'api.webhook.receive' }).whereIn('workspace_id', tenants.map((t) => t.workspaceId));
+      expect(audited.map((a) => [a.workspace_id, a.integration_id, a.actor_type, a.outcome])).toEqual([
+        [tenants[0]!.workspaceId, tenants[0]!.integrationId, 'vendor', 'success'],
+        [tenants[0]!.workspaceId, tenants[0]!.integrationId, 'vendor', 'success'],
+      ]);
     });
   });
 

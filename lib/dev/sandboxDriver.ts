@@ -1,0 +1,85 @@
+/**
+ * Drives the API over HTTP as an admin against the sandbox vendors (`npm run demo`,
+ * `npm run bench:api`): a bearer-token JSON client, polling, and the GitHub connect flow with the
+ * browser's part (the emulator consents for its signed-in user and redirects to our callback).
+ */
+import { mintToken, resolveHsSecret } from '../../api/auth';
+import type { Config } from '../config';
+
+/** Repositories the sandbox installs the GitHub App on (emulators/sandbox.ts); a third stays invisible. */
+export const SANDBOX_GITHUB_REPOS = ['acme/tower-a', 'acme/tower-b'];
+/** Connect, sync and disconnect finish in seconds against the emulators; this bounds a hung one. */
+export const WAIT_TIMEOUT_MS = 60_000;
+const POLL_MS = 250;
+
+/** A step's expectation was not met: reported, not a crash. */
+export class StepFailed extends Error {}
+
+export interface Run { workflowId: string; links: { temporalUi: string } }
+
+export type ApiClient = <T = Record<string, unknown>>(method: string, route: string, expect: number, body?: unknown) => Promise<T>;
+
+/** JSON in and out with a bearer token; an unexpected status becomes StepFailed with the problem's title and detail. */
+export function apiClient(baseUrl: string, token: string): ApiClient {
+  return async <T>(method: string, route: string, expect: number, body?: unknown): Promise<T> => {
+    const response = await fetch(`${baseUrl}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    const json = (text ? JSON.parse(text) : {}) as T & { title?: string; detail?: string };
+    if (response.status !== expect) {
+      throw new StepFailed(`${method} ${route} answered ${response.status} (expected ${expect}): ${json.title ?? ''} ${json.detail ?? ''}`.trim());
+    }
+    return json;
+  };
+}
+
+/** A development admin token for one workspace, signed with the API's HS256 secret. */
+export async function adminToken(config: Config, workspaceId: string, subject: string): Promise<string> {
+  const secret = resolveHsSecret(config);
+  if (!secret) throw new StepFailed('no HS256 secret to mint an admin token (JWT_SECRET, or the DATA_DIR of the running service)');
+  return mintToken({ secret, issuer: config.auth.issuer, audience: config.auth.audience, sub: subject, workspaceId, role: 'admin', expiresIn: '1h' });
+}
+
+/** Polls `probe` until it answers a value. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? WAIT_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new StepFailed(`${what}: not within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? POLL_MS));
+  }
+}
+
+export interface GithubConnection {
+  integrationId: string;
+  integrationPath: string;
+  accepted: Run & { status: string };
+  callbackStatus: number;
+  grantedScopes: string[];
+}
+
+/** Connects GitHub for the workspace through the API and waits until the integration is connected. */
+export async function connectGithub(api: ApiClient, workspaceId: string): Promise<GithubConnection> {
+  const accepted = await api<Run & { integrationId: string; authorizeUrl?: string; status: string }>('POST', `/v1/workspaces/${workspaceId}/integrations`, 202, {
+    vendor: 'github',
+    controls: { repos: SANDBOX_GITHUB_REPOS },
+  });
+  if (!accepted.authorizeUrl) throw new StepFailed(`connect answered ${accepted.status} without an authorize URL`);
+  const consent = await fetch(accepted.authorizeUrl, { redirect: 'manual' });
+  const callback = consent.headers.get('location');
+  if (consent.status !== 302 || !callback) throw new StepFailed(`the authorize page answered ${consent.status} without a redirect`);
+  const answered = await fetch(callback);
+  if (!answered.ok) throw new StepFailed(`the OAuth callback answered ${answered.status}: ${await answered.text()}`);
+  const integrationPath = `/v1/workspaces/${workspaceId}/integrations/${accepted.integrationId}`;
+  const connected = await until('integration connected', async () => {
+    const row = await api<{ status: string; grantedScopes: string[]; connect?: { failure?: string } }>('GET', integrationPath, 200);
+    if (row.status === 'failed' || row.connect?.failure) throw new StepFailed(`connect failed: ${row.connect?.failure ?? row.status}`);
+    return row.status === 'connected' ? row : undefined;
+  });
+  return { integrationId: accepted.integrationId, integrationPath, accepted, callbackStatus: answered.status, grantedScopes: connected.grantedScopes };
+}

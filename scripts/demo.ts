@@ -1,0 +1,188 @@
+/**
+ * `npm run demo`: drives the API against the sandbox vendors, as a workspace admin would —
+ * list vendors, connect GitHub (following the authorize URL like a browser), sync, a signed
+ * webhook (issue edited, issue deleted) and the sync it causes, rotate, disconnect, audit log —
+ * and prints each step with its workflow id and Temporal UI link.
+ *
+ * By default it starts the whole service itself, like `SANDBOX_VENDORS=true npm start` but on free
+ * ports with a throw-away data folder, and stops all of it at the end. With TP_DEMO_API_URL it
+ * drives an already running `SANDBOX_VENDORS=true npm start` instead (same DATA_DIR, for the token
+ * secret); the webhook step then needs TP_DEMO_SANDBOX_CONTROL_URL, the sandbox `control` URL that
+ * `npm start` prints. Exit 0 when every step succeeded, 1 with the failed steps listed otherwise.
+ */
+import crypto from 'node:crypto';
+import { loadConfig } from '../lib/config';
+import {
+  adminToken,
+  apiClient,
+  connectGithub,
+  SANDBOX_GITHUB_REPOS,
+  StepFailed,
+  until,
+  type Run,
+} from '../lib/dev/sandboxDriver';
+import { startThrowawayService, type ThrowawayService } from '../lib/dev/serviceProcesses';
+import { ToolMissingError } from '../lib/dev/tools';
+
+/** Audit reads are themselves audited: poll the log gently so the summary stays readable. */
+const AUDIT_POLL_MS = 1_000;
+/** A rotation (new credential, test call, promotion) takes seconds; this bounds a missing one. */
+const ROTATION_TIMEOUT_MS = 30_000;
+
+const print = (line = '') => process.stdout.write(`${line}\n`);
+
+interface SyncProgress { state: string; pages: number; recordsUpserted: number; recordsDeleted: number; startedAt?: string; finishedAt?: string }
+interface AuditEntry { action: string; outcome: string; workflowId: string | null; direction: string }
+
+const printRun = (run: Run) => print(`     workflow  ${run.workflowId}\n     Temporal  ${run.links.temporalUi}`);
+
+async function main(): Promise<number> {
+  const external = process.env.TP_DEMO_API_URL;
+  let own: ThrowawayService | undefined;
+  const failures: string[] = [];
+  try {
+    own = external
+      ? undefined
+      : await startThrowawayService({ log: (line) => print(`  ${line}`), onChildExit: (name, code) => print(`!! ${name} exited (${code}) during the demo`) });
+    const config = own?.config ?? loadConfig(process.env);
+    const apiUrl = external?.replace(/\/+$/, '') ?? own!.service.apiUrl;
+    const controlUrl = own?.service.sandbox?.urls.control ?? process.env.TP_DEMO_SANDBOX_CONTROL_URL;
+    const workspaceId = crypto.randomUUID();
+    const api = apiClient(apiUrl, await adminToken(config, workspaceId, 'demo-admin'));
+    const base = `/v1/workspaces/${workspaceId}`;
+
+    print();
+    print(`API ${apiUrl}   Temporal UI ${config.temporal.uiUrl}`);
+    print(`Workspace ${workspaceId} (admin token minted for it)`);
+    let integrationPath = '';
+
+    /** Runs one step; a failed step is recorded and the next ones still run (disconnect cleans up). */
+    const step = async (title: string, body: () => Promise<void>, needsIntegration = true) => {
+      print();
+      print(`▶ ${title}`);
+      if (needsIntegration && !integrationPath) {
+        print('  – skipped: no integration was connected');
+        failures.push(`${title}: skipped`);
+        return;
+      }
+      try {
+        await body();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        print(`  ✗ ${message}`);
+        failures.push(`${title}: ${message}`);
+        if (!(error instanceof StepFailed)) throw error;
+      }
+    };
+    const syncProgress = async () =>
+      api<{ progress: SyncProgress } & Run>('GET', `${integrationPath}/sync`, 200);
+    const printProgress = (p: SyncProgress) =>
+      print(`     ${p.state}: ${p.recordsUpserted} records upserted, ${p.recordsDeleted} deleted, ${p.pages} pages`);
+
+    await step('List vendors', async () => {
+      const { vendors } = await api<{ vendors: Array<{ id: string; authKind: string; scopes: { required: string[] } }> }>('GET', '/v1/vendors', 200);
+      for (const vendor of vendors) print(`     ${vendor.id.padEnd(22)} ${vendor.authKind.padEnd(18)} ${vendor.scopes.required.join(' ')}`);
+    }, false);
+
+    await step(`Connect GitHub (repositories ${SANDBOX_GITHUB_REPOS.join(', ')})`, async () => {
+      const connection = await connectGithub(api, workspaceId);
+      integrationPath = connection.integrationPath;
+      print(`     202 ${connection.accepted.status}, integration ${connection.integrationId}`);
+      printRun(connection.accepted);
+      print(`     authorize → 302 → callback ${connection.callbackStatus}`);
+      print(`     connected; granted ${connection.grantedScopes.join(' ')}`);
+    }, false);
+
+    await step('Sync now', async () => {
+      const accepted = await api<Run & { status: string }>('POST', `${integrationPath}/sync`, 202, {});
+      print(`     202 ${accepted.status}`);
+      printRun(accepted);
+      const done = await until('sync finished', async () => {
+        const { progress } = await syncProgress();
+        return progress.state === 'completed' || progress.state === 'failed' ? progress : undefined;
+      });
+      printProgress(done);
+      if (done.state !== 'completed') throw new StepFailed('the sync failed');
+    });
+
+    await step('GitHub webhooks: issue edited, issue deleted (signed, to the app webhook URL)', async () => {
+      if (!controlUrl) throw new StepFailed('TP_DEMO_SANDBOX_CONTROL_URL is not set: no way to make GitHub send a delivery');
+      const sentAt = new Date().toISOString();
+      for (const [issue, action] of [[1, 'edited'], [2, 'deleted']] as const) {
+        const response = await fetch(`${controlUrl}/github/issues/${SANDBOX_GITHUB_REPOS[1]}/${issue}/${action}`, { method: 'POST' });
+        const delivery = (await response.json()) as { event?: string; deliveryId?: string; receiverStatus?: number; detail?: string };
+        if (!response.ok) throw new StepFailed(`sandbox control answered ${response.status}: ${delivery.detail}`);
+        print(`     ${delivery.event} ${SANDBOX_GITHUB_REPOS[1]}#${issue}, delivery ${delivery.deliveryId} → API ${delivery.receiverStatus}`);
+        if (delivery.receiverStatus !== 202) throw new StepFailed(`the webhook receiver answered ${delivery.receiverStatus}`);
+      }
+      // The deletion asks for a full round of issues, which reconciles the deleted issue away.
+      const done = await until('sync after the webhooks', async () => {
+        const run = await syncProgress();
+        const { progress } = run;
+        const after = progress.startedAt !== undefined && progress.startedAt >= sentAt;
+        return after && progress.recordsDeleted > 0 && (progress.state === 'completed' || progress.state === 'failed') ? run : undefined;
+      });
+      printRun(done);
+      printProgress(done.progress);
+      if (done.progress.state !== 'completed') throw new StepFailed('the webhook-triggered sync failed');
+    });
+
+    await step('Rotate now', async () => {
+      const accepted = await api<Run & { status: string }>('POST', `${integrationPath}/rotate`, 202);
+      print(`     202 ${accepted.status}`);
+      printRun(accepted);
+      // The rotation run writes audit entries under its workflow id: that is its visible trace.
+      const entries = await until('rotation run recorded in the audit log', async () => {
+        const { entries } = await api<{ entries: AuditEntry[] }>('GET', `${base}/audit?limit=200`, 200);
+        const mine = entries.filter((entry) => entry.workflowId === accepted.workflowId && entry.direction !== 'inbound');
+        return mine.length > 0 ? mine : undefined;
+      }, { timeoutMs: ROTATION_TIMEOUT_MS, pollMs: AUDIT_POLL_MS });
+      for (const entry of entries.reverse()) print(`     audit: ${entry.action} ${entry.outcome}`);
+    });
+
+    await step('Disconnect', async () => {
+      const accepted = await api<Run & { status: string; purgeDeadline?: string }>('DELETE', integrationPath, 202);
+      print(`     202 ${accepted.status}; cached data purged by ${accepted.purgeDeadline}`);
+      printRun(accepted);
+      const row = await until('integration disconnected', async () => {
+        const current = await api<{ status: string; purgeAfter?: string }>('GET', integrationPath, 200);
+        return current.status === 'disconnected' ? current : undefined;
+      });
+      print(`     disconnected; purge after ${row.purgeAfter}`);
+    });
+
+    await step('Audit log', async () => {
+      const { entries } = await api<{ entries: AuditEntry[] }>('GET', `${base}/audit?limit=200`, 200);
+      const counts = new Map<string, number>();
+      for (const entry of entries) {
+        const key = `${entry.direction.padEnd(9)} ${entry.action.padEnd(36)} ${entry.outcome}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      print(`     ${entries.length} entries`);
+      for (const [key, count] of [...counts].sort()) print(`     ${String(count).padStart(4)}  ${key}`);
+    }, false);
+  } finally {
+    if (own) {
+      print();
+      print('Stopping the service…');
+      await own.dispose();
+    }
+  }
+
+  print();
+  if (failures.length === 0) {
+    print('Demo complete: every step succeeded.');
+    return 0;
+  }
+  print(`Demo FAILED (${failures.length} step${failures.length > 1 ? 's' : ''}):`);
+  for (const failure of failures) print(`  - ${failure}`);
+  return 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    print(error instanceof ToolMissingError ? error.message : `demo failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
