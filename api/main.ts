@@ -12,7 +12,7 @@ import { connectClient } from '../lib/temporal/connection';
 import { authenticatorFromConfig } from './auth';
 import { readinessChecks } from './readiness';
 import { buildServer } from './server';
-import { DEFAULT_WEBHOOK_VERIFIERS } from './webhooks/verifiers';
+import { webhookVerifiersFor } from './webhooks/verifiers';
 
 /** Every vendor whose descriptor exists; the API offers exactly these. */
 const DESCRIPTORS: readonly VendorDescriptor[] = [...githubDescriptors, ...Object.values(microsoftDescriptors), ...jiraDescriptors];
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
       audit: createAuditLog(db),
       secrets: new SecretStore(db, localKeyProviderFromConfig(config)),
       vendors: new Map<VendorId, VendorDescriptor>(DESCRIPTORS.map((d) => [d.id, d])),
-      webhookVerifiers: DEFAULT_WEBHOOK_VERIFIERS,
+      webhookVerifiers: webhookVerifiersFor(config.vendors),
       appWebhookSecrets: config.vendors.github ? { github: config.vendors.github.webhookSecret } : {},
       publicUrl: config.api.publicUrl,
       purgeDelayMs: config.purgeDelayMs,

@@ -12,6 +12,8 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
 import { startGithubEmulator, webhookExample, type GithubEmulator } from './github';
+import { JIRA_REQUESTED_SCOPES } from '../activities/vendors/jira';
+import { startJiraEmulator } from './jira';
 import { startMicrosoftEmulator } from './microsoft';
 
 export interface Sandbox {
@@ -48,6 +50,11 @@ export async function startSandbox(options: { apiPublicUrl: string }): Promise<S
   });
 
   const microsoft = await startMicrosoftEmulator();
+
+  const jiraApp = { clientId: crypto.randomBytes(16).toString('hex'), clientSecret: crypto.randomBytes(32).toString('hex') };
+  const jira = await startJiraEmulator({ ...jiraApp, redirectUris: [callback('jira')], appScopes: [...JIRA_REQUESTED_SCOPES] });
+  for (const project of ['SITE', 'RFI', 'HR']) jira.control.addProject(project);
+  for (let n = 1; n <= 15; n++) jira.control.addIssue(n % 3 === 0 ? 'RFI' : 'SITE', `Punch list item ${n}`);
   const control = await startControlServer(githubEmulator, installationId, `${options.apiPublicUrl}/v1/webhooks/github`);
 
   return {
@@ -65,10 +72,14 @@ export async function startSandbox(options: { apiPublicUrl: string }): Promise<S
       MICROSOFT_CLIENT_ID: microsoft.clientId,
       MICROSOFT_CLIENT_SECRET: microsoft.clientSecret,
       MICROSOFT_CA_CERT: microsoft.caCert,
+      JIRA_AUTH_URL: jira.url,
+      JIRA_API_URL: jira.url,
+      JIRA_CLIENT_ID: jiraApp.clientId,
+      JIRA_CLIENT_SECRET: jiraApp.clientSecret,
     },
-    urls: { github: githubEmulator.url, microsoft: microsoft.url, control: control.url },
+    urls: { github: githubEmulator.url, microsoft: microsoft.url, jira: jira.url, control: control.url },
     async stop() {
-      await Promise.all([githubEmulator.stop(), microsoft.stop(), control.stop()]);
+      await Promise.all([githubEmulator.stop(), microsoft.stop(), jira.stop(), control.stop()]);
     },
   };
 }

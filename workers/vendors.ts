@@ -4,6 +4,7 @@
  * attempt fails fast with a typed, non-retryable error instead of calling a vendor with no app.
  */
 import { createGithubConnector, githubDescriptors } from '../activities/vendors/github';
+import { createJiraConnector, jiraDescriptors } from '../activities/vendors/jira';
 import { createMicrosoftConnector, microsoftDescriptors } from '../activities/vendors/microsoft';
 import { createConnectorRegistry, type ConnectorRegistry, type VendorRegistration } from '../activities/vendors/registry';
 import type { Connector, VendorDescriptor } from '../activities/vendors/types';
@@ -23,6 +24,10 @@ export function createVendorRegistry(apps: VendorApps): ConnectorRegistry {
     registrations.push(
       ...rows(Object.values(microsoftDescriptors), createMicrosoftConnector({ clientId, clientSecret, tenantId, graphBaseUrl: graphUrl, loginBaseUrl: loginUrl, caCert })),
     );
+  }
+  if (apps.jira) {
+    const { authUrl, apiUrl, clientId, clientSecret } = apps.jira;
+    registrations.push(...rows(jiraDescriptors, createJiraConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret })));
   }
   return createConnectorRegistry(registrations);
 }

@@ -10,6 +10,7 @@ import crypto from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { githubRoutingKey } from '../../activities/vendors/github/connector';
 import { githubWebhookDeletions, verifyGithubWebhook } from '../../activities/vendors/github/webhooks';
+import { jiraWebhookDeletions, verifyJiraWebhook } from '../../activities/vendors/jira/webhooks';
 import { parseNotifications, validationReply } from '../../activities/vendors/microsoft/webhooks';
 import type { ReplayGuard } from '../../activities/vendors/shared/replayGuard';
 import type { WebhookScheme } from '../../activities/vendors/types';
@@ -116,8 +117,31 @@ export const graphVerifier: WebhookVerifier = {
   },
 };
 
+/**
+ * Jira (OAuth 2.0 apps): each delivery carries a JWT signed with OUR app's client secret, which Jira
+ * knows and our per-endpoint secret it cannot carry; the per-endpoint URL is what binds the
+ * delivery to its workspace. The JWT does not cover the body, so a delivery only triggers a sync
+ * that re-reads data through the API under the project allow-list.
+ */
+export function jiraVerifier(app: { clientId: string; clientSecret: string }): WebhookVerifier {
+  return {
+    async verify(request) {
+      const verified = await verifyJiraWebhook({ ...app, rawBody: request.rawBody, headers: request.headers, replayGuard: DEDUP_IN_RECEIVER });
+      if (!verified.ok) return undefined;
+      const { deletions } = jiraWebhookDeletions(verified.event, verified.payload);
+      const deleted = deletions.find((d) => d.externalIds.length > 0);
+      return [{ deliveryId: verified.deliveryId, eventType: verified.event, ...(deleted ? { sync: { resource: deleted.resource, full: true } } : {}) }];
+    },
+  };
+}
+
 /** Schemes with a verifier wired; a vendor whose scheme is missing here gets 404 at its webhook URL. */
 export const DEFAULT_WEBHOOK_VERIFIERS: WebhookVerifiers = {
   'github-hmac-sha256': githubVerifier,
   'graph-client-state': graphVerifier,
 };
+
+/** The verifiers of a deployment: the defaults plus those that need our vendor apps' secrets. */
+export function webhookVerifiersFor(apps: { jira?: { clientId: string; clientSecret: string } }): WebhookVerifiers {
+  return { ...DEFAULT_WEBHOOK_VERIFIERS, ...(apps.jira ? { 'jira-jwt': jiraVerifier(apps.jira) } : {}) };
+}

@@ -1,11 +1,24 @@
 /** The Jira row of the vendor matrix, as data. */
 import type { VendorDescriptor } from '../types';
 
+/** The matrix row's data scopes (T1): exactly these, never more. */
+export const JIRA_SCOPES = ['read:jira-work', 'write:jira-work'] as const;
+
+/**
+ * Protocol scopes: `offline_access` makes Atlassian issue a refresh token; it grants no access to
+ * any data, so T1's "exactly the matrix scopes" is about the data scopes above. The connector
+ * requests data + protocol scopes and refuses a grant carrying anything else.
+ */
+export const JIRA_PROTOCOL_SCOPES = ['offline_access'] as const;
+
+/** What the authorize URL asks for and what a grant may contain. */
+export const JIRA_REQUESTED_SCOPES: readonly string[] = [...JIRA_SCOPES, ...JIRA_PROTOCOL_SCOPES];
+
 export const jiraDescriptor: VendorDescriptor = {
   id: 'jira',
   displayName: 'Jira',
-  // `offline_access` is OAuth plumbing for a refresh token, not a data scope: the connector appends it.
-  scopes: { required: ['read:jira-work', 'write:jira-work'], optional: [] },
+  // `offline_access` is OAuth plumbing for a refresh token, not a data scope: see JIRA_PROTOCOL_SCOPES.
+  scopes: { required: JIRA_SCOPES, optional: [] },
   authKind: 'oauth2-state',
   // Atlassian 3LO documents no PKCE: state + exact redirect URI only.
   pkce: false,

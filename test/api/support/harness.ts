@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { githubDescriptor } from '../../../activities/vendors/github';
+import { jiraDescriptor } from '../../../activities/vendors/jira';
 import { microsoftDescriptors } from '../../../activities/vendors/microsoft';
 import type { VendorDescriptor, VendorId } from '../../../activities/vendors/types';
 import { createAuthenticator, mintToken, type Role } from '../../../api/auth';
@@ -14,7 +15,7 @@ import type { RateLimitPolicy } from '../../../api/rateLimit';
 import { buildServer } from '../../../api/server';
 import type { ApiServices } from '../../../api/services';
 import type { Api } from '../../../api/types';
-import { DEFAULT_WEBHOOK_VERIFIERS } from '../../../api/webhooks/verifiers';
+import { webhookVerifiersFor } from '../../../api/webhooks/verifiers';
 import { createAuditLog } from '../../../db/audit';
 import { LocalKeyProvider, SecretStore } from '../../../db/secrets';
 import { createLogger } from '../../../lib/logger';
@@ -49,7 +50,7 @@ export const sapDescriptor: VendorDescriptor = {
 };
 
 export const TEST_VENDORS: ReadonlyMap<VendorId, VendorDescriptor> = new Map<VendorId, VendorDescriptor>(
-  [githubDescriptor, microsoftDescriptors.sharepoint, microsoftDescriptors.microsoft365, sapDescriptor].map((d) => [d.id, d]),
+  [githubDescriptor, jiraDescriptor, microsoftDescriptors.sharepoint, microsoftDescriptors.microsoft365, sapDescriptor].map((d) => [d.id, d]),
 );
 
 let bundle: Promise<{ code: string }> | undefined;
@@ -71,6 +72,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Our Jira OAuth app: Jira signs delivery JWTs with its client secret. */
+export const JIRA_APP = { clientId: 'jira-app-client-id', clientSecret: 'jira-app-client-secret-for-tests-0123456789' };
+
 /** The GitHub App's webhook secret (one for all installations): signs app-level deliveries. */
 export const GITHUB_APP_WEBHOOK_SECRET = 'github-app-webhook-secret-for-tests';
 
@@ -88,7 +92,7 @@ export async function createHarness(options: { rateLimits?: RateLimitPolicy; /**
     audit: createAuditLog(db),
     secrets,
     vendors: TEST_VENDORS,
-    webhookVerifiers: DEFAULT_WEBHOOK_VERIFIERS,
+    webhookVerifiers: webhookVerifiersFor({ jira: JIRA_APP }),
     appWebhookSecrets: { github: GITHUB_APP_WEBHOOK_SECRET },
     publicUrl: PUBLIC_URL,
     purgeDelayMs: 7 * 24 * 60 * 60_000,

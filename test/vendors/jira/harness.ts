@@ -1,0 +1,47 @@
+/** Jira emulator + real jira.js connector wired together for the Jira tests. */
+import crypto from 'node:crypto';
+import { createJiraConnector, JIRA_REQUESTED_SCOPES, jiraDescriptor } from '../../../activities/vendors/jira';
+import type { Connector, ConnectorContext, TokenSet } from '../../../activities/vendors/types';
+import { startJiraEmulator, type JiraEmulator } from '../../../emulators/jira';
+import { recordingAuditor } from '../support/recordingAudit';
+
+export const REDIRECT_URI = 'https://app.example.test/integrations/jira/callback';
+export const CLIENT_ID = 'jira-client-id';
+export const CLIENT_SECRET = 'jira-client-secret';
+
+export interface JiraHarness {
+  emulator: JiraEmulator;
+  connector: Connector;
+  context(credential: TokenSet, controls?: Record<string, string[]>): ConnectorContext & { auditEntries: ReturnType<typeof recordingAuditor>['entries'] };
+  /** Consent (state, no PKCE) + code exchange; returns the integration's credential. */
+  connect(): Promise<TokenSet>;
+}
+
+export async function startJiraHarness(): Promise<JiraHarness> {
+  const emulator = await startJiraEmulator({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    redirectUris: [REDIRECT_URI],
+    // The app is configured with more than we ask for: requests must stay narrow on their own.
+    appScopes: [...JIRA_REQUESTED_SCOPES, 'manage:jira-project', 'read:jira-user'],
+  });
+  for (const key of ['SITE', 'OPS', 'HR']) emulator.control.addProject(key);
+  const connector = createJiraConnector({ authBaseUrl: emulator.url, apiBaseUrl: emulator.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, now: emulator.control.clock.now });
+  const workspaceId = crypto.randomUUID();
+  const context: JiraHarness['context'] = (credential, controls = { projects: ['SITE'] }) => {
+    const { audit, entries } = recordingAuditor({ workspaceId, vendor: 'jira' });
+    return { workspaceId: crypto.randomUUID(), integrationId: crypto.randomUUID(), vendor: 'jira', credential, controls, audit, auditEntries: entries };
+  };
+  return {
+    emulator,
+    connector,
+    context,
+    async connect() {
+      const url = connector.authorizeUrl('jira', { state: crypto.randomUUID(), redirectUri: REDIRECT_URI, scopes: jiraDescriptor.scopes.required });
+      const consent = await fetch(url, { redirect: 'manual' });
+      const code = new URL(consent.headers.get('location')!).searchParams.get('code')!;
+      const { audit } = recordingAuditor({ workspaceId, vendor: 'jira' });
+      return connector.exchangeCode('jira', { code, redirectUri: REDIRECT_URI, audit });
+    },
+  };
+}
