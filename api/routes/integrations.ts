@@ -159,6 +159,12 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     return row;
   };
 
+  /** The integration's lifecycle workflow, once the integration is known to be in this workspace (404 otherwise). */
+  const lifecycleOf = async (request: FastifyRequest, params: Params) => {
+    const row = await loadIntegration(request, params);
+    return { row, lifecycle: temporal.client.workflow.getHandle(workflowIds.lifecycle(params.workspaceId, params.integrationId)) };
+  };
+
   const assertControls = (descriptor: VendorDescriptor, controls: Record<string, string[]>, pointer: string): void => {
     const allowed = descriptor.customerControl.kind;
     const foreign = Object.keys(controls).filter((key) => key !== allowed || allowed === 'none');
@@ -348,14 +354,13 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     config: { access: { action: 'integration.restrict-scopes', permission: 'manage' } },
   }, async (request) => {
     const { workspaceId, integrationId } = request.params;
-    const row = await loadIntegration(request, request.params);
+    const { row, lifecycle } = await lifecycleOf(request, request.params);
     const scopes = request.body.scopes;
     const current = new Set(row.granted_scopes.length > 0 ? row.granted_scopes : row.requested_scopes);
     const broadening = scopes.flatMap((scope, index) => (current.has(scope) ? [] : [{ pointer: `/body/scopes/${index}`, detail: `"${scope}" is not currently granted` }]));
     if (broadening.length > 0) throw new HttpProblem(422, 'Scopes can only be narrowed here; reconnect to request more', { errors: broadening });
-    const handle = temporal.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-    request.auditFacts.workflowId = handle.workflowId;
-    await temporalCall(temporal, () => handle.executeUpdate(consentChangeUpdate, { args: [{ actor: callerActor(request), scopes }] }));
+    request.auditFacts.workflowId = lifecycle.workflowId;
+    await temporalCall(temporal, () => lifecycle.executeUpdate(consentChangeUpdate, { args: [{ actor: callerActor(request), scopes }] }));
     return consentAccepted(workspaceId, integrationId);
   });
 
@@ -370,11 +375,10 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     config: { access: { action: 'integration.change-controls', permission: 'manage' } },
   }, async (request) => {
     const { workspaceId, integrationId } = request.params;
-    const row = await loadIntegration(request, request.params);
+    const { row, lifecycle } = await lifecycleOf(request, request.params);
     assertControls(descriptorOf(row.vendor, '/vendor'), request.body.controls, '/body/controls');
-    const handle = temporal.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-    request.auditFacts.workflowId = handle.workflowId;
-    await temporalCall(temporal, () => handle.executeUpdate(consentChangeUpdate, { args: [{ actor: callerActor(request), controls: request.body.controls }] }));
+    request.auditFacts.workflowId = lifecycle.workflowId;
+    await temporalCall(temporal, () => lifecycle.executeUpdate(consentChangeUpdate, { args: [{ actor: callerActor(request), controls: request.body.controls }] }));
     return consentAccepted(workspaceId, integrationId);
   });
 
@@ -452,8 +456,7 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     config: { access: { action: 'integration.sync', permission: 'operate' } },
   }, async (request, reply) => {
     const { workspaceId, integrationId } = request.params;
-    await loadIntegration(request, request.params);
-    const lifecycle = temporal.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
+    const { lifecycle } = await lifecycleOf(request, request.params);
     const result = await temporalCall(temporal, () => lifecycle.executeUpdate(requestSyncUpdate, {
       args: [{ reason: 'admin', ...(request.body.resource ? { resource: request.body.resource } : {}), ...(request.body.full ? { full: true } : {}) }],
     }));
@@ -498,8 +501,7 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     config: { access: { action: 'integration.rotate', permission: 'operate' } },
   }, async (request, reply) => {
     const { workspaceId, integrationId } = request.params;
-    await loadIntegration(request, request.params);
-    const lifecycle = temporal.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
+    const { lifecycle } = await lifecycleOf(request, request.params);
     await temporalCall(temporal, () => lifecycle.signal(rotateNowSignal, { actor: callerActor(request) }));
     const rotateId = workflowIds.rotate(workspaceId, integrationId);
     request.auditFacts.workflowId = rotateId;
