@@ -8,7 +8,9 @@ import { createRuntimeDb } from '../db/knex';
 import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
 import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { codecKeysFromConfig, EncryptionCodec } from '../lib/temporal/codec';
 import { connectClient } from '../lib/temporal/connection';
+import { createDataConverter } from '../lib/temporal/dataConverter';
 import { authenticatorFromConfig } from './auth';
 import { readinessChecks } from './readiness';
 import { buildServer } from './server';
@@ -26,14 +28,16 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   const db = createRuntimeDb(databaseUrl, 'api', config.database.poolMax);
-  const client = await connectClient(config);
+  const codecKeys = codecKeysFromConfig(config);
+  const client = await connectClient(config, createDataConverter(codecKeys));
+  const auth = authenticatorFromConfig(config);
   const app = await buildServer({
     logger,
     readiness: readinessChecks({ db, client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }),
     services: {
       db,
       temporal: { client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, uiUrl: config.temporal.uiUrl },
-      auth: authenticatorFromConfig(config),
+      auth,
       audit: createAuditLog(db),
       secrets: new SecretStore(db, localKeyProviderFromConfig(config)),
       vendors: new Map<VendorId, VendorDescriptor>(DESCRIPTORS.map((d) => [d.id, d])),
@@ -41,6 +45,16 @@ async function main(): Promise<void> {
       appWebhookSecrets: config.vendors.github ? { github: config.vendors.github.webhookSecret } : {},
       publicUrl: config.api.publicUrl,
       purgeDelayMs: config.purgeDelayMs,
+    },
+    codec: {
+      codec: new EncryptionCodec(codecKeys),
+      namespace: config.temporal.namespace,
+      uiUrl: config.temporal.uiUrl,
+      // Decoding crosses workspaces: only the operators named in TEMPORAL_CODEC_OPERATORS may.
+      authorize: async (request) => {
+        const caller = await auth.authenticate(request.headers.authorization).catch(() => undefined);
+        return caller && config.temporal.codecOperators.includes(caller.sub) ? { subject: caller.sub } : null;
+      },
     },
   });
   await app.listen({ host: config.api.host, port: config.api.port });

@@ -18,12 +18,15 @@ import { registerVendorRoutes } from './routes/vendors';
 import { registerWorkspaceRoutes } from './routes/workspaces';
 import type { ApiServices } from './services';
 import { registerWebhookReceivers } from './webhooks/receiver';
+import { registerCodecRoutes, type CodecRouteOptions } from './routes/codec';
 
 export interface ApiDeps {
   logger: Logger;
   readiness: ReadinessCheck[];
   /** Absent: health, readiness and docs only (probe tests that have no data tier). */
   services?: ApiServices;
+  /** The Temporal UI's remote codec (`/codec/encode|decode`) for named operators. */
+  codec?: CodecRouteOptions;
 }
 
 /** Request ids: accept a caller's (bounded, safe charset) or mint one; echoed on every response. */
@@ -78,6 +81,7 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
     registerWorkspaceRoutes(app, deps.services);
     registerWebhookReceivers(app, deps.services);
   }
+  if (deps.codec) registerCodecRoutes(app, deps.codec);
   await app.ready();
   return app;
 }

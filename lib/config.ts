@@ -32,6 +32,16 @@ export interface Config {
     /** Base URL of the Temporal UI, for links to runs. */
     uiUrl: string;
     devServer: { port: number; uiPort: number };
+    /** Base64 32-byte payload encryption key; unset in development: one is generated in dataDir. */
+    codecKey?: string;
+    /** One base64 key per line, current first (rotation: older keys still decrypt). */
+    codecKeyFile?: string;
+    /**
+     * JWT subjects of the operators who may decode payloads in the Temporal UI through the API's
+     * codec endpoint. Empty: nobody (payloads stay opaque). Decoding crosses workspaces, so it is a
+     * named-operator privilege, never a workspace role.
+     */
+    codecOperators: string[];
   };
   database: {
     /** Owner connection (migrations). Unset: `npm start` runs embedded Postgres. */
@@ -170,6 +180,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (localKek !== undefined && Buffer.from(localKek, 'base64').length !== 32) {
     problems.push('SECRETS_KEK must be 32 bytes, base64-encoded');
   }
+  const codecKey = str('TEMPORAL_CODEC_KEY');
+  if (codecKey !== undefined && Buffer.from(codecKey, 'base64').length !== 32) {
+    problems.push('TEMPORAL_CODEC_KEY must be 32 bytes, base64-encoded');
+  }
   const jwtSecret = str('JWT_SECRET');
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     problems.push('JWT_SECRET must be at least 32 characters');
@@ -183,6 +197,9 @@ export function loadConfig(env: Env = process.env): Config {
     if (!databaseUrl) problems.push('DATABASE_URL is required in production (no embedded Postgres)');
     if (!localKek && !str('SECRETS_KEK_FILE')) {
       problems.push('SECRETS_KEK or SECRETS_KEK_FILE is required in production (no generated development key)');
+    }
+    if (!codecKey && !str('TEMPORAL_CODEC_KEY_FILE')) {
+      problems.push('TEMPORAL_CODEC_KEY or TEMPORAL_CODEC_KEY_FILE is required in production (workflow payloads are encrypted)');
     }
     if (!jwtSecret && !jwksUrl) problems.push('JWT_JWKS_URL (or JWT_SECRET) is required in production');
   }
@@ -269,6 +286,9 @@ export function loadConfig(env: Env = process.env): Config {
       taskQueue: str('TEMPORAL_TASK_QUEUE') ?? 'integrations',
       uiUrl: url('TEMPORAL_UI_URL', ['http:', 'https:']) ?? `http://localhost:${devServerUiPort}`,
       devServer: { port: devServerPort, uiPort: devServerUiPort },
+      codecKey,
+      codecKeyFile: str('TEMPORAL_CODEC_KEY_FILE'),
+      codecOperators: (str('TEMPORAL_CODEC_OPERATORS') ?? '').split(',').map((sub) => sub.trim()).filter(Boolean),
     },
     database: {
       url: databaseUrl,

@@ -24,7 +24,9 @@ import type { Client } from '@temporalio/client';
 import { REPO_ROOT } from '../lib/config';
 import { adminToken, apiClient, connectGithub, type ApiClient } from '../lib/dev/sandboxDriver';
 import { startThrowawayService, type ThrowawayService } from '../lib/dev/serviceProcesses';
+import { codecKeysFromConfig } from '../lib/temporal/codec';
 import { connectClient } from '../lib/temporal/connection';
+import { createDataConverter } from '../lib/temporal/dataConverter';
 import { requestSyncUpdate, workflowIds } from '../workflows/definitions';
 
 /** Integrations, each in its own workspace with its own admin: per-caller rate limits (60 burst) stay out of the way. */
@@ -106,7 +108,8 @@ async function main(): Promise<number> {
   const own = await startThrowawayService({ log: (line) => print(`  ${line}`), onChildExit: (name, code) => print(`!! ${name} exited (${code}) during the benchmark`) });
   let client: Client | undefined;
   try {
-    client = await connectClient(own.config);
+    // Same data converter as the API and worker: both paths pay for payload encryption.
+    client = await connectClient(own.config, createDataConverter(codecKeysFromConfig(own.config)));
     const result = await bench(own, client);
     const ratio = Number((result.api.p99Ms / result.raw.p99Ms).toFixed(2));
     const pass = ratio <= TARGET_P99_RATIO;

@@ -5,6 +5,7 @@
 import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { FAILURE_CONVERTER_PATH } from '../lib/temporal/dataConverter';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -33,5 +34,6 @@ export async function createWorker(parts: WorkerParts): Promise<Worker> {
 }
 
 export async function bundleWorkflows(workflowsPath: string = WORKFLOWS_PATH): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never });
+  // The failure converter runs inside the sandbox too: a pre-built bundle must carry it.
+  return bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never });
 }

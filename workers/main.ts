@@ -7,7 +7,9 @@ import { createRuntimeDb } from '../db/knex';
 import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
 import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { codecKeysFromConfig } from '../lib/temporal/codec';
 import { connectClient, connectWorkerConnection } from '../lib/temporal/connection';
+import { createDataConverter } from '../lib/temporal/dataConverter';
 import { createWorker } from './createWorker';
 import { ensureMaintenanceSchedules } from './schedules';
 import { createVendorRegistry } from './vendors';
@@ -47,7 +49,8 @@ async function main(): Promise<void> {
     },
   });
 
-  const client = await connectClient(config);
+  const dataConverter = createDataConverter(codecKeysFromConfig(config));
+  const client = await connectClient(config, dataConverter);
   await ensureMaintenanceSchedules(client, config.temporal.taskQueue);
   await client.connection.close();
 
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities,
+    dataConverter,
     identity: `worker@${os.hostname()}:${process.pid}`,
   });
   logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, vendors: vendors.vendors() }, 'worker polling');

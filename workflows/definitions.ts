@@ -93,6 +93,8 @@ export interface IntegrationState {
   pendingSync: boolean;
   nextTokenRefreshAt?: string;
   nextRotationAt?: string;
+  /** Outcome of the last rotation the lifecycle drove (T8); a failed test shows here and in the audit log. */
+  lastRotation?: { kind: RotationKind; status: RotateResult['status']; failure?: string; at: string };
   subscriptions: Array<{ resource: string; expiresAt?: string }>;
 }
 
@@ -140,7 +142,15 @@ export interface LifecycleInput {
   vendor: VendorId;
   /** Customer's polling cadence (T12); clamped up to the descriptor's minimum. */
   pollIntervalMs?: number;
-  carried?: { pendingSync?: SyncRequest; lastSync?: SyncProgress; status?: IntegrationState['status'] };
+  carried?: {
+    pendingSync?: SyncRequest;
+    lastSync?: SyncProgress;
+    status?: IntegrationState['status'];
+    /** Epoch ms (workflow clock) at which each kind is next rotated. */
+    rotationDueAt?: Partial<Record<RotationKind, number>>;
+  };
+  /** Per-kind override of `ROTATION_CADENCE_MS` (from config, set by the starter). */
+  rotationCadenceMs?: Partial<Record<RotationKind, number>>;
 }
 
 /** Sync input; `progress` and `budget` are carried through continue-as-new. */
@@ -154,6 +164,8 @@ export interface SyncInput {
   progress?: SyncProgress;
   /** Start times (epoch ms) of the pages within the last minute: the per-minute budget window. */
   recentPageStarts?: number[];
+  /** The resource being walked at continue-as-new: its counters' baseline and the progress before it. */
+  resourceStart?: { baseline: { pages: number; recordsUpserted: number; recordsDeleted: number }; progressBefore: { pages: number; recordsUpserted: number; recordsDeleted: number } };
 }
 
 export interface RotateInput {
@@ -166,8 +178,47 @@ export interface RotateInput {
   gracePeriodMs?: number;
 }
 
+export type RotationKind = RotateInput['kind'];
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * T8: how often each kind of secret is rotated by the lifecycle. OAuth access/refresh pairs are
+ * cheap to re-issue (a refresh) and the most exposed, so monthly; customer-tenant credentials
+ * and signing secrets quarterly. Overridable per integration through `LifecycleInput.rotationCadenceMs`.
+ */
+export const ROTATION_CADENCE_MS: Record<RotationKind, number> = {
+  'oauth-tokens': 30 * DAY_MS,
+  'service-account': 90 * DAY_MS,
+  'webhook-secret': 90 * DAY_MS,
+  'app-private-key': 90 * DAY_MS,
+};
+
+/**
+ * How long the previous version stays readable after promotion: in-flight activities that read it
+ * finish (their start-to-close is 1 minute) and webhook deliveries signed with the old secret drain.
+ */
+export const ROTATION_GRACE_MS: Record<RotationKind, number> = {
+  'oauth-tokens': 10 * 60 * 1000,
+  'service-account': DAY_MS,
+  'webhook-secret': DAY_MS,
+  'app-private-key': DAY_MS,
+};
+
+export interface RotationState {
+  status: 'preparing' | 'testing' | 'promoting' | 'grace-period' | 'rotated' | 'test-failed' | 'not-supported';
+  kind: RotationKind;
+  newVersion?: number;
+  /** When the previous version is retired (end of the grace period). */
+  retireAt?: string;
+  failure?: string;
+}
+
+export const rotationStateQuery = defineQuery<RotationState>('rotationState');
+
 export interface RotateResult {
-  status: 'rotated' | 'test-failed' | 'not-supported';
+  /** `failed`: a step other than the test failed (only the lifecycle reports it; the run itself failed). */
+  status: 'rotated' | 'test-failed' | 'not-supported' | 'failed';
   newVersion?: number;
   failure?: string;
 }
@@ -185,3 +236,16 @@ export interface DeleteWorkspaceInput {
   /** Passed to each integration's disconnect; clamped to ≤ 30 days there (T15). */
   purgeDelayMs: number;
 }
+
+export interface DeleteWorkspaceState {
+  status: 'disconnecting' | 'removing-metadata' | 'deleted';
+  integrations: number;
+  purged: number;
+}
+
+export interface DeleteWorkspaceResult {
+  integrationsRemoved: number;
+  purgeReceiptIds: string[];
+}
+
+export const deleteWorkspaceStateQuery = defineQuery<DeleteWorkspaceState>('deleteWorkspaceState');

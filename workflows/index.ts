@@ -5,3 +5,5 @@ export { connectWorkflow } from './connect';
 export { integrationLifecycleWorkflow } from './lifecycle';
 export { syncWorkflow } from './sync';
 export { disconnectWorkflow } from './disconnect';
+export { rotateSecretWorkflow } from './rotate';
+export { deleteWorkspaceWorkflow } from './deleteWorkspace';

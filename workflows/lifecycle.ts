@@ -2,7 +2,8 @@
  * One long-lived run per connected integration: coalesces sync triggers (webhook signal, admin
  * update, polling at the customer's cadence clamped to the vendor's floor — T12) into at most one
  * running sync plus one pending; refreshes tokens before expiry (one at a time); renews
- * subscriptions before expiry; applies consent narrowing (T17); continues as new before history
+ * subscriptions before expiry; rotates secrets on the per-kind cadence or on demand (T8, one
+ * rotation at a time); applies consent narrowing (T17); continues as new before history
  * grows. Cancelled by disconnect, which cancels the running sync with it.
  */
 import {
@@ -19,14 +20,21 @@ import {
   consentChangeUpdate,
   integrationStateQuery,
   requestSyncUpdate,
+  ROTATION_CADENCE_MS,
+  rotateNowSignal,
   setPollIntervalUpdate,
   syncRequestedSignal,
   vendorLifecycleSignal,
   workflowIds,
+  type Actor,
   type IntegrationState,
   type LifecycleInput,
+  type RotateResult,
+  type RotationKind,
   type SyncRequest,
 } from './definitions';
+import type { VendorDescriptor } from '../activities/vendors/types';
+import { rotateSecretWorkflow } from './rotate';
 import { syncWorkflow } from './sync';
 import { childSearchAttributes, tagRun } from './tagRun';
 
@@ -34,6 +42,16 @@ import { childSearchAttributes, tagRun } from './tagRun';
 export const TOKEN_REFRESH_MARGIN_MS = 5 * 60 * 1000;
 /** Renew this long before a subscription expires (Graph's shortest lifetime is ~3 days). */
 export const SUBSCRIPTION_RENEWAL_MARGIN_MS = 60 * 60 * 1000;
+/** A rotation that failed (test refused, vendor error) is retried after a day, not a whole cadence. */
+const ROTATION_RETRY_AFTER_FAILURE_MS = 24 * 60 * 60 * 1000;
+const ROTATION_SCHEDULE_ACTOR: Actor = { type: 'system', id: 'rotation-schedule' };
+
+/** T8: the kinds of secret an integration holds, hence rotates: its credential and its webhook signing secret. */
+function rotatedKinds(descriptor: VendorDescriptor): RotationKind[] {
+  const credential: RotationKind = descriptor.authKind === 'service-account' ? 'service-account' : 'oauth-tokens';
+  return descriptor.webhook.scheme === 'none' ? [credential] : [credential, 'webhook-secret'];
+}
+
 /** Continue as new past this many events: far below the 10,240-event warning. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
 
@@ -47,24 +65,29 @@ function mergeRequests(a: SyncRequest | undefined, b: SyncRequest): SyncRequest 
 export async function integrationLifecycleWorkflow(input: LifecycleInput): Promise<void> {
   const ref = { workspaceId: input.workspaceId, integrationId: input.integrationId };
   tagRun({ ...ref, vendor: input.vendor, process: 'lifecycle' });
-  const descriptor = await act.describeVendor(input.vendor);
-  const clampPoll = (ms: number | undefined) => (ms === undefined ? undefined : Math.max(ms, descriptor.rateLimit.minPollIntervalMs));
+  // Handlers are registered before the first await: an update or query sent right after the start
+  // (the API does that) would otherwise be rejected as unhandled.
+  let descriptor: VendorDescriptor | undefined;
+  const clampPoll = (ms: number, floor: VendorDescriptor) => Math.max(ms, floor.rateLimit.minPollIntervalMs);
 
   const state: IntegrationState = {
     ...ref,
     vendor: input.vendor,
     status: input.carried?.status ?? 'connected',
-    pollIntervalMs: clampPoll(input.pollIntervalMs),
     lastSync: input.carried?.lastSync,
     pendingSync: Boolean(input.carried?.pendingSync),
     subscriptions: [],
   };
   let pending: SyncRequest | undefined = input.carried?.pendingSync;
   let running: ChildWorkflowHandle<typeof syncWorkflow> | undefined;
-  let nextPollAt = state.pollIntervalMs ? Date.now() + state.pollIntervalMs : undefined;
+  let nextPollAt: number | undefined;
   let scheduleDirty = true;
   let tokenExpiresAt: number | undefined;
   let subscriptions: Array<{ externalId: string; resource: string; expiresAt?: number }> = [];
+  const rotationDueAt: Partial<Record<RotationKind, number>> = { ...input.carried?.rotationDueAt };
+  const rotationCadence = (kind: RotationKind) => input.rotationCadenceMs?.[kind] ?? ROTATION_CADENCE_MS[kind];
+  let rotating: ChildWorkflowHandle<typeof rotateSecretWorkflow> | undefined;
+  let rotateNowBy: Actor | undefined;
   const syncWorkflowId = workflowIds.sync(ref.workspaceId, ref.integrationId);
 
   const request = (req: SyncRequest) => {
@@ -78,7 +101,8 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     return { syncWorkflowId, joined };
   });
   setHandler(setPollIntervalUpdate, async ({ pollIntervalMs }) => {
-    const clamped = clampPoll(pollIntervalMs)!;
+    await condition(() => descriptor !== undefined);
+    const clamped = clampPoll(pollIntervalMs, descriptor!);
     await act.setPollInterval({ ...ref, pollIntervalMs: clamped });
     state.pollIntervalMs = clamped;
     nextPollAt = Date.now() + clamped;
@@ -94,7 +118,45 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     if (event === 'subscriptionRemoved' || event === 'missed') request({ reason: 'resync', full: event === 'missed' });
     scheduleDirty = true;
   });
+  setHandler(rotateNowSignal, ({ actor }) => {
+    rotateNowBy = actor;
+  });
   setHandler(integrationStateQuery, () => state);
+
+  descriptor = await act.describeVendor(input.vendor);
+  // An update that arrived meanwhile already set the cadence; it wins over the input's.
+  if (state.pollIntervalMs === undefined && input.pollIntervalMs !== undefined) {
+    state.pollIntervalMs = clampPoll(input.pollIntervalMs, descriptor);
+    nextPollAt = Date.now() + state.pollIntervalMs;
+  }
+  const kinds = rotatedKinds(descriptor);
+  for (const kind of kinds) rotationDueAt[kind] ??= Date.now() + rotationCadence(kind);
+  const showNextRotation = () => {
+    state.nextRotationAt = new Date(Math.min(...kinds.map((k) => rotationDueAt[k]!))).toISOString();
+  };
+  showNextRotation();
+
+  const startRotation = async (kind: RotationKind, actor: Actor) => {
+    rotating = await startChild(rotateSecretWorkflow, {
+      workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
+      args: [{ ...ref, vendor: input.vendor, kind, actor }],
+      ...childSearchAttributes({ ...ref, vendor: input.vendor, process: 'rotate' }),
+    });
+    const finish = (status: RotateResult['status'], failure: string | undefined, nextInMs: number) => {
+      state.lastRotation = { kind, status, failure, at: new Date().toISOString() };
+      rotationDueAt[kind] = Date.now() + nextInMs;
+      showNextRotation();
+      rotating = undefined;
+      scheduleDirty = true; // a rotated credential carries a new expiry
+    };
+    void rotating.result().then(
+      (result) => finish(result.status, undefined, rotationCadence(kind)),
+      (error) => {
+        const type = failureType(error);
+        finish(type === 'RotationTestFailed' ? 'test-failed' : 'failed', type, ROTATION_RETRY_AFTER_FAILURE_MS);
+      },
+    );
+  };
 
   const startSync = async (req: SyncRequest) => {
     running = await startChild(syncWorkflow, { workflowId: syncWorkflowId, args: [{ ...ref, vendor: input.vendor, request: req }], ...childSearchAttributes({ ...ref, vendor: input.vendor, process: 'sync' }) });
@@ -124,7 +186,9 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     }
     const now = Date.now();
     const active = state.status === 'connected';
-    if (active && tokenExpiresAt !== undefined && tokenExpiresAt - TOKEN_REFRESH_MARGIN_MS <= now) {
+    // No refresh while a rotation runs: it issues fresh tokens itself, and two refreshes with one
+    // refresh token fail at vendors that rotate refresh tokens.
+    if (active && !rotating && tokenExpiresAt !== undefined && tokenExpiresAt - TOKEN_REFRESH_MARGIN_MS <= now) {
       try {
         await act.refreshTokens(ref);
       } catch (error) {
@@ -141,6 +205,11 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
       scheduleDirty = true;
       continue;
     }
+    const dueKind = rotateNowBy ? kinds[0] : kinds.find((k) => rotationDueAt[k]! <= now);
+    if (active && !rotating && dueKind) {
+      await startRotation(dueKind, rotateNowBy ?? ROTATION_SCHEDULE_ACTOR);
+      rotateNowBy = undefined;
+    }
     if (active && nextPollAt !== undefined && nextPollAt <= now) {
       request({ reason: 'schedule' });
       nextPollAt = now + state.pollIntervalMs!;
@@ -151,22 +220,25 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
       state.pendingSync = false;
       await startSync(req);
     }
-    if (!running && workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
+    if (!running && !rotating && workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof integrationLifecycleWorkflow>({
         ...input,
         pollIntervalMs: state.pollIntervalMs,
-        carried: { pendingSync: pending, lastSync: state.lastSync, status: state.status },
+        carried: { pendingSync: pending, lastSync: state.lastSync, status: state.status, rotationDueAt },
       });
     }
     const deadlines = [
       tokenExpiresAt !== undefined ? tokenExpiresAt - TOKEN_REFRESH_MARGIN_MS : undefined,
       ...subscriptions.map((s) => (s.expiresAt !== undefined ? s.expiresAt - SUBSCRIPTION_RENEWAL_MARGIN_MS : undefined)),
       nextPollAt,
+      ...(rotating ? [] : kinds.map((k) => rotationDueAt[k])),
     ].filter((t): t is number => t !== undefined);
     const wake = deadlines.length > 0 ? Math.max(1, Math.min(...deadlines) - Date.now()) : undefined;
     const runningAtWait = running;
-    const wakeUp = () => scheduleDirty || (pending !== undefined && !running) || running !== runningAtWait;
+    const rotatingAtWait = rotating;
+    const wakeUp = () =>
+      scheduleDirty || (pending !== undefined && !running) || running !== runningAtWait || rotating !== rotatingAtWait || (rotateNowBy !== undefined && !rotating);
     if (wake === undefined || !active) await condition(wakeUp);
     else await condition(wakeUp, wake);
   }

@@ -10,19 +10,24 @@ import { syncProgressQuery, type SyncInput, type SyncProgress } from './definiti
 import { tagRun } from './tagRun';
 
 /**
- * Pages per run before continuing as new: ~6 events per page keeps a run near 3,000 events, far
- * below the 10,240-event / 10 MB warnings, and replays of a run stay short.
+ * Page activities per run before continuing as new: ~6 events per activity keeps a run near
+ * 3,000 events, far below the 10,240-event / 10 MB warnings, and replays of a run stay short.
  */
-export const PAGES_PER_RUN = 500;
+export const ACTIVITIES_PER_RUN = 500;
 /** Fallback wait when a RateLimited failure carries no Retry-After (GitHub documents "at least 1 min"). */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
+/**
+ * Pages per `syncPages` activity. Each page still commits with its cursor on its own; batching
+ * amortises the Temporal round trip (~6 history events and two task dispatches per activity) over
+ * up to 20 pages — on the 100k-record benchmark that lifts workflow throughput from ~0.56× to
+ * ~0.9× of a plain loop (`npm run bench:sync`). The activity also stops after 15 s of pages.
+ */
+export const PAGES_PER_ACTIVITY = 20;
 const MINUTE_MS = 60_000;
 
 export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
   const { workspaceId, integrationId, vendor } = input;
   tagRun({ workspaceId, integrationId, vendor, process: 'sync' });
-  const descriptor = await act.describeVendor(vendor);
-  const resources = input.resources ?? (input.request.resource ? [input.request.resource] : [...descriptor.syncResources]);
   const progress: SyncProgress = input.progress ?? {
     state: 'running',
     pages: 0,
@@ -31,16 +36,25 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
     rateLimitWaits: 0,
     startedAt: new Date().toISOString(),
   };
+  // Registered before the first await: a query right after the start must not find it missing.
   setHandler(syncProgressQuery, () => progress);
+  const descriptor = await act.describeVendor(vendor);
+  const resources = input.resources ?? (input.request.resource ? [input.request.resource] : [...descriptor.syncResources]);
   // Our per-integration budget (requests per minute), fleet-wide because it lives in the workflow.
   let recentPageStarts = input.recentPageStarts ?? [];
-  let pagesThisRun = 0;
+  let activitiesThisRun = 0;
   const fullResyncPending = new Set(input.request.full && !input.progress ? resources : []);
 
   for (let index = 0; index < resources.length; index++) {
     const resource = resources[index]!;
     progress.resource = resource;
     if (fullResyncPending.has(resource)) await act.startFullResync({ workspaceId, integrationId, resource });
+    // Progress reports committed counters (totals - baseline): exact even when a worker crash
+    // loses the reply of a batch whose pages were committed.
+    let resourceStart = index === 0 ? input.resourceStart : undefined;
+    if (!resourceStart) {
+      resourceStart = { baseline: await act.syncTotals({ workspaceId, integrationId, resource }), progressBefore: { pages: progress.pages, recordsUpserted: progress.recordsUpserted, recordsDeleted: progress.recordsDeleted } };
+    }
     for (;;) {
       const now = Date.now();
       recentPageStarts = recentPageStarts.filter((t) => t > now - MINUTE_MS);
@@ -49,11 +63,11 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
         await sleep(recentPageStarts[0]! + MINUTE_MS - now);
         continue;
       }
-      recentPageStarts.push(now);
       progress.state = 'running';
+      const maxPages = Math.min(PAGES_PER_ACTIVITY, descriptor.rateLimit.requestsPerMinute - recentPageStarts.length);
       let page;
       try {
-        page = await act.syncPage({ workspaceId, integrationId, resource });
+        page = await act.syncPages({ workspaceId, integrationId, resource, maxPages });
       } catch (error) {
         const type = failureType(error);
         if (type === 'RateLimited') {
@@ -70,13 +84,16 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
         progress.finishedAt = new Date().toISOString();
         throw error;
       }
-      progress.pages += 1;
-      progress.recordsUpserted += page.recordsUpserted;
-      progress.recordsDeleted += page.recordsDeleted;
-      pagesThisRun += 1;
+      // The budget counts vendor requests: one per page, stamped at the batch's start.
+      for (let i = 0; i < page.pages; i++) recentPageStarts.push(now);
+      const { baseline, progressBefore } = resourceStart;
+      progress.pages = progressBefore.pages + page.totals.pages - baseline.pages;
+      progress.recordsUpserted = progressBefore.recordsUpserted + page.totals.recordsUpserted - baseline.recordsUpserted;
+      progress.recordsDeleted = progressBefore.recordsDeleted + page.totals.recordsDeleted - baseline.recordsDeleted;
+      activitiesThisRun += 1;
       if (page.roundComplete) break;
-      if (pagesThisRun >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof syncWorkflow>({ ...input, resources: resources.slice(index), progress, recentPageStarts });
+      if (activitiesThisRun >= ACTIVITIES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof syncWorkflow>({ ...input, resources: resources.slice(index), progress, recentPageStarts, resourceStart });
       }
     }
   }

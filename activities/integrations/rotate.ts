@@ -7,19 +7,34 @@
  * token set); service-account keys and app private keys come from the customer's tenant, so their
  * rotation reports `not-supported` here and is driven by the admin uploading a new version.
  */
-import { parseCredential, promoteIdempotent, retireIdempotent, asActivity, createIntegrationContext, nonRetryable, workflowActor, IntegrationFailureType, type IntegrationRef } from './context';
+import { withWorkspace } from '../../db/workspaceScope';
+import type { Actor } from '../../workflows/definitions';
+import { parseCredential, promoteIdempotent, retireIdempotent, asActivity, createIntegrationContext, currentWorkflowId, nonRetryable, workflowActor, IntegrationFailureType, type IntegrationRef } from './context';
 import type { IntegrationActivityDeps, SecretKind } from './deps';
 
 export function createRotationActivities(deps: IntegrationActivityDeps) {
   const context = createIntegrationContext(deps);
 
   return {
-    async prepareRotation(input: IntegrationRef & { kind: SecretKind }): Promise<{ pendingSecretId?: string; previousSecretId?: string; version?: number }> {
+    /**
+     * Mints the pending version. Idempotent: a pending version left by an earlier attempt of this
+     * step is reused rather than refreshing again (a second refresh with the same refresh token
+     * fails at vendors that rotate refresh tokens).
+     */
+    async prepareRotation(input: IntegrationRef & { kind: SecretKind; actor: Actor }): Promise<{ pendingSecretId?: string; previousSecretId?: string; version?: number }> {
       return asActivity(async () => {
-        if (input.kind !== 'oauth-tokens') return {};
+        if (input.kind !== 'oauth-tokens') {
+          // Due but not rotatable here: the admin must upload a new version; the audit log says so.
+          await deps.audit.record({ workspaceId: input.workspaceId, integrationId: input.integrationId, actor: input.actor, direction: 'internal', action: 'secret.rotation', scope: input.kind, outcome: 'failure', errorClass: 'RotationNotSupported', workflowId: currentWorkflowId() });
+          return {};
+        }
         const resolved = await context.resolve(input);
         const current = await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens');
         if (!current) throw nonRetryable(IntegrationFailureType.CredentialMissing, 'no current oauth tokens to rotate');
+        const leftover = await withWorkspace(deps.db, input.workspaceId, (trx) =>
+          trx('secrets').where({ integration_id: input.integrationId, kind: 'oauth-tokens', state: 'pending' }).orderBy('version', 'desc').first('secret_id', 'version'),
+        );
+        if (leftover) return { pendingSecretId: leftover.secret_id as string, previousSecretId: current.secretId, version: leftover.version as number };
         const ctx = await context.connectorContext(resolved);
         const fresh = await resolved.connector.refresh(ctx);
         const merged = { ...fresh, refreshToken: fresh.refreshToken ?? ctx.credential.refreshToken };

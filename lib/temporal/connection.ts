@@ -4,6 +4,7 @@
  * so the same variables work for the dev server, a self-hosted cluster and Temporal Cloud.
  */
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
@@ -17,10 +18,11 @@ function connectOptions(config: Config): { options: ConnectionOptions; namespace
   return { options, namespace: config.temporal.namespace ?? loaded.namespace ?? 'default' };
 }
 
-export async function connectClient(config: Config): Promise<Client> {
+/** `dataConverter`: `createDataConverter(codecKeysFromConfig(config))`, the one the workers use. */
+export async function connectClient(config: Config, dataConverter?: DataConverter): Promise<Client> {
   const { options, namespace } = connectOptions(config);
   const connection = await Connection.connect(options);
-  return new Client({ connection, namespace });
+  return new Client({ connection, namespace, ...(dataConverter ? { dataConverter } : {}) });
 }
 
 export async function connectWorkerConnection(config: Config): Promise<NativeConnection> {

@@ -49,7 +49,7 @@ describe('configuration', () => {
     try {
       loadConfig({ NODE_ENV: 'production' });
     } catch (e) {
-      expect((e as ConfigError).problems.map((p) => p.split(' ')[0])).toEqual(['TEMPORAL_ADDRESS', 'DATABASE_URL', 'SECRETS_KEK', 'JWT_JWKS_URL']);
+      expect((e as ConfigError).problems.map((p) => p.split(' ')[0])).toEqual(['TEMPORAL_ADDRESS', 'DATABASE_URL', 'SECRETS_KEK', 'TEMPORAL_CODEC_KEY', 'JWT_JWKS_URL']);
     }
   });
 

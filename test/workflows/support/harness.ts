@@ -7,28 +7,33 @@ import { createAuditLog } from '../../../db/audit';
 import { LocalKeyProvider, SecretStore } from '../../../db/secrets';
 import { createLogger } from '../../../lib/logger';
 import { runtimeDb, superuserDb } from '../../support/db';
+import type { Connector, TokenSet, VendorDescriptor } from '../../../activities/vendors/types';
 import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from './memoryConnector';
 
-export interface Harness {
+export interface VendorHarness {
   db: Knex;
   admin: Knex;
   secrets: SecretStore;
-  connector: MemoryConnector;
   activities: ReturnType<typeof createActivities>;
   close(): Promise<void>;
 }
 
-export function createHarness(connector = new MemoryConnector()): Harness {
-  const db = runtimeDb('worker');
+export interface Harness extends VendorHarness {
+  connector: MemoryConnector;
+}
+
+/** The real generic activities over the given vendors. `key`: the secret store's KEK (processes sharing secrets pass the same one). */
+export function createVendorHarness(vendors: Array<{ descriptor: VendorDescriptor; connector: Connector }>, key: Buffer = crypto.randomBytes(32), poolMax?: number): VendorHarness {
+  const db = runtimeDb('worker', poolMax);
   const admin = superuserDb();
-  const secrets = new SecretStore(db, new LocalKeyProvider([crypto.randomBytes(32)]));
+  const secrets = new SecretStore(db, new LocalKeyProvider([key]));
   const activities = createActivities({
     db,
     logger: createLogger({ level: 'silent', name: 'test' }),
     integrations: {
       secrets,
       audit: createAuditLog(db),
-      vendors: createConnectorRegistry([{ descriptor: memoryDescriptor, connector }]),
+      vendors: createConnectorRegistry(vendors),
       webhookBaseUrl: 'https://integrations.test',
     },
   });
@@ -36,7 +41,6 @@ export function createHarness(connector = new MemoryConnector()): Harness {
     db,
     admin,
     secrets,
-    connector,
     activities,
     async close() {
       await db.destroy();
@@ -45,8 +49,13 @@ export function createHarness(connector = new MemoryConnector()): Harness {
   };
 }
 
+/** The memory vendor harness most workflow tests use. */
+export function createHarness(connector = new MemoryConnector(), key?: Buffer): Harness {
+  return { ...createVendorHarness([{ descriptor: memoryDescriptor, connector }], key), connector };
+}
+
 /** A connected integration with stored tokens, as a finished connect leaves it. */
-export async function seedConnectedIntegration(h: Harness, tokens = { accessToken: 'seed-access', refreshToken: 'seed-refresh', grantedScopes: ['repo:read'] }) {
+export async function seedConnectedIntegration(h: VendorHarness, tokens: TokenSet = { accessToken: 'seed-access', refreshToken: 'seed-refresh', grantedScopes: ['repo:read'] }) {
   const ref = { workspaceId: crypto.randomUUID(), integrationId: crypto.randomUUID() };
   await h.admin('workspaces').insert({ workspace_id: ref.workspaceId });
   await h.admin('integrations').insert({
@@ -59,11 +68,18 @@ export async function seedConnectedIntegration(h: Harness, tokens = { accessToke
     connected_by: 'user-1',
     connected_at: new Date(),
   });
-  await h.secrets.put({ workspaceId: ref.workspaceId, integrationId: ref.integrationId, kind: 'oauth-tokens', state: 'current', plaintext: JSON.stringify(tokens) });
+  await h.secrets.put({
+    workspaceId: ref.workspaceId,
+    integrationId: ref.integrationId,
+    kind: 'oauth-tokens',
+    state: 'current',
+    plaintext: JSON.stringify(tokens),
+    expiresAt: tokens.expiresAt !== undefined ? new Date(tokens.expiresAt) : undefined,
+  });
   return ref;
 }
 
-export async function cachedIds(h: Harness, integrationId: string): Promise<string[]> {
+export async function cachedIds(h: Pick<VendorHarness, 'admin'>, integrationId: string): Promise<string[]> {
   const rows = await h.admin('cached_records').where({ integration_id: integrationId }).orderBy('external_id').select('external_id');
   return rows.map((r) => r.external_id as string);
 }

@@ -38,6 +38,9 @@ export class MemoryConnector implements Connector {
   /** Tokens the exchange hands out; tests seed a canary here. */
   nextTokens: TokenSet = { accessToken: 'memory-access', refreshToken: 'memory-refresh', grantedScopes: ['repo:read'], expiresAt: undefined };
 
+  /** Latency of every page request: makes a sync slow enough to kill a worker in the middle of it. */
+  pageDelayMs = 0;
+
   constructor(private readonly pageSize = 100) {}
 
   upsert(id: string, title: string): void {
@@ -64,12 +67,34 @@ export class MemoryConnector implements Connector {
     return { ...this.nextTokens };
   }
 
+  /**
+   * A refresh issues a new access token living one more `tokenLifetimeMs` past the old expiry:
+   * lifetimes extend the seeded expiry rather than the process clock, because on the
+   * time-skipping server workflow time runs ahead of the activities' wall clock.
+   */
+  tokenLifetimeMs = 60 * 60 * 1000;
+  refreshCalls = 0;
+  /** Makes the next token test (`testConnection`) fail, as a vendor refusing a new credential would. */
+  failNextTest = false;
+
   async refresh(ctx: ConnectorContext): Promise<TokenSet> {
-    return ctx.audit({ action: 'oauth.refresh', scope: 'repo:read' }, async () => ({ ...ctx.credential, accessToken: `${ctx.credential.accessToken}+` }));
+    return ctx.audit({ action: 'oauth.refresh', scope: 'repo:read' }, async () => {
+      this.refreshCalls += 1;
+      const expiresAt = ctx.credential.expiresAt === undefined ? undefined : ctx.credential.expiresAt + this.tokenLifetimeMs;
+      return { ...ctx.credential, accessToken: `${ctx.credential.accessToken}+`, expiresAt };
+    });
   }
 
+  readonly testedTokens: string[] = [];
+
   async testConnection(ctx: ConnectorContext): Promise<void> {
-    await ctx.audit({ action: 'user.get', scope: 'repo:read' }, async () => undefined);
+    await ctx.audit({ action: 'user.get', scope: 'repo:read' }, async () => {
+      this.testedTokens.push(ctx.credential.accessToken);
+      if (this.failNextTest) {
+        this.failNextTest = false;
+        throw new VendorError(VendorFailureType.ReauthorizationRequired, MEMORY_VENDOR, 'credential refused (401)', { status: 401 });
+      }
+    });
   }
 
   async revoke(ctx: ConnectorContext): Promise<{ revoked: boolean; note: string }> {
@@ -83,8 +108,15 @@ export class MemoryConnector implements Connector {
     return [];
   }
 
+  /** Per subscription: its vendor-side expiry and lifetime; a renewal extends from the old expiry (see `refresh`). */
+  readonly subscriptions = new Map<string, { expiresAt: number; lifetimeMs: number; renewals: number }>();
+
   async renewSubscription(_ctx: ConnectorContext, subscription: { externalId: string; resource: string }) {
-    return subscription;
+    const known = this.subscriptions.get(subscription.externalId);
+    if (!known) return subscription;
+    known.expiresAt += known.lifetimeMs;
+    known.renewals += 1;
+    return { ...subscription, expiresAt: known.expiresAt };
   }
 
   async deleteSubscription(): Promise<void> {}
@@ -92,6 +124,7 @@ export class MemoryConnector implements Connector {
   async fetchPage(ctx: ConnectorContext, input: { resource: string; cursor: string | null }): Promise<SyncPage> {
     return ctx.audit({ action: `${input.resource}.list`, scope: 'repo:read' }, async () => {
       this.fetchCalls += 1;
+      if (this.pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.pageDelayMs));
       const failure = this.failures.shift();
       if (failure?.kind === 'rate-limit') throw new VendorError(VendorFailureType.RateLimited, MEMORY_VENDOR, 'rate limited (429)', { status: 429, retryAfterMs: failure.retryAfterMs });
       if (failure?.kind === 'cursor-expired' && input.cursor?.startsWith('delta:')) throw new VendorError(VendorFailureType.CursorExpired, MEMORY_VENDOR, 'cursor expired (410)', { status: 410 });
@@ -119,9 +152,10 @@ export class MemoryConnector implements Connector {
   }
 
   private delta(resource: string, sinceSeq: number): SyncPage {
-    const changes = this.log.filter((c) => c.seq > sinceSeq).slice(0, this.pageSize);
+    // The log holds one entry per seq, in order (log[i].seq === i + 1): a delta is a slice.
+    const changes = this.log.slice(sinceSeq, sinceSeq + this.pageSize);
     const last = changes.at(-1)?.seq ?? sinceSeq;
-    const done = !this.log.some((c) => c.seq > last);
+    const done = last >= this.seq;
     const live = changes.filter((c) => !c.deleted && this.records.has(c.id));
     return {
       records: live.map((c) => ({ resource, externalId: c.id, version: String(this.records.get(c.id)!.seq), payload: { title: this.records.get(c.id)!.title } })),

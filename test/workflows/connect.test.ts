@@ -1,0 +1,139 @@
+/**
+ * Connect workflow on the time-skipping server with the memory connector and real Postgres:
+ * consent through the OAuth callback Update (T2), state checks, broader grants refused and
+ * revoked (T1), and the consent timeout compensating without orphans.
+ */
+import crypto from 'node:crypto';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
+import { CONSENT_TIMEOUT_MS } from '../../workflows/connect';
+import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
+import { cachedIds, createHarness, type Harness } from './support/harness';
+import { ADMIN, seedWorkspace, settleAndStopLifecycle, startConnect } from './support/workflowHelpers';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+
+describe('connect workflow (time-skipping server, real Postgres)', () => {
+  let h: Harness;
+  let env: TestWorkflowEnvironment;
+  let worker: Worker;
+  let taskQueue: string;
+  beforeAll(async () => {
+    h = createHarness();
+    env = await timeSkippingEnv();
+  });
+  beforeEach(async () => {
+    taskQueue = uniqueTaskQueue('connect');
+    worker = await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities });
+  });
+  afterAll(async () => {
+    await env.teardown();
+    await h.close();
+  });
+
+  const noOrphans = async (integrationId: string) => {
+    const secrets = await h.admin('secrets').where({ integration_id: integrationId });
+    expect(secrets.filter((s) => s.state !== 'destroyed' || s.ciphertext !== null)).toEqual([]);
+    expect(await h.admin('oauth_states').where({ integration_id: integrationId })).toEqual([]);
+    expect(await h.admin('vendor_subscriptions').where({ integration_id: integrationId })).toEqual([]);
+  };
+
+  it('T2 T5: the authorize URL carries state + S256 challenge; the right callback connects, records consent with the actor and starts the lifecycle', async () => {
+    for (let i = 0; i < 30; i++) h.connector.upsert(`connect-${i}`, 't');
+    const workspaceId = await seedWorkspace(h);
+    await worker.runUntil(async () => {
+      const { handle, integrationId, state, authorizeUrl } = await startConnect(env.client, taskQueue, { workspaceId });
+      expect(authorizeUrl.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: 'auth-code' }] })).toEqual({ accepted: true });
+      const result = await handle.result();
+      expect(result).toEqual({ status: 'connected', lifecycleWorkflowId: workflowIds.lifecycle(workspaceId, integrationId), grantedScopes: ['repo:read'] });
+
+      const integration = await h.admin('integrations').where({ integration_id: integrationId }).first();
+      expect(integration).toMatchObject({ status: 'connected', granted_scopes: ['repo:read'], connected_by: ADMIN.id });
+      const consent = await h.admin('consent_events').where({ integration_id: integrationId });
+      expect(consent).toEqual([expect.objectContaining({ action: 'granted', actor_type: 'user', actor_id: ADMIN.id, scopes: ['repo:read'] })]);
+      const tokens = await h.admin('secrets').where({ integration_id: integrationId, kind: 'oauth-tokens', state: 'current' });
+      expect(tokens).toHaveLength(1);
+      // The verifier was single-use: retired after the exchange.
+      expect(await h.admin('secrets').where({ integration_id: integrationId, kind: 'pkce-verifier', state: 'current' })).toEqual([]);
+
+      // The lifecycle's first sync (reason 'connect') fills the cache.
+      await settleAndStopLifecycle(env.client, workspaceId, integrationId);
+      expect((await cachedIds(h, integrationId)).filter((id) => id.startsWith('connect-'))).toHaveLength(30);
+    });
+  });
+
+  it('T1: a wrong or foreign state is rejected by the callback Update; a used state cannot be replayed', async () => {
+    const workspaceId = await seedWorkspace(h);
+    await worker.runUntil(async () => {
+      const { handle, integrationId, state } = await startConnect(env.client, taskQueue, { workspaceId });
+      const other = await startConnect(env.client, taskQueue, { workspaceId });
+
+      await expect(handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: 'forged', code: 'x' }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      // A genuine state of ANOTHER integration is bound to that one: refused here, still usable there.
+      await expect(handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: other.state, code: 'x' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+      expect(await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: 'good' }] })).toEqual({ accepted: true });
+      expect((await handle.result()).status).toBe('connected');
+      // Consumed: even this integration's own state cannot be replayed (the run has moved on, and the row is used).
+      const used = await h.admin('oauth_states').where({ integration_id: integrationId }).first();
+      expect(used.consumed_at).toBeInstanceOf(Date);
+      expect(await h.activities.consumeOAuthState({ workspaceId, integrationId, state })).toEqual({ valid: false });
+
+      expect(await other.handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: other.state, code: 'x' }] })).toEqual({ accepted: true });
+      expect((await other.handle.result()).status).toBe('connected');
+      for (const id of [integrationId, other.integrationId]) await settleAndStopLifecycle(env.client, workspaceId, id);
+    });
+  });
+
+  it('T1: a grant broader than requested is refused, revoked at the vendor and compensated without orphans', async () => {
+    const workspaceId = await seedWorkspace(h);
+    const broaderAccess = `broad-${crypto.randomUUID()}`;
+    h.connector.nextTokens = { accessToken: broaderAccess, refreshToken: 'r', grantedScopes: ['repo:read', 'issues:write'] };
+    try {
+      await worker.runUntil(async () => {
+        const { handle, integrationId, state } = await startConnect(env.client, taskQueue, { workspaceId });
+        await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: 'c' }] });
+        expect(await handle.result()).toEqual({ status: 'failed', failure: 'GrantBroaderThanRequested' });
+        expect(h.connector.revokedTokens).toContain(broaderAccess);
+        const integration = await h.admin('integrations').where({ integration_id: integrationId }).first();
+        expect(integration.status).toBe('failed');
+        expect(await h.admin('consent_events').where({ integration_id: integrationId })).toEqual([]);
+        await noOrphans(integrationId);
+        const audit = await h.admin('audit_log').where({ integration_id: integrationId, action: 'integration.connect' }).first();
+        expect(audit).toMatchObject({ outcome: 'failure', error_class: 'GrantBroaderThanRequested' });
+      });
+    } finally {
+      h.connector.nextTokens = { accessToken: 'memory-access', refreshToken: 'memory-refresh', grantedScopes: ['repo:read'] };
+    }
+  });
+
+  it('T1: scopes outside the vendor matrix fail before anything is stored', async () => {
+    const workspaceId = await seedWorkspace(h);
+    await worker.runUntil(async () => {
+      const integrationId = crypto.randomUUID();
+      const result = await env.client.workflow.execute('connectWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.connect(workspaceId, integrationId),
+        args: [{ workspaceId, integrationId, vendor: 'github', requestedScopes: ['repo:read', 'admin:org'], controls: {}, redirectUri: 'https://app.test/cb', actor: ADMIN }],
+      });
+      expect(result).toMatchObject({ status: 'failed', failure: expect.stringContaining('admin:org') });
+      expect(await h.admin('integrations').where({ integration_id: integrationId })).toEqual([]);
+    });
+  });
+
+  it('no orphans: an unanswered consent expires after the real 15-minute timeout and compensation leaves no secret, state or subscription', async () => {
+    const workspaceId = await seedWorkspace(h);
+    await worker.runUntil(async () => {
+      const { handle, integrationId } = await startConnect(env.client, taskQueue, { workspaceId });
+      expect(await h.admin('secrets').where({ integration_id: integrationId, kind: 'pkce-verifier' })).toHaveLength(1);
+      expect(await h.admin('oauth_states').where({ integration_id: integrationId })).toHaveLength(1);
+      expect(await handle.result()).toEqual({ status: 'expired' });
+      const history = await handle.fetchHistory();
+      const timer = history.events!.find((e) => e.timerStartedEventAttributes)!;
+      expect(Number(timer.timerStartedEventAttributes!.startToFireTimeout!.seconds) * 1000).toBe(CONSENT_TIMEOUT_MS);
+      expect((await h.admin('integrations').where({ integration_id: integrationId }).first()).status).toBe('failed');
+      await noOrphans(integrationId);
+      await expect(handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: 'late', code: 'c' }] })).rejects.toThrow();
+    });
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * Replay: recorded histories of real runs must replay against the current workflow bundle with no
+ * nondeterminism error, so a workflow change that would break running executions fails here.
+ * `npm run record:histories` (RECORD_HISTORIES=1) re-records the fixtures from short real runs on
+ * the time-skipping server, without the payload codec, so replay needs no key.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { Worker } from '@temporalio/worker';
+import { workflowIds } from '../../workflows/definitions';
+import { historyFromJson, historyToJson } from '../support/historyJson';
+import { testStack } from '../support/stackInfo';
+import { installQuietRuntime, testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
+import { createHarness, seedConnectedIntegration } from './support/harness';
+import { MEMORY_VENDOR, MemoryConnector } from './support/memoryConnector';
+
+const FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
+const recording = process.env.RECORD_HISTORIES === '1';
+
+(recording ? describe : describe.skip)('record histories (RECORD_HISTORIES=1)', () => {
+  it('records short real runs of sync (rate-limit wait + 410 resync), disconnect (with purge) and the cache sweep', async () => {
+    const h = createHarness(new MemoryConnector(2));
+    const env = await timeSkippingEnv();
+    const taskQueue = uniqueTaskQueue('record');
+    const worker = await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities });
+    const save = async (name: string, workflowId: string) => {
+      const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+      fs.writeFileSync(path.join(FIXTURES, `${name}.json`), `${historyToJson(history)}\n`);
+    };
+    try {
+      for (let i = 0; i < 3; i++) h.connector.upsert(`issue-${i}`, 't');
+      const ref = await seedConnectedIntegration(h);
+      await worker.runUntil(async () => {
+        const syncId = `${workflowIds.sync(ref.workspaceId, ref.integrationId)}/${crypto.randomUUID()}`;
+        h.connector.failures.push({ kind: 'rate-limit', retryAfterMs: 30_000 });
+        await env.client.workflow.execute('syncWorkflow', { taskQueue, workflowId: syncId, args: [{ ...ref, vendor: MEMORY_VENDOR, request: { reason: 'admin' } }] });
+        h.connector.upsert('issue-9', 'new');
+        h.connector.failures.push({ kind: 'cursor-expired' });
+        const resyncId = `${syncId}-resync`;
+        await env.client.workflow.execute('syncWorkflow', { taskQueue, workflowId: resyncId, args: [{ ...ref, vendor: MEMORY_VENDOR, request: { reason: 'resync' } }] });
+        await save('syncWorkflow', syncId);
+        await save('syncWorkflow-resync', resyncId);
+        const disconnectId = workflowIds.disconnect(ref.workspaceId, ref.integrationId);
+        await env.client.workflow.execute('disconnectWorkflow', { taskQueue, workflowId: disconnectId, args: [{ ...ref, actor: { type: 'user', id: 'admin-1' }, purgeDelayMs: 60_000 }] });
+        await save('disconnectWorkflow', disconnectId);
+        const sweepId = `maintenance/${crypto.randomUUID()}`;
+        await env.client.workflow.execute('cacheSweepWorkflow', { taskQueue, workflowId: sweepId });
+        await save('cacheSweepWorkflow', sweepId);
+      });
+    } finally {
+      await env.teardown();
+      await h.close();
+    }
+  });
+});
+
+describe('replay of recorded histories against the current bundle', () => {
+  const files = fs.existsSync(FIXTURES) ? fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')) : [];
+
+  it('has fixtures for sync, the 410 resync, disconnect with purge and the cache sweep', () => {
+    expect(files).toEqual(expect.arrayContaining(['syncWorkflow.json', 'syncWorkflow-resync.json', 'disconnectWorkflow.json', 'cacheSweepWorkflow.json']));
+  });
+
+  it('replays every fixture with 0 nondeterminism errors', async () => {
+    installQuietRuntime();
+    const histories = files.map((file) => ({ workflowId: file, history: historyFromJson(fs.readFileSync(path.join(FIXTURES, file), 'utf8')) }));
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: testStack().workflowBundlePath } }, histories)) {
+      replayed += 1;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(files.length);
+  });
+});

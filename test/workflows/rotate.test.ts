@@ -1,0 +1,128 @@
+/**
+ * T8: secret rotation on the time-skipping server with the memory connector and real Postgres:
+ * the lifecycle rotates OAuth tokens at the real default cadence (30 days), the previous version is
+ * retired after the grace period, a failed test leaves the current version untouched (audited,
+ * typed failure, memo), and `rotateNowSignal` rotates on demand.
+ */
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { integrationStateQuery, rotateNowSignal, ROTATION_CADENCE_MS, ROTATION_GRACE_MS, workflowIds } from '../../workflows/definitions';
+import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
+import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
+import { MEMORY_VENDOR } from './support/memoryConnector';
+import { ADMIN, pollUntil } from './support/workflowHelpers';
+
+const MINUTE = 60_000;
+
+describe('T8: secret rotation workflow (time-skipping server, real Postgres)', () => {
+  let h: Harness;
+  let env: TestWorkflowEnvironment;
+  let worker: Worker;
+  let taskQueue: string;
+  beforeAll(async () => {
+    h = createHarness();
+    env = await timeSkippingEnv();
+  });
+  beforeEach(async () => {
+    taskQueue = uniqueTaskQueue('rotate');
+    worker = await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities });
+  });
+  afterAll(async () => {
+    await env.teardown();
+    await h.close();
+  });
+
+  const tokenVersions = async (integrationId: string) =>
+    (await h.admin('secrets').where({ integration_id: integrationId, kind: 'oauth-tokens' }).orderBy('version').select('secret_id', 'version', 'state')) as Array<{ secret_id: string; version: number; state: string }>;
+
+  async function withLifecycle(ref: { workspaceId: string; integrationId: string }, body: (handle: WorkflowHandle) => Promise<void>) {
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('integrationLifecycleWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.lifecycle(ref.workspaceId, ref.integrationId),
+        args: [{ ...ref, vendor: MEMORY_VENDOR }],
+      });
+      try {
+        await body(handle);
+      } finally {
+        await handle.terminate('test over');
+      }
+    });
+  }
+
+  it('T8: the lifecycle rotates OAuth tokens at the real 30-day default cadence: new version tested, promoted, previous retired after the grace period', async () => {
+    const ref = await seedConnectedIntegration(h);
+    const cadence = ROTATION_CADENCE_MS['oauth-tokens'];
+    await withLifecycle(ref, async (handle) => {
+      const before = await pollUntil(() => handle.query(integrationStateQuery), (s) => s.nextRotationAt !== undefined);
+      const dueAt = Date.parse(before.nextRotationAt!);
+      await env.sleep(cadence + ROTATION_GRACE_MS['oauth-tokens'] + MINUTE);
+      const after = await pollUntil(() => handle.query(integrationStateQuery), (s) => s.lastRotation !== undefined);
+      expect(after.lastRotation).toMatchObject({ kind: 'oauth-tokens', status: 'rotated' });
+      expect(Date.parse(after.nextRotationAt!) - dueAt).toBeGreaterThanOrEqual(cadence);
+
+      const history = await handle.fetchHistory();
+      const rotationStarts = history.events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'rotateSecretWorkflow');
+      expect(rotationStarts).toHaveLength(1);
+      const startedAt = Number(rotationStarts[0]!.eventTime!.seconds) * 1000;
+      expect(startedAt).toBeGreaterThanOrEqual(dueAt - 1_000);
+      expect(startedAt).toBeLessThan(dueAt + MINUTE);
+    });
+    expect((await tokenVersions(ref.integrationId)).map((v) => v.state)).toEqual(['retired', 'current']);
+    // The new token was proven against the vendor before promotion.
+    expect(h.connector.testedTokens).toContain('seed-access+');
+    const audit = await h.admin('audit_log').where({ integration_id: ref.integrationId }).pluck('action');
+    expect(audit).toEqual(expect.arrayContaining(['oauth.refresh', 'user.get', 'secret.promoted', 'secret.retired']));
+  });
+
+  it('T8: a failed test retires the pending version, leaves the current one untouched, is audited and fails with RotationTestFailed (memo)', async () => {
+    const ref = await seedConnectedIntegration(h);
+    const [current] = await tokenVersions(ref.integrationId);
+    h.connector.failNextTest = true;
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('rotateSecretWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
+        args: [{ ...ref, vendor: MEMORY_VENDOR, kind: 'oauth-tokens', actor: ADMIN }],
+      });
+      const failure = await handle.result().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause).toBeInstanceOf(ApplicationFailure);
+      expect(cause.type).toBe('RotationTestFailed');
+      expect(cause.message).not.toMatch(/seed-access|memory-access/);
+      const { memo } = await handle.describe();
+      expect(memo).toMatchObject({ rotation: 'test-failed', rotationFailure: 'ReauthorizationRequired' });
+    });
+    const versions = await tokenVersions(ref.integrationId);
+    expect(versions).toEqual([
+      { secret_id: current!.secret_id, version: 1, state: 'current' },
+      expect.objectContaining({ version: 2, state: 'retired' }),
+    ]);
+    const entry = await h.admin('audit_log').where({ integration_id: ref.integrationId, action: 'secret.rotation' }).first();
+    expect(entry).toMatchObject({ outcome: 'failure', error_class: 'RotationTestFailed' });
+  });
+
+  it('T8: rotateNowSignal rotates at once on behalf of the admin, and the cadence restarts from then', async () => {
+    const ref = await seedConnectedIntegration(h);
+    await withLifecycle(ref, async (handle) => {
+      const before = await pollUntil(() => handle.query(integrationStateQuery), (s) => s.nextRotationAt !== undefined);
+      await handle.signal(rotateNowSignal, { actor: ADMIN });
+      const rotation = env.client.workflow.getHandle(workflowIds.rotate(ref.workspaceId, ref.integrationId));
+      await pollUntil(() => rotation.describe().then((d) => d.status.name, () => 'NOT_STARTED'), (s) => s !== 'NOT_STARTED');
+      const started = (await rotation.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
+      const input = await env.client.options.loadedDataConverter.payloadConverter.fromPayload(started.input!.payloads![0]!);
+      expect(input).toMatchObject({ kind: 'oauth-tokens', actor: ADMIN });
+      await env.sleep(ROTATION_GRACE_MS['oauth-tokens'] + MINUTE);
+      const after = await pollUntil(() => handle.query(integrationStateQuery), (s) => s.lastRotation !== undefined);
+      expect(after.lastRotation).toMatchObject({ kind: 'oauth-tokens', status: 'rotated' });
+      expect(Date.parse(after.nextRotationAt!)).toBeGreaterThan(Date.parse(before.nextRotationAt!));
+    });
+    expect((await tokenVersions(ref.integrationId)).map((v) => v.state)).toEqual(['retired', 'current']);
+  });
+});

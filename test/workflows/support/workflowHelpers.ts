@@ -1,0 +1,67 @@
+/** Shared steps of the workflow tests: a workspace row, a connect run driven to its consent URL, polling a query. */
+import crypto from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { connectStateQuery, integrationStateQuery, workflowIds, type Actor, type ConnectInput } from '../../../workflows/definitions';
+import type { Harness } from './harness';
+import { MEMORY_VENDOR } from './memoryConnector';
+
+export const ADMIN: Actor = { type: 'user', id: 'admin-subject-1' };
+
+export async function seedWorkspace(h: Pick<Harness, 'admin'>): Promise<string> {
+  const workspaceId = crypto.randomUUID();
+  await h.admin('workspaces').insert({ workspace_id: workspaceId });
+  return workspaceId;
+}
+
+/** Polls `read` (real time: queries do not advance the time-skipping clock) until `done` holds. */
+export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Starts a connect run and returns it with the authorize URL's `state` once consent is awaited. */
+export async function startConnect(
+  client: Client,
+  taskQueue: string,
+  input: Partial<ConnectInput> & { workspaceId: string },
+): Promise<{ handle: WorkflowHandle; integrationId: string; state: string; authorizeUrl: URL }> {
+  const integrationId = input.integrationId ?? crypto.randomUUID();
+  const args: ConnectInput = {
+    integrationId,
+    vendor: MEMORY_VENDOR,
+    requestedScopes: ['repo:read'],
+    controls: { repos: ['org/a', 'org/b'] },
+    redirectUri: 'https://app.test/oauth/callback',
+    actor: ADMIN,
+    ...input,
+  };
+  const handle = await client.workflow.start('connectWorkflow', { taskQueue, workflowId: workflowIds.connect(args.workspaceId, integrationId), args: [args] });
+  const connectState = await pollUntil(() => handle.query(connectStateQuery), (s) => s.status === 'awaiting-consent' || s.status === 'failed');
+  if (!connectState.authorizeUrl) throw new Error(`connect did not reach consent: ${JSON.stringify(connectState)}`);
+  const authorizeUrl = new URL(connectState.authorizeUrl);
+  return { handle, integrationId, state: authorizeUrl.searchParams.get('state')!, authorizeUrl };
+}
+
+/**
+ * Lets a connect-started lifecycle finish its first sync, then terminates it. The time-skipping
+ * server does not skip while any workflow task is outstanding, so no test may leave work behind
+ * on a task queue whose worker is gone.
+ */
+export async function settleAndStopLifecycle(client: Client, workspaceId: string, integrationId: string): Promise<void> {
+  const lifecycle = client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
+  await pollUntil(() => lifecycle.query(integrationStateQuery), (s) => s.lastSync?.state === 'completed');
+  await lifecycle.terminate('test over');
+}
+
+/** Workflow-clock times (epoch ms) at which a run scheduled the named activity. */
+export function activityScheduleTimes(history: temporal.api.history.v1.IHistory, activityType: string): number[] {
+  return history
+    .events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
+    .map((e) => Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6));
+}
