@@ -4,11 +4,22 @@
  * the callback, exchange the code, refuse broader grants, record consent, register webhooks and
  * start the lifecycle. Any failure compensates: revoke, delete subscriptions, destroy secrets.
  */
-import { ApplicationFailure, condition, ParentClosePolicy, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { integrationActivities as act, failureType } from './activityProxies';
 import {
   connectStateQuery,
   oauthCallbackUpdate,
+  RECONNECTED_EVENT,
+  vendorLifecycleSignal,
   workflowIds,
   type ConnectInput,
   type ConnectResult,
@@ -66,20 +77,22 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
     state.failure = problem;
     return { status: 'failed', failure: problem };
   }
-  await act.createPendingIntegration({ ...ref, vendor: input.vendor, requestedScopes: input.requestedScopes, controls: input.controls });
+  if (!input.reconnect) await act.createPendingIntegration({ ...ref, vendor: input.vendor, requestedScopes: input.requestedScopes, controls: input.controls });
 
+  let verifierSecretId: string | undefined;
   try {
     let grantedScopes: string[];
     if (input.credentialSecretId) {
       ({ grantedScopes } = await act.adoptServiceAccount({ ...ref, credentialSecretId: input.credentialSecretId }));
     } else {
       const started = await act.beginAuthorization({ ...ref, redirectUri: input.redirectUri, workflowId: workflowInfo().workflowId });
+      verifierSecretId = started.verifierSecretId;
       state.status = 'awaiting-consent';
       state.authorizeUrl = started.authorizeUrl;
       if (!(await condition(() => callback !== undefined, CONSENT_TIMEOUT_MS))) {
         state.status = 'expired';
         state.authorizeUrl = undefined;
-        await compensate(ref, 'ConsentExpired');
+        await compensate(ref, 'ConsentExpired', input.reconnect, verifierSecretId);
         return { status: 'expired' };
       }
       state.authorizeUrl = undefined;
@@ -87,29 +100,47 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
       state.status = 'exchanging';
       ({ grantedScopes } = await act.exchangeAuthorizationCode({ ...ref, code: callback!.code, redirectUri: input.redirectUri, verifierSecretId: started.verifierSecretId }));
     }
-    state.status = 'registering';
-    await act.registerWebhooks(ref);
-    await act.activateIntegration({ ...ref, grantedScopes, actor: input.actor });
-    const lifecycle = await startChild(integrationLifecycleWorkflow, {
-      workflowId: workflowIds.lifecycle(ref.workspaceId, ref.integrationId),
-      args: [{ ...ref, vendor: input.vendor, carried: { pendingSync: { reason: 'connect' } } }],
-      // The lifecycle outlives this run.
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      ...childSearchAttributes({ ...ref, vendor: input.vendor, process: 'lifecycle' }),
-    });
+    // A reconnect keeps the integration's endpoint and subscriptions (the lifecycle renews them).
+    if (!input.reconnect) {
+      state.status = 'registering';
+      await act.registerWebhooks(ref);
+    }
+    await act.activateIntegration({ ...ref, grantedScopes, actor: input.actor, consent: input.reconnect ? 'reauthorized' : 'granted' });
+    const lifecycleWorkflowId = workflowIds.lifecycle(ref.workspaceId, ref.integrationId);
+    try {
+      await startChild(integrationLifecycleWorkflow, {
+        workflowId: lifecycleWorkflowId,
+        args: [{ ...ref, vendor: input.vendor, carried: { pendingSync: { reason: 'connect' } } }],
+        // The lifecycle outlives this run.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        ...childSearchAttributes({ ...ref, vendor: input.vendor, process: 'lifecycle' }),
+      });
+    } catch (error) {
+      if (!input.reconnect || !(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      // The integration's lifecycle still runs: it resumes with the new grant.
+      await getExternalWorkflowHandle(lifecycleWorkflowId).signal(vendorLifecycleSignal, { event: RECONNECTED_EVENT });
+    }
     state.status = 'connected';
-    return { status: 'connected', lifecycleWorkflowId: lifecycle.workflowId, grantedScopes };
+    return { status: 'connected', lifecycleWorkflowId, grantedScopes };
   } catch (error) {
     const reason = failureType(error) ?? 'ConnectFailed';
     state.status = 'failed';
     state.failure = reason;
-    await compensate(ref, reason);
+    await compensate(ref, reason, input.reconnect, verifierSecretId);
     return { status: 'failed', failure: reason };
   }
 }
 
-/** Leaves no orphans: revoke what was granted, delete subscriptions, destroy every secret. */
-async function compensate(ref: { workspaceId: string; integrationId: string }, reason: string): Promise<void> {
+/**
+ * Leaves no orphans. A first connect revokes what was granted, deletes subscriptions and destroys
+ * every secret. A reconnect discards only its own authorization attempt: the integration keeps
+ * working on its current credential (T17: a failed re-consent must not disconnect).
+ */
+async function compensate(ref: { workspaceId: string; integrationId: string }, reason: string, reconnect = false, verifierSecretId?: string): Promise<void> {
+  if (reconnect) {
+    await act.abandonAuthorization({ ...ref, verifierSecretId });
+    return;
+  }
   await act.revokeAtVendor(ref).catch(() => undefined); // best effort: the secrets are destroyed next either way
   await act.deleteSubscriptions(ref).catch(() => undefined);
   await act.destroySecrets(ref);

@@ -35,6 +35,12 @@ export interface ConnectInput {
   actor: Actor;
   /** Service-account vendors: the credential was stored encrypted by the API; only its id travels. */
   credentialSecretId?: string;
+  /**
+   * Re-consent (or a new credential) for an integration that exists (T17): its subscriptions and
+   * current credential stay until the new grant replaces them, the running lifecycle is told
+   * instead of started, and a failure tears nothing down.
+   */
+  reconnect?: boolean;
 }
 
 export interface ConnectState {
@@ -106,6 +112,8 @@ export const setPollIntervalUpdate = defineUpdate<{ pollIntervalMs: number }, [{
 export const rotateNowSignal = defineSignal<[{ actor: Actor }]>('rotateNow');
 /** Vendor lifecycle events (Graph `reauthorizationRequired` / `subscriptionRemoved` / `missed`, GitHub uninstall…). */
 export const vendorLifecycleSignal = defineSignal<[{ event: string; subscriptionId?: string }]>('vendorLifecycle');
+/** `vendorLifecycleSignal` event a reconnect sends to the running lifecycle: the grant is fresh again. */
+export const RECONNECTED_EVENT = 'reconnected';
 export const integrationStateQuery = defineQuery<IntegrationState>('integrationState');
 export const syncProgressQuery = defineQuery<SyncProgress>('syncProgress');
 

@@ -19,6 +19,7 @@ import { integrationActivities as act, failureType } from './activityProxies';
 import {
   consentChangeUpdate,
   integrationStateQuery,
+  RECONNECTED_EVENT,
   requestSyncUpdate,
   ROTATION_CADENCE_MS,
   rotateNowSignal,
@@ -115,6 +116,10 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   });
   setHandler(vendorLifecycleSignal, ({ event }) => {
     if (event === 'reauthorizationRequired') state.status = 'reauthorization-required';
+    if (event === RECONNECTED_EVENT) {
+      state.status = 'connected';
+      request({ reason: 'connect' });
+    }
     if (event === 'subscriptionRemoved' || event === 'missed') request({ reason: 'resync', full: event === 'missed' });
     scheduleDirty = true;
   });

@@ -61,6 +61,12 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
       });
     },
 
+    /** A reconnect that did not complete: its verifier and unused states go, nothing else. */
+    async abandonAuthorization(input: IntegrationRef & { verifierSecretId?: string }): Promise<void> {
+      if (input.verifierSecretId) await retireIdempotent(deps.secrets, input.workspaceId, input.verifierSecretId);
+      await withWorkspace(deps.db, input.workspaceId, (trx) => trx('oauth_states').where({ integration_id: input.integrationId }).whereNull('consumed_at').delete());
+    },
+
     /** PKCE pair (S256, T5) + state; stores the verifier encrypted and the state hashed. */
     async beginAuthorization(input: IntegrationRef & { redirectUri: string; workflowId: string }): Promise<AuthorizationStarted> {
       return asActivity(async () => {
@@ -174,11 +180,16 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
       });
     },
 
-    /** Connected + consent recorded (who, when, which scopes: T2) + audited, in one transaction. */
-    async activateIntegration(input: IntegrationRef & { grantedScopes: string[]; actor: Actor }): Promise<void> {
+    /**
+     * Connected + consent recorded (who, when, which scopes: T2) + audited, in one transaction:
+     * `granted` for a first connect, `reauthorized` for a reconnect (T17).
+     */
+    async activateIntegration(input: IntegrationRef & { grantedScopes: string[]; actor: Actor; consent: 'granted' | 'reauthorized' }): Promise<void> {
       await withWorkspace(deps.db, input.workspaceId, async (trx) => {
         const row = await loadIntegration(trx, input, 'update');
-        if (row.status === 'connected') return; // retry after commit
+        // Retry after commit of a first connect. (A reconnect may start from `connected`: it records
+        // its re-consent even then; a retry after its commit records it twice, which says no more.)
+        if (row.status === 'connected' && input.consent === 'granted') return;
         await trx('integrations')
           .where({ integration_id: input.integrationId })
           .update({ status: 'connected', granted_scopes: input.grantedScopes, connected_by: input.actor.id, connected_at: trx.fn.now(), updated_at: trx.fn.now() });
@@ -187,7 +198,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
           integration_id: input.integrationId,
           actor_type: input.actor.type,
           actor_id: input.actor.id,
-          action: 'granted',
+          action: input.consent,
           scopes: input.grantedScopes,
           controls: JSON.stringify(row.controls ?? {}),
         });
@@ -197,7 +208,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
         integrationId: input.integrationId,
         actor: input.actor,
         direction: 'internal',
-        action: 'integration.connected',
+        action: input.consent === 'granted' ? 'integration.connected' : 'integration.reconnected',
         scope: input.grantedScopes.join(' '),
         outcome: 'success',
         workflowId: workflowActor().id,

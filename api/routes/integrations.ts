@@ -159,6 +159,9 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     return row;
   };
 
+  /** An integration that has (or had until its grant lapsed) a working connection: a new consent must not tear it down. */
+  const isEstablished = (row: IntegrationRow) => row.status === 'connected' || row.status === 'reauthorization_required';
+
   /** The integration's lifecycle workflow, once the integration is known to be in this workspace (404 otherwise). */
   const lifecycleOf = async (request: FastifyRequest, params: Params) => {
     const row = await loadIntegration(request, params);
@@ -407,6 +410,7 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
       controls: row.controls,
       redirectUri: assertRedirect(descriptor.id, request.body.redirectUri),
       actor: callerActor(request),
+      reconnect: isEstablished(row),
     }, 'join');
     return reply.status(202).send(accepted);
   });
@@ -437,6 +441,7 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
       redirectUri: oauthRedirectUri(services.publicUrl, descriptor.id),
       actor: callerActor(request),
       credentialSecretId,
+      reconnect: isEstablished(row),
     }, 'conflict');
     return reply.status(202).send(accepted);
   });

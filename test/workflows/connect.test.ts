@@ -5,11 +5,11 @@
  */
 import crypto from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
+import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
 import { CONSENT_TIMEOUT_MS } from '../../workflows/connect';
 import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
 import { cachedIds, createHarness, type Harness } from './support/harness';
-import { ADMIN, seedWorkspace, settleAndStopLifecycle, startConnect } from './support/workflowHelpers';
+import { ADMIN, pollUntil, seedWorkspace, settleAndStopLifecycle, startConnect } from './support/workflowHelpers';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 
@@ -134,6 +134,49 @@ describe('connect workflow (time-skipping server, real Postgres)', () => {
       expect((await h.admin('integrations').where({ integration_id: integrationId }).first()).status).toBe('failed');
       await noOrphans(integrationId);
       await expect(handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: 'late', code: 'c' }] })).rejects.toThrow();
+    });
+  });
+
+  it('T17: a reconnect re-consents a live integration without tearing it down; a reconnect that fails or expires changes nothing', async () => {
+    const workspaceId = await seedWorkspace(h);
+    await worker.runUntil(async () => {
+      const first = await startConnect(env.client, taskQueue, { workspaceId });
+      await first.handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: first.state, code: 'first' }] });
+      expect((await first.handle.result()).status).toBe('connected');
+      const { integrationId } = first;
+      const lifecycle = env.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
+      const lifecycleRunId = (await lifecycle.describe()).runId;
+      const firstSync = await pollUntil(() => lifecycle.query(integrationStateQuery), (st) => st.lastSync?.state === 'completed');
+      const currentTokens = () => h.admin('secrets').where({ integration_id: integrationId, kind: 'oauth-tokens', state: 'current' });
+      const [before] = await currentTokens();
+
+      // Re-consent while the lifecycle runs: new tokens become current, the old ones previous, and
+      // the running lifecycle (same run) is told instead of a second one being started.
+      h.connector.nextTokens = { accessToken: 'reconnected-access', refreshToken: 'reconnected-refresh', grantedScopes: ['repo:read'] };
+      const again = await startConnect(env.client, taskQueue, { workspaceId, integrationId, reconnect: true });
+      await again.handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: again.state, code: 'second' }] });
+      expect(await again.handle.result()).toMatchObject({ status: 'connected', lifecycleWorkflowId: lifecycle.workflowId });
+      const [after] = await currentTokens();
+      expect(after.secret_id).not.toBe(before.secret_id);
+      expect((await h.secrets.read(workspaceId, after.secret_id)).toString()).toContain('reconnected-access');
+      expect((await h.admin('secrets').where({ secret_id: before.secret_id }).first()).state).toBe('previous');
+      expect((await h.admin('consent_events').where({ integration_id: integrationId }).orderBy('id')).map((e) => e.action)).toEqual(['granted', 'reauthorized']);
+      expect((await lifecycle.describe()).runId).toBe(lifecycleRunId);
+      const signals = (await lifecycle.fetchHistory()).events!.flatMap((e) => (e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : []));
+      expect(signals).toEqual(['vendorLifecycle']);
+      // The lifecycle resumes: it runs the sync the reconnect asked for. Stopped only once idle (an
+      // activity cut off by a terminate would hold the time-skipping server's clock).
+      await pollUntil(() => lifecycle.query(integrationStateQuery), (st) => st.status === 'connected' && !st.pendingSync && st.lastSync?.finishedAt !== firstSync.lastSync?.finishedAt);
+      await lifecycle.terminate('test over');
+
+      // A reconnect nobody completes expires after the real 15 minutes and leaves the integration as it was.
+      const expired = await startConnect(env.client, taskQueue, { workspaceId, integrationId, reconnect: true });
+      expect(await expired.handle.result()).toEqual({ status: 'expired' });
+      const [still] = await currentTokens();
+      expect(still.secret_id).toBe(after.secret_id);
+      expect((await h.admin('integrations').where({ integration_id: integrationId }).first()).status).toBe('connected');
+      expect(await h.admin('secrets').where({ integration_id: integrationId, state: 'destroyed' })).toEqual([]);
+      expect(await h.admin('oauth_states').where({ integration_id: integrationId }).whereNull('consumed_at')).toEqual([]);
     });
   });
 });
