@@ -10,7 +10,19 @@ import { assertGrantWithinRequested } from '../vendors/shared/scopes';
 import { VendorError } from '../vendors/errors';
 import type { TokenSet, VendorId } from '../vendors/types';
 import type { Actor } from '../../workflows/definitions';
-import { asActivity, createIntegrationContext, IntegrationFailureType, loadIntegration, nonRetryable, promoteIdempotent, retireIdempotent, workflowActor, type IntegrationRef } from './context';
+import {
+  asActivity,
+  createIntegrationContext,
+  IntegrationFailureType,
+  loadIntegration,
+  nonRetryable,
+  promoteIdempotent,
+  putPendingTokens,
+  recordConsent,
+  retireIdempotent,
+  workflowActor,
+  type IntegrationRef,
+} from './context';
 import { webhookUrl, type IntegrationActivityDeps } from './deps';
 
 /** How long an authorize URL stays usable; the connect workflow waits the same time. */
@@ -31,14 +43,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
   const context = createIntegrationContext(deps);
 
   async function storeTokens(ref: IntegrationRef, tokens: TokenSet): Promise<string> {
-    const stored = await deps.secrets.put({
-      workspaceId: ref.workspaceId,
-      integrationId: ref.integrationId,
-      kind: 'oauth-tokens',
-      state: 'pending',
-      plaintext: JSON.stringify(tokens),
-      expiresAt: tokens.expiresAt ? new Date(tokens.expiresAt) : undefined,
-    });
+    const stored = await putPendingTokens(deps.secrets, ref, tokens);
     await promoteIdempotent(deps.secrets, ref.workspaceId, stored.secretId);
     return stored.secretId;
   }
@@ -193,15 +198,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
         await trx('integrations')
           .where({ integration_id: input.integrationId })
           .update({ status: 'connected', granted_scopes: input.grantedScopes, connected_by: input.actor.id, connected_at: trx.fn.now(), updated_at: trx.fn.now() });
-        await trx('consent_events').insert({
-          workspace_id: input.workspaceId,
-          integration_id: input.integrationId,
-          actor_type: input.actor.type,
-          actor_id: input.actor.id,
-          action: input.consent,
-          scopes: input.grantedScopes,
-          controls: JSON.stringify(row.controls ?? {}),
-        });
+        await recordConsent(trx, input, { actor: input.actor, action: input.consent, scopes: input.grantedScopes, controls: row.controls });
       });
       await deps.audit.record({
         workspaceId: input.workspaceId,

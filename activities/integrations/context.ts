@@ -88,6 +88,46 @@ export async function readCurrentSecret(secrets: IntegrationSecretStore, ref: In
   return { secretId: current.secretId, plaintext, expiresAt: current.expiresAt };
 }
 
+/** Fresh tokens from the vendor; where the vendor does not rotate refresh tokens the old one stays valid and is kept. */
+export async function refreshedTokens(connector: Connector, ctx: ConnectorContext): Promise<TokenSet> {
+  const fresh = await connector.refresh(ctx);
+  return { ...fresh, refreshToken: fresh.refreshToken ?? ctx.credential.refreshToken };
+}
+
+/**
+ * Stores a token set as a pending `oauth-tokens` version: nothing uses it until the caller
+ * promotes it, and with rotating refresh tokens the new pair is stored before the old is dropped.
+ */
+export async function putPendingTokens(secrets: IntegrationSecretStore, ref: IntegrationRef, tokens: TokenSet): Promise<{ secretId: string; version: number }> {
+  return secrets.put({
+    workspaceId: ref.workspaceId,
+    integrationId: ref.integrationId,
+    kind: 'oauth-tokens',
+    state: 'pending',
+    plaintext: JSON.stringify(tokens),
+    expiresAt: tokens.expiresAt ? new Date(tokens.expiresAt) : undefined,
+  });
+}
+
+export type ConsentAction = 'granted' | 'narrowed' | 'revoked' | 'reauthorized' | 'controls_changed';
+
+/** One row of the consent ledger (T2): who, when (row time), which scopes and controls. */
+export async function recordConsent(
+  trx: Knex.Transaction,
+  ref: IntegrationRef,
+  entry: { actor: AuditActor; action: ConsentAction; scopes: string[]; controls: Record<string, string[]> | null | undefined },
+): Promise<void> {
+  await trx('consent_events').insert({
+    workspace_id: ref.workspaceId,
+    integration_id: ref.integrationId,
+    actor_type: entry.actor.type,
+    actor_id: entry.actor.id,
+    action: entry.action,
+    scopes: entry.scopes,
+    controls: JSON.stringify(entry.controls ?? {}),
+  });
+}
+
 /** Promote / retire as idempotent steps: a retry after the commit finds the work already done. */
 export async function promoteIdempotent(secrets: IntegrationSecretStore, workspaceId: string, secretId: string): Promise<void> {
   try {

@@ -6,7 +6,19 @@
 import { withWorkspace } from '../../db/workspaceScope';
 import type { VendorDescriptor, VendorId } from '../vendors/types';
 import type { Actor } from '../../workflows/definitions';
-import { asActivity, createIntegrationContext, IntegrationFailureType, loadIntegration, nonRetryable, promoteIdempotent, retireIdempotent, type IntegrationRef } from './context';
+import {
+  asActivity,
+  createIntegrationContext,
+  IntegrationFailureType,
+  loadIntegration,
+  nonRetryable,
+  promoteIdempotent,
+  putPendingTokens,
+  recordConsent,
+  refreshedTokens,
+  retireIdempotent,
+  type IntegrationRef,
+} from './context';
 import type { IntegrationActivityDeps } from './deps';
 
 export interface LifecycleSchedule {
@@ -49,17 +61,8 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
         const resolved = await context.resolve(input);
         const before = await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens');
         if (!before) throw nonRetryable(IntegrationFailureType.CredentialMissing, 'no oauth tokens to refresh');
-        const ctx = await context.connectorContext(resolved);
-        const fresh = await resolved.connector.refresh(ctx);
-        const merged = { ...fresh, refreshToken: fresh.refreshToken ?? ctx.credential.refreshToken };
-        const stored = await deps.secrets.put({
-          workspaceId: input.workspaceId,
-          integrationId: input.integrationId,
-          state: 'pending',
-          kind: 'oauth-tokens',
-          plaintext: JSON.stringify(merged),
-          expiresAt: merged.expiresAt ? new Date(merged.expiresAt) : undefined,
-        });
+        const merged = await refreshedTokens(resolved.connector, await context.connectorContext(resolved));
+        const stored = await putPendingTokens(deps.secrets, input, merged);
         await promoteIdempotent(deps.secrets, input.workspaceId, stored.secretId);
         await retireIdempotent(deps.secrets, input.workspaceId, before.secretId);
         return { expiresAt: merged.expiresAt };
@@ -99,15 +102,7 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
         await trx('integrations')
           .where({ integration_id: input.integrationId })
           .update({ granted_scopes: scopes, controls: JSON.stringify(controls), updated_at: trx.fn.now() });
-        await trx('consent_events').insert({
-          workspace_id: input.workspaceId,
-          integration_id: input.integrationId,
-          actor_type: input.actor.type,
-          actor_id: input.actor.id,
-          action: input.scopes ? 'narrowed' : 'controls_changed',
-          scopes,
-          controls: JSON.stringify(controls),
-        });
+        await recordConsent(trx, input, { actor: input.actor, action: input.scopes ? 'narrowed' : 'controls_changed', scopes, controls });
         // Cached records carry the control value they came from in `resource` ("repo:org/name" …)
         // only for some vendors; the follow-up full resync sweeps everything else outside scope.
         const allowedValues = new Set(Object.values(controls).flat());

@@ -9,7 +9,7 @@
  */
 import { withWorkspace } from '../../db/workspaceScope';
 import type { Actor } from '../../workflows/definitions';
-import { parseCredential, promoteIdempotent, retireIdempotent, asActivity, createIntegrationContext, currentWorkflowId, nonRetryable, workflowActor, IntegrationFailureType, type IntegrationRef } from './context';
+import { parseCredential, promoteIdempotent, putPendingTokens, refreshedTokens, retireIdempotent, asActivity, createIntegrationContext, currentWorkflowId, nonRetryable, workflowActor, IntegrationFailureType, type IntegrationRef } from './context';
 import type { IntegrationActivityDeps, SecretKind } from './deps';
 
 export function createRotationActivities(deps: IntegrationActivityDeps) {
@@ -35,17 +35,7 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
           trx('secrets').where({ integration_id: input.integrationId, kind: 'oauth-tokens', state: 'pending' }).orderBy('version', 'desc').first('secret_id', 'version'),
         );
         if (leftover) return { pendingSecretId: leftover.secret_id as string, previousSecretId: current.secretId, version: leftover.version as number };
-        const ctx = await context.connectorContext(resolved);
-        const fresh = await resolved.connector.refresh(ctx);
-        const merged = { ...fresh, refreshToken: fresh.refreshToken ?? ctx.credential.refreshToken };
-        const pending = await deps.secrets.put({
-          workspaceId: input.workspaceId,
-          integrationId: input.integrationId,
-          state: 'pending',
-          kind: 'oauth-tokens',
-          plaintext: JSON.stringify(merged),
-          expiresAt: merged.expiresAt ? new Date(merged.expiresAt) : undefined,
-        });
+        const pending = await putPendingTokens(deps.secrets, input, await refreshedTokens(resolved.connector, await context.connectorContext(resolved)));
         return { pendingSecretId: pending.secretId, previousSecretId: current.secretId, version: pending.version };
       });
     },

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { withWorkspace } from '../../db/workspaceScope';
 import type { Actor } from '../../workflows/definitions';
-import { asActivity, createIntegrationContext, loadIntegration, workflowActor, type IntegrationRef } from './context';
+import { asActivity, createIntegrationContext, loadIntegration, recordConsent, workflowActor, type IntegrationRef } from './context';
 import type { IntegrationActivityDeps } from './deps';
 
 /** Source data of an integration: what the cache clear and the final purge delete. */
@@ -87,15 +87,7 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
         await trx('integrations')
           .where({ integration_id: input.integrationId })
           .update({ status: 'disconnected', disconnected_at: trx.fn.now(), purge_after: new Date(input.purgeAfter), updated_at: trx.fn.now() });
-        await trx('consent_events').insert({
-          workspace_id: input.workspaceId,
-          integration_id: input.integrationId,
-          actor_type: input.actor.type,
-          actor_id: input.actor.id,
-          action: 'revoked',
-          scopes: row.granted_scopes,
-          controls: JSON.stringify(row.controls ?? {}),
-        });
+        await recordConsent(trx, input, { actor: input.actor, action: 'revoked', scopes: row.granted_scopes, controls: row.controls });
       });
       await deps.audit.record({
         workspaceId: input.workspaceId,

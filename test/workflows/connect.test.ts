@@ -7,9 +7,8 @@ import crypto from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
 import { CONSENT_TIMEOUT_MS } from '../../workflows/connect';
-import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
-import { cachedIds, createHarness, type Harness } from './support/harness';
-import { ADMIN, pollUntil, seedWorkspace, settleAndStopLifecycle, startConnect } from './support/workflowHelpers';
+import { cachedIds, type Harness } from './support/harness';
+import { ADMIN, pollUntil, seedWorkspace, settleAndStopLifecycle, startConnect, useTimeSkippingWorkers } from './support/workflowHelpers';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 
@@ -18,18 +17,7 @@ describe('connect workflow (time-skipping server, real Postgres)', () => {
   let env: TestWorkflowEnvironment;
   let worker: Worker;
   let taskQueue: string;
-  beforeAll(async () => {
-    h = createHarness();
-    env = await timeSkippingEnv();
-  });
-  beforeEach(async () => {
-    taskQueue = uniqueTaskQueue('connect');
-    worker = await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities });
-  });
-  afterAll(async () => {
-    await env.teardown();
-    await h.close();
-  });
+  useTimeSkippingWorkers('connect', (parts) => ({ h, env, worker, taskQueue } = parts));
 
   const noOrphans = async (integrationId: string) => {
     const secrets = await h.admin('secrets').where({ integration_id: integrationId });

@@ -16,10 +16,9 @@ import {
   type LifecycleInput,
 } from '../../workflows/definitions';
 import { SUBSCRIPTION_RENEWAL_MARGIN_MS, TOKEN_REFRESH_MARGIN_MS } from '../../workflows/lifecycle';
-import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
-import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
+import { seedConnectedIntegration, type Harness } from './support/harness';
 import { memoryDescriptor, MEMORY_VENDOR } from './support/memoryConnector';
-import { ADMIN, activityScheduleTimes, pollUntil } from './support/workflowHelpers';
+import { ADMIN, activityScheduleTimes, pollUntil, useTimeSkippingWorkers } from './support/workflowHelpers';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -30,18 +29,7 @@ describe('integration lifecycle workflow (time-skipping server, real Postgres)',
   let env: TestWorkflowEnvironment;
   let worker: Worker;
   let taskQueue: string;
-  beforeAll(async () => {
-    h = createHarness();
-    env = await timeSkippingEnv();
-  });
-  beforeEach(async () => {
-    taskQueue = uniqueTaskQueue('lifecycle');
-    worker = await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities });
-  });
-  afterAll(async () => {
-    await env.teardown();
-    await h.close();
-  });
+  useTimeSkippingWorkers('lifecycle', (parts) => ({ h, env, worker, taskQueue } = parts));
 
   /** Runs `body` against a lifecycle of `ref`, terminating it afterwards (nothing may outlive the worker). */
   async function withLifecycle(ref: { workspaceId: string; integrationId: string }, extra: Partial<LifecycleInput>, body: (handle: WorkflowHandle) => Promise<void>) {

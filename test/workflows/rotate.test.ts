@@ -9,10 +9,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { integrationStateQuery, rotateNowSignal, ROTATION_CADENCE_MS, ROTATION_GRACE_MS, workflowIds } from '../../workflows/definitions';
-import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
-import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
+import { seedConnectedIntegration, type Harness } from './support/harness';
 import { MEMORY_VENDOR } from './support/memoryConnector';
-import { ADMIN, pollUntil } from './support/workflowHelpers';
+import { ADMIN, pollUntil, useTimeSkippingWorkers } from './support/workflowHelpers';
 
 const MINUTE = 60_000;
 
@@ -21,18 +20,7 @@ describe('T8: secret rotation workflow (time-skipping server, real Postgres)', (
   let env: TestWorkflowEnvironment;
   let worker: Worker;
   let taskQueue: string;
-  beforeAll(async () => {
-    h = createHarness();
-    env = await timeSkippingEnv();
-  });
-  beforeEach(async () => {
-    taskQueue = uniqueTaskQueue('rotate');
-    worker = await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities });
-  });
-  afterAll(async () => {
-    await env.teardown();
-    await h.close();
-  });
+  useTimeSkippingWorkers('rotate', (parts) => ({ h, env, worker, taskQueue } = parts));
 
   const tokenVersions = async (integrationId: string) =>
     (await h.admin('secrets').where({ integration_id: integrationId, kind: 'oauth-tokens' }).orderBy('version').select('secret_id', 'version', 'state')) as Array<{ secret_id: string; version: number; state: string }>;

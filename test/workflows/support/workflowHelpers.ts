@@ -3,7 +3,10 @@ import crypto from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { connectStateQuery, integrationStateQuery, workflowIds, type Actor, type ConnectInput } from '../../../workflows/definitions';
-import type { Harness } from './harness';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../../support/temporal';
+import { createHarness, type Harness } from './harness';
 import { MEMORY_VENDOR } from './memoryConnector';
 
 export const ADMIN: Actor = { type: 'user', id: 'admin-subject-1' };
@@ -65,3 +68,33 @@ export function activityScheduleTimes(history: temporal.api.history.v1.IHistory,
     .events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
     .map((e) => Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6));
 }
+
+export interface TimeSkippingParts {
+  h: Harness;
+  env: TestWorkflowEnvironment;
+  worker: Worker;
+  taskQueue: string;
+}
+
+/**
+ * The per-file set-up of the time-skipping workflow tests: one harness (real Postgres, memory
+ * connector) and the shared time-skipping server per file, a fresh worker on its own task queue
+ * per test. `bind` receives the parts before each test.
+ */
+export function useTimeSkippingWorkers(prefix: string, bind: (parts: TimeSkippingParts) => void): void {
+  let h: Harness;
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    h = createHarness();
+    env = await timeSkippingEnv();
+  });
+  beforeEach(async () => {
+    const taskQueue = uniqueTaskQueue(prefix);
+    bind({ h, env, taskQueue, worker: await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities }) });
+  });
+  afterAll(async () => {
+    await env.teardown();
+    await h.close();
+  });
+}
+
