@@ -294,7 +294,7 @@ export function loadConfig(env: Env = process.env): Config {
       url: databaseUrl,
       appUrl: databaseAppUrl,
       embeddedPort: port('EMBEDDED_POSTGRES_PORT', 5433),
-      poolMax: positiveInt('DATABASE_POOL_MAX', 10),
+      poolMax: positiveInt('DATABASE_POOL_MAX', 20),
     },
     secrets: { localKek, localKekFile: str('SECRETS_KEK_FILE') },
     auth: {
