@@ -58,7 +58,27 @@ const MAX_SUBJECT_LENGTH = 200;
 
 type KeyInput = Parameters<typeof jwtVerify>[1];
 
-export function createAuthenticator(options: { issuer: string; audience: string; hsSecret?: Uint8Array; jwksUrl?: string }): Authenticator {
+/**
+ * Verified tokens are remembered (keyed by the token's SHA-256, so the cache holds no bearer
+ * credential) until their `exp`, and at most this long, so a key withdrawn from the JWKS stops
+ * working within a minute. Services send the same token on every call; verifying it each time
+ * costs a WebCrypto job on libuv's thread pool per request, the largest CPU share of a cheap
+ * route (bench:api). The same token string always verifies the same way while its key is live.
+ */
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+/** Bounds memory: at ~200 bytes an entry, 10,000 entries is ~2 MB; the oldest is dropped first. */
+const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+
+export function createAuthenticator(options: {
+  issuer: string;
+  audience: string;
+  hsSecret?: Uint8Array;
+  jwksUrl?: string;
+  /** Clock (ms), injectable for tests of expiry. */
+  now?: () => number;
+}): Authenticator {
+  const now = options.now ?? Date.now;
+  const verified = new Map<string, { caller: Caller; validUntil: number }>();
   let key: KeyInput;
   let algorithms: string[];
   if (options.jwksUrl) {
@@ -76,6 +96,10 @@ export function createAuthenticator(options: { issuer: string; audience: string;
       if (!header) throw new AuthenticationError('missing');
       const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
       if (!match) throw new AuthenticationError('malformed');
+      const cacheKey = crypto.createHash('sha256').update(match[1]!).digest('base64url');
+      const known = verified.get(cacheKey);
+      if (known && known.validUntil > now()) return known.caller;
+      verified.delete(cacheKey);
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(match[1]!, key, {
@@ -84,6 +108,7 @@ export function createAuthenticator(options: { issuer: string; audience: string;
           algorithms,
           clockTolerance: CLOCK_TOLERANCE_S,
           requiredClaims: ['sub', 'exp'],
+          currentDate: new Date(now()),
         }));
       } catch (error) {
         const code = (error as { code?: string }).code;
@@ -97,7 +122,10 @@ export function createAuthenticator(options: { issuer: string; audience: string;
       ) {
         throw new AuthenticationError('claims');
       }
-      return { sub, workspaceId: workspaceId.toLowerCase(), role: role as Role };
+      const caller: Caller = { sub, workspaceId: workspaceId.toLowerCase(), role: role as Role };
+      if (verified.size >= VERIFIED_TOKEN_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+      verified.set(cacheKey, { caller, validUntil: Math.min(payload.exp! * 1000, now() + VERIFIED_TOKEN_TTL_MS) });
+      return caller;
     },
   };
 }

@@ -90,51 +90,60 @@ export function validateAuditEntry(entry: AuditEntry): AuditRowFields {
   };
 }
 
-/** Canonical, order-fixed serialisation of what the hash covers (every column but id, prev_hash, hash). */
-function canonical(fields: AuditRowFields, seq: string, createdAt: Date): Buffer {
-  return Buffer.from(
-    JSON.stringify([
-      'trackproject-audit/v1',
-      fields.workspace_id,
-      seq,
-      createdAt.toISOString(),
-      fields.actor_type,
-      fields.actor_id,
-      fields.direction,
-      fields.vendor,
-      fields.integration_id,
-      fields.action,
-      fields.scope,
-      fields.outcome,
-      fields.error_class,
-      fields.request_id,
-      fields.workflow_id,
-    ]),
-    'utf8',
-  );
+/**
+ * Canonical, order-fixed serialisation of what the hash covers (every column but id, prev_hash,
+ * hash): a JSON array with `seq` third. Split around `seq` because the appender learns the number
+ * only under the workspace's lock, inside the database (`audit_log_append`, migration 0004).
+ */
+function canonicalAroundSeq(fields: AuditRowFields, createdAt: Date): { prefix: string; suffix: string } {
+  const head = JSON.stringify(['trackproject-audit/v1', fields.workspace_id]);
+  const tail = JSON.stringify([
+    createdAt.toISOString(),
+    fields.actor_type,
+    fields.actor_id,
+    fields.direction,
+    fields.vendor,
+    fields.integration_id,
+    fields.action,
+    fields.scope,
+    fields.outcome,
+    fields.error_class,
+    fields.request_id,
+    fields.workflow_id,
+  ]);
+  // seq is a decimal string, so it needs no escaping between the quotes.
+  return { prefix: `${head.slice(0, -1)},"`, suffix: `",${tail.slice(1)}` };
 }
 
 function chainHash(prevHash: Buffer, fields: AuditRowFields, seq: string, createdAt: Date): Buffer {
-  return crypto.createHash('sha256').update(prevHash).update(canonical(fields, seq, createdAt)).digest();
+  const { prefix, suffix } = canonicalAroundSeq(fields, createdAt);
+  return crypto.createHash('sha256').update(prevHash).update(`${prefix}${seq}${suffix}`, 'utf8').digest();
 }
 
 export function createAuditLog(db: Knex): AuditSink {
   return {
     async record(entry) {
       const fields = validateAuditEntry(entry);
-      await withWorkspace(db, fields.workspace_id, async (trx) => {
-        await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`audit:${fields.workspace_id}`]);
-        const { rows } = await trx.raw<{ rows: { head_seq: string; head_hash: Buffer }[] }>('select head_seq, head_hash from audit_log_head(?)', [fields.workspace_id]);
-        const seq = (BigInt(rows[0]!.head_seq) + 1n).toString();
-        const createdAt = new Date();
-        await trx('audit_log').insert({
-          ...fields,
-          seq,
-          created_at: createdAt,
-          prev_hash: rows[0]!.head_hash,
-          hash: chainHash(rows[0]!.head_hash, fields, seq, createdAt),
-        });
-      });
+      const createdAt = new Date();
+      const { prefix, suffix } = canonicalAroundSeq(fields, createdAt);
+      // One statement: bind the workspace, take its chain lock, read the head, insert (migration 0004).
+      await db.raw('select audit_log_append(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+        fields.workspace_id,
+        createdAt,
+        fields.actor_type,
+        fields.actor_id,
+        fields.direction,
+        fields.vendor,
+        fields.integration_id,
+        fields.action,
+        fields.scope,
+        fields.outcome,
+        fields.error_class,
+        fields.request_id,
+        fields.workflow_id,
+        prefix,
+        suffix,
+      ]);
     },
   };
 }

@@ -105,8 +105,8 @@ export interface IntegrationState {
 }
 
 export const syncRequestedSignal = defineSignal<[SyncRequest]>('syncRequested');
-/** Returns the sync workflow id the request joined or started. */
-export const requestSyncUpdate = defineUpdate<{ syncWorkflowId: string; joined: boolean }, [SyncRequest]>('requestSync');
+/** Returns the sync workflow id the request joined or started, and the integration's vendor (for the caller's audit entry). */
+export const requestSyncUpdate = defineUpdate<{ syncWorkflowId: string; joined: boolean; vendor: VendorId }, [SyncRequest]>('requestSync');
 export const consentChangeUpdate = defineUpdate<{ accepted: true }, [ConsentChange]>('changeConsent');
 export const setPollIntervalUpdate = defineUpdate<{ pollIntervalMs: number }, [{ pollIntervalMs: number; actor: Actor }]>('setPollInterval');
 export const rotateNowSignal = defineSignal<[{ actor: Actor }]>('rotateNow');

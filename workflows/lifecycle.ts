@@ -99,7 +99,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   setHandler(requestSyncUpdate, (req) => {
     const joined = running !== undefined && !req.full;
     if (!joined) request(req);
-    return { syncWorkflowId, joined };
+    return { syncWorkflowId, joined, vendor: input.vendor };
   });
   setHandler(setPollIntervalUpdate, async ({ pollIntervalMs }) => {
     await condition(() => descriptor !== undefined);

@@ -6,6 +6,7 @@
  * broadened scopes or foreign controls are 422 before any workflow hears of them (T1, T18).
  */
 import crypto from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { VendorDescriptor, VendorId } from '../../activities/vendors/types';
@@ -166,6 +167,24 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
   const lifecycleOf = async (request: FastifyRequest, params: Params) => {
     const row = await loadIntegration(request, params);
     return { row, lifecycle: temporal.client.workflow.getHandle(workflowIds.lifecycle(params.workspaceId, params.integrationId)) };
+  };
+
+  /**
+   * Sends a request to the integration's lifecycle without reading the integration first: its
+   * workflow id is built from the path's workspace (bound to the token) and integration, so no
+   * other workspace's lifecycle is addressable. Only when no lifecycle runs does the row decide
+   * between 404 (no such integration here) and 409 (not running). Keeps "sync now", the route
+   * backend services call most, at one Temporal call plus the audit append.
+   */
+  const callLifecycle = async <T>(request: FastifyRequest, params: Params, call: (lifecycle: WorkflowHandle) => Promise<T>): Promise<T> => {
+    request.auditFacts.integrationId = params.integrationId;
+    const lifecycle = temporal.client.workflow.getHandle(workflowIds.lifecycle(params.workspaceId, params.integrationId));
+    try {
+      return await temporalCall(temporal, () => call(lifecycle));
+    } catch (error) {
+      if (error instanceof HttpProblem && error.extensions.errorClass === 'NotRunning') await loadIntegration(request, params);
+      throw error;
+    }
   };
 
   const assertControls = (descriptor: VendorDescriptor, controls: Record<string, string[]>, pointer: string): void => {
@@ -461,11 +480,11 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     config: { access: { action: 'integration.sync', permission: 'operate' } },
   }, async (request, reply) => {
     const { workspaceId, integrationId } = request.params;
-    const { lifecycle } = await lifecycleOf(request, request.params);
-    const result = await temporalCall(temporal, () => lifecycle.executeUpdate(requestSyncUpdate, {
+    const result = await callLifecycle(request, request.params, (lifecycle) => lifecycle.executeUpdate(requestSyncUpdate, {
       args: [{ reason: 'admin', ...(request.body.resource ? { resource: request.body.resource } : {}), ...(request.body.full ? { full: true } : {}) }],
     }));
     request.auditFacts.workflowId = result.syncWorkflowId;
+    request.auditFacts.vendor = result.vendor;
     return reply.status(202).send({
       integrationId,
       workflowId: result.syncWorkflowId,

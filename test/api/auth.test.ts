@@ -56,6 +56,21 @@ describe('authenticator (jose)', () => {
     expect(header).toBeTruthy();
   });
 
+  it('T23: a remembered verification never outlives the token, and a forged twin of a remembered token is still refused', async () => {
+    let clock = Date.now();
+    const cached = createAuthenticator({ issuer: ISSUER, audience: AUDIENCE, hsSecret: secret, now: () => clock });
+    const token = await mintToken({ secret, issuer: ISSUER, audience: AUDIENCE, sub: 'svc-1', workspaceId: ws, role: 'service', expiresIn: Math.floor(clock / 1000) + 10 });
+    const caller = { sub: 'svc-1', workspaceId: ws, role: 'service' };
+    await expect(cached.authenticate(`Bearer ${token}`)).resolves.toEqual(caller);
+    await expect(cached.authenticate(`Bearer ${token}`)).resolves.toEqual(caller);
+    // Same header and claims, another signature: not the remembered token.
+    const [header, payload, signature] = token.split('.');
+    const forged = `${header}.${payload}.${signature!.slice(0, -4)}${signature!.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+    await expect(cached.authenticate(`Bearer ${forged}`)).rejects.toMatchObject({ reason: 'invalid' });
+    clock += 41_000; // past exp + the 30 s tolerance, yet well inside the 60 s memory: exp bounds it
+    await expect(cached.authenticate(`Bearer ${token}`)).rejects.toMatchObject({ reason: 'expired' });
+  });
+
   it('T23: verifies RS256 tokens against a JWKS (production mode) and refuses HS256 there', async () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256');
     const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };

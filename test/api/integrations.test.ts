@@ -213,6 +213,9 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
         const other = crypto.randomUUID();
         const foreign = await h.app.inject({ method: 'GET', url: `/v1/workspaces/${other}/integrations/${integrationId}`, headers: bearer(await h.token({ workspaceId: other, role: 'admin' })) });
         expect(foreign.statusCode).toBe(404);
+        // "Sync now" skips the row read while the lifecycle runs; another workspace still cannot reach it.
+        const foreignSync = await h.app.inject({ method: 'POST', url: `/v1/workspaces/${other}/integrations/${integrationId}/sync`, headers: bearer(await h.token({ workspaceId: other, role: 'admin' })) });
+        expect(foreignSync.statusCode).toBe(404);
       });
     });
 

@@ -102,6 +102,18 @@ describe('T10 T24: append-only, hash-chained workspace audit log', () => {
     await expect(withWorkspace(pools.worker, workspaceId, (trx) => trx('audit_log').insert(forged))).rejects.toThrow(/does not extend the chain/);
   });
 
+  it('T10 T24: the one-statement append refuses to rebind a transaction of another workspace, and a hash it was fed wrongly fails verification', async () => {
+    const [bound, other] = [crypto.randomUUID(), crypto.randomUUID()];
+    const append = (trx: Knex.Transaction, workspaceId: string, prefix: string) =>
+      trx.raw('select audit_log_append(?, now(), ?, ?, ?, null, null, ?, null, ?, null, null, null, ?, ?)', [workspaceId, 'system', 'x', 'internal', 'probe', 'success', prefix, '"]']);
+    await expect(withWorkspace(pools.worker, bound, (trx) => append(trx, other, '["'))).rejects.toThrow(/bound to another workspace/);
+    expect(await superuser('audit_log').whereIn('workspace_id', [bound, other])).toEqual([]);
+    // Appended with a canonical text that is not the row's: stored, but the chain check names it.
+    await createAuditLog(pools.worker).record(entry(other));
+    await withWorkspace(pools.worker, other, (trx) => append(trx, other, '["not-the-canonical-form'));
+    expect(await verifyAuditChain(pools.worker, other)).toEqual({ ok: false, brokenAtSeq: '2' });
+  });
+
   it('T10 T25: entries carrying tokens, JWTs, e-mail addresses or payload-like text are refused without echoing them', async () => {
     const audit = createAuditLog(pools.worker);
     const workspaceId = crypto.randomUUID();

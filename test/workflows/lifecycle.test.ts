@@ -54,13 +54,13 @@ describe('integration lifecycle workflow (time-skipping server, real Postgres)',
     h.connector.failures.push({ kind: 'rate-limit', retryAfterMs: HOUR });
     await withLifecycle(ref, {}, async (handle) => {
       const first = await handle.executeUpdate(requestSyncUpdate, { args: [{ reason: 'admin' }] });
-      expect(first).toEqual({ syncWorkflowId: workflowIds.sync(ref.workspaceId, ref.integrationId), joined: false });
+      expect(first).toEqual({ syncWorkflowId: workflowIds.sync(ref.workspaceId, ref.integrationId), joined: false, vendor: MEMORY_VENDOR });
       const sync = env.client.workflow.getHandle(first.syncWorkflowId);
       await pollUntil(() => sync.query(syncProgressQuery).catch(() => undefined), (p) => p?.state === 'waiting-rate-limit');
       const runId = (await sync.describe()).runId;
 
       const second = await handle.executeUpdate(requestSyncUpdate, { args: [{ reason: 'webhook' }] });
-      expect(second).toEqual({ syncWorkflowId: first.syncWorkflowId, joined: true });
+      expect(second).toEqual({ syncWorkflowId: first.syncWorkflowId, joined: true, vendor: MEMORY_VENDOR });
       expect((await handle.query(integrationStateQuery)).pendingSync).toBe(false);
 
       await env.sleep(HOUR + MINUTE);

@@ -111,14 +111,14 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   setHandler(requestSyncUpdate, async (request) => {
     received.push({ name: 'requestSync', arg: request });
     const syncWorkflowId = workflowIds.sync(input.workspaceId, input.integrationId);
-    if (sync && syncRunning) return { syncWorkflowId, joined: true };
+    if (sync && syncRunning) return { syncWorkflowId, joined: true, vendor: input.vendor };
     sync = await startChild(syncWorkflow, {
       workflowId: syncWorkflowId,
       args: [{ workspaceId: input.workspaceId, integrationId: input.integrationId, vendor: input.vendor, request }],
     });
     syncRunning = true;
     void sync.result().then(() => void (syncRunning = false));
-    return { syncWorkflowId, joined: false };
+    return { syncWorkflowId, joined: false, vendor: input.vendor };
   });
   await condition(() => false, '10 minutes');
 }
