@@ -75,9 +75,14 @@ export function createJiraConnector(options: JiraConnectorOptions): Connector {
   }
 
   /** T1: a grant carrying anything beyond the data + protocol scopes we asked for is refused. */
+  /**
+   * Refuses a grant beyond data + protocol scopes, then reports the data scopes only: the
+   * integration records (and the generic T1 check compares) the matrix's scopes, and
+   * `offline_access` is plumbing, not access.
+   */
   function checkedGrant(tokens: TokenSet): TokenSet {
     assertGrantWithinRequested(VENDOR, JIRA_REQUESTED_SCOPES, tokens.grantedScopes);
-    return tokens;
+    return { ...tokens, grantedScopes: tokens.grantedScopes.filter((scope) => !(JIRA_PROTOCOL_SCOPES as readonly string[]).includes(scope)) };
   }
 
   async function fetchIssues(ctx: ConnectorContext, cursorText: string | null): Promise<SyncPage> {

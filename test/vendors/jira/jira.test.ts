@@ -3,7 +3,7 @@
  * out, token lifecycle, rate limits, webhooks subscriptions, revocation, audit.
  */
 import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
-import { JIRA_PROTOCOL_SCOPES, JIRA_REQUESTED_SCOPES, jiraDescriptor, syncJql } from '../../../activities/vendors/jira';
+import { JIRA_PROTOCOL_SCOPES, JIRA_REQUESTED_SCOPES, JIRA_SCOPES, jiraDescriptor, syncJql } from '../../../activities/vendors/jira';
 import type { ConnectorContext, SourceRecord } from '../../../activities/vendors/types';
 import { CLIENT_ID, REDIRECT_URI, startJiraHarness, type JiraHarness } from './harness';
 
@@ -64,7 +64,8 @@ describe('Jira connect', () => {
     const credential = await harness.connect();
     expect(credential.metadata?.cloudId).toBe(harness.emulator.control.cloudId);
     expect(credential.refreshToken).toBeDefined();
-    expect(credential.grantedScopes.sort()).toEqual([...JIRA_REQUESTED_SCOPES].sort());
+    // Granted with offline_access (hence the refresh token), reported as the matrix's data scopes only (T1).
+    expect(credential.grantedScopes.sort()).toEqual([...JIRA_SCOPES].sort());
     const token = harness.emulator.control.requests.filter((request) => request.path === '/oauth/token').at(-1)!;
     expect(String(token.headers['content-type'])).toContain('application/json');
     expect(token.body).toMatchObject({ grant_type: 'authorization_code', redirect_uri: REDIRECT_URI });
