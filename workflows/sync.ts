@@ -5,7 +5,7 @@
  * deletions; the run continues as new long before history nears its limits.
  */
 import { continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import { integrationActivities as act, failureType, retryAfterMs } from './activityProxies';
+import { integrationActivities as act, failureType, pageBatchActivities, retryAfterMs } from './activityProxies';
 import { syncProgressQuery, type SyncInput, type SyncProgress } from './definitions';
 import { tagRun } from './tagRun';
 
@@ -67,7 +67,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
       const maxPages = Math.min(PAGES_PER_ACTIVITY, descriptor.rateLimit.requestsPerMinute - recentPageStarts.length);
       let page;
       try {
-        page = await act.syncPages({ workspaceId, integrationId, resource, maxPages });
+        page = await pageBatchActivities.syncPages({ workspaceId, integrationId, resource, maxPages });
       } catch (error) {
         const type = failureType(error);
         if (type === 'RateLimited') {

@@ -56,6 +56,17 @@ export async function loadIntegration(trx: Knex.Transaction, ref: IntegrationRef
   return row as IntegrationRow;
 }
 
+/** Tells Temporal the current activity is alive (no-op when called outside an activity, e.g. benchmarks). */
+export function heartbeat(details?: unknown): void {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return;
+  }
+  context.heartbeat(details);
+}
+
 /** The workflow that runs the current activity (for audit entries); undefined outside an activity. */
 export function currentWorkflowId(): string | undefined {
   try {

@@ -12,7 +12,7 @@
 import type { Knex } from 'knex';
 import { withWorkspace } from '../../db/workspaceScope';
 import type { ConnectorContext, SourceRecord } from '../vendors/types';
-import { asActivity, createIntegrationContext, IntegrationFailureType, loadIntegration, nonRetryable, type IntegrationRef, type ResolvedIntegration } from './context';
+import { asActivity, createIntegrationContext, heartbeat, IntegrationFailureType, loadIntegration, nonRetryable, type IntegrationRef, type ResolvedIntegration } from './context';
 import type { IntegrationActivityDeps } from './deps';
 import { ApplicationFailure } from '@temporalio/common';
 
@@ -185,6 +185,7 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
           batch.recordsUpserted += page.recordsUpserted;
           batch.recordsDeleted += page.recordsDeleted;
           batch.roundComplete = page.roundComplete;
+          heartbeat(batch.pages);
         }
         return { ...batch, totals: await readTotals(input) };
       });
