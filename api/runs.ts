@@ -42,6 +42,10 @@ export interface StartRun {
   vendor?: string;
   /** A run already in flight under this id: join it (idempotent retries) or refuse (409). */
   ifRunning: 'join' | 'conflict';
+  /** A closed run under this id: start anew (default) or refuse (409), so a replay never runs twice. */
+  ifClosed?: 'start' | 'conflict';
+  /** Non-secret facts about the request, readable with `describe()` (the payload codec encrypts it). */
+  memo?: Record<string, string>;
 }
 
 export async function startRun(temporal: TemporalAccess, run: StartRun): Promise<WorkflowHandle> {
@@ -57,6 +61,8 @@ export async function startRun(temporal: TemporalAccess, run: StartRun): Promise
       workflowId: run.workflowId,
       args: run.args,
       workflowIdConflictPolicy: run.ifRunning === 'join' ? 'USE_EXISTING' : 'FAIL',
+      ...(run.ifClosed === 'conflict' ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
+      ...(run.memo ? { memo: run.memo } : {}),
       typedSearchAttributes,
     });
   } catch (error) {

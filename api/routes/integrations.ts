@@ -6,7 +6,7 @@
  * broadened scopes or foreign controls are 422 before any workflow hears of them (T1, T18).
  */
 import crypto from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { VendorDescriptor, VendorId } from '../../activities/vendors/types';
@@ -105,6 +105,33 @@ const IntegrationSchema = Type.Object({
   connect: Type.Optional(ConnectStateSchema),
   links: RunLinks,
 });
+
+/**
+ * `Idempotency-Key` on connect (IETF draft-ietf-httpapi-idempotency-key-header): a retried connect
+ * with the same key from the same caller answers for the first attempt instead of creating a
+ * second integration. Visible ASCII, at most 255 characters.
+ */
+const ConnectHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' })),
+});
+
+/** A keyed connect's integration id: the same caller, workspace and key always name the same integration (RFC 9562 v8 UUID). */
+function keyedIntegrationId(workspaceId: string, subject: string, key: string): string {
+  const bytes = crypto.createHash('sha256').update(JSON.stringify(['connect', workspaceId, subject, key])).digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * What a keyed retry must repeat: vendor, scopes, controls and whether a credential came with it.
+ * The credential itself is left out, so not even a hash of it reaches the workflow's memo.
+ */
+function connectFingerprint(input: { vendor: string; scopes: readonly string[]; controls: Record<string, string[]>; credential: boolean }): string {
+  const controls = Object.keys(input.controls).sort().map((key) => [key, [...input.controls[key]!].sort()]);
+  return crypto.createHash('sha256').update(JSON.stringify([input.vendor, [...input.scopes].sort(), controls, input.credential])).digest('hex');
+}
 
 const Accepted = Type.Object({
   integrationId: Uuid,
@@ -227,7 +254,7 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     return state;
   };
 
-  const startConnect = async (request: FastifyRequest, input: ConnectInput, ifRunning: 'join' | 'conflict') => {
+  const startConnect = async (request: FastifyRequest, input: ConnectInput, ifRunning: 'join' | 'conflict', requestFingerprint?: string) => {
     const workflowId = workflowIds.connect(input.workspaceId, input.integrationId);
     request.auditFacts.workflowId = workflowId;
     await startRun(temporal, {
@@ -239,7 +266,10 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
       integrationId: input.integrationId,
       vendor: input.vendor,
       ifRunning,
+      ...(requestFingerprint ? { ifClosed: 'conflict' as const, memo: { requestFingerprint } } : {}),
     });
+    // Two first attempts with one key raced: the one that joined the other's run must match it.
+    if (requestFingerprint) await keyedConnectRun(input.workspaceId, input.integrationId, requestFingerprint);
     const state = await awaitConnectState(workflowId);
     return {
       integrationId: input.integrationId,
@@ -247,6 +277,39 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
       status: state?.status ?? 'starting',
       ...(state?.authorizeUrl ? { authorizeUrl: state.authorizeUrl } : {}),
       links: { ...runLinks(temporal, workflowId), status: statusUrl(input.workspaceId, input.integrationId) },
+    };
+  };
+
+  /**
+   * The run a keyed connect already started, if any: 422 when the key came with another request
+   * (the draft's "key reused with a different payload"), its description otherwise.
+   */
+  const keyedConnectRun = async (workspaceId: string, integrationId: string, requestFingerprint: string) => {
+    let description;
+    try {
+      description = await temporal.client.workflow.getHandle(workflowIds.connect(workspaceId, integrationId)).describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+    if (description.memo?.requestFingerprint !== requestFingerprint) {
+      throw new HttpProblem(422, 'This Idempotency-Key was already used with a different connect request', { errorClass: 'IdempotencyKeyReused', errors: [{ pointer: '/headers/idempotency-key', detail: 'use a new key for a different request' }] });
+    }
+    return description;
+  };
+
+  /** The answer to a keyed retry: where the first attempt stands now (its authorize URL while consent is awaited). */
+  const replayConnect = async (request: FastifyRequest, workspaceId: string, integrationId: string, running: boolean) => {
+    const workflowId = workflowIds.connect(workspaceId, integrationId);
+    request.auditFacts.workflowId = workflowId;
+    const state = running ? await awaitConnectState(workflowId) : undefined;
+    const row = state ? undefined : await getIntegration(services.db, workspaceId, integrationId);
+    return {
+      integrationId,
+      workflowId,
+      status: state?.status ?? row?.status ?? 'closed',
+      ...(state?.authorizeUrl ? { authorizeUrl: state.authorizeUrl } : {}),
+      links: { ...runLinks(temporal, workflowId), status: statusUrl(workspaceId, integrationId) },
     };
   };
 
@@ -262,12 +325,14 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
       tags: ['integrations'],
       summary: 'Connect a vendor: starts the connect workflow; OAuth vendors answer with the authorize URL',
       params: WorkspaceParams,
+      headers: ConnectHeaders,
       body: ConnectBody,
       response: writeResponses,
     },
     config: { access: { action: 'integration.connect', permission: 'manage' } },
   }, async (request, reply) => {
     const { workspaceId } = request.params;
+    const idempotencyKey = request.headers['idempotency-key'];
     const body = request.body;
     const descriptor = descriptorOf(body.vendor, '/body/vendor');
     request.auditFacts.vendor = descriptor.id;
@@ -282,9 +347,18 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
       });
     }
     const redirectUri = assertRedirect(descriptor.id, body.redirectUri);
-    const integrationId = crypto.randomUUID();
-    request.auditFacts.integrationId = integrationId;
     const actor = callerActor(request);
+    const integrationId = idempotencyKey ? keyedIntegrationId(workspaceId, actor.id, idempotencyKey) : crypto.randomUUID();
+    request.auditFacts.integrationId = integrationId;
+    const fingerprint = idempotencyKey ? connectFingerprint({ vendor: descriptor.id, scopes: requestedScopes, controls, credential: Boolean(body.credential) }) : undefined;
+    if (fingerprint) {
+      const replayed = await keyedConnectRun(workspaceId, integrationId, fingerprint);
+      if (replayed) return reply.status(202).send(await replayConnect(request, workspaceId, integrationId, replayed.status.name === 'RUNNING'));
+      // The key's run is no longer retained but its integration is: never connect it a second time.
+      if (await getIntegration(services.db, workspaceId, integrationId)) {
+        throw new HttpProblem(409, 'This Idempotency-Key belongs to an existing integration whose connect run has expired; reconnect it instead', { errorClass: 'IdempotencyKeyExpired' });
+      }
+    }
 
     let credentialSecretId: string | undefined;
     if (body.credential) {
@@ -300,7 +374,7 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
       redirectUri,
       actor,
       ...(credentialSecretId ? { credentialSecretId } : {}),
-    }, 'conflict');
+    }, fingerprint ? 'join' : 'conflict', fingerprint);
     return reply.status(202).send(accepted);
   });
 

@@ -73,6 +73,41 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
     });
   });
 
+  it('connect with an Idempotency-Key: a retry answers for the first attempt (one run, one integration); the key with another request is 422; a malformed key is 400', async () => {
+    await h.withWorker(async () => {
+      const connect = (key: string, payload: Record<string, unknown>, headers = admin) =>
+        h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations`, headers: { ...headers, 'idempotency-key': key }, payload });
+      const key = `retry-${crypto.randomUUID()}`;
+      const body = { vendor: 'sharepoint', controls: { sites: ['site-1', 'site-2'] } };
+      const first = await connect(key, body);
+      const connectRun = h.services.temporal.client.workflow.getHandle(first.json().workflowId);
+      const firstRunId = (await connectRun.describe()).runId;
+      // Same request again, scopes and sites in another order: the same request.
+      const again = await connect(key, { ...body, controls: { sites: ['site-2', 'site-1'] }, scopes: ['Files.ReadWrite.Selected', 'Sites.Selected'] });
+      expect([first.statusCode, again.statusCode]).toEqual([202, 202]);
+      expect(again.json()).toMatchObject({ integrationId: first.json().integrationId, workflowId: first.json().workflowId, status: 'awaiting-consent', authorizeUrl: first.json().authorizeUrl });
+      expect(await received(first.json().workflowId)).toHaveLength(1);
+      expect((await connectRun.describe()).runId).toBe(firstRunId);
+
+      const reused = await connect(key, { vendor: 'sharepoint', controls: { sites: ['site-3'] } });
+      expect(reused.statusCode).toBe(422);
+      expect(reused.json()).toMatchObject({ errors: [{ pointer: '/headers/idempotency-key' }] });
+      // Another caller's key, even the same string, is another request.
+      const other = await connect(key, body, bearer(await h.token({ workspaceId: ws, role: 'admin', sub: 'admin-2' })));
+      expect(other.statusCode).toBe(202);
+      expect(other.json().integrationId).not.toBe(first.json().integrationId);
+      for (const malformed of ['has space', 'x'.repeat(256)]) expect((await connect(malformed, body)).statusCode).toBe(400);
+
+      // Once the first attempt's run has closed, a retry reports it and never starts a second run.
+      await connectRun.terminate('consent abandoned');
+      const late = await connect(key, body);
+      expect(late.statusCode).toBe(202);
+      expect(late.json()).toMatchObject({ integrationId: first.json().integrationId, status: 'closed' });
+      expect(late.json().authorizeUrl).toBeUndefined();
+      expect((await connectRun.describe()).runId).toBe(firstRunId);
+    });
+  });
+
   it('T1/T18: connect refuses scopes outside the matrix, missing required scopes, foreign controls and a foreign redirect URI, listing every problem (422)', async () => {
     const post = (payload: object) => h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations`, headers: admin, payload });
     const broader = await post({ vendor: 'sharepoint', scopes: ['Sites.Selected', 'Files.ReadWrite.Selected', 'Files.Read.All'] });
