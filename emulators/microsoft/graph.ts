@@ -1,7 +1,7 @@
 /**
  * Microsoft Graph v1.0, the endpoints our Microsoft connectors call: drive/app-folder/site delta,
  * calendarView delta, uploads, site permissions (`Sites.Selected` grants nothing until the admin's
- * `POST /sites/{id}/permissions`), Teams channel metadata + channel messages, sendMail, and change
+ * `POST /sites/{id}/permissions`), Teams channel metadata + channel messages, the chat list, sendMail, and change
  * notification subscriptions with validation handshake, per-resource maximum lifetimes, change and
  * lifecycle notifications. Error bodies follow Graph's `{ error: { code, message } }` shape.
  */
@@ -129,8 +129,7 @@ export class GraphService {
       }))
       .on('GET', '/v1.0/sites/:siteId/drive/root/delta', this.siteGuarded(['Sites.Selected', 'Files.ReadWrite.Selected'], (request) => this.delta(request, `sites/${request.params.siteId}/drive/root`)))
       .on('PUT', '/v1.0/sites/:siteId/drive/root:/:name/content', this.siteGuarded(['Files.ReadWrite.Selected'], (request) => this.upload(request, `sites/${request.params.siteId}/drive/root`)))
-      // Real Graph reads channels with Channel.ReadBasic.All; the matrix grants ChannelMessage.Send + Chat.ReadWrite.
-      .on('GET', '/v1.0/teams/:teamId/channels/:channelId', guarded(['ChannelMessage.Send', 'Chat.ReadWrite'], (request) => {
+      .on('GET', '/v1.0/teams/:teamId/channels/:channelId', guarded(CHANNEL_READ, (request) => {
         const channel = this.channels.get(`${request.params.teamId}/${request.params.channelId}`);
         return channel ? { status: 200, body: channel } : graphError(404, 'NotFound', 'Channel not found');
       }))
@@ -140,6 +139,8 @@ export class GraphService {
         this.channelMessages.push({ teamId, channelId, body: request.body });
         return { status: 201, body: { id: crypto.randomUUID(), createdDateTime: new Date(this.clock.now()).toISOString(), messageType: 'message' } };
       }))
+      // "List chats": Chat.ReadBasic, Chat.Read or Chat.ReadWrite (delegated). The emulated user has no chats.
+      .on('GET', '/v1.0/me/chats', guarded(['Chat.ReadBasic', 'Chat.Read', 'Chat.ReadWrite'], () => ({ status: 200, body: { '@odata.context': `${this.baseUrl()}/v1.0/$metadata#chats`, '@odata.count': 0, value: [] } })))
       .on('POST', '/v1.0/subscriptions', guarded([], (request, grant) => this.createSubscription(request, grant)))
       .on('GET', '/v1.0/subscriptions/:id', guarded([], (request) => {
         const subscription = this.activeSubscription(request.params.id!);
@@ -223,6 +224,10 @@ export class GraphService {
     const resource = (body.resource ?? '').replace(/^\//, '');
     const maxMinutes = maxSubscriptionMinutes(resource);
     if (!maxMinutes || !this.collections.has(resource)) return graphError(400, 'InvalidRequest', 'Unsupported resource for subscriptions');
+    const permissions = subscriptionPermissions(resource);
+    if (permissions.length > 0 && !permissions.some((scope) => grant.scopes.includes(scope))) {
+      return graphError(403, 'ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: Insufficient privileges to subscribe to this resource]');
+    }
     if (!body.notificationUrl?.startsWith('https://') && !body.notificationUrl?.startsWith('http://127.0.0.1')) return graphError(400, 'InvalidRequest', 'notificationUrl must be https');
     const expiry = Date.parse(body.expirationDateTime ?? '');
     const expiryError = this.checkExpiry(expiry, maxMinutes);
@@ -282,6 +287,19 @@ export class GraphService {
       );
     await Promise.all(deliveries);
   }
+}
+
+/**
+ * Channel metadata, read or subscribed to ("Get channel" and the change-notification permission table,
+ * learn.microsoft.com/graph/api/channel-get, /graph/api/subscription-post-subscriptions): delegated
+ * Channel.ReadBasic.All (least privileged) or higher. ChannelMessage.Send and Chat.ReadWrite do not cover
+ * channels: Chat.* is for chats.
+ */
+const CHANNEL_READ = ['Channel.ReadBasic.All', 'ChannelSettings.Read.All', 'ChannelSettings.ReadWrite.All'];
+
+/** Permissions a subscription's resource needs beyond a valid token; only the Teams channel rule is modelled. */
+function subscriptionPermissions(resource: string): string[] {
+  return /^teams\/[^/]+\/channels$/.test(resource) ? CHANNEL_READ : [];
 }
 
 function maxSubscriptionMinutes(resource: string): number | undefined {

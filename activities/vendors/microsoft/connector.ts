@@ -3,6 +3,7 @@
  * PKCE S256, rotating refresh tokens) and Graph (delta sync, subscriptions); they differ in scopes,
  * resources and the T18 control each one enforces here, before any request leaves:
  * SharePoint → admin-selected sites, Teams → admin-selected channels, OneDrive → the app folder.
+ * Teams reads nothing from Graph (its matrix scopes cannot read channels); it only posts messages.
  * Every vendor call runs inside `ctx.audit` (T10), including the ones refused by a control.
  */
 import { AuthError, ServerError } from '@azure/msal-node';
@@ -43,6 +44,26 @@ interface SubscriptionTarget {
   resource: string;
   changeType: string;
   maxMinutes: number;
+}
+
+/**
+ * SharePoint's one sync resource walks the admin's sites in turn, each on its own delta link, the
+ * way GitHub's cursor walks the installed repositories. The selection is re-read when a round starts.
+ */
+interface SiteWalkCursor {
+  sites: string[];
+  /** The site being paged; a round completes when every site reached its delta link. */
+  index: number;
+  /** Per site: its next link mid-round, its delta link once paged to the end. */
+  links: Record<string, string>;
+  inRound: boolean;
+}
+
+interface DeltaPage {
+  records: SourceRecord[];
+  deletedExternalIds: string[];
+  nextLink?: string;
+  deltaLink?: string;
 }
 
 export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Connector {
@@ -88,7 +109,9 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
     assertGrantWithinRequested(vendor, requestableScopes(vendor, [...required, ...optional]), result.scopes);
     const metadata: Record<string, string> = { tenantId: result.tenantId || app.tenantId };
     if (vendor === 'entra') Object.assign(metadata, await verifiedIdentity(result.idToken));
-    return { accessToken: result.accessToken, refreshToken, expiresAt: result.expiresOn?.getTime(), grantedScopes: result.scopes, metadata };
+    // Recorded as the row's data scopes: offline_access is a protocol scope, not a permission to compare (T1).
+    const grantedScopes = result.scopes.filter((scope) => scope !== REFRESH_PROTOCOL_SCOPE);
+    return { accessToken: result.accessToken, refreshToken, expiresAt: result.expiresOn?.getTime(), grantedScopes, metadata };
   }
 
   /** Entra sign-in: the ID token's signature, issuer and audience checked against the tenant's JWKS. */
@@ -115,9 +138,7 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
         return selected(ctx, 'sites').map((siteId) => drive(`sites/${siteId}/drive/root`));
       case 'onedrive':
         return [drive('me/drive/special/approot')];
-      case 'teams':
-        // Channel metadata changes only: message contents are not data we take in (T19).
-        return [...new Set(selectedChannels(ctx).map((channel) => channel.teamId))].map((teamId) => ({ resource: `teams/${teamId}/channels`, changeType: 'created,updated,deleted', maxMinutes: MAX_SUBSCRIPTION_MINUTES.teams }));
+      case 'teams': // channel subscriptions need Channel.ReadBasic.All, which the matrix does not list
       case 'entra':
         return [];
     }
@@ -125,7 +146,6 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
 
   function maxMinutesOf(resource: string): number {
     if (resource === 'me/events') return MAX_SUBSCRIPTION_MINUTES.outlook;
-    if (resource.startsWith('teams/')) return MAX_SUBSCRIPTION_MINUTES.teams;
     return MAX_SUBSCRIPTION_MINUTES.driveItem;
   }
 
@@ -133,20 +153,19 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
     return new Date(now() + maxMinutes * 60_000 - SUBSCRIPTION_SAFETY_MS).toISOString();
   }
 
-  /** Where a sync resource's first delta request goes, and which scope it exercises. */
-  function deltaStart(ctx: ConnectorContext, vendor: MicrosoftVendorId, resource: string): { path: string; scope: string } {
-    if (vendor === 'microsoft365' && resource === 'drive-items') return { path: '/me/drive/root/delta', scope: 'Files.Read' };
+  /** Where a sync resource's first delta request goes (SharePoint sites: `siteDeltaStart`). */
+  function deltaStart(vendor: MicrosoftVendorId, resource: string): string {
+    if (vendor === 'microsoft365' && resource === 'drive-items') return '/me/drive/root/delta';
     if (vendor === 'microsoft365' && resource === 'calendar-events') {
-      const window = `startDateTime=${new Date(now() - CALENDAR_PAST_MS).toISOString()}&endDateTime=${new Date(now() + CALENDAR_FUTURE_MS).toISOString()}`;
-      return { path: `/me/calendarView/delta?${window}`, scope: 'Calendars.Read' };
+      return `/me/calendarView/delta?startDateTime=${new Date(now() - CALENDAR_PAST_MS).toISOString()}&endDateTime=${new Date(now() + CALENDAR_FUTURE_MS).toISOString()}`;
     }
-    if (vendor === 'onedrive' && resource === 'app-folder-items') return { path: '/me/drive/special/approot/delta', scope: 'Files.ReadWrite.AppFolder' };
-    const site = /^site-drive-items:(.+)$/.exec(resource);
-    if (vendor === 'sharepoint' && site) {
-      if (!selected(ctx, 'sites').includes(site[1]!)) throw refused(vendor, 'site not selected by the workspace admin');
-      return { path: `/sites/${encodeURIComponent(site[1]!)}/drive/root/delta`, scope: 'Sites.Selected' };
-    }
+    if (vendor === 'onedrive' && resource === 'app-folder-items') return '/me/drive/special/approot/delta';
     throw refused(vendor, `resource ${resource} is not in the matrix row`);
+  }
+
+  function siteDeltaStart(ctx: ConnectorContext, siteId: string): string {
+    if (!selected(ctx, 'sites').includes(siteId)) throw refused('sharepoint', 'site not selected by the workspace admin');
+    return `/sites/${encodeURIComponent(siteId)}/drive/root/delta`;
   }
 
   /** A stored cursor must be a Graph link for the same resource: tokens never go anywhere else. */
@@ -155,15 +174,52 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
     if (!cursor.startsWith(`${expectedPrefix}?`)) throw refused(vendor, 'cursor does not belong to this resource');
   }
 
-  async function channelMetadataPage(ctx: ConnectorContext): Promise<SyncPage> {
+  /**
+   * One Graph delta page: from the stored link (which must belong to the start path) or from the
+   * start of a round. `startPath` runs inside the audited call, so refusals are audited too.
+   */
+  async function deltaPage(ctx: ConnectorContext, vendor: MicrosoftVendorId, resource: string, link: string | null, startPath: () => string, externalIdPrefix = ''): Promise<DeltaPage> {
+    let path = '';
+    const page = await graphCall(
+      ctx,
+      { action: `delta.${resource}`, scope: microsoftDescriptors[vendor].scopes.required[0]! },
+      (client) => client.api(path).get() as Promise<{ value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }>,
+      () => {
+        const start = startPath();
+        if (link) assertCursorFor(vendor, link, start);
+        path = link ?? start;
+      },
+    );
     const records: SourceRecord[] = [];
-    for (const { teamId, channelId } of selectedChannels(ctx)) {
-      const channel = await graphCall(ctx, { action: 'teams.channel.get', scope: 'Chat.ReadWrite' }, (client) =>
-        client.api(`/teams/${encodeURIComponent(teamId)}/channels/${encodeURIComponent(channelId)}`).select(['id', 'displayName', 'description', 'membershipType', 'webUrl']).get(),
-      );
-      records.push({ resource: 'channels', externalId: `${teamId}/${channelId}`, payload: pick(channel, ['id', 'displayName', 'description', 'membershipType', 'webUrl']) });
+    const deletedExternalIds: string[] = [];
+    for (const item of page.value ?? []) {
+      const externalId = `${externalIdPrefix}${String(item.id)}`;
+      // driveItem deletions carry a `deleted` facet; events and directory objects `@removed`.
+      if (item.deleted || item['@removed']) deletedExternalIds.push(externalId);
+      else records.push({ resource, externalId, version: versionOf(item), payload: item });
     }
-    return { records, deletedExternalIds: [], nextCursor: null, roundComplete: true };
+    return { records, deletedExternalIds, nextLink: page['@odata.nextLink'], deltaLink: page['@odata.deltaLink'] };
+  }
+
+  /** SharePoint: one page of the current site of the walk. Item ids are unique per drive only, so ids carry the site. */
+  async function siteWalkPage(ctx: ConnectorContext, cursorText: string | null): Promise<SyncPage> {
+    const walk: SiteWalkCursor = cursorText ? (JSON.parse(cursorText) as SiteWalkCursor) : { sites: [], index: 0, links: {}, inRound: false };
+    if (!walk.inRound) {
+      walk.sites = [...selected(ctx, 'sites')];
+      walk.links = Object.fromEntries(Object.entries(walk.links).filter(([siteId]) => walk.sites.includes(siteId)));
+      walk.index = 0;
+      walk.inRound = true;
+    }
+    const siteId = walk.sites[walk.index];
+    if (siteId !== undefined) {
+      const page = await deltaPage(ctx, 'sharepoint', 'site-drive-items', walk.links[siteId] ?? null, () => siteDeltaStart(ctx, siteId), `${siteId}/`);
+      walk.links[siteId] = (page.nextLink ?? page.deltaLink)!;
+      if (page.deltaLink) walk.index += 1;
+      walk.inRound = walk.index < walk.sites.length;
+      return { records: page.records, deletedExternalIds: page.deletedExternalIds, nextCursor: JSON.stringify(walk), roundComplete: !walk.inRound };
+    }
+    walk.inRound = false;
+    return { records: [], deletedExternalIds: [], nextCursor: JSON.stringify(walk), roundComplete: true };
   }
 
   async function sendMail(ctx: ConnectorContext, action: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -221,7 +277,7 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
     async exchangeCode(vendor, input) {
       const id = row(vendor);
       const scopes = microsoftDescriptors[id].scopes.required;
-      return vendorCall({ audit: input.audit }, { action: 'oauth.code_exchange', scope: scopes.join(' ') }, async () => {
+      return vendorCall({ audit: input.audit }, { action: 'oauth.exchange-code', scope: scopes.join(' ') }, async () => {
         const msal = createMsalClient(endpoints, dispatcher, app);
         const result = await msal
           .acquireTokenByCode({ code: input.code, redirectUri: input.redirectUri, scopes: [...scopes], codeVerifier: input.codeVerifier })
@@ -238,8 +294,7 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
       return vendorCall({ audit: ctx.audit, workspaceId: ctx.workspaceId }, { action: 'oauth.refresh', scope: REFRESH_PROTOCOL_SCOPE }, async () => {
         if (!refreshToken) throw new VendorError(VendorFailureType.ReauthorizationRequired, id, 'no refresh token stored');
         const msal = createMsalClient(endpoints, dispatcher, app);
-        const dataScopes = ctx.credential.grantedScopes.filter((scope) => scope !== REFRESH_PROTOCOL_SCOPE);
-        const result = await msal.acquireTokenByRefreshToken({ refreshToken, scopes: dataScopes }).catch((error: unknown) => {
+        const result = await msal.acquireTokenByRefreshToken({ refreshToken, scopes: ctx.credential.grantedScopes }).catch((error: unknown) => {
           throw toVendorError(id, error, VendorFailureType.ReauthorizationRequired);
         });
         if (!result) throw new VendorError(VendorFailureType.ReauthorizationRequired, id, 'refresh returned no token');
@@ -264,7 +319,8 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
           }
           return;
         case 'teams':
-          await channelMetadataPage(ctx);
+          // The cheapest call its matrix scopes allow ("List chats" takes Chat.ReadWrite); the chats are not kept.
+          await graphCall(ctx, { action: 'chats.list', scope: 'Chat.ReadWrite' }, (client) => client.api('/me/chats').top(1).get());
           return;
         case 'entra':
           await graphCall(ctx, { action: 'oidc.userinfo', scope: 'openid' }, (client) => client.api(`${endpoints.graphBaseUrl}/oidc/userinfo`).get());
@@ -318,27 +374,9 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
 
     async fetchPage(ctx, input) {
       const id = row(ctx.vendor);
-      if (id === 'teams' && input.resource === 'channels') return channelMetadataPage(ctx);
-      let start: { path: string; scope: string } | undefined;
-      const page = await graphCall(
-        ctx,
-        { action: `delta.${input.resource.split(':')[0]}`, scope: microsoftDescriptors[id].scopes.required[0]! },
-        (client) => client.api(input.cursor ?? start!.path).get() as Promise<{ value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }>,
-        () => {
-          start = deltaStart(ctx, id, input.resource);
-          if (input.cursor) assertCursorFor(id, input.cursor, start.path);
-        },
-      );
-      const records: SourceRecord[] = [];
-      const deletedExternalIds: string[] = [];
-      for (const item of page.value ?? []) {
-        const externalId = String(item.id);
-        // driveItem deletions carry a `deleted` facet; events and directory objects `@removed`.
-        if (item.deleted || item['@removed']) deletedExternalIds.push(externalId);
-        else records.push({ resource: input.resource, externalId, version: versionOf(item), payload: item });
-      }
-      const deltaLink = page['@odata.deltaLink'];
-      return { records, deletedExternalIds, nextCursor: page['@odata.nextLink'] ?? deltaLink ?? null, roundComplete: Boolean(deltaLink) };
+      if (id === 'sharepoint' && input.resource === 'site-drive-items') return siteWalkPage(ctx, input.cursor);
+      const page = await deltaPage(ctx, id, input.resource, input.cursor, () => deltaStart(id, input.resource));
+      return { records: page.records, deletedExternalIds: page.deletedExternalIds, nextCursor: page.nextLink ?? page.deltaLink ?? null, roundComplete: Boolean(page.deltaLink) };
     },
 
     async perform(ctx, action, input) {
@@ -405,10 +443,6 @@ function selectedChannels(ctx: ConnectorContext): { teamId: string; channelId: s
 function versionOf(item: Record<string, unknown>): string | undefined {
   const version = item.eTag ?? item['@odata.etag'] ?? item.changeKey ?? item.lastModifiedDateTime;
   return typeof version === 'string' ? version : undefined;
-}
-
-function pick(source: Record<string, unknown>, keys: string[]): Record<string, unknown> {
-  return Object.fromEntries(keys.filter((key) => key in source).map((key) => [key, source[key]]));
 }
 
 function stringList(value: unknown): string[] {

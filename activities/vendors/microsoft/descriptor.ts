@@ -8,7 +8,7 @@ export type MicrosoftVendorId = Extract<VendorId, 'microsoft365' | 'sharepoint' 
 
 const MINUTE_MS = 60_000;
 /** Graph's maximum subscription lifetimes (change-notification resource docs). */
-export const MAX_SUBSCRIPTION_MINUTES = { driveItem: 42_300, outlook: 4_230, teams: 4_320, directory: 41_760 } as const;
+export const MAX_SUBSCRIPTION_MINUTES = { driveItem: 42_300, outlook: 4_230 } as const;
 
 /** Graph has no single published quota: we stay far below the per-app Outlook/OneDrive limits (10,000 / 10 min). */
 const GRAPH_REQUESTS_PER_MINUTE = 300;
@@ -75,11 +75,14 @@ export const microsoftDescriptors: Record<MicrosoftVendorId, VendorDescriptor> =
     // ChannelMessage.Send is delegated-only: a signed-in user consents, the app posts as them.
     scopes: { required: ['ChannelMessage.Send', 'Chat.ReadWrite'], optional: [] },
     customerControl: { kind: 'channels', description: 'Channel-scoped; the admin selects channels.' },
+    // Channel metadata comes in with the admin's selection (`channels: ['{teamId}/{channelId}']`), never
+    // fetched: reading or subscribing to channels needs Channel.ReadBasic.All, which the matrix does not
+    // list (Chat.ReadWrite covers chats only). Syncing channels takes a matrix change first (T1).
     dataIn: ['channel-metadata'],
     dataOut: ['channel-notification', 'approval-request'],
-    syncResources: ['channels'],
-    syncMode: 'webhook-and-delta',
-    webhook: { scheme: 'graph-client-state', maxLifetimeMs: MAX_SUBSCRIPTION_MINUTES.teams * MINUTE_MS },
+    syncResources: [],
+    syncMode: 'none',
+    webhook: { scheme: 'none' },
   },
   entra: {
     ...shared,

@@ -16,9 +16,10 @@ describe('Microsoft connect', () => {
     const { required, optional } = microsoftDescriptors[vendor].scopes;
     const expected = vendor === 'entra' ? [...required, ...optional] : [...required, ...optional, 'offline_access'];
     expect(authorizeUrl.searchParams.get('scope')!.split(' ').sort()).toEqual(expected.sort());
+    // The grant is recorded as the row's data scopes: offline_access only lets us refresh.
     expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
     expect(authorizeUrl.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(tokens.grantedScopes.sort()).toEqual(expected.sort());
+    expect(tokens.grantedScopes.sort()).toEqual([...required, ...optional].sort());
     expect(tokens.accessToken).toBeTruthy();
     expect(tokens.metadata?.tenantId).toBe(harness.emulator.tenantId);
     if (vendor === 'entra') expect(tokens.refreshToken).toBeUndefined();
@@ -101,8 +102,8 @@ describe('Microsoft connect', () => {
     await harness.connector.exchangeCode('teams', { code, redirectUri: REDIRECT_URI, codeVerifier: pkce.verifier, audit });
     await failureOf(harness.connector.exchangeCode('teams', { code, redirectUri: REDIRECT_URI, codeVerifier: pkce.verifier, audit }));
     expect(entries.map((entry) => [entry.action, entry.scope, entry.outcome])).toEqual([
-      ['oauth.code_exchange', 'ChannelMessage.Send Chat.ReadWrite', 'success'],
-      ['oauth.code_exchange', 'ChannelMessage.Send Chat.ReadWrite', 'failure'],
+      ['oauth.exchange-code', 'ChannelMessage.Send Chat.ReadWrite', 'success'],
+      ['oauth.exchange-code', 'ChannelMessage.Send Chat.ReadWrite', 'failure'],
     ]);
   });
 });

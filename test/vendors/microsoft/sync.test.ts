@@ -1,4 +1,6 @@
 /** Microsoft sync, data out and customer controls: Graph SDK against the emulated Graph. */
+import { toVendorError } from '../../../activities/vendors/microsoft/connector';
+import { createDispatcher, createGraphClient } from '../../../activities/vendors/microsoft/client';
 import type { SyncPage, TokenSet } from '../../../activities/vendors/types';
 import { failureOf, graphRequestsSince, startMicrosoftHarness, type MicrosoftHarness } from './harness';
 
@@ -133,7 +135,9 @@ describe('SharePoint: admin-selected sites (T18)', () => {
     const ctx = harness.context('sharepoint', tokens, { sites: ['site-tower'] });
 
     const before = harness.emulator.requests.length;
-    const outside = await failureOf(harness.connector.fetchPage(ctx, { resource: 'site-drive-items:site-hr', cursor: null }));
+    // A stored cursor naming a site the admin did not pick (forged, or from before a narrowing).
+    const forged = JSON.stringify({ sites: ['site-hr'], index: 0, links: {}, inRound: true });
+    const outside = await failureOf(harness.connector.fetchPage(ctx, { resource: 'site-drive-items', cursor: forged }));
     expect(outside.type).toBe('OutsideCustomerControls');
     const upload = await failureOf(harness.connector.perform(ctx, 'report-export', { siteId: 'site-hr', fileName: 'r.csv', contentBase64: 'YQ==' }));
     expect(upload.type).toBe('OutsideCustomerControls');
@@ -153,8 +157,9 @@ describe('SharePoint: admin-selected sites (T18)', () => {
     });
     expect(grant.status).toBe(201);
     await harness.connector.testConnection(ctx);
-    const page = await harness.connector.fetchPage(ctx, { resource: 'site-drive-items:site-tower', cursor: null });
-    expect(page.records.map((record) => record.externalId)).toEqual(['dwg-1']);
+    const page = await harness.connector.fetchPage(ctx, { resource: 'site-drive-items', cursor: null });
+    expect(page.records.map((record) => record.externalId)).toEqual(['site-tower/dwg-1']);
+    expect(page.roundComplete).toBe(true);
     const result = await harness.connector.perform(ctx, 'report-export', { siteId: 'site-tower', fileName: 'weekly-report.csv', contentType: 'text/csv', contentBase64: Buffer.from('a,b\n1,2\n').toString('base64') });
     expect(result.itemId).toBeTruthy();
     expect(control.items('sites/site-tower/drive/root').map((item) => item.name)).toContain('weekly-report.csv');
@@ -182,17 +187,69 @@ describe('OneDrive: app folder isolation (T18)', () => {
   });
 });
 
+describe('SharePoint: the sync walks every selected site (T11, T18)', () => {
+  test('T11 T18: one round pages each selected site to its delta link; the next round is incremental per site; unselected sites are never read', async () => {
+    const { control } = harness.emulator;
+    control.setDeltaPageSize(2);
+    for (const siteId of ['walk-a', 'walk-b', 'walk-other']) {
+      control.seedSite(siteId, siteId);
+      control.graph.sites.get(siteId)!.grantedApps.add(harness.emulator.clientId);
+      for (const n of [1, 2, 3]) await control.upsertItem(`sites/${siteId}/drive/root`, { id: `doc-${n}`, name: `${siteId}-${n}.pdf`, file: { mimeType: 'application/pdf' } });
+    }
+    const { tokens } = await harness.connect('sharepoint');
+    const ctx = harness.context('sharepoint', tokens, { sites: ['walk-a', 'walk-b'] });
+    const cache = new Map<string, unknown>();
+    const from = harness.emulator.requests.length;
+    const first = await syncRound(ctx, 'site-drive-items', null, cache);
+    expect(first.pages.map((page) => page.roundComplete)).toEqual([false, false, false, true]);
+    expect([...cache.keys()].sort()).toEqual(['walk-a/doc-1', 'walk-a/doc-2', 'walk-a/doc-3', 'walk-b/doc-1', 'walk-b/doc-2', 'walk-b/doc-3']);
+    expect(graphRequestsSince(harness.emulator, from).some((request) => request.path.includes('walk-other'))).toBe(false);
+
+    await control.deleteItem('sites/walk-b/drive/root', 'doc-2');
+    await control.upsertItem('sites/walk-a/drive/root', { id: 'doc-4', name: 'walk-a-4.pdf', file: { mimeType: 'application/pdf' } });
+    const second = await syncRound(ctx, 'site-drive-items', first.deltaLink, cache);
+    expect(second.pages.flatMap((page) => page.records.map((record) => record.externalId))).toEqual(['walk-a/doc-4']);
+    expect(second.pages.flatMap((page) => page.deletedExternalIds)).toEqual(['walk-b/doc-2']);
+    // Each site's stored link is a Graph delta link of that site: nothing else would be followed.
+    const links = (JSON.parse(second.deltaLink) as { links: Record<string, string> }).links;
+    expect(Object.keys(links).sort()).toEqual(['walk-a', 'walk-b']);
+    for (const [siteId, link] of Object.entries(links)) expect(link.startsWith(`${harness.emulator.url}/v1.0/sites/${siteId}/drive/root/delta?`)).toBe(true);
+    const swapped = JSON.stringify({ sites: ['walk-a'], index: 0, links: { 'walk-a': links['walk-b'] }, inRound: true });
+    expect((await failureOf(harness.connector.fetchPage(ctx, { resource: 'site-drive-items', cursor: swapped }))).type).toBe('OutsideCustomerControls');
+  });
+});
+
 describe('Teams: admin-selected channels (T18, T19)', () => {
-  test('T18 T19: channel metadata only comes in, and messages go only to selected channels', async () => {
+  test('T1: the matrix scopes (ChannelMessage.Send, Chat.ReadWrite) cannot read or subscribe to channels at Graph: 403 → MissingScope; Channel.ReadBasic.All can', async () => {
+    const { control } = harness.emulator;
+    control.seedChannel('team-perm', 'chan-1', 'One');
+    const { tokens } = await harness.connect('teams');
+    const endpoints = { graphBaseUrl: harness.emulator.url, loginBaseUrl: harness.emulator.url, caCert: harness.emulator.caCert };
+    const dispatcher = createDispatcher(harness.emulator.caCert);
+    const typed = async (run: Promise<unknown>) => failureOf(run.catch((error: unknown) => Promise.reject(toVendorError('teams', error))));
+    const teamsClient = createGraphClient(endpoints, dispatcher, tokens.accessToken);
+    expect((await typed(teamsClient.api('/teams/team-perm/channels/chan-1').get())).type).toBe('MissingScope');
+    const subscription = { changeType: 'created,updated,deleted', notificationUrl: 'http://127.0.0.1:1/hook', resource: 'teams/team-perm/channels', expirationDateTime: new Date(control.now() + 60 * 60_000).toISOString(), clientState: 'cs' };
+    expect((await typed(teamsClient.api('/subscriptions').post(subscription))).type).toBe('MissingScope');
+    // The guard is the permission, not a blanket refusal: a Channel.ReadBasic.All token reads the channel.
+    const channelReader = createGraphClient(endpoints, dispatcher, control.issueAccessToken(['Channel.ReadBasic.All']));
+    expect(await channelReader.api('/teams/team-perm/channels/chan-1').get()).toMatchObject({ id: 'chan-1', displayName: 'One' });
+    // So the connector asks for neither: no sync resource, no subscription, and a test call its scopes allow.
+    const ctx = harness.context('teams', tokens, { channels: ['team-perm/chan-1'] });
+    const before = harness.emulator.requests.length;
+    expect((await failureOf(harness.connector.fetchPage(ctx, { resource: 'channels', cursor: null }))).type).toBe('OutsideCustomerControls');
+    expect(await harness.connector.registerWebhooks(ctx, { callbackUrl: 'http://127.0.0.1:1/hook', clientState: 'cs' })).toEqual([]);
+    expect(harness.emulator.requests.length).toBe(before);
+    await harness.connector.testConnection(ctx);
+    expect(graphRequestsSince(harness.emulator, before).map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual(['GET /v1.0/me/chats 200']);
+  });
+
+  test('T18 T19: messages go only to selected channels', async () => {
     const { control } = harness.emulator;
     control.seedChannel('team-1', 'chan-site', 'Site updates');
     control.seedChannel('team-1', 'chan-finance', 'Finance');
     const { tokens } = await harness.connect('teams');
     const ctx = harness.context('teams', tokens, { channels: ['team-1/chan-site'] });
-    const page = await harness.connector.fetchPage(ctx, { resource: 'channels', cursor: null });
-    expect(page.records).toEqual([
-      { resource: 'channels', externalId: 'team-1/chan-site', payload: { id: 'chan-site', displayName: 'Site updates', description: 'Site updates channel', membershipType: 'standard', webUrl: expect.any(String) } },
-    ]);
     await harness.connector.perform(ctx, 'approval-request', { teamId: 'team-1', channelId: 'chan-site', html: '<b>Approve RFI 12?</b>' });
     expect(control.graph.channelMessages).toEqual([{ teamId: 'team-1', channelId: 'chan-site', body: { body: { contentType: 'html', content: '<b>Approve RFI 12?</b>' } } }]);
     const before = harness.emulator.requests.length;

@@ -130,17 +130,13 @@ describe('Graph change notifications (T11, T21)', () => {
     }
   });
 
-  test('T18: SharePoint subscribes per selected site and Teams per team of the selected channels, within each maximum lifetime', async () => {
+  test('T18: SharePoint subscribes per selected site only, within the driveItem maximum lifetime', async () => {
     const { control } = harness.emulator;
     control.seedSite('site-a', 'A');
     control.seedSite('site-b', 'B');
-    control.seedChannel('team-9', 'chan-1', 'One');
     const { tokens: sharepointTokens } = await harness.connect('sharepoint');
     const sharepoint = await harness.connector.registerWebhooks(harness.context('sharepoint', sharepointTokens, { sites: ['site-a'] }), { callbackUrl: receiver.url, clientState: 'cs' });
     expect(sharepoint.map((subscription) => subscription.resource)).toEqual(['sites/site-a/drive/root']);
-    const { tokens: teamsTokens } = await harness.connect('teams');
-    const teams = await harness.connector.registerWebhooks(harness.context('teams', teamsTokens, { channels: ['team-9/chan-1'] }), { callbackUrl: receiver.url, clientState: 'cs' });
-    expect(teams.map((subscription) => subscription.resource)).toEqual(['teams/team-9/channels']);
-    expect(teams[0]!.expiresAt! - control.now()).toBeLessThanOrEqual(MAX_SUBSCRIPTION_MINUTES.teams * 60_000);
+    expect(sharepoint[0]!.expiresAt! - control.now()).toBeLessThanOrEqual(MAX_SUBSCRIPTION_MINUTES.driveItem * 60_000);
   });
 });
