@@ -4,7 +4,7 @@
  * names only: no personal data, so they are safe in the Temporal UI and in logs.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { VendorId } from '../activities/vendors/types';
+import type { VendorDescriptor, VendorId } from '../activities/vendors/types';
 
 export type ProcessName = 'connect' | 'lifecycle' | 'sync' | 'rotate' | 'disconnect' | 'purge' | 'workspace-delete';
 
@@ -201,6 +201,14 @@ export const ROTATION_CADENCE_MS: Record<RotationKind, number> = {
   'webhook-secret': 90 * DAY_MS,
   'app-private-key': 90 * DAY_MS,
 };
+
+/** T8: the kinds of secret an integration holds, hence rotates: its credential and its webhook signing secret. */
+export function rotatedKinds(descriptor: VendorDescriptor): RotationKind[] {
+  // Sign-in-only rows (Entra ID) hold no credential to rotate: the ID token was read once at sign-in.
+  if (descriptor.authKind === 'federated-identity') return [];
+  const credential: RotationKind = descriptor.authKind === 'service-account' ? 'service-account' : 'oauth-tokens';
+  return descriptor.webhook.scheme === 'none' ? [credential] : [credential, 'webhook-secret'];
+}
 
 /**
  * How long the previous version stays readable after promotion: in-flight activities that read it

@@ -22,6 +22,7 @@ import {
   RECONNECTED_EVENT,
   requestSyncUpdate,
   ROTATION_CADENCE_MS,
+  rotatedKinds,
   rotateNowSignal,
   setPollIntervalUpdate,
   syncRequestedSignal,
@@ -46,12 +47,6 @@ export const SUBSCRIPTION_RENEWAL_MARGIN_MS = 60 * 60 * 1000;
 /** A rotation that failed (test refused, vendor error) is retried after a day, not a whole cadence. */
 const ROTATION_RETRY_AFTER_FAILURE_MS = 24 * 60 * 60 * 1000;
 const ROTATION_SCHEDULE_ACTOR: Actor = { type: 'system', id: 'rotation-schedule' };
-
-/** T8: the kinds of secret an integration holds, hence rotates: its credential and its webhook signing secret. */
-function rotatedKinds(descriptor: VendorDescriptor): RotationKind[] {
-  const credential: RotationKind = descriptor.authKind === 'service-account' ? 'service-account' : 'oauth-tokens';
-  return descriptor.webhook.scheme === 'none' ? [credential] : [credential, 'webhook-secret'];
-}
 
 /** Continue as new past this many events: far below the 10,240-event warning. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
@@ -137,7 +132,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   const kinds = rotatedKinds(descriptor);
   for (const kind of kinds) rotationDueAt[kind] ??= Date.now() + rotationCadence(kind);
   const showNextRotation = () => {
-    state.nextRotationAt = new Date(Math.min(...kinds.map((k) => rotationDueAt[k]!))).toISOString();
+    state.nextRotationAt = kinds.length > 0 ? new Date(Math.min(...kinds.map((k) => rotationDueAt[k]!))).toISOString() : undefined;
   };
   showNextRotation();
 

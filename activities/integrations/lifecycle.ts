@@ -40,7 +40,10 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
 
     async lifecycleSchedule(input: IntegrationRef): Promise<LifecycleSchedule> {
       const resolved = await context.resolve(input);
-      const tokens = resolved.descriptor.authKind === 'service-account' ? undefined : await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens');
+      // Service accounts carry no OAuth expiry; sign-in-only rows read their ID token once at connect
+      // and call nothing afterwards, so their tokens are left to expire rather than refreshed.
+      const refreshed = resolved.descriptor.authKind !== 'service-account' && resolved.descriptor.authKind !== 'federated-identity';
+      const tokens = refreshed ? await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens') : undefined;
       const subscriptions = await withWorkspace(deps.db, input.workspaceId, (trx) =>
         trx('vendor_subscriptions').where({ integration_id: input.integrationId, status: 'active' }).select('external_id', 'resource', 'expires_at'),
       );

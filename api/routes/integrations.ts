@@ -17,6 +17,7 @@ import {
   disconnectStateQuery,
   integrationStateQuery,
   requestSyncUpdate,
+  rotatedKinds,
   rotateNowSignal,
   syncProgressQuery,
   workflowIds,
@@ -599,7 +600,10 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     config: { access: { action: 'integration.rotate', permission: 'operate' } },
   }, async (request, reply) => {
     const { workspaceId, integrationId } = request.params;
-    const { lifecycle } = await lifecycleOf(request, request.params);
+    const { row, lifecycle } = await lifecycleOf(request, request.params);
+    if (rotatedKinds(descriptorOf(row.vendor, '/vendor')).length === 0) {
+      throw new HttpProblem(422, 'This integration holds no credential of its own to rotate (sign-in only)', { errorClass: 'NothingToRotate' });
+    }
     await temporalCall(temporal, () => lifecycle.signal(rotateNowSignal, { actor: callerActor(request) }));
     const rotateId = workflowIds.rotate(workspaceId, integrationId);
     request.auditFacts.workflowId = rotateId;

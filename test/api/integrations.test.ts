@@ -323,6 +323,13 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
     expect(missing.statusCode).toBe(404);
   });
 
+  it('T8: rotate on a sign-in-only integration (Entra ID) is 422: it holds no credential of its own to rotate', async () => {
+    const entra = await seedIntegration(h.su, { workspaceId: ws, vendor: 'entra' });
+    const response = await h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations/${entra}/rotate`, headers: admin });
+    expect(response.statusCode).toBe(422);
+    expect(response.json().detail).toMatch(/sign-in only/);
+  });
+
   it('T16: workspace deletion starts the delete workflow once (idempotent) with the purge bound', async () => {
     const gone = crypto.randomUUID();
     const token = bearer(await h.token({ workspaceId: gone, role: 'admin', sub: 'admin-9' }));

@@ -123,7 +123,7 @@ const ROWS: Array<[string, RowCase]> = [
     },
   ],
   [
-    'T1 T2 T4 T9 T15 T19: entra — sign-in stores identity ids only, nothing synced or subscribed; rotation cannot refresh (reauthorization), disconnect and purge still complete',
+    'T1 T2 T4 T9 T15 T19: entra — sign-in stores identity ids only, nothing synced, subscribed, refreshed or rotated on a schedule (a forced rotation finds no refresh token), disconnect and purge still complete',
     {
       vendor: 'entra',
       controls: {},
@@ -211,6 +211,10 @@ describe('Microsoft end to end (dev server, Graph emulator over https, real Post
     const cached: Record<string, string[]> = {};
     for (const r of cachedRows) (cached[r.resource] ??= []).push(r.external_id);
     expect(cached).toEqual(row.cached);
+    // Sign-in-only (Entra): nothing is refreshed or rotated on a schedule; data rows have both.
+    const live = await lifecycle.query(integrationStateQuery);
+    if (row.vendor === 'entra') expect([live.status, live.nextTokenRefreshAt, live.nextRotationAt]).toEqual(['connected', undefined, undefined]);
+    else expect([live.status, typeof live.nextTokenRefreshAt, typeof live.nextRotationAt]).toEqual(['connected', 'string', 'string']);
     const subscriptions = await h.admin('vendor_subscriptions').where({ integration_id: integrationId }).orderBy('resource').select('external_id', 'resource');
     expect(subscriptions.map((s) => s.resource)).toEqual([...row.subscribedResources].sort());
     for (const s of subscriptions) expect(control.graph.subscriptions.has(s.external_id)).toBe(true);

@@ -50,7 +50,7 @@ export const sapDescriptor: VendorDescriptor = {
 };
 
 export const TEST_VENDORS: ReadonlyMap<VendorId, VendorDescriptor> = new Map<VendorId, VendorDescriptor>(
-  [githubDescriptor, jiraDescriptor, microsoftDescriptors.sharepoint, microsoftDescriptors.microsoft365, sapDescriptor].map((d) => [d.id, d]),
+  [githubDescriptor, jiraDescriptor, microsoftDescriptors.sharepoint, microsoftDescriptors.microsoft365, microsoftDescriptors.entra, sapDescriptor].map((d) => [d.id, d]),
 );
 
 let bundle: Promise<{ code: string }> | undefined;
