@@ -10,13 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { fetch as undiciFetch } from 'undici';
-import { createActivities } from '../../activities';
 import { createIntegrationContext } from '../../activities/integrations/context';
 import { microsoftDescriptors, validationReply, type MicrosoftVendorId } from '../../activities/vendors/microsoft';
 import { createDispatcher } from '../../activities/vendors/microsoft/client';
-import { createConnectorRegistry } from '../../activities/vendors/registry';
-import { createAuditLog } from '../../db/audit';
-import { createLogger } from '../../lib/logger';
 import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { REDIRECT_URI, startMicrosoftHarness, type MicrosoftHarness } from '../vendors/microsoft/harness';
@@ -144,23 +140,13 @@ describe('Microsoft end to end (dev server, Graph emulator over https, real Post
   let worker: Worker;
   let workerDone: Promise<void>;
   let taskQueue: string;
-  let deps: Parameters<typeof createIntegrationContext>[0];
 
   beforeAll(async () => {
     [microsoft, receiver, server] = await Promise.all([startMicrosoftHarness(), startNotificationReceiver(), devServer()]);
-    h = createVendorHarness(Object.values(microsoftDescriptors).map((descriptor) => ({ descriptor, connector: microsoft.connector })));
-    // The shared harness's webhook base URL is not reachable for Graph's validation handshake: the
-    // activities here post subscriptions to the local receiver instead.
-    deps = {
-      db: h.db,
-      logger: createLogger({ level: 'silent', name: 'microsoft-e2e' }),
-      secrets: h.secrets,
-      audit: createAuditLog(h.db),
-      vendors: createConnectorRegistry(Object.values(microsoftDescriptors).map((descriptor) => ({ descriptor, connector: microsoft.connector }))),
-      webhookBaseUrl: receiver.url,
-    };
+    // Graph handshakes with the notification URL before it creates a subscription: a local receiver answers.
+    h = createVendorHarness(Object.values(microsoftDescriptors).map((descriptor) => ({ descriptor, connector: microsoft.connector })), { webhookBaseUrl: receiver.url });
     taskQueue = uniqueTaskQueue('microsoft-e2e');
-    worker = await testWorker({ connection: server.connection, taskQueue, activities: createActivities({ db: deps.db, logger: deps.logger, integrations: deps }) });
+    worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
     workerDone = worker.run();
   });
   afterAll(async () => {
@@ -224,7 +210,7 @@ describe('Microsoft end to end (dev server, Graph emulator over https, real Post
 
     if (row.vendor === 'teams') {
       // Data out (T19) with the stored credential and controls, as the activities resolve them; no data-out activity exists yet.
-      const context = createIntegrationContext(deps);
+      const context = createIntegrationContext(h.integrations);
       const resolved = await context.resolve(ref);
       const ctx = await context.connectorContext(resolved);
       await resolved.connector.perform(ctx, 'channel-notification', { teamId: 'team-e2e', channelId: 'chan-site', html: '<p>RFI 12 answered</p>' });

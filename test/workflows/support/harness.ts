@@ -8,12 +8,15 @@ import { LocalKeyProvider, SecretStore } from '../../../db/secrets';
 import { createLogger } from '../../../lib/logger';
 import { runtimeDb, superuserDb } from '../../support/db';
 import type { Connector, TokenSet, VendorDescriptor } from '../../../activities/vendors/types';
+import type { IntegrationActivityDeps } from '../../../activities/integrations/deps';
 import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from './memoryConnector';
 
 export interface VendorHarness {
   db: Knex;
   admin: Knex;
   secrets: SecretStore;
+  /** What the integration activities are built from (for tests that resolve an integration themselves). */
+  integrations: IntegrationActivityDeps;
   activities: ReturnType<typeof createActivities>;
   close(): Promise<void>;
 }
@@ -22,25 +25,33 @@ export interface Harness extends VendorHarness {
   connector: MemoryConnector;
 }
 
-/** The real generic activities over the given vendors. `key`: the secret store's KEK (processes sharing secrets pass the same one). */
-export function createVendorHarness(vendors: Array<{ descriptor: VendorDescriptor; connector: Connector }>, key: Buffer = crypto.randomBytes(32), poolMax?: number): VendorHarness {
-  const db = runtimeDb('worker', poolMax);
+/**
+ * The real generic activities over the given vendors. `key`: the secret store's KEK (processes
+ * sharing secrets pass the same one); `webhookBaseUrl`: where vendors deliver (a local receiver
+ * when the vendor handshakes with it, as Graph does).
+ */
+export function createVendorHarness(
+  vendors: Array<{ descriptor: VendorDescriptor; connector: Connector }>,
+  options: { key?: Buffer; webhookBaseUrl?: string } = {},
+): VendorHarness {
+  const db = runtimeDb('worker');
   const admin = superuserDb();
-  const secrets = new SecretStore(db, new LocalKeyProvider([key]));
-  const activities = createActivities({
+  const secrets = new SecretStore(db, new LocalKeyProvider([options.key ?? crypto.randomBytes(32)]));
+  const logger = createLogger({ level: 'silent', name: 'test' });
+  const integrations: IntegrationActivityDeps = {
     db,
-    logger: createLogger({ level: 'silent', name: 'test' }),
-    integrations: {
-      secrets,
-      audit: createAuditLog(db),
-      vendors: createConnectorRegistry(vendors),
-      webhookBaseUrl: 'https://integrations.test',
-    },
-  });
+    logger,
+    secrets,
+    audit: createAuditLog(db),
+    vendors: createConnectorRegistry(vendors),
+    webhookBaseUrl: options.webhookBaseUrl ?? 'https://integrations.test',
+  };
+  const activities = createActivities({ db, logger, integrations });
   return {
     db,
     admin,
     secrets,
+    integrations,
     activities,
     async close() {
       await db.destroy();
@@ -51,7 +62,7 @@ export function createVendorHarness(vendors: Array<{ descriptor: VendorDescripto
 
 /** The memory vendor harness most workflow tests use. */
 export function createHarness(connector = new MemoryConnector(), key?: Buffer): Harness {
-  return { ...createVendorHarness([{ descriptor: memoryDescriptor, connector }], key), connector };
+  return { ...createVendorHarness([{ descriptor: memoryDescriptor, connector }], { key }), connector };
 }
 
 /** A connected integration with stored tokens, as a finished connect leaves it. */
