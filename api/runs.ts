@@ -6,6 +6,8 @@
 import {
   isGrpcDeadlineError,
   QueryNotRegisteredError,
+  QueryRejectedError,
+  ServiceError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -109,12 +111,17 @@ export async function temporalCall<T>(temporal: TemporalAccess, call: () => Prom
   }
 }
 
-/** Query that answers `undefined` when the run is gone, does not handle the query, or does not answer in time. */
+/**
+ * Query that answers `undefined` when the run is gone, does not handle the query, does not answer
+ * in time, or Temporal cannot take the query right now (a service error): live state is an extra
+ * on the answers that use it, never a reason to fail them.
+ */
 export async function queryIfRunning<T>(temporal: TemporalAccess, query: () => Promise<T>): Promise<T | undefined> {
   try {
     return await temporal.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, query);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError || error instanceof QueryNotRegisteredError || isGrpcDeadlineError(error)) return undefined;
+    if (error instanceof WorkflowNotFoundError || error instanceof QueryNotRegisteredError || error instanceof QueryRejectedError) return undefined;
+    if (error instanceof ServiceError || isGrpcDeadlineError(error)) return undefined;
     throw error;
   }
 }
