@@ -224,8 +224,8 @@ export class GraphService {
     const resource = (body.resource ?? '').replace(/^\//, '');
     const maxMinutes = maxSubscriptionMinutes(resource);
     if (!maxMinutes || !this.collections.has(resource)) return graphError(400, 'InvalidRequest', 'Unsupported resource for subscriptions');
-    const permissions = subscriptionPermissions(resource);
-    if (permissions.length > 0 && !permissions.some((scope) => grant.scopes.includes(scope))) {
+    const site = /^sites\/([^/]+)\/drive\/root$/.exec(resource)?.[1];
+    if (!subscriptionPermissions(resource).some((scope) => grant.scopes.includes(scope)) || (site !== undefined && !this.sites.get(site)?.grantedApps.has(grant.clientId))) {
       return graphError(403, 'ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: Insufficient privileges to subscribe to this resource]');
     }
     if (!body.notificationUrl?.startsWith('https://') && !body.notificationUrl?.startsWith('http://127.0.0.1')) return graphError(400, 'InvalidRequest', 'notificationUrl must be https');
@@ -297,13 +297,21 @@ export class GraphService {
  */
 const CHANNEL_READ = ['Channel.ReadBasic.All', 'ChannelSettings.Read.All', 'ChannelSettings.ReadWrite.All'];
 
-/** Permissions a subscription's resource needs beyond a valid token; only the Teams channel rule is modelled. */
+/**
+ * Permissions a subscription's resource needs: read access to it ("subscription operations require
+ * read permission to the resource", change-notifications overview). Site drives also need the
+ * app's per-site grant (checked by the caller).
+ */
 function subscriptionPermissions(resource: string): string[] {
-  return /^teams\/[^/]+\/channels$/.test(resource) ? CHANNEL_READ : [];
+  if (/^teams\/[^/]+\/channels$/.test(resource)) return CHANNEL_READ;
+  if (resource === 'me/drive/root') return ['Files.Read', 'Files.ReadWrite', 'Files.Read.All', 'Files.ReadWrite.All'];
+  if (resource === 'me/events') return ['Calendars.Read', 'Calendars.ReadWrite'];
+  return ['Sites.Selected', 'Files.ReadWrite.Selected'];
 }
 
+/** Subscribable resources and their maximum lifetimes. OneDrive for Business: drive roots only, no folders (the app folder included). */
 function maxSubscriptionMinutes(resource: string): number | undefined {
-  if (/^(me\/drive\/(root|special\/approot)|sites\/[^/]+\/drive\/root)$/.test(resource)) return MAX_SUBSCRIPTION_MINUTES.driveItem;
+  if (/^(me\/drive\/root|sites\/[^/]+\/drive\/root)$/.test(resource)) return MAX_SUBSCRIPTION_MINUTES.driveItem;
   if (resource === 'me/events') return MAX_SUBSCRIPTION_MINUTES.outlook;
   if (/^teams\/[^/]+\/channels$/.test(resource)) return MAX_SUBSCRIPTION_MINUTES.teams;
   return undefined;

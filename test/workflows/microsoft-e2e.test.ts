@@ -9,13 +9,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { fetch as undiciFetch } from 'undici';
 import { createIntegrationContext } from '../../activities/integrations/context';
 import { microsoftDescriptors, validationReply, type MicrosoftVendorId } from '../../activities/vendors/microsoft';
-import { createDispatcher } from '../../activities/vendors/microsoft/client';
 import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
-import { REDIRECT_URI, startMicrosoftHarness, type MicrosoftHarness } from '../vendors/microsoft/harness';
+import { grantSiteToApp, REDIRECT_URI, startMicrosoftHarness, type MicrosoftHarness } from '../vendors/microsoft/harness';
 import { createVendorHarness, type VendorHarness } from './support/harness';
 import { ADMIN, pollUntil, seedWorkspace, startConnect } from './support/workflowHelpers';
 
@@ -72,14 +70,7 @@ const ROWS: Array<[string, RowCase]> = [
         for (const siteId of ['site-picked', 'site-other']) {
           control.seedSite(siteId, siteId);
           for (const n of [1, 2, 3]) await control.upsertItem(`sites/${siteId}/drive/root`, drive(`${siteId}-${n}.dwg`));
-          // Sites.Selected: the tenant admin grants the app each site (`POST /sites/{id}/permissions`).
-          const grant = await undiciFetch(`${microsoft.emulator.url}/v1.0/sites/${siteId}/permissions`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${control.issueAccessToken(['Sites.FullControl.All'])}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ roles: ['write'], grantedToIdentities: [{ application: { id: microsoft.emulator.clientId, displayName: 'TrackProject' } }] }),
-            dispatcher: createDispatcher(microsoft.emulator.caCert),
-          });
-          expect(grant.status).toBe(201);
+          expect(await grantSiteToApp(microsoft.emulator, siteId)).toBe(201);
         }
       },
       cached: { 'site-drive-items': ['site-picked/site-picked-1.dwg', 'site-picked/site-picked-2.dwg', 'site-picked/site-picked-3.dwg'] },
@@ -98,7 +89,7 @@ const ROWS: Array<[string, RowCase]> = [
         for (const name of ['export-1.xlsx', 'export-2.xlsx', 'export-3.xlsx']) await control.upsertItem('me/drive/special/approot', drive(name));
       },
       cached: { 'app-folder-items': ['export-1.xlsx', 'export-2.xlsx', 'export-3.xlsx'] },
-      subscribedResources: ['me/drive/special/approot'],
+      subscribedResources: [],
       auditedCalls: ['delta.app-folder-items', 'approot.get'],
       rotation: 'rotated',
     },

@@ -136,8 +136,7 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
         return [drive('me/drive/root'), { resource: 'me/events', changeType: 'created,updated,deleted', maxMinutes: MAX_SUBSCRIPTION_MINUTES.outlook }];
       case 'sharepoint':
         return selected(ctx, 'sites').map((siteId) => drive(`sites/${siteId}/drive/root`));
-      case 'onedrive':
-        return [drive('me/drive/special/approot')];
+      case 'onedrive': // business drives take subscriptions at the root only, outside the app folder
       case 'teams': // channel subscriptions need Channel.ReadBasic.All, which the matrix does not list
       case 'entra':
         return [];

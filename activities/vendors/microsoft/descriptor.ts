@@ -65,8 +65,10 @@ export const microsoftDescriptors: Record<MicrosoftVendorId, VendorDescriptor> =
     dataIn: ['user-selected-files'],
     dataOut: ['app-folder-export'],
     syncResources: ['app-folder-items'],
-    syncMode: 'webhook-and-delta',
-    webhook: { scheme: 'graph-client-state', maxLifetimeMs: MAX_SUBSCRIPTION_MINUTES.driveItem * MINUTE_MS },
+    // "On demand" (the matrix): at connect and on "sync now", by delta. Graph subscribes to a OneDrive
+    // for Business drive only at its root, which the app-folder permission cannot read.
+    syncMode: 'on-demand',
+    webhook: { scheme: 'none' },
   },
   teams: {
     ...shared,

@@ -69,6 +69,17 @@ export async function startMicrosoftHarness(): Promise<MicrosoftHarness> {
   };
 }
 
+/** Sites.Selected: the tenant admin grants the app a site (`POST /sites/{id}/permissions`, Sites.FullControl.All); answers the status. */
+export async function grantSiteToApp(emulator: MicrosoftEmulator, siteId: string): Promise<number> {
+  const response = await undiciFetch(`${emulator.url}/v1.0/sites/${encodeURIComponent(siteId)}/permissions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${emulator.control.issueAccessToken(['Sites.FullControl.All'])}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ roles: ['write'], grantedToIdentities: [{ application: { id: emulator.clientId, displayName: 'TrackProject' } }] }),
+    dispatcher: createDispatcher(emulator.caCert),
+  });
+  return response.status;
+}
+
 /** Graph requests (not identity-platform ones) the emulator received since `from`. */
 export function graphRequestsSince(emulator: MicrosoftEmulator, from: number) {
   return emulator.requests.slice(from).filter((request) => request.path.startsWith('/v1.0/'));

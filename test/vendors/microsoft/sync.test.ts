@@ -2,7 +2,7 @@
 import { toVendorError } from '../../../activities/vendors/microsoft/connector';
 import { createDispatcher, createGraphClient } from '../../../activities/vendors/microsoft/client';
 import type { SyncPage, TokenSet } from '../../../activities/vendors/types';
-import { failureOf, graphRequestsSince, startMicrosoftHarness, type MicrosoftHarness } from './harness';
+import { failureOf, grantSiteToApp, graphRequestsSince, startMicrosoftHarness, type MicrosoftHarness } from './harness';
 
 let harness: MicrosoftHarness;
 beforeAll(async () => {
@@ -146,16 +146,7 @@ describe('SharePoint: admin-selected sites (T18)', () => {
 
     // Sites.Selected grants nothing until the tenant admin grants this app the site.
     expect((await failureOf(harness.connector.testConnection(ctx))).type).toBe('MissingScope');
-    const adminToken = control.issueAccessToken(['Sites.FullControl.All']);
-    const { fetch } = await import('undici');
-    const { createDispatcher } = await import('../../../activities/vendors/microsoft/client');
-    const grant = await fetch(`${harness.emulator.url}/v1.0/sites/site-tower/permissions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ roles: ['write'], grantedToIdentities: [{ application: { id: harness.emulator.clientId, displayName: 'TrackProject' } }] }),
-      dispatcher: createDispatcher(harness.emulator.caCert),
-    });
-    expect(grant.status).toBe(201);
+    expect(await grantSiteToApp(harness.emulator, 'site-tower')).toBe(201);
     await harness.connector.testConnection(ctx);
     const page = await harness.connector.fetchPage(ctx, { resource: 'site-drive-items', cursor: null });
     expect(page.records.map((record) => record.externalId)).toEqual(['site-tower/dwg-1']);
@@ -242,6 +233,20 @@ describe('Teams: admin-selected channels (T18, T19)', () => {
     expect(harness.emulator.requests.length).toBe(before);
     await harness.connector.testConnection(ctx);
     expect(graphRequestsSince(harness.emulator, before).map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual(['GET /v1.0/me/chats 200']);
+  });
+
+  test('T1 T18: OneDrive subscribes to nothing: Graph takes business-drive subscriptions at the root only, which the app-folder grant cannot read', async () => {
+    const { control } = harness.emulator;
+    const { tokens } = await harness.connect('onedrive');
+    const endpoints = { graphBaseUrl: harness.emulator.url, loginBaseUrl: harness.emulator.url, caCert: harness.emulator.caCert };
+    const client = createGraphClient(endpoints, createDispatcher(harness.emulator.caCert), tokens.accessToken);
+    const typed = async (run: Promise<unknown>) => failureOf(run.catch((error: unknown) => Promise.reject(toVendorError('onedrive', error))));
+    const subscribe = (resource: string) =>
+      client.api('/subscriptions').post({ changeType: 'updated', notificationUrl: 'http://127.0.0.1:1/hook', resource, expirationDateTime: new Date(control.now() + 60 * 60_000).toISOString(), clientState: 'cs' });
+    expect((await typed(subscribe('me/drive/special/approot'))).type).toBe('VendorRejected');
+    expect((await typed(subscribe('me/drive/root'))).type).toBe('MissingScope');
+    const ctx = harness.context('onedrive', tokens);
+    expect(await harness.connector.registerWebhooks(ctx, { callbackUrl: 'http://127.0.0.1:1/hook', clientState: 'cs' })).toEqual([]);
   });
 
   test('T18 T19: messages go only to selected channels', async () => {

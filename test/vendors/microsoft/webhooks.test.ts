@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseNotifications, validationReply, type GraphNotification } from '../../../activities/vendors/microsoft';
 import { MAX_SUBSCRIPTION_MINUTES } from '../../../activities/vendors/microsoft/descriptor';
-import { failureOf, startMicrosoftHarness, type MicrosoftHarness } from './harness';
+import { failureOf, grantSiteToApp, startMicrosoftHarness, type MicrosoftHarness } from './harness';
 
 /** A receiver built like the API's: answer validation, verify clientState, then 202. */
 async function startReceiver(options: { echoValidation: boolean }) {
@@ -121,8 +121,8 @@ describe('Graph change notifications (T11, T21)', () => {
   test('subscription creation fails when the endpoint does not pass validation', async () => {
     const silent = await startReceiver({ echoValidation: false });
     try {
-      const { tokens } = await harness.connect('onedrive');
-      const failure = await failureOf(harness.connector.registerWebhooks(harness.context('onedrive', tokens), { callbackUrl: silent.url, clientState: 'cs' }));
+      const { tokens } = await harness.connect('microsoft365');
+      const failure = await failureOf(harness.connector.registerWebhooks(harness.context('microsoft365', tokens), { callbackUrl: silent.url, clientState: 'cs' }));
       expect(failure.type).toBe('VendorRejected');
       expect(silent.stats().validations).toBe(1);
     } finally {
@@ -134,6 +134,7 @@ describe('Graph change notifications (T11, T21)', () => {
     const { control } = harness.emulator;
     control.seedSite('site-a', 'A');
     control.seedSite('site-b', 'B');
+    for (const site of ['site-a', 'site-b']) expect(await grantSiteToApp(harness.emulator, site)).toBe(201);
     const { tokens: sharepointTokens } = await harness.connect('sharepoint');
     const sharepoint = await harness.connector.registerWebhooks(harness.context('sharepoint', sharepointTokens, { sites: ['site-a'] }), { callbackUrl: receiver.url, clientState: 'cs' });
     expect(sharepoint.map((subscription) => subscription.resource)).toEqual(['sites/site-a/drive/root']);
