@@ -96,6 +96,7 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
         query: request.query as Record<string, string | undefined>,
       };
       const challenge = verifier.challenge ? await verifier.challenge(webhookRequest, secret) : undefined;
+      if (challenge === 'unauthenticated') throw unauthenticated();
       if (challenge) return { kind: 'challenge' as const, challenge };
       if (method === 'GET') throw new HttpProblem(405, 'Deliveries are POSTed; GET only answers verification challenges');
 

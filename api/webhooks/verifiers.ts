@@ -12,6 +12,8 @@ import { githubRoutingKey } from '../../activities/vendors/github/connector';
 import { githubWebhookDeletions, verifyGithubWebhook } from '../../activities/vendors/github/webhooks';
 import { jiraWebhookDeletions, verifyJiraWebhook } from '../../activities/vendors/jira/webhooks';
 import { parseNotifications, validationReply } from '../../activities/vendors/microsoft/webhooks';
+import { oktaAuthorized, oktaDelivery, oktaVerificationChallenge } from '../../activities/vendors/okta/webhooks';
+import { slackDelivery, verifySlackRequest } from '../../activities/vendors/slack/webhooks';
 import type { ReplayGuard } from '../../activities/vendors/shared/replayGuard';
 import type { WebhookScheme } from '../../activities/vendors/types';
 
@@ -43,7 +45,7 @@ export interface WebhookVerifier {
    * Subscription handshakes that precede signed deliveries (Graph `validationToken`, Slack
    * `url_verification`, Okta `X-Okta-Verification-Challenge`). Only asked for a known endpoint.
    */
-  challenge?(request: WebhookRequest, secret: string): Promise<ChallengeAnswer | undefined>;
+  challenge?(request: WebhookRequest, secret: string): Promise<ChallengeAnswer | 'unauthenticated' | undefined>;
   verify(request: WebhookRequest, secret: string): Promise<VerifiedDelivery[] | undefined>;
   /**
    * App-level deliveries (one URL for the whole vendor app): the key that binds an already
@@ -135,9 +137,50 @@ export function jiraVerifier(app: { clientId: string; clientSecret: string }): W
   };
 }
 
+/** The grant behind the connection is gone: the lifecycle marks the integration for re-authorization. */
+const GRANT_LOST = { event: 'reauthorizationRequired' };
+
+/**
+ * Slack Events API: every request, the `url_verification` handshake included, is signed with the
+ * app's signing secret (the endpoint's secret) and must be fresh; `event_id` is the dedup key.
+ */
+export const slackVerifier: WebhookVerifier = {
+  async challenge(request, secret) {
+    const verified = verifySlackRequest({ signingSecret: secret, rawBody: request.rawBody, headers: request.headers });
+    const delivery = verified.ok ? slackDelivery(verified.payload) : undefined;
+    if (delivery?.kind === 'challenge') return { contentType: 'text/plain; charset=utf-8', body: delivery.challenge };
+    // A handshake that does not verify is refused here; anything else is left to `verify`.
+    return !verified.ok && request.rawBody.includes('"url_verification"') ? 'unauthenticated' : undefined;
+  },
+  async verify(request, secret) {
+    const verified = verifySlackRequest({ signingSecret: secret, rawBody: request.rawBody, headers: request.headers });
+    const delivery = verified.ok ? slackDelivery(verified.payload) : undefined;
+    if (delivery?.kind !== 'event') return undefined;
+    return [{ deliveryId: delivery.eventId, eventType: delivery.eventType, ...(delivery.lifecycle ? { lifecycle: GRANT_LOST } : {}) }];
+  },
+};
+
+/** Okta event hooks: the static `Authorization` value set at hook creation, on the one-time GET and on every delivery. */
+export const oktaVerifier: WebhookVerifier = {
+  async challenge(request, secret) {
+    const challenge = oktaVerificationChallenge(request.headers);
+    if (challenge === undefined) return undefined;
+    if (!oktaAuthorized(request.headers, secret)) return 'unauthenticated';
+    return { contentType: 'application/json', body: JSON.stringify({ verification: challenge }) };
+  },
+  async verify(request, secret) {
+    if (!oktaAuthorized(request.headers, secret)) return undefined;
+    const delivery = oktaDelivery(request.rawBody);
+    // One delivery per hook call: its events share one id, and each asks for the same sync.
+    return delivery ? [{ deliveryId: delivery.eventId, eventType: delivery.eventTypes.join(',').slice(0, 200) }] : undefined;
+  },
+};
+
 /** Schemes with a verifier wired; a vendor whose scheme is missing here gets 404 at its webhook URL. */
 export const DEFAULT_WEBHOOK_VERIFIERS: WebhookVerifiers = {
   'github-hmac-sha256': githubVerifier,
+  'slack-signing-secret': slackVerifier,
+  'okta-shared-header': oktaVerifier,
   'graph-client-state': graphVerifier,
 };
 

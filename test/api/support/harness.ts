@@ -49,8 +49,26 @@ export const sapDescriptor: VendorDescriptor = {
   cacheTtlMs: 24 * 60 * 60_000,
 };
 
+/** Wave-2 rows whose webhook contracts the receiver already serves (no connectors yet): the Slack and Okta rows of the matrix. */
+const wave2 = (id: 'slack' | 'okta', displayName: string, scopes: string[], scheme: 'slack-signing-secret' | 'okta-shared-header'): VendorDescriptor => ({
+  ...sapDescriptor,
+  id,
+  displayName,
+  scopes: { required: scopes, optional: [] },
+  authKind: id === 'okta' ? 'federated-identity' : 'oauth2-pkce',
+  pkce: id === 'slack',
+  customerControl: { kind: id === 'slack' ? 'channels' : 'tenant', description: displayName },
+  dataIn: id === 'okta' ? ['authenticated-identity', 'group-claims'] : [],
+  dataOut: id === 'slack' ? ['channel-notification'] : [],
+  syncResources: [],
+  syncMode: 'none',
+  webhook: { scheme },
+});
+export const slackDescriptor = wave2('slack', 'Slack', ['chat:write', 'channels:read'], 'slack-signing-secret');
+export const oktaDescriptor = wave2('okta', 'Okta', ['openid', 'profile', 'email'], 'okta-shared-header');
+
 export const TEST_VENDORS: ReadonlyMap<VendorId, VendorDescriptor> = new Map<VendorId, VendorDescriptor>(
-  [githubDescriptor, jiraDescriptor, microsoftDescriptors.sharepoint, microsoftDescriptors.microsoft365, microsoftDescriptors.entra, sapDescriptor].map((d) => [d.id, d]),
+  [githubDescriptor, jiraDescriptor, microsoftDescriptors.sharepoint, microsoftDescriptors.microsoft365, microsoftDescriptors.entra, sapDescriptor, slackDescriptor, oktaDescriptor].map((d) => [d.id, d]),
 );
 
 let bundle: Promise<{ code: string }> | undefined;

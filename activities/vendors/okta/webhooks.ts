@@ -1,0 +1,47 @@
+/**
+ * Okta event hooks for the API's receiver (T21). Okta signs nothing: a hook is authenticated by a
+ * static header value set when the hook is created (`Authorization`, our per-endpoint secret),
+ * compared in constant time. Before it delivers, Okta verifies the URL once with a GET carrying
+ * `X-Okta-Verification-Challenge`, to be echoed as `{"verification": …}`; the header value is
+ * checked on that GET too, so a prober cannot learn which endpoints exist. Each delivery carries
+ * an `eventId` (stable across Okta's retries): the dedup key.
+ */
+import { constantTimeEqual } from '../shared';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function header(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function oktaAuthorized(headers: Headers, secret: string): boolean {
+  const presented = header(headers, 'authorization');
+  return presented !== undefined && constantTimeEqual(presented, secret);
+}
+
+/** The one-time verification value to echo, when the request carries one (already authorized). */
+export function oktaVerificationChallenge(headers: Headers): string | undefined {
+  const value = header(headers, 'x-okta-verification-challenge');
+  return value !== undefined && /^[A-Za-z0-9_-]{1,200}$/.test(value) ? value : undefined;
+}
+
+export interface OktaDelivery {
+  eventId: string;
+  /** The events' types, e.g. `user.lifecycle.deactivate`; the payload itself is never kept. */
+  eventTypes: string[];
+}
+
+/** An event hook delivery (`eventType: com.okta.event_hook`), or undefined for anything else. */
+export function oktaDelivery(rawBody: Buffer): OktaDelivery | undefined {
+  let payload: { eventType?: unknown; eventId?: unknown; data?: { events?: unknown } };
+  try {
+    payload = JSON.parse(rawBody.toString('utf8')) as typeof payload;
+  } catch {
+    return undefined;
+  }
+  if (payload?.eventType !== 'com.okta.event_hook' || typeof payload.eventId !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(payload.eventId)) return undefined;
+  const events = Array.isArray(payload.data?.events) ? (payload.data.events as Array<{ eventType?: unknown }>) : [];
+  const eventTypes = events.map((event) => event.eventType).filter((type): type is string => typeof type === 'string' && /^[a-z_.]{1,100}$/.test(type));
+  return eventTypes.length > 0 ? { eventId: payload.eventId, eventTypes } : undefined;
+}

@@ -1,0 +1,57 @@
+/**
+ * Slack Events API verification for the API's receiver (T21). `X-Slack-Signature` is `v0=` + hex
+ * HMAC-SHA256 of `v0:{X-Slack-Request-Timestamp}:{raw body}` with the app's signing secret; a
+ * timestamp more than five minutes off is refused (Slack's own replay window). The
+ * `url_verification` handshake is signed too: it is answered only once the signature holds.
+ * Slack retries an unacknowledged event (`X-Slack-Retry-Num`) with the same `event_id`, the
+ * dedup key. It expects the ack within 3 s, which the receiver meets: it persists, then answers.
+ */
+import { constantTimeEqual, hmacSha256Hex } from '../shared';
+
+/** Slack's documented tolerance for `X-Slack-Request-Timestamp`. */
+export const SLACK_TIMESTAMP_TOLERANCE_S = 5 * 60;
+
+type Headers = Record<string, string | string[] | undefined>;
+
+export type SlackVerification =
+  | { ok: true; payload: Record<string, unknown> }
+  | { ok: false; reason: 'missing-headers' | 'stale' | 'bad-signature' | 'bad-payload' };
+
+function header(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function verifySlackRequest(input: { signingSecret: string; rawBody: Buffer; headers: Headers; nowMs?: number }): SlackVerification {
+  const signature = header(input.headers, 'x-slack-signature');
+  const timestamp = header(input.headers, 'x-slack-request-timestamp');
+  if (!signature || !timestamp || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'missing-headers' };
+  const nowS = Math.floor((input.nowMs ?? Date.now()) / 1000);
+  if (Math.abs(nowS - Number(timestamp)) > SLACK_TIMESTAMP_TOLERANCE_S) return { ok: false, reason: 'stale' };
+  const body = input.rawBody.toString('utf8');
+  if (!constantTimeEqual(signature, `v0=${hmacSha256Hex(input.signingSecret, `v0:${timestamp}:${body}`)}`)) return { ok: false, reason: 'bad-signature' };
+  try {
+    const payload = JSON.parse(body) as unknown;
+    return payload && typeof payload === 'object' && !Array.isArray(payload) ? { ok: true, payload: payload as Record<string, unknown> } : { ok: false, reason: 'bad-payload' };
+  } catch {
+    return { ok: false, reason: 'bad-payload' };
+  }
+}
+
+/** Events about the connection itself: the grant is gone. */
+const LIFECYCLE_EVENTS = new Set(['tokens_revoked', 'app_uninstalled']);
+
+export type SlackDelivery =
+  | { kind: 'challenge'; challenge: string }
+  | { kind: 'event'; eventId: string; eventType: string; lifecycle: boolean };
+
+/** What a verified payload is: the URL handshake, an event callback, or nothing we act on. */
+export function slackDelivery(payload: Record<string, unknown>): SlackDelivery | undefined {
+  if (payload.type === 'url_verification') {
+    return typeof payload.challenge === 'string' && payload.challenge.length <= 200 ? { kind: 'challenge', challenge: payload.challenge } : undefined;
+  }
+  if (payload.type !== 'event_callback' || typeof payload.event_id !== 'string' || !/^[A-Za-z0-9]{1,64}$/.test(payload.event_id)) return undefined;
+  const type = (payload.event as { type?: unknown } | undefined)?.type;
+  if (typeof type !== 'string' || !/^[a-z_.]{1,64}$/.test(type)) return undefined;
+  return { kind: 'event', eventId: payload.event_id, eventType: type, lifecycle: LIFECYCLE_EVENTS.has(type) };
+}
