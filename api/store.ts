@@ -122,6 +122,13 @@ export async function recordDelivery(
   return inserted.length === 1;
 }
 
+/** The lifecycle heard about the delivery; unmarked ones are signalled again by the webhook catch-up schedule. */
+export async function markDeliverySignalled(db: Knex, delivery: { workspaceId: string; endpointId: string; deliveryId: string }): Promise<void> {
+  await withWorkspace(db, delivery.workspaceId, (trx) =>
+    trx('webhook_deliveries').where({ endpoint_id: delivery.endpointId, delivery_id: delivery.deliveryId }).update({ processed_at: trx.fn.now() }),
+  );
+}
+
 export type OAuthStateCheck =
   | { ok: true; integrationId: string; workflowId: string }
   | { ok: false; reason: 'unknown' | 'consumed' | 'expired' | 'redirect-mismatch' };

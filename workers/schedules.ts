@@ -6,32 +6,49 @@ import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@tem
 import { ProcessKey } from '../workflows/searchAttributes';
 
 export const CACHE_SWEEP_SCHEDULE_ID = 'maintenance/cache-sweep';
-/** Expired rows are already invisible to reads; 15 minutes bounds how long they stay on disk. */
-export const CACHE_SWEEP_INTERVAL = '15 minutes';
+export const WEBHOOK_CATCH_UP_SCHEDULE_ID = 'maintenance/webhook-catch-up';
+
+const MAINTENANCE_SCHEDULES = [
+  {
+    scheduleId: CACHE_SWEEP_SCHEDULE_ID,
+    workflowType: 'cacheSweepWorkflow',
+    process: 'maintenance.cache-sweep',
+    // Expired rows are already invisible to reads; 15 minutes bounds how long they stay on disk.
+    every: '15 minutes',
+    purpose: 'Deletes expired cached source data (T3)',
+  },
+  {
+    scheduleId: WEBHOOK_CATCH_UP_SCHEDULE_ID,
+    workflowType: 'webhookCatchUpWorkflow',
+    process: 'maintenance.webhook-catch-up',
+    // A change whose webhook signal failed reaches the integration within about this long.
+    every: '5 minutes',
+    purpose: 'Signals lifecycles for verified webhook deliveries whose signal failed (T11)',
+  },
+] as const;
 
 export async function ensureMaintenanceSchedules(client: Client, taskQueue: string): Promise<void> {
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: 'cacheSweepWorkflow',
-    taskQueue,
-    workflowId: 'maintenance/cache-sweep/run',
-    typedSearchAttributes: [{ key: ProcessKey, value: 'maintenance.cache-sweep' }],
-  };
-  try {
-    await client.schedule.create({
-      scheduleId: CACHE_SWEEP_SCHEDULE_ID,
-      spec: { intervals: [{ every: CACHE_SWEEP_INTERVAL }] },
-      action,
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
-      memo: { purpose: 'Deletes expired cached source data (T3)' },
-    });
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    // Keep an existing schedule in line with this code (task queue, interval).
-    await client.schedule.getHandle(CACHE_SWEEP_SCHEDULE_ID).update((previous) => ({
-      ...previous,
-      spec: { intervals: [{ every: CACHE_SWEEP_INTERVAL }] },
-      action,
-    }));
+  for (const schedule of MAINTENANCE_SCHEDULES) {
+    const action = {
+      type: 'startWorkflow' as const,
+      workflowType: schedule.workflowType,
+      taskQueue,
+      workflowId: `${schedule.scheduleId}/run`,
+      typedSearchAttributes: [{ key: ProcessKey, value: schedule.process }],
+    };
+    const spec = { intervals: [{ every: schedule.every }] };
+    try {
+      await client.schedule.create({
+        scheduleId: schedule.scheduleId,
+        spec,
+        action,
+        policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+        memo: { purpose: schedule.purpose },
+      });
+    } catch (error) {
+      if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+      // Keep an existing schedule in line with this code (task queue, interval).
+      await client.schedule.getHandle(schedule.scheduleId).update((previous) => ({ ...previous, spec, action }));
+    }
   }
 }

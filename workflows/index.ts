@@ -1,6 +1,7 @@
 /** Every workflow the worker registers. Workflow code imports activity types only. */
 export { ensureWorkspaceWorkflow } from './ensureWorkspace';
 export { cacheSweepWorkflow } from './maintenance';
+export { webhookCatchUpWorkflow } from './webhookCatchUp';
 export { connectWorkflow } from './connect';
 export { integrationLifecycleWorkflow } from './lifecycle';
 export { syncWorkflow } from './sync';

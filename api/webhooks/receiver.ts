@@ -6,7 +6,8 @@
  * 2. Verify the delivery on the raw bytes with the endpoint's signing secret BEFORE reading it.
  * 3. Record the delivery id once (dedup); a repeated id changes nothing.
  * 4. Wake the integration's lifecycle workflow: the payload itself is never stored or forwarded,
- *    the workflow runs an incremental sync against the vendor instead (T3, T11, T14).
+ *    the workflow runs an incremental sync against the vendor instead (T3, T11, T14). A delivery
+ *    whose signal failed stays unprocessed and the webhook catch-up schedule signals it later.
  * Answers are fast (Graph: 3 s, GitHub: 10 s) because nothing slow happens before them.
  *
  * App-level deliveries, `POST /v1/webhooks/{vendor}` (a GitHub App has one webhook URL for all its
@@ -20,7 +21,7 @@ import type { VendorId } from '../../activities/vendors/types';
 import { syncRequestedSignal, vendorLifecycleSignal, workflowIds } from '../../workflows/definitions';
 import { HttpProblem, problemResponses } from '../problem';
 import type { ApiServices } from '../services';
-import { findWebhookEndpoint, recordDelivery, routeAppWebhook } from '../store';
+import { findWebhookEndpoint, markDeliverySignalled, recordDelivery, routeAppWebhook } from '../store';
 import type { Api } from '../types';
 import type { VerifiedDelivery, WebhookRequest, WebhookVerifier } from './verifiers';
 
@@ -57,9 +58,13 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
         if (delivery.lifecycle) await lifecycle.signal(vendorLifecycleSignal, delivery.lifecycle);
         else await lifecycle.signal(syncRequestedSignal, { reason: 'webhook', ...delivery.sync });
       } catch (error) {
-        // Recorded with processed_at unset: the worker's catch-up sync picks it up; the vendor must not retry.
+        // Left with processed_at unset: the webhook catch-up schedule signals it; the vendor must not retry.
         request.log.warn({ err: error, deliveryId: delivery.deliveryId }, 'webhook recorded but lifecycle not signalled');
+        continue;
       }
+      // Unmarked only costs one more sync from the catch-up schedule: never a failed answer for it.
+      await markDeliverySignalled(services.db, { workspaceId: target.workspaceId, endpointId: target.endpointId, deliveryId: delivery.deliveryId })
+        .catch((error: unknown) => request.log.warn({ err: error, deliveryId: delivery.deliveryId }, 'webhook signalled but not marked'));
     }
     return duplicates;
   };

@@ -3,6 +3,7 @@ import * as m0001 from './0001_foundation';
 import * as m0002 from './0002_data_tier';
 import * as m0003 from './0003_app_webhook_routing';
 import * as m0004 from './0004_audit_append';
+import * as m0005 from './0005_webhook_catch_up';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '0002_data_tier': m0002,
   '0003_app_webhook_routing': m0003,
   '0004_audit_append': m0004,
+  '0005_webhook_catch_up': m0005,
 };

@@ -86,6 +86,8 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
       expect(rows[0].expires_at.getTime()).toBeGreaterThan(Date.now());
       const signals = (await received(endpoints.github.lifecycleId)).filter((e) => e.name === 'syncRequested');
       expect(signals.map((s) => s.arg)).toEqual([{ reason: 'webhook' }]);
+      // Signalled, so marked: the catch-up schedule leaves it alone.
+      expect((await deliveriesOf(endpoints.github.endpointId))[0].processed_at).toBeInstanceOf(Date);
     });
   });
 

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { createActivities } from '../../activities';
 import { createLogger } from '../../lib/logger';
-import { CACHE_SWEEP_SCHEDULE_ID, ensureMaintenanceSchedules } from '../../workers/schedules';
+import { CACHE_SWEEP_SCHEDULE_ID, WEBHOOK_CATCH_UP_SCHEDULE_ID, ensureMaintenanceSchedules } from '../../workers/schedules';
 import { runtimeDb, superuserDb } from '../support/db';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 
@@ -55,7 +55,7 @@ describe('T3: scheduled cache sweep', () => {
         expect(left).toHaveLength(live);
       }
     } finally {
-      await server.client.schedule.getHandle(CACHE_SWEEP_SCHEDULE_ID).delete().catch(() => undefined);
+      for (const id of [CACHE_SWEEP_SCHEDULE_ID, WEBHOOK_CATCH_UP_SCHEDULE_ID]) await server.client.schedule.getHandle(id).delete().catch(() => undefined);
       await Promise.all([db.destroy(), superuser.destroy(), server.close()]);
     }
   });

@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { RUNTIME_ROLES } from '../../../db/roles';
 
 /** The only SECURITY DEFINER functions allowed: cross-workspace maintenance RLS cannot express. */
-export const SECURITY_DEFINER_ALLOW_LIST = ['sweep_expired_cache', 'audit_log_apply_retention', 'route_app_webhook'];
+export const SECURITY_DEFINER_ALLOW_LIST = ['sweep_expired_cache', 'audit_log_apply_retention', 'route_app_webhook', 'unsignalled_webhook_integrations'];
 
 const ISOLATION_EXPRESSION = '(workspace_id = app_current_workspace())';
 
