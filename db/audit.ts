@@ -97,22 +97,16 @@ export function validateAuditEntry(entry: AuditEntry): AuditRowFields {
  */
 function canonicalAroundSeq(fields: AuditRowFields, createdAt: Date): { prefix: string; suffix: string } {
   const head = JSON.stringify(['trackproject-audit/v1', fields.workspace_id]);
-  const tail = JSON.stringify([
-    createdAt.toISOString(),
-    fields.actor_type,
-    fields.actor_id,
-    fields.direction,
-    fields.vendor,
-    fields.integration_id,
-    fields.action,
-    fields.scope,
-    fields.outcome,
-    fields.error_class,
-    fields.request_id,
-    fields.workflow_id,
-  ]);
+  const tail = JSON.stringify([createdAt.toISOString(), ...chainedValues(fields)]);
   // seq is a decimal string, so it needs no escaping between the quotes.
   return { prefix: `${head.slice(0, -1)},"`, suffix: `",${tail.slice(1)}` };
+}
+
+/** The columns after `created_at`, in hash order; `audit_log_append` takes its parameters in the same order. */
+const CHAINED_COLUMNS = ['actor_type', 'actor_id', 'direction', 'vendor', 'integration_id', 'action', 'scope', 'outcome', 'error_class', 'request_id', 'workflow_id'] as const;
+
+function chainedValues(fields: AuditRowFields): Array<string | null> {
+  return CHAINED_COLUMNS.map((column) => fields[column]);
 }
 
 function chainHash(prevHash: Buffer, fields: AuditRowFields, seq: string, createdAt: Date): Buffer {
@@ -127,23 +121,8 @@ export function createAuditLog(db: Knex): AuditSink {
       const createdAt = new Date();
       const { prefix, suffix } = canonicalAroundSeq(fields, createdAt);
       // One statement: bind the workspace, take its chain lock, read the head, insert (migration 0004).
-      await db.raw('select audit_log_append(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-        fields.workspace_id,
-        createdAt,
-        fields.actor_type,
-        fields.actor_id,
-        fields.direction,
-        fields.vendor,
-        fields.integration_id,
-        fields.action,
-        fields.scope,
-        fields.outcome,
-        fields.error_class,
-        fields.request_id,
-        fields.workflow_id,
-        prefix,
-        suffix,
-      ]);
+      const params = [fields.workspace_id, createdAt, ...chainedValues(fields), prefix, suffix];
+      await db.raw(`select audit_log_append(${params.map(() => '?').join(', ')})`, params);
     },
   };
 }

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { SignJWT } from 'jose';
 import { workflowIds } from '../../workflows/definitions';
 import { receivedQuery } from './support/contractWorkflows';
-import { createHarness, JIRA_APP, seedIntegration, type Harness } from './support/harness';
+import { createHarness, JIRA_APP, seedWebhookEndpoint, type Harness } from './support/harness';
 
 describe('T21: Jira webhook receiver', () => {
   let h: Harness;
@@ -17,15 +17,8 @@ describe('T21: Jira webhook receiver', () => {
 
   beforeAll(async () => {
     h = await createHarness();
-    integrationId = await seedIntegration(h.su, { workspaceId: ws, vendor: 'jira' });
-    const { secretId } = await h.secrets.put({ workspaceId: ws, integrationId, kind: 'webhook-secret', plaintext: 'unused-by-jira', state: 'current' });
-    endpointId = crypto.randomUUID();
-    await h.su('webhook_endpoints').insert({ endpoint_id: endpointId, workspace_id: ws, integration_id: integrationId, vendor: 'jira', signing_secret_id: secretId });
-    await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', {
-      taskQueue: h.taskQueue,
-      workflowId: workflowIds.lifecycle(ws, integrationId),
-      args: [{ workspaceId: ws, integrationId, vendor: 'jira' }],
-    });
+    // Jira signs with our app's client secret; the endpoint's own secret goes unused.
+    ({ integrationId, endpointId } = await seedWebhookEndpoint(h, ws, 'jira'));
   });
   afterAll(async () => {
     await h.services.temporal.client.workflow.getHandle(workflowIds.lifecycle(ws, integrationId)).terminate('cleanup').catch(() => undefined);

@@ -6,31 +6,18 @@
  */
 import crypto from 'node:crypto';
 import { hmacSha256Hex } from '../../activities/vendors/shared/signatures';
-import { workflowIds } from '../../workflows/definitions';
 import { receivedQuery } from './support/contractWorkflows';
-import { createHarness, seedIntegration, type Harness } from './support/harness';
+import { createHarness, seedWebhookEndpoint, type Harness, type SeededEndpoint } from './support/harness';
 
 describe('Slack and Okta webhook receivers (real Postgres + Temporal dev server)', () => {
   let h: Harness;
   const ws = crypto.randomUUID();
-  interface Endpoint { integrationId: string; endpointId: string; secret: string; lifecycleId: string; url: string }
-  const endpoints = {} as Record<'slack' | 'okta', Endpoint>;
-
-  const createEndpoint = async (vendor: 'slack' | 'okta'): Promise<Endpoint> => {
-    const integrationId = await seedIntegration(h.su, { workspaceId: ws, vendor });
-    const secret = crypto.randomBytes(32).toString('base64url');
-    const { secretId } = await h.secrets.put({ workspaceId: ws, integrationId, kind: 'webhook-secret', plaintext: secret, state: 'current' });
-    const endpointId = crypto.randomUUID();
-    await h.su('webhook_endpoints').insert({ endpoint_id: endpointId, workspace_id: ws, integration_id: integrationId, vendor, signing_secret_id: secretId });
-    const lifecycleId = workflowIds.lifecycle(ws, integrationId);
-    await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', { taskQueue: h.taskQueue, workflowId: lifecycleId, args: [{ workspaceId: ws, integrationId, vendor }] });
-    return { integrationId, endpointId, secret, lifecycleId, url: `/v1/webhooks/${vendor}/${ws}/${endpointId}` };
-  };
+  const endpoints = {} as Record<'slack' | 'okta', SeededEndpoint>;
 
   beforeAll(async () => {
     h = await createHarness();
-    endpoints.slack = await createEndpoint('slack');
-    endpoints.okta = await createEndpoint('okta');
+    endpoints.slack = await seedWebhookEndpoint(h, ws, 'slack');
+    endpoints.okta = await seedWebhookEndpoint(h, ws, 'okta');
   });
   afterAll(async () => {
     for (const e of Object.values(endpoints)) await h.services.temporal.client.workflow.getHandle(e.lifecycleId).terminate('test cleanup').catch(() => undefined);
@@ -41,7 +28,7 @@ describe('Slack and Okta webhook receivers (real Postgres + Temporal dev server)
   const deliveriesOf = (endpointId: string) => h.su('webhook_deliveries').where({ endpoint_id: endpointId });
 
   /** Signs like Slack: `v0=` + HMAC-SHA256(signing secret, `v0:{ts}:{body}`). */
-  const slack = (payload: Record<string, unknown>, options: { secret?: string; timestamp?: number; retry?: number; endpoint?: Endpoint } = {}) => {
+  const slack = (payload: Record<string, unknown>, options: { secret?: string; timestamp?: number; retry?: number; endpoint?: SeededEndpoint } = {}) => {
     const body = JSON.stringify(payload);
     const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
     return h.app.inject({

@@ -8,9 +8,8 @@
 import crypto from 'node:crypto';
 import webhookExamples from '@octokit/webhooks-examples';
 import { hmacSha256Hex } from '../../activities/vendors/shared/signatures';
-import { workflowIds } from '../../workflows/definitions';
 import { receivedQuery } from './support/contractWorkflows';
-import { createHarness, seedIntegration, type Harness } from './support/harness';
+import { createHarness, seedWebhookEndpoint, type Harness, type SeededEndpoint } from './support/harness';
 
 const example = (event: string, action: string): Record<string, unknown> => {
   const found = (webhookExamples as Array<{ name: string; examples: Array<Record<string, unknown>> }>)
@@ -25,19 +24,8 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
   const ws = crypto.randomUUID();
   const otherWs = crypto.randomUUID();
 
-  interface Endpoint { integrationId: string; endpointId: string; secret: string; lifecycleId: string }
-  const endpoints: Record<'github' | 'sharepoint', Endpoint> = {} as never;
-
-  const createEndpoint = async (vendor: 'github' | 'sharepoint'): Promise<Endpoint> => {
-    const integrationId = await seedIntegration(h.su, { workspaceId: ws, vendor });
-    const secret = crypto.randomBytes(32).toString('base64url');
-    const { secretId } = await h.secrets.put({ workspaceId: ws, integrationId, kind: 'webhook-secret', plaintext: secret, state: 'current' });
-    const endpointId = crypto.randomUUID();
-    await h.su('webhook_endpoints').insert({ endpoint_id: endpointId, workspace_id: ws, integration_id: integrationId, vendor, signing_secret_id: secretId });
-    const lifecycleId = workflowIds.lifecycle(ws, integrationId);
-    await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', { taskQueue: h.taskQueue, workflowId: lifecycleId, args: [{ workspaceId: ws, integrationId, vendor }] });
-    return { integrationId, endpointId, secret, lifecycleId };
-  };
+  const endpoints: Record<'github' | 'sharepoint', SeededEndpoint> = {} as never;
+  const createEndpoint = (vendor: 'github' | 'sharepoint') => seedWebhookEndpoint(h, ws, vendor);
 
   beforeAll(async () => {
     h = await createHarness();

@@ -19,6 +19,7 @@ import { webhookVerifiersFor } from '../../../api/webhooks/verifiers';
 import { createAuditLog } from '../../../db/audit';
 import { LocalKeyProvider, SecretStore } from '../../../db/secrets';
 import { createLogger } from '../../../lib/logger';
+import { workflowIds } from '../../../workflows/definitions';
 import { createWorker, bundleWorkflows } from '../../../workers/createWorker';
 import { runtimeDb, superuserDb } from '../../support/db';
 import { devServer, uniqueTaskQueue } from '../../support/temporal';
@@ -164,6 +165,20 @@ export async function seedIntegration(
     connected_at: new Date(),
   });
   return integrationId;
+}
+
+export interface SeededEndpoint { integrationId: string; endpointId: string; secret: string; lifecycleId: string; url: string }
+
+/** A connected integration with a webhook endpoint (its secret stored as the receiver reads it) and a running lifecycle double. */
+export async function seedWebhookEndpoint(h: Harness, workspaceId: string, vendor: VendorId): Promise<SeededEndpoint> {
+  const integrationId = await seedIntegration(h.su, { workspaceId, vendor });
+  const secret = crypto.randomBytes(32).toString('base64url');
+  const { secretId } = await h.secrets.put({ workspaceId, integrationId, kind: 'webhook-secret', plaintext: secret, state: 'current' });
+  const endpointId = crypto.randomUUID();
+  await h.su('webhook_endpoints').insert({ endpoint_id: endpointId, workspace_id: workspaceId, integration_id: integrationId, vendor, signing_secret_id: secretId });
+  const lifecycleId = workflowIds.lifecycle(workspaceId, integrationId);
+  await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', { taskQueue: h.taskQueue, workflowId: lifecycleId, args: [{ workspaceId, integrationId, vendor }] });
+  return { integrationId, endpointId, secret, lifecycleId, url: `/v1/webhooks/${vendor}/${workspaceId}/${endpointId}` };
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
