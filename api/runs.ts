@@ -24,6 +24,7 @@ export const WORKFLOW_TYPES = {
   connect: 'connectWorkflow',
   disconnect: 'disconnectWorkflow',
   workspaceDelete: 'deleteWorkspaceWorkflow',
+  action: 'vendorActionWorkflow',
 } as const;
 
 export function temporalUiLink(temporal: TemporalAccess, workflowId: string): string {

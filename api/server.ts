@@ -12,6 +12,7 @@ import type { Logger } from '../lib/logger';
 import { registerGuard } from './guard';
 import { registerProblemHandlers, sendProblem } from './problem';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health';
+import { registerActionRoutes } from './routes/actions';
 import { registerIntegrationRoutes } from './routes/integrations';
 import { registerOAuthCallbackRoute } from './routes/oauthCallback';
 import { registerVendorRoutes } from './routes/vendors';
@@ -77,6 +78,7 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
     registerGuard(app, deps.services);
     registerVendorRoutes(app, deps.services);
     registerIntegrationRoutes(app, deps.services);
+    registerActionRoutes(app, deps.services);
     registerOAuthCallbackRoute(app, deps.services);
     registerWorkspaceRoutes(app, deps.services);
     registerWebhookReceivers(app, deps.services);

@@ -14,7 +14,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { integrationActivities as act, failureType } from './activityProxies';
+import { integrationActivities as act } from './activityProxies';
+import { failureType } from './failures';
 import {
   connectStateQuery,
   oauthCallbackUpdate,

@@ -6,7 +6,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { VendorDescriptor, VendorId } from '../activities/vendors/types';
 
-export type ProcessName = 'connect' | 'lifecycle' | 'sync' | 'rotate' | 'disconnect' | 'purge' | 'workspace-delete';
+export type ProcessName = 'connect' | 'lifecycle' | 'sync' | 'rotate' | 'disconnect' | 'purge' | 'workspace-delete' | 'action';
 
 export const workflowIds = {
   connect: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/connect`,
@@ -14,6 +14,8 @@ export const workflowIds = {
   sync: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/sync`,
   rotate: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/rotate`,
   disconnect: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/disconnect`,
+  /** One data-out action; `actionId` is the caller's (a retry with the same id joins the first run). */
+  action: (workspaceId: string, integrationId: string, actionId: string) => `integration/${workspaceId}/${integrationId}/action/${actionId}`,
   workspaceDelete: (workspaceId: string) => `workspace/${workspaceId}/delete`,
 };
 
@@ -102,6 +104,20 @@ export interface IntegrationState {
   /** Outcome of the last rotation the lifecycle drove (T8); a failed test shows here and in the audit log. */
   lastRotation?: { kind: RotationKind; status: RotateResult['status']; failure?: string; at: string };
   subscriptions: Array<{ resource: string; expiresAt?: string }>;
+}
+
+/**
+ * Data out (T19): one action of the row's data-out list (create an issue, post to a channel…). The
+ * input is customer content: it travels only in encrypted payloads (the data converter's codec)
+ * and is never logged or audited; results carry ids and URLs only.
+ */
+export interface VendorActionInput {
+  workspaceId: string;
+  integrationId: string;
+  vendor: VendorId;
+  action: string;
+  input: Record<string, unknown>;
+  actor: Actor;
 }
 
 export const syncRequestedSignal = defineSignal<[SyncRequest]>('syncRequested');

@@ -8,3 +8,4 @@ export { syncWorkflow } from './sync';
 export { disconnectWorkflow } from './disconnect';
 export { rotateSecretWorkflow } from './rotate';
 export { deleteWorkspaceWorkflow } from './deleteWorkspace';
+export { vendorActionWorkflow } from './vendorAction';

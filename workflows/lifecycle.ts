@@ -15,7 +15,8 @@ import {
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { integrationActivities as act, failureType } from './activityProxies';
+import { integrationActivities as act } from './activityProxies';
+import { failureType } from './failures';
 import {
   consentChangeUpdate,
   integrationStateQuery,

@@ -6,7 +6,8 @@
  * untouched, is audited, and fails this run with `RotationTestFailed` (memo `rotation`).
  */
 import { ApplicationFailure, setHandler, sleep, upsertMemo } from '@temporalio/workflow';
-import { integrationActivities as act, failureType } from './activityProxies';
+import { integrationActivities as act } from './activityProxies';
+import { failureType } from './failures';
 import { ROTATION_GRACE_MS, rotationStateQuery, type RotateInput, type RotateResult, type RotationState } from './definitions';
 import { tagRun } from './tagRun';
 

@@ -5,7 +5,8 @@
  * deletions; the run continues as new long before history nears its limits.
  */
 import { continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import { integrationActivities as act, failureType, pageBatchActivities, retryAfterMs } from './activityProxies';
+import { integrationActivities as act, pageBatchActivities } from './activityProxies';
+import { failureType, retryAfterMs } from './failures';
 import { syncProgressQuery, type SyncInput, type SyncProgress } from './definitions';
 import { tagRun } from './tagRun';
 

@@ -41,6 +41,8 @@ export const IntegrationFailureType = {
   GrantBroaderThanRequested: 'GrantBroaderThanRequested',
   ScopesOutsideMatrix: 'ScopesOutsideMatrix',
   ConsentNotNarrowing: 'ConsentNotNarrowing',
+  /** Data out asked for an action outside the row's data-out list (T19). */
+  ActionNotInDataOut: 'ActionNotInDataOut',
 } as const;
 
 export function nonRetryable(type: string, message: string): ApplicationFailure {
@@ -213,7 +215,14 @@ export function createIntegrationContext(deps: IntegrationActivityDeps) {
     };
   }
 
-  return { resolve, connectorContext, auditorFor };
+  /** A connected integration and its connector context: nothing is called or written for any other status. */
+  async function resolveConnected(ref: IntegrationRef): Promise<{ resolved: ResolvedIntegration; ctx: ConnectorContext }> {
+    const resolved = await resolve(ref);
+    if (resolved.row.status !== 'connected') throw nonRetryable(IntegrationFailureType.IntegrationNotActive, `integration is ${resolved.row.status}`);
+    return { resolved, ctx: await connectorContext(resolved) };
+  }
+
+  return { resolve, resolveConnected, connectorContext, auditorFor };
 }
 
 export type IntegrationContext = ReturnType<typeof createIntegrationContext>;

@@ -1,4 +1,5 @@
 /** The generic integration activities (every vendor), built from injected dependencies. */
+import { createActionActivities } from './actions';
 import { createConnectActivities } from './connect';
 import type { IntegrationActivityDeps } from './deps';
 import { createLifecycleActivities } from './lifecycle';
@@ -13,6 +14,7 @@ export function createIntegrationActivities(deps: IntegrationActivityDeps) {
     ...createSyncActivities(deps),
     ...createTeardownActivities(deps),
     ...createRotationActivities(deps),
+    ...createActionActivities(deps),
   };
 }
 

@@ -146,17 +146,11 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
     return { pages: Number(row?.pages ?? 0), recordsUpserted: Number(row?.records_upserted ?? 0), recordsDeleted: Number(row?.records_deleted ?? 0) };
   }
 
-  async function resolveActive(input: SyncPageInput): Promise<{ resolved: ResolvedIntegration; ctx: ConnectorContext }> {
-    const resolved = await context.resolve(input);
-    if (resolved.row.status !== 'connected') throw nonRetryable(IntegrationFailureType.IntegrationNotActive, `integration is ${resolved.row.status}`);
-    return { resolved, ctx: await context.connectorContext(resolved) };
-  }
-
   return {
     /** One page of one resource, committed atomically with its cursor. Returns counts only. */
     async syncPage(input: SyncPageInput): Promise<SyncPageResult> {
       return asActivity(async () => {
-        const { resolved, ctx } = await resolveActive(input);
+        const { resolved, ctx } = await context.resolveConnected(input);
         return syncOnePage(input, resolved, ctx);
       });
     },
@@ -170,7 +164,7 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
      */
     async syncPages(input: SyncPageInput & { maxPages: number }): Promise<SyncBatchResult> {
       return asActivity(async () => {
-        const { resolved, ctx } = await resolveActive(input);
+        const { resolved, ctx } = await context.resolveConnected(input);
         const started = Date.now();
         const batch = { pages: 0, recordsUpserted: 0, recordsDeleted: 0, roundComplete: false };
         while (batch.pages < input.maxPages && !batch.roundComplete && Date.now() - started < PAGE_BATCH_BUDGET_MS) {

@@ -6,7 +6,7 @@
  * broadened scopes or foreign controls are 422 before any workflow hears of them (T1, T18).
  */
 import crypto from 'node:crypto';
-import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { VendorDescriptor, VendorId } from '../../activities/vendors/types';
@@ -27,6 +27,7 @@ import {
   type SyncProgress,
 } from '../../workflows/definitions';
 import { callerActor } from '../guard';
+import { IdempotencyHeaders, keyedId, keyedRun, keyedStart, requestFingerprint } from '../idempotency';
 import { HttpProblem, problemResponses } from '../problem';
 import { queryIfRunning, runLinks, startRun, temporalCall, WORKFLOW_TYPES } from '../runs';
 import { absentBodyIsEmpty, ControlsSchema, IntegrationParams, RunLinks, ScopeList, ScopeSchema, Uuid, VendorIdSchema, WorkspaceParams } from '../schemas';
@@ -106,33 +107,6 @@ const IntegrationSchema = Type.Object({
   connect: Type.Optional(ConnectStateSchema),
   links: RunLinks,
 });
-
-/**
- * `Idempotency-Key` on connect (IETF draft-ietf-httpapi-idempotency-key-header): a retried connect
- * with the same key from the same caller answers for the first attempt instead of creating a
- * second integration. Visible ASCII, at most 255 characters.
- */
-const ConnectHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' })),
-});
-
-/** A keyed connect's integration id: the same caller, workspace and key always name the same integration (RFC 9562 v8 UUID). */
-function keyedIntegrationId(workspaceId: string, subject: string, key: string): string {
-  const bytes = crypto.createHash('sha256').update(JSON.stringify(['connect', workspaceId, subject, key])).digest().subarray(0, 16);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/**
- * What a keyed retry must repeat: vendor, scopes, controls and whether a credential came with it.
- * The credential itself is left out, so not even a hash of it reaches the workflow's memo.
- */
-function connectFingerprint(input: { vendor: string; scopes: readonly string[]; controls: Record<string, string[]>; credential: boolean }): string {
-  const controls = Object.keys(input.controls).sort().map((key) => [key, [...input.controls[key]!].sort()]);
-  return crypto.createHash('sha256').update(JSON.stringify([input.vendor, [...input.scopes].sort(), controls, input.credential])).digest('hex');
-}
 
 const Accepted = Type.Object({
   integrationId: Uuid,
@@ -266,11 +240,10 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
       workspaceId: input.workspaceId,
       integrationId: input.integrationId,
       vendor: input.vendor,
-      ifRunning,
-      ...(requestFingerprint ? { ifClosed: 'conflict' as const, memo: { requestFingerprint } } : {}),
+      ...(requestFingerprint ? keyedStart(requestFingerprint) : { ifRunning }),
     });
     // Two first attempts with one key raced: the one that joined the other's run must match it.
-    if (requestFingerprint) await keyedConnectRun(input.workspaceId, input.integrationId, requestFingerprint);
+    if (requestFingerprint) await keyedRun(temporal, workflowId, requestFingerprint);
     const state = await awaitConnectState(workflowId);
     return {
       integrationId: input.integrationId,
@@ -279,24 +252,6 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
       ...(state?.authorizeUrl ? { authorizeUrl: state.authorizeUrl } : {}),
       links: { ...runLinks(temporal, workflowId), status: statusUrl(input.workspaceId, input.integrationId) },
     };
-  };
-
-  /**
-   * The run a keyed connect already started, if any: 422 when the key came with another request
-   * (the draft's "key reused with a different payload"), its description otherwise.
-   */
-  const keyedConnectRun = async (workspaceId: string, integrationId: string, requestFingerprint: string) => {
-    let description;
-    try {
-      description = await temporal.client.workflow.getHandle(workflowIds.connect(workspaceId, integrationId)).describe();
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return undefined;
-      throw error;
-    }
-    if (description.memo?.requestFingerprint !== requestFingerprint) {
-      throw new HttpProblem(422, 'This Idempotency-Key was already used with a different connect request', { errorClass: 'IdempotencyKeyReused', errors: [{ pointer: '/headers/idempotency-key', detail: 'use a new key for a different request' }] });
-    }
-    return description;
   };
 
   /** The answer to a keyed retry: where the first attempt stands now (its authorize URL while consent is awaited). */
@@ -326,7 +281,7 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
       tags: ['integrations'],
       summary: 'Connect a vendor: starts the connect workflow; OAuth vendors answer with the authorize URL',
       params: WorkspaceParams,
-      headers: ConnectHeaders,
+      headers: IdempotencyHeaders,
       body: ConnectBody,
       response: writeResponses,
     },
@@ -349,11 +304,14 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     }
     const redirectUri = assertRedirect(descriptor.id, body.redirectUri);
     const actor = callerActor(request);
-    const integrationId = idempotencyKey ? keyedIntegrationId(workspaceId, actor.id, idempotencyKey) : crypto.randomUUID();
+    const integrationId = idempotencyKey ? keyedId('connect', workspaceId, actor.id, idempotencyKey) : crypto.randomUUID();
     request.auditFacts.integrationId = integrationId;
-    const fingerprint = idempotencyKey ? connectFingerprint({ vendor: descriptor.id, scopes: requestedScopes, controls, credential: Boolean(body.credential) }) : undefined;
+    // Scopes and selections are sets; the credential itself never reaches the memo, only whether one came.
+    const fingerprint = idempotencyKey
+      ? requestFingerprint({ vendor: descriptor.id, scopes: [...requestedScopes].sort(), controls: Object.fromEntries(Object.entries(controls).map(([key, values]) => [key, [...values].sort()])), credential: Boolean(body.credential) })
+      : undefined;
     if (fingerprint) {
-      const replayed = await keyedConnectRun(workspaceId, integrationId, fingerprint);
+      const replayed = await keyedRun(temporal, workflowIds.connect(workspaceId, integrationId), fingerprint);
       if (replayed) return reply.status(202).send(await replayConnect(request, workspaceId, integrationId, replayed.status.name === 'RUNNING'));
       // The key's run is no longer retained but its integration is: never connect it a second time.
       if (await getIntegration(services.db, workspaceId, integrationId)) {

@@ -92,7 +92,7 @@ describe('OpenAPI contract', () => {
 
   it('T23: every bearer-protected operation is in the authorisation matrix, and every operation documents its errors', () => {
     const protectedOps = operations.filter((op) => !(Array.isArray(op.security) && op.security.length === 0));
-    const matrix = new Set(ROUTES.map((r) => `${r.method.toLowerCase()} ${r.url('{workspaceId}', '{integrationId}')}`));
+    const matrix = new Set(ROUTES.map((r) => `${r.method.toLowerCase()} ${r.url('{workspaceId}', '{integrationId}', '{actionId}')}`));
     expect(protectedOps.map((op) => `${op.method} ${op.path}`).sort()).toEqual([...matrix].sort());
     for (const op of operations.filter((o) => o.path.startsWith('/v1/'))) {
       for (const status of ['400', '401', '403', '429']) {

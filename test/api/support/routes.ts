@@ -1,10 +1,12 @@
 /** The authenticated operations of the API and the permission each needs (T17, T23). */
+import crypto from 'node:crypto';
 import type { Permission } from '../../../api/auth';
 
 export interface RouteCase {
   name: string;
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  url: (ws: string, id: string) => string;
+  /** `actionId`: an action that does not exist, unless the caller names one (the OpenAPI test passes the template). */
+  url: (ws: string, id: string, actionId?: string) => string;
   permission: Permission;
   body?: unknown;
 }
@@ -22,6 +24,8 @@ export const ROUTES: RouteCase[] = [
   { name: 'set credential', method: 'POST', url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/credentials`, permission: 'manage', body: { credential: { key: 'k' } } },
   { name: 'sync now', method: 'POST', url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/sync`, permission: 'operate', body: {} },
   { name: 'sync progress', method: 'GET', url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/sync`, permission: 'read' },
+  { name: 'perform action', method: 'POST', url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/actions`, permission: 'operate', body: { action: 'no-such-action', input: {} } },
+  { name: 'action status', method: 'GET', url: (ws, id, actionId = crypto.randomUUID()) => `/v1/workspaces/${ws}/integrations/${id}/actions/${actionId}`, permission: 'read' },
   { name: 'rotate', method: 'POST', url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/rotate`, permission: 'operate' },
   { name: 'disconnect', method: 'DELETE', url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}`, permission: 'manage' },
   { name: 'delete workspace', method: 'DELETE', url: (ws) => `/v1/workspaces/${ws}`, permission: 'manage' },
