@@ -108,7 +108,13 @@ export async function temporalCall<T>(temporal: TemporalAccess, call: () => Prom
     if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error)) {
       throw new HttpProblem(503, 'The integration\'s workflow did not answer in time; retry shortly', { headers: { 'retry-after': '5' }, errorClass: 'WorkflowTimeout' });
     }
-    throw toProblem(error);
+    const problem = toProblem(error);
+    if (!(problem instanceof HttpProblem) && error instanceof ServiceError) {
+      // Temporal could not take the call (overloaded, a per-run limit such as 2,000 Updates): a
+      // condition of the server, not of the request, so the caller is told to retry, not given a 500.
+      throw new HttpProblem(503, 'Temporal could not take this request right now; retry shortly', { headers: { 'retry-after': '5' }, errorClass: 'TemporalUnavailable' });
+    }
+    throw problem;
   }
 }
 

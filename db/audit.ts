@@ -114,6 +114,9 @@ function chainHash(prevHash: Buffer, fields: AuditRowFields, seq: string, create
   return crypto.createHash('sha256').update(prevHash).update(`${prefix}${seq}${suffix}`, 'utf8').digest();
 }
 
+/** Two bound values (workspace, created_at), the chained columns, the canonical prefix and suffix. */
+const APPEND_SQL = `select audit_log_append(${Array.from({ length: 2 + CHAINED_COLUMNS.length + 2 }, () => '?').join(', ')})`;
+
 export function createAuditLog(db: Knex): AuditSink {
   return {
     async record(entry) {
@@ -121,8 +124,9 @@ export function createAuditLog(db: Knex): AuditSink {
       const createdAt = new Date();
       const { prefix, suffix } = canonicalAroundSeq(fields, createdAt);
       // One statement: bind the workspace, take its chain lock, read the head, insert (migration 0004).
+      // Named, so each connection parses and plans it once rather than once per entry.
       const params = [fields.workspace_id, createdAt, ...chainedValues(fields), prefix, suffix];
-      await db.raw(`select audit_log_append(${params.map(() => '?').join(', ')})`, params);
+      await db.raw(APPEND_SQL, params).options({ name: 'audit_log_append' });
     },
   };
 }

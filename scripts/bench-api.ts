@@ -4,16 +4,20 @@
  * Starts the service with sandbox vendors on free loopback ports (as `npm run demo` does),
  * connects GitHub in a few workspaces through the API, then measures `POST …/integrations/{id}/sync`
  * against the same Temporal call made directly with the client, on the same server, same
- * integrations, in two load models:
+ * integrations, in these load models:
  *
  * - closed loop: a fixed number of callers (CONCURRENCY) each sending the next request as soon as
- *   the last one answers. This finds the throughput; on one 2-core machine that also runs Temporal,
- *   the worker and Postgres, its latency is mostly queueing for CPU, so the ratio says how much CPU
- *   the API costs per request rather than how long a caller waits.
- * - open loop: requests arrive on a fixed schedule (OPEN_LOOP_LOAD of the raw client's measured
- *   throughput), whether or not earlier ones answered; latency counts from the scheduled time, so a
- *   stall cannot hide requests that should have been sent meanwhile (no coordinated omission). This
- *   is the latency a caller sees on a busy but not saturated service.
+ *   the last one answers. This finds the throughput; its latency is mostly queueing for CPU, so
+ *   the ratio says how much CPU a request costs rather than how long a caller waits.
+ * - open loop, at each of OPEN_LOOP_LOADS (a share of the raw client's closed-loop throughput):
+ *   requests arrive on a fixed schedule whether or not earlier ones answered; latency counts from
+ *   the scheduled time, so a stall cannot hide requests that should have been sent meanwhile (no
+ *   coordinated omission). Temporal and the worker spend more CPU per request at lower rates (less
+ *   batching), so half the throughput keeps the backend 85–95 % busy: the sweep shows latency both
+ *   near that cliff and at a load a service is planned for.
+ *
+ * and in two process layouts (see `layouts`): every process on every core, then the API and the
+ * load generator on a core of their own, as when the API runs in its own pod.
  *
  * The baseline is `executeUpdate(requestSyncUpdate)` on the integration's lifecycle workflow and
  * not `client.workflow.start`: "sync now" does not start a workflow itself, it asks the lifecycle
@@ -22,7 +26,8 @@
  * HTTP). Real workflows, no stub: the Update answers once the sync run is started or joined, so the
  * vendor (emulator) is not on the measured path; the share of requests that joined is printed for
  * both modes, since starting a sync costs the server more than joining one. Phases alternate (raw,
- * API, raw, API…) so drift in machine load hits both. Target: API p99 ≤ 1.25 × raw p99.
+ * API, raw, API…) so drift in machine load hits both. Each phase also records the CPU every process
+ * group used (Linux /proc), printed per request. Target: API p99 ≤ 1.25 × raw p99.
  *
  * Output: tables on stdout and `bench-results/api.json` (git-ignored).
  */
@@ -33,7 +38,8 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { REPO_ROOT } from '../lib/config';
 import { adminToken, apiClient, connectGithub, type ApiClient } from '../lib/dev/sandboxDriver';
-import { startThrowawayService, type ThrowawayService } from '../lib/dev/serviceProcesses';
+import { cpuBetween, pinGroups, readCpu, type CpuReading, type GroupOf } from '../lib/dev/processCpu';
+import { startThrowawayService, type RunningService, type ThrowawayService } from '../lib/dev/serviceProcesses';
 import { codecKeysFromConfig } from '../lib/temporal/codec';
 import { connectClient } from '../lib/temporal/connection';
 import { createDataConverter } from '../lib/temporal/dataConverter';
@@ -47,8 +53,8 @@ const CONCURRENCY = 16;
 /** Each mode runs this many phases, interleaved with the other mode. */
 const ROUNDS = 4;
 const WARMUP_REQUESTS = 32;
-/** Open-loop arrival rate, as a share of the raw client's closed-loop throughput. */
-const OPEN_LOOP_LOAD = 0.5;
+/** Open-loop arrival rates, as shares of the raw client's closed-loop throughput in the same layout. */
+const OPEN_LOOP_LOADS = [0.25, 0.5];
 /** The API's p99 may be at most this multiple of the raw client's. */
 const TARGET_P99_RATIO = 1.25;
 
@@ -58,10 +64,29 @@ type Call = (target: Target) => Promise<boolean>;
 
 const print = (line = '') => process.stdout.write(`${line}\n`);
 
-interface Phase { latencies: number[]; wallMs: number; joined: number }
+interface Phase { latencies: number[]; wallMs: number; joined: number; cpu: CpuReading }
+
+/** Where CPU goes: this process (load generator, raw client, vendor emulators), the service's children, the servers. */
+function processGroups(service: RunningService): GroupOf {
+  return (pid, command) => {
+    if (pid === process.pid) return 'load generator';
+    if (pid === service.pids.api) return 'api';
+    if (pid === service.pids.worker) return 'worker';
+    if (command === 'temporal' || command === 'postgres') return command;
+    return undefined;
+  };
+}
+const CPU_GROUPS = ['load generator', 'api', 'worker', 'temporal', 'postgres'] as const;
+
+/** Runs one phase and records the CPU each process group used meanwhile. */
+async function measured(groups: GroupOf, run: () => Promise<Omit<Phase, 'cpu'>>): Promise<Phase> {
+  const before = readCpu(groups);
+  const phase = await run();
+  return { ...phase, cpu: cpuBetween(before, readCpu(groups)) };
+}
 
 /** Closed loop: `count` calls from CONCURRENCY callers, each sending its next call when the last answered. */
-async function closedLoop(call: Call, targets: Target[], count: number): Promise<Phase> {
+async function closedLoop(call: Call, targets: Target[], count: number): Promise<Omit<Phase, 'cpu'>> {
   const latencies: number[] = [];
   let next = 0;
   let joined = 0;
@@ -78,7 +103,7 @@ async function closedLoop(call: Call, targets: Target[], count: number): Promise
 }
 
 /** Open loop: call i is due at i/rate s; its latency runs from when it was due, not when it was sent. */
-async function openLoop(call: Call, targets: Target[], count: number, ratePerS: number): Promise<Phase> {
+async function openLoop(call: Call, targets: Target[], count: number, ratePerS: number): Promise<Omit<Phase, 'cpu'>> {
   const latencies: number[] = [];
   let joined = 0;
   const started = performance.now();
@@ -105,10 +130,17 @@ function summarize(runs: Phase[]) {
     throughputPerS: Number(((sorted.length / wallMs) * 1000).toFixed(1)),
     // The Temporal work behind a request differs: joining is one Update, starting also runs a sync.
     joinedShare: Number((runs.reduce((sum, run) => sum + run.joined, 0) / sorted.length).toFixed(2)),
+    cpuMsPerRequest: Object.fromEntries(CPU_GROUPS.map((group) => [
+      group, Number((runs.reduce((sum, run) => sum + (run.cpu.get(group) ?? 0), 0) / sorted.length).toFixed(2)),
+    ])),
+    /** Share of the machine's CPU time these processes used during the phases: how close to saturation the load was. */
+    machineBusyShare: Number((runs.reduce((sum, run) => sum + [...run.cpu.values()].reduce((a, b) => a + b, 0), 0) / (wallMs * os.cpus().length)).toFixed(2)),
   };
 }
 
-async function bench(own: ThrowawayService, client: Client) {
+interface Workload { targets: Target[]; raw: Call; viaApi: Call; groups: GroupOf }
+
+async function prepare(own: ThrowawayService, client: Client): Promise<Workload> {
   print(`Connecting GitHub in ${INTEGRATIONS} workspaces through the API…`);
   const targets = await Promise.all(Array.from({ length: INTEGRATIONS }, async (_, index): Promise<Target> => {
     const workspaceId = crypto.randomUUID();
@@ -124,38 +156,71 @@ async function bench(own: ThrowawayService, client: Client) {
   print(`Warming up (${WARMUP_REQUESTS} requests each)…`);
   await closedLoop(raw, targets, WARMUP_REQUESTS);
   await closedLoop(viaApi, targets, WARMUP_REQUESTS);
-
-  const closed = { raw: [] as Phase[], api: [] as Phase[] };
-  for (let round = 1; round <= ROUNDS; round++) {
-    print(`Closed loop, round ${round}/${ROUNDS}: ${REQUESTS} requests per mode at concurrency ${CONCURRENCY}…`);
-    closed.raw.push(await closedLoop(raw, targets, REQUESTS));
-    closed.api.push(await closedLoop(viaApi, targets, REQUESTS));
-  }
-  const closedResult = { raw: summarize(closed.raw), api: summarize(closed.api) };
-
-  const ratePerS = Math.round(closedResult.raw.throughputPerS * OPEN_LOOP_LOAD);
-  const open = { raw: [] as Phase[], api: [] as Phase[] };
-  for (let round = 1; round <= ROUNDS; round++) {
-    print(`Open loop, round ${round}/${ROUNDS}: ${REQUESTS} requests per mode arriving at ${ratePerS}/s…`);
-    open.raw.push(await openLoop(raw, targets, REQUESTS, ratePerS));
-    open.api.push(await openLoop(viaApi, targets, REQUESTS, ratePerS));
-  }
-  return { closed: closedResult, open: { ratePerS, raw: summarize(open.raw), api: summarize(open.api) } };
+  return { targets, raw, viaApi, groups: processGroups(own.service) };
 }
 
 type Summary = ReturnType<typeof summarize>;
+interface ModelResult { model: string; raw: Summary; api: Summary }
 
-function report(title: string, result: { raw: Summary; api: Summary }): { p99Ratio: number; pass: boolean } {
+/** Every load model, raw and API phases interleaved, on the current process placement. */
+async function measureLayout({ targets, raw, viaApi, groups }: Workload, layout: string): Promise<ModelResult[]> {
+  const phases = async (label: string, run: (call: Call) => Promise<Omit<Phase, 'cpu'>>) => {
+    const both = { raw: [] as Phase[], api: [] as Phase[] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      print(`[${layout}] ${label}, round ${round}/${ROUNDS}…`);
+      both.raw.push(await measured(groups, () => run(raw)));
+      both.api.push(await measured(groups, () => run(viaApi)));
+    }
+    return { model: label, raw: summarize(both.raw), api: summarize(both.api) };
+  };
+  const closed = await phases(`closed loop, ${CONCURRENCY} callers`, (call) => closedLoop(call, targets, REQUESTS));
+  const results = [closed];
+  for (const load of OPEN_LOOP_LOADS) {
+    const ratePerS = Math.round(closed.raw.throughputPerS * load);
+    results.push(await phases(`open loop, ${ratePerS}/s (${load * 100}% of raw throughput)`, (call) => openLoop(call, targets, REQUESTS, ratePerS)));
+  }
+  return results;
+}
+
+
+function report(layout: string, result: ModelResult): { p99Ratio: number; pass: boolean } {
   const p99Ratio = Number((result.api.p99Ms / result.raw.p99Ms).toFixed(2));
   const pass = p99Ratio <= TARGET_P99_RATIO;
   print();
-  print(title);
+  print(`[${layout}] "sync now", ${result.model}: ${INTEGRATIONS} integrations, ${ROUNDS}×${REQUESTS} requests per mode`);
   print('mode                                  requests   p50 ms   p90 ms   p99 ms   max ms   req/s  joined');
   for (const [label, row] of [['raw client (executeUpdate)', result.raw], ['API (POST …/sync)', result.api]] as const) {
     print(`${label.padEnd(36)} ${String(row.requests).padStart(9)} ${String(row.p50Ms).padStart(8)} ${String(row.p90Ms).padStart(8)} ${String(row.p99Ms).padStart(8)} ${String(row.maxMs).padStart(8)} ${String(row.throughputPerS).padStart(7)} ${String(row.joinedShare).padStart(7)}`);
   }
   print(`API p99 / raw p99 = ${p99Ratio} (target ≤ ${TARGET_P99_RATIO}): ${pass ? 'PASS' : 'FAIL'}`);
+  const cpuTotal = (row: Summary) => Object.values(row.cpuMsPerRequest).reduce((sum, ms) => sum + ms, 0);
+  if (cpuTotal(result.raw) > 0) {
+    print(`CPU ms per request       ${CPU_GROUPS.map((group) => group.padStart(15)).join('')}          total   machine busy`);
+    for (const [label, row] of [['raw client', result.raw], ['API', result.api]] as const) {
+      print(`${label.padEnd(24)} ${CPU_GROUPS.map((group) => String(row.cpuMsPerRequest[group]).padStart(15)).join('')} ${cpuTotal(row).toFixed(2).padStart(14)} ${`${Math.round(row.machineBusyShare * 100)}%`.padStart(14)}`);
+    }
+  }
   return { p99Ratio, pass };
+}
+
+/**
+ * Where the processes run. Shared: the kernel spreads everything over every core, so the API
+ * competes with Temporal, the worker and Postgres for CPU (the worst case, and what one developer
+ * machine does). API on its own core: the backend (Temporal, worker, Postgres) keeps all cores but
+ * the last, the callers' side (this load generator and the API) gets the last one, as when the API
+ * runs in its own pod and its callers elsewhere. Both modes of a layout see the same placement.
+ */
+function layouts(groups: GroupOf): Array<{ name: string; key: string; place(): boolean }> {
+  const cpus = os.cpus().length;
+  const shared = { name: 'shared cores', key: 'sharedCores', place: () => true };
+  if (cpus < 2) return [shared];
+  const backend = cpus === 2 ? '0' : `0-${cpus - 2}`;
+  const callers = String(cpus - 1);
+  return [shared, {
+    name: 'API on its own core',
+    key: 'apiOwnCore',
+    place: () => pinGroups(groups, new Map([['worker', backend], ['temporal', backend], ['postgres', backend], ['api', callers], ['load generator', callers]])),
+  }];
 }
 
 async function main(): Promise<number> {
@@ -164,22 +229,37 @@ async function main(): Promise<number> {
   try {
     // Same data converter as the API and worker: both paths pay for payload encryption.
     client = await connectClient(own.config, createDataConverter(codecKeysFromConfig(own.config)));
-    const result = await bench(own, client);
-    const closed = report(`"sync now", closed loop: ${INTEGRATIONS} integrations, concurrency ${CONCURRENCY}, ${ROUNDS}×${REQUESTS} requests per mode`, result.closed);
-    const open = report(`"sync now", open loop: arrivals at ${result.open.ratePerS}/s (${OPEN_LOOP_LOAD * 100}% of the raw client's throughput), ${ROUNDS}×${REQUESTS} requests per mode`, result.open);
+    const workload = await prepare(own, client);
+    const measuredLayouts: Record<string, unknown> = {};
+    const verdicts: Array<{ layout: string; model: string; p99Ratio: number; pass: boolean }> = [];
+    for (const layout of layouts(workload.groups)) {
+      if (!layout.place()) {
+        print(`Skipping "${layout.name}": processes cannot be pinned here (Linux with taskset needed)`);
+        continue;
+      }
+      const results = await measureLayout(workload, layout.name);
+      measuredLayouts[layout.key] = results.map((result) => {
+        const verdict = report(layout.name, result);
+        verdicts.push({ layout: layout.name, model: result.model, ...verdict });
+        return { ...result, ...verdict };
+      });
+    }
 
+    print();
+    print(`API p99 / raw p99 (target ≤ ${TARGET_P99_RATIO}):`);
+    for (const verdict of verdicts) print(`  ${`${verdict.layout}, ${verdict.model}`.padEnd(60)} ${String(verdict.p99Ratio).padStart(5)}  ${verdict.pass ? 'PASS' : 'FAIL'}`);
     const outDir = path.join(REPO_ROOT, 'bench-results');
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, 'api.json'), `${JSON.stringify({
       benchmark: 'api-sync-now',
       measuredAt: new Date().toISOString(),
-      setup: { integrations: INTEGRATIONS, concurrency: CONCURRENCY, requestsPerPhase: REQUESTS, rounds: ROUNDS, warmupRequests: WARMUP_REQUESTS, openLoopLoad: OPEN_LOOP_LOAD, cpus: os.cpus().length },
+      setup: { integrations: INTEGRATIONS, concurrency: CONCURRENCY, requestsPerPhase: REQUESTS, rounds: ROUNDS, warmupRequests: WARMUP_REQUESTS, openLoopLoads: OPEN_LOOP_LOADS, cpus: os.cpus().length },
       targetP99Ratio: TARGET_P99_RATIO,
-      closedLoop: { ...result.closed, ...closed },
-      openLoop: { ...result.open, ...open },
+      layouts: measuredLayouts,
+      verdicts,
     }, null, 2)}\n`);
     print(`Written bench-results/api.json`);
-    return closed.pass && open.pass ? 0 : 1;
+    return verdicts.every((verdict) => verdict.pass) ? 0 : 1;
   } finally {
     await client?.connection.close();
     print('Stopping the service…');

@@ -175,6 +175,8 @@ export interface LifecycleInput {
   };
   /** Per-kind override of `ROTATION_CADENCE_MS` (from config, set by the starter). */
   rotationCadenceMs?: Partial<Record<RotationKind, number>>;
+  /** Continue as new past this many history events (default `HISTORY_EVENTS_BEFORE_CONTINUE`); tests cross the boundary with a low one. */
+  continueAfterEvents?: number;
 }
 
 /** Sync input; `progress` and `budget` are carried through continue-as-new. */

@@ -49,8 +49,15 @@ export const SUBSCRIPTION_RENEWAL_MARGIN_MS = 60 * 60 * 1000;
 const ROTATION_RETRY_AFTER_FAILURE_MS = 24 * 60 * 60 * 1000;
 const ROTATION_SCHEDULE_ACTOR: Actor = { type: 'system', id: 'rotation-schedule' };
 
-/** Continue as new past this many events: far below the 10,240-event warning. */
-const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
+/**
+ * Continue as new when Temporal suggests it, or past this many events (Temporal's own suggestion
+ * point), whichever comes first. Not much earlier: an Update that arrives while a run closes is
+ * aborted and retried on the next run, which costs that caller one to two seconds (bench:api's
+ * slowest requests were exactly these), so a run should carry as many requests as it can.
+ */
+export const HISTORY_EVENTS_BEFORE_CONTINUE = 4_000;
+/** Temporal refuses the 2,001st Update of a run outright (FAILED_PRECONDITION): continue well before. */
+export const UPDATES_BEFORE_CONTINUE = 1_500;
 
 function mergeRequests(a: SyncRequest | undefined, b: SyncRequest): SyncRequest {
   if (!a) return b;
@@ -86,6 +93,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   let rotating: ChildWorkflowHandle<typeof rotateSecretWorkflow> | undefined;
   let rotateNowBy: Actor | undefined;
   const syncWorkflowId = workflowIds.sync(ref.workspaceId, ref.integrationId);
+  let updatesThisRun = 0;
 
   const request = (req: SyncRequest) => {
     pending = mergeRequests(pending, req);
@@ -93,11 +101,13 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   };
   setHandler(syncRequestedSignal, request);
   setHandler(requestSyncUpdate, (req) => {
+    updatesThisRun += 1;
     const joined = running !== undefined && !req.full;
     if (!joined) request(req);
     return { syncWorkflowId, joined, vendor: input.vendor };
   });
   setHandler(setPollIntervalUpdate, async ({ pollIntervalMs }) => {
+    updatesThisRun += 1;
     await condition(() => descriptor !== undefined);
     const clamped = clampPoll(pollIntervalMs, descriptor!);
     await act.setPollInterval({ ...ref, pollIntervalMs: clamped });
@@ -106,6 +116,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     return { pollIntervalMs: clamped };
   });
   setHandler(consentChangeUpdate, async (change) => {
+    updatesThisRun += 1;
     await act.narrowConsent({ ...ref, actor: change.actor, scopes: change.scopes, controls: change.controls });
     request({ reason: 'resync', full: true }); // the sweep removes what is now outside the consent
     return { accepted: true as const };
@@ -215,19 +226,24 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
       request({ reason: 'schedule' });
       nextPollAt = now + state.pollIntervalMs!;
     }
-    if (active && pending && !running) {
-      const req = pending;
-      pending = undefined;
-      state.pendingSync = false;
-      await startSync(req);
-    }
-    if (!running && !rotating && workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
+    // Between two syncs, before the next one starts: under steady "sync now" traffic a sync is
+    // pending whenever the last one ends, and a run that waited for a moment with nothing pending
+    // would never continue. The next run starts the pending sync first thing.
+    const info = workflowInfo();
+    const continueDue = info.continueAsNewSuggested || info.historyLength > (input.continueAfterEvents ?? HISTORY_EVENTS_BEFORE_CONTINUE) || updatesThisRun > UPDATES_BEFORE_CONTINUE;
+    if (continueDue && !running && !rotating) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof integrationLifecycleWorkflow>({
         ...input,
         pollIntervalMs: state.pollIntervalMs,
         carried: { pendingSync: pending, lastSync: state.lastSync, status: state.status, rotationDueAt },
       });
+    }
+    if (active && pending && !running) {
+      const req = pending;
+      pending = undefined;
+      state.pendingSync = false;
+      await startSync(req);
     }
     const deadlines = [
       tokenExpiresAt !== undefined ? tokenExpiresAt - TOKEN_REFRESH_MARGIN_MS : undefined,

@@ -38,6 +38,8 @@ export interface RunningService {
   temporalAddress: string;
   sandbox?: Sandbox;
   stack: RunningStack;
+  /** Process ids of the children (bench:api accounts CPU per process). */
+  pids: { worker?: number; api?: number };
   stop(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     temporalAddress: stack.temporalAddress ?? config.temporal.address!,
     sandbox,
     stack,
+    pids: { worker: children[0]?.pid, api: children[1]?.pid },
     stop,
   };
 }
