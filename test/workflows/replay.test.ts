@@ -8,12 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { Worker } from '@temporalio/worker';
-import { workflowIds } from '../../workflows/definitions';
+import { integrationStateQuery, requestSyncUpdate, workflowIds } from '../../workflows/definitions';
 import { historyFromJson, historyToJson } from '../support/historyJson';
 import { testStack } from '../support/stackInfo';
 import { installQuietRuntime, testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration } from './support/harness';
 import { MEMORY_VENDOR, MemoryConnector } from './support/memoryConnector';
+import { pollUntil } from './support/workflowHelpers';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 const recording = process.env.RECORD_HISTORIES === '1';
@@ -55,11 +56,44 @@ const recording = process.env.RECORD_HISTORIES === '1';
   });
 });
 
+(recording ? describe : describe.skip)('record the lifecycle (RECORD_HISTORIES=1)', () => {
+  it('records a lifecycle run with syncs started and joined by Updates, ending in continue-as-new', async () => {
+    const h = createHarness(new MemoryConnector(2));
+    const env = await timeSkippingEnv();
+    const taskQueue = uniqueTaskQueue('record-lifecycle');
+    const worker = await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities });
+    try {
+      for (let i = 0; i < 3; i++) h.connector.upsert(`issue-${i}`, 't');
+      const ref = await seedConnectedIntegration(h);
+      await worker.runUntil(async () => {
+        const workflowId = workflowIds.lifecycle(ref.workspaceId, ref.integrationId);
+        const started = await env.client.workflow.start('integrationLifecycleWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [{ ...ref, vendor: MEMORY_VENDOR, continueAfterEvents: 40 }],
+        });
+        const lifecycle = env.client.workflow.getHandle(workflowId);
+        while ((await lifecycle.describe()).runId === started.firstExecutionRunId) {
+          // Two at once: the second joins the sync the first started.
+          await Promise.all([1, 2].map(() => lifecycle.executeUpdate(requestSyncUpdate, { args: [{ reason: 'admin' }] })));
+          await pollUntil(() => lifecycle.query(integrationStateQuery), (state) => !state.pendingSync && state.lastSync?.state === 'completed');
+        }
+        const history = await env.client.workflow.getHandle(workflowId, started.firstExecutionRunId).fetchHistory();
+        fs.writeFileSync(path.join(FIXTURES, 'integrationLifecycleWorkflow.json'), `${historyToJson(history)}\n`);
+        await lifecycle.terminate('recorded');
+      });
+    } finally {
+      await env.teardown();
+      await h.close();
+    }
+  });
+});
+
 describe('replay of recorded histories against the current bundle', () => {
   const files = fs.existsSync(FIXTURES) ? fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')) : [];
 
-  it('has fixtures for sync, the 410 resync, disconnect with purge and the cache sweep', () => {
-    expect(files).toEqual(expect.arrayContaining(['syncWorkflow.json', 'syncWorkflow-resync.json', 'disconnectWorkflow.json', 'cacheSweepWorkflow.json']));
+  it('has fixtures for sync, the 410 resync, disconnect with purge, the cache sweep and a lifecycle run that continued as new', () => {
+    expect(files).toEqual(expect.arrayContaining(['syncWorkflow.json', 'syncWorkflow-resync.json', 'disconnectWorkflow.json', 'cacheSweepWorkflow.json', 'integrationLifecycleWorkflow.json']));
   });
 
   it('replays every fixture with 0 nondeterminism errors', async () => {
