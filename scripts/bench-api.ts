@@ -127,6 +127,13 @@ function summarize(runs: Phase[]) {
     p90Ms: Number(percentile(sorted, 90).toFixed(1)),
     p99Ms: Number(percentile(sorted, 99).toFixed(1)),
     maxMs: Number(sorted.at(-1)!.toFixed(1)),
+    /**
+     * Requests over a second: an Update that crosses a lifecycle's continue-as-new is aborted by
+     * Temporal and retried on the next run (1.4–1.6 s in test/workflows/lifecycle-continue-as-new),
+     * which happens to a few requests per 700 on one lifecycle, in either mode; where they fall
+     * decides a p99 of 800 samples at the low arrival rates.
+     */
+    overOneSecond: sorted.filter((ms) => ms > 1000).length,
     throughputPerS: Number(((sorted.length / wallMs) * 1000).toFixed(1)),
     // The Temporal work behind a request differs: joining is one Update, starting also runs a sync.
     joinedShare: Number((runs.reduce((sum, run) => sum + run.joined, 0) / sorted.length).toFixed(2)),
@@ -188,9 +195,9 @@ function report(layout: string, result: ModelResult): { p99Ratio: number; pass: 
   const pass = p99Ratio <= TARGET_P99_RATIO;
   print();
   print(`[${layout}] "sync now", ${result.model}: ${INTEGRATIONS} integrations, ${ROUNDS}×${REQUESTS} requests per mode`);
-  print('mode                                  requests   p50 ms   p90 ms   p99 ms   max ms   req/s  joined');
+  print('mode                                  requests   p50 ms   p90 ms   p99 ms   max ms   req/s  joined   >1 s');
   for (const [label, row] of [['raw client (executeUpdate)', result.raw], ['API (POST …/sync)', result.api]] as const) {
-    print(`${label.padEnd(36)} ${String(row.requests).padStart(9)} ${String(row.p50Ms).padStart(8)} ${String(row.p90Ms).padStart(8)} ${String(row.p99Ms).padStart(8)} ${String(row.maxMs).padStart(8)} ${String(row.throughputPerS).padStart(7)} ${String(row.joinedShare).padStart(7)}`);
+    print(`${label.padEnd(36)} ${String(row.requests).padStart(9)} ${String(row.p50Ms).padStart(8)} ${String(row.p90Ms).padStart(8)} ${String(row.p99Ms).padStart(8)} ${String(row.maxMs).padStart(8)} ${String(row.throughputPerS).padStart(7)} ${String(row.joinedShare).padStart(7)} ${String(row.overOneSecond).padStart(6)}`);
   }
   print(`API p99 / raw p99 = ${p99Ratio} (target ≤ ${TARGET_P99_RATIO}): ${pass ? 'PASS' : 'FAIL'}`);
   const cpuTotal = (row: Summary) => Object.values(row.cpuMsPerRequest).reduce((sum, ms) => sum + ms, 0);
