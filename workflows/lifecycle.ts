@@ -55,9 +55,9 @@ const ROTATION_SCHEDULE_ACTOR: Actor = { type: 'system', id: 'rotation-schedule'
  * aborted and retried on the next run, which costs that caller one to two seconds (bench:api's
  * slowest requests were exactly these), so a run should carry as many requests as it can.
  */
-export const HISTORY_EVENTS_BEFORE_CONTINUE = 4_000;
+const HISTORY_EVENTS_BEFORE_CONTINUE = 4_000;
 /** Temporal refuses the 2,001st Update of a run outright (FAILED_PRECONDITION): continue well before. */
-export const UPDATES_BEFORE_CONTINUE = 1_500;
+const UPDATES_BEFORE_CONTINUE = 1_500;
 
 function mergeRequests(a: SyncRequest | undefined, b: SyncRequest): SyncRequest {
   if (!a) return b;

@@ -23,8 +23,9 @@ export type ApiClient = <T = Record<string, unknown>>(method: string, route: str
 /**
  * JSON in and out with a bearer token; an unexpected status becomes StepFailed with the problem's
  * title and detail. Through undici's `request` on keep-alive connections rather than `fetch`: the
- * WHATWG layer (streams, Headers, Response) costs the caller about as much CPU per call as the
- * API spends serving it, which on one machine would be charged to the API in bench:api.
+ * WHATWG layer (streams, Headers, Response) costs the caller CPU that bench:api, with caller and
+ * service on one machine, would otherwise charge to the API (fetch's frames were the load
+ * generator's largest CPU share in a profile).
  */
 export function apiClient(baseUrl: string, token: string): ApiClient {
   return async <T>(method: string, route: string, expect: number, body?: unknown): Promise<T> => {
