@@ -85,7 +85,7 @@ export function registerGuard(app: Api, services: Pick<ApiServices, 'auth' | 'au
     let authError: AuthenticationError | undefined;
     if (access.permission !== 'public') {
       try {
-        request.caller = await services.auth.authenticate(request.headers.authorization);
+        request.caller = await request.timing.measure('auth', () => services.auth.authenticate(request.headers.authorization));
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         authError = error;
@@ -122,7 +122,7 @@ export function registerGuard(app: Api, services: Pick<ApiServices, 'auth' | 'au
     const status = reply.statusCode;
     for (const target of targets) {
       try {
-        await services.audit.record({
+        await request.timing.measure('audit', () => services.audit.record({
           workspaceId: target.workspaceId,
           actor: facts.actor ?? (request.caller ? actorOf(request.caller) : { type: 'user', id: 'anonymous' }),
           direction: 'inbound',
@@ -134,7 +134,7 @@ export function registerGuard(app: Api, services: Pick<ApiServices, 'auth' | 'au
           ...(target.integrationId ? { integrationId: target.integrationId } : {}),
           ...(facts.vendor ? { vendor: facts.vendor } : {}),
           ...(target.workflowId ? { workflowId: target.workflowId } : {}),
-        });
+        }));
       } catch (error) {
         // Never turn a served request into a different answer after the fact; the failure is loud in logs.
         request.log.error({ err: error, action: access.action }, 'audit write failed');

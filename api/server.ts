@@ -20,6 +20,7 @@ import { registerWorkspaceRoutes } from './routes/workspaces';
 import type { ApiServices } from './services';
 import { registerWebhookReceivers } from './webhooks/receiver';
 import { registerCodecRoutes, type CodecRouteOptions } from './routes/codec';
+import { sendServerTiming, startServerTiming } from './serverTiming';
 
 export interface ApiDeps {
   logger: Logger;
@@ -57,6 +58,7 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  startServerTiming(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -84,6 +86,7 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
     registerWebhookReceivers(app, deps.services);
   }
   if (deps.codec) registerCodecRoutes(app, deps.codec);
+  sendServerTiming(app);
   await app.ready();
   return app;
 }

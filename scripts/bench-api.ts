@@ -43,7 +43,8 @@ import { startThrowawayService, type RunningService, type ThrowawayService } fro
 import { codecKeysFromConfig } from '../lib/temporal/codec';
 import { connectClient } from '../lib/temporal/connection';
 import { createDataConverter } from '../lib/temporal/dataConverter';
-import { requestSyncUpdate, workflowIds } from '../workflows/definitions';
+import { requestSync } from '../lib/temporal/syncNow';
+import { workflowIds } from '../workflows/definitions';
 
 /** Integrations, each in its own workspace with its own admin: per-caller rate limits (60 burst) stay out of the way. */
 const INTEGRATIONS = 8;
@@ -59,12 +60,28 @@ const OPEN_LOOP_LOADS = [0.25, 0.5];
 const TARGET_P99_RATIO = 1.25;
 
 interface Target { workspaceId: string; integrationId: string; api: ApiClient; integrationPath: string }
-/** One "sync now"; answers whether it joined the sync in flight (true) or started one. */
-type Call = (target: Target) => Promise<boolean>;
+/**
+ * One "sync now": whether it joined the sync in flight (or started one) and, through the API, the
+ * parts of its `Server-Timing` header (auth, temporal, audit, app: the whole time in the API).
+ */
+type Call = (target: Target) => Promise<{ joined: boolean; serverMs?: ServerMs }>;
+type ServerMs = Record<string, number>;
+/** Latency counts from when the request was due; sendLag is how late the load generator sent it (its own event loop). */
+interface Sample { latencyMs: number; sendLagMs: number; serverMs?: ServerMs }
 
 const print = (line = '') => process.stdout.write(`${line}\n`);
 
-interface Phase { latencies: number[]; wallMs: number; joined: number; cpu: CpuReading }
+interface Phase { samples: Sample[]; wallMs: number; joined: number; cpu: CpuReading }
+
+/** `auth;dur=0.41, temporal;dur=12.30, app;dur=14.02` → { auth: 0.41, temporal: 12.3, app: 14.02 }. */
+function parseServerTiming(header: string | string[] | undefined): ServerMs {
+  const parts: ServerMs = {};
+  for (const entry of String(header ?? '').split(',')) {
+    const match = /^\s*([\w-]+)\s*;\s*dur=([\d.]+)/.exec(entry);
+    if (match) parts[match[1]!] = Number(match[2]);
+  }
+  return parts;
+}
 
 /** Where CPU goes: this process (load generator, raw client, vendor emulators), the service's children, the servers. */
 function processGroups(service: RunningService): GroupOf {
@@ -87,7 +104,7 @@ async function measured(groups: GroupOf, run: () => Promise<Omit<Phase, 'cpu'>>)
 
 /** Closed loop: `count` calls from CONCURRENCY callers, each sending its next call when the last answered. */
 async function closedLoop(call: Call, targets: Target[], count: number): Promise<Omit<Phase, 'cpu'>> {
-  const latencies: number[] = [];
+  const samples: Sample[] = [];
   let next = 0;
   let joined = 0;
   const started = performance.now();
@@ -95,31 +112,62 @@ async function closedLoop(call: Call, targets: Target[], count: number): Promise
     while (next < count) {
       const target = targets[next++ % targets.length]!;
       const t0 = performance.now();
-      if (await call(target)) joined += 1;
-      latencies.push(performance.now() - t0);
+      const result = await call(target);
+      if (result.joined) joined += 1;
+      samples.push({ latencyMs: performance.now() - t0, sendLagMs: 0, serverMs: result.serverMs });
     }
   }));
-  return { latencies, wallMs: performance.now() - started, joined };
+  return { samples, wallMs: performance.now() - started, joined };
 }
 
 /** Open loop: call i is due at i/rate s; its latency runs from when it was due, not when it was sent. */
 async function openLoop(call: Call, targets: Target[], count: number, ratePerS: number): Promise<Omit<Phase, 'cpu'>> {
-  const latencies: number[] = [];
+  const samples: Sample[] = [];
   let joined = 0;
   const started = performance.now();
   await Promise.all(Array.from({ length: count }, async (_, index) => {
     const due = started + (index * 1000) / ratePerS;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
-    if (await call(targets[index % targets.length]!)) joined += 1;
-    latencies.push(performance.now() - due);
+    const sendLagMs = performance.now() - due;
+    const result = await call(targets[index % targets.length]!);
+    if (result.joined) joined += 1;
+    samples.push({ latencyMs: performance.now() - due, sendLagMs, serverMs: result.serverMs });
   }));
-  return { latencies, wallMs: performance.now() - started, joined };
+  return { samples, wallMs: performance.now() - started, joined };
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
+const mean = (values: number[]) => (values.length === 0 ? 0 : Number((values.reduce((sum, value) => sum + value, 0) / values.length).toFixed(1)));
+
+/**
+ * Where a set of requests spent their time, in mean ms: late sending (the load generator's event
+ * loop), the API's named parts, the rest of the API (`app` minus the parts: Fastify, validation,
+ * serialisation, waiting for the event loop) and outside the API (the HTTP connection and both
+ * processes' queues).
+ */
+function breakdown(samples: Sample[]) {
+  const inApi = samples.filter((sample) => sample.serverMs?.app !== undefined);
+  const part = (name: string) => mean(inApi.map((sample) => sample.serverMs![name] ?? 0));
+  const rest = mean(inApi.map((sample) => sample.serverMs!.app! - (sample.serverMs!.auth ?? 0) - (sample.serverMs!.temporal ?? 0) - (sample.serverMs!.audit ?? 0)));
+  return {
+    requests: samples.length,
+    latencyMs: mean(samples.map((sample) => sample.latencyMs)),
+    sendLagMs: mean(samples.map((sample) => sample.sendLagMs)),
+    ...(inApi.length > 0 ? {
+      authMs: part('auth'),
+      temporalMs: part('temporal'),
+      auditMs: part('audit'),
+      restOfApiMs: rest,
+      outsideApiMs: mean(inApi.map((sample) => sample.latencyMs - sample.sendLagMs - sample.serverMs!.app!)),
+    } : {}),
+  };
+}
+
 function summarize(runs: Phase[]) {
-  const sorted = runs.flatMap((run) => run.latencies).sort((a, b) => a - b);
+  const samples = runs.flatMap((run) => run.samples).sort((a, b) => a.latencyMs - b.latencyMs);
+  const sorted = samples.map((sample) => sample.latencyMs);
+  const p99 = percentile(sorted, 99);
   const wallMs = runs.reduce((sum, run) => sum + run.wallMs, 0);
   return {
     requests: sorted.length,
@@ -142,6 +190,11 @@ function summarize(runs: Phase[]) {
     ])),
     /** Share of the machine's CPU time these processes used during the phases: how close to saturation the load was. */
     machineBusyShare: Number((runs.reduce((sum, run) => sum + [...run.cpu.values()].reduce((a, b) => a + b, 0), 0) / (wallMs * os.cpus().length)).toFixed(2)),
+    /** The median requests against the tail (the slowest 1 %, at or over p99): which part grows. */
+    timeSpent: {
+      middle: breakdown(samples.slice(Math.floor(samples.length * 0.25), Math.ceil(samples.length * 0.75))),
+      tail: breakdown(samples.filter((sample) => sample.latencyMs >= p99)),
+    },
   };
 }
 
@@ -156,9 +209,16 @@ async function prepare(own: ThrowawayService, client: Client): Promise<Workload>
     return { workspaceId, integrationId: connection.integrationId, api, integrationPath: connection.integrationPath };
   }));
 
-  const viaApi: Call = async (target) => (await target.api<{ joined: boolean }>('POST', `${target.integrationPath}/sync`, 202, {})).joined;
-  const raw: Call = async (target) =>
-    (await client.workflow.getHandle(workflowIds.lifecycle(target.workspaceId, target.integrationId)).executeUpdate(requestSyncUpdate, { args: [{ reason: 'admin' }] })).joined;
+  const viaApi: Call = async (target) => {
+    let serverMs: ServerMs | undefined;
+    const { joined } = await target.api<{ joined: boolean }>('POST', `${target.integrationPath}/sync`, 202, {}, (headers) => {
+      serverMs = parseServerTiming(headers['server-timing']);
+    });
+    return { joined, serverMs };
+  };
+  const raw: Call = async (target) => ({
+    joined: (await requestSync(client.workflow.getHandle(workflowIds.lifecycle(target.workspaceId, target.integrationId)), { reason: 'admin' })).joined,
+  });
 
   print(`Warming up (${WARMUP_REQUESTS} requests each)…`);
   await closedLoop(raw, targets, WARMUP_REQUESTS);
@@ -206,6 +266,11 @@ function report(layout: string, result: ModelResult): { p99Ratio: number; pass: 
     for (const [label, row] of [['raw client', result.raw], ['API', result.api]] as const) {
       print(`${label.padEnd(24)} ${CPU_GROUPS.map((group) => String(row.cpuMsPerRequest[group]).padStart(15)).join('')} ${cpuTotal(row).toFixed(2).padStart(14)} ${`${Math.round(row.machineBusyShare * 100)}%`.padStart(14)}`);
     }
+  }
+  print('time spent, mean ms         requests  latency  send lag     auth  temporal    audit  rest of API  outside API');
+  for (const [label, row] of [['raw, middle 50 %', result.raw.timeSpent.middle], ['raw, slowest 1 %', result.raw.timeSpent.tail], ['API, middle 50 %', result.api.timeSpent.middle], ['API, slowest 1 %', result.api.timeSpent.tail]] as const) {
+    const cells = [row.requests, row.latencyMs, row.sendLagMs, row.authMs ?? '', row.temporalMs ?? '', row.auditMs ?? '', row.restOfApiMs ?? '', row.outsideApiMs ?? ''];
+    print(`${label.padEnd(26)} ${cells.map((cell, index) => String(cell).padStart(index >= 6 ? 12 : 9)).join('')}`);
   }
   return { p99Ratio, pass };
 }

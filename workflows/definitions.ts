@@ -121,8 +121,17 @@ export interface VendorActionInput {
 }
 
 export const syncRequestedSignal = defineSignal<[SyncRequest]>('syncRequested');
-/** Returns the sync workflow id the request joined or started, and the integration's vendor (for the caller's audit entry). */
-export const requestSyncUpdate = defineUpdate<{ syncWorkflowId: string; joined: boolean; vendor: VendorId }, [SyncRequest]>('requestSync');
+/** The sync workflow id a "sync now" joined or started, and the integration's vendor (for the caller's audit entry). */
+export interface SyncAnswer { syncWorkflowId: string; joined: boolean; vendor: VendorId }
+/**
+ * Starts a sync, or queues one (`full`, or none running yet). A request that would only join the
+ * sync in flight is rejected by the Update's validator with SYNC_IN_FLIGHT_FAILURE and its
+ * SyncAnswer as details: a rejected Update writes no history and uses none of the run's 2,000
+ * Update slots, so a long sync can be joined any number of times. Clients call it through
+ * `requestSync` (lib/temporal/syncNow.ts), which turns that rejection into the answer.
+ */
+export const requestSyncUpdate = defineUpdate<SyncAnswer, [SyncRequest]>('requestSync');
+export const SYNC_IN_FLIGHT_FAILURE = 'SyncInFlight';
 export const consentChangeUpdate = defineUpdate<{ accepted: true }, [ConsentChange]>('changeConsent');
 export const setPollIntervalUpdate = defineUpdate<{ pollIntervalMs: number }, [{ pollIntervalMs: number; actor: Actor }]>('setPollInterval');
 export const rotateNowSignal = defineSignal<[{ actor: Actor }]>('rotateNow');

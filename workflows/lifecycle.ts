@@ -8,6 +8,7 @@
  */
 import {
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
   setHandler,
@@ -26,6 +27,7 @@ import {
   rotatedKinds,
   rotateNowSignal,
   setPollIntervalUpdate,
+  SYNC_IN_FLIGHT_FAILURE,
   syncRequestedSignal,
   vendorLifecycleSignal,
   workflowIds,
@@ -34,6 +36,7 @@ import {
   type LifecycleInput,
   type RotateResult,
   type RotationKind,
+  type SyncAnswer,
   type SyncRequest,
 } from './definitions';
 import type { VendorDescriptor } from '../activities/vendors/types';
@@ -100,11 +103,19 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     state.pendingSync = true;
   };
   setHandler(syncRequestedSignal, request);
+  const joins = (req: SyncRequest) => running !== undefined && !req.full;
   setHandler(requestSyncUpdate, (req) => {
     updatesThisRun += 1;
-    const joined = running !== undefined && !req.full;
+    // Histories recorded before the validator existed hold accepted joins: replay them as they ran.
+    const joined = joins(req);
     if (!joined) request(req);
     return { syncWorkflowId, joined, vendor: input.vendor };
+  }, {
+    validator: (req) => {
+      if (!joins(req)) return;
+      const answer: SyncAnswer = { syncWorkflowId, joined: true, vendor: input.vendor };
+      throw ApplicationFailure.create({ type: SYNC_IN_FLIGHT_FAILURE, message: 'joined the sync in flight', nonRetryable: true, details: [answer] });
+    },
   });
   setHandler(setPollIntervalUpdate, async ({ pollIntervalMs }) => {
     updatesThisRun += 1;

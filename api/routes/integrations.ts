@@ -11,12 +11,12 @@ import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { VendorDescriptor, VendorId } from '../../activities/vendors/types';
 import { MAX_PURGE_DELAY_MS } from '../../lib/config';
+import { requestSync } from '../../lib/temporal/syncNow';
 import {
   connectStateQuery,
   consentChangeUpdate,
   disconnectStateQuery,
   integrationStateQuery,
-  requestSyncUpdate,
   rotatedKinds,
   rotateNowSignal,
   syncProgressQuery,
@@ -182,7 +182,7 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     request.auditFacts.integrationId = params.integrationId;
     const lifecycle = temporal.client.workflow.getHandle(workflowIds.lifecycle(params.workspaceId, params.integrationId));
     try {
-      return await temporalCall(temporal, () => call(lifecycle));
+      return await request.timing.measure('temporal', () => temporalCall(temporal, () => call(lifecycle)));
     } catch (error) {
       if (error instanceof HttpProblem && error.extensions.errorClass === 'NotRunning') await loadIntegration(request, params);
       throw error;
@@ -513,8 +513,8 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     config: { access: { action: 'integration.sync', permission: 'operate' } },
   }, async (request, reply) => {
     const { workspaceId, integrationId } = request.params;
-    const result = await callLifecycle(request, request.params, (lifecycle) => lifecycle.executeUpdate(requestSyncUpdate, {
-      args: [{ reason: 'admin', ...(request.body.resource ? { resource: request.body.resource } : {}), ...(request.body.full ? { full: true } : {}) }],
+    const result = await callLifecycle(request, request.params, (lifecycle) => requestSync(lifecycle, {
+      reason: 'admin', ...(request.body.resource ? { resource: request.body.resource } : {}), ...(request.body.full ? { full: true } : {}),
     }));
     request.auditFacts.workflowId = result.syncWorkflowId;
     request.auditFacts.vendor = result.vendor;

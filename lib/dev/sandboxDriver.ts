@@ -3,6 +3,7 @@
  * `npm run bench:api`): a bearer-token JSON client, polling, and the GitHub connect flow with the
  * browser's part (the emulator consents for its signed-in user and redirects to our callback).
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { request, type Dispatcher } from 'undici';
 import { mintToken, resolveHsSecret } from '../../api/auth';
 import type { Config } from '../config';
@@ -18,7 +19,8 @@ export class StepFailed extends Error {}
 
 export interface Run { workflowId: string; links: { temporalUi: string } }
 
-export type ApiClient = <T = Record<string, unknown>>(method: string, route: string, expect: number, body?: unknown) => Promise<T>;
+/** `onHeaders` sees the response's headers (bench:api reads `server-timing`). */
+export type ApiClient = <T = Record<string, unknown>>(method: string, route: string, expect: number, body?: unknown, onHeaders?: (headers: IncomingHttpHeaders) => void) => Promise<T>;
 
 /**
  * JSON in and out with a bearer token; an unexpected status becomes StepFailed with the problem's
@@ -28,13 +30,14 @@ export type ApiClient = <T = Record<string, unknown>>(method: string, route: str
  * generator's largest CPU share in a profile).
  */
 export function apiClient(baseUrl: string, token: string): ApiClient {
-  return async <T>(method: string, route: string, expect: number, body?: unknown): Promise<T> => {
+  return async <T>(method: string, route: string, expect: number, body?: unknown, onHeaders?: (headers: IncomingHttpHeaders) => void): Promise<T> => {
     const response = await request(`${baseUrl}${route}`, {
       method: method as Dispatcher.HttpMethod,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.body.text();
+    onHeaders?.(response.headers);
     const json = (text ? JSON.parse(text) : {}) as T & { title?: string; detail?: string };
     if (response.statusCode !== expect) {
       throw new StepFailed(`${method} ${route} answered ${response.statusCode} (expected ${expect}): ${json.title ?? ''} ${json.detail ?? ''}`.trim());

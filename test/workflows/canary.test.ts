@@ -14,7 +14,8 @@ import { LocalKeyProvider, SecretStore } from '../../db/secrets';
 import { createLogger } from '../../lib/logger';
 import { EncryptionCodec } from '../../lib/temporal/codec';
 import { createDataConverter } from '../../lib/temporal/dataConverter';
-import { connectStateQuery, integrationStateQuery, oauthCallbackUpdate, requestSyncUpdate, workflowIds, type ConnectInput } from '../../workflows/definitions';
+import { connectStateQuery, integrationStateQuery, oauthCallbackUpdate, workflowIds, type ConnectInput } from '../../workflows/definitions';
+import { requestSync } from '../../lib/temporal/syncNow';
 import { integrationSearchAttributes } from '../../workflows/searchAttributes';
 import { fetchHistoryJson, historyTexts } from '../support/codec';
 import { runtimeDb, superuserDb } from '../support/db';
@@ -78,7 +79,7 @@ describe('canaries never reach histories, logs or the database in clear (dev ser
         // A failing activity: the vendor answers 429 once; the retry after the wait succeeds.
         connector.upsert('issue-3', `cc ${canaries.email}`);
         connector.failures.push({ kind: 'rate-limit', retryAfterMs: 500 });
-        await lifecycle.executeUpdate(requestSyncUpdate, { args: [{ reason: 'admin' }] });
+        await requestSync(lifecycle, { reason: 'admin' });
         await pollUntil(() => lifecycle.query(integrationStateQuery), (s) => s.lastSync?.rateLimitWaits === 1 && s.lastSync.state === 'completed');
 
         // The search below can see the canary where it legitimately is: the cache, before disconnect.

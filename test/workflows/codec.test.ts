@@ -17,7 +17,8 @@ import { registerProblemHandlers } from '../../api/problem';
 import { createLogger } from '../../lib/logger';
 import { VendorError, VendorFailureType } from '../../activities/vendors/errors';
 import type { Api } from '../../api/types';
-import { integrationStateQuery, requestSyncUpdate, syncRequestedSignal, workflowIds } from '../../workflows/definitions';
+import { integrationStateQuery, syncRequestedSignal, workflowIds } from '../../workflows/definitions';
+import { requestSync } from '../../lib/temporal/syncNow';
 import { integrationSearchAttributes } from '../../workflows/searchAttributes';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { encodingOf, fetchHistoryJson, historyPayloads, isSearchAttribute } from '../support/codec';
@@ -153,7 +154,7 @@ describe('encrypted histories on the dev server, and the UI codec endpoint', () 
         // Handlers are installed after the run's first activity: wait until it answers queries.
         await pollUntil(() => lifecycle.query(integrationStateQuery).catch(() => undefined), (state) => state !== undefined);
         await lifecycle.signal(syncRequestedSignal, { reason: 'webhook' });
-        expect(await lifecycle.executeUpdate(requestSyncUpdate, { args: [{ reason: 'admin', resource: 'issues' }] })).toMatchObject({ syncWorkflowId: expect.any(String) });
+        expect(await requestSync(lifecycle, { reason: 'admin', resource: 'issues' })).toMatchObject({ syncWorkflowId: expect.any(String) });
         await pollUntil(async () => (await lifecycle.describe()).historyLength, (n) => n > 10);
         await lifecycle.terminate('test over');
       }),

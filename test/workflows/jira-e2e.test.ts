@@ -6,7 +6,8 @@
  * real jira.js connector and real Postgres.
  */
 import { jiraDescriptor } from '../../activities/vendors/jira';
-import { integrationStateQuery, oauthCallbackUpdate, requestSyncUpdate, workflowIds } from '../../workflows/definitions';
+import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
+import { requestSync } from '../../lib/temporal/syncNow';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { REDIRECT_URI, startJiraHarness, type JiraHarness } from '../vendors/jira/harness';
 import { createVendorHarness, type VendorHarness } from './support/harness';
@@ -73,7 +74,7 @@ describe('Jira end to end (dev server, Jira emulator, real Postgres)', () => {
         control.updateIssue('SITE-1', 'site issue edited');
         control.addIssue('OPS', 'ops issue late');
         const lastSyncBefore = (await lifecycle.query(integrationStateQuery)).lastSync?.finishedAt;
-        await lifecycle.executeUpdate(requestSyncUpdate, { args: [{ reason: 'admin' }] });
+        await requestSync(lifecycle, { reason: 'admin' });
         await pollUntil(() => lifecycle.query(integrationStateQuery), (s) => s.lastSync?.state === 'completed' && s.lastSync.finishedAt !== lastSyncBefore, 30_000);
         const second = await cachedSummaries();
         expect(second).toHaveLength(12);

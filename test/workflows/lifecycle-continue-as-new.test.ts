@@ -2,9 +2,11 @@
  * The lifecycle continues as new once its history is long (dev server: real Update admission and
  * abort-on-close, which the time-skipping server does not model), carrying its state, and no
  * "sync now" sent meanwhile is lost or failed: one that arrives while the run closes is retried on
- * the next run.
+ * the next run. A "sync now" that joins the sync in flight is answered by the Update's validator and
+ * writes nothing, so a long sync can be joined past Temporal's per-run Update limit.
  */
-import { integrationStateQuery, requestSyncUpdate, workflowIds, type LifecycleInput } from '../../workflows/definitions';
+import { integrationStateQuery, syncProgressQuery, workflowIds, type LifecycleInput } from '../../workflows/definitions';
+import { requestSync } from '../../lib/temporal/syncNow';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
 import { MEMORY_VENDOR } from './support/memoryConnector';
@@ -13,6 +15,9 @@ import { pollUntil } from './support/workflowHelpers';
 /** A sync cycle (Update, child start, child close, workflow tasks) writes about a dozen events. */
 const CONTINUE_AFTER_EVENTS = 30;
 const CALLERS = 4;
+/** Past Temporal's limit of 2,000 Updates per run, which accepted joins used to count toward. */
+const JOINS = 2_100;
+const JOINERS = 7;
 
 describe('lifecycle continue-as-new (dev server, memory connector, real Postgres)', () => {
   let h: Harness;
@@ -45,7 +50,7 @@ describe('lifecycle continue-as-new (dev server, memory connector, real Postgres
         const deadline = Date.now() + 60_000;
         await Promise.all(Array.from({ length: CALLERS }, async () => {
           while (runIds.size < 3 && Date.now() < deadline) {
-            answers.push(await lifecycle.executeUpdate(requestSyncUpdate, { args: [{ reason: 'admin' }] }));
+            answers.push(await requestSync(lifecycle, { reason: 'admin' }));
             runIds.add(await runId());
           }
         }));
@@ -61,6 +66,38 @@ describe('lifecycle continue-as-new (dev server, memory connector, real Postgres
         const continued = await lifecycle.describe();
         expect(continued.runId).not.toBe(firstRunId);
         expect(continued.status.name).toBe('RUNNING');
+        await lifecycle.terminate('test over');
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('joins of a sync in flight write no history: more than Temporal\'s 2,000 Updates per run are answered while one sync runs', async () => {
+    h.connector.upsert('held-1', 't');
+    // The sync waits out a one-hour Retry-After: it runs for the whole test, so the lifecycle cannot continue as new.
+    h.connector.failures.push({ kind: 'rate-limit', retryAfterMs: 3_600_000 });
+    const ref = await seedConnectedIntegration(h);
+    const server = await devServer();
+    const taskQueue = uniqueTaskQueue('lifecycle-joins');
+    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
+    const workflowId = workflowIds.lifecycle(ref.workspaceId, ref.integrationId);
+    try {
+      await worker.runUntil(async () => {
+        const lifecycle = await server.client.workflow.start('integrationLifecycleWorkflow', { taskQueue, workflowId, args: [{ ...ref, vendor: MEMORY_VENDOR }] });
+        expect(await requestSync(lifecycle, { reason: 'admin' })).toMatchObject({ joined: false });
+        await pollUntil(() => server.client.workflow.getHandle(workflowIds.sync(ref.workspaceId, ref.integrationId)).query(syncProgressQuery).catch(() => undefined), (p) => p?.state === 'waiting-rate-limit');
+
+        let joined = 0;
+        await Promise.all(Array.from({ length: JOINERS }, async () => {
+          for (let i = 0; i < JOINS / JOINERS; i++) {
+            if ((await requestSync(lifecycle, { reason: 'admin' })).joined) joined += 1;
+          }
+        }));
+        expect(joined).toBe(JOINS);
+        const history = await lifecycle.fetchHistory();
+        expect(history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length).toBe(1);
+        expect((await lifecycle.describe()).runId).toBe(lifecycle.firstExecutionRunId);
         await lifecycle.terminate('test over');
       });
     } finally {

@@ -9,12 +9,12 @@ import type { Worker } from '@temporalio/worker';
 import {
   consentChangeUpdate,
   integrationStateQuery,
-  requestSyncUpdate,
   setPollIntervalUpdate,
   syncProgressQuery,
   workflowIds,
   type LifecycleInput,
 } from '../../workflows/definitions';
+import { requestSync } from '../../lib/temporal/syncNow';
 import { SUBSCRIPTION_RENEWAL_MARGIN_MS, TOKEN_REFRESH_MARGIN_MS } from '../../workflows/lifecycle';
 import { seedConnectedIntegration, type Harness } from './support/harness';
 import { memoryDescriptor, MEMORY_VENDOR } from './support/memoryConnector';
@@ -53,13 +53,13 @@ describe('integration lifecycle workflow (time-skipping server, real Postgres)',
     // The sync waits on a one-hour Retry-After: it stays running until the test skips time.
     h.connector.failures.push({ kind: 'rate-limit', retryAfterMs: HOUR });
     await withLifecycle(ref, {}, async (handle) => {
-      const first = await handle.executeUpdate(requestSyncUpdate, { args: [{ reason: 'admin' }] });
+      const first = await requestSync(handle, { reason: 'admin' });
       expect(first).toEqual({ syncWorkflowId: workflowIds.sync(ref.workspaceId, ref.integrationId), joined: false, vendor: MEMORY_VENDOR });
       const sync = env.client.workflow.getHandle(first.syncWorkflowId);
       await pollUntil(() => sync.query(syncProgressQuery).catch(() => undefined), (p) => p?.state === 'waiting-rate-limit');
       const runId = (await sync.describe()).runId;
 
-      const second = await handle.executeUpdate(requestSyncUpdate, { args: [{ reason: 'webhook' }] });
+      const second = await requestSync(handle, { reason: 'webhook' });
       expect(second).toEqual({ syncWorkflowId: first.syncWorkflowId, joined: true, vendor: MEMORY_VENDOR });
       expect((await handle.query(integrationStateQuery)).pendingSync).toBe(false);
 

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { Worker } from '@temporalio/worker';
-import { integrationStateQuery, requestSyncUpdate, workflowIds } from '../../workflows/definitions';
+import { integrationStateQuery, workflowIds } from '../../workflows/definitions';
+import { requestSync } from '../../lib/temporal/syncNow';
 import { historyFromJson, historyToJson } from '../support/historyJson';
 import { testStack } from '../support/stackInfo';
 import { installQuietRuntime, testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
@@ -75,7 +76,7 @@ const recording = process.env.RECORD_HISTORIES === '1';
         const lifecycle = env.client.workflow.getHandle(workflowId);
         while ((await lifecycle.describe()).runId === started.firstExecutionRunId) {
           // Two at once: the second joins the sync the first started.
-          await Promise.all([1, 2].map(() => lifecycle.executeUpdate(requestSyncUpdate, { args: [{ reason: 'admin' }] })));
+          await Promise.all([1, 2].map(() => requestSync(lifecycle, { reason: 'admin' })));
           await pollUntil(() => lifecycle.query(integrationStateQuery), (state) => !state.pendingSync && state.lastSync?.state === 'completed');
         }
         const history = await env.client.workflow.getHandle(workflowId, started.firstExecutionRunId).fetchHistory();

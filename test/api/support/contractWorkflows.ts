@@ -20,6 +20,7 @@ import {
   integrationStateQuery,
   oauthCallbackUpdate,
   requestSyncUpdate,
+  SYNC_IN_FLIGHT_FAILURE,
   rotateNowSignal,
   syncProgressQuery,
   syncRequestedSignal,
@@ -109,10 +110,9 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
       return { accepted: true as const };
     },
   );
+  const syncWorkflowId = workflowIds.sync(input.workspaceId, input.integrationId);
   setHandler(requestSyncUpdate, async (request) => {
     received.push({ name: 'requestSync', arg: request });
-    const syncWorkflowId = workflowIds.sync(input.workspaceId, input.integrationId);
-    if (sync && syncRunning) return { syncWorkflowId, joined: true, vendor: input.vendor };
     sync = await startChild(syncWorkflow, {
       workflowId: syncWorkflowId,
       args: [{ workspaceId: input.workspaceId, integrationId: input.integrationId, vendor: input.vendor, request }],
@@ -120,6 +120,12 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     syncRunning = true;
     void sync.result().then(() => void (syncRunning = false));
     return { syncWorkflowId, joined: false, vendor: input.vendor };
+  }, {
+    // As the lifecycle: a join is the validator's rejection, carrying the answer.
+    validator: (request) => {
+      if (!sync || !syncRunning || request.full) return;
+      throw ApplicationFailure.create({ type: SYNC_IN_FLIGHT_FAILURE, nonRetryable: true, details: [{ syncWorkflowId, joined: true, vendor: input.vendor }] });
+    },
   });
   await condition(() => false, '10 minutes');
 }
