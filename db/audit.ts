@@ -31,7 +31,9 @@ const SCOPE = /^[A-Za-z0-9._:/+=\- ]{1,2000}$/;
 const SENSITIVE_PATTERNS: RegExp[] = [
   /eyJ[A-Za-z0-9_-]{5,}\./, // JWT / JWS header
   /\b(gh[pousr]_|github_pat_|xox[abprs]-|sk-|AKIA)[A-Za-z0-9_]/, // well-known token prefixes
-  /[^@\s]+@[^@\s]+\.[A-Za-z]{2,}/, // e-mail address
+  // E-mail address. One character before the @ is enough for `test`, and `[^@\s]+@` would rescan
+  // the rest of the value from every position of an id without an @ (quadratic).
+  /[^@\s]@[^@\s]+\.[A-Za-z]{2,}/,
   /[A-Za-z0-9+/=_]{32,}/, // long unbroken base64/hex run: a key or token, not an id (UUIDs have dashes)
   /bearer\s/i,
 ];

@@ -4,7 +4,6 @@
  * queueing for CPU, so where the CPU goes per request explains a latency figure better than the
  * figure itself. Elsewhere (no /proc) every reading is empty and callers print nothing.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
 /** Linux reports utime/stime in clock ticks of USER_HZ, which is 100 on every mainstream kernel. */
@@ -62,22 +61,4 @@ export function cpuBetween(before: CpuReading, after: CpuReading): CpuReading {
   const used: CpuReading = new Map();
   for (const [group, ms] of after) used.set(group, Math.max(0, ms - (before.get(group) ?? 0)));
   return used;
-}
-
-/**
- * Pins every process of the named groups (all their threads, `taskset -a`) to the given CPUs.
- * Processes forked later by a pinned one (Postgres backends) inherit its affinity. Returns false
- * where it cannot (no taskset, not Linux), so callers skip what needs it.
- */
-export function pinGroups(groupOf: GroupOf, placement: ReadonlyMap<string, string>): boolean {
-  if (!fs.existsSync('/proc')) return false;
-  for (const { pid, group } of groupedProcesses(groupOf)) {
-    const cpus = placement.get(group);
-    if (!cpus) continue;
-    const pinned = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
-    if (pinned.error) return false;
-    // A process that exited meanwhile (a Postgres backend) is no failure.
-    if (pinned.status !== 0 && fs.existsSync(`/proc/${pid}`)) return false;
-  }
-  return true;
 }

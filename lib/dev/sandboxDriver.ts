@@ -79,13 +79,19 @@ export async function connectGithub(api: ApiClient, workspaceId: string): Promis
     vendor: 'github',
     controls: { repos: SANDBOX_GITHUB_REPOS },
   });
-  if (!accepted.authorizeUrl) throw new StepFailed(`connect answered ${accepted.status} without an authorize URL`);
-  const consent = await fetch(accepted.authorizeUrl, { redirect: 'manual' });
+  const integrationPath = `/v1/workspaces/${workspaceId}/integrations/${accepted.integrationId}`;
+  // The 202 carries the authorize URL when the connect run published it within the API's short
+  // wait; on a busy machine it may not have, and the status answer carries it once it has.
+  const authorizeUrl = accepted.authorizeUrl ?? await until('authorize URL', async () => {
+    const row = await api<{ connect?: { authorizeUrl?: string; failure?: string } }>('GET', integrationPath, 200);
+    if (row.connect?.failure) throw new StepFailed(`connect failed: ${row.connect.failure}`);
+    return row.connect?.authorizeUrl;
+  });
+  const consent = await fetch(authorizeUrl, { redirect: 'manual' });
   const callback = consent.headers.get('location');
   if (consent.status !== 302 || !callback) throw new StepFailed(`the authorize page answered ${consent.status} without a redirect`);
   const answered = await fetch(callback);
   if (!answered.ok) throw new StepFailed(`the OAuth callback answered ${answered.status}: ${await answered.text()}`);
-  const integrationPath = `/v1/workspaces/${workspaceId}/integrations/${accepted.integrationId}`;
   const connected = await until('integration connected', async () => {
     const row = await api<{ status: string; grantedScopes: string[]; connect?: { failure?: string } }>('GET', integrationPath, 200);
     if (row.status === 'failed' || row.connect?.failure) throw new StepFailed(`connect failed: ${row.connect?.failure ?? row.status}`);
