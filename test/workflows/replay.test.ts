@@ -58,7 +58,7 @@ const recording = process.env.RECORD_HISTORIES === '1';
 });
 
 (recording ? describe : describe.skip)('record the lifecycle (RECORD_HISTORIES=1)', () => {
-  it('records a lifecycle run with syncs started and joined by Updates, ending in continue-as-new', async () => {
+  it('records a lifecycle run with syncs started by Updates and joins rejected by their validator, ending in continue-as-new', async () => {
     const h = createHarness(new MemoryConnector(2));
     const env = await timeSkippingEnv();
     const taskQueue = uniqueTaskQueue('record-lifecycle');
@@ -75,7 +75,7 @@ const recording = process.env.RECORD_HISTORIES === '1';
         });
         const lifecycle = env.client.workflow.getHandle(workflowId);
         while ((await lifecycle.describe()).runId === started.firstExecutionRunId) {
-          // Two at once: the second joins the sync the first started.
+          // Two at once: the second joins the sync the first started (a validator rejection, not in the history).
           await Promise.all([1, 2].map(() => requestSync(lifecycle, { reason: 'admin' })));
           await pollUntil(() => lifecycle.query(integrationStateQuery), (state) => !state.pendingSync && state.lastSync?.state === 'completed');
         }
@@ -93,8 +93,10 @@ const recording = process.env.RECORD_HISTORIES === '1';
 describe('replay of recorded histories against the current bundle', () => {
   const files = fs.existsSync(FIXTURES) ? fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')) : [];
 
-  it('has fixtures for sync, the 410 resync, disconnect with purge, the cache sweep and a lifecycle run that continued as new', () => {
-    expect(files).toEqual(expect.arrayContaining(['syncWorkflow.json', 'syncWorkflow-resync.json', 'disconnectWorkflow.json', 'cacheSweepWorkflow.json', 'integrationLifecycleWorkflow.json']));
+  // integrationLifecycleWorkflow-accepted-joins.json was recorded before joins were answered by the
+  // validator, when each join was an accepted Update in the history: runs started then must replay.
+  it('has fixtures for sync, the 410 resync, disconnect with purge, the cache sweep and lifecycle runs that continued as new, from before and after joins moved to the validator', () => {
+    expect(files).toEqual(expect.arrayContaining(['syncWorkflow.json', 'syncWorkflow-resync.json', 'disconnectWorkflow.json', 'cacheSweepWorkflow.json', 'integrationLifecycleWorkflow.json', 'integrationLifecycleWorkflow-accepted-joins.json']));
   });
 
   it('replays every fixture with 0 nondeterminism errors', async () => {
