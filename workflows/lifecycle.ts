@@ -59,7 +59,7 @@ const ROTATION_SCHEDULE_ACTOR: Actor = { type: 'system', id: 'rotation-schedule'
  * test/workflows/lifecycle-continue-as-new), so a run should carry as many requests as it can.
  */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 4_000;
-/** Temporal refuses the 2,001st Update of a run outright (FAILED_PRECONDITION): continue well before. */
+/** Temporal refuses the 2,001st accepted Update of a run (FAILED_PRECONDITION): continue well before. Rejected joins count toward neither bound. */
 const UPDATES_BEFORE_CONTINUE = 1_500;
 
 function mergeRequests(a: SyncRequest | undefined, b: SyncRequest): SyncRequest {
