@@ -69,8 +69,12 @@ function actorOf(caller: Caller): AuditActor {
   return { type: caller.role === 'service' ? 'service' : 'user', id: caller.sub };
 }
 
-export function registerGuard(app: Api, services: Pick<ApiServices, 'auth' | 'audit' | 'rateLimits'>): void {
-  const limiter = createRateLimiter(services.rateLimits);
+export function registerGuard(app: Api, services: Pick<ApiServices, 'auth' | 'audit' | 'rateLimits' | 'rateLimitStore'>): void {
+  const limiter = createRateLimiter(services.rateLimits, {
+    ...(services.rateLimitStore ? { store: services.rateLimitStore } : {}),
+    onStoreError: (error) => app.log.warn({ err: error }, 'shared rate limits unreachable: each instance applies its own until they are back'),
+  });
+  app.addHook('onClose', async () => limiter.close());
   app.decorateRequest('caller', undefined);
   // Set per request in onRequest (Fastify forbids a shared object as a decorator default).
   app.decorateRequest('auditFacts', null as unknown as AuditFacts);
@@ -91,7 +95,7 @@ export function registerGuard(app: Api, services: Pick<ApiServices, 'auth' | 'au
         authError = error;
       }
     }
-    const retryAfter = request.caller ? limiter.checkCaller(request.caller.sub, request.caller.workspaceId) : limiter.checkAnonymous(request.ip);
+    const retryAfter = request.caller ? await limiter.checkCaller(request.caller.sub, request.caller.workspaceId) : limiter.checkAnonymous(request.ip);
     if (retryAfter > 0) {
       throw new HttpProblem(429, 'Rate limit exceeded; retry later', { headers: { 'retry-after': String(retryAfter) } });
     }

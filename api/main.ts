@@ -5,6 +5,7 @@ import { microsoftDescriptors } from '../activities/vendors/microsoft';
 import type { VendorDescriptor, VendorId } from '../activities/vendors/types';
 import { createAuditLog } from '../db/audit';
 import { createRuntimeDb } from '../db/knex';
+import { createPostgresRateLimitStore } from '../db/rateLimits';
 import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
 import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/logger';
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
       appWebhookSecrets: config.vendors.github ? { github: config.vendors.github.webhookSecret } : {},
       publicUrl: config.api.publicUrl,
       purgeDelayMs: config.purgeDelayMs,
+      rateLimitStore: createPostgresRateLimitStore(db),
     },
     codec: {
       codec: new EncryptionCodec(codecKeys),

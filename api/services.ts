@@ -8,7 +8,7 @@ import type { VendorDescriptor, VendorId } from '../activities/vendors/types';
 import type { SecretStore } from '../db/secrets';
 import type { AuditSink } from '../lib/audit';
 import type { Authenticator } from './auth';
-import type { RateLimitPolicy } from './rateLimit';
+import type { RateLimitPolicy, RateLimitStore } from './rateLimit';
 import type { WebhookVerifiers } from './webhooks/verifiers';
 
 export interface TemporalAccess {
@@ -40,4 +40,6 @@ export interface ApiServices {
   /** Disconnect → purge delay promised to the caller (the workflow clamps it to 30 days, T15). */
   purgeDelayMs: number;
   rateLimits?: RateLimitPolicy;
+  /** Shares the caller and workspace budgets across API instances (`db/rateLimits.ts`); absent: per instance. */
+  rateLimitStore?: RateLimitStore;
 }

@@ -4,6 +4,7 @@ import * as m0002 from './0002_data_tier';
 import * as m0003 from './0003_app_webhook_routing';
 import * as m0004 from './0004_audit_append';
 import * as m0005 from './0005_webhook_catch_up';
+import * as m0006 from './0006_shared_rate_limits';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '0003_app_webhook_routing': m0003,
   '0004_audit_append': m0004,
   '0005_webhook_catch_up': m0005,
+  '0006_shared_rate_limits': m0006,
 };

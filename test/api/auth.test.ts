@@ -110,18 +110,20 @@ describe('signing secret resolution', () => {
 });
 
 describe('rate limiter (token buckets)', () => {
-  it('T23: limits per caller, per workspace and per anonymous address, and refills over time', () => {
+  it('T23: limits per caller, per workspace and per anonymous address, and refills over time', async () => {
     let now = 0;
     const limiter = createRateLimiter(
       { caller: { capacity: 2, refillPerSecond: 1 }, workspace: { capacity: 3, refillPerSecond: 1 }, anonymous: { capacity: 1, refillPerSecond: 0.5 } },
-      () => now,
+      { now: () => now },
     );
-    expect([limiter.checkCaller('a', 'w'), limiter.checkCaller('a', 'w'), limiter.checkCaller('a', 'w')]).toEqual([0, 0, 1]);
+    const caller = (subject: string) => limiter.checkCaller(subject, 'w');
+    expect([await caller('a'), await caller('a'), await caller('a')]).toEqual([0, 0, 1]);
     // Another caller of the same workspace: one token left in the workspace bucket.
-    expect([limiter.checkCaller('b', 'w'), limiter.checkCaller('b', 'w')]).toEqual([0, 1]);
+    expect([await caller('b'), await caller('b')]).toEqual([0, 1]);
     expect([limiter.checkAnonymous('10.0.0.1'), limiter.checkAnonymous('10.0.0.1'), limiter.checkAnonymous('10.0.0.2')]).toEqual([0, 2, 0]);
     now += 2_000;
-    expect([limiter.checkCaller('a', 'w'), limiter.checkAnonymous('10.0.0.1')]).toEqual([0, 0]);
+    expect([await caller('a'), limiter.checkAnonymous('10.0.0.1')]).toEqual([0, 0]);
+    await limiter.close();
   });
 });
 

@@ -17,6 +17,7 @@ import type { ApiServices } from '../../../api/services';
 import type { Api } from '../../../api/types';
 import { webhookVerifiersFor } from '../../../api/webhooks/verifiers';
 import { createAuditLog } from '../../../db/audit';
+import { createPostgresRateLimitStore } from '../../../db/rateLimits';
 import { LocalKeyProvider, SecretStore } from '../../../db/secrets';
 import { createLogger } from '../../../lib/logger';
 import { workflowIds } from '../../../workflows/definitions';
@@ -97,7 +98,13 @@ export const JIRA_APP = { clientId: 'jira-app-client-id', clientSecret: 'jira-ap
 /** The GitHub App's webhook secret (one for all installations): signs app-level deliveries. */
 export const GITHUB_APP_WEBHOOK_SECRET = 'github-app-webhook-secret-for-tests';
 
-export async function createHarness(options: { rateLimits?: RateLimitPolicy; /** Receives every log line (level trace). */ logLines?: string[] } = {}): Promise<Harness> {
+export async function createHarness(options: {
+  rateLimits?: RateLimitPolicy;
+  /** Caller and workspace budgets in Postgres, shared with every other harness that sets this (another API instance). */
+  sharedRateLimits?: boolean;
+  /** Receives every log line (level trace). */
+  logLines?: string[];
+} = {}): Promise<Harness> {
   const db = runtimeDb('api');
   const su = superuserDb();
   const server = await devServer();
@@ -116,6 +123,7 @@ export async function createHarness(options: { rateLimits?: RateLimitPolicy; /**
     publicUrl: PUBLIC_URL,
     purgeDelayMs: 7 * 24 * 60 * 60_000,
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+    ...(options.sharedRateLimits ? { rateLimitStore: createPostgresRateLimitStore(db) } : {}),
   };
   const lines = options.logLines;
   const logger = lines

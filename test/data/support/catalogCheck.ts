@@ -5,8 +5,8 @@
 import type { Knex } from 'knex';
 import { RUNTIME_ROLES } from '../../../db/roles';
 
-/** The only SECURITY DEFINER functions allowed: cross-workspace maintenance RLS cannot express. */
-export const SECURITY_DEFINER_ALLOW_LIST = ['sweep_expired_cache', 'audit_log_apply_retention', 'route_app_webhook', 'unsignalled_webhook_integrations'];
+/** The only SECURITY DEFINER functions allowed: cross-workspace maintenance RLS cannot express, and the API's shared rate limits. */
+export const SECURITY_DEFINER_ALLOW_LIST = ['sweep_expired_cache', 'audit_log_apply_retention', 'route_app_webhook', 'unsignalled_webhook_integrations', 'rate_limit_consume'];
 
 const ISOLATION_EXPRESSION = '(workspace_id = app_current_workspace())';
 
