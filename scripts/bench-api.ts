@@ -42,7 +42,7 @@
  * in which both modes meet the same machine, so the ratio is what the API adds to a request. In
  * separate phases the backend's stalls (a slow Temporal call for every request in flight, a slow
  * commit) fall in one mode's phase or the other's by chance, and the ratio of two identical runs
- * ranged from 1.09 to 6.75; those models are reported for capacity (throughput, CPU per request).
+ * ranged from 1.07 to 6.75; those models are reported for capacity (throughput, CPU per request).
  *
  * Output: tables on stdout and `bench-results/api.json` (git-ignored).
  */
