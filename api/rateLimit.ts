@@ -156,7 +156,7 @@ export function createRateLimiter(policy: RateLimitPolicy = DEFAULT_RATE_LIMITS,
   let failing = false;
 
   /** Adds every unsettled use to the shared buckets and takes back what is left, for the keys in use and `reads`. */
-  const settle = async (reads: Array<{ budget: keyof typeof shared; key: string }> = []): Promise<void> => {
+  const settleOnce = async (reads: Array<{ budget: keyof typeof shared; key: string }>): Promise<void> => {
     if (!store) return;
     const uses = (Object.keys(shared) as Array<keyof typeof shared>).flatMap((budget) =>
       shared[budget].toSettle(FRESH_FOR_MS).map((use) => ({ budget, ...use })));
@@ -172,26 +172,38 @@ export function createRateLimiter(policy: RateLimitPolicy = DEFAULT_RATE_LIMITS,
       failing = true;
     }
   };
-  const timer = store ? setInterval(() => void settle(), options.settleIntervalMs ?? SETTLE_INTERVAL_MS) : undefined;
+  // One settlement at a time: answers applied out of order would leave a bucket too full, and a
+  // slow database must not collect a queue of them in the pool the audit appends need.
+  let inFlight: Promise<void> | undefined;
+  const settle = (reads: Array<{ budget: keyof typeof shared; key: string }> = []): Promise<void> => {
+    const run = (inFlight ?? Promise.resolve()).then(() => settleOnce(reads));
+    const tracked: Promise<void> = run.finally(() => {
+      if (inFlight === tracked) inFlight = undefined;
+    });
+    inFlight = tracked;
+    return tracked;
+  };
+  const timer = store ? setInterval(() => void (inFlight ?? settle()), options.settleIntervalMs ?? SETTLE_INTERVAL_MS) : undefined;
   timer?.unref();
 
-  /** Concurrent requests for one key wait for the same read. */
+  /** The read to wait for before judging the key, if its shared state is stale; concurrent requests share one. */
   const firstReads = new Map<string, Promise<void>>();
-  const known = async (budget: keyof typeof shared, key: string): Promise<void> => {
+  const staleRead = (budget: keyof typeof shared, key: string): Promise<void> | undefined => {
     // During a store outage keys are judged on what this instance knows; the settlements notice the recovery.
-    if (!store || failing || shared[budget].settledWithin(key, FRESH_FOR_MS)) return;
+    if (!store || failing || shared[budget].settledWithin(key, FRESH_FOR_MS)) return undefined;
     const id = `${budget}:${key}`;
     let read = firstReads.get(id);
     if (!read) {
       read = settle([{ budget, key }]).finally(() => firstReads.delete(id));
       firstReads.set(id, read);
     }
-    await read;
+    return read;
   };
 
   return {
     async checkCaller(subject, workspaceId) {
-      await Promise.all([known('caller', subject), known('workspace', workspaceId)]);
+      const reads = [staleRead('caller', subject), staleRead('workspace', workspaceId)].filter((read) => read !== undefined);
+      if (reads.length > 0) await Promise.all(reads);
       const callerWait = shared.caller.take(subject);
       return callerWait > 0 ? callerWait : shared.workspace.take(workspaceId);
     },

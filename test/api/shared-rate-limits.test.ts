@@ -75,6 +75,32 @@ describe('shared rate limits (real Postgres)', () => {
     await expect(api.raw(`select * from rate_limit_consume(array['not-a-hash'], array[1], array[1.0], array[1.0])`)).rejects.toThrow(/invalid arguments/);
   });
 
+  it('settles one at a time: a slow store never has two settlements of one instance in flight', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let calls = 0;
+    const limiter = createRateLimiter(POLICY, {
+      store: {
+        consume: async (uses) => {
+          calls += 1;
+          most = Math.max(most, ++inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          inFlight -= 1;
+          return new Map(uses.map((use) => [use.key, use.capacity - use.used]));
+        },
+      },
+      settleIntervalMs: 5,
+    });
+    try {
+      await Promise.all(['a', 'b', 'c'].map((subject) => limiter.checkCaller(subject, 'w-slow')));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(most).toBe(1);
+      expect(calls).toBeGreaterThan(1);
+    } finally {
+      await limiter.close();
+    }
+  });
+
   it('T23: when the store fails, each instance applies its own budget and the outage is reported once', async () => {
     const errors: unknown[] = [];
     const limiter = createRateLimiter(POLICY, {
