@@ -38,6 +38,7 @@ const SUBSCRIPTION_SAFETY_MS = 60_000;
 const CALENDAR_PAST_MS = 30 * 24 * 60 * 60 * 1000;
 const CALENDAR_FUTURE_MS = 180 * 24 * 60 * 60 * 1000;
 /** A file name we write must be one plain segment: no path can leave the app folder or the site's drive root. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what the name must not contain
 const SAFE_FILE_NAME = /^(?!\.{1,2}$)[^/\\:*?"<>|#%\u0000-\u001f]{1,200}$/;
 
 interface SubscriptionTarget {

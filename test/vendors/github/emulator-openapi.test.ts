@@ -23,6 +23,7 @@ function toJsonSchema(node: unknown): unknown {
   return { anyOf: [converted, { type: 'null' }] };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a 13 MB JSON file, loaded synchronously once
 const spec = toJsonSchema(require('@octokit/openapi/generated/api.github.com.json')) as OpenApi & Record<string, unknown>;
 // Vendor extensions (`x-github`, `example`) are not JSON Schema keywords; formats are not asserted (no ajv-formats).
 const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
