@@ -1,4 +1,3 @@
-
 /**
  * One Temporal dev server, one time-skipping test server and one Postgres per run (global setup);
  * workflows bundled once. Test files run one at a time: the time-skipping server's clock is global,
@@ -17,13 +16,20 @@ function esmOnlyPackages(root = path.join(__dirname, 'node_modules')) {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
       const full = path.join(dir, entry.name);
-      if (!scope && entry.name.startsWith('@')) { visit(full, entry.name); continue; }
+      if (!scope && entry.name.startsWith('@')) {
+        visit(full, entry.name);
+        continue;
+      }
       const manifest = path.join(full, 'package.json');
       if (fs.existsSync(manifest)) {
         const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8'));
         const exportsRequire = pkg.exports && JSON.stringify(pkg.exports).includes('"require"');
         const mjsMain = typeof pkg.main === 'string' && pkg.main.endsWith('.mjs');
-        if ((pkg.type === 'module' && !exportsRequire) || mjsMain || (pkg.exports && !exportsRequire && JSON.stringify(pkg.exports).includes('.mjs'))) {
+        if (
+          (pkg.type === 'module' && !exportsRequire) ||
+          mjsMain ||
+          (pkg.exports && !exportsRequire && JSON.stringify(pkg.exports).includes('.mjs'))
+        ) {
           names.add(scope ? `${scope}/${entry.name}` : entry.name);
         }
       }

@@ -22,7 +22,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createMaintenanceActivities(deps),
     // A worker built without integration deps does not register these (Temporal then reports them
     // as not registered); the type still lists them because workflows are typed against a full worker.
-    ...((deps.integrations ? createIntegrationActivities({ db: deps.db, logger: deps.logger, ...deps.integrations }) : {}) as IntegrationActivities),
+    ...((deps.integrations
+      ? createIntegrationActivities({ db: deps.db, logger: deps.logger, ...deps.integrations })
+      : {}) as IntegrationActivities),
   };
 }
 

@@ -18,11 +18,14 @@ export function createMaintenanceActivities(deps: { db: Knex }) {
   return {
     /** Integrations with verified deliveries whose lifecycle signal did not go out (ids only, every workspace). */
     async unsignalledWebhookIntegrations(): Promise<UnsignalledWebhooks[]> {
-      const { rows } = await deps.db.raw<{ rows: Array<{ workspace_id: string; integration_id: string; received_through: Date }> }>(
-        'select * from unsignalled_webhook_integrations(?, ?)',
-        [CATCH_UP_AFTER_S, CATCH_UP_BATCH],
-      );
-      return rows.map((row) => ({ workspaceId: row.workspace_id, integrationId: row.integration_id, receivedThrough: row.received_through.toISOString() }));
+      const { rows } = await deps.db.raw<{
+        rows: Array<{ workspace_id: string; integration_id: string; received_through: Date }>;
+      }>('select * from unsignalled_webhook_integrations(?, ?)', [CATCH_UP_AFTER_S, CATCH_UP_BATCH]);
+      return rows.map((row) => ({
+        workspaceId: row.workspace_id,
+        integrationId: row.integration_id,
+        receivedThrough: row.received_through.toISOString(),
+      }));
     },
 
     /** The lifecycle was signalled (or is gone): its pending deliveries are handled. */

@@ -114,11 +114,19 @@ export function createAuthenticator(options: {
         const code = (error as { code?: string }).code;
         throw new AuthenticationError(code === 'ERR_JWT_EXPIRED' ? 'expired' : 'invalid');
       }
-      const { sub, workspace_id: workspaceId, role } = payload as JWTPayload & { workspace_id?: unknown; role?: unknown };
+      const {
+        sub,
+        workspace_id: workspaceId,
+        role,
+      } = payload as JWTPayload & { workspace_id?: unknown; role?: unknown };
       if (
-        typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH ||
-        typeof workspaceId !== 'string' || !UUID.test(workspaceId) ||
-        typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)
+        typeof sub !== 'string' ||
+        sub.length === 0 ||
+        sub.length > MAX_SUBJECT_LENGTH ||
+        typeof workspaceId !== 'string' ||
+        !UUID.test(workspaceId) ||
+        typeof role !== 'string' ||
+        !(ROLES as readonly string[]).includes(role)
       ) {
         throw new AuthenticationError('claims');
       }

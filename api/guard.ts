@@ -69,10 +69,14 @@ function actorOf(caller: Caller): AuditActor {
   return { type: caller.role === 'service' ? 'service' : 'user', id: caller.sub };
 }
 
-export function registerGuard(app: Api, services: Pick<ApiServices, 'auth' | 'audit' | 'rateLimits' | 'rateLimitStore'>): void {
+export function registerGuard(
+  app: Api,
+  services: Pick<ApiServices, 'auth' | 'audit' | 'rateLimits' | 'rateLimitStore'>,
+): void {
   const limiter = createRateLimiter(services.rateLimits, {
     ...(services.rateLimitStore ? { store: services.rateLimitStore } : {}),
-    onStoreError: (error) => app.log.warn({ err: error }, 'shared rate limits unreachable: each instance applies its own until they are back'),
+    onStoreError: (error) =>
+      app.log.warn({ err: error }, 'shared rate limits unreachable: each instance applies its own until they are back'),
   });
   app.addHook('onClose', async () => limiter.close());
   app.decorateRequest('caller', undefined);
@@ -89,20 +93,29 @@ export function registerGuard(app: Api, services: Pick<ApiServices, 'auth' | 'au
     let authError: AuthenticationError | undefined;
     if (access.permission !== 'public') {
       try {
-        request.caller = await request.timing.measure('auth', () => services.auth.authenticate(request.headers.authorization));
+        request.caller = await request.timing.measure('auth', () =>
+          services.auth.authenticate(request.headers.authorization),
+        );
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         authError = error;
       }
     }
-    const retryAfter = request.caller ? await limiter.checkCaller(request.caller.sub, request.caller.workspaceId) : limiter.checkAnonymous(request.ip);
+    const retryAfter = request.caller
+      ? await limiter.checkCaller(request.caller.sub, request.caller.workspaceId)
+      : limiter.checkAnonymous(request.ip);
     if (retryAfter > 0) {
-      throw new HttpProblem(429, 'Rate limit exceeded; retry later', { headers: { 'retry-after': String(retryAfter) } });
+      throw new HttpProblem(429, 'Rate limit exceeded; retry later', {
+        headers: { 'retry-after': String(retryAfter) },
+      });
     }
     if (access.permission === 'public') return;
     if (authError || !request.caller) {
       reply.header('www-authenticate', 'Bearer');
-      throw new HttpProblem(401, authError?.reason === 'expired' ? 'The bearer token has expired' : 'A valid bearer token is required');
+      throw new HttpProblem(
+        401,
+        authError?.reason === 'expired' ? 'The bearer token has expired' : 'A valid bearer token is required',
+      );
     }
     const workspaceId = request.auditFacts.workspaceId;
     const claimed = (request.params as Record<string, unknown> | undefined)?.workspaceId;
@@ -120,25 +133,29 @@ export function registerGuard(app: Api, services: Pick<ApiServices, 'auth' | 'au
     const facts = request.auditFacts;
     if (!access || !facts) return payload;
     const targets = [
-      ...(facts.workspaceId ? [{ workspaceId: facts.workspaceId, integrationId: facts.integrationId, workflowId: facts.workflowId }] : []),
+      ...(facts.workspaceId
+        ? [{ workspaceId: facts.workspaceId, integrationId: facts.integrationId, workflowId: facts.workflowId }]
+        : []),
       ...(facts.alsoFor ?? []),
     ];
     const status = reply.statusCode;
     for (const target of targets) {
       try {
-        await request.timing.measure('audit', () => services.audit.record({
-          workspaceId: target.workspaceId,
-          actor: facts.actor ?? (request.caller ? actorOf(request.caller) : { type: 'user', id: 'anonymous' }),
-          direction: 'inbound',
-          action: `api.${access.action}`,
-          scope: access.permission,
-          outcome: outcomeOf(status),
-          ...(status >= 400 ? { errorClass: facts.errorClass ?? problemTitle(status).replace(/\s+/g, '') } : {}),
-          requestId: request.id,
-          ...(target.integrationId ? { integrationId: target.integrationId } : {}),
-          ...(facts.vendor ? { vendor: facts.vendor } : {}),
-          ...(target.workflowId ? { workflowId: target.workflowId } : {}),
-        }));
+        await request.timing.measure('audit', () =>
+          services.audit.record({
+            workspaceId: target.workspaceId,
+            actor: facts.actor ?? (request.caller ? actorOf(request.caller) : { type: 'user', id: 'anonymous' }),
+            direction: 'inbound',
+            action: `api.${access.action}`,
+            scope: access.permission,
+            outcome: outcomeOf(status),
+            ...(status >= 400 ? { errorClass: facts.errorClass ?? problemTitle(status).replace(/\s+/g, '') } : {}),
+            requestId: request.id,
+            ...(target.integrationId ? { integrationId: target.integrationId } : {}),
+            ...(facts.vendor ? { vendor: facts.vendor } : {}),
+            ...(target.workflowId ? { workflowId: target.workflowId } : {}),
+          }),
+        );
       } catch (error) {
         // Never turn a served request into a different answer after the fact; the failure is loud in logs.
         request.log.error({ err: error, action: access.action }, 'audit write failed');

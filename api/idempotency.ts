@@ -18,7 +18,11 @@ export const IdempotencyHeaders = Type.Object({
 
 /** The id a keyed request gets: the same kind, caller, workspace and key always give the same id (RFC 9562 v8 UUID). */
 export function keyedId(kind: string, workspaceId: string, subject: string, key: string): string {
-  const bytes = crypto.createHash('sha256').update(JSON.stringify([kind, workspaceId, subject, key])).digest().subarray(0, 16);
+  const bytes = crypto
+    .createHash('sha256')
+    .update(JSON.stringify([kind, workspaceId, subject, key]))
+    .digest()
+    .subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
@@ -29,19 +33,35 @@ export function keyedId(kind: string, workspaceId: string, subject: string, key:
 export function requestFingerprint(request: unknown): string {
   const canonical = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(canonical);
-    if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]));
+    if (value && typeof value === 'object')
+      return Object.fromEntries(
+        Object.keys(value)
+          .sort()
+          .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+      );
     return value;
   };
-  return crypto.createHash('sha256').update(JSON.stringify(canonical(request))).digest('hex');
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify(canonical(request)))
+    .digest('hex');
 }
 
 /** Start options for a keyed run: join it while it runs, never start it again once closed, remember the request. */
-export function keyedStart(fingerprint: string): { ifRunning: 'join'; ifClosed: 'conflict'; memo: { requestFingerprint: string } } {
+export function keyedStart(fingerprint: string): {
+  ifRunning: 'join';
+  ifClosed: 'conflict';
+  memo: { requestFingerprint: string };
+} {
   return { ifRunning: 'join', ifClosed: 'conflict', memo: { requestFingerprint: fingerprint } };
 }
 
 /** The run a keyed request already started, if any; 422 when the key came with another request. */
-export async function keyedRun(temporal: TemporalAccess, workflowId: string, fingerprint: string): Promise<WorkflowExecutionDescription | undefined> {
+export async function keyedRun(
+  temporal: TemporalAccess,
+  workflowId: string,
+  fingerprint: string,
+): Promise<WorkflowExecutionDescription | undefined> {
   let description: WorkflowExecutionDescription;
   try {
     description = await temporal.client.workflow.getHandle(workflowId).describe();
@@ -50,7 +70,10 @@ export async function keyedRun(temporal: TemporalAccess, workflowId: string, fin
     throw error;
   }
   if (description.memo?.requestFingerprint !== fingerprint) {
-    throw new HttpProblem(422, 'This Idempotency-Key was already used with a different request', { errorClass: 'IdempotencyKeyReused', errors: [{ pointer: '/headers/idempotency-key', detail: 'use a new key for a different request' }] });
+    throw new HttpProblem(422, 'This Idempotency-Key was already used with a different request', {
+      errorClass: 'IdempotencyKeyReused',
+      errors: [{ pointer: '/headers/idempotency-key', detail: 'use a new key for a different request' }],
+    });
   }
   return description;
 }

@@ -18,7 +18,11 @@ import { buildServer } from './server';
 import { webhookVerifiersFor } from './webhooks/verifiers';
 
 /** Every vendor whose descriptor exists; the API offers exactly these. */
-const DESCRIPTORS: readonly VendorDescriptor[] = [...githubDescriptors, ...Object.values(microsoftDescriptors), ...jiraDescriptors];
+const DESCRIPTORS: readonly VendorDescriptor[] = [
+  ...githubDescriptors,
+  ...Object.values(microsoftDescriptors),
+  ...jiraDescriptors,
+];
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -34,10 +38,20 @@ async function main(): Promise<void> {
   const auth = authenticatorFromConfig(config);
   const app = await buildServer({
     logger,
-    readiness: readinessChecks({ db, client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }),
+    readiness: readinessChecks({
+      db,
+      client,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+    }),
     services: {
       db,
-      temporal: { client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, uiUrl: config.temporal.uiUrl },
+      temporal: {
+        client,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        uiUrl: config.temporal.uiUrl,
+      },
       auth,
       audit: createAuditLog(db),
       secrets: new SecretStore(db, localKeyProviderFromConfig(config)),

@@ -73,7 +73,11 @@ export function problemType(status: number): string {
   return `https://trackproject.dev/problems/${(TITLES[status] ?? 'error').toLowerCase().replace(/\s+/g, '-')}`;
 }
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Partial<Problem> & { status: number }): FastifyReply {
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  problem: Partial<Problem> & { status: number },
+): FastifyReply {
   const body: Problem = {
     type: problem.type ?? problemType(problem.status),
     title: problem.title ?? TITLES[problem.status] ?? 'Error',
@@ -85,7 +89,9 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
 }
 
 export function registerProblemHandlers(app: Api): void {
-  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, { status: 404, detail: `No route for ${request.method} ${request.url.split('?')[0]}` }));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, { status: 404, detail: `No route for ${request.method} ${request.url.split('?')[0]}` }),
+  );
 
   app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
     if (error instanceof HttpProblem) {
@@ -112,6 +118,9 @@ export function registerProblemHandlers(app: Api): void {
       return sendProblem(request, reply, { status, detail: fastifyError.message });
     }
     request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(request, reply, { status: 500, detail: 'An unexpected error occurred; quote the request id to support' });
+    return sendProblem(request, reply, {
+      status: 500,
+      detail: 'An unexpected error occurred; quote the request id to support',
+    });
   });
 }

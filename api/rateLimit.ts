@@ -59,7 +59,10 @@ interface Bucket {
 export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
 
-  constructor(readonly policy: BucketPolicy, private readonly now: () => number = Date.now) {}
+  constructor(
+    readonly policy: BucketPolicy,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Whether the key's shared state was read within `ms`. */
   settledWithin(key: string, ms: number): boolean {
@@ -70,8 +73,16 @@ export class TokenBuckets {
   /** Takes one token; returns 0 when allowed, else the seconds until a token is available. */
   take(key: string): number {
     const now = this.now();
-    const bucket = this.buckets.get(key) ?? { tokens: this.policy.capacity, updatedAt: now, unsettled: 0, touchedAt: now };
-    bucket.tokens = Math.min(this.policy.capacity, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.policy.refillPerSecond);
+    const bucket = this.buckets.get(key) ?? {
+      tokens: this.policy.capacity,
+      updatedAt: now,
+      unsettled: 0,
+      touchedAt: now,
+    };
+    bucket.tokens = Math.min(
+      this.policy.capacity,
+      bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.policy.refillPerSecond,
+    );
     bucket.updatedAt = now;
     bucket.touchedAt = now;
     // Re-insert so the Map's order is least-recently-used first.
@@ -109,7 +120,13 @@ export class TokenBuckets {
     const now = this.now();
     const bucket = this.buckets.get(key);
     const unsettled = bucket?.unsettled ?? 0;
-    this.buckets.set(key, { tokens: tokens - unsettled, updatedAt: now, unsettled, touchedAt: bucket?.touchedAt ?? now, settledAt: now });
+    this.buckets.set(key, {
+      tokens: tokens - unsettled,
+      updatedAt: now,
+      unsettled,
+      touchedAt: bucket?.touchedAt ?? now,
+      settledAt: now,
+    });
   }
 
   private evict(now: number): void {
@@ -121,7 +138,12 @@ export class TokenBuckets {
 }
 
 /** One bucket's use to add to the shared store. `key` is `caller:<subject>` or `workspace:<id>`. */
-export interface BucketUse { key: string; used: number; capacity: number; refillPerSecond: number }
+export interface BucketUse {
+  key: string;
+  used: number;
+  capacity: number;
+  refillPerSecond: number;
+}
 
 export interface RateLimitStore {
   /** Adds each use to its shared bucket (refilled at its rate, capped at capacity) and answers the tokens left, by key. */
@@ -148,7 +170,10 @@ export interface RateLimiterOptions {
   now?: () => number;
 }
 
-export function createRateLimiter(policy: RateLimitPolicy = DEFAULT_RATE_LIMITS, options: RateLimiterOptions = {}): RateLimiter {
+export function createRateLimiter(
+  policy: RateLimitPolicy = DEFAULT_RATE_LIMITS,
+  options: RateLimiterOptions = {},
+): RateLimiter {
   const now = options.now ?? Date.now;
   const shared = { caller: new TokenBuckets(policy.caller, now), workspace: new TokenBuckets(policy.workspace, now) };
   const anonymous = new TokenBuckets(policy.anonymous ?? DEFAULT_RATE_LIMITS.anonymous, now);
@@ -159,11 +184,15 @@ export function createRateLimiter(policy: RateLimitPolicy = DEFAULT_RATE_LIMITS,
   const settleOnce = async (reads: Array<{ budget: keyof typeof shared; key: string }>): Promise<void> => {
     if (!store) return;
     const uses = (Object.keys(shared) as Array<keyof typeof shared>).flatMap((budget) =>
-      shared[budget].toSettle(FRESH_FOR_MS).map((use) => ({ budget, ...use })));
-    for (const read of reads) if (!uses.some((use) => use.budget === read.budget && use.key === read.key)) uses.push({ ...read, used: 0 });
+      shared[budget].toSettle(FRESH_FOR_MS).map((use) => ({ budget, ...use })),
+    );
+    for (const read of reads)
+      if (!uses.some((use) => use.budget === read.budget && use.key === read.key)) uses.push({ ...read, used: 0 });
     if (uses.length === 0) return;
     try {
-      const left = await store.consume(uses.map(({ budget, key, used }) => ({ key: `${budget}:${key}`, used, ...shared[budget].policy })));
+      const left = await store.consume(
+        uses.map(({ budget, key, used }) => ({ key: `${budget}:${key}`, used, ...shared[budget].policy })),
+      );
       for (const { budget, key } of uses) shared[budget].settle(key, left.get(`${budget}:${key}`)!);
       failing = false;
     } catch (error) {
@@ -183,7 +212,9 @@ export function createRateLimiter(policy: RateLimitPolicy = DEFAULT_RATE_LIMITS,
     inFlight = tracked;
     return tracked;
   };
-  const timer = store ? setInterval(() => void (inFlight ?? settle()), options.settleIntervalMs ?? SETTLE_INTERVAL_MS) : undefined;
+  const timer = store
+    ? setInterval(() => void (inFlight ?? settle()), options.settleIntervalMs ?? SETTLE_INTERVAL_MS)
+    : undefined;
   timer?.unref();
 
   /** The read to wait for before judging the key, if its shared state is stale; concurrent requests share one. */
@@ -202,7 +233,9 @@ export function createRateLimiter(policy: RateLimitPolicy = DEFAULT_RATE_LIMITS,
 
   return {
     async checkCaller(subject, workspaceId) {
-      const reads = [staleRead('caller', subject), staleRead('workspace', workspaceId)].filter((read) => read !== undefined);
+      const reads = [staleRead('caller', subject), staleRead('workspace', workspaceId)].filter(
+        (read) => read !== undefined,
+      );
       if (reads.length > 0) await Promise.all(reads);
       const callerWait = shared.caller.take(subject);
       return callerWait > 0 ? callerWait : shared.workspace.take(workspaceId);

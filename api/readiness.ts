@@ -6,7 +6,12 @@ import type { ReadinessCheck } from './routes/health';
 /** A worker counts as polling if the server saw it poll within this window. */
 const POLLER_FRESHNESS_MS = 2 * 60_000;
 
-export function readinessChecks(deps: { db: Knex; client: Client; namespace: string; taskQueue: string }): ReadinessCheck[] {
+export function readinessChecks(deps: {
+  db: Knex;
+  client: Client;
+  namespace: string;
+  taskQueue: string;
+}): ReadinessCheck[] {
   return [
     { name: 'postgres', check: async () => void (await deps.db.raw('select 1')) },
     { name: 'temporal', check: async () => void (await deps.client.workflowService.getSystemInfo({})) },

@@ -77,17 +77,26 @@ export async function startRun(temporal: TemporalAccess, run: StartRun): Promise
 export function toProblem(error: unknown): unknown {
   if (error instanceof HttpProblem) return error;
   if (error instanceof WorkflowExecutionAlreadyStartedError) {
-    return new HttpProblem(409, 'This process is already running for the integration', { errorClass: 'AlreadyRunning' });
+    return new HttpProblem(409, 'This process is already running for the integration', {
+      errorClass: 'AlreadyRunning',
+    });
   }
   if (error instanceof WorkflowNotFoundError) {
-    return new HttpProblem(409, 'The integration has no running process that can take this request', { errorClass: 'NotRunning' });
+    return new HttpProblem(409, 'The integration has no running process that can take this request', {
+      errorClass: 'NotRunning',
+    });
   }
   if (error instanceof QueryNotRegisteredError) {
-    return new HttpProblem(409, 'The integration is not in a state that answers this request', { errorClass: 'NotRunning' });
+    return new HttpProblem(409, 'The integration is not in a state that answers this request', {
+      errorClass: 'NotRunning',
+    });
   }
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
     // The workflow validated the request and refused it; its failure type is a stable code.
-    return new HttpProblem(422, error.cause.message, { errorClass: error.cause.type ?? 'Rejected', code: error.cause.type ?? undefined });
+    return new HttpProblem(422, error.cause.message, {
+      errorClass: error.cause.type ?? 'Rejected',
+      code: error.cause.type ?? undefined,
+    });
   }
   return error;
 }
@@ -106,13 +115,19 @@ export async function temporalCall<T>(temporal: TemporalAccess, call: () => Prom
     return await temporal.client.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
   } catch (error) {
     if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error)) {
-      throw new HttpProblem(503, 'The integration\'s workflow did not answer in time; retry shortly', { headers: { 'retry-after': '5' }, errorClass: 'WorkflowTimeout' });
+      throw new HttpProblem(503, "The integration's workflow did not answer in time; retry shortly", {
+        headers: { 'retry-after': '5' },
+        errorClass: 'WorkflowTimeout',
+      });
     }
     const problem = toProblem(error);
     if (!(problem instanceof HttpProblem) && error instanceof ServiceError) {
       // Temporal could not take the call (overloaded, a per-run limit such as 2,000 Updates): a
       // condition of the server, not of the request, so the caller is told to retry, not given a 500.
-      throw new HttpProblem(503, 'Temporal could not take this request right now; retry shortly', { headers: { 'retry-after': '5' }, errorClass: 'TemporalUnavailable' });
+      throw new HttpProblem(503, 'Temporal could not take this request right now; retry shortly', {
+        headers: { 'retry-after': '5' },
+        errorClass: 'TemporalUnavailable',
+      });
     }
     throw problem;
   }
@@ -127,7 +142,12 @@ export async function queryIfRunning<T>(temporal: TemporalAccess, query: () => P
   try {
     return await temporal.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, query);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError || error instanceof QueryNotRegisteredError || error instanceof QueryRejectedError) return undefined;
+    if (
+      error instanceof WorkflowNotFoundError ||
+      error instanceof QueryNotRegisteredError ||
+      error instanceof QueryRejectedError
+    )
+      return undefined;
     if (error instanceof ServiceError || isGrpcDeadlineError(error)) return undefined;
     throw error;
   }

@@ -54,7 +54,10 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-      return sendProblem(request, reply, { status, detail: FRAMEWORK_ERROR_DETAILS[error.code] ?? 'The request URL is malformed' });
+      return sendProblem(request, reply, {
+        status,
+        detail: FRAMEWORK_ERROR_DETAILS[error.code] ?? 'The request URL is malformed',
+      });
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -24,8 +24,20 @@ export interface IntegrationRow {
 }
 
 const INTEGRATION_COLUMNS = [
-  'integration_id', 'workspace_id', 'vendor', 'status', 'requested_scopes', 'granted_scopes', 'controls', 'poll_interval_ms',
-  'connected_by', 'connected_at', 'disconnected_at', 'purge_after', 'created_at', 'updated_at',
+  'integration_id',
+  'workspace_id',
+  'vendor',
+  'status',
+  'requested_scopes',
+  'granted_scopes',
+  'controls',
+  'poll_interval_ms',
+  'connected_by',
+  'connected_at',
+  'disconnected_at',
+  'purge_after',
+  'created_at',
+  'updated_at',
 ] as const;
 
 /** Page size bound for integration listings: a workspace has tens of integrations, not thousands. */
@@ -37,8 +49,14 @@ export async function listIntegrations(db: Knex, workspaceId: string): Promise<I
   );
 }
 
-export async function getIntegration(db: Knex, workspaceId: string, integrationId: string): Promise<IntegrationRow | undefined> {
-  return withWorkspace(db, workspaceId, (trx) => trx('integrations').select(INTEGRATION_COLUMNS).where({ integration_id: integrationId }).first());
+export async function getIntegration(
+  db: Knex,
+  workspaceId: string,
+  integrationId: string,
+): Promise<IntegrationRow | undefined> {
+  return withWorkspace(db, workspaceId, (trx) =>
+    trx('integrations').select(INTEGRATION_COLUMNS).where({ integration_id: integrationId }).first(),
+  );
 }
 
 /**
@@ -48,7 +66,14 @@ export async function getIntegration(db: Knex, workspaceId: string, integrationI
  */
 export async function reservePendingIntegration(
   db: Knex,
-  row: { workspaceId: string; integrationId: string; vendor: string; requestedScopes: string[]; controls: Record<string, string[]>; connectedBy: string },
+  row: {
+    workspaceId: string;
+    integrationId: string;
+    vendor: string;
+    requestedScopes: string[];
+    controls: Record<string, string[]>;
+    connectedBy: string;
+  },
 ): Promise<void> {
   await withWorkspace(db, row.workspaceId, (trx) =>
     trx('integrations')
@@ -74,7 +99,12 @@ export interface WebhookEndpointRow {
 }
 
 /** An enabled endpoint of this workspace for this vendor, or undefined (wrong workspace, unknown, disabled). */
-export async function findWebhookEndpoint(db: Knex, workspaceId: string, endpointId: string, vendor: string): Promise<WebhookEndpointRow | undefined> {
+export async function findWebhookEndpoint(
+  db: Knex,
+  workspaceId: string,
+  endpointId: string,
+  vendor: string,
+): Promise<WebhookEndpointRow | undefined> {
   return withWorkspace(db, workspaceId, (trx) =>
     trx('webhook_endpoints')
       .select('endpoint_id', 'integration_id', 'vendor', 'signing_secret_id')
@@ -92,17 +122,32 @@ export const DELIVERY_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;
  * App-level webhook routing (db/migrations/0003_app_webhook_routing.ts): the only cross-workspace
  * read of the API, through an allow-listed function that returns ids only.
  */
-export async function routeAppWebhook(db: Knex, vendor: string, routingKey: string): Promise<Array<{ workspaceId: string; integrationId: string; endpointId: string }>> {
+export async function routeAppWebhook(
+  db: Knex,
+  vendor: string,
+  routingKey: string,
+): Promise<Array<{ workspaceId: string; integrationId: string; endpointId: string }>> {
   const { rows } = await db.raw<{ rows: Array<{ workspace_id: string; integration_id: string; endpoint_id: string }> }>(
     'select * from route_app_webhook(?, ?)',
     [vendor, routingKey],
   );
-  return rows.map((row) => ({ workspaceId: row.workspace_id, integrationId: row.integration_id, endpointId: row.endpoint_id }));
+  return rows.map((row) => ({
+    workspaceId: row.workspace_id,
+    integrationId: row.integration_id,
+    endpointId: row.endpoint_id,
+  }));
 }
 
 export async function recordDelivery(
   db: Knex,
-  delivery: { workspaceId: string; endpointId: string; integrationId: string; vendor: string; deliveryId: string; eventType: string },
+  delivery: {
+    workspaceId: string;
+    endpointId: string;
+    integrationId: string;
+    vendor: string;
+    deliveryId: string;
+    eventType: string;
+  },
 ): Promise<boolean> {
   const inserted = await withWorkspace(db, delivery.workspaceId, (trx) =>
     trx('webhook_deliveries')
@@ -123,9 +168,14 @@ export async function recordDelivery(
 }
 
 /** The lifecycle heard about the delivery; unmarked ones are signalled again by the webhook catch-up schedule. */
-export async function markDeliverySignalled(db: Knex, delivery: { workspaceId: string; endpointId: string; deliveryId: string }): Promise<void> {
+export async function markDeliverySignalled(
+  db: Knex,
+  delivery: { workspaceId: string; endpointId: string; deliveryId: string },
+): Promise<void> {
   await withWorkspace(db, delivery.workspaceId, (trx) =>
-    trx('webhook_deliveries').where({ endpoint_id: delivery.endpointId, delivery_id: delivery.deliveryId }).update({ processed_at: trx.fn.now() }),
+    trx('webhook_deliveries')
+      .where({ endpoint_id: delivery.endpointId, delivery_id: delivery.deliveryId })
+      .update({ processed_at: trx.fn.now() }),
   );
 }
 

@@ -61,7 +61,12 @@ interface AuditRowFields {
   workflow_id: string | null;
 }
 
-function checked(field: string, value: string | undefined, pattern: RegExp, allowSensitiveShape = false): string | null {
+function checked(
+  field: string,
+  value: string | undefined,
+  pattern: RegExp,
+  allowSensitiveShape = false,
+): string | null {
   if (value === undefined) return null;
   if (!pattern.test(value)) throw new AuditEntryRejectedError(field);
   if (!allowSensitiveShape && SENSITIVE_PATTERNS.some((p) => p.test(value))) throw new AuditEntryRejectedError(field);
@@ -105,7 +110,19 @@ function canonicalAroundSeq(fields: AuditRowFields, createdAt: Date): { prefix: 
 }
 
 /** The columns after `created_at`, in hash order; `audit_log_append` takes its parameters in the same order. */
-const CHAINED_COLUMNS = ['actor_type', 'actor_id', 'direction', 'vendor', 'integration_id', 'action', 'scope', 'outcome', 'error_class', 'request_id', 'workflow_id'] as const;
+const CHAINED_COLUMNS = [
+  'actor_type',
+  'actor_id',
+  'direction',
+  'vendor',
+  'integration_id',
+  'action',
+  'scope',
+  'outcome',
+  'error_class',
+  'request_id',
+  'workflow_id',
+] as const;
 
 function chainedValues(fields: AuditRowFields): Array<string | null> {
   return CHAINED_COLUMNS.map((column) => fields[column]);
@@ -141,8 +158,22 @@ interface StoredAuditRow extends AuditRowFields {
 }
 
 const AUDIT_COLUMNS = [
-  'seq', 'created_at', 'workspace_id', 'actor_type', 'actor_id', 'direction', 'vendor', 'integration_id', 'action', 'scope', 'outcome',
-  'error_class', 'request_id', 'workflow_id', 'prev_hash', 'hash',
+  'seq',
+  'created_at',
+  'workspace_id',
+  'actor_type',
+  'actor_id',
+  'direction',
+  'vendor',
+  'integration_id',
+  'action',
+  'scope',
+  'outcome',
+  'error_class',
+  'request_id',
+  'workflow_id',
+  'prev_hash',
+  'hash',
 ] as const;
 
 /** Rows read per round trip while verifying: bounded memory for long chains. */
@@ -166,7 +197,8 @@ export async function verifyAuditChain(db: Knex, workspaceId: string): Promise<A
       for (const row of page) {
         const brokenAt = BigInt(row.seq) !== expectedSeq ? expectedSeq : undefined;
         if (brokenAt !== undefined) return { ok: false, brokenAtSeq: brokenAt.toString() };
-        const intact = row.prev_hash.equals(expectedPrev) && row.hash.equals(chainHash(row.prev_hash, row, row.seq, row.created_at));
+        const intact =
+          row.prev_hash.equals(expectedPrev) && row.hash.equals(chainHash(row.prev_hash, row, row.seq, row.created_at));
         if (!intact) return { ok: false, brokenAtSeq: row.seq };
         expectedPrev = row.hash;
         expectedSeq += 1n;
@@ -227,7 +259,10 @@ export async function listAudit(
   const limit = Math.max(1, Math.min(MAX_AUDIT_PAGE, Math.floor(query.limit)));
   const f = query.filters ?? {};
   const rows = await withWorkspace(db, workspaceId, (trx) => {
-    const q = trx('audit_log').select<StoredAuditRow[]>(AUDIT_COLUMNS).orderBy('seq', 'desc').limit(limit + 1);
+    const q = trx('audit_log')
+      .select<StoredAuditRow[]>(AUDIT_COLUMNS)
+      .orderBy('seq', 'desc')
+      .limit(limit + 1);
     if (query.cursor !== undefined) q.where('seq', '<', query.cursor);
     if (f.action !== undefined) q.where('action', f.action);
     if (f.vendor !== undefined) q.where('vendor', f.vendor);

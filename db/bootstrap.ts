@@ -25,10 +25,10 @@ async function ensureLoginRole(client: Client, role: string, password: string, a
   const exists = await client.query('select 1 from pg_roles where rolname = $1', [role]);
   const verb = exists.rowCount ? 'ALTER' : 'CREATE';
   // Identifiers are our constants; the password goes through format('%L') so it is quoted by Postgres.
-  const { rows } = await client.query<{ sql: string }>(`select format('${verb} ROLE %I ${attributes} PASSWORD %L', $1::text, $2::text) as sql`, [
-    role,
-    password,
-  ]);
+  const { rows } = await client.query<{ sql: string }>(
+    `select format('${verb} ROLE %I ${attributes} PASSWORD %L', $1::text, $2::text) as sql`,
+    [role, password],
+  );
   await client.query(rows[0]!.sql);
 }
 
@@ -42,7 +42,12 @@ export async function bootstrapDatabase(
   try {
     await ensureLoginRole(client, OWNER_ROLE, passwords.owner, 'LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS');
     // NOINHERIT: the login itself holds nothing; it acts only after SET ROLE.
-    await ensureLoginRole(client, APP_LOGIN_ROLE, passwords.app, 'LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB');
+    await ensureLoginRole(
+      client,
+      APP_LOGIN_ROLE,
+      passwords.app,
+      'LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB',
+    );
     const db = await client.query('select 1 from pg_database where datname = $1', [database]);
     if (!db.rowCount) await client.query(`CREATE DATABASE "${database}" OWNER ${OWNER_ROLE}`);
     await client.query(`GRANT CONNECT ON DATABASE "${database}" TO ${APP_LOGIN_ROLE}`);

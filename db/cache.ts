@@ -65,7 +65,10 @@ export interface CachedRecord {
 }
 
 /** Insert-or-refresh by external id (idempotent: a replayed page changes nothing but the timestamps). */
-export async function upsertRecords(trx: Knex.Transaction, input: CacheScope & { records: CachedRecordInput[]; ttlMs: number }): Promise<number> {
+export async function upsertRecords(
+  trx: Knex.Transaction,
+  input: CacheScope & { records: CachedRecordInput[]; ttlMs: number },
+): Promise<number> {
   const expiresAt = new Date(Date.now() + assertCacheTtl(input.ttlMs));
   // One row per external id (last wins): Postgres refuses to update the same row twice in one statement.
   const unique = [...new Map(input.records.map((r) => [r.externalId, r])).values()];
@@ -84,14 +87,19 @@ export async function upsertRecords(trx: Knex.Transaction, input: CacheScope & {
         input.integrationId,
         input.resource,
         expiresAt,
-        JSON.stringify(chunk.map((r) => ({ external_id: r.externalId, payload: r.payload ?? null, version: r.version ?? null }))),
+        JSON.stringify(
+          chunk.map((r) => ({ external_id: r.externalId, payload: r.payload ?? null, version: r.version ?? null })),
+        ),
       ],
     );
   }
   return unique.length;
 }
 
-export async function deleteRecords(trx: Knex.Transaction, input: CacheScope & { externalIds: string[] }): Promise<number> {
+export async function deleteRecords(
+  trx: Knex.Transaction,
+  input: CacheScope & { externalIds: string[] },
+): Promise<number> {
   return trx('cached_records')
     .where({ workspace_id: input.workspaceId, integration_id: input.integrationId, resource: input.resource })
     .whereIn('external_id', input.externalIds)
@@ -111,8 +119,15 @@ export async function readRecords(
   if (input.externalIds !== undefined) query.whereIn('external_id', input.externalIds);
   if (input.after !== undefined) query.where('external_id', '>', input.after);
   if (input.limit !== undefined) query.limit(input.limit);
-  const rows: { external_id: string; payload: unknown; version: string | null; fetched_at: Date; expires_at: Date }[] = await query;
-  return rows.map((r) => ({ externalId: r.external_id, payload: r.payload, version: r.version, fetchedAt: r.fetched_at, expiresAt: r.expires_at }));
+  const rows: { external_id: string; payload: unknown; version: string | null; fetched_at: Date; expires_at: Date }[] =
+    await query;
+  return rows.map((r) => ({
+    externalId: r.external_id,
+    payload: r.payload,
+    version: r.version,
+    fetchedAt: r.fetched_at,
+    expiresAt: r.expires_at,
+  }));
 }
 
 export interface ClearedCounts {
@@ -122,7 +137,11 @@ export interface ClearedCounts {
 }
 
 /** Disconnect (T4, T15): every cached record, delivery record and sync cursor of the integration. */
-export async function clearIntegration(trx: Knex.Transaction, workspaceId: string, integrationId: string): Promise<ClearedCounts> {
+export async function clearIntegration(
+  trx: Knex.Transaction,
+  workspaceId: string,
+  integrationId: string,
+): Promise<ClearedCounts> {
   const scope = { workspace_id: workspaceId, integration_id: integrationId };
   return {
     cachedRecords: await trx('cached_records').where(scope).del(),
@@ -132,10 +151,16 @@ export async function clearIntegration(trx: Knex.Transaction, workspaceId: strin
 }
 
 /** Deletes expired cached records and webhook deliveries in every workspace, batch by batch. */
-export async function sweepExpired(db: Knex, batch = SWEEP_BATCH): Promise<{ cachedRecords: number; webhookDeliveries: number }> {
+export async function sweepExpired(
+  db: Knex,
+  batch = SWEEP_BATCH,
+): Promise<{ cachedRecords: number; webhookDeliveries: number }> {
   const total = { cachedRecords: 0, webhookDeliveries: 0 };
   for (;;) {
-    const { rows } = await db.raw<{ rows: { cached_records: string; webhook_deliveries: string }[] }>('select * from sweep_expired_cache(?)', [batch]);
+    const { rows } = await db.raw<{ rows: { cached_records: string; webhook_deliveries: string }[] }>(
+      'select * from sweep_expired_cache(?)',
+      [batch],
+    );
     const records = Number(rows[0]!.cached_records);
     const deliveries = Number(rows[0]!.webhook_deliveries);
     total.cachedRecords += records;

@@ -17,7 +17,10 @@ export function createRuntimeDb(url: string, role: RuntimeRole, poolMax = 10): K
     pool: {
       min: 0,
       max: poolMax,
-      afterCreate: (connection: { query: (sql: string, cb: (error: Error | null) => void) => void }, done: (error: Error | null, connection: unknown) => void) => {
+      afterCreate: (
+        connection: { query: (sql: string, cb: (error: Error | null) => void) => void },
+        done: (error: Error | null, connection: unknown) => void,
+      ) => {
         connection.query(`SET ROLE ${RUNTIME_ROLES[role]}`, (error) => done(error, connection));
       },
     },

@@ -14,7 +14,12 @@ export function createPostgresRateLimitStore(db: Knex): RateLimitStore {
         .sort((a, b) => (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0));
       const { rows } = await db.raw<{ rows: Array<{ key_hex: string; tokens_left: number }> }>(
         'select key_hex, tokens_left from rate_limit_consume(?::text[], ?::integer[], ?::double precision[], ?::double precision[])',
-        [hashed.map((use) => use.hex), hashed.map((use) => use.used), hashed.map((use) => use.capacity), hashed.map((use) => use.refillPerSecond)],
+        [
+          hashed.map((use) => use.hex),
+          hashed.map((use) => use.used),
+          hashed.map((use) => use.capacity),
+          hashed.map((use) => use.refillPerSecond),
+        ],
       );
       const byHex = new Map(rows.map((row) => [row.key_hex, Number(row.tokens_left)]));
       return new Map(hashed.map((use) => [use.key, byHex.get(use.hex)!]));

@@ -13,7 +13,10 @@ export const AUDIT_RETENTION_MIN_MS = 400 * 24 * 60 * 60 * 1000;
 
 /** Deletes entries created before `before` (owner connection); returns how many were removed. */
 export async function applyAuditRetention(ownerDb: Knex, before: Date): Promise<number> {
-  const { rows } = await ownerDb.raw<{ rows: { removed: string }[] }>('select audit_log_apply_retention(?) as removed', [before]);
+  const { rows } = await ownerDb.raw<{ rows: { removed: string }[] }>(
+    'select audit_log_apply_retention(?) as removed',
+    [before],
+  );
   return Number(rows[0]!.removed);
 }
 

@@ -19,7 +19,11 @@ export function assertWorkspaceId(workspaceId: string): void {
   if (!UUID.test(workspaceId)) throw new InvalidWorkspaceIdError();
 }
 
-export async function withWorkspace<T>(db: Knex, workspaceId: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+export async function withWorkspace<T>(
+  db: Knex,
+  workspaceId: string,
+  work: (trx: Knex.Transaction) => Promise<T>,
+): Promise<T> {
   assertWorkspaceId(workspaceId);
   return db.transaction(async (trx) => {
     await trx.raw('select set_config(?, ?, true)', [WORKSPACE_SETTING, workspaceId]);

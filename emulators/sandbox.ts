@@ -40,7 +40,8 @@ export async function startSandbox(options: { apiPublicUrl: string }): Promise<S
     redirectUris: [callback('github')],
   });
   for (const repo of DEMO_REPOS) githubEmulator.control.addRepository(repo);
-  for (let n = 1; n <= 25; n++) githubEmulator.control.addIssue(DEMO_REPOS[n % 2]!, { title: `Site issue ${n}`, body: 'Sandbox data' });
+  for (let n = 1; n <= 25; n++)
+    githubEmulator.control.addIssue(DEMO_REPOS[n % 2]!, { title: `Site issue ${n}`, body: 'Sandbox data' });
   // The app is installed on two of the three repositories: the third stays invisible (T18).
   const installationId = githubEmulator.control.install({
     account: 'acme',
@@ -51,11 +52,22 @@ export async function startSandbox(options: { apiPublicUrl: string }): Promise<S
 
   const microsoft = await startMicrosoftEmulator();
 
-  const jiraApp = { clientId: crypto.randomBytes(16).toString('hex'), clientSecret: crypto.randomBytes(32).toString('hex') };
-  const jira = await startJiraEmulator({ ...jiraApp, redirectUris: [callback('jira')], appScopes: [...JIRA_REQUESTED_SCOPES] });
+  const jiraApp = {
+    clientId: crypto.randomBytes(16).toString('hex'),
+    clientSecret: crypto.randomBytes(32).toString('hex'),
+  };
+  const jira = await startJiraEmulator({
+    ...jiraApp,
+    redirectUris: [callback('jira')],
+    appScopes: [...JIRA_REQUESTED_SCOPES],
+  });
   for (const project of ['SITE', 'RFI', 'HR']) jira.control.addProject(project);
   for (let n = 1; n <= 15; n++) jira.control.addIssue(n % 3 === 0 ? 'RFI' : 'SITE', `Punch list item ${n}`);
-  const control = await startControlServer(githubEmulator, installationId, `${options.apiPublicUrl}/v1/webhooks/github`);
+  const control = await startControlServer(
+    githubEmulator,
+    installationId,
+    `${options.apiPublicUrl}/v1/webhooks/github`,
+  );
 
   return {
     env: {
@@ -91,7 +103,11 @@ const ISSUE_EVENT_PATH = /^\/github\/issues\/([\w.-]+\/[\w.-]+)\/(\d+)\/(edited|
  * Applies an issue edit or deletion in the GitHub emulator and delivers the signed `issues.*`
  * webhook for the app's installation to the API, as GitHub does. Answers the receiver's status.
  */
-async function startControlServer(github: GithubEmulator, installationId: number, webhookUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
+async function startControlServer(
+  github: GithubEmulator,
+  installationId: number,
+  webhookUrl: string,
+): Promise<{ url: string; stop(): Promise<void> }> {
   const deliver = async (fullName: string, number: number, action: 'edited' | 'deleted') => {
     const issue = github.control.issues(fullName).find((item) => item.number === number);
     if (!issue) return { status: 404, body: { detail: `no issue ${fullName}#${number}` } };
@@ -99,8 +115,19 @@ async function startControlServer(github: GithubEmulator, installationId: number
     else await github.control.deleteIssue(fullName, number);
     const payload = webhookExample('issues', action);
     const [owner, name] = fullName.split('/') as [string, string];
-    payload.issue = { ...(payload.issue as Record<string, unknown>), id: issue.id, node_id: issue.node_id, number, title: issue.title };
-    payload.repository = { ...(payload.repository as Record<string, unknown>), name, full_name: fullName, owner: { login: owner } };
+    payload.issue = {
+      ...(payload.issue as Record<string, unknown>),
+      id: issue.id,
+      node_id: issue.node_id,
+      number,
+      title: issue.title,
+    };
+    payload.repository = {
+      ...(payload.repository as Record<string, unknown>),
+      name,
+      full_name: fullName,
+      owner: { login: owner },
+    };
     payload.installation = { id: installationId, node_id: `MDIz${installationId}` };
     const deliveryId = crypto.randomUUID();
     const receiverStatus = await github.control.sendWebhook(webhookUrl, { event: 'issues', payload, deliveryId });
@@ -109,10 +136,17 @@ async function startControlServer(github: GithubEmulator, installationId: number
 
   const server = http.createServer((request, response) => {
     const match = request.method === 'POST' ? ISSUE_EVENT_PATH.exec(request.url ?? '') : null;
-    const answer = match ? deliver(match[1]!, Number(match[2]), match[3] as 'edited' | 'deleted') : Promise.resolve({ status: 404, body: { detail: 'unknown control' } });
+    const answer = match
+      ? deliver(match[1]!, Number(match[2]), match[3] as 'edited' | 'deleted')
+      : Promise.resolve({ status: 404, body: { detail: 'unknown control' } });
     answer
-      .catch((error: unknown) => ({ status: 500, body: { detail: error instanceof Error ? error.message : String(error) } }))
-      .then(({ status, body }) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
+      .catch((error: unknown) => ({
+        status: 500,
+        body: { detail: error instanceof Error ? error.message : String(error) },
+      }))
+      .then(({ status, body }) =>
+        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+      );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -75,8 +75,23 @@ export interface Config {
 }
 
 export interface VendorApps {
-  github?: { apiUrl: string; webUrl: string; appId: string; privateKey: string; clientId: string; clientSecret: string; webhookSecret: string };
-  microsoft?: { loginUrl: string; graphUrl: string; tenantId: string; clientId: string; clientSecret: string; caCert?: string };
+  github?: {
+    apiUrl: string;
+    webUrl: string;
+    appId: string;
+    privateKey: string;
+    clientId: string;
+    clientSecret: string;
+    webhookSecret: string;
+  };
+  microsoft?: {
+    loginUrl: string;
+    graphUrl: string;
+    tenantId: string;
+    clientId: string;
+    clientSecret: string;
+    caCert?: string;
+  };
   jira?: { authUrl: string; apiUrl: string; clientId: string; clientSecret: string };
 }
 
@@ -199,7 +214,9 @@ export function loadConfig(env: Env = process.env): Config {
       problems.push('SECRETS_KEK or SECRETS_KEK_FILE is required in production (no generated development key)');
     }
     if (!codecKey && !str('TEMPORAL_CODEC_KEY_FILE')) {
-      problems.push('TEMPORAL_CODEC_KEY or TEMPORAL_CODEC_KEY_FILE is required in production (workflow payloads are encrypted)');
+      problems.push(
+        'TEMPORAL_CODEC_KEY or TEMPORAL_CODEC_KEY_FILE is required in production (workflow payloads are encrypted)',
+      );
     }
     if (!jwtSecret && !jwksUrl) problems.push('JWT_JWKS_URL (or JWT_SECRET) is required in production');
   }
@@ -216,8 +233,13 @@ export function loadConfig(env: Env = process.env): Config {
     }
   };
   /** A vendor app is configured when all its required values are; partly configured is an error. */
-  const vendorApp = <T extends Record<string, string | undefined>>(vendor: string, required: T): { [K in keyof T]: string } | undefined => {
-    const missing = Object.entries(required).filter(([, value]) => value === undefined).map(([key]) => key);
+  const vendorApp = <T extends Record<string, string | undefined>>(
+    vendor: string,
+    required: T,
+  ): { [K in keyof T]: string } | undefined => {
+    const missing = Object.entries(required)
+      .filter(([, value]) => value === undefined)
+      .map(([key]) => key);
     if (missing.length === Object.keys(required).length) return undefined;
     if (missing.length > 0) {
       problems.push(`${vendor} app is partly configured: missing ${missing.join(', ')}`);
@@ -236,7 +258,10 @@ export function loadConfig(env: Env = process.env): Config {
     MICROSOFT_CLIENT_ID: str('MICROSOFT_CLIENT_ID'),
     MICROSOFT_CLIENT_SECRET: valueOrFile('MICROSOFT_CLIENT_SECRET'),
   });
-  const jira = vendorApp('Jira', { JIRA_CLIENT_ID: str('JIRA_CLIENT_ID'), JIRA_CLIENT_SECRET: valueOrFile('JIRA_CLIENT_SECRET') });
+  const jira = vendorApp('Jira', {
+    JIRA_CLIENT_ID: str('JIRA_CLIENT_ID'),
+    JIRA_CLIENT_SECRET: valueOrFile('JIRA_CLIENT_SECRET'),
+  });
   const vendors: VendorApps = {
     ...(github && {
       github: {
@@ -288,7 +313,10 @@ export function loadConfig(env: Env = process.env): Config {
       devServer: { port: devServerPort, uiPort: devServerUiPort },
       codecKey,
       codecKeyFile: str('TEMPORAL_CODEC_KEY_FILE'),
-      codecOperators: (str('TEMPORAL_CODEC_OPERATORS') ?? '').split(',').map((sub) => sub.trim()).filter(Boolean),
+      codecOperators: (str('TEMPORAL_CODEC_OPERATORS') ?? '')
+        .split(',')
+        .map((sub) => sub.trim())
+        .filter(Boolean),
     },
     database: {
       url: databaseUrl,

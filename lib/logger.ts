@@ -8,9 +8,29 @@ import pino, { type Logger } from 'pino';
 const REDACTED = '[redacted]';
 
 const SECRET_KEYS = [
-  'password', 'secret', 'token', 'accessToken', 'access_token', 'refreshToken', 'refresh_token', 'idToken',
-  'id_token', 'clientSecret', 'client_secret', 'code', 'codeVerifier', 'code_verifier', 'privateKey',
-  'authorization', 'cookie', 'apiKey', 'api_key', 'credential', 'credentials', 'email', 'plaintext',
+  'password',
+  'secret',
+  'token',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'refresh_token',
+  'idToken',
+  'id_token',
+  'clientSecret',
+  'client_secret',
+  'code',
+  'codeVerifier',
+  'code_verifier',
+  'privateKey',
+  'authorization',
+  'cookie',
+  'apiKey',
+  'api_key',
+  'credential',
+  'credentials',
+  'email',
+  'plaintext',
 ];
 
 const PATTERNS: Array<[RegExp, string]> = [
@@ -33,7 +53,11 @@ export function scrubValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubText(value);
   if (value === null || typeof value !== 'object' || depth > 8) return value;
   if (value instanceof Error) {
-    return { type: value.name, message: scrubText(value.message), stack: value.stack ? scrubText(value.stack) : undefined };
+    return {
+      type: value.name,
+      message: scrubText(value.message),
+      stack: value.stack ? scrubText(value.stack) : undefined,
+    };
   }
   if (Array.isArray(value)) return value.map((item) => scrubValue(item, depth + 1));
   const out: Record<string, unknown> = {};
@@ -54,7 +78,10 @@ export function createLogger(options: { level: string; name: string; destination
       hooks: {
         logMethod(args, method) {
           // Scrub the message string too, not only the merged object.
-          method.apply(this, args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg)) as Parameters<typeof method>);
+          method.apply(
+            this,
+            args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg)) as Parameters<typeof method>,
+          );
         },
       },
     },

@@ -74,7 +74,12 @@ const OPEN_LOOP_LOADS = [0.25, 0.5];
 /** The API's p99 may be at most this multiple of the raw client's. */
 const TARGET_P99_RATIO = 1.25;
 
-interface Target { workspaceId: string; integrationId: string; api: ApiClient; integrationPath: string }
+interface Target {
+  workspaceId: string;
+  integrationId: string;
+  api: ApiClient;
+  integrationPath: string;
+}
 /**
  * One "sync now": whether it joined the sync in flight (or started one) and, through the API, the
  * parts of its `Server-Timing` header (auth, temporal, audit, app: the whole time in the API).
@@ -82,12 +87,22 @@ interface Target { workspaceId: string; integrationId: string; api: ApiClient; i
 type Call = (target: Target) => Promise<{ joined: boolean; serverMs?: ServerMs }>;
 type ServerMs = Record<string, number>;
 /** Latency counts from when the request was due; sendLag is how late the load generator sent it (its own event loop). */
-interface Sample { latencyMs: number; sendLagMs: number; serverMs?: ServerMs }
+interface Sample {
+  latencyMs: number;
+  sendLagMs: number;
+  serverMs?: ServerMs;
+}
 
 const print = (line = '') => process.stdout.write(`${line}\n`);
 
 /** `requestsInPhase` counts both modes' requests in a mixed phase: the CPU reading is the whole phase's. */
-interface Phase { samples: Sample[]; wallMs: number; joined: number; requestsInPhase: number; cpu: CpuReading }
+interface Phase {
+  samples: Sample[];
+  wallMs: number;
+  joined: number;
+  requestsInPhase: number;
+  cpu: CpuReading;
+}
 
 /** `auth;dur=0.41, temporal;dur=12.30, app;dur=14.02` → { auth: 0.41, temporal: 12.3, app: 14.02 }. */
 function parseServerTiming(header: string | string[] | undefined): ServerMs {
@@ -127,15 +142,17 @@ async function closedLoop(call: Call, targets: Target[], count: number): Promise
   let next = 0;
   let joined = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < count) {
-      const target = targets[next++ % targets.length]!;
-      const t0 = performance.now();
-      const result = await call(target);
-      if (result.joined) joined += 1;
-      samples.push({ latencyMs: performance.now() - t0, sendLagMs: 0, serverMs: result.serverMs });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) {
+        const target = targets[next++ % targets.length]!;
+        const t0 = performance.now();
+        const result = await call(target);
+        if (result.joined) joined += 1;
+        samples.push({ latencyMs: performance.now() - t0, sendLagMs: 0, serverMs: result.serverMs });
+      }
+    }),
+  );
   return { samples, wallMs: performance.now() - started, joined, requestsInPhase: count };
 }
 
@@ -147,23 +164,27 @@ async function closedLoop(call: Call, targets: Target[], count: number): Promise
 async function openLoop(calls: Call[], targets: Target[], count: number, ratePerS: number): Promise<Unmeasured[]> {
   const perCall = calls.map(() => ({ samples: [] as Sample[], joined: 0 }));
   const started = performance.now();
-  await Promise.all(Array.from({ length: count }, async (_, index) => {
-    const due = started + (index * 1000) / ratePerS;
-    const which = Math.floor(index / targets.length) % calls.length;
-    const mode = perCall[which]!;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
-    const sendLagMs = performance.now() - due;
-    const result = await calls[which]!(targets[index % targets.length]!);
-    if (result.joined) mode.joined += 1;
-    mode.samples.push({ latencyMs: performance.now() - due, sendLagMs, serverMs: result.serverMs });
-  }));
+  await Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const due = started + (index * 1000) / ratePerS;
+      const which = Math.floor(index / targets.length) % calls.length;
+      const mode = perCall[which]!;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
+      const sendLagMs = performance.now() - due;
+      const result = await calls[which]!(targets[index % targets.length]!);
+      if (result.joined) mode.joined += 1;
+      mode.samples.push({ latencyMs: performance.now() - due, sendLagMs, serverMs: result.serverMs });
+    }),
+  );
   const wallMs = performance.now() - started;
   return perCall.map((mode) => ({ ...mode, wallMs, requestsInPhase: count }));
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-const mean = (values: number[]) => (values.length === 0 ? 0 : Number((values.reduce((sum, value) => sum + value, 0) / values.length).toFixed(1)));
+const mean = (values: number[]) =>
+  values.length === 0 ? 0 : Number((values.reduce((sum, value) => sum + value, 0) / values.length).toFixed(1));
 
 /**
  * Where a set of requests spent their time, in mean ms: late sending (the load generator's event
@@ -174,18 +195,28 @@ const mean = (values: number[]) => (values.length === 0 ? 0 : Number((values.red
 function breakdown(samples: Sample[]) {
   const inApi = samples.filter((sample) => sample.serverMs?.app !== undefined);
   const part = (name: string) => mean(inApi.map((sample) => sample.serverMs![name] ?? 0));
-  const rest = mean(inApi.map((sample) => sample.serverMs!.app! - (sample.serverMs!.auth ?? 0) - (sample.serverMs!.temporal ?? 0) - (sample.serverMs!.audit ?? 0)));
+  const rest = mean(
+    inApi.map(
+      (sample) =>
+        sample.serverMs!.app! -
+        (sample.serverMs!.auth ?? 0) -
+        (sample.serverMs!.temporal ?? 0) -
+        (sample.serverMs!.audit ?? 0),
+    ),
+  );
   return {
     requests: samples.length,
     latencyMs: mean(samples.map((sample) => sample.latencyMs)),
     sendLagMs: mean(samples.map((sample) => sample.sendLagMs)),
-    ...(inApi.length > 0 ? {
-      authMs: part('auth'),
-      temporalMs: part('temporal'),
-      auditMs: part('audit'),
-      restOfApiMs: rest,
-      outsideApiMs: mean(inApi.map((sample) => sample.latencyMs - sample.sendLagMs - sample.serverMs!.app!)),
-    } : {}),
+    ...(inApi.length > 0
+      ? {
+          authMs: part('auth'),
+          temporalMs: part('temporal'),
+          auditMs: part('audit'),
+          restOfApiMs: rest,
+          outsideApiMs: mean(inApi.map((sample) => sample.latencyMs - sample.sendLagMs - sample.serverMs!.app!)),
+        }
+      : {}),
   };
 }
 
@@ -211,11 +242,19 @@ function summarize(runs: Phase[]) {
     throughputPerS: Number(((sorted.length / wallMs) * 1000).toFixed(1)),
     // The Temporal work behind a request differs: joining is one Update, starting also runs a sync.
     joinedShare: Number((runs.reduce((sum, run) => sum + run.joined, 0) / sorted.length).toFixed(2)),
-    cpuMsPerRequest: Object.fromEntries(CPU_GROUPS.map((group) => [
-      group, Number((runs.reduce((sum, run) => sum + (run.cpu.get(group) ?? 0), 0) / requestsInPhases).toFixed(2)),
-    ])),
+    cpuMsPerRequest: Object.fromEntries(
+      CPU_GROUPS.map((group) => [
+        group,
+        Number((runs.reduce((sum, run) => sum + (run.cpu.get(group) ?? 0), 0) / requestsInPhases).toFixed(2)),
+      ]),
+    ),
     /** Share of the machine's CPU time these processes used during the phases: how close to saturation the load was. */
-    machineBusyShare: Number((runs.reduce((sum, run) => sum + [...run.cpu.values()].reduce((a, b) => a + b, 0), 0) / (wallMs * os.cpus().length)).toFixed(2)),
+    machineBusyShare: Number(
+      (
+        runs.reduce((sum, run) => sum + [...run.cpu.values()].reduce((a, b) => a + b, 0), 0) /
+        (wallMs * os.cpus().length)
+      ).toFixed(2),
+    ),
     /** The median requests against the tail (the slowest 1 %, at or over p99): which part grows. */
     timeSpent: {
       middle: breakdown(samples.slice(Math.floor(samples.length * 0.25), Math.ceil(samples.length * 0.75))),
@@ -224,26 +263,43 @@ function summarize(runs: Phase[]) {
   };
 }
 
-interface Workload { targets: Target[]; raw: Call; viaApi: Call; groups: GroupOf }
+interface Workload {
+  targets: Target[];
+  raw: Call;
+  viaApi: Call;
+  groups: GroupOf;
+}
 
 async function prepare(own: ThrowawayService, client: Client): Promise<Workload> {
   print(`Connecting GitHub in ${INTEGRATIONS} workspaces through the API…`);
-  const targets = await Promise.all(Array.from({ length: INTEGRATIONS }, async (_, index): Promise<Target> => {
-    const workspaceId = crypto.randomUUID();
-    const api = apiClient(own.service.apiUrl, await adminToken(own.config, workspaceId, `bench-admin-${index}`));
-    const connection = await connectGithub(api, workspaceId);
-    return { workspaceId, integrationId: connection.integrationId, api, integrationPath: connection.integrationPath };
-  }));
+  const targets = await Promise.all(
+    Array.from({ length: INTEGRATIONS }, async (_, index): Promise<Target> => {
+      const workspaceId = crypto.randomUUID();
+      const api = apiClient(own.service.apiUrl, await adminToken(own.config, workspaceId, `bench-admin-${index}`));
+      const connection = await connectGithub(api, workspaceId);
+      return { workspaceId, integrationId: connection.integrationId, api, integrationPath: connection.integrationPath };
+    }),
+  );
 
   const viaApi: Call = async (target) => {
     let serverMs: ServerMs | undefined;
-    const { joined } = await target.api<{ joined: boolean }>('POST', `${target.integrationPath}/sync`, 202, {}, (headers) => {
-      serverMs = parseServerTiming(headers['server-timing']);
-    });
+    const { joined } = await target.api<{ joined: boolean }>(
+      'POST',
+      `${target.integrationPath}/sync`,
+      202,
+      {},
+      (headers) => {
+        serverMs = parseServerTiming(headers['server-timing']);
+      },
+    );
     return { joined, serverMs };
   };
   const raw: Call = async (target) => ({
-    joined: (await requestSync(client.workflow.getHandle(workflowIds.lifecycle(target.workspaceId, target.integrationId)), { reason: 'admin' })).joined,
+    joined: (
+      await requestSync(client.workflow.getHandle(workflowIds.lifecycle(target.workspaceId, target.integrationId)), {
+        reason: 'admin',
+      })
+    ).joined,
   });
 
   print(`Warming up (${WARMUP_REQUESTS} requests each)…`);
@@ -254,11 +310,20 @@ async function prepare(own: ThrowawayService, client: Client): Promise<Workload>
 
 type Summary = ReturnType<typeof summarize>;
 /** `judged`: the target is checked on this model (see the header); the others report capacity. */
-interface ModelResult { model: string; judged: boolean; raw: Summary; api: Summary }
+interface ModelResult {
+  model: string;
+  judged: boolean;
+  raw: Summary;
+  api: Summary;
+}
 
 /** Every load model; separate phases alternate raw and API. */
 async function measureModels({ targets, raw, viaApi, groups }: Workload): Promise<ModelResult[]> {
-  const rounds = async (label: string, judged: boolean, run: () => Promise<{ raw: Phase[]; api: Phase[] }>): Promise<ModelResult> => {
+  const rounds = async (
+    label: string,
+    judged: boolean,
+    run: () => Promise<{ raw: Phase[]; api: Phase[] }>,
+  ): Promise<ModelResult> => {
     const both = { raw: [] as Phase[], api: [] as Phase[] };
     for (let round = 1; round <= ROUNDS; round++) {
       print(`${label}, round ${round}/${ROUNDS}…`);
@@ -272,21 +337,36 @@ async function measureModels({ targets, raw, viaApi, groups }: Workload): Promis
     raw: await measured(groups, () => run(raw)),
     api: await measured(groups, () => run(viaApi)),
   });
-  const closed = await rounds(`closed loop, ${CONCURRENCY} callers`, false, separate(async (call) => [await closedLoop(call, targets, REQUESTS)]));
+  const closed = await rounds(
+    `closed loop, ${CONCURRENCY} callers`,
+    false,
+    separate(async (call) => [await closedLoop(call, targets, REQUESTS)]),
+  );
   const results = [closed];
   for (const load of OPEN_LOOP_LOADS) {
     const ratePerS = Math.round(closed.raw.throughputPerS * load);
     const rate = `${ratePerS}/s (${load * 100}% of raw throughput)`;
-    results.push(await rounds(`open loop, ${rate}, separate phases`, false, separate((call) => openLoop([call], targets, REQUESTS, ratePerS))));
-    results.push(await rounds(`open loop, ${rate}, mixed`, true, async () => {
-      const [rawPhase, apiPhase] = await measured(groups, () => openLoop([raw, viaApi], targets, 2 * REQUESTS, ratePerS));
-      return { raw: [rawPhase!], api: [apiPhase!] };
-    }));
+    results.push(
+      await rounds(
+        `open loop, ${rate}, separate phases`,
+        false,
+        separate((call) => openLoop([call], targets, REQUESTS, ratePerS)),
+      ),
+    );
+    results.push(
+      await rounds(`open loop, ${rate}, mixed`, true, async () => {
+        const [rawPhase, apiPhase] = await measured(groups, () =>
+          openLoop([raw, viaApi], targets, 2 * REQUESTS, ratePerS),
+        );
+        return { raw: [rawPhase!], api: [apiPhase!] };
+      }),
+    );
   }
   return results;
 }
 
-const verdict = (judged: boolean, pass: boolean) => (judged ? (pass ? 'PASS' : 'FAIL') : `${pass ? 'within' : 'over'} (capacity, not judged)`);
+const verdict = (judged: boolean, pass: boolean) =>
+  judged ? (pass ? 'PASS' : 'FAIL') : `${pass ? 'within' : 'over'} (capacity, not judged)`;
 
 function report(result: ModelResult): { p99Ratio: number; pass: boolean } {
   const p99Ratio = Number((result.api.p99Ms / result.raw.p99Ms).toFixed(2));
@@ -294,27 +374,58 @@ function report(result: ModelResult): { p99Ratio: number; pass: boolean } {
   print();
   print(`"sync now", ${result.model}: ${INTEGRATIONS} integrations, ${ROUNDS}×${REQUESTS} requests per mode`);
   print('mode                                  requests   p50 ms   p90 ms   p99 ms   max ms   req/s  joined   >1 s');
-  for (const [label, row] of [['raw client (executeUpdate)', result.raw], ['API (POST …/sync)', result.api]] as const) {
-    print(`${label.padEnd(36)} ${String(row.requests).padStart(9)} ${String(row.p50Ms).padStart(8)} ${String(row.p90Ms).padStart(8)} ${String(row.p99Ms).padStart(8)} ${String(row.maxMs).padStart(8)} ${String(row.throughputPerS).padStart(7)} ${String(row.joinedShare).padStart(7)} ${String(row.overOneSecond).padStart(6)}`);
+  for (const [label, row] of [
+    ['raw client (executeUpdate)', result.raw],
+    ['API (POST …/sync)', result.api],
+  ] as const) {
+    print(
+      `${label.padEnd(36)} ${String(row.requests).padStart(9)} ${String(row.p50Ms).padStart(8)} ${String(row.p90Ms).padStart(8)} ${String(row.p99Ms).padStart(8)} ${String(row.maxMs).padStart(8)} ${String(row.throughputPerS).padStart(7)} ${String(row.joinedShare).padStart(7)} ${String(row.overOneSecond).padStart(6)}`,
+    );
   }
   print(`API p99 / raw p99 = ${p99Ratio} (target ≤ ${TARGET_P99_RATIO}): ${verdict(result.judged, pass)}`);
   const cpuTotal = (row: Summary) => Object.values(row.cpuMsPerRequest).reduce((sum, ms) => sum + ms, 0);
   if (cpuTotal(result.raw) > 0) {
-    print(`CPU ms per request       ${CPU_GROUPS.map((group) => group.padStart(15)).join('')}          total   machine busy`);
-    for (const [label, row] of [['raw client', result.raw], ['API', result.api]] as const) {
-      print(`${label.padEnd(24)} ${CPU_GROUPS.map((group) => String(row.cpuMsPerRequest[group]).padStart(15)).join('')} ${cpuTotal(row).toFixed(2).padStart(14)} ${`${Math.round(row.machineBusyShare * 100)}%`.padStart(14)}`);
+    print(
+      `CPU ms per request       ${CPU_GROUPS.map((group) => group.padStart(15)).join('')}          total   machine busy`,
+    );
+    for (const [label, row] of [
+      ['raw client', result.raw],
+      ['API', result.api],
+    ] as const) {
+      print(
+        `${label.padEnd(24)} ${CPU_GROUPS.map((group) => String(row.cpuMsPerRequest[group]).padStart(15)).join('')} ${cpuTotal(row).toFixed(2).padStart(14)} ${`${Math.round(row.machineBusyShare * 100)}%`.padStart(14)}`,
+      );
     }
   }
-  print('time spent, mean ms         requests  latency  send lag     auth  temporal    audit  rest of API  outside API');
-  for (const [label, row] of [['raw, middle 50 %', result.raw.timeSpent.middle], ['raw, slowest 1 %', result.raw.timeSpent.tail], ['API, middle 50 %', result.api.timeSpent.middle], ['API, slowest 1 %', result.api.timeSpent.tail]] as const) {
-    const cells = [row.requests, row.latencyMs, row.sendLagMs, row.authMs ?? '', row.temporalMs ?? '', row.auditMs ?? '', row.restOfApiMs ?? '', row.outsideApiMs ?? ''];
+  print(
+    'time spent, mean ms         requests  latency  send lag     auth  temporal    audit  rest of API  outside API',
+  );
+  for (const [label, row] of [
+    ['raw, middle 50 %', result.raw.timeSpent.middle],
+    ['raw, slowest 1 %', result.raw.timeSpent.tail],
+    ['API, middle 50 %', result.api.timeSpent.middle],
+    ['API, slowest 1 %', result.api.timeSpent.tail],
+  ] as const) {
+    const cells = [
+      row.requests,
+      row.latencyMs,
+      row.sendLagMs,
+      row.authMs ?? '',
+      row.temporalMs ?? '',
+      row.auditMs ?? '',
+      row.restOfApiMs ?? '',
+      row.outsideApiMs ?? '',
+    ];
     print(`${label.padEnd(26)} ${cells.map((cell, index) => String(cell).padStart(index >= 6 ? 12 : 9)).join('')}`);
   }
   return { p99Ratio, pass };
 }
 
 async function main(): Promise<number> {
-  const own = await startThrowawayService({ log: (line) => print(`  ${line}`), onChildExit: (name, code) => print(`!! ${name} exited (${code}) during the benchmark`) });
+  const own = await startThrowawayService({
+    log: (line) => print(`  ${line}`),
+    onChildExit: (name, code) => print(`!! ${name} exited (${code}) during the benchmark`),
+  });
   let client: Client | undefined;
   try {
     // Same data converter as the API and worker: both paths pay for payload encryption.
@@ -324,16 +435,32 @@ async function main(): Promise<number> {
 
     print();
     print(`API p99 / raw p99 (target ≤ ${TARGET_P99_RATIO}):`);
-    for (const model of models) print(`  ${model.model.padEnd(60)} ${String(model.p99Ratio).padStart(5)}  ${verdict(model.judged, model.pass)}`);
+    for (const model of models)
+      print(`  ${model.model.padEnd(60)} ${String(model.p99Ratio).padStart(5)}  ${verdict(model.judged, model.pass)}`);
     const outDir = path.join(REPO_ROOT, 'bench-results');
     fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, 'api.json'), `${JSON.stringify({
-      benchmark: 'api-sync-now',
-      measuredAt: new Date().toISOString(),
-      setup: { integrations: INTEGRATIONS, concurrency: CONCURRENCY, requestsPerPhase: REQUESTS, rounds: ROUNDS, warmupRequests: WARMUP_REQUESTS, openLoopLoads: OPEN_LOOP_LOADS, cpus: os.cpus().length },
-      targetP99Ratio: TARGET_P99_RATIO,
-      models,
-    }, null, 2)}\n`);
+    fs.writeFileSync(
+      path.join(outDir, 'api.json'),
+      `${JSON.stringify(
+        {
+          benchmark: 'api-sync-now',
+          measuredAt: new Date().toISOString(),
+          setup: {
+            integrations: INTEGRATIONS,
+            concurrency: CONCURRENCY,
+            requestsPerPhase: REQUESTS,
+            rounds: ROUNDS,
+            warmupRequests: WARMUP_REQUESTS,
+            openLoopLoads: OPEN_LOOP_LOADS,
+            cpus: os.cpus().length,
+          },
+          targetP99Ratio: TARGET_P99_RATIO,
+          models,
+        },
+        null,
+        2,
+      )}\n`,
+    );
     print(`Written bench-results/api.json`);
     return models.every((model) => !model.judged || model.pass) ? 0 : 1;
   } finally {

@@ -60,7 +60,9 @@ async function main(): Promise<void> {
   });
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const db = createRuntimeDb(stack.database!.appUrl, 'worker', 10);
-  const superuser = createOwnerDb(Object.assign(new URL(stack.database!.superuserUrl), { pathname: '/integrations' }).toString());
+  const superuser = createOwnerDb(
+    Object.assign(new URL(stack.database!.superuserUrl), { pathname: '/integrations' }).toString(),
+  );
   const connection = await NativeConnection.connect({ address: stack.temporalAddress! });
   const clientConnection = await Connection.connect({ address: stack.temporalAddress! });
   const client = new Client({ connection: clientConnection, namespace: 'default' });
@@ -71,7 +73,12 @@ async function main(): Promise<void> {
     const activities = createActivities({
       db,
       logger: createLogger({ level: 'silent', name: 'bench' }),
-      integrations: { secrets, audit: createAuditLog(db), vendors: createConnectorRegistry([{ descriptor: memoryDescriptor, connector: source }]), webhookBaseUrl: 'https://integrations.bench' },
+      integrations: {
+        secrets,
+        audit: createAuditLog(db),
+        vendors: createConnectorRegistry([{ descriptor: memoryDescriptor, connector: source }]),
+        webhookBaseUrl: 'https://integrations.bench',
+      },
     });
     const taskQueue = `bench-sync-${crypto.randomUUID()}`;
     print('Bundling workflows and starting the worker…');
@@ -82,14 +89,34 @@ async function main(): Promise<void> {
     const seedIntegration = async () => {
       const ref = { workspaceId: crypto.randomUUID(), integrationId: crypto.randomUUID() };
       await superuser('workspaces').insert({ workspace_id: ref.workspaceId });
-      await superuser('integrations').insert({ integration_id: ref.integrationId, workspace_id: ref.workspaceId, vendor: MEMORY_VENDOR, status: 'connected', requested_scopes: ['repo:read'], granted_scopes: ['repo:read'] });
-      await secrets.put({ ...ref, kind: 'oauth-tokens', state: 'current', plaintext: JSON.stringify({ accessToken: 'bench', grantedScopes: ['repo:read'] }) });
-      await superuser('sync_state').insert({ workspace_id: ref.workspaceId, integration_id: ref.integrationId, resource: 'issues', cursor: 'delta:0', status: 'idle' });
+      await superuser('integrations').insert({
+        integration_id: ref.integrationId,
+        workspace_id: ref.workspaceId,
+        vendor: MEMORY_VENDOR,
+        status: 'connected',
+        requested_scopes: ['repo:read'],
+        granted_scopes: ['repo:read'],
+      });
+      await secrets.put({
+        ...ref,
+        kind: 'oauth-tokens',
+        state: 'current',
+        plaintext: JSON.stringify({ accessToken: 'bench', grantedScopes: ['repo:read'] }),
+      });
+      await superuser('sync_state').insert({
+        workspace_id: ref.workspaceId,
+        integration_id: ref.integrationId,
+        resource: 'issues',
+        cursor: 'delta:0',
+        status: 'idle',
+      });
       return ref;
     };
-    const cachedCount = async (integrationId: string) => Number((await superuser('cached_records').where({ integration_id: integrationId }).count().first())!.count);
+    const cachedCount = async (integrationId: string) =>
+      Number((await superuser('cached_records').where({ integration_id: integrationId }).count().first())!.count);
 
-    const phases: Array<{ mode: 'loop' | 'workflow'; seconds: number; recordsPerS: number; historyEvents?: number }> = [];
+    const phases: Array<{ mode: 'loop' | 'workflow'; seconds: number; recordsPerS: number; historyEvents?: number }> =
+      [];
     const runLoop = async () => {
       const ref = await seedIntegration();
       const started = performance.now();
@@ -105,21 +132,29 @@ async function main(): Promise<void> {
       const ref = await seedIntegration();
       const workflowId = workflowIds.sync(ref.workspaceId, ref.integrationId);
       const started = performance.now();
-      const progress = await client.workflow.execute('syncWorkflow', { taskQueue, workflowId, args: [{ ...ref, vendor: MEMORY_VENDOR, request: { reason: 'admin', resource: 'issues' } }] });
+      const progress = await client.workflow.execute('syncWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [{ ...ref, vendor: MEMORY_VENDOR, request: { reason: 'admin', resource: 'issues' } }],
+      });
       const seconds = (performance.now() - started) / 1000;
-      if (progress.recordsUpserted !== RECORDS || (await cachedCount(ref.integrationId)) !== RECORDS) throw new Error('workflow mode did not cache every record');
+      if (progress.recordsUpserted !== RECORDS || (await cachedCount(ref.integrationId)) !== RECORDS)
+        throw new Error('workflow mode did not cache every record');
       // Every run of the chain (continue-as-new) counts.
       let historyEvents = 0;
       let runId: string | undefined = (await client.workflow.getHandle(workflowId).describe()).runId;
       while (runId) {
-        const events: temporal.api.history.v1.IHistoryEvent[] = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+        const events: temporal.api.history.v1.IHistoryEvent[] =
+          (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
         historyEvents += events.length;
         runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
       }
       phases.push({ mode: 'workflow', seconds, recordsPerS: RECORDS / seconds, historyEvents });
     };
 
-    print(`Warm-up, then ${ROUNDS} rounds of loop/workflow, ${RECORDS.toLocaleString()} records each, ${PAGE_SIZE} per page…`);
+    print(
+      `Warm-up, then ${ROUNDS} rounds of loop/workflow, ${RECORDS.toLocaleString()} records each, ${PAGE_SIZE} per page…`,
+    );
     await runLoop();
     await runWorkflow();
     phases.length = 0;
@@ -137,7 +172,8 @@ async function main(): Promise<void> {
     const loopRate = rate('loop');
     const workflowRate = rate('workflow');
     const workflowPhases = phases.filter((p) => p.mode === 'workflow');
-    const eventsPer1000 = (workflowPhases.reduce((sum, p) => sum + p.historyEvents!, 0) / (workflowPhases.length * RECORDS)) * 1000;
+    const eventsPer1000 =
+      (workflowPhases.reduce((sum, p) => sum + p.historyEvents!, 0) / (workflowPhases.length * RECORDS)) * 1000;
     const result = {
       measuredAt: new Date().toISOString(),
       machine: { cpus: os.cpus().length, node: process.version },
@@ -151,15 +187,26 @@ async function main(): Promise<void> {
       ratio: Number((workflowRate / loopRate).toFixed(3)),
       historyEventsPer1000Records: Number(eventsPer1000.toFixed(2)),
       targets: { ratio: TARGET_RATIO, recordsPerS: TARGET_RECORDS_PER_S },
-      phases: phases.map((p) => ({ ...p, seconds: Number(p.seconds.toFixed(2)), recordsPerS: Math.round(p.recordsPerS) })),
+      phases: phases.map((p) => ({
+        ...p,
+        seconds: Number(p.seconds.toFixed(2)),
+        recordsPerS: Math.round(p.recordsPerS),
+      })),
     };
     print();
-    for (const p of result.phases) print(`  ${p.mode.padEnd(8)} ${p.seconds.toFixed(2).padStart(7)} s  ${String(p.recordsPerS).padStart(7)} records/s${p.historyEvents ? `  ${p.historyEvents} history events` : ''}`);
+    for (const p of result.phases)
+      print(
+        `  ${p.mode.padEnd(8)} ${p.seconds.toFixed(2).padStart(7)} s  ${String(p.recordsPerS).padStart(7)} records/s${p.historyEvents ? `  ${p.historyEvents} history events` : ''}`,
+      );
     print();
     print(`loop      ${result.loopRecordsPerS} records/s`);
     print(`workflow  ${result.workflowRecordsPerS} records/s`);
-    print(`ratio     ${result.ratio} (target ≥ ${TARGET_RATIO})   history events per 1,000 records: ${result.historyEventsPer1000Records}`);
-    print(`target ≥ ${TARGET_RECORDS_PER_S} records/s: ${workflowRate >= TARGET_RECORDS_PER_S ? 'met' : 'NOT met'}; ratio: ${result.ratio >= TARGET_RATIO ? 'met' : 'NOT met'}`);
+    print(
+      `ratio     ${result.ratio} (target ≥ ${TARGET_RATIO})   history events per 1,000 records: ${result.historyEventsPer1000Records}`,
+    );
+    print(
+      `target ≥ ${TARGET_RECORDS_PER_S} records/s: ${workflowRate >= TARGET_RECORDS_PER_S ? 'met' : 'NOT met'}; ratio: ${result.ratio >= TARGET_RATIO ? 'met' : 'NOT met'}`,
+    );
     const outDir = path.join(REPO_ROOT, 'bench-results');
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, 'sync.json'), `${JSON.stringify(result, null, 2)}\n`);

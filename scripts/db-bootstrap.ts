@@ -10,7 +10,11 @@ async function main(): Promise<void> {
   const superuserUrl = process.env.DATABASE_SUPERUSER_URL;
   const owner = process.env.INTEGRATIONS_OWNER_PASSWORD;
   const app = process.env.INTEGRATIONS_APP_PASSWORD;
-  const missing = [!superuserUrl && 'DATABASE_SUPERUSER_URL', !owner && 'INTEGRATIONS_OWNER_PASSWORD', !app && 'INTEGRATIONS_APP_PASSWORD'].filter(Boolean);
+  const missing = [
+    !superuserUrl && 'DATABASE_SUPERUSER_URL',
+    !owner && 'INTEGRATIONS_OWNER_PASSWORD',
+    !app && 'INTEGRATIONS_APP_PASSWORD',
+  ].filter(Boolean);
   if (missing.length) {
     process.stderr.write(`Missing: ${missing.join(', ')}\n`);
     process.exit(78);

@@ -31,8 +31,20 @@ const ROTATION_TIMEOUT_MS = 30_000;
 
 const print = (line = '') => process.stdout.write(`${line}\n`);
 
-interface SyncProgress { state: string; pages: number; recordsUpserted: number; recordsDeleted: number; startedAt?: string; finishedAt?: string }
-interface AuditEntry { action: string; outcome: string; workflowId: string | null; direction: string }
+interface SyncProgress {
+  state: string;
+  pages: number;
+  recordsUpserted: number;
+  recordsDeleted: number;
+  startedAt?: string;
+  finishedAt?: string;
+}
+interface AuditEntry {
+  action: string;
+  outcome: string;
+  workflowId: string | null;
+  direction: string;
+}
 
 const printRun = (run: Run) => print(`     workflow  ${run.workflowId}\n     Temporal  ${run.links.temporalUi}`);
 
@@ -43,7 +55,10 @@ async function main(): Promise<number> {
   try {
     own = external
       ? undefined
-      : await startThrowawayService({ log: (line) => print(`  ${line}`), onChildExit: (name, code) => print(`!! ${name} exited (${code}) during the demo`) });
+      : await startThrowawayService({
+          log: (line) => print(`  ${line}`),
+          onChildExit: (name, code) => print(`!! ${name} exited (${code}) during the demo`),
+        });
     const config = own?.config ?? loadConfig(process.env);
     const apiUrl = external?.replace(/\/+$/, '') ?? own!.service.apiUrl;
     const controlUrl = own?.service.sandbox?.urls.control ?? process.env.TP_DEMO_SANDBOX_CONTROL_URL;
@@ -74,24 +89,34 @@ async function main(): Promise<number> {
         if (!(error instanceof StepFailed)) throw error;
       }
     };
-    const syncProgress = async () =>
-      api<{ progress: SyncProgress } & Run>('GET', `${integrationPath}/sync`, 200);
+    const syncProgress = async () => api<{ progress: SyncProgress } & Run>('GET', `${integrationPath}/sync`, 200);
     const printProgress = (p: SyncProgress) =>
       print(`     ${p.state}: ${p.recordsUpserted} records upserted, ${p.recordsDeleted} deleted, ${p.pages} pages`);
 
-    await step('List vendors', async () => {
-      const { vendors } = await api<{ vendors: Array<{ id: string; authKind: string; scopes: { required: string[] } }> }>('GET', '/v1/vendors', 200);
-      for (const vendor of vendors) print(`     ${vendor.id.padEnd(22)} ${vendor.authKind.padEnd(18)} ${vendor.scopes.required.join(' ')}`);
-    }, false);
+    await step(
+      'List vendors',
+      async () => {
+        const { vendors } = await api<{
+          vendors: Array<{ id: string; authKind: string; scopes: { required: string[] } }>;
+        }>('GET', '/v1/vendors', 200);
+        for (const vendor of vendors)
+          print(`     ${vendor.id.padEnd(22)} ${vendor.authKind.padEnd(18)} ${vendor.scopes.required.join(' ')}`);
+      },
+      false,
+    );
 
-    await step(`Connect GitHub (repositories ${SANDBOX_GITHUB_REPOS.join(', ')})`, async () => {
-      const connection = await connectGithub(api, workspaceId);
-      integrationPath = connection.integrationPath;
-      print(`     202 ${connection.accepted.status}, integration ${connection.integrationId}`);
-      printRun(connection.accepted);
-      print(`     authorize → 302 → callback ${connection.callbackStatus}`);
-      print(`     connected; granted ${connection.grantedScopes.join(' ')}`);
-    }, false);
+    await step(
+      `Connect GitHub (repositories ${SANDBOX_GITHUB_REPOS.join(', ')})`,
+      async () => {
+        const connection = await connectGithub(api, workspaceId);
+        integrationPath = connection.integrationPath;
+        print(`     202 ${connection.accepted.status}, integration ${connection.integrationId}`);
+        printRun(connection.accepted);
+        print(`     authorize → 302 → callback ${connection.callbackStatus}`);
+        print(`     connected; granted ${connection.grantedScopes.join(' ')}`);
+      },
+      false,
+    );
 
     await step('Sync now', async () => {
       const accepted = await api<Run & { status: string }>('POST', `${integrationPath}/sync`, 202, {});
@@ -106,21 +131,37 @@ async function main(): Promise<number> {
     });
 
     await step('GitHub webhooks: issue edited, issue deleted (signed, to the app webhook URL)', async () => {
-      if (!controlUrl) throw new StepFailed('TP_DEMO_SANDBOX_CONTROL_URL is not set: no way to make GitHub send a delivery');
+      if (!controlUrl)
+        throw new StepFailed('TP_DEMO_SANDBOX_CONTROL_URL is not set: no way to make GitHub send a delivery');
       const sentAt = new Date().toISOString();
-      for (const [issue, action] of [[1, 'edited'], [2, 'deleted']] as const) {
-        const response = await fetch(`${controlUrl}/github/issues/${SANDBOX_GITHUB_REPOS[1]}/${issue}/${action}`, { method: 'POST' });
-        const delivery = (await response.json()) as { event?: string; deliveryId?: string; receiverStatus?: number; detail?: string };
+      for (const [issue, action] of [
+        [1, 'edited'],
+        [2, 'deleted'],
+      ] as const) {
+        const response = await fetch(`${controlUrl}/github/issues/${SANDBOX_GITHUB_REPOS[1]}/${issue}/${action}`, {
+          method: 'POST',
+        });
+        const delivery = (await response.json()) as {
+          event?: string;
+          deliveryId?: string;
+          receiverStatus?: number;
+          detail?: string;
+        };
         if (!response.ok) throw new StepFailed(`sandbox control answered ${response.status}: ${delivery.detail}`);
-        print(`     ${delivery.event} ${SANDBOX_GITHUB_REPOS[1]}#${issue}, delivery ${delivery.deliveryId} → API ${delivery.receiverStatus}`);
-        if (delivery.receiverStatus !== 202) throw new StepFailed(`the webhook receiver answered ${delivery.receiverStatus}`);
+        print(
+          `     ${delivery.event} ${SANDBOX_GITHUB_REPOS[1]}#${issue}, delivery ${delivery.deliveryId} → API ${delivery.receiverStatus}`,
+        );
+        if (delivery.receiverStatus !== 202)
+          throw new StepFailed(`the webhook receiver answered ${delivery.receiverStatus}`);
       }
       // The deletion asks for a full round of issues, which reconciles the deleted issue away.
       const done = await until('sync after the webhooks', async () => {
         const run = await syncProgress();
         const { progress } = run;
         const after = progress.startedAt !== undefined && progress.startedAt >= sentAt;
-        return after && progress.recordsDeleted > 0 && (progress.state === 'completed' || progress.state === 'failed') ? run : undefined;
+        return after && progress.recordsDeleted > 0 && (progress.state === 'completed' || progress.state === 'failed')
+          ? run
+          : undefined;
       });
       printRun(done);
       printProgress(done.progress);
@@ -132,11 +173,17 @@ async function main(): Promise<number> {
       print(`     202 ${accepted.status}`);
       printRun(accepted);
       // The rotation run writes audit entries under its workflow id: that is its visible trace.
-      const entries = await until('rotation run recorded in the audit log', async () => {
-        const { entries } = await api<{ entries: AuditEntry[] }>('GET', `${base}/audit?limit=200`, 200);
-        const mine = entries.filter((entry) => entry.workflowId === accepted.workflowId && entry.direction !== 'inbound');
-        return mine.length > 0 ? mine : undefined;
-      }, { timeoutMs: ROTATION_TIMEOUT_MS, pollMs: AUDIT_POLL_MS });
+      const entries = await until(
+        'rotation run recorded in the audit log',
+        async () => {
+          const { entries } = await api<{ entries: AuditEntry[] }>('GET', `${base}/audit?limit=200`, 200);
+          const mine = entries.filter(
+            (entry) => entry.workflowId === accepted.workflowId && entry.direction !== 'inbound',
+          );
+          return mine.length > 0 ? mine : undefined;
+        },
+        { timeoutMs: ROTATION_TIMEOUT_MS, pollMs: AUDIT_POLL_MS },
+      );
       for (const entry of entries.reverse()) print(`     audit: ${entry.action} ${entry.outcome}`);
     });
 
@@ -151,16 +198,20 @@ async function main(): Promise<number> {
       print(`     disconnected; purge after ${row.purgeAfter}`);
     });
 
-    await step('Audit log', async () => {
-      const { entries } = await api<{ entries: AuditEntry[] }>('GET', `${base}/audit?limit=200`, 200);
-      const counts = new Map<string, number>();
-      for (const entry of entries) {
-        const key = `${entry.direction.padEnd(9)} ${entry.action.padEnd(36)} ${entry.outcome}`;
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-      }
-      print(`     ${entries.length} entries`);
-      for (const [key, count] of [...counts].sort()) print(`     ${String(count).padStart(4)}  ${key}`);
-    }, false);
+    await step(
+      'Audit log',
+      async () => {
+        const { entries } = await api<{ entries: AuditEntry[] }>('GET', `${base}/audit?limit=200`, 200);
+        const counts = new Map<string, number>();
+        for (const entry of entries) {
+          const key = `${entry.direction.padEnd(9)} ${entry.action.padEnd(36)} ${entry.outcome}`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+        print(`     ${entries.length} entries`);
+        for (const [key, count] of [...counts].sort()) print(`     ${String(count).padStart(4)}  ${key}`);
+      },
+      false,
+    );
   } finally {
     if (own) {
       print();
@@ -182,7 +233,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    print(error instanceof ToolMissingError ? error.message : `demo failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    print(
+      error instanceof ToolMissingError
+        ? error.message
+        : `demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     process.exit(1);
   },
 );

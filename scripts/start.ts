@@ -48,9 +48,16 @@ async function main(): Promise<void> {
   log(`  API          http://localhost:${config.api.port}  (health: /readyz, reference: /docs)`);
   log(`  Temporal UI  ${config.temporal.uiUrl}`);
   log(`  Temporal     ${service.temporalAddress}`);
-  log(`  Postgres     ${service.stack.database ? `embedded, 127.0.0.1:${config.database.embeddedPort}` : 'DATABASE_URL'}`);
+  log(
+    `  Postgres     ${service.stack.database ? `embedded, 127.0.0.1:${config.database.embeddedPort}` : 'DATABASE_URL'}`,
+  );
   log(`  Data         ${config.dataDir}`);
-  if (service.sandbox) log(`  Sandbox      ${Object.entries(service.sandbox.urls).map(([name, url]) => `${name} ${url}`).join(', ')}`);
+  if (service.sandbox)
+    log(
+      `  Sandbox      ${Object.entries(service.sandbox.urls)
+        .map(([name, url]) => `${name} ${url}`)
+        .join(', ')}`,
+    );
   log('  Ctrl-C stops everything.');
   log('');
 }

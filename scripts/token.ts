@@ -14,18 +14,27 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_TTL_MS = 24 * 60 * 60_000;
 
 function fail(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run token -- --workspace <uuid> --role ${ROLES.join('|')} [--sub <id>] [--ttl 1h]\n`);
+  process.stderr.write(
+    `${message}\nusage: npm run token -- --workspace <uuid> --role ${ROLES.join('|')} [--sub <id>] [--ttl 1h]\n`,
+  );
   process.exit(64); // EX_USAGE
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { workspace: { type: 'string' }, role: { type: 'string' }, sub: { type: 'string' }, ttl: { type: 'string', default: '1h' } },
+    options: {
+      workspace: { type: 'string' },
+      role: { type: 'string' },
+      sub: { type: 'string' },
+      ttl: { type: 'string', default: '1h' },
+    },
   });
   if (!values.workspace || !UUID.test(values.workspace)) fail('--workspace must be a UUID');
-  if (!values.role || !(ROLES as readonly string[]).includes(values.role)) fail(`--role must be one of ${ROLES.join(', ')}`);
+  if (!values.role || !(ROLES as readonly string[]).includes(values.role))
+    fail(`--role must be one of ${ROLES.join(', ')}`);
   const ttlMs = parseDuration(values.ttl!);
-  if (ttlMs === undefined || ttlMs < 1000 || ttlMs > MAX_TTL_MS) fail('--ttl must be a duration from 1s to 1d, e.g. 15m or 1h');
+  if (ttlMs === undefined || ttlMs < 1000 || ttlMs > MAX_TTL_MS)
+    fail('--ttl must be a duration from 1s to 1d, e.g. 15m or 1h');
   const config = loadConfigOrExit();
   if (config.auth.jwksUrl) fail('JWT_JWKS_URL is set: tokens come from the identity provider, not from this script');
   const secret = resolveHsSecret(config);

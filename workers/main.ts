@@ -63,7 +63,10 @@ async function main(): Promise<void> {
     dataConverter,
     identity: `worker@${os.hostname()}:${process.pid}`,
   });
-  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, vendors: vendors.vendors() }, 'worker polling');
+  logger.info(
+    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, vendors: vendors.vendors() },
+    'worker polling',
+  );
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs the handlers).
   await worker.run();
   await connection.close();

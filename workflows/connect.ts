@@ -34,7 +34,10 @@ import { childSearchAttributes, tagRun } from './tagRun';
 export const CONSENT_TIMEOUT_MS = 15 * 60 * 1000;
 
 /** T1: requested ⊆ matrix scopes and every required scope requested. Returns the problem, if any. */
-export function scopeProblem(requested: readonly string[], matrix: { required: readonly string[]; optional: readonly string[] }): string | undefined {
+export function scopeProblem(
+  requested: readonly string[],
+  matrix: { required: readonly string[]; optional: readonly string[] },
+): string | undefined {
   const allowed = new Set([...matrix.required, ...matrix.optional]);
   const extra = requested.filter((s) => !allowed.has(s));
   if (extra.length > 0) return `scopes outside the vendor matrix: ${extra.join(', ')}`;
@@ -57,7 +60,8 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
       callbackInFlight = true;
       try {
         const { valid } = await act.consumeOAuthState({ ...ref, state: received.state });
-        if (!valid) throw ApplicationFailure.nonRetryable('OAuth state is invalid, expired or already used', 'InvalidOAuthState');
+        if (!valid)
+          throw ApplicationFailure.nonRetryable('OAuth state is invalid, expired or already used', 'InvalidOAuthState');
         callback = received;
         return { accepted: true as const };
       } finally {
@@ -66,7 +70,8 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
     },
     {
       validator: (_received: OAuthCallbackInput) => {
-        if (state.status !== 'awaiting-consent' || callback || callbackInFlight) throw new Error('no consent is awaited by this connect run');
+        if (state.status !== 'awaiting-consent' || callback || callbackInFlight)
+          throw new Error('no consent is awaited by this connect run');
       },
     },
   );
@@ -78,7 +83,13 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
     state.failure = problem;
     return { status: 'failed', failure: problem };
   }
-  if (!input.reconnect) await act.createPendingIntegration({ ...ref, vendor: input.vendor, requestedScopes: input.requestedScopes, controls: input.controls });
+  if (!input.reconnect)
+    await act.createPendingIntegration({
+      ...ref,
+      vendor: input.vendor,
+      requestedScopes: input.requestedScopes,
+      controls: input.controls,
+    });
 
   let verifierSecretId: string | undefined;
   try {
@@ -86,7 +97,11 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
     if (input.credentialSecretId) {
       ({ grantedScopes } = await act.adoptServiceAccount({ ...ref, credentialSecretId: input.credentialSecretId }));
     } else {
-      const started = await act.beginAuthorization({ ...ref, redirectUri: input.redirectUri, workflowId: workflowInfo().workflowId });
+      const started = await act.beginAuthorization({
+        ...ref,
+        redirectUri: input.redirectUri,
+        workflowId: workflowInfo().workflowId,
+      });
       verifierSecretId = started.verifierSecretId;
       state.status = 'awaiting-consent';
       state.authorizeUrl = started.authorizeUrl;
@@ -97,16 +112,27 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
         return { status: 'expired' };
       }
       state.authorizeUrl = undefined;
-      if (callback!.error || !callback!.code) throw ApplicationFailure.nonRetryable('the admin declined consent at the vendor', 'ConsentDeclined');
+      if (callback!.error || !callback!.code)
+        throw ApplicationFailure.nonRetryable('the admin declined consent at the vendor', 'ConsentDeclined');
       state.status = 'exchanging';
-      ({ grantedScopes } = await act.exchangeAuthorizationCode({ ...ref, code: callback!.code, redirectUri: input.redirectUri, verifierSecretId: started.verifierSecretId }));
+      ({ grantedScopes } = await act.exchangeAuthorizationCode({
+        ...ref,
+        code: callback!.code,
+        redirectUri: input.redirectUri,
+        verifierSecretId: started.verifierSecretId,
+      }));
     }
     // A reconnect keeps the integration's endpoint and subscriptions (the lifecycle renews them).
     if (!input.reconnect) {
       state.status = 'registering';
       await act.registerWebhooks(ref);
     }
-    await act.activateIntegration({ ...ref, grantedScopes, actor: input.actor, consent: input.reconnect ? 'reauthorized' : 'granted' });
+    await act.activateIntegration({
+      ...ref,
+      grantedScopes,
+      actor: input.actor,
+      consent: input.reconnect ? 'reauthorized' : 'granted',
+    });
     const lifecycleWorkflowId = workflowIds.lifecycle(ref.workspaceId, ref.integrationId);
     try {
       await startChild(integrationLifecycleWorkflow, {
@@ -137,7 +163,12 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
  * every secret. A reconnect discards only its own authorization attempt: the integration keeps
  * working on its current credential (T17: a failed re-consent must not disconnect).
  */
-async function compensate(ref: { workspaceId: string; integrationId: string }, reason: string, reconnect = false, verifierSecretId?: string): Promise<void> {
+async function compensate(
+  ref: { workspaceId: string; integrationId: string },
+  reason: string,
+  reconnect = false,
+  verifierSecretId?: string,
+): Promise<void> {
   if (reconnect) {
     await act.abandonAuthorization({ ...ref, verifierSecretId });
     return;

@@ -6,7 +6,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { VendorDescriptor, VendorId } from '../activities/vendors/types';
 
-export type ProcessName = 'connect' | 'lifecycle' | 'sync' | 'rotate' | 'disconnect' | 'purge' | 'workspace-delete' | 'action';
+export type ProcessName =
+  'connect' | 'lifecycle' | 'sync' | 'rotate' | 'disconnect' | 'purge' | 'workspace-delete' | 'action';
 
 export const workflowIds = {
   connect: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/connect`,
@@ -15,7 +16,8 @@ export const workflowIds = {
   rotate: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/rotate`,
   disconnect: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/disconnect`,
   /** One data-out action; `actionId` is the caller's (a retry with the same id joins the first run). */
-  action: (workspaceId: string, integrationId: string, actionId: string) => `integration/${workspaceId}/${integrationId}/action/${actionId}`,
+  action: (workspaceId: string, integrationId: string, actionId: string) =>
+    `integration/${workspaceId}/${integrationId}/action/${actionId}`,
   workspaceDelete: (workspaceId: string) => `workspace/${workspaceId}/delete`,
 };
 
@@ -122,7 +124,11 @@ export interface VendorActionInput {
 
 export const syncRequestedSignal = defineSignal<[SyncRequest]>('syncRequested');
 /** The sync workflow id a "sync now" joined or started, and the integration's vendor (for the caller's audit entry). */
-export interface SyncAnswer { syncWorkflowId: string; joined: boolean; vendor: VendorId }
+export interface SyncAnswer {
+  syncWorkflowId: string;
+  joined: boolean;
+  vendor: VendorId;
+}
 /**
  * Starts a sync, or queues one (`full`, or none running yet). A request that would only join the
  * sync in flight is rejected by the Update's validator with SYNC_IN_FLIGHT_FAILURE and its
@@ -133,7 +139,10 @@ export interface SyncAnswer { syncWorkflowId: string; joined: boolean; vendor: V
 export const requestSyncUpdate = defineUpdate<SyncAnswer, [SyncRequest]>('requestSync');
 export const SYNC_IN_FLIGHT_FAILURE = 'SyncInFlight';
 export const consentChangeUpdate = defineUpdate<{ accepted: true }, [ConsentChange]>('changeConsent');
-export const setPollIntervalUpdate = defineUpdate<{ pollIntervalMs: number }, [{ pollIntervalMs: number; actor: Actor }]>('setPollInterval');
+export const setPollIntervalUpdate = defineUpdate<
+  { pollIntervalMs: number },
+  [{ pollIntervalMs: number; actor: Actor }]
+>('setPollInterval');
 export const rotateNowSignal = defineSignal<[{ actor: Actor }]>('rotateNow');
 /** Vendor lifecycle events (Graph `reauthorizationRequired` / `subscriptionRemoved` / `missed`, GitHub uninstall…). */
 export const vendorLifecycleSignal = defineSignal<[{ event: string; subscriptionId?: string }]>('vendorLifecycle');
@@ -200,7 +209,10 @@ export interface SyncInput {
   /** Start times (epoch ms) of the pages within the last minute: the per-minute budget window. */
   recentPageStarts?: number[];
   /** The resource being walked at continue-as-new: its counters' baseline and the progress before it. */
-  resourceStart?: { baseline: { pages: number; recordsUpserted: number; recordsDeleted: number }; progressBefore: { pages: number; recordsUpserted: number; recordsDeleted: number } };
+  resourceStart?: {
+    baseline: { pages: number; recordsUpserted: number; recordsDeleted: number };
+    progressBefore: { pages: number; recordsUpserted: number; recordsDeleted: number };
+  };
 }
 
 export interface RotateInput {

@@ -6,7 +6,13 @@
  */
 import { executeChild, setHandler } from '@temporalio/workflow';
 import { integrationActivities as act } from './activityProxies';
-import { deleteWorkspaceStateQuery, workflowIds, type DeleteWorkspaceInput, type DeleteWorkspaceResult, type DeleteWorkspaceState } from './definitions';
+import {
+  deleteWorkspaceStateQuery,
+  workflowIds,
+  type DeleteWorkspaceInput,
+  type DeleteWorkspaceResult,
+  type DeleteWorkspaceState,
+} from './definitions';
 import { disconnectWorkflow } from './disconnect';
 import { childSearchAttributes, tagRun } from './tagRun';
 
@@ -31,7 +37,10 @@ export async function deleteWorkspaceWorkflow(input: DeleteWorkspaceInput): Prom
   );
 
   state.status = 'removing-metadata';
-  const { integrationsRemoved } = await act.deleteWorkspaceMetadata({ workspaceId: input.workspaceId, actor: input.actor });
+  const { integrationsRemoved } = await act.deleteWorkspaceMetadata({
+    workspaceId: input.workspaceId,
+    actor: input.actor,
+  });
   state.status = 'deleted';
   return { integrationsRemoved, purgeReceiptIds };
 }

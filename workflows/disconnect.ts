@@ -5,7 +5,13 @@
  */
 import { getExternalWorkflowHandle, setHandler, sleep } from '@temporalio/workflow';
 import { integrationActivities as act } from './activityProxies';
-import { disconnectStateQuery, workflowIds, type DisconnectInput, type DisconnectResult, type DisconnectState } from './definitions';
+import {
+  disconnectStateQuery,
+  workflowIds,
+  type DisconnectInput,
+  type DisconnectResult,
+  type DisconnectState,
+} from './definitions';
 import { tagRun } from './tagRun';
 
 /** T15: cached source data is gone within 30 days of disconnect, whatever the caller asked. */
@@ -47,7 +53,12 @@ export async function disconnectWorkflow(input: DisconnectInput): Promise<Discon
   state.status = 'clearing';
   const purgeDelayMs = clampPurgeDelay(input.purgeDelayMs);
   const purgeAfter = new Date(Date.now() + purgeDelayMs).toISOString();
-  await act.clearCacheAndMarkDisconnected({ ...ref, actor: input.actor, purgeAfter, revokedAtVendor: revocation.revoked });
+  await act.clearCacheAndMarkDisconnected({
+    ...ref,
+    actor: input.actor,
+    purgeAfter,
+    revokedAtVendor: revocation.revoked,
+  });
 
   state.status = 'waiting-purge';
   state.purgeDeadline = purgeAfter;
@@ -55,5 +66,10 @@ export async function disconnectWorkflow(input: DisconnectInput): Promise<Discon
   const purge = await act.purgeIntegration(ref);
   state.status = 'purged';
   state.receiptId = purge.receiptId;
-  return { revokedAtVendor: revocation.revoked, vendorNote: revocation.note, receiptId: purge.receiptId, counts: purge.counts };
+  return {
+    revokedAtVendor: revocation.revoked,
+    vendorNote: revocation.note,
+    receiptId: purge.receiptId,
+    counts: purge.counts,
+  };
 }

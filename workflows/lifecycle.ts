@@ -104,19 +104,28 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   };
   setHandler(syncRequestedSignal, request);
   const joins = (req: SyncRequest) => running !== undefined && !req.full;
-  setHandler(requestSyncUpdate, (req) => {
-    updatesThisRun += 1;
-    // Histories recorded before the validator existed hold accepted joins: replay them as they ran.
-    const joined = joins(req);
-    if (!joined) request(req);
-    return { syncWorkflowId, joined, vendor: input.vendor };
-  }, {
-    validator: (req) => {
-      if (!joins(req)) return;
-      const answer: SyncAnswer = { syncWorkflowId, joined: true, vendor: input.vendor };
-      throw ApplicationFailure.create({ type: SYNC_IN_FLIGHT_FAILURE, message: 'joined the sync in flight', nonRetryable: true, details: [answer] });
+  setHandler(
+    requestSyncUpdate,
+    (req) => {
+      updatesThisRun += 1;
+      // Histories recorded before the validator existed hold accepted joins: replay them as they ran.
+      const joined = joins(req);
+      if (!joined) request(req);
+      return { syncWorkflowId, joined, vendor: input.vendor };
     },
-  });
+    {
+      validator: (req) => {
+        if (!joins(req)) return;
+        const answer: SyncAnswer = { syncWorkflowId, joined: true, vendor: input.vendor };
+        throw ApplicationFailure.create({
+          type: SYNC_IN_FLIGHT_FAILURE,
+          message: 'joined the sync in flight',
+          nonRetryable: true,
+          details: [answer],
+        });
+      },
+    },
+  );
   setHandler(setPollIntervalUpdate, async ({ pollIntervalMs }) => {
     updatesThisRun += 1;
     await condition(() => descriptor !== undefined);
@@ -155,7 +164,8 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   const kinds = rotatedKinds(descriptor);
   for (const kind of kinds) rotationDueAt[kind] ??= Date.now() + rotationCadence(kind);
   const showNextRotation = () => {
-    state.nextRotationAt = kinds.length > 0 ? new Date(Math.min(...kinds.map((k) => rotationDueAt[k]!))).toISOString() : undefined;
+    state.nextRotationAt =
+      kinds.length > 0 ? new Date(Math.min(...kinds.map((k) => rotationDueAt[k]!))).toISOString() : undefined;
   };
   showNextRotation();
 
@@ -182,7 +192,11 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   };
 
   const startSync = async (req: SyncRequest) => {
-    running = await startChild(syncWorkflow, { workflowId: syncWorkflowId, args: [{ ...ref, vendor: input.vendor, request: req }], ...childSearchAttributes({ ...ref, vendor: input.vendor, process: 'sync' }) });
+    running = await startChild(syncWorkflow, {
+      workflowId: syncWorkflowId,
+      args: [{ ...ref, vendor: input.vendor, request: req }],
+      ...childSearchAttributes({ ...ref, vendor: input.vendor, process: 'sync' }),
+    });
     void running.result().then(
       (progress) => {
         state.lastSync = progress;
@@ -203,8 +217,13 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
       const schedule = await act.lifecycleSchedule(ref);
       tokenExpiresAt = schedule.tokenExpiresAt;
       subscriptions = schedule.subscriptions;
-      state.nextTokenRefreshAt = tokenExpiresAt ? new Date(tokenExpiresAt - TOKEN_REFRESH_MARGIN_MS).toISOString() : undefined;
-      state.subscriptions = subscriptions.map((s) => ({ resource: s.resource, expiresAt: s.expiresAt ? new Date(s.expiresAt).toISOString() : undefined }));
+      state.nextTokenRefreshAt = tokenExpiresAt
+        ? new Date(tokenExpiresAt - TOKEN_REFRESH_MARGIN_MS).toISOString()
+        : undefined;
+      state.subscriptions = subscriptions.map((s) => ({
+        resource: s.resource,
+        expiresAt: s.expiresAt ? new Date(s.expiresAt).toISOString() : undefined,
+      }));
       scheduleDirty = false;
     }
     const now = Date.now();
@@ -222,9 +241,15 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
       scheduleDirty = true;
       continue;
     }
-    const dueSubscription = subscriptions.find((s) => s.expiresAt !== undefined && s.expiresAt - SUBSCRIPTION_RENEWAL_MARGIN_MS <= now);
+    const dueSubscription = subscriptions.find(
+      (s) => s.expiresAt !== undefined && s.expiresAt - SUBSCRIPTION_RENEWAL_MARGIN_MS <= now,
+    );
     if (active && dueSubscription) {
-      await act.renewSubscription({ ...ref, externalId: dueSubscription.externalId, resource: dueSubscription.resource });
+      await act.renewSubscription({
+        ...ref,
+        externalId: dueSubscription.externalId,
+        resource: dueSubscription.resource,
+      });
       scheduleDirty = true;
       continue;
     }
@@ -241,7 +266,10 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     // pending whenever the last one ends, and a run that waited for a moment with nothing pending
     // would never continue. The next run starts the pending sync first thing.
     const info = workflowInfo();
-    const continueDue = info.continueAsNewSuggested || info.historyLength > (input.continueAfterEvents ?? HISTORY_EVENTS_BEFORE_CONTINUE) || updatesThisRun > UPDATES_BEFORE_CONTINUE;
+    const continueDue =
+      info.continueAsNewSuggested ||
+      info.historyLength > (input.continueAfterEvents ?? HISTORY_EVENTS_BEFORE_CONTINUE) ||
+      updatesThisRun > UPDATES_BEFORE_CONTINUE;
     if (continueDue && !running && !rotating) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof integrationLifecycleWorkflow>({
@@ -258,7 +286,9 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     }
     const deadlines = [
       tokenExpiresAt !== undefined ? tokenExpiresAt - TOKEN_REFRESH_MARGIN_MS : undefined,
-      ...subscriptions.map((s) => (s.expiresAt !== undefined ? s.expiresAt - SUBSCRIPTION_RENEWAL_MARGIN_MS : undefined)),
+      ...subscriptions.map((s) =>
+        s.expiresAt !== undefined ? s.expiresAt - SUBSCRIPTION_RENEWAL_MARGIN_MS : undefined,
+      ),
       nextPollAt,
       ...(rotating ? [] : kinds.map((k) => rotationDueAt[k])),
     ].filter((t): t is number => t !== undefined);
@@ -266,7 +296,11 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     const runningAtWait = running;
     const rotatingAtWait = rotating;
     const wakeUp = () =>
-      scheduleDirty || (pending !== undefined && !running) || running !== runningAtWait || rotating !== rotatingAtWait || (rotateNowBy !== undefined && !rotating);
+      scheduleDirty ||
+      (pending !== undefined && !running) ||
+      running !== runningAtWait ||
+      rotating !== rotatingAtWait ||
+      (rotateNowBy !== undefined && !rotating);
     if (wake === undefined || !active) await condition(wakeUp);
     else await condition(wakeUp, wake);
   }

@@ -8,7 +8,13 @@
 import { ApplicationFailure, setHandler, sleep, upsertMemo } from '@temporalio/workflow';
 import { integrationActivities as act } from './activityProxies';
 import { failureType } from './failures';
-import { ROTATION_GRACE_MS, rotationStateQuery, type RotateInput, type RotateResult, type RotationState } from './definitions';
+import {
+  ROTATION_GRACE_MS,
+  rotationStateQuery,
+  type RotateInput,
+  type RotateResult,
+  type RotationState,
+} from './definitions';
 import { tagRun } from './tagRun';
 
 export const ROTATION_TEST_FAILED = 'RotationTestFailed';
@@ -51,7 +57,8 @@ export async function rotateSecretWorkflow(input: RotateInput): Promise<RotateRe
   state.status = 'grace-period';
   state.retireAt = new Date(Date.now() + graceMs).toISOString();
   await sleep(graceMs);
-  if (prepared.previousSecretId) await act.retireSecret({ ...ref, secretId: prepared.previousSecretId, reason: 'grace-period-over' });
+  if (prepared.previousSecretId)
+    await act.retireSecret({ ...ref, secretId: prepared.previousSecretId, reason: 'grace-period-over' });
   state.status = 'rotated';
   upsertMemo({ rotation: 'rotated' });
   return { status: 'rotated', newVersion: prepared.version };

@@ -14,7 +14,12 @@ export const ProcessKey = defineSearchAttributeKey('Process', SearchAttributeTyp
 export const SEARCH_ATTRIBUTE_KEYS = [WorkspaceIdKey, IntegrationIdKey, VendorKey, ProcessKey] as const;
 
 /** The search attributes a starter (API, parent workflow) sets on an integration run. */
-export function integrationSearchAttributes(run: { workspaceId: string; integrationId?: string; vendor?: string; process: string }): SearchAttributePair[] {
+export function integrationSearchAttributes(run: {
+  workspaceId: string;
+  integrationId?: string;
+  vendor?: string;
+  process: string;
+}): SearchAttributePair[] {
   return [
     { key: WorkspaceIdKey, value: run.workspaceId },
     ...(run.integrationId ? [{ key: IntegrationIdKey, value: run.integrationId }] : []),

@@ -40,7 +40,8 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
   // Registered before the first await: a query right after the start must not find it missing.
   setHandler(syncProgressQuery, () => progress);
   const descriptor = await act.describeVendor(vendor);
-  const resources = input.resources ?? (input.request.resource ? [input.request.resource] : [...descriptor.syncResources]);
+  const resources =
+    input.resources ?? (input.request.resource ? [input.request.resource] : [...descriptor.syncResources]);
   // Our per-integration budget (requests per minute), fleet-wide because it lives in the workflow.
   let recentPageStarts = input.recentPageStarts ?? [];
   let activitiesThisRun = 0;
@@ -54,7 +55,14 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
     // loses the reply of a batch whose pages were committed.
     let resourceStart = index === 0 ? input.resourceStart : undefined;
     if (!resourceStart) {
-      resourceStart = { baseline: await act.syncTotals({ workspaceId, integrationId, resource }), progressBefore: { pages: progress.pages, recordsUpserted: progress.recordsUpserted, recordsDeleted: progress.recordsDeleted } };
+      resourceStart = {
+        baseline: await act.syncTotals({ workspaceId, integrationId, resource }),
+        progressBefore: {
+          pages: progress.pages,
+          recordsUpserted: progress.recordsUpserted,
+          recordsDeleted: progress.recordsDeleted,
+        },
+      };
     }
     for (;;) {
       const now = Date.now();
@@ -89,12 +97,19 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
       for (let i = 0; i < page.pages; i++) recentPageStarts.push(now);
       const { baseline, progressBefore } = resourceStart;
       progress.pages = progressBefore.pages + page.totals.pages - baseline.pages;
-      progress.recordsUpserted = progressBefore.recordsUpserted + page.totals.recordsUpserted - baseline.recordsUpserted;
+      progress.recordsUpserted =
+        progressBefore.recordsUpserted + page.totals.recordsUpserted - baseline.recordsUpserted;
       progress.recordsDeleted = progressBefore.recordsDeleted + page.totals.recordsDeleted - baseline.recordsDeleted;
       activitiesThisRun += 1;
       if (page.roundComplete) break;
       if (activitiesThisRun >= ACTIVITIES_PER_RUN || workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof syncWorkflow>({ ...input, resources: resources.slice(index), progress, recentPageStarts, resourceStart });
+        await continueAsNew<typeof syncWorkflow>({
+          ...input,
+          resources: resources.slice(index),
+          progress,
+          recentPageStarts,
+          resourceStart,
+        });
       }
     }
   }

@@ -20,5 +20,7 @@ export function tagRun(run: RunIdentity): void {
 
 /** Children inherit the indexing of their parent: set when the parent run was started with them. */
 export function childSearchAttributes(run: RunIdentity): { typedSearchAttributes?: SearchAttributePair[] } {
-  return workflowInfo().typedSearchAttributes.get(WorkspaceIdKey) === undefined ? {} : { typedSearchAttributes: integrationSearchAttributes(run) };
+  return workflowInfo().typedSearchAttributes.get(WorkspaceIdKey) === undefined
+    ? {}
+    : { typedSearchAttributes: integrationSearchAttributes(run) };
 }

@@ -12,12 +12,19 @@ const { unsignalledWebhookIntegrations, markWebhooksSignalled } = proxyActivitie
  * signal failed in the receiver still leads to a sync. One signal per integration, whatever the
  * number of deliveries; an integration whose lifecycle no longer runs has nothing to catch up.
  */
-export async function webhookCatchUpWorkflow(): Promise<{ integrations: number; signalled: number; notRunning: number }> {
+export async function webhookCatchUpWorkflow(): Promise<{
+  integrations: number;
+  signalled: number;
+  notRunning: number;
+}> {
   const pending = await unsignalledWebhookIntegrations();
   let signalled = 0;
   for (const target of pending) {
     try {
-      await getExternalWorkflowHandle(workflowIds.lifecycle(target.workspaceId, target.integrationId)).signal(syncRequestedSignal, { reason: 'webhook' });
+      await getExternalWorkflowHandle(workflowIds.lifecycle(target.workspaceId, target.integrationId)).signal(
+        syncRequestedSignal,
+        { reason: 'webhook' },
+      );
       signalled += 1;
     } catch {
       // The lifecycle is gone (disconnected, deleted): the deliveries are moot.

@@ -69,17 +69,28 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
     /** A reconnect that did not complete: its verifier and unused states go, nothing else. */
     async abandonAuthorization(input: IntegrationRef & { verifierSecretId?: string }): Promise<void> {
       if (input.verifierSecretId) await retireIdempotent(deps.secrets, input.workspaceId, input.verifierSecretId);
-      await withWorkspace(deps.db, input.workspaceId, (trx) => trx('oauth_states').where({ integration_id: input.integrationId }).whereNull('consumed_at').delete());
+      await withWorkspace(deps.db, input.workspaceId, (trx) =>
+        trx('oauth_states').where({ integration_id: input.integrationId }).whereNull('consumed_at').delete(),
+      );
     },
 
     /** PKCE pair (S256, T5) + state; stores the verifier encrypted and the state hashed. */
-    async beginAuthorization(input: IntegrationRef & { redirectUri: string; workflowId: string }): Promise<AuthorizationStarted> {
+    async beginAuthorization(
+      input: IntegrationRef & { redirectUri: string; workflowId: string },
+    ): Promise<AuthorizationStarted> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
         const state = createOAuthState(input.workspaceId, input.integrationId);
         const pkce = resolved.descriptor.pkce ? createPkcePair() : undefined;
         const verifier = pkce
-          ? await deps.secrets.put({ workspaceId: input.workspaceId, integrationId: input.integrationId, kind: 'pkce-verifier', state: 'pending', plaintext: pkce.verifier, expiresAt: new Date(Date.now() + OAUTH_STATE_TTL_MS) })
+          ? await deps.secrets.put({
+              workspaceId: input.workspaceId,
+              integrationId: input.integrationId,
+              kind: 'pkce-verifier',
+              state: 'pending',
+              plaintext: pkce.verifier,
+              expiresAt: new Date(Date.now() + OAUTH_STATE_TTL_MS),
+            })
           : undefined;
         await withWorkspace(deps.db, input.workspaceId, (trx) =>
           trx('oauth_states').insert({
@@ -105,7 +116,8 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
     /** Marks the state used if it is this integration's, unexpired and unused; false otherwise. */
     async consumeOAuthState(input: IntegrationRef & { state: string }): Promise<{ valid: boolean }> {
       const bound = parseOAuthState(input.state);
-      if (!bound || bound.workspaceId !== input.workspaceId || bound.integrationId !== input.integrationId) return { valid: false };
+      if (!bound || bound.workspaceId !== input.workspaceId || bound.integrationId !== input.integrationId)
+        return { valid: false };
       const consumed = await withWorkspace(deps.db, input.workspaceId, (trx) =>
         trx('oauth_states')
           .where({ state_hash: hashState(input.state), integration_id: input.integrationId })
@@ -120,11 +132,20 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
      * Exchanges the code (with the stored verifier), refuses AND revokes a grant broader than
      * requested (T1), stores the tokens as the current secret version. Returns the granted scopes.
      */
-    async exchangeAuthorizationCode(input: IntegrationRef & { code: string; redirectUri: string; verifierSecretId?: string }): Promise<{ grantedScopes: string[] }> {
+    async exchangeAuthorizationCode(
+      input: IntegrationRef & { code: string; redirectUri: string; verifierSecretId?: string },
+    ): Promise<{ grantedScopes: string[] }> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
-        const codeVerifier = input.verifierSecretId ? (await deps.secrets.read(input.workspaceId, input.verifierSecretId)).toString('utf8') : undefined;
-        const tokens = await resolved.connector.exchangeCode(resolved.row.vendor, { code: input.code, redirectUri: input.redirectUri, codeVerifier, audit: resolved.audit });
+        const codeVerifier = input.verifierSecretId
+          ? (await deps.secrets.read(input.workspaceId, input.verifierSecretId)).toString('utf8')
+          : undefined;
+        const tokens = await resolved.connector.exchangeCode(resolved.row.vendor, {
+          code: input.code,
+          redirectUri: input.redirectUri,
+          codeVerifier,
+          audit: resolved.audit,
+        });
         if (input.verifierSecretId) await retireIdempotent(deps.secrets, input.workspaceId, input.verifierSecretId);
         try {
           assertGrantWithinRequested(resolved.row.vendor, resolved.row.requested_scopes, tokens.grantedScopes);
@@ -140,7 +161,9 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
     },
 
     /** Service-account vendors: the API stored the credential; adopt it and prove it works. */
-    async adoptServiceAccount(input: IntegrationRef & { credentialSecretId: string }): Promise<{ grantedScopes: string[] }> {
+    async adoptServiceAccount(
+      input: IntegrationRef & { credentialSecretId: string },
+    ): Promise<{ grantedScopes: string[] }> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
         await promoteIdempotent(deps.secrets, input.workspaceId, input.credentialSecretId);
@@ -151,16 +174,30 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
     },
 
     /** Creates the webhook endpoint + signing secret and registers the vendor subscriptions. */
-    async registerWebhooks(input: IntegrationRef): Promise<{ subscriptions: Array<{ resource: string; expiresAt?: number }> }> {
+    async registerWebhooks(
+      input: IntegrationRef,
+    ): Promise<{ subscriptions: Array<{ resource: string; expiresAt?: number }> }> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
         if (resolved.descriptor.webhook.scheme === 'none') return { subscriptions: [] };
         const endpointId = crypto.randomUUID();
         const clientState = crypto.randomBytes(32).toString('base64url');
-        const signing = await deps.secrets.put({ workspaceId: input.workspaceId, integrationId: input.integrationId, kind: 'webhook-secret', state: 'pending', plaintext: clientState });
+        const signing = await deps.secrets.put({
+          workspaceId: input.workspaceId,
+          integrationId: input.integrationId,
+          kind: 'webhook-secret',
+          state: 'pending',
+          plaintext: clientState,
+        });
         await promoteIdempotent(deps.secrets, input.workspaceId, signing.secretId);
         await withWorkspace(deps.db, input.workspaceId, (trx) =>
-          trx('webhook_endpoints').insert({ endpoint_id: endpointId, workspace_id: input.workspaceId, integration_id: input.integrationId, vendor: resolved.row.vendor, signing_secret_id: signing.secretId }),
+          trx('webhook_endpoints').insert({
+            endpoint_id: endpointId,
+            workspace_id: input.workspaceId,
+            integration_id: input.integrationId,
+            vendor: resolved.row.vendor,
+            signing_secret_id: signing.secretId,
+          }),
         );
         const ctx = await context.connectorContext(resolved);
         const callbackUrl = webhookUrl(deps.webhookBaseUrl, resolved.row.vendor, input.workspaceId, endpointId);
@@ -189,7 +226,9 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
      * Connected + consent recorded (who, when, which scopes: T2) + audited, in one transaction:
      * `granted` for a first connect, `reauthorized` for a reconnect (T17).
      */
-    async activateIntegration(input: IntegrationRef & { grantedScopes: string[]; actor: Actor; consent: 'granted' | 'reauthorized' }): Promise<void> {
+    async activateIntegration(
+      input: IntegrationRef & { grantedScopes: string[]; actor: Actor; consent: 'granted' | 'reauthorized' },
+    ): Promise<void> {
       await withWorkspace(deps.db, input.workspaceId, async (trx) => {
         const row = await loadIntegration(trx, input, 'update');
         // Retry after commit of a first connect. (A reconnect may start from `connected`: it records
@@ -197,8 +236,19 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
         if (row.status === 'connected' && input.consent === 'granted') return;
         await trx('integrations')
           .where({ integration_id: input.integrationId })
-          .update({ status: 'connected', granted_scopes: input.grantedScopes, connected_by: input.actor.id, connected_at: trx.fn.now(), updated_at: trx.fn.now() });
-        await recordConsent(trx, input, { actor: input.actor, action: input.consent, scopes: input.grantedScopes, controls: row.controls });
+          .update({
+            status: 'connected',
+            granted_scopes: input.grantedScopes,
+            connected_by: input.actor.id,
+            connected_at: trx.fn.now(),
+            updated_at: trx.fn.now(),
+          });
+        await recordConsent(trx, input, {
+          actor: input.actor,
+          action: input.consent,
+          scopes: input.grantedScopes,
+          controls: row.controls,
+        });
       });
       await deps.audit.record({
         workspaceId: input.workspaceId,
@@ -215,7 +265,9 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
     /** Terminal failure of a connect attempt (after compensation). */
     async markIntegrationFailed(input: IntegrationRef & { reason: string }): Promise<void> {
       await withWorkspace(deps.db, input.workspaceId, (trx) =>
-        trx('integrations').where({ integration_id: input.integrationId }).update({ status: 'failed', updated_at: trx.fn.now() }),
+        trx('integrations')
+          .where({ integration_id: input.integrationId })
+          .update({ status: 'failed', updated_at: trx.fn.now() }),
       );
       await deps.audit.record({
         workspaceId: input.workspaceId,

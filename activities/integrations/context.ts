@@ -11,7 +11,14 @@ import { withWorkspace } from '../../db/workspaceScope';
 import type { AuditActor } from '../../lib/audit';
 import { createVendorCallAuditor } from '../vendors/audited';
 import { toApplicationFailure } from '../vendors/errors';
-import type { Connector, ConnectorContext, TokenSet, VendorCallAuditor, VendorDescriptor, VendorId } from '../vendors/types';
+import type {
+  Connector,
+  ConnectorContext,
+  TokenSet,
+  VendorCallAuditor,
+  VendorDescriptor,
+  VendorId,
+} from '../vendors/types';
 import type { IntegrationActivityDeps, IntegrationSecretStore } from './deps';
 
 export interface IntegrationRow {
@@ -49,7 +56,11 @@ export function nonRetryable(type: string, message: string): ApplicationFailure 
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
-export async function loadIntegration(trx: Knex.Transaction, ref: IntegrationRef, lock?: 'share' | 'update'): Promise<IntegrationRow> {
+export async function loadIntegration(
+  trx: Knex.Transaction,
+  ref: IntegrationRef,
+  lock?: 'share' | 'update',
+): Promise<IntegrationRow> {
   let query = trx<IntegrationRow>('integrations').where({ integration_id: ref.integrationId }).first();
   if (lock === 'share') query = query.forShare();
   if (lock === 'update') query = query.forUpdate();
@@ -94,7 +105,11 @@ export function parseCredential(plaintext: string): TokenSet {
 }
 
 /** The current version of a kind with its plaintext (decrypted here, never returned to a workflow). */
-export async function readCurrentSecret(secrets: IntegrationSecretStore, ref: IntegrationRef, kind: SecretKind): Promise<{ secretId: string; plaintext: string; expiresAt: Date | null } | undefined> {
+export async function readCurrentSecret(
+  secrets: IntegrationSecretStore,
+  ref: IntegrationRef,
+  kind: SecretKind,
+): Promise<{ secretId: string; plaintext: string; expiresAt: Date | null } | undefined> {
   const current = await secrets.current(ref.workspaceId, ref.integrationId, kind);
   if (!current) return undefined;
   const plaintext = (await secrets.read(ref.workspaceId, current.secretId)).toString('utf8');
@@ -111,7 +126,11 @@ export async function refreshedTokens(connector: Connector, ctx: ConnectorContex
  * Stores a token set as a pending `oauth-tokens` version: nothing uses it until the caller
  * promotes it, and with rotating refresh tokens the new pair is stored before the old is dropped.
  */
-export async function putPendingTokens(secrets: IntegrationSecretStore, ref: IntegrationRef, tokens: TokenSet): Promise<{ secretId: string; version: number }> {
+export async function putPendingTokens(
+  secrets: IntegrationSecretStore,
+  ref: IntegrationRef,
+  tokens: TokenSet,
+): Promise<{ secretId: string; version: number }> {
   return secrets.put({
     workspaceId: ref.workspaceId,
     integrationId: ref.integrationId,
@@ -128,7 +147,12 @@ export type ConsentAction = 'granted' | 'narrowed' | 'revoked' | 'reauthorized' 
 export async function recordConsent(
   trx: Knex.Transaction,
   ref: IntegrationRef,
-  entry: { actor: AuditActor; action: ConsentAction; scopes: string[]; controls: Record<string, string[]> | null | undefined },
+  entry: {
+    actor: AuditActor;
+    action: ConsentAction;
+    scopes: string[];
+    controls: Record<string, string[]> | null | undefined;
+  },
 ): Promise<void> {
   await trx('consent_events').insert({
     workspace_id: ref.workspaceId,
@@ -142,7 +166,11 @@ export async function recordConsent(
 }
 
 /** Promote / retire as idempotent steps: a retry after the commit finds the work already done. */
-export async function promoteIdempotent(secrets: IntegrationSecretStore, workspaceId: string, secretId: string): Promise<void> {
+export async function promoteIdempotent(
+  secrets: IntegrationSecretStore,
+  workspaceId: string,
+  secretId: string,
+): Promise<void> {
   try {
     await secrets.promote(workspaceId, secretId);
   } catch (error) {
@@ -150,7 +178,11 @@ export async function promoteIdempotent(secrets: IntegrationSecretStore, workspa
   }
 }
 
-export async function retireIdempotent(secrets: IntegrationSecretStore, workspaceId: string, secretId: string): Promise<void> {
+export async function retireIdempotent(
+  secrets: IntegrationSecretStore,
+  workspaceId: string,
+  secretId: string,
+): Promise<void> {
   try {
     await secrets.retire(workspaceId, secretId);
   } catch (error) {
@@ -202,7 +234,8 @@ export function createIntegrationContext(deps: IntegrationActivityDeps) {
     if (!token) {
       const kind = resolved.descriptor.authKind === 'service-account' ? 'service-account' : 'oauth-tokens';
       const current = await readCurrentSecret(deps.secrets, ref, kind);
-      if (!current) throw nonRetryable(IntegrationFailureType.CredentialMissing, `no current ${kind} secret for the integration`);
+      if (!current)
+        throw nonRetryable(IntegrationFailureType.CredentialMissing, `no current ${kind} secret for the integration`);
       token = parseCredential(current.plaintext);
     }
     return {
@@ -216,9 +249,12 @@ export function createIntegrationContext(deps: IntegrationActivityDeps) {
   }
 
   /** A connected integration and its connector context: nothing is called or written for any other status. */
-  async function resolveConnected(ref: IntegrationRef): Promise<{ resolved: ResolvedIntegration; ctx: ConnectorContext }> {
+  async function resolveConnected(
+    ref: IntegrationRef,
+  ): Promise<{ resolved: ResolvedIntegration; ctx: ConnectorContext }> {
     const resolved = await resolve(ref);
-    if (resolved.row.status !== 'connected') throw nonRetryable(IntegrationFailureType.IntegrationNotActive, `integration is ${resolved.row.status}`);
+    if (resolved.row.status !== 'connected')
+      throw nonRetryable(IntegrationFailureType.IntegrationNotActive, `integration is ${resolved.row.status}`);
     return { resolved, ctx: await connectorContext(resolved) };
   }
 

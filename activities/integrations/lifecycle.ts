@@ -42,16 +42,25 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
       const resolved = await context.resolve(input);
       // Service accounts carry no OAuth expiry; sign-in-only rows read their ID token once at connect
       // and call nothing afterwards, so their tokens are left to expire rather than refreshed.
-      const refreshed = resolved.descriptor.authKind !== 'service-account' && resolved.descriptor.authKind !== 'federated-identity';
-      const tokens = refreshed ? await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens') : undefined;
+      const refreshed =
+        resolved.descriptor.authKind !== 'service-account' && resolved.descriptor.authKind !== 'federated-identity';
+      const tokens = refreshed
+        ? await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens')
+        : undefined;
       const subscriptions = await withWorkspace(deps.db, input.workspaceId, (trx) =>
-        trx('vendor_subscriptions').where({ integration_id: input.integrationId, status: 'active' }).select('external_id', 'resource', 'expires_at'),
+        trx('vendor_subscriptions')
+          .where({ integration_id: input.integrationId, status: 'active' })
+          .select('external_id', 'resource', 'expires_at'),
       );
       return {
         status: resolved.row.status,
         pollIntervalMs: resolved.row.poll_interval_ms ?? undefined,
         tokenExpiresAt: tokens?.expiresAt ? new Date(tokens.expiresAt).getTime() : undefined,
-        subscriptions: subscriptions.map((s) => ({ externalId: s.external_id, resource: s.resource, expiresAt: s.expires_at ? new Date(s.expires_at).getTime() : undefined })),
+        subscriptions: subscriptions.map((s) => ({
+          externalId: s.external_id,
+          resource: s.resource,
+          expiresAt: s.expires_at ? new Date(s.expires_at).getTime() : undefined,
+        })),
       };
     },
 
@@ -72,11 +81,16 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
       });
     },
 
-    async renewSubscription(input: IntegrationRef & { externalId: string; resource: string }): Promise<{ expiresAt?: number }> {
+    async renewSubscription(
+      input: IntegrationRef & { externalId: string; resource: string },
+    ): Promise<{ expiresAt?: number }> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
         const ctx = await context.connectorContext(resolved);
-        const renewed = await resolved.connector.renewSubscription(ctx, { externalId: input.externalId, resource: input.resource });
+        const renewed = await resolved.connector.renewSubscription(ctx, {
+          externalId: input.externalId,
+          resource: input.resource,
+        });
         await withWorkspace(deps.db, input.workspaceId, (trx) =>
           trx('vendor_subscriptions')
             .where({ integration_id: input.integrationId, external_id: input.externalId })
@@ -91,25 +105,39 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
      * consent event and drops cached records outside the new controls (their `resource` is no
      * longer allowed) — callers then run a full resync, whose sweep removes the rest.
      */
-    async narrowConsent(input: IntegrationRef & { actor: Actor; scopes?: string[]; controls?: Record<string, string[]> }): Promise<{ droppedRecords: number }> {
+    async narrowConsent(
+      input: IntegrationRef & { actor: Actor; scopes?: string[]; controls?: Record<string, string[]> },
+    ): Promise<{ droppedRecords: number }> {
       return withWorkspace(deps.db, input.workspaceId, async (trx) => {
         const row = await loadIntegration(trx, input, 'update');
         const scopes = input.scopes ?? row.granted_scopes;
         const extraScopes = scopes.filter((s) => !row.granted_scopes.includes(s));
         const controls = input.controls ?? row.controls;
         // A key absent before means nothing of that kind was allowed: adding values to it widens.
-        const widened = Object.entries(controls).some(([key, values]) => values.some((v) => !(row.controls[key] ?? []).includes(v)));
+        const widened = Object.entries(controls).some(([key, values]) =>
+          values.some((v) => !(row.controls[key] ?? []).includes(v)),
+        );
         if (extraScopes.length > 0 || widened) {
-          throw nonRetryable(IntegrationFailureType.ConsentNotNarrowing, 'consent changes may only narrow scopes and controls; widening needs a reconnect');
+          throw nonRetryable(
+            IntegrationFailureType.ConsentNotNarrowing,
+            'consent changes may only narrow scopes and controls; widening needs a reconnect',
+          );
         }
         await trx('integrations')
           .where({ integration_id: input.integrationId })
           .update({ granted_scopes: scopes, controls: JSON.stringify(controls), updated_at: trx.fn.now() });
-        await recordConsent(trx, input, { actor: input.actor, action: input.scopes ? 'narrowed' : 'controls_changed', scopes, controls });
+        await recordConsent(trx, input, {
+          actor: input.actor,
+          action: input.scopes ? 'narrowed' : 'controls_changed',
+          scopes,
+          controls,
+        });
         // Cached records carry the control value they came from in `resource` ("repo:org/name" …)
         // only for some vendors; the follow-up full resync sweeps everything else outside scope.
         const allowedValues = new Set(Object.values(controls).flat());
-        const removedValues = Object.values(row.controls).flat().filter((v) => !allowedValues.has(v));
+        const removedValues = Object.values(row.controls)
+          .flat()
+          .filter((v) => !allowedValues.has(v));
         let droppedRecords = 0;
         if (removedValues.length > 0) {
           droppedRecords = await trx('cached_records')
@@ -125,7 +153,9 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
 
     async setPollInterval(input: IntegrationRef & { pollIntervalMs: number }): Promise<void> {
       await withWorkspace(deps.db, input.workspaceId, (trx) =>
-        trx('integrations').where({ integration_id: input.integrationId }).update({ poll_interval_ms: input.pollIntervalMs, updated_at: trx.fn.now() }),
+        trx('integrations')
+          .where({ integration_id: input.integrationId })
+          .update({ poll_interval_ms: input.pollIntervalMs, updated_at: trx.fn.now() }),
       );
     },
 
@@ -138,19 +168,32 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
     },
 
     /** Integrations of a workspace still holding anything (for workspace deletion). */
-    async listWorkspaceIntegrations(input: { workspaceId: string }): Promise<Array<{ integrationId: string; vendor: VendorId; status: string }>> {
-      const rows = await withWorkspace(deps.db, input.workspaceId, (trx) => trx('integrations').select('integration_id', 'vendor', 'status'));
+    async listWorkspaceIntegrations(input: {
+      workspaceId: string;
+    }): Promise<Array<{ integrationId: string; vendor: VendorId; status: string }>> {
+      const rows = await withWorkspace(deps.db, input.workspaceId, (trx) =>
+        trx('integrations').select('integration_id', 'vendor', 'status'),
+      );
       return rows.map((r) => ({ integrationId: r.integration_id, vendor: r.vendor, status: r.status }));
     },
 
     /** T16: removes integration metadata (cascades from the workspace row); the audit trail stays. */
-    async deleteWorkspaceMetadata(input: { workspaceId: string; actor: Actor }): Promise<{ integrationsRemoved: number }> {
+    async deleteWorkspaceMetadata(input: {
+      workspaceId: string;
+      actor: Actor;
+    }): Promise<{ integrationsRemoved: number }> {
       const integrationsRemoved = await withWorkspace(deps.db, input.workspaceId, async (trx) => {
         const count = await trx('integrations').delete();
         await trx('workspaces').where({ workspace_id: input.workspaceId }).delete();
         return count;
       });
-      await deps.audit.record({ workspaceId: input.workspaceId, actor: input.actor, direction: 'internal', action: 'workspace.deleted', outcome: 'success' });
+      await deps.audit.record({
+        workspaceId: input.workspaceId,
+        actor: input.actor,
+        direction: 'internal',
+        action: 'workspace.deleted',
+        outcome: 'success',
+      });
       return { integrationsRemoved };
     },
   };

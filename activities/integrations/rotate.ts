@@ -9,7 +9,20 @@
  */
 import { withWorkspace } from '../../db/workspaceScope';
 import type { Actor } from '../../workflows/definitions';
-import { parseCredential, promoteIdempotent, putPendingTokens, refreshedTokens, retireIdempotent, asActivity, createIntegrationContext, currentWorkflowId, nonRetryable, workflowActor, IntegrationFailureType, type IntegrationRef } from './context';
+import {
+  parseCredential,
+  promoteIdempotent,
+  putPendingTokens,
+  refreshedTokens,
+  retireIdempotent,
+  asActivity,
+  createIntegrationContext,
+  currentWorkflowId,
+  nonRetryable,
+  workflowActor,
+  IntegrationFailureType,
+  type IntegrationRef,
+} from './context';
 import type { IntegrationActivityDeps, SecretKind } from './deps';
 
 export function createRotationActivities(deps: IntegrationActivityDeps) {
@@ -21,21 +34,45 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
      * step is reused rather than refreshing again (a second refresh with the same refresh token
      * fails at vendors that rotate refresh tokens).
      */
-    async prepareRotation(input: IntegrationRef & { kind: SecretKind; actor: Actor }): Promise<{ pendingSecretId?: string; previousSecretId?: string; version?: number }> {
+    async prepareRotation(
+      input: IntegrationRef & { kind: SecretKind; actor: Actor },
+    ): Promise<{ pendingSecretId?: string; previousSecretId?: string; version?: number }> {
       return asActivity(async () => {
         if (input.kind !== 'oauth-tokens') {
           // Due but not rotatable here: the admin must upload a new version; the audit log says so.
-          await deps.audit.record({ workspaceId: input.workspaceId, integrationId: input.integrationId, actor: input.actor, direction: 'internal', action: 'secret.rotation', scope: input.kind, outcome: 'failure', errorClass: 'RotationNotSupported', workflowId: currentWorkflowId() });
+          await deps.audit.record({
+            workspaceId: input.workspaceId,
+            integrationId: input.integrationId,
+            actor: input.actor,
+            direction: 'internal',
+            action: 'secret.rotation',
+            scope: input.kind,
+            outcome: 'failure',
+            errorClass: 'RotationNotSupported',
+            workflowId: currentWorkflowId(),
+          });
           return {};
         }
         const resolved = await context.resolve(input);
         const current = await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens');
         if (!current) throw nonRetryable(IntegrationFailureType.CredentialMissing, 'no current oauth tokens to rotate');
         const leftover = await withWorkspace(deps.db, input.workspaceId, (trx) =>
-          trx('secrets').where({ integration_id: input.integrationId, kind: 'oauth-tokens', state: 'pending' }).orderBy('version', 'desc').first('secret_id', 'version'),
+          trx('secrets')
+            .where({ integration_id: input.integrationId, kind: 'oauth-tokens', state: 'pending' })
+            .orderBy('version', 'desc')
+            .first('secret_id', 'version'),
         );
-        if (leftover) return { pendingSecretId: leftover.secret_id as string, previousSecretId: current.secretId, version: leftover.version as number };
-        const pending = await putPendingTokens(deps.secrets, input, await refreshedTokens(resolved.connector, await context.connectorContext(resolved)));
+        if (leftover)
+          return {
+            pendingSecretId: leftover.secret_id as string,
+            previousSecretId: current.secretId,
+            version: leftover.version as number,
+          };
+        const pending = await putPendingTokens(
+          deps.secrets,
+          input,
+          await refreshedTokens(resolved.connector, await context.connectorContext(resolved)),
+        );
         return { pendingSecretId: pending.secretId, previousSecretId: current.secretId, version: pending.version };
       });
     },
@@ -44,17 +81,29 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
     async testPendingSecret(input: IntegrationRef & { secretId: string }): Promise<void> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
-        const credential = parseCredential((await deps.secrets.read(input.workspaceId, input.secretId)).toString('utf8'));
+        const credential = parseCredential(
+          (await deps.secrets.read(input.workspaceId, input.secretId)).toString('utf8'),
+        );
         await resolved.connector.testConnection(await context.connectorContext(resolved, credential));
       });
     },
 
     async promoteSecret(input: IntegrationRef & { secretId: string }): Promise<void> {
       await promoteIdempotent(deps.secrets, input.workspaceId, input.secretId);
-      await deps.audit.record({ workspaceId: input.workspaceId, integrationId: input.integrationId, actor: workflowActor(), direction: 'internal', action: 'secret.promoted', outcome: 'success', workflowId: workflowActor().id });
+      await deps.audit.record({
+        workspaceId: input.workspaceId,
+        integrationId: input.integrationId,
+        actor: workflowActor(),
+        direction: 'internal',
+        action: 'secret.promoted',
+        outcome: 'success',
+        workflowId: workflowActor().id,
+      });
     },
 
-    async retireSecret(input: IntegrationRef & { secretId: string; reason: 'grace-period-over' | 'test-failed' }): Promise<void> {
+    async retireSecret(
+      input: IntegrationRef & { secretId: string; reason: 'grace-period-over' | 'test-failed' },
+    ): Promise<void> {
       await retireIdempotent(deps.secrets, input.workspaceId, input.secretId);
       await deps.audit.record({
         workspaceId: input.workspaceId,

@@ -12,7 +12,16 @@
 import type { Knex } from 'knex';
 import { withWorkspace } from '../../db/workspaceScope';
 import type { ConnectorContext, SourceRecord } from '../vendors/types';
-import { asActivity, createIntegrationContext, heartbeat, IntegrationFailureType, loadIntegration, nonRetryable, type IntegrationRef, type ResolvedIntegration } from './context';
+import {
+  asActivity,
+  createIntegrationContext,
+  heartbeat,
+  IntegrationFailureType,
+  loadIntegration,
+  nonRetryable,
+  type IntegrationRef,
+  type ResolvedIntegration,
+} from './context';
 import type { IntegrationActivityDeps } from './deps';
 import { ApplicationFailure } from '@temporalio/common';
 
@@ -55,18 +64,31 @@ const IDLE = 'idle';
 export function createSyncActivities(deps: IntegrationActivityDeps) {
   const context = createIntegrationContext(deps);
 
-  async function readState(trx: Knex.Transaction, input: SyncPageInput, lock: boolean): Promise<SyncStateRow | undefined> {
-    const query = trx('sync_state').where({ integration_id: input.integrationId, resource: input.resource }).first('cursor', 'status', 'round_started_at');
+  async function readState(
+    trx: Knex.Transaction,
+    input: SyncPageInput,
+    lock: boolean,
+  ): Promise<SyncStateRow | undefined> {
+    const query = trx('sync_state')
+      .where({ integration_id: input.integrationId, resource: input.resource })
+      .first('cursor', 'status', 'round_started_at');
     return (lock ? query.forUpdate() : query) as unknown as Promise<SyncStateRow | undefined>;
   }
 
-  async function upsertRecords(trx: Knex.Transaction, input: SyncPageInput, records: SourceRecord[], ttlMs: number): Promise<number> {
+  async function upsertRecords(
+    trx: Knex.Transaction,
+    input: SyncPageInput,
+    records: SourceRecord[],
+    ttlMs: number,
+  ): Promise<number> {
     // The same id twice in one page would make ON CONFLICT fail: the last occurrence wins.
     const unique = [...new Map(records.map((r) => [r.externalId, r])).values()];
     if (unique.length === 0) return 0;
     // The whole page travels as ONE jsonb parameter expanded by jsonb_to_recordset: no bind-parameter
     // limit to chunk around, and ~2× faster than a multi-row VALUES list built by the query builder.
-    const page = JSON.stringify(unique.map((r) => ({ external_id: r.externalId, payload: r.payload, version: r.version ?? null })));
+    const page = JSON.stringify(
+      unique.map((r) => ({ external_id: r.externalId, payload: r.payload, version: r.version ?? null })),
+    );
     // fetched_at is refreshed even for unchanged rows: a full round's sweep keys on it.
     await trx.raw(
       `INSERT INTO cached_records (workspace_id, integration_id, resource, external_id, payload, version, fetched_at, expires_at)
@@ -83,7 +105,11 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
    * Fetches the page after the stored cursor and commits it with its cursor in ONE transaction.
    * `resolved`/`ctx` are per activity: the status is re-checked under the row lock at commit.
    */
-  async function syncOnePage(input: SyncPageInput, resolved: ResolvedIntegration, ctx: ConnectorContext): Promise<SyncPageResult> {
+  async function syncOnePage(
+    input: SyncPageInput,
+    resolved: ResolvedIntegration,
+    ctx: ConnectorContext,
+  ): Promise<SyncPageResult> {
     const before = await withWorkspace(deps.db, input.workspaceId, (trx) => readState(trx, input, false));
     const page = await resolved.connector.fetchPage(ctx, { resource: input.resource, cursor: before?.cursor ?? null });
 
@@ -91,15 +117,23 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
       // Disconnect flips the status under a row lock: a page either commits before it (and is
       // cleared with the cache) or sees the new status here and writes nothing.
       const row = await loadIntegration(trx, input, 'share');
-      if (row.status !== 'connected') throw nonRetryable(IntegrationFailureType.IntegrationNotActive, `integration is ${row.status}`);
+      if (row.status !== 'connected')
+        throw nonRetryable(IntegrationFailureType.IntegrationNotActive, `integration is ${row.status}`);
       const state = await readState(trx, input, true);
       if ((state?.cursor ?? null) !== (before?.cursor ?? null)) {
         // Another attempt of this activity committed meanwhile: retry from the stored cursor.
-        throw ApplicationFailure.retryable('sync cursor moved during the page; retrying from the stored cursor', 'CursorMoved');
+        throw ApplicationFailure.retryable(
+          'sync cursor moved during the page; retrying from the stored cursor',
+          'CursorMoved',
+        );
       }
       const startsFullRound = (state?.cursor ?? null) === null && state?.status !== FULL_ROUND;
       if (!state) {
-        await trx('sync_state').insert({ workspace_id: input.workspaceId, integration_id: input.integrationId, resource: input.resource });
+        await trx('sync_state').insert({
+          workspace_id: input.workspaceId,
+          integration_id: input.integrationId,
+          resource: input.resource,
+        });
       }
       if (startsFullRound) {
         await trx('sync_state')
@@ -120,7 +154,13 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
         // Mark-and-sweep: whatever this full listing did not touch no longer exists at the vendor.
         recordsDeleted += await trx('cached_records')
           .where({ integration_id: input.integrationId, resource: input.resource })
-          .where('fetched_at', '<', trx('sync_state').select('round_started_at').where({ integration_id: input.integrationId, resource: input.resource }))
+          .where(
+            'fetched_at',
+            '<',
+            trx('sync_state')
+              .select('round_started_at')
+              .where({ integration_id: input.integrationId, resource: input.resource }),
+          )
           .delete();
       }
       await trx('sync_state')
@@ -141,9 +181,15 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
 
   async function readTotals(input: SyncPageInput): Promise<SyncTotals> {
     const row = await withWorkspace(deps.db, input.workspaceId, (trx) =>
-      trx('sync_state').where({ integration_id: input.integrationId, resource: input.resource }).first('pages', 'records_upserted', 'records_deleted'),
+      trx('sync_state')
+        .where({ integration_id: input.integrationId, resource: input.resource })
+        .first('pages', 'records_upserted', 'records_deleted'),
     );
-    return { pages: Number(row?.pages ?? 0), recordsUpserted: Number(row?.records_upserted ?? 0), recordsDeleted: Number(row?.records_deleted ?? 0) };
+    return {
+      pages: Number(row?.pages ?? 0),
+      recordsUpserted: Number(row?.records_upserted ?? 0),
+      recordsDeleted: Number(row?.records_deleted ?? 0),
+    };
   }
 
   return {
@@ -197,7 +243,14 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
     async startFullResync(input: SyncPageInput): Promise<void> {
       await withWorkspace(deps.db, input.workspaceId, async (trx) => {
         await trx('sync_state')
-          .insert({ workspace_id: input.workspaceId, integration_id: input.integrationId, resource: input.resource, cursor: null, status: FULL_ROUND, round_started_at: trx.fn.now() })
+          .insert({
+            workspace_id: input.workspaceId,
+            integration_id: input.integrationId,
+            resource: input.resource,
+            cursor: null,
+            status: FULL_ROUND,
+            round_started_at: trx.fn.now(),
+          })
           .onConflict(['workspace_id', 'integration_id', 'resource'])
           .merge({ cursor: null, status: FULL_ROUND, round_started_at: trx.fn.now(), updated_at: trx.fn.now() });
       });

@@ -6,7 +6,14 @@
 import crypto from 'node:crypto';
 import { withWorkspace } from '../../db/workspaceScope';
 import type { Actor } from '../../workflows/definitions';
-import { asActivity, createIntegrationContext, loadIntegration, recordConsent, workflowActor, type IntegrationRef } from './context';
+import {
+  asActivity,
+  createIntegrationContext,
+  loadIntegration,
+  recordConsent,
+  workflowActor,
+  type IntegrationRef,
+} from './context';
 import type { IntegrationActivityDeps } from './deps';
 
 /** Source data of an integration: what the cache clear and the final purge delete. */
@@ -18,7 +25,8 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
   async function deleteSourceData(ref: IntegrationRef): Promise<Record<string, number>> {
     return withWorkspace(deps.db, ref.workspaceId, async (trx) => {
       const counts: Record<string, number> = {};
-      for (const table of SOURCE_DATA_TABLES) counts[table] = await trx(table).where({ integration_id: ref.integrationId }).delete();
+      for (const table of SOURCE_DATA_TABLES)
+        counts[table] = await trx(table).where({ integration_id: ref.integrationId }).delete();
       return counts;
     });
   }
@@ -29,7 +37,9 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
       return withWorkspace(deps.db, input.workspaceId, async (trx) => {
         const row = await loadIntegration(trx, input, 'update');
         if (row.status !== 'disconnected') {
-          await trx('integrations').where({ integration_id: input.integrationId }).update({ status: 'disconnecting', updated_at: trx.fn.now() });
+          await trx('integrations')
+            .where({ integration_id: input.integrationId })
+            .update({ status: 'disconnecting', updated_at: trx.fn.now() });
         }
         return { vendor: row.vendor, previousStatus: row.status };
       });
@@ -42,7 +52,8 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
         const kind = resolved.descriptor.authKind === 'service-account' ? 'service-account' : 'oauth-tokens';
         const current = await deps.secrets.current(input.workspaceId, input.integrationId, kind);
         if (!current) return { revoked: false, note: 'no credential was stored: nothing to revoke' };
-        if (resolved.descriptor.revocation.kind === 'none') return { revoked: false, note: resolved.descriptor.revocation.note };
+        if (resolved.descriptor.revocation.kind === 'none')
+          return { revoked: false, note: resolved.descriptor.revocation.note };
         const ctx = await context.connectorContext(resolved);
         return resolved.connector.revoke(ctx);
       });
@@ -53,20 +64,31 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
         const subscriptions = await withWorkspace(deps.db, input.workspaceId, (trx) =>
-          trx('vendor_subscriptions').where({ integration_id: input.integrationId }).select('external_id', 'resource', 'expires_at'),
+          trx('vendor_subscriptions')
+            .where({ integration_id: input.integrationId })
+            .select('external_id', 'resource', 'expires_at'),
         );
         if (subscriptions.length > 0) {
           const ctx = await context.connectorContext(resolved).catch(() => undefined);
           for (const subscription of subscriptions) {
             // Without a credential the vendor-side subscription cannot be deleted; it expires on its own.
-            if (ctx) await resolved.connector.deleteSubscription(ctx, { externalId: subscription.external_id, resource: subscription.resource });
+            if (ctx)
+              await resolved.connector.deleteSubscription(ctx, {
+                externalId: subscription.external_id,
+                resource: subscription.resource,
+              });
             await withWorkspace(deps.db, input.workspaceId, (trx) =>
-              trx('vendor_subscriptions').where({ integration_id: input.integrationId, external_id: subscription.external_id }).delete(),
+              trx('vendor_subscriptions')
+                .where({ integration_id: input.integrationId, external_id: subscription.external_id })
+                .delete(),
             );
           }
         }
         await withWorkspace(deps.db, input.workspaceId, (trx) =>
-          trx('webhook_endpoints').where({ integration_id: input.integrationId }).whereNull('disabled_at').update({ disabled_at: trx.fn.now() }),
+          trx('webhook_endpoints')
+            .where({ integration_id: input.integrationId })
+            .whereNull('disabled_at')
+            .update({ disabled_at: trx.fn.now() }),
         );
         return { deleted: subscriptions.length };
       });
@@ -74,20 +96,34 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
 
     async destroySecrets(input: IntegrationRef): Promise<{ destroyed: number }> {
       const destroyed = await deps.secrets.destroyForIntegration(input.workspaceId, input.integrationId);
-      await withWorkspace(deps.db, input.workspaceId, (trx) => trx('oauth_states').where({ integration_id: input.integrationId }).delete());
+      await withWorkspace(deps.db, input.workspaceId, (trx) =>
+        trx('oauth_states').where({ integration_id: input.integrationId }).delete(),
+      );
       return { destroyed };
     },
 
     /** Clears the cache now (T4) and records the disconnect; the purge deadline is set by the workflow. */
-    async clearCacheAndMarkDisconnected(input: IntegrationRef & { actor: Actor; purgeAfter: string; revokedAtVendor: boolean }): Promise<Record<string, number>> {
+    async clearCacheAndMarkDisconnected(
+      input: IntegrationRef & { actor: Actor; purgeAfter: string; revokedAtVendor: boolean },
+    ): Promise<Record<string, number>> {
       const counts = await deleteSourceData(input);
       await withWorkspace(deps.db, input.workspaceId, async (trx) => {
         const row = await loadIntegration(trx, input, 'update');
         if (row.status === 'disconnected') return;
         await trx('integrations')
           .where({ integration_id: input.integrationId })
-          .update({ status: 'disconnected', disconnected_at: trx.fn.now(), purge_after: new Date(input.purgeAfter), updated_at: trx.fn.now() });
-        await recordConsent(trx, input, { actor: input.actor, action: 'revoked', scopes: row.granted_scopes, controls: row.controls });
+          .update({
+            status: 'disconnected',
+            disconnected_at: trx.fn.now(),
+            purge_after: new Date(input.purgeAfter),
+            updated_at: trx.fn.now(),
+          });
+        await recordConsent(trx, input, {
+          actor: input.actor,
+          action: 'revoked',
+          scopes: row.granted_scopes,
+          controls: row.controls,
+        });
       });
       await deps.audit.record({
         workspaceId: input.workspaceId,
@@ -117,7 +153,9 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
           disconnected_at: row.disconnected_at,
           counts: JSON.stringify(counts),
         });
-        await trx('integrations').where({ integration_id: input.integrationId }).update({ purge_after: null, updated_at: trx.fn.now() });
+        await trx('integrations')
+          .where({ integration_id: input.integrationId })
+          .update({ purge_after: null, updated_at: trx.fn.now() });
         return id;
       });
       await deps.audit.record({

@@ -61,17 +61,28 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
 }
 
 /** Maps an HTTP status (and Retry-After) to the typed failure every vendor shares. */
-export function classifyHttpStatus(vendor: string, status: number, reason: string, retryAfter?: string | null): VendorError {
-  if (status === 401) return new VendorError(VendorFailureType.ReauthorizationRequired, vendor, `grant rejected (401): ${reason}`, { status });
+export function classifyHttpStatus(
+  vendor: string,
+  status: number,
+  reason: string,
+  retryAfter?: string | null,
+): VendorError {
+  if (status === 401)
+    return new VendorError(VendorFailureType.ReauthorizationRequired, vendor, `grant rejected (401): ${reason}`, {
+      status,
+    });
   if (status === 429) {
     return new VendorError(VendorFailureType.RateLimited, vendor, `rate limited (429)`, {
       status,
       retryAfterMs: parseRetryAfter(retryAfter) ?? DEFAULT_RATE_LIMIT_WAIT_MS,
     });
   }
-  if (status === 403) return new VendorError(VendorFailureType.MissingScope, vendor, `forbidden (403): ${reason}`, { status });
-  if (status === 410) return new VendorError(VendorFailureType.CursorExpired, vendor, `cursor expired (410)`, { status });
-  if (status >= 500 || status === 408) return new VendorError(VendorFailureType.VendorUnavailable, vendor, `unavailable (${status})`, { status });
+  if (status === 403)
+    return new VendorError(VendorFailureType.MissingScope, vendor, `forbidden (403): ${reason}`, { status });
+  if (status === 410)
+    return new VendorError(VendorFailureType.CursorExpired, vendor, `cursor expired (410)`, { status });
+  if (status >= 500 || status === 408)
+    return new VendorError(VendorFailureType.VendorUnavailable, vendor, `unavailable (${status})`, { status });
   return new VendorError(VendorFailureType.VendorRejected, vendor, `rejected (${status}): ${reason}`, { status });
 }
 

@@ -28,7 +28,8 @@ export function createConnectorRegistry(registrations: readonly VendorRegistrati
   const lookup = (vendor: VendorId): VendorRegistration => {
     const found = byVendor.get(vendor);
     // Not retryable: a vendor without a connector cannot start working on a retry.
-    if (!found) throw new VendorError(VendorFailureType.VendorRejected, vendor, 'no connector registered for this vendor');
+    if (!found)
+      throw new VendorError(VendorFailureType.VendorRejected, vendor, 'no connector registered for this vendor');
     return found;
   };
   return {

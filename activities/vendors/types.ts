@@ -40,16 +40,7 @@ export type AuthKind =
 
 /** The T18 customer control of a vendor row. */
 export type CustomerControlKind =
-  | 'repos'
-  | 'sites'
-  | 'app-folder'
-  | 'channels'
-  | 'projects'
-  | 'hubs'
-  | 'facilities'
-  | 'files'
-  | 'tenant'
-  | 'none';
+  'repos' | 'sites' | 'app-folder' | 'channels' | 'projects' | 'hubs' | 'facilities' | 'files' | 'tenant' | 'none';
 
 export type WebhookScheme =
   | 'github-hmac-sha256'
@@ -83,7 +74,10 @@ export interface VendorDescriptor {
     /** Floor for scheduled polling (T12): a customer cadence below it is clamped up. */
     minPollIntervalMs: number;
   };
-  webhook: { scheme: WebhookScheme; /** Vendor's maximum subscription lifetime, renewed before expiry. */ maxLifetimeMs?: number };
+  webhook: {
+    scheme: WebhookScheme;
+    /** Vendor's maximum subscription lifetime, renewed before expiry. */ maxLifetimeMs?: number;
+  };
   revocation: { kind: 'revoke-endpoint' | 'uninstall' | 'none'; note: string };
   /** Cache TTL for records of this vendor (T3), never above CACHE_TTL_HARD_MAX_MS. */
   cacheTtlMs: number;
@@ -159,7 +153,10 @@ export interface AuthorizeRequest {
 export interface Connector {
   readonly vendors: readonly VendorId[];
   authorizeUrl(vendor: VendorId, request: AuthorizeRequest): string;
-  exchangeCode(vendor: VendorId, input: { code: string; redirectUri: string; codeVerifier?: string; audit: VendorCallAuditor }): Promise<TokenSet>;
+  exchangeCode(
+    vendor: VendorId,
+    input: { code: string; redirectUri: string; codeVerifier?: string; audit: VendorCallAuditor },
+  ): Promise<TokenSet>;
   /** Rotating refresh tokens: the caller stores the new set before dropping the old one. */
   refresh(ctx: ConnectorContext): Promise<TokenSet>;
   /** Cheap authenticated call proving the credential works. */

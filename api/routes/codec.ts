@@ -43,14 +43,21 @@ const PREFLIGHT_MAX_AGE_S = 600;
 
 function fromWire(payload: WirePayloads['payloads'][number]): Payload {
   return {
-    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64')]),
+    ),
     data: Buffer.from(payload.data ?? '', 'base64'),
   };
 }
 
 function toWire(payload: Payload): WirePayloads['payloads'][number] {
   return {
-    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value ?? new Uint8Array()).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([key, value]) => [
+        key,
+        Buffer.from(value ?? new Uint8Array()).toString('base64'),
+      ]),
+    ),
     data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
   };
 }
@@ -91,7 +98,8 @@ export function registerCodecRoutes(app: Api, options: CodecRouteOptions): void 
       },
       async (request) => {
         const caller = await options.authorize(request);
-        if (!caller) throw new HttpProblem(401, 'A valid bearer token is required', { headers: { 'www-authenticate': 'Bearer' } });
+        if (!caller)
+          throw new HttpProblem(401, 'A valid bearer token is required', { headers: { 'www-authenticate': 'Bearer' } });
         const namespace = request.headers['x-namespace'];
         if (namespace !== undefined && namespace !== options.namespace) {
           throw new HttpProblem(422, 'This codec serves another Temporal namespace');
@@ -103,10 +111,21 @@ export function registerCodecRoutes(app: Api, options: CodecRouteOptions): void 
           result = operation === 'decode' ? await options.codec.decode(payloads) : await options.codec.encode(payloads);
         } catch {
           // The codec's message names only a key id; still, no detail leaves besides the outcome.
-          request.log.warn({ action: `codec.${operation}`, subject: caller.subject, payloads: payloads.length }, 'codec refused payloads');
+          request.log.warn(
+            { action: `codec.${operation}`, subject: caller.subject, payloads: payloads.length },
+            'codec refused payloads',
+          );
           throw new HttpProblem(422, 'A payload could not be decoded: unknown key or failed authentication');
         }
-        request.log.info({ action: `codec.${operation}`, subject: caller.subject, namespace: options.namespace, payloads: payloads.length }, 'codec call');
+        request.log.info(
+          {
+            action: `codec.${operation}`,
+            subject: caller.subject,
+            namespace: options.namespace,
+            payloads: payloads.length,
+          },
+          'codec call',
+        );
         return { payloads: result.map(toWire) };
       },
     );

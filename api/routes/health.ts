@@ -32,24 +32,41 @@ async function runCheck(check: ReadinessCheck): Promise<{ name: string; ok: bool
 const CheckResult = Type.Object({ name: Type.String(), ok: Type.Boolean(), detail: Type.Optional(Type.String()) });
 
 export function registerHealthRoutes(app: Api, checks: ReadinessCheck[]): void {
-  app.get('/healthz', {
-    schema: { tags: ['health'], summary: 'Process is up', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
-  }, async () => ({ status: 'ok' as const }));
-
-  app.get('/readyz', {
-    schema: {
-      tags: ['health'],
-      summary: 'Dependencies reachable: Postgres, Temporal, a worker polling the task queue',
-      security: [],
-      response: {
-        200: Type.Object({ status: Type.Literal('ready'), checks: Type.Array(CheckResult) }),
-        503: Type.Object({ status: Type.Literal('not-ready'), missing: Type.Array(Type.String()), checks: Type.Array(CheckResult) }),
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Process is up',
+        security: [],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
       },
     },
-  }, async (_request, reply) => {
-    const results = await Promise.all(checks.map(runCheck));
-    const missing = results.filter((r) => !r.ok).map((r) => r.name);
-    if (missing.length > 0) return reply.status(503).send({ status: 'not-ready' as const, missing, checks: results });
-    return { status: 'ready' as const, checks: results };
-  });
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Dependencies reachable: Postgres, Temporal, a worker polling the task queue',
+        security: [],
+        response: {
+          200: Type.Object({ status: Type.Literal('ready'), checks: Type.Array(CheckResult) }),
+          503: Type.Object({
+            status: Type.Literal('not-ready'),
+            missing: Type.Array(Type.String()),
+            checks: Type.Array(CheckResult),
+          }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      const results = await Promise.all(checks.map(runCheck));
+      const missing = results.filter((r) => !r.ok).map((r) => r.name);
+      if (missing.length > 0) return reply.status(503).send({ status: 'not-ready' as const, missing, checks: results });
+      return { status: 'ready' as const, checks: results };
+    },
+  );
 }

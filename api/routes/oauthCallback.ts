@@ -33,47 +33,68 @@ const CallbackQuery = Type.Object({
 });
 
 export function registerOAuthCallbackRoute(app: Api, services: ApiServices): void {
-  app.get('/v1/oauth/callback/:vendor', {
-    schema: {
-      tags: ['oauth'],
-      summary: 'OAuth authorization-code redirect target (state-authenticated, one-time)',
-      security: [],
-      params: Type.Object({ vendor: VendorIdSchema }),
-      querystring: CallbackQuery,
-      response: { 200: RunAccepted, ...problemResponses(404, 409, 422) },
+  app.get(
+    '/v1/oauth/callback/:vendor',
+    {
+      schema: {
+        tags: ['oauth'],
+        summary: 'OAuth authorization-code redirect target (state-authenticated, one-time)',
+        security: [],
+        params: Type.Object({ vendor: VendorIdSchema }),
+        querystring: CallbackQuery,
+        response: { 200: RunAccepted, ...problemResponses(404, 409, 422) },
+      },
+      config: { access: { action: 'oauth.callback', permission: 'public' } },
     },
-    config: { access: { action: 'oauth.callback', permission: 'public' } },
-  }, async (request) => {
-    const { vendor } = request.params;
-    const { state, code, error } = request.query;
-    if (!services.vendors.has(vendor as VendorId)) throw new HttpProblem(404, `Unknown vendor "${vendor}"`);
-    request.auditFacts.actor = { type: 'vendor', id: vendor };
-    request.auditFacts.vendor = vendor;
-    if (!code && !error) {
-      throw new HttpProblem(400, 'The callback carries neither code nor error', { errors: [{ pointer: '/querystring/code', detail: 'required unless error is present' }] });
-    }
-    const bound = parseOAuthState(state);
-    if (!bound) throw new HttpProblem(400, 'The state is not one this service issued', { errorClass: 'InvalidState' });
+    async (request) => {
+      const { vendor } = request.params;
+      const { state, code, error } = request.query;
+      if (!services.vendors.has(vendor as VendorId)) throw new HttpProblem(404, `Unknown vendor "${vendor}"`);
+      request.auditFacts.actor = { type: 'vendor', id: vendor };
+      request.auditFacts.vendor = vendor;
+      if (!code && !error) {
+        throw new HttpProblem(400, 'The callback carries neither code nor error', {
+          errors: [{ pointer: '/querystring/code', detail: 'required unless error is present' }],
+        });
+      }
+      const bound = parseOAuthState(state);
+      if (!bound)
+        throw new HttpProblem(400, 'The state is not one this service issued', { errorClass: 'InvalidState' });
 
-    const checked = await checkOAuthState(services.db, {
-      workspaceId: bound.workspaceId.toLowerCase(),
-      integrationId: bound.integrationId.toLowerCase(),
-      stateHash: hashState(state),
-      redirectUri: oauthRedirectUri(services.publicUrl, vendor),
-    });
-    if (!checked.ok && checked.reason === 'unknown') throw new HttpProblem(400, 'The state is unknown or has expired', { errorClass: 'InvalidState' });
-    // The state row exists: the workspace is known, every outcome from here is audited in it.
-    request.auditFacts.workspaceId = bound.workspaceId.toLowerCase();
-    request.auditFacts.integrationId = bound.integrationId.toLowerCase();
-    if (!checked.ok) {
-      if (checked.reason === 'consumed') throw new HttpProblem(409, 'This authorization response was already used', { errorClass: 'StateReplayed' });
-      if (checked.reason === 'expired') throw new HttpProblem(400, 'The state is unknown or has expired', { errorClass: 'StateExpired' });
-      throw new HttpProblem(400, 'The state was issued for a different redirect URI', { errorClass: 'RedirectMismatch' });
-    }
+      const checked = await checkOAuthState(services.db, {
+        workspaceId: bound.workspaceId.toLowerCase(),
+        integrationId: bound.integrationId.toLowerCase(),
+        stateHash: hashState(state),
+        redirectUri: oauthRedirectUri(services.publicUrl, vendor),
+      });
+      if (!checked.ok && checked.reason === 'unknown')
+        throw new HttpProblem(400, 'The state is unknown or has expired', { errorClass: 'InvalidState' });
+      // The state row exists: the workspace is known, every outcome from here is audited in it.
+      request.auditFacts.workspaceId = bound.workspaceId.toLowerCase();
+      request.auditFacts.integrationId = bound.integrationId.toLowerCase();
+      if (!checked.ok) {
+        if (checked.reason === 'consumed')
+          throw new HttpProblem(409, 'This authorization response was already used', { errorClass: 'StateReplayed' });
+        if (checked.reason === 'expired')
+          throw new HttpProblem(400, 'The state is unknown or has expired', { errorClass: 'StateExpired' });
+        throw new HttpProblem(400, 'The state was issued for a different redirect URI', {
+          errorClass: 'RedirectMismatch',
+        });
+      }
 
-    request.auditFacts.workflowId = checked.workflowId;
-    const handle = services.temporal.client.workflow.getHandle(checked.workflowId);
-    await temporalCall(services.temporal, () => handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, ...(code ? { code } : {}), ...(error ? { error } : {}) }] }));
-    return { integrationId: checked.integrationId, workflowId: checked.workflowId, status: error ? 'denied' : 'accepted', links: runLinks(services.temporal, checked.workflowId) };
-  });
+      request.auditFacts.workflowId = checked.workflowId;
+      const handle = services.temporal.client.workflow.getHandle(checked.workflowId);
+      await temporalCall(services.temporal, () =>
+        handle.executeUpdate(oauthCallbackUpdate, {
+          args: [{ state, ...(code ? { code } : {}), ...(error ? { error } : {}) }],
+        }),
+      );
+      return {
+        integrationId: checked.integrationId,
+        workflowId: checked.workflowId,
+        status: error ? 'denied' : 'accepted',
+        links: runLinks(services.temporal, checked.workflowId),
+      };
+    },
+  );
 }

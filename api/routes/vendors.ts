@@ -36,12 +36,16 @@ function present(descriptor: VendorDescriptor) {
 }
 
 export function registerVendorRoutes(app: Api, services: Pick<ApiServices, 'vendors'>): void {
-  app.get('/v1/vendors', {
-    schema: {
-      tags: ['vendors'],
-      summary: 'Vendors that can be connected: scopes, auth kind, customer controls, data in/out',
-      response: { 200: Type.Object({ vendors: Type.Array(VendorSchema) }), ...problemResponses() },
+  app.get(
+    '/v1/vendors',
+    {
+      schema: {
+        tags: ['vendors'],
+        summary: 'Vendors that can be connected: scopes, auth kind, customer controls, data in/out',
+        response: { 200: Type.Object({ vendors: Type.Array(VendorSchema) }), ...problemResponses() },
+      },
+      config: { access: { action: 'vendors.list', permission: 'read' } },
     },
-    config: { access: { action: 'vendors.list', permission: 'read' } },
-  }, async () => ({ vendors: [...services.vendors.values()].map(present) }));
+    async () => ({ vendors: [...services.vendors.values()].map(present) }),
+  );
 }

@@ -19,19 +19,24 @@ const AUDIT_PAGE_MAX = 200;
 
 const Timestamp = Type.String({ format: 'date-time', maxLength: 40 });
 
-const AuditQuerySchema = Type.Object({
-  cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,18}$', description: 'nextCursor of the previous page' })),
-  // Query strings are not type-coerced (the API validates strictly), so the page size is a digit string.
-  limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `page size, 1-${AUDIT_PAGE_MAX}` })),
-  action: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9._:-]+$' })),
-  outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')])),
-  direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound'), Type.Literal('internal')])),
-  integrationId: Type.Optional(Uuid),
-  actorId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  vendor: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{1,40}$' })),
-  since: Type.Optional(Timestamp),
-  until: Type.Optional(Timestamp),
-}, { additionalProperties: false });
+const AuditQuerySchema = Type.Object(
+  {
+    cursor: Type.Optional(
+      Type.String({ pattern: '^[1-9][0-9]{0,18}$', description: 'nextCursor of the previous page' }),
+    ),
+    // Query strings are not type-coerced (the API validates strictly), so the page size is a digit string.
+    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `page size, 1-${AUDIT_PAGE_MAX}` })),
+    action: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9._:-]+$' })),
+    outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')])),
+    direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound'), Type.Literal('internal')])),
+    integrationId: Type.Optional(Uuid),
+    actorId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    vendor: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{1,40}$' })),
+    since: Type.Optional(Timestamp),
+    until: Type.Optional(Timestamp),
+  },
+  { additionalProperties: false },
+);
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -53,48 +58,63 @@ const AuditEntrySchema = Type.Object({
 });
 
 export function registerWorkspaceRoutes(app: Api, services: ApiServices): void {
-  app.delete('/v1/workspaces/:workspaceId', {
-    schema: {
-      tags: ['workspaces'],
-      summary: 'Delete the workspace: disconnects every integration and removes integration metadata (T16)',
-      params: WorkspaceParams,
-      response: { 202: RunAccepted, ...problemResponses(409) },
-    },
-    config: { access: { action: 'workspace.delete', permission: 'manage' } },
-  }, async (request, reply) => {
-    const { workspaceId } = request.params;
-    const workflowId = workflowIds.workspaceDelete(workspaceId);
-    request.auditFacts.workflowId = workflowId;
-    const input: DeleteWorkspaceInput = { workspaceId, actor: callerActor(request), purgeDelayMs: Math.min(services.purgeDelayMs, MAX_PURGE_DELAY_MS) };
-    await startRun(services.temporal, {
-      workflowType: WORKFLOW_TYPES.workspaceDelete,
-      workflowId,
-      args: [input],
-      process: 'workspace-delete',
-      workspaceId,
-      ifRunning: 'join',
-    });
-    return reply.status(202).send({ workflowId, status: 'deleting', links: runLinks(services.temporal, workflowId) });
-  });
-
-  app.get('/v1/workspaces/:workspaceId/audit', {
-    schema: {
-      tags: ['audit'],
-      summary: 'The workspace audit log, newest first, with cursor pagination and filters',
-      params: WorkspaceParams,
-      querystring: AuditQuerySchema,
-      response: {
-        200: Type.Object({ entries: Type.Array(AuditEntrySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
-        ...problemResponses(),
+  app.delete(
+    '/v1/workspaces/:workspaceId',
+    {
+      schema: {
+        tags: ['workspaces'],
+        summary: 'Delete the workspace: disconnects every integration and removes integration metadata (T16)',
+        params: WorkspaceParams,
+        response: { 202: RunAccepted, ...problemResponses(409) },
       },
+      config: { access: { action: 'workspace.delete', permission: 'manage' } },
     },
-    config: { access: { action: 'audit.list', permission: 'read' } },
-  }, async (request) => {
-    const { cursor, limit, since, until, ...filters } = request.query;
-    return listAudit(services.db, request.params.workspaceId, {
-      cursor,
-      limit: Math.min(AUDIT_PAGE_MAX, limit ? Number(limit) : AUDIT_PAGE_DEFAULT),
-      filters: { ...filters, ...(since ? { from: new Date(since) } : {}), ...(until ? { to: new Date(until) } : {}) },
-    });
-  });
+    async (request, reply) => {
+      const { workspaceId } = request.params;
+      const workflowId = workflowIds.workspaceDelete(workspaceId);
+      request.auditFacts.workflowId = workflowId;
+      const input: DeleteWorkspaceInput = {
+        workspaceId,
+        actor: callerActor(request),
+        purgeDelayMs: Math.min(services.purgeDelayMs, MAX_PURGE_DELAY_MS),
+      };
+      await startRun(services.temporal, {
+        workflowType: WORKFLOW_TYPES.workspaceDelete,
+        workflowId,
+        args: [input],
+        process: 'workspace-delete',
+        workspaceId,
+        ifRunning: 'join',
+      });
+      return reply.status(202).send({ workflowId, status: 'deleting', links: runLinks(services.temporal, workflowId) });
+    },
+  );
+
+  app.get(
+    '/v1/workspaces/:workspaceId/audit',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'The workspace audit log, newest first, with cursor pagination and filters',
+        params: WorkspaceParams,
+        querystring: AuditQuerySchema,
+        response: {
+          200: Type.Object({
+            entries: Type.Array(AuditEntrySchema),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...problemResponses(),
+        },
+      },
+      config: { access: { action: 'audit.list', permission: 'read' } },
+    },
+    async (request) => {
+      const { cursor, limit, since, until, ...filters } = request.query;
+      return listAudit(services.db, request.params.workspaceId, {
+        cursor,
+        limit: Math.min(AUDIT_PAGE_MAX, limit ? Number(limit) : AUDIT_PAGE_DEFAULT),
+        filters: { ...filters, ...(since ? { from: new Date(since) } : {}), ...(until ? { to: new Date(until) } : {}) },
+      });
+    },
+  );
 }

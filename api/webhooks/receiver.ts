@@ -37,7 +37,8 @@ const Params = Type.Object({
 const Accepted = Type.Object({ received: Type.Integer(), duplicates: Type.Integer() });
 
 /** Same answer for every authentication failure: a prober learns nothing about which part failed. */
-const unauthenticated = () => new HttpProblem(401, 'The delivery could not be authenticated', { errorClass: 'SignatureRejected' });
+const unauthenticated = () =>
+  new HttpProblem(401, 'The delivery could not be authenticated', { errorClass: 'SignatureRejected' });
 
 export function registerWebhookReceivers(app: Api, services: ApiServices): void {
   /** Records each delivery once (dedup by its id) and wakes the lifecycle; answers how many were repeats. */
@@ -46,10 +47,16 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
     target: { workspaceId: string; endpointId: string; integrationId: string; vendor: VendorId },
     deliveries: VerifiedDelivery[],
   ): Promise<number> => {
-    const lifecycle = services.temporal.client.workflow.getHandle(workflowIds.lifecycle(target.workspaceId, target.integrationId));
+    const lifecycle = services.temporal.client.workflow.getHandle(
+      workflowIds.lifecycle(target.workspaceId, target.integrationId),
+    );
     let duplicates = 0;
     for (const delivery of deliveries) {
-      const fresh = await recordDelivery(services.db, { ...target, deliveryId: delivery.deliveryId, eventType: delivery.eventType });
+      const fresh = await recordDelivery(services.db, {
+        ...target,
+        deliveryId: delivery.deliveryId,
+        eventType: delivery.eventType,
+      });
       if (!fresh) {
         duplicates += 1;
         continue;
@@ -59,12 +66,20 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
         else await lifecycle.signal(syncRequestedSignal, { reason: 'webhook', ...delivery.sync });
       } catch (error) {
         // Left with processed_at unset: the webhook catch-up schedule signals it; the vendor must not retry.
-        request.log.warn({ err: error, deliveryId: delivery.deliveryId }, 'webhook recorded but lifecycle not signalled');
+        request.log.warn(
+          { err: error, deliveryId: delivery.deliveryId },
+          'webhook recorded but lifecycle not signalled',
+        );
         continue;
       }
       // Unmarked only costs one more sync from the catch-up schedule: never a failed answer for it.
-      await markDeliverySignalled(services.db, { workspaceId: target.workspaceId, endpointId: target.endpointId, deliveryId: delivery.deliveryId })
-        .catch((error: unknown) => request.log.warn({ err: error, deliveryId: delivery.deliveryId }, 'webhook signalled but not marked'));
+      await markDeliverySignalled(services.db, {
+        workspaceId: target.workspaceId,
+        endpointId: target.endpointId,
+        deliveryId: delivery.deliveryId,
+      }).catch((error: unknown) =>
+        request.log.warn({ err: error, deliveryId: delivery.deliveryId }, 'webhook signalled but not marked'),
+      );
     }
     return duplicates;
   };
@@ -79,10 +94,16 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
   app.register(async (scope) => {
     // Signatures are over the exact bytes received: keep every body as a Buffer, whatever its type.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_request, body, done) =>
+      done(null, body),
+    );
 
     const handle = async (request: FastifyRequest, method: 'GET' | 'POST') => {
-      const { vendor: vendorParam, workspaceId: rawWorkspace, endpointId } = request.params as { vendor: string; workspaceId: string; endpointId: string };
+      const {
+        vendor: vendorParam,
+        workspaceId: rawWorkspace,
+        endpointId,
+      } = request.params as { vendor: string; workspaceId: string; endpointId: string };
       const workspaceId = rawWorkspace.toLowerCase();
       const { vendor, verifier } = verifierFor(vendorParam);
       request.auditFacts.actor = { type: 'vendor', id: vendor };
@@ -103,13 +124,18 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
       const challenge = verifier.challenge ? await verifier.challenge(webhookRequest, secret) : undefined;
       if (challenge === 'unauthenticated') throw unauthenticated();
       if (challenge) return { kind: 'challenge' as const, challenge };
-      if (method === 'GET') throw new HttpProblem(405, 'Deliveries are POSTed; GET only answers verification challenges');
+      if (method === 'GET')
+        throw new HttpProblem(405, 'Deliveries are POSTed; GET only answers verification challenges');
 
       const deliveries = await verifier.verify(webhookRequest, secret);
       if (!deliveries || deliveries.length === 0) throw unauthenticated();
 
       request.auditFacts.workflowId = workflowIds.lifecycle(workspaceId, endpoint.integration_id);
-      const duplicates = await acceptDeliveries(request, { workspaceId, endpointId, integrationId: endpoint.integration_id, vendor }, deliveries);
+      const duplicates = await acceptDeliveries(
+        request,
+        { workspaceId, endpointId, integrationId: endpoint.integration_id, vendor },
+        deliveries,
+      );
       return { kind: 'accepted' as const, received: deliveries.length - duplicates, duplicates };
     };
 
@@ -120,63 +146,82 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
       response: { 202: Accepted, 200: Type.String(), ...problemResponses(404, 405, 413) },
     };
 
-    scope.post('/v1/webhooks/:vendor/:workspaceId/:endpointId', {
-      schema: { ...schema, summary: 'Receive a vendor webhook delivery (signature verified, deduplicated, then the lifecycle is signalled)' },
-      config: { access: { action: 'webhook.receive', permission: 'public' } },
-    }, async (request, reply) => {
-      const result = await handle(request, 'POST');
-      if (result.kind === 'challenge') return reply.status(200).type(result.challenge.contentType).send(result.challenge.body);
-      return reply.status(202).send({ received: result.received, duplicates: result.duplicates });
-    });
-
-    scope.post('/v1/webhooks/:vendor', {
-      schema: {
-        tags: ['webhooks'],
-        security: [],
-        summary: 'Receive an app-level vendor webhook (one URL per vendor app, e.g. a GitHub App): verified with the app secret, then routed to the subscribed workspaces',
-        params: Type.Object({ vendor: Params.properties.vendor }),
-        response: { 202: Accepted, ...problemResponses(404, 413) },
+    scope.post(
+      '/v1/webhooks/:vendor/:workspaceId/:endpointId',
+      {
+        schema: {
+          ...schema,
+          summary:
+            'Receive a vendor webhook delivery (signature verified, deduplicated, then the lifecycle is signalled)',
+        },
+        config: { access: { action: 'webhook.receive', permission: 'public' } },
       },
-      config: { access: { action: 'webhook.receive', permission: 'public' } },
-    }, async (request, reply) => {
-      const { vendor, verifier } = verifierFor((request.params as { vendor: string }).vendor);
-      const appSecret = services.appWebhookSecrets[vendor];
-      if (!appSecret || !verifier.appRoutingKey) throw new HttpProblem(404, `Vendor "${vendor}" has no app-level webhook`);
-      request.auditFacts.actor = { type: 'vendor', id: vendor };
-      request.auditFacts.vendor = vendor;
-      const webhookRequest: WebhookRequest = {
-        headers: request.headers,
-        rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
-        query: request.query as Record<string, string | undefined>,
-      };
-      const deliveries = await verifier.verify(webhookRequest, appSecret);
-      if (!deliveries || deliveries.length === 0) throw unauthenticated();
-      const routingKey = verifier.appRoutingKey(webhookRequest);
-      // Authentic but for no connected workspace (another customer's installation, or one already
-      // disconnected): acknowledged so the vendor does not retry, and nothing happens.
-      const routes = routingKey ? await routeAppWebhook(services.db, vendor, routingKey) : [];
-      let received = 0;
-      let duplicates = 0;
-      request.auditFacts.alsoFor = routes.map((route) => ({
-        workspaceId: route.workspaceId,
-        integrationId: route.integrationId,
-        workflowId: workflowIds.lifecycle(route.workspaceId, route.integrationId),
-      }));
-      for (const route of routes) {
-        const repeated = await acceptDeliveries(request, { ...route, vendor }, deliveries);
-        duplicates += repeated;
-        received += deliveries.length - repeated;
-      }
-      return reply.status(202).send({ received, duplicates });
-    });
+      async (request, reply) => {
+        const result = await handle(request, 'POST');
+        if (result.kind === 'challenge')
+          return reply.status(200).type(result.challenge.contentType).send(result.challenge.body);
+        return reply.status(202).send({ received: result.received, duplicates: result.duplicates });
+      },
+    );
 
-    scope.get('/v1/webhooks/:vendor/:workspaceId/:endpointId', {
-      schema: { ...schema, summary: 'Answer a webhook verification challenge (e.g. Okta event hooks)' },
-      config: { access: { action: 'webhook.challenge', permission: 'public' } },
-    }, async (request, reply) => {
-      const result = await handle(request, 'GET');
-      if (result.kind !== 'challenge') throw new HttpProblem(405, 'No verification challenge in this request');
-      return reply.status(200).type(result.challenge.contentType).send(result.challenge.body);
-    });
+    scope.post(
+      '/v1/webhooks/:vendor',
+      {
+        schema: {
+          tags: ['webhooks'],
+          security: [],
+          summary:
+            'Receive an app-level vendor webhook (one URL per vendor app, e.g. a GitHub App): verified with the app secret, then routed to the subscribed workspaces',
+          params: Type.Object({ vendor: Params.properties.vendor }),
+          response: { 202: Accepted, ...problemResponses(404, 413) },
+        },
+        config: { access: { action: 'webhook.receive', permission: 'public' } },
+      },
+      async (request, reply) => {
+        const { vendor, verifier } = verifierFor((request.params as { vendor: string }).vendor);
+        const appSecret = services.appWebhookSecrets[vendor];
+        if (!appSecret || !verifier.appRoutingKey)
+          throw new HttpProblem(404, `Vendor "${vendor}" has no app-level webhook`);
+        request.auditFacts.actor = { type: 'vendor', id: vendor };
+        request.auditFacts.vendor = vendor;
+        const webhookRequest: WebhookRequest = {
+          headers: request.headers,
+          rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+          query: request.query as Record<string, string | undefined>,
+        };
+        const deliveries = await verifier.verify(webhookRequest, appSecret);
+        if (!deliveries || deliveries.length === 0) throw unauthenticated();
+        const routingKey = verifier.appRoutingKey(webhookRequest);
+        // Authentic but for no connected workspace (another customer's installation, or one already
+        // disconnected): acknowledged so the vendor does not retry, and nothing happens.
+        const routes = routingKey ? await routeAppWebhook(services.db, vendor, routingKey) : [];
+        let received = 0;
+        let duplicates = 0;
+        request.auditFacts.alsoFor = routes.map((route) => ({
+          workspaceId: route.workspaceId,
+          integrationId: route.integrationId,
+          workflowId: workflowIds.lifecycle(route.workspaceId, route.integrationId),
+        }));
+        for (const route of routes) {
+          const repeated = await acceptDeliveries(request, { ...route, vendor }, deliveries);
+          duplicates += repeated;
+          received += deliveries.length - repeated;
+        }
+        return reply.status(202).send({ received, duplicates });
+      },
+    );
+
+    scope.get(
+      '/v1/webhooks/:vendor/:workspaceId/:endpointId',
+      {
+        schema: { ...schema, summary: 'Answer a webhook verification challenge (e.g. Okta event hooks)' },
+        config: { access: { action: 'webhook.challenge', permission: 'public' } },
+      },
+      async (request, reply) => {
+        const result = await handle(request, 'GET');
+        if (result.kind !== 'challenge') throw new HttpProblem(405, 'No verification challenge in this request');
+        return reply.status(200).type(result.challenge.contentType).send(result.challenge.body);
+      },
+    );
   });
 }

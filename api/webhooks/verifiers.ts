@@ -66,15 +66,29 @@ const DEDUP_IN_RECEIVER: ReplayGuard = { firstSeen: async () => true };
 /** GitHub: `X-Hub-Signature-256` over the raw body; `X-GitHub-Delivery` is the dedup key. */
 export const githubVerifier: WebhookVerifier = {
   async verify(request, secret) {
-    const verified = await verifyGithubWebhook({ secret, rawBody: request.rawBody, headers: request.headers, replayGuard: DEDUP_IN_RECEIVER });
+    const verified = await verifyGithubWebhook({
+      secret,
+      rawBody: request.rawBody,
+      headers: request.headers,
+      replayGuard: DEDUP_IN_RECEIVER,
+    });
     if (!verified.ok) return undefined;
-    const action = typeof verified.payload.action === 'string' && /^[a-z_]{1,64}$/.test(verified.payload.action) ? verified.payload.action : undefined;
+    const action =
+      typeof verified.payload.action === 'string' && /^[a-z_]{1,64}$/.test(verified.payload.action)
+        ? verified.payload.action
+        : undefined;
     const eventType = action ? `${verified.event}.${action}` : verified.event;
     const { deletions, installationDeleted } = githubWebhookDeletions(verified.event, verified.payload);
     if (installationDeleted) return [{ deliveryId: verified.deliveryId, eventType, lifecycle: { event: eventType } }];
     // GitHub reports deletions only by webhook: a full round of the resource reconciles them away.
     const deleted = deletions.find((d) => d.externalIds.length > 0);
-    return [{ deliveryId: verified.deliveryId, eventType, ...(deleted ? { sync: { resource: deleted.resource, full: true } } : {}) }];
+    return [
+      {
+        deliveryId: verified.deliveryId,
+        eventType,
+        ...(deleted ? { sync: { resource: deleted.resource, full: true } } : {}),
+      },
+    ];
   },
   appRoutingKey(request) {
     try {
@@ -113,8 +127,11 @@ export const graphVerifier: WebhookVerifier = {
     const minute = Math.floor(Date.now() / 60_000);
     return accepted.map((notification, index) => ({
       deliveryId: `${bodyHash}:${index}:${minute}`,
-      eventType: notification.kind === 'lifecycle' ? `lifecycle.${notification.event}` : `change.${notification.changeType}`,
-      ...(notification.kind === 'lifecycle' ? { lifecycle: { event: notification.event, subscriptionId: notification.subscriptionId } } : {}),
+      eventType:
+        notification.kind === 'lifecycle' ? `lifecycle.${notification.event}` : `change.${notification.changeType}`,
+      ...(notification.kind === 'lifecycle'
+        ? { lifecycle: { event: notification.event, subscriptionId: notification.subscriptionId } }
+        : {}),
     }));
   },
 };
@@ -128,11 +145,22 @@ export const graphVerifier: WebhookVerifier = {
 export function jiraVerifier(app: { clientId: string; clientSecret: string }): WebhookVerifier {
   return {
     async verify(request) {
-      const verified = await verifyJiraWebhook({ ...app, rawBody: request.rawBody, headers: request.headers, replayGuard: DEDUP_IN_RECEIVER });
+      const verified = await verifyJiraWebhook({
+        ...app,
+        rawBody: request.rawBody,
+        headers: request.headers,
+        replayGuard: DEDUP_IN_RECEIVER,
+      });
       if (!verified.ok) return undefined;
       const { deletions } = jiraWebhookDeletions(verified.event, verified.payload);
       const deleted = deletions.find((d) => d.externalIds.length > 0);
-      return [{ deliveryId: verified.deliveryId, eventType: verified.event, ...(deleted ? { sync: { resource: deleted.resource, full: true } } : {}) }];
+      return [
+        {
+          deliveryId: verified.deliveryId,
+          eventType: verified.event,
+          ...(deleted ? { sync: { resource: deleted.resource, full: true } } : {}),
+        },
+      ];
     },
   };
 }
@@ -156,7 +184,13 @@ export const slackVerifier: WebhookVerifier = {
     const verified = verifySlackRequest({ signingSecret: secret, rawBody: request.rawBody, headers: request.headers });
     const delivery = verified.ok ? slackDelivery(verified.payload) : undefined;
     if (delivery?.kind !== 'event') return undefined;
-    return [{ deliveryId: delivery.eventId, eventType: delivery.eventType, ...(delivery.lifecycle ? { lifecycle: GRANT_LOST } : {}) }];
+    return [
+      {
+        deliveryId: delivery.eventId,
+        eventType: delivery.eventType,
+        ...(delivery.lifecycle ? { lifecycle: GRANT_LOST } : {}),
+      },
+    ];
   },
 };
 
@@ -172,7 +206,9 @@ export const oktaVerifier: WebhookVerifier = {
     if (!oktaAuthorized(request.headers, secret)) return undefined;
     const delivery = oktaDelivery(request.rawBody);
     // One delivery per hook call: its events share one id, and each asks for the same sync.
-    return delivery ? [{ deliveryId: delivery.eventId, eventType: delivery.eventTypes.join(',').slice(0, 200) }] : undefined;
+    return delivery
+      ? [{ deliveryId: delivery.eventId, eventType: delivery.eventTypes.join(',').slice(0, 200) }]
+      : undefined;
   },
 };
 

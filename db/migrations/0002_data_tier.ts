@@ -433,10 +433,14 @@ export async function up(knex: Knex): Promise<void> {
   const retentionOn = `current_setting('app.audit_retention', true) = 'on'`;
   await knex.raw(`CREATE POLICY retention_read ON audit_log FOR SELECT TO CURRENT_USER USING (${retentionOn})`);
   await knex.raw(`CREATE POLICY retention_delete ON audit_log FOR DELETE TO CURRENT_USER USING (${retentionOn})`);
-  await knex.raw(`CREATE POLICY retention_horizon ON audit_retention_horizon FOR ALL TO CURRENT_USER USING (${retentionOn}) WITH CHECK (${retentionOn})`);
+  await knex.raw(
+    `CREATE POLICY retention_horizon ON audit_retention_horizon FOR ALL TO CURRENT_USER USING (${retentionOn}) WITH CHECK (${retentionOn})`,
+  );
   // KEK rotation (db/secrets/rotation.ts) re-wraps every workspace's data keys as the owner.
   const rotationOn = `current_setting('app.kek_rotation', true) = 'on'`;
-  await knex.raw(`CREATE POLICY kek_rotation ON secrets FOR ALL TO CURRENT_USER USING (${rotationOn}) WITH CHECK (${rotationOn})`);
+  await knex.raw(
+    `CREATE POLICY kek_rotation ON secrets FOR ALL TO CURRENT_USER USING (${rotationOn}) WITH CHECK (${rotationOn})`,
+  );
 
   for (const fn of ['ensure_workspace_row()', 'audit_log_check_link()', 'audit_log_refuse_change()']) {
     await knex.raw(`REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC`);

@@ -11,8 +11,12 @@ import type { Knex } from 'knex';
  */
 export async function up(knex: Knex): Promise<void> {
   const routingOn = `current_setting('app.webhook_routing', true) = 'on'`;
-  await knex.raw(`CREATE POLICY app_webhook_routing ON vendor_subscriptions FOR SELECT TO CURRENT_USER USING (${routingOn} AND resource = 'app-webhook')`);
-  await knex.raw(`CREATE POLICY app_webhook_routing ON webhook_endpoints FOR SELECT TO CURRENT_USER USING (${routingOn} AND disabled_at IS NULL)`);
+  await knex.raw(
+    `CREATE POLICY app_webhook_routing ON vendor_subscriptions FOR SELECT TO CURRENT_USER USING (${routingOn} AND resource = 'app-webhook')`,
+  );
+  await knex.raw(
+    `CREATE POLICY app_webhook_routing ON webhook_endpoints FOR SELECT TO CURRENT_USER USING (${routingOn} AND disabled_at IS NULL)`,
+  );
   await knex.raw(`
     CREATE FUNCTION route_app_webhook(p_vendor text, p_routing_key text)
     RETURNS TABLE (workspace_id uuid, integration_id uuid, endpoint_id uuid)

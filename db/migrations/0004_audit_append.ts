@@ -48,5 +48,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw(`DROP FUNCTION IF EXISTS audit_log_append(uuid, timestamptz, text, text, text, text, uuid, text, text, text, text, text, text, text, text)`);
+  await knex.raw(
+    `DROP FUNCTION IF EXISTS audit_log_append(uuid, timestamptz, text, text, text, text, uuid, text, text, text, text, text, text, text, text)`,
+  );
 }

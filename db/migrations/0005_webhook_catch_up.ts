@@ -11,9 +11,13 @@ import type { Knex } from 'knex';
 export async function up(knex: Knex): Promise<void> {
   // The API marks what it signalled; it may change nothing else of a delivery.
   await knex.raw(`GRANT UPDATE (processed_at) ON webhook_deliveries TO integrations_api`);
-  await knex.raw(`CREATE INDEX webhook_deliveries_unsignalled ON webhook_deliveries (received_at) WHERE processed_at IS NULL`);
+  await knex.raw(
+    `CREATE INDEX webhook_deliveries_unsignalled ON webhook_deliveries (received_at) WHERE processed_at IS NULL`,
+  );
   const catchUpOn = `current_setting('app.webhook_catch_up', true) = 'on'`;
-  await knex.raw(`CREATE POLICY webhook_catch_up ON webhook_deliveries FOR SELECT TO CURRENT_USER USING (${catchUpOn} AND processed_at IS NULL)`);
+  await knex.raw(
+    `CREATE POLICY webhook_catch_up ON webhook_deliveries FOR SELECT TO CURRENT_USER USING (${catchUpOn} AND processed_at IS NULL)`,
+  );
   await knex.raw(`
     CREATE FUNCTION unsignalled_webhook_integrations(p_older_than_seconds integer, p_limit integer)
     RETURNS TABLE (workspace_id uuid, integration_id uuid, received_through timestamptz)

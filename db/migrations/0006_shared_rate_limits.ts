@@ -60,6 +60,8 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw(`DROP FUNCTION IF EXISTS rate_limit_consume(text[], integer[], double precision[], double precision[])`);
+  await knex.raw(
+    `DROP FUNCTION IF EXISTS rate_limit_consume(text[], integer[], double precision[], double precision[])`,
+  );
   await knex.raw(`DROP TABLE IF EXISTS rate_limit_buckets`);
 }

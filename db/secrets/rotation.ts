@@ -16,14 +16,27 @@ export const REWRAP_BATCH = 500;
  * default every DEK not yet under `newKeyId` is re-wrapped, and a DEK under a KEK the provider does
  * not hold stops the rotation with `UnknownKeyError` rather than being skipped.
  */
-export async function rewrapAll(ownerDb: Knex, keys: KeyProvider, newKeyId: string, options: { fromKeyIds?: string[] } = {}): Promise<{ rewrapped: number }> {
+export async function rewrapAll(
+  ownerDb: Knex,
+  keys: KeyProvider,
+  newKeyId: string,
+  options: { fromKeyIds?: string[] } = {},
+): Promise<{ rewrapped: number }> {
   if (keys.currentKeyId() !== newKeyId) throw new Error(`key provider's current key is not ${newKeyId}`);
   let rewrapped = 0;
   for (;;) {
     const done = await ownerDb.transaction(async (trx) => {
       await trx.raw(`select set_config('app.kek_rotation', 'on', true)`);
       const rows = await trx('secrets')
-        .select<(SecretBinding & { kek_id: string; wrapped_dek: Buffer })[]>('secret_id', 'workspace_id', 'integration_id', 'kind', 'version', 'kek_id', 'wrapped_dek')
+        .select<(SecretBinding & { kek_id: string; wrapped_dek: Buffer })[]>(
+          'secret_id',
+          'workspace_id',
+          'integration_id',
+          'kind',
+          'version',
+          'kek_id',
+          'wrapped_dek',
+        )
         .whereNot({ kek_id: newKeyId })
         .whereNotNull('kek_id')
         .modify((q) => (options.fromKeyIds ? q.whereIn('kek_id', options.fromKeyIds) : q))
@@ -35,7 +48,9 @@ export async function rewrapAll(ownerDb: Knex, keys: KeyProvider, newKeyId: stri
         const dek = await keys.unwrapKey(row.kek_id, row.wrapped_dek, aad);
         try {
           const wrapped = await keys.wrapKey(dek, aad);
-          await trx('secrets').where({ secret_id: row.secret_id }).update({ kek_id: wrapped.keyId, wrapped_dek: wrapped.wrapped });
+          await trx('secrets')
+            .where({ secret_id: row.secret_id })
+            .update({ kek_id: wrapped.keyId, wrapped_dek: wrapped.wrapped });
         } finally {
           dek.fill(0);
         }

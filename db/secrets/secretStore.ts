@@ -15,7 +15,13 @@ import { withWorkspace } from '../workspaceScope';
 import { KEY_BYTES, open, seal } from './aesGcm';
 import type { KeyProvider } from './keyProvider';
 
-export const SECRET_KINDS = ['oauth-tokens', 'pkce-verifier', 'service-account', 'webhook-secret', 'app-private-key'] as const;
+export const SECRET_KINDS = [
+  'oauth-tokens',
+  'pkce-verifier',
+  'service-account',
+  'webhook-secret',
+  'app-private-key',
+] as const;
 export type SecretKind = (typeof SECRET_KINDS)[number];
 export type SecretState = 'pending' | 'current' | 'previous' | 'retired' | 'destroyed';
 
@@ -41,7 +47,10 @@ export class SecretNotFoundError extends Error {
 }
 
 export class SecretStateError extends Error {
-  constructor(readonly secretId: string | undefined, message: string) {
+  constructor(
+    readonly secretId: string | undefined,
+    message: string,
+  ) {
     super(message);
     this.name = 'SecretStateError';
   }
@@ -59,7 +68,15 @@ export interface SecretBinding {
 /** Canonical AAD; `layer` separates the DEK wrap from the payload seal. */
 export function bindingAad(row: SecretBinding, layer: 'dek' | 'payload'): Buffer {
   return Buffer.from(
-    JSON.stringify(['trackproject-secret/v1', layer, row.secret_id, row.workspace_id, row.integration_id, row.kind, row.version]),
+    JSON.stringify([
+      'trackproject-secret/v1',
+      layer,
+      row.secret_id,
+      row.workspace_id,
+      row.integration_id,
+      row.kind,
+      row.version,
+    ]),
     'utf8',
   );
 }
@@ -99,11 +116,14 @@ export class SecretStore {
   }): Promise<{ secretId: string; version: number }> {
     if (!SECRET_KINDS.includes(input.kind)) throw new SecretStateError(undefined, 'unknown secret kind');
     const plaintext = typeof input.plaintext === 'string' ? Buffer.from(input.plaintext, 'utf8') : input.plaintext;
-    if (plaintext.length === 0 || plaintext.length > MAX_SECRET_BYTES) throw new SecretStateError(undefined, `a secret must be 1..${MAX_SECRET_BYTES} bytes`);
+    if (plaintext.length === 0 || plaintext.length > MAX_SECRET_BYTES)
+      throw new SecretStateError(undefined, `a secret must be 1..${MAX_SECRET_BYTES} bytes`);
     const integrationId = input.integrationId ?? null;
     return withWorkspace(this.db, input.workspaceId, async (trx) => {
       // Versions are allocated per (workspace, integration, kind): serialise concurrent writers.
-      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`secrets:${input.workspaceId}:${integrationId}:${input.kind}`]);
+      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [
+        `secrets:${input.workspaceId}:${integrationId}:${input.kind}`,
+      ]);
       const siblings = () => forIntegration(trx('secrets').where({ kind: input.kind }), integrationId);
       if (input.state === 'current' && (await siblings().where({ state: 'current' }).first('secret_id'))) {
         throw new SecretStateError(undefined, 'a current secret exists: put a pending version and promote it');
@@ -142,15 +162,33 @@ export class SecretStore {
   async read(workspaceId: string, secretId: string): Promise<Buffer> {
     const row = await withWorkspace(this.db, workspaceId, (trx) =>
       trx('secrets')
-        .select<StoredSecret>('secret_id', 'workspace_id', 'integration_id', 'kind', 'version', 'state', 'kek_id', 'wrapped_dek', 'iv', 'auth_tag', 'ciphertext')
+        .select<StoredSecret>(
+          'secret_id',
+          'workspace_id',
+          'integration_id',
+          'kind',
+          'version',
+          'state',
+          'kek_id',
+          'wrapped_dek',
+          'iv',
+          'auth_tag',
+          'ciphertext',
+        )
         .where({ secret_id: secretId })
         .first(),
     );
     if (!row) throw new SecretNotFoundError(secretId);
-    if (!READABLE_STATES.includes(row.state)) throw new SecretStateError(secretId, `secret ${secretId} is ${row.state}`);
+    if (!READABLE_STATES.includes(row.state))
+      throw new SecretStateError(secretId, `secret ${secretId} is ${row.state}`);
     const dek = await this.keys.unwrapKey(row.kek_id, row.wrapped_dek, bindingAad(row, 'dek'));
     try {
-      return open(dek, { iv: row.iv, authTag: row.auth_tag, ciphertext: row.ciphertext }, bindingAad(row, 'payload'), 'secret');
+      return open(
+        dek,
+        { iv: row.iv, authTag: row.auth_tag, ciphertext: row.ciphertext },
+        bindingAad(row, 'payload'),
+        'secret',
+      );
     } finally {
       dek.fill(0);
     }
@@ -166,14 +204,26 @@ export class SecretStore {
   /** pending → current in one transaction; the old current becomes previous, the old previous retired. */
   async promote(workspaceId: string, secretId: string): Promise<SecretRef> {
     return withWorkspace(this.db, workspaceId, async (trx) => {
-      const target = await trx('secrets').select('integration_id', 'kind', 'state').where({ secret_id: secretId }).forUpdate().first();
+      const target = await trx('secrets')
+        .select('integration_id', 'kind', 'state')
+        .where({ secret_id: secretId })
+        .forUpdate()
+        .first();
       if (!target) throw new SecretNotFoundError(secretId);
-      if (target.state !== 'pending') throw new SecretStateError(secretId, `only a pending secret can be promoted (secret ${secretId} is ${target.state})`);
-      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`secrets:${workspaceId}:${target.integration_id}:${target.kind}`]);
+      if (target.state !== 'pending')
+        throw new SecretStateError(
+          secretId,
+          `only a pending secret can be promoted (secret ${secretId} is ${target.state})`,
+        );
+      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [
+        `secrets:${workspaceId}:${target.integration_id}:${target.kind}`,
+      ]);
       const siblings = () => forIntegration(trx('secrets').where({ kind: target.kind }), target.integration_id);
       await siblings().where({ state: 'previous' }).update({ state: 'retired', retired_at: trx.fn.now() });
       await siblings().where({ state: 'current' }).update({ state: 'previous' });
-      const [row] = await trx('secrets').where({ secret_id: secretId }).update({ state: 'current', promoted_at: trx.fn.now() }, REF_COLUMNS);
+      const [row] = await trx('secrets')
+        .where({ secret_id: secretId })
+        .update({ state: 'current', promoted_at: trx.fn.now() }, REF_COLUMNS);
       return toRef(row);
     });
   }
@@ -195,18 +245,15 @@ export class SecretStore {
   /** Disconnect (T4): every secret of the integration loses its key material for good. */
   async destroyForIntegration(workspaceId: string, integrationId: string): Promise<number> {
     return withWorkspace(this.db, workspaceId, (trx) =>
-      trx('secrets')
-        .where({ integration_id: integrationId })
-        .whereNot({ state: 'destroyed' })
-        .update({
-          state: 'destroyed',
-          kek_id: null,
-          wrapped_dek: null,
-          iv: null,
-          auth_tag: null,
-          ciphertext: null,
-          destroyed_at: trx.fn.now(),
-        }),
+      trx('secrets').where({ integration_id: integrationId }).whereNot({ state: 'destroyed' }).update({
+        state: 'destroyed',
+        kek_id: null,
+        wrapped_dek: null,
+        iv: null,
+        auth_tag: null,
+        ciphertext: null,
+        destroyed_at: trx.fn.now(),
+      }),
     );
   }
 }

@@ -102,7 +102,10 @@ export interface GithubEmulatorControl {
   startRateLimitStorm(count: number, options: { status: 429 | 403; retryAfterSeconds?: number }): void;
   revokeUserTokens(login: string): void;
   /** Signs `payload` with the webhook secret and POSTs it; returns the receiver's status. */
-  sendWebhook(url: string, input: { event: string; payload: Json; deliveryId?: string; secret?: string }): Promise<number>;
+  sendWebhook(
+    url: string,
+    input: { event: string; payload: Json; deliveryId?: string; secret?: string },
+  ): Promise<number>;
 }
 
 export async function startGithubEmulator(options: GithubEmulatorOptions): Promise<GithubEmulator> {
@@ -116,7 +119,11 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
     refreshReuseGraceMs: 0,
     tokenPrefix: { access: 'ghu_', refresh: 'ghr_' },
   });
-  authority.registerClient({ clientId: options.clientId, clientSecret: options.clientSecret, redirectUris: options.redirectUris });
+  authority.registerClient({
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    redirectUris: options.redirectUris,
+  });
   const repos = new Map<string, RepoState>();
   const installations = new Map<number, InstallationState>();
   const tokens = new Map<string, InstallationToken>();
@@ -159,7 +166,8 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
   ): { token: string; grant: InstallationToken } | EmulatorResponse {
     const token = bearerToken(request);
     const grant = token ? tokens.get(token) : undefined;
-    if (!token || !grant || grant.expiresAt <= now() || installations.get(grant.installationId)?.deleted) return error(401, 'Bad credentials');
+    if (!token || !grant || grant.expiresAt <= now() || installations.get(grant.installationId)?.deleted)
+      return error(401, 'Bad credentials');
     // GitHub hides repositories a token cannot see behind 404.
     if (need.repository && !grant.repositories.has(need.repository)) return error(404, 'Not Found');
     if (need.permission) {
@@ -174,9 +182,17 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
     const jwt = bearerToken(request);
     if (!jwt) return error(401, 'A JSON web token could not be decoded');
     try {
-      const { payload } = await jwtVerify(jwt, appPublicKey, { algorithms: ['RS256'], currentDate: new Date(now()), clockTolerance: 60 });
+      const { payload } = await jwtVerify(jwt, appPublicKey, {
+        algorithms: ['RS256'],
+        currentDate: new Date(now()),
+        clockTolerance: 60,
+      });
       if (String(payload.iss) !== options.appId) return error(401, 'Integration not found');
-      if (payload.iat === undefined || payload.exp === undefined || payload.exp - payload.iat > MAX_APP_JWT_LIFETIME_S) {
+      if (
+        payload.iat === undefined ||
+        payload.exp === undefined ||
+        payload.exp - payload.iat > MAX_APP_JWT_LIFETIME_S
+      ) {
         return error(401, "'Expiration time' claim ('exp') is too far in the future");
       }
       return undefined;
@@ -186,7 +202,12 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
   }
 
   /** Pages `items` GitHub-style and answers 304 when the client's ETag still matches. */
-  function pagedJson(request: EmulatorRequest, token: string, items: unknown[], wrap?: (page: unknown[]) => Json): EmulatorResponse {
+  function pagedJson(
+    request: EmulatorRequest,
+    token: string,
+    items: unknown[],
+    wrap?: (page: unknown[]) => Json,
+  ): EmulatorResponse {
     const perPage = Math.min(MAX_PER_PAGE, Math.max(1, Number(request.query.get('per_page') ?? DEFAULT_PER_PAGE)));
     const page = Math.max(1, Number(request.query.get('page') ?? 1));
     const lastPage = Math.max(1, Math.ceil(items.length / perPage));
@@ -210,7 +231,11 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
       linkTo(page + 1, 'next');
       linkTo(lastPage, 'last');
     }
-    return { status: 200, headers: { etag, ...(links.length ? { link: links.join(', ') } : {}), ...rateHeaders(token, true) }, body };
+    return {
+      status: 200,
+      headers: { etag, ...(links.length ? { link: links.join(', ') } : {}), ...rateHeaders(token, true) },
+      body,
+    };
   }
 
   function created(token: string, body: Json): EmulatorResponse {
@@ -240,10 +265,20 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
       const result =
         body.grant_type === 'refresh_token'
           ? authority.refresh({ ...client, refreshToken: body.refresh_token ?? '' })
-          : authority.exchangeCode({ ...client, code: body.code ?? '', redirectUri: body.redirect_uri ?? '', codeVerifier: body.code_verifier });
+          : authority.exchangeCode({
+              ...client,
+              code: body.code ?? '',
+              redirectUri: body.redirect_uri ?? '',
+              codeVerifier: body.code_verifier,
+            });
       // GitHub answers token errors with 200 and an `error` field.
       if (!result.ok) {
-        const code = result.error === 'invalid_client' ? 'incorrect_client_credentials' : body.grant_type === 'refresh_token' ? 'bad_refresh_token' : 'bad_verification_code';
+        const code =
+          result.error === 'invalid_client'
+            ? 'incorrect_client_credentials'
+            : body.grant_type === 'refresh_token'
+              ? 'bad_refresh_token'
+              : 'bad_verification_code';
         return { status: 200, body: { error: code, error_description: result.description } };
       }
       const issued = result.value;
@@ -264,7 +299,10 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
       const grant = token ? authority.validateAccessToken(token) : undefined;
       if (!token || !grant) return error(401, 'Bad credentials');
       const visible = [...installations.values()].filter((item) => !item.deleted && item.users.has(grant.subject));
-      return pagedJson(request, token, visible.map(installationJson), (page) => ({ total_count: visible.length, installations: page }));
+      return pagedJson(request, token, visible.map(installationJson), (page) => ({
+        total_count: visible.length,
+        installations: page,
+      }));
     })
     .on('POST', '/app/installations/:id/access_tokens', async (request) => {
       const denied = await appAuth(request);
@@ -275,10 +313,17 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
       const permissions = body.permissions ?? installation.permissions;
       for (const [name, level] of Object.entries(permissions)) {
         const held = installation.permissions[name];
-        if (!held || (level === 'write' && held !== 'write')) return error(422, `The permissions requested are not granted to this installation.`);
+        if (!held || (level === 'write' && held !== 'write'))
+          return error(422, `The permissions requested are not granted to this installation.`);
       }
-      const names = body.repositories?.map((name) => `${installation.account}/${name}`) ?? [...installation.repositories];
-      if (names.some((name) => !installation.repositories.has(name))) return error(422, 'There is at least one repository that does not exist or is not accessible to the parent installation.');
+      const names = body.repositories?.map((name) => `${installation.account}/${name}`) ?? [
+        ...installation.repositories,
+      ];
+      if (names.some((name) => !installation.repositories.has(name)))
+        return error(
+          422,
+          'There is at least one repository that does not exist or is not accessible to the parent installation.',
+        );
       const token = randomToken('ghs_');
       const expiresAt = now() + INSTALLATION_TOKEN_TTL_MS;
       tokens.set(token, { installationId: installation.id, repositories: new Set(names), permissions, expiresAt });
@@ -312,7 +357,11 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
       const auth = installationAuth(request);
       if (!('token' in auth)) return auth;
       const visible = [...auth.grant.repositories].sort().map((name) => repositoryJson(repo(name)));
-      return pagedJson(request, auth.token, visible, (page) => ({ total_count: visible.length, repository_selection: 'selected', repositories: page }));
+      return pagedJson(request, auth.token, visible, (page) => ({
+        total_count: visible.length,
+        repository_selection: 'selected',
+        repositories: page,
+      }));
     })
     .on('GET', '/repos/:owner/:repo/issues', (request) => {
       const fullName = `${request.params.owner}/${request.params.repo}`;
@@ -375,8 +424,14 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
       const fullName = `${request.params.owner}/${request.params.repo}`;
       const auth = installationAuth(request, { repository: fullName, permission: ['statuses', 'write'] });
       if (!('token' in auth)) return auth;
-      const body = (request.body ?? {}) as { state?: string; target_url?: string; description?: string; context?: string };
-      if (!body.state || !['error', 'failure', 'pending', 'success'].includes(body.state)) return error(422, 'Validation Failed');
+      const body = (request.body ?? {}) as {
+        state?: string;
+        target_url?: string;
+        description?: string;
+        context?: string;
+      };
+      if (!body.state || !['error', 'failure', 'pending', 'success'].includes(body.state))
+        return error(422, 'Validation Failed');
       const id = nextId++;
       const status = {
         ...githubTemplates.status(),
@@ -428,11 +483,28 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
     requests: [],
     addRepository(fullName, description) {
       const [owner, name] = fullName.split('/') as [string, string];
-      repos.set(fullName, { id: nextId++, owner, name, description: description ?? null, issues: [], releases: [], statuses: [], comments: [], nextIssueNumber: 1 });
+      repos.set(fullName, {
+        id: nextId++,
+        owner,
+        name,
+        description: description ?? null,
+        issues: [],
+        releases: [],
+        statuses: [],
+        comments: [],
+        nextIssueNumber: 1,
+      });
     },
     install(input) {
       const id = nextId++;
-      installations.set(id, { id, account: input.account, repositories: new Set(input.repositories), permissions: input.permissions, users: new Set(input.users), deleted: false });
+      installations.set(id, {
+        id,
+        account: input.account,
+        repositories: new Set(input.repositories),
+        permissions: input.permissions,
+        users: new Set(input.users),
+        deleted: false,
+      });
       return id;
     },
     setAuthorizingUser(login) {
@@ -458,7 +530,13 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
         updated_at: iso(),
         closed_at: null,
       };
-      if (input.pullRequest) issue.pull_request = { url: `${baseUrl}/repos/${fullName}/pulls/${number}`, html_url: null, diff_url: null, patch_url: null };
+      if (input.pullRequest)
+        issue.pull_request = {
+          url: `${baseUrl}/repos/${fullName}/pulls/${number}`,
+          html_url: null,
+          diff_url: null,
+          patch_url: null,
+        };
       else delete issue.pull_request;
       state.issues.push(issue);
       return issue;
@@ -500,7 +578,8 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
     comments: (fullName) => repo(fullName).comments,
     statuses: (fullName) => repo(fullName).statuses,
     startRateLimitStorm(count, stormOptions) {
-      const retryAfter: Record<string, string> = stormOptions.retryAfterSeconds === undefined ? {} : { 'retry-after': String(stormOptions.retryAfterSeconds) };
+      const retryAfter: Record<string, string> =
+        stormOptions.retryAfterSeconds === undefined ? {} : { 'retry-after': String(stormOptions.retryAfterSeconds) };
       storm.start(count, {
         status: stormOptions.status,
         headers: {
@@ -511,7 +590,10 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
           'x-ratelimit-resource': 'core',
         },
         body: {
-          message: stormOptions.status === 403 ? 'API rate limit exceeded for installation.' : 'You have exceeded a secondary rate limit.',
+          message:
+            stormOptions.status === 403
+              ? 'API rate limit exceeded for installation.'
+              : 'You have exceeded a secondary rate limit.',
           documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
         },
       });
@@ -521,7 +603,10 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
     },
     sendWebhook(url, input) {
       const rawBody = JSON.stringify(input.payload);
-      const signature = crypto.createHmac('sha256', input.secret ?? options.webhookSecret).update(rawBody).digest('hex');
+      const signature = crypto
+        .createHmac('sha256', input.secret ?? options.webhookSecret)
+        .update(rawBody)
+        .digest('hex');
       return postDelivery(url, rawBody, {
         'x-github-event': input.event,
         'x-github-delivery': input.deliveryId ?? crypto.randomUUID(),

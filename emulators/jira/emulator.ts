@@ -102,7 +102,10 @@ export interface JiraEmulatorControl {
   /** The user removes the app under Connected apps. */
   revokeConsent(): void;
   /** Signs a delivery like Jira (JWT with the client secret unless overridden) and POSTs it. */
-  sendWebhook(url: string, input: { payload: Json; identifier?: string; secret?: string; issuer?: string; expiresInSeconds?: number }): Promise<number>;
+  sendWebhook(
+    url: string,
+    input: { payload: Json; identifier?: string; secret?: string; issuer?: string; expiresInSeconds?: number },
+  ): Promise<number>;
 }
 
 const SUBJECT = 'atlassian-user-1';
@@ -111,8 +114,17 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
   const clock = options.clock ?? createEmulatorClock();
   const cloudId = options.cloudId ?? crypto.randomUUID();
   const siteUrl = options.siteUrl ?? 'https://acme-construction.atlassian.net';
-  const authority = new OAuthAuthority({ clock, accessTokenTtlMs: ACCESS_TOKEN_TTL_MS, refreshTokenTtlMs: REFRESH_TOKEN_TTL_MS, refreshReuseGraceMs: REFRESH_REUSE_GRACE_MS });
-  authority.registerClient({ clientId: options.clientId, clientSecret: options.clientSecret, redirectUris: options.redirectUris });
+  const authority = new OAuthAuthority({
+    clock,
+    accessTokenTtlMs: ACCESS_TOKEN_TTL_MS,
+    refreshTokenTtlMs: REFRESH_TOKEN_TTL_MS,
+    refreshReuseGraceMs: REFRESH_REUSE_GRACE_MS,
+  });
+  authority.registerClient({
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    redirectUris: options.redirectUris,
+  });
   const projects = new Map<string, { id: string; key: string; nextNumber: number }>();
   const issues = new Map<string, IssueState>();
   const webhooks = new Map<number, WebhookState>();
@@ -124,16 +136,23 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
   const apiPrefix = `/ex/jira/${cloudId}/rest/api/3`;
 
   const jiraTime = (ms: number) => new Date(ms).toISOString().replace('Z', '+0000');
-  const errors = (status: number, ...messages: string[]): EmulatorResponse => ({ status, body: { errorMessages: messages, errors: {} } });
+  const errors = (status: number, ...messages: string[]): EmulatorResponse => ({
+    status,
+    body: { errorMessages: messages, errors: {} },
+  });
   const unauthorized = (): EmulatorResponse => ({ status: 401, body: { code: 401, message: 'Unauthorized' } });
 
   /** Authenticates the gateway call; `scope` is the classic scope the endpoint needs. */
-  function apiAuth(request: EmulatorRequest, scope: 'read:jira-work' | 'write:jira-work'): OAuthGrant | EmulatorResponse {
+  function apiAuth(
+    request: EmulatorRequest,
+    scope: 'read:jira-work' | 'write:jira-work',
+  ): OAuthGrant | EmulatorResponse {
     const token = bearerToken(request);
     const grant = token ? authority.validateAccessToken(token) : undefined;
     if (!grant) return unauthorized();
     // Atlassian answers a token lacking the endpoint's scope with 401 "scope does not match".
-    if (!grant.scopes.includes(scope)) return { status: 401, body: { code: 401, message: 'Unauthorized; scope does not match' } };
+    if (!grant.scopes.includes(scope))
+      return { status: 401, body: { code: 401, message: 'Unauthorized; scope does not match' } };
     return grant;
   }
 
@@ -143,7 +162,11 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
       description: issue.description ?? null,
       status: { name: 'To Do', statusCategory: { key: 'new' } },
       issuetype: { name: issue.issueType },
-      project: { id: projects.get(issue.projectKey)!.id, key: issue.projectKey, self: `${baseUrl}${apiPrefix}/project/${issue.projectKey}` },
+      project: {
+        id: projects.get(issue.projectKey)!.id,
+        key: issue.projectKey,
+        self: `${baseUrl}${apiPrefix}/project/${issue.projectKey}`,
+      },
       priority: { name: 'Medium' },
       resolution: null,
       created: jiraTime(issue.created),
@@ -152,15 +175,26 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
     };
     // The enhanced search returns only `id` unless fields are asked for.
     const wanted = fields ?? [];
-    const selected = wanted.includes('*all') ? all : Object.fromEntries(Object.entries(all).filter(([name]) => wanted.includes(name)));
-    return { expand: '', id: issue.id, self: `${baseUrl}${apiPrefix}/issue/${issue.id}`, key: issue.key, fields: selected };
+    const selected = wanted.includes('*all')
+      ? all
+      : Object.fromEntries(Object.entries(all).filter(([name]) => wanted.includes(name)));
+    return {
+      expand: '',
+      id: issue.id,
+      self: `${baseUrl}${apiPrefix}/issue/${issue.id}`,
+      key: issue.key,
+      fields: selected,
+    };
   }
 
   function findIssue(idOrKey: string): IssueState | undefined {
     return issues.get(idOrKey) ?? [...issues.values()].find((issue) => issue.id === idOrKey);
   }
 
-  function search(request: EmulatorRequest, input: { jql?: string; maxResults?: number; nextPageToken?: string; fields?: string[] }): EmulatorResponse {
+  function search(
+    request: EmulatorRequest,
+    input: { jql?: string; maxResults?: number; nextPageToken?: string; fields?: string[] },
+  ): EmulatorResponse {
     const auth = apiAuth(request, 'read:jira-work');
     if (!('grantId' in auth)) return auth;
     const jql = input.jql ?? '';
@@ -175,39 +209,71 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
     const maxResults = Math.min(MAX_RESULTS, Math.max(1, input.maxResults ?? DEFAULT_MAX_RESULTS));
     let offset = 0;
     if (input.nextPageToken) {
-      const token = JSON.parse(Buffer.from(input.nextPageToken, 'base64url').toString('utf8')) as { offset: number; jql: string };
+      const token = JSON.parse(Buffer.from(input.nextPageToken, 'base64url').toString('utf8')) as {
+        offset: number;
+        jql: string;
+      };
       if (token.jql !== jql) return errors(400, 'The provided next page token is invalid or expired.');
       offset = token.offset;
     }
     const matching = [...issues.values()]
       .filter((issue) => !parsed.projects || parsed.projects.includes(issue.projectKey))
-      .filter((issue) => parsed.updatedFromMs === undefined || issue.updated >= Math.floor(parsed.updatedFromMs / 60_000) * 60_000)
-      .sort((a, b) => (parsed.order === 'asc' ? a.updated - b.updated : b.updated - a.updated) || Number(a.id) - Number(b.id));
+      .filter(
+        (issue) =>
+          parsed.updatedFromMs === undefined || issue.updated >= Math.floor(parsed.updatedFromMs / 60_000) * 60_000,
+      )
+      .sort(
+        (a, b) =>
+          (parsed.order === 'asc' ? a.updated - b.updated : b.updated - a.updated) || Number(a.id) - Number(b.id),
+      );
     const page = matching.slice(offset, offset + maxResults);
     const isLast = offset + maxResults >= matching.length;
-    const nextPageToken = isLast ? undefined : Buffer.from(JSON.stringify({ offset: offset + maxResults, jql })).toString('base64url');
-    return { status: 200, body: { issues: page.map((issue) => issueJson(issue, input.fields)), ...(nextPageToken ? { nextPageToken } : {}), isLast } };
+    const nextPageToken = isLast
+      ? undefined
+      : Buffer.from(JSON.stringify({ offset: offset + maxResults, jql })).toString('base64url');
+    return {
+      status: 200,
+      body: {
+        issues: page.map((issue) => issueJson(issue, input.fields)),
+        ...(nextPageToken ? { nextPageToken } : {}),
+        isLast,
+      },
+    };
   }
 
   function liveWebhooks(subject?: string): WebhookState[] {
-    return [...webhooks.values()].filter((webhook) => webhook.expirationDate > now() && (subject === undefined || webhook.subject === subject));
+    return [...webhooks.values()].filter(
+      (webhook) => webhook.expirationDate > now() && (subject === undefined || webhook.subject === subject),
+    );
   }
 
   function tokenResponse(result: ReturnType<OAuthAuthority['refresh']>): EmulatorResponse {
-    if (!result.ok) return { status: result.error === 'invalid_client' ? 401 : 403, body: { error: result.error, error_description: result.description } };
+    if (!result.ok)
+      return {
+        status: result.error === 'invalid_client' ? 401 : 403,
+        body: { error: result.error, error_description: result.description },
+      };
     const tokens = result.value;
     return {
       status: 200,
-      body: { access_token: tokens.accessToken, refresh_token: tokens.refreshToken, expires_in: tokens.expiresInSeconds, token_type: 'Bearer', scope: tokens.scopes.join(' ') },
+      body: {
+        access_token: tokens.accessToken,
+        refresh_token: tokens.refreshToken,
+        expires_in: tokens.expiresInSeconds,
+        token_type: 'Bearer',
+        scope: tokens.scopes.join(' '),
+      },
     };
   }
 
   const router = new EmulatorRouter()
     .on('GET', '/authorize', (request) => {
       const requested = (request.query.get('scope') ?? '').split(' ').filter(Boolean);
-      if (request.query.get('audience') !== 'api.atlassian.com') return { status: 400, body: 'audience must be api.atlassian.com' };
+      if (request.query.get('audience') !== 'api.atlassian.com')
+        return { status: 400, body: 'audience must be api.atlassian.com' };
       if (request.query.get('response_type') !== 'code') return { status: 400, body: 'response_type must be code' };
-      if (requested.some((scope) => !options.appScopes.includes(scope))) return { status: 400, body: 'invalid_scope: scope not configured for this app' };
+      if (requested.some((scope) => !options.appScopes.includes(scope)))
+        return { status: 400, body: 'invalid_scope: scope not configured for this app' };
       const result = authority.authorize({
         clientId: request.query.get('client_id') ?? '',
         redirectUri: request.query.get('redirect_uri') ?? '',
@@ -222,11 +288,16 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
     })
     .on('POST', '/oauth/token', (request) => {
       // Atlassian's token endpoint takes a JSON body.
-      if (!String(request.headers['content-type'] ?? '').includes('application/json')) return { status: 415, body: { error: 'unsupported_media_type' } };
+      if (!String(request.headers['content-type'] ?? '').includes('application/json'))
+        return { status: 415, body: { error: 'unsupported_media_type' } };
       const body = (request.body ?? {}) as Record<string, string>;
       const client = { clientId: body.client_id ?? '', clientSecret: body.client_secret ?? '' };
-      if (body.grant_type === 'authorization_code') return tokenResponse(authority.exchangeCode({ ...client, code: body.code ?? '', redirectUri: body.redirect_uri ?? '' }));
-      if (body.grant_type === 'refresh_token') return tokenResponse(authority.refresh({ ...client, refreshToken: body.refresh_token ?? '' }));
+      if (body.grant_type === 'authorization_code')
+        return tokenResponse(
+          authority.exchangeCode({ ...client, code: body.code ?? '', redirectUri: body.redirect_uri ?? '' }),
+        );
+      if (body.grant_type === 'refresh_token')
+        return tokenResponse(authority.refresh({ ...client, refreshToken: body.refresh_token ?? '' }));
       return { status: 400, body: { error: 'unsupported_grant_type' } };
     })
     .on('GET', '/oauth/token/accessible-resources', (request) => {
@@ -234,9 +305,17 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
       const grant = token ? authority.validateAccessToken(token) : undefined;
       if (!grant) return unauthorized();
       const scopes = grant.scopes.filter((scope) => scope !== 'offline_access');
-      return { status: 200, body: [{ id: cloudId, url: siteUrl, name: 'acme-construction', scopes, avatarUrl: `${siteUrl}/avatar.png` }] };
+      return {
+        status: 200,
+        body: [{ id: cloudId, url: siteUrl, name: 'acme-construction', scopes, avatarUrl: `${siteUrl}/avatar.png` }],
+      };
     })
-    .on('POST', `${apiPrefix}/search/jql`, (request) => search(request, (request.body ?? {}) as { jql?: string; maxResults?: number; nextPageToken?: string; fields?: string[] }))
+    .on('POST', `${apiPrefix}/search/jql`, (request) =>
+      search(
+        request,
+        (request.body ?? {}) as { jql?: string; maxResults?: number; nextPageToken?: string; fields?: string[] },
+      ),
+    )
     .on('GET', `${apiPrefix}/search/jql`, (request) =>
       search(request, {
         jql: request.query.get('jql') ?? undefined,
@@ -248,10 +327,25 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
     .on('POST', `${apiPrefix}/issue`, (request) => {
       const auth = apiAuth(request, 'write:jira-work');
       if (!('grantId' in auth)) return auth;
-      const fields = ((request.body ?? {}) as { fields?: { project?: { key?: string }; summary?: string; issuetype?: { name?: string }; description?: unknown } }).fields ?? {};
+      const fields =
+        (
+          (request.body ?? {}) as {
+            fields?: {
+              project?: { key?: string };
+              summary?: string;
+              issuetype?: { name?: string };
+              description?: unknown;
+            };
+          }
+        ).fields ?? {};
       const projectKey = fields.project?.key ?? '';
-      if (!projects.has(projectKey)) return { status: 400, body: { errorMessages: [], errors: { project: 'valid project is required' } } };
-      if (!fields.summary) return { status: 400, body: { errorMessages: [], errors: { summary: 'You must specify a summary of the issue.' } } };
+      if (!projects.has(projectKey))
+        return { status: 400, body: { errorMessages: [], errors: { project: 'valid project is required' } } };
+      if (!fields.summary)
+        return {
+          status: 400,
+          body: { errorMessages: [], errors: { summary: 'You must specify a summary of the issue.' } },
+        };
       const issue = control.addIssue(projectKey, fields.summary);
       issue.issueType = fields.issuetype?.name ?? 'Task';
       issue.description = fields.description;
@@ -270,9 +364,16 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
       const issue = findIssue(request.params.idOrKey!);
       if (!issue) return errors(404, 'Issue does not exist or you do not have permission to see it.');
       const body = (request.body as { body?: { type?: string } } | undefined)?.body;
-      if (body?.type !== 'doc') return { status: 400, body: { errorMessages: [], errors: { comment: 'Comment body can not be empty!' } } };
+      if (body?.type !== 'doc')
+        return { status: 400, body: { errorMessages: [], errors: { comment: 'Comment body can not be empty!' } } };
       const id = String(nextId++);
-      const comment = { id, self: `${baseUrl}${apiPrefix}/issue/${issue.id}/comment/${id}`, body, created: jiraTime(now()), updated: jiraTime(now()) };
+      const comment = {
+        id,
+        self: `${baseUrl}${apiPrefix}/issue/${issue.id}/comment/${id}`,
+        body,
+        created: jiraTime(now()),
+        updated: jiraTime(now()),
+      };
       issue.comments.push(comment);
       issue.updated = now();
       return { status: 201, body: comment };
@@ -280,7 +381,10 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
     .on('POST', `${apiPrefix}/webhook`, (request) => {
       const auth = apiAuth(request, 'read:jira-work');
       if (!('grantId' in auth)) return auth;
-      const body = (request.body ?? {}) as { url?: string; webhooks?: Array<{ events?: string[]; jqlFilter?: string }> };
+      const body = (request.body ?? {}) as {
+        url?: string;
+        webhooks?: Array<{ events?: string[]; jqlFilter?: string }>;
+      };
       if (!body.url || !body.webhooks?.length) return errors(400, 'url and webhooks are required');
       const results = body.webhooks.map((details) => {
         let parsed;
@@ -291,7 +395,15 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
         }
         if (!details.events?.length) return { errors: ['events are required'] };
         const id = nextId++;
-        webhooks.set(id, { id, url: body.url!, events: details.events, jqlFilter: details.jqlFilter!, projects: parsed.projects ?? [], expirationDate: now() + WEBHOOK_TTL_MS, subject: auth.subject });
+        webhooks.set(id, {
+          id,
+          url: body.url!,
+          events: details.events,
+          jqlFilter: details.jqlFilter!,
+          projects: parsed.projects ?? [],
+          expirationDate: now() + WEBHOOK_TTL_MS,
+          subject: auth.subject,
+        });
         return { createdWebhookId: id };
       });
       return { status: 200, body: { webhookRegistrationResult: results } };
@@ -302,8 +414,13 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
       const startAt = Number(request.query.get('startAt') ?? 0);
       const maxResults = Math.min(MAX_RESULTS, Number(request.query.get('maxResults') ?? DEFAULT_MAX_RESULTS));
       const all = liveWebhooks(auth.subject);
-      const values = all.slice(startAt, startAt + maxResults).map(({ id, jqlFilter, events, expirationDate }) => ({ id, jqlFilter, events, expirationDate }));
-      return { status: 200, body: { startAt, maxResults, total: all.length, isLast: startAt + maxResults >= all.length, values } };
+      const values = all
+        .slice(startAt, startAt + maxResults)
+        .map(({ id, jqlFilter, events, expirationDate }) => ({ id, jqlFilter, events, expirationDate }));
+      return {
+        status: 200,
+        body: { startAt, maxResults, total: all.length, isLast: startAt + maxResults >= all.length, values },
+      };
     })
     .on('PUT', `${apiPrefix}/webhook/refresh`, (request) => {
       const auth = apiAuth(request, 'read:jira-work');
@@ -311,7 +428,8 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
       const expirationDate = now() + WEBHOOK_TTL_MS;
       for (const id of ((request.body ?? {}) as { webhookIds?: number[] }).webhookIds ?? []) {
         const webhook = webhooks.get(id);
-        if (webhook && webhook.subject === auth.subject && webhook.expirationDate > now()) webhook.expirationDate = expirationDate;
+        if (webhook && webhook.subject === auth.subject && webhook.expirationDate > now())
+          webhook.expirationDate = expirationDate;
       }
       return { status: 200, body: { expirationDate } };
     })
@@ -334,7 +452,16 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
     addIssue(projectKey, summary) {
       const project = projects.get(projectKey);
       if (!project) throw new Error(`emulator has no project ${projectKey}`);
-      const issue: IssueState = { id: String(nextId++), key: `${projectKey}-${project.nextNumber++}`, projectKey, summary, issueType: 'Task', created: now(), updated: now(), comments: [] };
+      const issue: IssueState = {
+        id: String(nextId++),
+        key: `${projectKey}-${project.nextNumber++}`,
+        projectKey,
+        summary,
+        issueType: 'Task',
+        created: now(),
+        updated: now(),
+        comments: [],
+      };
       issues.set(issue.key, issue);
       return issue;
     },
@@ -348,7 +475,9 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
       const issue = issues.get(key);
       if (!issue) throw new Error(`emulator has no issue ${key}`);
       issues.delete(key);
-      const targets = liveWebhooks().filter((webhook) => webhook.events.includes('jira:issue_deleted') && webhook.projects.includes(issue.projectKey));
+      const targets = liveWebhooks().filter(
+        (webhook) => webhook.events.includes('jira:issue_deleted') && webhook.projects.includes(issue.projectKey),
+      );
       return Promise.all(
         targets.map((webhook) =>
           control.sendWebhook(webhook.url, {
@@ -372,7 +501,14 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
     startRateLimitStorm(count, stormOptions) {
       storm.start(
         count,
-        tooManyRequests(stormOptions.retryAfterSeconds, { 'ratelimit-reason': stormOptions.reason, 'x-ratelimit-reset': new Date(now() + stormOptions.retryAfterSeconds * 1000).toISOString() }, { errorMessages: ['Rate limit exceeded.'], errors: {} }),
+        tooManyRequests(
+          stormOptions.retryAfterSeconds,
+          {
+            'ratelimit-reason': stormOptions.reason,
+            'x-ratelimit-reset': new Date(now() + stormOptions.retryAfterSeconds * 1000).toISOString(),
+          },
+          { errorMessages: ['Rate limit exceeded.'], errors: {} },
+        ),
       );
     },
     revokeConsent() {

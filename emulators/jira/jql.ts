@@ -25,7 +25,14 @@ function updatedFrom(value: string, nowMs: number): number {
   const relative = /^-(\d+)m$/.exec(value);
   if (relative) return nowMs - Number(relative[1]) * 60_000;
   const absolute = /^(\d{4})[-/](\d\d)[-/](\d\d) (\d\d):(\d\d)$/.exec(value);
-  if (absolute) return Date.UTC(Number(absolute[1]), Number(absolute[2]) - 1, Number(absolute[3]), Number(absolute[4]), Number(absolute[5]));
+  if (absolute)
+    return Date.UTC(
+      Number(absolute[1]),
+      Number(absolute[2]) - 1,
+      Number(absolute[3]),
+      Number(absolute[4]),
+      Number(absolute[5]),
+    );
   throw new JqlError(`Date value '${value}' for field 'updated' is invalid.`);
 }
 
@@ -42,7 +49,8 @@ export function parseJql(jql: string, nowMs: number): ParsedJql {
     const inList = PROJECT_IN.exec(clause);
     const equals = PROJECT_EQ.exec(clause);
     const updated = UPDATED_GE.exec(clause);
-    if (inList) parsed.projects = [...inList[1]!.matchAll(new RegExp(VALUE, 'g'))].map((match) => match[1] ?? match[2]!);
+    if (inList)
+      parsed.projects = [...inList[1]!.matchAll(new RegExp(VALUE, 'g'))].map((match) => match[1] ?? match[2]!);
     else if (equals) parsed.projects = [unquote(equals, 1)];
     else if (updated) parsed.updatedFromMs = updatedFrom(unquote(updated, 1), nowMs);
     else throw new JqlError(`Error in the JQL Query: unsupported clause '${clause}'.`);

@@ -87,7 +87,8 @@ export class DeltaTokens {
   page(collection: DeltaCollection, cursor: string | undefined): DeltaResult {
     let state: DeltaToken;
     if (cursor === undefined) state = { collection: collection.key, fromSeq: 0, initial: true, expired: false };
-    else if (cursor === 'latest') return { kind: 'page', value: [], deltaToken: this.issue(collection.key, collection.latestSeq, false) };
+    else if (cursor === 'latest')
+      return { kind: 'page', value: [], deltaToken: this.issue(collection.key, collection.latestSeq, false) };
     else {
       const found = this.tokens.get(cursor);
       if (!found || found.collection !== collection.key) return { kind: 'unknown-token' };

@@ -7,7 +7,13 @@
  */
 import crypto from 'node:crypto';
 import type { EmulatorClock } from '../shared/clock';
-import { bearerToken, postDelivery, type EmulatorRequest, type EmulatorResponse, type EmulatorRouter } from '../shared/http';
+import {
+  bearerToken,
+  postDelivery,
+  type EmulatorRequest,
+  type EmulatorResponse,
+  type EmulatorRouter,
+} from '../shared/http';
 import { DeltaCollection, DeltaTokens, type DeltaResult } from './delta';
 import type { AccessGrant, IdentityPlatform } from './identity';
 
@@ -74,17 +80,37 @@ export class GraphService {
   }
 
   seedChannel(teamId: string, channelId: string, displayName: string): void {
-    const channel = { id: channelId, displayName, description: `${displayName} channel`, membershipType: 'standard', createdDateTime: new Date(this.clock.now()).toISOString(), webUrl: `https://teams.example/l/channel/${channelId}` };
+    const channel = {
+      id: channelId,
+      displayName,
+      description: `${displayName} channel`,
+      membershipType: 'standard',
+      createdDateTime: new Date(this.clock.now()).toISOString(),
+      webUrl: `https://teams.example/l/channel/${channelId}`,
+    };
     this.channels.set(`${teamId}/${channelId}`, channel);
     this.collection(`teams/${teamId}/channels`).upsert(channelId, channel);
   }
 
   /** Writes an item and notifies the subscriptions on its collection, as Graph would. */
-  async upsertItem(collectionKey: string, data: Record<string, unknown> & { id?: string }): Promise<Record<string, unknown>> {
+  async upsertItem(
+    collectionKey: string,
+    data: Record<string, unknown> & { id?: string },
+  ): Promise<Record<string, unknown>> {
     const id = data.id ?? crypto.randomUUID();
     const previous = this.collection(collectionKey).items.get(id);
-    const version = previous ? Number(String(previous.data.eTag ?? '"x,0"').split(',')[1]?.replace('"', '')) + 1 : 1;
-    const item = this.collection(collectionKey).upsert(id, { ...data, eTag: `"{${id}},${version}"`, lastModifiedDateTime: new Date(this.clock.now()).toISOString() });
+    const version = previous
+      ? Number(
+          String(previous.data.eTag ?? '"x,0"')
+            .split(',')[1]
+            ?.replace('"', ''),
+        ) + 1
+      : 1;
+    const item = this.collection(collectionKey).upsert(id, {
+      ...data,
+      eTag: `"{${id}},${version}"`,
+      lastModifiedDateTime: new Date(this.clock.now()).toISOString(),
+    });
     await this.notify(collectionKey, previous ? 'updated' : 'created');
     return item.data;
   }
@@ -104,59 +130,168 @@ export class GraphService {
       clientState: subscription.clientState,
       lifecycleEvent,
     };
-    return postDelivery(subscription.lifecycleNotificationUrl ?? subscription.notificationUrl, JSON.stringify({ value: [notification] }), {});
+    return postDelivery(
+      subscription.lifecycleNotificationUrl ?? subscription.notificationUrl,
+      JSON.stringify({ value: [notification] }),
+      {},
+    );
   }
 
   register(router: EmulatorRouter): void {
-    const guarded = (anyOf: string[], handler: Guarded) => (request: EmulatorRequest) => this.guard(request, anyOf, handler);
+    const guarded = (anyOf: string[], handler: Guarded) => (request: EmulatorRequest) =>
+      this.guard(request, anyOf, handler);
     const driveRead = ['Files.Read'];
     const appFolder = ['Files.ReadWrite.AppFolder'];
     router
-      .on('GET', '/v1.0/me/drive', guarded(driveRead, () => ({ status: 200, body: { id: 'drive-user', driveType: 'business' } })))
-      .on('GET', '/v1.0/me/drive/root/delta', guarded(driveRead, (request) => this.delta(request, 'me/drive/root')))
-      .on('GET', '/v1.0/me/drive/special/approot', guarded(appFolder, () => ({ status: 200, body: { id: 'approot', name: 'TrackProject', folder: {}, specialFolder: { name: 'approot' } } })))
-      .on('GET', '/v1.0/me/drive/special/approot/delta', guarded(appFolder, (request) => this.delta(request, 'me/drive/special/approot')))
-      .on('PUT', '/v1.0/me/drive/special/approot:/:name/content', guarded(appFolder, (request) => this.upload(request, 'me/drive/special/approot')))
-      .on('GET', '/v1.0/me/calendarView/delta', guarded(['Calendars.Read'], (request) => this.delta(request, 'me/events')))
-      .on('POST', '/v1.0/me/sendMail', guarded(['Mail.Send'], (request) => {
-        this.sentMail.push(request.body);
-        return { status: 202 };
-      }))
-      .on('POST', '/v1.0/sites/:siteId/permissions', guarded(['Sites.FullControl.All'], (request) => this.grantSite(request)))
-      .on('GET', '/v1.0/sites/:siteId', this.siteGuarded(['Sites.Selected', 'Files.ReadWrite.Selected'], (request) => {
-        const site = this.sites.get(request.params.siteId!)!;
-        return { status: 200, body: { id: site.id, displayName: site.displayName, webUrl: `https://contoso.sharepoint.com/sites/${site.id}` } };
-      }))
-      .on('GET', '/v1.0/sites/:siteId/drive/root/delta', this.siteGuarded(['Sites.Selected', 'Files.ReadWrite.Selected'], (request) => this.delta(request, `sites/${request.params.siteId}/drive/root`)))
-      .on('PUT', '/v1.0/sites/:siteId/drive/root:/:name/content', this.siteGuarded(['Files.ReadWrite.Selected'], (request) => this.upload(request, `sites/${request.params.siteId}/drive/root`)))
-      .on('GET', '/v1.0/teams/:teamId/channels/:channelId', guarded(CHANNEL_READ, (request) => {
-        const channel = this.channels.get(`${request.params.teamId}/${request.params.channelId}`);
-        return channel ? { status: 200, body: channel } : graphError(404, 'NotFound', 'Channel not found');
-      }))
-      .on('POST', '/v1.0/teams/:teamId/channels/:channelId/messages', guarded(['ChannelMessage.Send'], (request) => {
-        const { teamId, channelId } = request.params as { teamId: string; channelId: string };
-        if (!this.channels.has(`${teamId}/${channelId}`)) return graphError(404, 'NotFound', 'Channel not found');
-        this.channelMessages.push({ teamId, channelId, body: request.body });
-        return { status: 201, body: { id: crypto.randomUUID(), createdDateTime: new Date(this.clock.now()).toISOString(), messageType: 'message' } };
-      }))
+      .on(
+        'GET',
+        '/v1.0/me/drive',
+        guarded(driveRead, () => ({ status: 200, body: { id: 'drive-user', driveType: 'business' } })),
+      )
+      .on(
+        'GET',
+        '/v1.0/me/drive/root/delta',
+        guarded(driveRead, (request) => this.delta(request, 'me/drive/root')),
+      )
+      .on(
+        'GET',
+        '/v1.0/me/drive/special/approot',
+        guarded(appFolder, () => ({
+          status: 200,
+          body: { id: 'approot', name: 'TrackProject', folder: {}, specialFolder: { name: 'approot' } },
+        })),
+      )
+      .on(
+        'GET',
+        '/v1.0/me/drive/special/approot/delta',
+        guarded(appFolder, (request) => this.delta(request, 'me/drive/special/approot')),
+      )
+      .on(
+        'PUT',
+        '/v1.0/me/drive/special/approot:/:name/content',
+        guarded(appFolder, (request) => this.upload(request, 'me/drive/special/approot')),
+      )
+      .on(
+        'GET',
+        '/v1.0/me/calendarView/delta',
+        guarded(['Calendars.Read'], (request) => this.delta(request, 'me/events')),
+      )
+      .on(
+        'POST',
+        '/v1.0/me/sendMail',
+        guarded(['Mail.Send'], (request) => {
+          this.sentMail.push(request.body);
+          return { status: 202 };
+        }),
+      )
+      .on(
+        'POST',
+        '/v1.0/sites/:siteId/permissions',
+        guarded(['Sites.FullControl.All'], (request) => this.grantSite(request)),
+      )
+      .on(
+        'GET',
+        '/v1.0/sites/:siteId',
+        this.siteGuarded(['Sites.Selected', 'Files.ReadWrite.Selected'], (request) => {
+          const site = this.sites.get(request.params.siteId!)!;
+          return {
+            status: 200,
+            body: {
+              id: site.id,
+              displayName: site.displayName,
+              webUrl: `https://contoso.sharepoint.com/sites/${site.id}`,
+            },
+          };
+        }),
+      )
+      .on(
+        'GET',
+        '/v1.0/sites/:siteId/drive/root/delta',
+        this.siteGuarded(['Sites.Selected', 'Files.ReadWrite.Selected'], (request) =>
+          this.delta(request, `sites/${request.params.siteId}/drive/root`),
+        ),
+      )
+      .on(
+        'PUT',
+        '/v1.0/sites/:siteId/drive/root:/:name/content',
+        this.siteGuarded(['Files.ReadWrite.Selected'], (request) =>
+          this.upload(request, `sites/${request.params.siteId}/drive/root`),
+        ),
+      )
+      .on(
+        'GET',
+        '/v1.0/teams/:teamId/channels/:channelId',
+        guarded(CHANNEL_READ, (request) => {
+          const channel = this.channels.get(`${request.params.teamId}/${request.params.channelId}`);
+          return channel ? { status: 200, body: channel } : graphError(404, 'NotFound', 'Channel not found');
+        }),
+      )
+      .on(
+        'POST',
+        '/v1.0/teams/:teamId/channels/:channelId/messages',
+        guarded(['ChannelMessage.Send'], (request) => {
+          const { teamId, channelId } = request.params as { teamId: string; channelId: string };
+          if (!this.channels.has(`${teamId}/${channelId}`)) return graphError(404, 'NotFound', 'Channel not found');
+          this.channelMessages.push({ teamId, channelId, body: request.body });
+          return {
+            status: 201,
+            body: {
+              id: crypto.randomUUID(),
+              createdDateTime: new Date(this.clock.now()).toISOString(),
+              messageType: 'message',
+            },
+          };
+        }),
+      )
       // "List chats": Chat.ReadBasic, Chat.Read or Chat.ReadWrite (delegated). The emulated user has no chats.
-      .on('GET', '/v1.0/me/chats', guarded(['Chat.ReadBasic', 'Chat.Read', 'Chat.ReadWrite'], () => ({ status: 200, body: { '@odata.context': `${this.baseUrl()}/v1.0/$metadata#chats`, '@odata.count': 0, value: [] } })))
-      .on('POST', '/v1.0/subscriptions', guarded([], (request, grant) => this.createSubscription(request, grant)))
-      .on('GET', '/v1.0/subscriptions/:id', guarded([], (request) => {
-        const subscription = this.activeSubscription(request.params.id!);
-        return subscription ? { status: 200, body: subscription } : graphError(404, 'ResourceNotFound', 'The object was not found.');
-      }))
-      .on('PATCH', '/v1.0/subscriptions/:id', guarded([], (request) => this.renewSubscription(request)))
-      .on('DELETE', '/v1.0/subscriptions/:id', guarded([], (request) => {
-        const removed = this.subscriptions.delete(request.params.id!);
-        return removed ? { status: 204 } : graphError(404, 'ResourceNotFound', 'The object was not found.');
-      }));
+      .on(
+        'GET',
+        '/v1.0/me/chats',
+        guarded(['Chat.ReadBasic', 'Chat.Read', 'Chat.ReadWrite'], () => ({
+          status: 200,
+          body: { '@odata.context': `${this.baseUrl()}/v1.0/$metadata#chats`, '@odata.count': 0, value: [] },
+        })),
+      )
+      .on(
+        'POST',
+        '/v1.0/subscriptions',
+        guarded([], (request, grant) => this.createSubscription(request, grant)),
+      )
+      .on(
+        'GET',
+        '/v1.0/subscriptions/:id',
+        guarded([], (request) => {
+          const subscription = this.activeSubscription(request.params.id!);
+          return subscription
+            ? { status: 200, body: subscription }
+            : graphError(404, 'ResourceNotFound', 'The object was not found.');
+        }),
+      )
+      .on(
+        'PATCH',
+        '/v1.0/subscriptions/:id',
+        guarded([], (request) => this.renewSubscription(request)),
+      )
+      .on(
+        'DELETE',
+        '/v1.0/subscriptions/:id',
+        guarded([], (request) => {
+          const removed = this.subscriptions.delete(request.params.id!);
+          return removed ? { status: 204 } : graphError(404, 'ResourceNotFound', 'The object was not found.');
+        }),
+      );
   }
 
-  private guard(request: EmulatorRequest, anyOf: string[], handler: Guarded): EmulatorResponse | Promise<EmulatorResponse> {
+  private guard(
+    request: EmulatorRequest,
+    anyOf: string[],
+    handler: Guarded,
+  ): EmulatorResponse | Promise<EmulatorResponse> {
     const grant = this.identity.authenticate(bearerToken(request));
-    if (grant === 'expired') return graphError(401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.');
-    if (typeof grant === 'string') return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.');
+    if (grant === 'expired')
+      return graphError(401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.');
+    if (typeof grant === 'string')
+      return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.');
     if (anyOf.length > 0 && !anyOf.some((scope) => grant.scopes.includes(scope))) {
       return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
     }
@@ -177,11 +312,16 @@ export class GraphService {
   private grantSite(request: EmulatorRequest): EmulatorResponse {
     const site = this.sites.get(request.params.siteId!);
     if (!site) return graphError(404, 'itemNotFound', 'Requested site could not be found');
-    const body = request.body as { roles?: string[]; grantedToIdentities?: { application?: { id?: string; displayName?: string } }[] } | undefined;
+    const body = request.body as
+      { roles?: string[]; grantedToIdentities?: { application?: { id?: string; displayName?: string } }[] } | undefined;
     const application = body?.grantedToIdentities?.[0]?.application;
-    if (!application?.id || !body?.roles?.length) return graphError(400, 'invalidRequest', 'roles and grantedToIdentities are required');
+    if (!application?.id || !body?.roles?.length)
+      return graphError(400, 'invalidRequest', 'roles and grantedToIdentities are required');
     site.grantedApps.add(application.id);
-    return { status: 201, body: { id: crypto.randomUUID(), roles: body.roles, grantedToIdentitiesV2: [{ application }] } };
+    return {
+      status: 201,
+      body: { id: crypto.randomUUID(), roles: body.roles, grantedToIdentitiesV2: [{ application }] },
+    };
   }
 
   private delta(request: EmulatorRequest, collectionKey: string): EmulatorResponse {
@@ -189,30 +329,55 @@ export class GraphService {
     const q = request.query;
     const cursor = q.get('$skiptoken') ?? q.get(isCalendar ? '$deltatoken' : 'token') ?? undefined;
     if (isCalendar && cursor === undefined && (!q.get('startDateTime') || !q.get('endDateTime'))) {
-      return graphError(400, 'ErrorInvalidParameter', 'startDateTime and endDateTime are required for an initial calendarView delta');
+      return graphError(
+        400,
+        'ErrorInvalidParameter',
+        'startDateTime and endDateTime are required for an initial calendarView delta',
+      );
     }
     const result: DeltaResult = this.deltaTokens.page(this.collection(collectionKey), cursor);
     const resourceUrl = `${this.baseUrl()}${request.path}`;
     if (result.kind === 'expired') {
-      const location = isCalendar ? `${resourceUrl}?startDateTime=${encodeURIComponent(q.get('startDateTime') ?? '')}&endDateTime=${encodeURIComponent(q.get('endDateTime') ?? '')}` : resourceUrl;
-      return { status: 410, headers: { location }, body: { error: { code: 'resyncRequired', message: 'Resync required. Replace any local items with the server version and re-run delta without a token.' } } };
+      const location = isCalendar
+        ? `${resourceUrl}?startDateTime=${encodeURIComponent(q.get('startDateTime') ?? '')}&endDateTime=${encodeURIComponent(q.get('endDateTime') ?? '')}`
+        : resourceUrl;
+      return {
+        status: 410,
+        headers: { location },
+        body: {
+          error: {
+            code: 'resyncRequired',
+            message:
+              'Resync required. Replace any local items with the server version and re-run delta without a token.',
+          },
+        },
+      };
     }
     if (result.kind === 'unknown-token') return graphError(400, 'invalidRequest', 'Invalid or malformed delta token');
-    const body: Record<string, unknown> = { '@odata.context': `${this.baseUrl()}/v1.0/$metadata#Collection(driveItem)`, value: result.value };
+    const body: Record<string, unknown> = {
+      '@odata.context': `${this.baseUrl()}/v1.0/$metadata#Collection(driveItem)`,
+      value: result.value,
+    };
     if (result.nextToken) body['@odata.nextLink'] = `${resourceUrl}?$skiptoken=${result.nextToken}`;
-    if (result.deltaToken) body['@odata.deltaLink'] = `${resourceUrl}?${isCalendar ? '$deltatoken' : 'token'}=${result.deltaToken}`;
+    if (result.deltaToken)
+      body['@odata.deltaLink'] = `${resourceUrl}?${isCalendar ? '$deltatoken' : 'token'}=${result.deltaToken}`;
     return { status: 200, body };
   }
 
   private async upload(request: EmulatorRequest, collectionKey: string): Promise<EmulatorResponse> {
     // The route's `:name` segment keeps Graph's trailing colon (`approot:/{name}:/content`).
     const name = request.params.name!.replace(/:$/, '');
-    const existing = [...this.collection(collectionKey).items.values()].find((item) => !item.deleted && item.data.name === name);
+    const existing = [...this.collection(collectionKey).items.values()].find(
+      (item) => !item.deleted && item.data.name === name,
+    );
     const item = await this.upsertItem(collectionKey, {
       id: existing?.id,
       name,
       size: request.rawBody.length,
-      file: { mimeType: request.headers['content-type'] ?? 'application/octet-stream', hashes: { sha256Hash: crypto.createHash('sha256').update(request.rawBody).digest('hex').toUpperCase() } },
+      file: {
+        mimeType: request.headers['content-type'] ?? 'application/octet-stream',
+        hashes: { sha256Hash: crypto.createHash('sha256').update(request.rawBody).digest('hex').toUpperCase() },
+      },
       parentReference: { path: `/${collectionKey}` },
       webUrl: `https://contoso.sharepoint.com/${collectionKey}/${encodeURIComponent(name)}`,
     });
@@ -223,17 +388,33 @@ export class GraphService {
     const body = (request.body ?? {}) as Partial<EmulatedSubscription>;
     const resource = (body.resource ?? '').replace(/^\//, '');
     const maxMinutes = maxSubscriptionMinutes(resource);
-    if (!maxMinutes || !this.collections.has(resource)) return graphError(400, 'InvalidRequest', 'Unsupported resource for subscriptions');
+    if (!maxMinutes || !this.collections.has(resource))
+      return graphError(400, 'InvalidRequest', 'Unsupported resource for subscriptions');
     const site = /^sites\/([^/]+)\/drive\/root$/.exec(resource)?.[1];
-    if (!subscriptionPermissions(resource).some((scope) => grant.scopes.includes(scope)) || (site !== undefined && !this.sites.get(site)?.grantedApps.has(grant.clientId))) {
-      return graphError(403, 'ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: Insufficient privileges to subscribe to this resource]');
+    if (
+      !subscriptionPermissions(resource).some((scope) => grant.scopes.includes(scope)) ||
+      (site !== undefined && !this.sites.get(site)?.grantedApps.has(grant.clientId))
+    ) {
+      return graphError(
+        403,
+        'ExtensionError',
+        'Operation: Create; Exception: [Status Code: Forbidden; Reason: Insufficient privileges to subscribe to this resource]',
+      );
     }
-    if (!body.notificationUrl?.startsWith('https://') && !body.notificationUrl?.startsWith('http://127.0.0.1')) return graphError(400, 'InvalidRequest', 'notificationUrl must be https');
+    if (!body.notificationUrl?.startsWith('https://') && !body.notificationUrl?.startsWith('http://127.0.0.1'))
+      return graphError(400, 'InvalidRequest', 'notificationUrl must be https');
     const expiry = Date.parse(body.expirationDateTime ?? '');
     const expiryError = this.checkExpiry(expiry, maxMinutes);
     if (expiryError) return expiryError;
-    for (const url of new Set([body.notificationUrl, body.lifecycleNotificationUrl].filter((value): value is string => Boolean(value)))) {
-      if (!(await validateEndpoint(url))) return graphError(400, 'ValidationError', 'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.');
+    for (const url of new Set(
+      [body.notificationUrl, body.lifecycleNotificationUrl].filter((value): value is string => Boolean(value)),
+    )) {
+      if (!(await validateEndpoint(url)))
+        return graphError(
+          400,
+          'ValidationError',
+          'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.',
+        );
     }
     const subscription: EmulatedSubscription = {
       id: crypto.randomUUID(),
@@ -260,8 +441,14 @@ export class GraphService {
   }
 
   private checkExpiry(expiry: number, maxMinutes: number): EmulatorResponse | undefined {
-    if (Number.isNaN(expiry) || expiry <= this.clock.now()) return graphError(400, 'InvalidRequest', 'expirationDateTime must be in the future');
-    if (expiry > this.clock.now() + maxMinutes * 60_000) return graphError(400, 'InvalidRequest', `Subscription expiration can only be ${maxMinutes} minutes in the future.`);
+    if (Number.isNaN(expiry) || expiry <= this.clock.now())
+      return graphError(400, 'InvalidRequest', 'expirationDateTime must be in the future');
+    if (expiry > this.clock.now() + maxMinutes * 60_000)
+      return graphError(
+        400,
+        'InvalidRequest',
+        `Subscription expiration can only be ${maxMinutes} minutes in the future.`,
+      );
     return undefined;
   }
 
@@ -275,12 +462,26 @@ export class GraphService {
     // driveItem subscriptions support only `updated`, and Graph reports every drive change as one.
     const changeType = collectionKey === 'me/events' || collectionKey.startsWith('teams/') ? change : 'updated';
     const deliveries = [...this.subscriptions.values()]
-      .filter((subscription) => subscription.resource === collectionKey && subscription.changeType.split(',').includes(changeType) && this.activeSubscription(subscription.id))
+      .filter(
+        (subscription) =>
+          subscription.resource === collectionKey &&
+          subscription.changeType.split(',').includes(changeType) &&
+          this.activeSubscription(subscription.id),
+      )
       .map((subscription) =>
         postDelivery(
           subscription.notificationUrl,
           JSON.stringify({
-            value: [{ subscriptionId: subscription.id, subscriptionExpirationDateTime: subscription.expirationDateTime, changeType, resource: collectionKey, clientState: subscription.clientState, tenantId: this.identity.tenantId }],
+            value: [
+              {
+                subscriptionId: subscription.id,
+                subscriptionExpirationDateTime: subscription.expirationDateTime,
+                changeType,
+                resource: collectionKey,
+                clientState: subscription.clientState,
+                tenantId: this.identity.tenantId,
+              },
+            ],
           }),
           {},
         ),
@@ -323,14 +524,33 @@ async function validateEndpoint(url: string): Promise<boolean> {
   const target = new URL(url);
   target.searchParams.set('validationToken', token);
   try {
-    const response = await fetch(target, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, signal: AbortSignal.timeout(VALIDATION_TIMEOUT_MS) });
+    const response = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      signal: AbortSignal.timeout(VALIDATION_TIMEOUT_MS),
+    });
     const text = await response.text();
-    return response.status === 200 && (response.headers.get('content-type') ?? '').startsWith('text/plain') && text === token;
+    return (
+      response.status === 200 && (response.headers.get('content-type') ?? '').startsWith('text/plain') && text === token
+    );
   } catch {
     return false;
   }
 }
 
 export function graphError(status: number, code: string, message: string): EmulatorResponse {
-  return { status, body: { error: { code, message, innerError: { date: new Date().toISOString(), 'request-id': crypto.randomUUID(), 'client-request-id': crypto.randomUUID() } } } };
+  return {
+    status,
+    body: {
+      error: {
+        code,
+        message,
+        innerError: {
+          date: new Date().toISOString(),
+          'request-id': crypto.randomUUID(),
+          'client-request-id': crypto.randomUUID(),
+        },
+      },
+    },
+  };
 }

@@ -63,10 +63,24 @@ export class IdentityPlatform {
     private readonly publicJwk: JWK,
   ) {}
 
-  static async create(options: { baseUrl: () => string; tenantId: string; client: EmulatedClient; user: EmulatedUser; clock: EmulatorClock }) {
+  static async create(options: {
+    baseUrl: () => string;
+    tenantId: string;
+    client: EmulatedClient;
+    user: EmulatedUser;
+    clock: EmulatorClock;
+  }) {
     const { privateKey, publicKey } = await generateKeyPair('RS256');
     const publicJwk = { ...(await exportJWK(publicKey)), kid: 'emulator-key-1', use: 'sig', alg: 'RS256' };
-    return new IdentityPlatform(options.baseUrl, options.tenantId, options.client, options.user, options.clock, privateKey, publicJwk);
+    return new IdentityPlatform(
+      options.baseUrl,
+      options.tenantId,
+      options.client,
+      options.user,
+      options.clock,
+      privateKey,
+      publicJwk,
+    );
   }
 
   issuer(): string {
@@ -93,7 +107,10 @@ export class IdentityPlatform {
 
   register(router: EmulatorRouter): void {
     router
-      .on('GET', '/:tenant/v2.0/.well-known/openid-configuration', () => ({ status: 200, body: this.openIdConfiguration() }))
+      .on('GET', '/:tenant/v2.0/.well-known/openid-configuration', () => ({
+        status: 200,
+        body: this.openIdConfiguration(),
+      }))
       .on('GET', '/:tenant/discovery/v2.0/keys', () => ({ status: 200, body: { keys: [this.publicJwk] } }))
       .on('GET', '/:tenant/oauth2/v2.0/authorize', (request) => this.authorize(request))
       .on('POST', '/:tenant/oauth2/v2.0/token', (request) => this.token(request))
@@ -120,7 +137,8 @@ export class IdentityPlatform {
   private authorize(request: EmulatorRequest): EmulatorResponse {
     const q = request.query;
     const redirectUri = q.get('redirect_uri');
-    if (q.get('client_id') !== this.client.clientId || !redirectUri) return oauthError(400, 'invalid_client', 'AADSTS700016: unknown application');
+    if (q.get('client_id') !== this.client.clientId || !redirectUri)
+      return oauthError(400, 'invalid_client', 'AADSTS700016: unknown application');
     const back = new URL(redirectUri);
     const state = q.get('state');
     if (state) back.searchParams.set('state', state);
@@ -155,17 +173,32 @@ export class IdentityPlatform {
     }
     if (form.grant_type === 'authorization_code') {
       const pending = this.codes.get(form.code ?? '');
-      if (!pending || pending.used || pending.expiresAt <= this.clock.now()) return oauthError(400, 'invalid_grant', 'AADSTS70008: The provided authorization code or refresh token has expired or was already used.');
+      if (!pending || pending.used || pending.expiresAt <= this.clock.now())
+        return oauthError(
+          400,
+          'invalid_grant',
+          'AADSTS70008: The provided authorization code or refresh token has expired or was already used.',
+        );
       pending.used = true;
-      if (pending.redirectUri !== form.redirect_uri) return oauthError(400, 'invalid_grant', 'AADSTS50148: The redirect_uri does not match the one in the authorization request.');
+      if (pending.redirectUri !== form.redirect_uri)
+        return oauthError(
+          400,
+          'invalid_grant',
+          'AADSTS50148: The redirect_uri does not match the one in the authorization request.',
+        );
       if (!form.code_verifier || s256(form.code_verifier) !== pending.codeChallenge) {
-        return oauthError(400, 'invalid_grant', 'AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request.');
+        return oauthError(
+          400,
+          'invalid_grant',
+          'AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+        );
       }
       return { status: 200, body: await this.tokenResponse(pending, pending.nonce) };
     }
     if (form.grant_type === 'refresh_token') {
       const grant = this.refreshTokens.get(form.refresh_token ?? '');
-      if (!grant || grant.expiresAt <= this.clock.now()) return oauthError(400, 'invalid_grant', 'AADSTS700082: The refresh token has expired due to inactivity.');
+      if (!grant || grant.expiresAt <= this.clock.now())
+        return oauthError(400, 'invalid_grant', 'AADSTS700082: The refresh token has expired due to inactivity.');
       return { status: 200, body: await this.tokenResponse(grant) };
     }
     return oauthError(400, 'unsupported_grant_type', 'AADSTS70003: unsupported grant type');
@@ -191,9 +224,15 @@ export class IdentityPlatform {
 
   private async idToken(grant: Grant, nonce: string | undefined): Promise<string> {
     const nowS = Math.floor(this.clock.now() / 1000);
-    const claims: Record<string, unknown> = { oid: this.user.id, tid: this.tenantId, ver: '2.0', groups: this.user.groups };
+    const claims: Record<string, unknown> = {
+      oid: this.user.id,
+      tid: this.tenantId,
+      ver: '2.0',
+      groups: this.user.groups,
+    };
     if (nonce) claims.nonce = nonce;
-    if (grant.scopes.includes('profile')) Object.assign(claims, { name: this.user.displayName, preferred_username: this.user.mail });
+    if (grant.scopes.includes('profile'))
+      Object.assign(claims, { name: this.user.displayName, preferred_username: this.user.mail });
     if (grant.scopes.includes('email')) claims.email = this.user.mail;
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: this.publicJwk.kid!, typ: 'JWT' })
@@ -208,8 +247,15 @@ export class IdentityPlatform {
 
   private userInfo(request: EmulatorRequest): EmulatorResponse {
     const grant = this.authenticate(bearerToken(request));
-    if (typeof grant === 'string' || !grant.scopes.includes('openid')) return { status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'Access token is empty or invalid.' } } };
-    return { status: 200, body: { sub: `pairwise-${grant.userId}`, ...(grant.scopes.includes('email') ? { email: this.user.mail } : {}) } };
+    if (typeof grant === 'string' || !grant.scopes.includes('openid'))
+      return {
+        status: 401,
+        body: { error: { code: 'InvalidAuthenticationToken', message: 'Access token is empty or invalid.' } },
+      };
+    return {
+      status: 200,
+      body: { sub: `pairwise-${grant.userId}`, ...(grant.scopes.includes('email') ? { email: this.user.mail } : {}) },
+    };
   }
 
   private mintAccessToken(grant: Grant): string {
@@ -223,7 +269,14 @@ function oauthError(status: number, error: string, description: string): Emulato
   const code = Number(/AADSTS(\d+)/.exec(description)?.[1] ?? 0);
   return {
     status,
-    body: { error, error_description: description, error_codes: [code], timestamp: new Date().toISOString(), trace_id: crypto.randomUUID(), correlation_id: crypto.randomUUID() },
+    body: {
+      error,
+      error_description: description,
+      error_codes: [code],
+      timestamp: new Date().toISOString(),
+      trace_id: crypto.randomUUID(),
+      correlation_id: crypto.randomUUID(),
+    },
   };
 }
 

@@ -30,8 +30,16 @@ export interface MicrosoftEmulator {
 
 export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions = {}): Promise<MicrosoftEmulator> {
   const tenantId = options.tenantId ?? '9188040d-6c67-4c5b-b112-36a304b66dad';
-  const client = { clientId: options.clientId ?? '4d4c3f0e-0d3c-4c8f-9a57-1c1b2f0e0a11', clientSecret: options.clientSecret ?? 'emulator-client-secret' };
-  const user = options.user ?? { id: '00000000-0000-0000-0000-0000000000a1', displayName: 'Ada Site-Manager', mail: 'ada@contoso.example', groups: ['group-site-managers'] };
+  const client = {
+    clientId: options.clientId ?? '4d4c3f0e-0d3c-4c8f-9a57-1c1b2f0e0a11',
+    clientSecret: options.clientSecret ?? 'emulator-client-secret',
+  };
+  const user = options.user ?? {
+    id: '00000000-0000-0000-0000-0000000000a1',
+    displayName: 'Ada Site-Manager',
+    mail: 'ada@contoso.example',
+    groups: ['group-site-managers'],
+  };
   let url = '';
   const clock = createEmulatorClock();
   const identity = await IdentityPlatform.create({ baseUrl: () => url, tenantId, client, user, clock });
@@ -60,23 +68,35 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions =
   };
 }
 
-function createControl(graph: GraphService, identity: IdentityPlatform, clock: ReturnType<typeof createEmulatorClock>, storm: ReturnType<typeof createRateStorm>) {
+function createControl(
+  graph: GraphService,
+  identity: IdentityPlatform,
+  clock: ReturnType<typeof createEmulatorClock>,
+  storm: ReturnType<typeof createRateStorm>,
+) {
   return {
     graph,
     seedSite: (siteId: string, displayName: string) => graph.seedSite(siteId, displayName),
-    seedChannel: (teamId: string, channelId: string, displayName: string) => graph.seedChannel(teamId, channelId, displayName),
+    seedChannel: (teamId: string, channelId: string, displayName: string) =>
+      graph.seedChannel(teamId, channelId, displayName),
     /** Collections: `me/drive/root`, `me/drive/special/approot`, `sites/{id}/drive/root`, `me/events`. */
-    upsertItem: (collection: string, data: Record<string, unknown> & { id?: string }) => graph.upsertItem(collection, data),
+    upsertItem: (collection: string, data: Record<string, unknown> & { id?: string }) =>
+      graph.upsertItem(collection, data),
     deleteItem: (collection: string, id: string) => graph.deleteItem(collection, id),
-    items: (collection: string) => [...graph.collection(collection).items.values()].filter((item) => !item.deleted).map((item) => item.data),
+    items: (collection: string) =>
+      [...graph.collection(collection).items.values()].filter((item) => !item.deleted).map((item) => item.data),
     setDeltaPageSize: (size: number) => {
       graph.deltaPageSize = size;
     },
     expireDeltaTokens: () => graph.deltaTokens.expireAll(),
     /** The next `count` Graph requests answer 429 with this Retry-After. */
     startThrottleStorm: (count: number, retryAfterSeconds: number) =>
-      storm.start(count, { ...graphError(429, 'TooManyRequests', 'Too many requests.'), headers: { 'retry-after': String(retryAfterSeconds) } }),
-    sendLifecycleNotification: (subscriptionId: string, event: LifecycleEvent) => graph.sendLifecycleNotification(subscriptionId, event),
+      storm.start(count, {
+        ...graphError(429, 'TooManyRequests', 'Too many requests.'),
+        headers: { 'retry-after': String(retryAfterSeconds) },
+      }),
+    sendLifecycleNotification: (subscriptionId: string, event: LifecycleEvent) =>
+      graph.sendLifecycleNotification(subscriptionId, event),
     grantExtraScopesOnNextConsent: (scopes: string[]) => identity.grantExtraScopesOnNextConsent(scopes),
     issueAccessToken: (scopes: string[]) => identity.issueAccessToken(scopes),
     advanceClock: (ms: number) => clock.advance(ms),

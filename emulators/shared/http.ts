@@ -89,7 +89,8 @@ export async function startEmulatorServer(options: {
     req.on('end', () => {
       void respond(req, Buffer.concat(chunks)).then(
         (response) => send(res, response),
-        (error: unknown) => send(res, { status: 500, body: { message: error instanceof Error ? error.message : 'emulator error' } }),
+        (error: unknown) =>
+          send(res, { status: 500, body: { message: error instanceof Error ? error.message : 'emulator error' } }),
       );
     });
   };
@@ -108,7 +109,9 @@ export async function startEmulatorServer(options: {
     const route = options.router.match(request.method, request.path);
     const response =
       options.before?.(request) ??
-      (route ? await route.handler({ ...request, params: route.params }) : { status: 404, body: { message: 'Not Found' } });
+      (route
+        ? await route.handler({ ...request, params: route.params })
+        : { status: 404, body: { message: 'Not Found' } });
     requests.push({
       method: request.method,
       path: request.path,
@@ -167,7 +170,11 @@ export function bearerToken(request: EmulatorRequest): string | undefined {
 
 /** POSTs a raw body with headers to a URL (webhook deliveries) and returns the receiver's status. */
 export async function postDelivery(url: string, rawBody: string, headers: Record<string, string>): Promise<number> {
-  const response = await fetch(url, { method: 'POST', body: rawBody, headers: { 'content-type': 'application/json', ...headers } });
+  const response = await fetch(url, {
+    method: 'POST',
+    body: rawBody,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
   await response.arrayBuffer();
   return response.status;
 }

@@ -30,5 +30,12 @@ export {
   type LoggedRequest,
   type StartedServer,
 } from './http';
-export { OAuthAuthority, randomToken, type IssuedTokens, type OAuthClient, type OAuthGrant, type OAuthResult } from './oauthAuthority';
+export {
+  OAuthAuthority,
+  randomToken,
+  type IssuedTokens,
+  type OAuthClient,
+  type OAuthGrant,
+  type OAuthResult,
+} from './oauthAuthority';
 export { createRateStorm, tooManyRequests, type RateStorm } from './rateStorm';

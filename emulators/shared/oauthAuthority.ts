@@ -88,7 +88,8 @@ export class OAuthAuthority {
     const client = this.clients.get(input.clientId);
     if (!client) return fail('invalid_client', 'unknown client');
     if (!client.redirectUris.includes(input.redirectUri)) return fail('invalid_request', 'redirect_uri mismatch');
-    if (input.codeChallenge !== undefined && input.codeChallengeMethod !== 'S256') return fail('invalid_request', 'only S256 is accepted');
+    if (input.codeChallenge !== undefined && input.codeChallengeMethod !== 'S256')
+      return fail('invalid_request', 'only S256 is accepted');
     if (input.requirePkce && !input.codeChallenge) return fail('invalid_request', 'code_challenge required');
     const code = randomToken('code_');
     this.codes.set(code, {
@@ -102,13 +103,20 @@ export class OAuthAuthority {
     return { ok: true, value: { code } };
   }
 
-  exchangeCode(input: { clientId: string; clientSecret: string; code: string; redirectUri: string; codeVerifier?: string }): OAuthResult<IssuedTokens> {
+  exchangeCode(input: {
+    clientId: string;
+    clientSecret: string;
+    code: string;
+    redirectUri: string;
+    codeVerifier?: string;
+  }): OAuthResult<IssuedTokens> {
     const clientError = this.authenticateClient(input.clientId, input.clientSecret);
     if (clientError) return clientError;
     const pending = this.codes.get(input.code);
     // Single use: a code is gone after the first attempt, right or wrong.
     this.codes.delete(input.code);
-    if (!pending || pending.expiresAt < this.options.clock.now()) return fail('invalid_grant', 'code unknown, used or expired');
+    if (!pending || pending.expiresAt < this.options.clock.now())
+      return fail('invalid_grant', 'code unknown, used or expired');
     if (pending.clientId !== input.clientId) return fail('invalid_grant', 'code issued to another client');
     if (pending.redirectUri !== input.redirectUri) return fail('invalid_grant', 'redirect_uri mismatch');
     if (pending.codeChallenge !== undefined) {
@@ -116,7 +124,12 @@ export class OAuthAuthority {
       const computed = crypto.createHash('sha256').update(input.codeVerifier).digest('base64url');
       if (computed !== pending.codeChallenge) return fail('invalid_grant', 'PKCE verification failed');
     }
-    const grant: OAuthGrant = { grantId: crypto.randomUUID(), clientId: input.clientId, subject: pending.subject, scopes: pending.scopes };
+    const grant: OAuthGrant = {
+      grantId: crypto.randomUUID(),
+      clientId: input.clientId,
+      subject: pending.subject,
+      scopes: pending.scopes,
+    };
     return { ok: true, value: this.issue(grant) };
   }
 
@@ -140,7 +153,8 @@ export class OAuthAuthority {
   /** The grant behind a live access token, or undefined (unknown, expired or revoked → 401). */
   validateAccessToken(token: string): OAuthGrant | undefined {
     const record = this.accessTokens.get(token);
-    if (!record || record.expiresAt < this.options.clock.now() || this.revokedGrants.has(record.grant.grantId)) return undefined;
+    if (!record || record.expiresAt < this.options.clock.now() || this.revokedGrants.has(record.grant.grantId))
+      return undefined;
     return record.grant;
   }
 
@@ -161,7 +175,8 @@ export class OAuthAuthority {
 
   private authenticateClient(clientId: string, clientSecret: string): OAuthResult<never> | undefined {
     const client = this.clients.get(clientId);
-    if (!client || !safeEqual(client.clientSecret, clientSecret)) return fail('invalid_client', 'client authentication failed');
+    if (!client || !safeEqual(client.clientSecret, clientSecret))
+      return fail('invalid_client', 'client authentication failed');
     return undefined;
   }
 

@@ -27,6 +27,10 @@ export function createRateStorm(): RateStorm {
 }
 
 /** The plain 429 most vendors send. */
-export function tooManyRequests(retryAfterSeconds: number, headers: Record<string, string> = {}, body: unknown = { message: 'Too Many Requests' }): EmulatorResponse {
+export function tooManyRequests(
+  retryAfterSeconds: number,
+  headers: Record<string, string> = {},
+  body: unknown = { message: 'Too Many Requests' },
+): EmulatorResponse {
   return { status: 429, headers: { 'retry-after': String(retryAfterSeconds), ...headers }, body };
 }

@@ -61,7 +61,14 @@ export async function startEmbeddedPostgres(options: {
     persistent: true,
     createPostgresUser: isRoot,
     // Listen on loopback only: the embedded cluster is for this machine's processes.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'log_min_messages=warning'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'log_min_messages=warning',
+    ],
     onLog: (message: string) => {
       const line = message.trim();
       if (/ERROR|FATAL|PANIC/.test(line)) options.log(line);

@@ -17,10 +17,19 @@ const POLL_MS = 250;
 /** A step's expectation was not met: reported, not a crash. */
 export class StepFailed extends Error {}
 
-export interface Run { workflowId: string; links: { temporalUi: string } }
+export interface Run {
+  workflowId: string;
+  links: { temporalUi: string };
+}
 
 /** `onHeaders` sees the response's headers (bench:api reads `server-timing`). */
-export type ApiClient = <T = Record<string, unknown>>(method: string, route: string, expect: number, body?: unknown, onHeaders?: (headers: IncomingHttpHeaders) => void) => Promise<T>;
+export type ApiClient = <T = Record<string, unknown>>(
+  method: string,
+  route: string,
+  expect: number,
+  body?: unknown,
+  onHeaders?: (headers: IncomingHttpHeaders) => void,
+) => Promise<T>;
 
 /**
  * JSON in and out with a bearer token; an unexpected status becomes StepFailed with the problem's
@@ -30,17 +39,28 @@ export type ApiClient = <T = Record<string, unknown>>(method: string, route: str
  * generator's largest CPU share in a profile).
  */
 export function apiClient(baseUrl: string, token: string): ApiClient {
-  return async <T>(method: string, route: string, expect: number, body?: unknown, onHeaders?: (headers: IncomingHttpHeaders) => void): Promise<T> => {
+  return async <T>(
+    method: string,
+    route: string,
+    expect: number,
+    body?: unknown,
+    onHeaders?: (headers: IncomingHttpHeaders) => void,
+  ): Promise<T> => {
     const response = await request(`${baseUrl}${route}`, {
       method: method as Dispatcher.HttpMethod,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.body.text();
     onHeaders?.(response.headers);
     const json = (text ? JSON.parse(text) : {}) as T & { title?: string; detail?: string };
     if (response.statusCode !== expect) {
-      throw new StepFailed(`${method} ${route} answered ${response.statusCode} (expected ${expect}): ${json.title ?? ''} ${json.detail ?? ''}`.trim());
+      throw new StepFailed(
+        `${method} ${route} answered ${response.statusCode} (expected ${expect}): ${json.title ?? ''} ${json.detail ?? ''}`.trim(),
+      );
     }
     return json;
   };
@@ -49,12 +69,25 @@ export function apiClient(baseUrl: string, token: string): ApiClient {
 /** A development admin token for one workspace, signed with the API's HS256 secret. */
 export async function adminToken(config: Config, workspaceId: string, subject: string): Promise<string> {
   const secret = resolveHsSecret(config);
-  if (!secret) throw new StepFailed('no HS256 secret to mint an admin token (JWT_SECRET, or the DATA_DIR of the running service)');
-  return mintToken({ secret, issuer: config.auth.issuer, audience: config.auth.audience, sub: subject, workspaceId, role: 'admin', expiresIn: '1h' });
+  if (!secret)
+    throw new StepFailed('no HS256 secret to mint an admin token (JWT_SECRET, or the DATA_DIR of the running service)');
+  return mintToken({
+    secret,
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    sub: subject,
+    workspaceId,
+    role: 'admin',
+    expiresIn: '1h',
+  });
 }
 
 /** Polls `probe` until it answers a value. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  options: { timeoutMs?: number; pollMs?: number } = {},
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? WAIT_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -75,27 +108,46 @@ export interface GithubConnection {
 
 /** Connects GitHub for the workspace through the API and waits until the integration is connected. */
 export async function connectGithub(api: ApiClient, workspaceId: string): Promise<GithubConnection> {
-  const accepted = await api<Run & { integrationId: string; authorizeUrl?: string; status: string }>('POST', `/v1/workspaces/${workspaceId}/integrations`, 202, {
-    vendor: 'github',
-    controls: { repos: SANDBOX_GITHUB_REPOS },
-  });
+  const accepted = await api<Run & { integrationId: string; authorizeUrl?: string; status: string }>(
+    'POST',
+    `/v1/workspaces/${workspaceId}/integrations`,
+    202,
+    {
+      vendor: 'github',
+      controls: { repos: SANDBOX_GITHUB_REPOS },
+    },
+  );
   const integrationPath = `/v1/workspaces/${workspaceId}/integrations/${accepted.integrationId}`;
   // The 202 carries the authorize URL when the connect run published it within the API's short
   // wait; on a busy machine it may not have, and the status answer carries it once it has.
-  const authorizeUrl = accepted.authorizeUrl ?? await until('authorize URL', async () => {
-    const row = await api<{ connect?: { authorizeUrl?: string; failure?: string } }>('GET', integrationPath, 200);
-    if (row.connect?.failure) throw new StepFailed(`connect failed: ${row.connect.failure}`);
-    return row.connect?.authorizeUrl;
-  });
+  const authorizeUrl =
+    accepted.authorizeUrl ??
+    (await until('authorize URL', async () => {
+      const row = await api<{ connect?: { authorizeUrl?: string; failure?: string } }>('GET', integrationPath, 200);
+      if (row.connect?.failure) throw new StepFailed(`connect failed: ${row.connect.failure}`);
+      return row.connect?.authorizeUrl;
+    }));
   const consent = await fetch(authorizeUrl, { redirect: 'manual' });
   const callback = consent.headers.get('location');
-  if (consent.status !== 302 || !callback) throw new StepFailed(`the authorize page answered ${consent.status} without a redirect`);
+  if (consent.status !== 302 || !callback)
+    throw new StepFailed(`the authorize page answered ${consent.status} without a redirect`);
   const answered = await fetch(callback);
   if (!answered.ok) throw new StepFailed(`the OAuth callback answered ${answered.status}: ${await answered.text()}`);
   const connected = await until('integration connected', async () => {
-    const row = await api<{ status: string; grantedScopes: string[]; connect?: { failure?: string } }>('GET', integrationPath, 200);
-    if (row.status === 'failed' || row.connect?.failure) throw new StepFailed(`connect failed: ${row.connect?.failure ?? row.status}`);
+    const row = await api<{ status: string; grantedScopes: string[]; connect?: { failure?: string } }>(
+      'GET',
+      integrationPath,
+      200,
+    );
+    if (row.status === 'failed' || row.connect?.failure)
+      throw new StepFailed(`connect failed: ${row.connect?.failure ?? row.status}`);
     return row.status === 'connected' ? row : undefined;
   });
-  return { integrationId: accepted.integrationId, integrationPath, accepted, callbackStatus: answered.status, grantedScopes: connected.grantedScopes };
+  return {
+    integrationId: accepted.integrationId,
+    integrationPath,
+    accepted,
+    callbackStatus: answered.status,
+    grantedScopes: connected.grantedScopes,
+  };
 }

@@ -69,13 +69,19 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const embeddedTemporal = !config.temporal.address;
     const embeddedPostgres = !config.database.url;
     if (embeddedTemporal || embeddedPostgres) {
-      log(`Starting ${[embeddedTemporal && 'Temporal dev server', embeddedPostgres && 'embedded Postgres'].filter(Boolean).join(' and ')}…`);
+      log(
+        `Starting ${[embeddedTemporal && 'Temporal dev server', embeddedPostgres && 'embedded Postgres'].filter(Boolean).join(' and ')}…`,
+      );
     }
     stack = await startStack({
       dataDir: config.dataDir,
       persistent: options.persistent,
       temporal: embeddedTemporal
-        ? { port: config.temporal.devServer.port, uiPort: config.temporal.devServer.uiPort, namespace: config.temporal.namespace }
+        ? {
+            port: config.temporal.devServer.port,
+            uiPort: config.temporal.devServer.uiPort,
+            namespace: config.temporal.namespace,
+          }
         : undefined,
       postgres: embeddedPostgres ? { port: config.database.embeddedPort } : undefined,
       log,
@@ -91,7 +97,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       sandbox = await startSandbox({ apiPublicUrl: config.api.publicUrl });
       Object.assign(env, sandbox.env);
     }
-    for (const [name, entry] of [['worker', 'workers/main.ts'], ['api', 'api/main.ts']] as const) {
+    for (const [name, entry] of [
+      ['worker', 'workers/main.ts'],
+      ['api', 'api/main.ts'],
+    ] as const) {
       const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], {
         env,
         stdio: ['ignore', options.childOutput, options.childOutput],
@@ -129,9 +138,17 @@ export interface ThrowawayService {
  * The service with sandbox vendors on free ports and a temporary data folder (demo, benchmarks):
  * it never collides with a running `npm start` and leaves nothing behind once disposed.
  */
-export async function startThrowawayService(options: { log: (line: string) => void; onChildExit: ServiceOptions['onChildExit'] }): Promise<ThrowawayService> {
+export async function startThrowawayService(options: {
+  log: (line: string) => void;
+  onChildExit: ServiceOptions['onChildExit'];
+}): Promise<ThrowawayService> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-service-'));
-  const [apiPort, temporalPort, uiPort, postgresPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [apiPort, temporalPort, uiPort, postgresPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SANDBOX_VENDORS: 'true',
@@ -148,7 +165,14 @@ export async function startThrowawayService(options: { log: (line: string) => vo
   const config = loadConfig(env);
   options.log(`Starting the service (sandbox vendors, data in ${dataDir})…`);
   try {
-    const service = await startService({ config, env, persistent: false, log: options.log, childOutput: 'ignore', onChildExit: options.onChildExit });
+    const service = await startService({
+      config,
+      env,
+      persistent: false,
+      log: options.log,
+      childOutput: 'ignore',
+      onChildExit: options.onChildExit,
+    });
     return {
       config: { ...config, temporal: { ...config.temporal, address: service.temporalAddress } },
       service,

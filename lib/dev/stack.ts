@@ -82,7 +82,10 @@ async function startDevServer(options: StackOptions, temporal: NonNullable<Stack
   if (temporal.uiPort) args.push('--ui-port', String(temporal.uiPort));
   else args.push('--headless');
   for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
-  const child = startProcess('temporal', cli, args, { log: options.log, quiet: /^\s*(CLI|Server|UI|Metrics|Temporal)\b.*:|^\s*$/ });
+  const child = startProcess('temporal', cli, args, {
+    log: options.log,
+    quiet: /^\s*(CLI|Server|UI|Metrics|Temporal)\b.*:|^\s*$/,
+  });
   await waitForPort(temporal.port, 60_000, child.child);
   if (temporal.uiPort) await waitForPort(temporal.uiPort, 60_000, child.child);
   return {

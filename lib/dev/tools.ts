@@ -176,9 +176,13 @@ export async function ensureTestServer(log: Log = () => {}): Promise<string> {
     const pom = path.join(localDir, 'pom.xml');
     fs.writeFileSync(pom, TEST_SERVER_POM);
     try {
-      await execFileAsync(mvn, ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${path.join(localDir, 'lib')}`], {
-        maxBuffer: 64 * 1024 * 1024,
-      });
+      await execFileAsync(
+        mvn,
+        ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${path.join(localDir, 'lib')}`],
+        {
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
     } catch (error) {
       throw new ToolMissingError(
         `Fetching the test server from Maven failed: ${(error as { stdout?: string }).stdout?.slice(-2000) ?? String(error)}`,

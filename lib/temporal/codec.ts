@@ -73,7 +73,11 @@ export class EncryptionCodec implements PayloadCodec {
       if (!key) throw new ValueError(`encrypted payload uses unknown key id ${keyId}`);
       const data = Buffer.from(payload.data ?? new Uint8Array());
       if (data.length < IV_BYTES + TAG_BYTES) throw new ValueError('encrypted payload is truncated');
-      const sealed = { iv: data.subarray(0, IV_BYTES), authTag: data.subarray(IV_BYTES, IV_BYTES + TAG_BYTES), ciphertext: data.subarray(IV_BYTES + TAG_BYTES) };
+      const sealed = {
+        iv: data.subarray(0, IV_BYTES),
+        authTag: data.subarray(IV_BYTES, IV_BYTES + TAG_BYTES),
+        ciphertext: data.subarray(IV_BYTES + TAG_BYTES),
+      };
       let plaintext: Buffer;
       try {
         plaintext = open(key, sealed, Buffer.from(keyId), 'encrypted payload');
@@ -120,6 +124,7 @@ export function codecKeysFromConfig(config: Pick<Config, 'env' | 'dataDir' | 'te
   const { codecKey, codecKeyFile } = config.temporal;
   if (codecKey) return [parseKey(codecKey, 'TEMPORAL_CODEC_KEY')];
   if (codecKeyFile) return readKeyFile(codecKeyFile);
-  if (config.env === 'production') throw new Error('TEMPORAL_CODEC_KEY or TEMPORAL_CODEC_KEY_FILE is required in production');
+  if (config.env === 'production')
+    throw new Error('TEMPORAL_CODEC_KEY or TEMPORAL_CODEC_KEY_FILE is required in production');
   return readKeyFile(developmentKeyFile(config.dataDir));
 }

@@ -32,7 +32,14 @@ describe('T21: app-level GitHub webhooks are verified with the app secret and bo
       tenant.endpointId = crypto.randomUUID();
       const owned = { workspace_id: tenant.workspaceId, integration_id: tenant.integrationId };
       await h.su('webhook_endpoints').insert({ ...owned, endpoint_id: tenant.endpointId, vendor: 'github' });
-      await h.su('vendor_subscriptions').insert({ ...owned, external_id: githubRoutingKey(tenant.installationId), resource: APP_WEBHOOK_RESOURCE, status: 'active' });
+      await h
+        .su('vendor_subscriptions')
+        .insert({
+          ...owned,
+          external_id: githubRoutingKey(tenant.installationId),
+          resource: APP_WEBHOOK_RESOURCE,
+          status: 'active',
+        });
       await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', {
         taskQueue: h.taskQueue,
         workflowId: workflowIds.lifecycle(tenant.workspaceId, tenant.integrationId),
@@ -41,7 +48,11 @@ describe('T21: app-level GitHub webhooks are verified with the app secret and bo
     }
   });
   afterAll(async () => {
-    for (const t of tenants) await h.services.temporal.client.workflow.getHandle(workflowIds.lifecycle(t.workspaceId, t.integrationId)).terminate('cleanup').catch(() => undefined);
+    for (const t of tenants)
+      await h.services.temporal.client.workflow
+        .getHandle(workflowIds.lifecycle(t.workspaceId, t.integrationId))
+        .terminate('cleanup')
+        .catch(() => undefined);
     await h.close();
   });
 
@@ -61,7 +72,9 @@ describe('T21: app-level GitHub webhooks are verified with the app secret and bo
   };
   const deliveries = (workspaceId: string) => h.su('webhook_deliveries').where({ workspace_id: workspaceId });
   const signals = (t: (typeof tenants)[number]) =>
-    h.services.temporal.client.workflow.getHandle(workflowIds.lifecycle(t.workspaceId, t.integrationId)).query(receivedQuery);
+    h.services.temporal.client.workflow
+      .getHandle(workflowIds.lifecycle(t.workspaceId, t.integrationId))
+      .query(receivedQuery);
 
   it('T21 T10: a signed delivery reaches only the workspace subscribed to its installation; a repeat changes nothing', async () => {
     await h.withWorker(async () => {
@@ -70,12 +83,20 @@ describe('T21: app-level GitHub webhooks are verified with the app secret and bo
       expect([first.statusCode, first.json()]).toEqual([202, { received: 1, duplicates: 0 }]);
       const again = await post(issueOpened(4242), { deliveryId });
       expect(again.json()).toEqual({ received: 0, duplicates: 1 });
-      expect((await deliveries(tenants[0]!.workspaceId)).map((d) => [d.delivery_id, d.endpoint_id])).toEqual([[deliveryId, tenants[0]!.endpointId]]);
+      expect((await deliveries(tenants[0]!.workspaceId)).map((d) => [d.delivery_id, d.endpoint_id])).toEqual([
+        [deliveryId, tenants[0]!.endpointId],
+      ]);
       expect(await deliveries(tenants[1]!.workspaceId)).toHaveLength(0);
       expect((await signals(tenants[0]!)).filter((s) => s.name === 'syncRequested')).toHaveLength(1);
       expect(await signals(tenants[1]!)).toEqual([]);
       // T10: the inbound call is in the audit log of the workspace it served, and only there.
-      const audited = await h.su('audit_log').where({ action: 'api.webhook.receive' }).whereIn('workspace_id', tenants.map((t) => t.workspaceId));
+      const audited = await h
+        .su('audit_log')
+        .where({ action: 'api.webhook.receive' })
+        .whereIn(
+          'workspace_id',
+          tenants.map((t) => t.workspaceId),
+        );
       expect(audited.map((a) => [a.workspace_id, a.integration_id, a.actor_type, a.outcome])).toEqual([
         [tenants[0]!.workspaceId, tenants[0]!.integrationId, 'vendor', 'success'],
         [tenants[0]!.workspaceId, tenants[0]!.integrationId, 'vendor', 'success'],
@@ -98,10 +119,18 @@ describe('T21: app-level GitHub webhooks are verified with the app secret and bo
     expect([response.statusCode, response.json()]).toEqual([202, { received: 0, duplicates: 0 }]);
   });
 
-  it('T20: the api role still cannot read another workspace\'s subscriptions directly; the routing function returns ids only', async () => {
+  it("T20: the api role still cannot read another workspace's subscriptions directly; the routing function returns ids only", async () => {
     expect(await h.db('vendor_subscriptions').select('*')).toEqual([]);
     const { rows } = await h.db.raw('select * from route_app_webhook(?, ?)', ['github', githubRoutingKey(4242)]);
-    expect(rows).toEqual([{ workspace_id: tenants[0]!.workspaceId, integration_id: tenants[0]!.integrationId, endpoint_id: tenants[0]!.endpointId }]);
-    await expect(h.db.raw('select * from route_app_webhook(?, ?)', ['GitHub; drop', 'x'])).rejects.toThrow(/invalid vendor/);
+    expect(rows).toEqual([
+      {
+        workspace_id: tenants[0]!.workspaceId,
+        integration_id: tenants[0]!.integrationId,
+        endpoint_id: tenants[0]!.endpointId,
+      },
+    ]);
+    await expect(h.db.raw('select * from route_app_webhook(?, ?)', ['GitHub; drop', 'x'])).rejects.toThrow(
+      /invalid vendor/,
+    );
   });
 });

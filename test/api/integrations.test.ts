@@ -27,24 +27,40 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
   });
   afterAll(async () => {
     // End every double this file started (they would otherwise sleep on the shared dev server).
-    for await (const run of h.services.temporal.client.workflow.list({ query: `TaskQueue = "${h.taskQueue}" AND ExecutionStatus = "Running"` })) {
-      await h.services.temporal.client.workflow.getHandle(run.workflowId).terminate('test cleanup').catch(() => undefined);
+    for await (const run of h.services.temporal.client.workflow.list({
+      query: `TaskQueue = "${h.taskQueue}" AND ExecutionStatus = "Running"`,
+    })) {
+      await h.services.temporal.client.workflow
+        .getHandle(run.workflowId)
+        .terminate('test cleanup')
+        .catch(() => undefined);
     }
     await h.close();
   });
 
-  const received = (workflowId: string) => h.services.temporal.client.workflow.getHandle(workflowId).query(receivedQuery);
+  const received = (workflowId: string) =>
+    h.services.temporal.client.workflow.getHandle(workflowId).query(receivedQuery);
 
   it('GET /v1/vendors lists the registered descriptors (scopes, auth kind, controls, data in/out)', async () => {
     const response = await h.app.inject({ method: 'GET', url: '/v1/vendors', headers: member });
     expect(response.statusCode).toBe(200);
     const github = response.json().vendors.find((v: { id: string }) => v.id === 'github');
-    expect(github).toMatchObject({ authKind: 'github-app', scopes: { required: ['repo:read', 'issues:write'], optional: [] }, customerControl: { kind: 'repos' }, webhookScheme: 'github-hmac-sha256' });
+    expect(github).toMatchObject({
+      authKind: 'github-app',
+      scopes: { required: ['repo:read', 'issues:write'], optional: [] },
+      customerControl: { kind: 'repos' },
+      webhookScheme: 'github-hmac-sha256',
+    });
   });
 
   it('T2/T17: connect starts the connect workflow and answers 202 with the authorize URL, run id and Temporal UI link', async () => {
     await h.withWorker(async () => {
-      const response = await h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations`, headers: admin, payload: { vendor: 'sharepoint', controls: { sites: ['site-1'] } } });
+      const response = await h.app.inject({
+        method: 'POST',
+        url: `/v1/workspaces/${ws}/integrations`,
+        headers: admin,
+        payload: { vendor: 'sharepoint', controls: { sites: ['site-1'] } },
+      });
       expect(response.statusCode).toBe(202);
       const body = response.json();
       expect(body.workflowId).toBe(workflowIds.connect(ws, body.integrationId));
@@ -69,23 +85,41 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
       // Before the workflow writes a row, the status read answers from the run.
       const status = await h.app.inject({ method: 'GET', url: body.links.status, headers: member });
       expect(status.statusCode).toBe(200);
-      expect(status.json()).toMatchObject({ integrationId: body.integrationId, status: 'connecting', connect: { status: 'awaiting-consent' } });
+      expect(status.json()).toMatchObject({
+        integrationId: body.integrationId,
+        status: 'connecting',
+        connect: { status: 'awaiting-consent' },
+      });
     });
   });
 
   it('connect with an Idempotency-Key: a retry answers for the first attempt (one run, one integration); the key with another request is 422; a malformed key is 400', async () => {
     await h.withWorker(async () => {
       const connect = (key: string, payload: Record<string, unknown>, headers = admin) =>
-        h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations`, headers: { ...headers, 'idempotency-key': key }, payload });
+        h.app.inject({
+          method: 'POST',
+          url: `/v1/workspaces/${ws}/integrations`,
+          headers: { ...headers, 'idempotency-key': key },
+          payload,
+        });
       const key = `retry-${crypto.randomUUID()}`;
       const body = { vendor: 'sharepoint', controls: { sites: ['site-1', 'site-2'] } };
       const first = await connect(key, body);
       const connectRun = h.services.temporal.client.workflow.getHandle(first.json().workflowId);
       const firstRunId = (await connectRun.describe()).runId;
       // Same request again, scopes and sites in another order: the same request.
-      const again = await connect(key, { ...body, controls: { sites: ['site-2', 'site-1'] }, scopes: ['Files.ReadWrite.Selected', 'Sites.Selected'] });
+      const again = await connect(key, {
+        ...body,
+        controls: { sites: ['site-2', 'site-1'] },
+        scopes: ['Files.ReadWrite.Selected', 'Sites.Selected'],
+      });
       expect([first.statusCode, again.statusCode]).toEqual([202, 202]);
-      expect(again.json()).toMatchObject({ integrationId: first.json().integrationId, workflowId: first.json().workflowId, status: 'awaiting-consent', authorizeUrl: first.json().authorizeUrl });
+      expect(again.json()).toMatchObject({
+        integrationId: first.json().integrationId,
+        workflowId: first.json().workflowId,
+        status: 'awaiting-consent',
+        authorizeUrl: first.json().authorizeUrl,
+      });
       expect(await received(first.json().workflowId)).toHaveLength(1);
       expect((await connectRun.describe()).runId).toBe(firstRunId);
 
@@ -96,7 +130,8 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
       const other = await connect(key, body, bearer(await h.token({ workspaceId: ws, role: 'admin', sub: 'admin-2' })));
       expect(other.statusCode).toBe(202);
       expect(other.json().integrationId).not.toBe(first.json().integrationId);
-      for (const malformed of ['has space', 'x'.repeat(256)]) expect((await connect(malformed, body)).statusCode).toBe(400);
+      for (const malformed of ['has space', 'x'.repeat(256)])
+        expect((await connect(malformed, body)).statusCode).toBe(400);
 
       // Once the first attempt's run has closed, a retry reports it and never starts a second run.
       await connectRun.terminate('consent abandoned');
@@ -109,11 +144,17 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
   });
 
   it('T1/T18: connect refuses scopes outside the matrix, missing required scopes, foreign controls and a foreign redirect URI, listing every problem (422)', async () => {
-    const post = (payload: object) => h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations`, headers: admin, payload });
-    const broader = await post({ vendor: 'sharepoint', scopes: ['Sites.Selected', 'Files.ReadWrite.Selected', 'Files.Read.All'] });
+    const post = (payload: object) =>
+      h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations`, headers: admin, payload });
+    const broader = await post({
+      vendor: 'sharepoint',
+      scopes: ['Sites.Selected', 'Files.ReadWrite.Selected', 'Files.Read.All'],
+    });
     expect(broader.statusCode).toBe(422);
     expect(broader.headers['content-type']).toContain('application/problem+json');
-    expect(broader.json().errors).toEqual([{ pointer: '/body/scopes/2', detail: expect.stringContaining('Files.Read.All') }]);
+    expect(broader.json().errors).toEqual([
+      { pointer: '/body/scopes/2', detail: expect.stringContaining('Files.Read.All') },
+    ]);
 
     const missing = await post({ vendor: 'sharepoint', scopes: ['Sites.Selected'] });
     expect(missing.statusCode).toBe(422);
@@ -121,7 +162,10 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
 
     const controls = await post({ vendor: 'sharepoint', controls: { channels: ['c1'], repos: ['x/y'] } });
     expect(controls.statusCode).toBe(422);
-    expect(controls.json().errors.map((e: { pointer: string }) => e.pointer)).toEqual(['/body/controls/channels', '/body/controls/repos']);
+    expect(controls.json().errors.map((e: { pointer: string }) => e.pointer)).toEqual([
+      '/body/controls/channels',
+      '/body/controls/repos',
+    ]);
 
     const redirect = await post({ vendor: 'sharepoint', redirectUri: 'https://attacker.test/cb' });
     expect(redirect.statusCode).toBe(422);
@@ -139,7 +183,12 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
   it('T6/T25: a service-account credential is stored envelope-encrypted before the workflow gets only its id; it is never logged nor in history', async () => {
     const credential = { clientId: 'sap-client', clientSecret: `s3cr3t-${crypto.randomUUID()}` };
     await h.withWorker(async () => {
-      const response = await h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations`, headers: admin, payload: { vendor: 'sap', credential } });
+      const response = await h.app.inject({
+        method: 'POST',
+        url: `/v1/workspaces/${ws}/integrations`,
+        headers: admin,
+        payload: { vendor: 'sap', credential },
+      });
       expect(response.statusCode).toBe(202);
       const { integrationId, workflowId } = response.json();
       const [secret] = await h.su('secrets').where({ workspace_id: ws, integration_id: integrationId });
@@ -181,8 +230,19 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
     it('T2/T5: a valid state delivers the code to the connect workflow as an Update (no bearer token needed)', async () => {
       await h.withWorker(async () => {
         await h.services.temporal.client.workflow.start('connectWorkflow', {
-          taskQueue: h.taskQueue, workflowId: connectWorkflowId,
-          args: [{ workspaceId: ws, integrationId, vendor: 'sharepoint', requestedScopes: [], controls: {}, redirectUri: `${PUBLIC_URL}/v1/oauth/callback/sharepoint`, actor: { type: 'user', id: 'admin-1' } }],
+          taskQueue: h.taskQueue,
+          workflowId: connectWorkflowId,
+          args: [
+            {
+              workspaceId: ws,
+              integrationId,
+              vendor: 'sharepoint',
+              requestedScopes: [],
+              controls: {},
+              redirectUri: `${PUBLIC_URL}/v1/oauth/callback/sharepoint`,
+              actor: { type: 'user', id: 'admin-1' },
+            },
+          ],
         });
         const refusedState = await seedState();
         const refused = await callback(`state=${encodeURIComponent(refusedState)}&code=${REFUSED_CODE}`);
@@ -192,9 +252,16 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
         const state = await seedState();
         const response = await callback(`state=${encodeURIComponent(state)}&code=auth-code-1&session_state=x`);
         expect(response.statusCode).toBe(200);
-        expect(response.json()).toEqual({ integrationId, workflowId: connectWorkflowId, status: 'accepted', links: { temporalUi: uiLink(connectWorkflowId) } });
+        expect(response.json()).toEqual({
+          integrationId,
+          workflowId: connectWorkflowId,
+          status: 'accepted',
+          links: { temporalUi: uiLink(connectWorkflowId) },
+        });
         const log = await received(connectWorkflowId);
-        expect(log.filter((e) => e.name === 'oauthCallback').map((e) => e.arg)).toEqual([{ state, code: 'auth-code-1' }]);
+        expect(log.filter((e) => e.name === 'oauthCallback').map((e) => e.arg)).toEqual([
+          { state, code: 'auth-code-1' },
+        ]);
       });
       const audit = await h.su('audit_log').where({ workspace_id: ws, action: 'api.oauth.callback' }).orderBy('seq');
       expect(audit.map((r) => [r.actor_type, r.actor_id, r.outcome, r.error_class])).toEqual([
@@ -204,13 +271,25 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
     });
 
     it('T5: consumed, expired, foreign-redirect, unknown and malformed states are refused before any workflow hears of them', async () => {
-      expect((await callback(`state=${encodeURIComponent(await seedState({ consumed: true }))}&code=c`)).statusCode).toBe(409);
-      expect((await callback(`state=${encodeURIComponent(await seedState({ expiresInMs: -1000 }))}&code=c`)).statusCode).toBe(400);
-      expect((await callback(`state=${encodeURIComponent(await seedState({ redirectUri: 'https://elsewhere.test/cb' }))}&code=c`)).statusCode).toBe(400);
+      expect(
+        (await callback(`state=${encodeURIComponent(await seedState({ consumed: true }))}&code=c`)).statusCode,
+      ).toBe(409);
+      expect(
+        (await callback(`state=${encodeURIComponent(await seedState({ expiresInMs: -1000 }))}&code=c`)).statusCode,
+      ).toBe(400);
+      expect(
+        (
+          await callback(
+            `state=${encodeURIComponent(await seedState({ redirectUri: 'https://elsewhere.test/cb' }))}&code=c`,
+          )
+        ).statusCode,
+      ).toBe(400);
       const auditBefore = await h.su('audit_log').count('* as n').first();
       // Unknown state for a random workspace: refused, and nothing is written into that workspace's log.
       const strangerWs = crypto.randomUUID();
-      const unknown = await callback(`state=${encodeURIComponent(createOAuthState(strangerWs, crypto.randomUUID()))}&code=c`);
+      const unknown = await callback(
+        `state=${encodeURIComponent(createOAuthState(strangerWs, crypto.randomUUID()))}&code=c`,
+      );
       expect(unknown.statusCode).toBe(400);
       expect(await h.su('audit_log').where({ workspace_id: strangerWs })).toHaveLength(0);
       expect((await callback('state=not-a-state&code=c')).statusCode).toBe(400);
@@ -224,10 +303,16 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
     let lifecycleId: string;
 
     beforeAll(async () => {
-      integrationId = await seedIntegration(h.su, { workspaceId: ws, vendor: 'github', controls: { repos: ['org/a', 'org/b'] } });
+      integrationId = await seedIntegration(h.su, {
+        workspaceId: ws,
+        vendor: 'github',
+        controls: { repos: ['org/a', 'org/b'] },
+      });
       lifecycleId = workflowIds.lifecycle(ws, integrationId);
       await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', {
-        taskQueue: h.taskQueue, workflowId: lifecycleId, args: [{ workspaceId: ws, integrationId, vendor: 'github' }],
+        taskQueue: h.taskQueue,
+        workflowId: lifecycleId,
+        args: [{ workspaceId: ws, integrationId, vendor: 'github' }],
       });
     });
 
@@ -235,56 +320,125 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
       await h.withWorker(async () => {
         // Wait for the fresh worker to pick the run up: the API's own query deadline is short by design.
         await received(lifecycleId);
-        const response = await h.app.inject({ method: 'GET', url: `/v1/workspaces/${ws}/integrations/${integrationId}`, headers: member });
+        const response = await h.app.inject({
+          method: 'GET',
+          url: `/v1/workspaces/${ws}/integrations/${integrationId}`,
+          headers: member,
+        });
         expect(response.statusCode).toBe(200);
         expect(response.json()).toMatchObject({
-          integrationId, vendor: 'github', status: 'connected', grantedScopes: ['repo:read', 'issues:write'], controls: { repos: ['org/a', 'org/b'] },
+          integrationId,
+          vendor: 'github',
+          status: 'connected',
+          grantedScopes: ['repo:read', 'issues:write'],
+          controls: { repos: ['org/a', 'org/b'] },
           live: { status: 'connected', pendingSync: false, subscriptions: [] },
           links: { temporalUi: uiLink(lifecycleId) },
         });
         const list = await h.app.inject({ method: 'GET', url: `/v1/workspaces/${ws}/integrations`, headers: member });
-        expect(list.json().integrations.map((i: { integrationId: string }) => i.integrationId)).toContain(integrationId);
+        expect(list.json().integrations.map((i: { integrationId: string }) => i.integrationId)).toContain(
+          integrationId,
+        );
         // Another workspace sees none of it (RLS), even with a valid token of its own.
         const other = crypto.randomUUID();
-        const foreign = await h.app.inject({ method: 'GET', url: `/v1/workspaces/${other}/integrations/${integrationId}`, headers: bearer(await h.token({ workspaceId: other, role: 'admin' })) });
+        const foreign = await h.app.inject({
+          method: 'GET',
+          url: `/v1/workspaces/${other}/integrations/${integrationId}`,
+          headers: bearer(await h.token({ workspaceId: other, role: 'admin' })),
+        });
         expect(foreign.statusCode).toBe(404);
         // "Sync now" skips the row read while the lifecycle runs; another workspace still cannot reach it.
-        const foreignSync = await h.app.inject({ method: 'POST', url: `/v1/workspaces/${other}/integrations/${integrationId}/sync`, headers: bearer(await h.token({ workspaceId: other, role: 'admin' })) });
+        const foreignSync = await h.app.inject({
+          method: 'POST',
+          url: `/v1/workspaces/${other}/integrations/${integrationId}/sync`,
+          headers: bearer(await h.token({ workspaceId: other, role: 'admin' })),
+        });
         expect(foreignSync.statusCode).toBe(404);
       });
     });
 
     it('T11: sync now starts one sync and joins it while in flight (idempotent); progress is readable', async () => {
       await h.withWorker(async () => {
-        const first = await h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations/${integrationId}/sync`, headers: service, payload: { resource: 'issues' } });
-        const second = await h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations/${integrationId}/sync`, headers: admin });
+        const first = await h.app.inject({
+          method: 'POST',
+          url: `/v1/workspaces/${ws}/integrations/${integrationId}/sync`,
+          headers: service,
+          payload: { resource: 'issues' },
+        });
+        const second = await h.app.inject({
+          method: 'POST',
+          url: `/v1/workspaces/${ws}/integrations/${integrationId}/sync`,
+          headers: admin,
+        });
         expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
         const syncId = workflowIds.sync(ws, integrationId);
-        expect(first.json()).toMatchObject({ workflowId: syncId, joined: false, status: 'started', links: { temporalUi: uiLink(syncId) } });
+        expect(first.json()).toMatchObject({
+          workflowId: syncId,
+          joined: false,
+          status: 'started',
+          links: { temporalUi: uiLink(syncId) },
+        });
         expect(second.json()).toMatchObject({ workflowId: syncId, joined: true, status: 'joined' });
         // Where the API spent the time, durations only: bench:api reads it to locate a latency tail.
-        expect(second.headers['server-timing']).toMatch(/^auth;dur=\d+\.\d\d, temporal;dur=\d+\.\d\d, audit;dur=\d+\.\d\d, app;dur=\d+\.\d\d$/);
-        const progress = await h.app.inject({ method: 'GET', url: `/v1/workspaces/${ws}/integrations/${integrationId}/sync`, headers: member });
+        expect(second.headers['server-timing']).toMatch(
+          /^auth;dur=\d+\.\d\d, temporal;dur=\d+\.\d\d, audit;dur=\d+\.\d\d, app;dur=\d+\.\d\d$/,
+        );
+        const progress = await h.app.inject({
+          method: 'GET',
+          url: `/v1/workspaces/${ws}/integrations/${integrationId}/sync`,
+          headers: member,
+        });
         expect(progress.statusCode).toBe(200);
-        expect(progress.json()).toMatchObject({ workflowId: syncId, progress: { state: 'running', resource: 'issues' } });
+        expect(progress.json()).toMatchObject({
+          workflowId: syncId,
+          progress: { state: 'running', resource: 'issues' },
+        });
         const log = await received(lifecycleId);
         // The join was answered by the Update's validator: only the request that started the sync reached the handler.
-        expect(log.filter((e) => e.name === 'requestSync').map((e) => e.arg)).toEqual([{ reason: 'admin', resource: 'issues' }]);
+        expect(log.filter((e) => e.name === 'requestSync').map((e) => e.arg)).toEqual([
+          { reason: 'admin', resource: 'issues' },
+        ]);
       });
     });
 
     it('T17: restrict scopes narrows only (broadening is 422); controls change reaches the workflow; foreign controls are 422', async () => {
       await h.withWorker(async () => {
         const url = `/v1/workspaces/${ws}/integrations/${integrationId}`;
-        const broaden = await h.app.inject({ method: 'PATCH', url: `${url}/scopes`, headers: admin, payload: { scopes: ['repo:read', 'admin:org'] } });
+        const broaden = await h.app.inject({
+          method: 'PATCH',
+          url: `${url}/scopes`,
+          headers: admin,
+          payload: { scopes: ['repo:read', 'admin:org'] },
+        });
         expect(broaden.statusCode).toBe(422);
-        expect(broaden.json().errors).toEqual([{ pointer: '/body/scopes/1', detail: expect.stringContaining('admin:org') }]);
-        const narrow = await h.app.inject({ method: 'PATCH', url: `${url}/scopes`, headers: admin, payload: { scopes: ['repo:read'] } });
+        expect(broaden.json().errors).toEqual([
+          { pointer: '/body/scopes/1', detail: expect.stringContaining('admin:org') },
+        ]);
+        const narrow = await h.app.inject({
+          method: 'PATCH',
+          url: `${url}/scopes`,
+          headers: admin,
+          payload: { scopes: ['repo:read'] },
+        });
         expect(narrow.statusCode).toBe(200);
         expect(narrow.json()).toMatchObject({ workflowId: lifecycleId, status: 'accepted' });
-        const controls = await h.app.inject({ method: 'PATCH', url: `${url}/controls`, headers: admin, payload: { controls: { repos: ['org/a'] } } });
+        const controls = await h.app.inject({
+          method: 'PATCH',
+          url: `${url}/controls`,
+          headers: admin,
+          payload: { controls: { repos: ['org/a'] } },
+        });
         expect(controls.statusCode).toBe(200);
-        expect((await h.app.inject({ method: 'PATCH', url: `${url}/controls`, headers: admin, payload: { controls: { sites: ['s'] } } })).statusCode).toBe(422);
+        expect(
+          (
+            await h.app.inject({
+              method: 'PATCH',
+              url: `${url}/controls`,
+              headers: admin,
+              payload: { controls: { sites: ['s'] } },
+            })
+          ).statusCode,
+        ).toBe(422);
         const rotate = await h.app.inject({ method: 'POST', url: `${url}/rotate`, headers: service });
         expect(rotate.statusCode).toBe(202);
         expect(rotate.json().workflowId).toBe(workflowIds.rotate(ws, integrationId));
@@ -311,7 +465,12 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
         expect(deadline).toBeGreaterThanOrEqual(before + 7 * 24 * 3_600_000 - 60_000);
         expect(deadline).toBeLessThanOrEqual(Date.now() + 30 * 24 * 3_600_000);
         const [start] = await received(body.workflowId);
-        expect(start!.arg).toMatchObject({ workspaceId: ws, integrationId, actor: { type: 'user', id: 'admin-1' }, purgeDelayMs: 7 * 24 * 3_600_000 });
+        expect(start!.arg).toMatchObject({
+          workspaceId: ws,
+          integrationId,
+          actor: { type: 'user', id: 'admin-1' },
+          purgeDelayMs: 7 * 24 * 3_600_000,
+        });
       });
     });
   });
@@ -321,14 +480,31 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
     const url = `/v1/workspaces/${ws}/integrations/${idle}`;
     expect((await h.app.inject({ method: 'POST', url: `${url}/sync`, headers: admin })).statusCode).toBe(409);
     expect((await h.app.inject({ method: 'POST', url: `${url}/rotate`, headers: admin })).statusCode).toBe(409);
-    expect((await h.app.inject({ method: 'PATCH', url: `${url}/scopes`, headers: admin, payload: { scopes: ['repo:read'] } })).statusCode).toBe(409);
-    const missing = await h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations/${crypto.randomUUID()}/sync`, headers: admin });
+    expect(
+      (
+        await h.app.inject({
+          method: 'PATCH',
+          url: `${url}/scopes`,
+          headers: admin,
+          payload: { scopes: ['repo:read'] },
+        })
+      ).statusCode,
+    ).toBe(409);
+    const missing = await h.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${ws}/integrations/${crypto.randomUUID()}/sync`,
+      headers: admin,
+    });
     expect(missing.statusCode).toBe(404);
   });
 
   it('T8: rotate on a sign-in-only integration (Entra ID) is 422: it holds no credential of its own to rotate', async () => {
     const entra = await seedIntegration(h.su, { workspaceId: ws, vendor: 'entra' });
-    const response = await h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations/${entra}/rotate`, headers: admin });
+    const response = await h.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${ws}/integrations/${entra}/rotate`,
+      headers: admin,
+    });
     expect(response.statusCode).toBe(422);
     expect(response.json().detail).toMatch(/sign-in only/);
   });
@@ -340,9 +516,17 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
       const first = await h.app.inject({ method: 'DELETE', url: `/v1/workspaces/${gone}`, headers: token });
       const second = await h.app.inject({ method: 'DELETE', url: `/v1/workspaces/${gone}`, headers: token });
       expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
-      expect(first.json()).toMatchObject({ workflowId: workflowIds.workspaceDelete(gone), status: 'deleting', links: { temporalUi: uiLink(workflowIds.workspaceDelete(gone)) } });
+      expect(first.json()).toMatchObject({
+        workflowId: workflowIds.workspaceDelete(gone),
+        status: 'deleting',
+        links: { temporalUi: uiLink(workflowIds.workspaceDelete(gone)) },
+      });
       const [start] = await received(workflowIds.workspaceDelete(gone));
-      expect(start!.arg).toEqual({ workspaceId: gone, actor: { type: 'user', id: 'admin-9' }, purgeDelayMs: 7 * 24 * 3_600_000 });
+      expect(start!.arg).toEqual({
+        workspaceId: gone,
+        actor: { type: 'user', id: 'admin-9' },
+        purgeDelayMs: 7 * 24 * 3_600_000,
+      });
     });
   });
 
@@ -352,15 +536,37 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
     const body = page1.json();
     expect(body.entries).toHaveLength(2);
     expect(Number(body.entries[0].seq)).toBeGreaterThan(Number(body.entries[1].seq));
-    const page2 = await h.app.inject({ method: 'GET', url: `/v1/workspaces/${ws}/audit?limit=2&cursor=${body.nextCursor}`, headers: member });
+    const page2 = await h.app.inject({
+      method: 'GET',
+      url: `/v1/workspaces/${ws}/audit?limit=2&cursor=${body.nextCursor}`,
+      headers: member,
+    });
     expect(Number(page2.json().entries[0].seq)).toBeLessThan(Number(body.entries[1].seq));
 
-    const syncs = await h.app.inject({ method: 'GET', url: `/v1/workspaces/${ws}/audit?action=api.integration.sync&outcome=success`, headers: member });
-    expect(syncs.json().entries.map((e: { actor: { id: string } }) => e.actor.id).sort()).toEqual(['admin-1', 'svc-1']);
+    const syncs = await h.app.inject({
+      method: 'GET',
+      url: `/v1/workspaces/${ws}/audit?action=api.integration.sync&outcome=success`,
+      headers: member,
+    });
+    expect(
+      syncs
+        .json()
+        .entries.map((e: { actor: { id: string } }) => e.actor.id)
+        .sort(),
+    ).toEqual(['admin-1', 'svc-1']);
     for (const entry of syncs.json().entries) {
-      expect(entry).toMatchObject({ direction: 'inbound', scope: 'operate', workflowId: expect.stringContaining('/sync'), requestId: expect.any(String) });
+      expect(entry).toMatchObject({
+        direction: 'inbound',
+        scope: 'operate',
+        workflowId: expect.stringContaining('/sync'),
+        requestId: expect.any(String),
+      });
     }
-    const denied = await h.app.inject({ method: 'GET', url: `/v1/workspaces/${ws}/audit?outcome=bogus`, headers: member });
+    const denied = await h.app.inject({
+      method: 'GET',
+      url: `/v1/workspaces/${ws}/audit?outcome=bogus`,
+      headers: member,
+    });
     expect(denied.statusCode).toBe(400);
   });
 });

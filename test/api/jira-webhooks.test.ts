@@ -21,7 +21,10 @@ describe('T21: Jira webhook receiver', () => {
     ({ integrationId, endpointId } = await seedWebhookEndpoint(h, ws, 'jira'));
   });
   afterAll(async () => {
-    await h.services.temporal.client.workflow.getHandle(workflowIds.lifecycle(ws, integrationId)).terminate('cleanup').catch(() => undefined);
+    await h.services.temporal.client.workflow
+      .getHandle(workflowIds.lifecycle(ws, integrationId))
+      .terminate('cleanup')
+      .catch(() => undefined);
     await h.close();
   });
 
@@ -37,17 +40,29 @@ describe('T21: Jira webhook receiver', () => {
     h.app.inject({
       method: 'POST',
       url: `/v1/webhooks/jira/${workspaceId}/${endpointId}`,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-atlassian-webhook-identifier': deliveryId },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        'x-atlassian-webhook-identifier': deliveryId,
+      },
       payload: JSON.stringify({ webhookEvent: event, issue: { id: '10042', key: 'SITE-42' }, matchedWebhookIds: [1] }),
     });
 
   it('T21: a signed delivery is recorded once and wakes the lifecycle; a deletion asks for a reconciling round', async () => {
     await h.withWorker(async () => {
       const deliveryId = crypto.randomUUID();
-      expect((await deliver('jira:issue_updated', await jwt(), deliveryId)).json()).toEqual({ received: 1, duplicates: 0 });
-      expect((await deliver('jira:issue_updated', await jwt(), deliveryId)).json()).toEqual({ received: 0, duplicates: 1 });
+      expect((await deliver('jira:issue_updated', await jwt(), deliveryId)).json()).toEqual({
+        received: 1,
+        duplicates: 0,
+      });
+      expect((await deliver('jira:issue_updated', await jwt(), deliveryId)).json()).toEqual({
+        received: 0,
+        duplicates: 1,
+      });
       expect((await deliver('jira:issue_deleted', await jwt())).statusCode).toBe(202);
-      const log = await h.services.temporal.client.workflow.getHandle(workflowIds.lifecycle(ws, integrationId)).query(receivedQuery);
+      const log = await h.services.temporal.client.workflow
+        .getHandle(workflowIds.lifecycle(ws, integrationId))
+        .query(receivedQuery);
       expect(log.filter((e) => e.name === 'syncRequested').map((e) => e.arg)).toEqual([
         { reason: 'webhook' },
         { reason: 'webhook', resource: 'issues', full: true },

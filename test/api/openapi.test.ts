@@ -41,11 +41,18 @@ describe('OpenAPI contract', () => {
   /** The operation serving `method url`, matched on the OpenAPI path template. */
   const operationFor = (method: string, url: string): Operation | undefined => {
     const path = url.split('?')[0]!;
-    return operations.find((op) => op.method === method.toLowerCase() && new RegExp(`^${op.path.replace(/\{[^}]+\}/g, '[^/]*')}$`).test(path));
+    return operations.find(
+      (op) =>
+        op.method === method.toLowerCase() && new RegExp(`^${op.path.replace(/\{[^}]+\}/g, '[^/]*')}$`).test(path),
+    );
   };
 
   /** Every response obeys the error contract and, where documented, its response schema. */
-  const assertContract = (method: string, url: string, response: { statusCode: number; headers: Record<string, unknown>; body: string }) => {
+  const assertContract = (
+    method: string,
+    url: string,
+    response: { statusCode: number; headers: Record<string, unknown>; body: string },
+  ) => {
     checked.responses += 1;
     expect({ url, status: response.statusCode }).toEqual({ url, status: expect.any(Number) });
     if (response.statusCode >= 500) throw new Error(`${method} ${url} → ${response.statusCode}: ${response.body}`);
@@ -54,7 +61,11 @@ describe('OpenAPI contract', () => {
     if (response.statusCode >= 400) {
       expect({ url, contentType }).toEqual({ url, contentType: expect.stringContaining('application/problem+json') });
       const problem = JSON.parse(response.body);
-      expect(problem).toMatchObject({ type: expect.any(String), title: expect.any(String), status: response.statusCode });
+      expect(problem).toMatchObject({
+        type: expect.any(String),
+        title: expect.any(String),
+        status: response.statusCode,
+      });
     }
     const documented = operationFor(method, url)?.responses[String(response.statusCode)]?.content;
     const schema = documented?.['application/json']?.schema ?? documented?.['application/problem+json']?.schema;
@@ -63,11 +74,18 @@ describe('OpenAPI contract', () => {
     if (!validate) validators.set(schema, (validate = ajv.compile(schema)));
     checked.against += 1;
     if (!validate(JSON.parse(response.body))) {
-      throw new Error(`${method} ${url} → ${response.statusCode} does not match its documented schema: ${ajv.errorsText(validate.errors)}\n${response.body}`);
+      throw new Error(
+        `${method} ${url} → ${response.statusCode} does not match its documented schema: ${ajv.errorsText(validate.errors)}\n${response.body}`,
+      );
     }
   };
 
-  const send = async (request: { method: string; url: string; headers?: Record<string, string>; payload?: string | object | Buffer }) => {
+  const send = async (request: {
+    method: string;
+    url: string;
+    headers?: Record<string, string>;
+    payload?: string | object | Buffer;
+  }) => {
     const response = await h.app.inject(request as never);
     assertContract(request.method, request.url, response);
     return response;
@@ -77,26 +95,40 @@ describe('OpenAPI contract', () => {
     h = await createHarness({ rateLimits: NO_PRACTICAL_LIMIT });
     token = await h.token({ workspaceId: ws, role: 'admin', sub: 'fuzzer' });
     integrationId = await seedIntegration(h.su, { workspaceId: ws, vendor: 'github' });
-    const spec = (await h.app.inject('/openapi.json')).json() as { openapi: string; paths: Record<string, Record<string, Omit<Operation, 'path' | 'method'>>> };
+    const spec = (await h.app.inject('/openapi.json')).json() as {
+      openapi: string;
+      paths: Record<string, Record<string, Omit<Operation, 'path' | 'method'>>>;
+    };
     expect(spec.openapi).toBe('3.1.0');
     operations = Object.entries(spec.paths).flatMap(([path, item]) =>
       METHODS.filter((method) => item[method]).map((method) => ({ path, method, ...item[method]! })),
     );
   });
   afterAll(async () => {
-    for await (const run of h.services.temporal.client.workflow.list({ query: `TaskQueue = "${h.taskQueue}" AND ExecutionStatus = "Running"` })) {
-      await h.services.temporal.client.workflow.getHandle(run.workflowId).terminate('test cleanup').catch(() => undefined);
+    for await (const run of h.services.temporal.client.workflow.list({
+      query: `TaskQueue = "${h.taskQueue}" AND ExecutionStatus = "Running"`,
+    })) {
+      await h.services.temporal.client.workflow
+        .getHandle(run.workflowId)
+        .terminate('test cleanup')
+        .catch(() => undefined);
     }
     await h.close();
   });
 
   it('T23: every bearer-protected operation is in the authorisation matrix, and every operation documents its errors', () => {
     const protectedOps = operations.filter((op) => !(Array.isArray(op.security) && op.security.length === 0));
-    const matrix = new Set(ROUTES.map((r) => `${r.method.toLowerCase()} ${r.url('{workspaceId}', '{integrationId}', '{actionId}')}`));
+    const matrix = new Set(
+      ROUTES.map((r) => `${r.method.toLowerCase()} ${r.url('{workspaceId}', '{integrationId}', '{actionId}')}`),
+    );
     expect(protectedOps.map((op) => `${op.method} ${op.path}`).sort()).toEqual([...matrix].sort());
     for (const op of operations.filter((o) => o.path.startsWith('/v1/'))) {
       for (const status of ['400', '401', '403', '429']) {
-        expect({ op: `${op.method} ${op.path}`, status, documented: Boolean(op.responses[status]) }).toEqual({ op: `${op.method} ${op.path}`, status, documented: true });
+        expect({ op: `${op.method} ${op.path}`, status, documented: Boolean(op.responses[status]) }).toEqual({
+          op: `${op.method} ${op.path}`,
+          status,
+          documented: true,
+        });
       }
     }
   });
@@ -109,27 +141,62 @@ describe('OpenAPI contract', () => {
       fc.string({ maxLength: 60 }),
       fc.constantFrom('..', '%00', '😀', ' ', 'a'.repeat(400), 'github', 'sharepoint', '-1', 'null'),
     );
-    const query = fc.dictionary(fc.constantFrom('state', 'code', 'error', 'cursor', 'limit', 'outcome', 'since', 'validationToken', 'x'), fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('0', '-1', '1e9', '201', 'success', '2020-13-45', '9'.repeat(30))), { maxKeys: 4 });
+    const query = fc.dictionary(
+      fc.constantFrom('state', 'code', 'error', 'cursor', 'limit', 'outcome', 'since', 'validationToken', 'x'),
+      fc.oneof(
+        fc.string({ maxLength: 80 }),
+        fc.constantFrom('0', '-1', '1e9', '201', 'success', '2020-13-45', '9'.repeat(30)),
+      ),
+      { maxKeys: 4 },
+    );
     const body = fc.oneof(
       fc.constant(undefined),
       fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
-      fc.record({ vendor: fc.oneof(fc.string(), fc.constantFrom('github', 'sharepoint', 'sap'), fc.integer()), scopes: fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 60 }), controls: fc.dictionary(fc.string(), fc.array(fc.string())), credential: fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer())), redirectUri: fc.oneof(fc.webUrl(), fc.string()) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+      fc
+        .record(
+          {
+            vendor: fc.oneof(fc.string(), fc.constantFrom('github', 'sharepoint', 'sap'), fc.integer()),
+            scopes: fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 60 }),
+            controls: fc.dictionary(fc.string(), fc.array(fc.string())),
+            credential: fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer())),
+            redirectUri: fc.oneof(fc.webUrl(), fc.string()),
+          },
+          { requiredKeys: [] },
+        )
+        .map((v) => JSON.stringify(v)),
       fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
       fc.string({ maxLength: 200 }),
     );
-    const contentType = fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/octet-stream', 'multipart/form-data; boundary=x', undefined);
+    const contentType = fc.constantFrom(
+      'application/json',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/octet-stream',
+      'multipart/form-data; boundary=x',
+      undefined,
+    );
 
     for (const op of operations) {
       await fc.assert(
-        fc.asyncProperty(fc.array(pathValue, { minLength: 3, maxLength: 3 }), query, body, contentType, fc.boolean(), async (values, q, payload, type, authenticated) => {
-          let i = 0;
-          const path = op.path.replace(/\{[^}]+\}/g, () => encodeURIComponent(values[i++]!));
-          const search = new URLSearchParams(q as Record<string, string>).toString();
-          const headers: Record<string, string> = { ...(authenticated ? bearer(token) : {}), ...(type ? { 'content-type': type } : {}) };
-          const method = op.method.toUpperCase();
-          const withBody = payload !== undefined && method !== 'GET';
-          await send({ method, url: search ? `${path}?${search}` : path, headers, ...(withBody ? { payload } : {}) });
-        }),
+        fc.asyncProperty(
+          fc.array(pathValue, { minLength: 3, maxLength: 3 }),
+          query,
+          body,
+          contentType,
+          fc.boolean(),
+          async (values, q, payload, type, authenticated) => {
+            let i = 0;
+            const path = op.path.replace(/\{[^}]+\}/g, () => encodeURIComponent(values[i++]!));
+            const search = new URLSearchParams(q as Record<string, string>).toString();
+            const headers: Record<string, string> = {
+              ...(authenticated ? bearer(token) : {}),
+              ...(type ? { 'content-type': type } : {}),
+            };
+            const method = op.method.toUpperCase();
+            const withBody = payload !== undefined && method !== 'GET';
+            await send({ method, url: search ? `${path}?${search}` : path, headers, ...(withBody ? { payload } : {}) });
+          },
+        ),
         { numRuns: RUNS_PER_OPERATION },
       );
     }
@@ -137,12 +204,19 @@ describe('OpenAPI contract', () => {
   }, 180_000);
 
   it('schema-shaped but wrong-typed fields on every body are 400 problems that list each invalid field', async () => {
-    for (const op of operations.filter((o) => o.requestBody && o.path.includes('{workspaceId}') && !o.path.startsWith('/v1/webhooks'))) {
+    for (const op of operations.filter(
+      (o) => o.requestBody && o.path.includes('{workspaceId}') && !o.path.startsWith('/v1/webhooks'),
+    )) {
       const schema = op.requestBody!.content['application/json']!.schema as { properties?: Record<string, unknown> };
       const fields = Object.keys(schema.properties ?? {});
       if (fields.length === 0) continue;
       const url = op.path.replace('{workspaceId}', ws).replace('{integrationId}', integrationId);
-      const response = await send({ method: op.method.toUpperCase(), url, headers: bearer(token), payload: Object.fromEntries(fields.map((f) => [f, { wrong: [true] }])) });
+      const response = await send({
+        method: op.method.toUpperCase(),
+        url,
+        headers: bearer(token),
+        payload: Object.fromEntries(fields.map((f) => [f, { wrong: [true] }])),
+      });
       expect(response.statusCode).toBe(400);
       const pointers = (response.json().errors as Array<{ pointer: string }>).map((e) => e.pointer);
       for (const field of fields) expect(pointers.some((p) => p.startsWith(`/body/${field}`))).toBe(true);
@@ -152,13 +226,21 @@ describe('OpenAPI contract', () => {
   it('successful responses match their documented schemas (vendors, connect, status, list, sync, progress, audit, disconnect, delete)', async () => {
     const headers = bearer(token);
     const lifecycleId = workflowIds.lifecycle(ws, integrationId);
-    await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', { taskQueue: h.taskQueue, workflowId: lifecycleId, args: [{ workspaceId: ws, integrationId, vendor: 'github' }] });
+    await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: lifecycleId,
+      args: [{ workspaceId: ws, integrationId, vendor: 'github' }],
+    });
     await h.withWorker(async () => {
       const base = `/v1/workspaces/${ws}/integrations`;
-      const ok = async (request: Parameters<typeof send>[0], status: number) => expect((await send({ headers, ...request })).statusCode).toBe(status);
+      const ok = async (request: Parameters<typeof send>[0], status: number) =>
+        expect((await send({ headers, ...request })).statusCode).toBe(status);
       await ok({ method: 'GET', url: '/v1/vendors' }, 200);
       await ok({ method: 'POST', url: base, payload: { vendor: 'github', controls: { repos: ['org/a'] } } }, 202);
-      await ok({ method: 'POST', url: base, payload: { vendor: 'sap', credential: { user: 'u', password: 'p' } } }, 202);
+      await ok(
+        { method: 'POST', url: base, payload: { vendor: 'sap', credential: { user: 'u', password: 'p' } } },
+        202,
+      );
       await ok({ method: 'GET', url: `${base}/${integrationId}` }, 200);
       await ok({ method: 'GET', url: base }, 200);
       await ok({ method: 'POST', url: `${base}/${integrationId}/sync` }, 202);

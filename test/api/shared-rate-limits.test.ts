@@ -15,7 +15,10 @@ const settled = () => new Promise((resolve) => setTimeout(resolve, 600));
 /** The limiters below settle only when told, so what each admits before settling is exact. */
 const NEVER = 3_600_000;
 /** Practically no refill during a test: what is spent stays spent. */
-const POLICY: RateLimitPolicy = { caller: { capacity: 10, refillPerSecond: 0.001 }, workspace: { capacity: 1000, refillPerSecond: 0.001 } };
+const POLICY: RateLimitPolicy = {
+  caller: { capacity: 10, refillPerSecond: 0.001 },
+  workspace: { capacity: 1000, refillPerSecond: 0.001 },
+};
 
 describe('shared rate limits (real Postgres)', () => {
   let api: Knex;
@@ -26,14 +29,15 @@ describe('shared rate limits (real Postgres)', () => {
   });
   afterAll(async () => Promise.all([api.destroy(), su.destroy()]));
 
-  const instance = () => createRateLimiter(POLICY, { store: createPostgresRateLimitStore(api), settleIntervalMs: NEVER });
+  const instance = () =>
+    createRateLimiter(POLICY, { store: createPostgresRateLimitStore(api), settleIntervalMs: NEVER });
   const spend = async (limiter: ReturnType<typeof instance>, subject: string, times: number) => {
     const answers: number[] = [];
     for (let i = 0; i < times; i++) answers.push(await limiter.checkCaller(subject, 'w-shared'));
     return answers.filter((wait) => wait === 0).length;
   };
 
-  it('T23: a caller\'s budget spent on one instance is spent on the others; a key new to an instance is read before it is judged', async () => {
+  it("T23: a caller's budget spent on one instance is spent on the others; a key new to an instance is read before it is judged", async () => {
     const a = instance();
     const b = instance();
     const subject = `caller-${crypto.randomUUID()}`;
@@ -47,7 +51,7 @@ describe('shared rate limits (real Postgres)', () => {
     }
   });
 
-  it('T23: instances admitting at once pass the budget by at most one settlement\'s worth, then all refuse', async () => {
+  it("T23: instances admitting at once pass the budget by at most one settlement's worth, then all refuse", async () => {
     const instances = [instance(), instance(), instance()];
     const subject = `caller-${crypto.randomUUID()}`;
     try {
@@ -70,9 +74,16 @@ describe('shared rate limits (real Postgres)', () => {
     const rows = await su('rate_limit_buckets').select('bucket_key');
     const expected = crypto.createHash('sha256').update(`caller:${subject}`).digest();
     expect(rows.some((row: { bucket_key: Buffer }) => row.bucket_key.equals(expected))).toBe(true);
-    expect(rows.every((row: { bucket_key: Buffer }) => row.bucket_key.length === 32 && !row.bucket_key.toString('latin1').includes('canary'))).toBe(true);
+    expect(
+      rows.every(
+        (row: { bucket_key: Buffer }) =>
+          row.bucket_key.length === 32 && !row.bucket_key.toString('latin1').includes('canary'),
+      ),
+    ).toBe(true);
     await expect(api('rate_limit_buckets').select('*')).rejects.toThrow(/permission denied/);
-    await expect(api.raw(`select * from rate_limit_consume(array['not-a-hash'], array[1], array[1.0], array[1.0])`)).rejects.toThrow(/invalid arguments/);
+    await expect(
+      api.raw(`select * from rate_limit_consume(array['not-a-hash'], array[1], array[1.0], array[1.0])`),
+    ).rejects.toThrow(/invalid arguments/);
   });
 
   it('settles one at a time: a slow store never has two settlements of one instance in flight', async () => {
@@ -104,7 +115,11 @@ describe('shared rate limits (real Postgres)', () => {
   it('T23: when the store fails, each instance applies its own budget and the outage is reported once', async () => {
     const errors: unknown[] = [];
     const limiter = createRateLimiter(POLICY, {
-      store: { consume: async () => { throw new Error('store down'); } },
+      store: {
+        consume: async () => {
+          throw new Error('store down');
+        },
+      },
       onStoreError: (error) => errors.push(error),
       settleIntervalMs: NEVER,
     });
@@ -123,15 +138,26 @@ describe('shared rate limits over two API instances', () => {
   let one: Harness;
   let two: Harness;
   beforeAll(async () => {
-    const rateLimits: RateLimitPolicy = { caller: { capacity: 3, refillPerSecond: 0.001 }, workspace: { capacity: 100, refillPerSecond: 0.001 } };
-    [one, two] = await Promise.all([createHarness({ rateLimits, sharedRateLimits: true }), createHarness({ rateLimits, sharedRateLimits: true })]);
+    const rateLimits: RateLimitPolicy = {
+      caller: { capacity: 3, refillPerSecond: 0.001 },
+      workspace: { capacity: 100, refillPerSecond: 0.001 },
+    };
+    [one, two] = await Promise.all([
+      createHarness({ rateLimits, sharedRateLimits: true }),
+      createHarness({ rateLimits, sharedRateLimits: true }),
+    ]);
   });
   afterAll(async () => Promise.all([one.close(), two.close()]));
 
   it('T23: a caller that spent its budget on one instance gets 429 with Retry-After from the other', async () => {
     const ws = crypto.randomUUID();
     const sub = `busy-${crypto.randomUUID()}`;
-    const call = async (h: Harness) => (await h.app.inject({ method: 'GET', url: `/v1/workspaces/${ws}/integrations`, headers: bearer(await h.token({ workspaceId: ws, role: 'member', sub })) }));
+    const call = async (h: Harness) =>
+      await h.app.inject({
+        method: 'GET',
+        url: `/v1/workspaces/${ws}/integrations`,
+        headers: bearer(await h.token({ workspaceId: ws, role: 'member', sub })),
+      });
     const first = [];
     for (let i = 0; i < 3; i++) first.push((await call(one)).statusCode);
     expect(first).toEqual([200, 200, 200]);

@@ -20,15 +20,23 @@ describe('Slack and Okta webhook receivers (real Postgres + Temporal dev server)
     endpoints.okta = await seedWebhookEndpoint(h, ws, 'okta');
   });
   afterAll(async () => {
-    for (const e of Object.values(endpoints)) await h.services.temporal.client.workflow.getHandle(e.lifecycleId).terminate('test cleanup').catch(() => undefined);
+    for (const e of Object.values(endpoints))
+      await h.services.temporal.client.workflow
+        .getHandle(e.lifecycleId)
+        .terminate('test cleanup')
+        .catch(() => undefined);
     await h.close();
   });
 
-  const received = (lifecycleId: string) => h.services.temporal.client.workflow.getHandle(lifecycleId).query(receivedQuery);
+  const received = (lifecycleId: string) =>
+    h.services.temporal.client.workflow.getHandle(lifecycleId).query(receivedQuery);
   const deliveriesOf = (endpointId: string) => h.su('webhook_deliveries').where({ endpoint_id: endpointId });
 
   /** Signs like Slack: `v0=` + HMAC-SHA256(signing secret, `v0:{ts}:{body}`). */
-  const slack = (payload: Record<string, unknown>, options: { secret?: string; timestamp?: number; retry?: number; endpoint?: SeededEndpoint } = {}) => {
+  const slack = (
+    payload: Record<string, unknown>,
+    options: { secret?: string; timestamp?: number; retry?: number; endpoint?: SeededEndpoint } = {},
+  ) => {
     const body = JSON.stringify(payload);
     const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
     return h.app.inject({
@@ -38,19 +46,31 @@ describe('Slack and Okta webhook receivers (real Postgres + Temporal dev server)
         'content-type': 'application/json',
         'x-slack-request-timestamp': timestamp,
         'x-slack-signature': `v0=${hmacSha256Hex(options.secret ?? endpoints.slack.secret, `v0:${timestamp}:${body}`)}`,
-        ...(options.retry ? { 'x-slack-retry-num': String(options.retry), 'x-slack-retry-reason': 'http_timeout' } : {}),
+        ...(options.retry
+          ? { 'x-slack-retry-num': String(options.retry), 'x-slack-retry-reason': 'http_timeout' }
+          : {}),
       },
       payload: body,
     });
   };
-  const slackEvent = (eventId: string, type = 'message') => ({ type: 'event_callback', team_id: 'T0001', api_app_id: 'A0001', event_id: eventId, event_time: 1_700_000_000, event: { type, channel: 'C0001' } });
+  const slackEvent = (eventId: string, type = 'message') => ({
+    type: 'event_callback',
+    team_id: 'T0001',
+    api_app_id: 'A0001',
+    event_id: eventId,
+    event_time: 1_700_000_000,
+    event: { type, channel: 'C0001' },
+  });
 
   it('T21: Slack url_verification is answered only when signed; a signed event is recorded once and wakes the lifecycle, a retry of it changes nothing', async () => {
     await h.withWorker(async () => {
       const challenge = crypto.randomUUID().replace(/-/g, '');
       const answered = await slack({ token: 'legacy', challenge, type: 'url_verification' });
       expect([answered.statusCode, answered.body]).toEqual([200, challenge]);
-      const forgedChallenge = await slack({ token: 'legacy', challenge, type: 'url_verification' }, { secret: 'not-the-signing-secret' });
+      const forgedChallenge = await slack(
+        { token: 'legacy', challenge, type: 'url_verification' },
+        { secret: 'not-the-signing-secret' },
+      );
       expect(forgedChallenge.statusCode).toBe(401);
       expect(forgedChallenge.body).not.toContain(challenge);
 
@@ -58,7 +78,9 @@ describe('Slack and Okta webhook receivers (real Postgres + Temporal dev server)
       expect([first.statusCode, first.json()]).toEqual([202, { received: 1, duplicates: 0 }]);
       const retried = await slack(slackEvent('Ev0001'), { retry: 1 });
       expect([retried.statusCode, retried.json()]).toEqual([202, { received: 0, duplicates: 1 }]);
-      expect((await deliveriesOf(endpoints.slack.endpointId)).map((d) => [d.delivery_id, d.event_type])).toEqual([['Ev0001', 'message']]);
+      expect((await deliveriesOf(endpoints.slack.endpointId)).map((d) => [d.delivery_id, d.event_type])).toEqual([
+        ['Ev0001', 'message'],
+      ]);
       expect((await received(endpoints.slack.lifecycleId)).filter((e) => e.name === 'syncRequested')).toHaveLength(1);
     });
   });
@@ -67,26 +89,44 @@ describe('Slack and Okta webhook receivers (real Postgres + Temporal dev server)
     await h.withWorker(async () => {
       const before = (await deliveriesOf(endpoints.slack.endpointId)).length;
       expect((await slack(slackEvent('Ev0100'), { secret: 'wrong' })).statusCode).toBe(401);
-      expect((await slack(slackEvent('Ev0101'), { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 })).statusCode).toBe(401);
-      const foreign = await slack(slackEvent('Ev0102'), { endpoint: { ...endpoints.slack, url: `/v1/webhooks/slack/${crypto.randomUUID()}/${endpoints.slack.endpointId}` } });
+      expect(
+        (await slack(slackEvent('Ev0101'), { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 })).statusCode,
+      ).toBe(401);
+      const foreign = await slack(slackEvent('Ev0102'), {
+        endpoint: {
+          ...endpoints.slack,
+          url: `/v1/webhooks/slack/${crypto.randomUUID()}/${endpoints.slack.endpointId}`,
+        },
+      });
       expect(foreign.statusCode).toBe(401);
       expect(await deliveriesOf(endpoints.slack.endpointId)).toHaveLength(before);
 
       expect((await slack(slackEvent('Ev0200', 'tokens_revoked'))).statusCode).toBe(202);
-      const lifecycleEvents = (await received(endpoints.slack.lifecycleId)).filter((e) => e.name === 'vendorLifecycle').map((e) => e.arg);
+      const lifecycleEvents = (await received(endpoints.slack.lifecycleId))
+        .filter((e) => e.name === 'vendorLifecycle')
+        .map((e) => e.arg);
       expect(lifecycleEvents).toEqual([{ event: 'reauthorizationRequired' }]);
     });
   });
 
   const okta = (method: 'GET' | 'POST', headers: Record<string, string>, payload?: Record<string, unknown>) =>
-    h.app.inject({ method, url: endpoints.okta.url, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...headers }, ...(payload ? { payload: JSON.stringify(payload) } : {}) });
+    h.app.inject({
+      method,
+      url: endpoints.okta.url,
+      headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(payload ? { payload: JSON.stringify(payload) } : {}),
+    });
   const oktaHook = (eventId: string) => ({
     eventType: 'com.okta.event_hook',
     eventTypeVersion: '1.0',
     cloudEventsVersion: '0.1',
     source: 'https://acme.okta.com/api/v1/eventHooks/who8ldg2hr',
     eventId,
-    data: { events: [{ uuid: crypto.randomUUID(), eventType: 'user.lifecycle.deactivate', published: new Date().toISOString() }] },
+    data: {
+      events: [
+        { uuid: crypto.randomUUID(), eventType: 'user.lifecycle.deactivate', published: new Date().toISOString() },
+      ],
+    },
     eventTime: new Date().toISOString(),
     contentType: 'application/json',
   });
@@ -94,7 +134,10 @@ describe('Slack and Okta webhook receivers (real Postgres + Temporal dev server)
   it('T21: the Okta verification GET is echoed only with the configured Authorization value; deliveries need it too and are deduplicated by eventId', async () => {
     await h.withWorker(async () => {
       const challenge = crypto.randomBytes(24).toString('base64url');
-      const verified = await okta('GET', { 'x-okta-verification-challenge': challenge, authorization: endpoints.okta.secret });
+      const verified = await okta('GET', {
+        'x-okta-verification-challenge': challenge,
+        authorization: endpoints.okta.secret,
+      });
       expect([verified.statusCode, verified.json()]).toEqual([200, { verification: challenge }]);
       const unauthorized = await okta('GET', { 'x-okta-verification-challenge': challenge, authorization: 'guess' });
       expect(unauthorized.statusCode).toBe(401);
@@ -106,7 +149,9 @@ describe('Slack and Okta webhook receivers (real Postgres + Temporal dev server)
       expect([first.statusCode, first.json()]).toEqual([202, { received: 1, duplicates: 0 }]);
       const replayed = await okta('POST', { authorization: endpoints.okta.secret }, oktaHook(eventId));
       expect([replayed.statusCode, replayed.json()]).toEqual([202, { received: 0, duplicates: 1 }]);
-      expect((await deliveriesOf(endpoints.okta.endpointId)).map((d) => [d.delivery_id, d.event_type])).toEqual([[eventId, 'user.lifecycle.deactivate']]);
+      expect((await deliveriesOf(endpoints.okta.endpointId)).map((d) => [d.delivery_id, d.event_type])).toEqual([
+        [eventId, 'user.lifecycle.deactivate'],
+      ]);
       expect((await received(endpoints.okta.lifecycleId)).filter((e) => e.name === 'syncRequested')).toHaveLength(1);
       // Not an event hook at all: nothing to act on, refused like a forgery.
       expect((await okta('POST', { authorization: endpoints.okta.secret }, { hello: 'world' })).statusCode).toBe(401);

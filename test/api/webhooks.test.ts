@@ -33,16 +33,29 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
     endpoints.sharepoint = await createEndpoint('sharepoint');
   });
   afterAll(async () => {
-    for (const e of Object.values(endpoints)) await h.services.temporal.client.workflow.getHandle(e.lifecycleId).terminate('test cleanup').catch(() => undefined);
+    for (const e of Object.values(endpoints))
+      await h.services.temporal.client.workflow
+        .getHandle(e.lifecycleId)
+        .terminate('test cleanup')
+        .catch(() => undefined);
     await h.close();
   });
 
-  const received = (lifecycleId: string) => h.services.temporal.client.workflow.getHandle(lifecycleId).query(receivedQuery);
-  const deliveriesOf = (endpointId: string) => h.su('webhook_deliveries').where({ endpoint_id: endpointId }).orderBy('received_at');
+  const received = (lifecycleId: string) =>
+    h.services.temporal.client.workflow.getHandle(lifecycleId).query(receivedQuery);
+  const deliveriesOf = (endpointId: string) =>
+    h.su('webhook_deliveries').where({ endpoint_id: endpointId }).orderBy('received_at');
 
   const github = async (
     payload: Record<string, unknown>,
-    options: { event: string; deliveryId?: string; secret?: string; workspaceId?: string; endpointId?: string; tamper?: boolean },
+    options: {
+      event: string;
+      deliveryId?: string;
+      secret?: string;
+      workspaceId?: string;
+      endpointId?: string;
+      tamper?: boolean;
+    },
   ) => {
     const body = JSON.stringify(payload);
     const signature = `sha256=${hmacSha256Hex(options.secret ?? endpoints.github.secret, body)}`;
@@ -70,7 +83,9 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
       expect(again.json()).toEqual({ received: 0, duplicates: 1 });
 
       const rows = await deliveriesOf(endpoints.github.endpointId);
-      expect(rows.map((r) => [r.delivery_id, r.event_type, r.workspace_id, r.integration_id])).toEqual([[deliveryId, 'issues.opened', ws, endpoints.github.integrationId]]);
+      expect(rows.map((r) => [r.delivery_id, r.event_type, r.workspace_id, r.integration_id])).toEqual([
+        [deliveryId, 'issues.opened', ws, endpoints.github.integrationId],
+      ]);
       expect(rows[0].expires_at.getTime()).toBeGreaterThan(Date.now());
       const signals = (await received(endpoints.github.lifecycleId)).filter((e) => e.name === 'syncRequested');
       expect(signals.map((s) => s.arg)).toEqual([{ reason: 'webhook' }]);
@@ -95,14 +110,25 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
     await h.withWorker(async () => {
       const signalsBefore = (await received(endpoints.github.lifecycleId)).length;
       const rowsBefore = (await deliveriesOf(endpoints.github.endpointId)).length;
-      const auditBefore = await h.su('audit_log').where({ workspace_id: ws, action: 'api.webhook.receive', outcome: 'denied' });
+      const auditBefore = await h
+        .su('audit_log')
+        .where({ workspace_id: ws, action: 'api.webhook.receive', outcome: 'denied' });
 
       const forged = await github(example('issues', 'opened'), { event: 'issues', secret: 'not-the-secret' });
       const tampered = await github(example('issues', 'opened'), { event: 'issues', tamper: true });
       // The endpoint exists, but in another workspace than the path claims: RLS finds nothing.
       const foreign = await github(example('issues', 'opened'), { event: 'issues', workspaceId: otherWs });
       const unknown = await github(example('issues', 'opened'), { event: 'issues', endpointId: crypto.randomUUID() });
-      const unsigned = await h.app.inject({ method: 'POST', url: `/v1/webhooks/github/${ws}/${endpoints.github.endpointId}`, headers: { 'content-type': 'application/json', 'x-github-event': 'issues', 'x-github-delivery': crypto.randomUUID() }, payload: '{}' });
+      const unsigned = await h.app.inject({
+        method: 'POST',
+        url: `/v1/webhooks/github/${ws}/${endpoints.github.endpointId}`,
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': 'issues',
+          'x-github-delivery': crypto.randomUUID(),
+        },
+        payload: '{}',
+      });
       for (const response of [forged, tampered, foreign, unknown, unsigned]) {
         expect(response.statusCode).toBe(401);
         expect(response.headers['content-type']).toContain('application/problem+json');
@@ -111,9 +137,15 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
       expect((await deliveriesOf(endpoints.github.endpointId)).length).toBe(rowsBefore);
       expect((await received(endpoints.github.lifecycleId)).length).toBe(signalsBefore);
       // Attempts against the real endpoint are audited in its workspace; the stranger workspace gets nothing.
-      const auditAfter = await h.su('audit_log').where({ workspace_id: ws, action: 'api.webhook.receive', outcome: 'denied' });
+      const auditAfter = await h
+        .su('audit_log')
+        .where({ workspace_id: ws, action: 'api.webhook.receive', outcome: 'denied' });
       expect(auditAfter.length - auditBefore.length).toBe(3);
-      expect(auditAfter.every((r) => r.actor_type === 'vendor' && r.actor_id === 'github' && r.error_class === 'SignatureRejected')).toBe(true);
+      expect(
+        auditAfter.every(
+          (r) => r.actor_type === 'vendor' && r.actor_id === 'github' && r.error_class === 'SignatureRejected',
+        ),
+      ).toBe(true);
       expect(await h.su('audit_log').where({ workspace_id: otherWs })).toHaveLength(0);
     });
   });
@@ -123,17 +155,34 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
     const url = `/v1/webhooks/sharepoint/${ws}/${sp.endpointId}`;
     await h.withWorker(async () => {
       const token = 'Validation: Token with spaces & symbols';
-      const validation = await h.app.inject({ method: 'POST', url: `${url}?validationToken=${encodeURIComponent(token)}`, headers: { 'content-type': 'text/plain' } });
+      const validation = await h.app.inject({
+        method: 'POST',
+        url: `${url}?validationToken=${encodeURIComponent(token)}`,
+        headers: { 'content-type': 'text/plain' },
+      });
       expect(validation.statusCode).toBe(200);
       expect(validation.headers['content-type']).toContain('text/plain');
       expect(validation.body).toBe(token);
 
       const notification = (clientState: string, extra: Record<string, unknown> = {}) => ({
-        value: [{ subscriptionId: 'sub-1', clientState, changeType: 'updated', resource: 'sites/s1/drive/root', tenantId: crypto.randomUUID(), ...extra }],
+        value: [
+          {
+            subscriptionId: 'sub-1',
+            clientState,
+            changeType: 'updated',
+            resource: 'sites/s1/drive/root',
+            tenantId: crypto.randomUUID(),
+            ...extra,
+          },
+        ],
       });
       const good = await h.app.inject({ method: 'POST', url, payload: notification(sp.secret) });
       expect(good.statusCode).toBe(202);
-      const lifecycleEvent = await h.app.inject({ method: 'POST', url, payload: notification(sp.secret, { lifecycleEvent: 'reauthorizationRequired' }) });
+      const lifecycleEvent = await h.app.inject({
+        method: 'POST',
+        url,
+        payload: notification(sp.secret, { lifecycleEvent: 'reauthorizationRequired' }),
+      });
       expect(lifecycleEvent.statusCode).toBe(202);
       const forged = await h.app.inject({ method: 'POST', url, payload: notification('guessed-client-state') });
       expect(forged.statusCode).toBe(401);
@@ -143,7 +192,10 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
         { name: 'vendorLifecycle', arg: { event: 'reauthorizationRequired', subscriptionId: 'sub-1' } },
       ]);
       // A validation request for an endpoint that does not exist is not answered (no open echo).
-      const stranger = await h.app.inject({ method: 'POST', url: `/v1/webhooks/sharepoint/${ws}/${crypto.randomUUID()}?validationToken=x` });
+      const stranger = await h.app.inject({
+        method: 'POST',
+        url: `/v1/webhooks/sharepoint/${ws}/${crypto.randomUUID()}?validationToken=x`,
+      });
       expect(stranger.statusCode).toBe(401);
     });
   });
@@ -152,7 +204,12 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
     const idle = await createEndpoint('github');
     await h.services.temporal.client.workflow.getHandle(idle.lifecycleId).terminate('simulate a stopped lifecycle');
     const deliveryId = crypto.randomUUID();
-    const response = await github(example('issues', 'opened'), { event: 'issues', deliveryId, secret: idle.secret, endpointId: idle.endpointId });
+    const response = await github(example('issues', 'opened'), {
+      event: 'issues',
+      deliveryId,
+      secret: idle.secret,
+      endpointId: idle.endpointId,
+    });
     expect(response.statusCode).toBe(202);
     const rows = await deliveriesOf(idle.endpointId);
     expect(rows.map((r) => [r.delivery_id, r.processed_at])).toEqual([[deliveryId, null]]);
@@ -160,10 +217,27 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
 
   it('unknown vendors, vendors without webhooks, malformed ids and oversized bodies are 4xx, never 5xx', async () => {
     const path = `${ws}/${endpoints.github.endpointId}`;
-    expect((await h.app.inject({ method: 'POST', url: `/v1/webhooks/nope/${path}`, payload: '{}' })).statusCode).toBe(404);
-    expect((await h.app.inject({ method: 'POST', url: `/v1/webhooks/sap/${path}`, payload: '{}' })).statusCode).toBe(404);
-    expect((await h.app.inject({ method: 'POST', url: `/v1/webhooks/github/not-a-uuid/${endpoints.github.endpointId}`, payload: '{}' })).statusCode).toBe(400);
-    const huge = await h.app.inject({ method: 'POST', url: `/v1/webhooks/github/${path}`, headers: { 'content-type': 'application/json' }, payload: Buffer.alloc(2 * 1024 * 1024, 0x20) });
+    expect((await h.app.inject({ method: 'POST', url: `/v1/webhooks/nope/${path}`, payload: '{}' })).statusCode).toBe(
+      404,
+    );
+    expect((await h.app.inject({ method: 'POST', url: `/v1/webhooks/sap/${path}`, payload: '{}' })).statusCode).toBe(
+      404,
+    );
+    expect(
+      (
+        await h.app.inject({
+          method: 'POST',
+          url: `/v1/webhooks/github/not-a-uuid/${endpoints.github.endpointId}`,
+          payload: '{}',
+        })
+      ).statusCode,
+    ).toBe(400);
+    const huge = await h.app.inject({
+      method: 'POST',
+      url: `/v1/webhooks/github/${path}`,
+      headers: { 'content-type': 'application/json' },
+      payload: Buffer.alloc(2 * 1024 * 1024, 0x20),
+    });
     expect(huge.statusCode).toBe(413);
     const get = await h.app.inject({ method: 'GET', url: `/v1/webhooks/github/${path}` });
     expect(get.statusCode).toBe(405); // GET only answers verification challenges

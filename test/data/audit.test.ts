@@ -40,29 +40,36 @@ describe('T10 T24: append-only, hash-chained workspace audit log', () => {
     const audit = createAuditLog(pools.worker);
     await Promise.all(Array.from({ length: 50 }, (_, i) => audit.record(entry(workspaceId, { action: `call.${i}` }))));
     expect(await verifyAuditChain(pools.worker, workspaceId)).toEqual({ ok: true, count: 50 });
-    const seqs = (await superuser('audit_log').where({ workspace_id: workspaceId }).orderBy('seq').pluck('seq')).map(Number);
+    const seqs = (await superuser('audit_log').where({ workspace_id: workspaceId }).orderBy('seq').pluck('seq')).map(
+      Number,
+    );
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
-  it.each(['api', 'worker'] as const)('T24: the %s role cannot UPDATE, DELETE or TRUNCATE the audit log', async (role) => {
-    const workspaceId = crypto.randomUUID();
-    await createAuditLog(pools[role]).record(entry(workspaceId));
-    const attempts = [
-      (trx: Knex.Transaction) => trx('audit_log').update({ outcome: 'failure' }),
-      (trx: Knex.Transaction) => trx('audit_log').del(),
-      (trx: Knex.Transaction) => trx.raw('TRUNCATE audit_log'),
-      (trx: Knex.Transaction) => trx.raw('select audit_log_apply_retention(now())'),
-    ];
-    for (const attempt of attempts) {
-      await expect(withWorkspace(pools[role], workspaceId, attempt)).rejects.toMatchObject({ code: '42501' });
-    }
-    expect(await verifyAuditChain(pools[role], workspaceId)).toEqual({ ok: true, count: 1 });
-  });
+  it.each(['api', 'worker'] as const)(
+    'T24: the %s role cannot UPDATE, DELETE or TRUNCATE the audit log',
+    async (role) => {
+      const workspaceId = crypto.randomUUID();
+      await createAuditLog(pools[role]).record(entry(workspaceId));
+      const attempts = [
+        (trx: Knex.Transaction) => trx('audit_log').update({ outcome: 'failure' }),
+        (trx: Knex.Transaction) => trx('audit_log').del(),
+        (trx: Knex.Transaction) => trx.raw('TRUNCATE audit_log'),
+        (trx: Knex.Transaction) => trx.raw('select audit_log_apply_retention(now())'),
+      ];
+      for (const attempt of attempts) {
+        await expect(withWorkspace(pools[role], workspaceId, attempt)).rejects.toMatchObject({ code: '42501' });
+      }
+      expect(await verifyAuditChain(pools[role], workspaceId)).toEqual({ ok: true, count: 1 });
+    },
+  );
 
   it('T24: even the owner and the superuser are refused by the append-only trigger', async () => {
     const workspaceId = crypto.randomUUID();
     await createAuditLog(pools.worker).record(entry(workspaceId));
-    await expect(withWorkspace(owner, workspaceId, (trx) => trx('audit_log').update({ outcome: 'failure' }))).rejects.toThrow(/append-only/);
+    await expect(
+      withWorkspace(owner, workspaceId, (trx) => trx('audit_log').update({ outcome: 'failure' })),
+    ).rejects.toThrow(/append-only/);
     await expect(withWorkspace(owner, workspaceId, (trx) => trx('audit_log').del())).rejects.toThrow(/append-only/);
     await expect(owner.raw('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
     await expect(superuser('audit_log').where({ workspace_id: workspaceId }).del()).rejects.toThrow(/append-only/);
@@ -96,17 +103,38 @@ describe('T10 T24: append-only, hash-chained workspace audit log', () => {
     const workspaceId = crypto.randomUUID();
     await createAuditLog(pools.worker).record(entry(workspaceId));
     const forged = {
-      workspace_id: workspaceId, seq: 5, created_at: new Date(), actor_type: 'system', actor_id: 'x', direction: 'internal', action: 'forged',
-      outcome: 'success', prev_hash: Buffer.alloc(32), hash: crypto.randomBytes(32),
+      workspace_id: workspaceId,
+      seq: 5,
+      created_at: new Date(),
+      actor_type: 'system',
+      actor_id: 'x',
+      direction: 'internal',
+      action: 'forged',
+      outcome: 'success',
+      prev_hash: Buffer.alloc(32),
+      hash: crypto.randomBytes(32),
     };
-    await expect(withWorkspace(pools.worker, workspaceId, (trx) => trx('audit_log').insert(forged))).rejects.toThrow(/does not extend the chain/);
+    await expect(withWorkspace(pools.worker, workspaceId, (trx) => trx('audit_log').insert(forged))).rejects.toThrow(
+      /does not extend the chain/,
+    );
   });
 
   it('T10 T24: the one-statement append refuses to rebind a transaction of another workspace, and a hash it was fed wrongly fails verification', async () => {
     const [bound, other] = [crypto.randomUUID(), crypto.randomUUID()];
     const append = (trx: Knex.Transaction, workspaceId: string, prefix: string) =>
-      trx.raw('select audit_log_append(?, now(), ?, ?, ?, null, null, ?, null, ?, null, null, null, ?, ?)', [workspaceId, 'system', 'x', 'internal', 'probe', 'success', prefix, '"]']);
-    await expect(withWorkspace(pools.worker, bound, (trx) => append(trx, other, '["'))).rejects.toThrow(/bound to another workspace/);
+      trx.raw('select audit_log_append(?, now(), ?, ?, ?, null, null, ?, null, ?, null, null, null, ?, ?)', [
+        workspaceId,
+        'system',
+        'x',
+        'internal',
+        'probe',
+        'success',
+        prefix,
+        '"]',
+      ]);
+    await expect(withWorkspace(pools.worker, bound, (trx) => append(trx, other, '["'))).rejects.toThrow(
+      /bound to another workspace/,
+    );
     expect(await superuser('audit_log').whereIn('workspace_id', [bound, other])).toEqual([]);
     // Appended with a canonical text that is not the row's: stored, but the chain check names it.
     await createAuditLog(pools.worker).record(entry(other));
@@ -141,7 +169,13 @@ describe('T10 T24: append-only, hash-chained workspace audit log', () => {
     const workspaceId = crypto.randomUUID();
     const audit = createAuditLog(pools.worker);
     for (let i = 0; i < 7; i += 1) {
-      await audit.record(entry(workspaceId, { action: i % 2 ? 'webhook.receive' : 'github.call', direction: i % 2 ? 'inbound' : 'outbound', outcome: i === 3 ? 'denied' : 'success' }));
+      await audit.record(
+        entry(workspaceId, {
+          action: i % 2 ? 'webhook.receive' : 'github.call',
+          direction: i % 2 ? 'inbound' : 'outbound',
+          outcome: i === 3 ? 'denied' : 'success',
+        }),
+      );
     }
     const first = await listAudit(pools.api, workspaceId, { limit: 3 });
     expect(first.entries.map((e) => e.seq)).toEqual(['7', '6', '5']);
@@ -151,8 +185,13 @@ describe('T10 T24: append-only, hash-chained workspace audit log', () => {
     expect(last).toMatchObject({ entries: [{ seq: '1' }], nextCursor: null });
     const inbound = await listAudit(pools.api, workspaceId, { limit: 10, filters: { direction: 'inbound' } });
     expect(inbound.entries.map((e) => e.seq)).toEqual(['6', '4', '2']);
-    const denied = await listAudit(pools.api, workspaceId, { limit: 10, filters: { outcome: 'denied', action: 'webhook.receive' } });
-    expect(denied.entries).toEqual([expect.objectContaining({ seq: '4', outcome: 'denied', actor: expect.objectContaining({ type: 'workflow' }) })]);
+    const denied = await listAudit(pools.api, workspaceId, {
+      limit: 10,
+      filters: { outcome: 'denied', action: 'webhook.receive' },
+    });
+    expect(denied.entries).toEqual([
+      expect.objectContaining({ seq: '4', outcome: 'denied', actor: expect.objectContaining({ type: 'workflow' }) }),
+    ]);
     expect(await listAudit(pools.api, crypto.randomUUID(), { limit: 10 })).toEqual({ entries: [], nextCursor: null });
   });
 
@@ -165,7 +204,9 @@ describe('T10 T24: append-only, hash-chained workspace audit log', () => {
     for (let i = 0; i < 3; i += 1) await audit.record(entry(workspaceId));
     const removed = await applyAuditRetention(owner, cutoff);
     expect(removed).toBeGreaterThanOrEqual(4);
-    expect((await superuser('audit_log').where({ workspace_id: workspaceId }).orderBy('seq').pluck('seq')).map(Number)).toEqual([5, 6, 7]);
+    expect(
+      (await superuser('audit_log').where({ workspace_id: workspaceId }).orderBy('seq').pluck('seq')).map(Number),
+    ).toEqual([5, 6, 7]);
     expect(await verifyAuditChain(pools.worker, workspaceId)).toEqual({ ok: true, count: 3 });
     await audit.record(entry(workspaceId));
     expect(await verifyAuditChain(pools.worker, workspaceId)).toEqual({ ok: true, count: 4 });

@@ -50,35 +50,37 @@ describe('T20: the catalog enforces workspace isolation', () => {
 
   it('T20: the check reports a customer table created without RLS, and one with RLS but no policy', async () => {
     await inRolledBackTransaction(owner, async (trx) => {
-        await trx.raw(`CREATE TABLE rogue_cache (workspace_id uuid NOT NULL, payload jsonb)`);
-        await trx.raw(`GRANT SELECT ON rogue_cache TO ${RUNTIME_ROLES.worker}`);
-        await trx.raw(`CREATE TABLE rogue_half (workspace_id uuid NOT NULL)`);
-        await trx.raw(`ALTER TABLE rogue_half ENABLE ROW LEVEL SECURITY`);
-        await trx.raw(`GRANT SELECT ON rogue_half TO PUBLIC`);
-        const violations = await findIsolationViolations(trx);
-        expect(violations).toEqual(
-          expect.arrayContaining([
-            'table rogue_cache: row level security not enabled',
-            'table rogue_cache: row level security not forced',
-            'table rogue_cache: no policy "workspace_id = app_current_workspace()" for ALL commands',
-            'table rogue_half: row level security not forced',
-            'table rogue_half: no policy "workspace_id = app_current_workspace()" for ALL commands',
-            'table rogue_half: privileges granted to PUBLIC',
-          ]),
-        );
+      await trx.raw(`CREATE TABLE rogue_cache (workspace_id uuid NOT NULL, payload jsonb)`);
+      await trx.raw(`GRANT SELECT ON rogue_cache TO ${RUNTIME_ROLES.worker}`);
+      await trx.raw(`CREATE TABLE rogue_half (workspace_id uuid NOT NULL)`);
+      await trx.raw(`ALTER TABLE rogue_half ENABLE ROW LEVEL SECURITY`);
+      await trx.raw(`GRANT SELECT ON rogue_half TO PUBLIC`);
+      const violations = await findIsolationViolations(trx);
+      expect(violations).toEqual(
+        expect.arrayContaining([
+          'table rogue_cache: row level security not enabled',
+          'table rogue_cache: row level security not forced',
+          'table rogue_cache: no policy "workspace_id = app_current_workspace()" for ALL commands',
+          'table rogue_half: row level security not forced',
+          'table rogue_half: no policy "workspace_id = app_current_workspace()" for ALL commands',
+          'table rogue_half: privileges granted to PUBLIC',
+        ]),
+      );
     });
     expect(await findIsolationViolations(owner)).toEqual([]);
   });
 
   it('T20: the check reports a SECURITY DEFINER function outside the allow-list', async () => {
     await inRolledBackTransaction(owner, async (trx) => {
-        await trx.raw(`CREATE FUNCTION read_everything() RETURNS bigint LANGUAGE sql SECURITY DEFINER AS $$ SELECT count(*) FROM secrets $$`);
-        expect(await findIsolationViolations(trx)).toEqual(
-          expect.arrayContaining([
-            'function read_everything: SECURITY DEFINER outside the allow-list',
-            'function read_everything: SECURITY DEFINER without a pinned search_path',
-          ]),
-        );
+      await trx.raw(
+        `CREATE FUNCTION read_everything() RETURNS bigint LANGUAGE sql SECURITY DEFINER AS $$ SELECT count(*) FROM secrets $$`,
+      );
+      expect(await findIsolationViolations(trx)).toEqual(
+        expect.arrayContaining([
+          'function read_everything: SECURITY DEFINER outside the allow-list',
+          'function read_everything: SECURITY DEFINER without a pinned search_path',
+        ]),
+      );
     });
   });
 });

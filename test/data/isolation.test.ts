@@ -20,7 +20,10 @@ async function customerTables(db: Knex): Promise<string[]> {
 }
 
 /** Runs a statement in its own savepoint: returns the affected row count, or the SQLSTATE it failed with. */
-async function attempt(trx: Knex.Transaction, statement: (t: Knex.Transaction) => Promise<number>): Promise<number | string> {
+async function attempt(
+  trx: Knex.Transaction,
+  statement: (t: Knex.Transaction) => Promise<number>,
+): Promise<number | string> {
   try {
     return await trx.transaction(statement);
   } catch (error) {
@@ -47,8 +50,21 @@ describe('T20 T7 T13 T14: workspace isolation through both runtime roles', () =>
 
   it('T20: covers every customer table (12 data-tier tables and workspaces)', () => {
     expect(tables).toEqual(
-      expect.arrayContaining(['audit_log', 'cached_records', 'consent_events', 'integrations', 'oauth_states', 'purge_receipts', 'secrets', 'sync_state',
-        'vendor_subscriptions', 'webhook_deliveries', 'webhook_endpoints', 'workspaces', 'audit_retention_horizon']),
+      expect.arrayContaining([
+        'audit_log',
+        'cached_records',
+        'consent_events',
+        'integrations',
+        'oauth_states',
+        'purge_receipts',
+        'secrets',
+        'sync_state',
+        'vendor_subscriptions',
+        'webhook_deliveries',
+        'webhook_endpoints',
+        'workspaces',
+        'audit_retention_horizon',
+      ]),
     );
   });
 
@@ -67,18 +83,24 @@ describe('T20 T7 T13 T14: workspace isolation through both runtime roles', () =>
           await withWorkspace(pools[role], self.workspaceId, async (trx) => {
             const visible = await attempt(trx, async (t) => {
               const rows: { workspace_id: string }[] = await t(table).select('workspace_id');
-              if (rows.some((r) => r.workspace_id !== self.workspaceId)) throw new Error(`${table}: another workspace's row is visible`);
+              if (rows.some((r) => r.workspace_id !== self.workspaceId))
+                throw new Error(`${table}: another workspace's row is visible`);
               return rows.length;
             });
             // Every role may read every table it has any privilege on; one seeded row each.
             if (typeof visible === 'number') expect(visible).toBeGreaterThanOrEqual(1);
             else expect(visible).toBe(INSUFFICIENT_PRIVILEGE);
 
-            const updated = await attempt(trx, (t) => t(table).where({ workspace_id: other.workspaceId }).update({ workspace_id: other.workspaceId }));
+            const updated = await attempt(trx, (t) =>
+              t(table).where({ workspace_id: other.workspaceId }).update({ workspace_id: other.workspaceId }),
+            );
             expect([0, INSUFFICIENT_PRIVILEGE]).toContain(updated);
             const deleted = await attempt(trx, (t) => t(table).where({ workspace_id: other.workspaceId }).del());
             expect([0, INSUFFICIENT_PRIVILEGE]).toContain(deleted);
-            const inserted = await attempt(trx, async (t) => (await t(table).insert(withFreshKeys(table, otherRow))).length ?? 1);
+            const inserted = await attempt(
+              trx,
+              async (t) => (await t(table).insert(withFreshKeys(table, otherRow))).length ?? 1,
+            );
             expect(inserted).toBe(INSUFFICIENT_PRIVILEGE);
           });
           // The other workspace's data is untouched.
@@ -132,9 +154,14 @@ describe('T20 T7 T13 T14: workspace isolation through both runtime roles', () =>
 
   it('T16: deleting a workspace removes its integration metadata but keeps its audit trail', async () => {
     const doomed = await seedWorkspace(superuser);
-    await withWorkspace(pools.worker, doomed.workspaceId, (trx) => trx('workspaces').where({ workspace_id: doomed.workspaceId }).del());
+    await withWorkspace(pools.worker, doomed.workspaceId, (trx) =>
+      trx('workspaces').where({ workspace_id: doomed.workspaceId }).del(),
+    );
     for (const table of tables.filter((t) => !['audit_log', 'audit_retention_horizon'].includes(t))) {
-      expect({ table, rows: await superuser(table).where({ workspace_id: doomed.workspaceId }) }).toEqual({ table, rows: [] });
+      expect({ table, rows: await superuser(table).where({ workspace_id: doomed.workspaceId }) }).toEqual({
+        table,
+        rows: [],
+      });
     }
     expect(await superuser('audit_log').where({ workspace_id: doomed.workspaceId })).toHaveLength(1);
   });

@@ -12,7 +12,8 @@ import { inRolledBackTransaction } from './support/rollback';
 const SHARED_TABLES: Record<string, string> = {
   knex_migrations: 'migration bookkeeping',
   knex_migrations_lock: 'migration bookkeeping',
-  rate_limit_buckets: 'API rate-limit counters keyed by a SHA-256 of the caller or workspace id: no id, no customer data',
+  rate_limit_buckets:
+    'API rate-limit counters keyed by a SHA-256 of the caller or workspace id: no id, no customer data',
 };
 
 async function sharedTables(db: Knex | Knex.Transaction): Promise<string[]> {

@@ -43,41 +43,83 @@ describe('T6 T7 T8: envelope-encrypted secret store', () => {
 
   it('T6 T8: stores, reads and rotates versions: pending → current → previous → retired', async () => {
     const { workspaceId, integrationId } = await seedWorkspace(superuser);
-    const v1 = await store.put({ workspaceId, integrationId, kind: 'oauth-tokens', plaintext: 'token-one', state: 'current' });
-    await expect(store.put({ workspaceId, integrationId, kind: 'oauth-tokens', plaintext: 'x', state: 'current' })).rejects.toBeInstanceOf(SecretStateError);
-    const v2 = await store.put({ workspaceId, integrationId, kind: 'oauth-tokens', plaintext: 'token-two', state: 'pending' });
+    const v1 = await store.put({
+      workspaceId,
+      integrationId,
+      kind: 'oauth-tokens',
+      plaintext: 'token-one',
+      state: 'current',
+    });
+    await expect(
+      store.put({ workspaceId, integrationId, kind: 'oauth-tokens', plaintext: 'x', state: 'current' }),
+    ).rejects.toBeInstanceOf(SecretStateError);
+    const v2 = await store.put({
+      workspaceId,
+      integrationId,
+      kind: 'oauth-tokens',
+      plaintext: 'token-two',
+      state: 'pending',
+    });
     expect([v1.version, v2.version]).toEqual([1, 2]);
     expect((await store.current(workspaceId, integrationId, 'oauth-tokens'))?.secretId).toBe(v1.secretId);
     await store.promote(workspaceId, v2.secretId);
     expect((await store.current(workspaceId, integrationId, 'oauth-tokens'))?.secretId).toBe(v2.secretId);
     expect((await store.read(workspaceId, v2.secretId)).toString()).toBe('token-two');
     expect((await store.read(workspaceId, v1.secretId)).toString()).toBe('token-one'); // previous: overlap window
-    const v3 = await store.put({ workspaceId, integrationId, kind: 'oauth-tokens', plaintext: 'token-three', state: 'pending' });
+    const v3 = await store.put({
+      workspaceId,
+      integrationId,
+      kind: 'oauth-tokens',
+      plaintext: 'token-three',
+      state: 'pending',
+    });
     await store.promote(workspaceId, v3.secretId);
-    const states = await superuser('secrets').where({ integration_id: integrationId, kind: 'oauth-tokens' }).orderBy('version').pluck('state');
+    const states = await superuser('secrets')
+      .where({ integration_id: integrationId, kind: 'oauth-tokens' })
+      .orderBy('version')
+      .pluck('state');
     expect(states).toEqual(['retired', 'previous', 'current']);
     await expect(store.read(workspaceId, v1.secretId)).rejects.toBeInstanceOf(SecretStateError);
     // The three token versions and the fixture's webhook signing secret.
     expect(await store.destroyForIntegration(workspaceId, integrationId)).toBe(4);
     const destroyed = await superuser('secrets').where({ integration_id: integrationId });
-    expect(destroyed.every((r) => r.state === 'destroyed' && r.ciphertext === null && r.wrapped_dek === null && r.kek_id === null)).toBe(true);
+    expect(
+      destroyed.every(
+        (r) => r.state === 'destroyed' && r.ciphertext === null && r.wrapped_dek === null && r.kek_id === null,
+      ),
+    ).toBe(true);
   });
 
   it('T6: any flipped bit of ciphertext, tag, IV or wrapped DEK fails to decrypt', async () => {
     const { workspaceId, integrationId } = await seedWorkspace(superuser);
-    const { secretId } = await store.put({ workspaceId, integrationId, kind: 'service-account', plaintext: 'svc-credential-123', state: 'current' });
+    const { secretId } = await store.put({
+      workspaceId,
+      integrationId,
+      kind: 'service-account',
+      plaintext: 'svc-credential-123',
+      state: 'current',
+    });
     const original = await superuser('secrets').where({ secret_id: secretId }).first();
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('ciphertext', 'auth_tag', 'iv', 'wrapped_dek'), fc.nat(), fc.integer({ min: 0, max: 7 }), async (column, byteSeed, bit) => {
-        const bytes = Buffer.from(original[column] as Buffer);
-        bytes[byteSeed % bytes.length]! ^= 1 << bit;
-        await superuser('secrets').where({ secret_id: secretId }).update({ [column]: bytes });
-        try {
-          await expect(store.read(workspaceId, secretId)).rejects.toBeInstanceOf(IntegrityError);
-        } finally {
-          await superuser('secrets').where({ secret_id: secretId }).update({ [column]: original[column] });
-        }
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('ciphertext', 'auth_tag', 'iv', 'wrapped_dek'),
+        fc.nat(),
+        fc.integer({ min: 0, max: 7 }),
+        async (column, byteSeed, bit) => {
+          const bytes = Buffer.from(original[column] as Buffer);
+          bytes[byteSeed % bytes.length]! ^= 1 << bit;
+          await superuser('secrets')
+            .where({ secret_id: secretId })
+            .update({ [column]: bytes });
+          try {
+            await expect(store.read(workspaceId, secretId)).rejects.toBeInstanceOf(IntegrityError);
+          } finally {
+            await superuser('secrets')
+              .where({ secret_id: secretId })
+              .update({ [column]: original[column] });
+          }
+        },
+      ),
       { numRuns: 60 },
     );
     expect((await store.read(workspaceId, secretId)).toString()).toBe('svc-credential-123');
@@ -86,20 +128,40 @@ describe('T6 T7 T8: envelope-encrypted secret store', () => {
   it('T7: a secret cannot be read from another workspace, nor decrypted after being moved to another row or workspace', async () => {
     const a = await seedWorkspace(superuser);
     const b = await seedWorkspace(superuser);
-    const secretA = await store.put({ workspaceId: a.workspaceId, integrationId: null, kind: 'service-account', plaintext: 'secret-of-a', state: 'current' });
-    const secretB = await store.put({ workspaceId: b.workspaceId, integrationId: null, kind: 'service-account', plaintext: 'secret-of-b', state: 'current' });
+    const secretA = await store.put({
+      workspaceId: a.workspaceId,
+      integrationId: null,
+      kind: 'service-account',
+      plaintext: 'secret-of-a',
+      state: 'current',
+    });
+    const secretB = await store.put({
+      workspaceId: b.workspaceId,
+      integrationId: null,
+      kind: 'service-account',
+      plaintext: 'secret-of-b',
+      state: 'current',
+    });
     // RLS: workspace B does not see A's row at all.
     await expect(store.read(b.workspaceId, secretA.secretId)).rejects.toBeInstanceOf(SecretNotFoundError);
 
     // A's key material copied into B's row (same kind and version): the AAD no longer matches.
-    const material = await superuser('secrets').select('kek_id', 'wrapped_dek', 'iv', 'auth_tag', 'ciphertext').where({ secret_id: secretA.secretId }).first();
-    const ownMaterial = await superuser('secrets').select('kek_id', 'wrapped_dek', 'iv', 'auth_tag', 'ciphertext').where({ secret_id: secretB.secretId }).first();
+    const material = await superuser('secrets')
+      .select('kek_id', 'wrapped_dek', 'iv', 'auth_tag', 'ciphertext')
+      .where({ secret_id: secretA.secretId })
+      .first();
+    const ownMaterial = await superuser('secrets')
+      .select('kek_id', 'wrapped_dek', 'iv', 'auth_tag', 'ciphertext')
+      .where({ secret_id: secretB.secretId })
+      .first();
     await superuser('secrets').where({ secret_id: secretB.secretId }).update(material);
     await expect(store.read(b.workspaceId, secretB.secretId)).rejects.toBeInstanceOf(IntegrityError);
     await superuser('secrets').where({ secret_id: secretB.secretId }).update(ownMaterial);
 
     // A's whole row re-homed into workspace B.
-    await superuser('secrets').where({ secret_id: secretA.secretId }).update({ workspace_id: b.workspaceId, state: 'previous' });
+    await superuser('secrets')
+      .where({ secret_id: secretA.secretId })
+      .update({ workspace_id: b.workspaceId, state: 'previous' });
     await expect(store.read(b.workspaceId, secretA.secretId)).rejects.toBeInstanceOf(IntegrityError);
     expect((await store.read(b.workspaceId, secretB.secretId)).toString()).toBe('secret-of-b');
   });
@@ -110,16 +172,31 @@ describe('T6 T7 T8: envelope-encrypted secret store', () => {
     const ids: string[] = [];
     for (let i = 0; i < canaries.length; i += 50) {
       const batch = await Promise.all(
-        canaries.slice(i, i + 50).map((plaintext, j) =>
-          store.put({ workspaceId, integrationId: j % 2 ? integrationId : null, kind: j % 2 ? 'webhook-secret' : 'app-private-key', plaintext, state: 'pending' }),
-        ),
+        canaries
+          .slice(i, i + 50)
+          .map((plaintext, j) =>
+            store.put({
+              workspaceId,
+              integrationId: j % 2 ? integrationId : null,
+              kind: j % 2 ? 'webhook-secret' : 'app-private-key',
+              plaintext,
+              state: 'pending',
+            }),
+          ),
       );
       ids.push(...batch.map((r) => r.secretId));
     }
     const dump = await dumpDatabase();
     expect(dump.text).toContain(ids[0]); // the dump really holds the secrets table
-    const hits = canaries.filter((c) => dump.text.includes(c) || dump.text.includes(Buffer.from(c).toString('hex')) || dump.text.includes(Buffer.from(c).toString('base64')));
-    process.stdout.write(`T6 canary dump via ${dump.method}: ${dump.text.length} chars, ${hits.length} plaintext hits for ${canaries.length} canaries\n`);
+    const hits = canaries.filter(
+      (c) =>
+        dump.text.includes(c) ||
+        dump.text.includes(Buffer.from(c).toString('hex')) ||
+        dump.text.includes(Buffer.from(c).toString('base64')),
+    );
+    process.stdout.write(
+      `T6 canary dump via ${dump.method}: ${dump.text.length} chars, ${hits.length} plaintext hits for ${canaries.length} canaries\n`,
+    );
     expect(hits).toEqual([]);
     expect((await store.read(workspaceId, ids[999]!)).toString()).toBe(canaries[999]);
   });
@@ -131,14 +208,33 @@ describe('T6 T7 T8: envelope-encrypted secret store', () => {
     const oldStore = new SecretStore(worker, oldKeys);
     const written = [];
     for (let i = 0; i < 12; i += 1) {
-      written.push({ plaintext: `rotate-me-${i}`, ...(await oldStore.put({ workspaceId, integrationId, kind: 'oauth-tokens', plaintext: `rotate-me-${i}`, state: 'pending' })) });
+      written.push({
+        plaintext: `rotate-me-${i}`,
+        ...(await oldStore.put({
+          workspaceId,
+          integrationId,
+          kind: 'oauth-tokens',
+          plaintext: `rotate-me-${i}`,
+          state: 'pending',
+        })),
+      });
     }
-    const before = await superuser('secrets').whereIn('secret_id', written.map((w) => w.secretId)).select('secret_id', 'ciphertext', 'wrapped_dek');
+    const before = await superuser('secrets')
+      .whereIn(
+        'secret_id',
+        written.map((w) => w.secretId),
+      )
+      .select('secret_id', 'ciphertext', 'wrapped_dek');
     const newKek = kek();
     const rotatedKeys = new LocalKeyProvider([newKek, oldKek]);
     const result = await rewrapAll(owner, rotatedKeys, localKeyId(newKek), { fromKeyIds: [localKeyId(oldKek)] });
     expect(result.rewrapped).toBe(12);
-    const after = await superuser('secrets').whereIn('secret_id', written.map((w) => w.secretId)).select('secret_id', 'kek_id', 'ciphertext', 'wrapped_dek');
+    const after = await superuser('secrets')
+      .whereIn(
+        'secret_id',
+        written.map((w) => w.secretId),
+      )
+      .select('secret_id', 'kek_id', 'ciphertext', 'wrapped_dek');
     for (const row of after) {
       const previous = before.find((b) => b.secret_id === row.secret_id)!;
       expect(row.kek_id).toBe(localKeyId(newKek));
@@ -148,7 +244,9 @@ describe('T6 T7 T8: envelope-encrypted secret store', () => {
     // Readable with the new key alone: the old KEK can be dropped.
     const newOnly = new SecretStore(worker, new LocalKeyProvider([newKek]));
     for (const w of written) expect((await newOnly.read(workspaceId, w.secretId)).toString()).toBe(w.plaintext);
-    await expect(new SecretStore(worker, oldKeys).read(workspaceId, written[0]!.secretId)).rejects.toThrow(/not available/);
+    await expect(new SecretStore(worker, oldKeys).read(workspaceId, written[0]!.secretId)).rejects.toThrow(
+      /not available/,
+    );
   });
 
   it('T6: the development KEK is generated once, owner-only, and reused', () => {
@@ -158,8 +256,14 @@ describe('T6 T7 T8: envelope-encrypted secret store', () => {
       const second = localKeyProviderFromConfig({ env: 'development', dataDir, secrets: {} });
       expect(second.currentKeyId()).toBe(first.currentKeyId());
       expect(fs.statSync(path.join(dataDir, 'secrets-kek')).mode & 0o777).toBe(0o600);
-      expect(() => localKeyProviderFromConfig({ env: 'production', dataDir, secrets: {} })).toThrow(/required in production/);
-      const configured = localKeyProviderFromConfig({ env: 'production', dataDir, secrets: { localKek: firstKek.toString('base64') } });
+      expect(() => localKeyProviderFromConfig({ env: 'production', dataDir, secrets: {} })).toThrow(
+        /required in production/,
+      );
+      const configured = localKeyProviderFromConfig({
+        env: 'production',
+        dataDir,
+        secrets: { localKek: firstKek.toString('base64') },
+      });
       expect(configured.currentKeyId()).toBe(keys.currentKeyId());
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -183,7 +287,9 @@ async function dumpDatabase(): Promise<{ method: string; text: string }> {
   }
   const db = superuserDb();
   try {
-    const tables: string[] = (await db.raw(`select tablename from pg_tables where schemaname = 'public' order by 1`)).rows.map((r: { tablename: string }) => r.tablename);
+    const tables: string[] = (
+      await db.raw(`select tablename from pg_tables where schemaname = 'public' order by 1`)
+    ).rows.map((r: { tablename: string }) => r.tablename);
     const parts: string[] = [];
     for (const table of tables) {
       const { rows } = await db.raw(`select t::text as line from ?? t`, [table]);

@@ -33,7 +33,16 @@ describe('configuration', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
     expect(problems).toHaveLength(8);
-    for (const name of ['API_PORT', 'LOG_LEVEL', 'TEMPORAL_ADDRESS', 'DATABASE_URL', 'SECRETS_KEK', 'JWT_SECRET', 'PURGE_DELAY', 'SANDBOX_VENDORS']) {
+    for (const name of [
+      'API_PORT',
+      'LOG_LEVEL',
+      'TEMPORAL_ADDRESS',
+      'DATABASE_URL',
+      'SECRETS_KEK',
+      'JWT_SECRET',
+      'PURGE_DELAY',
+      'SANDBOX_VENDORS',
+    ]) {
       expect(problems.filter((p) => p.startsWith(name))).toHaveLength(1);
     }
     expect((error as Error).message).not.toContain('hunter2-canary');
@@ -49,7 +58,13 @@ describe('configuration', () => {
     try {
       loadConfig({ NODE_ENV: 'production' });
     } catch (e) {
-      expect((e as ConfigError).problems.map((p) => p.split(' ')[0])).toEqual(['TEMPORAL_ADDRESS', 'DATABASE_URL', 'SECRETS_KEK', 'TEMPORAL_CODEC_KEY', 'JWT_JWKS_URL']);
+      expect((e as ConfigError).problems.map((p) => p.split(' ')[0])).toEqual([
+        'TEMPORAL_ADDRESS',
+        'DATABASE_URL',
+        'SECRETS_KEK',
+        'TEMPORAL_CODEC_KEY',
+        'JWT_JWKS_URL',
+      ]);
     }
   });
 
@@ -60,15 +75,18 @@ describe('configuration', () => {
     expect(parseDuration('soon')).toBeUndefined();
   });
 
-  it.each(['api/main.ts', 'workers/main.ts'])('%s exits non-zero with one message and no stack trace on bad config', (entry) => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
-      env: { PATH: process.env.PATH, API_PORT: 'abc', LOG_LEVEL: 'loud' },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    expect(result.status).toBe(78);
-    expect(result.stderr).toContain('Invalid configuration');
-    expect(result.stderr).toMatch(/API_PORT[\s\S]*LOG_LEVEL/);
-    expect(result.stderr).not.toMatch(/^\s+at /m);
-  });
+  it.each(['api/main.ts', 'workers/main.ts'])(
+    '%s exits non-zero with one message and no stack trace on bad config',
+    (entry) => {
+      const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+        env: { PATH: process.env.PATH, API_PORT: 'abc', LOG_LEVEL: 'loud' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(result.status).toBe(78);
+      expect(result.stderr).toContain('Invalid configuration');
+      expect(result.stderr).toMatch(/API_PORT[\s\S]*LOG_LEVEL/);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+    },
+  );
 });

@@ -14,7 +14,10 @@ describe('health endpoints', () => {
     const deadDb = createRuntimeDb('postgres://nobody:nothing@127.0.0.1:1/none', 'api');
     const taskQueue = uniqueTaskQueue('readyz');
     try {
-      const app = await buildServer({ logger, readiness: readinessChecks({ db, client: server.client, namespace: 'default', taskQueue }) });
+      const app = await buildServer({
+        logger,
+        readiness: readinessChecks({ db, client: server.client, namespace: 'default', taskQueue }),
+      });
       expect((await app.inject('/healthz')).json()).toEqual({ status: 'ok' });
 
       const noWorker = await app.inject('/readyz');
@@ -32,7 +35,15 @@ describe('health endpoints', () => {
         throw new Error('worker never became visible to /readyz');
       });
 
-      const broken = await buildServer({ logger, readiness: readinessChecks({ db: deadDb, client: server.client, namespace: 'default', taskQueue: uniqueTaskQueue('none') }) });
+      const broken = await buildServer({
+        logger,
+        readiness: readinessChecks({
+          db: deadDb,
+          client: server.client,
+          namespace: 'default',
+          taskQueue: uniqueTaskQueue('none'),
+        }),
+      });
       const down = await broken.inject('/readyz');
       expect(down.statusCode).toBe(503);
       expect(down.json().missing).toEqual(['postgres', 'worker']);

@@ -23,8 +23,14 @@ const CANARIES = {
 describe('T25: structured logs scrub secrets and personal data at source', () => {
   it('redacts secret-named fields at any depth and scrubs every string', () => {
     const { lines, logger } = capture();
-    logger.info({ user: { email: CANARIES.email }, auth: { access_token: CANARIES.accessToken }, password: CANARIES.password }, 'connect finished');
-    logger.warn({ headers: { authorization: `Bearer ${CANARIES.jwt}` } }, `token exchange failed for ${CANARIES.email}`);
+    logger.info(
+      { user: { email: CANARIES.email }, auth: { access_token: CANARIES.accessToken }, password: CANARIES.password },
+      'connect finished',
+    );
+    logger.warn(
+      { headers: { authorization: `Bearer ${CANARIES.jwt}` } },
+      `token exchange failed for ${CANARIES.email}`,
+    );
     logger.error({ err: new Error(`db down: postgres://app:${CANARIES.dbPassword}@db:5432/x`) }, 'query failed');
     logger.info(`retrying with refresh_token=${CANARIES.password}&client_id=abc`);
     const output = lines.join('\n');

@@ -24,12 +24,24 @@ describe('foundation: real Temporal and real Postgres', () => {
   it('runs a workflow on the dev server whose activity writes to Postgres under RLS', async () => {
     const server = await devServer();
     const taskQueue = uniqueTaskQueue('foundation');
-    const worker = await testWorker({ connection: server.connection, taskQueue, activities: createActivities({ db: workerDb, logger }) });
+    const worker = await testWorker({
+      connection: server.connection,
+      taskQueue,
+      activities: createActivities({ db: workerDb, logger }),
+    });
     const workspaceId = crypto.randomUUID();
     try {
       const results = await worker.runUntil(async () => {
-        const first = await server.client.workflow.execute('ensureWorkspaceWorkflow', { taskQueue, workflowId: `ws-${workspaceId}`, args: [workspaceId] });
-        const second = await server.client.workflow.execute('ensureWorkspaceWorkflow', { taskQueue, workflowId: `ws-${workspaceId}-again`, args: [workspaceId] });
+        const first = await server.client.workflow.execute('ensureWorkspaceWorkflow', {
+          taskQueue,
+          workflowId: `ws-${workspaceId}`,
+          args: [workspaceId],
+        });
+        const second = await server.client.workflow.execute('ensureWorkspaceWorkflow', {
+          taskQueue,
+          workflowId: `ws-${workspaceId}-again`,
+          args: [workspaceId],
+        });
         return [first, second];
       });
       expect(results).toEqual([{ created: true }, { created: false }]);
@@ -54,7 +66,11 @@ describe('foundation: real Temporal and real Postgres', () => {
     try {
       const wallStart = Date.now();
       const sleptMs = await worker.runUntil(
-        env.client.workflow.execute('sleepThenWakeWorkflow', { taskQueue, workflowId: `sleep-${crypto.randomUUID()}`, args: ['purge', THIRTY_DAYS_MS] }),
+        env.client.workflow.execute('sleepThenWakeWorkflow', {
+          taskQueue,
+          workflowId: `sleep-${crypto.randomUUID()}`,
+          args: ['purge', THIRTY_DAYS_MS],
+        }),
       );
       const wallMs = Date.now() - wallStart;
       expect(sleptMs).toBeGreaterThanOrEqual(THIRTY_DAYS_MS);

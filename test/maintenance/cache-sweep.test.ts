@@ -7,7 +7,11 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { createActivities } from '../../activities';
 import { createLogger } from '../../lib/logger';
-import { CACHE_SWEEP_SCHEDULE_ID, WEBHOOK_CATCH_UP_SCHEDULE_ID, ensureMaintenanceSchedules } from '../../workers/schedules';
+import {
+  CACHE_SWEEP_SCHEDULE_ID,
+  WEBHOOK_CATCH_UP_SCHEDULE_ID,
+  ensureMaintenanceSchedules,
+} from '../../workers/schedules';
 import { runtimeDb, superuserDb } from '../support/db';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 
@@ -16,10 +20,24 @@ async function seedCache(superuser: Knex, expired: number, live: number) {
   const integrationId = crypto.randomUUID();
   const owned = { workspace_id: workspaceId, integration_id: integrationId };
   await superuser('workspaces').insert({ workspace_id: workspaceId });
-  await superuser('integrations').insert({ ...owned, vendor: 'github', status: 'connected', requested_scopes: ['repo:read'] });
+  await superuser('integrations').insert({
+    ...owned,
+    vendor: 'github',
+    status: 'connected',
+    requested_scopes: ['repo:read'],
+  });
   const rows = (count: number, expiresAt: Date, prefix: string) =>
-    Array.from({ length: count }, (_, i) => ({ ...owned, resource: 'issues', external_id: `${prefix}-${i}`, payload: '{}', expires_at: expiresAt }));
-  await superuser('cached_records').insert([...rows(expired, new Date(Date.now() - 60_000), 'old'), ...rows(live, new Date(Date.now() + 3_600_000), 'new')]);
+    Array.from({ length: count }, (_, i) => ({
+      ...owned,
+      resource: 'issues',
+      external_id: `${prefix}-${i}`,
+      payload: '{}',
+      expires_at: expiresAt,
+    }));
+  await superuser('cached_records').insert([
+    ...rows(expired, new Date(Date.now() - 60_000), 'old'),
+    ...rows(live, new Date(Date.now() + 3_600_000), 'new'),
+  ]);
   return workspaceId;
 }
 
@@ -37,25 +55,37 @@ describe('T3: scheduled cache sweep', () => {
       expect(description.spec.intervals?.[0]?.every).toBe(15 * 60 * 1000);
 
       const workspaces = [await seedCache(superuser, 30, 5), await seedCache(superuser, 7, 2)];
-      const worker = await testWorker({ connection: server.connection, taskQueue, activities: createActivities({ db, logger: createLogger({ level: 'silent', name: 'test' }) }) });
+      const worker = await testWorker({
+        connection: server.connection,
+        taskQueue,
+        activities: createActivities({ db, logger: createLogger({ level: 'silent', name: 'test' }) }),
+      });
       const result = await worker.runUntil(async () => {
         await server.client.schedule.getHandle(CACHE_SWEEP_SCHEDULE_ID).trigger();
         for (let i = 0; i < 100; i++) {
           const runs = (await server.client.schedule.getHandle(CACHE_SWEEP_SCHEDULE_ID).describe()).info.recentActions;
           const run = runs.at(-1)?.action;
-          if (run) return server.client.workflow.getHandle(run.workflow.workflowId, run.workflow.firstExecutionRunId).result();
+          if (run)
+            return server.client.workflow.getHandle(run.workflow.workflowId, run.workflow.firstExecutionRunId).result();
           await new Promise((r) => setTimeout(r, 100));
         }
         throw new Error('the schedule never started a run');
       });
       expect(result.cachedRecords).toBeGreaterThanOrEqual(37);
-      for (const [workspaceId, live] of [[workspaces[0], 5], [workspaces[1], 2]] as const) {
+      for (const [workspaceId, live] of [
+        [workspaces[0], 5],
+        [workspaces[1], 2],
+      ] as const) {
         const left = await superuser('cached_records').where({ workspace_id: workspaceId }).select('external_id');
         expect(left.map((r) => r.external_id).every((id: string) => id.startsWith('new-'))).toBe(true);
         expect(left).toHaveLength(live);
       }
     } finally {
-      for (const id of [CACHE_SWEEP_SCHEDULE_ID, WEBHOOK_CATCH_UP_SCHEDULE_ID]) await server.client.schedule.getHandle(id).delete().catch(() => undefined);
+      for (const id of [CACHE_SWEEP_SCHEDULE_ID, WEBHOOK_CATCH_UP_SCHEDULE_ID])
+        await server.client.schedule
+          .getHandle(id)
+          .delete()
+          .catch(() => undefined);
       await Promise.all([db.destroy(), superuser.destroy(), server.close()]);
     }
   });

@@ -9,7 +9,11 @@ import { workflowIds } from '../../workflows/definitions';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration, type Harness } from '../workflows/support/harness';
 import { MEMORY_VENDOR } from '../workflows/support/memoryConnector';
-import { CACHE_SWEEP_SCHEDULE_ID, WEBHOOK_CATCH_UP_SCHEDULE_ID, ensureMaintenanceSchedules } from '../../workers/schedules';
+import {
+  CACHE_SWEEP_SCHEDULE_ID,
+  WEBHOOK_CATCH_UP_SCHEDULE_ID,
+  ensureMaintenanceSchedules,
+} from '../../workers/schedules';
 
 describe('T11: webhook catch-up', () => {
   let h: Harness;
@@ -23,7 +27,14 @@ describe('T11: webhook catch-up', () => {
   /** A delivery as the receiver records it, received `ageMs` ago and never marked signalled. */
   async function seedDelivery(ref: { workspaceId: string; integrationId: string }, ageMs: number) {
     const endpointId = crypto.randomUUID();
-    await h.admin('webhook_endpoints').insert({ endpoint_id: endpointId, workspace_id: ref.workspaceId, integration_id: ref.integrationId, vendor: MEMORY_VENDOR });
+    await h
+      .admin('webhook_endpoints')
+      .insert({
+        endpoint_id: endpointId,
+        workspace_id: ref.workspaceId,
+        integration_id: ref.integrationId,
+        vendor: MEMORY_VENDOR,
+      });
     const deliveryId = crypto.randomUUID();
     await h.admin('webhook_deliveries').insert({
       workspace_id: ref.workspaceId,
@@ -37,7 +48,8 @@ describe('T11: webhook catch-up', () => {
     });
     return deliveryId;
   }
-  const processedAt = async (deliveryId: string) => (await h.admin('webhook_deliveries').where({ delivery_id: deliveryId }).first()).processed_at;
+  const processedAt = async (deliveryId: string) =>
+    (await h.admin('webhook_deliveries').where({ delivery_id: deliveryId }).first()).processed_at;
 
   it('signals each running lifecycle once for its missed deliveries, marks them, and marks a stopped one without a signal', async () => {
     const live = await seedConnectedIntegration(h);
@@ -61,12 +73,17 @@ describe('T11: webhook catch-up', () => {
           args: [{ ...live, vendor: MEMORY_VENDOR }],
         });
         try {
-          const result = await server.client.workflow.execute('webhookCatchUpWorkflow', { taskQueue, workflowId: `webhook-catch-up-${crypto.randomUUID()}` });
+          const result = await server.client.workflow.execute('webhookCatchUpWorkflow', {
+            taskQueue,
+            workflowId: `webhook-catch-up-${crypto.randomUUID()}`,
+          });
           // Other tests' leftovers may be caught up too; ours are exactly one signalled and one stopped.
           expect(result.signalled).toBeGreaterThanOrEqual(1);
           expect(result.notRunning).toBeGreaterThanOrEqual(1);
           const history = await lifecycle.fetchHistory();
-          const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'syncRequested');
+          const signals = (history.events ?? []).filter(
+            (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'syncRequested',
+          );
           expect(signals).toHaveLength(1);
         } finally {
           await lifecycle.terminate('test over');
@@ -75,7 +92,11 @@ describe('T11: webhook catch-up', () => {
       for (const id of [...missed, moot]) expect(await processedAt(id)).toBeInstanceOf(Date);
       expect(await processedAt(fresh)).toBeNull();
     } finally {
-      for (const id of [CACHE_SWEEP_SCHEDULE_ID, WEBHOOK_CATCH_UP_SCHEDULE_ID]) await server.client.schedule.getHandle(id).delete().catch(() => undefined);
+      for (const id of [CACHE_SWEEP_SCHEDULE_ID, WEBHOOK_CATCH_UP_SCHEDULE_ID])
+        await server.client.schedule
+          .getHandle(id)
+          .delete()
+          .catch(() => undefined);
       await server.close();
     }
   }, 60_000);

@@ -10,7 +10,10 @@ export interface FoundPayload {
 }
 
 const isWirePayload = (value: unknown): value is { metadata: Record<string, string>; data?: string } =>
-  typeof value === 'object' && value !== null && 'metadata' in value && typeof (value as { metadata: unknown }).metadata === 'object' &&
+  typeof value === 'object' &&
+  value !== null &&
+  'metadata' in value &&
+  typeof (value as { metadata: unknown }).metadata === 'object' &&
   typeof ((value as { metadata: Record<string, unknown> }).metadata ?? {})[METADATA_ENCODING_KEY] === 'string';
 
 /** Every payload of a history (`historyToJson` form: metadata values and data are base64). */
@@ -28,16 +31,19 @@ export function historyPayloads(historyJson: string): FoundPayload[] {
       return;
     }
     if (Array.isArray(value)) value.forEach((item, i) => walk(item, `${path}.${i}`));
-    else if (typeof value === 'object' && value !== null) for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+    else if (typeof value === 'object' && value !== null)
+      for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
   };
   walk(JSON.parse(historyJson), '');
   return found;
 }
 
-export const encodingOf = (payload: Payload) => Buffer.from(payload.metadata?.[METADATA_ENCODING_KEY] ?? new Uint8Array()).toString('utf8');
+export const encodingOf = (payload: Payload) =>
+  Buffer.from(payload.metadata?.[METADATA_ENCODING_KEY] ?? new Uint8Array()).toString('utf8');
 
 /** Search attributes are indexed by the server in clear (ids and vendor names only, by design). */
-export const isSearchAttribute = (found: FoundPayload) => /(^|\.)(searchAttributes|indexedFields)(\.|$)/.test(found.path);
+export const isSearchAttribute = (found: FoundPayload) =>
+  /(^|\.)(searchAttributes|indexedFields)(\.|$)/.test(found.path);
 
 /** History JSON of every run of a workflow id (continue-as-new chains included), via `client`. */
 export async function fetchHistoryJson(client: Client, workflowId: string, runId?: string): Promise<string> {

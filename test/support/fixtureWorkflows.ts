@@ -1,6 +1,8 @@
 import { proxyActivities, sleep } from '@temporalio/workflow';
 
-const { recordWake } = proxyActivities<{ recordWake(label: string): Promise<void> }>({ startToCloseTimeout: '10 seconds' });
+const { recordWake } = proxyActivities<{ recordWake(label: string): Promise<void> }>({
+  startToCloseTimeout: '10 seconds',
+});
 
 /** Sleeps on a durable timer, then calls an activity: proves time skipping end to end. */
 export async function sleepThenWakeWorkflow(label: string, sleepMs: number): Promise<number> {

@@ -13,10 +13,14 @@ import type { TestStackInfo } from './stackInfo';
 export default async function globalSetup(): Promise<void> {
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-integrations-test-'));
   const infoFile = path.join(runDir, 'stack.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'stackProcess.ts'), runDir, infoFile], {
-    stdio: ['pipe', 'inherit', 'inherit'],
-    cwd: path.resolve(__dirname, '../..'),
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'stackProcess.ts'), runDir, infoFile],
+    {
+      stdio: ['pipe', 'inherit', 'inherit'],
+      cwd: path.resolve(__dirname, '../..'),
+    },
+  );
   const bundlePromise = bundleWorkflows(path.join(__dirname, 'testWorkflows.ts'));
   const info = await new Promise<TestStackInfo>((resolve, reject) => {
     const poll = setInterval(() => {

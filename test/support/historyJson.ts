@@ -11,7 +11,11 @@ type History = temporal.api.history.v1.IHistory;
 const HistoryMessage = temporal.api.history.v1.History;
 
 export function historyToJson(history: History): string {
-  return JSON.stringify(HistoryMessage.toObject(HistoryMessage.fromObject(history), { longs: String, enums: String, bytes: String }), null, 1);
+  return JSON.stringify(
+    HistoryMessage.toObject(HistoryMessage.fromObject(history), { longs: String, enums: String, bytes: String }),
+    null,
+    1,
+  );
 }
 
 /** A `History` message (64-bit ids as Long), the form `Worker.runReplayHistories` replays as is. */

@@ -41,9 +41,9 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   // `createTimeSkipping` would spawn a server per call; the SDK's private `create` attaches to the
   // one the global setup started, with the test service (time skipping) enabled.
-  const create = (TestWorkflowEnvironment as unknown as { create(opts: object): Promise<TestWorkflowEnvironment> }).create.bind(
-    TestWorkflowEnvironment,
-  );
+  const create = (
+    TestWorkflowEnvironment as unknown as { create(opts: object): Promise<TestWorkflowEnvironment> }
+  ).create.bind(TestWorkflowEnvironment);
   return create({
     server: { type: 'existing' },
     address: testStack().testServerAddress,
@@ -53,6 +53,8 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 }
 
 /** A worker on the pre-built test bundle. */
-export async function testWorker(parts: Omit<WorkerParts, 'workflowBundle' | 'namespace'> & { namespace?: string }): Promise<Worker> {
+export async function testWorker(
+  parts: Omit<WorkerParts, 'workflowBundle' | 'namespace'> & { namespace?: string },
+): Promise<Worker> {
   return createWorker({ namespace: 'default', ...parts, workflowBundle: { codePath: testStack().workflowBundlePath } });
 }

@@ -10,7 +10,10 @@ const PROMISES_FILE = path.resolve(__dirname, '../../../shared/trust-promises.md
 
 function readPromises() {
   if (!fs.existsSync(PROMISES_FILE)) return [];
-  return [...fs.readFileSync(PROMISES_FILE, 'utf8').matchAll(/^- \*\*(T\d+)\*\* (.+)$/gm)].map((m) => ({ id: m[1], text: m[2] }));
+  return [...fs.readFileSync(PROMISES_FILE, 'utf8').matchAll(/^- \*\*(T\d+)\*\* (.+)$/gm)].map((m) => ({
+    id: m[1],
+    text: m[2],
+  }));
 }
 
 class TrustReporter {

@@ -15,7 +15,15 @@ import { microsoftDescriptors } from '../../activities/vendors/microsoft';
 import type { VendorDescriptor, VendorId } from '../../activities/vendors/types';
 
 const SEEDS = path.resolve(__dirname, '../../../shared/seeds');
-const MATRIX = fs.readFileSync(path.join(SEEDS, fs.readdirSync(SEEDS).find((name) => name.startsWith('000_'))!), 'utf8').split('\n');
+const MATRIX = fs
+  .readFileSync(
+    path.join(
+      SEEDS,
+      fs.readdirSync(SEEDS).find((name) => name.startsWith('000_'))!,
+    ),
+    'utf8',
+  )
+  .split('\n');
 
 /** What the page writes after the scope list itself, per row: qualifiers, not scopes we request. */
 const CELL_SUFFIX: Partial<Record<VendorId, string>> = {
@@ -23,7 +31,11 @@ const CELL_SUFFIX: Partial<Record<VendorId, string>> = {
   entra: ' (+ SAML attributes)',
 };
 
-const WAVE_1: readonly VendorDescriptor[] = [...githubDescriptors, ...jiraDescriptors, ...Object.values(microsoftDescriptors)];
+const WAVE_1: readonly VendorDescriptor[] = [
+  ...githubDescriptors,
+  ...jiraDescriptors,
+  ...Object.values(microsoftDescriptors),
+];
 
 function matrixRow(displayName: string): string {
   const row = MATRIX.find((line) => line.startsWith(displayName) && !line.startsWith('VendorScopes'));
@@ -32,19 +44,31 @@ function matrixRow(displayName: string): string {
 }
 
 const renderCell = (descriptor: VendorDescriptor) =>
-  [...descriptor.scopes.required, ...descriptor.scopes.optional.map((scope) => `${scope} (optional)`)].join(', ') + (CELL_SUFFIX[descriptor.id] ?? '');
+  [...descriptor.scopes.required, ...descriptor.scopes.optional.map((scope) => `${scope} (optional)`)].join(', ') +
+  (CELL_SUFFIX[descriptor.id] ?? '');
 
 test('the wave-1 rows are the seven of the issue', () => {
-  expect(WAVE_1.map((d) => d.id).sort()).toEqual(['entra', 'github', 'jira', 'microsoft365', 'onedrive', 'sharepoint', 'teams']);
+  expect(WAVE_1.map((d) => d.id).sort()).toEqual([
+    'entra',
+    'github',
+    'jira',
+    'microsoft365',
+    'onedrive',
+    'sharepoint',
+    'teams',
+  ]);
 });
 
-test.each(WAVE_1.map((descriptor) => [descriptor.displayName, descriptor] as const))('T1: %s descriptor scopes are exactly the matrix row', (_name, descriptor) => {
-  const rest = matrixRow(descriptor.displayName);
-  const cell = renderCell(descriptor);
-  expect(rest.slice(0, cell.length)).toBe(cell);
-  // What follows is the Data-in cell (capitalised prose), not another scope of the list.
-  expect(rest.slice(cell.length)).toMatch(/^[A-Z][a-z]/);
-});
+test.each(WAVE_1.map((descriptor) => [descriptor.displayName, descriptor] as const))(
+  'T1: %s descriptor scopes are exactly the matrix row',
+  (_name, descriptor) => {
+    const rest = matrixRow(descriptor.displayName);
+    const cell = renderCell(descriptor);
+    expect(rest.slice(0, cell.length)).toBe(cell);
+    // What follows is the Data-in cell (capitalised prose), not another scope of the list.
+    expect(rest.slice(cell.length)).toMatch(/^[A-Z][a-z]/);
+  },
+);
 
 test('T1: the check fails for a widened or narrowed scope list', () => {
   const github = githubDescriptors[0]!;

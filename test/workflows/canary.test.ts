@@ -14,7 +14,13 @@ import { LocalKeyProvider, SecretStore } from '../../db/secrets';
 import { createLogger } from '../../lib/logger';
 import { EncryptionCodec } from '../../lib/temporal/codec';
 import { createDataConverter } from '../../lib/temporal/dataConverter';
-import { connectStateQuery, integrationStateQuery, oauthCallbackUpdate, workflowIds, type ConnectInput } from '../../workflows/definitions';
+import {
+  connectStateQuery,
+  integrationStateQuery,
+  oauthCallbackUpdate,
+  workflowIds,
+  type ConnectInput,
+} from '../../workflows/definitions';
 import { requestSync } from '../../lib/temporal/syncNow';
 import { integrationSearchAttributes } from '../../workflows/searchAttributes';
 import { fetchHistoryJson, historyTexts } from '../support/codec';
@@ -39,13 +45,22 @@ describe('canaries never reach histories, logs or the database in clear (dev ser
     const db = runtimeDb('worker');
     const admin = superuserDb();
     const connector = new MemoryConnector();
-    connector.nextTokens = { accessToken: canaries.accessToken, refreshToken: canaries.refreshToken, grantedScopes: ['repo:read'], expiresAt: undefined };
+    connector.nextTokens = {
+      accessToken: canaries.accessToken,
+      refreshToken: canaries.refreshToken,
+      grantedScopes: ['repo:read'],
+      expiresAt: undefined,
+    };
     connector.upsert('issue-1', `assigned to ${canaries.email}`);
     connector.upsert('issue-2', 'plain');
     const secrets = new SecretStore(db, new LocalKeyProvider([crypto.randomBytes(32)]));
     const activities = createActivities({
       db,
-      logger: createLogger({ level: 'trace', name: 'canary', destination: { write: (line: string) => void logLines.push(line) } }),
+      logger: createLogger({
+        level: 'trace',
+        name: 'canary',
+        destination: { write: (line: string) => void logLines.push(line) },
+      }),
       integrations: {
         secrets,
         audit: createAuditLog(db),
@@ -64,26 +79,55 @@ describe('canaries never reach histories, logs or the database in clear (dev ser
     try {
       await admin('workspaces').insert({ workspace_id: workspaceId });
       await worker.runUntil(async () => {
-        const input: ConnectInput = { ...ref, vendor: MEMORY_VENDOR, requestedScopes: ['repo:read'], controls: { repos: ['org/a'] }, redirectUri: 'https://app.test/oauth/callback', actor: ADMIN };
-        const connect = await client.workflow.start('connectWorkflow', { taskQueue, workflowId: workflowIds.connect(workspaceId, integrationId), args: [input], typedSearchAttributes: attributes('connect') });
-        const consent = await pollUntil(() => connect.query(connectStateQuery), (s) => s.status === 'awaiting-consent');
+        const input: ConnectInput = {
+          ...ref,
+          vendor: MEMORY_VENDOR,
+          requestedScopes: ['repo:read'],
+          controls: { repos: ['org/a'] },
+          redirectUri: 'https://app.test/oauth/callback',
+          actor: ADMIN,
+        };
+        const connect = await client.workflow.start('connectWorkflow', {
+          taskQueue,
+          workflowId: workflowIds.connect(workspaceId, integrationId),
+          args: [input],
+          typedSearchAttributes: attributes('connect'),
+        });
+        const consent = await pollUntil(
+          () => connect.query(connectStateQuery),
+          (s) => s.status === 'awaiting-consent',
+        );
         const state = new URL(consent.authorizeUrl!).searchParams.get('state')!;
         await connect.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: 'auth-code' }] });
         expect(await connect.result()).toMatchObject({ status: 'connected' });
 
         // The API stores a service-account credential encrypted; only its id would travel.
-        await secrets.put({ workspaceId, integrationId, kind: 'service-account', state: 'pending', plaintext: canaries.serviceAccount });
+        await secrets.put({
+          workspaceId,
+          integrationId,
+          kind: 'service-account',
+          state: 'pending',
+          plaintext: canaries.serviceAccount,
+        });
 
         const lifecycle = client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-        await pollUntil(() => lifecycle.query(integrationStateQuery), (s) => s.lastSync?.state === 'completed');
+        await pollUntil(
+          () => lifecycle.query(integrationStateQuery),
+          (s) => s.lastSync?.state === 'completed',
+        );
         // A failing activity: the vendor answers 429 once; the retry after the wait succeeds.
         connector.upsert('issue-3', `cc ${canaries.email}`);
         connector.failures.push({ kind: 'rate-limit', retryAfterMs: 500 });
         await requestSync(lifecycle, { reason: 'admin' });
-        await pollUntil(() => lifecycle.query(integrationStateQuery), (s) => s.lastSync?.rateLimitWaits === 1 && s.lastSync.state === 'completed');
+        await pollUntil(
+          () => lifecycle.query(integrationStateQuery),
+          (s) => s.lastSync?.rateLimitWaits === 1 && s.lastSync.state === 'completed',
+        );
 
         // The search below can see the canary where it legitimately is: the cache, before disconnect.
-        expect(JSON.stringify(await admin('cached_records').where({ integration_id: integrationId }))).toContain(canaries.email);
+        expect(JSON.stringify(await admin('cached_records').where({ integration_id: integrationId }))).toContain(
+          canaries.email,
+        );
 
         const disconnect = await client.workflow.start('disconnectWorkflow', {
           taskQueue,
@@ -99,14 +143,19 @@ describe('canaries never reach histories, logs or the database in clear (dev ser
       const executions = await pollUntil(
         async () => {
           const found: Array<{ workflowId: string; runId: string; type: string }> = [];
-          for await (const e of client.workflow.list({ query: `WorkspaceId = "${workspaceId}"` })) found.push({ workflowId: e.workflowId, runId: e.runId, type: e.type });
+          for await (const e of client.workflow.list({ query: `WorkspaceId = "${workspaceId}"` }))
+            found.push({ workflowId: e.workflowId, runId: e.runId, type: e.type });
           return found;
         },
-        (found) => ['connectWorkflow', 'integrationLifecycleWorkflow', 'syncWorkflow', 'disconnectWorkflow'].every((t) => found.some((e) => e.type === t)) && found.filter((e) => e.type === 'syncWorkflow').length >= 2,
+        (found) =>
+          ['connectWorkflow', 'integrationLifecycleWorkflow', 'syncWorkflow', 'disconnectWorkflow'].every((t) =>
+            found.some((e) => e.type === t),
+          ) && found.filter((e) => e.type === 'syncWorkflow').length >= 2,
       );
       const leaks: string[] = [];
       const search = (where: string, texts: string[]) => {
-        for (const [name, value] of Object.entries(canaries)) if (texts.some((text) => text.includes(value))) leaks.push(`${name} in ${where}`);
+        for (const [name, value] of Object.entries(canaries))
+          if (texts.some((text) => text.includes(value))) leaks.push(`${name} in ${where}`);
       };
       for (const e of executions) {
         const raw = await fetchHistoryJson(ds.client, e.workflowId, e.runId);
@@ -116,12 +165,18 @@ describe('canaries never reach histories, logs or the database in clear (dev ser
       // The activities log little today (nothing on the happy path); every line they write is searched.
       search('activity logs', logLines);
 
-      const tables: string[] = (await admin.raw(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).rows.map((r: { tablename: string }) => r.tablename);
+      const tables: string[] = (
+        await admin.raw(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)
+      ).rows.map((r: { tablename: string }) => r.tablename);
       expect(tables).toEqual(expect.arrayContaining(['secrets', 'audit_log', 'cached_records', 'integrations']));
       for (const table of tables) {
         const rows = await admin(table).select('*');
         // bytea columns (secret ciphertext) are searched as raw bytes: the plaintext must not be there either.
-        const text = JSON.stringify(rows, (_key, value) => (value && value.type === 'Buffer' && Array.isArray(value.data) ? Buffer.from(value.data).toString('latin1') : value));
+        const text = JSON.stringify(rows, (_key, value) =>
+          value && value.type === 'Buffer' && Array.isArray(value.data)
+            ? Buffer.from(value.data).toString('latin1')
+            : value,
+        );
         search(`table ${table}`, [text]);
       }
       expect(leaks).toEqual([]);

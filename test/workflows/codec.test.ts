@@ -10,7 +10,13 @@ import path from 'node:path';
 import Fastify from 'fastify';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { EncryptionCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA_KEY, codecKeyId, codecKeysFromConfig } from '../../lib/temporal/codec';
+import {
+  EncryptionCodec,
+  ENCRYPTED_ENCODING,
+  KEY_ID_METADATA_KEY,
+  codecKeyId,
+  codecKeysFromConfig,
+} from '../../lib/temporal/codec';
 import { createDataConverter } from '../../lib/temporal/dataConverter';
 import { registerCodecRoutes } from '../../api/routes/codec';
 import { registerProblemHandlers } from '../../api/problem';
@@ -54,10 +60,16 @@ describe('payload codec (unit)', () => {
     // Another key that claims the same key id (forged label) still fails authentication.
     const forger = new EncryptionCodec([key()]);
     const [foreign] = await forger.encode([json('value')]);
-    await expect(codec.decode([{ ...foreign!, metadata: { ...foreign!.metadata, [KEY_ID_METADATA_KEY]: Buffer.from(codecKeyId(k)) } }])).rejects.toThrow(/failed authentication/);
+    await expect(
+      codec.decode([
+        { ...foreign!, metadata: { ...foreign!.metadata, [KEY_ID_METADATA_KEY]: Buffer.from(codecKeyId(k)) } },
+      ]),
+    ).rejects.toThrow(/failed authentication/);
     await expect(codec.decode([foreign!])).rejects.toThrow(/unknown key id/);
 
-    await expect(codec.decode([{ ...encoded!, data: Buffer.from(encoded!.data!).subarray(0, 10) }])).rejects.toThrow(/truncated/);
+    await expect(codec.decode([{ ...encoded!, data: Buffer.from(encoded!.data!).subarray(0, 10) }])).rejects.toThrow(
+      /truncated/,
+    );
     const { [KEY_ID_METADATA_KEY]: _dropped, ...withoutKeyId } = encoded!.metadata!;
     await expect(codec.decode([{ ...encoded!, metadata: withoutKeyId }])).rejects.toThrow(/no encryption-key-id/);
   });
@@ -76,7 +88,9 @@ describe('payload codec (unit)', () => {
   it('loads keys from the config: explicit key, key file (current first), generated development key; production requires one', () => {
     const k = key();
     const base = { env: 'development' as const, temporal: {} as never };
-    expect(codecKeysFromConfig({ ...base, dataDir: '/nonexistent', temporal: { codecKey: k.toString('base64') } as never })).toEqual([k]);
+    expect(
+      codecKeysFromConfig({ ...base, dataDir: '/nonexistent', temporal: { codecKey: k.toString('base64') } as never }),
+    ).toEqual([k]);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codec-'));
     const generated = codecKeysFromConfig({ ...base, dataDir: dir });
     expect(generated).toHaveLength(1);
@@ -84,7 +98,10 @@ describe('payload codec (unit)', () => {
     expect(codecKeysFromConfig({ ...base, dataDir: dir })).toEqual(generated); // created once
     const file = `${dir}/keys`;
     fs.writeFileSync(file, `# current first\n${k.toString('base64')}\n${generated[0]!.toString('base64')}\n`);
-    expect(codecKeysFromConfig({ ...base, dataDir: dir, temporal: { codecKeyFile: file } as never })).toEqual([k, generated[0]]);
+    expect(codecKeysFromConfig({ ...base, dataDir: dir, temporal: { codecKeyFile: file } as never })).toEqual([
+      k,
+      generated[0],
+    ]);
     expect(() => codecKeysFromConfig({ ...base, env: 'production', dataDir: dir })).toThrow(/required in production/);
   });
 });
@@ -93,7 +110,12 @@ describe('payload codec (unit)', () => {
 class RevokedGrantConnector extends MemoryConnector {
   static readonly MESSAGE_CANARY = 'failure-text-canary-7d1e';
   override async fetchPage(): Promise<never> {
-    throw new VendorError(VendorFailureType.ReauthorizationRequired, MEMORY_VENDOR, `grant rejected (401): ${RevokedGrantConnector.MESSAGE_CANARY}`, { status: 401 });
+    throw new VendorError(
+      VendorFailureType.ReauthorizationRequired,
+      MEMORY_VENDOR,
+      `grant rejected (401): ${RevokedGrantConnector.MESSAGE_CANARY}`,
+      { status: 401 },
+    );
   }
 }
 
@@ -117,7 +139,14 @@ describe('encrypted histories on the dev server, and the UI codec endpoint', () 
     await failing.close();
   });
 
-  const start = (workflowType: string, taskQueue: string, workflowId: string, process: string, ref: { workspaceId: string; integrationId: string }, args: unknown[]) =>
+  const start = (
+    workflowType: string,
+    taskQueue: string,
+    workflowId: string,
+    process: string,
+    ref: { workspaceId: string; integrationId: string },
+    args: unknown[],
+  ) =>
     client.workflow.start(workflowType, {
       taskQueue,
       workflowId,
@@ -140,30 +169,51 @@ describe('encrypted histories on the dev server, and the UI codec endpoint', () 
     const taskQueue = uniqueTaskQueue('codec');
     const failingQueue = uniqueTaskQueue('codec-failing');
     const worker = await testWorker({ connection: ds.connection, taskQueue, activities: h.activities, dataConverter });
-    const failingWorker = await testWorker({ connection: ds.connection, taskQueue: failingQueue, activities: failing.activities, dataConverter });
+    const failingWorker = await testWorker({
+      connection: ds.connection,
+      taskQueue: failingQueue,
+      activities: failing.activities,
+      dataConverter,
+    });
     const syncId = `${workflowIds.sync(ref.workspaceId, ref.integrationId)}/${crypto.randomUUID()}`;
     const lifecycleId = workflowIds.lifecycle(ref.workspaceId, ref.integrationId);
     const failedId = workflowIds.sync(failingRef.workspaceId, failingRef.integrationId);
 
     await Promise.all([
       worker.runUntil(async () => {
-        const sync = await start('syncWorkflow', taskQueue, syncId, 'sync', ref, [{ ...ref, vendor: MEMORY_VENDOR, request: { reason: 'admin' } }]);
+        const sync = await start('syncWorkflow', taskQueue, syncId, 'sync', ref, [
+          { ...ref, vendor: MEMORY_VENDOR, request: { reason: 'admin' } },
+        ]);
         expect(await sync.result()).toMatchObject({ state: 'completed', recordsUpserted: 3 });
 
-        const lifecycle = await start('integrationLifecycleWorkflow', taskQueue, lifecycleId, 'lifecycle', ref, [{ ...ref, vendor: MEMORY_VENDOR }]);
+        const lifecycle = await start('integrationLifecycleWorkflow', taskQueue, lifecycleId, 'lifecycle', ref, [
+          { ...ref, vendor: MEMORY_VENDOR },
+        ]);
         // Handlers are installed after the run's first activity: wait until it answers queries.
-        await pollUntil(() => lifecycle.query(integrationStateQuery).catch(() => undefined), (state) => state !== undefined);
+        await pollUntil(
+          () => lifecycle.query(integrationStateQuery).catch(() => undefined),
+          (state) => state !== undefined,
+        );
         await lifecycle.signal(syncRequestedSignal, { reason: 'webhook' });
-        expect(await requestSync(lifecycle, { reason: 'admin', resource: 'issues' })).toMatchObject({ syncWorkflowId: expect.any(String) });
-        await pollUntil(async () => (await lifecycle.describe()).historyLength, (n) => n > 10);
+        expect(await requestSync(lifecycle, { reason: 'admin', resource: 'issues' })).toMatchObject({
+          syncWorkflowId: expect.any(String),
+        });
+        await pollUntil(
+          async () => (await lifecycle.describe()).historyLength,
+          (n) => n > 10,
+        );
         await lifecycle.terminate('test over');
       }),
       failingWorker.runUntil(async () => {
-        const run = await start('syncWorkflow', failingQueue, failedId, 'sync', failingRef, [{ ...failingRef, vendor: MEMORY_VENDOR, request: { reason: 'admin' } }]);
+        const run = await start('syncWorkflow', failingQueue, failedId, 'sync', failingRef, [
+          { ...failingRef, vendor: MEMORY_VENDOR, request: { reason: 'admin' } },
+        ]);
         const error = await run.result().catch((e: unknown) => e);
         // Decoded by the client's codec: the operator-facing error is intact.
         expect(error).toBeInstanceOf(WorkflowFailedError);
-        expect(String(((error as WorkflowFailedError).cause?.cause as Error | undefined)?.message)).toContain(RevokedGrantConnector.MESSAGE_CANARY);
+        expect(String(((error as WorkflowFailedError).cause?.cause as Error | undefined)?.message)).toContain(
+          RevokedGrantConnector.MESSAGE_CANARY,
+        );
       }),
     ]);
 
@@ -177,24 +227,43 @@ describe('encrypted histories on the dev server, and the UI codec endpoint', () 
     // Failure messages and stack traces are moved into the encrypted attributes.
     expect(failedRaw).not.toContain(RevokedGrantConnector.MESSAGE_CANARY);
     expect(failedRaw).not.toContain('grant rejected');
-    expect(Buffer.from(failedRaw).toString('base64')).not.toContain(Buffer.from(RevokedGrantConnector.MESSAGE_CANARY).toString('base64'));
+    expect(Buffer.from(failedRaw).toString('base64')).not.toContain(
+      Buffer.from(RevokedGrantConnector.MESSAGE_CANARY).toString('base64'),
+    );
 
     // The Temporal UI's remote codec decodes what the worker wrote, for an authorized operator only.
     const logLines: string[] = [];
-    const app = Fastify({ loggerInstance: createLogger({ level: 'info', name: 'codec-test', destination: { write: (line: string) => logLines.push(line) } }) }) as unknown as Api;
+    const app = Fastify({
+      loggerInstance: createLogger({
+        level: 'info',
+        name: 'codec-test',
+        destination: { write: (line: string) => logLines.push(line) },
+      }),
+    }) as unknown as Api;
     registerProblemHandlers(app);
     const uiUrl = 'http://localhost:8233/namespaces/default';
     registerCodecRoutes(app, {
       codec,
       namespace: 'default',
       uiUrl,
-      authorize: async (request) => (request.headers.authorization === 'Bearer ops-operator' ? { subject: 'ops-subject-1' } : null),
+      authorize: async (request) =>
+        request.headers.authorization === 'Bearer ops-operator' ? { subject: 'ops-subject-1' } : null,
     });
     await app.ready();
     try {
       const wireInput = JSON.parse(syncRaw).events[0].workflowExecutionStartedEventAttributes.input.payloads;
       const decode = (headers: Record<string, string>) =>
-        app.inject({ method: 'POST', url: '/codec/decode', headers: { 'content-type': 'application/json', origin: 'http://localhost:8233', 'x-namespace': 'default', ...headers }, payload: { payloads: wireInput } });
+        app.inject({
+          method: 'POST',
+          url: '/codec/decode',
+          headers: {
+            'content-type': 'application/json',
+            origin: 'http://localhost:8233',
+            'x-namespace': 'default',
+            ...headers,
+          },
+          payload: { payloads: wireInput },
+        });
 
       const anonymous = await decode({});
       expect(anonymous.statusCode).toBe(401);
@@ -206,10 +275,19 @@ describe('encrypted histories on the dev server, and the UI codec endpoint', () 
       expect(decoded.statusCode).toBe(200);
       const [input] = decoded.json().payloads as Array<{ metadata: Record<string, string>; data: string }>;
       expect(Buffer.from(input!.metadata.encoding!, 'base64').toString()).toBe('json/plain');
-      expect(JSON.parse(Buffer.from(input!.data, 'base64').toString())).toMatchObject({ ...ref, vendor: MEMORY_VENDOR, request: { reason: 'admin' } });
+      expect(JSON.parse(Buffer.from(input!.data, 'base64').toString())).toMatchObject({
+        ...ref,
+        vendor: MEMORY_VENDOR,
+        request: { reason: 'admin' },
+      });
 
       // Encode round-trips through decode; a foreign namespace and a tampered payload are refused.
-      const encoded = await app.inject({ method: 'POST', url: '/codec/encode', headers: { authorization: 'Bearer ops-operator' }, payload: { payloads: [input] } });
+      const encoded = await app.inject({
+        method: 'POST',
+        url: '/codec/encode',
+        headers: { authorization: 'Bearer ops-operator' },
+        payload: { payloads: [input] },
+      });
       expect(Buffer.from(encoded.json().payloads[0].metadata.encoding, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
       expect((await decode({ authorization: 'Bearer ops-operator', 'x-namespace': 'other' })).statusCode).toBe(422);
       const tamperedData = Buffer.from(wireInput[0].data, 'base64');
@@ -223,11 +301,23 @@ describe('encrypted histories on the dev server, and the UI codec endpoint', () 
       expect(tampered.statusCode).toBe(422);
 
       // CORS preflight: the UI origin with Authorization is allowed, any other origin is not.
-      const preflight = await app.inject({ method: 'OPTIONS', url: '/codec/decode', headers: { origin: 'http://localhost:8233', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' } });
+      const preflight = await app.inject({
+        method: 'OPTIONS',
+        url: '/codec/decode',
+        headers: {
+          origin: 'http://localhost:8233',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,x-namespace',
+        },
+      });
       expect(preflight.statusCode).toBe(204);
       expect(preflight.headers['access-control-allow-origin']).toBe('http://localhost:8233');
       expect(String(preflight.headers['access-control-allow-headers'])).toMatch(/Authorization/);
-      const foreign = await app.inject({ method: 'OPTIONS', url: '/codec/decode', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+      const foreign = await app.inject({
+        method: 'OPTIONS',
+        url: '/codec/decode',
+        headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+      });
       expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
 
       // Logged with the caller subject and counts, never the payload contents.

@@ -8,7 +8,14 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
 import { CONSENT_TIMEOUT_MS } from '../../workflows/connect';
 import { cachedIds, type Harness } from './support/harness';
-import { ADMIN, pollUntil, seedWorkspace, settleAndStopLifecycle, startConnect, useTimeSkippingWorkers } from './support/workflowHelpers';
+import {
+  ADMIN,
+  pollUntil,
+  seedWorkspace,
+  settleAndStopLifecycle,
+  startConnect,
+  useTimeSkippingWorkers,
+} from './support/workflowHelpers';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 
@@ -32,18 +39,30 @@ describe('connect workflow (time-skipping server, real Postgres)', () => {
     await worker.runUntil(async () => {
       const { handle, integrationId, state, authorizeUrl } = await startConnect(env.client, taskQueue, { workspaceId });
       expect(authorizeUrl.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: 'auth-code' }] })).toEqual({ accepted: true });
+      expect(await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: 'auth-code' }] })).toEqual({
+        accepted: true,
+      });
       const result = await handle.result();
-      expect(result).toEqual({ status: 'connected', lifecycleWorkflowId: workflowIds.lifecycle(workspaceId, integrationId), grantedScopes: ['repo:read'] });
+      expect(result).toEqual({
+        status: 'connected',
+        lifecycleWorkflowId: workflowIds.lifecycle(workspaceId, integrationId),
+        grantedScopes: ['repo:read'],
+      });
 
       const integration = await h.admin('integrations').where({ integration_id: integrationId }).first();
       expect(integration).toMatchObject({ status: 'connected', granted_scopes: ['repo:read'], connected_by: ADMIN.id });
       const consent = await h.admin('consent_events').where({ integration_id: integrationId });
-      expect(consent).toEqual([expect.objectContaining({ action: 'granted', actor_type: 'user', actor_id: ADMIN.id, scopes: ['repo:read'] })]);
-      const tokens = await h.admin('secrets').where({ integration_id: integrationId, kind: 'oauth-tokens', state: 'current' });
+      expect(consent).toEqual([
+        expect.objectContaining({ action: 'granted', actor_type: 'user', actor_id: ADMIN.id, scopes: ['repo:read'] }),
+      ]);
+      const tokens = await h
+        .admin('secrets')
+        .where({ integration_id: integrationId, kind: 'oauth-tokens', state: 'current' });
       expect(tokens).toHaveLength(1);
       // The verifier was single-use: retired after the exchange.
-      expect(await h.admin('secrets').where({ integration_id: integrationId, kind: 'pkce-verifier', state: 'current' })).toEqual([]);
+      expect(
+        await h.admin('secrets').where({ integration_id: integrationId, kind: 'pkce-verifier', state: 'current' }),
+      ).toEqual([]);
 
       // The lifecycle's first sync (reason 'connect') fills the cache.
       await settleAndStopLifecycle(env.client, workspaceId, integrationId);
@@ -57,17 +76,25 @@ describe('connect workflow (time-skipping server, real Postgres)', () => {
       const { handle, integrationId, state } = await startConnect(env.client, taskQueue, { workspaceId });
       const other = await startConnect(env.client, taskQueue, { workspaceId });
 
-      await expect(handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: 'forged', code: 'x' }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      await expect(
+        handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: 'forged', code: 'x' }] }),
+      ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
       // A genuine state of ANOTHER integration is bound to that one: refused here, still usable there.
-      await expect(handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: other.state, code: 'x' }] })).rejects.toThrow(WorkflowUpdateFailedError);
-      expect(await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: 'good' }] })).toEqual({ accepted: true });
+      await expect(
+        handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: other.state, code: 'x' }] }),
+      ).rejects.toThrow(WorkflowUpdateFailedError);
+      expect(await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: 'good' }] })).toEqual({
+        accepted: true,
+      });
       expect((await handle.result()).status).toBe('connected');
       // Consumed: even this integration's own state cannot be replayed (the run has moved on, and the row is used).
       const used = await h.admin('oauth_states').where({ integration_id: integrationId }).first();
       expect(used.consumed_at).toBeInstanceOf(Date);
       expect(await h.activities.consumeOAuthState({ workspaceId, integrationId, state })).toEqual({ valid: false });
 
-      expect(await other.handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: other.state, code: 'x' }] })).toEqual({ accepted: true });
+      expect(
+        await other.handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: other.state, code: 'x' }] }),
+      ).toEqual({ accepted: true });
       expect((await other.handle.result()).status).toBe('connected');
       for (const id of [integrationId, other.integrationId]) await settleAndStopLifecycle(env.client, workspaceId, id);
     });
@@ -76,7 +103,11 @@ describe('connect workflow (time-skipping server, real Postgres)', () => {
   it('T1: a grant broader than requested is refused, revoked at the vendor and compensated without orphans', async () => {
     const workspaceId = await seedWorkspace(h);
     const broaderAccess = `broad-${crypto.randomUUID()}`;
-    h.connector.nextTokens = { accessToken: broaderAccess, refreshToken: 'r', grantedScopes: ['repo:read', 'issues:write'] };
+    h.connector.nextTokens = {
+      accessToken: broaderAccess,
+      refreshToken: 'r',
+      grantedScopes: ['repo:read', 'issues:write'],
+    };
     try {
       await worker.runUntil(async () => {
         const { handle, integrationId, state } = await startConnect(env.client, taskQueue, { workspaceId });
@@ -87,11 +118,18 @@ describe('connect workflow (time-skipping server, real Postgres)', () => {
         expect(integration.status).toBe('failed');
         expect(await h.admin('consent_events').where({ integration_id: integrationId })).toEqual([]);
         await noOrphans(integrationId);
-        const audit = await h.admin('audit_log').where({ integration_id: integrationId, action: 'integration.connect' }).first();
+        const audit = await h
+          .admin('audit_log')
+          .where({ integration_id: integrationId, action: 'integration.connect' })
+          .first();
         expect(audit).toMatchObject({ outcome: 'failure', error_class: 'GrantBroaderThanRequested' });
       });
     } finally {
-      h.connector.nextTokens = { accessToken: 'memory-access', refreshToken: 'memory-refresh', grantedScopes: ['repo:read'] };
+      h.connector.nextTokens = {
+        accessToken: 'memory-access',
+        refreshToken: 'memory-refresh',
+        grantedScopes: ['repo:read'],
+      };
     }
   });
 
@@ -102,7 +140,17 @@ describe('connect workflow (time-skipping server, real Postgres)', () => {
       const result = await env.client.workflow.execute('connectWorkflow', {
         taskQueue,
         workflowId: workflowIds.connect(workspaceId, integrationId),
-        args: [{ workspaceId, integrationId, vendor: 'github', requestedScopes: ['repo:read', 'admin:org'], controls: {}, redirectUri: 'https://app.test/cb', actor: ADMIN }],
+        args: [
+          {
+            workspaceId,
+            integrationId,
+            vendor: 'github',
+            requestedScopes: ['repo:read', 'admin:org'],
+            controls: {},
+            redirectUri: 'https://app.test/cb',
+            actor: ADMIN,
+          },
+        ],
       });
       expect(result).toMatchObject({ status: 'failed', failure: expect.stringContaining('admin:org') });
       expect(await h.admin('integrations').where({ integration_id: integrationId })).toEqual([]);
@@ -121,7 +169,9 @@ describe('connect workflow (time-skipping server, real Postgres)', () => {
       expect(Number(timer.timerStartedEventAttributes!.startToFireTimeout!.seconds) * 1000).toBe(CONSENT_TIMEOUT_MS);
       expect((await h.admin('integrations').where({ integration_id: integrationId }).first()).status).toBe('failed');
       await noOrphans(integrationId);
-      await expect(handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: 'late', code: 'c' }] })).rejects.toThrow();
+      await expect(
+        handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: 'late', code: 'c' }] }),
+      ).rejects.toThrow();
     });
   });
 
@@ -134,27 +184,46 @@ describe('connect workflow (time-skipping server, real Postgres)', () => {
       const { integrationId } = first;
       const lifecycle = env.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
       const lifecycleRunId = (await lifecycle.describe()).runId;
-      const firstSync = await pollUntil(() => lifecycle.query(integrationStateQuery), (st) => st.lastSync?.state === 'completed');
-      const currentTokens = () => h.admin('secrets').where({ integration_id: integrationId, kind: 'oauth-tokens', state: 'current' });
+      const firstSync = await pollUntil(
+        () => lifecycle.query(integrationStateQuery),
+        (st) => st.lastSync?.state === 'completed',
+      );
+      const currentTokens = () =>
+        h.admin('secrets').where({ integration_id: integrationId, kind: 'oauth-tokens', state: 'current' });
       const [before] = await currentTokens();
 
       // Re-consent while the lifecycle runs: new tokens become current, the old ones previous, and
       // the running lifecycle (same run) is told instead of a second one being started.
-      h.connector.nextTokens = { accessToken: 'reconnected-access', refreshToken: 'reconnected-refresh', grantedScopes: ['repo:read'] };
+      h.connector.nextTokens = {
+        accessToken: 'reconnected-access',
+        refreshToken: 'reconnected-refresh',
+        grantedScopes: ['repo:read'],
+      };
       const again = await startConnect(env.client, taskQueue, { workspaceId, integrationId, reconnect: true });
       await again.handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: again.state, code: 'second' }] });
-      expect(await again.handle.result()).toMatchObject({ status: 'connected', lifecycleWorkflowId: lifecycle.workflowId });
+      expect(await again.handle.result()).toMatchObject({
+        status: 'connected',
+        lifecycleWorkflowId: lifecycle.workflowId,
+      });
       const [after] = await currentTokens();
       expect(after.secret_id).not.toBe(before.secret_id);
       expect((await h.secrets.read(workspaceId, after.secret_id)).toString()).toContain('reconnected-access');
       expect((await h.admin('secrets').where({ secret_id: before.secret_id }).first()).state).toBe('previous');
-      expect((await h.admin('consent_events').where({ integration_id: integrationId }).orderBy('id')).map((e) => e.action)).toEqual(['granted', 'reauthorized']);
+      expect(
+        (await h.admin('consent_events').where({ integration_id: integrationId }).orderBy('id')).map((e) => e.action),
+      ).toEqual(['granted', 'reauthorized']);
       expect((await lifecycle.describe()).runId).toBe(lifecycleRunId);
-      const signals = (await lifecycle.fetchHistory()).events!.flatMap((e) => (e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : []));
+      const signals = (await lifecycle.fetchHistory()).events!.flatMap((e) =>
+        e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : [],
+      );
       expect(signals).toEqual(['vendorLifecycle']);
       // The lifecycle resumes: it runs the sync the reconnect asked for. Stopped only once idle (an
       // activity cut off by a terminate would hold the time-skipping server's clock).
-      await pollUntil(() => lifecycle.query(integrationStateQuery), (st) => st.status === 'connected' && !st.pendingSync && st.lastSync?.finishedAt !== firstSync.lastSync?.finishedAt);
+      await pollUntil(
+        () => lifecycle.query(integrationStateQuery),
+        (st) =>
+          st.status === 'connected' && !st.pendingSync && st.lastSync?.finishedAt !== firstSync.lastSync?.finishedAt,
+      );
       await lifecycle.terminate('test over');
 
       // A reconnect nobody completes expires after the real 15 minutes and leaves the integration as it was.
@@ -164,7 +233,9 @@ describe('connect workflow (time-skipping server, real Postgres)', () => {
       expect(still.secret_id).toBe(after.secret_id);
       expect((await h.admin('integrations').where({ integration_id: integrationId }).first()).status).toBe('connected');
       expect(await h.admin('secrets').where({ integration_id: integrationId, state: 'destroyed' })).toEqual([]);
-      expect(await h.admin('oauth_states').where({ integration_id: integrationId }).whereNull('consumed_at')).toEqual([]);
+      expect(await h.admin('oauth_states').where({ integration_id: integrationId }).whereNull('consumed_at')).toEqual(
+        [],
+      );
     });
   });
 });

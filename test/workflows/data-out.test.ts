@@ -41,49 +41,84 @@ describe('T19: data out through vendorActionWorkflow (dev server, GitHub emulato
       connected_by: ADMIN.id,
       connected_at: new Date(),
     });
-    await h.secrets.put({ workspaceId, integrationId, kind: 'oauth-tokens', state: 'current', plaintext: JSON.stringify(await github.connect()) });
+    await h.secrets.put({
+      workspaceId,
+      integrationId,
+      kind: 'oauth-tokens',
+      state: 'current',
+      plaintext: JSON.stringify(await github.connect()),
+    });
     const server = await devServer();
     const taskQueue = uniqueTaskQueue('data-out');
     const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
     const act = (action: string, input: Record<string, unknown>) => {
       const args: VendorActionInput = { workspaceId, integrationId, vendor: 'github', action, input, actor: ADMIN };
-      return server.client.workflow.execute('vendorActionWorkflow', { taskQueue, workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()), args: [args] });
+      return server.client.workflow.execute('vendorActionWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
+        args: [args],
+      });
     };
     const refusal = async (run: Promise<unknown>) => {
-      const error = await run.then(() => undefined, (e: unknown) => e);
+      const error = await run.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(WorkflowFailedError);
       return failureType(error);
     };
     try {
       await worker.runUntil(async () => {
-        const issue = await act('create-issue', { repository: 'acme/site-a', title: 'RFI 12 overdue', body: 'See TrackProject' });
+        const issue = await act('create-issue', {
+          repository: 'acme/site-a',
+          title: 'RFI 12 overdue',
+          body: 'See TrackProject',
+        });
         expect(issue).toMatchObject({ number: expect.any(Number), url: expect.stringContaining('acme/site-a') });
-        const status = await act('create-status-check', { repository: 'acme/site-a', sha: 'b'.repeat(40), state: 'success', context: 'trackproject/approval' });
+        const status = await act('create-status-check', {
+          repository: 'acme/site-a',
+          sha: 'b'.repeat(40),
+          state: 'success',
+          context: 'trackproject/approval',
+        });
         expect(status).toMatchObject({ externalId: expect.any(String) });
 
-        expect(await refusal(act('create-issue', { repository: 'acme/site-b', title: 'not ours' }))).toBe('OutsideCustomerControls');
+        expect(await refusal(act('create-issue', { repository: 'acme/site-b', title: 'not ours' }))).toBe(
+          'OutsideCustomerControls',
+        );
         expect(await refusal(act('delete-repository', { repository: 'acme/site-a' }))).toBe('ActionNotInDataOut');
 
         // Throttled once: the vendor refused before acting, so the workflow waits Retry-After and tries again.
         github.emulator.control.startRateLimitStorm(1, { status: 429, retryAfterSeconds: 1 });
         await act('create-issue', { repository: 'acme/site-a', title: 'after the storm' });
-        expect(github.emulator.control.issues('acme/site-a').map((i) => i.title)).toEqual(['RFI 12 overdue', 'after the storm']);
+        expect(github.emulator.control.issues('acme/site-a').map((i) => i.title)).toEqual([
+          'RFI 12 overdue',
+          'after the storm',
+        ]);
         expect(github.emulator.control.issues('acme/site-b')).toEqual([]);
 
         await h.admin('integrations').where({ integration_id: integrationId }).update({ status: 'disconnected' });
-        expect(await refusal(act('create-issue', { repository: 'acme/site-a', title: 'too late' }))).toBe('IntegrationNotActive');
+        expect(await refusal(act('create-issue', { repository: 'acme/site-a', title: 'too late' }))).toBe(
+          'IntegrationNotActive',
+        );
       });
     } finally {
       await server.close();
     }
     // Every performed call is on the audited path, with its scope and outcome; the content is not.
-    const audit = await h.admin('audit_log').where({ integration_id: integrationId, direction: 'outbound', action: 'create-issue' }).orderBy('seq').select('scope', 'outcome', 'error_class');
+    const audit = await h
+      .admin('audit_log')
+      .where({ integration_id: integrationId, direction: 'outbound', action: 'create-issue' })
+      .orderBy('seq')
+      .select('scope', 'outcome', 'error_class');
     expect(audit.map((a) => [a.scope, a.outcome, a.error_class])).toEqual([
       ['issues:write', 'success', null],
       ['issues:write', 'failure', 'OutsideCustomerControls'],
       ['issues:write', 'failure', 'RateLimited'],
       ['issues:write', 'success', null],
     ]);
-    expect(JSON.stringify(await h.admin('audit_log').where({ integration_id: integrationId }))).not.toContain('RFI 12 overdue');
+    expect(JSON.stringify(await h.admin('audit_log').where({ integration_id: integrationId }))).not.toContain(
+      'RFI 12 overdue',
+    );
   }, 60_000);
 });

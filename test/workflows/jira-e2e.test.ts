@@ -51,16 +51,30 @@ describe('Jira end to end (dev server, Jira emulator, real Postgres)', () => {
         const consent = await fetch(authorizeUrl, { redirect: 'manual' });
         const callback = new URL(consent.headers.get('location')!);
         expect(callback.searchParams.get('state')).toBe(state);
-        await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: callback.searchParams.get('code')! }] });
+        await handle.executeUpdate(oauthCallbackUpdate, {
+          args: [{ state, code: callback.searchParams.get('code')! }],
+        });
         // Granted with offline_access, recorded as the matrix's data scopes (T1).
-        expect(await handle.result()).toMatchObject({ status: 'connected', grantedScopes: [...jiraDescriptor.scopes.required] });
+        expect(await handle.result()).toMatchObject({
+          status: 'connected',
+          grantedScopes: [...jiraDescriptor.scopes.required],
+        });
         const ref = { workspaceId, integrationId };
         const cachedSummaries = async () =>
-          (await h.admin('cached_records').where({ integration_id: integrationId, resource: 'issues' }).select('payload')).map((r) => String(r.payload.fields.summary));
+          (
+            await h
+              .admin('cached_records')
+              .where({ integration_id: integrationId, resource: 'issues' })
+              .select('payload')
+          ).map((r) => String(r.payload.fields.summary));
 
         // The lifecycle's first sync: only the allow-listed project (T18).
         const lifecycle = server.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-        await pollUntil(() => lifecycle.query(integrationStateQuery), (s) => s.lastSync?.state === 'completed', 30_000);
+        await pollUntil(
+          () => lifecycle.query(integrationStateQuery),
+          (s) => s.lastSync?.state === 'completed',
+          30_000,
+        );
         const first = await cachedSummaries();
         expect(first).toHaveLength(12);
         expect(first.every((summary) => summary.startsWith('site issue'))).toBe(true);
@@ -75,7 +89,11 @@ describe('Jira end to end (dev server, Jira emulator, real Postgres)', () => {
         control.addIssue('OPS', 'ops issue late');
         const lastSyncBefore = (await lifecycle.query(integrationStateQuery)).lastSync?.finishedAt;
         await requestSync(lifecycle, { reason: 'admin' });
-        await pollUntil(() => lifecycle.query(integrationStateQuery), (s) => s.lastSync?.state === 'completed' && s.lastSync.finishedAt !== lastSyncBefore, 30_000);
+        await pollUntil(
+          () => lifecycle.query(integrationStateQuery),
+          (s) => s.lastSync?.state === 'completed' && s.lastSync.finishedAt !== lastSyncBefore,
+          30_000,
+        );
         const second = await cachedSummaries();
         expect(second).toHaveLength(12);
         expect(second).toContain('site issue edited');
@@ -89,8 +107,16 @@ describe('Jira end to end (dev server, Jira emulator, real Postgres)', () => {
           args: [{ ...ref, vendor: 'jira', kind: 'oauth-tokens', actor: ADMIN, gracePeriodMs: 1_000 }],
         });
         expect(rotation).toEqual({ status: 'rotated', newVersion: 2 });
-        expect(tokenCalls().slice(refreshesBefore).map((r) => (r.body as { grant_type?: string }).grant_type)).toEqual(['refresh_token']);
-        const versions = await h.admin('secrets').where({ integration_id: integrationId, kind: 'oauth-tokens' }).orderBy('version').pluck('state');
+        expect(
+          tokenCalls()
+            .slice(refreshesBefore)
+            .map((r) => (r.body as { grant_type?: string }).grant_type),
+        ).toEqual(['refresh_token']);
+        const versions = await h
+          .admin('secrets')
+          .where({ integration_id: integrationId, kind: 'oauth-tokens' })
+          .orderBy('version')
+          .pluck('state');
         expect(versions).toEqual(['retired', 'current']);
 
         // Disconnect (T4): Jira has no revocation endpoint; our dynamic webhooks are deleted.
@@ -103,7 +129,9 @@ describe('Jira end to end (dev server, Jira emulator, real Postgres)', () => {
         });
         expect(disconnected).toMatchObject({ revokedAtVendor: false, vendorNote: jiraDescriptor.revocation.note });
         const deletes = control.requests.filter((r) => r.method === 'DELETE').map((r) => `${r.path} ${r.status}`);
-        expect(deletes).toEqual(liveWebhooks.map(() => expect.stringMatching(/^\/ex\/jira\/[^/]+\/rest\/api\/3\/webhook 20\d$/)));
+        expect(deletes).toEqual(
+          liveWebhooks.map(() => expect.stringMatching(/^\/ex\/jira\/[^/]+\/rest\/api\/3\/webhook 20\d$/)),
+        );
         expect(control.webhooks()).toEqual([]);
         const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
         expect(receipt).toMatchObject({ integration_id: integrationId, vendor: 'jira' });
@@ -118,9 +146,19 @@ describe('Jira end to end (dev server, Jira emulator, real Postgres)', () => {
     expect(secrets.length).toBeGreaterThan(0);
     expect(secrets.every((s) => s.state === 'destroyed' && s.ciphertext === null)).toBe(true);
     const audit = await h.admin('audit_log').where({ integration_id: integrationId }).pluck('action');
-    expect(audit).toEqual(expect.arrayContaining([
-      'oauth.exchange-code', 'oauth.accessible-resources', 'integration.connected', 'webhooks.register', 'issues.search',
-      'oauth.refresh', 'secret.promoted', 'secret.retired', 'webhooks.delete', 'integration.purged',
-    ]));
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        'oauth.exchange-code',
+        'oauth.accessible-resources',
+        'integration.connected',
+        'webhooks.register',
+        'issues.search',
+        'oauth.refresh',
+        'secret.promoted',
+        'secret.retired',
+        'webhooks.delete',
+        'integration.purged',
+      ]),
+    );
   }, 120_000);
 });

@@ -5,7 +5,12 @@
  * the next run. A "sync now" that joins the sync in flight is answered by the Update's validator and
  * writes nothing, so a long sync can be joined past Temporal's per-run Update limit.
  */
-import { integrationStateQuery, syncProgressQuery, workflowIds, type LifecycleInput } from '../../workflows/definitions';
+import {
+  integrationStateQuery,
+  syncProgressQuery,
+  workflowIds,
+  type LifecycleInput,
+} from '../../workflows/definitions';
 import { requestSync } from '../../lib/temporal/syncNow';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
@@ -38,7 +43,11 @@ describe('lifecycle continue-as-new (dev server, memory connector, real Postgres
     const input: LifecycleInput = { ...ref, vendor: MEMORY_VENDOR, continueAfterEvents: CONTINUE_AFTER_EVENTS };
     try {
       await worker.runUntil(async () => {
-        const started = await server.client.workflow.start('integrationLifecycleWorkflow', { taskQueue, workflowId, args: [input] });
+        const started = await server.client.workflow.start('integrationLifecycleWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [input],
+        });
         const firstRunId = started.firstExecutionRunId;
         const lifecycle = server.client.workflow.getHandle(workflowId);
         const runId = async () => (await lifecycle.describe()).runId;
@@ -48,20 +57,30 @@ describe('lifecycle continue-as-new (dev server, memory connector, real Postgres
         const answers: Array<{ syncWorkflowId: string; vendor: string }> = [];
         const runIds = new Set([firstRunId]);
         const deadline = Date.now() + 60_000;
-        await Promise.all(Array.from({ length: CALLERS }, async () => {
-          while (runIds.size < 3 && Date.now() < deadline) {
-            answers.push(await requestSync(lifecycle, { reason: 'admin' }));
-            runIds.add(await runId());
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: CALLERS }, async () => {
+            while (runIds.size < 3 && Date.now() < deadline) {
+              answers.push(await requestSync(lifecycle, { reason: 'admin' }));
+              runIds.add(await runId());
+            }
+          }),
+        );
         expect(runIds.size).toBeGreaterThanOrEqual(3);
         expect(answers.length).toBeGreaterThan(CALLERS);
-        for (const answer of answers) expect(answer).toEqual({ syncWorkflowId: workflowIds.sync(ref.workspaceId, ref.integrationId), joined: expect.any(Boolean), vendor: MEMORY_VENDOR });
+        for (const answer of answers)
+          expect(answer).toEqual({
+            syncWorkflowId: workflowIds.sync(ref.workspaceId, ref.integrationId),
+            joined: expect.any(Boolean),
+            vendor: MEMORY_VENDOR,
+          });
 
         // The first run ended by continuing as new, not by failing, and handed over its state.
         const firstHistory = await server.client.workflow.getHandle(workflowId, firstRunId).fetchHistory();
         expect(firstHistory.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
-        const state = await pollUntil(() => lifecycle.query(integrationStateQuery), (s) => s.lastSync?.state === 'completed' && !s.pendingSync);
+        const state = await pollUntil(
+          () => lifecycle.query(integrationStateQuery),
+          (s) => s.lastSync?.state === 'completed' && !s.pendingSync,
+        );
         expect(state).toMatchObject({ status: 'connected', lastSync: { state: 'completed' } });
         const continued = await lifecycle.describe();
         expect(continued.runId).not.toBe(firstRunId);
@@ -73,7 +92,7 @@ describe('lifecycle continue-as-new (dev server, memory connector, real Postgres
     }
   });
 
-  it('joins of a sync in flight write no history: more than Temporal\'s 2,000 Updates per run are answered while one sync runs', async () => {
+  it("joins of a sync in flight write no history: more than Temporal's 2,000 Updates per run are answered while one sync runs", async () => {
     h.connector.upsert('held-1', 't');
     // The sync waits out a one-hour Retry-After: it runs for the whole test, so the lifecycle cannot continue as new.
     h.connector.failures.push({ kind: 'rate-limit', retryAfterMs: 3_600_000 });
@@ -84,16 +103,29 @@ describe('lifecycle continue-as-new (dev server, memory connector, real Postgres
     const workflowId = workflowIds.lifecycle(ref.workspaceId, ref.integrationId);
     try {
       await worker.runUntil(async () => {
-        const lifecycle = await server.client.workflow.start('integrationLifecycleWorkflow', { taskQueue, workflowId, args: [{ ...ref, vendor: MEMORY_VENDOR }] });
+        const lifecycle = await server.client.workflow.start('integrationLifecycleWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [{ ...ref, vendor: MEMORY_VENDOR }],
+        });
         expect(await requestSync(lifecycle, { reason: 'admin' })).toMatchObject({ joined: false });
-        await pollUntil(() => server.client.workflow.getHandle(workflowIds.sync(ref.workspaceId, ref.integrationId)).query(syncProgressQuery).catch(() => undefined), (p) => p?.state === 'waiting-rate-limit');
+        await pollUntil(
+          () =>
+            server.client.workflow
+              .getHandle(workflowIds.sync(ref.workspaceId, ref.integrationId))
+              .query(syncProgressQuery)
+              .catch(() => undefined),
+          (p) => p?.state === 'waiting-rate-limit',
+        );
 
         let joined = 0;
-        await Promise.all(Array.from({ length: JOINERS }, async () => {
-          for (let i = 0; i < JOINS / JOINERS; i++) {
-            if ((await requestSync(lifecycle, { reason: 'admin' })).joined) joined += 1;
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: JOINERS }, async () => {
+            for (let i = 0; i < JOINS / JOINERS; i++) {
+              if ((await requestSync(lifecycle, { reason: 'admin' })).joined) joined += 1;
+            }
+          }),
+        );
         expect(joined).toBe(JOINS);
         const history = await lifecycle.fetchHistory();
         expect(history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length).toBe(1);

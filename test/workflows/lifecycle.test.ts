@@ -32,7 +32,11 @@ describe('integration lifecycle workflow (time-skipping server, real Postgres)',
   useTimeSkippingWorkers('lifecycle', (parts) => ({ h, env, worker, taskQueue } = parts));
 
   /** Runs `body` against a lifecycle of `ref`, terminating it afterwards (nothing may outlive the worker). */
-  async function withLifecycle(ref: { workspaceId: string; integrationId: string }, extra: Partial<LifecycleInput>, body: (handle: WorkflowHandle) => Promise<void>) {
+  async function withLifecycle(
+    ref: { workspaceId: string; integrationId: string },
+    extra: Partial<LifecycleInput>,
+    body: (handle: WorkflowHandle) => Promise<void>,
+  ) {
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('integrationLifecycleWorkflow', {
         taskQueue,
@@ -54,9 +58,16 @@ describe('integration lifecycle workflow (time-skipping server, real Postgres)',
     h.connector.failures.push({ kind: 'rate-limit', retryAfterMs: HOUR });
     await withLifecycle(ref, {}, async (handle) => {
       const first = await requestSync(handle, { reason: 'admin' });
-      expect(first).toEqual({ syncWorkflowId: workflowIds.sync(ref.workspaceId, ref.integrationId), joined: false, vendor: MEMORY_VENDOR });
+      expect(first).toEqual({
+        syncWorkflowId: workflowIds.sync(ref.workspaceId, ref.integrationId),
+        joined: false,
+        vendor: MEMORY_VENDOR,
+      });
       const sync = env.client.workflow.getHandle(first.syncWorkflowId);
-      await pollUntil(() => sync.query(syncProgressQuery).catch(() => undefined), (p) => p?.state === 'waiting-rate-limit');
+      await pollUntil(
+        () => sync.query(syncProgressQuery).catch(() => undefined),
+        (p) => p?.state === 'waiting-rate-limit',
+      );
       const runId = (await sync.describe()).runId;
 
       const second = await requestSync(handle, { reason: 'webhook' });
@@ -64,7 +75,10 @@ describe('integration lifecycle workflow (time-skipping server, real Postgres)',
       expect((await handle.query(integrationStateQuery)).pendingSync).toBe(false);
 
       await env.sleep(HOUR + MINUTE);
-      const state = await pollUntil(() => handle.query(integrationStateQuery), (s) => s.lastSync?.state === 'completed');
+      const state = await pollUntil(
+        () => handle.query(integrationStateQuery),
+        (s) => s.lastSync?.state === 'completed',
+      );
       expect(state).toMatchObject({ pendingSync: false, lastSync: { rateLimitWaits: 1, recordsUpserted: 20 } });
       // Still the one run: the joined request started nothing.
       expect((await sync.describe()).runId).toBe(runId);
@@ -76,29 +90,55 @@ describe('integration lifecycle workflow (time-skipping server, real Postgres)',
     const ref = await seedConnectedIntegration(h);
     const floor = memoryDescriptor.rateLimit.minPollIntervalMs;
     await withLifecycle(ref, { pollIntervalMs: 1_000 }, async (handle) => {
-      await pollUntil(() => handle.query(integrationStateQuery), (s) => s.pollIntervalMs !== undefined);
+      await pollUntil(
+        () => handle.query(integrationStateQuery),
+        (s) => s.pollIntervalMs !== undefined,
+      );
       expect((await handle.query(integrationStateQuery)).pollIntervalMs).toBe(floor);
-      expect(await handle.executeUpdate(setPollIntervalUpdate, { args: [{ pollIntervalMs: 5_000, actor: ADMIN }] })).toEqual({ pollIntervalMs: floor });
-      expect((await h.admin('integrations').where({ integration_id: ref.integrationId }).first()).poll_interval_ms).toBe(floor);
+      expect(
+        await handle.executeUpdate(setPollIntervalUpdate, { args: [{ pollIntervalMs: 5_000, actor: ADMIN }] }),
+      ).toEqual({ pollIntervalMs: floor });
+      expect(
+        (await h.admin('integrations').where({ integration_id: ref.integrationId }).first()).poll_interval_ms,
+      ).toBe(floor);
 
       await env.sleep(3 * floor + floor / 2);
-      await pollUntil(() => handle.query(integrationStateQuery), (s) => s.lastSync?.state === 'completed' && !s.pendingSync);
+      await pollUntil(
+        () => handle.query(integrationStateQuery),
+        (s) => s.lastSync?.state === 'completed' && !s.pendingSync,
+      );
       const history = await handle.fetchHistory();
-      const syncStarts = history.events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).map((e) => Number(e.eventTime!.seconds) * 1000);
+      const syncStarts = history
+        .events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)
+        .map((e) => Number(e.eventTime!.seconds) * 1000);
       expect(syncStarts.length).toBe(3);
-      for (let i = 1; i < syncStarts.length; i++) expect(syncStarts[i]! - syncStarts[i - 1]!).toBeGreaterThanOrEqual(floor - 1_000);
+      for (let i = 1; i < syncStarts.length; i++)
+        expect(syncStarts[i]! - syncStarts[i - 1]!).toBeGreaterThanOrEqual(floor - 1_000);
     });
   });
 
   it('refreshes the access token before it expires (real 5-minute margin), one refresh per token lifetime', async () => {
     const t0 = await env.currentTimeMs();
-    const ref = await seedConnectedIntegration(h, { accessToken: 'expiring', refreshToken: 'r', grantedScopes: ['repo:read'], expiresAt: t0 + HOUR });
+    const ref = await seedConnectedIntegration(h, {
+      accessToken: 'expiring',
+      refreshToken: 'r',
+      grantedScopes: ['repo:read'],
+      expiresAt: t0 + HOUR,
+    });
     const refreshesBefore = h.connector.refreshCalls;
     await withLifecycle(ref, {}, async (handle) => {
-      await pollUntil(() => handle.query(integrationStateQuery), (s) => s.nextTokenRefreshAt !== undefined);
-      expect(Date.parse((await handle.query(integrationStateQuery)).nextTokenRefreshAt!)).toBe(t0 + HOUR - TOKEN_REFRESH_MARGIN_MS);
+      await pollUntil(
+        () => handle.query(integrationStateQuery),
+        (s) => s.nextTokenRefreshAt !== undefined,
+      );
+      expect(Date.parse((await handle.query(integrationStateQuery)).nextTokenRefreshAt!)).toBe(
+        t0 + HOUR - TOKEN_REFRESH_MARGIN_MS,
+      );
       await env.sleep(2 * HOUR + 30 * MINUTE);
-      const state = await pollUntil(() => handle.query(integrationStateQuery), (s) => Date.parse(s.nextTokenRefreshAt!) === t0 + 3 * HOUR - TOKEN_REFRESH_MARGIN_MS);
+      const state = await pollUntil(
+        () => handle.query(integrationStateQuery),
+        (s) => Date.parse(s.nextTokenRefreshAt!) === t0 + 3 * HOUR - TOKEN_REFRESH_MARGIN_MS,
+      );
       expect(state.status).toBe('connected');
       const refreshedAt = activityScheduleTimes(await handle.fetchHistory(), 'refreshTokens');
       expect(refreshedAt).toHaveLength(2);
@@ -109,7 +149,10 @@ describe('integration lifecycle workflow (time-skipping server, real Postgres)',
         expect(at).toBeLessThan(expiry);
       });
     });
-    const tokens = await h.admin('secrets').where({ integration_id: ref.integrationId, kind: 'oauth-tokens' }).orderBy('version');
+    const tokens = await h
+      .admin('secrets')
+      .where({ integration_id: ref.integrationId, kind: 'oauth-tokens' })
+      .orderBy('version');
     expect(tokens.map((t) => t.state)).toEqual(['retired', 'retired', 'current']);
   });
 
@@ -119,12 +162,25 @@ describe('integration lifecycle workflow (time-skipping server, real Postgres)',
     const lifetimes = { 'graph-sub': 29 * DAY, 'jira-sub': 30 * DAY };
     for (const [externalId, lifetimeMs] of Object.entries(lifetimes)) {
       h.connector.subscriptions.set(externalId, { expiresAt: t0 + lifetimeMs, lifetimeMs, renewals: 0 });
-      await h.admin('vendor_subscriptions').insert({ ...{ workspace_id: ref.workspaceId, integration_id: ref.integrationId }, external_id: externalId, resource: 'issues', expires_at: new Date(t0 + lifetimeMs) });
+      await h
+        .admin('vendor_subscriptions')
+        .insert({
+          ...{ workspace_id: ref.workspaceId, integration_id: ref.integrationId },
+          external_id: externalId,
+          resource: 'issues',
+          expires_at: new Date(t0 + lifetimeMs),
+        });
     }
     await withLifecycle(ref, {}, async (handle) => {
-      await pollUntil(() => handle.query(integrationStateQuery), (s) => s.subscriptions.length === 2);
+      await pollUntil(
+        () => handle.query(integrationStateQuery),
+        (s) => s.subscriptions.length === 2,
+      );
       await env.sleep(31 * DAY);
-      await pollUntil(async () => h.connector.subscriptions.get('jira-sub')!.renewals, (n) => n === 1);
+      await pollUntil(
+        async () => h.connector.subscriptions.get('jira-sub')!.renewals,
+        (n) => n === 1,
+      );
       const renewedAt = activityScheduleTimes(await handle.fetchHistory(), 'renewSubscription');
       expect(renewedAt).toHaveLength(2);
       const expiries = Object.values(lifetimes).map((l) => t0 + l);
@@ -133,25 +189,66 @@ describe('integration lifecycle workflow (time-skipping server, real Postgres)',
         expect(at).toBeLessThan(expiries[i]!);
       });
     });
-    const rows = await h.admin('vendor_subscriptions').where({ integration_id: ref.integrationId }).orderBy('external_id');
-    expect(rows.map((r) => new Date(r.expires_at).getTime())).toEqual([t0 + 2 * lifetimes['graph-sub'], t0 + 2 * lifetimes['jira-sub']]);
+    const rows = await h
+      .admin('vendor_subscriptions')
+      .where({ integration_id: ref.integrationId })
+      .orderBy('external_id');
+    expect(rows.map((r) => new Date(r.expires_at).getTime())).toEqual([
+      t0 + 2 * lifetimes['graph-sub'],
+      t0 + 2 * lifetimes['jira-sub'],
+    ]);
     expect(rows.every((r) => r.renewed_at instanceof Date)).toBe(true);
   });
 
   it('T17: narrowing consent records "narrowed", drops cached data outside it and resyncs; widening is refused', async () => {
     const ref = await seedConnectedIntegration(h);
-    await h.admin('integrations').where({ integration_id: ref.integrationId }).update({ controls: JSON.stringify({ repos: ['org/a', 'org/b'] }) });
-    const cached = (resource: string, id: string) => ({ ...{ workspace_id: ref.workspaceId, integration_id: ref.integrationId }, resource, external_id: id, payload: {}, expires_at: new Date(Date.now() + DAY) });
-    await h.admin('cached_records').insert([cached('repo:org/a', 'a-1'), cached('repo:org/b', 'b-1'), cached('repo:org/b', 'b-2')]);
+    await h
+      .admin('integrations')
+      .where({ integration_id: ref.integrationId })
+      .update({ controls: JSON.stringify({ repos: ['org/a', 'org/b'] }) });
+    const cached = (resource: string, id: string) => ({
+      ...{ workspace_id: ref.workspaceId, integration_id: ref.integrationId },
+      resource,
+      external_id: id,
+      payload: {},
+      expires_at: new Date(Date.now() + DAY),
+    });
+    await h
+      .admin('cached_records')
+      .insert([cached('repo:org/a', 'a-1'), cached('repo:org/b', 'b-1'), cached('repo:org/b', 'b-2')]);
     await withLifecycle(ref, {}, async (handle) => {
-      expect(await handle.executeUpdate(consentChangeUpdate, { args: [{ actor: ADMIN, scopes: ['repo:read'], controls: { repos: ['org/a'] } }] })).toEqual({ accepted: true });
-      await expect(handle.executeUpdate(consentChangeUpdate, { args: [{ actor: ADMIN, controls: { repos: ['org/a', 'org/c'] } }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-      await expect(handle.executeUpdate(consentChangeUpdate, { args: [{ actor: ADMIN, scopes: ['repo:read', 'issues:write'] }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-      await pollUntil(() => handle.query(integrationStateQuery), (s) => s.lastSync?.state === 'completed');
+      expect(
+        await handle.executeUpdate(consentChangeUpdate, {
+          args: [{ actor: ADMIN, scopes: ['repo:read'], controls: { repos: ['org/a'] } }],
+        }),
+      ).toEqual({ accepted: true });
+      await expect(
+        handle.executeUpdate(consentChangeUpdate, {
+          args: [{ actor: ADMIN, controls: { repos: ['org/a', 'org/c'] } }],
+        }),
+      ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      await expect(
+        handle.executeUpdate(consentChangeUpdate, { args: [{ actor: ADMIN, scopes: ['repo:read', 'issues:write'] }] }),
+      ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      await pollUntil(
+        () => handle.query(integrationStateQuery),
+        (s) => s.lastSync?.state === 'completed',
+      );
     });
     const events = await h.admin('consent_events').where({ integration_id: ref.integrationId });
-    expect(events).toEqual([expect.objectContaining({ action: 'narrowed', actor_id: ADMIN.id, scopes: ['repo:read'], controls: { repos: ['org/a'] } })]);
-    const left = await h.admin('cached_records').where({ integration_id: ref.integrationId }).whereLike('resource', 'repo:%').pluck('external_id');
+    expect(events).toEqual([
+      expect.objectContaining({
+        action: 'narrowed',
+        actor_id: ADMIN.id,
+        scopes: ['repo:read'],
+        controls: { repos: ['org/a'] },
+      }),
+    ]);
+    const left = await h
+      .admin('cached_records')
+      .where({ integration_id: ref.integrationId })
+      .whereLike('resource', 'repo:%')
+      .pluck('external_id');
     expect(left).toEqual(['a-1']);
     const integration = await h.admin('integrations').where({ integration_id: ref.integrationId }).first();
     expect(integration.controls).toEqual({ repos: ['org/a'] });

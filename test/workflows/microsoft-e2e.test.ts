@@ -13,7 +13,12 @@ import { createIntegrationContext } from '../../activities/integrations/context'
 import { microsoftDescriptors, validationReply, type MicrosoftVendorId } from '../../activities/vendors/microsoft';
 import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
-import { grantSiteToApp, REDIRECT_URI, startMicrosoftHarness, type MicrosoftHarness } from '../vendors/microsoft/harness';
+import {
+  grantSiteToApp,
+  REDIRECT_URI,
+  startMicrosoftHarness,
+  type MicrosoftHarness,
+} from '../vendors/microsoft/harness';
 import { createVendorHarness, type VendorHarness } from './support/harness';
 import { ADMIN, pollUntil, seedWorkspace, startConnect } from './support/workflowHelpers';
 
@@ -25,7 +30,10 @@ async function startNotificationReceiver() {
     res.end(validation?.body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 interface RowCase {
@@ -51,8 +59,14 @@ const ROWS: Array<[string, RowCase]> = [
       vendor: 'microsoft365',
       controls: {},
       async seed({ emulator: { control } }) {
-        for (const name of ['m365-a.pdf', 'm365-b.pdf', 'm365-c.pdf']) await control.upsertItem('me/drive/root', drive(name));
-        await control.upsertItem('me/events', { id: 'event-walk', subject: 'Site walk', start: { dateTime: '2026-07-01T09:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-07-01T10:00:00', timeZone: 'UTC' } });
+        for (const name of ['m365-a.pdf', 'm365-b.pdf', 'm365-c.pdf'])
+          await control.upsertItem('me/drive/root', drive(name));
+        await control.upsertItem('me/events', {
+          id: 'event-walk',
+          subject: 'Site walk',
+          start: { dateTime: '2026-07-01T09:00:00', timeZone: 'UTC' },
+          end: { dateTime: '2026-07-01T10:00:00', timeZone: 'UTC' },
+        });
       },
       cached: { 'drive-items': ['m365-a.pdf', 'm365-b.pdf', 'm365-c.pdf'], 'calendar-events': ['event-walk'] },
       subscribedResources: ['me/drive/root', 'me/events'],
@@ -69,11 +83,18 @@ const ROWS: Array<[string, RowCase]> = [
         const { control } = microsoft.emulator;
         for (const siteId of ['site-picked', 'site-other']) {
           control.seedSite(siteId, siteId);
-          for (const n of [1, 2, 3]) await control.upsertItem(`sites/${siteId}/drive/root`, drive(`${siteId}-${n}.dwg`));
+          for (const n of [1, 2, 3])
+            await control.upsertItem(`sites/${siteId}/drive/root`, drive(`${siteId}-${n}.dwg`));
           expect(await grantSiteToApp(microsoft.emulator, siteId)).toBe(201);
         }
       },
-      cached: { 'site-drive-items': ['site-picked/site-picked-1.dwg', 'site-picked/site-picked-2.dwg', 'site-picked/site-picked-3.dwg'] },
+      cached: {
+        'site-drive-items': [
+          'site-picked/site-picked-1.dwg',
+          'site-picked/site-picked-2.dwg',
+          'site-picked/site-picked-3.dwg',
+        ],
+      },
       subscribedResources: ['sites/site-picked/drive/root'],
       auditedCalls: ['delta.site-drive-items', 'site.get'],
       rotation: 'rotated',
@@ -86,7 +107,8 @@ const ROWS: Array<[string, RowCase]> = [
       controls: {},
       async seed({ emulator: { control } }) {
         for (const name of ['outside-1.docx', 'outside-2.docx']) await control.upsertItem('me/drive/root', drive(name));
-        for (const name of ['export-1.xlsx', 'export-2.xlsx', 'export-3.xlsx']) await control.upsertItem('me/drive/special/approot', drive(name));
+        for (const name of ['export-1.xlsx', 'export-2.xlsx', 'export-3.xlsx'])
+          await control.upsertItem('me/drive/special/approot', drive(name));
       },
       cached: { 'app-folder-items': ['export-1.xlsx', 'export-2.xlsx', 'export-3.xlsx'] },
       subscribedResources: [],
@@ -133,9 +155,16 @@ describe('Microsoft end to end (dev server, Graph emulator over https, real Post
   let taskQueue: string;
 
   beforeAll(async () => {
-    [microsoft, receiver, server] = await Promise.all([startMicrosoftHarness(), startNotificationReceiver(), devServer()]);
+    [microsoft, receiver, server] = await Promise.all([
+      startMicrosoftHarness(),
+      startNotificationReceiver(),
+      devServer(),
+    ]);
     // Graph handshakes with the notification URL before it creates a subscription: a local receiver answers.
-    h = createVendorHarness(Object.values(microsoftDescriptors).map((descriptor) => ({ descriptor, connector: microsoft.connector })), { webhookBaseUrl: receiver.url });
+    h = createVendorHarness(
+      Object.values(microsoftDescriptors).map((descriptor) => ({ descriptor, connector: microsoft.connector })),
+      { webhookBaseUrl: receiver.url },
+    );
     taskQueue = uniqueTaskQueue('microsoft-e2e');
     worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
     workerDone = worker.run();
@@ -148,110 +177,193 @@ describe('Microsoft end to end (dev server, Graph emulator over https, real Post
     await Promise.all([microsoft?.stop(), receiver?.stop()]);
   });
 
-  it.each(ROWS)('%s', async (_name, row) => {
-    const { control } = microsoft.emulator;
-    await row.seed(microsoft);
-    const requestsBeforeConnect = microsoft.emulator.requests.length;
-    const appRequests = () => microsoft.emulator.requests.slice(requestsBeforeConnect);
-    const workspaceId = await seedWorkspace(h);
-    const descriptor = microsoftDescriptors[row.vendor];
-    const scopes = [...descriptor.scopes.required, ...descriptor.scopes.optional];
-    const tokenRequests = (grantType: string) =>
-      microsoft.emulator.requests.filter((r) => r.path.endsWith('/oauth2/v2.0/token') && (r.body as Record<string, string> | undefined)?.grant_type === grantType);
+  it.each(ROWS)(
+    '%s',
+    async (_name, row) => {
+      const { control } = microsoft.emulator;
+      await row.seed(microsoft);
+      const requestsBeforeConnect = microsoft.emulator.requests.length;
+      const appRequests = () => microsoft.emulator.requests.slice(requestsBeforeConnect);
+      const workspaceId = await seedWorkspace(h);
+      const descriptor = microsoftDescriptors[row.vendor];
+      const scopes = [...descriptor.scopes.required, ...descriptor.scopes.optional];
+      const tokenRequests = (grantType: string) =>
+        microsoft.emulator.requests.filter(
+          (r) =>
+            r.path.endsWith('/oauth2/v2.0/token') &&
+            (r.body as Record<string, string> | undefined)?.grant_type === grantType,
+        );
 
-    // Connect: the admin's browser follows the authorize URL (PKCE S256); the emulator redirects back with code + state.
-    const { handle, integrationId, state, authorizeUrl } = await startConnect(server.client, taskQueue, { workspaceId, vendor: row.vendor, requestedScopes: scopes, controls: row.controls, redirectUri: REDIRECT_URI });
-    expect(authorizeUrl.origin).toBe(new URL(microsoft.emulator.url).origin);
-    expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
-    const callback = await microsoft.consent(authorizeUrl.toString());
-    expect(callback.searchParams.get('state')).toBe(state);
-    await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: callback.searchParams.get('code')! }] });
-    const connected = await handle.result();
-    expect({ status: connected.status, failure: connected.failure }).toEqual({ status: 'connected', failure: undefined });
-    expect([...connected.grantedScopes].sort()).toEqual([...scopes].sort());
-    const ref = { workspaceId, integrationId };
-    const secretStates = () => h.admin('secrets').where({ integration_id: integrationId, kind: 'oauth-tokens' }).orderBy('version').pluck('state');
-    const stored = JSON.parse((await h.secrets.read(workspaceId, (await h.secrets.current(workspaceId, integrationId, 'oauth-tokens'))!.secretId)).toString('utf8'));
-    if (row.vendor === 'entra') {
-      // Identity only: opaque ids and group ids from the verified ID token; no name, no e-mail, no refresh token.
-      expect(stored.metadata).toEqual({ tenantId: microsoft.emulator.tenantId, objectId: expect.any(String), subject: expect.any(String), groups: 'group-site-managers' });
-      expect(JSON.stringify(stored)).not.toMatch(/ada@contoso|Ada Site-Manager/);
-      expect(stored.refreshToken).toBeUndefined();
-    } else {
-      expect(typeof stored.refreshToken).toBe('string');
-    }
+      // Connect: the admin's browser follows the authorize URL (PKCE S256); the emulator redirects back with code + state.
+      const { handle, integrationId, state, authorizeUrl } = await startConnect(server.client, taskQueue, {
+        workspaceId,
+        vendor: row.vendor,
+        requestedScopes: scopes,
+        controls: row.controls,
+        redirectUri: REDIRECT_URI,
+      });
+      expect(authorizeUrl.origin).toBe(new URL(microsoft.emulator.url).origin);
+      expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
+      const callback = await microsoft.consent(authorizeUrl.toString());
+      expect(callback.searchParams.get('state')).toBe(state);
+      await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: callback.searchParams.get('code')! }] });
+      const connected = await handle.result();
+      expect({ status: connected.status, failure: connected.failure }).toEqual({
+        status: 'connected',
+        failure: undefined,
+      });
+      expect([...connected.grantedScopes].sort()).toEqual([...scopes].sort());
+      const ref = { workspaceId, integrationId };
+      const secretStates = () =>
+        h
+          .admin('secrets')
+          .where({ integration_id: integrationId, kind: 'oauth-tokens' })
+          .orderBy('version')
+          .pluck('state');
+      const stored = JSON.parse(
+        (
+          await h.secrets.read(
+            workspaceId,
+            (await h.secrets.current(workspaceId, integrationId, 'oauth-tokens'))!.secretId,
+          )
+        ).toString('utf8'),
+      );
+      if (row.vendor === 'entra') {
+        // Identity only: opaque ids and group ids from the verified ID token; no name, no e-mail, no refresh token.
+        expect(stored.metadata).toEqual({
+          tenantId: microsoft.emulator.tenantId,
+          objectId: expect.any(String),
+          subject: expect.any(String),
+          groups: 'group-site-managers',
+        });
+        expect(JSON.stringify(stored)).not.toMatch(/ada@contoso|Ada Site-Manager/);
+        expect(stored.refreshToken).toBeUndefined();
+      } else {
+        expect(typeof stored.refreshToken).toBe('string');
+      }
 
-    // The lifecycle's first sync fills the cache with exactly the row's data (T11, T18).
-    const lifecycle = server.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-    await pollUntil(() => lifecycle.query(integrationStateQuery), (s) => s.lastSync?.state === 'completed', 30_000);
-    const cachedRows = await h.admin('cached_records').where({ integration_id: integrationId }).orderBy(['resource', 'external_id']).select('resource', 'external_id');
-    const cached: Record<string, string[]> = {};
-    for (const r of cachedRows) (cached[r.resource] ??= []).push(r.external_id);
-    expect(cached).toEqual(row.cached);
-    // Sign-in-only (Entra): nothing is refreshed or rotated on a schedule; data rows have both.
-    const live = await lifecycle.query(integrationStateQuery);
-    if (row.vendor === 'entra') expect([live.status, live.nextTokenRefreshAt, live.nextRotationAt]).toEqual(['connected', undefined, undefined]);
-    else expect([live.status, typeof live.nextTokenRefreshAt, typeof live.nextRotationAt]).toEqual(['connected', 'string', 'string']);
-    const subscriptions = await h.admin('vendor_subscriptions').where({ integration_id: integrationId }).orderBy('resource').select('external_id', 'resource');
-    expect(subscriptions.map((s) => s.resource)).toEqual([...row.subscribedResources].sort());
-    for (const s of subscriptions) expect(control.graph.subscriptions.has(s.external_id)).toBe(true);
-    if (row.vendor === 'sharepoint') {
-      expect(appRequests().some((r) => r.path.startsWith('/v1.0/sites/site-other'))).toBe(false);
-    }
+      // The lifecycle's first sync fills the cache with exactly the row's data (T11, T18).
+      const lifecycle = server.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
+      await pollUntil(
+        () => lifecycle.query(integrationStateQuery),
+        (s) => s.lastSync?.state === 'completed',
+        30_000,
+      );
+      const cachedRows = await h
+        .admin('cached_records')
+        .where({ integration_id: integrationId })
+        .orderBy(['resource', 'external_id'])
+        .select('resource', 'external_id');
+      const cached: Record<string, string[]> = {};
+      for (const r of cachedRows) (cached[r.resource] ??= []).push(r.external_id);
+      expect(cached).toEqual(row.cached);
+      // Sign-in-only (Entra): nothing is refreshed or rotated on a schedule; data rows have both.
+      const live = await lifecycle.query(integrationStateQuery);
+      if (row.vendor === 'entra')
+        expect([live.status, live.nextTokenRefreshAt, live.nextRotationAt]).toEqual([
+          'connected',
+          undefined,
+          undefined,
+        ]);
+      else
+        expect([live.status, typeof live.nextTokenRefreshAt, typeof live.nextRotationAt]).toEqual([
+          'connected',
+          'string',
+          'string',
+        ]);
+      const subscriptions = await h
+        .admin('vendor_subscriptions')
+        .where({ integration_id: integrationId })
+        .orderBy('resource')
+        .select('external_id', 'resource');
+      expect(subscriptions.map((s) => s.resource)).toEqual([...row.subscribedResources].sort());
+      for (const s of subscriptions) expect(control.graph.subscriptions.has(s.external_id)).toBe(true);
+      if (row.vendor === 'sharepoint') {
+        expect(appRequests().some((r) => r.path.startsWith('/v1.0/sites/site-other'))).toBe(false);
+      }
 
-    if (row.vendor === 'teams') {
-      // Data out (T19) with the stored credential and controls, as the activities resolve them; no data-out activity exists yet.
-      const context = createIntegrationContext(h.integrations);
-      const resolved = await context.resolve(ref);
-      const ctx = await context.connectorContext(resolved);
-      await resolved.connector.perform(ctx, 'channel-notification', { teamId: 'team-e2e', channelId: 'chan-site', html: '<p>RFI 12 answered</p>' });
-      await expect(resolved.connector.perform(ctx, 'channel-notification', { teamId: 'team-e2e', channelId: 'chan-finance', html: 'x' })).rejects.toMatchObject({ type: 'OutsideCustomerControls' });
-      expect(control.graph.channelMessages.map((m) => `${m.teamId}/${m.channelId}`)).toEqual(['team-e2e/chan-site']);
-      expect(appRequests().some((r) => r.path.startsWith('/v1.0/teams/') && r.method === 'GET')).toBe(false);
-    }
+      if (row.vendor === 'teams') {
+        // Data out (T19) with the stored credential and controls, as the activities resolve them; no data-out activity exists yet.
+        const context = createIntegrationContext(h.integrations);
+        const resolved = await context.resolve(ref);
+        const ctx = await context.connectorContext(resolved);
+        await resolved.connector.perform(ctx, 'channel-notification', {
+          teamId: 'team-e2e',
+          channelId: 'chan-site',
+          html: '<p>RFI 12 answered</p>',
+        });
+        await expect(
+          resolved.connector.perform(ctx, 'channel-notification', {
+            teamId: 'team-e2e',
+            channelId: 'chan-finance',
+            html: 'x',
+          }),
+        ).rejects.toMatchObject({ type: 'OutsideCustomerControls' });
+        expect(control.graph.channelMessages.map((m) => `${m.teamId}/${m.channelId}`)).toEqual(['team-e2e/chan-site']);
+        expect(appRequests().some((r) => r.path.startsWith('/v1.0/teams/') && r.method === 'GET')).toBe(false);
+      }
 
-    // Rotation (T8): an MSAL refresh at the identity platform → test → promote → retire after the grace period.
-    const refreshesBefore = tokenRequests('refresh_token').length;
-    const rotation = server.client.workflow.execute('rotateSecretWorkflow', {
-      taskQueue,
-      workflowId: workflowIds.rotate(workspaceId, integrationId),
-      args: [{ ...ref, vendor: row.vendor, kind: 'oauth-tokens', actor: ADMIN, gracePeriodMs: 1_000 }],
-    });
-    if (row.rotation === 'rotated') {
-      expect(await rotation).toEqual({ status: 'rotated', newVersion: 2 });
-      expect(tokenRequests('refresh_token').length).toBe(refreshesBefore + 1);
-      expect(await secretStates()).toEqual(['retired', 'current']);
-    } else {
-      // No refresh token to present: nothing is sent, the run fails typed, the current version stays.
-      const failure = await rotation.catch((error: unknown) => error);
-      expect(failure).toBeInstanceOf(WorkflowFailedError);
-      expect((failure as WorkflowFailedError).cause?.cause).toMatchObject({ type: 'ReauthorizationRequired' });
-      expect(tokenRequests('refresh_token').length).toBe(refreshesBefore);
-      expect(await secretStates()).toEqual(['current']);
-    }
+      // Rotation (T8): an MSAL refresh at the identity platform → test → promote → retire after the grace period.
+      const refreshesBefore = tokenRequests('refresh_token').length;
+      const rotation = server.client.workflow.execute('rotateSecretWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.rotate(workspaceId, integrationId),
+        args: [{ ...ref, vendor: row.vendor, kind: 'oauth-tokens', actor: ADMIN, gracePeriodMs: 1_000 }],
+      });
+      if (row.rotation === 'rotated') {
+        expect(await rotation).toEqual({ status: 'rotated', newVersion: 2 });
+        expect(tokenRequests('refresh_token').length).toBe(refreshesBefore + 1);
+        expect(await secretStates()).toEqual(['retired', 'current']);
+      } else {
+        // No refresh token to present: nothing is sent, the run fails typed, the current version stays.
+        const failure = await rotation.catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(WorkflowFailedError);
+        expect((failure as WorkflowFailedError).cause?.cause).toMatchObject({ type: 'ReauthorizationRequired' });
+        expect(tokenRequests('refresh_token').length).toBe(refreshesBefore);
+        expect(await secretStates()).toEqual(['current']);
+      }
 
-    // Disconnect (T4): Graph has no revocation endpoint, so the note says so; subscriptions are deleted at Graph.
-    const deletesBefore = microsoft.emulator.requests.filter((r) => r.method === 'DELETE').length;
-    const disconnected = await server.client.workflow.execute('disconnectWorkflow', {
-      taskQueue,
-      workflowId: workflowIds.disconnect(workspaceId, integrationId),
-      args: [{ ...ref, actor: ADMIN, purgeDelayMs: 1_000 }],
-    });
-    expect(disconnected).toMatchObject({ revokedAtVendor: false, vendorNote: descriptor.revocation.note });
-    const deletes = microsoft.emulator.requests.filter((r) => r.method === 'DELETE').slice(deletesBefore).map((r) => `${r.path} ${r.status}`);
-    expect(deletes.sort()).toEqual(subscriptions.map((s) => `/v1.0/subscriptions/${s.external_id} 204`).sort());
-    for (const s of subscriptions) expect(control.graph.subscriptions.has(s.external_id)).toBe(false);
-    const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
-    expect(receipt).toMatchObject({ integration_id: integrationId, vendor: row.vendor });
-    await pollUntil(() => lifecycle.describe().then((d) => d.status.name), (status) => status !== 'RUNNING');
+      // Disconnect (T4): Graph has no revocation endpoint, so the note says so; subscriptions are deleted at Graph.
+      const deletesBefore = microsoft.emulator.requests.filter((r) => r.method === 'DELETE').length;
+      const disconnected = await server.client.workflow.execute('disconnectWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.disconnect(workspaceId, integrationId),
+        args: [{ ...ref, actor: ADMIN, purgeDelayMs: 1_000 }],
+      });
+      expect(disconnected).toMatchObject({ revokedAtVendor: false, vendorNote: descriptor.revocation.note });
+      const deletes = microsoft.emulator.requests
+        .filter((r) => r.method === 'DELETE')
+        .slice(deletesBefore)
+        .map((r) => `${r.path} ${r.status}`);
+      expect(deletes.sort()).toEqual(subscriptions.map((s) => `/v1.0/subscriptions/${s.external_id} 204`).sort());
+      for (const s of subscriptions) expect(control.graph.subscriptions.has(s.external_id)).toBe(false);
+      const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
+      expect(receipt).toMatchObject({ integration_id: integrationId, vendor: row.vendor });
+      await pollUntil(
+        () => lifecycle.describe().then((d) => d.status.name),
+        (status) => status !== 'RUNNING',
+      );
 
-    expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
-    const secrets = await h.admin('secrets').where({ integration_id: integrationId });
-    expect(secrets.length).toBeGreaterThan(0);
-    expect(secrets.every((s) => s.state === 'destroyed' && s.ciphertext === null)).toBe(true);
-    const audit = await h.admin('audit_log').where({ integration_id: integrationId }).pluck('action');
-    const subscriptionCalls = row.subscribedResources.length > 0 ? ['subscription.create', 'subscription.delete'] : [];
-    const rotationCalls = row.rotation === 'rotated' ? ['oauth.refresh', 'secret.promoted', 'secret.retired'] : ['oauth.refresh'];
-    expect(audit).toEqual(expect.arrayContaining(['oauth.exchange-code', 'integration.connected', ...subscriptionCalls, ...rotationCalls, ...row.auditedCalls, 'integration.purged']));
-  }, 60_000);
+      expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
+      const secrets = await h.admin('secrets').where({ integration_id: integrationId });
+      expect(secrets.length).toBeGreaterThan(0);
+      expect(secrets.every((s) => s.state === 'destroyed' && s.ciphertext === null)).toBe(true);
+      const audit = await h.admin('audit_log').where({ integration_id: integrationId }).pluck('action');
+      const subscriptionCalls =
+        row.subscribedResources.length > 0 ? ['subscription.create', 'subscription.delete'] : [];
+      const rotationCalls =
+        row.rotation === 'rotated' ? ['oauth.refresh', 'secret.promoted', 'secret.retired'] : ['oauth.refresh'];
+      expect(audit).toEqual(
+        expect.arrayContaining([
+          'oauth.exchange-code',
+          'integration.connected',
+          ...subscriptionCalls,
+          ...rotationCalls,
+          ...row.auditedCalls,
+          'integration.purged',
+        ]),
+      );
+    },
+    60_000,
+  );
 });

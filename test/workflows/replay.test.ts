@@ -36,15 +36,27 @@ const recording = process.env.RECORD_HISTORIES === '1';
       await worker.runUntil(async () => {
         const syncId = `${workflowIds.sync(ref.workspaceId, ref.integrationId)}/${crypto.randomUUID()}`;
         h.connector.failures.push({ kind: 'rate-limit', retryAfterMs: 30_000 });
-        await env.client.workflow.execute('syncWorkflow', { taskQueue, workflowId: syncId, args: [{ ...ref, vendor: MEMORY_VENDOR, request: { reason: 'admin' } }] });
+        await env.client.workflow.execute('syncWorkflow', {
+          taskQueue,
+          workflowId: syncId,
+          args: [{ ...ref, vendor: MEMORY_VENDOR, request: { reason: 'admin' } }],
+        });
         h.connector.upsert('issue-9', 'new');
         h.connector.failures.push({ kind: 'cursor-expired' });
         const resyncId = `${syncId}-resync`;
-        await env.client.workflow.execute('syncWorkflow', { taskQueue, workflowId: resyncId, args: [{ ...ref, vendor: MEMORY_VENDOR, request: { reason: 'resync' } }] });
+        await env.client.workflow.execute('syncWorkflow', {
+          taskQueue,
+          workflowId: resyncId,
+          args: [{ ...ref, vendor: MEMORY_VENDOR, request: { reason: 'resync' } }],
+        });
         await save('syncWorkflow', syncId);
         await save('syncWorkflow-resync', resyncId);
         const disconnectId = workflowIds.disconnect(ref.workspaceId, ref.integrationId);
-        await env.client.workflow.execute('disconnectWorkflow', { taskQueue, workflowId: disconnectId, args: [{ ...ref, actor: { type: 'user', id: 'admin-1' }, purgeDelayMs: 60_000 }] });
+        await env.client.workflow.execute('disconnectWorkflow', {
+          taskQueue,
+          workflowId: disconnectId,
+          args: [{ ...ref, actor: { type: 'user', id: 'admin-1' }, purgeDelayMs: 60_000 }],
+        });
         await save('disconnectWorkflow', disconnectId);
         const sweepId = `maintenance/${crypto.randomUUID()}`;
         await env.client.workflow.execute('cacheSweepWorkflow', { taskQueue, workflowId: sweepId });
@@ -77,7 +89,10 @@ const recording = process.env.RECORD_HISTORIES === '1';
         while ((await lifecycle.describe()).runId === started.firstExecutionRunId) {
           // Two at once: the second joins the sync the first started (a validator rejection, not in the history).
           await Promise.all([1, 2].map(() => requestSync(lifecycle, { reason: 'admin' })));
-          await pollUntil(() => lifecycle.query(integrationStateQuery), (state) => !state.pendingSync && state.lastSync?.state === 'completed');
+          await pollUntil(
+            () => lifecycle.query(integrationStateQuery),
+            (state) => !state.pendingSync && state.lastSync?.state === 'completed',
+          );
         }
         const history = await env.client.workflow.getHandle(workflowId, started.firstExecutionRunId).fetchHistory();
         fs.writeFileSync(path.join(FIXTURES, 'integrationLifecycleWorkflow.json'), `${historyToJson(history)}\n`);
@@ -96,15 +111,30 @@ describe('replay of recorded histories against the current bundle', () => {
   // integrationLifecycleWorkflow-accepted-joins.json was recorded before joins were answered by the
   // validator, when each join was an accepted Update in the history: runs started then must replay.
   it('has fixtures for sync, the 410 resync, disconnect with purge, the cache sweep and lifecycle runs that continued as new, from before and after joins moved to the validator', () => {
-    expect(files).toEqual(expect.arrayContaining(['syncWorkflow.json', 'syncWorkflow-resync.json', 'disconnectWorkflow.json', 'cacheSweepWorkflow.json', 'integrationLifecycleWorkflow.json', 'integrationLifecycleWorkflow-accepted-joins.json']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'syncWorkflow.json',
+        'syncWorkflow-resync.json',
+        'disconnectWorkflow.json',
+        'cacheSweepWorkflow.json',
+        'integrationLifecycleWorkflow.json',
+        'integrationLifecycleWorkflow-accepted-joins.json',
+      ]),
+    );
   });
 
   it('replays every fixture with 0 nondeterminism errors', async () => {
     installQuietRuntime();
-    const histories = files.map((file) => ({ workflowId: file, history: historyFromJson(fs.readFileSync(path.join(FIXTURES, file), 'utf8')) }));
+    const histories = files.map((file) => ({
+      workflowId: file,
+      history: historyFromJson(fs.readFileSync(path.join(FIXTURES, file), 'utf8')),
+    }));
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: testStack().workflowBundlePath } }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { codePath: testStack().workflowBundlePath } },
+      histories,
+    )) {
       replayed += 1;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }

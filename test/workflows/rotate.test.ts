@@ -8,7 +8,13 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { integrationStateQuery, rotateNowSignal, ROTATION_CADENCE_MS, ROTATION_GRACE_MS, workflowIds } from '../../workflows/definitions';
+import {
+  integrationStateQuery,
+  rotateNowSignal,
+  ROTATION_CADENCE_MS,
+  ROTATION_GRACE_MS,
+  workflowIds,
+} from '../../workflows/definitions';
 import { seedConnectedIntegration, type Harness } from './support/harness';
 import { MEMORY_VENDOR } from './support/memoryConnector';
 import { ADMIN, pollUntil, useTimeSkippingWorkers } from './support/workflowHelpers';
@@ -23,9 +29,16 @@ describe('T8: secret rotation workflow (time-skipping server, real Postgres)', (
   useTimeSkippingWorkers('rotate', (parts) => ({ h, env, worker, taskQueue } = parts));
 
   const tokenVersions = async (integrationId: string) =>
-    (await h.admin('secrets').where({ integration_id: integrationId, kind: 'oauth-tokens' }).orderBy('version').select('secret_id', 'version', 'state')) as Array<{ secret_id: string; version: number; state: string }>;
+    (await h
+      .admin('secrets')
+      .where({ integration_id: integrationId, kind: 'oauth-tokens' })
+      .orderBy('version')
+      .select('secret_id', 'version', 'state')) as Array<{ secret_id: string; version: number; state: string }>;
 
-  async function withLifecycle(ref: { workspaceId: string; integrationId: string }, body: (handle: WorkflowHandle) => Promise<void>) {
+  async function withLifecycle(
+    ref: { workspaceId: string; integrationId: string },
+    body: (handle: WorkflowHandle) => Promise<void>,
+  ) {
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('integrationLifecycleWorkflow', {
         taskQueue,
@@ -44,15 +57,23 @@ describe('T8: secret rotation workflow (time-skipping server, real Postgres)', (
     const ref = await seedConnectedIntegration(h);
     const cadence = ROTATION_CADENCE_MS['oauth-tokens'];
     await withLifecycle(ref, async (handle) => {
-      const before = await pollUntil(() => handle.query(integrationStateQuery), (s) => s.nextRotationAt !== undefined);
+      const before = await pollUntil(
+        () => handle.query(integrationStateQuery),
+        (s) => s.nextRotationAt !== undefined,
+      );
       const dueAt = Date.parse(before.nextRotationAt!);
       await env.sleep(cadence + ROTATION_GRACE_MS['oauth-tokens'] + MINUTE);
-      const after = await pollUntil(() => handle.query(integrationStateQuery), (s) => s.lastRotation !== undefined);
+      const after = await pollUntil(
+        () => handle.query(integrationStateQuery),
+        (s) => s.lastRotation !== undefined,
+      );
       expect(after.lastRotation).toMatchObject({ kind: 'oauth-tokens', status: 'rotated' });
       expect(Date.parse(after.nextRotationAt!) - dueAt).toBeGreaterThanOrEqual(cadence);
 
       const history = await handle.fetchHistory();
-      const rotationStarts = history.events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'rotateSecretWorkflow');
+      const rotationStarts = history.events!.filter(
+        (e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'rotateSecretWorkflow',
+      );
       expect(rotationStarts).toHaveLength(1);
       const startedAt = Number(rotationStarts[0]!.eventTime!.seconds) * 1000;
       expect(startedAt).toBeGreaterThanOrEqual(dueAt - 1_000);
@@ -92,22 +113,40 @@ describe('T8: secret rotation workflow (time-skipping server, real Postgres)', (
       { secret_id: current!.secret_id, version: 1, state: 'current' },
       expect.objectContaining({ version: 2, state: 'retired' }),
     ]);
-    const entry = await h.admin('audit_log').where({ integration_id: ref.integrationId, action: 'secret.rotation' }).first();
+    const entry = await h
+      .admin('audit_log')
+      .where({ integration_id: ref.integrationId, action: 'secret.rotation' })
+      .first();
     expect(entry).toMatchObject({ outcome: 'failure', error_class: 'RotationTestFailed' });
   });
 
   it('T8: rotateNowSignal rotates at once on behalf of the admin, and the cadence restarts from then', async () => {
     const ref = await seedConnectedIntegration(h);
     await withLifecycle(ref, async (handle) => {
-      const before = await pollUntil(() => handle.query(integrationStateQuery), (s) => s.nextRotationAt !== undefined);
+      const before = await pollUntil(
+        () => handle.query(integrationStateQuery),
+        (s) => s.nextRotationAt !== undefined,
+      );
       await handle.signal(rotateNowSignal, { actor: ADMIN });
       const rotation = env.client.workflow.getHandle(workflowIds.rotate(ref.workspaceId, ref.integrationId));
-      await pollUntil(() => rotation.describe().then((d) => d.status.name, () => 'NOT_STARTED'), (s) => s !== 'NOT_STARTED');
+      await pollUntil(
+        () =>
+          rotation.describe().then(
+            (d) => d.status.name,
+            () => 'NOT_STARTED',
+          ),
+        (s) => s !== 'NOT_STARTED',
+      );
       const started = (await rotation.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
-      const input = await env.client.options.loadedDataConverter.payloadConverter.fromPayload(started.input!.payloads![0]!);
+      const input = await env.client.options.loadedDataConverter.payloadConverter.fromPayload(
+        started.input!.payloads![0]!,
+      );
       expect(input).toMatchObject({ kind: 'oauth-tokens', actor: ADMIN });
       await env.sleep(ROTATION_GRACE_MS['oauth-tokens'] + MINUTE);
-      const after = await pollUntil(() => handle.query(integrationStateQuery), (s) => s.lastRotation !== undefined);
+      const after = await pollUntil(
+        () => handle.query(integrationStateQuery),
+        (s) => s.lastRotation !== undefined,
+      );
       expect(after.lastRotation).toMatchObject({ kind: 'oauth-tokens', status: 'rotated' });
       expect(Date.parse(after.nextRotationAt!)).toBeGreaterThan(Date.parse(before.nextRotationAt!));
     });

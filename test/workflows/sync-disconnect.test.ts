@@ -51,7 +51,10 @@ describe('sync and disconnect workflows (time-skipping server, real Postgres)', 
       const expected = [...h.connector.records.keys()].sort();
       expect(await cachedIds(h, ref.integrationId)).toEqual(expected);
       expect(expected).toHaveLength(2_499);
-      const changed = await h.admin('cached_records').where({ integration_id: ref.integrationId, external_id: 'issue-00001' }).first();
+      const changed = await h
+        .admin('cached_records')
+        .where({ integration_id: ref.integrationId, external_id: 'issue-00001' })
+        .first();
       expect(changed.payload).toEqual({ title: 'changed' });
       const state = await h.admin('sync_state').where({ integration_id: ref.integrationId }).first();
       expect(state).toMatchObject({ status: 'idle' });
@@ -103,7 +106,9 @@ describe('sync and disconnect workflows (time-skipping server, real Postgres)', 
       expect(secrets.length).toBeGreaterThan(0);
       expect(secrets.every((s) => s.state === 'destroyed' && s.ciphertext === null)).toBe(true);
       const audit = await h.admin('audit_log').where({ workspace_id: ref.workspaceId }).pluck('action');
-      expect(audit).toEqual(expect.arrayContaining(['oauth.revoke', 'integration.disconnected.revoked', 'integration.purged']));
+      expect(audit).toEqual(
+        expect.arrayContaining(['oauth.revoke', 'integration.disconnected.revoked', 'integration.purged']),
+      );
     } finally {
       await env.teardown();
     }

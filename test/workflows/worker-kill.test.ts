@@ -20,7 +20,13 @@ const KILL_AFTER_PAGES = 12;
 
 function spawnWorker(taskQueue: string, kek: Buffer): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'support/killableWorker.ts')], {
-    env: { ...process.env, KILL_TASK_QUEUE: taskQueue, KILL_RECORDS: String(RECORDS), KILL_PAGE_DELAY_MS: '150', KILL_KEK: kek.toString('base64') },
+    env: {
+      ...process.env,
+      KILL_TASK_QUEUE: taskQueue,
+      KILL_RECORDS: String(RECORDS),
+      KILL_PAGE_DELAY_MS: '150',
+      KILL_KEK: kek.toString('base64'),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -55,7 +61,8 @@ describe('worker kill mid-sync (dev server, worker processes, real Postgres)', (
         workflowId: workflowIds.sync(ref.workspaceId, ref.integrationId),
         args: [{ ...ref, vendor: MEMORY_VENDOR, request: { reason: 'admin' } }],
       });
-      const committedPages = async () => Number((await h.admin('sync_state').where({ integration_id: ref.integrationId }).first('pages'))?.pages ?? 0);
+      const committedPages = async () =>
+        Number((await h.admin('sync_state').where({ integration_id: ref.integrationId }).first('pages'))?.pages ?? 0);
       const atKill = await pollUntil(committedPages, (pages) => pages >= KILL_AFTER_PAGES, 30_000);
       first.kill('SIGKILL');
       await new Promise((resolve) => first.once('exit', resolve));
@@ -65,13 +72,26 @@ describe('worker kill mid-sync (dev server, worker processes, real Postgres)', (
       const progress = await handle.result();
       expect(progress.state).toBe('completed');
 
-      const counts = await h.admin('cached_records').where({ integration_id: ref.integrationId }).select(h.admin.raw('count(*)::int as rows, count(distinct external_id)::int as ids')).first();
+      const counts = await h
+        .admin('cached_records')
+        .where({ integration_id: ref.integrationId })
+        .select(h.admin.raw('count(*)::int as rows, count(distinct external_id)::int as ids'))
+        .first();
       expect(counts).toEqual({ rows: RECORDS, ids: RECORDS });
-      const ids = await h.admin('cached_records').where({ integration_id: ref.integrationId }).orderBy('external_id').pluck('external_id');
+      const ids = await h
+        .admin('cached_records')
+        .where({ integration_id: ref.integrationId })
+        .orderBy('external_id')
+        .pluck('external_id');
       expect(ids).toEqual(Array.from({ length: RECORDS }, (_, i) => recordId(i)));
       // Every page committed exactly once: the stored counters are the vendor's totals.
       const state = await h.admin('sync_state').where({ integration_id: ref.integrationId }).first();
-      expect(state).toMatchObject({ status: 'idle', pages: String(RECORDS / PAGE_SIZE), records_upserted: String(RECORDS), records_deleted: '0' });
+      expect(state).toMatchObject({
+        status: 'idle',
+        pages: String(RECORDS / PAGE_SIZE),
+        records_upserted: String(RECORDS),
+        records_deleted: '0',
+      });
       // The workflow's own counters agree with what was committed.
       expect(progress).toMatchObject({ pages: RECORDS / PAGE_SIZE, recordsUpserted: RECORDS, recordsDeleted: 0 });
     } finally {

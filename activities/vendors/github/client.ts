@@ -16,7 +16,12 @@ const quietLog = { debug: () => undefined, info: () => undefined, warn: () => un
 
 /** Acts as the app itself (app JWT): installation tokens, uninstall. */
 export function createAppOctokit(apiBaseUrl: string, app: GithubAppCredentials): Octokit {
-  return new Octokit({ baseUrl: apiBaseUrl, authStrategy: createAppAuth, auth: { appId: app.appId, privateKey: app.privateKey }, log: quietLog });
+  return new Octokit({
+    baseUrl: apiBaseUrl,
+    authStrategy: createAppAuth,
+    auth: { appId: app.appId, privateKey: app.privateKey },
+    log: quietLog,
+  });
 }
 
 /** Acts with an installation token or a user token. */

@@ -7,7 +7,17 @@
  */
 import type { Octokit } from '@octokit/rest';
 import { VendorError, VendorFailureType } from '../errors';
-import { EMPTY_WATERMARK, OAuth2Client, advanceWatermark, assertGrantWithinRequested, createRateBudget, createVendorCall, isFresh, queryStartMs, type UpdatedWatermark } from '../shared';
+import {
+  EMPTY_WATERMARK,
+  OAuth2Client,
+  advanceWatermark,
+  assertGrantWithinRequested,
+  createRateBudget,
+  createVendorCall,
+  isFresh,
+  queryStartMs,
+  type UpdatedWatermark,
+} from '../shared';
 import type { Connector, ConnectorContext, SourceRecord, Subscription, SyncPage, TokenSet } from '../types';
 import { createAppOctokit, createTokenOctokit, type GithubAppCredentials } from './client';
 import { GITHUB_SCOPES, githubDescriptor, githubRequestedPermissions } from './descriptor';
@@ -49,7 +59,10 @@ interface RepoWalkCursor {
 const SINCE_OVERLAP_MS = 0;
 
 export function createGithubConnector(options: GithubConnectorOptions): Connector {
-  const call = createVendorCall({ budget: createRateBudget({ vendor: VENDOR, requestsPerMinute: githubDescriptor.rateLimit.requestsPerMinute }), mapError: mapGithubError });
+  const call = createVendorCall({
+    budget: createRateBudget({ vendor: VENDOR, requestsPerMinute: githubDescriptor.rateLimit.requestsPerMinute }),
+    mapError: mapGithubError,
+  });
   const oauth = new OAuth2Client({
     vendor: VENDOR,
     authorizeUrl: `${options.webBaseUrl}/login/oauth/authorize`,
@@ -61,11 +74,15 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
     sendScope: false,
   });
   const appOctokit = createAppOctokit(options.apiBaseUrl, options);
-  const tokenOctokit = (ctx: ConnectorContext): Octokit => createTokenOctokit(options.apiBaseUrl, ctx.credential.accessToken);
+  const tokenOctokit = (ctx: ConnectorContext): Octokit =>
+    createTokenOctokit(options.apiBaseUrl, ctx.credential.accessToken);
   const requestedPermissions = githubRequestedPermissions();
 
   /** Mints an installation token narrowed to our permissions (and repositories, when controlled). */
-  async function installationToken(installationId: number, repositories: string[] | undefined): Promise<Pick<TokenSet, 'accessToken' | 'expiresAt'>> {
+  async function installationToken(
+    installationId: number,
+    repositories: string[] | undefined,
+  ): Promise<Pick<TokenSet, 'accessToken' | 'expiresAt'>> {
     const { data } = await appOctokit.rest.apps.createInstallationAccessToken({
       installation_id: installationId,
       permissions: requestedPermissions,
@@ -73,13 +90,18 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
     });
     // T1: a token carrying more than we asked for is refused.
     const granted = Object.entries(data.permissions ?? {}).map(([name, level]) => `${name}:${String(level)}`);
-    assertGrantWithinRequested(VENDOR, Object.entries(requestedPermissions).map(([name, level]) => `${name}:${level}`), granted);
+    assertGrantWithinRequested(
+      VENDOR,
+      Object.entries(requestedPermissions).map(([name, level]) => `${name}:${level}`),
+      granted,
+    );
     return { accessToken: data.token, expiresAt: Date.parse(data.expires_at) };
   }
 
   function installationId(ctx: ConnectorContext): number {
     const id = Number(ctx.credential.metadata?.installationId);
-    if (!Number.isInteger(id)) throw new VendorError(VendorFailureType.ReauthorizationRequired, VENDOR, 'credential has no installation id');
+    if (!Number.isInteger(id))
+      throw new VendorError(VendorFailureType.ReauthorizationRequired, VENDOR, 'credential has no installation id');
     return id;
   }
 
@@ -91,13 +113,20 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
   function assertRepoAllowed(ctx: ConnectorContext, repository: string): { owner: string; repo: string } {
     const allowed = controlledRepos(ctx);
     if (!allowed || !allowed.includes(repository)) {
-      throw new VendorError(VendorFailureType.OutsideCustomerControls, VENDOR, 'repository is outside the installation’s controlled repositories');
+      throw new VendorError(
+        VendorFailureType.OutsideCustomerControls,
+        VENDOR,
+        'repository is outside the installation’s controlled repositories',
+      );
     }
     const [owner, repo] = repository.split('/') as [string, string];
     return { owner, repo };
   }
 
-  async function listInstallationRepos(ctx: ConnectorContext, page: number): Promise<{ repos: Json[]; hasNext: boolean }> {
+  async function listInstallationRepos(
+    ctx: ConnectorContext,
+    page: number,
+  ): Promise<{ repos: Json[]; hasNext: boolean }> {
     const response = await tokenOctokit(ctx).rest.apps.listReposAccessibleToInstallation({ per_page: PER_PAGE, page });
     return { repos: response.data.repositories as unknown as Json[], hasNext: hasNextLink(response.headers.link) };
   }
@@ -113,11 +142,23 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
     }
   }
 
-  async function walkRepos(ctx: ConnectorContext, resource: 'issues' | 'releases', cursorText: string | null): Promise<SyncPage> {
-    const cursor: RepoWalkCursor = cursorText ? (JSON.parse(cursorText) as RepoWalkCursor) : { repos: [], index: 0, page: 1, done: {}, pendingSeen: [] };
+  async function walkRepos(
+    ctx: ConnectorContext,
+    resource: 'issues' | 'releases',
+    cursorText: string | null,
+  ): Promise<SyncPage> {
+    const cursor: RepoWalkCursor = cursorText
+      ? (JSON.parse(cursorText) as RepoWalkCursor)
+      : { repos: [], index: 0, page: 1, done: {}, pendingSeen: [] };
     if (cursor.index === 0 && cursor.page === 1) cursor.repos = await reposToWalk(ctx);
     const repository = cursor.repos[cursor.index];
-    if (!repository) return { records: [], deletedExternalIds: [], nextCursor: JSON.stringify({ ...cursor, index: 0, page: 1 }), roundComplete: true };
+    if (!repository)
+      return {
+        records: [],
+        deletedExternalIds: [],
+        nextCursor: JSON.stringify({ ...cursor, index: 0, page: 1 }),
+        roundComplete: true,
+      };
     const [owner, repo] = repository.split('/') as [string, string];
     const previous = cursor.done[repository] ?? {};
     const watermark = previous.watermark ?? EMPTY_WATERMARK;
@@ -138,14 +179,25 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
               page: cursor.page,
               headers,
             })
-          : await tokenOctokit(ctx).rest.repos.listReleases({ owner, repo, per_page: PER_PAGE, page: cursor.page, headers });
+          : await tokenOctokit(ctx).rest.repos.listReleases({
+              owner,
+              repo,
+              per_page: PER_PAGE,
+              page: cursor.page,
+              headers,
+            });
     } catch (error) {
       // 304: unchanged since the stored ETag (and free of rate-limit cost).
       if ((error as { status?: number }).status !== 304) throw error;
     }
     // The issues endpoint also lists pull requests: not in the matrix's data in.
-    const items = ((response?.data ?? []) as Json[]).filter((item) => resource === 'releases' || item.pull_request === undefined);
-    const seen = items.map((item) => ({ id: String(item.id), updatedMs: Date.parse(String(item.updated_at ?? item.published_at ?? item.created_at)) }));
+    const items = ((response?.data ?? []) as Json[]).filter(
+      (item) => resource === 'releases' || item.pull_request === undefined,
+    );
+    const seen = items.map((item) => ({
+      id: String(item.id),
+      updatedMs: Date.parse(String(item.updated_at ?? item.published_at ?? item.created_at)),
+    }));
     const records: SourceRecord[] = items
       .filter((_item, index) => resource === 'releases' || isFresh(watermark, seen[index]!.id, seen[index]!.updatedMs))
       .map((item) => ({
@@ -162,7 +214,10 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
       // Repository finished: watermark and ETag move forward only now, so a failed walk re-reads.
       // The ETag is kept only for single-page walks: an unchanged first page says nothing about later pages.
       cursor.done[repository] = response
-        ? { watermark: advanceWatermark(watermark, cursor.pendingSeen, SINCE_OVERLAP_MS), etag: cursor.page === 1 ? cursor.pendingEtag : undefined }
+        ? {
+            watermark: advanceWatermark(watermark, cursor.pendingSeen, SINCE_OVERLAP_MS),
+            etag: cursor.page === 1 ? cursor.pendingEtag : undefined,
+          }
         : previous;
       cursor.pendingSeen = [];
       cursor.pendingEtag = undefined;
@@ -182,18 +237,36 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
     async exchangeCode(_vendor, input) {
       const audited = { audit: input.audit };
       const user = await call(audited, { action: 'oauth.exchange-code', scope: GITHUB_SCOPES.join(' ') }, () =>
-        oauth.exchangeCode({ code: input.code, redirectUri: input.redirectUri, codeVerifier: input.codeVerifier, requestedScopes: GITHUB_SCOPES }),
+        oauth.exchangeCode({
+          code: input.code,
+          redirectUri: input.redirectUri,
+          codeVerifier: input.codeVerifier,
+          requestedScopes: GITHUB_SCOPES,
+        }),
       );
-      const installations = await call(audited, { action: 'installations.list-for-user', scope: SCOPE_READ }, async () => {
-        const { data } = await createTokenOctokit(options.apiBaseUrl, user.accessToken).rest.apps.listInstallationsForAuthenticatedUser({ per_page: PER_PAGE });
-        return data.installations;
-      });
+      const installations = await call(
+        audited,
+        { action: 'installations.list-for-user', scope: SCOPE_READ },
+        async () => {
+          const { data } = await createTokenOctokit(
+            options.apiBaseUrl,
+            user.accessToken,
+          ).rest.apps.listInstallationsForAuthenticatedUser({ per_page: PER_PAGE });
+          return data.installations;
+        },
+      );
       // The connect flow follows one installation; with several, the admin must pick (not guessed).
       if (installations.length !== 1) {
-        throw new VendorError(VendorFailureType.VendorRejected, VENDOR, `expected exactly one installation of the app for this user, found ${installations.length}`);
+        throw new VendorError(
+          VendorFailureType.VendorRejected,
+          VENDOR,
+          `expected exactly one installation of the app for this user, found ${installations.length}`,
+        );
       }
       const installation = installations[0]!;
-      const token = await call(audited, { action: 'installation.create-token', scope: GITHUB_SCOPES.join(' ') }, () => installationToken(installation.id, undefined));
+      const token = await call(audited, { action: 'installation.create-token', scope: GITHUB_SCOPES.join(' ') }, () =>
+        installationToken(installation.id, undefined),
+      );
       return {
         ...token,
         refreshToken: user.refreshToken,
@@ -204,10 +277,19 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
 
     async refresh(ctx) {
       const user = ctx.credential.refreshToken
-        ? await call(ctx, { action: 'oauth.refresh', scope: GITHUB_SCOPES.join(' ') }, () => oauth.refresh(ctx.credential.refreshToken!, GITHUB_SCOPES))
+        ? await call(ctx, { action: 'oauth.refresh', scope: GITHUB_SCOPES.join(' ') }, () =>
+            oauth.refresh(ctx.credential.refreshToken!, GITHUB_SCOPES),
+          )
         : undefined;
-      const token = await call(ctx, { action: 'installation.create-token', scope: GITHUB_SCOPES.join(' ') }, () => installationToken(installationId(ctx), controlledRepos(ctx)));
-      return { ...token, refreshToken: user?.refreshToken ?? ctx.credential.refreshToken, grantedScopes: [...GITHUB_SCOPES], metadata: ctx.credential.metadata };
+      const token = await call(ctx, { action: 'installation.create-token', scope: GITHUB_SCOPES.join(' ') }, () =>
+        installationToken(installationId(ctx), controlledRepos(ctx)),
+      );
+      return {
+        ...token,
+        refreshToken: user?.refreshToken ?? ctx.credential.refreshToken,
+        grantedScopes: [...GITHUB_SCOPES],
+        metadata: ctx.credential.metadata,
+      };
     },
 
     async testConnection(ctx) {
@@ -223,7 +305,9 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
           if ((error as { status?: number }).status !== 401) throw error;
         }
       });
-      await call(ctx, { action: 'installation.delete', scope: SCOPE_READ }, () => appOctokit.rest.apps.deleteInstallation({ installation_id: installationId(ctx) }));
+      await call(ctx, { action: 'installation.delete', scope: SCOPE_READ }, () =>
+        appOctokit.rest.apps.deleteInstallation({ installation_id: installationId(ctx) }),
+      );
       return { revoked: true, note: githubDescriptor.revocation.note };
     },
 
@@ -232,38 +316,73 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
     // is registered at GitHub. The returned `app-webhook` subscription is the routing key the API's
     // app-level receiver uses to bind a delivery to this workspace (`route_app_webhook`); it never
     // expires, and deleting it (disconnect) stops the routing.
-    registerWebhooks: async (ctx): Promise<Subscription[]> => [{ externalId: githubRoutingKey(installationId(ctx)), resource: APP_WEBHOOK_RESOURCE }],
+    registerWebhooks: async (ctx): Promise<Subscription[]> => [
+      { externalId: githubRoutingKey(installationId(ctx)), resource: APP_WEBHOOK_RESOURCE },
+    ],
     renewSubscription: async (_ctx, subscription) => subscription,
     deleteSubscription: async () => undefined,
 
     async fetchPage(ctx, input) {
       if (input.resource === 'repositories') {
         const page = input.cursor ? Number(input.cursor) : 1;
-        const { repos, hasNext } = await call(ctx, { action: 'installation.list-repos', scope: SCOPE_READ }, () => listInstallationRepos(ctx, page));
+        const { repos, hasNext } = await call(ctx, { action: 'installation.list-repos', scope: SCOPE_READ }, () =>
+          listInstallationRepos(ctx, page),
+        );
         const controlled = controlledRepos(ctx);
         const records = repos
           .filter((repo) => !controlled || controlled.includes(String(repo.full_name)))
-          .map((repo) => ({ resource: 'repositories', externalId: String(repo.id), version: String(repo.updated_at), payload: repo }));
-        return { records, deletedExternalIds: [], nextCursor: hasNext ? String(page + 1) : null, roundComplete: !hasNext };
+          .map((repo) => ({
+            resource: 'repositories',
+            externalId: String(repo.id),
+            version: String(repo.updated_at),
+            payload: repo,
+          }));
+        return {
+          records,
+          deletedExternalIds: [],
+          nextCursor: hasNext ? String(page + 1) : null,
+          roundComplete: !hasNext,
+        };
       }
       if (input.resource === 'issues' || input.resource === 'releases') {
         const resource = input.resource;
-        return call(ctx, { action: `${resource}.list`, scope: SCOPE_READ }, () => walkRepos(ctx, resource, input.cursor));
+        return call(ctx, { action: `${resource}.list`, scope: SCOPE_READ }, () =>
+          walkRepos(ctx, resource, input.cursor),
+        );
       }
-      throw new VendorError(VendorFailureType.OutsideCustomerControls, VENDOR, `resource ${input.resource} is not in the matrix's data in`);
+      throw new VendorError(
+        VendorFailureType.OutsideCustomerControls,
+        VENDOR,
+        `resource ${input.resource} is not in the matrix's data in`,
+      );
     },
 
     async perform(ctx, action, input) {
       return call(ctx, { action, scope: SCOPE_WRITE }, async () => {
-        if (!githubDescriptor.dataOut.includes(action)) throw new VendorError(VendorFailureType.OutsideCustomerControls, VENDOR, `action ${action} is not in the matrix's data out`);
+        if (!githubDescriptor.dataOut.includes(action))
+          throw new VendorError(
+            VendorFailureType.OutsideCustomerControls,
+            VENDOR,
+            `action ${action} is not in the matrix's data out`,
+          );
         const { owner, repo } = assertRepoAllowed(ctx, requireString(input, 'repository'));
         const octokit = tokenOctokit(ctx);
         if (action === 'create-issue') {
-          const { data } = await octokit.rest.issues.create({ owner, repo, title: requireString(input, 'title'), body: optionalString(input, 'body') });
+          const { data } = await octokit.rest.issues.create({
+            owner,
+            repo,
+            title: requireString(input, 'title'),
+            body: optionalString(input, 'body'),
+          });
           return { externalId: String(data.id), number: data.number, url: data.html_url };
         }
         if (action === 'create-comment') {
-          const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: Number(input.issueNumber), body: requireString(input, 'body') });
+          const { data } = await octokit.rest.issues.createComment({
+            owner,
+            repo,
+            issue_number: Number(input.issueNumber),
+            body: requireString(input, 'body'),
+          });
           return { externalId: String(data.id), url: data.html_url };
         }
         const state = requireString(input, 'state');

@@ -21,7 +21,11 @@ export const githubDescriptor: VendorDescriptor = {
   authKind: 'github-app',
   // PKCE S256 for GitHub App user authorization (supported since 2025-07).
   pkce: true,
-  customerControl: { kind: 'repos', description: 'Per-repo install of the GitHub App (the installation’s selected repositories, optionally narrowed by the admin); admin disconnect.' },
+  customerControl: {
+    kind: 'repos',
+    description:
+      'Per-repo install of the GitHub App (the installation’s selected repositories, optionally narrowed by the admin); admin disconnect.',
+  },
   dataIn: ['issues', 'releases', 'repositories'],
   dataOut: ['create-issue', 'create-comment', 'create-status-check'],
   syncResources: ['repositories', 'issues', 'releases'],

@@ -4,7 +4,13 @@
  * not MissingScope. Wait: `retry-after` if given, else until `x-ratelimit-reset` for a primary limit,
  * else at least one minute (GitHub's guidance).
  */
-import { DEFAULT_RATE_LIMIT_WAIT_MS, VendorError, VendorFailureType, classifyHttpStatus, parseRetryAfter } from '../errors';
+import {
+  DEFAULT_RATE_LIMIT_WAIT_MS,
+  VendorError,
+  VendorFailureType,
+  classifyHttpStatus,
+  parseRetryAfter,
+} from '../errors';
 
 const VENDOR = 'github';
 
@@ -16,7 +22,9 @@ interface OctokitHttpError {
 }
 
 function isOctokitHttpError(error: unknown): error is OctokitHttpError {
-  return error instanceof Error && error.name === 'HttpError' && typeof (error as { status?: unknown }).status === 'number';
+  return (
+    error instanceof Error && error.name === 'HttpError' && typeof (error as { status?: unknown }).status === 'number'
+  );
 }
 
 export function mapGithubError(error: unknown, now = Date.now()): unknown {
@@ -27,7 +35,10 @@ export function mapGithubError(error: unknown, now = Date.now()): unknown {
     const primaryExhausted = headers['x-ratelimit-remaining'] === '0';
     const retryAfterMs = parseRetryAfter(headers['retry-after'], now);
     if (error.status === 429 || primaryExhausted || retryAfterMs !== undefined || /rate limit/i.test(message)) {
-      const resetMs = primaryExhausted && headers['x-ratelimit-reset'] ? Number(headers['x-ratelimit-reset']) * 1000 - now : undefined;
+      const resetMs =
+        primaryExhausted && headers['x-ratelimit-reset']
+          ? Number(headers['x-ratelimit-reset']) * 1000 - now
+          : undefined;
       return new VendorError(VendorFailureType.RateLimited, VENDOR, `rate limited (${error.status})`, {
         status: error.status,
         retryAfterMs: retryAfterMs ?? Math.max(resetMs ?? 0, DEFAULT_RATE_LIMIT_WAIT_MS),

@@ -19,13 +19,19 @@ function header(headers: Headers, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export async function verifyGithubWebhook(input: { secret: string; rawBody: Buffer | string; headers: Headers; replayGuard: ReplayGuard }): Promise<GithubWebhookVerification> {
+export async function verifyGithubWebhook(input: {
+  secret: string;
+  rawBody: Buffer | string;
+  headers: Headers;
+  replayGuard: ReplayGuard;
+}): Promise<GithubWebhookVerification> {
   const signature = header(input.headers, 'x-hub-signature-256');
   const deliveryId = header(input.headers, 'x-github-delivery');
   const event = header(input.headers, 'x-github-event');
   if (!signature || !deliveryId || !event) return { ok: false, reason: 'missing-headers' };
   const rawBody = typeof input.rawBody === 'string' ? input.rawBody : input.rawBody.toString('utf8');
-  if (!constantTimeEqual(signature, `sha256=${hmacSha256Hex(input.secret, rawBody)}`)) return { ok: false, reason: 'bad-signature' };
+  if (!constantTimeEqual(signature, `sha256=${hmacSha256Hex(input.secret, rawBody)}`))
+    return { ok: false, reason: 'bad-signature' };
   if (!(await input.replayGuard.firstSeen(`github:${deliveryId}`))) return { ok: false, reason: 'replayed' };
   try {
     return { ok: true, event, deliveryId, payload: JSON.parse(rawBody) as Record<string, unknown> };
@@ -43,15 +49,22 @@ export interface GithubWebhookDeletions {
 
 /** Deletions a verified delivery reports: `issues.deleted`, `installation.deleted`, `installation_repositories.removed`. */
 export function githubWebhookDeletions(event: string, payload: Record<string, unknown>): GithubWebhookDeletions {
-  const ids = (items: unknown): string[] => (Array.isArray(items) ? items.map((item) => String((item as { id: number }).id)) : []);
+  const ids = (items: unknown): string[] =>
+    Array.isArray(items) ? items.map((item) => String((item as { id: number }).id)) : [];
   if (event === 'issues' && payload.action === 'deleted') {
     return { deletions: [{ resource: 'issues', externalIds: ids([payload.issue]) }], installationDeleted: false };
   }
   if (event === 'installation' && payload.action === 'deleted') {
-    return { deletions: [{ resource: 'repositories', externalIds: ids(payload.repositories) }], installationDeleted: true };
+    return {
+      deletions: [{ resource: 'repositories', externalIds: ids(payload.repositories) }],
+      installationDeleted: true,
+    };
   }
   if (event === 'installation_repositories' && payload.action === 'removed') {
-    return { deletions: [{ resource: 'repositories', externalIds: ids(payload.repositories_removed) }], installationDeleted: false };
+    return {
+      deletions: [{ resource: 'repositories', externalIds: ids(payload.repositories_removed) }],
+      installationDeleted: false,
+    };
   }
   return { deletions: [], installationDeleted: false };
 }

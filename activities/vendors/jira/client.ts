@@ -17,12 +17,18 @@ export interface AccessibleResource {
 }
 
 export function createJiraClient(apiBaseUrl: string, cloudId: string, accessToken: string): Version3Client {
-  return new Version3Client({ host: `${apiBaseUrl}/ex/jira/${encodeURIComponent(cloudId)}`, authentication: { oauth2: { accessToken } } });
+  return new Version3Client({
+    host: `${apiBaseUrl}/ex/jira/${encodeURIComponent(cloudId)}`,
+    authentication: { oauth2: { accessToken } },
+  });
 }
 
 /** Sites the grant reaches (`GET /oauth/token/accessible-resources`): jira.js only calls it with atlassian.com hard-coded. */
 export async function listAccessibleResources(apiBaseUrl: string, accessToken: string): Promise<AccessibleResource[]> {
-  const response = await fetch(`${apiBaseUrl}/oauth/token/accessible-resources`, { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } });
-  if (!response.ok) throw classifyHttpStatus('jira', response.status, 'accessible-resources', response.headers.get('retry-after'));
+  const response = await fetch(`${apiBaseUrl}/oauth/token/accessible-resources`, {
+    headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+  });
+  if (!response.ok)
+    throw classifyHttpStatus('jira', response.status, 'accessible-resources', response.headers.get('retry-after'));
   return (await response.json()) as AccessibleResource[];
 }

@@ -7,7 +7,17 @@
  */
 import type { Version3Client } from 'jira.js';
 import { VendorError, VendorFailureType } from '../errors';
-import { EMPTY_WATERMARK, OAuth2Client, advanceWatermark, assertGrantWithinRequested, createRateBudget, createVendorCall, isFresh, queryStartMs, type UpdatedWatermark } from '../shared';
+import {
+  EMPTY_WATERMARK,
+  OAuth2Client,
+  advanceWatermark,
+  assertGrantWithinRequested,
+  createRateBudget,
+  createVendorCall,
+  isFresh,
+  queryStartMs,
+  type UpdatedWatermark,
+} from '../shared';
 import type { Connector, ConnectorContext, SourceRecord, Subscription, SyncPage, TokenSet } from '../types';
 import { optionalString, requireString } from '../shared/actionInput';
 import { createJiraClient, listAccessibleResources } from './client';
@@ -57,7 +67,10 @@ export function parseJiraTimestamp(value: string): number {
 
 export function createJiraConnector(options: JiraConnectorOptions): Connector {
   const now = options.now ?? Date.now;
-  const call = createVendorCall({ budget: createRateBudget({ vendor: VENDOR, requestsPerMinute: jiraDescriptor.rateLimit.requestsPerMinute }), mapError: mapJiraError });
+  const call = createVendorCall({
+    budget: createRateBudget({ vendor: VENDOR, requestsPerMinute: jiraDescriptor.rateLimit.requestsPerMinute }),
+    mapError: mapJiraError,
+  });
   const oauth = new OAuth2Client({
     vendor: VENDOR,
     authorizeUrl: `${options.authBaseUrl}/authorize`,
@@ -70,7 +83,8 @@ export function createJiraConnector(options: JiraConnectorOptions): Connector {
 
   function client(ctx: ConnectorContext): Version3Client {
     const cloudId = ctx.credential.metadata?.cloudId;
-    if (!cloudId) throw new VendorError(VendorFailureType.ReauthorizationRequired, VENDOR, 'credential has no cloud id');
+    if (!cloudId)
+      throw new VendorError(VendorFailureType.ReauthorizationRequired, VENDOR, 'credential has no cloud id');
     return createJiraClient(options.apiBaseUrl, cloudId, ctx.credential.accessToken);
   }
 
@@ -82,7 +96,12 @@ export function createJiraConnector(options: JiraConnectorOptions): Connector {
    */
   function checkedGrant(tokens: TokenSet): TokenSet {
     assertGrantWithinRequested(VENDOR, JIRA_REQUESTED_SCOPES, tokens.grantedScopes);
-    return { ...tokens, grantedScopes: tokens.grantedScopes.filter((scope) => !(JIRA_PROTOCOL_SCOPES as readonly string[]).includes(scope)) };
+    return {
+      ...tokens,
+      grantedScopes: tokens.grantedScopes.filter(
+        (scope) => !(JIRA_PROTOCOL_SCOPES as readonly string[]).includes(scope),
+      ),
+    };
   }
 
   async function fetchIssues(ctx: ConnectorContext, cursorText: string | null): Promise<SyncPage> {
@@ -90,7 +109,11 @@ export function createJiraConnector(options: JiraConnectorOptions): Connector {
     const projects = allowedProjects(ctx.controls);
     // A changed allow-list restarts the round with the new project clause.
     if (!cursor.round || cursor.round.projects.join(',') !== projects.join(',')) {
-      cursor.round = { projects, jql: syncJql(projects, queryStartMs(cursor.watermark, SINCE_OVERLAP_MS), now()), seen: [] };
+      cursor.round = {
+        projects,
+        jql: syncJql(projects, queryStartMs(cursor.watermark, SINCE_OVERLAP_MS), now()),
+        seen: [],
+      };
     }
     const round = cursor.round;
     const result = (await client(ctx).issueSearch.searchForIssuesUsingJqlEnhancedSearchPost({
@@ -100,10 +123,18 @@ export function createJiraConnector(options: JiraConnectorOptions): Connector {
       nextPageToken: round.nextPageToken,
     })) as { issues?: Json[]; nextPageToken?: string; isLast?: boolean };
     const issues = result.issues ?? [];
-    const seen = issues.map((issue) => ({ id: String(issue.id), updatedMs: parseJiraTimestamp(String((issue.fields as Json).updated)) }));
+    const seen = issues.map((issue) => ({
+      id: String(issue.id),
+      updatedMs: parseJiraTimestamp(String((issue.fields as Json).updated)),
+    }));
     const records: SourceRecord[] = issues
       .filter((_issue, index) => isFresh(cursor.watermark, seen[index]!.id, seen[index]!.updatedMs))
-      .map((issue) => ({ resource: 'issues', externalId: String(issue.id), version: String((issue.fields as Json).updated), payload: issue }));
+      .map((issue) => ({
+        resource: 'issues',
+        externalId: String(issue.id),
+        version: String((issue.fields as Json).updated),
+        payload: issue,
+      }));
     // Ascending by `updated`: only the tail within the overlap window can matter to the watermark.
     const pending = [...round.seen, ...seen];
     const newest = Math.max(...pending.map((item) => item.updatedMs));
@@ -119,7 +150,7 @@ export function createJiraConnector(options: JiraConnectorOptions): Connector {
   }
 
   async function expirationOf(ctx: ConnectorContext, webhookId: number): Promise<number | undefined> {
-    for (let startAt = 0; ; ) {
+    for (let startAt = 0; ;) {
       const page = await client(ctx).webhooks.getDynamicWebhooksForApp({ startAt, maxResults: PAGE_SIZE });
       const found = (page.values ?? []).find((webhook) => webhook.id === webhookId);
       if (found) return found.expirationDate;
@@ -135,27 +166,53 @@ export function createJiraConnector(options: JiraConnectorOptions): Connector {
     // No PKCE: Atlassian 3LO documents none, so state + the exact redirect URI carry the flow.
     authorizeUrl(_vendor, request) {
       const beyond = request.scopes.filter((scope) => !(JIRA_SCOPES as readonly string[]).includes(scope));
-      if (beyond.length > 0) throw new VendorError(VendorFailureType.OutsideCustomerControls, VENDOR, `scopes beyond the matrix row requested (${beyond.join(', ')})`);
-      return oauth.authorizeUrl({ state: request.state, redirectUri: request.redirectUri, scopes: [...request.scopes, ...JIRA_PROTOCOL_SCOPES] });
+      if (beyond.length > 0)
+        throw new VendorError(
+          VendorFailureType.OutsideCustomerControls,
+          VENDOR,
+          `scopes beyond the matrix row requested (${beyond.join(', ')})`,
+        );
+      return oauth.authorizeUrl({
+        state: request.state,
+        redirectUri: request.redirectUri,
+        scopes: [...request.scopes, ...JIRA_PROTOCOL_SCOPES],
+      });
     },
 
     async exchangeCode(_vendor, input) {
       const audited = { audit: input.audit };
-      const tokens = await call(audited, { action: 'oauth.exchange-code', scope: JIRA_REQUESTED_SCOPES.join(' ') }, async () =>
-        checkedGrant(await oauth.exchangeCode({ code: input.code, redirectUri: input.redirectUri, requestedScopes: JIRA_REQUESTED_SCOPES })),
+      const tokens = await call(
+        audited,
+        { action: 'oauth.exchange-code', scope: JIRA_REQUESTED_SCOPES.join(' ') },
+        async () =>
+          checkedGrant(
+            await oauth.exchangeCode({
+              code: input.code,
+              redirectUri: input.redirectUri,
+              requestedScopes: JIRA_REQUESTED_SCOPES,
+            }),
+          ),
       );
       const sites = await call(audited, { action: 'oauth.accessible-resources', scope: SCOPE_READ }, async () =>
-        (await listAccessibleResources(options.apiBaseUrl, tokens.accessToken)).filter((site) => JIRA_SCOPES.every((scope) => site.scopes.includes(scope))),
+        (await listAccessibleResources(options.apiBaseUrl, tokens.accessToken)).filter((site) =>
+          JIRA_SCOPES.every((scope) => site.scopes.includes(scope)),
+        ),
       );
       // One consent covers one site; with several reachable sites the admin must pick (not guessed).
-      if (sites.length !== 1) throw new VendorError(VendorFailureType.VendorRejected, VENDOR, `expected exactly one Jira site for this grant, found ${sites.length}`);
+      if (sites.length !== 1)
+        throw new VendorError(
+          VendorFailureType.VendorRejected,
+          VENDOR,
+          `expected exactly one Jira site for this grant, found ${sites.length}`,
+        );
       return { ...tokens, metadata: { cloudId: sites[0]!.id, siteUrl: sites[0]!.url } };
     },
 
     async refresh(ctx) {
       const refreshToken = ctx.credential.refreshToken;
       return call(ctx, { action: 'oauth.refresh', scope: JIRA_REQUESTED_SCOPES.join(' ') }, async () => {
-        if (!refreshToken) throw new VendorError(VendorFailureType.ReauthorizationRequired, VENDOR, 'credential has no refresh token');
+        if (!refreshToken)
+          throw new VendorError(VendorFailureType.ReauthorizationRequired, VENDOR, 'credential has no refresh token');
         const tokens = checkedGrant(await oauth.refresh(refreshToken, ctx.credential.grantedScopes));
         return { ...tokens, metadata: ctx.credential.metadata };
       });
@@ -163,7 +220,11 @@ export function createJiraConnector(options: JiraConnectorOptions): Connector {
 
     async testConnection(ctx) {
       await call(ctx, { action: 'issues.search', scope: SCOPE_READ }, () =>
-        client(ctx).issueSearch.searchForIssuesUsingJqlEnhancedSearchPost({ jql: projectInClause(allowedProjects(ctx.controls)), fields: ['id'], maxResults: 1 }),
+        client(ctx).issueSearch.searchForIssuesUsingJqlEnhancedSearchPost({
+          jql: projectInClause(allowedProjects(ctx.controls)),
+          fields: ['id'],
+          maxResults: 1,
+        }),
       );
     },
 
@@ -176,34 +237,52 @@ export function createJiraConnector(options: JiraConnectorOptions): Connector {
     async registerWebhooks(ctx, input) {
       return call(ctx, { action: 'webhooks.register', scope: SCOPE_READ }, async () => {
         const jqlFilter = projectInClause(allowedProjects(ctx.controls));
-        const registered = await client(ctx).webhooks.registerDynamicWebhooks({ url: input.callbackUrl, webhooks: [{ events: WEBHOOK_EVENTS, jqlFilter }] });
+        const registered = await client(ctx).webhooks.registerDynamicWebhooks({
+          url: input.callbackUrl,
+          webhooks: [{ events: WEBHOOK_EVENTS, jqlFilter }],
+        });
         const id = registered.webhookRegistrationResult?.[0]?.createdWebhookId;
-        if (id === undefined) throw new VendorError(VendorFailureType.VendorRejected, VENDOR, 'webhook registration refused');
+        if (id === undefined)
+          throw new VendorError(VendorFailureType.VendorRejected, VENDOR, 'webhook registration refused');
         return [{ externalId: String(id), resource: 'issues', expiresAt: await expirationOf(ctx, id) }];
       });
     },
 
     async renewSubscription(ctx, subscription) {
       return call(ctx, { action: 'webhooks.refresh', scope: SCOPE_READ }, async () => {
-        const { expirationDate } = await client(ctx).webhooks.refreshWebhooks({ webhookIds: [Number(subscription.externalId)] });
+        const { expirationDate } = await client(ctx).webhooks.refreshWebhooks({
+          webhookIds: [Number(subscription.externalId)],
+        });
         return { ...subscription, expiresAt: expirationDate } satisfies Subscription;
       });
     },
 
     async deleteSubscription(ctx, subscription) {
-      await call(ctx, { action: 'webhooks.delete', scope: SCOPE_READ }, () => client(ctx).webhooks.deleteWebhookById({ webhookIds: [Number(subscription.externalId)] }));
+      await call(ctx, { action: 'webhooks.delete', scope: SCOPE_READ }, () =>
+        client(ctx).webhooks.deleteWebhookById({ webhookIds: [Number(subscription.externalId)] }),
+      );
     },
 
     async fetchPage(ctx, input) {
       return call(ctx, { action: 'issues.search', scope: SCOPE_READ }, async () => {
-        if (input.resource !== 'issues') throw new VendorError(VendorFailureType.OutsideCustomerControls, VENDOR, `resource ${input.resource} is not in the matrix's data in`);
+        if (input.resource !== 'issues')
+          throw new VendorError(
+            VendorFailureType.OutsideCustomerControls,
+            VENDOR,
+            `resource ${input.resource} is not in the matrix's data in`,
+          );
         return fetchIssues(ctx, input.cursor);
       });
     },
 
     async perform(ctx, action, input) {
       return call(ctx, { action, scope: SCOPE_WRITE }, async () => {
-        if (!jiraDescriptor.dataOut.includes(action)) throw new VendorError(VendorFailureType.OutsideCustomerControls, VENDOR, `action ${action} is not in the matrix's data out`);
+        if (!jiraDescriptor.dataOut.includes(action))
+          throw new VendorError(
+            VendorFailureType.OutsideCustomerControls,
+            VENDOR,
+            `action ${action} is not in the matrix's data out`,
+          );
         const jira = client(ctx);
         if (action === 'create-issue') {
           const projectKey = requireString(VENDOR, input, 'projectKey');
@@ -224,7 +303,10 @@ export function createJiraConnector(options: JiraConnectorOptions): Connector {
         // A moved issue keeps answering to its old key: its current project decides, read before writing.
         const issue = await jira.issues.getIssue({ issueIdOrKey: issueKey, fields: ['project'] });
         assertProjectAllowed(ctx.controls, String((issue.fields.project as { key?: string } | undefined)?.key));
-        const comment = await jira.issueComments.addComment({ issueIdOrKey: issue.id, comment: requireString(VENDOR, input, 'body') });
+        const comment = await jira.issueComments.addComment({
+          issueIdOrKey: issue.id,
+          comment: requireString(VENDOR, input, 'body'),
+        });
         return { externalId: String(comment.id), issueId: issue.id, url: comment.self };
       });
     },

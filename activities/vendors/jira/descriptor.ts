@@ -22,7 +22,10 @@ export const jiraDescriptor: VendorDescriptor = {
   authKind: 'oauth2-state',
   // Atlassian 3LO documents no PKCE: state + exact redirect URI only.
   pkce: false,
-  customerControl: { kind: 'projects', description: 'Per-workspace OAuth; project allow-list enforced on queries (JQL), writes and webhook jqlFilter.' },
+  customerControl: {
+    kind: 'projects',
+    description: 'Per-workspace OAuth; project allow-list enforced on queries (JQL), writes and webhook jqlFilter.',
+  },
   dataIn: ['issues'],
   dataOut: ['create-issue', 'create-comment'],
   syncResources: ['issues'],

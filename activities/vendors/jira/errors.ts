@@ -6,7 +6,13 @@
  * `jira-quota-global-based`, `jira-burst-based`, per-issue writes…) is kept in the message.
  * Response bodies are never copied into messages: Jira echoes input values in `errorMessages`.
  */
-import { DEFAULT_RATE_LIMIT_WAIT_MS, VendorError, VendorFailureType, classifyHttpStatus, parseRetryAfter } from '../errors';
+import {
+  DEFAULT_RATE_LIMIT_WAIT_MS,
+  VendorError,
+  VendorFailureType,
+  classifyHttpStatus,
+  parseRetryAfter,
+} from '../errors';
 
 const VENDOR = 'jira';
 /** RateLimit-Reason values are short tokens; anything else is not echoed. */
@@ -27,7 +33,11 @@ function header(headers: Record<string, unknown> | undefined, name: string): str
 }
 
 export function mapJiraError(error: unknown, now = Date.now()): unknown {
-  const axios = isAxiosLike(error) ? error : error instanceof Error && isAxiosLike(error.cause) ? error.cause : undefined;
+  const axios = isAxiosLike(error)
+    ? error
+    : error instanceof Error && isAxiosLike(error.cause)
+      ? error.cause
+      : undefined;
   if (!axios) return error;
   const response = axios.response;
   if (!response) return new VendorError(VendorFailureType.VendorUnavailable, VENDOR, 'no response (network)');
@@ -35,9 +45,18 @@ export function mapJiraError(error: unknown, now = Date.now()): unknown {
   if (response.status === 429) {
     const reason = header(headers, 'ratelimit-reason');
     const resetAt = header(headers, 'x-ratelimit-reset');
-    const retryAfterMs = parseRetryAfter(header(headers, 'retry-after'), now) ?? (resetAt ? parseRetryAfter(resetAt, now) : undefined);
+    const retryAfterMs =
+      parseRetryAfter(header(headers, 'retry-after'), now) ?? (resetAt ? parseRetryAfter(resetAt, now) : undefined);
     const label = reason && REASON_TOKEN.test(reason) ? ` (${reason})` : '';
-    return new VendorError(VendorFailureType.RateLimited, VENDOR, `rate limited (429)${label}`, { status: 429, retryAfterMs: retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS });
+    return new VendorError(VendorFailureType.RateLimited, VENDOR, `rate limited (429)${label}`, {
+      status: 429,
+      retryAfterMs: retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS,
+    });
   }
-  return classifyHttpStatus(VENDOR, response.status, response.statusText || 'request failed', header(headers, 'retry-after'));
+  return classifyHttpStatus(
+    VENDOR,
+    response.status,
+    response.statusText || 'request failed',
+    header(headers, 'retry-after'),
+  );
 }

@@ -48,6 +48,7 @@ export function projectInClause(keys: readonly string[]): string {
  * outside the matrix). Minutes are rounded up, so the window only ever starts earlier.
  */
 export function syncJql(keys: readonly string[], startMs: number | undefined, nowMs: number): string {
-  const since = startMs === undefined ? '' : ` AND updated >= "-${Math.max(1, Math.ceil((nowMs - startMs) / 60_000))}m"`;
+  const since =
+    startMs === undefined ? '' : ` AND updated >= "-${Math.max(1, Math.ceil((nowMs - startMs) / 60_000))}m"`;
   return `${projectInClause(keys)}${since} ORDER BY updated ASC`;
 }

@@ -38,7 +38,9 @@ export async function verifyJiraWebhook(input: {
   if (claims.iss !== input.clientId) return { ok: false, reason: 'wrong-issuer' };
   if (!(await input.replayGuard.firstSeen(`jira:${deliveryId}`))) return { ok: false, reason: 'replayed' };
   try {
-    const payload = JSON.parse(typeof input.rawBody === 'string' ? input.rawBody : input.rawBody.toString('utf8')) as Record<string, unknown>;
+    const payload = JSON.parse(
+      typeof input.rawBody === 'string' ? input.rawBody : input.rawBody.toString('utf8'),
+    ) as Record<string, unknown>;
     if (typeof payload.webhookEvent !== 'string') return { ok: false, reason: 'bad-payload' };
     const matched = Array.isArray(payload.matchedWebhookIds) ? payload.matchedWebhookIds.map(String) : [];
     return { ok: true, event: payload.webhookEvent, deliveryId, payload, matchedWebhookIds: matched };

@@ -4,7 +4,12 @@
  * and the system CAs; tests pass the emulator's URL and its test CA, which both clients then trust
  * in addition (TLS verification stays on — the Graph SDK only attaches tokens over https anyway).
  */
-import { ConfidentialClientApplication, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+import {
+  ConfidentialClientApplication,
+  type INetworkModule,
+  type NetworkRequestOptions,
+  type NetworkResponse,
+} from '@azure/msal-node';
 import {
   AuthenticationHandler,
   Client,
@@ -21,7 +26,14 @@ import { parseRetryAfter } from '../errors';
 export const GRAPH_BASE_URL = 'https://graph.microsoft.com';
 export const LOGIN_BASE_URL = 'https://login.microsoftonline.com';
 /** Graph host names the SDK knows; anything else must be listed in `customHosts` to get the token. */
-const GRAPH_HOSTS = new Set(['graph.microsoft.com', 'graph.microsoft.us', 'dod-graph.microsoft.us', 'graph.microsoft.de', 'microsoftgraph.chinacloudapi.cn', 'canary.graph.microsoft.com']);
+const GRAPH_HOSTS = new Set([
+  'graph.microsoft.com',
+  'graph.microsoft.us',
+  'dod-graph.microsoft.us',
+  'graph.microsoft.de',
+  'microsoftgraph.chinacloudapi.cn',
+  'canary.graph.microsoft.com',
+]);
 
 /**
  * Retry-After waits the SDK's RetryHandler may sit out inside the activity. Longer waits surface as
@@ -45,12 +57,20 @@ export function createDispatcher(caCert: string | undefined): Agent | undefined 
   return caCert ? new Agent({ connect: { ca: caCert } }) : undefined;
 }
 
-export function createGraphClient(endpoints: MicrosoftEndpoints, dispatcher: Agent | undefined, accessToken: string): Client {
+export function createGraphClient(
+  endpoints: MicrosoftEndpoints,
+  dispatcher: Agent | undefined,
+  accessToken: string,
+): Client {
   const host = new URL(endpoints.graphBaseUrl).hostname;
-  const retryOptions = new RetryHandlerOptions(DEFAULT_RETRY_DELAY_S, MAX_IN_ACTIVITY_RETRIES, (_delay, _attempt, _request, _options, response) => {
-    const waitMs = parseRetryAfter(response.headers.get('retry-after'));
-    return waitMs === undefined || waitMs <= MAX_IN_ACTIVITY_RETRY_WAIT_S * 1000;
-  });
+  const retryOptions = new RetryHandlerOptions(
+    DEFAULT_RETRY_DELAY_S,
+    MAX_IN_ACTIVITY_RETRIES,
+    (_delay, _attempt, _request, _options, response) => {
+      const waitMs = parseRetryAfter(response.headers.get('retry-after'));
+      return waitMs === undefined || waitMs <= MAX_IN_ACTIVITY_RETRY_WAIT_S * 1000;
+    },
+  );
   // The SDK's default chain, with our retry policy in place of the default one.
   const authentication = new AuthenticationHandler({ getAccessToken: async () => accessToken });
   const retry = new RetryHandler(retryOptions);
@@ -93,10 +113,18 @@ export function createMsalClient(
 
 /** MSAL's network module on undici fetch with our dispatcher (MSAL's own client has no CA option). */
 function dispatcherNetworkModule(dispatcher: Agent): INetworkModule {
-  const send = async <T>(url: string, method: 'GET' | 'POST', options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
+  const send = async <T>(
+    url: string,
+    method: 'GET' | 'POST',
+    options?: NetworkRequestOptions,
+  ): Promise<NetworkResponse<T>> => {
     const response = await undiciFetch(url, { method, headers: options?.headers, body: options?.body, dispatcher });
     const text = await response.text();
-    return { status: response.status, headers: Object.fromEntries(response.headers.entries()), body: (text ? JSON.parse(text) : {}) as T };
+    return {
+      status: response.status,
+      headers: Object.fromEntries(response.headers.entries()),
+      body: (text ? JSON.parse(text) : {}) as T,
+    };
   };
   return {
     sendGetRequestAsync: (url, options) => send(url, 'GET', options),

@@ -12,9 +12,32 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { fetch as undiciFetch } from 'undici';
 import { VendorError, VendorFailureType, classifyHttpStatus } from '../errors';
 import { assertGrantWithinRequested, createRateBudget, createVendorCall } from '../shared';
-import type { AuditedCall, Connector, ConnectorContext, SourceRecord, Subscription, SyncPage, TokenSet, VendorId } from '../types';
-import { GRAPH_BASE_URL, LOGIN_BASE_URL, cachedRefreshToken, createDispatcher, createGraphClient, createMsalClient, type MicrosoftEndpoints } from './client';
-import { MAX_SUBSCRIPTION_MINUTES, MICROSOFT_VENDOR_IDS, isMicrosoftVendor, microsoftDescriptors, type MicrosoftVendorId } from './descriptor';
+import type {
+  AuditedCall,
+  Connector,
+  ConnectorContext,
+  SourceRecord,
+  Subscription,
+  SyncPage,
+  TokenSet,
+  VendorId,
+} from '../types';
+import {
+  GRAPH_BASE_URL,
+  LOGIN_BASE_URL,
+  cachedRefreshToken,
+  createDispatcher,
+  createGraphClient,
+  createMsalClient,
+  type MicrosoftEndpoints,
+} from './client';
+import {
+  MAX_SUBSCRIPTION_MINUTES,
+  MICROSOFT_VENDOR_IDS,
+  isMicrosoftVendor,
+  microsoftDescriptors,
+  type MicrosoftVendorId,
+} from './descriptor';
 
 export interface MicrosoftConnectorOptions {
   clientId: string;
@@ -78,12 +101,17 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
   const app = { clientId: options.clientId, clientSecret: options.clientSecret, tenantId: options.tenantId };
   // Graph throttles per app and tenant, whichever row calls: one budget per workspace for all rows.
   const vendorCall = createVendorCall({
-    budget: createRateBudget({ vendor: 'microsoft', requestsPerMinute: microsoftDescriptors.microsoft365.rateLimit.requestsPerMinute, now }),
+    budget: createRateBudget({
+      vendor: 'microsoft',
+      requestsPerMinute: microsoftDescriptors.microsoft365.rateLimit.requestsPerMinute,
+      now,
+    }),
     mapError: (error) => toVendorError('microsoft', error),
   });
 
   function row(vendor: VendorId): MicrosoftVendorId {
-    if (!isMicrosoftVendor(vendor)) throw new VendorError(VendorFailureType.VendorRejected, vendor, 'not a Microsoft integration');
+    if (!isMicrosoftVendor(vendor))
+      throw new VendorError(VendorFailureType.VendorRejected, vendor, 'not a Microsoft integration');
     return vendor;
   }
 
@@ -92,7 +120,12 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
   }
 
   /** Runs one Graph call inside the audit, with the SDK's errors mapped to the shared failure types. */
-  function graphCall<T>(ctx: ConnectorContext, call: AuditedCall, run: (client: Client) => Promise<T>, precheck?: () => void): Promise<T> {
+  function graphCall<T>(
+    ctx: ConnectorContext,
+    call: AuditedCall,
+    run: (client: Client) => Promise<T>,
+    precheck?: () => void,
+  ): Promise<T> {
     return vendorCall({ audit: ctx.audit, workspaceId: ctx.workspaceId }, call, async () => {
       precheck?.();
       return run(createGraphClient(endpoints, dispatcher, ctx.credential.accessToken));
@@ -104,7 +137,11 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
     return vendor === 'entra' ? [...chosen] : [...chosen, REFRESH_PROTOCOL_SCOPE];
   }
 
-  async function tokenSetFrom(vendor: MicrosoftVendorId, result: { accessToken: string; expiresOn: Date | null; scopes: string[]; idToken?: string; tenantId?: string }, refreshToken: string | undefined): Promise<TokenSet> {
+  async function tokenSetFrom(
+    vendor: MicrosoftVendorId,
+    result: { accessToken: string; expiresOn: Date | null; scopes: string[]; idToken?: string; tenantId?: string },
+    refreshToken: string | undefined,
+  ): Promise<TokenSet> {
     // T1: never more than the row allows (the optional Mail.Send included only if it was chosen).
     const { required, optional } = microsoftDescriptors[vendor].scopes;
     assertGrantWithinRequested(vendor, requestableScopes(vendor, [...required, ...optional]), result.scopes);
@@ -112,29 +149,51 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
     if (vendor === 'entra') Object.assign(metadata, await verifiedIdentity(result.idToken));
     // Recorded as the row's data scopes: offline_access is a protocol scope, not a permission to compare (T1).
     const grantedScopes = result.scopes.filter((scope) => scope !== REFRESH_PROTOCOL_SCOPE);
-    return { accessToken: result.accessToken, refreshToken, expiresAt: result.expiresOn?.getTime(), grantedScopes, metadata };
+    return {
+      accessToken: result.accessToken,
+      refreshToken,
+      expiresAt: result.expiresOn?.getTime(),
+      grantedScopes,
+      metadata,
+    };
   }
 
   /** Entra sign-in: the ID token's signature, issuer and audience checked against the tenant's JWKS. */
   async function verifiedIdentity(idToken: string | undefined): Promise<Record<string, string>> {
-    if (!idToken) throw new VendorError(VendorFailureType.VendorRejected, 'entra', 'no ID token in the sign-in response');
+    if (!idToken)
+      throw new VendorError(VendorFailureType.VendorRejected, 'entra', 'no ID token in the sign-in response');
     const authority = `${endpoints.loginBaseUrl}/${app.tenantId}`;
     const response = await undiciFetch(`${authority}/discovery/v2.0/keys`, { dispatcher });
     if (!response.ok) throw classifyHttpStatus('entra', response.status, 'JWKS unavailable');
     const jwks = createLocalJWKSet((await response.json()) as Parameters<typeof createLocalJWKSet>[0]);
-    const { payload } = await jwtVerify(idToken, jwks, { issuer: `${authority}/v2.0`, audience: app.clientId }).catch(() => {
-      throw new VendorError(VendorFailureType.VendorRejected, 'entra', 'ID token failed verification');
-    });
-    const groups = Array.isArray(payload.groups) ? payload.groups.filter((group): group is string => typeof group === 'string') : [];
+    const { payload } = await jwtVerify(idToken, jwks, { issuer: `${authority}/v2.0`, audience: app.clientId }).catch(
+      () => {
+        throw new VendorError(VendorFailureType.VendorRejected, 'entra', 'ID token failed verification');
+      },
+    );
+    const groups = Array.isArray(payload.groups)
+      ? payload.groups.filter((group): group is string => typeof group === 'string')
+      : [];
     // Opaque ids only: name and e-mail stay in the ID token the sign-in flow reads, never in metadata.
     return { objectId: String(payload.oid ?? ''), subject: String(payload.sub ?? ''), groups: groups.join(',') };
   }
 
   function subscriptionTargets(ctx: ConnectorContext, vendor: MicrosoftVendorId): SubscriptionTarget[] {
-    const drive = (resource: string): SubscriptionTarget => ({ resource, changeType: 'updated', maxMinutes: MAX_SUBSCRIPTION_MINUTES.driveItem });
+    const drive = (resource: string): SubscriptionTarget => ({
+      resource,
+      changeType: 'updated',
+      maxMinutes: MAX_SUBSCRIPTION_MINUTES.driveItem,
+    });
     switch (vendor) {
       case 'microsoft365':
-        return [drive('me/drive/root'), { resource: 'me/events', changeType: 'created,updated,deleted', maxMinutes: MAX_SUBSCRIPTION_MINUTES.outlook }];
+        return [
+          drive('me/drive/root'),
+          {
+            resource: 'me/events',
+            changeType: 'created,updated,deleted',
+            maxMinutes: MAX_SUBSCRIPTION_MINUTES.outlook,
+          },
+        ];
       case 'sharepoint':
         return selected(ctx, 'sites').map((siteId) => drive(`sites/${siteId}/drive/root`));
       case 'onedrive': // business drives take subscriptions at the root only, outside the app folder
@@ -164,7 +223,8 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
   }
 
   function siteDeltaStart(ctx: ConnectorContext, siteId: string): string {
-    if (!selected(ctx, 'sites').includes(siteId)) throw refused('sharepoint', 'site not selected by the workspace admin');
+    if (!selected(ctx, 'sites').includes(siteId))
+      throw refused('sharepoint', 'site not selected by the workspace admin');
     return `/sites/${encodeURIComponent(siteId)}/drive/root/delta`;
   }
 
@@ -178,12 +238,24 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
    * One Graph delta page: from the stored link (which must belong to the start path) or from the
    * start of a round. `startPath` runs inside the audited call, so refusals are audited too.
    */
-  async function deltaPage(ctx: ConnectorContext, vendor: MicrosoftVendorId, resource: string, link: string | null, startPath: () => string, externalIdPrefix = ''): Promise<DeltaPage> {
+  async function deltaPage(
+    ctx: ConnectorContext,
+    vendor: MicrosoftVendorId,
+    resource: string,
+    link: string | null,
+    startPath: () => string,
+    externalIdPrefix = '',
+  ): Promise<DeltaPage> {
     let path = '';
     const page = await graphCall(
       ctx,
       { action: `delta.${resource}`, scope: microsoftDescriptors[vendor].scopes.required[0]! },
-      (client) => client.api(path).get() as Promise<{ value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }>,
+      (client) =>
+        client.api(path).get() as Promise<{
+          value?: Record<string, unknown>[];
+          '@odata.nextLink'?: string;
+          '@odata.deltaLink'?: string;
+        }>,
       () => {
         const start = startPath();
         if (link) assertCursorFor(vendor, link, start);
@@ -203,7 +275,9 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
 
   /** SharePoint: one page of the current site of the walk. Item ids are unique per drive only, so ids carry the site. */
   async function siteWalkPage(ctx: ConnectorContext, cursorText: string | null): Promise<SyncPage> {
-    const walk: SiteWalkCursor = cursorText ? (JSON.parse(cursorText) as SiteWalkCursor) : { sites: [], index: 0, links: {}, inRound: false };
+    const walk: SiteWalkCursor = cursorText
+      ? (JSON.parse(cursorText) as SiteWalkCursor)
+      : { sites: [], index: 0, links: {}, inRound: false };
     if (!walk.inRound) {
       walk.sites = [...selected(ctx, 'sites')];
       walk.links = Object.fromEntries(Object.entries(walk.links).filter(([siteId]) => walk.sites.includes(siteId)));
@@ -212,34 +286,82 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
     }
     const siteId = walk.sites[walk.index];
     if (siteId !== undefined) {
-      const page = await deltaPage(ctx, 'sharepoint', 'site-drive-items', walk.links[siteId] ?? null, () => siteDeltaStart(ctx, siteId), `${siteId}/`);
+      const page = await deltaPage(
+        ctx,
+        'sharepoint',
+        'site-drive-items',
+        walk.links[siteId] ?? null,
+        () => siteDeltaStart(ctx, siteId),
+        `${siteId}/`,
+      );
       walk.links[siteId] = (page.nextLink ?? page.deltaLink)!;
       if (page.deltaLink) walk.index += 1;
       walk.inRound = walk.index < walk.sites.length;
-      return { records: page.records, deletedExternalIds: page.deletedExternalIds, nextCursor: JSON.stringify(walk), roundComplete: !walk.inRound };
+      return {
+        records: page.records,
+        deletedExternalIds: page.deletedExternalIds,
+        nextCursor: JSON.stringify(walk),
+        roundComplete: !walk.inRound,
+      };
     }
     walk.inRound = false;
     return { records: [], deletedExternalIds: [], nextCursor: JSON.stringify(walk), roundComplete: true };
   }
 
-  async function sendMail(ctx: ConnectorContext, action: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async function sendMail(
+    ctx: ConnectorContext,
+    action: string,
+    input: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
     const to = stringList(input.to);
     const subject = String(input.subject ?? '');
-    const content = action === 'document-link' ? `${String(input.text ?? '')}\n${String(input.documentUrl ?? '')}` : String(input.text ?? '');
-    await graphCall(ctx, { action: `mail.send.${action}`, scope: 'Mail.Send' }, (client) =>
-      client.api('/me/sendMail').post({ message: { subject, body: { contentType: 'Text', content }, toRecipients: to.map((address) => ({ emailAddress: { address } })) }, saveToSentItems: false }),
+    const content =
+      action === 'document-link'
+        ? `${String(input.text ?? '')}\n${String(input.documentUrl ?? '')}`
+        : String(input.text ?? '');
+    await graphCall(
+      ctx,
+      { action: `mail.send.${action}`, scope: 'Mail.Send' },
+      (client) =>
+        client
+          .api('/me/sendMail')
+          .post({
+            message: {
+              subject,
+              body: { contentType: 'Text', content },
+              toRecipients: to.map((address) => ({ emailAddress: { address } })),
+            },
+            saveToSentItems: false,
+          }),
       () => {
-        if (!ctx.credential.grantedScopes.includes('Mail.Send')) throw new VendorError(VendorFailureType.MissingScope, ctx.vendor, 'Mail.Send was not granted (optional scope)');
+        if (!ctx.credential.grantedScopes.includes('Mail.Send'))
+          throw new VendorError(
+            VendorFailureType.MissingScope,
+            ctx.vendor,
+            'Mail.Send was not granted (optional scope)',
+          );
         if (to.length === 0) throw new VendorError(VendorFailureType.VendorRejected, ctx.vendor, 'no recipients');
       },
     );
     return { sent: true, recipients: to.length };
   }
 
-  async function upload(ctx: ConnectorContext, call: AuditedCall, path: (fileName: string) => string, input: Record<string, unknown>, precheck: () => void): Promise<Record<string, unknown>> {
+  async function upload(
+    ctx: ConnectorContext,
+    call: AuditedCall,
+    path: (fileName: string) => string,
+    input: Record<string, unknown>,
+    precheck: () => void,
+  ): Promise<Record<string, unknown>> {
     const fileName = String(input.fileName ?? '');
-    const item = await graphCall(ctx, call, (client) =>
-      client.api(path(fileName)).header('Content-Type', String(input.contentType ?? 'application/octet-stream')).put(Buffer.from(String(input.contentBase64 ?? ''), 'base64')),
+    const item = await graphCall(
+      ctx,
+      call,
+      (client) =>
+        client
+          .api(path(fileName))
+          .header('Content-Type', String(input.contentType ?? 'application/octet-stream'))
+          .put(Buffer.from(String(input.contentBase64 ?? ''), 'base64')),
       () => {
         precheck();
         if (!SAFE_FILE_NAME.test(fileName)) throw refused(ctx.vendor, 'file name must be a single plain segment');
@@ -258,7 +380,8 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
       const missing = descriptor.scopes.required.filter((scope) => !request.scopes.includes(scope));
       const extra = request.scopes.filter((scope) => !allowed.has(scope));
       if (missing.length > 0 || extra.length > 0) throw refused(id, 'requested scopes differ from the matrix row');
-      if (!request.codeChallenge) throw new VendorError(VendorFailureType.VendorRejected, id, 'PKCE S256 challenge required');
+      if (!request.codeChallenge)
+        throw new VendorError(VendorFailureType.VendorRejected, id, 'PKCE S256 challenge required');
       const scopes = requestableScopes(id, request.scopes);
       const url = new URL(`${endpoints.loginBaseUrl}/${app.tenantId}/oauth2/v2.0/authorize`);
       url.search = new URLSearchParams({
@@ -277,53 +400,83 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
     async exchangeCode(vendor, input) {
       const id = row(vendor);
       const scopes = microsoftDescriptors[id].scopes.required;
-      return vendorCall({ audit: input.audit }, { action: 'oauth.exchange-code', scope: scopes.join(' ') }, async () => {
-        const msal = createMsalClient(endpoints, dispatcher, app);
-        const result = await msal
-          .acquireTokenByCode({ code: input.code, redirectUri: input.redirectUri, scopes: [...scopes], codeVerifier: input.codeVerifier })
-          .catch((error: unknown) => {
-            throw toVendorError(id, error, VendorFailureType.VendorRejected);
-          });
-        return tokenSetFrom(id, result, cachedRefreshToken(msal));
-      });
+      return vendorCall(
+        { audit: input.audit },
+        { action: 'oauth.exchange-code', scope: scopes.join(' ') },
+        async () => {
+          const msal = createMsalClient(endpoints, dispatcher, app);
+          const result = await msal
+            .acquireTokenByCode({
+              code: input.code,
+              redirectUri: input.redirectUri,
+              scopes: [...scopes],
+              codeVerifier: input.codeVerifier,
+            })
+            .catch((error: unknown) => {
+              throw toVendorError(id, error, VendorFailureType.VendorRejected);
+            });
+          return tokenSetFrom(id, result, cachedRefreshToken(msal));
+        },
+      );
     },
 
     async refresh(ctx) {
       const id = row(ctx.vendor);
       const refreshToken = ctx.credential.refreshToken;
-      return vendorCall({ audit: ctx.audit, workspaceId: ctx.workspaceId }, { action: 'oauth.refresh', scope: REFRESH_PROTOCOL_SCOPE }, async () => {
-        if (!refreshToken) throw new VendorError(VendorFailureType.ReauthorizationRequired, id, 'no refresh token stored');
-        const msal = createMsalClient(endpoints, dispatcher, app);
-        const result = await msal.acquireTokenByRefreshToken({ refreshToken, scopes: ctx.credential.grantedScopes }).catch((error: unknown) => {
-          throw toVendorError(id, error, VendorFailureType.ReauthorizationRequired);
-        });
-        if (!result) throw new VendorError(VendorFailureType.ReauthorizationRequired, id, 'refresh returned no token');
-        // Rotation: the new refresh token replaces the old; Entra does not revoke the old one.
-        return tokenSetFrom(id, result, cachedRefreshToken(msal) ?? refreshToken);
-      });
+      return vendorCall(
+        { audit: ctx.audit, workspaceId: ctx.workspaceId },
+        { action: 'oauth.refresh', scope: REFRESH_PROTOCOL_SCOPE },
+        async () => {
+          if (!refreshToken)
+            throw new VendorError(VendorFailureType.ReauthorizationRequired, id, 'no refresh token stored');
+          const msal = createMsalClient(endpoints, dispatcher, app);
+          const result = await msal
+            .acquireTokenByRefreshToken({ refreshToken, scopes: ctx.credential.grantedScopes })
+            .catch((error: unknown) => {
+              throw toVendorError(id, error, VendorFailureType.ReauthorizationRequired);
+            });
+          if (!result)
+            throw new VendorError(VendorFailureType.ReauthorizationRequired, id, 'refresh returned no token');
+          // Rotation: the new refresh token replaces the old; Entra does not revoke the old one.
+          return tokenSetFrom(id, result, cachedRefreshToken(msal) ?? refreshToken);
+        },
+      );
     },
 
     async testConnection(ctx) {
       const id = row(ctx.vendor);
       switch (id) {
         case 'microsoft365':
-          await graphCall(ctx, { action: 'drive.get', scope: 'Files.Read' }, (client) => client.api('/me/drive').select('id').get());
+          await graphCall(ctx, { action: 'drive.get', scope: 'Files.Read' }, (client) =>
+            client.api('/me/drive').select('id').get(),
+          );
           return;
         case 'onedrive':
-          await graphCall(ctx, { action: 'approot.get', scope: 'Files.ReadWrite.AppFolder' }, (client) => client.api('/me/drive/special/approot').select('id').get());
+          await graphCall(ctx, { action: 'approot.get', scope: 'Files.ReadWrite.AppFolder' }, (client) =>
+            client.api('/me/drive/special/approot').select('id').get(),
+          );
           return;
         case 'sharepoint':
           // Each selected site answers only once the admin has granted it (Sites.Selected).
           for (const siteId of selected(ctx, 'sites')) {
-            await graphCall(ctx, { action: 'site.get', scope: 'Sites.Selected' }, (client) => client.api(`/sites/${encodeURIComponent(siteId)}`).select('id').get());
+            await graphCall(ctx, { action: 'site.get', scope: 'Sites.Selected' }, (client) =>
+              client
+                .api(`/sites/${encodeURIComponent(siteId)}`)
+                .select('id')
+                .get(),
+            );
           }
           return;
         case 'teams':
           // The cheapest call its matrix scopes allow ("List chats" takes Chat.ReadWrite); the chats are not kept.
-          await graphCall(ctx, { action: 'chats.list', scope: 'Chat.ReadWrite' }, (client) => client.api('/me/chats').top(1).get());
+          await graphCall(ctx, { action: 'chats.list', scope: 'Chat.ReadWrite' }, (client) =>
+            client.api('/me/chats').top(1).get(),
+          );
           return;
         case 'entra':
-          await graphCall(ctx, { action: 'oidc.userinfo', scope: 'openid' }, (client) => client.api(`${endpoints.graphBaseUrl}/oidc/userinfo`).get());
+          await graphCall(ctx, { action: 'oidc.userinfo', scope: 'openid' }, (client) =>
+            client.api(`${endpoints.graphBaseUrl}/oidc/userinfo`).get(),
+          );
           return;
       }
     },
@@ -337,46 +490,67 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
       const id = row(ctx.vendor);
       const subscriptions: Subscription[] = [];
       for (const target of subscriptionTargets(ctx, id)) {
-        const created = await graphCall(ctx, { action: 'subscription.create', scope: microsoftDescriptors[id].scopes.required[0]! }, (client) =>
-          client.api('/subscriptions').post({
-            changeType: target.changeType,
-            notificationUrl: input.callbackUrl,
-            lifecycleNotificationUrl: input.callbackUrl,
-            resource: target.resource,
-            expirationDateTime: expiryFor(target.maxMinutes),
-            clientState: input.clientState,
-          }),
+        const created = await graphCall(
+          ctx,
+          { action: 'subscription.create', scope: microsoftDescriptors[id].scopes.required[0]! },
+          (client) =>
+            client.api('/subscriptions').post({
+              changeType: target.changeType,
+              notificationUrl: input.callbackUrl,
+              lifecycleNotificationUrl: input.callbackUrl,
+              resource: target.resource,
+              expirationDateTime: expiryFor(target.maxMinutes),
+              clientState: input.clientState,
+            }),
         );
-        subscriptions.push({ externalId: created.id, resource: created.resource, expiresAt: Date.parse(created.expirationDateTime) });
+        subscriptions.push({
+          externalId: created.id,
+          resource: created.resource,
+          expiresAt: Date.parse(created.expirationDateTime),
+        });
       }
       return subscriptions;
     },
 
     async renewSubscription(ctx, subscription) {
       const id = row(ctx.vendor);
-      const renewed = await graphCall(ctx, { action: 'subscription.renew', scope: microsoftDescriptors[id].scopes.required[0]! }, (client) =>
-        client.api(`/subscriptions/${encodeURIComponent(subscription.externalId)}`).patch({ expirationDateTime: expiryFor(maxMinutesOf(subscription.resource)) }),
+      const renewed = await graphCall(
+        ctx,
+        { action: 'subscription.renew', scope: microsoftDescriptors[id].scopes.required[0]! },
+        (client) =>
+          client
+            .api(`/subscriptions/${encodeURIComponent(subscription.externalId)}`)
+            .patch({ expirationDateTime: expiryFor(maxMinutesOf(subscription.resource)) }),
       );
       return { ...subscription, expiresAt: Date.parse(renewed.expirationDateTime) };
     },
 
     async deleteSubscription(ctx, subscription) {
       const id = row(ctx.vendor);
-      await graphCall(ctx, { action: 'subscription.delete', scope: microsoftDescriptors[id].scopes.required[0]! }, async (client) => {
-        try {
-          await client.api(`/subscriptions/${encodeURIComponent(subscription.externalId)}`).delete();
-        } catch (error) {
-          // Already expired or removed by Graph: the goal (no subscription) holds.
-          if (!(error instanceof GraphError && error.statusCode === 404)) throw error;
-        }
-      });
+      await graphCall(
+        ctx,
+        { action: 'subscription.delete', scope: microsoftDescriptors[id].scopes.required[0]! },
+        async (client) => {
+          try {
+            await client.api(`/subscriptions/${encodeURIComponent(subscription.externalId)}`).delete();
+          } catch (error) {
+            // Already expired or removed by Graph: the goal (no subscription) holds.
+            if (!(error instanceof GraphError && error.statusCode === 404)) throw error;
+          }
+        },
+      );
     },
 
     async fetchPage(ctx, input) {
       const id = row(ctx.vendor);
       if (id === 'sharepoint' && input.resource === 'site-drive-items') return siteWalkPage(ctx, input.cursor);
       const page = await deltaPage(ctx, id, input.resource, input.cursor, () => deltaStart(id, input.resource));
-      return { records: page.records, deletedExternalIds: page.deletedExternalIds, nextCursor: page.nextLink ?? page.deltaLink ?? null, roundComplete: Boolean(page.deltaLink) };
+      return {
+        records: page.records,
+        deletedExternalIds: page.deletedExternalIds,
+        nextCursor: page.nextLink ?? page.deltaLink ?? null,
+        roundComplete: Boolean(page.deltaLink),
+      };
     },
 
     async perform(ctx, action, input) {
@@ -390,21 +564,37 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
       if (id === 'microsoft365') return sendMail(ctx, action, input);
       if (id === 'sharepoint') {
         const siteId = String(input.siteId ?? '');
-        return upload(ctx, { action: 'site.upload', scope: 'Files.ReadWrite.Selected' }, (fileName) => `/sites/${encodeURIComponent(siteId)}/drive/root:/${encodeURIComponent(fileName)}:/content`, input, () => {
-          if (!selected(ctx, 'sites').includes(siteId)) throw refused(id, 'site not selected by the workspace admin');
-        });
+        return upload(
+          ctx,
+          { action: 'site.upload', scope: 'Files.ReadWrite.Selected' },
+          (fileName) => `/sites/${encodeURIComponent(siteId)}/drive/root:/${encodeURIComponent(fileName)}:/content`,
+          input,
+          () => {
+            if (!selected(ctx, 'sites').includes(siteId)) throw refused(id, 'site not selected by the workspace admin');
+          },
+        );
       }
       if (id === 'onedrive') {
-        return upload(ctx, { action: 'approot.upload', scope: 'Files.ReadWrite.AppFolder' }, (fileName) => `/me/drive/special/approot:/${encodeURIComponent(fileName)}:/content`, input, () => undefined);
+        return upload(
+          ctx,
+          { action: 'approot.upload', scope: 'Files.ReadWrite.AppFolder' },
+          (fileName) => `/me/drive/special/approot:/${encodeURIComponent(fileName)}:/content`,
+          input,
+          () => undefined,
+        );
       }
       const teamId = String(input.teamId ?? '');
       const channelId = String(input.channelId ?? '');
       const message = await graphCall(
         ctx,
         { action: `teams.message.${action}`, scope: 'ChannelMessage.Send' },
-        (client) => client.api(`/teams/${encodeURIComponent(teamId)}/channels/${encodeURIComponent(channelId)}/messages`).post({ body: { contentType: 'html', content: String(input.html ?? '') } }),
+        (client) =>
+          client
+            .api(`/teams/${encodeURIComponent(teamId)}/channels/${encodeURIComponent(channelId)}/messages`)
+            .post({ body: { contentType: 'html', content: String(input.html ?? '') } }),
         () => {
-          if (!selectedChannels(ctx).some((channel) => channel.teamId === teamId && channel.channelId === channelId)) throw refused(id, 'channel not selected by the workspace admin');
+          if (!selectedChannels(ctx).some((channel) => channel.teamId === teamId && channel.channelId === channelId))
+            throw refused(id, 'channel not selected by the workspace admin');
         },
       );
       return { messageId: message.id };
@@ -413,7 +603,11 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
 }
 
 /** Maps Graph SDK and MSAL errors to the shared failure types; messages carry codes, never payloads. */
-export function toVendorError(vendor: string, error: unknown, oauthFailure: VendorFailureType = VendorFailureType.ReauthorizationRequired): unknown {
+export function toVendorError(
+  vendor: string,
+  error: unknown,
+  oauthFailure: VendorFailureType = VendorFailureType.ReauthorizationRequired,
+): unknown {
   if (error instanceof VendorError) return error;
   if (error instanceof GraphError) {
     if (error.statusCode <= 0) return new VendorError(VendorFailureType.VendorUnavailable, vendor, 'network failure');
@@ -421,10 +615,16 @@ export function toVendorError(vendor: string, error: unknown, oauthFailure: Vend
   }
   if (error instanceof ServerError) {
     // invalid_grant: a bad code/verifier at exchange, an expired or revoked refresh token at refresh.
-    const type = error.errorCode === 'invalid_grant' ? oauthFailure : error.errorCode === 'invalid_client' ? VendorFailureType.VendorRejected : VendorFailureType.VendorUnavailable;
+    const type =
+      error.errorCode === 'invalid_grant'
+        ? oauthFailure
+        : error.errorCode === 'invalid_client'
+          ? VendorFailureType.VendorRejected
+          : VendorFailureType.VendorUnavailable;
     return new VendorError(type, vendor, `identity platform: ${error.errorCode}`);
   }
-  if (error instanceof AuthError) return new VendorError(VendorFailureType.VendorUnavailable, vendor, `identity platform: ${error.errorCode}`);
+  if (error instanceof AuthError)
+    return new VendorError(VendorFailureType.VendorUnavailable, vendor, `identity platform: ${error.errorCode}`);
   return error;
 }
 
@@ -446,5 +646,7 @@ function versionOf(item: Record<string, unknown>): string | undefined {
 }
 
 function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string' && entry.length > 0) : [];
+  return Array.isArray(value)
+    ? value.filter((entry): entry is string => typeof entry === 'string' && entry.length > 0)
+    : [];
 }

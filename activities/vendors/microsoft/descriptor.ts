@@ -49,7 +49,10 @@ export const microsoftDescriptors: Record<MicrosoftVendorId, VendorDescriptor> =
     displayName: 'SharePoint',
     // Sites.Selected grants nothing until the admin grants the app a site; never add Files.Read.All.
     scopes: { required: ['Sites.Selected', 'Files.ReadWrite.Selected'], optional: [] },
-    customerControl: { kind: 'sites', description: 'Site-scoped via Graph (Sites.Selected); the admin picks the sites.' },
+    customerControl: {
+      kind: 'sites',
+      description: 'Site-scoped via Graph (Sites.Selected); the admin picks the sites.',
+    },
     dataIn: ['drawings', 'documents'],
     dataOut: ['report-export'],
     syncResources: ['site-drive-items'],
@@ -61,7 +64,10 @@ export const microsoftDescriptors: Record<MicrosoftVendorId, VendorDescriptor> =
     id: 'onedrive',
     displayName: 'OneDrive',
     scopes: { required: ['Files.ReadWrite.AppFolder'], optional: [] },
-    customerControl: { kind: 'app-folder', description: 'User-controlled file picker; app folder isolation (Apps/{app}).' },
+    customerControl: {
+      kind: 'app-folder',
+      description: 'User-controlled file picker; app folder isolation (Apps/{app}).',
+    },
     dataIn: ['user-selected-files'],
     dataOut: ['app-folder-export'],
     syncResources: ['app-folder-items'],

@@ -26,7 +26,11 @@ export function clientStateMatches(expected: string, received: unknown): boolean
 }
 
 export type LifecycleEvent = 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed';
-const LIFECYCLE_EVENTS: ReadonlySet<string> = new Set<LifecycleEvent>(['reauthorizationRequired', 'subscriptionRemoved', 'missed']);
+const LIFECYCLE_EVENTS: ReadonlySet<string> = new Set<LifecycleEvent>([
+  'reauthorizationRequired',
+  'subscriptionRemoved',
+  'missed',
+]);
 
 export type GraphNotification =
   | { kind: 'change'; subscriptionId: string; changeType: string; resource: string }
@@ -42,7 +46,10 @@ export interface ParsedNotifications {
  * Splits a notification POST body into verified notifications. `clientStateFor` returns the
  * clientState we registered for a subscription id (undefined = not ours → rejected).
  */
-export function parseNotifications(body: unknown, clientStateFor: (subscriptionId: string) => string | undefined): ParsedNotifications {
+export function parseNotifications(
+  body: unknown,
+  clientStateFor: (subscriptionId: string) => string | undefined,
+): ParsedNotifications {
   const value = (body as { value?: unknown } | undefined)?.value;
   const result: ParsedNotifications = { accepted: [], rejected: 0 };
   if (!Array.isArray(value)) return result;
@@ -56,7 +63,12 @@ export function parseNotifications(body: unknown, clientStateFor: (subscriptionI
     if (typeof raw.lifecycleEvent === 'string' && LIFECYCLE_EVENTS.has(raw.lifecycleEvent)) {
       result.accepted.push({ kind: 'lifecycle', subscriptionId, event: raw.lifecycleEvent as LifecycleEvent });
     } else {
-      result.accepted.push({ kind: 'change', subscriptionId, changeType: String(raw.changeType ?? ''), resource: String(raw.resource ?? '') });
+      result.accepted.push({
+        kind: 'change',
+        subscriptionId,
+        changeType: String(raw.changeType ?? ''),
+        resource: String(raw.resource ?? ''),
+      });
     }
   }
   return result;

@@ -40,8 +40,15 @@ export function oktaDelivery(rawBody: Buffer): OktaDelivery | undefined {
   } catch {
     return undefined;
   }
-  if (payload?.eventType !== 'com.okta.event_hook' || typeof payload.eventId !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(payload.eventId)) return undefined;
+  if (
+    payload?.eventType !== 'com.okta.event_hook' ||
+    typeof payload.eventId !== 'string' ||
+    !/^[A-Za-z0-9_-]{1,100}$/.test(payload.eventId)
+  )
+    return undefined;
   const events = Array.isArray(payload.data?.events) ? (payload.data.events as Array<{ eventType?: unknown }>) : [];
-  const eventTypes = events.map((event) => event.eventType).filter((type): type is string => typeof type === 'string' && /^[a-z_.]{1,100}$/.test(type));
+  const eventTypes = events
+    .map((event) => event.eventType)
+    .filter((type): type is string => typeof type === 'string' && /^[a-z_.]{1,100}$/.test(type));
   return eventTypes.length > 0 ? { eventId: payload.eventId, eventTypes } : undefined;
 }

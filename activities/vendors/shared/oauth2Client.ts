@@ -35,7 +35,8 @@ export class OAuth2Client {
 
   authorizeUrl(request: AuthorizeRequest): string {
     const url = new URL(this.options.authorizeUrl);
-    for (const [key, value] of Object.entries(this.options.extraAuthorizeParams ?? {})) url.searchParams.set(key, value);
+    for (const [key, value] of Object.entries(this.options.extraAuthorizeParams ?? {}))
+      url.searchParams.set(key, value);
     url.searchParams.set('client_id', this.options.clientId);
     url.searchParams.set('redirect_uri', request.redirectUri);
     url.searchParams.set('state', request.state);
@@ -49,9 +50,19 @@ export class OAuth2Client {
   }
 
   /** `requestedScopes` fill `grantedScopes` when the vendor omits `scope` (RFC 6749 §5.1: same as requested). */
-  exchangeCode(input: { code: string; redirectUri: string; codeVerifier?: string; requestedScopes: readonly string[] }): Promise<TokenSet> {
+  exchangeCode(input: {
+    code: string;
+    redirectUri: string;
+    codeVerifier?: string;
+    requestedScopes: readonly string[];
+  }): Promise<TokenSet> {
     return this.tokenRequest(
-      { grant_type: 'authorization_code', code: input.code, redirect_uri: input.redirectUri, ...(input.codeVerifier ? { code_verifier: input.codeVerifier } : {}) },
+      {
+        grant_type: 'authorization_code',
+        code: input.code,
+        redirect_uri: input.redirectUri,
+        ...(input.codeVerifier ? { code_verifier: input.codeVerifier } : {}),
+      },
       input.requestedScopes,
     );
   }
@@ -65,17 +76,40 @@ export class OAuth2Client {
     const json = this.options.tokenRequestEncoding === 'json';
     const response = await fetch(this.options.tokenUrl, {
       method: 'POST',
-      headers: { accept: 'application/json', 'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded' },
+      headers: {
+        accept: 'application/json',
+        'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded',
+      },
       body: json ? JSON.stringify(fields) : new URLSearchParams(fields).toString(),
     });
     const body = (await response.json().catch(() => ({}))) as TokenResponse;
     // GitHub answers token errors with 200 + `error`; others with 400/401.
-    if (body.error === 'invalid_grant' || body.error === 'bad_verification_code' || body.error === 'bad_refresh_token') {
-      throw new VendorError(VendorFailureType.ReauthorizationRequired, this.options.vendor, `token endpoint: ${body.error}`, { status: response.status });
+    if (
+      body.error === 'invalid_grant' ||
+      body.error === 'bad_verification_code' ||
+      body.error === 'bad_refresh_token'
+    ) {
+      throw new VendorError(
+        VendorFailureType.ReauthorizationRequired,
+        this.options.vendor,
+        `token endpoint: ${body.error}`,
+        { status: response.status },
+      );
     }
-    if (!response.ok) throw classifyHttpStatus(this.options.vendor, response.status, body.error ?? 'token endpoint', response.headers.get('retry-after'));
+    if (!response.ok)
+      throw classifyHttpStatus(
+        this.options.vendor,
+        response.status,
+        body.error ?? 'token endpoint',
+        response.headers.get('retry-after'),
+      );
     if (body.error || !body.access_token) {
-      throw new VendorError(VendorFailureType.VendorRejected, this.options.vendor, `token endpoint: ${body.error ?? 'no access_token'}`, { status: response.status });
+      throw new VendorError(
+        VendorFailureType.VendorRejected,
+        this.options.vendor,
+        `token endpoint: ${body.error ?? 'no access_token'}`,
+        { status: response.status },
+      );
     }
     return {
       accessToken: body.access_token,

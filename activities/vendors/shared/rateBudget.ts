@@ -10,7 +10,11 @@ export interface RateBudget {
   take(key: string): void;
 }
 
-export function createRateBudget(options: { vendor: string; requestsPerMinute: number; now?: () => number }): RateBudget {
+export function createRateBudget(options: {
+  vendor: string;
+  requestsPerMinute: number;
+  now?: () => number;
+}): RateBudget {
   const now = options.now ?? Date.now;
   const capacity = options.requestsPerMinute;
   const refillPerMs = options.requestsPerMinute / 60_000;

@@ -1,9 +1,17 @@
 /** T1: a grant broader than what we requested is refused, never silently used. */
 import { VendorError, VendorFailureType } from '../errors';
 
-export function assertGrantWithinRequested(vendor: string, requested: readonly string[], granted: readonly string[]): void {
+export function assertGrantWithinRequested(
+  vendor: string,
+  requested: readonly string[],
+  granted: readonly string[],
+): void {
   const extra = granted.filter((scope) => !requested.includes(scope));
   if (extra.length > 0) {
-    throw new VendorError(VendorFailureType.OutsideCustomerControls, vendor, `grant broader than requested (extra: ${extra.join(', ')})`);
+    throw new VendorError(
+      VendorFailureType.OutsideCustomerControls,
+      vendor,
+      `grant broader than requested (extra: ${extra.join(', ')})`,
+    );
   }
 }

@@ -22,7 +22,11 @@ export function isFresh(watermark: UpdatedWatermark, id: string, updatedMs: numb
   return !watermark.recent.includes(`${id}@${updatedMs}`);
 }
 
-export function advanceWatermark(watermark: UpdatedWatermark, items: Array<{ id: string; updatedMs: number }>, overlapMs: number): UpdatedWatermark {
+export function advanceWatermark(
+  watermark: UpdatedWatermark,
+  items: Array<{ id: string; updatedMs: number }>,
+  overlapMs: number,
+): UpdatedWatermark {
   const newestMs = Math.max(watermark.newestMs ?? -Infinity, ...items.map((item) => item.updatedMs));
   if (!Number.isFinite(newestMs)) return watermark;
   const keys = new Set([...watermark.recent, ...items.map((item) => `${item.id}@${item.updatedMs}`)]);

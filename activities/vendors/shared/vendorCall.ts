@@ -10,7 +10,11 @@ import type { RateBudget } from './rateBudget';
 export type VendorErrorMapper = (error: unknown) => unknown;
 
 /** `workspaceId` keys the rate budget; connect-time calls (code exchange) have none yet and skip it. */
-export type VendorCall = <T>(context: { audit: VendorCallAuditor; workspaceId?: string }, call: AuditedCall, run: () => Promise<T>) => Promise<T>;
+export type VendorCall = <T>(
+  context: { audit: VendorCallAuditor; workspaceId?: string },
+  call: AuditedCall,
+  run: () => Promise<T>,
+) => Promise<T>;
 
 export function createVendorCall(options: { budget: RateBudget; mapError: VendorErrorMapper }): VendorCall {
   return (context, call, run) =>

@@ -22,17 +22,25 @@ function header(headers: Headers, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function verifySlackRequest(input: { signingSecret: string; rawBody: Buffer; headers: Headers; nowMs?: number }): SlackVerification {
+export function verifySlackRequest(input: {
+  signingSecret: string;
+  rawBody: Buffer;
+  headers: Headers;
+  nowMs?: number;
+}): SlackVerification {
   const signature = header(input.headers, 'x-slack-signature');
   const timestamp = header(input.headers, 'x-slack-request-timestamp');
   if (!signature || !timestamp || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'missing-headers' };
   const nowS = Math.floor((input.nowMs ?? Date.now()) / 1000);
   if (Math.abs(nowS - Number(timestamp)) > SLACK_TIMESTAMP_TOLERANCE_S) return { ok: false, reason: 'stale' };
   const body = input.rawBody.toString('utf8');
-  if (!constantTimeEqual(signature, `v0=${hmacSha256Hex(input.signingSecret, `v0:${timestamp}:${body}`)}`)) return { ok: false, reason: 'bad-signature' };
+  if (!constantTimeEqual(signature, `v0=${hmacSha256Hex(input.signingSecret, `v0:${timestamp}:${body}`)}`))
+    return { ok: false, reason: 'bad-signature' };
   try {
     const payload = JSON.parse(body) as unknown;
-    return payload && typeof payload === 'object' && !Array.isArray(payload) ? { ok: true, payload: payload as Record<string, unknown> } : { ok: false, reason: 'bad-payload' };
+    return payload && typeof payload === 'object' && !Array.isArray(payload)
+      ? { ok: true, payload: payload as Record<string, unknown> }
+      : { ok: false, reason: 'bad-payload' };
   } catch {
     return { ok: false, reason: 'bad-payload' };
   }
@@ -42,15 +50,21 @@ export function verifySlackRequest(input: { signingSecret: string; rawBody: Buff
 const LIFECYCLE_EVENTS = new Set(['tokens_revoked', 'app_uninstalled']);
 
 export type SlackDelivery =
-  | { kind: 'challenge'; challenge: string }
-  | { kind: 'event'; eventId: string; eventType: string; lifecycle: boolean };
+  { kind: 'challenge'; challenge: string } | { kind: 'event'; eventId: string; eventType: string; lifecycle: boolean };
 
 /** What a verified payload is: the URL handshake, an event callback, or nothing we act on. */
 export function slackDelivery(payload: Record<string, unknown>): SlackDelivery | undefined {
   if (payload.type === 'url_verification') {
-    return typeof payload.challenge === 'string' && payload.challenge.length <= 200 ? { kind: 'challenge', challenge: payload.challenge } : undefined;
+    return typeof payload.challenge === 'string' && payload.challenge.length <= 200
+      ? { kind: 'challenge', challenge: payload.challenge }
+      : undefined;
   }
-  if (payload.type !== 'event_callback' || typeof payload.event_id !== 'string' || !/^[A-Za-z0-9]{1,64}$/.test(payload.event_id)) return undefined;
+  if (
+    payload.type !== 'event_callback' ||
+    typeof payload.event_id !== 'string' ||
+    !/^[A-Za-z0-9]{1,64}$/.test(payload.event_id)
+  )
+    return undefined;
   const type = (payload.event as { type?: unknown } | undefined)?.type;
   if (typeof type !== 'string' || !/^[a-z_.]{1,64}$/.test(type)) return undefined;
   return { kind: 'event', eventId: payload.event_id, eventType: type, lifecycle: LIFECYCLE_EVENTS.has(type) };

@@ -48,7 +48,10 @@ export async function connectWorkflow(input: ConnectInput): Promise<{ status: st
   const received: Array<{ name: string; arg: unknown }> = [{ name: 'start', arg: input }];
   let state: ConnectState = input.credentialSecretId
     ? { status: 'validating' }
-    : { status: 'awaiting-consent', authorizeUrl: `https://vendor.invalid/authorize?redirect_uri=${encodeURIComponent(input.redirectUri)}` };
+    : {
+        status: 'awaiting-consent',
+        authorizeUrl: `https://vendor.invalid/authorize?redirect_uri=${encodeURIComponent(input.redirectUri)}`,
+      };
   let done = false;
   setHandler(connectStateQuery, () => state);
   setHandler(receivedQuery, () => received);
@@ -62,7 +65,8 @@ export async function connectWorkflow(input: ConnectInput): Promise<{ status: st
     },
     {
       validator: (callback) => {
-        if (callback.code === REFUSED_CODE) throw ApplicationFailure.nonRetryable('The grant is broader than requested', 'ScopeBroaderThanRequested');
+        if (callback.code === REFUSED_CODE)
+          throw ApplicationFailure.nonRetryable('The grant is broader than requested', 'ScopeBroaderThanRequested');
       },
     },
   );
@@ -78,7 +82,14 @@ export async function connectWorkflow(input: ConnectInput): Promise<{ status: st
 }
 
 export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
-  const progress: SyncProgress = { state: 'running', resource: input.request.resource, pages: 0, recordsUpserted: 0, recordsDeleted: 0, rateLimitWaits: 0 };
+  const progress: SyncProgress = {
+    state: 'running',
+    resource: input.request.resource,
+    pages: 0,
+    recordsUpserted: 0,
+    recordsDeleted: 0,
+    rateLimitWaits: 0,
+  };
   setHandler(syncProgressQuery, () => progress);
   // Long enough that a second "sync now" finds it in flight.
   await sleep('20 seconds');
@@ -103,35 +114,43 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   setHandler(syncRequestedSignal, (request) => void received.push({ name: 'syncRequested', arg: request }));
   setHandler(vendorLifecycleSignal, (event) => void received.push({ name: 'vendorLifecycle', arg: event }));
   setHandler(rotateNowSignal, (request) => void received.push({ name: 'rotateNow', arg: request }));
+  setHandler(consentChangeUpdate, (change) => {
+    received.push({ name: 'changeConsent', arg: change });
+    return { accepted: true as const };
+  });
+  const syncWorkflowId = workflowIds.sync(input.workspaceId, input.integrationId);
   setHandler(
-    consentChangeUpdate,
-    (change) => {
-      received.push({ name: 'changeConsent', arg: change });
-      return { accepted: true as const };
+    requestSyncUpdate,
+    async (request) => {
+      received.push({ name: 'requestSync', arg: request });
+      sync = await startChild(syncWorkflow, {
+        workflowId: syncWorkflowId,
+        args: [{ workspaceId: input.workspaceId, integrationId: input.integrationId, vendor: input.vendor, request }],
+      });
+      syncRunning = true;
+      void sync.result().then(() => void (syncRunning = false));
+      return { syncWorkflowId, joined: false, vendor: input.vendor };
+    },
+    {
+      // As the lifecycle: a join is the validator's rejection, carrying the answer.
+      validator: (request) => {
+        if (!sync || !syncRunning || request.full) return;
+        throw ApplicationFailure.create({
+          type: SYNC_IN_FLIGHT_FAILURE,
+          nonRetryable: true,
+          details: [{ syncWorkflowId, joined: true, vendor: input.vendor }],
+        });
+      },
     },
   );
-  const syncWorkflowId = workflowIds.sync(input.workspaceId, input.integrationId);
-  setHandler(requestSyncUpdate, async (request) => {
-    received.push({ name: 'requestSync', arg: request });
-    sync = await startChild(syncWorkflow, {
-      workflowId: syncWorkflowId,
-      args: [{ workspaceId: input.workspaceId, integrationId: input.integrationId, vendor: input.vendor, request }],
-    });
-    syncRunning = true;
-    void sync.result().then(() => void (syncRunning = false));
-    return { syncWorkflowId, joined: false, vendor: input.vendor };
-  }, {
-    // As the lifecycle: a join is the validator's rejection, carrying the answer.
-    validator: (request) => {
-      if (!sync || !syncRunning || request.full) return;
-      throw ApplicationFailure.create({ type: SYNC_IN_FLIGHT_FAILURE, nonRetryable: true, details: [{ syncWorkflowId, joined: true, vendor: input.vendor }] });
-    },
-  });
   await condition(() => false, '10 minutes');
 }
 
 export async function disconnectWorkflow(input: DisconnectInput): Promise<void> {
-  const state: DisconnectState = { status: 'waiting-purge', purgeDeadline: new Date(Date.now() + input.purgeDelayMs).toISOString() };
+  const state: DisconnectState = {
+    status: 'waiting-purge',
+    purgeDeadline: new Date(Date.now() + input.purgeDelayMs).toISOString(),
+  };
   setHandler(disconnectStateQuery, () => state);
   setHandler(receivedQuery, () => [{ name: 'start', arg: input }]);
   await sleep('1 minute');
@@ -142,11 +161,15 @@ export async function deleteWorkspaceWorkflow(input: DeleteWorkspaceInput): Prom
   await sleep('1 minute');
 }
 
-
 /** Data out: answers ids for the action, or fails typed when the input asks it to (a vendor refusal). */
 export async function vendorActionWorkflow(input: VendorActionInput): Promise<Record<string, unknown>> {
   setHandler(receivedQuery, () => [{ name: 'start', arg: input }]);
-  if (input.input.refuse === true) throw ApplicationFailure.create({ type: 'OutsideCustomerControls', message: 'outside the customer controls', nonRetryable: true });
+  if (input.input.refuse === true)
+    throw ApplicationFailure.create({
+      type: 'OutsideCustomerControls',
+      message: 'outside the customer controls',
+      nonRetryable: true,
+    });
   if (input.input.hold === true) await sleep('1 minute');
   return { externalId: 'ext-1', url: `https://vendor.test/${input.action}` };
 }

@@ -52,7 +52,12 @@ export const sapDescriptor: VendorDescriptor = {
 };
 
 /** Wave-2 rows whose webhook contracts the receiver already serves (no connectors yet): the Slack and Okta rows of the matrix. */
-const wave2 = (id: 'slack' | 'okta', displayName: string, scopes: string[], scheme: 'slack-signing-secret' | 'okta-shared-header'): VendorDescriptor => ({
+const wave2 = (
+  id: 'slack' | 'okta',
+  displayName: string,
+  scopes: string[],
+  scheme: 'slack-signing-secret' | 'okta-shared-header',
+): VendorDescriptor => ({
   ...sapDescriptor,
   id,
   displayName,
@@ -70,7 +75,16 @@ export const slackDescriptor = wave2('slack', 'Slack', ['chat:write', 'channels:
 export const oktaDescriptor = wave2('okta', 'Okta', ['openid', 'profile', 'email'], 'okta-shared-header');
 
 export const TEST_VENDORS: ReadonlyMap<VendorId, VendorDescriptor> = new Map<VendorId, VendorDescriptor>(
-  [githubDescriptor, jiraDescriptor, microsoftDescriptors.sharepoint, microsoftDescriptors.microsoft365, microsoftDescriptors.entra, sapDescriptor, slackDescriptor, oktaDescriptor].map((d) => [d.id, d]),
+  [
+    githubDescriptor,
+    jiraDescriptor,
+    microsoftDescriptors.sharepoint,
+    microsoftDescriptors.microsoft365,
+    microsoftDescriptors.entra,
+    sapDescriptor,
+    slackDescriptor,
+    oktaDescriptor,
+  ].map((d) => [d.id, d]),
 );
 
 let bundle: Promise<{ code: string }> | undefined;
@@ -98,13 +112,15 @@ export const JIRA_APP = { clientId: 'jira-app-client-id', clientSecret: 'jira-ap
 /** The GitHub App's webhook secret (one for all installations): signs app-level deliveries. */
 export const GITHUB_APP_WEBHOOK_SECRET = 'github-app-webhook-secret-for-tests';
 
-export async function createHarness(options: {
-  rateLimits?: RateLimitPolicy;
-  /** Caller and workspace budgets in Postgres, shared with every other harness that sets this (another API instance). */
-  sharedRateLimits?: boolean;
-  /** Receives every log line (level trace). */
-  logLines?: string[];
-} = {}): Promise<Harness> {
+export async function createHarness(
+  options: {
+    rateLimits?: RateLimitPolicy;
+    /** Caller and workspace budgets in Postgres, shared with every other harness that sets this (another API instance). */
+    sharedRateLimits?: boolean;
+    /** Receives every log line (level trace). */
+    logLines?: string[];
+  } = {},
+): Promise<Harness> {
   const db = runtimeDb('api');
   const su = superuserDb();
   const server = await devServer();
@@ -127,7 +143,11 @@ export async function createHarness(options: {
   };
   const lines = options.logLines;
   const logger = lines
-    ? createLogger({ level: 'trace', name: 'api-test', destination: { write: (line: string) => void lines.push(line) } })
+    ? createLogger({
+        level: 'trace',
+        name: 'api-test',
+        destination: { write: (line: string) => void lines.push(line) },
+      })
     : createLogger({ level: 'silent', name: 'api-test' });
   const app = await buildServer({ logger, readiness: [], services });
   return {
@@ -139,10 +159,24 @@ export async function createHarness(options: {
     hsSecret,
     taskQueue,
     token: ({ workspaceId, role, sub, expiresIn }) =>
-      mintToken({ secret: hsSecret, issuer: ISSUER, audience: AUDIENCE, sub: sub ?? `user-${role}`, workspaceId, role, expiresIn }),
+      mintToken({
+        secret: hsSecret,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        sub: sub ?? `user-${role}`,
+        workspaceId,
+        role,
+        expiresIn,
+      }),
     async withWorker(fn) {
       // A worker shuts down when runUntil settles: one per call.
-      const worker = await createWorker({ connection: server.connection, namespace: 'default', taskQueue, activities: {}, workflowBundle: await contractBundle() });
+      const worker = await createWorker({
+        connection: server.connection,
+        namespace: 'default',
+        taskQueue,
+        activities: {},
+        workflowBundle: await contractBundle(),
+      });
       return worker.runUntil(fn);
     },
     async close() {
@@ -156,7 +190,14 @@ export async function createHarness(options: {
 /** An integration row as the connect workflow leaves it (fixture; written as superuser). */
 export async function seedIntegration(
   su: Knex,
-  row: { workspaceId: string; vendor: VendorId; status?: string; requestedScopes?: string[]; grantedScopes?: string[]; controls?: Record<string, string[]> },
+  row: {
+    workspaceId: string;
+    vendor: VendorId;
+    status?: string;
+    requestedScopes?: string[];
+    grantedScopes?: string[];
+    controls?: Record<string, string[]>;
+  },
 ): Promise<string> {
   const integrationId = crypto.randomUUID();
   const descriptor = TEST_VENDORS.get(row.vendor)!;
@@ -175,17 +216,41 @@ export async function seedIntegration(
   return integrationId;
 }
 
-export interface SeededEndpoint { integrationId: string; endpointId: string; secret: string; lifecycleId: string; url: string }
+export interface SeededEndpoint {
+  integrationId: string;
+  endpointId: string;
+  secret: string;
+  lifecycleId: string;
+  url: string;
+}
 
 /** A connected integration with a webhook endpoint (its secret stored as the receiver reads it) and a running lifecycle double. */
 export async function seedWebhookEndpoint(h: Harness, workspaceId: string, vendor: VendorId): Promise<SeededEndpoint> {
   const integrationId = await seedIntegration(h.su, { workspaceId, vendor });
   const secret = crypto.randomBytes(32).toString('base64url');
-  const { secretId } = await h.secrets.put({ workspaceId, integrationId, kind: 'webhook-secret', plaintext: secret, state: 'current' });
+  const { secretId } = await h.secrets.put({
+    workspaceId,
+    integrationId,
+    kind: 'webhook-secret',
+    plaintext: secret,
+    state: 'current',
+  });
   const endpointId = crypto.randomUUID();
-  await h.su('webhook_endpoints').insert({ endpoint_id: endpointId, workspace_id: workspaceId, integration_id: integrationId, vendor, signing_secret_id: secretId });
+  await h
+    .su('webhook_endpoints')
+    .insert({
+      endpoint_id: endpointId,
+      workspace_id: workspaceId,
+      integration_id: integrationId,
+      vendor,
+      signing_secret_id: secretId,
+    });
   const lifecycleId = workflowIds.lifecycle(workspaceId, integrationId);
-  await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', { taskQueue: h.taskQueue, workflowId: lifecycleId, args: [{ workspaceId, integrationId, vendor }] });
+  await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', {
+    taskQueue: h.taskQueue,
+    workflowId: lifecycleId,
+    args: [{ workspaceId, integrationId, vendor }],
+  });
   return { integrationId, endpointId, secret, lifecycleId, url: `/v1/webhooks/${vendor}/${workspaceId}/${endpointId}` };
 }
 

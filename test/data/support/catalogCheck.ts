@@ -6,7 +6,13 @@ import type { Knex } from 'knex';
 import { RUNTIME_ROLES } from '../../../db/roles';
 
 /** The only SECURITY DEFINER functions allowed: cross-workspace maintenance RLS cannot express, and the API's shared rate limits. */
-export const SECURITY_DEFINER_ALLOW_LIST = ['sweep_expired_cache', 'audit_log_apply_retention', 'route_app_webhook', 'unsignalled_webhook_integrations', 'rate_limit_consume'];
+export const SECURITY_DEFINER_ALLOW_LIST = [
+  'sweep_expired_cache',
+  'audit_log_apply_retention',
+  'route_app_webhook',
+  'unsignalled_webhook_integrations',
+  'rate_limit_consume',
+];
 
 const ISOLATION_EXPRESSION = '(workspace_id = app_current_workspace())';
 
@@ -15,7 +21,16 @@ export async function findIsolationViolations(db: Knex | Knex.Transaction): Prom
   const runtimeRoles = Object.values(RUNTIME_ROLES);
 
   // Customer tables: every table of schema public with a workspace_id column.
-  const tables = await db.raw<{ rows: { name: string; rls: boolean; forced: boolean; isolating_policies: number; public_grants: number; runtime_grants: number }[] }>(
+  const tables = await db.raw<{
+    rows: {
+      name: string;
+      rls: boolean;
+      forced: boolean;
+      isolating_policies: number;
+      public_grants: number;
+      runtime_grants: number;
+    }[];
+  }>(
     `
     SELECT c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
       (SELECT count(*) FROM pg_policies p
@@ -35,7 +50,8 @@ export async function findIsolationViolations(db: Knex | Knex.Transaction): Prom
   for (const t of tables.rows) {
     if (!t.rls) violations.push(`table ${t.name}: row level security not enabled`);
     if (!t.forced) violations.push(`table ${t.name}: row level security not forced`);
-    if (t.isolating_policies < 1) violations.push(`table ${t.name}: no policy "workspace_id = app_current_workspace()" for ALL commands`);
+    if (t.isolating_policies < 1)
+      violations.push(`table ${t.name}: no policy "workspace_id = app_current_workspace()" for ALL commands`);
     if (t.public_grants > 0) violations.push(`table ${t.name}: privileges granted to PUBLIC`);
     if (t.runtime_grants < 1) violations.push(`table ${t.name}: no explicit grant to a runtime role`);
   }
@@ -67,7 +83,8 @@ export async function findIsolationViolations(db: Knex | Knex.Transaction): Prom
     WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   `);
   for (const fn of definers.rows) {
-    if (!SECURITY_DEFINER_ALLOW_LIST.includes(fn.name)) violations.push(`function ${fn.name}: SECURITY DEFINER outside the allow-list`);
+    if (!SECURITY_DEFINER_ALLOW_LIST.includes(fn.name))
+      violations.push(`function ${fn.name}: SECURITY DEFINER outside the allow-list`);
     if (!fn.pinned_search_path) violations.push(`function ${fn.name}: SECURITY DEFINER without a pinned search_path`);
     if (fn.public_execute) violations.push(`function ${fn.name}: SECURITY DEFINER executable by PUBLIC`);
   }

@@ -23,7 +23,13 @@ export async function seedWorkspace(superuser: Knex): Promise<SeededWorkspace> {
   await superuser.transaction(async (trx) => {
     await trx('workspaces').insert(ws);
     await trx('integrations').insert({ ...owned, vendor: 'github', status: 'connected', requested_scopes: ['repo'] });
-    await trx('consent_events').insert({ ...owned, actor_type: 'user', actor_id: 'user-1', action: 'granted', scopes: ['repo'] });
+    await trx('consent_events').insert({
+      ...owned,
+      actor_type: 'user',
+      actor_id: 'user-1',
+      action: 'granted',
+      scopes: ['repo'],
+    });
     await trx('secrets').insert({
       ...owned,
       secret_id: secretId,
@@ -37,11 +43,35 @@ export async function seedWorkspace(superuser: Knex): Promise<SeededWorkspace> {
       ciphertext: crypto.randomBytes(20),
     });
     await trx('sync_state').insert({ ...owned, resource: 'issues', cursor: 'c1' });
-    await trx('cached_records').insert({ ...owned, resource: 'issues', external_id: 'x-1', payload: JSON.stringify({ n: 1 }), expires_at: soon });
-    await trx('webhook_endpoints').insert({ ...owned, endpoint_id: endpointId, vendor: 'github', signing_secret_id: secretId });
+    await trx('cached_records').insert({
+      ...owned,
+      resource: 'issues',
+      external_id: 'x-1',
+      payload: JSON.stringify({ n: 1 }),
+      expires_at: soon,
+    });
+    await trx('webhook_endpoints').insert({
+      ...owned,
+      endpoint_id: endpointId,
+      vendor: 'github',
+      signing_secret_id: secretId,
+    });
     await trx('vendor_subscriptions').insert({ ...owned, external_id: 'sub-1', resource: 'issues' });
-    await trx('webhook_deliveries').insert({ ...owned, endpoint_id: endpointId, delivery_id: 'd-1', vendor: 'github', event_type: 'push', expires_at: soon });
-    await trx('oauth_states').insert({ ...owned, state_hash: crypto.randomBytes(32), workflow_id: 'wf-1', redirect_uri: 'https://example.test/cb', expires_at: soon });
+    await trx('webhook_deliveries').insert({
+      ...owned,
+      endpoint_id: endpointId,
+      delivery_id: 'd-1',
+      vendor: 'github',
+      event_type: 'push',
+      expires_at: soon,
+    });
+    await trx('oauth_states').insert({
+      ...owned,
+      state_hash: crypto.randomBytes(32),
+      workflow_id: 'wf-1',
+      redirect_uri: 'https://example.test/cb',
+      expires_at: soon,
+    });
     await trx('audit_log').insert({
       ...ws,
       seq: 1,
@@ -70,7 +100,12 @@ export function withFreshKeys(table: string, row: Record<string, unknown>): Reco
   const fresh: Record<string, () => void> = {
     workspaces: () => (copy.workspace_id = crypto.randomUUID()),
     integrations: () => (copy.integration_id = crypto.randomUUID()),
-    secrets: () => Object.assign(copy, { secret_id: crypto.randomUUID(), version: 1000 + crypto.randomInt(1_000_000), state: 'pending' }),
+    secrets: () =>
+      Object.assign(copy, {
+        secret_id: crypto.randomUUID(),
+        version: 1000 + crypto.randomInt(1_000_000),
+        state: 'pending',
+      }),
     sync_state: () => (copy.resource = `r-${crypto.randomUUID()}`),
     cached_records: () => (copy.external_id = `x-${crypto.randomUUID()}`),
     webhook_endpoints: () => Object.assign(copy, { endpoint_id: crypto.randomUUID() }),
@@ -84,7 +119,14 @@ export function withFreshKeys(table: string, row: Record<string, unknown>): Reco
   fresh[table]?.();
   for (const [key, value] of Object.entries(copy)) {
     // jsonb columns come back parsed; write them back as JSON text.
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) && !Buffer.isBuffer(value)) copy[key] = JSON.stringify(value);
+    if (
+      value !== null &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      !(value instanceof Date) &&
+      !Buffer.isBuffer(value)
+    )
+      copy[key] = JSON.stringify(value);
   }
   return copy;
 }

@@ -7,7 +7,10 @@ import Ajv from 'ajv';
 import { startGithubHarness, type GithubHarness } from './harness';
 
 interface OpenApi {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>
+  >;
 }
 
 /** OpenAPI 3.0 `nullable: true` → JSON Schema (ajv rejects `nullable` next to `allOf`/`anyOf` without `type`). */
@@ -18,13 +21,18 @@ function toJsonSchema(node: unknown): unknown {
   const converted = Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, toJsonSchema(value)]));
   if (nullable !== true) return converted;
   if (typeof converted.type === 'string') {
-    return { ...converted, type: [converted.type, 'null'], ...(Array.isArray(converted.enum) ? { enum: [...converted.enum, null] } : {}) };
+    return {
+      ...converted,
+      type: [converted.type, 'null'],
+      ...(Array.isArray(converted.enum) ? { enum: [...converted.enum, null] } : {}),
+    };
   }
   return { anyOf: [converted, { type: 'null' }] };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a 13 MB JSON file, loaded synchronously once
-const spec = toJsonSchema(require('@octokit/openapi/generated/api.github.com.json')) as OpenApi & Record<string, unknown>;
+const spec = toJsonSchema(require('@octokit/openapi/generated/api.github.com.json')) as OpenApi &
+  Record<string, unknown>;
 // Vendor extensions (`x-github`, `example`) are not JSON Schema keywords; formats are not asserted (no ajv-formats).
 const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
 ajv.addSchema({ ...spec, $id: 'github' }, 'github');
@@ -55,17 +63,29 @@ beforeAll(async () => {
     const text = await response.clone().text();
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     if (url.origin === harness.emulator.url && text) {
-      bodies.push({ request: { method: (init?.method ?? 'GET').toUpperCase(), path: url.pathname }, body: JSON.parse(text) });
+      bodies.push({
+        request: { method: (init?.method ?? 'GET').toUpperCase(), path: url.pathname },
+        body: JSON.parse(text),
+      });
     }
     return response;
   };
   try {
     const credential = await harness.connect();
     const ctx = harness.context(credential, { repos: ['acme/site-a'] });
-    for (const resource of ['repositories', 'issues', 'releases']) await harness.connector.fetchPage(ctx, { resource, cursor: null });
+    for (const resource of ['repositories', 'issues', 'releases'])
+      await harness.connector.fetchPage(ctx, { resource, cursor: null });
     const issue = await harness.connector.perform(ctx, 'create-issue', { repository: 'acme/site-a', title: 'Created' });
-    await harness.connector.perform(ctx, 'create-comment', { repository: 'acme/site-a', issueNumber: issue.number, body: 'Comment' });
-    await harness.connector.perform(ctx, 'create-status-check', { repository: 'acme/site-a', sha: 'b'.repeat(40), state: 'pending' });
+    await harness.connector.perform(ctx, 'create-comment', {
+      repository: 'acme/site-a',
+      issueNumber: issue.number,
+      body: 'Comment',
+    });
+    await harness.connector.perform(ctx, 'create-status-check', {
+      repository: 'acme/site-a',
+      sha: 'b'.repeat(40),
+      state: 'pending',
+    });
   } finally {
     globalThis.fetch = originalFetch;
   }
@@ -79,21 +99,28 @@ function matches(template: string, path: string): boolean {
   return new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path);
 }
 
-test.each(ENDPOINTS)('emulator $method $template ($status) matches GitHub’s OpenAPI schema', ({ method, template, status }) => {
-  const captured = bodies.filter((item) => item.request.method === method.toUpperCase() && matches(template, item.request.path));
-  expect(captured.length).toBeGreaterThan(0);
-  const pointer = `github#/paths/${template.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${status}/content/application~1json/schema`;
-  const validate = ajv.getSchema(pointer);
-  expect(validate).toBeDefined();
-  for (const { body } of captured) {
-    const valid = validate!(body);
-    expect(valid ? [] : validate!.errors?.slice(0, 5)).toEqual([]);
-  }
-});
+test.each(ENDPOINTS)(
+  'emulator $method $template ($status) matches GitHub’s OpenAPI schema',
+  ({ method, template, status }) => {
+    const captured = bodies.filter(
+      (item) => item.request.method === method.toUpperCase() && matches(template, item.request.path),
+    );
+    expect(captured.length).toBeGreaterThan(0);
+    const pointer = `github#/paths/${template.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${status}/content/application~1json/schema`;
+    const validate = ajv.getSchema(pointer);
+    expect(validate).toBeDefined();
+    for (const { body } of captured) {
+      const valid = validate!(body);
+      expect(valid ? [] : validate!.errors?.slice(0, 5)).toEqual([]);
+    }
+  },
+);
 
 test('the schema check is not vacuous: a malformed issue fails it', () => {
   const validate = ajv.getSchema('github#/components/schemas/issue')!;
-  const issue = bodies.find((item) => item.request.method === 'POST' && matches('/repos/{owner}/{repo}/issues', item.request.path))!.body as Record<string, unknown>;
+  const issue = bodies.find(
+    (item) => item.request.method === 'POST' && matches('/repos/{owner}/{repo}/issues', item.request.path),
+  )!.body as Record<string, unknown>;
   expect(validate(issue)).toBe(true);
   expect(validate({ ...issue, number: 'seven' })).toBe(false);
   expect(validate({ ...issue, updated_at: undefined })).toBe(false);

@@ -18,7 +18,11 @@ afterAll(async () => {
   await harness.emulator.stop();
 });
 
-async function fullRound(ctx: ConnectorContext, resource: string, cursor: string | null): Promise<{ records: SourceRecord[]; cursor: string | null; pages: number }> {
+async function fullRound(
+  ctx: ConnectorContext,
+  resource: string,
+  cursor: string | null,
+): Promise<{ records: SourceRecord[]; cursor: string | null; pages: number }> {
   const records: SourceRecord[] = [];
   let pages = 0;
   for (;;) {
@@ -43,7 +47,14 @@ async function expectVendorError(promise: Promise<unknown>, type: string): Promi
 describe('GitHub connect', () => {
   test('T5: authorize URL carries an S256 challenge and no scope widening; T1: installation token asks exactly the descriptor permissions', async () => {
     const pkce = createPkcePair();
-    const url = new URL(harness.connector.authorizeUrl('github', { state: 's', redirectUri: REDIRECT_URI, scopes: [], codeChallenge: pkce.challenge }));
+    const url = new URL(
+      harness.connector.authorizeUrl('github', {
+        state: 's',
+        redirectUri: REDIRECT_URI,
+        scopes: [],
+        codeChallenge: pkce.challenge,
+      }),
+    );
     expect(url.searchParams.get('code_challenge')).toBe(pkce.challenge);
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
     expect(url.searchParams.has('scope')).toBe(false);
@@ -53,19 +64,39 @@ describe('GitHub connect', () => {
     expect(credential.accessToken).toMatch(/^ghs_/);
     expect(credential.refreshToken).toMatch(/^ghr_/);
     expect(credential.grantedScopes).toEqual([...githubDescriptor.scopes.required]);
-    const tokenRequest = harness.emulator.control.requests.find((request) => request.path === `/app/installations/${harness.installationId}/access_tokens`);
+    const tokenRequest = harness.emulator.control.requests.find(
+      (request) => request.path === `/app/installations/${harness.installationId}/access_tokens`,
+    );
     // The installation holds pull_requests:write too; we never ask for it.
     expect((tokenRequest?.body as { permissions: unknown }).permissions).toEqual(githubRequestedPermissions());
-    expect(githubRequestedPermissions()).toEqual({ metadata: 'read', contents: 'read', issues: 'write', statuses: 'write' });
+    expect(githubRequestedPermissions()).toEqual({
+      metadata: 'read',
+      contents: 'read',
+      issues: 'write',
+      statuses: 'write',
+    });
   });
 
   test('T5: a code exchanged with the wrong PKCE verifier is rejected by the emulator', async () => {
     const pkce = createPkcePair();
-    const url = harness.connector.authorizeUrl('github', { state: 's', redirectUri: REDIRECT_URI, scopes: [], codeChallenge: pkce.challenge });
+    const url = harness.connector.authorizeUrl('github', {
+      state: 's',
+      redirectUri: REDIRECT_URI,
+      scopes: [],
+      codeChallenge: pkce.challenge,
+    });
     const code = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!).searchParams.get('code')!;
-    const { audit } = (await import('../support/recordingAudit')).recordingAuditor({ workspaceId: 'w', vendor: 'github' });
+    const { audit } = (await import('../support/recordingAudit')).recordingAuditor({
+      workspaceId: 'w',
+      vendor: 'github',
+    });
     await expectVendorError(
-      harness.connector.exchangeCode('github', { code, redirectUri: REDIRECT_URI, codeVerifier: createPkcePair().verifier, audit }),
+      harness.connector.exchangeCode('github', {
+        code,
+        redirectUri: REDIRECT_URI,
+        codeVerifier: createPkcePair().verifier,
+        audit,
+      }),
       VendorFailureType.ReauthorizationRequired,
     );
   });
@@ -89,14 +120,20 @@ describe('GitHub sync', () => {
     const unchanged = await fullRound(ctx, 'issues', initial.cursor);
     expect(unchanged.records).toHaveLength(0);
     const roundRequests = control.requests.slice(requestsBefore);
-    expect(roundRequests.some((request) => request.path === '/repos/acme/site-b/issues' && request.status === 304)).toBe(true);
-    expect(roundRequests.every((request) => request.query.since === undefined || request.path.endsWith('/issues'))).toBe(true);
+    expect(
+      roundRequests.some((request) => request.path === '/repos/acme/site-b/issues' && request.status === 304),
+    ).toBe(true);
+    expect(
+      roundRequests.every((request) => request.query.since === undefined || request.path.endsWith('/issues')),
+    ).toBe(true);
 
     control.clock.advance(60_000);
     const [changed] = [control.updateIssue('acme/site-a', 5, { state: 'closed' })];
     const incremental = await fullRound(ctx, 'issues', unchanged.cursor);
     expect(incremental.records.map((record) => record.externalId)).toEqual([String(changed!.id)]);
-    const sinceQueries = control.requests.slice(requestsBefore).filter((request) => request.path === '/repos/acme/site-a/issues');
+    const sinceQueries = control.requests
+      .slice(requestsBefore)
+      .filter((request) => request.path === '/repos/acme/site-a/issues');
     expect(sinceQueries.every((request) => typeof request.query.since === 'string')).toBe(true);
   });
 
@@ -105,7 +142,9 @@ describe('GitHub sync', () => {
     const first = await fullRound(ctx, 'issues', null);
     await fullRound(ctx, 'issues', first.cursor);
     await harness.connector.testConnection(ctx);
-    const mine = harness.emulator.control.requests.filter((request) => request.headers.authorization === `token ${ctx.credential.accessToken}`);
+    const mine = harness.emulator.control.requests.filter(
+      (request) => request.headers.authorization === `token ${ctx.credential.accessToken}`,
+    );
     const remaining = mine.map((request) => [request.status, Number(request.responseHeaders['x-ratelimit-remaining'])]);
     // 200 spends one, 304 spends none, the next 200 spends one.
     expect(remaining).toEqual([
@@ -127,7 +166,9 @@ describe('GitHub sync', () => {
     expect(githubWebhookDeletions('installation', uninstalled).installationDeleted).toBe(true);
     const removed = webhookExample('installation_repositories', 'removed');
     const removedIds = (removed.repositories_removed as Array<{ id: number }>).map((repo) => String(repo.id));
-    expect(githubWebhookDeletions('installation_repositories', removed).deletions).toEqual([{ resource: 'repositories', externalIds: removedIds }]);
+    expect(githubWebhookDeletions('installation_repositories', removed).deletions).toEqual([
+      { resource: 'repositories', externalIds: removedIds },
+    ]);
     expect(removedIds.length).toBeGreaterThan(0);
     expect(githubWebhookDeletions('issues', webhookExample('issues', 'opened')).deletions).toEqual([]);
   });
@@ -140,19 +181,38 @@ describe('GitHub sync', () => {
     expect(releases.records.map((record) => record.payload.tag_name)).toEqual(['v1.0.0']);
     const repositories = await fullRound(ctx, 'repositories', null);
     expect(repositories.records.map((record) => record.payload.full_name)).toEqual(['acme/site-b']);
-    expect(harness.emulator.control.requests.some((request) => request.path.startsWith('/repos/acme/private-hr'))).toBe(false);
+    expect(harness.emulator.control.requests.some((request) => request.path.startsWith('/repos/acme/private-hr'))).toBe(
+      false,
+    );
   });
 });
 
 describe('GitHub data out', () => {
   test('T19: creates an issue, a comment and a status check inside the controlled repository', async () => {
     const ctx = harness.context(await harness.connect(), { repos: ['acme/site-b'] });
-    const issue = await harness.connector.perform(ctx, 'create-issue', { repository: 'acme/site-b', title: 'RFI 12 overdue', body: 'See TrackProject' });
-    const comment = await harness.connector.perform(ctx, 'create-comment', { repository: 'acme/site-b', issueNumber: issue.number, body: 'Answered' });
-    const status = await harness.connector.perform(ctx, 'create-status-check', { repository: 'acme/site-b', sha: 'a'.repeat(40), state: 'success', context: 'trackproject/approval' });
+    const issue = await harness.connector.perform(ctx, 'create-issue', {
+      repository: 'acme/site-b',
+      title: 'RFI 12 overdue',
+      body: 'See TrackProject',
+    });
+    const comment = await harness.connector.perform(ctx, 'create-comment', {
+      repository: 'acme/site-b',
+      issueNumber: issue.number,
+      body: 'Answered',
+    });
+    const status = await harness.connector.perform(ctx, 'create-status-check', {
+      repository: 'acme/site-b',
+      sha: 'a'.repeat(40),
+      state: 'success',
+      context: 'trackproject/approval',
+    });
     expect(harness.emulator.control.issues('acme/site-b').some((item) => item.title === 'RFI 12 overdue')).toBe(true);
-    expect(harness.emulator.control.comments('acme/site-b').map((item) => item.id)).toContain(Number(comment.externalId));
-    expect(harness.emulator.control.statuses('acme/site-b').map((item) => item.id)).toContain(Number(status.externalId));
+    expect(harness.emulator.control.comments('acme/site-b').map((item) => item.id)).toContain(
+      Number(comment.externalId),
+    );
+    expect(harness.emulator.control.statuses('acme/site-b').map((item) => item.id)).toContain(
+      Number(status.externalId),
+    );
     expect(ctx.auditEntries.map((entry) => [entry.action, entry.scope, entry.outcome])).toEqual([
       ['create-issue', 'issues:write', 'success'],
       ['create-comment', 'issues:write', 'success'],
@@ -163,8 +223,14 @@ describe('GitHub data out', () => {
   test('T18/T19: writes outside the controlled repositories or outside data out are refused before any call, and audited', async () => {
     const ctx = harness.context(await harness.connect(), { repos: ['acme/site-b'] });
     const before = harness.emulator.control.requests.length;
-    await expectVendorError(harness.connector.perform(ctx, 'create-issue', { repository: 'acme/site-a', title: 'x' }), VendorFailureType.OutsideCustomerControls);
-    await expectVendorError(harness.connector.perform(ctx, 'delete-repository', { repository: 'acme/site-b' }), VendorFailureType.OutsideCustomerControls);
+    await expectVendorError(
+      harness.connector.perform(ctx, 'create-issue', { repository: 'acme/site-a', title: 'x' }),
+      VendorFailureType.OutsideCustomerControls,
+    );
+    await expectVendorError(
+      harness.connector.perform(ctx, 'delete-repository', { repository: 'acme/site-b' }),
+      VendorFailureType.OutsideCustomerControls,
+    );
     expect(harness.emulator.control.requests.length).toBe(before);
     expect(ctx.auditEntries.map((entry) => [entry.outcome, entry.errorClass])).toEqual([
       ['failure', 'OutsideCustomerControls'],
@@ -179,7 +245,11 @@ describe('GitHub rate limits', () => {
     harness.emulator.control.startRateLimitStorm(1, { status: 429, retryAfterSeconds: 42 });
     const error = await expectVendorError(harness.connector.testConnection(ctx), VendorFailureType.RateLimited);
     expect(error.details.retryAfterMs).toBe(42_000);
-    expect(ctx.auditEntries.at(-1)).toMatchObject({ action: 'installation.list-repos', outcome: 'failure', errorClass: 'RateLimited' });
+    expect(ctx.auditEntries.at(-1)).toMatchObject({
+      action: 'installation.list-repos',
+      outcome: 'failure',
+      errorClass: 'RateLimited',
+    });
     await harness.connector.testConnection(ctx);
   });
 
@@ -195,7 +265,10 @@ describe('GitHub rate limits', () => {
     const forbidden = Object.assign(new Error('Resource not accessible by integration'), {
       name: 'HttpError',
       status: 403,
-      response: { headers: { 'x-ratelimit-remaining': '4990' }, data: { message: 'Resource not accessible by integration' } },
+      response: {
+        headers: { 'x-ratelimit-remaining': '4990' },
+        data: { message: 'Resource not accessible by integration' },
+      },
     });
     expect((mapGithubError(forbidden) as VendorError).type).toBe(VendorFailureType.MissingScope);
   });
@@ -228,7 +301,10 @@ describe('GitHub token lifecycle', () => {
     const credential = await harness.connect();
     const ctx = harness.context(credential);
     await harness.connector.testConnection(ctx);
-    await expect(harness.connector.revoke(ctx)).resolves.toEqual({ revoked: true, note: githubDescriptor.revocation.note });
+    await expect(harness.connector.revoke(ctx)).resolves.toEqual({
+      revoked: true,
+      note: githubDescriptor.revocation.note,
+    });
     await expectVendorError(harness.connector.testConnection(ctx), VendorFailureType.ReauthorizationRequired);
     expect(ctx.auditEntries.map((entry) => [entry.action, entry.outcome])).toEqual([
       ['installation.list-repos', 'success'],

@@ -12,7 +12,10 @@ export interface GithubHarness {
   emulator: GithubEmulator;
   connector: Connector;
   installationId: number;
-  context(credential: TokenSet, controls?: Record<string, string[]>): ConnectorContext & { auditEntries: ReturnType<typeof recordingAuditor>['entries'] };
+  context(
+    credential: TokenSet,
+    controls?: Record<string, string[]>,
+  ): ConnectorContext & { auditEntries: ReturnType<typeof recordingAuditor>['entries'] };
   /** Runs the user authorization (PKCE) + code exchange and returns the integration's credential. */
   connect(): Promise<TokenSet>;
 }
@@ -46,7 +49,15 @@ export async function startGithubHarness(): Promise<GithubHarness> {
   const workspaceId = crypto.randomUUID();
   const context: GithubHarness['context'] = (credential, controls = {}) => {
     const { audit, entries } = recordingAuditor({ workspaceId, vendor: 'github' });
-    return { workspaceId: crypto.randomUUID(), integrationId: crypto.randomUUID(), vendor: 'github', credential, controls, audit, auditEntries: entries };
+    return {
+      workspaceId: crypto.randomUUID(),
+      integrationId: crypto.randomUUID(),
+      vendor: 'github',
+      credential,
+      controls,
+      audit,
+      auditEntries: entries,
+    };
   };
   return {
     emulator,
@@ -56,7 +67,12 @@ export async function startGithubHarness(): Promise<GithubHarness> {
     async connect() {
       const { createPkcePair } = await import('../../../lib/oauth/pkce');
       const pkce = createPkcePair();
-      const url = connector.authorizeUrl('github', { state: 'state-1', redirectUri: REDIRECT_URI, scopes: [], codeChallenge: pkce.challenge });
+      const url = connector.authorizeUrl('github', {
+        state: 'state-1',
+        redirectUri: REDIRECT_URI,
+        scopes: [],
+        codeChallenge: pkce.challenge,
+      });
       const consent = await fetch(url, { redirect: 'manual' });
       const code = new URL(consent.headers.get('location')!).searchParams.get('code')!;
       const { audit } = recordingAuditor({ workspaceId, vendor: 'github' });

@@ -16,7 +16,12 @@ beforeAll(async () => {
   harness = await startGithubHarness();
   const replayGuard = createInMemoryReplayGuard();
   const router = new EmulatorRouter().on('POST', '/webhooks/github', async (request) => {
-    const result = await verifyGithubWebhook({ secret: WEBHOOK_SECRET, rawBody: request.rawBody, headers: request.headers, replayGuard });
+    const result = await verifyGithubWebhook({
+      secret: WEBHOOK_SECRET,
+      rawBody: request.rawBody,
+      headers: request.headers,
+      replayGuard,
+    });
     outcomes.push(result.ok ? `ok:${result.event}:${String(result.payload.action)}` : result.reason);
     return { status: result.ok ? 202 : 401 };
   });
@@ -30,16 +35,31 @@ afterAll(async () => {
 test('T21: a signed delivery is accepted, a forged one and a replayed delivery id are rejected', async () => {
   const url = `${receiver.url}/webhooks/github`;
   const payload = webhookExample('issues', 'opened');
-  expect(await harness.emulator.control.sendWebhook(url, { event: 'issues', payload, deliveryId: 'delivery-1' })).toBe(202);
-  expect(await harness.emulator.control.sendWebhook(url, { event: 'issues', payload, deliveryId: 'delivery-1' })).toBe(401);
-  expect(await harness.emulator.control.sendWebhook(url, { event: 'issues', payload, deliveryId: 'delivery-2', secret: 'attacker' })).toBe(401);
+  expect(await harness.emulator.control.sendWebhook(url, { event: 'issues', payload, deliveryId: 'delivery-1' })).toBe(
+    202,
+  );
+  expect(await harness.emulator.control.sendWebhook(url, { event: 'issues', payload, deliveryId: 'delivery-1' })).toBe(
+    401,
+  );
+  expect(
+    await harness.emulator.control.sendWebhook(url, {
+      event: 'issues',
+      payload,
+      deliveryId: 'delivery-2',
+      secret: 'attacker',
+    }),
+  ).toBe(401);
   // A forged delivery must not burn the id of a later genuine one.
-  expect(await harness.emulator.control.sendWebhook(url, { event: 'issues', payload, deliveryId: 'delivery-2' })).toBe(202);
+  expect(await harness.emulator.control.sendWebhook(url, { event: 'issues', payload, deliveryId: 'delivery-2' })).toBe(
+    202,
+  );
   expect(outcomes).toEqual(['ok:issues:opened', 'replayed', 'bad-signature', 'ok:issues:opened']);
 });
 
 test('T11: deleting an issue in the emulator delivers a signed issues.deleted the receiver accepts', async () => {
   const issue = harness.emulator.control.addIssue('acme/site-a', { title: 'to delete' });
-  expect(await harness.emulator.control.deleteIssue('acme/site-a', Number(issue.number), `${receiver.url}/webhooks/github`)).toBe(202);
+  expect(
+    await harness.emulator.control.deleteIssue('acme/site-a', Number(issue.number), `${receiver.url}/webhooks/github`),
+  ).toBe(202);
   expect(outcomes.at(-1)).toBe('ok:issues:deleted');
 });

@@ -12,7 +12,10 @@ export const CLIENT_SECRET = 'jira-client-secret';
 export interface JiraHarness {
   emulator: JiraEmulator;
   connector: Connector;
-  context(credential: TokenSet, controls?: Record<string, string[]>): ConnectorContext & { auditEntries: ReturnType<typeof recordingAuditor>['entries'] };
+  context(
+    credential: TokenSet,
+    controls?: Record<string, string[]>,
+  ): ConnectorContext & { auditEntries: ReturnType<typeof recordingAuditor>['entries'] };
   /** Consent (state, no PKCE) + code exchange; returns the integration's credential. */
   connect(): Promise<TokenSet>;
 }
@@ -26,18 +29,36 @@ export async function startJiraHarness(): Promise<JiraHarness> {
     appScopes: [...JIRA_REQUESTED_SCOPES, 'manage:jira-project', 'read:jira-user'],
   });
   for (const key of ['SITE', 'OPS', 'HR']) emulator.control.addProject(key);
-  const connector = createJiraConnector({ authBaseUrl: emulator.url, apiBaseUrl: emulator.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, now: emulator.control.clock.now });
+  const connector = createJiraConnector({
+    authBaseUrl: emulator.url,
+    apiBaseUrl: emulator.url,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    now: emulator.control.clock.now,
+  });
   const workspaceId = crypto.randomUUID();
   const context: JiraHarness['context'] = (credential, controls = { projects: ['SITE'] }) => {
     const { audit, entries } = recordingAuditor({ workspaceId, vendor: 'jira' });
-    return { workspaceId: crypto.randomUUID(), integrationId: crypto.randomUUID(), vendor: 'jira', credential, controls, audit, auditEntries: entries };
+    return {
+      workspaceId: crypto.randomUUID(),
+      integrationId: crypto.randomUUID(),
+      vendor: 'jira',
+      credential,
+      controls,
+      audit,
+      auditEntries: entries,
+    };
   };
   return {
     emulator,
     connector,
     context,
     async connect() {
-      const url = connector.authorizeUrl('jira', { state: crypto.randomUUID(), redirectUri: REDIRECT_URI, scopes: jiraDescriptor.scopes.required });
+      const url = connector.authorizeUrl('jira', {
+        state: crypto.randomUUID(),
+        redirectUri: REDIRECT_URI,
+        scopes: jiraDescriptor.scopes.required,
+      });
       const consent = await fetch(url, { redirect: 'manual' });
       const code = new URL(consent.headers.get('location')!).searchParams.get('code')!;
       const { audit } = recordingAuditor({ workspaceId, vendor: 'jira' });

@@ -3,7 +3,13 @@
  * out, token lifecycle, rate limits, webhooks subscriptions, revocation, audit.
  */
 import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
-import { JIRA_PROTOCOL_SCOPES, JIRA_REQUESTED_SCOPES, JIRA_SCOPES, jiraDescriptor, syncJql } from '../../../activities/vendors/jira';
+import {
+  JIRA_PROTOCOL_SCOPES,
+  JIRA_REQUESTED_SCOPES,
+  JIRA_SCOPES,
+  jiraDescriptor,
+  syncJql,
+} from '../../../activities/vendors/jira';
 import type { ConnectorContext, SourceRecord } from '../../../activities/vendors/types';
 import { CLIENT_ID, REDIRECT_URI, startJiraHarness, type JiraHarness } from './harness';
 
@@ -17,7 +23,10 @@ afterAll(async () => {
   await harness.emulator.stop();
 });
 
-async function fullRound(ctx: ConnectorContext, cursor: string | null): Promise<{ records: SourceRecord[]; cursor: string | null; pages: number }> {
+async function fullRound(
+  ctx: ConnectorContext,
+  cursor: string | null,
+): Promise<{ records: SourceRecord[]; cursor: string | null; pages: number }> {
   const records: SourceRecord[] = [];
   let pages = 0;
   for (;;) {
@@ -39,7 +48,8 @@ async function expectVendorError(promise: Promise<unknown>, type: string): Promi
   return error as VendorError;
 }
 
-const searchRequests = () => harness.emulator.control.requests.filter((request) => request.path.endsWith('/rest/api/3/search/jql'));
+const searchRequests = () =>
+  harness.emulator.control.requests.filter((request) => request.path.endsWith('/rest/api/3/search/jql'));
 
 describe('Jira connect', () => {
   test('T1: the descriptor holds exactly the matrix data scopes; offline_access is the one protocol scope added, never a data scope', () => {
@@ -50,14 +60,23 @@ describe('Jira connect', () => {
 
   test('T1 T5: authorize URL asks exactly the descriptor scopes (+ offline_access), carries state, audience and consent, and claims no PKCE', () => {
     expect(jiraDescriptor.pkce).toBe(false);
-    const url = new URL(harness.connector.authorizeUrl('jira', { state: 'state-123', redirectUri: REDIRECT_URI, scopes: jiraDescriptor.scopes.required, codeChallenge: 'ignored' }));
+    const url = new URL(
+      harness.connector.authorizeUrl('jira', {
+        state: 'state-123',
+        redirectUri: REDIRECT_URI,
+        scopes: jiraDescriptor.scopes.required,
+        codeChallenge: 'ignored',
+      }),
+    );
     expect(url.searchParams.get('scope')!.split(' ')).toEqual(['read:jira-work', 'write:jira-work', 'offline_access']);
     expect(url.searchParams.get('state')).toBe('state-123');
     expect(url.searchParams.get('audience')).toBe('api.atlassian.com');
     expect(url.searchParams.get('prompt')).toBe('consent');
     expect(url.searchParams.get('client_id')).toBe(CLIENT_ID);
     expect(url.searchParams.has('code_challenge')).toBe(false);
-    expect(() => harness.connector.authorizeUrl('jira', { state: 's', redirectUri: REDIRECT_URI, scopes: ['read:jira-user'] })).toThrow(VendorError);
+    expect(() =>
+      harness.connector.authorizeUrl('jira', { state: 's', redirectUri: REDIRECT_URI, scopes: ['read:jira-user'] }),
+    ).toThrow(VendorError);
   });
 
   test('code exchange (JSON body) returns rotating tokens, the granted scopes and the cloud id from accessible-resources; both calls audited', async () => {
@@ -93,8 +112,12 @@ describe('Jira sync', () => {
     const initial = await fullRound(ctx, null);
     expect(initial.pages).toBe(2);
     expect(new Set(initial.records.map((record) => record.externalId)).size).toBe(initial.records.length);
-    expect(initial.records.map((record) => record.payload.key)).toEqual(expect.arrayContaining(created.map((issue) => issue.key)));
-    expect(initial.records.every((record) => (record.payload.fields as { project: { key: string } }).project.key === 'SITE')).toBe(true);
+    expect(initial.records.map((record) => record.payload.key)).toEqual(
+      expect.arrayContaining(created.map((issue) => issue.key)),
+    );
+    expect(
+      initial.records.every((record) => (record.payload.fields as { project: { key: string } }).project.key === 'SITE'),
+    ).toBe(true);
     // Data minimisation: no reporter / description personal data requested.
     expect(initial.records.every((record) => !('reporter' in (record.payload.fields as object)))).toBe(true);
     const [first, second] = searchRequests().slice(before);
@@ -118,13 +141,20 @@ describe('Jira sync', () => {
 
   test('T11: the relative window covers the watermark minus the 5-minute overlap, rounded up to whole minutes', () => {
     const now = Date.UTC(2026, 0, 1, 12, 0, 30);
-    expect(syncJql(['OPS', 'SITE'], now - 5 * 60_000 - 1, now)).toBe('project in ("OPS", "SITE") AND updated >= "-6m" ORDER BY updated ASC');
+    expect(syncJql(['OPS', 'SITE'], now - 5 * 60_000 - 1, now)).toBe(
+      'project in ("OPS", "SITE") AND updated >= "-6m" ORDER BY updated ASC',
+    );
     expect(syncJql(['SITE'], undefined, now)).toBe('project in ("SITE") ORDER BY updated ASC');
   });
 
   test('T11: deletes are reported only by the jira:issue_deleted webhook and map to the issue id', async () => {
     const { jiraWebhookDeletions } = await import('../../../activities/vendors/jira');
-    expect(jiraWebhookDeletions('jira:issue_deleted', { webhookEvent: 'jira:issue_deleted', issue: { id: '10123', key: 'SITE-9' } })).toEqual({
+    expect(
+      jiraWebhookDeletions('jira:issue_deleted', {
+        webhookEvent: 'jira:issue_deleted',
+        issue: { id: '10123', key: 'SITE-9' },
+      }),
+    ).toEqual({
       deletions: [{ resource: 'issues', externalIds: ['10123'] }],
     });
     expect(jiraWebhookDeletions('jira:issue_updated', { issue: { id: '10123' } })).toEqual({ deletions: [] });
@@ -136,24 +166,39 @@ describe('Jira project allow-list (T18)', () => {
     const credential = await harness.connect();
     const ctx = harness.context(credential, { projects: ['SITE', 'OPS'] });
     await fullRound(ctx, null);
-    expect((searchRequests().at(-1)!.body as { jql: string }).jql).toBe('project in ("OPS", "SITE") ORDER BY updated ASC');
+    expect((searchRequests().at(-1)!.body as { jql: string }).jql).toBe(
+      'project in ("OPS", "SITE") ORDER BY updated ASC',
+    );
 
     const before = harness.emulator.control.requests.length;
     for (const projects of [[], ['SITE") OR project = "HR'], ['site'], ['HR OR 1=1']]) {
-      await expectVendorError(harness.connector.fetchPage(harness.context(credential, { projects }), { resource: 'issues', cursor: null }), VendorFailureType.OutsideCustomerControls);
+      await expectVendorError(
+        harness.connector.fetchPage(harness.context(credential, { projects }), { resource: 'issues', cursor: null }),
+        VendorFailureType.OutsideCustomerControls,
+      );
     }
-    await expectVendorError(harness.connector.fetchPage(harness.context(credential, {}), { resource: 'issues', cursor: null }), VendorFailureType.OutsideCustomerControls);
+    await expectVendorError(
+      harness.connector.fetchPage(harness.context(credential, {}), { resource: 'issues', cursor: null }),
+      VendorFailureType.OutsideCustomerControls,
+    );
     expect(harness.emulator.control.requests.length).toBe(before);
   });
 
   test('T18: narrowing the allow-list mid-round restarts the round with the new project clause', async () => {
     for (let index = 0; index < 120; index += 1) harness.emulator.control.addIssue('OPS', `Ops ${index}`);
     const credential = await harness.connect();
-    const first = await harness.connector.fetchPage(harness.context(credential, { projects: ['OPS', 'SITE'] }), { resource: 'issues', cursor: null });
+    const first = await harness.connector.fetchPage(harness.context(credential, { projects: ['OPS', 'SITE'] }), {
+      resource: 'issues',
+      cursor: null,
+    });
     expect(first.roundComplete).toBe(false);
     const before = searchRequests().length;
     const narrowed = await fullRound(harness.context(credential, { projects: ['SITE'] }), first.nextCursor);
-    expect(narrowed.records.every((record) => (record.payload.fields as { project: { key: string } }).project.key === 'SITE')).toBe(true);
+    expect(
+      narrowed.records.every(
+        (record) => (record.payload.fields as { project: { key: string } }).project.key === 'SITE',
+      ),
+    ).toBe(true);
     // The OPS+SITE page token is dropped: the narrowed round starts again from its first page.
     expect(searchRequests().slice(before)[0]!.body).toMatchObject({ jql: 'project in ("SITE") ORDER BY updated ASC' });
     expect((searchRequests().slice(before)[0]!.body as { nextPageToken?: string }).nextPageToken).toBeUndefined();
@@ -161,8 +206,13 @@ describe('Jira project allow-list (T18)', () => {
 
   test('T18: the webhook jqlFilter is the allow-list; T21 subscriptions expire after 30 days and refresh extends them', async () => {
     const ctx = harness.context(await harness.connect(), { projects: ['SITE', 'OPS'] });
-    const [subscription] = await harness.connector.registerWebhooks(ctx, { callbackUrl: 'https://api.example.test/webhooks/jira/endpoint-1', clientState: 'unused' });
-    const registered = harness.emulator.control.webhooks().find((webhook) => String(webhook.id) === subscription!.externalId)!;
+    const [subscription] = await harness.connector.registerWebhooks(ctx, {
+      callbackUrl: 'https://api.example.test/webhooks/jira/endpoint-1',
+      clientState: 'unused',
+    });
+    const registered = harness.emulator.control
+      .webhooks()
+      .find((webhook) => String(webhook.id) === subscription!.externalId)!;
     expect(registered.jqlFilter).toBe('project in ("OPS", "SITE")');
     expect(registered.events).toEqual(['jira:issue_created', 'jira:issue_updated', 'jira:issue_deleted']);
     const thirtyDays = 30 * 24 * 60 * 60_000;
@@ -176,7 +226,9 @@ describe('Jira project allow-list (T18)', () => {
       const renewed = await harness.connector.renewSubscription(fresh, subscription!);
       expect(renewed.expiresAt! - subscription!.expiresAt!).toBeGreaterThanOrEqual(20 * 24 * 60 * 60_000);
       await harness.connector.deleteSubscription(fresh, renewed);
-      expect(harness.emulator.control.webhooks().some((webhook) => String(webhook.id) === subscription!.externalId)).toBe(false);
+      expect(
+        harness.emulator.control.webhooks().some((webhook) => String(webhook.id) === subscription!.externalId),
+      ).toBe(false);
       expect(fresh.auditEntries.map((entry) => [entry.action, entry.outcome])).toEqual([
         ['webhooks.refresh', 'success'],
         ['webhooks.delete', 'success'],
@@ -190,10 +242,20 @@ describe('Jira project allow-list (T18)', () => {
 describe('Jira data out (T19)', () => {
   test('T10 T19: creates an issue and a comment inside the allow-list, with Jira’s id/key/self shapes; both audited with write:jira-work', async () => {
     const ctx = harness.context(await harness.connect(), { projects: ['SITE'] });
-    const issue = await harness.connector.perform(ctx, 'create-issue', { projectKey: 'SITE', summary: 'RFI 12 overdue', description: 'See TrackProject' });
-    expect(issue).toEqual({ externalId: expect.any(String), key: expect.stringMatching(/^SITE-\d+$/), url: expect.stringContaining(`/rest/api/3/issue/${String(issue.externalId)}`) });
+    const issue = await harness.connector.perform(ctx, 'create-issue', {
+      projectKey: 'SITE',
+      summary: 'RFI 12 overdue',
+      description: 'See TrackProject',
+    });
+    expect(issue).toEqual({
+      externalId: expect.any(String),
+      key: expect.stringMatching(/^SITE-\d+$/),
+      url: expect.stringContaining(`/rest/api/3/issue/${String(issue.externalId)}`),
+    });
     const comment = await harness.connector.perform(ctx, 'create-comment', { issueKey: issue.key, body: 'Answered' });
-    expect(harness.emulator.control.issue(String(issue.key))!.comments.map((item) => item.id)).toEqual([comment.externalId]);
+    expect(harness.emulator.control.issue(String(issue.key))!.comments.map((item) => item.id)).toEqual([
+      comment.externalId,
+    ]);
     expect(ctx.auditEntries.map((entry) => [entry.action, entry.scope, entry.outcome])).toEqual([
       ['create-issue', 'write:jira-work', 'success'],
       ['create-comment', 'write:jira-work', 'success'],
@@ -204,10 +266,22 @@ describe('Jira data out (T19)', () => {
     const ctx = harness.context(await harness.connect(), { projects: ['SITE'] });
     const hrIssue = harness.emulator.control.addIssue('HR', 'Confidential');
     const before = harness.emulator.control.requests.length;
-    await expectVendorError(harness.connector.perform(ctx, 'create-issue', { projectKey: 'HR', summary: 'x' }), VendorFailureType.OutsideCustomerControls);
-    await expectVendorError(harness.connector.perform(ctx, 'create-comment', { issueKey: hrIssue.key, body: 'x' }), VendorFailureType.OutsideCustomerControls);
-    await expectVendorError(harness.connector.perform(ctx, 'delete-issue', { issueKey: 'SITE-1' }), VendorFailureType.OutsideCustomerControls);
-    await expectVendorError(harness.connector.perform(ctx, 'create-comment', { issueKey: 'SITE-1") OR x', body: 'x' }), VendorFailureType.VendorRejected);
+    await expectVendorError(
+      harness.connector.perform(ctx, 'create-issue', { projectKey: 'HR', summary: 'x' }),
+      VendorFailureType.OutsideCustomerControls,
+    );
+    await expectVendorError(
+      harness.connector.perform(ctx, 'create-comment', { issueKey: hrIssue.key, body: 'x' }),
+      VendorFailureType.OutsideCustomerControls,
+    );
+    await expectVendorError(
+      harness.connector.perform(ctx, 'delete-issue', { issueKey: 'SITE-1' }),
+      VendorFailureType.OutsideCustomerControls,
+    );
+    await expectVendorError(
+      harness.connector.perform(ctx, 'create-comment', { issueKey: 'SITE-1") OR x', body: 'x' }),
+      VendorFailureType.VendorRejected,
+    );
     expect(harness.emulator.control.requests.length).toBe(before);
     expect(harness.emulator.control.issue(hrIssue.key)!.comments).toEqual([]);
     expect(ctx.auditEntries.map((entry) => [entry.outcome, entry.errorClass])).toEqual([
@@ -226,7 +300,9 @@ describe('Jira token lifecycle and limits', () => {
     const rotated = await harness.connector.refresh(ctx);
     expect(rotated.refreshToken).not.toBe(credential.refreshToken);
     expect(rotated.metadata).toEqual(credential.metadata);
-    const refreshBody = harness.emulator.control.requests.filter((request) => request.path === '/oauth/token').at(-1)!.body;
+    const refreshBody = harness.emulator.control.requests
+      .filter((request) => request.path === '/oauth/token')
+      .at(-1)!.body;
     expect(refreshBody).toMatchObject({ grant_type: 'refresh_token', client_id: CLIENT_ID });
     // Within Atlassian's 10-minute grace (concurrent refreshes): tolerated.
     await harness.connector.refresh(ctx);
@@ -234,8 +310,14 @@ describe('Jira token lifecycle and limits', () => {
     try {
       await expectVendorError(harness.connector.refresh(ctx), VendorFailureType.ReauthorizationRequired);
       // Reuse outside the grace killed the whole grant: the newest tokens are dead too → re-consent.
-      await expectVendorError(harness.connector.refresh(harness.context(rotated)), VendorFailureType.ReauthorizationRequired);
-      await expectVendorError(harness.connector.testConnection(harness.context(rotated)), VendorFailureType.ReauthorizationRequired);
+      await expectVendorError(
+        harness.connector.refresh(harness.context(rotated)),
+        VendorFailureType.ReauthorizationRequired,
+      );
+      await expectVendorError(
+        harness.connector.testConnection(harness.context(rotated)),
+        VendorFailureType.ReauthorizationRequired,
+      );
     } finally {
       harness.emulator.control.clock.advance(-11 * 60_000);
     }
@@ -255,10 +337,18 @@ describe('Jira token lifecycle and limits', () => {
   test('T10: a 429 storm surfaces as RateLimited with retryAfterMs from Retry-After and the RateLimit-Reason, audited as such', async () => {
     const ctx = harness.context(await harness.connect());
     harness.emulator.control.startRateLimitStorm(1, { retryAfterSeconds: 17, reason: 'jira-burst-based' });
-    const error = await expectVendorError(harness.connector.fetchPage(ctx, { resource: 'issues', cursor: null }), VendorFailureType.RateLimited);
+    const error = await expectVendorError(
+      harness.connector.fetchPage(ctx, { resource: 'issues', cursor: null }),
+      VendorFailureType.RateLimited,
+    );
     expect(error.details.retryAfterMs).toBe(17_000);
     expect(error.message).toContain('jira-burst-based');
-    expect(ctx.auditEntries.at(-1)).toMatchObject({ action: 'issues.search', scope: 'read:jira-work', outcome: 'failure', errorClass: 'RateLimited' });
+    expect(ctx.auditEntries.at(-1)).toMatchObject({
+      action: 'issues.search',
+      scope: 'read:jira-work',
+      outcome: 'failure',
+      errorClass: 'RateLimited',
+    });
     await harness.connector.testConnection(ctx);
   });
 
@@ -270,7 +360,10 @@ describe('Jira token lifecycle and limits', () => {
   test('T4: revoke says what it cannot do (no Atlassian revoke endpoint) and makes no call; after the user removes the app, calls get 401', async () => {
     const ctx = harness.context(await harness.connect());
     const before = harness.emulator.control.requests.length;
-    await expect(harness.connector.revoke(ctx)).resolves.toEqual({ revoked: false, note: jiraDescriptor.revocation.note });
+    await expect(harness.connector.revoke(ctx)).resolves.toEqual({
+      revoked: false,
+      note: jiraDescriptor.revocation.note,
+    });
     expect(harness.emulator.control.requests.length).toBe(before);
     expect(jiraDescriptor.revocation.note).toMatch(/Connected apps/);
     harness.emulator.control.revokeConsent();

@@ -17,9 +17,19 @@ beforeAll(async () => {
   harness = await startJiraHarness();
   const replayGuard = createInMemoryReplayGuard();
   const router = new EmulatorRouter().on('POST', '/webhooks/jira', async (request) => {
-    const result = await verifyJiraWebhook({ clientSecret: CLIENT_SECRET, clientId: CLIENT_ID, rawBody: request.rawBody, headers: request.headers, replayGuard, now: harness.emulator.control.clock.now() });
+    const result = await verifyJiraWebhook({
+      clientSecret: CLIENT_SECRET,
+      clientId: CLIENT_ID,
+      rawBody: request.rawBody,
+      headers: request.headers,
+      replayGuard,
+      now: harness.emulator.control.clock.now(),
+    });
     outcomes.push(result.ok ? `ok:${result.event}` : result.reason);
-    if (result.ok) deletedIds.push(...jiraWebhookDeletions(result.event, result.payload).deletions.flatMap((deletion) => deletion.externalIds));
+    if (result.ok)
+      deletedIds.push(
+        ...jiraWebhookDeletions(result.event, result.payload).deletions.flatMap((deletion) => deletion.externalIds),
+      );
     return { status: result.ok ? 202 : 401 };
   });
   receiver = await startEmulatorServer({ router });
@@ -31,7 +41,12 @@ afterAll(async () => {
 
 test('T21: a signed delivery is accepted once; forged, expired, foreign-issuer and replayed deliveries are rejected', async () => {
   const url = `${receiver.url}/webhooks/jira`;
-  const payload = { timestamp: Date.now(), webhookEvent: 'jira:issue_updated', issue: { id: '10001', key: 'SITE-1' }, matchedWebhookIds: [1] };
+  const payload = {
+    timestamp: Date.now(),
+    webhookEvent: 'jira:issue_updated',
+    issue: { id: '10001', key: 'SITE-1' },
+    matchedWebhookIds: [1],
+  };
   const send = harness.emulator.control.sendWebhook;
   expect(await send(url, { payload, identifier: 'delivery-1' })).toBe(202);
   expect(await send(url, { payload, identifier: 'delivery-1' })).toBe(401);
@@ -40,15 +55,30 @@ test('T21: a signed delivery is accepted once; forged, expired, foreign-issuer a
   expect(await send(url, { payload, identifier: 'delivery-4', issuer: 'another-app' })).toBe(401);
   // A forged delivery must not burn the identifier of a later genuine one.
   expect(await send(url, { payload, identifier: 'delivery-2' })).toBe(202);
-  const unsigned = await fetch(url, { method: 'POST', body: JSON.stringify(payload), headers: { 'content-type': 'application/json', 'x-atlassian-webhook-identifier': 'delivery-5' } });
+  const unsigned = await fetch(url, {
+    method: 'POST',
+    body: JSON.stringify(payload),
+    headers: { 'content-type': 'application/json', 'x-atlassian-webhook-identifier': 'delivery-5' },
+  });
   expect(unsigned.status).toBe(401);
-  expect(outcomes).toEqual(['ok:jira:issue_updated', 'replayed', 'bad-token', 'bad-token', 'wrong-issuer', 'ok:jira:issue_updated', 'missing-headers']);
+  expect(outcomes).toEqual([
+    'ok:jira:issue_updated',
+    'replayed',
+    'bad-token',
+    'bad-token',
+    'wrong-issuer',
+    'ok:jira:issue_updated',
+    'missing-headers',
+  ]);
 });
 
 test('T11 T18: deleting an issue delivers a signed jira:issue_deleted to the registered webhook only for allow-listed projects', async () => {
   const { control } = harness.emulator;
   const ctx = harness.context(await harness.connect(), { projects: ['SITE'] });
-  await harness.connector.registerWebhooks(ctx, { callbackUrl: `${receiver.url}/webhooks/jira`, clientState: 'unused' });
+  await harness.connector.registerWebhooks(ctx, {
+    callbackUrl: `${receiver.url}/webhooks/jira`,
+    clientState: 'unused',
+  });
   const siteIssue = control.addIssue('SITE', 'Temporary works');
   const hrIssue = control.addIssue('HR', 'Confidential');
   expect(await control.deleteIssue(siteIssue.key)).toEqual([202]);
@@ -60,7 +90,10 @@ test('T11 T18: deleting an issue delivers a signed jira:issue_deleted to the reg
 test('T21: a webhook not refreshed within 30 days expires and delivers nothing', async () => {
   const { control } = harness.emulator;
   const ctx = harness.context(await harness.connect(), { projects: ['OPS'] });
-  await harness.connector.registerWebhooks(ctx, { callbackUrl: `${receiver.url}/webhooks/jira`, clientState: 'unused' });
+  await harness.connector.registerWebhooks(ctx, {
+    callbackUrl: `${receiver.url}/webhooks/jira`,
+    clientState: 'unused',
+  });
   const issue = control.addIssue('OPS', 'Crane inspection');
   control.clock.advance(31 * 24 * 60 * 60_000);
   try {

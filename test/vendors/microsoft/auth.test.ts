@@ -11,28 +11,43 @@ beforeAll(async () => {
 afterAll(() => harness.stop());
 
 describe('Microsoft connect', () => {
-  test.each(MICROSOFT_VENDOR_IDS)('T1 T5: %s authorize URL asks exactly the row scopes with an S256 challenge, and the code exchange connects', async (vendor) => {
-    const { tokens, authorizeUrl } = await harness.connect(vendor);
-    const { required, optional } = microsoftDescriptors[vendor].scopes;
-    const expected = vendor === 'entra' ? [...required, ...optional] : [...required, ...optional, 'offline_access'];
-    expect(authorizeUrl.searchParams.get('scope')!.split(' ').sort()).toEqual(expected.sort());
-    // The grant is recorded as the row's data scopes: offline_access only lets us refresh.
-    expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
-    expect(authorizeUrl.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(tokens.grantedScopes.sort()).toEqual([...required, ...optional].sort());
-    expect(tokens.accessToken).toBeTruthy();
-    expect(tokens.metadata?.tenantId).toBe(harness.emulator.tenantId);
-    if (vendor === 'entra') expect(tokens.refreshToken).toBeUndefined();
-    else expect(tokens.refreshToken).toBeTruthy();
-  });
+  test.each(MICROSOFT_VENDOR_IDS)(
+    'T1 T5: %s authorize URL asks exactly the row scopes with an S256 challenge, and the code exchange connects',
+    async (vendor) => {
+      const { tokens, authorizeUrl } = await harness.connect(vendor);
+      const { required, optional } = microsoftDescriptors[vendor].scopes;
+      const expected = vendor === 'entra' ? [...required, ...optional] : [...required, ...optional, 'offline_access'];
+      expect(authorizeUrl.searchParams.get('scope')!.split(' ').sort()).toEqual(expected.sort());
+      // The grant is recorded as the row's data scopes: offline_access only lets us refresh.
+      expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
+      expect(authorizeUrl.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(tokens.grantedScopes.sort()).toEqual([...required, ...optional].sort());
+      expect(tokens.accessToken).toBeTruthy();
+      expect(tokens.metadata?.tenantId).toBe(harness.emulator.tenantId);
+      if (vendor === 'entra') expect(tokens.refreshToken).toBeUndefined();
+      else expect(tokens.refreshToken).toBeTruthy();
+    },
+  );
 
   test('T1: the matrix row for SharePoint has Sites.Selected and never Files.Read.All; asking more is refused before any request', async () => {
     expect(microsoftDescriptors.sharepoint.scopes.required).toEqual(['Sites.Selected', 'Files.ReadWrite.Selected']);
     const pkce = createPkcePair();
     expect(() =>
-      harness.connector.authorizeUrl('sharepoint', { state: 's', redirectUri: REDIRECT_URI, scopes: ['Sites.Selected', 'Files.ReadWrite.Selected', 'Files.Read.All'], codeChallenge: pkce.challenge }),
+      harness.connector.authorizeUrl('sharepoint', {
+        state: 's',
+        redirectUri: REDIRECT_URI,
+        scopes: ['Sites.Selected', 'Files.ReadWrite.Selected', 'Files.Read.All'],
+        codeChallenge: pkce.challenge,
+      }),
     ).toThrow(/differ from the matrix row/);
-    expect(() => harness.connector.authorizeUrl('teams', { state: 's', redirectUri: REDIRECT_URI, scopes: ['Chat.ReadWrite'], codeChallenge: pkce.challenge })).toThrow(/differ/);
+    expect(() =>
+      harness.connector.authorizeUrl('teams', {
+        state: 's',
+        redirectUri: REDIRECT_URI,
+        scopes: ['Chat.ReadWrite'],
+        codeChallenge: pkce.challenge,
+      }),
+    ).toThrow(/differ/);
   });
 
   test('T1: a grant broader than requested is refused at code exchange', async () => {
@@ -50,12 +65,21 @@ describe('Microsoft connect', () => {
   });
 
   test('T5: the connector refuses to build an authorize URL without a PKCE challenge', () => {
-    expect(() => harness.connector.authorizeUrl('onedrive', { state: 's', redirectUri: REDIRECT_URI, scopes: ['Files.ReadWrite.AppFolder'] })).toThrow(/PKCE/);
+    expect(() =>
+      harness.connector.authorizeUrl('onedrive', {
+        state: 's',
+        redirectUri: REDIRECT_URI,
+        scopes: ['Files.ReadWrite.AppFolder'],
+      }),
+    ).toThrow(/PKCE/);
   });
 
   test('T9 T19: Entra sign-in yields a verified identity with group claims (ID token checked against the JWKS)', async () => {
     const { tokens } = await harness.connect('entra');
-    expect(tokens.metadata).toMatchObject({ objectId: '00000000-0000-0000-0000-0000000000a1', groups: 'group-site-managers' });
+    expect(tokens.metadata).toMatchObject({
+      objectId: '00000000-0000-0000-0000-0000000000a1',
+      groups: 'group-site-managers',
+    });
     // Only opaque ids are kept: no name or e-mail address in the stored metadata.
     expect(JSON.stringify(tokens.metadata)).not.toContain('@');
   });
@@ -70,7 +94,9 @@ describe('Microsoft connect', () => {
     const second = await harness.connector.refresh({ ...ctx, credential: first });
     expect(second.refreshToken).not.toBe(first.refreshToken);
     // The replaced refresh token still works at Microsoft: only deleting it on our side ends it.
-    await expect(harness.connector.refresh(ctx)).resolves.toMatchObject({ grantedScopes: expect.arrayContaining(['Files.Read']) });
+    await expect(harness.connector.refresh(ctx)).resolves.toMatchObject({
+      grantedScopes: expect.arrayContaining(['Files.Read']),
+    });
     expect(ctx.auditEntries.map((entry) => [entry.action, entry.outcome])).toEqual([
       ['oauth.refresh', 'success'],
       ['oauth.refresh', 'success'],
@@ -91,16 +117,32 @@ describe('Microsoft connect', () => {
     harness.emulator.control.advanceClock(2 * 60 * 60 * 1000);
     const failure = await failureOf(harness.connector.testConnection(ctx));
     expect(failure.type).toBe('ReauthorizationRequired');
-    expect(ctx.auditEntries.at(-1)).toMatchObject({ action: 'approot.get', outcome: 'failure', errorClass: 'ReauthorizationRequired' });
+    expect(ctx.auditEntries.at(-1)).toMatchObject({
+      action: 'approot.get',
+      outcome: 'failure',
+      errorClass: 'ReauthorizationRequired',
+    });
   });
 
   test('T10: the code exchange is audited with the row scopes and its outcome', async () => {
     const pkce = createPkcePair();
-    const url = harness.connector.authorizeUrl('teams', { state: 's', redirectUri: REDIRECT_URI, scopes: ['ChannelMessage.Send', 'Chat.ReadWrite'], codeChallenge: pkce.challenge });
+    const url = harness.connector.authorizeUrl('teams', {
+      state: 's',
+      redirectUri: REDIRECT_URI,
+      scopes: ['ChannelMessage.Send', 'Chat.ReadWrite'],
+      codeChallenge: pkce.challenge,
+    });
     const code = (await harness.consent(url)).searchParams.get('code')!;
     const { audit, entries } = recordingAuditor({ workspaceId: WORKSPACE_ID, vendor: 'teams' });
-    await harness.connector.exchangeCode('teams', { code, redirectUri: REDIRECT_URI, codeVerifier: pkce.verifier, audit });
-    await failureOf(harness.connector.exchangeCode('teams', { code, redirectUri: REDIRECT_URI, codeVerifier: pkce.verifier, audit }));
+    await harness.connector.exchangeCode('teams', {
+      code,
+      redirectUri: REDIRECT_URI,
+      codeVerifier: pkce.verifier,
+      audit,
+    });
+    await failureOf(
+      harness.connector.exchangeCode('teams', { code, redirectUri: REDIRECT_URI, codeVerifier: pkce.verifier, audit }),
+    );
     expect(entries.map((entry) => [entry.action, entry.scope, entry.outcome])).toEqual([
       ['oauth.exchange-code', 'ChannelMessage.Send Chat.ReadWrite', 'success'],
       ['oauth.exchange-code', 'ChannelMessage.Send Chat.ReadWrite', 'failure'],

@@ -1,6 +1,10 @@
 /** Shared setup for the Microsoft connector tests: emulator, connector, connect-through-consent, contexts. */
 import { fetch as undiciFetch } from 'undici';
-import { createMicrosoftConnector, microsoftDescriptors, type MicrosoftVendorId } from '../../../activities/vendors/microsoft';
+import {
+  createMicrosoftConnector,
+  microsoftDescriptors,
+  type MicrosoftVendorId,
+} from '../../../activities/vendors/microsoft';
 import { createDispatcher } from '../../../activities/vendors/microsoft/client';
 import type { Connector, ConnectorContext, TokenSet } from '../../../activities/vendors/types';
 import { startMicrosoftEmulator, type MicrosoftEmulator } from '../../../emulators/microsoft';
@@ -16,8 +20,15 @@ export interface MicrosoftHarness {
   connector: Connector;
   /** Follows the emulator's consent redirect like a browser would; returns the callback URL. */
   consent(authorizeUrl: string): Promise<URL>;
-  connect(vendor: MicrosoftVendorId, options?: { scopes?: string[]; verifier?: string }): Promise<{ tokens: TokenSet; authorizeUrl: URL }>;
-  context(vendor: MicrosoftVendorId, tokens: TokenSet, controls?: Record<string, string[]>): ConnectorContext & { auditEntries: ReturnType<typeof recordingAuditor>['entries'] };
+  connect(
+    vendor: MicrosoftVendorId,
+    options?: { scopes?: string[]; verifier?: string },
+  ): Promise<{ tokens: TokenSet; authorizeUrl: URL }>;
+  context(
+    vendor: MicrosoftVendorId,
+    tokens: TokenSet,
+    controls?: Record<string, string[]>,
+  ): ConnectorContext & { auditEntries: ReturnType<typeof recordingAuditor>['entries'] };
   stop(): Promise<void>;
 }
 
@@ -58,12 +69,25 @@ export async function startMicrosoftHarness(): Promise<MicrosoftHarness> {
       const code = callback.searchParams.get('code');
       if (!code) throw new Error(`no code: ${callback.searchParams.get('error')}`);
       const { audit } = recordingAuditor({ workspaceId: WORKSPACE_ID, vendor });
-      const tokens = await connector.exchangeCode(vendor, { code, redirectUri: REDIRECT_URI, codeVerifier: options.verifier ?? pkce.verifier, audit });
+      const tokens = await connector.exchangeCode(vendor, {
+        code,
+        redirectUri: REDIRECT_URI,
+        codeVerifier: options.verifier ?? pkce.verifier,
+        audit,
+      });
       return { tokens, authorizeUrl: new URL(authorizeUrl) };
     },
     context(vendor, tokens, controls = {}) {
       const { audit, entries } = recordingAuditor({ workspaceId: WORKSPACE_ID, vendor });
-      return { workspaceId: WORKSPACE_ID, integrationId: INTEGRATION_ID, vendor, credential: tokens, controls, audit, auditEntries: entries };
+      return {
+        workspaceId: WORKSPACE_ID,
+        integrationId: INTEGRATION_ID,
+        vendor,
+        credential: tokens,
+        controls,
+        audit,
+        auditEntries: entries,
+      };
     },
     stop: () => emulator.stop(),
   };
@@ -73,8 +97,14 @@ export async function startMicrosoftHarness(): Promise<MicrosoftHarness> {
 export async function grantSiteToApp(emulator: MicrosoftEmulator, siteId: string): Promise<number> {
   const response = await undiciFetch(`${emulator.url}/v1.0/sites/${encodeURIComponent(siteId)}/permissions`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${emulator.control.issueAccessToken(['Sites.FullControl.All'])}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ roles: ['write'], grantedToIdentities: [{ application: { id: emulator.clientId, displayName: 'TrackProject' } }] }),
+    headers: {
+      authorization: `Bearer ${emulator.control.issueAccessToken(['Sites.FullControl.All'])}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({
+      roles: ['write'],
+      grantedToIdentities: [{ application: { id: emulator.clientId, displayName: 'TrackProject' } }],
+    }),
     dispatcher: createDispatcher(emulator.caCert),
   });
   return response.status;
@@ -86,7 +116,9 @@ export function graphRequestsSince(emulator: MicrosoftEmulator, from: number) {
 }
 
 /** Runs a promise expected to fail with a VendorError and returns its type and details. */
-export async function failureOf(promise: Promise<unknown>): Promise<{ type: string; retryAfterMs?: number; message: string }> {
+export async function failureOf(
+  promise: Promise<unknown>,
+): Promise<{ type: string; retryAfterMs?: number; message: string }> {
   try {
     await promise;
   } catch (error) {

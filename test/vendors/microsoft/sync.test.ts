@@ -11,7 +11,12 @@ beforeAll(async () => {
 afterAll(() => harness.stop());
 
 /** Pages one delta round to its deltaLink, applying upserts and deletions to `cache` keyed by id. */
-async function syncRound(ctx: Parameters<MicrosoftHarness['connector']['fetchPage']>[0], resource: string, cursor: string | null, cache: Map<string, unknown>) {
+async function syncRound(
+  ctx: Parameters<MicrosoftHarness['connector']['fetchPage']>[0],
+  resource: string,
+  cursor: string | null,
+  cache: Map<string, unknown>,
+) {
   const pages: SyncPage[] = [];
   let next = cursor;
   for (;;) {
@@ -33,7 +38,8 @@ describe('Microsoft 365 delta sync (T11)', () => {
   test('T11: initial delta pages through nextLinks to a deltaLink; incremental rounds carry changes and deleted facets; replay is idempotent', async () => {
     const { control } = harness.emulator;
     control.setDeltaPageSize(2);
-    for (const name of ['a.pdf', 'b.dwg', 'c.pdf', 'd.xlsx', 'e.pdf']) await control.upsertItem('me/drive/root', { id: `item-${name}`, name, file: { mimeType: 'application/pdf' } });
+    for (const name of ['a.pdf', 'b.dwg', 'c.pdf', 'd.xlsx', 'e.pdf'])
+      await control.upsertItem('me/drive/root', { id: `item-${name}`, name, file: { mimeType: 'application/pdf' } });
     const ctx = harness.context('microsoft365', tokens);
     const cache = new Map<string, unknown>();
     const initial = await syncRound(ctx, 'drive-items', null, cache);
@@ -44,7 +50,9 @@ describe('Microsoft 365 delta sync (T11)', () => {
     await control.upsertItem('me/drive/root', { id: 'item-b.dwg', name: 'b.dwg', file: { mimeType: 'image/vnd.dwg' } });
     await control.deleteItem('me/drive/root', 'item-c.pdf');
     const incremental = await syncRound(ctx, 'drive-items', initial.deltaLink, cache);
-    expect(incremental.pages.flatMap((page) => page.records.map((record) => record.externalId))).toEqual(['item-b.dwg']);
+    expect(incremental.pages.flatMap((page) => page.records.map((record) => record.externalId))).toEqual([
+      'item-b.dwg',
+    ]);
     expect(incremental.pages.flatMap((page) => page.deletedExternalIds)).toEqual(['item-c.pdf']);
     expect(cache.has('item-c.pdf')).toBe(false);
     expect(cache.get('item-b.dwg')).toMatch(/,2"$/);
@@ -69,13 +77,25 @@ describe('Microsoft 365 delta sync (T11)', () => {
 
   test('T11: calendar events sync by calendarView delta; deletions arrive as @removed', async () => {
     const { control } = harness.emulator;
-    await control.upsertItem('me/events', { id: 'event-1', subject: 'Site walk', start: { dateTime: '2026-07-01T09:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-07-01T10:00:00', timeZone: 'UTC' } });
-    await control.upsertItem('me/events', { id: 'event-2', subject: 'Pour', start: { dateTime: '2026-07-02T09:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-07-02T10:00:00', timeZone: 'UTC' } });
+    await control.upsertItem('me/events', {
+      id: 'event-1',
+      subject: 'Site walk',
+      start: { dateTime: '2026-07-01T09:00:00', timeZone: 'UTC' },
+      end: { dateTime: '2026-07-01T10:00:00', timeZone: 'UTC' },
+    });
+    await control.upsertItem('me/events', {
+      id: 'event-2',
+      subject: 'Pour',
+      start: { dateTime: '2026-07-02T09:00:00', timeZone: 'UTC' },
+      end: { dateTime: '2026-07-02T10:00:00', timeZone: 'UTC' },
+    });
     const ctx = harness.context('microsoft365', tokens);
     const cache = new Map<string, unknown>();
     const first = await syncRound(ctx, 'calendar-events', null, cache);
     expect([...cache.keys()].sort()).toEqual(['event-1', 'event-2']);
-    const initialRequest = harness.emulator.requests.find((request) => request.path === '/v1.0/me/calendarView/delta' && request.query.startDateTime);
+    const initialRequest = harness.emulator.requests.find(
+      (request) => request.path === '/v1.0/me/calendarView/delta' && request.query.startDateTime,
+    );
     expect(initialRequest).toBeDefined();
     await control.deleteItem('me/events', 'event-1');
     const second = await syncRound(ctx, 'calendar-events', first.deltaLink, cache);
@@ -86,21 +106,41 @@ describe('Microsoft 365 delta sync (T11)', () => {
   test('a stored cursor pointing anywhere but this resource on Graph is refused before the token is sent', async () => {
     const ctx = harness.context('microsoft365', tokens);
     const before = harness.emulator.requests.length;
-    const failure = await failureOf(harness.connector.fetchPage(ctx, { resource: 'drive-items', cursor: `${harness.emulator.url}/v1.0/me/calendarView/delta?$deltatoken=x` }));
+    const failure = await failureOf(
+      harness.connector.fetchPage(ctx, {
+        resource: 'drive-items',
+        cursor: `${harness.emulator.url}/v1.0/me/calendarView/delta?$deltatoken=x`,
+      }),
+    );
     expect(failure.type).toBe('OutsideCustomerControls');
     expect(harness.emulator.requests.length).toBe(before);
   });
 
   test('T19: Microsoft 365 sends notifications and document links by mail only when Mail.Send was granted', async () => {
     const ctx = harness.context('microsoft365', tokens);
-    await harness.connector.perform(ctx, 'document-link', { to: ['pm@contoso.example'], subject: 'RFI 12', text: 'New revision', documentUrl: 'https://app.trackproject.example/d/1' });
-    expect(harness.emulator.control.graph.sentMail.at(-1)).toMatchObject({ message: { subject: 'RFI 12', toRecipients: [{ emailAddress: { address: 'pm@contoso.example' } }] } });
+    await harness.connector.perform(ctx, 'document-link', {
+      to: ['pm@contoso.example'],
+      subject: 'RFI 12',
+      text: 'New revision',
+      documentUrl: 'https://app.trackproject.example/d/1',
+    });
+    expect(harness.emulator.control.graph.sentMail.at(-1)).toMatchObject({
+      message: { subject: 'RFI 12', toRecipients: [{ emailAddress: { address: 'pm@contoso.example' } }] },
+    });
     const withoutMail = await harness.connect('microsoft365', { scopes: ['Files.Read', 'Calendars.Read'] });
     const before = harness.emulator.requests.length;
-    const failure = await failureOf(harness.connector.perform(harness.context('microsoft365', withoutMail.tokens), 'notification', { to: ['pm@contoso.example'], subject: 's', text: 't' }));
+    const failure = await failureOf(
+      harness.connector.perform(harness.context('microsoft365', withoutMail.tokens), 'notification', {
+        to: ['pm@contoso.example'],
+        subject: 's',
+        text: 't',
+      }),
+    );
     expect(failure.type).toBe('MissingScope');
     expect(harness.emulator.requests.length).toBe(before);
-    const notInMatrix = await failureOf(harness.connector.perform(ctx, 'report-export', { fileName: 'x.csv', contentBase64: '' }));
+    const notInMatrix = await failureOf(
+      harness.connector.perform(ctx, 'report-export', { fileName: 'x.csv', contentBase64: '' }),
+    );
     expect(notInMatrix.type).toBe('OutsideCustomerControls');
   });
 
@@ -130,7 +170,11 @@ describe('SharePoint: admin-selected sites (T18)', () => {
     const { control } = harness.emulator;
     control.seedSite('site-tower', 'Tower A');
     control.seedSite('site-hr', 'HR');
-    await control.upsertItem('sites/site-tower/drive/root', { id: 'dwg-1', name: 'A-101.dwg', file: { mimeType: 'image/vnd.dwg' } });
+    await control.upsertItem('sites/site-tower/drive/root', {
+      id: 'dwg-1',
+      name: 'A-101.dwg',
+      file: { mimeType: 'image/vnd.dwg' },
+    });
     const { tokens } = await harness.connect('sharepoint');
     const ctx = harness.context('sharepoint', tokens, { sites: ['site-tower'] });
 
@@ -139,10 +183,15 @@ describe('SharePoint: admin-selected sites (T18)', () => {
     const forged = JSON.stringify({ sites: ['site-hr'], index: 0, links: {}, inRound: true });
     const outside = await failureOf(harness.connector.fetchPage(ctx, { resource: 'site-drive-items', cursor: forged }));
     expect(outside.type).toBe('OutsideCustomerControls');
-    const upload = await failureOf(harness.connector.perform(ctx, 'report-export', { siteId: 'site-hr', fileName: 'r.csv', contentBase64: 'YQ==' }));
+    const upload = await failureOf(
+      harness.connector.perform(ctx, 'report-export', { siteId: 'site-hr', fileName: 'r.csv', contentBase64: 'YQ==' }),
+    );
     expect(upload.type).toBe('OutsideCustomerControls');
     expect(harness.emulator.requests.length).toBe(before);
-    expect(ctx.auditEntries.map((entry) => entry.errorClass)).toEqual(['OutsideCustomerControls', 'OutsideCustomerControls']);
+    expect(ctx.auditEntries.map((entry) => entry.errorClass)).toEqual([
+      'OutsideCustomerControls',
+      'OutsideCustomerControls',
+    ]);
 
     // Sites.Selected grants nothing until the tenant admin grants this app the site.
     expect((await failureOf(harness.connector.testConnection(ctx))).type).toBe('MissingScope');
@@ -151,7 +200,12 @@ describe('SharePoint: admin-selected sites (T18)', () => {
     const page = await harness.connector.fetchPage(ctx, { resource: 'site-drive-items', cursor: null });
     expect(page.records.map((record) => record.externalId)).toEqual(['site-tower/dwg-1']);
     expect(page.roundComplete).toBe(true);
-    const result = await harness.connector.perform(ctx, 'report-export', { siteId: 'site-tower', fileName: 'weekly-report.csv', contentType: 'text/csv', contentBase64: Buffer.from('a,b\n1,2\n').toString('base64') });
+    const result = await harness.connector.perform(ctx, 'report-export', {
+      siteId: 'site-tower',
+      fileName: 'weekly-report.csv',
+      contentType: 'text/csv',
+      contentBase64: Buffer.from('a,b\n1,2\n').toString('base64'),
+    });
     expect(result.itemId).toBeTruthy();
     expect(control.items('sites/site-tower/drive/root').map((item) => item.name)).toContain('weekly-report.csv');
     // The HR site's drive is untouched.
@@ -164,17 +218,24 @@ describe('OneDrive: app folder isolation (T18)', () => {
     const { control } = harness.emulator;
     const { tokens } = await harness.connect('onedrive');
     const ctx = harness.context('onedrive', tokens);
-    await harness.connector.perform(ctx, 'app-folder-export', { fileName: 'export-2026-06.xlsx', contentBase64: Buffer.from('xlsx').toString('base64') });
+    await harness.connector.perform(ctx, 'app-folder-export', {
+      fileName: 'export-2026-06.xlsx',
+      contentBase64: Buffer.from('xlsx').toString('base64'),
+    });
     expect(control.items('me/drive/special/approot').map((item) => item.name)).toEqual(['export-2026-06.xlsx']);
     const before = harness.emulator.requests.length;
     for (const fileName of ['../Documents/secret.docx', '..', 'a/b.txt', 'x:y']) {
-      expect((await failureOf(harness.connector.perform(ctx, 'app-folder-export', { fileName, contentBase64: '' }))).type).toBe('OutsideCustomerControls');
+      expect(
+        (await failureOf(harness.connector.perform(ctx, 'app-folder-export', { fileName, contentBase64: '' }))).type,
+      ).toBe('OutsideCustomerControls');
     }
     expect(harness.emulator.requests.length).toBe(before);
     const page = await harness.connector.fetchPage(ctx, { resource: 'app-folder-items', cursor: null });
     expect(page.records.map((record) => record.payload.name)).toEqual(['export-2026-06.xlsx']);
     // The app-folder token cannot read the rest of the drive, even if asked directly.
-    expect((await failureOf(harness.connector.fetchPage(ctx, { resource: 'drive-items', cursor: null }))).type).toBe('OutsideCustomerControls');
+    expect((await failureOf(harness.connector.fetchPage(ctx, { resource: 'drive-items', cursor: null }))).type).toBe(
+      'OutsideCustomerControls',
+    );
   });
 });
 
@@ -185,7 +246,12 @@ describe('SharePoint: the sync walks every selected site (T11, T18)', () => {
     for (const siteId of ['walk-a', 'walk-b', 'walk-other']) {
       control.seedSite(siteId, siteId);
       control.graph.sites.get(siteId)!.grantedApps.add(harness.emulator.clientId);
-      for (const n of [1, 2, 3]) await control.upsertItem(`sites/${siteId}/drive/root`, { id: `doc-${n}`, name: `${siteId}-${n}.pdf`, file: { mimeType: 'application/pdf' } });
+      for (const n of [1, 2, 3])
+        await control.upsertItem(`sites/${siteId}/drive/root`, {
+          id: `doc-${n}`,
+          name: `${siteId}-${n}.pdf`,
+          file: { mimeType: 'application/pdf' },
+        });
     }
     const { tokens } = await harness.connect('sharepoint');
     const ctx = harness.context('sharepoint', tokens, { sites: ['walk-a', 'walk-b'] });
@@ -193,20 +259,41 @@ describe('SharePoint: the sync walks every selected site (T11, T18)', () => {
     const from = harness.emulator.requests.length;
     const first = await syncRound(ctx, 'site-drive-items', null, cache);
     expect(first.pages.map((page) => page.roundComplete)).toEqual([false, false, false, true]);
-    expect([...cache.keys()].sort()).toEqual(['walk-a/doc-1', 'walk-a/doc-2', 'walk-a/doc-3', 'walk-b/doc-1', 'walk-b/doc-2', 'walk-b/doc-3']);
-    expect(graphRequestsSince(harness.emulator, from).some((request) => request.path.includes('walk-other'))).toBe(false);
+    expect([...cache.keys()].sort()).toEqual([
+      'walk-a/doc-1',
+      'walk-a/doc-2',
+      'walk-a/doc-3',
+      'walk-b/doc-1',
+      'walk-b/doc-2',
+      'walk-b/doc-3',
+    ]);
+    expect(graphRequestsSince(harness.emulator, from).some((request) => request.path.includes('walk-other'))).toBe(
+      false,
+    );
 
     await control.deleteItem('sites/walk-b/drive/root', 'doc-2');
-    await control.upsertItem('sites/walk-a/drive/root', { id: 'doc-4', name: 'walk-a-4.pdf', file: { mimeType: 'application/pdf' } });
+    await control.upsertItem('sites/walk-a/drive/root', {
+      id: 'doc-4',
+      name: 'walk-a-4.pdf',
+      file: { mimeType: 'application/pdf' },
+    });
     const second = await syncRound(ctx, 'site-drive-items', first.deltaLink, cache);
     expect(second.pages.flatMap((page) => page.records.map((record) => record.externalId))).toEqual(['walk-a/doc-4']);
     expect(second.pages.flatMap((page) => page.deletedExternalIds)).toEqual(['walk-b/doc-2']);
     // Each site's stored link is a Graph delta link of that site: nothing else would be followed.
     const links = (JSON.parse(second.deltaLink) as { links: Record<string, string> }).links;
     expect(Object.keys(links).sort()).toEqual(['walk-a', 'walk-b']);
-    for (const [siteId, link] of Object.entries(links)) expect(link.startsWith(`${harness.emulator.url}/v1.0/sites/${siteId}/drive/root/delta?`)).toBe(true);
-    const swapped = JSON.stringify({ sites: ['walk-a'], index: 0, links: { 'walk-a': links['walk-b'] }, inRound: true });
-    expect((await failureOf(harness.connector.fetchPage(ctx, { resource: 'site-drive-items', cursor: swapped }))).type).toBe('OutsideCustomerControls');
+    for (const [siteId, link] of Object.entries(links))
+      expect(link.startsWith(`${harness.emulator.url}/v1.0/sites/${siteId}/drive/root/delta?`)).toBe(true);
+    const swapped = JSON.stringify({
+      sites: ['walk-a'],
+      index: 0,
+      links: { 'walk-a': links['walk-b'] },
+      inRound: true,
+    });
+    expect(
+      (await failureOf(harness.connector.fetchPage(ctx, { resource: 'site-drive-items', cursor: swapped }))).type,
+    ).toBe('OutsideCustomerControls');
   });
 });
 
@@ -215,38 +302,75 @@ describe('Teams: admin-selected channels (T18, T19)', () => {
     const { control } = harness.emulator;
     control.seedChannel('team-perm', 'chan-1', 'One');
     const { tokens } = await harness.connect('teams');
-    const endpoints = { graphBaseUrl: harness.emulator.url, loginBaseUrl: harness.emulator.url, caCert: harness.emulator.caCert };
+    const endpoints = {
+      graphBaseUrl: harness.emulator.url,
+      loginBaseUrl: harness.emulator.url,
+      caCert: harness.emulator.caCert,
+    };
     const dispatcher = createDispatcher(harness.emulator.caCert);
-    const typed = async (run: Promise<unknown>) => failureOf(run.catch((error: unknown) => Promise.reject(toVendorError('teams', error))));
+    const typed = async (run: Promise<unknown>) =>
+      failureOf(run.catch((error: unknown) => Promise.reject(toVendorError('teams', error))));
     const teamsClient = createGraphClient(endpoints, dispatcher, tokens.accessToken);
     expect((await typed(teamsClient.api('/teams/team-perm/channels/chan-1').get())).type).toBe('MissingScope');
-    const subscription = { changeType: 'created,updated,deleted', notificationUrl: 'http://127.0.0.1:1/hook', resource: 'teams/team-perm/channels', expirationDateTime: new Date(control.now() + 60 * 60_000).toISOString(), clientState: 'cs' };
+    const subscription = {
+      changeType: 'created,updated,deleted',
+      notificationUrl: 'http://127.0.0.1:1/hook',
+      resource: 'teams/team-perm/channels',
+      expirationDateTime: new Date(control.now() + 60 * 60_000).toISOString(),
+      clientState: 'cs',
+    };
     expect((await typed(teamsClient.api('/subscriptions').post(subscription))).type).toBe('MissingScope');
     // The guard is the permission, not a blanket refusal: a Channel.ReadBasic.All token reads the channel.
     const channelReader = createGraphClient(endpoints, dispatcher, control.issueAccessToken(['Channel.ReadBasic.All']));
-    expect(await channelReader.api('/teams/team-perm/channels/chan-1').get()).toMatchObject({ id: 'chan-1', displayName: 'One' });
+    expect(await channelReader.api('/teams/team-perm/channels/chan-1').get()).toMatchObject({
+      id: 'chan-1',
+      displayName: 'One',
+    });
     // So the connector asks for neither: no sync resource, no subscription, and a test call its scopes allow.
     const ctx = harness.context('teams', tokens, { channels: ['team-perm/chan-1'] });
     const before = harness.emulator.requests.length;
-    expect((await failureOf(harness.connector.fetchPage(ctx, { resource: 'channels', cursor: null }))).type).toBe('OutsideCustomerControls');
-    expect(await harness.connector.registerWebhooks(ctx, { callbackUrl: 'http://127.0.0.1:1/hook', clientState: 'cs' })).toEqual([]);
+    expect((await failureOf(harness.connector.fetchPage(ctx, { resource: 'channels', cursor: null }))).type).toBe(
+      'OutsideCustomerControls',
+    );
+    expect(
+      await harness.connector.registerWebhooks(ctx, { callbackUrl: 'http://127.0.0.1:1/hook', clientState: 'cs' }),
+    ).toEqual([]);
     expect(harness.emulator.requests.length).toBe(before);
     await harness.connector.testConnection(ctx);
-    expect(graphRequestsSince(harness.emulator, before).map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual(['GET /v1.0/me/chats 200']);
+    expect(
+      graphRequestsSince(harness.emulator, before).map(
+        (request) => `${request.method} ${request.path} ${request.status}`,
+      ),
+    ).toEqual(['GET /v1.0/me/chats 200']);
   });
 
   test('T1 T18: OneDrive subscribes to nothing: Graph takes business-drive subscriptions at the root only, which the app-folder grant cannot read', async () => {
     const { control } = harness.emulator;
     const { tokens } = await harness.connect('onedrive');
-    const endpoints = { graphBaseUrl: harness.emulator.url, loginBaseUrl: harness.emulator.url, caCert: harness.emulator.caCert };
+    const endpoints = {
+      graphBaseUrl: harness.emulator.url,
+      loginBaseUrl: harness.emulator.url,
+      caCert: harness.emulator.caCert,
+    };
     const client = createGraphClient(endpoints, createDispatcher(harness.emulator.caCert), tokens.accessToken);
-    const typed = async (run: Promise<unknown>) => failureOf(run.catch((error: unknown) => Promise.reject(toVendorError('onedrive', error))));
+    const typed = async (run: Promise<unknown>) =>
+      failureOf(run.catch((error: unknown) => Promise.reject(toVendorError('onedrive', error))));
     const subscribe = (resource: string) =>
-      client.api('/subscriptions').post({ changeType: 'updated', notificationUrl: 'http://127.0.0.1:1/hook', resource, expirationDateTime: new Date(control.now() + 60 * 60_000).toISOString(), clientState: 'cs' });
+      client
+        .api('/subscriptions')
+        .post({
+          changeType: 'updated',
+          notificationUrl: 'http://127.0.0.1:1/hook',
+          resource,
+          expirationDateTime: new Date(control.now() + 60 * 60_000).toISOString(),
+          clientState: 'cs',
+        });
     expect((await typed(subscribe('me/drive/special/approot'))).type).toBe('VendorRejected');
     expect((await typed(subscribe('me/drive/root'))).type).toBe('MissingScope');
     const ctx = harness.context('onedrive', tokens);
-    expect(await harness.connector.registerWebhooks(ctx, { callbackUrl: 'http://127.0.0.1:1/hook', clientState: 'cs' })).toEqual([]);
+    expect(
+      await harness.connector.registerWebhooks(ctx, { callbackUrl: 'http://127.0.0.1:1/hook', clientState: 'cs' }),
+    ).toEqual([]);
   });
 
   test('T18 T19: messages go only to selected channels', async () => {
@@ -255,10 +379,26 @@ describe('Teams: admin-selected channels (T18, T19)', () => {
     control.seedChannel('team-1', 'chan-finance', 'Finance');
     const { tokens } = await harness.connect('teams');
     const ctx = harness.context('teams', tokens, { channels: ['team-1/chan-site'] });
-    await harness.connector.perform(ctx, 'approval-request', { teamId: 'team-1', channelId: 'chan-site', html: '<b>Approve RFI 12?</b>' });
-    expect(control.graph.channelMessages).toEqual([{ teamId: 'team-1', channelId: 'chan-site', body: { body: { contentType: 'html', content: '<b>Approve RFI 12?</b>' } } }]);
+    await harness.connector.perform(ctx, 'approval-request', {
+      teamId: 'team-1',
+      channelId: 'chan-site',
+      html: '<b>Approve RFI 12?</b>',
+    });
+    expect(control.graph.channelMessages).toEqual([
+      {
+        teamId: 'team-1',
+        channelId: 'chan-site',
+        body: { body: { contentType: 'html', content: '<b>Approve RFI 12?</b>' } },
+      },
+    ]);
     const before = harness.emulator.requests.length;
-    const failure = await failureOf(harness.connector.perform(ctx, 'channel-notification', { teamId: 'team-1', channelId: 'chan-finance', html: 'x' }));
+    const failure = await failureOf(
+      harness.connector.perform(ctx, 'channel-notification', {
+        teamId: 'team-1',
+        channelId: 'chan-finance',
+        html: 'x',
+      }),
+    );
     expect(failure.type).toBe('OutsideCustomerControls');
     expect(harness.emulator.requests.length).toBe(before);
     expect(control.graph.channelMessages).toHaveLength(1);
@@ -274,8 +414,12 @@ describe('Entra ID: identity in, nothing out (T19)', () => {
     for (const action of ['notification', 'report-export', 'channel-notification', 'user-provision']) {
       expect((await failureOf(harness.connector.perform(ctx, action, {}))).type).toBe('OutsideCustomerControls');
     }
-    expect((await failureOf(harness.connector.fetchPage(ctx, { resource: 'directory-users', cursor: null }))).type).toBe('OutsideCustomerControls');
-    expect(await harness.connector.registerWebhooks(ctx, { callbackUrl: 'http://127.0.0.1:1/hook', clientState: 'x' })).toEqual([]);
+    expect(
+      (await failureOf(harness.connector.fetchPage(ctx, { resource: 'directory-users', cursor: null }))).type,
+    ).toBe('OutsideCustomerControls');
+    expect(
+      await harness.connector.registerWebhooks(ctx, { callbackUrl: 'http://127.0.0.1:1/hook', clientState: 'x' }),
+    ).toEqual([]);
     expect(harness.emulator.requests.length).toBe(before);
     expect(ctx.auditEntries.map((entry) => [entry.outcome, entry.errorClass ?? null])).toEqual([
       ['success', null],

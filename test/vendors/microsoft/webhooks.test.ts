@@ -23,7 +23,9 @@ async function startReceiver(options: { echoValidation: boolean }) {
         res.end(options.echoValidation ? validation.body : 'wrong');
         return;
       }
-      const parsed = parseNotifications(JSON.parse(Buffer.concat(chunks).toString('utf8')), (id) => clientStates.get(id));
+      const parsed = parseNotifications(JSON.parse(Buffer.concat(chunks).toString('utf8')), (id) =>
+        clientStates.get(id),
+      );
       accepted.push(...parsed.accepted);
       rejected += parsed.rejected;
       res.writeHead(parsed.rejected > 0 && parsed.accepted.length === 0 ? 401 : 202);
@@ -70,7 +72,9 @@ describe('Graph change notifications (T11, T21)', () => {
     for (const subscription of subscriptions) receiver.clientStates.set(subscription.externalId, clientState);
 
     await control.upsertItem('me/drive/root', { id: 'doc-1', name: 'spec.pdf' });
-    expect(receiver.accepted).toEqual([{ kind: 'change', subscriptionId: drive.externalId, changeType: 'updated', resource: 'me/drive/root' }]);
+    expect(receiver.accepted).toEqual([
+      { kind: 'change', subscriptionId: drive.externalId, changeType: 'updated', resource: 'me/drive/root' },
+    ]);
 
     // A day later the access token has expired (75 min): renewal runs on a refreshed credential.
     control.advanceClock(24 * 60 * 60 * 1000);
@@ -81,7 +85,11 @@ describe('Graph change notifications (T11, T21)', () => {
     expect(renewed.expiresAt! - control.now()).toBeLessThanOrEqual(MAX_SUBSCRIPTION_MINUTES.outlook * 60_000);
 
     await control.sendLifecycleNotification(drive.externalId, 'reauthorizationRequired');
-    expect(receiver.accepted.at(-1)).toEqual({ kind: 'lifecycle', subscriptionId: drive.externalId, event: 'reauthorizationRequired' });
+    expect(receiver.accepted.at(-1)).toEqual({
+      kind: 'lifecycle',
+      subscriptionId: drive.externalId,
+      event: 'reauthorizationRequired',
+    });
 
     await harness.connector.deleteSubscription(ctx, drive);
     await harness.connector.deleteSubscription(ctx, drive);
@@ -103,18 +111,36 @@ describe('Graph change notifications (T11, T21)', () => {
     const response = await fetch(receiver.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ value: [{ subscriptionId: 'sub-forged', clientState: 'guessed-client-state', changeType: 'updated', resource: 'me/drive/root' }] }),
+      body: JSON.stringify({
+        value: [
+          {
+            subscriptionId: 'sub-forged',
+            clientState: 'guessed-client-state',
+            changeType: 'updated',
+            resource: 'me/drive/root',
+          },
+        ],
+      }),
     });
     expect(response.status).toBe(401);
     expect(receiver.stats().rejected).toBe(1);
     expect(receiver.accepted.length).toBe(before);
     // Unknown subscription ids are not ours, whatever clientState they carry.
-    expect(parseNotifications({ value: [{ subscriptionId: 'unknown', clientState: 'x' }] }, () => undefined)).toEqual({ accepted: [], rejected: 1 });
+    expect(parseNotifications({ value: [{ subscriptionId: 'unknown', clientState: 'x' }] }, () => undefined)).toEqual({
+      accepted: [],
+      rejected: 1,
+    });
   });
 
   test('the validation reply echoes the URL-decoded token as text/plain', () => {
-    const query = new URL('https://hooks.example/ms?validationToken=Validation%3A%20Testing%20client%20application%20reachability').searchParams;
-    expect(validationReply(query)).toEqual({ status: 200, contentType: 'text/plain; charset=utf-8', body: 'Validation: Testing client application reachability' });
+    const query = new URL(
+      'https://hooks.example/ms?validationToken=Validation%3A%20Testing%20client%20application%20reachability',
+    ).searchParams;
+    expect(validationReply(query)).toEqual({
+      status: 200,
+      contentType: 'text/plain; charset=utf-8',
+      body: 'Validation: Testing client application reachability',
+    });
     expect(validationReply(new URLSearchParams())).toBeUndefined();
   });
 
@@ -122,7 +148,12 @@ describe('Graph change notifications (T11, T21)', () => {
     const silent = await startReceiver({ echoValidation: false });
     try {
       const { tokens } = await harness.connect('microsoft365');
-      const failure = await failureOf(harness.connector.registerWebhooks(harness.context('microsoft365', tokens), { callbackUrl: silent.url, clientState: 'cs' }));
+      const failure = await failureOf(
+        harness.connector.registerWebhooks(harness.context('microsoft365', tokens), {
+          callbackUrl: silent.url,
+          clientState: 'cs',
+        }),
+      );
       expect(failure.type).toBe('VendorRejected');
       expect(silent.stats().validations).toBe(1);
     } finally {
@@ -136,7 +167,10 @@ describe('Graph change notifications (T11, T21)', () => {
     control.seedSite('site-b', 'B');
     for (const site of ['site-a', 'site-b']) expect(await grantSiteToApp(harness.emulator, site)).toBe(201);
     const { tokens: sharepointTokens } = await harness.connect('sharepoint');
-    const sharepoint = await harness.connector.registerWebhooks(harness.context('sharepoint', sharepointTokens, { sites: ['site-a'] }), { callbackUrl: receiver.url, clientState: 'cs' });
+    const sharepoint = await harness.connector.registerWebhooks(
+      harness.context('sharepoint', sharepointTokens, { sites: ['site-a'] }),
+      { callbackUrl: receiver.url, clientState: 'cs' },
+    );
     expect(sharepoint.map((subscription) => subscription.resource)).toEqual(['sites/site-a/drive/root']);
     expect(sharepoint[0]!.expiresAt! - control.now()).toBeLessThanOrEqual(MAX_SUBSCRIPTION_MINUTES.driveItem * 60_000);
   });

@@ -3,13 +3,21 @@ import type { AuditEntry, AuditSink } from '../../../lib/audit';
 import { createVendorCallAuditor } from '../../../activities/vendors/audited';
 import type { VendorCallAuditor } from '../../../activities/vendors/types';
 
-export function recordingAuditor(input: { workspaceId: string; vendor: string }): { audit: VendorCallAuditor; entries: AuditEntry[] } {
+export function recordingAuditor(input: { workspaceId: string; vendor: string }): {
+  audit: VendorCallAuditor;
+  entries: AuditEntry[];
+} {
   const entries: AuditEntry[] = [];
   const sink: AuditSink = {
     record: async (entry) => {
       entries.push(entry);
     },
   };
-  const audit = createVendorCallAuditor({ sink, workspaceId: input.workspaceId, vendor: input.vendor, actor: { type: 'workflow', id: 'test-workflow' } });
+  const audit = createVendorCallAuditor({
+    sink,
+    workspaceId: input.workspaceId,
+    vendor: input.vendor,
+    actor: { type: 'workflow', id: 'test-workflow' },
+  });
   return { audit, entries };
 }

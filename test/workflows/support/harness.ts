@@ -66,7 +66,10 @@ export function createHarness(connector = new MemoryConnector(), key?: Buffer): 
 }
 
 /** A connected integration with stored tokens, as a finished connect leaves it. */
-export async function seedConnectedIntegration(h: VendorHarness, tokens: TokenSet = { accessToken: 'seed-access', refreshToken: 'seed-refresh', grantedScopes: ['repo:read'] }) {
+export async function seedConnectedIntegration(
+  h: VendorHarness,
+  tokens: TokenSet = { accessToken: 'seed-access', refreshToken: 'seed-refresh', grantedScopes: ['repo:read'] },
+) {
   const ref = { workspaceId: crypto.randomUUID(), integrationId: crypto.randomUUID() };
   await h.admin('workspaces').insert({ workspace_id: ref.workspaceId });
   await h.admin('integrations').insert({
@@ -91,6 +94,10 @@ export async function seedConnectedIntegration(h: VendorHarness, tokens: TokenSe
 }
 
 export async function cachedIds(h: Pick<VendorHarness, 'admin'>, integrationId: string): Promise<string[]> {
-  const rows = await h.admin('cached_records').where({ integration_id: integrationId }).orderBy('external_id').select('external_id');
+  const rows = await h
+    .admin('cached_records')
+    .where({ integration_id: integrationId })
+    .orderBy('external_id')
+    .select('external_id');
   return rows.map((r) => r.external_id as string);
 }

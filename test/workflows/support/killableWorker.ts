@@ -20,7 +20,12 @@ async function main(): Promise<void> {
   const h = createHarness(connector, Buffer.from(process.env.KILL_KEK!, 'base64'));
   installQuietRuntime();
   const connection = await NativeConnection.connect({ address: testStack().temporalAddress });
-  const worker = await testWorker({ connection, taskQueue: process.env.KILL_TASK_QUEUE!, activities: h.activities, identity: `killable-${process.pid}` });
+  const worker = await testWorker({
+    connection,
+    taskQueue: process.env.KILL_TASK_QUEUE!,
+    activities: h.activities,
+    identity: `killable-${process.pid}`,
+  });
   process.once('SIGTERM', () => worker.shutdown());
   process.stdout.write('ready\n');
   await worker.run();

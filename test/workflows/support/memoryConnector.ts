@@ -4,7 +4,13 @@
  * (429 with Retry-After, 410 on a delta). Every call goes through the context's auditor.
  */
 import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
-import type { Connector, ConnectorContext, SyncPage, TokenSet, VendorDescriptor } from '../../../activities/vendors/types';
+import type {
+  Connector,
+  ConnectorContext,
+  SyncPage,
+  TokenSet,
+  VendorDescriptor,
+} from '../../../activities/vendors/types';
 
 export const MEMORY_VENDOR = 'github' as const;
 
@@ -36,7 +42,12 @@ export class MemoryConnector implements Connector {
   readonly revokedTokens: string[] = [];
   fetchCalls = 0;
   /** Tokens the exchange hands out; tests seed a canary here. */
-  nextTokens: TokenSet = { accessToken: 'memory-access', refreshToken: 'memory-refresh', grantedScopes: ['repo:read'], expiresAt: undefined };
+  nextTokens: TokenSet = {
+    accessToken: 'memory-access',
+    refreshToken: 'memory-refresh',
+    grantedScopes: ['repo:read'],
+    expiresAt: undefined,
+  };
 
   /** Latency of every page request: makes a sync slow enough to kill a worker in the middle of it. */
   pageDelayMs = 0;
@@ -55,7 +66,10 @@ export class MemoryConnector implements Connector {
     this.log.push({ seq: this.seq, id, deleted: true });
   }
 
-  authorizeUrl(_vendor: string, request: { state: string; redirectUri: string; scopes: readonly string[]; codeChallenge?: string }): string {
+  authorizeUrl(
+    _vendor: string,
+    request: { state: string; redirectUri: string; scopes: readonly string[]; codeChallenge?: string },
+  ): string {
     const url = new URL('https://vendor.invalid/authorize');
     url.searchParams.set('state', request.state);
     url.searchParams.set('scope', request.scopes.join(' '));
@@ -80,7 +94,8 @@ export class MemoryConnector implements Connector {
   async refresh(ctx: ConnectorContext): Promise<TokenSet> {
     return ctx.audit({ action: 'oauth.refresh', scope: 'repo:read' }, async () => {
       this.refreshCalls += 1;
-      const expiresAt = ctx.credential.expiresAt === undefined ? undefined : ctx.credential.expiresAt + this.tokenLifetimeMs;
+      const expiresAt =
+        ctx.credential.expiresAt === undefined ? undefined : ctx.credential.expiresAt + this.tokenLifetimeMs;
       return { ...ctx.credential, accessToken: `${ctx.credential.accessToken}+`, expiresAt };
     });
   }
@@ -92,7 +107,9 @@ export class MemoryConnector implements Connector {
       this.testedTokens.push(ctx.credential.accessToken);
       if (this.failNextTest) {
         this.failNextTest = false;
-        throw new VendorError(VendorFailureType.ReauthorizationRequired, MEMORY_VENDOR, 'credential refused (401)', { status: 401 });
+        throw new VendorError(VendorFailureType.ReauthorizationRequired, MEMORY_VENDOR, 'credential refused (401)', {
+          status: 401,
+        });
       }
     });
   }
@@ -126,8 +143,13 @@ export class MemoryConnector implements Connector {
       this.fetchCalls += 1;
       if (this.pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.pageDelayMs));
       const failure = this.failures.shift();
-      if (failure?.kind === 'rate-limit') throw new VendorError(VendorFailureType.RateLimited, MEMORY_VENDOR, 'rate limited (429)', { status: 429, retryAfterMs: failure.retryAfterMs });
-      if (failure?.kind === 'cursor-expired' && input.cursor?.startsWith('delta:')) throw new VendorError(VendorFailureType.CursorExpired, MEMORY_VENDOR, 'cursor expired (410)', { status: 410 });
+      if (failure?.kind === 'rate-limit')
+        throw new VendorError(VendorFailureType.RateLimited, MEMORY_VENDOR, 'rate limited (429)', {
+          status: 429,
+          retryAfterMs: failure.retryAfterMs,
+        });
+      if (failure?.kind === 'cursor-expired' && input.cursor?.startsWith('delta:'))
+        throw new VendorError(VendorFailureType.CursorExpired, MEMORY_VENDOR, 'cursor expired (410)', { status: 410 });
       if (input.cursor?.startsWith('delta:')) return this.delta(input.resource, Number(input.cursor.slice(6)));
       const [, offsetText, seqText] = (input.cursor ?? `list:0:${this.seq}`).split(':');
       return this.listing(input.resource, Number(offsetText), Number(seqText));
@@ -143,7 +165,12 @@ export class MemoryConnector implements Connector {
     const slice = ids.slice(offset, offset + this.pageSize);
     const done = offset + this.pageSize >= ids.length;
     return {
-      records: slice.map((id) => ({ resource, externalId: id, version: String(this.records.get(id)!.seq), payload: { title: this.records.get(id)!.title } })),
+      records: slice.map((id) => ({
+        resource,
+        externalId: id,
+        version: String(this.records.get(id)!.seq),
+        payload: { title: this.records.get(id)!.title },
+      })),
       deletedExternalIds: [],
       // A listing ends with the delta cursor of the moment it started: changes during it are replayed.
       nextCursor: done ? `delta:${snapshotSeq}` : `list:${offset + this.pageSize}:${snapshotSeq}`,
@@ -158,7 +185,12 @@ export class MemoryConnector implements Connector {
     const done = last >= this.seq;
     const live = changes.filter((c) => !c.deleted && this.records.has(c.id));
     return {
-      records: live.map((c) => ({ resource, externalId: c.id, version: String(this.records.get(c.id)!.seq), payload: { title: this.records.get(c.id)!.title } })),
+      records: live.map((c) => ({
+        resource,
+        externalId: c.id,
+        version: String(this.records.get(c.id)!.seq),
+        payload: { title: this.records.get(c.id)!.title },
+      })),
       deletedExternalIds: changes.filter((c) => c.deleted).map((c) => c.id),
       nextCursor: `delta:${last}`,
       roundComplete: done,

@@ -2,7 +2,13 @@
 import crypto from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { connectStateQuery, integrationStateQuery, workflowIds, type Actor, type ConnectInput } from '../../../workflows/definitions';
+import {
+  connectStateQuery,
+  integrationStateQuery,
+  workflowIds,
+  type Actor,
+  type ConnectInput,
+} from '../../../workflows/definitions';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../../support/temporal';
@@ -18,12 +24,17 @@ export async function seedWorkspace(h: Pick<Harness, 'admin'>): Promise<string> 
 }
 
 /** Polls `read` (real time: queries do not advance the time-skipping clock) until `done` holds. */
-export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not reached within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -44,8 +55,15 @@ export async function startConnect(
     actor: ADMIN,
     ...input,
   };
-  const handle = await client.workflow.start('connectWorkflow', { taskQueue, workflowId: workflowIds.connect(args.workspaceId, integrationId), args: [args] });
-  const connectState = await pollUntil(() => handle.query(connectStateQuery), (s) => s.status === 'awaiting-consent' || s.status === 'failed');
+  const handle = await client.workflow.start('connectWorkflow', {
+    taskQueue,
+    workflowId: workflowIds.connect(args.workspaceId, integrationId),
+    args: [args],
+  });
+  const connectState = await pollUntil(
+    () => handle.query(connectStateQuery),
+    (s) => s.status === 'awaiting-consent' || s.status === 'failed',
+  );
   if (!connectState.authorizeUrl) throw new Error(`connect did not reach consent: ${JSON.stringify(connectState)}`);
   const authorizeUrl = new URL(connectState.authorizeUrl);
   return { handle, integrationId, state: authorizeUrl.searchParams.get('state')!, authorizeUrl };
@@ -56,9 +74,16 @@ export async function startConnect(
  * server does not skip while any workflow task is outstanding, so no test may leave work behind
  * on a task queue whose worker is gone.
  */
-export async function settleAndStopLifecycle(client: Client, workspaceId: string, integrationId: string): Promise<void> {
+export async function settleAndStopLifecycle(
+  client: Client,
+  workspaceId: string,
+  integrationId: string,
+): Promise<void> {
   const lifecycle = client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-  await pollUntil(() => lifecycle.query(integrationStateQuery), (s) => s.lastSync?.state === 'completed');
+  await pollUntil(
+    () => lifecycle.query(integrationStateQuery),
+    (s) => s.lastSync?.state === 'completed',
+  );
   await lifecycle.terminate('test over');
 }
 
@@ -90,11 +115,15 @@ export function useTimeSkippingWorkers(prefix: string, bind: (parts: TimeSkippin
   });
   beforeEach(async () => {
     const taskQueue = uniqueTaskQueue(prefix);
-    bind({ h, env, taskQueue, worker: await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities }) });
+    bind({
+      h,
+      env,
+      taskQueue,
+      worker: await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities }),
+    });
   });
   afterAll(async () => {
     await env.teardown();
     await h.close();
   });
 }
-
