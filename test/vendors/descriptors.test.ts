@@ -1,82 +1,95 @@
 /**
- * T1: every wave-1 descriptor requests exactly the scopes of its row in the published vendor
- * matrix (the trust page in `../shared/seeds/`), read from the page text itself.
+ * T1: every vendor descriptor asks exactly the scopes of its row in the vendor matrix
+ * (`docs/vendor-matrix.md`), and the matrix has exactly one row per `VendorId`.
  *
- * The page's table cells are glued together in its text ("Sites.Selected, Files.ReadWrite.SelectedDrawings, …"),
- * so the check renders our scopes the way the page writes them and asserts that the row is
- * "vendor name + exactly that cell + the next cell", where the next cell is prose that cannot
- * continue a scope list. A scope added to or dropped from either side fails.
+ * These tests name no row on purpose: a descriptor matching its row is half of T1; the other half
+ * (the connector asks exactly the descriptor's scopes and refuses a broader grant) is proven per row
+ * by the connector and end-to-end tests, which carry the row tags the trust report counts.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { githubDescriptors } from '../../activities/vendors/github';
 import { jiraDescriptors } from '../../activities/vendors/jira';
 import { microsoftDescriptors } from '../../activities/vendors/microsoft';
 import type { VendorDescriptor, VendorId } from '../../activities/vendors/types';
+import { readVendorMatrix, type MatrixRow } from '../support/trustDocs';
 
-const SEEDS = path.resolve(__dirname, '../../../shared/seeds');
-const MATRIX = fs
-  .readFileSync(
-    path.join(
-      SEEDS,
-      fs.readdirSync(SEEDS).find((name) => name.startsWith('000_'))!,
-    ),
-    'utf8',
-  )
-  .split('\n');
-
-/** What the page writes after the scope list itself, per row: qualifiers, not scopes we request. */
-const CELL_SUFFIX: Partial<Record<VendorId, string>> = {
-  github: ' (per repo)',
-  entra: ' (+ SAML attributes)',
-};
-
-const WAVE_1: readonly VendorDescriptor[] = [
+/** Every descriptor that exists: the one list these checks walk. */
+const DESCRIPTORS: readonly VendorDescriptor[] = [
   ...githubDescriptors,
   ...jiraDescriptors,
   ...Object.values(microsoftDescriptors),
 ];
 
-function matrixRow(displayName: string): string {
-  const row = MATRIX.find((line) => line.startsWith(displayName) && !line.startsWith('VendorScopes'));
-  if (!row) throw new Error(`the matrix has no row for ${displayName}`);
-  return row.slice(displayName.length);
+/** Every `VendorId`, checked by the compiler: a missing or extra key does not typecheck. */
+const VENDOR_IDS = Object.keys({
+  microsoft365: true,
+  sharepoint: true,
+  onedrive: true,
+  teams: true,
+  entra: true,
+  'google-drive': true,
+  'google-workspace': true,
+  slack: true,
+  okta: true,
+  'autodesk-acc': true,
+  'autodesk-docs': true,
+  'autodesk-tandem': true,
+  procore: true,
+  'primavera-p6': true,
+  sap: true,
+  'oracle-erp': true,
+  jira: true,
+  github: true,
+} satisfies Record<VendorId, true>);
+
+const MATRIX = readVendorMatrix();
+
+function matrixRow(vendor: VendorId): MatrixRow {
+  const row = MATRIX.find((candidate) => candidate.id === vendor);
+  if (!row) throw new Error(`the vendor matrix has no row ${vendor}`);
+  return row;
 }
 
-const renderCell = (descriptor: VendorDescriptor) =>
-  [...descriptor.scopes.required, ...descriptor.scopes.optional.map((scope) => `${scope} (optional)`)].join(', ') +
-  (CELL_SUFFIX[descriptor.id] ?? '');
+const sorted = (scopes: readonly string[]) => [...scopes].sort();
 
-test('the wave-1 rows are the seven of the issue', () => {
-  expect(WAVE_1.map((d) => d.id).sort()).toEqual([
-    'entra',
-    'github',
-    'jira',
-    'microsoft365',
-    'onedrive',
-    'sharepoint',
-    'teams',
-  ]);
+/** The descriptor's scopes as the matrix writes them: required and optional apart, order aside. */
+const scopesOf = (descriptor: VendorDescriptor) => ({
+  required: sorted(descriptor.scopes.required),
+  optional: sorted(descriptor.scopes.optional),
 });
 
-test.each(WAVE_1.map((descriptor) => [descriptor.displayName, descriptor] as const))(
-  'T1: %s descriptor scopes are exactly the matrix row',
-  (_name, descriptor) => {
-    const rest = matrixRow(descriptor.displayName);
-    const cell = renderCell(descriptor);
-    expect(rest.slice(0, cell.length)).toBe(cell);
-    // What follows is the Data-in cell (capitalised prose), not another scope of the list.
-    expect(rest.slice(cell.length)).toMatch(/^[A-Z][a-z]/);
+const matrixScopes = (row: MatrixRow) => ({
+  required: sorted(row.scopes.required),
+  optional: sorted(row.scopes.optional),
+});
+
+test('the matrix has exactly one row per VendorId', () => {
+  expect(sorted(MATRIX.map((row) => row.id))).toEqual(sorted(VENDOR_IDS));
+});
+
+test('every matrix row lists at least one scope and says what flows and who controls it', () => {
+  for (const row of MATRIX) {
+    expect({ id: row.id, scopes: row.scopes.required.length > 0 }).toEqual({ id: row.id, scopes: true });
+    for (const cell of [row.displayName, row.dataIn, row.dataOut, row.customerControl, row.authModel])
+      expect(cell).not.toBe('');
+  }
+});
+
+test.each(DESCRIPTORS.map((descriptor) => [descriptor.id, descriptor] as const))(
+  'T1: the %s descriptor asks exactly the scopes of its matrix row, under the row’s vendor name',
+  (_id, descriptor) => {
+    const row = matrixRow(descriptor.id);
+    expect(descriptor.displayName).toBe(row.displayName);
+    expect(scopesOf(descriptor)).toEqual(matrixScopes(row));
   },
 );
 
-test('T1: the check fails for a widened or narrowed scope list', () => {
-  const github = githubDescriptors[0]!;
-  const widened = { ...github, scopes: { required: [...github.scopes.required, 'admin:org'], optional: [] } };
-  const narrowed = { ...github, scopes: { required: github.scopes.required.slice(0, 1), optional: [] } };
-  const rest = matrixRow(github.displayName);
-  expect(rest.startsWith(renderCell(widened))).toBe(false);
-  expect(rest.slice(renderCell(narrowed).length)).not.toMatch(/^[A-Z][a-z]/);
+test('T1: the check fails for a widened, a narrowed or a no-longer-optional scope list', () => {
+  const github = matrixRow('github');
+  const m365 = matrixRow('microsoft365');
+  const scopes = (required: string[], optional: string[] = []) => ({ required: sorted(required), optional });
+  expect(scopes([...github.scopes.required, 'admin:org'])).not.toEqual(matrixScopes(github));
+  expect(scopes(github.scopes.required.slice(1))).not.toEqual(matrixScopes(github));
+  expect(scopes([...m365.scopes.required, ...m365.scopes.optional])).not.toEqual(matrixScopes(m365));
 });
 
 test('T1: SharePoint never carries a tenant-wide file scope that would defeat Sites.Selected', () => {
