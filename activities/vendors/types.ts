@@ -5,7 +5,7 @@
  * stay inside activities and the database.
  */
 
-/** One row of the vendor matrix (`../shared/seeds/000_*.txt`). */
+/** One row of the vendor matrix (`docs/vendor-matrix.md`). */
 export type VendorId =
   | 'microsoft365'
   | 'sharepoint'

@@ -18,7 +18,7 @@ const issueOpened = (installationId: number): Record<string, unknown> => {
   return { ...example, installation: { id: installationId, node_id: 'MDIz' } };
 };
 
-describe('T21: app-level GitHub webhooks are verified with the app secret and bound to the subscribed workspace only', () => {
+describe('T21 [github]: app-level GitHub webhooks are verified with the app secret and bound to the subscribed workspace only', () => {
   let h: Harness;
   const tenants = [
     { workspaceId: crypto.randomUUID(), installationId: 4242, integrationId: '', endpointId: '' },

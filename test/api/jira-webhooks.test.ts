@@ -9,7 +9,7 @@ import { workflowIds } from '../../workflows/definitions';
 import { receivedQuery } from './support/contractWorkflows';
 import { createHarness, JIRA_APP, seedWebhookEndpoint, type Harness } from './support/harness';
 
-describe('T21: Jira webhook receiver', () => {
+describe('T21 [jira]: Jira webhook receiver', () => {
   let h: Harness;
   const ws = crypto.randomUUID();
   let integrationId = '';

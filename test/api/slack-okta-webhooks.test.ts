@@ -62,7 +62,7 @@ describe('Slack and Okta webhook receivers (real Postgres + Temporal dev server)
     event: { type, channel: 'C0001' },
   });
 
-  it('T21: Slack url_verification is answered only when signed; a signed event is recorded once and wakes the lifecycle, a retry of it changes nothing', async () => {
+  it('T21 [slack]: Slack url_verification is answered only when signed; a signed event is recorded once and wakes the lifecycle, a retry of it changes nothing', async () => {
     await h.withWorker(async () => {
       const challenge = crypto.randomUUID().replace(/-/g, '');
       const answered = await slack({ token: 'legacy', challenge, type: 'url_verification' });
@@ -85,7 +85,7 @@ describe('Slack and Okta webhook receivers (real Postgres + Temporal dev server)
     });
   });
 
-  it('T21: Slack deliveries that are forged, stale (> 5 min) or for another workspace are 401 and change nothing; tokens_revoked marks the grant lost', async () => {
+  it('T21 [slack]: Slack deliveries that are forged, stale (> 5 min) or for another workspace are 401 and change nothing; tokens_revoked marks the grant lost', async () => {
     await h.withWorker(async () => {
       const before = (await deliveriesOf(endpoints.slack.endpointId)).length;
       expect((await slack(slackEvent('Ev0100'), { secret: 'wrong' })).statusCode).toBe(401);
@@ -131,7 +131,7 @@ describe('Slack and Okta webhook receivers (real Postgres + Temporal dev server)
     contentType: 'application/json',
   });
 
-  it('T21: the Okta verification GET is echoed only with the configured Authorization value; deliveries need it too and are deduplicated by eventId', async () => {
+  it('T21 [okta]: the Okta verification GET is echoed only with the configured Authorization value; deliveries need it too and are deduplicated by eventId', async () => {
     await h.withWorker(async () => {
       const challenge = crypto.randomBytes(24).toString('base64url');
       const verified = await okta('GET', {

@@ -72,7 +72,7 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
     });
   };
 
-  it('T21: a correctly signed GitHub delivery is recorded once and wakes the lifecycle (incremental sync); a repeat changes nothing', async () => {
+  it('T21 [github]: a correctly signed GitHub delivery is recorded once and wakes the lifecycle (incremental sync); a repeat changes nothing', async () => {
     await h.withWorker(async () => {
       const deliveryId = crypto.randomUUID();
       const first = await github(example('issues', 'opened'), { event: 'issues', deliveryId });
@@ -94,7 +94,7 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
     });
   });
 
-  it('T21: deletions and uninstalls reach the workflow as a reconciling sync and a lifecycle event', async () => {
+  it('T21 [github]: deletions and uninstalls reach the workflow as a reconciling sync and a lifecycle event', async () => {
     await h.withWorker(async () => {
       expect((await github(example('issues', 'deleted'), { event: 'issues' })).statusCode).toBe(202);
       expect((await github(example('installation', 'deleted'), { event: 'installation' })).statusCode).toBe(202);
@@ -106,7 +106,7 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
     });
   });
 
-  it('T21: forged, tampered, foreign-workspace and unknown-endpoint deliveries are 401 problem+json and change nothing', async () => {
+  it('T21 [github]: forged, tampered, foreign-workspace and unknown-endpoint deliveries are 401 problem+json and change nothing', async () => {
     await h.withWorker(async () => {
       const signalsBefore = (await received(endpoints.github.lifecycleId)).length;
       const rowsBefore = (await deliveriesOf(endpoints.github.endpointId)).length;
@@ -150,7 +150,7 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
     });
   });
 
-  it('T21: Graph validation handshake is answered with the decoded token as text/plain; clientState is checked on every notification', async () => {
+  it('T21 [sharepoint]: Graph validation handshake is answered with the decoded token as text/plain; clientState is checked on every notification', async () => {
     const sp = endpoints.sharepoint;
     const url = `/v1/webhooks/sharepoint/${ws}/${sp.endpointId}`;
     await h.withWorker(async () => {
@@ -200,7 +200,7 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
     });
   });
 
-  it('T21: a verified delivery is kept (processed_at unset) and acknowledged even when the lifecycle is not running', async () => {
+  it('T21 [github]: a verified delivery is kept (processed_at unset) and acknowledged even when the lifecycle is not running', async () => {
     const idle = await createEndpoint('github');
     await h.services.temporal.client.workflow.getHandle(idle.lifecycleId).terminate('simulate a stopped lifecycle');
     const deliveryId = crypto.randomUUID();

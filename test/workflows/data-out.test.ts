@@ -15,7 +15,7 @@ import { startGithubHarness, type GithubHarness } from '../vendors/github/harnes
 import { createVendorHarness, type VendorHarness } from './support/harness';
 import { ADMIN, seedWorkspace } from './support/workflowHelpers';
 
-describe('T19: data out through vendorActionWorkflow (dev server, GitHub emulator, real Postgres)', () => {
+describe('T19 [github]: data out through vendorActionWorkflow (dev server, GitHub emulator, real Postgres)', () => {
   let github: GithubHarness;
   let h: VendorHarness;
   beforeAll(async () => {

@@ -22,7 +22,7 @@ describe('GitHub end to end (dev server, GitHub emulator, real Postgres)', () =>
     await github.emulator.stop();
   });
 
-  it('T1 T2 T4 T8 T11 T15 T18: connect → sync (controlled repos only) → rotate → disconnect (token revoked, app uninstalled) → purge with receipt', async () => {
+  it('T1 T2 T4 T8 T11 T15 T18 [github]: connect → sync (controlled repos only) → rotate → disconnect (token revoked, app uninstalled) → purge with receipt', async () => {
     for (let i = 0; i < 30; i++) github.emulator.control.addIssue('acme/site-a', { title: `site-a issue ${i}` });
     for (let i = 0; i < 5; i++) github.emulator.control.addIssue('acme/site-b', { title: `site-b issue ${i}` });
     github.emulator.control.addRelease('acme/site-a', 'v1.0.0');

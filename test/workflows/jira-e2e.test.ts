@@ -25,7 +25,7 @@ describe('Jira end to end (dev server, Jira emulator, real Postgres)', () => {
     await jira.emulator.stop();
   });
 
-  it('T1 T2 T4 T8 T11 T15 T18: connect → sync (allow-listed project only) → incremental sync → rotate → disconnect (webhooks deleted, nothing revocable) → purge', async () => {
+  it('T1 T2 T4 T8 T11 T15 T18 [jira]: connect → sync (allow-listed project only) → incremental sync → rotate → disconnect (webhooks deleted, nothing revocable) → purge', async () => {
     const { control } = jira.emulator;
     for (let i = 0; i < 12; i++) control.addIssue('SITE', `site issue ${i}`);
     for (let i = 0; i < 4; i++) control.addIssue('OPS', `ops issue ${i}`);

@@ -54,7 +54,7 @@ const drive = (name: string) => ({ id: name, name, file: { mimeType: 'applicatio
 
 const ROWS: Array<[string, RowCase]> = [
   [
-    'T1 T2 T4 T8 T11 T15: microsoft365 — drive items and calendar events cached, refresh rotates the tokens, two subscriptions deleted at disconnect',
+    'T1 T2 T4 T8 T11 T15 [microsoft365]: drive items and calendar events cached, refresh rotates the tokens, two subscriptions deleted at disconnect',
     {
       vendor: 'microsoft365',
       controls: {},
@@ -75,7 +75,7 @@ const ROWS: Array<[string, RowCase]> = [
     },
   ],
   [
-    'T1 T2 T4 T8 T11 T15 T18: sharepoint — only the admin-picked site is read and cached, though the tenant granted the app both',
+    'T1 T2 T4 T8 T11 T15 T18 [sharepoint]: only the admin-picked site is read and cached, though the tenant granted the app both',
     {
       vendor: 'sharepoint',
       controls: { sites: ['site-picked'] },
@@ -101,7 +101,7 @@ const ROWS: Array<[string, RowCase]> = [
     },
   ],
   [
-    'T1 T2 T4 T8 T11 T15 T18: onedrive — only the app folder is read and cached, nothing from the rest of the drive',
+    'T1 T2 T4 T8 T11 T15 T18 [onedrive]: only the app folder is read and cached, nothing from the rest of the drive',
     {
       vendor: 'onedrive',
       controls: {},
@@ -117,7 +117,7 @@ const ROWS: Array<[string, RowCase]> = [
     },
   ],
   [
-    'T1 T2 T4 T8 T15 T18 T19: teams — nothing read or cached, a message goes to the selected channel and is refused for another',
+    'T1 T2 T4 T8 T15 T18 T19 [teams]: nothing read or cached, a message goes to the selected channel and is refused for another',
     {
       vendor: 'teams',
       controls: { channels: ['team-e2e/chan-site'] },
@@ -132,7 +132,7 @@ const ROWS: Array<[string, RowCase]> = [
     },
   ],
   [
-    'T1 T2 T4 T9 T15 T19: entra — sign-in stores identity ids only, nothing synced, subscribed, refreshed or rotated on a schedule (a forced rotation finds no refresh token), disconnect and purge still complete',
+    'T1 T2 T4 T9 T15 T19 [entra]: sign-in stores identity ids only, nothing synced, subscribed, refreshed or rotated on a schedule (a forced rotation finds no refresh token), disconnect and purge still complete',
     {
       vendor: 'entra',
       controls: {},

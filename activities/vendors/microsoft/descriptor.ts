@@ -1,5 +1,5 @@
 /**
- * The five Microsoft rows of the vendor matrix (`shared/seeds/000_*.txt`), scopes exactly as listed
+ * The five Microsoft rows of the vendor matrix (`docs/vendor-matrix.md`), scopes exactly as listed
  * (T1). Graph permissions are requested in their short form, which Entra resolves to Graph.
  */
 import type { VendorDescriptor, VendorId } from '../types';

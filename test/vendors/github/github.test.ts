@@ -45,7 +45,7 @@ async function expectVendorError(promise: Promise<unknown>, type: string): Promi
 }
 
 describe('GitHub connect', () => {
-  test('T5: authorize URL carries an S256 challenge and no scope widening; T1: installation token asks exactly the descriptor permissions', async () => {
+  test('T5 [github]: authorize URL carries an S256 challenge and no scope widening; T1: installation token asks exactly the descriptor permissions', async () => {
     const pkce = createPkcePair();
     const url = new URL(
       harness.connector.authorizeUrl('github', {
@@ -77,7 +77,7 @@ describe('GitHub connect', () => {
     });
   });
 
-  test('T5: a code exchanged with the wrong PKCE verifier is rejected by the emulator', async () => {
+  test('T5 [github]: a code exchanged with the wrong PKCE verifier is rejected by the emulator', async () => {
     const pkce = createPkcePair();
     const url = harness.connector.authorizeUrl('github', {
       state: 's',
@@ -173,7 +173,7 @@ describe('GitHub sync', () => {
     expect(githubWebhookDeletions('issues', webhookExample('issues', 'opened')).deletions).toEqual([]);
   });
 
-  test('T18: sync walks only the installation’s repositories narrowed by controls; releases and repositories too', async () => {
+  test('T18 [github]: sync walks only the installation’s repositories narrowed by controls; releases and repositories too', async () => {
     harness.emulator.control.addRelease('acme/site-b', 'v1.0.0');
     harness.emulator.control.addRelease('acme/private-hr', 'v9.9.9');
     const ctx = harness.context(await harness.connect(), { repos: ['acme/site-b'] });
@@ -188,7 +188,7 @@ describe('GitHub sync', () => {
 });
 
 describe('GitHub data out', () => {
-  test('T19: creates an issue, a comment and a status check inside the controlled repository', async () => {
+  test('T19 [github]: creates an issue, a comment and a status check inside the controlled repository', async () => {
     const ctx = harness.context(await harness.connect(), { repos: ['acme/site-b'] });
     const issue = await harness.connector.perform(ctx, 'create-issue', {
       repository: 'acme/site-b',
@@ -220,7 +220,7 @@ describe('GitHub data out', () => {
     ]);
   });
 
-  test('T18/T19: writes outside the controlled repositories or outside data out are refused before any call, and audited', async () => {
+  test('T18/T19 [github]: writes outside the controlled repositories or outside data out are refused before any call, and audited', async () => {
     const ctx = harness.context(await harness.connect(), { repos: ['acme/site-b'] });
     const before = harness.emulator.control.requests.length;
     await expectVendorError(
@@ -297,7 +297,7 @@ describe('GitHub token lifecycle', () => {
     }
   });
 
-  test('T4: revoke deletes the installation token and uninstalls; calls then get 401 → ReauthorizationRequired', async () => {
+  test('T4 [github]: revoke deletes the installation token and uninstalls; calls then get 401 → ReauthorizationRequired', async () => {
     const credential = await harness.connect();
     const ctx = harness.context(credential);
     await harness.connector.testConnection(ctx);

@@ -32,7 +32,7 @@ afterAll(async () => {
   await Promise.all([harness.emulator.stop(), receiver.stop()]);
 });
 
-test('T21: a signed delivery is accepted, a forged one and a replayed delivery id are rejected', async () => {
+test('T21 [github]: a signed delivery is accepted, a forged one and a replayed delivery id are rejected', async () => {
   const url = `${receiver.url}/webhooks/github`;
   const payload = webhookExample('issues', 'opened');
   expect(await harness.emulator.control.sendWebhook(url, { event: 'issues', payload, deliveryId: 'delivery-1' })).toBe(

@@ -52,13 +52,13 @@ const searchRequests = () =>
   harness.emulator.control.requests.filter((request) => request.path.endsWith('/rest/api/3/search/jql'));
 
 describe('Jira connect', () => {
-  test('T1: the descriptor holds exactly the matrix data scopes; offline_access is the one protocol scope added, never a data scope', () => {
+  test('T1 [jira]: the descriptor holds exactly the matrix data scopes; offline_access is the one protocol scope added, never a data scope', () => {
     expect(jiraDescriptor.scopes).toEqual({ required: ['read:jira-work', 'write:jira-work'], optional: [] });
     expect(JIRA_PROTOCOL_SCOPES).toEqual(['offline_access']);
     expect(JIRA_REQUESTED_SCOPES).toEqual([...jiraDescriptor.scopes.required, 'offline_access']);
   });
 
-  test('T1 T5: authorize URL asks exactly the descriptor scopes (+ offline_access), carries state, audience and consent, and claims no PKCE', () => {
+  test('T1 T5 [jira]: authorize URL asks exactly the descriptor scopes (+ offline_access), carries state, audience and consent, and claims no PKCE', () => {
     expect(jiraDescriptor.pkce).toBe(false);
     const url = new URL(
       harness.connector.authorizeUrl('jira', {
@@ -90,7 +90,7 @@ describe('Jira connect', () => {
     expect(token.body).toMatchObject({ grant_type: 'authorization_code', redirect_uri: REDIRECT_URI });
   });
 
-  test('T1: a grant broader than requested is refused', async () => {
+  test('T1 [jira]: a grant broader than requested is refused', async () => {
     harness.emulator.control.grantExtraScopes(['manage:jira-project']);
     try {
       const error = await expectVendorError(harness.connect(), VendorFailureType.OutsideCustomerControls);
@@ -162,7 +162,7 @@ describe('Jira sync', () => {
 });
 
 describe('Jira project allow-list (T18)', () => {
-  test('T18: queries never leave the allow-list, the JQL is built from validated, quoted keys, and a missing or malformed allow-list is refused before any call', async () => {
+  test('T18 [jira]: queries never leave the allow-list, the JQL is built from validated, quoted keys, and a missing or malformed allow-list is refused before any call', async () => {
     const credential = await harness.connect();
     const ctx = harness.context(credential, { projects: ['SITE', 'OPS'] });
     await fullRound(ctx, null);
@@ -184,7 +184,7 @@ describe('Jira project allow-list (T18)', () => {
     expect(harness.emulator.control.requests.length).toBe(before);
   });
 
-  test('T18: narrowing the allow-list mid-round restarts the round with the new project clause', async () => {
+  test('T18 [jira]: narrowing the allow-list mid-round restarts the round with the new project clause', async () => {
     for (let index = 0; index < 120; index += 1) harness.emulator.control.addIssue('OPS', `Ops ${index}`);
     const credential = await harness.connect();
     const first = await harness.connector.fetchPage(harness.context(credential, { projects: ['OPS', 'SITE'] }), {
@@ -204,7 +204,7 @@ describe('Jira project allow-list (T18)', () => {
     expect((searchRequests().slice(before)[0]!.body as { nextPageToken?: string }).nextPageToken).toBeUndefined();
   });
 
-  test('T18: the webhook jqlFilter is the allow-list; T21 subscriptions expire after 30 days and refresh extends them', async () => {
+  test('T18 [jira]: the webhook jqlFilter is the allow-list; T21 subscriptions expire after 30 days and refresh extends them', async () => {
     const ctx = harness.context(await harness.connect(), { projects: ['SITE', 'OPS'] });
     const [subscription] = await harness.connector.registerWebhooks(ctx, {
       callbackUrl: 'https://api.example.test/webhooks/jira/endpoint-1',
@@ -240,7 +240,7 @@ describe('Jira project allow-list (T18)', () => {
 });
 
 describe('Jira data out (T19)', () => {
-  test('T10 T19: creates an issue and a comment inside the allow-list, with Jira’s id/key/self shapes; both audited with write:jira-work', async () => {
+  test('T10 T19 [jira]: creates an issue and a comment inside the allow-list, with Jira’s id/key/self shapes; both audited with write:jira-work', async () => {
     const ctx = harness.context(await harness.connect(), { projects: ['SITE'] });
     const issue = await harness.connector.perform(ctx, 'create-issue', {
       projectKey: 'SITE',
@@ -262,7 +262,7 @@ describe('Jira data out (T19)', () => {
     ]);
   });
 
-  test('T10 T18 T19: writes outside the allow-list or outside the matrix data out are refused before any call, and audited', async () => {
+  test('T10 T18 T19 [jira]: writes outside the allow-list or outside the matrix data out are refused before any call, and audited', async () => {
     const ctx = harness.context(await harness.connect(), { projects: ['SITE'] });
     const hrIssue = harness.emulator.control.addIssue('HR', 'Confidential');
     const before = harness.emulator.control.requests.length;
@@ -357,7 +357,7 @@ describe('Jira token lifecycle and limits', () => {
     await expectVendorError(harness.connector.testConnection(ctx), VendorFailureType.VendorRejected);
   });
 
-  test('T4: revoke says what it cannot do (no Atlassian revoke endpoint) and makes no call; after the user removes the app, calls get 401', async () => {
+  test('T4 [jira]: revoke says what it cannot do (no Atlassian revoke endpoint) and makes no call; after the user removes the app, calls get 401', async () => {
     const ctx = harness.context(await harness.connect());
     const before = harness.emulator.control.requests.length;
     await expect(harness.connector.revoke(ctx)).resolves.toEqual({

@@ -39,7 +39,7 @@ afterAll(async () => {
   await Promise.all([harness.emulator.stop(), receiver.stop()]);
 });
 
-test('T21: a signed delivery is accepted once; forged, expired, foreign-issuer and replayed deliveries are rejected', async () => {
+test('T21 [jira]: a signed delivery is accepted once; forged, expired, foreign-issuer and replayed deliveries are rejected', async () => {
   const url = `${receiver.url}/webhooks/jira`;
   const payload = {
     timestamp: Date.now(),
@@ -72,7 +72,7 @@ test('T21: a signed delivery is accepted once; forged, expired, foreign-issuer a
   ]);
 });
 
-test('T11 T18: deleting an issue delivers a signed jira:issue_deleted to the registered webhook only for allow-listed projects', async () => {
+test('T11 T18 [jira]: deleting an issue delivers a signed jira:issue_deleted to the registered webhook only for allow-listed projects', async () => {
   const { control } = harness.emulator;
   const ctx = harness.context(await harness.connect(), { projects: ['SITE'] });
   await harness.connector.registerWebhooks(ctx, {
@@ -87,7 +87,7 @@ test('T11 T18: deleting an issue delivers a signed jira:issue_deleted to the reg
   expect(deletedIds).toEqual([siteIssue.id]);
 });
 
-test('T21: a webhook not refreshed within 30 days expires and delivers nothing', async () => {
+test('T21 [jira]: a webhook not refreshed within 30 days expires and delivers nothing', async () => {
   const { control } = harness.emulator;
   const ctx = harness.context(await harness.connect(), { projects: ['OPS'] });
   await harness.connector.registerWebhooks(ctx, {

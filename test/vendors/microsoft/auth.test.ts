@@ -12,7 +12,7 @@ afterAll(() => harness.stop());
 
 describe('Microsoft connect', () => {
   test.each(MICROSOFT_VENDOR_IDS)(
-    'T1 T5: %s authorize URL asks exactly the row scopes with an S256 challenge, and the code exchange connects',
+    'T1 T5 [%s]: authorize URL asks exactly the row scopes with an S256 challenge, and the code exchange connects',
     async (vendor) => {
       const { tokens, authorizeUrl } = await harness.connect(vendor);
       const { required, optional } = microsoftDescriptors[vendor].scopes;
@@ -29,7 +29,7 @@ describe('Microsoft connect', () => {
     },
   );
 
-  test('T1: the matrix row for SharePoint has Sites.Selected and never Files.Read.All; asking more is refused before any request', async () => {
+  test('T1 [sharepoint]: the matrix row for SharePoint has Sites.Selected and never Files.Read.All; asking more is refused before any request', async () => {
     expect(microsoftDescriptors.sharepoint.scopes.required).toEqual(['Sites.Selected', 'Files.ReadWrite.Selected']);
     const pkce = createPkcePair();
     expect(() =>
@@ -50,21 +50,21 @@ describe('Microsoft connect', () => {
     ).toThrow(/differ/);
   });
 
-  test('T1: a grant broader than requested is refused at code exchange', async () => {
+  test('T1 [sharepoint]: a grant broader than requested is refused at code exchange', async () => {
     harness.emulator.control.grantExtraScopesOnNextConsent(['Files.Read.All']);
     const failure = await failureOf(harness.connect('sharepoint'));
     expect(failure.type).toBe('OutsideCustomerControls');
     expect(failure.message).toContain('Files.Read.All');
   });
 
-  test('T5: a code redeemed with the wrong PKCE verifier is rejected by the identity platform', async () => {
+  test('T5 [onedrive]: a code redeemed with the wrong PKCE verifier is rejected by the identity platform', async () => {
     const failure = await failureOf(harness.connect('onedrive', { verifier: createPkcePair().verifier }));
     expect(failure.type).toBe('VendorRejected');
     const tokenCalls = harness.emulator.requests.filter((request) => request.path.endsWith('/oauth2/v2.0/token'));
     expect(tokenCalls.at(-1)!.status).toBe(400);
   });
 
-  test('T5: the connector refuses to build an authorize URL without a PKCE challenge', () => {
+  test('T5 [onedrive]: the connector refuses to build an authorize URL without a PKCE challenge', () => {
     expect(() =>
       harness.connector.authorizeUrl('onedrive', {
         state: 's',
@@ -74,7 +74,7 @@ describe('Microsoft connect', () => {
     ).toThrow(/PKCE/);
   });
 
-  test('T9 T19: Entra sign-in yields a verified identity with group claims (ID token checked against the JWKS)', async () => {
+  test('T9 T19 [entra]: Entra sign-in yields a verified identity with group claims (ID token checked against the JWKS)', async () => {
     const { tokens } = await harness.connect('entra');
     expect(tokens.metadata).toMatchObject({
       objectId: '00000000-0000-0000-0000-0000000000a1',
@@ -104,7 +104,7 @@ describe('Microsoft connect', () => {
     ]);
   });
 
-  test('T4: revoke says Microsoft cannot revoke, and after the access token expires the integration needs reauthorization', async () => {
+  test('T4 [onedrive]: revoke says Microsoft cannot revoke, and after the access token expires the integration needs reauthorization', async () => {
     const { tokens } = await harness.connect('onedrive');
     const ctx = harness.context('onedrive', tokens);
     await harness.connector.testConnection(ctx);

@@ -116,7 +116,7 @@ describe('Microsoft 365 delta sync (T11)', () => {
     expect(harness.emulator.requests.length).toBe(before);
   });
 
-  test('T19: Microsoft 365 sends notifications and document links by mail only when Mail.Send was granted', async () => {
+  test('T19 [microsoft365]: Microsoft 365 sends notifications and document links by mail only when Mail.Send was granted', async () => {
     const ctx = harness.context('microsoft365', tokens);
     await harness.connector.perform(ctx, 'document-link', {
       to: ['pm@contoso.example'],
@@ -166,7 +166,7 @@ describe('Microsoft 365 delta sync (T11)', () => {
 });
 
 describe('SharePoint: admin-selected sites (T18)', () => {
-  test('T18: a site outside the selection is refused before reaching Graph; a selected site works only once the admin granted it', async () => {
+  test('T18 [sharepoint]: a site outside the selection is refused before reaching Graph; a selected site works only once the admin granted it', async () => {
     const { control } = harness.emulator;
     control.seedSite('site-tower', 'Tower A');
     control.seedSite('site-hr', 'HR');
@@ -214,7 +214,7 @@ describe('SharePoint: admin-selected sites (T18)', () => {
 });
 
 describe('OneDrive: app folder isolation (T18)', () => {
-  test('T18: exports land in the app folder; names that would leave it are refused before any request; sync reads only the app folder', async () => {
+  test('T18 [onedrive]: exports land in the app folder; names that would leave it are refused before any request; sync reads only the app folder', async () => {
     const { control } = harness.emulator;
     const { tokens } = await harness.connect('onedrive');
     const ctx = harness.context('onedrive', tokens);
@@ -240,7 +240,7 @@ describe('OneDrive: app folder isolation (T18)', () => {
 });
 
 describe('SharePoint: the sync walks every selected site (T11, T18)', () => {
-  test('T11 T18: one round pages each selected site to its delta link; the next round is incremental per site; unselected sites are never read', async () => {
+  test('T11 T18 [sharepoint]: one round pages each selected site to its delta link; the next round is incremental per site; unselected sites are never read', async () => {
     const { control } = harness.emulator;
     control.setDeltaPageSize(2);
     for (const siteId of ['walk-a', 'walk-b', 'walk-other']) {
@@ -371,7 +371,7 @@ describe('Teams: admin-selected channels (T18, T19)', () => {
     ).toEqual([]);
   });
 
-  test('T18 T19: messages go only to selected channels', async () => {
+  test('T18 T19 [teams]: messages go only to selected channels', async () => {
     const { control } = harness.emulator;
     control.seedChannel('team-1', 'chan-site', 'Site updates');
     control.seedChannel('team-1', 'chan-finance', 'Finance');
@@ -404,7 +404,7 @@ describe('Teams: admin-selected channels (T18, T19)', () => {
 });
 
 describe('Entra ID: identity in, nothing out (T19)', () => {
-  test('T19: every data-out action and every sync resource is refused for Entra, and the refusals are audited', async () => {
+  test('T19 [entra]: every data-out action and every sync resource is refused for Entra, and the refusals are audited', async () => {
     const { tokens } = await harness.connect('entra');
     const ctx = harness.context('entra', tokens);
     await harness.connector.testConnection(ctx);

@@ -54,7 +54,7 @@ afterAll(async () => {
 });
 
 describe('Graph change notifications (T11, T21)', () => {
-  test('T11 T21: create (validated) → notify with clientState → renew → lifecycle → delete', async () => {
+  test('T11 T21 [microsoft365]: create (validated) → notify with clientState → renew → lifecycle → delete', async () => {
     const { control } = harness.emulator;
     const { tokens } = await harness.connect('microsoft365');
     const ctx = harness.context('microsoft365', tokens);
@@ -105,7 +105,7 @@ describe('Graph change notifications (T11, T21)', () => {
     ]);
   });
 
-  test('T21: a notification with a forged clientState is rejected by the receiver', async () => {
+  test('T21 [microsoft365]: a notification with a forged clientState is rejected by the receiver', async () => {
     receiver.clientStates.set('sub-forged', 'the-real-client-state');
     const before = receiver.accepted.length;
     const response = await fetch(receiver.url, {
@@ -161,7 +161,7 @@ describe('Graph change notifications (T11, T21)', () => {
     }
   });
 
-  test('T18: SharePoint subscribes per selected site only, within the driveItem maximum lifetime', async () => {
+  test('T18 [sharepoint]: SharePoint subscribes per selected site only, within the driveItem maximum lifetime', async () => {
     const { control } = harness.emulator;
     control.seedSite('site-a', 'A');
     control.seedSite('site-b', 'B');
