@@ -2,8 +2,7 @@
  * T21: inbound webhooks are authenticated by signature verification and bound to the originating
  * workspace; forged or foreign deliveries are 401 and change nothing; repeated ones change nothing.
  * GitHub deliveries are real payloads from `@octokit/webhooks-examples`, signed as GitHub signs
- * them (`sha256=` + hex HMAC-SHA256 of the raw body); the receiver verifies with GitHub's own
- * `@octokit/webhooks-methods`.
+ * them (`sha256=` + hex HMAC-SHA256 of the raw body).
  */
 import crypto from 'node:crypto';
 import webhookExamples from '@octokit/webhooks-examples';

@@ -1,5 +1,5 @@
 /** Microsoft sync, data out and customer controls: Graph SDK against the emulated Graph. */
-import { toVendorError } from '../../../activities/vendors/microsoft/connector';
+import { mapMicrosoftError } from '../../../activities/vendors/microsoft/errors';
 import { createDispatcher, createGraphClient } from '../../../activities/vendors/microsoft/client';
 import type { SyncPage, TokenSet } from '../../../activities/vendors/types';
 import { failureOf, grantSiteToApp, graphRequestsSince, startMicrosoftHarness, type MicrosoftHarness } from './harness';
@@ -309,7 +309,7 @@ describe('Teams: admin-selected channels (T18, T19)', () => {
     };
     const dispatcher = createDispatcher(harness.emulator.caCert);
     const typed = async (run: Promise<unknown>) =>
-      failureOf(run.catch((error: unknown) => Promise.reject(toVendorError('teams', error))));
+      failureOf(run.catch((error: unknown) => Promise.reject(mapMicrosoftError('teams', error))));
     const teamsClient = createGraphClient(endpoints, dispatcher, tokens.accessToken);
     expect((await typed(teamsClient.api('/teams/team-perm/channels/chan-1').get())).type).toBe('MissingScope');
     const subscription = {
@@ -354,7 +354,7 @@ describe('Teams: admin-selected channels (T18, T19)', () => {
     };
     const client = createGraphClient(endpoints, createDispatcher(harness.emulator.caCert), tokens.accessToken);
     const typed = async (run: Promise<unknown>) =>
-      failureOf(run.catch((error: unknown) => Promise.reject(toVendorError('onedrive', error))));
+      failureOf(run.catch((error: unknown) => Promise.reject(mapMicrosoftError('onedrive', error))));
     const subscribe = (resource: string) =>
       client.api('/subscriptions').post({
         changeType: 'updated',

@@ -1,0 +1,81 @@
+/**
+ * What every Microsoft concern shares: the app registration, the endpoints with their dispatcher,
+ * the clock, and the two audited call paths (T10) under one rate budget, since Graph throttles per
+ * app and tenant whichever row calls.
+ */
+import type { Client } from '@microsoft/microsoft-graph-client';
+import type { Agent } from 'undici';
+import { createRateBudget, createVendorCall, type VendorCall } from '../shared';
+import type { AuditedCall, ConnectorContext } from '../types';
+import { GRAPH_BASE_URL, LOGIN_BASE_URL, createDispatcher, createGraphClient, type MicrosoftEndpoints } from './client';
+import { microsoftDescriptors } from './descriptor';
+import { mapMicrosoftError } from './errors';
+
+export interface MicrosoftConnectorOptions {
+  clientId: string;
+  clientSecret: string;
+  /** Tenant id, or `organizations` for multi-tenant sign-in. */
+  tenantId: string;
+  graphBaseUrl?: string;
+  loginBaseUrl?: string;
+  caCert?: string;
+  now?: () => number;
+}
+
+export interface MicrosoftApp {
+  clientId: string;
+  clientSecret: string;
+  tenantId: string;
+}
+
+/**
+ * One Graph call inside the audit, with the SDK's errors mapped; `precheck` runs inside too, so a
+ * refusal by our own controls is audited like a vendor answer.
+ */
+export type GraphCall = <T>(
+  ctx: ConnectorContext,
+  call: AuditedCall,
+  run: (client: Client) => Promise<T>,
+  precheck?: () => void,
+) => Promise<T>;
+
+export interface MicrosoftPlatform {
+  app: MicrosoftApp;
+  endpoints: MicrosoftEndpoints;
+  dispatcher: Agent | undefined;
+  now: () => number;
+  /** Audited, budgeted, error-mapped call for identity-platform requests. */
+  vendorCall: VendorCall;
+  graphCall: GraphCall;
+}
+
+export function createMicrosoftPlatform(options: MicrosoftConnectorOptions): MicrosoftPlatform {
+  const endpoints: MicrosoftEndpoints = {
+    graphBaseUrl: (options.graphBaseUrl ?? GRAPH_BASE_URL).replace(/\/$/, ''),
+    loginBaseUrl: (options.loginBaseUrl ?? LOGIN_BASE_URL).replace(/\/$/, ''),
+    caCert: options.caCert,
+  };
+  const dispatcher = createDispatcher(endpoints.caCert);
+  const now = options.now ?? Date.now;
+  const vendorCall = createVendorCall({
+    budget: createRateBudget({
+      vendor: 'microsoft',
+      requestsPerMinute: microsoftDescriptors.microsoft365.rateLimit.requestsPerMinute,
+      now,
+    }),
+    mapError: (error) => mapMicrosoftError('microsoft', error),
+  });
+  const graphCall: GraphCall = (ctx, call, run, precheck) =>
+    vendorCall({ audit: ctx.audit, workspaceId: ctx.workspaceId }, call, async () => {
+      precheck?.();
+      return run(createGraphClient(endpoints, dispatcher, ctx.credential.accessToken));
+    });
+  return {
+    app: { clientId: options.clientId, clientSecret: options.clientSecret, tenantId: options.tenantId },
+    endpoints,
+    dispatcher,
+    now,
+    vendorCall,
+    graphCall,
+  };
+}
