@@ -5,8 +5,9 @@
  * 7233, UI 8233, search attributes registered); without DATABASE_URL it runs embedded Postgres
  * (data folder) and applies the migrations. Then it starts the worker and the API as child
  * processes with the resolved addresses (`lib/dev/serviceProcesses.ts`, shared with `npm run
- * demo`). Ctrl-C (or SIGTERM) stops the children first, then the servers, and leaves no process
- * behind. A second start finds the data of the first.
+ * demo`); a child that exits is restarted with backoff while the others keep running. Ctrl-C (or
+ * SIGTERM) stops the children first, then the servers, and leaves no process behind. A second
+ * start finds the data of the first.
  */
 import { loadConfigOrExit } from '../lib/config';
 import { startService, type RunningService } from '../lib/dev/serviceProcesses';
@@ -36,11 +37,8 @@ async function main(): Promise<void> {
     env: process.env,
     persistent: true,
     log,
+    // A child that exits is restarted with backoff (and a crash loop reported) by the service itself.
     childOutput: 'inherit',
-    onChildExit(name, code) {
-      log(`${name} exited (${code}); stopping everything`);
-      void shutdown(1);
-    },
   });
   if (stopping) return;
 

@@ -2,12 +2,31 @@
  * Builds the integrations worker. Tests call this with their own connection, task queue and
  * activities; `workers/main.ts` calls it with the real ones.
  */
-import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  Worker,
+  bundleWorkflowCode,
+  type CompiledWorkerOptions,
+  type NativeConnection,
+  type WorkerOptions,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { FAILURE_CONVERTER_PATH } from '../lib/temporal/dataConverter';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/**
+ * How long one workflow activation may run before the SDK's deadlock detector terminates it
+ * (SDK default 5 s). The detector measures wall-clock time, so on a busy host a burst of
+ * activations (hundreds of connects whose consent expires together) can be descheduled past 5 s.
+ * Node (20.x included) does not unwind its async-hook stack when a `vm` timeout terminates
+ * microtasks while AsyncLocalStorage is active, which the workflow runtime always is: the next
+ * message into that workflow thread aborts the process with "async hook stack has become
+ * corrupted" (nodejs/node#43135, temporalio/sdk-typescript#939). A real deadlock is still caught,
+ * later; the workflow task timeout (10 s) already reschedules a merely slow activation elsewhere.
+ */
+export const ISOLATE_EXECUTION_TIMEOUT = '60s';
 
 export interface WorkerParts {
   connection: NativeConnection;
@@ -21,16 +40,21 @@ export interface WorkerParts {
   identity?: string;
 }
 
+/** The SDK honours `isolateExecutionTimeout` but leaves it out of the public `WorkerOptions` type. */
+type WorkerOptionsWithIsolateTimeout = WorkerOptions & Pick<CompiledWorkerOptions, 'isolateExecutionTimeout'>;
+
 export async function createWorker(parts: WorkerParts): Promise<Worker> {
-  return Worker.create({
+  const options: WorkerOptionsWithIsolateTimeout = {
     connection: parts.connection,
     namespace: parts.namespace,
     taskQueue: parts.taskQueue,
     activities: parts.activities,
+    isolateExecutionTimeout: ISOLATE_EXECUTION_TIMEOUT,
     ...(parts.workflowBundle ? { workflowBundle: parts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...(parts.dataConverter ? { dataConverter: parts.dataConverter } : {}),
     ...(parts.identity ? { identity: parts.identity } : {}),
-  });
+  };
+  return Worker.create(options);
 }
 
 export async function bundleWorkflows(workflowsPath: string = WORKFLOWS_PATH): Promise<{ code: string }> {

@@ -2,8 +2,9 @@
  * The whole service on one machine, as `npm start` and `npm run demo` run it: the local stack
  * (Temporal dev server, embedded Postgres) where the config names no external one, the vendor
  * emulators when SANDBOX_VENDORS is on, then the worker and the API as child processes with the
- * resolved addresses. `stop` stops the children first, then the emulators and the servers, and
- * leaves no process behind.
+ * resolved addresses. A child that exits unexpectedly is restarted with backoff (`./supervisor`), so
+ * a crashed worker does not take the API down. `stop` stops the children first, then the emulators
+ * and the servers, and leaves no process behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +14,7 @@ import { loadConfig, REPO_ROOT, type Config } from '../config';
 import { startSandbox, type Sandbox } from '../../emulators/sandbox';
 import { startStack, type RunningStack } from './stack';
 import { freePort, waitForPort } from './processes';
+import { supervise, type BackoffPolicy, type Supervised } from './supervisor';
 
 /** A child that does not exit on SIGTERM within this grace period is killed. */
 const CHILD_STOP_GRACE_MS = 15_000;
@@ -28,8 +30,10 @@ export interface ServiceOptions {
   log: (line: string) => void;
   /** Children's output: straight to this terminal, or dropped (the demo prints its own story). */
   childOutput: 'inherit' | 'ignore';
-  /** A child exited while the service was not stopping. */
-  onChildExit(name: string, code: number | string | null): void;
+  /** A child exited while the service was not stopping; it is restarted unless the caller stops the service. */
+  onChildExit?(name: string, code: number | string | null): void;
+  /** Restart backoff of the children (tests shorten it). */
+  restartBackoff?: Partial<BackoffPolicy>;
 }
 
 export interface RunningService {
@@ -38,7 +42,7 @@ export interface RunningService {
   temporalAddress: string;
   sandbox?: Sandbox;
   stack: RunningStack;
-  /** Process ids of the children (bench:api accounts CPU per process). */
+  /** Process ids of the children's first runs (bench:api accounts CPU per process). */
   pids: { worker?: number; api?: number };
   stop(): Promise<void>;
 }
@@ -55,12 +59,12 @@ function stopChild(child: ChildProcess): Promise<void> {
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config, log } = options;
   let stopping = false;
-  const children: ChildProcess[] = [];
+  const children: Supervised[] = [];
   let sandbox: Sandbox | undefined;
   let stack: RunningStack | undefined;
   const stop = async () => {
     stopping = true;
-    await Promise.all(children.map(stopChild));
+    await Promise.all(children.map((child) => child.stop()));
     await sandbox?.stop();
     await stack?.stop();
   };
@@ -101,16 +105,24 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       ['worker', 'workers/main.ts'],
       ['api', 'api/main.ts'],
     ] as const) {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], {
-        env,
-        stdio: ['ignore', options.childOutput, options.childOutput],
-      });
-      child.once('exit', (code, signal) => {
-        if (!stopping) options.onChildExit(name, signal ?? code);
-      });
-      children.push(child);
+      children.push(
+        supervise({
+          name,
+          spawn: () =>
+            spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], {
+              env,
+              stdio: ['ignore', options.childOutput, options.childOutput],
+            }),
+          stopChild,
+          log,
+          onExit: (code) => {
+            if (!stopping) options.onChildExit?.(name, code);
+          },
+          backoff: options.restartBackoff,
+        }),
+      );
     }
-    await waitForPort(config.api.port, API_READY_TIMEOUT_MS, children[1]);
+    await waitForPort(config.api.port, API_READY_TIMEOUT_MS, children[1].child);
   } catch (error) {
     await stop();
     throw error;
@@ -122,7 +134,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     temporalAddress: stack.temporalAddress ?? config.temporal.address!,
     sandbox,
     stack,
-    pids: { worker: children[0]?.pid, api: children[1]?.pid },
+    pids: { worker: children[0]?.child?.pid, api: children[1]?.child?.pid },
     stop,
   };
 }

@@ -39,12 +39,12 @@ export async function pollUntil<T>(
   }
 }
 
-/** Starts a connect run and returns it with the authorize URL's `state` once consent is awaited. */
-export async function startConnect(
+/** Starts a connect run of the memory vendor without waiting for it to reach consent. */
+export async function startConnectRun(
   client: Client,
   taskQueue: string,
   input: Partial<ConnectInput> & { workspaceId: string },
-): Promise<{ handle: WorkflowHandle; integrationId: string; state: string; authorizeUrl: URL }> {
+): Promise<{ handle: WorkflowHandle; integrationId: string }> {
   const integrationId = input.integrationId ?? crypto.randomUUID();
   const args: ConnectInput = {
     integrationId,
@@ -60,6 +60,16 @@ export async function startConnect(
     workflowId: workflowIds.connect(args.workspaceId, integrationId),
     args: [args],
   });
+  return { handle, integrationId };
+}
+
+/** Starts a connect run and returns it with the authorize URL's `state` once consent is awaited. */
+export async function startConnect(
+  client: Client,
+  taskQueue: string,
+  input: Partial<ConnectInput> & { workspaceId: string },
+): Promise<{ handle: WorkflowHandle; integrationId: string; state: string; authorizeUrl: URL }> {
+  const { handle, integrationId } = await startConnectRun(client, taskQueue, input);
   const connectState = await pollUntil(
     () => handle.query(connectStateQuery),
     (s) => s.status === 'awaiting-consent' || s.status === 'failed',
