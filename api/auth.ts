@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import type { Config } from '../lib/config';
+import { DEFAULT_JWT_MAX_LIFETIME_MS, type Config } from '../lib/config';
 
 export const ROLES = ['admin', 'member', 'service'] as const;
 export type Role = (typeof ROLES)[number];
@@ -74,10 +74,13 @@ export function createAuthenticator(options: {
   audience: string;
   hsSecret?: Uint8Array;
   jwksUrl?: string;
+  /** Longest accepted `exp - iat` (ms); default DEFAULT_JWT_MAX_LIFETIME_MS. */
+  maxLifetimeMs?: number;
   /** Clock (ms), injectable for tests of expiry. */
   now?: () => number;
 }): Authenticator {
   const now = options.now ?? Date.now;
+  const maxLifetimeS = (options.maxLifetimeMs ?? DEFAULT_JWT_MAX_LIFETIME_MS) / 1000;
   const verified = new Map<string, { caller: Caller; validUntil: number }>();
   let key: KeyInput;
   let algorithms: string[];
@@ -107,13 +110,15 @@ export function createAuthenticator(options: {
           audience: options.audience,
           algorithms,
           clockTolerance: CLOCK_TOLERANCE_S,
-          requiredClaims: ['sub', 'exp'],
+          requiredClaims: ['sub', 'exp', 'iat'],
           currentDate: new Date(now()),
         }));
       } catch (error) {
         const code = (error as { code?: string }).code;
         throw new AuthenticationError(code === 'ERR_JWT_EXPIRED' ? 'expired' : 'invalid');
       }
+      // A token minted to live for weeks stays dangerous long after it leaks: refuse it whatever its exp.
+      if (payload.exp! - payload.iat! > maxLifetimeS) throw new AuthenticationError('claims');
       const {
         sub,
         workspace_id: workspaceId,
@@ -164,6 +169,7 @@ export function authenticatorFromConfig(config: Pick<Config, 'env' | 'dataDir' |
     issuer: config.auth.issuer,
     audience: config.auth.audience,
     jwksUrl: config.auth.jwksUrl,
+    maxLifetimeMs: config.auth.maxLifetimeMs,
     hsSecret: config.auth.jwksUrl ? undefined : resolveHsSecret(config),
   });
 }

@@ -3,13 +3,18 @@
  * T10). Routes declare `config.access = { action, permission }`; these hooks enforce it before the
  * body is even parsed and record the outcome in the workspace audit log before the response leaves.
  *
+ * The audit fails closed: a request whose entry cannot be written is answered 503 instead. Routes
+ * that change something (`manage`, `operate`) first record that the caller was authorised, before
+ * the handler acts, so a store that is down stops the effect rather than hiding it.
+ *
  * Order: authenticate → rate limit (per subject and workspace, or per client address without a valid
  * token, so a flood of forged tokens is throttled too) → 401 → workspace binding (403) → role (403).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditActor, AuditOutcome } from '../lib/audit';
+import { auditSubjectId } from '../db/audit';
+import type { AuditActor, AuditEntry, AuditOutcome } from '../lib/audit';
 import { AuthenticationError, roleAllows, type Caller, type Permission } from './auth';
-import { HttpProblem, problemTitle } from './problem';
+import { HttpProblem, problemBody, problemTitle } from './problem';
 import { createRateLimiter } from './rateLimit';
 import type { ApiServices } from './services';
 import type { Api } from './types';
@@ -42,6 +47,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     caller?: Caller;
+    /** The caller as the audit log and workflows name it (its subject, or a keyed hash of it). */
+    actor?: AuditActor;
     auditFacts: AuditFacts;
   }
 }
@@ -60,19 +67,39 @@ function outcomeOf(status: number): AuditOutcome {
 
 /** The authenticated caller as an audit/workflow actor. Only on routes with a bearer permission (the guard ran). */
 export function callerActor(request: FastifyRequest): AuditActor {
-  const caller = request.caller;
-  if (!caller) throw new HttpProblem(401, 'A valid bearer token is required');
-  return actorOf(caller);
+  if (!request.actor) throw new HttpProblem(401, 'A valid bearer token is required');
+  return request.actor;
 }
 
-function actorOf(caller: Caller): AuditActor {
-  return { type: caller.role === 'service' ? 'service' : 'user', id: caller.sub };
+/** Says nothing about the cause: the store's error may quote the entry. */
+const AUDIT_UNAVAILABLE = 'The request could not be recorded in the audit log, so it was not served; retry later';
+
+/** Name and code only: a database error's message and detail can quote the entry's values. */
+function auditFailure(error: unknown): { errorClass: string; code?: string } {
+  const { name, code } = error as { name?: string; code?: string };
+  return { errorClass: name ?? 'Error', ...(typeof code === 'string' ? { code } : {}) };
 }
 
 export function registerGuard(
   app: Api,
-  services: Pick<ApiServices, 'auth' | 'audit' | 'rateLimits' | 'rateLimitStore'>,
+  services: Pick<ApiServices, 'auth' | 'audit' | 'auditSubjectKey' | 'rateLimits' | 'rateLimitStore'>,
 ): void {
+  const actorOf = (caller: Caller): AuditActor => ({
+    type: caller.role === 'service' ? 'service' : 'user',
+    id: auditSubjectId(caller.sub, services.auditSubjectKey),
+  });
+  /** Requests whose authorisation was recorded before their handler acted. */
+  const recordedBeforeEffect = new WeakSet<FastifyRequest>();
+  const inboundEntry = (request: FastifyRequest, access: RouteAccess, workspaceId: string) =>
+    ({
+      workspaceId,
+      actor: request.auditFacts.actor ?? request.actor ?? { type: 'user', id: 'anonymous' },
+      direction: 'inbound',
+      action: `api.${access.action}`,
+      scope: access.permission,
+      requestId: request.id,
+    }) satisfies Partial<AuditEntry>;
+
   const limiter = createRateLimiter(services.rateLimits, {
     ...(services.rateLimitStore ? { store: services.rateLimitStore } : {}),
     onStoreError: (error) =>
@@ -80,6 +107,7 @@ export function registerGuard(
   });
   app.addHook('onClose', async () => limiter.close());
   app.decorateRequest('caller', undefined);
+  app.decorateRequest('actor', undefined);
   // Set per request in onRequest (Fastify forbids a shared object as a decorator default).
   app.decorateRequest('auditFacts', null as unknown as AuditFacts);
 
@@ -110,6 +138,7 @@ export function registerGuard(
       });
     }
     if (access.permission === 'public') return;
+    if (request.caller) request.actor = actorOf(request.caller);
     if (authError || !request.caller) {
       reply.header('www-authenticate', 'Bearer');
       throw new HttpProblem(
@@ -125,6 +154,26 @@ export function registerGuard(
     if (!roleAllows(request.caller.role, access.permission)) {
       throw new HttpProblem(403, `Role "${request.caller.role}" may not ${access.action}`);
     }
+  });
+
+  // After validation, before the handler: a change is audited before it happens, or does not happen.
+  app.addHook('preHandler', async (request: FastifyRequest) => {
+    const access = request.routeOptions.config.access;
+    const workspaceId = request.auditFacts?.workspaceId;
+    if (!access || (access.permission !== 'manage' && access.permission !== 'operate') || !workspaceId) return;
+    try {
+      await request.timing.measure('audit', () =>
+        services.audit.record({
+          ...inboundEntry(request, access, workspaceId),
+          action: `api.${access.action}.authorized`,
+          outcome: 'success',
+        }),
+      );
+    } catch (error) {
+      request.log.error({ ...auditFailure(error), action: access.action }, 'audit write failed before the handler');
+      throw new HttpProblem(503, AUDIT_UNAVAILABLE, { errorClass: 'AuditUnavailable' });
+    }
+    recordedBeforeEffect.add(request);
   });
 
   // onSend, not onResponse: the audit row exists before the caller sees the answer.
@@ -143,22 +192,20 @@ export function registerGuard(
       try {
         await request.timing.measure('audit', () =>
           services.audit.record({
-            workspaceId: target.workspaceId,
-            actor: facts.actor ?? (request.caller ? actorOf(request.caller) : { type: 'user', id: 'anonymous' }),
-            direction: 'inbound',
-            action: `api.${access.action}`,
-            scope: access.permission,
+            ...inboundEntry(request, access, target.workspaceId),
             outcome: outcomeOf(status),
             ...(status >= 400 ? { errorClass: facts.errorClass ?? problemTitle(status).replace(/\s+/g, '') } : {}),
-            requestId: request.id,
             ...(target.integrationId ? { integrationId: target.integrationId } : {}),
             ...(facts.vendor ? { vendor: facts.vendor } : {}),
             ...(target.workflowId ? { workflowId: target.workflowId } : {}),
           }),
         );
       } catch (error) {
-        // Never turn a served request into a different answer after the fact; the failure is loud in logs.
-        request.log.error({ err: error, action: access.action }, 'audit write failed');
+        request.log.error({ ...auditFailure(error), action: access.action }, 'audit write failed');
+        // A change already recorded as authorised keeps its answer: hiding what happened would invite a duplicate.
+        if (recordedBeforeEffect.has(request)) continue;
+        reply.status(503).type('application/problem+json');
+        return JSON.stringify(problemBody(request, { status: 503, detail: AUDIT_UNAVAILABLE }));
       }
     }
     return payload;

@@ -3,7 +3,7 @@ import { githubDescriptors } from '../activities/vendors/github';
 import { jiraDescriptors } from '../activities/vendors/jira';
 import { microsoftDescriptors } from '../activities/vendors/microsoft';
 import type { VendorDescriptor, VendorId } from '../activities/vendors/types';
-import { createAuditLog } from '../db/audit';
+import { createAuditLog, deriveAuditSubjectKey } from '../db/audit';
 import { createRuntimeDb } from '../db/knex';
 import { createPostgresRateLimitStore } from '../db/rateLimits';
 import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
@@ -54,6 +54,8 @@ async function main(): Promise<void> {
       },
       auth,
       audit: createAuditLog(db),
+      // Payload keys are required in production and generated in development; the current one keys the hash.
+      auditSubjectKey: deriveAuditSubjectKey(codecKeys[0]!),
       secrets: new SecretStore(db, localKeyProviderFromConfig(config)),
       vendors: new Map<VendorId, VendorDescriptor>(DESCRIPTORS.map((d) => [d.id, d])),
       webhookVerifiers: webhookVerifiersFor(config.vendors),

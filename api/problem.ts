@@ -73,19 +73,22 @@ export function problemType(status: number): string {
   return `https://trackproject.dev/problems/${(TITLES[status] ?? 'error').toLowerCase().replace(/\s+/g, '-')}`;
 }
 
-export function sendProblem(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  problem: Partial<Problem> & { status: number },
-): FastifyReply {
-  const body: Problem = {
+export function problemBody(request: FastifyRequest, problem: Partial<Problem> & { status: number }): Problem {
+  return {
     type: problem.type ?? problemType(problem.status),
     title: problem.title ?? TITLES[problem.status] ?? 'Error',
     ...problem,
     instance: request.url.split('?')[0],
     requestId: request.id,
   };
-  return reply.status(problem.status).type('application/problem+json').send(body);
+}
+
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  problem: Partial<Problem> & { status: number },
+): FastifyReply {
+  return reply.status(problem.status).type('application/problem+json').send(problemBody(request, problem));
 }
 
 export function registerProblemHandlers(app: Api): void {

@@ -26,6 +26,8 @@ export interface ApiServices {
   auth: Authenticator;
   /** Writes the workspace audit log (`db/audit.ts` createAuditLog); reads go through `listAudit`. */
   audit: AuditSink;
+  /** HMAC key for JWT subjects the audit log cannot store verbatim (`db/audit.ts` auditSubjectId). */
+  auditSubjectKey: Buffer;
   /** Envelope-encrypted secrets (T6, T7): the API stores service-account credentials and reads webhook signing secrets. */
   secrets: Pick<SecretStore, 'put' | 'read'>;
   vendors: ReadonlyMap<VendorId, VendorDescriptor>;

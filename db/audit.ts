@@ -38,6 +38,32 @@ const SENSITIVE_PATTERNS: RegExp[] = [
   /bearer\s/i,
 ];
 
+/** Marks an actor id that is a keyed hash of the subject, not the subject itself. */
+const HASHED_SUBJECT_PREFIX = 'h:';
+
+/**
+ * The HMAC key for subjects the log cannot hold verbatim, derived from server key material (HKDF,
+ * with its own label so the hash reveals nothing about the material's other uses).
+ */
+export function deriveAuditSubjectKey(material: Buffer): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', material, Buffer.alloc(0), 'trackproject-audit-subject/v1', 32));
+}
+
+/**
+ * The actor id the audit log stores for a caller's subject: the subject itself when it is a plain
+ * opaque id, else (e-mail shapes, spaces, `#`, long runs such as Entra object ids or
+ * `<clientId>@clients`, or anything already shaped like a hash) `h:` and HMAC-SHA-256 under `key`.
+ * The same subject always maps to the same id, so one caller's entries still line up; dashes keep
+ * every hex group under the long-run pattern the validator refuses.
+ */
+export function auditSubjectId(subject: string, key: Buffer): string {
+  const verbatim =
+    !subject.startsWith(HASHED_SUBJECT_PREFIX) && ID.test(subject) && !SENSITIVE_PATTERNS.some((p) => p.test(subject));
+  if (verbatim) return subject;
+  const mac = crypto.createHmac('sha256', key).update(subject, 'utf8').digest('hex');
+  return `${HASHED_SUBJECT_PREFIX}${mac.match(/.{16}/g)!.join('-')}`;
+}
+
 export class AuditEntryRejectedError extends Error {
   constructor(readonly field: string) {
     // The value is never echoed: it is exactly what must not be logged.

@@ -18,6 +18,13 @@ export const REPO_ROOT = path.resolve(__dirname, '..');
 /** The longest disconnect-to-purge window the trust pages allow (T15). */
 export const MAX_PURGE_DELAY_MS = 30 * 24 * 60 * 60 * 1000;
 
+/**
+ * Longest bearer-token lifetime (`exp - iat`) accepted unless JWT_MAX_LIFETIME says otherwise. A day
+ * admits the identity providers' usual client-credentials tokens (Auth0 issues 24 h, Entra 60–90 min)
+ * and still bounds what a leaked token is worth; a long-lived "forever" token is refused.
+ */
+export const DEFAULT_JWT_MAX_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
 export interface Config {
   env: 'development' | 'test' | 'production';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -62,6 +69,8 @@ export interface Config {
     jwksUrl?: string;
     issuer: string;
     audience: string;
+    /** Tokens whose `exp - iat` exceeds this, or that lack either claim, are refused. */
+    maxLifetimeMs: number;
   };
   /** Disconnect → purge delay; never more than 30 days (T15). */
   purgeDelayMs: number;
@@ -204,6 +213,12 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('JWT_SECRET must be at least 32 characters');
   }
   const jwksUrl = url('JWT_JWKS_URL', ['https:', 'http:']);
+  const maxLifetimeText = str('JWT_MAX_LIFETIME') ?? '24h';
+  let jwtMaxLifetimeMs = parseDuration(maxLifetimeText);
+  if (jwtMaxLifetimeMs === undefined || jwtMaxLifetimeMs < 1000) {
+    problems.push(`JWT_MAX_LIFETIME must be a duration of at least 1s such as 1h or 24h (got "${maxLifetimeText}")`);
+    jwtMaxLifetimeMs = DEFAULT_JWT_MAX_LIFETIME_MS;
+  }
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
   const databaseAppUrl = url('DATABASE_APP_URL', ['postgres:', 'postgresql:']);
 
@@ -219,6 +234,12 @@ export function loadConfig(env: Env = process.env): Config {
       );
     }
     if (!jwtSecret && !jwksUrl) problems.push('JWT_JWKS_URL (or JWT_SECRET) is required in production');
+    // Keys fetched over plain HTTP can be swapped in transit: anyone on the path could mint tokens.
+    if (jwksUrl?.startsWith('http:')) problems.push('JWT_JWKS_URL must use https: in production');
+    // Falling back to DATABASE_URL would run the service as the owner, who can lift FORCE RLS on its tables.
+    if (!databaseAppUrl) {
+      problems.push('DATABASE_APP_URL is required in production (the runtime login, never the owner of DATABASE_URL)');
+    }
   }
 
   /** A value from NAME or from the file NAME_FILE (keys, certificates). */
@@ -330,6 +351,7 @@ export function loadConfig(env: Env = process.env): Config {
       jwksUrl,
       issuer: str('JWT_ISSUER') ?? 'trackproject',
       audience: str('JWT_AUDIENCE') ?? 'trackproject-integrations',
+      maxLifetimeMs: jwtMaxLifetimeMs,
     },
     purgeDelayMs,
     sandboxVendors: bool('SANDBOX_VENDORS'),

@@ -5,6 +5,7 @@ import * as m0003 from './0003_app_webhook_routing';
 import * as m0004 from './0004_audit_append';
 import * as m0005 from './0005_webhook_catch_up';
 import * as m0006 from './0006_shared_rate_limits';
+import * as m0007 from './0007_definer_hardening';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '0004_audit_append': m0004,
   '0005_webhook_catch_up': m0005,
   '0006_shared_rate_limits': m0006,
+  '0007_definer_hardening': m0007,
 };

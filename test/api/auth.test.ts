@@ -59,6 +59,7 @@ describe('authenticator (jose)', () => {
         .setSubject('u-1')
         .setIssuer(opts.iss ?? ISSUER)
         .setAudience(opts.aud ?? AUDIENCE)
+        .setIssuedAt()
         .setExpirationTime(opts.exp ?? '1h')
         .sign(opts.key ?? secret);
     const good = { workspace_id: ws, role: 'admin' };
@@ -76,6 +77,38 @@ describe('authenticator (jose)', () => {
     const noneHeader = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
     expect(await reason(`Bearer ${noneHeader}.${payload}.`)).toBe('invalid');
     expect(header).toBeTruthy();
+  });
+
+  it('T23: refuses tokens that live longer than the cap, or that carry no iat or no exp', async () => {
+    const capped = createAuthenticator({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      hsSecret: secret,
+      maxLifetimeMs: 3_600_000,
+    });
+    const sign = (lifetime: { iat?: boolean; exp?: string }) => {
+      const jwt = new SignJWT({ workspace_id: ws, role: 'service' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('svc-long')
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE);
+      if (lifetime.iat !== false) jwt.setIssuedAt();
+      if (lifetime.exp) jwt.setExpirationTime(lifetime.exp);
+      return jwt.sign(secret);
+    };
+    const outcome = (token: string) =>
+      capped.authenticate(`Bearer ${token}`).then(
+        () => 'accepted',
+        (error: AuthenticationError) => error.reason,
+      );
+    expect(await outcome(await sign({ exp: '1h' }))).toBe('accepted');
+    expect(await outcome(await sign({ exp: '61m' }))).toBe('claims');
+    expect(await outcome(await sign({ exp: '3650d' }))).toBe('claims');
+    expect(await outcome(await sign({ exp: '5m', iat: false }))).toBe('invalid');
+    expect(await outcome(await sign({}))).toBe('invalid');
+    // The default cap (24 h) applies when none is given.
+    expect(await reason(`Bearer ${await sign({ exp: '25h' })}`)).toBe('claims');
+    expect(await reason(`Bearer ${await sign({ exp: '23h' })}`)).toBe('accepted');
   });
 
   it('T23: a remembered verification never outlives the token, and a forged twin of a remembered token is still refused', async () => {
@@ -121,6 +154,7 @@ describe('authenticator (jose)', () => {
         .setSubject('svc-1')
         .setIssuer(ISSUER)
         .setAudience(AUDIENCE)
+        .setIssuedAt()
         .setExpirationTime('5m')
         .sign(privateKey);
       await expect(jwksAuth.authenticate(`Bearer ${token}`)).resolves.toEqual({
@@ -147,7 +181,7 @@ describe('signing secret resolution', () => {
   it('development without JWT_SECRET: generates one owner-only secret file once and reuses it; production never falls back', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jwt-secret-'));
     try {
-      const auth = { issuer: ISSUER, audience: AUDIENCE };
+      const auth = { issuer: ISSUER, audience: AUDIENCE, maxLifetimeMs: 3_600_000 };
       const first = resolveHsSecret({ env: 'development', dataDir, auth });
       const second = resolveHsSecret({ env: 'development', dataDir, auth });
       expect(Buffer.from(first!).length).toBeGreaterThanOrEqual(32);

@@ -379,9 +379,10 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
           links: { temporalUi: uiLink(syncId) },
         });
         expect(second.json()).toMatchObject({ workflowId: syncId, joined: true, status: 'joined' });
-        // Where the API spent the time, durations only: bench:api reads it to locate a latency tail.
+        // Where the API spent the time, durations only: bench:api reads it to locate a latency tail. A change is
+        // audited as authorised before its Temporal call (then its outcome after), so audit comes first.
         expect(second.headers['server-timing']).toMatch(
-          /^auth;dur=\d+\.\d\d, temporal;dur=\d+\.\d\d, audit;dur=\d+\.\d\d, app;dur=\d+\.\d\d$/,
+          /^auth;dur=\d+\.\d\d, audit;dur=\d+\.\d\d, temporal;dur=\d+\.\d\d, app;dur=\d+\.\d\d$/,
         );
         const progress = await h.app.inject({
           method: 'GET',

@@ -64,8 +64,47 @@ describe('configuration', () => {
         'SECRETS_KEK',
         'TEMPORAL_CODEC_KEY',
         'JWT_JWKS_URL',
+        'DATABASE_APP_URL',
       ]);
     }
+  });
+
+  it('T20 T23: production requires the runtime login URL and an https JWKS URL', () => {
+    const production = {
+      NODE_ENV: 'production',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      DATABASE_URL: 'postgres://owner:pw@db/integrations',
+      SECRETS_KEK: Buffer.alloc(32, 7).toString('base64'),
+      TEMPORAL_CODEC_KEY: Buffer.alloc(32, 9).toString('base64'),
+      JWT_JWKS_URL: 'http://idp.example/.well-known/jwks.json',
+    };
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+    };
+    expect(problems(production)).toEqual([
+      'JWT_JWKS_URL must use https: in production',
+      'DATABASE_APP_URL is required in production (the runtime login, never the owner of DATABASE_URL)',
+    ]);
+    const fixed = {
+      ...production,
+      JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+      DATABASE_APP_URL: 'postgres://app:pw@db/integrations',
+    };
+    expect(loadConfig(fixed).database.appUrl).toBe(fixed.DATABASE_APP_URL);
+    // Outside production a local http JWKS (an emulator) stays allowed.
+    expect(loadConfig({ JWT_JWKS_URL: production.JWT_JWKS_URL }).auth.jwksUrl).toBe(production.JWT_JWKS_URL);
+  });
+
+  it('T23: caps token lifetime at 24h by default; JWT_MAX_LIFETIME changes it and must be a duration', () => {
+    expect(loadConfig({}).auth.maxLifetimeMs).toBe(24 * 3_600_000);
+    expect(loadConfig({ JWT_MAX_LIFETIME: '1h' }).auth.maxLifetimeMs).toBe(3_600_000);
+    expect(() => loadConfig({ JWT_MAX_LIFETIME: 'forever' })).toThrow(/JWT_MAX_LIFETIME must be a duration/);
+    expect(() => loadConfig({ JWT_MAX_LIFETIME: '0s' })).toThrow(/JWT_MAX_LIFETIME must be a duration/);
   });
 
   it('parses durations', () => {

@@ -19,6 +19,7 @@ import { webhookVerifiersFor } from '../../../api/webhooks/verifiers';
 import { createAuditLog } from '../../../db/audit';
 import { createPostgresRateLimitStore } from '../../../db/rateLimits';
 import { LocalKeyProvider, SecretStore } from '../../../db/secrets';
+import type { AuditSink } from '../../../lib/audit';
 import { createLogger } from '../../../lib/logger';
 import { workflowIds } from '../../../workflows/definitions';
 import { createWorker, bundleWorkflows } from '../../../workers/createWorker';
@@ -29,6 +30,8 @@ export const ISSUER = 'https://issuer.test';
 export const AUDIENCE = 'trackproject-integrations';
 export const PUBLIC_URL = 'https://api.test';
 export const TEMPORAL_UI = 'http://temporal-ui.test';
+/** Keys the hashed subjects the harness API writes into the audit log. */
+export const AUDIT_SUBJECT_KEY = crypto.randomBytes(32);
 
 /**
  * No service-account descriptor exists in `activities/vendors/` yet: this one mirrors the SAP row
@@ -119,6 +122,8 @@ export async function createHarness(
     sharedRateLimits?: boolean;
     /** Receives every log line (level trace). */
     logLines?: string[];
+    /** Replaces the audit log (a store that fails). */
+    audit?: AuditSink;
   } = {},
 ): Promise<Harness> {
   const db = runtimeDb('api');
@@ -131,7 +136,8 @@ export async function createHarness(
     db,
     temporal: { client: server.client, namespace: 'default', taskQueue, uiUrl: TEMPORAL_UI },
     auth: createAuthenticator({ issuer: ISSUER, audience: AUDIENCE, hsSecret }),
-    audit: createAuditLog(db),
+    audit: options.audit ?? createAuditLog(db),
+    auditSubjectKey: AUDIT_SUBJECT_KEY,
     secrets,
     vendors: TEST_VENDORS,
     webhookVerifiers: webhookVerifiersFor({ jira: JIRA_APP }),

@@ -56,9 +56,11 @@ export async function findIsolationViolations(db: Knex | Knex.Transaction): Prom
     if (t.runtime_grants < 1) violations.push(`table ${t.name}: no explicit grant to a runtime role`);
   }
 
-  const roles = await db.raw<{ rows: { rolname: string; rolsuper: boolean; rolbypassrls: boolean; owned: number }[] }>(
+  const roles = await db.raw<{
+    rows: { rolname: string; rolsuper: boolean; rolbypassrls: boolean; temp: boolean; owned: number }[];
+  }>(
     `
-    SELECT r.rolname, r.rolsuper, r.rolbypassrls,
+    SELECT r.rolname, r.rolsuper, r.rolbypassrls, has_database_privilege(r.oid, current_database(), 'TEMP') AS temp,
       ((SELECT count(*) FROM pg_class WHERE relowner = r.oid) + (SELECT count(*) FROM pg_proc WHERE proowner = r.oid)
         + (SELECT count(*) FROM pg_namespace WHERE nspowner = r.oid) + (SELECT count(*) FROM pg_type WHERE typowner = r.oid))::int AS owned
     FROM pg_roles r WHERE r.rolname = ANY (?)
@@ -67,12 +69,23 @@ export async function findIsolationViolations(db: Knex | Knex.Transaction): Prom
   );
   for (const name of runtimeRoles) {
     const role = roles.rows.find((r) => r.rolname === name);
+    if (role?.temp) violations.push(`role ${name}: may create temporary tables (they shadow unqualified names)`);
     if (!role) violations.push(`role ${name}: missing`);
     else {
       if (role.rolsuper) violations.push(`role ${name}: is superuser`);
       if (role.rolbypassrls) violations.push(`role ${name}: has BYPASSRLS`);
       if (role.owned > 0) violations.push(`role ${name}: owns ${role.owned} objects`);
     }
+  }
+
+  // A search_path without pg_temp searches it first for tables: pinned paths must name it, last.
+  const pinned = await db.raw<{ rows: { name: string; setting: string }[] }>(`
+    SELECT p.proname AS name, cfg AS setting
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace CROSS JOIN unnest(p.proconfig) cfg
+    WHERE n.nspname = 'public' AND cfg LIKE 'search_path=%'
+  `);
+  for (const fn of pinned.rows) {
+    if (!/,\s*pg_temp$/.test(fn.setting)) violations.push(`function ${fn.name}: search_path does not put pg_temp last`);
   }
 
   const definers = await db.raw<{ rows: { name: string; pinned_search_path: boolean; public_execute: boolean }[] }>(`
