@@ -777,14 +777,12 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
       await temporalCall(temporal, () => lifecycle.signal(rotateNowSignal, { actor: callerActor(request) }));
       const rotateId = workflowIds.rotate(workspaceId, integrationId);
       request.auditFacts.workflowId = rotateId;
-      return reply
-        .status(202)
-        .send({
-          integrationId,
-          workflowId: rotateId,
-          status: 'requested',
-          links: { ...runLinks(temporal, rotateId), status: statusUrl(workspaceId, integrationId) },
-        });
+      return reply.status(202).send({
+        integrationId,
+        workflowId: rotateId,
+        status: 'requested',
+        links: { ...runLinks(temporal, rotateId), status: statusUrl(workspaceId, integrationId) },
+      });
     },
   );
 
