@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, REPO_ROOT, type Config } from '../config';
-import { startSandbox, type Sandbox } from '../../emulators/sandbox';
+import { loadConfig, REPO_ROOT, type Config } from '../lib/config';
+import { startSandbox, type Sandbox } from '../emulators/sandbox';
 import { startStack, type RunningStack } from './stack';
 import { freePort, waitForPort } from './processes';
 
