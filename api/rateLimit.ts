@@ -11,6 +11,8 @@
  * Anonymous buckets (per client address) stay per instance: they stop floods, they are no
  * customer's budget, and addresses are not stored.
  */
+import type { RateLimitStore } from '../db/rateLimits';
+
 export interface BucketPolicy {
   /** Burst size. */
   capacity: number;
@@ -135,19 +137,6 @@ export class TokenBuckets {
       this.buckets.delete(key);
     }
   }
-}
-
-/** One bucket's use to add to the shared store. `key` is `caller:<subject>` or `workspace:<id>`. */
-export interface BucketUse {
-  key: string;
-  used: number;
-  capacity: number;
-  refillPerSecond: number;
-}
-
-export interface RateLimitStore {
-  /** Adds each use to its shared bucket (refilled at its rate, capped at capacity) and answers the tokens left, by key. */
-  consume(uses: BucketUse[]): Promise<Map<string, number>>;
 }
 
 export interface RateLimiter {

@@ -5,10 +5,11 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { VendorDescriptor, VendorId } from '../activities/vendors/types';
+import type { RateLimitStore } from '../db/rateLimits';
 import type { SecretStore } from '../db/secrets';
 import type { AuditSink } from '../lib/audit';
 import type { Authenticator } from './auth';
-import type { RateLimitPolicy, RateLimitStore } from './rateLimit';
+import type { RateLimitPolicy } from './rateLimit';
 import type { WebhookVerifiers } from './webhooks/verifiers';
 
 export interface TemporalAccess {

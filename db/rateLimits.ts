@@ -4,7 +4,19 @@
  */
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
-import type { BucketUse, RateLimitStore } from '../api/rateLimit';
+
+/** One bucket's use to add to the shared store. `key` is `caller:<subject>` or `workspace:<id>`. */
+export interface BucketUse {
+  key: string;
+  used: number;
+  capacity: number;
+  refillPerSecond: number;
+}
+
+export interface RateLimitStore {
+  /** Adds each use to its shared bucket (refilled at its rate, capped at capacity) and answers the tokens left, by key. */
+  consume(uses: BucketUse[]): Promise<Map<string, number>>;
+}
 
 export function createPostgresRateLimitStore(db: Knex): RateLimitStore {
   return {

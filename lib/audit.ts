@@ -7,6 +7,7 @@
 export type AuditDirection = 'inbound' | 'outbound' | 'internal';
 export type AuditOutcome = 'success' | 'failure' | 'denied';
 
+/** Who asked or acted, in audit entries and in workflow inputs: never a name or e-mail. */
 export interface AuditActor {
   type: 'user' | 'service' | 'workflow' | 'vendor' | 'system';
   /** Opaque id: JWT subject, service name, workflow id, vendor name. */

@@ -52,13 +52,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { REPO_ROOT } from '../lib/config';
-import { adminToken, apiClient, connectGithub, type ApiClient } from '../lib/dev/sandboxDriver';
-import { cpuBetween, readCpu, type CpuReading, type GroupOf } from '../lib/dev/processCpu';
-import { startThrowawayService, type RunningService, type ThrowawayService } from '../lib/dev/serviceProcesses';
+import { adminToken, apiClient, connectGithub, type ApiClient } from '../dev/sandboxDriver';
+import { cpuBetween, readCpu, type CpuReading, type GroupOf } from '../dev/processCpu';
+import { startThrowawayService, type RunningService, type ThrowawayService } from '../dev/serviceProcesses';
 import { codecKeysFromConfig } from '../lib/temporal/codec';
 import { connectClient } from '../lib/temporal/connection';
 import { createDataConverter } from '../lib/temporal/dataConverter';
-import { requestSync } from '../lib/temporal/syncNow';
+import { requestSync } from '../api/syncNow';
 import { workflowIds } from '../workflows/definitions';
 
 /** Integrations, each in its own workspace with its own admin: per-caller rate limits (60 burst) stay out of the way. */

@@ -2,7 +2,7 @@
  * `npm run bench:sync`: what the durable workflows cost on a large incremental sync.
  *
  * One run, one throwaway stack (Temporal dev server + embedded Postgres on free ports). The vendor
- * source is the in-memory connector of the workflow tests (`test/workflows/support/memoryConnector`)
+ * source is the in-memory connector of the workflow tests (`dev/memoryConnector`)
  * holding RECORDS changes since an integration's delta cursor: the GitHub emulator is not used
  * because the GitHub connector and descriptor budget 60 requests per minute (a quarter of
  * GitHub's limit), which would measure the throttle, not the workflows.
@@ -28,10 +28,10 @@ import { createAuditLog } from '../db/audit';
 import { createOwnerDb, createRuntimeDb } from '../db/knex';
 import { LocalKeyProvider, SecretStore } from '../db/secrets';
 import { REPO_ROOT } from '../lib/config';
-import { freePort } from '../lib/dev/processes';
-import { startStack } from '../lib/dev/stack';
+import { freePort } from '../dev/processes';
+import { startStack } from '../dev/stack';
 import { createLogger } from '../lib/logger';
-import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from '../test/workflows/support/memoryConnector';
+import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from '../dev/memoryConnector';
 import { workflowIds } from '../workflows/definitions';
 import { PAGES_PER_ACTIVITY } from '../workflows/sync';
 import { createWorker } from '../workers/createWorker';
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     const result = {
       measuredAt: new Date().toISOString(),
       machine: { cpus: os.cpus().length, node: process.version },
-      source: 'in-memory connector (test/workflows/support/memoryConnector.ts), delta of RECORDS upserts',
+      source: 'in-memory connector (dev/memoryConnector.ts), delta of RECORDS upserts',
       records: RECORDS,
       pageSize: PAGE_SIZE,
       pagesPerActivity: PAGES_PER_ACTIVITY,

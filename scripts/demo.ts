@@ -20,9 +20,9 @@ import {
   StepFailed,
   until,
   type Run,
-} from '../lib/dev/sandboxDriver';
-import { startThrowawayService, type ThrowawayService } from '../lib/dev/serviceProcesses';
-import { ToolMissingError } from '../lib/dev/tools';
+} from '../dev/sandboxDriver';
+import { startThrowawayService, type ThrowawayService } from '../dev/serviceProcesses';
+import { ToolMissingError } from '../dev/tools';
 
 /** Audit reads are themselves audited: poll the log gently so the summary stays readable. */
 const AUDIT_POLL_MS = 1_000;

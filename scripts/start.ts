@@ -4,14 +4,14 @@
  * Without TEMPORAL_ADDRESS it runs the Temporal dev server (SQLite file in the data folder, gRPC
  * 7233, UI 8233, search attributes registered); without DATABASE_URL it runs embedded Postgres
  * (data folder) and applies the migrations. Then it starts the worker and the API as child
- * processes with the resolved addresses (`lib/dev/serviceProcesses.ts`, shared with `npm run
+ * processes with the resolved addresses (`dev/serviceProcesses.ts`, shared with `npm run
  * demo`); a child that exits is restarted with backoff while the others keep running. Ctrl-C (or
  * SIGTERM) stops the children first, then the servers, and leaves no process behind. A second
  * start finds the data of the first.
  */
 import { loadConfigOrExit } from '../lib/config';
-import { startService, type RunningService } from '../lib/dev/serviceProcesses';
-import { ToolMissingError } from '../lib/dev/tools';
+import { startService, type RunningService } from '../dev/serviceProcesses';
+import { ToolMissingError } from '../dev/tools';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 

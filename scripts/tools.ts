@@ -1,5 +1,5 @@
 /** `npm run tools`: provisions the Temporal CLI and the time-skipping test server (CI calls this). */
-import { provisionAll, ToolMissingError } from '../lib/dev/tools';
+import { provisionAll, ToolMissingError } from '../dev/tools';
 
 provisionAll((line) => process.stdout.write(`${line}\n`))
   .then(({ cli, testServer }) => {

@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { VendorDescriptor, VendorId } from '../activities/vendors/types';
+import type { AuditActor } from '../lib/audit';
 
 export type ProcessName =
   'connect' | 'lifecycle' | 'sync' | 'rotate' | 'disconnect' | 'purge' | 'workspace-delete' | 'action';
@@ -21,12 +22,6 @@ export const workflowIds = {
   workspaceDelete: (workspaceId: string) => `workspace/${workspaceId}/delete`,
 };
 
-/** Who asked: an opaque subject id (JWT `sub`) and its kind. Never a name or e-mail. */
-export interface Actor {
-  type: 'user' | 'service' | 'workflow' | 'vendor' | 'system';
-  id: string;
-}
-
 export interface ConnectInput {
   workspaceId: string;
   integrationId: string;
@@ -36,7 +31,7 @@ export interface ConnectInput {
   /** Customer controls chosen at connect (T18), e.g. { repos: ['org/repo'] }. */
   controls: Record<string, string[]>;
   redirectUri: string;
-  actor: Actor;
+  actor: AuditActor;
   /** Service-account vendors: the credential was stored encrypted by the API; only its id travels. */
   credentialSecretId?: string;
   /**
@@ -87,7 +82,7 @@ export interface SyncProgress {
 }
 
 export interface ConsentChange {
-  actor: Actor;
+  actor: AuditActor;
   /** The new (narrower or equal) scope set. */
   scopes?: string[];
   controls?: Record<string, string[]>;
@@ -119,7 +114,7 @@ export interface VendorActionInput {
   vendor: VendorId;
   action: string;
   input: Record<string, unknown>;
-  actor: Actor;
+  actor: AuditActor;
 }
 
 export const syncRequestedSignal = defineSignal<[SyncRequest]>('syncRequested');
@@ -134,16 +129,16 @@ export interface SyncAnswer {
  * sync in flight is rejected by the Update's validator with SYNC_IN_FLIGHT_FAILURE and its
  * SyncAnswer as details: a rejected Update writes no history and uses none of the run's 2,000
  * Update slots, so a long sync can be joined any number of times. Clients call it through
- * `requestSync` (lib/temporal/syncNow.ts), which turns that rejection into the answer.
+ * `requestSync` (api/syncNow.ts), which turns that rejection into the answer.
  */
 export const requestSyncUpdate = defineUpdate<SyncAnswer, [SyncRequest]>('requestSync');
 export const SYNC_IN_FLIGHT_FAILURE = 'SyncInFlight';
 export const consentChangeUpdate = defineUpdate<{ accepted: true }, [ConsentChange]>('changeConsent');
 export const setPollIntervalUpdate = defineUpdate<
   { pollIntervalMs: number },
-  [{ pollIntervalMs: number; actor: Actor }]
+  [{ pollIntervalMs: number; actor: AuditActor }]
 >('setPollInterval');
-export const rotateNowSignal = defineSignal<[{ actor: Actor }]>('rotateNow');
+export const rotateNowSignal = defineSignal<[{ actor: AuditActor }]>('rotateNow');
 /** Vendor lifecycle events (Graph `reauthorizationRequired` / `subscriptionRemoved` / `missed`, GitHub uninstall…). */
 export const vendorLifecycleSignal = defineSignal<[{ event: string; subscriptionId?: string }]>('vendorLifecycle');
 /** `vendorLifecycleSignal` event a reconnect sends to the running lifecycle: the grant is fresh again. */
@@ -154,7 +149,7 @@ export const syncProgressQuery = defineQuery<SyncProgress>('syncProgress');
 export interface DisconnectInput {
   workspaceId: string;
   integrationId: string;
-  actor: Actor;
+  actor: AuditActor;
   /** Purge delay; the workflow clamps it to at most 30 days (T15). */
   purgeDelayMs: number;
 }
@@ -220,7 +215,7 @@ export interface RotateInput {
   integrationId: string;
   vendor: VendorId;
   kind: 'oauth-tokens' | 'service-account' | 'webhook-secret' | 'app-private-key';
-  actor: Actor;
+  actor: AuditActor;
   /** How long the previous version keeps working after promotion; default per kind. */
   gracePeriodMs?: number;
 }
@@ -287,7 +282,7 @@ export interface DisconnectResult {
 
 export interface DeleteWorkspaceInput {
   workspaceId: string;
-  actor: Actor;
+  actor: AuditActor;
   /** Passed to each integration's disconnect; clamped to ≤ 30 days there (T15). */
   purgeDelayMs: number;
 }

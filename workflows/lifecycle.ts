@@ -31,7 +31,6 @@ import {
   syncRequestedSignal,
   vendorLifecycleSignal,
   workflowIds,
-  type Actor,
   type IntegrationState,
   type LifecycleInput,
   type RotateResult,
@@ -39,6 +38,7 @@ import {
   type SyncAnswer,
   type SyncRequest,
 } from './definitions';
+import type { AuditActor } from '../lib/audit';
 import type { VendorDescriptor } from '../activities/vendors/types';
 import { rotateSecretWorkflow } from './rotate';
 import { syncWorkflow } from './sync';
@@ -50,7 +50,7 @@ export const TOKEN_REFRESH_MARGIN_MS = 5 * 60 * 1000;
 export const SUBSCRIPTION_RENEWAL_MARGIN_MS = 60 * 60 * 1000;
 /** A rotation that failed (test refused, vendor error) is retried after a day, not a whole cadence. */
 const ROTATION_RETRY_AFTER_FAILURE_MS = 24 * 60 * 60 * 1000;
-const ROTATION_SCHEDULE_ACTOR: Actor = { type: 'system', id: 'rotation-schedule' };
+const ROTATION_SCHEDULE_ACTOR: AuditActor = { type: 'system', id: 'rotation-schedule' };
 
 /**
  * Continue as new when Temporal suggests it, or past this many events at the latest (well below
@@ -94,7 +94,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   const rotationDueAt: Partial<Record<RotationKind, number>> = { ...input.carried?.rotationDueAt };
   const rotationCadence = (kind: RotationKind) => input.rotationCadenceMs?.[kind] ?? ROTATION_CADENCE_MS[kind];
   let rotating: ChildWorkflowHandle<typeof rotateSecretWorkflow> | undefined;
-  let rotateNowBy: Actor | undefined;
+  let rotateNowBy: AuditActor | undefined;
   const syncWorkflowId = workflowIds.sync(ref.workspaceId, ref.integrationId);
   let updatesThisRun = 0;
 
@@ -169,7 +169,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   };
   showNextRotation();
 
-  const startRotation = async (kind: RotationKind, actor: Actor) => {
+  const startRotation = async (kind: RotationKind, actor: AuditActor) => {
     rotating = await startChild(rotateSecretWorkflow, {
       workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
       args: [{ ...ref, vendor: input.vendor, kind, actor }],

@@ -1,7 +1,7 @@
 /**
  * Custom search attributes on every workflow, so ops can find a workspace's runs in the Temporal
  * UI (`WorkspaceId = "…"`). Values are opaque ids and vendor names: never personal data.
- * The dev server registers them at start (`lib/dev/stack.ts`); a production namespace registers
+ * The dev server registers them at start (`dev/stack.ts`); a production namespace registers
  * them once with `temporal operator search-attribute create` (README).
  */
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';

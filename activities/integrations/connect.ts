@@ -9,7 +9,7 @@ import { createOAuthState, createPkcePair, hashState, parseOAuthState } from '..
 import { assertGrantWithinRequested } from '../vendors/shared/scopes';
 import { VendorError } from '../vendors/errors';
 import type { TokenSet, VendorId } from '../vendors/types';
-import type { Actor } from '../../workflows/definitions';
+import type { AuditActor } from '../../lib/audit';
 import {
   asActivity,
   createIntegrationContext,
@@ -227,7 +227,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
      * `granted` for a first connect, `reauthorized` for a reconnect (T17).
      */
     async activateIntegration(
-      input: IntegrationRef & { grantedScopes: string[]; actor: Actor; consent: 'granted' | 'reauthorized' },
+      input: IntegrationRef & { grantedScopes: string[]; actor: AuditActor; consent: 'granted' | 'reauthorized' },
     ): Promise<void> {
       await withWorkspace(deps.db, input.workspaceId, async (trx) => {
         const row = await loadIntegration(trx, input, 'update');

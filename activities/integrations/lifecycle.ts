@@ -5,7 +5,7 @@
  */
 import { withWorkspace } from '../../db/workspaceScope';
 import type { VendorDescriptor, VendorId } from '../vendors/types';
-import type { Actor } from '../../workflows/definitions';
+import type { AuditActor } from '../../lib/audit';
 import {
   asActivity,
   createIntegrationContext,
@@ -106,7 +106,7 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
      * longer allowed) — callers then run a full resync, whose sweep removes the rest.
      */
     async narrowConsent(
-      input: IntegrationRef & { actor: Actor; scopes?: string[]; controls?: Record<string, string[]> },
+      input: IntegrationRef & { actor: AuditActor; scopes?: string[]; controls?: Record<string, string[]> },
     ): Promise<{ droppedRecords: number }> {
       return withWorkspace(deps.db, input.workspaceId, async (trx) => {
         const row = await loadIntegration(trx, input, 'update');
@@ -180,7 +180,7 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
     /** T16: removes integration metadata (cascades from the workspace row); the audit trail stays. */
     async deleteWorkspaceMetadata(input: {
       workspaceId: string;
-      actor: Actor;
+      actor: AuditActor;
     }): Promise<{ integrationsRemoved: number }> {
       const integrationsRemoved = await withWorkspace(deps.db, input.workspaceId, async (trx) => {
         const count = await trx('integrations').delete();

@@ -8,7 +8,7 @@
  * rotation reports `not-supported` here and is driven by the admin uploading a new version.
  */
 import { withWorkspace } from '../../db/workspaceScope';
-import type { Actor } from '../../workflows/definitions';
+import type { AuditActor } from '../../lib/audit';
 import {
   parseCredential,
   promoteIdempotent,
@@ -35,7 +35,7 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
      * fails at vendors that rotate refresh tokens).
      */
     async prepareRotation(
-      input: IntegrationRef & { kind: SecretKind; actor: Actor },
+      input: IntegrationRef & { kind: SecretKind; actor: AuditActor },
     ): Promise<{ pendingSecretId?: string; previousSecretId?: string; version?: number }> {
       return asActivity(async () => {
         if (input.kind !== 'oauth-tokens') {

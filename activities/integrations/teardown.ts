@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { withWorkspace } from '../../db/workspaceScope';
-import type { Actor } from '../../workflows/definitions';
+import type { AuditActor } from '../../lib/audit';
 import {
   asActivity,
   createIntegrationContext,
@@ -104,7 +104,7 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
 
     /** Clears the cache now (T4) and records the disconnect; the purge deadline is set by the workflow. */
     async clearCacheAndMarkDisconnected(
-      input: IntegrationRef & { actor: Actor; purgeAfter: string; revokedAtVendor: boolean },
+      input: IntegrationRef & { actor: AuditActor; purgeAfter: string; revokedAtVendor: boolean },
     ): Promise<Record<string, number>> {
       const counts = await deleteSourceData(input);
       await withWorkspace(deps.db, input.workspaceId, async (trx) => {

@@ -11,7 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { VendorDescriptor, VendorId } from '../../activities/vendors/types';
 import { MAX_PURGE_DELAY_MS } from '../../lib/config';
-import { requestSync } from '../../lib/temporal/syncNow';
+import { requestSync } from '../syncNow';
 import {
   connectStateQuery,
   consentChangeUpdate,

@@ -1,4 +1,4 @@
-export { IntegrityError } from './aesGcm';
+export { IntegrityError } from '../../lib/aesGcm';
 export { UnknownKeyError, type KeyProvider, type WrappedKey } from './keyProvider';
 export { LocalKeyProvider, localKeyId, localKeyProviderFromConfig } from './localKeyProvider';
 export { rewrapAll } from './rotation';

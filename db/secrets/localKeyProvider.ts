@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../lib/config';
-import { IV_BYTES, KEY_BYTES, TAG_BYTES, open, seal } from './aesGcm';
+import { IV_BYTES, KEY_BYTES, TAG_BYTES, open, seal } from '../../lib/aesGcm';
 import { UnknownKeyError, type KeyProvider, type WrappedKey } from './keyProvider';
 
 /** Stable, non-secret id of a local KEK: a truncated SHA-256 of the key (64 bits: collision-free at our key counts). */

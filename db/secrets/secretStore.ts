@@ -12,7 +12,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { withWorkspace } from '../workspaceScope';
-import { KEY_BYTES, open, seal } from './aesGcm';
+import { KEY_BYTES, open, seal } from '../../lib/aesGcm';
 import type { KeyProvider } from './keyProvider';
 
 export const SECRET_KINDS = [

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { METADATA_ENCODING_KEY, ValueError, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { IV_BYTES, KEY_BYTES, TAG_BYTES, open, seal } from '../../db/secrets/aesGcm';
+import { IV_BYTES, KEY_BYTES, TAG_BYTES, open, seal } from '../aesGcm';
 import type { Config } from '../config';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';

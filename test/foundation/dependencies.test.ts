@@ -26,7 +26,7 @@ const PRODUCTION_SOURCES = [
  * `npm ci`: it may also use devDependencies. It wins over PRODUCTION_SOURCES for paths in both.
  */
 const DEV_TOOL_SOURCES = [
-  'lib/dev',
+  'dev',
   'emulators',
   'scripts/start.ts',
   'scripts/demo.ts',

@@ -4,7 +4,7 @@
  * stay up, and stop ends everything with no restart left pending. Real child processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { restartDelayMs, supervise, type Supervised } from '../../lib/dev/supervisor';
+import { restartDelayMs, supervise, type Supervised } from '../../dev/supervisor';
 
 const node = (script: string) => spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
 const LONG_RUNNING = 'setInterval(() => {}, 1000)';

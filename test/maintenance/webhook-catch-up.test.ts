@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import { workflowIds } from '../../workflows/definitions';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration, type Harness } from '../workflows/support/harness';
-import { MEMORY_VENDOR } from '../workflows/support/memoryConnector';
+import { MEMORY_VENDOR } from '../../dev/memoryConnector';
 import {
   CACHE_SWEEP_SCHEDULE_ID,
   WEBHOOK_CATCH_UP_SCHEDULE_ID,

@@ -3,8 +3,8 @@
  * when stdin closes (Jest's teardown, or the parent dying, which also closes the pipe).
  */
 import fs from 'node:fs';
-import { freePort } from '../../lib/dev/processes';
-import { startStack } from '../../lib/dev/stack';
+import { freePort } from '../../dev/processes';
+import { startStack } from '../../dev/stack';
 
 async function main(): Promise<void> {
   const [runDir, infoFile] = process.argv.slice(2) as [string, string];

@@ -21,12 +21,12 @@ import {
   workflowIds,
   type ConnectInput,
 } from '../../workflows/definitions';
-import { requestSync } from '../../lib/temporal/syncNow';
+import { requestSync } from '../../api/syncNow';
 import { integrationSearchAttributes } from '../../workflows/searchAttributes';
 import { fetchHistoryJson, historyTexts } from '../support/codec';
 import { runtimeDb, superuserDb } from '../support/db';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
-import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from './support/memoryConnector';
+import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from '../../dev/memoryConnector';
 import { ADMIN, pollUntil } from './support/workflowHelpers';
 
 describe('canaries never reach histories, logs or the database in clear (dev server, real Postgres)', () => {

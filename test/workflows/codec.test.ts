@@ -24,12 +24,12 @@ import { createLogger } from '../../lib/logger';
 import { VendorError, VendorFailureType } from '../../activities/vendors/errors';
 import type { Api } from '../../api/types';
 import { integrationStateQuery, syncRequestedSignal, workflowIds } from '../../workflows/definitions';
-import { requestSync } from '../../lib/temporal/syncNow';
+import { requestSync } from '../../api/syncNow';
 import { integrationSearchAttributes } from '../../workflows/searchAttributes';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { encodingOf, fetchHistoryJson, historyPayloads, isSearchAttribute } from '../support/codec';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
-import { MEMORY_VENDOR, MemoryConnector } from './support/memoryConnector';
+import { MEMORY_VENDOR, MemoryConnector } from '../../dev/memoryConnector';
 import { pollUntil } from './support/workflowHelpers';
 
 const key = () => crypto.randomBytes(32);

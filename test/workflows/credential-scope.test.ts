@@ -6,7 +6,7 @@
  */
 import type { ConnectorContext, SyncPage } from '../../activities/vendors/types';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
-import { MemoryConnector } from './support/memoryConnector';
+import { MemoryConnector } from '../../dev/memoryConnector';
 
 class RecordingConnector extends MemoryConnector {
   readonly calls: Array<{ workspaceId: string; integrationId: string; accessToken: string }> = [];

@@ -11,10 +11,10 @@ import {
   workflowIds,
   type LifecycleInput,
 } from '../../workflows/definitions';
-import { requestSync } from '../../lib/temporal/syncNow';
+import { requestSync } from '../../api/syncNow';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
-import { MEMORY_VENDOR } from './support/memoryConnector';
+import { MEMORY_VENDOR } from '../../dev/memoryConnector';
 import { pollUntil } from './support/workflowHelpers';
 
 /** A sync cycle (Update, child start, child close, workflow tasks) writes about a dozen events. */

@@ -14,10 +14,10 @@ import {
   workflowIds,
   type LifecycleInput,
 } from '../../workflows/definitions';
-import { requestSync } from '../../lib/temporal/syncNow';
+import { requestSync } from '../../api/syncNow';
 import { SUBSCRIPTION_RENEWAL_MARGIN_MS, TOKEN_REFRESH_MARGIN_MS } from '../../workflows/lifecycle';
 import { seedConnectedIntegration, type Harness } from './support/harness';
-import { memoryDescriptor, MEMORY_VENDOR } from './support/memoryConnector';
+import { memoryDescriptor, MEMORY_VENDOR } from '../../dev/memoryConnector';
 import { ADMIN, activityScheduleTimes, pollUntil, useTimeSkippingWorkers } from './support/workflowHelpers';
 
 const MINUTE = 60_000;

@@ -9,12 +9,12 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { integrationStateQuery, workflowIds } from '../../workflows/definitions';
-import { requestSync } from '../../lib/temporal/syncNow';
+import { requestSync } from '../../api/syncNow';
 import { historyFromJson, historyToJson } from '../support/historyJson';
 import { testStack } from '../support/stackInfo';
 import { installQuietRuntime, testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration } from './support/harness';
-import { MEMORY_VENDOR, MemoryConnector } from './support/memoryConnector';
+import { MEMORY_VENDOR, MemoryConnector } from '../../dev/memoryConnector';
 import { pollUntil } from './support/workflowHelpers';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');

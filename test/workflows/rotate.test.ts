@@ -16,7 +16,7 @@ import {
   workflowIds,
 } from '../../workflows/definitions';
 import { seedConnectedIntegration, type Harness } from './support/harness';
-import { MEMORY_VENDOR } from './support/memoryConnector';
+import { MEMORY_VENDOR } from '../../dev/memoryConnector';
 import { ADMIN, pollUntil, useTimeSkippingWorkers } from './support/workflowHelpers';
 
 const MINUTE = 60_000;

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { MEMORY_VENDOR } from './support/memoryConnector';
+import { MEMORY_VENDOR } from '../../dev/memoryConnector';
 import { cachedIds, createHarness, seedConnectedIntegration, type Harness } from './support/harness';
 import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
 import { workflowIds } from '../../workflows/definitions';

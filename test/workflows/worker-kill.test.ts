@@ -11,7 +11,7 @@ import { workflowIds } from '../../workflows/definitions';
 import { devServer, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
 import { recordId } from './support/killableWorker';
-import { MEMORY_VENDOR } from './support/memoryConnector';
+import { MEMORY_VENDOR } from '../../dev/memoryConnector';
 import { pollUntil } from './support/workflowHelpers';
 
 const RECORDS = 5_000;

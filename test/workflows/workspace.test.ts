@@ -8,7 +8,7 @@ import { deleteWorkspaceStateQuery, workflowIds } from '../../workflows/definiti
 import { MAX_PURGE_DELAY_MS } from '../../workflows/disconnect';
 import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
-import { MEMORY_VENDOR } from './support/memoryConnector';
+import { MEMORY_VENDOR } from '../../dev/memoryConnector';
 import { ADMIN } from './support/workflowHelpers';
 
 describe('T16: workspace deletion workflow (time-skipping server, real Postgres)', () => {

@@ -9,7 +9,7 @@ import { createLogger } from '../../../lib/logger';
 import { runtimeDb, superuserDb } from '../../support/db';
 import type { Connector, TokenSet, VendorDescriptor } from '../../../activities/vendors/types';
 import type { IntegrationActivityDeps } from '../../../activities/integrations/deps';
-import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from './memoryConnector';
+import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from '../../../dev/memoryConnector';
 
 export interface VendorHarness {
   db: Knex;

@@ -8,7 +8,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { testWorker, installQuietRuntime } from '../../support/temporal';
 import { testStack } from '../../support/stackInfo';
 import { createHarness } from './harness';
-import { MemoryConnector } from './memoryConnector';
+import { MemoryConnector } from '../../../dev/memoryConnector';
 
 export const recordId = (i: number) => `rec-${String(i).padStart(6, '0')}`;
 

@@ -6,16 +6,16 @@ import {
   connectStateQuery,
   integrationStateQuery,
   workflowIds,
-  type Actor,
   type ConnectInput,
 } from '../../../workflows/definitions';
+import type { AuditActor } from '../../../lib/audit';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../../support/temporal';
 import { createHarness, type Harness } from './harness';
-import { MEMORY_VENDOR } from './memoryConnector';
+import { MEMORY_VENDOR } from '../../../dev/memoryConnector';
 
-export const ADMIN: Actor = { type: 'user', id: 'admin-subject-1' };
+export const ADMIN: AuditActor = { type: 'user', id: 'admin-subject-1' };
 
 export async function seedWorkspace(h: Pick<Harness, 'admin'>): Promise<string> {
   const workspaceId = crypto.randomUUID();

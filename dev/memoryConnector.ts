@@ -3,14 +3,8 @@
  * listings (`list:<offset>:<seq>`) and delta cursors (`delta:<seq>`), plus injectable failures
  * (429 with Retry-After, 410 on a delta). Every call goes through the context's auditor.
  */
-import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
-import type {
-  Connector,
-  ConnectorContext,
-  SyncPage,
-  TokenSet,
-  VendorDescriptor,
-} from '../../../activities/vendors/types';
+import { VendorError, VendorFailureType } from '../activities/vendors/errors';
+import type { Connector, ConnectorContext, SyncPage, TokenSet, VendorDescriptor } from '../activities/vendors/types';
 
 export const MEMORY_VENDOR = 'github' as const;
 

@@ -4,12 +4,7 @@
  */
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  requestSyncUpdate,
-  SYNC_IN_FLIGHT_FAILURE,
-  type SyncAnswer,
-  type SyncRequest,
-} from '../../workflows/definitions';
+import { requestSyncUpdate, SYNC_IN_FLIGHT_FAILURE, type SyncAnswer, type SyncRequest } from '../workflows/definitions';
 
 export async function requestSync(lifecycle: WorkflowHandle, request: SyncRequest): Promise<SyncAnswer> {
   try {

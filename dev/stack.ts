@@ -6,9 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bootstrapDatabase } from '../../db/bootstrap';
-import { migrateLatest } from '../../db/migrate';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/searchAttributes';
+import { bootstrapDatabase } from '../db/bootstrap';
+import { migrateLatest } from '../db/migrate';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
 import { startEmbeddedPostgres } from './embeddedPostgres';
 import { freePort, startProcess, waitForPort } from './processes';
 import { ensureTemporalCli, ensureTestServer } from './tools';

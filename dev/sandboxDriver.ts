@@ -5,8 +5,8 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { request, type Dispatcher } from 'undici';
-import { mintToken, resolveHsSecret } from '../../api/auth';
-import type { Config } from '../config';
+import { mintToken, resolveHsSecret } from '../api/auth';
+import type { Config } from '../lib/config';
 
 /** Repositories the sandbox installs the GitHub App on (emulators/sandbox.ts); a third stays invisible. */
 export const SANDBOX_GITHUB_REPOS = ['acme/tower-a', 'acme/tower-b'];
