@@ -234,15 +234,13 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
         // Retry after commit of a first connect. (A reconnect may start from `connected`: it records
         // its re-consent even then; a retry after its commit records it twice, which says no more.)
         if (row.status === 'connected' && input.consent === 'granted') return;
-        await trx('integrations')
-          .where({ integration_id: input.integrationId })
-          .update({
-            status: 'connected',
-            granted_scopes: input.grantedScopes,
-            connected_by: input.actor.id,
-            connected_at: trx.fn.now(),
-            updated_at: trx.fn.now(),
-          });
+        await trx('integrations').where({ integration_id: input.integrationId }).update({
+          status: 'connected',
+          granted_scopes: input.grantedScopes,
+          connected_by: input.actor.id,
+          connected_at: trx.fn.now(),
+          updated_at: trx.fn.now(),
+        });
         await recordConsent(trx, input, {
           actor: input.actor,
           action: input.consent,

@@ -27,6 +27,7 @@ import {
   type SyncProgress,
 } from '../../workflows/definitions';
 import { callerActor } from '../guard';
+import { vendorUnavailable } from './vendors';
 import { IdempotencyHeaders, keyedId, keyedRun, keyedStart, requestFingerprint } from '../idempotency';
 import { HttpProblem, problemResponses } from '../problem';
 import { queryIfRunning, runLinks, startRun, temporalCall, WORKFLOW_TYPES } from '../runs';
@@ -162,13 +163,14 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     `/v1/workspaces/${workspaceId}/integrations/${integrationId}`;
 
   const descriptorOf = (vendor: string, pointer: string): VendorDescriptor => {
-    const descriptor = services.vendors.get(vendor as VendorId);
-    if (!descriptor) {
+    const row = services.vendors.get(vendor as VendorId);
+    if (!row) {
       throw new HttpProblem(422, `Unknown vendor "${vendor}"`, {
         errors: [{ pointer, detail: `one of ${[...services.vendors.keys()].join(', ')}` }],
       });
     }
-    return descriptor;
+    if (row.availability !== 'available') throw vendorUnavailable(row, pointer);
+    return row.descriptor;
   };
 
   /** Loads the integration (404 when absent in this workspace, RLS-bound) and records its ids for the audit entry. */
@@ -777,14 +779,12 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
       await temporalCall(temporal, () => lifecycle.signal(rotateNowSignal, { actor: callerActor(request) }));
       const rotateId = workflowIds.rotate(workspaceId, integrationId);
       request.auditFacts.workflowId = rotateId;
-      return reply
-        .status(202)
-        .send({
-          integrationId,
-          workflowId: rotateId,
-          status: 'requested',
-          links: { ...runLinks(temporal, rotateId), status: statusUrl(workspaceId, integrationId) },
-        });
+      return reply.status(202).send({
+        integrationId,
+        workflowId: rotateId,
+        status: 'requested',
+        links: { ...runLinks(temporal, rotateId), status: statusUrl(workspaceId, integrationId) },
+      });
     },
   );
 
