@@ -4,13 +4,13 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import type { VendorDescriptor, VendorId } from '../activities/vendors/types';
-import type { RateLimitStore } from '../db/rateLimits';
+import type { CatalogRow, WebhookVerifiers } from '../activities/vendors/catalog';
+import type { VendorId } from '../activities/vendors/types';
 import type { SecretStore } from '../db/secrets';
 import type { AuditSink } from '../lib/audit';
 import type { Authenticator } from './auth';
+import type { RateLimitStore } from '../db/rateLimits';
 import type { RateLimitPolicy } from './rateLimit';
-import type { WebhookVerifiers } from './webhooks/verifiers';
 
 export interface TemporalAccess {
   client: Client;
@@ -31,7 +31,8 @@ export interface ApiServices {
   auditSubjectKey: Buffer;
   /** Envelope-encrypted secrets (T6, T7): the API stores service-account credentials and reads webhook signing secrets. */
   secrets: Pick<SecretStore, 'put' | 'read'>;
-  vendors: ReadonlyMap<VendorId, VendorDescriptor>;
+  /** Every row of the vendor catalog with its availability here; only `available` rows can be connected. */
+  vendors: ReadonlyMap<VendorId, CatalogRow>;
   webhookVerifiers: WebhookVerifiers;
   /**
    * Secrets of vendor apps that sign every delivery with one app-wide secret sent to one app-wide

@@ -12,6 +12,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
 import { startGithubEmulator, webhookExample, type GithubEmulator } from './github';
+import { BUILT_FAMILIES, type BuiltFamily } from '../activities/vendors/catalog';
 import { JIRA_REQUESTED_SCOPES } from '../activities/vendors/jira';
 import { startJiraEmulator } from './jira';
 import { startMicrosoftEmulator } from './microsoft';
@@ -22,11 +23,13 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
+/** One vendor's emulator in the sandbox: the env that points our connectors at it, its URLs, its stop. */
+type SandboxEntry = (context: { apiPublicUrl: string; callback(vendor: string): string }) => Promise<Sandbox>;
+
 const DEMO_REPOS = ['acme/tower-a', 'acme/tower-b', 'acme/hr-private'];
 
-export async function startSandbox(options: { apiPublicUrl: string }): Promise<Sandbox> {
-  const callback = (vendor: string) => `${options.apiPublicUrl}/v1/oauth/callback/${vendor}`;
-
+/** GitHub, with the demo's control endpoint that edits or deletes an issue and delivers its webhook. */
+async function githubSandbox({ apiPublicUrl, callback }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
   const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const github = {
     appId: String(100_000 + crypto.randomInt(900_000)),
@@ -34,65 +37,100 @@ export async function startSandbox(options: { apiPublicUrl: string }): Promise<S
     clientSecret: crypto.randomBytes(20).toString('hex'),
     webhookSecret: crypto.randomBytes(20).toString('hex'),
   };
-  const githubEmulator = await startGithubEmulator({
+  const emulator = await startGithubEmulator({
     ...github,
     appPublicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     redirectUris: [callback('github')],
   });
-  for (const repo of DEMO_REPOS) githubEmulator.control.addRepository(repo);
+  for (const repo of DEMO_REPOS) emulator.control.addRepository(repo);
   for (let n = 1; n <= 25; n++)
-    githubEmulator.control.addIssue(DEMO_REPOS[n % 2]!, { title: `Site issue ${n}`, body: 'Sandbox data' });
+    emulator.control.addIssue(DEMO_REPOS[n % 2]!, { title: `Site issue ${n}`, body: 'Sandbox data' });
   // The app is installed on two of the three repositories: the third stays invisible (T18).
-  const installationId = githubEmulator.control.install({
+  const installationId = emulator.control.install({
     account: 'acme',
     repositories: DEMO_REPOS.slice(0, 2),
     permissions: { metadata: 'read', contents: 'read', issues: 'write', statuses: 'write' },
     users: ['octocat'],
   });
-
-  const microsoft = await startMicrosoftEmulator();
-
-  const jiraApp = {
-    clientId: crypto.randomBytes(16).toString('hex'),
-    clientSecret: crypto.randomBytes(32).toString('hex'),
-  };
-  const jira = await startJiraEmulator({
-    ...jiraApp,
-    redirectUris: [callback('jira')],
-    appScopes: [...JIRA_REQUESTED_SCOPES],
-  });
-  for (const project of ['SITE', 'RFI', 'HR']) jira.control.addProject(project);
-  for (let n = 1; n <= 15; n++) jira.control.addIssue(n % 3 === 0 ? 'RFI' : 'SITE', `Punch list item ${n}`);
-  const control = await startControlServer(
-    githubEmulator,
-    installationId,
-    `${options.apiPublicUrl}/v1/webhooks/github`,
-  );
-
+  const control = await startControlServer(emulator, installationId, `${apiPublicUrl}/v1/webhooks/github`);
   return {
     env: {
-      GITHUB_API_URL: githubEmulator.url,
-      GITHUB_WEB_URL: githubEmulator.url,
+      GITHUB_API_URL: emulator.url,
+      GITHUB_WEB_URL: emulator.url,
       GITHUB_APP_ID: github.appId,
       GITHUB_APP_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       GITHUB_CLIENT_ID: github.clientId,
       GITHUB_CLIENT_SECRET: github.clientSecret,
       GITHUB_WEBHOOK_SECRET: github.webhookSecret,
-      MICROSOFT_LOGIN_URL: microsoft.url,
-      MICROSOFT_GRAPH_URL: microsoft.url,
-      MICROSOFT_TENANT_ID: microsoft.tenantId,
-      MICROSOFT_CLIENT_ID: microsoft.clientId,
-      MICROSOFT_CLIENT_SECRET: microsoft.clientSecret,
-      MICROSOFT_CA_CERT: microsoft.caCert,
-      JIRA_AUTH_URL: jira.url,
-      JIRA_API_URL: jira.url,
-      JIRA_CLIENT_ID: jiraApp.clientId,
-      JIRA_CLIENT_SECRET: jiraApp.clientSecret,
     },
-    urls: { github: githubEmulator.url, microsoft: microsoft.url, jira: jira.url, control: control.url },
-    async stop() {
-      await Promise.all([githubEmulator.stop(), microsoft.stop(), jira.stop(), control.stop()]);
+    urls: { github: emulator.url, control: control.url },
+    stop: async () => void (await Promise.all([emulator.stop(), control.stop()])),
+  };
+}
+
+async function microsoftSandbox(): Promise<Sandbox> {
+  const emulator = await startMicrosoftEmulator();
+  return {
+    env: {
+      MICROSOFT_LOGIN_URL: emulator.url,
+      MICROSOFT_GRAPH_URL: emulator.url,
+      MICROSOFT_TENANT_ID: emulator.tenantId,
+      MICROSOFT_CLIENT_ID: emulator.clientId,
+      MICROSOFT_CLIENT_SECRET: emulator.clientSecret,
+      MICROSOFT_CA_CERT: emulator.caCert,
     },
+    urls: { microsoft: emulator.url },
+    stop: () => emulator.stop(),
+  };
+}
+
+async function jiraSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
+  const app = {
+    clientId: crypto.randomBytes(16).toString('hex'),
+    clientSecret: crypto.randomBytes(32).toString('hex'),
+  };
+  const emulator = await startJiraEmulator({
+    ...app,
+    redirectUris: [callback('jira')],
+    appScopes: [...JIRA_REQUESTED_SCOPES],
+  });
+  for (const project of ['SITE', 'RFI', 'HR']) emulator.control.addProject(project);
+  for (let n = 1; n <= 15; n++) emulator.control.addIssue(n % 3 === 0 ? 'RFI' : 'SITE', `Punch list item ${n}`);
+  return {
+    env: {
+      JIRA_AUTH_URL: emulator.url,
+      JIRA_API_URL: emulator.url,
+      JIRA_CLIENT_ID: app.clientId,
+      JIRA_CLIENT_SECRET: app.clientSecret,
+    },
+    urls: { jira: emulator.url },
+    stop: () => emulator.stop(),
+  };
+}
+
+/** One emulator per built family of the catalog: a family built but missing here fails `tsc`. */
+export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
+  github: githubSandbox,
+  microsoft: microsoftSandbox,
+  jira: jiraSandbox,
+};
+
+export async function startSandbox(options: { apiPublicUrl: string }): Promise<Sandbox> {
+  const context = {
+    apiPublicUrl: options.apiPublicUrl,
+    callback: (vendor: string) => `${options.apiPublicUrl}/v1/oauth/callback/${vendor}`,
+  };
+  const started: Sandbox[] = [];
+  try {
+    for (const family of BUILT_FAMILIES) started.push(await SANDBOX_ENTRIES[family](context));
+  } catch (error) {
+    await Promise.all(started.map((sandbox) => sandbox.stop()));
+    throw error;
+  }
+  return {
+    env: Object.assign({}, ...started.map((sandbox) => sandbox.env)),
+    urls: Object.assign({}, ...started.map((sandbox) => sandbox.urls)),
+    stop: async () => void (await Promise.all(started.map((sandbox) => sandbox.stop()))),
   };
 }
 

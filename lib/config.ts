@@ -76,32 +76,6 @@ export interface Config {
   purgeDelayMs: number;
   /** Run the vendor emulators and point connectors at them (offline sandbox). */
   sandboxVendors: boolean;
-  /**
-   * Our own app registrations at each vendor (not customer credentials). A vendor whose app is
-   * not configured is listed but cannot be connected.
-   */
-  vendors: VendorApps;
-}
-
-export interface VendorApps {
-  github?: {
-    apiUrl: string;
-    webUrl: string;
-    appId: string;
-    privateKey: string;
-    clientId: string;
-    clientSecret: string;
-    webhookSecret: string;
-  };
-  microsoft?: {
-    loginUrl: string;
-    graphUrl: string;
-    tenantId: string;
-    clientId: string;
-    clientSecret: string;
-    caCert?: string;
-  };
-  jira?: { authUrl: string; apiUrl: string; clientId: string; clientSecret: string };
 }
 
 export class ConfigError extends Error {
@@ -122,17 +96,94 @@ export function parseDuration(text: string): number | undefined {
   return Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']!;
 }
 
-export function loadConfig(env: Env = process.env): Config {
-  const problems: string[] = [];
+/**
+ * What every config parser reads with: the core one below and each vendor's (`activities/vendors/<vendor>/config.ts`).
+ * Problems are collected, never thrown one at a time, so one message lists them all.
+ */
+export interface ConfigReader {
+  /** The trimmed value; empty counts as unset. */
+  str(name: string): string | undefined;
+  /** A URL with one of `protocols` (e.g. `https:`); a bad one is a problem that never echoes the value. */
+  url(name: string, protocols: readonly string[]): string | undefined;
+  /** A value from NAME or from the file NAME_FILE (keys, certificates). */
+  valueOrFile(name: string): string | undefined;
+  /** An app registration is configured when all its required values are; partly configured is a problem. */
+  app<T extends Record<string, string | undefined>>(
+    displayName: string,
+    required: T,
+  ): { [K in keyof T]: string } | undefined;
+  problem(message: string): void;
+}
 
+function createConfigReader(env: Env, problems: string[]): ConfigReader {
   const str = (name: string): string | undefined => {
     const value = env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   };
+  return {
+    str,
+    url(name, protocols) {
+      const value = str(name);
+      if (value === undefined) return undefined;
+      try {
+        const parsed = new URL(value);
+        if (!protocols.includes(parsed.protocol)) {
+          problems.push(`${name} must use ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+        }
+      } catch {
+        // Never echo the value: database URLs carry passwords.
+        problems.push(`${name} is not a valid URL`);
+      }
+      return value;
+    },
+    valueOrFile(name) {
+      const file = str(`${name}_FILE`);
+      if (!file) return str(name);
+      try {
+        return fs.readFileSync(file, 'utf8');
+      } catch {
+        problems.push(`${name}_FILE cannot be read`);
+        return undefined;
+      }
+    },
+    app(displayName, required) {
+      const missing = Object.entries(required)
+        .filter(([, value]) => value === undefined)
+        .map(([key]) => key);
+      if (missing.length === Object.keys(required).length) return undefined;
+      if (missing.length > 0) {
+        problems.push(`${displayName} app is partly configured: missing ${missing.join(', ')}`);
+        return undefined;
+      }
+      return required as { [K in keyof typeof required]: string };
+    },
+    problem: (message) => void problems.push(message),
+  };
+}
+
+/**
+ * Runs `parse` (core config, or core composed with the vendors' parsers at an entry point) with one
+ * reader over `env`: every problem any parser found is reported together in one ConfigError.
+ */
+export function parseConfig<T>(env: Env, parse: (read: ConfigReader) => T): T {
+  const problems: string[] = [];
+  const config = parse(createConfigReader(env, problems));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  return parseConfig(env, readCoreConfig);
+}
+
+/** The service's own settings; vendor app registrations are read by their folders' parsers. */
+export function readCoreConfig(read: ConfigReader): Config {
+  const { str, url } = read;
+
   const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
     const value = str(name) ?? fallback;
     if (!(allowed as readonly string[]).includes(value)) {
-      problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+      read.problem(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
       return fallback;
     }
     return value as T;
@@ -142,7 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
     if (value === undefined) return fallback;
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1 || n > 65535) {
-      problems.push(`${name} must be a TCP port 1-65535 (got "${value}")`);
+      read.problem(`${name} must be a TCP port 1-65535 (got "${value}")`);
       return fallback;
     }
     return n;
@@ -152,31 +203,17 @@ export function loadConfig(env: Env = process.env): Config {
     if (value === undefined) return fallback;
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) {
-      problems.push(`${name} must be a positive integer (got "${value}")`);
+      read.problem(`${name} must be a positive integer (got "${value}")`);
       return fallback;
     }
     return n;
-  };
-  const url = (name: string, protocols: string[]): string | undefined => {
-    const value = str(name);
-    if (value === undefined) return undefined;
-    try {
-      const parsed = new URL(value);
-      if (!protocols.includes(parsed.protocol)) {
-        problems.push(`${name} must use ${protocols.join(' or ')} (got "${parsed.protocol}")`);
-      }
-    } catch {
-      // Never echo the value: database URLs carry passwords.
-      problems.push(`${name} is not a valid URL`);
-    }
-    return value;
   };
   const bool = (name: string): boolean => {
     const value = str(name);
     if (value === undefined) return false;
     if (['1', 'true', 'yes'].includes(value.toLowerCase())) return true;
     if (['0', 'false', 'no'].includes(value.toLowerCase())) return false;
-    problems.push(`${name} must be true or false (got "${value}")`);
+    read.problem(`${name} must be true or false (got "${value}")`);
     return false;
   };
 
@@ -187,137 +224,63 @@ export function loadConfig(env: Env = process.env): Config {
   const devServerUiPort = port('TEMPORAL_DEV_SERVER_UI_PORT', 8233);
   const temporalAddress = str('TEMPORAL_ADDRESS');
   if (temporalAddress !== undefined && !/^[^\s/:]+(:\d{1,5})?$/.test(temporalAddress)) {
-    problems.push(`TEMPORAL_ADDRESS must be host:port (got "${temporalAddress}")`);
+    read.problem(`TEMPORAL_ADDRESS must be host:port (got "${temporalAddress}")`);
   }
 
   const purgeText = str('PURGE_DELAY') ?? '30d';
   let purgeDelayMs = parseDuration(purgeText);
   if (purgeDelayMs === undefined) {
-    problems.push(`PURGE_DELAY must be a duration such as 30d, 12h or 90s (got "${purgeText}")`);
+    read.problem(`PURGE_DELAY must be a duration such as 30d, 12h or 90s (got "${purgeText}")`);
     purgeDelayMs = MAX_PURGE_DELAY_MS;
   } else if (purgeDelayMs > MAX_PURGE_DELAY_MS) {
-    problems.push(`PURGE_DELAY must not exceed 30d: cached source data is deleted within 30 days of disconnect`);
+    read.problem(`PURGE_DELAY must not exceed 30d: cached source data is deleted within 30 days of disconnect`);
     purgeDelayMs = MAX_PURGE_DELAY_MS;
   }
 
   const localKek = str('SECRETS_KEK');
   if (localKek !== undefined && Buffer.from(localKek, 'base64').length !== 32) {
-    problems.push('SECRETS_KEK must be 32 bytes, base64-encoded');
+    read.problem('SECRETS_KEK must be 32 bytes, base64-encoded');
   }
   const codecKey = str('TEMPORAL_CODEC_KEY');
   if (codecKey !== undefined && Buffer.from(codecKey, 'base64').length !== 32) {
-    problems.push('TEMPORAL_CODEC_KEY must be 32 bytes, base64-encoded');
+    read.problem('TEMPORAL_CODEC_KEY must be 32 bytes, base64-encoded');
   }
   const jwtSecret = str('JWT_SECRET');
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
-    problems.push('JWT_SECRET must be at least 32 characters');
+    read.problem('JWT_SECRET must be at least 32 characters');
   }
   const jwksUrl = url('JWT_JWKS_URL', ['https:', 'http:']);
   const maxLifetimeText = str('JWT_MAX_LIFETIME') ?? '24h';
   let jwtMaxLifetimeMs = parseDuration(maxLifetimeText);
   if (jwtMaxLifetimeMs === undefined || jwtMaxLifetimeMs < 1000) {
-    problems.push(`JWT_MAX_LIFETIME must be a duration of at least 1s such as 1h or 24h (got "${maxLifetimeText}")`);
+    read.problem(`JWT_MAX_LIFETIME must be a duration of at least 1s such as 1h or 24h (got "${maxLifetimeText}")`);
     jwtMaxLifetimeMs = DEFAULT_JWT_MAX_LIFETIME_MS;
   }
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
   const databaseAppUrl = url('DATABASE_APP_URL', ['postgres:', 'postgresql:']);
 
   if (nodeEnv === 'production') {
-    if (!temporalAddress) problems.push('TEMPORAL_ADDRESS is required in production (no embedded dev server)');
-    if (!databaseUrl) problems.push('DATABASE_URL is required in production (no embedded Postgres)');
+    if (!temporalAddress) read.problem('TEMPORAL_ADDRESS is required in production (no embedded dev server)');
+    if (!databaseUrl) read.problem('DATABASE_URL is required in production (no embedded Postgres)');
     if (!localKek && !str('SECRETS_KEK_FILE')) {
-      problems.push('SECRETS_KEK or SECRETS_KEK_FILE is required in production (no generated development key)');
+      read.problem('SECRETS_KEK or SECRETS_KEK_FILE is required in production (no generated development key)');
     }
     if (!codecKey && !str('TEMPORAL_CODEC_KEY_FILE')) {
-      problems.push(
+      read.problem(
         'TEMPORAL_CODEC_KEY or TEMPORAL_CODEC_KEY_FILE is required in production (workflow payloads are encrypted)',
       );
     }
-    if (!jwtSecret && !jwksUrl) problems.push('JWT_JWKS_URL (or JWT_SECRET) is required in production');
+    if (!jwtSecret && !jwksUrl) read.problem('JWT_JWKS_URL (or JWT_SECRET) is required in production');
     // Keys fetched over plain HTTP can be swapped in transit: anyone on the path could mint tokens.
-    if (jwksUrl?.startsWith('http:')) problems.push('JWT_JWKS_URL must use https: in production');
+    if (jwksUrl?.startsWith('http:')) read.problem('JWT_JWKS_URL must use https: in production');
     // Falling back to DATABASE_URL would run the service as the owner, who can lift FORCE RLS on its tables.
     if (!databaseAppUrl) {
-      problems.push('DATABASE_APP_URL is required in production (the runtime login, never the owner of DATABASE_URL)');
+      read.problem('DATABASE_APP_URL is required in production (the runtime login, never the owner of DATABASE_URL)');
     }
   }
 
-  /** A value from NAME or from the file NAME_FILE (keys, certificates). */
-  const valueOrFile = (name: string): string | undefined => {
-    const file = str(`${name}_FILE`);
-    if (!file) return str(name);
-    try {
-      return fs.readFileSync(file, 'utf8');
-    } catch {
-      problems.push(`${name}_FILE cannot be read`);
-      return undefined;
-    }
-  };
-  /** A vendor app is configured when all its required values are; partly configured is an error. */
-  const vendorApp = <T extends Record<string, string | undefined>>(
-    vendor: string,
-    required: T,
-  ): { [K in keyof T]: string } | undefined => {
-    const missing = Object.entries(required)
-      .filter(([, value]) => value === undefined)
-      .map(([key]) => key);
-    if (missing.length === Object.keys(required).length) return undefined;
-    if (missing.length > 0) {
-      problems.push(`${vendor} app is partly configured: missing ${missing.join(', ')}`);
-      return undefined;
-    }
-    return required as { [K in keyof T]: string };
-  };
-  const github = vendorApp('GitHub', {
-    GITHUB_APP_ID: str('GITHUB_APP_ID'),
-    GITHUB_APP_PRIVATE_KEY: valueOrFile('GITHUB_APP_PRIVATE_KEY'),
-    GITHUB_CLIENT_ID: str('GITHUB_CLIENT_ID'),
-    GITHUB_CLIENT_SECRET: valueOrFile('GITHUB_CLIENT_SECRET'),
-    GITHUB_WEBHOOK_SECRET: valueOrFile('GITHUB_WEBHOOK_SECRET'),
-  });
-  const microsoft = vendorApp('Microsoft', {
-    MICROSOFT_CLIENT_ID: str('MICROSOFT_CLIENT_ID'),
-    MICROSOFT_CLIENT_SECRET: valueOrFile('MICROSOFT_CLIENT_SECRET'),
-  });
-  const jira = vendorApp('Jira', {
-    JIRA_CLIENT_ID: str('JIRA_CLIENT_ID'),
-    JIRA_CLIENT_SECRET: valueOrFile('JIRA_CLIENT_SECRET'),
-  });
-  const vendors: VendorApps = {
-    ...(github && {
-      github: {
-        apiUrl: url('GITHUB_API_URL', ['https:', 'http:']) ?? 'https://api.github.com',
-        webUrl: url('GITHUB_WEB_URL', ['https:', 'http:']) ?? 'https://github.com',
-        appId: github.GITHUB_APP_ID,
-        privateKey: github.GITHUB_APP_PRIVATE_KEY,
-        clientId: github.GITHUB_CLIENT_ID,
-        clientSecret: github.GITHUB_CLIENT_SECRET,
-        webhookSecret: github.GITHUB_WEBHOOK_SECRET,
-      },
-    }),
-    ...(microsoft && {
-      microsoft: {
-        // Graph's SDK sends tokens only over https: no http option here.
-        loginUrl: url('MICROSOFT_LOGIN_URL', ['https:']) ?? 'https://login.microsoftonline.com',
-        graphUrl: url('MICROSOFT_GRAPH_URL', ['https:']) ?? 'https://graph.microsoft.com',
-        tenantId: str('MICROSOFT_TENANT_ID') ?? 'organizations',
-        clientId: microsoft.MICROSOFT_CLIENT_ID,
-        clientSecret: microsoft.MICROSOFT_CLIENT_SECRET,
-        caCert: valueOrFile('MICROSOFT_CA_CERT'),
-      },
-    }),
-    ...(jira && {
-      jira: {
-        authUrl: url('JIRA_AUTH_URL', ['https:', 'http:']) ?? 'https://auth.atlassian.com',
-        apiUrl: url('JIRA_API_URL', ['https:', 'http:']) ?? 'https://api.atlassian.com',
-        clientId: jira.JIRA_CLIENT_ID,
-        clientSecret: jira.JIRA_CLIENT_SECRET,
-      },
-    }),
-  };
-
   const apiHost = str('API_HOST') ?? '127.0.0.1';
-  const config: Config = {
+  return {
     env: nodeEnv,
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     dataDir,
@@ -355,20 +318,18 @@ export function loadConfig(env: Env = process.env): Config {
     },
     purgeDelayMs,
     sandboxVendors: bool('SANDBOX_VENDORS'),
-    vendors,
   };
-
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
 }
 
 /**
  * Entry-point helper: load the config or print every problem and exit non-zero, never a stack
  * trace.
  */
-export function loadConfigOrExit(env: Env = process.env): Config {
+export function loadConfigOrExit(env?: Env): Config;
+export function loadConfigOrExit<T>(env: Env, parse: (read: ConfigReader) => T): T;
+export function loadConfigOrExit(env: Env = process.env, parse: (read: ConfigReader) => unknown = readCoreConfig) {
   try {
-    return loadConfig(env);
+    return parseConfig(env, parse);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

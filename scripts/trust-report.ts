@@ -3,7 +3,7 @@
  * without running any test.
  */
 import path from 'node:path';
-import { readTrustResults, renderSummary, REPORT_FILE, RESULTS_FILE } from '../test/support/trustReport';
+import { readTrustResults, renderSummary, REPORT_FILE, RESULTS_FILE } from '../dev/trustReport';
 
 const results = readTrustResults();
 if (!results) {

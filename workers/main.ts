@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { readServiceConfig } from '../activities/vendors/catalog';
 import { createAuditLog } from '../db/audit';
 import { createRuntimeDb } from '../db/knex';
 import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
@@ -23,7 +24,7 @@ const SDK_TO_PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 
 };
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, readServiceConfig);
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
   // SDK and core logs go through the same scrubbing logger; below WARN they are noise (bundler stats).
   Runtime.install({

@@ -1,57 +1,45 @@
 /**
- * Composition root for vendor connectors: one connector per configured vendor app, registered for
- * every matrix row it serves. Rows of an unconfigured vendor stay out of the registry, so a connect
- * attempt fails fast with a typed, non-retryable error instead of calling a vendor with no app.
+ * Composition root for vendor connectors, the only place that loads vendor SDKs: one connector per
+ * configured vendor app, registered for every matrix row it serves. Rows of an unconfigured vendor
+ * stay out of the registry, so a connect attempt fails fast with a typed, non-retryable error
+ * instead of calling a vendor with no app.
  */
-import { createGithubConnector, githubDescriptors } from '../activities/vendors/github';
-import { createJiraConnector, jiraDescriptors } from '../activities/vendors/jira';
-import { createMicrosoftConnector, microsoftDescriptors } from '../activities/vendors/microsoft';
+import { CATALOG, BUILT_FAMILIES, type AppOf, type BuiltFamily, type VendorApps } from '../activities/vendors/catalog';
+import { createGithubConnector } from '../activities/vendors/github/connector';
+import { createJiraConnector } from '../activities/vendors/jira/connector';
+import { createMicrosoftConnector } from '../activities/vendors/microsoft/connector';
 import {
   createConnectorRegistry,
   type ConnectorRegistry,
   type VendorRegistration,
 } from '../activities/vendors/registry';
-import type { Connector, VendorDescriptor } from '../activities/vendors/types';
-import type { VendorApps } from '../lib/config';
+import type { Connector } from '../activities/vendors/types';
 
-const rows = (descriptors: readonly VendorDescriptor[], connector: Connector): VendorRegistration[] =>
-  descriptors.map((descriptor) => ({ descriptor, connector }));
+/** One factory per built family: a family built in the catalog but not wired here fails `tsc`. */
+export type ConnectorFactories = { [F in BuiltFamily]: (app: AppOf<F>) => Connector };
+
+export const CONNECTOR_FACTORIES: ConnectorFactories = {
+  github: ({ apiUrl, webUrl, appId, privateKey, clientId, clientSecret }) =>
+    createGithubConnector({ apiBaseUrl: apiUrl, webBaseUrl: webUrl, appId, privateKey, clientId, clientSecret }),
+  microsoft: ({ loginUrl, graphUrl, tenantId, clientId, clientSecret, caCert }) =>
+    createMicrosoftConnector({
+      clientId,
+      clientSecret,
+      tenantId,
+      graphBaseUrl: graphUrl,
+      loginBaseUrl: loginUrl,
+      caCert,
+    }),
+  jira: ({ authUrl, apiUrl, clientId, clientSecret }) =>
+    createJiraConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret }),
+};
+
+function registrationsOf<F extends BuiltFamily>(family: F, app: AppOf<F> | undefined): VendorRegistration[] {
+  if (app === undefined) return [];
+  const connector = CONNECTOR_FACTORIES[family](app);
+  return CATALOG[family].rows.map((descriptor) => ({ descriptor, connector }));
+}
 
 export function createVendorRegistry(apps: VendorApps): ConnectorRegistry {
-  const registrations: VendorRegistration[] = [];
-  if (apps.github) {
-    const { apiUrl, webUrl, appId, privateKey, clientId, clientSecret } = apps.github;
-    registrations.push(
-      ...rows(
-        githubDescriptors,
-        createGithubConnector({ apiBaseUrl: apiUrl, webBaseUrl: webUrl, appId, privateKey, clientId, clientSecret }),
-      ),
-    );
-  }
-  if (apps.microsoft) {
-    const { loginUrl, graphUrl, tenantId, clientId, clientSecret, caCert } = apps.microsoft;
-    registrations.push(
-      ...rows(
-        Object.values(microsoftDescriptors),
-        createMicrosoftConnector({
-          clientId,
-          clientSecret,
-          tenantId,
-          graphBaseUrl: graphUrl,
-          loginBaseUrl: loginUrl,
-          caCert,
-        }),
-      ),
-    );
-  }
-  if (apps.jira) {
-    const { authUrl, apiUrl, clientId, clientSecret } = apps.jira;
-    registrations.push(
-      ...rows(
-        jiraDescriptors,
-        createJiraConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret }),
-      ),
-    );
-  }
-  return createConnectorRegistry(registrations);
+  return createConnectorRegistry(BUILT_FAMILIES.flatMap((family) => registrationsOf(family, apps[family])));
 }

@@ -170,3 +170,47 @@ export interface Connector {
   /** Data out (T19): each action must be listed in the descriptor's dataOut. */
   perform(ctx: ConnectorContext, action: string, input: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
+
+/** A webhook delivery as the API received it: raw bytes exactly as sent (signatures cover them). */
+export interface WebhookRequest {
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer;
+  query: Record<string, string | undefined>;
+}
+
+export interface VerifiedDelivery {
+  /** The vendor's delivery id (stable across its retries): the dedup key. */
+  deliveryId: string;
+  /** Event name, e.g. `issues.opened`; stored with the delivery, never the payload. */
+  eventType: string;
+  /** Set for events about the connection itself (uninstall, reauthorization required…). */
+  lifecycle?: { event: string; subscriptionId?: string };
+  /** Narrows the sync the delivery asks for (default: an incremental round of every resource). */
+  sync?: { resource: string; full: boolean };
+}
+
+/** Always a 200 (every vendor's handshake expects one). */
+export interface ChallengeAnswer {
+  contentType: string;
+  body: string;
+}
+
+/**
+ * How the API's receiver authenticates a delivery of one webhook scheme (T21); each vendor folder
+ * implements its own in `webhooks.ts`. A verifier sees the raw bytes and the endpoint's signing
+ * secret; it answers the deliveries it proved authentic, or undefined (forged, stale, malformed:
+ * the receiver answers 401 without saying which). Verifiers load no vendor SDK: the API runs them.
+ */
+export interface WebhookVerifier {
+  /**
+   * Subscription handshakes that precede signed deliveries (Graph `validationToken`, Slack
+   * `url_verification`, Okta `X-Okta-Verification-Challenge`). Only asked for a known endpoint.
+   */
+  challenge?(request: WebhookRequest, secret: string): Promise<ChallengeAnswer | 'unauthenticated' | undefined>;
+  verify(request: WebhookRequest, secret: string): Promise<VerifiedDelivery[] | undefined>;
+  /**
+   * App-level deliveries (one URL for the whole vendor app): the key that binds an already
+   * verified delivery to the integrations that subscribed to it (`route_app_webhook`).
+   */
+  appRoutingKey?(request: WebhookRequest): string | undefined;
+}

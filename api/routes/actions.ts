@@ -63,7 +63,7 @@ export function registerActionRoutes(app: Api, services: ApiServices): void {
       throw new HttpProblem(409, `The integration is ${row.status}: it performs no actions`, {
         errorClass: 'NotConnected',
       });
-    const descriptor = services.vendors.get(row.vendor as VendorId);
+    const descriptor = services.vendors.get(row.vendor as VendorId)?.descriptor;
     if (!descriptor) throw new HttpProblem(409, `Vendor "${row.vendor}" is not served by this deployment`);
     return { row, descriptor };
   };

@@ -27,6 +27,7 @@ import {
   type SyncProgress,
 } from '../../workflows/definitions';
 import { callerActor } from '../guard';
+import { vendorUnavailable } from './vendors';
 import { IdempotencyHeaders, keyedId, keyedRun, keyedStart, requestFingerprint } from '../idempotency';
 import { HttpProblem, problemResponses } from '../problem';
 import { queryIfRunning, runLinks, startRun, temporalCall, WORKFLOW_TYPES } from '../runs';
@@ -162,13 +163,14 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
     `/v1/workspaces/${workspaceId}/integrations/${integrationId}`;
 
   const descriptorOf = (vendor: string, pointer: string): VendorDescriptor => {
-    const descriptor = services.vendors.get(vendor as VendorId);
-    if (!descriptor) {
+    const row = services.vendors.get(vendor as VendorId);
+    if (!row) {
       throw new HttpProblem(422, `Unknown vendor "${vendor}"`, {
         errors: [{ pointer, detail: `one of ${[...services.vendors.keys()].join(', ')}` }],
       });
     }
-    return descriptor;
+    if (row.availability !== 'available') throw vendorUnavailable(row, pointer);
+    return row.descriptor;
   };
 
   /** Loads the integration (404 when absent in this workspace, RLS-bound) and records its ids for the audit entry. */

@@ -17,13 +17,12 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { VendorId } from '../../activities/vendors/types';
+import type { VendorId, VerifiedDelivery, WebhookRequest, WebhookVerifier } from '../../activities/vendors/types';
 import { syncRequestedSignal, vendorLifecycleSignal, workflowIds } from '../../workflows/definitions';
 import { HttpProblem, problemResponses } from '../problem';
 import type { ApiServices } from '../services';
 import { findWebhookEndpoint, markDeliverySignalled, recordDelivery, routeAppWebhook } from '../store';
 import type { Api } from '../types';
-import type { VerifiedDelivery, WebhookRequest, WebhookVerifier } from './verifiers';
 
 /** Largest delivery we accept; GitHub caps payloads at 25 MB but the bodies we act on are small. */
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -85,7 +84,8 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
   };
 
   const verifierFor = (vendor: string): { vendor: VendorId; verifier: WebhookVerifier } => {
-    const descriptor = services.vendors.get(vendor as VendorId);
+    // Planned rows keep their receivers: they answer only endpoints that exist, and none can yet.
+    const descriptor = services.vendors.get(vendor as VendorId)?.descriptor;
     const verifier = descriptor ? services.webhookVerifiers[descriptor.webhook.scheme] : undefined;
     if (!descriptor || !verifier) throw new HttpProblem(404, `No webhook receiver for vendor "${vendor}"`);
     return { vendor: descriptor.id, verifier };

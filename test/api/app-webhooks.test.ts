@@ -5,7 +5,8 @@
  */
 import crypto from 'node:crypto';
 import webhookExamples from '@octokit/webhooks-examples';
-import { APP_WEBHOOK_RESOURCE, githubRoutingKey } from '../../activities/vendors/github/connector';
+import { APP_WEBHOOK_RESOURCE } from '../../activities/vendors/github/connector';
+import { githubRoutingKey } from '../../activities/vendors/github/webhooks';
 import { hmacSha256Hex } from '../../activities/vendors/shared/signatures';
 import { workflowIds } from '../../workflows/definitions';
 import { receivedQuery } from './support/contractWorkflows';

@@ -2,8 +2,8 @@
  * The trust report counts honestly: a promise that names rows is proven only when every row it names
  * has a passing test naming both; the documents it reads are this repository's and parse strictly.
  */
-import { parsePromises, parseVendorMatrix, readPromises, readVendorMatrix } from '../support/trustDocs';
-import { renderSummary, rowTags, trustResults } from '../support/trustReport';
+import { parsePromises, parseVendorMatrix, readPromises, readVendorMatrix } from '../../dev/trustDocs';
+import { renderSummary, rowTags, trustResults } from '../../dev/trustReport';
 
 const ROWS = ['github', 'jira', 'sharepoint'];
 const PROMISES = parsePromises(

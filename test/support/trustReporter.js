@@ -6,8 +6,11 @@
 const path = require('node:path');
 const { require: requireTs } = require('tsx/cjs/api');
 
-const { readPromises, readVendorMatrix, REPO_ROOT } = requireTs('./trustDocs.ts', module.filename);
-const { renderSummary, trustResults, writeTrustResults, REPORT_FILE } = requireTs('./trustReport.ts', module.filename);
+const { readPromises, readVendorMatrix, REPO_ROOT } = requireTs('../../dev/trustDocs.ts', module.filename);
+const { renderSummary, trustResults, writeTrustResults, REPORT_FILE } = requireTs(
+  '../../dev/trustReport.ts',
+  module.filename,
+);
 
 class TrustReporter {
   onRunComplete(_contexts, results) {

@@ -6,18 +6,13 @@
  * (the connector asks exactly the descriptor's scopes and refuses a broader grant) is proven per row
  * by the connector and end-to-end tests, which carry the row tags the trust report counts.
  */
-import { githubDescriptors } from '../../activities/vendors/github';
-import { jiraDescriptors } from '../../activities/vendors/jira';
+import { catalogRows } from '../../activities/vendors/catalog';
 import { microsoftDescriptors } from '../../activities/vendors/microsoft';
 import type { VendorDescriptor, VendorId } from '../../activities/vendors/types';
-import { readVendorMatrix, type MatrixRow } from '../support/trustDocs';
+import { readVendorMatrix, type MatrixRow } from '../../dev/trustDocs';
 
-/** Every descriptor that exists: the one list these checks walk. */
-const DESCRIPTORS: readonly VendorDescriptor[] = [
-  ...githubDescriptors,
-  ...jiraDescriptors,
-  ...Object.values(microsoftDescriptors),
-];
+/** Every row of the vendor catalog, built or planned: the one list these checks walk. */
+const DESCRIPTORS: readonly VendorDescriptor[] = catalogRows({}).map((row) => row.descriptor);
 
 /** Every `VendorId`, checked by the compiler: a missing or extra key does not typecheck. */
 const VENDOR_IDS = Object.keys({
@@ -62,8 +57,9 @@ const matrixScopes = (row: MatrixRow) => ({
   optional: sorted(row.scopes.optional),
 });
 
-test('the matrix has exactly one row per VendorId', () => {
+test('the matrix and the catalog have exactly one row per VendorId', () => {
   expect(sorted(MATRIX.map((row) => row.id))).toEqual(sorted(VENDOR_IDS));
+  expect(sorted(DESCRIPTORS.map((descriptor) => descriptor.id))).toEqual(sorted(VENDOR_IDS));
 });
 
 test('every matrix row lists at least one scope and says what flows and who controls it', () => {
@@ -97,7 +93,11 @@ test('T1: SharePoint never carries a tenant-wide file scope that would defeat Si
   expect(all.some((scope) => /\.All$/.test(scope))).toBe(false);
 });
 
-test('T9 T19: identity providers are federated sign-in only and receive nothing', () => {
-  expect(microsoftDescriptors.entra.authKind).toBe('federated-identity');
-  expect(microsoftDescriptors.entra.dataOut).toEqual([]);
-});
+test.each(['entra', 'google-workspace', 'okta'] as const)(
+  'T9 T19: the identity provider %s is federated sign-in only and receives nothing',
+  (vendor) => {
+    const descriptor = DESCRIPTORS.find((candidate) => candidate.id === vendor)!;
+    expect(descriptor.authKind).toBe('federated-identity');
+    expect(descriptor.dataOut).toEqual([]);
+  },
+);

@@ -22,6 +22,7 @@ import type { Connector, ConnectorContext, SourceRecord, Subscription, SyncPage,
 import { createAppOctokit, createTokenOctokit, type GithubAppCredentials } from './client';
 import { GITHUB_SCOPES, githubDescriptor, githubRequestedPermissions } from './descriptor';
 import { mapGithubError } from './errors';
+import { githubRoutingKey } from './webhooks';
 
 export interface GithubConnectorOptions extends GithubAppCredentials {
   /** REST API base (https://api.github.com). */
@@ -35,7 +36,6 @@ export interface GithubConnectorOptions extends GithubAppCredentials {
 const VENDOR = 'github';
 /** vendor_subscriptions.resource of app-level webhook routes (see db/migrations/0003_app_webhook_routing.ts). */
 export const APP_WEBHOOK_RESOURCE = 'app-webhook';
-export const githubRoutingKey = (installationId: number | string) => `installation:${installationId}`;
 /** GitHub's maximum page size. */
 const PER_PAGE = 100;
 const SCOPE_READ = 'repo:read';

@@ -6,7 +6,8 @@
  * with an `import`-only export map, which the Jest CommonJS resolver cannot load.) The signature is checked before the replay guard sees the id, so forged
  * requests cannot burn ids.
  */
-import { constantTimeEqual, hmacSha256Hex, type ReplayGuard } from '../shared';
+import { constantTimeEqual, DEDUP_IN_RECEIVER, hmacSha256Hex, type ReplayGuard } from '../shared';
+import type { WebhookVerifier } from '../types';
 
 export type GithubWebhookVerification =
   | { ok: true; event: string; deliveryId: string; payload: Record<string, unknown> }
@@ -68,3 +69,43 @@ export function githubWebhookDeletions(event: string, payload: Record<string, un
   }
   return { deletions: [], installationDeleted: false };
 }
+
+/** Binds app-level deliveries to the integrations of one installation (`route_app_webhook`). */
+export const githubRoutingKey = (installationId: number | string) => `installation:${installationId}`;
+
+/** The API's receiver: `X-Hub-Signature-256` over the raw body; `X-GitHub-Delivery` is the dedup key. */
+export const githubVerifier: WebhookVerifier = {
+  async verify(request, secret) {
+    const verified = await verifyGithubWebhook({
+      secret,
+      rawBody: request.rawBody,
+      headers: request.headers,
+      replayGuard: DEDUP_IN_RECEIVER,
+    });
+    if (!verified.ok) return undefined;
+    const action =
+      typeof verified.payload.action === 'string' && /^[a-z_]{1,64}$/.test(verified.payload.action)
+        ? verified.payload.action
+        : undefined;
+    const eventType = action ? `${verified.event}.${action}` : verified.event;
+    const { deletions, installationDeleted } = githubWebhookDeletions(verified.event, verified.payload);
+    if (installationDeleted) return [{ deliveryId: verified.deliveryId, eventType, lifecycle: { event: eventType } }];
+    // GitHub reports deletions only by webhook: a full round of the resource reconciles them away.
+    const deleted = deletions.find((d) => d.externalIds.length > 0);
+    return [
+      {
+        deliveryId: verified.deliveryId,
+        eventType,
+        ...(deleted ? { sync: { resource: deleted.resource, full: true } } : {}),
+      },
+    ];
+  },
+  appRoutingKey(request) {
+    try {
+      const id = (JSON.parse(request.rawBody.toString('utf8')) as { installation?: { id?: unknown } }).installation?.id;
+      return Number.isSafeInteger(id) ? githubRoutingKey(id as number) : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};

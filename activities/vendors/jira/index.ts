@@ -1,3 +1,4 @@
+/** The Jira family, SDK-free (the API loads it); the connector is `./connector`, loaded by the worker only. */
 export {
   jiraDescriptor,
   jiraDescriptors,
@@ -5,10 +6,12 @@ export {
   JIRA_PROTOCOL_SCOPES,
   JIRA_REQUESTED_SCOPES,
 } from './descriptor';
-export { createJiraConnector, type JiraConnectorOptions } from './connector';
+export { jiraManifest } from './manifest';
+export type { JiraApp } from './config';
 export {
   verifyJiraWebhook,
   jiraWebhookDeletions,
+  jiraVerifier,
   type JiraWebhookVerification,
   type JiraWebhookDeletions,
 } from './webhooks';

@@ -7,7 +7,8 @@
  * Limit: the JWT does not cover the body, so a delivery is only a trigger: what we store is always
  * re-read through the API under the project allow-list, never taken from the payload.
  */
-import { verifyHs256Jwt, type ReplayGuard } from '../shared';
+import { DEDUP_IN_RECEIVER, verifyHs256Jwt, type ReplayGuard } from '../shared';
+import type { WebhookVerifier } from '../types';
 
 export type JiraWebhookVerification =
   | { ok: true; event: string; deliveryId: string; payload: Record<string, unknown>; matchedWebhookIds: string[] }
@@ -59,4 +60,33 @@ export function jiraWebhookDeletions(event: string, payload: Record<string, unkn
   const id = (payload.issue as { id?: unknown } | undefined)?.id;
   if (event !== 'jira:issue_deleted' || (typeof id !== 'string' && typeof id !== 'number')) return { deletions: [] };
   return { deletions: [{ resource: 'issues', externalIds: [String(id)] }] };
+}
+
+/**
+ * The API's receiver. Each delivery carries a JWT signed with OUR app's client secret, which Jira
+ * knows and our per-endpoint secret it cannot carry; the per-endpoint URL is what binds the
+ * delivery to its workspace. The JWT does not cover the body, so a delivery only triggers a sync
+ * that re-reads data through the API under the project allow-list.
+ */
+export function jiraVerifier(app: { clientId: string; clientSecret: string }): WebhookVerifier {
+  return {
+    async verify(request) {
+      const verified = await verifyJiraWebhook({
+        ...app,
+        rawBody: request.rawBody,
+        headers: request.headers,
+        replayGuard: DEDUP_IN_RECEIVER,
+      });
+      if (!verified.ok) return undefined;
+      const { deletions } = jiraWebhookDeletions(verified.event, verified.payload);
+      const deleted = deletions.find((d) => d.externalIds.length > 0);
+      return [
+        {
+          deliveryId: verified.deliveryId,
+          eventType: verified.event,
+          ...(deleted ? { sync: { resource: deleted.resource, full: true } } : {}),
+        },
+      ];
+    },
+  };
 }

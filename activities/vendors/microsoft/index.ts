@@ -1,8 +1,13 @@
-/** Microsoft Graph / Entra ID rows: Microsoft 365, SharePoint, OneDrive, Teams, Entra ID. */
+/**
+ * Microsoft Graph / Entra ID rows: Microsoft 365, SharePoint, OneDrive, Teams, Entra ID. SDK-free
+ * (the API loads it); the connector is `./connector`, loaded by the worker only.
+ */
 export { microsoftDescriptors, MICROSOFT_VENDOR_IDS, type MicrosoftVendorId } from './descriptor';
-export { createMicrosoftConnector, type MicrosoftConnectorOptions } from './connector';
+export { microsoftManifest } from './manifest';
+export type { MicrosoftApp } from './config';
 export {
   clientStateMatches,
+  graphVerifier,
   parseNotifications,
   validationReply,
   type GraphNotification,

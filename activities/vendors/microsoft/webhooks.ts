@@ -5,7 +5,9 @@
  * - lifecycle notifications (`reauthorizationRequired`, `subscriptionRemoved`, `missed`) told apart
  *   from change notifications. Receivers persist, then answer 202 within 3 s.
  */
+import crypto from 'node:crypto';
 import { constantTimeEqual } from '../shared';
+import type { WebhookVerifier } from '../types';
 
 export interface ValidationReply {
   status: 200;
@@ -73,3 +75,39 @@ export function parseNotifications(
   }
   return result;
 }
+
+/**
+ * The API's receiver: the validation handshake, then `clientState` (the endpoint's secret) on every
+ * notification. Graph sends no delivery id; a notification's id is the hash of the body, its
+ * position and the minute it arrived: retries within the minute are deduplicated, a later one at
+ * worst triggers one more incremental sync (harmless), and no distinct change is ever dropped.
+ */
+export const graphVerifier: WebhookVerifier = {
+  async challenge(request) {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(request.query)) if (value !== undefined) params.set(key, value);
+    const reply = validationReply(params);
+    return reply ? { contentType: reply.contentType, body: reply.body } : undefined;
+  },
+  async verify(request, secret) {
+    let body: unknown;
+    try {
+      body = JSON.parse(request.rawBody.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    const { accepted, rejected } = parseNotifications(body, () => secret);
+    // One forged notification taints the batch: nothing of it is acted on.
+    if (rejected > 0 || accepted.length === 0) return undefined;
+    const bodyHash = crypto.createHash('sha256').update(request.rawBody).digest('hex');
+    const minute = Math.floor(Date.now() / 60_000);
+    return accepted.map((notification, index) => ({
+      deliveryId: `${bodyHash}:${index}:${minute}`,
+      eventType:
+        notification.kind === 'lifecycle' ? `lifecycle.${notification.event}` : `change.${notification.changeType}`,
+      ...(notification.kind === 'lifecycle'
+        ? { lifecycle: { event: notification.event, subscriptionId: notification.subscriptionId } }
+        : {}),
+    }));
+  },
+};

@@ -7,6 +7,7 @@
  * an `eventId` (stable across Okta's retries): the dedup key.
  */
 import { constantTimeEqual } from '../shared';
+import type { WebhookVerifier } from '../types';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -52,3 +53,21 @@ export function oktaDelivery(rawBody: Buffer): OktaDelivery | undefined {
     .filter((type): type is string => typeof type === 'string' && /^[a-z_.]{1,100}$/.test(type));
   return eventTypes.length > 0 ? { eventId: payload.eventId, eventTypes } : undefined;
 }
+
+/** The API's receiver: the static `Authorization` value set at hook creation, on the one-time GET and on every delivery. */
+export const oktaVerifier: WebhookVerifier = {
+  async challenge(request, secret) {
+    const challenge = oktaVerificationChallenge(request.headers);
+    if (challenge === undefined) return undefined;
+    if (!oktaAuthorized(request.headers, secret)) return 'unauthenticated';
+    return { contentType: 'application/json', body: JSON.stringify({ verification: challenge }) };
+  },
+  async verify(request, secret) {
+    if (!oktaAuthorized(request.headers, secret)) return undefined;
+    const delivery = oktaDelivery(request.rawBody);
+    // One delivery per hook call: its events share one id, and each asks for the same sync.
+    return delivery
+      ? [{ deliveryId: delivery.eventId, eventType: delivery.eventTypes.join(',').slice(0, 200) }]
+      : undefined;
+  },
+};

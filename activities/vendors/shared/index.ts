@@ -13,5 +13,10 @@ export { assertGrantWithinRequested } from './scopes';
 export { createVendorCall, type VendorCall, type VendorErrorMapper } from './vendorCall';
 export { createRateBudget, type RateBudget } from './rateBudget';
 export { hmacSha256Hex, constantTimeEqual, verifyHs256Jwt } from './signatures';
-export { createInMemoryReplayGuard, DEFAULT_REPLAY_RETENTION_MS, type ReplayGuard } from './replayGuard';
+export {
+  createInMemoryReplayGuard,
+  DEDUP_IN_RECEIVER,
+  DEFAULT_REPLAY_RETENTION_MS,
+  type ReplayGuard,
+} from './replayGuard';
 export { EMPTY_WATERMARK, advanceWatermark, isFresh, queryStartMs, type UpdatedWatermark } from './updatedWatermark';

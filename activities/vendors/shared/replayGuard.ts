@@ -25,3 +25,10 @@ export function createInMemoryReplayGuard(options: { retentionMs?: number; now?:
     },
   };
 }
+
+/**
+ * For the API's receiver: dedup is its job (a `webhook_deliveries` insert in Postgres, shared by
+ * every API instance and recorded only after verification), so verifiers that take a guard get this
+ * pass-through one.
+ */
+export const DEDUP_IN_RECEIVER: ReplayGuard = { firstSeen: async () => true };

@@ -7,6 +7,7 @@
  * dedup key. It expects the ack within 3 s, which the receiver meets: it persists, then answers.
  */
 import { constantTimeEqual, hmacSha256Hex } from '../shared';
+import type { WebhookVerifier } from '../types';
 
 /** Slack's documented tolerance for `X-Slack-Request-Timestamp`. */
 export const SLACK_TIMESTAMP_TOLERANCE_S = 5 * 60;
@@ -69,3 +70,32 @@ export function slackDelivery(payload: Record<string, unknown>): SlackDelivery |
   if (typeof type !== 'string' || !/^[a-z_.]{1,64}$/.test(type)) return undefined;
   return { kind: 'event', eventId: payload.event_id, eventType: type, lifecycle: LIFECYCLE_EVENTS.has(type) };
 }
+
+/** The grant behind the connection is gone: the lifecycle marks the integration for re-authorization. */
+const GRANT_LOST = { event: 'reauthorizationRequired' };
+
+/**
+ * The API's receiver: every request, the `url_verification` handshake included, is signed with the
+ * app's signing secret (the endpoint's secret) and must be fresh; `event_id` is the dedup key.
+ */
+export const slackVerifier: WebhookVerifier = {
+  async challenge(request, secret) {
+    const verified = verifySlackRequest({ signingSecret: secret, rawBody: request.rawBody, headers: request.headers });
+    const delivery = verified.ok ? slackDelivery(verified.payload) : undefined;
+    if (delivery?.kind === 'challenge') return { contentType: 'text/plain; charset=utf-8', body: delivery.challenge };
+    // A handshake that does not verify is refused here; anything else is left to `verify`.
+    return !verified.ok && request.rawBody.includes('"url_verification"') ? 'unauthenticated' : undefined;
+  },
+  async verify(request, secret) {
+    const verified = verifySlackRequest({ signingSecret: secret, rawBody: request.rawBody, headers: request.headers });
+    const delivery = verified.ok ? slackDelivery(verified.payload) : undefined;
+    if (delivery?.kind !== 'event') return undefined;
+    return [
+      {
+        deliveryId: delivery.eventId,
+        eventType: delivery.eventType,
+        ...(delivery.lifecycle ? { lifecycle: GRANT_LOST } : {}),
+      },
+    ];
+  },
+};

@@ -6,16 +6,19 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { githubDescriptor } from '../../../activities/vendors/github';
-import { jiraDescriptor } from '../../../activities/vendors/jira';
-import { microsoftDescriptors } from '../../../activities/vendors/microsoft';
-import type { VendorDescriptor, VendorId } from '../../../activities/vendors/types';
+import {
+  appWebhookSecrets,
+  catalogRows,
+  webhookVerifiers,
+  type CatalogRow,
+  type VendorApps,
+} from '../../../activities/vendors/catalog';
+import type { VendorId } from '../../../activities/vendors/types';
 import { createAuthenticator, mintToken, type Role } from '../../../api/auth';
 import type { RateLimitPolicy } from '../../../api/rateLimit';
 import { buildServer } from '../../../api/server';
 import type { ApiServices } from '../../../api/services';
 import type { Api } from '../../../api/types';
-import { webhookVerifiersFor } from '../../../api/webhooks/verifiers';
 import { createAuditLog } from '../../../db/audit';
 import { createPostgresRateLimitStore } from '../../../db/rateLimits';
 import { LocalKeyProvider, SecretStore } from '../../../db/secrets';
@@ -32,63 +35,6 @@ export const PUBLIC_URL = 'https://api.test';
 export const TEMPORAL_UI = 'http://temporal-ui.test';
 /** Keys the hashed subjects the harness API writes into the audit log. */
 export const AUDIT_SUBJECT_KEY = crypto.randomBytes(32);
-
-/**
- * No service-account descriptor exists in `activities/vendors/` yet: this one mirrors the SAP row
- * of the matrix (service account in the customer's tenant, writes nothing by default).
- */
-export const sapDescriptor: VendorDescriptor = {
-  id: 'sap',
-  displayName: 'SAP S/4HANA',
-  scopes: { required: ['API_PURCHASEORDER_PROCESS_SRV'], optional: [] },
-  authKind: 'service-account',
-  pkce: false,
-  customerControl: { kind: 'tenant', description: 'Service account in the customer tenant' },
-  dataIn: ['purchase-orders'],
-  dataOut: [],
-  syncResources: ['purchase-orders'],
-  syncMode: 'scheduled-poll',
-  rateLimit: { requestsPerMinute: 60, minPollIntervalMs: 15 * 60_000 },
-  webhook: { scheme: 'none' },
-  revocation: { kind: 'none', note: 'Delete the service account in the customer tenant' },
-  cacheTtlMs: 24 * 60 * 60_000,
-};
-
-/** Wave-2 rows whose webhook contracts the receiver already serves (no connectors yet): the Slack and Okta rows of the matrix. */
-const wave2 = (
-  id: 'slack' | 'okta',
-  displayName: string,
-  scopes: string[],
-  scheme: 'slack-signing-secret' | 'okta-shared-header',
-): VendorDescriptor => ({
-  ...sapDescriptor,
-  id,
-  displayName,
-  scopes: { required: scopes, optional: [] },
-  authKind: id === 'okta' ? 'federated-identity' : 'oauth2-pkce',
-  pkce: id === 'slack',
-  customerControl: { kind: id === 'slack' ? 'channels' : 'tenant', description: displayName },
-  dataIn: id === 'okta' ? ['authenticated-identity', 'group-claims'] : [],
-  dataOut: id === 'slack' ? ['channel-notification'] : [],
-  syncResources: [],
-  syncMode: 'none',
-  webhook: { scheme },
-});
-export const slackDescriptor = wave2('slack', 'Slack', ['chat:write', 'channels:read'], 'slack-signing-secret');
-export const oktaDescriptor = wave2('okta', 'Okta', ['openid', 'profile', 'email'], 'okta-shared-header');
-
-export const TEST_VENDORS: ReadonlyMap<VendorId, VendorDescriptor> = new Map<VendorId, VendorDescriptor>(
-  [
-    githubDescriptor,
-    jiraDescriptor,
-    microsoftDescriptors.sharepoint,
-    microsoftDescriptors.microsoft365,
-    microsoftDescriptors.entra,
-    sapDescriptor,
-    slackDescriptor,
-    oktaDescriptor,
-  ].map((d) => [d.id, d]),
-);
 
 let bundle: Promise<{ code: string }> | undefined;
 /** The doubles are bundled once per test file that needs them (a few seconds). */
@@ -115,6 +61,39 @@ export const JIRA_APP = { clientId: 'jira-app-client-id', clientSecret: 'jira-ap
 /** The GitHub App's webhook secret (one for all installations): signs app-level deliveries. */
 export const GITHUB_APP_WEBHOOK_SECRET = 'github-app-webhook-secret-for-tests';
 
+/** Our vendor apps as the harness's deployment has them: every built family configured (the API calls no vendor). */
+export const TEST_APPS: VendorApps = {
+  github: {
+    apiUrl: 'https://github.test/api',
+    webUrl: 'https://github.test',
+    appId: '1',
+    privateKey: 'not-used-by-the-api',
+    clientId: 'github-app-client-id',
+    clientSecret: 'github-app-client-secret',
+    webhookSecret: GITHUB_APP_WEBHOOK_SECRET,
+  },
+  microsoft: {
+    loginUrl: 'https://login.test',
+    graphUrl: 'https://graph.test',
+    tenantId: 'organizations',
+    clientId: 'microsoft-client-id',
+    clientSecret: 'microsoft-client-secret',
+  },
+  jira: { authUrl: 'https://auth.jira.test', apiUrl: 'https://api.jira.test', ...JIRA_APP },
+};
+
+/**
+ * The catalog's rows as production derives them from TEST_APPS, except SAP: no service-account row
+ * is built yet, so the harness serves SAP's planned row as available to exercise the
+ * service-account routes (the contract workflows stand in for the worker).
+ */
+export const TEST_VENDORS: ReadonlyMap<VendorId, CatalogRow> = new Map(
+  catalogRows(TEST_APPS).map((row): [VendorId, CatalogRow] => [
+    row.descriptor.id,
+    row.descriptor.id === 'sap' ? { ...row, availability: 'available' } : row,
+  ]),
+);
+
 export async function createHarness(
   options: {
     rateLimits?: RateLimitPolicy;
@@ -140,8 +119,8 @@ export async function createHarness(
     auditSubjectKey: AUDIT_SUBJECT_KEY,
     secrets,
     vendors: TEST_VENDORS,
-    webhookVerifiers: webhookVerifiersFor({ jira: JIRA_APP }),
-    appWebhookSecrets: { github: GITHUB_APP_WEBHOOK_SECRET },
+    webhookVerifiers: webhookVerifiers(TEST_APPS),
+    appWebhookSecrets: appWebhookSecrets(TEST_APPS),
     publicUrl: PUBLIC_URL,
     purgeDelayMs: 7 * 24 * 60 * 60_000,
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
@@ -206,7 +185,7 @@ export async function seedIntegration(
   },
 ): Promise<string> {
   const integrationId = crypto.randomUUID();
-  const descriptor = TEST_VENDORS.get(row.vendor)!;
+  const { descriptor } = TEST_VENDORS.get(row.vendor)!;
   const scopes = row.requestedScopes ?? [...descriptor.scopes.required];
   await su('integrations').insert({
     integration_id: integrationId,

@@ -1,6 +1,6 @@
 /** GitHub emulator + real Octokit connector wired together for the GitHub tests. */
 import crypto from 'node:crypto';
-import { createGithubConnector } from '../../../activities/vendors/github';
+import { createGithubConnector } from '../../../activities/vendors/github/connector';
 import type { Connector, ConnectorContext, TokenSet } from '../../../activities/vendors/types';
 import { startGithubEmulator, type GithubEmulator } from '../../../emulators/github';
 import { recordingAuditor } from '../support/recordingAudit';

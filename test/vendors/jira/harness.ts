@@ -1,6 +1,7 @@
 /** Jira emulator + real jira.js connector wired together for the Jira tests. */
 import crypto from 'node:crypto';
-import { createJiraConnector, JIRA_REQUESTED_SCOPES, jiraDescriptor } from '../../../activities/vendors/jira';
+import { JIRA_REQUESTED_SCOPES, jiraDescriptor } from '../../../activities/vendors/jira';
+import { createJiraConnector } from '../../../activities/vendors/jira/connector';
 import type { Connector, ConnectorContext, TokenSet } from '../../../activities/vendors/types';
 import { startJiraEmulator, type JiraEmulator } from '../../../emulators/jira';
 import { recordingAuditor } from '../support/recordingAudit';

@@ -1,11 +1,8 @@
 /** Shared setup for the Microsoft connector tests: emulator, connector, connect-through-consent, contexts. */
 import { fetch as undiciFetch } from 'undici';
-import {
-  createMicrosoftConnector,
-  microsoftDescriptors,
-  type MicrosoftVendorId,
-} from '../../../activities/vendors/microsoft';
+import { microsoftDescriptors, type MicrosoftVendorId } from '../../../activities/vendors/microsoft';
 import { createDispatcher } from '../../../activities/vendors/microsoft/client';
+import { createMicrosoftConnector } from '../../../activities/vendors/microsoft/connector';
 import type { Connector, ConnectorContext, TokenSet } from '../../../activities/vendors/types';
 import { startMicrosoftEmulator, type MicrosoftEmulator } from '../../../emulators/microsoft';
 import { createPkcePair } from '../../../lib/oauth/pkce';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const REPO_ROOT = path.resolve(__dirname, '../..');
+export const REPO_ROOT = path.resolve(__dirname, '..');
 export const VENDOR_MATRIX_FILE = path.join(REPO_ROOT, 'docs/vendor-matrix.md');
 export const TRUST_PROMISES_FILE = path.join(REPO_ROOT, 'docs/trust-promises.md');
 

