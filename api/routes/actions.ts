@@ -15,7 +15,7 @@ import { workflowIds, type VendorActionInput } from '../../workflows/definitions
 import { callerActor } from '../guard';
 import { IdempotencyHeaders, keyedId, keyedRun, keyedStart, requestFingerprint } from '../idempotency';
 import { HttpProblem, problemResponses } from '../problem';
-import { runLinks, startRun, temporalCall, WORKFLOW_TYPES } from '../runs';
+import { runLinks, startRun, temporalCall } from '../runs';
 import { IntegrationParams, Uuid } from '../schemas';
 import type { ApiServices } from '../services';
 import { getIntegration } from '../store';
@@ -103,7 +103,7 @@ export function registerActionRoutes(app: Api, services: ApiServices): void {
       }
       const args: VendorActionInput = { workspaceId, integrationId, vendor: descriptor.id, action, input, actor };
       await startRun(temporal, {
-        workflowType: WORKFLOW_TYPES.action,
+        workflowType: 'vendorActionWorkflow',
         workflowId,
         args: [args],
         process: 'action',
