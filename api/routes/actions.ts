@@ -18,7 +18,7 @@ import { HttpProblem, problemResponses } from '../problem';
 import { runLinks, startRun, temporalCall } from '../runs';
 import { IntegrationParams, Uuid } from '../schemas';
 import type { ApiServices } from '../services';
-import { getIntegration } from '../store';
+import { getIntegration } from '../../db/integrations';
 import type { Api } from '../types';
 
 /** Plain values only, and a bound on them: an action's input is a few fields, not a payload store. */

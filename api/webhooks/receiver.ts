@@ -21,7 +21,7 @@ import type { VendorId } from '../../activities/vendors/types';
 import { syncRequestedSignal, vendorLifecycleSignal, workflowIds } from '../../workflows/definitions';
 import { HttpProblem, problemResponses } from '../problem';
 import type { ApiServices } from '../services';
-import { findWebhookEndpoint, markDeliverySignalled, recordDelivery, routeAppWebhook } from '../store';
+import { findWebhookEndpoint, markDeliverySignalled, recordDelivery, routeAppWebhook } from '../../db/webhooks';
 import type { Api } from '../types';
 import type { VerifiedDelivery, WebhookRequest, WebhookVerifier } from './verifiers';
 

@@ -15,7 +15,7 @@ import { HttpProblem } from '../../problem';
 import { queryIfRunning, runLinks, startRun } from '../../runs';
 import { WorkspaceParams } from '../../schemas';
 import type { ApiServices } from '../../services';
-import { getIntegration, reservePendingIntegration } from '../../store';
+import { getIntegration, reservePendingIntegration } from '../../../db/integrations';
 import type { Api } from '../../types';
 import { oauthRedirectUri } from '../oauthCallback';
 import { ConnectBody, writeResponses } from './schemas';

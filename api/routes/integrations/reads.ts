@@ -7,7 +7,7 @@ import { HttpProblem, problemResponses } from '../../problem';
 import { queryIfRunning, runLinks } from '../../runs';
 import { IntegrationParams, WorkspaceParams } from '../../schemas';
 import type { ApiServices } from '../../services';
-import { getIntegration, listIntegrations, type IntegrationRow } from '../../store';
+import { getIntegration, listIntegrations, type IntegrationRow } from '../../../db/integrations';
 import type { Api } from '../../types';
 import { IntegrationSchema } from './schemas';
 import { iso } from './shared';

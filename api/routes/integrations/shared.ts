@@ -8,7 +8,7 @@ import { HttpProblem } from '../../problem';
 import { temporalCall } from '../../runs';
 import type { IntegrationParams } from '../../schemas';
 import type { ApiServices } from '../../services';
-import { getIntegration, type IntegrationRow } from '../../store';
+import { getIntegration, type IntegrationRow } from '../../../db/integrations';
 
 export type Params = Static<typeof IntegrationParams>;
 
