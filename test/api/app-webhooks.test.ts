@@ -32,14 +32,12 @@ describe('T21: app-level GitHub webhooks are verified with the app secret and bo
       tenant.endpointId = crypto.randomUUID();
       const owned = { workspace_id: tenant.workspaceId, integration_id: tenant.integrationId };
       await h.su('webhook_endpoints').insert({ ...owned, endpoint_id: tenant.endpointId, vendor: 'github' });
-      await h
-        .su('vendor_subscriptions')
-        .insert({
-          ...owned,
-          external_id: githubRoutingKey(tenant.installationId),
-          resource: APP_WEBHOOK_RESOURCE,
-          status: 'active',
-        });
+      await h.su('vendor_subscriptions').insert({
+        ...owned,
+        external_id: githubRoutingKey(tenant.installationId),
+        resource: APP_WEBHOOK_RESOURCE,
+        status: 'active',
+      });
       await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', {
         taskQueue: h.taskQueue,
         workflowId: workflowIds.lifecycle(tenant.workspaceId, tenant.integrationId),

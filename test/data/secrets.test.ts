@@ -172,17 +172,15 @@ describe('T6 T7 T8: envelope-encrypted secret store', () => {
     const ids: string[] = [];
     for (let i = 0; i < canaries.length; i += 50) {
       const batch = await Promise.all(
-        canaries
-          .slice(i, i + 50)
-          .map((plaintext, j) =>
-            store.put({
-              workspaceId,
-              integrationId: j % 2 ? integrationId : null,
-              kind: j % 2 ? 'webhook-secret' : 'app-private-key',
-              plaintext,
-              state: 'pending',
-            }),
-          ),
+        canaries.slice(i, i + 50).map((plaintext, j) =>
+          store.put({
+            workspaceId,
+            integrationId: j % 2 ? integrationId : null,
+            kind: j % 2 ? 'webhook-secret' : 'app-private-key',
+            plaintext,
+            state: 'pending',
+          }),
+        ),
       );
       ids.push(...batch.map((r) => r.secretId));
     }

@@ -27,14 +27,12 @@ describe('T11: webhook catch-up', () => {
   /** A delivery as the receiver records it, received `ageMs` ago and never marked signalled. */
   async function seedDelivery(ref: { workspaceId: string; integrationId: string }, ageMs: number) {
     const endpointId = crypto.randomUUID();
-    await h
-      .admin('webhook_endpoints')
-      .insert({
-        endpoint_id: endpointId,
-        workspace_id: ref.workspaceId,
-        integration_id: ref.integrationId,
-        vendor: MEMORY_VENDOR,
-      });
+    await h.admin('webhook_endpoints').insert({
+      endpoint_id: endpointId,
+      workspace_id: ref.workspaceId,
+      integration_id: ref.integrationId,
+      vendor: MEMORY_VENDOR,
+    });
     const deliveryId = crypto.randomUUID();
     await h.admin('webhook_deliveries').insert({
       workspace_id: ref.workspaceId,

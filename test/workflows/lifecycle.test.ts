@@ -162,14 +162,12 @@ describe('integration lifecycle workflow (time-skipping server, real Postgres)',
     const lifetimes = { 'graph-sub': 29 * DAY, 'jira-sub': 30 * DAY };
     for (const [externalId, lifetimeMs] of Object.entries(lifetimes)) {
       h.connector.subscriptions.set(externalId, { expiresAt: t0 + lifetimeMs, lifetimeMs, renewals: 0 });
-      await h
-        .admin('vendor_subscriptions')
-        .insert({
-          ...{ workspace_id: ref.workspaceId, integration_id: ref.integrationId },
-          external_id: externalId,
-          resource: 'issues',
-          expires_at: new Date(t0 + lifetimeMs),
-        });
+      await h.admin('vendor_subscriptions').insert({
+        ...{ workspace_id: ref.workspaceId, integration_id: ref.integrationId },
+        external_id: externalId,
+        resource: 'issues',
+        expires_at: new Date(t0 + lifetimeMs),
+      });
     }
     await withLifecycle(ref, {}, async (handle) => {
       await pollUntil(

@@ -24,16 +24,14 @@ describe('T16: workspace deletion workflow (time-skipping server, real Postgres)
     const workspaceId = first.workspaceId;
     // A second integration in the same workspace, and an unrelated workspace that must stay intact.
     const second = { workspaceId, integrationId: crypto.randomUUID() };
-    await h
-      .admin('integrations')
-      .insert({
-        integration_id: second.integrationId,
-        workspace_id: workspaceId,
-        vendor: MEMORY_VENDOR,
-        status: 'connected',
-        requested_scopes: ['repo:read'],
-        granted_scopes: ['repo:read'],
-      });
+    await h.admin('integrations').insert({
+      integration_id: second.integrationId,
+      workspace_id: workspaceId,
+      vendor: MEMORY_VENDOR,
+      status: 'connected',
+      requested_scopes: ['repo:read'],
+      granted_scopes: ['repo:read'],
+    });
     await h.secrets.put({
       ...second,
       kind: 'oauth-tokens',

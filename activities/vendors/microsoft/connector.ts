@@ -323,16 +323,14 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
       ctx,
       { action: `mail.send.${action}`, scope: 'Mail.Send' },
       (client) =>
-        client
-          .api('/me/sendMail')
-          .post({
-            message: {
-              subject,
-              body: { contentType: 'Text', content },
-              toRecipients: to.map((address) => ({ emailAddress: { address } })),
-            },
-            saveToSentItems: false,
-          }),
+        client.api('/me/sendMail').post({
+          message: {
+            subject,
+            body: { contentType: 'Text', content },
+            toRecipients: to.map((address) => ({ emailAddress: { address } })),
+          },
+          saveToSentItems: false,
+        }),
       () => {
         if (!ctx.credential.grantedScopes.includes('Mail.Send'))
           throw new VendorError(

@@ -236,15 +236,13 @@ export async function seedWebhookEndpoint(h: Harness, workspaceId: string, vendo
     state: 'current',
   });
   const endpointId = crypto.randomUUID();
-  await h
-    .su('webhook_endpoints')
-    .insert({
-      endpoint_id: endpointId,
-      workspace_id: workspaceId,
-      integration_id: integrationId,
-      vendor,
-      signing_secret_id: secretId,
-    });
+  await h.su('webhook_endpoints').insert({
+    endpoint_id: endpointId,
+    workspace_id: workspaceId,
+    integration_id: integrationId,
+    vendor,
+    signing_secret_id: secretId,
+  });
   const lifecycleId = workflowIds.lifecycle(workspaceId, integrationId);
   await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', {
     taskQueue: h.taskQueue,

@@ -356,15 +356,13 @@ describe('Teams: admin-selected channels (T18, T19)', () => {
     const typed = async (run: Promise<unknown>) =>
       failureOf(run.catch((error: unknown) => Promise.reject(toVendorError('onedrive', error))));
     const subscribe = (resource: string) =>
-      client
-        .api('/subscriptions')
-        .post({
-          changeType: 'updated',
-          notificationUrl: 'http://127.0.0.1:1/hook',
-          resource,
-          expirationDateTime: new Date(control.now() + 60 * 60_000).toISOString(),
-          clientState: 'cs',
-        });
+      client.api('/subscriptions').post({
+        changeType: 'updated',
+        notificationUrl: 'http://127.0.0.1:1/hook',
+        resource,
+        expirationDateTime: new Date(control.now() + 60 * 60_000).toISOString(),
+        clientState: 'cs',
+      });
     expect((await typed(subscribe('me/drive/special/approot'))).type).toBe('VendorRejected');
     expect((await typed(subscribe('me/drive/root'))).type).toBe('MissingScope');
     const ctx = harness.context('onedrive', tokens);
