@@ -12,20 +12,18 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type WorkflowHandle,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
 import type { ProcessName } from '../workflows/definitions';
+import type * as workflows from '../workflows';
 import { IntegrationIdKey, ProcessKey, VendorKey, WorkspaceIdKey } from '../workflows/searchAttributes';
 import { HttpProblem } from './problem';
 import type { TemporalAccess } from './services';
 
-/** Workflow type names the API starts (registered by `workflows/index.ts`). */
-export const WORKFLOW_TYPES = {
-  connect: 'connectWorkflow',
-  disconnect: 'disconnectWorkflow',
-  workspaceDelete: 'deleteWorkspaceWorkflow',
-  action: 'vendorActionWorkflow',
-} as const;
+/** The workflows the worker registers (`workflows/index.ts`), by type name: types only, the API runs none of them. */
+type Workflows = typeof workflows;
+export type WorkflowName = keyof Workflows;
 
 export function temporalUiLink(temporal: TemporalAccess, workflowId: string): string {
   return `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
@@ -35,10 +33,11 @@ export function runLinks(temporal: TemporalAccess, workflowId: string): { tempor
   return { temporalUi: temporalUiLink(temporal, workflowId) };
 }
 
-export interface StartRun {
-  workflowType: string;
+/** A run to start: the type name picks the registered workflow, whose parameters the arguments must match. */
+export interface StartRun<N extends WorkflowName> {
+  workflowType: N;
   workflowId: string;
-  args: unknown[];
+  args: Parameters<Workflows[N]>;
   process: ProcessName;
   workspaceId: string;
   integrationId?: string;
@@ -51,7 +50,10 @@ export interface StartRun {
   memo?: Record<string, string>;
 }
 
-export async function startRun(temporal: TemporalAccess, run: StartRun): Promise<WorkflowHandle> {
+export async function startRun<N extends WorkflowName>(
+  temporal: TemporalAccess,
+  run: StartRun<N>,
+): Promise<WorkflowHandle<Workflows[N]>> {
   const typedSearchAttributes: SearchAttributePair[] = [
     { key: WorkspaceIdKey, value: run.workspaceId },
     { key: ProcessKey, value: run.process },
@@ -59,7 +61,8 @@ export async function startRun(temporal: TemporalAccess, run: StartRun): Promise
     ...(run.vendor ? [{ key: VendorKey, value: run.vendor }] : []),
   ];
   try {
-    return await temporal.client.workflow.start(run.workflowType, {
+    // StartRun<N> has checked the arguments; the SDK's conditional `args` type cannot resolve for a generic N.
+    const options = {
       taskQueue: temporal.taskQueue,
       workflowId: run.workflowId,
       args: run.args,
@@ -67,7 +70,8 @@ export async function startRun(temporal: TemporalAccess, run: StartRun): Promise
       ...(run.ifClosed === 'conflict' ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
       ...(run.memo ? { memo: run.memo } : {}),
       typedSearchAttributes,
-    });
+    } as WorkflowStartOptions<Workflows[N]>;
+    return await temporal.client.workflow.start<Workflows[N]>(run.workflowType, options);
   } catch (error) {
     throw toProblem(error);
   }

@@ -33,7 +33,7 @@ import { startStack } from '../dev/stack';
 import { createLogger } from '../lib/logger';
 import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from '../dev/memoryConnector';
 import { workflowIds } from '../workflows/definitions';
-import { PAGES_PER_ACTIVITY } from '../workflows/sync';
+import { PAGES_PER_ACTIVITY, type syncWorkflow } from '../workflows/sync';
 import { createWorker } from '../workers/createWorker';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
       const ref = await seedIntegration();
       const workflowId = workflowIds.sync(ref.workspaceId, ref.integrationId);
       const started = performance.now();
-      const progress = await client.workflow.execute('syncWorkflow', {
+      const progress = await client.workflow.execute<typeof syncWorkflow>('syncWorkflow', {
         taskQueue,
         workflowId,
         args: [{ ...ref, vendor: MEMORY_VENDOR, request: { reason: 'admin', resource: 'issues' } }],

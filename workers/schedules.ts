@@ -3,6 +3,7 @@
  * needs no separate step. Ops see them under "Schedules" in the Temporal UI.
  */
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import type * as workflows from '../workflows';
 import { ProcessKey } from '../workflows/searchAttributes';
 
 export const CACHE_SWEEP_SCHEDULE_ID = 'maintenance/cache-sweep';
@@ -25,7 +26,14 @@ const MAINTENANCE_SCHEDULES = [
     every: '5 minutes',
     purpose: 'Signals lifecycles for verified webhook deliveries whose signal failed (T11)',
   },
-] as const;
+] as const satisfies ReadonlyArray<{
+  scheduleId: string;
+  /** A workflow the worker registers (checked by the compiler). */
+  workflowType: keyof typeof workflows;
+  process: string;
+  every: string;
+  purpose: string;
+}>;
 
 export async function ensureMaintenanceSchedules(client: Client, taskQueue: string): Promise<void> {
   for (const schedule of MAINTENANCE_SCHEDULES) {

@@ -14,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { requestedScopeViolations, type ScopeMatrix } from '../lib/scopes';
 import { integrationActivities as act } from './activityProxies';
 import { failureType } from './failures';
 import {
@@ -33,17 +34,13 @@ import { childSearchAttributes, tagRun } from './tagRun';
 /** How long the admin has to consent; the oauth_states row expires at the same time. */
 export const CONSENT_TIMEOUT_MS = 15 * 60 * 1000;
 
-/** T1: requested ⊆ matrix scopes and every required scope requested. Returns the problem, if any. */
-export function scopeProblem(
-  requested: readonly string[],
-  matrix: { required: readonly string[]; optional: readonly string[] },
-): string | undefined {
-  const allowed = new Set([...matrix.required, ...matrix.optional]);
-  const extra = requested.filter((s) => !allowed.has(s));
-  if (extra.length > 0) return `scopes outside the vendor matrix: ${extra.join(', ')}`;
-  const missing = matrix.required.filter((s) => !requested.includes(s));
-  if (missing.length > 0) return `required scopes missing: ${missing.join(', ')}`;
-  return undefined;
+/** T1: the connect run's own check (a backend service may start it directly); the failure it reports, if any. */
+function scopeProblem(requested: readonly string[], matrix: ScopeMatrix): string | undefined {
+  const violations = requestedScopeViolations(requested, matrix);
+  if (!violations) return undefined;
+  if (violations.outsideMatrix.length > 0)
+    return `scopes outside the vendor matrix: ${violations.outsideMatrix.map(({ scope }) => scope).join(', ')}`;
+  return `required scopes missing: ${violations.missingRequired.join(', ')}`;
 }
 
 export async function connectWorkflow(input: ConnectInput): Promise<ConnectResult> {

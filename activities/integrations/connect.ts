@@ -4,6 +4,8 @@
  * and the workflow receives ids (and the authorize URL the admin's browser must visit).
  */
 import crypto from 'node:crypto';
+import { insertPendingIntegration, updateIntegration } from '../../db/integrations';
+import { insertWebhookEndpoint } from '../../db/webhooks';
 import { withWorkspace } from '../../db/workspaceScope';
 import { createOAuthState, createPkcePair, hashState, parseOAuthState } from '../../lib/oauth/pkce';
 import { assertGrantWithinRequested } from '../vendors/shared/scopes';
@@ -51,19 +53,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
   return {
     /** Creates the integration row in `pending` (idempotent on the integration id). */
     async createPendingIntegration(input: PendingIntegrationInput): Promise<void> {
-      await withWorkspace(deps.db, input.workspaceId, async (trx) => {
-        await trx('integrations')
-          .insert({
-            integration_id: input.integrationId,
-            workspace_id: input.workspaceId,
-            vendor: input.vendor,
-            status: 'pending',
-            requested_scopes: input.requestedScopes,
-            controls: JSON.stringify(input.controls),
-          })
-          .onConflict('integration_id')
-          .ignore();
-      });
+      await withWorkspace(deps.db, input.workspaceId, (trx) => insertPendingIntegration(trx, input));
     },
 
     /** A reconnect that did not complete: its verifier and unused states go, nothing else. */
@@ -191,12 +181,12 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
         });
         await promoteIdempotent(deps.secrets, input.workspaceId, signing.secretId);
         await withWorkspace(deps.db, input.workspaceId, (trx) =>
-          trx('webhook_endpoints').insert({
-            endpoint_id: endpointId,
-            workspace_id: input.workspaceId,
-            integration_id: input.integrationId,
+          insertWebhookEndpoint(trx, {
+            endpointId,
+            workspaceId: input.workspaceId,
+            integrationId: input.integrationId,
             vendor: resolved.row.vendor,
-            signing_secret_id: signing.secretId,
+            signingSecretId: signing.secretId,
           }),
         );
         const ctx = await context.connectorContext(resolved);
@@ -234,12 +224,11 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
         // Retry after commit of a first connect. (A reconnect may start from `connected`: it records
         // its re-consent even then; a retry after its commit records it twice, which says no more.)
         if (row.status === 'connected' && input.consent === 'granted') return;
-        await trx('integrations').where({ integration_id: input.integrationId }).update({
+        await updateIntegration(trx, input.integrationId, {
           status: 'connected',
           granted_scopes: input.grantedScopes,
           connected_by: input.actor.id,
-          connected_at: trx.fn.now(),
-          updated_at: trx.fn.now(),
+          connected_at: 'now',
         });
         await recordConsent(trx, input, {
           actor: input.actor,
@@ -263,9 +252,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
     /** Terminal failure of a connect attempt (after compensation). */
     async markIntegrationFailed(input: IntegrationRef & { reason: string }): Promise<void> {
       await withWorkspace(deps.db, input.workspaceId, (trx) =>
-        trx('integrations')
-          .where({ integration_id: input.integrationId })
-          .update({ status: 'failed', updated_at: trx.fn.now() }),
+        updateIntegration(trx, input.integrationId, { status: 'failed' }),
       );
       await deps.audit.record({
         workspaceId: input.workspaceId,

@@ -6,6 +6,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Knex } from 'knex';
+import { findIntegration, type IntegrationRow as StoredIntegration } from '../../db/integrations';
 import { SecretStateError, type SecretKind } from '../../db/secrets';
 import { withWorkspace } from '../../db/workspaceScope';
 import type { AuditActor } from '../../lib/audit';
@@ -21,17 +22,8 @@ import type {
 } from '../vendors/types';
 import type { IntegrationActivityDeps, IntegrationSecretStore } from './deps';
 
-export interface IntegrationRow {
-  integration_id: string;
-  workspace_id: string;
-  vendor: VendorId;
-  status: 'pending' | 'connected' | 'reauthorization_required' | 'disconnecting' | 'disconnected' | 'failed';
-  requested_scopes: string[];
-  granted_scopes: string[];
-  controls: Record<string, string[]>;
-  poll_interval_ms: number | null;
-  disconnected_at: Date | null;
-}
+/** The stored row, its vendor one of ours (the connect workflow validated it before the row existed). */
+export type IntegrationRow = StoredIntegration & { vendor: VendorId };
 
 export interface IntegrationRef {
   workspaceId: string;
@@ -61,10 +53,7 @@ export async function loadIntegration(
   ref: IntegrationRef,
   lock?: 'share' | 'update',
 ): Promise<IntegrationRow> {
-  let query = trx<IntegrationRow>('integrations').where({ integration_id: ref.integrationId }).first();
-  if (lock === 'share') query = query.forShare();
-  if (lock === 'update') query = query.forUpdate();
-  const row = await query;
+  const row = await findIntegration(trx, ref.integrationId, lock);
   if (!row) throw nonRetryable(IntegrationFailureType.IntegrationNotFound, 'integration not found in this workspace');
   return row as IntegrationRow;
 }

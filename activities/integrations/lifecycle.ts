@@ -3,6 +3,8 @@
  * expiries), token refresh, subscription renewal, consent narrowing (T17), polling cadence (T12).
  * Workflows receive dates and counts, never credentials.
  */
+import { scopesOutside } from '../../lib/scopes';
+import { deleteWorkspaceIntegrations, listIntegrationStates, updateIntegration } from '../../db/integrations';
 import { withWorkspace } from '../../db/workspaceScope';
 import type { VendorDescriptor, VendorId } from '../vendors/types';
 import type { AuditActor } from '../../lib/audit';
@@ -111,7 +113,7 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
       return withWorkspace(deps.db, input.workspaceId, async (trx) => {
         const row = await loadIntegration(trx, input, 'update');
         const scopes = input.scopes ?? row.granted_scopes;
-        const extraScopes = scopes.filter((s) => !row.granted_scopes.includes(s));
+        const extraScopes = scopesOutside(scopes, row.granted_scopes);
         const controls = input.controls ?? row.controls;
         // A key absent before means nothing of that kind was allowed: adding values to it widens.
         const widened = Object.entries(controls).some(([key, values]) =>
@@ -123,9 +125,7 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
             'consent changes may only narrow scopes and controls; widening needs a reconnect',
           );
         }
-        await trx('integrations')
-          .where({ integration_id: input.integrationId })
-          .update({ granted_scopes: scopes, controls: JSON.stringify(controls), updated_at: trx.fn.now() });
+        await updateIntegration(trx, input.integrationId, { granted_scopes: scopes, controls });
         await recordConsent(trx, input, {
           actor: input.actor,
           action: input.scopes ? 'narrowed' : 'controls_changed',
@@ -153,17 +153,13 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
 
     async setPollInterval(input: IntegrationRef & { pollIntervalMs: number }): Promise<void> {
       await withWorkspace(deps.db, input.workspaceId, (trx) =>
-        trx('integrations')
-          .where({ integration_id: input.integrationId })
-          .update({ poll_interval_ms: input.pollIntervalMs, updated_at: trx.fn.now() }),
+        updateIntegration(trx, input.integrationId, { poll_interval_ms: input.pollIntervalMs }),
       );
     },
 
     async markReauthorizationRequired(input: IntegrationRef): Promise<void> {
       await withWorkspace(deps.db, input.workspaceId, (trx) =>
-        trx('integrations')
-          .where({ integration_id: input.integrationId, status: 'connected' })
-          .update({ status: 'reauthorization_required', updated_at: trx.fn.now() }),
+        updateIntegration(trx, input.integrationId, { status: 'reauthorization_required' }, 'connected'),
       );
     },
 
@@ -171,10 +167,8 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
     async listWorkspaceIntegrations(input: {
       workspaceId: string;
     }): Promise<Array<{ integrationId: string; vendor: VendorId; status: string }>> {
-      const rows = await withWorkspace(deps.db, input.workspaceId, (trx) =>
-        trx('integrations').select('integration_id', 'vendor', 'status'),
-      );
-      return rows.map((r) => ({ integrationId: r.integration_id, vendor: r.vendor, status: r.status }));
+      const rows = await withWorkspace(deps.db, input.workspaceId, listIntegrationStates);
+      return rows.map((r) => ({ integrationId: r.integration_id, vendor: r.vendor as VendorId, status: r.status }));
     },
 
     /** T16: removes integration metadata (cascades from the workspace row); the audit trail stays. */
@@ -183,7 +177,7 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
       actor: AuditActor;
     }): Promise<{ integrationsRemoved: number }> {
       const integrationsRemoved = await withWorkspace(deps.db, input.workspaceId, async (trx) => {
-        const count = await trx('integrations').delete();
+        const count = await deleteWorkspaceIntegrations(trx);
         await trx('workspaces').where({ workspace_id: input.workspaceId }).delete();
         return count;
       });

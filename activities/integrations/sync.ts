@@ -10,6 +10,17 @@
  * an expired delta (410) as well.
  */
 import type { Knex } from 'knex';
+import {
+  beginFullRound,
+  insertSyncState,
+  readSyncState,
+  readSyncTotals,
+  recordSyncPage,
+  restartAsFullRound,
+  roundStartedAt,
+  SyncStatus,
+  type SyncTotals,
+} from '../../db/syncState';
 import { withWorkspace } from '../../db/workspaceScope';
 import type { ConnectorContext, SourceRecord } from '../vendors/types';
 import {
@@ -29,12 +40,7 @@ export interface SyncPageInput extends IntegrationRef {
   resource: string;
 }
 
-/** The committed counters of one resource (sync_state): the truth a crash cannot skew. */
-export interface SyncTotals {
-  pages: number;
-  recordsUpserted: number;
-  recordsDeleted: number;
-}
+export type { SyncTotals };
 
 export interface SyncBatchResult extends SyncPageResult {
   pages: number;
@@ -51,29 +57,8 @@ export interface SyncPageResult {
   roundComplete: boolean;
 }
 
-interface SyncStateRow {
-  cursor: string | null;
-  status: string;
-  round_started_at: Date | null;
-}
-
-/** sync_state.status while a full listing is under way (its round ends with a sweep). */
-const FULL_ROUND = 'full-round';
-const IDLE = 'idle';
-
 export function createSyncActivities(deps: IntegrationActivityDeps) {
   const context = createIntegrationContext(deps);
-
-  async function readState(
-    trx: Knex.Transaction,
-    input: SyncPageInput,
-    lock: boolean,
-  ): Promise<SyncStateRow | undefined> {
-    const query = trx('sync_state')
-      .where({ integration_id: input.integrationId, resource: input.resource })
-      .first('cursor', 'status', 'round_started_at');
-    return (lock ? query.forUpdate() : query) as unknown as Promise<SyncStateRow | undefined>;
-  }
 
   async function upsertRecords(
     trx: Knex.Transaction,
@@ -110,7 +95,7 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
     resolved: ResolvedIntegration,
     ctx: ConnectorContext,
   ): Promise<SyncPageResult> {
-    const before = await withWorkspace(deps.db, input.workspaceId, (trx) => readState(trx, input, false));
+    const before = await withWorkspace(deps.db, input.workspaceId, (trx) => readSyncState(trx, input, false));
     const page = await resolved.connector.fetchPage(ctx, { resource: input.resource, cursor: before?.cursor ?? null });
 
     return withWorkspace(deps.db, input.workspaceId, async (trx) => {
@@ -119,7 +104,7 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
       const row = await loadIntegration(trx, input, 'share');
       if (row.status !== 'connected')
         throw nonRetryable(IntegrationFailureType.IntegrationNotActive, `integration is ${row.status}`);
-      const state = await readState(trx, input, true);
+      const state = await readSyncState(trx, input, true);
       if ((state?.cursor ?? null) !== (before?.cursor ?? null)) {
         // Another attempt of this activity committed meanwhile: retry from the stored cursor.
         throw ApplicationFailure.retryable(
@@ -127,19 +112,9 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
           'CursorMoved',
         );
       }
-      const startsFullRound = (state?.cursor ?? null) === null && state?.status !== FULL_ROUND;
-      if (!state) {
-        await trx('sync_state').insert({
-          workspace_id: input.workspaceId,
-          integration_id: input.integrationId,
-          resource: input.resource,
-        });
-      }
-      if (startsFullRound) {
-        await trx('sync_state')
-          .where({ integration_id: input.integrationId, resource: input.resource })
-          .update({ status: FULL_ROUND, round_started_at: trx.fn.now() });
-      }
+      const startsFullRound = (state?.cursor ?? null) === null && state?.status !== SyncStatus.FullRound;
+      if (!state) await insertSyncState(trx, input);
+      if (startsFullRound) await beginFullRound(trx, input);
 
       const recordsUpserted = await upsertRecords(trx, input, page.records, resolved.descriptor.cacheTtlMs);
       let recordsDeleted = 0;
@@ -149,48 +124,27 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
           .whereIn('external_id', page.deletedExternalIds)
           .delete();
       }
-      const inFullRound = startsFullRound || state?.status === FULL_ROUND;
+      const inFullRound = startsFullRound || state?.status === SyncStatus.FullRound;
       if (page.roundComplete && inFullRound) {
         // Mark-and-sweep: whatever this full listing did not touch no longer exists at the vendor.
         recordsDeleted += await trx('cached_records')
           .where({ integration_id: input.integrationId, resource: input.resource })
-          .where(
-            'fetched_at',
-            '<',
-            trx('sync_state')
-              .select('round_started_at')
-              .where({ integration_id: input.integrationId, resource: input.resource }),
-          )
+          .where('fetched_at', '<', roundStartedAt(trx, input))
           .delete();
       }
-      await trx('sync_state')
-        .where({ integration_id: input.integrationId, resource: input.resource })
-        .update({
-          cursor: page.nextCursor,
-          status: page.roundComplete ? IDLE : inFullRound ? FULL_ROUND : 'running',
-          last_run_at: trx.fn.now(),
-          ...(page.roundComplete ? { last_success_at: trx.fn.now() } : {}),
-          pages: trx.raw('pages + 1'),
-          records_upserted: trx.raw('records_upserted + ?', [recordsUpserted]),
-          records_deleted: trx.raw('records_deleted + ?', [recordsDeleted]),
-          updated_at: trx.fn.now(),
-        });
+      await recordSyncPage(trx, input, {
+        cursor: page.nextCursor,
+        status: page.roundComplete ? SyncStatus.Idle : inFullRound ? SyncStatus.FullRound : SyncStatus.Running,
+        roundComplete: page.roundComplete,
+        recordsUpserted,
+        recordsDeleted,
+      });
       return { recordsUpserted, recordsDeleted, roundComplete: page.roundComplete };
     });
   }
 
-  async function readTotals(input: SyncPageInput): Promise<SyncTotals> {
-    const row = await withWorkspace(deps.db, input.workspaceId, (trx) =>
-      trx('sync_state')
-        .where({ integration_id: input.integrationId, resource: input.resource })
-        .first('pages', 'records_upserted', 'records_deleted'),
-    );
-    return {
-      pages: Number(row?.pages ?? 0),
-      recordsUpserted: Number(row?.records_upserted ?? 0),
-      recordsDeleted: Number(row?.records_deleted ?? 0),
-    };
-  }
+  const readTotals = (input: SyncPageInput): Promise<SyncTotals> =>
+    withWorkspace(deps.db, input.workspaceId, (trx) => readSyncTotals(trx, input));
 
   return {
     /** One page of one resource, committed atomically with its cursor. Returns counts only. */
@@ -241,19 +195,7 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
 
     /** Forgets the cursor: the next round is a full listing whose end sweeps what was not seen. */
     async startFullResync(input: SyncPageInput): Promise<void> {
-      await withWorkspace(deps.db, input.workspaceId, async (trx) => {
-        await trx('sync_state')
-          .insert({
-            workspace_id: input.workspaceId,
-            integration_id: input.integrationId,
-            resource: input.resource,
-            cursor: null,
-            status: FULL_ROUND,
-            round_started_at: trx.fn.now(),
-          })
-          .onConflict(['workspace_id', 'integration_id', 'resource'])
-          .merge({ cursor: null, status: FULL_ROUND, round_started_at: trx.fn.now(), updated_at: trx.fn.now() });
-      });
+      await withWorkspace(deps.db, input.workspaceId, (trx) => restartAsFullRound(trx, input));
     },
   };
 }

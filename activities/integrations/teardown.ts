@@ -4,6 +4,8 @@
  * receipt. Each step is idempotent (safe to retry, safe to run on a half-connected integration).
  */
 import crypto from 'node:crypto';
+import { updateIntegration } from '../../db/integrations';
+import { disableWebhookEndpoints } from '../../db/webhooks';
 import { withWorkspace } from '../../db/workspaceScope';
 import type { AuditActor } from '../../lib/audit';
 import {
@@ -37,9 +39,7 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
       return withWorkspace(deps.db, input.workspaceId, async (trx) => {
         const row = await loadIntegration(trx, input, 'update');
         if (row.status !== 'disconnected') {
-          await trx('integrations')
-            .where({ integration_id: input.integrationId })
-            .update({ status: 'disconnecting', updated_at: trx.fn.now() });
+          await updateIntegration(trx, input.integrationId, { status: 'disconnecting' });
         }
         return { vendor: row.vendor, previousStatus: row.status };
       });
@@ -84,12 +84,7 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
             );
           }
         }
-        await withWorkspace(deps.db, input.workspaceId, (trx) =>
-          trx('webhook_endpoints')
-            .where({ integration_id: input.integrationId })
-            .whereNull('disabled_at')
-            .update({ disabled_at: trx.fn.now() }),
-        );
+        await withWorkspace(deps.db, input.workspaceId, (trx) => disableWebhookEndpoints(trx, input.integrationId));
         return { deleted: subscriptions.length };
       });
     },
@@ -110,14 +105,11 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
       await withWorkspace(deps.db, input.workspaceId, async (trx) => {
         const row = await loadIntegration(trx, input, 'update');
         if (row.status === 'disconnected') return;
-        await trx('integrations')
-          .where({ integration_id: input.integrationId })
-          .update({
-            status: 'disconnected',
-            disconnected_at: trx.fn.now(),
-            purge_after: new Date(input.purgeAfter),
-            updated_at: trx.fn.now(),
-          });
+        await updateIntegration(trx, input.integrationId, {
+          status: 'disconnected',
+          disconnected_at: 'now',
+          purge_after: new Date(input.purgeAfter),
+        });
         await recordConsent(trx, input, {
           actor: input.actor,
           action: 'revoked',
@@ -153,9 +145,7 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
           disconnected_at: row.disconnected_at,
           counts: JSON.stringify(counts),
         });
-        await trx('integrations')
-          .where({ integration_id: input.integrationId })
-          .update({ purge_after: null, updated_at: trx.fn.now() });
+        await updateIntegration(trx, input.integrationId, { purge_after: null });
         return id;
       });
       await deps.audit.record({

@@ -15,10 +15,10 @@ import { workflowIds, type VendorActionInput } from '../../workflows/definitions
 import { callerActor } from '../guard';
 import { IdempotencyHeaders, keyedId, keyedRun, keyedStart, requestFingerprint } from '../idempotency';
 import { HttpProblem, problemResponses } from '../problem';
-import { runLinks, startRun, temporalCall, WORKFLOW_TYPES } from '../runs';
+import { runLinks, startRun, temporalCall } from '../runs';
 import { IntegrationParams, Uuid } from '../schemas';
 import type { ApiServices } from '../services';
-import { getIntegration } from '../store';
+import { getIntegration } from '../../db/integrations';
 import type { Api } from '../types';
 
 /** Plain values only, and a bound on them: an action's input is a few fields, not a payload store. */
@@ -103,7 +103,7 @@ export function registerActionRoutes(app: Api, services: ApiServices): void {
       }
       const args: VendorActionInput = { workspaceId, integrationId, vendor: descriptor.id, action, input, actor };
       await startRun(temporal, {
-        workflowType: WORKFLOW_TYPES.action,
+        workflowType: 'vendorActionWorkflow',
         workflowId,
         args: [args],
         process: 'action',

@@ -8,7 +8,7 @@ import { workflowIds, type DeleteWorkspaceInput } from '../../workflows/definiti
 import { MAX_PURGE_DELAY_MS } from '../../lib/config';
 import { callerActor } from '../guard';
 import { problemResponses } from '../problem';
-import { runLinks, startRun, WORKFLOW_TYPES } from '../runs';
+import { runLinks, startRun } from '../runs';
 import { RunAccepted, Uuid, WorkspaceParams } from '../schemas';
 import type { ApiServices } from '../services';
 import type { Api } from '../types';
@@ -79,7 +79,7 @@ export function registerWorkspaceRoutes(app: Api, services: ApiServices): void {
         purgeDelayMs: Math.min(services.purgeDelayMs, MAX_PURGE_DELAY_MS),
       };
       await startRun(services.temporal, {
-        workflowType: WORKFLOW_TYPES.workspaceDelete,
+        workflowType: 'deleteWorkspaceWorkflow',
         workflowId,
         args: [input],
         process: 'workspace-delete',

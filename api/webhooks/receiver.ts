@@ -21,7 +21,7 @@ import type { VendorId, VerifiedDelivery, WebhookRequest, WebhookVerifier } from
 import { syncRequestedSignal, vendorLifecycleSignal, workflowIds } from '../../workflows/definitions';
 import { HttpProblem, problemResponses } from '../problem';
 import type { ApiServices } from '../services';
-import { findWebhookEndpoint, markDeliverySignalled, recordDelivery, routeAppWebhook } from '../store';
+import { findWebhookEndpoint, markDeliverySignalled, recordDelivery, routeAppWebhook } from '../../db/webhooks';
 import type { Api } from '../types';
 
 /** Largest delivery we accept; GitHub caps payloads at 25 MB but the bodies we act on are small. */

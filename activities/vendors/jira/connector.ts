@@ -6,6 +6,7 @@
  * before any call when they would leave it.
  */
 import type { Version3Client } from 'jira.js';
+import { scopesOutside } from '../../../lib/scopes';
 import { VendorError, VendorFailureType } from '../errors';
 import {
   EMPTY_WATERMARK,
@@ -165,7 +166,7 @@ export function createJiraConnector(options: JiraConnectorOptions): Connector {
     // The caller passes the integration's data scopes; the protocol scope for refresh is added here.
     // No PKCE: Atlassian 3LO documents none, so state + the exact redirect URI carry the flow.
     authorizeUrl(_vendor, request) {
-      const beyond = request.scopes.filter((scope) => !(JIRA_SCOPES as readonly string[]).includes(scope));
+      const beyond = scopesOutside(request.scopes, JIRA_SCOPES).map(({ scope }) => scope);
       if (beyond.length > 0)
         throw new VendorError(
           VendorFailureType.OutsideCustomerControls,

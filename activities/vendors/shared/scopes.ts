@@ -1,4 +1,5 @@
-/** T1: a grant broader than what we requested is refused, never silently used. */
+/** T1: a grant broader than what we requested is refused, never silently used (the rule: lib/scopes.ts). */
+import { scopesBeyondRequest } from '../../../lib/scopes';
 import { VendorError, VendorFailureType } from '../errors';
 
 export function assertGrantWithinRequested(
@@ -6,7 +7,7 @@ export function assertGrantWithinRequested(
   requested: readonly string[],
   granted: readonly string[],
 ): void {
-  const extra = granted.filter((scope) => !requested.includes(scope));
+  const extra = scopesBeyondRequest(requested, granted);
   if (extra.length > 0) {
     throw new VendorError(
       VendorFailureType.OutsideCustomerControls,

@@ -1,0 +1,90 @@
+/** TypeBox schemas of the integration routes: request bodies, the integration as read, and the 202 answer. */
+import { Type } from 'typebox';
+import { problemResponses } from '../../problem';
+import { ControlsSchema, RunLinks, ScopeList, Uuid, VendorIdSchema } from '../../schemas';
+
+/** Service-account credentials: a handful of fields (key id, key, tenant URL…), each bounded. */
+export const CredentialSchema = Type.Record(
+  Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+  Type.String({ minLength: 1, maxLength: 16_384 }),
+  {
+    minProperties: 1,
+    maxProperties: 20,
+    description:
+      'Write-only: stored envelope-encrypted before any workflow sees its reference; never logged or returned.',
+  },
+);
+
+export const ConnectBody = Type.Object(
+  {
+    vendor: VendorIdSchema,
+    /** Default: the vendor's required scopes. Must include them and stay within required ∪ optional (T1). */
+    scopes: Type.Optional(ScopeList),
+    controls: Type.Optional(ControlsSchema),
+    /** Must be this API's OAuth callback for the vendor (exact match, registered with the vendor). */
+    redirectUri: Type.Optional(Type.String({ format: 'uri', maxLength: 2048 })),
+    credential: Type.Optional(CredentialSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const SyncProgressSchema = Type.Object({
+  state: Type.String(),
+  resource: Type.Optional(Type.String()),
+  pages: Type.Integer(),
+  recordsUpserted: Type.Integer(),
+  recordsDeleted: Type.Integer(),
+  rateLimitWaits: Type.Integer(),
+  startedAt: Type.Optional(Type.String()),
+  finishedAt: Type.Optional(Type.String()),
+});
+
+const ConnectStateSchema = Type.Object({
+  status: Type.String(),
+  authorizeUrl: Type.Optional(Type.String()),
+  failure: Type.Optional(Type.String()),
+});
+
+const LiveStateSchema = Type.Object({
+  status: Type.String(),
+  pendingSync: Type.Boolean(),
+  pollIntervalMs: Type.Optional(Type.Integer()),
+  lastSync: Type.Optional(SyncProgressSchema),
+  nextTokenRefreshAt: Type.Optional(Type.String()),
+  nextRotationAt: Type.Optional(Type.String()),
+  subscriptions: Type.Array(Type.Object({ resource: Type.String(), expiresAt: Type.Optional(Type.String()) })),
+});
+
+export const IntegrationSchema = Type.Object({
+  integrationId: Uuid,
+  vendor: Type.String(),
+  status: Type.String(),
+  requestedScopes: Type.Array(Type.String()),
+  grantedScopes: Type.Array(Type.String()),
+  controls: ControlsSchema,
+  pollIntervalMs: Type.Optional(Type.Integer()),
+  connectedBy: Type.Optional(Type.String()),
+  connectedAt: Type.Optional(Type.String()),
+  disconnectedAt: Type.Optional(Type.String()),
+  purgeAfter: Type.Optional(Type.String()),
+  createdAt: Type.Optional(Type.String()),
+  updatedAt: Type.Optional(Type.String()),
+  /** Live workflow state, when the integration's lifecycle is running. */
+  live: Type.Optional(LiveStateSchema),
+  /** Connect progress, while a connect (or reconnect) is in flight. */
+  connect: Type.Optional(ConnectStateSchema),
+  links: RunLinks,
+});
+
+export const Accepted = Type.Object({
+  integrationId: Uuid,
+  workflowId: Type.String(),
+  status: Type.String(),
+  authorizeUrl: Type.Optional(Type.String()),
+  joined: Type.Optional(Type.Boolean()),
+  purgeDeadline: Type.Optional(Type.String()),
+  links: Type.Object({ temporalUi: Type.String(), status: Type.String() }),
+});
+
+/** Responses of the routes that start or talk to a workflow. */
+export const writeResponses = { 202: Accepted, ...problemResponses(404, 409, 422) };

@@ -1,0 +1,113 @@
+/**
+ * Every query of `sync_state`: one row per integration and resource holding the cursor, the round
+ * state and the committed counters. All run inside the caller's `withWorkspace` transaction, so
+ * Row Level Security binds them to one workspace (T20) and a page commits with its cursor (T11).
+ */
+import type { Knex } from 'knex';
+
+export interface SyncStateKey {
+  workspaceId: string;
+  integrationId: string;
+  resource: string;
+}
+
+export const SyncStatus = {
+  Idle: 'idle',
+  Running: 'running',
+  /** A full listing is under way: its round ends with a sweep of what it did not see. */
+  FullRound: 'full-round',
+} as const;
+
+export interface SyncStateRow {
+  cursor: string | null;
+  status: string;
+  round_started_at: Date | null;
+}
+
+/** The committed counters of one resource: the truth a crash cannot skew. */
+export interface SyncTotals {
+  pages: number;
+  recordsUpserted: number;
+  recordsDeleted: number;
+}
+
+const whereKey = (key: SyncStateKey) => ({ integration_id: key.integrationId, resource: key.resource });
+
+/** The resource's cursor and round; `lock` holds the row until the transaction ends (one committer per page). */
+export async function readSyncState(
+  trx: Knex.Transaction,
+  key: SyncStateKey,
+  lock: boolean,
+): Promise<SyncStateRow | undefined> {
+  const query = trx('sync_state').where(whereKey(key)).first('cursor', 'status', 'round_started_at');
+  return (lock ? query.forUpdate() : query) as unknown as Promise<SyncStateRow | undefined>;
+}
+
+/** The resource's first row, with the table's defaults (no cursor, idle, zero counters). */
+export async function insertSyncState(trx: Knex.Transaction, key: SyncStateKey): Promise<void> {
+  await trx('sync_state').insert({
+    workspace_id: key.workspaceId,
+    integration_id: key.integrationId,
+    resource: key.resource,
+  });
+}
+
+/** Marks the start of a full listing now: rows fetched before this moment are swept when it completes. */
+export async function beginFullRound(trx: Knex.Transaction, key: SyncStateKey): Promise<void> {
+  await trx('sync_state').where(whereKey(key)).update({ status: SyncStatus.FullRound, round_started_at: trx.fn.now() });
+}
+
+/** When the resource's current full round started, as a subquery for the sweep that follows it. */
+export function roundStartedAt(trx: Knex.Transaction, key: SyncStateKey): Knex.QueryBuilder {
+  return trx('sync_state').select('round_started_at').where(whereKey(key));
+}
+
+/** Stores a committed page: the next cursor, the round state, and the counters it adds. */
+export async function recordSyncPage(
+  trx: Knex.Transaction,
+  key: SyncStateKey,
+  page: {
+    cursor: string | null;
+    status: string;
+    roundComplete: boolean;
+    recordsUpserted: number;
+    recordsDeleted: number;
+  },
+): Promise<void> {
+  await trx('sync_state')
+    .where(whereKey(key))
+    .update({
+      cursor: page.cursor,
+      status: page.status,
+      last_run_at: trx.fn.now(),
+      ...(page.roundComplete ? { last_success_at: trx.fn.now() } : {}),
+      pages: trx.raw('pages + 1'),
+      records_upserted: trx.raw('records_upserted + ?', [page.recordsUpserted]),
+      records_deleted: trx.raw('records_deleted + ?', [page.recordsDeleted]),
+      updated_at: trx.fn.now(),
+    });
+}
+
+export async function readSyncTotals(trx: Knex.Transaction, key: SyncStateKey): Promise<SyncTotals> {
+  const row = await trx('sync_state').where(whereKey(key)).first('pages', 'records_upserted', 'records_deleted');
+  return {
+    pages: Number(row?.pages ?? 0),
+    recordsUpserted: Number(row?.records_upserted ?? 0),
+    recordsDeleted: Number(row?.records_deleted ?? 0),
+  };
+}
+
+/** Forgets the cursor and starts a full round now, creating the row if the resource has none. */
+export async function restartAsFullRound(trx: Knex.Transaction, key: SyncStateKey): Promise<void> {
+  await trx('sync_state')
+    .insert({
+      workspace_id: key.workspaceId,
+      integration_id: key.integrationId,
+      resource: key.resource,
+      cursor: null,
+      status: SyncStatus.FullRound,
+      round_started_at: trx.fn.now(),
+    })
+    .onConflict(['workspace_id', 'integration_id', 'resource'])
+    .merge({ cursor: null, status: SyncStatus.FullRound, round_started_at: trx.fn.now(), updated_at: trx.fn.now() });
+}
