@@ -47,11 +47,12 @@ const forbidden = [
     name: 'workflows-import-types-only',
     comment:
       'Workflow code is deterministic and bundled for the sandbox: outside workflows/ it loads only ' +
-      '@temporalio/workflow and @temporalio/common; activities and lib are imported as types.',
+      '@temporalio/workflow, @temporalio/common and lib/scopes.ts (the T1 rule: pure, import-free); ' +
+      'activities and the rest of lib are imported as types.',
     severity: 'error',
     from: { path: '^workflows/' },
     to: {
-      pathNot: ['^workflows/', '(^|/)node_modules/@temporalio/(workflow|common)/'],
+      pathNot: ['^workflows/', '^lib/scopes[.]ts$', '(^|/)node_modules/@temporalio/(workflow|common)/'],
       dependencyTypesNot: ['type-only'],
     },
   },

@@ -12,6 +12,7 @@ import { microsoftDescriptors, type MicrosoftVendorId } from './descriptor';
 import { mapMicrosoftError } from './errors';
 import { microsoftRow, refused } from './guards';
 import type { MicrosoftPlatform } from './platform';
+import { requestedScopeViolations } from '../../../lib/scopes';
 
 /**
  * Protocol scope for refresh tokens: grants no data, only lets us refresh instead of re-prompting.
@@ -30,10 +31,8 @@ interface MsalTokenResult {
 export function authorizeUrl(platform: MicrosoftPlatform, vendor: VendorId, request: AuthorizeRequest): string {
   const id = microsoftRow(vendor);
   const descriptor = microsoftDescriptors[id];
-  const allowed = new Set([...descriptor.scopes.required, ...descriptor.scopes.optional]);
-  const missing = descriptor.scopes.required.filter((scope) => !request.scopes.includes(scope));
-  const extra = request.scopes.filter((scope) => !allowed.has(scope));
-  if (missing.length > 0 || extra.length > 0) throw refused(id, 'requested scopes differ from the matrix row');
+  if (requestedScopeViolations(request.scopes, descriptor.scopes))
+    throw refused(id, 'requested scopes differ from the matrix row');
   if (!request.codeChallenge)
     throw new VendorError(VendorFailureType.VendorRejected, id, 'PKCE S256 challenge required');
   const url = new URL(`${platform.endpoints.loginBaseUrl}/${platform.app.tenantId}/oauth2/v2.0/authorize`);
