@@ -183,24 +183,7 @@ interface StoredAuditRow extends AuditRowFields {
   hash: Buffer;
 }
 
-const AUDIT_COLUMNS = [
-  'seq',
-  'created_at',
-  'workspace_id',
-  'actor_type',
-  'actor_id',
-  'direction',
-  'vendor',
-  'integration_id',
-  'action',
-  'scope',
-  'outcome',
-  'error_class',
-  'request_id',
-  'workflow_id',
-  'prev_hash',
-  'hash',
-] as const;
+const AUDIT_COLUMNS = ['seq', 'created_at', 'workspace_id', ...CHAINED_COLUMNS, 'prev_hash', 'hash'] as const;
 
 /** Rows read per round trip while verifying: bounded memory for long chains. */
 const VERIFY_PAGE = 1000;

@@ -7,13 +7,7 @@ export const githubManifest: BuiltManifest<GithubApp> = {
   family: 'github',
   status: 'built',
   rows: githubDescriptors,
-  sdkPackages: [
-    '@octokit/rest',
-    '@octokit/auth-app',
-    '@octokit/plugin-retry',
-    '@octokit/plugin-throttling',
-    '@octokit/webhooks-methods',
-  ],
+  sdkPackages: ['@octokit/rest', '@octokit/auth-app'],
   config: readGithubApp,
   // One webhook URL for the whole GitHub App, signed with the app's secret.
   webhooks: { scheme: 'github-hmac-sha256', verifier: () => githubVerifier, appSecret: (app) => app.webhookSecret },
