@@ -14,6 +14,7 @@ import { registerProblemHandlers, sendProblem } from './problem';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health';
 import { registerActionRoutes } from './routes/actions';
 import { registerIntegrationRoutes } from './routes/integrations';
+import { registerInstallationSetupRoute } from './routes/installationSetup';
 import { registerOAuthCallbackRoute } from './routes/oauthCallback';
 import { registerVendorRoutes } from './routes/vendors';
 import { registerWorkspaceRoutes } from './routes/workspaces';
@@ -85,6 +86,7 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
     registerIntegrationRoutes(app, deps.services);
     registerActionRoutes(app, deps.services);
     registerOAuthCallbackRoute(app, deps.services);
+    registerInstallationSetupRoute(app, deps.services);
     registerWorkspaceRoutes(app, deps.services);
     registerWebhookReceivers(app, deps.services);
   }

@@ -1,7 +1,8 @@
 /**
  * Drives the API over HTTP as an admin against the sandbox vendors (`npm run demo`,
  * `npm run bench:api`): a bearer-token JSON client, polling, and the GitHub connect flow with the
- * browser's part (the emulator consents for its signed-in user and redirects to our callback).
+ * browser's part (the emulator configures the app's installation for its signed-in user, redirects to
+ * our Setup URL, consents and redirects to our callback).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { request, type Dispatcher } from 'undici';
@@ -98,6 +99,15 @@ export async function until<T>(
   }
 }
 
+/** The browser's part of one step: the page must redirect; answers where to. */
+async function redirectOf(step: string, url: string): Promise<string> {
+  const response = await fetch(url, { redirect: 'manual' });
+  const location = response.headers.get('location');
+  if (response.status !== 302 || !location)
+    throw new StepFailed(`${step} answered ${response.status} without a redirect: ${await response.text()}`);
+  return location;
+}
+
 export interface GithubConnection {
   integrationId: string;
   integrationPath: string;
@@ -127,10 +137,10 @@ export async function connectGithub(api: ApiClient, workspaceId: string): Promis
       if (row.connect?.failure) throw new StepFailed(`connect failed: ${row.connect.failure}`);
       return row.connect?.authorizeUrl;
     }));
-  const consent = await fetch(authorizeUrl, { redirect: 'manual' });
-  const callback = consent.headers.get('location');
-  if (consent.status !== 302 || !callback)
-    throw new StepFailed(`the authorize page answered ${consent.status} without a redirect`);
+  // The app's installation page → our Setup URL → the user authorization → our OAuth callback.
+  const setup = await redirectOf('the installation page', authorizeUrl);
+  const authorize = await redirectOf('the setup redirect', setup);
+  const callback = await redirectOf('the authorize page', authorize);
   const answered = await fetch(callback);
   if (!answered.ok) throw new StepFailed(`the OAuth callback answered ${answered.status}: ${await answered.text()}`);
   const connected = await until('integration connected', async () => {

@@ -36,11 +36,13 @@ async function githubSandbox({ apiPublicUrl, callback }: Parameters<SandboxEntry
     clientId: `Iv1.${crypto.randomBytes(8).toString('hex')}`,
     clientSecret: crypto.randomBytes(20).toString('hex'),
     webhookSecret: crypto.randomBytes(20).toString('hex'),
+    appSlug: 'trackproject-sandbox',
   };
   const emulator = await startGithubEmulator({
     ...github,
     appPublicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     redirectUris: [callback('github')],
+    setupUrl: `${apiPublicUrl}/v1/oauth/setup/github`,
   });
   for (const repo of DEMO_REPOS) emulator.control.addRepository(repo);
   for (let n = 1; n <= 25; n++)
@@ -51,6 +53,7 @@ async function githubSandbox({ apiPublicUrl, callback }: Parameters<SandboxEntry
     repositories: DEMO_REPOS.slice(0, 2),
     permissions: { metadata: 'read', contents: 'read', issues: 'write', statuses: 'write' },
     users: ['octocat'],
+    owners: ['octocat'],
   });
   const control = await startControlServer(emulator, installationId, `${apiPublicUrl}/v1/webhooks/github`);
   return {
@@ -58,6 +61,7 @@ async function githubSandbox({ apiPublicUrl, callback }: Parameters<SandboxEntry
       GITHUB_API_URL: emulator.url,
       GITHUB_WEB_URL: emulator.url,
       GITHUB_APP_ID: github.appId,
+      GITHUB_APP_SLUG: github.appSlug,
       GITHUB_APP_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       GITHUB_CLIENT_ID: github.clientId,
       GITHUB_CLIENT_SECRET: github.clientSecret,

@@ -112,7 +112,7 @@ async function main(): Promise<number> {
         integrationPath = connection.integrationPath;
         print(`     202 ${connection.accepted.status}, integration ${connection.integrationId}`);
         printRun(connection.accepted);
-        print(`     authorize → 302 → callback ${connection.callbackStatus}`);
+        print(`     install page → 302 → setup → 302 → authorize → 302 → callback ${connection.callbackStatus}`);
         print(`     connected; granted ${connection.grantedScopes.join(' ')}`);
       },
       false,

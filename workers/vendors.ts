@@ -19,8 +19,16 @@ import type { Connector } from '../activities/vendors/types';
 export type ConnectorFactories = { [F in BuiltFamily]: (app: AppOf<F>) => Connector };
 
 export const CONNECTOR_FACTORIES: ConnectorFactories = {
-  github: ({ apiUrl, webUrl, appId, privateKey, clientId, clientSecret }) =>
-    createGithubConnector({ apiBaseUrl: apiUrl, webBaseUrl: webUrl, appId, privateKey, clientId, clientSecret }),
+  github: ({ apiUrl, webUrl, appId, appSlug, privateKey, clientId, clientSecret }) =>
+    createGithubConnector({
+      apiBaseUrl: apiUrl,
+      webBaseUrl: webUrl,
+      appId,
+      appSlug,
+      privateKey,
+      clientId,
+      clientSecret,
+    }),
   microsoft: ({ loginUrl, graphUrl, tenantId, clientId, clientSecret, caCert }) =>
     createMicrosoftConnector({
       clientId,

@@ -19,6 +19,7 @@ import { integrationActivities as act } from './activityProxies';
 import { failureType } from './failures';
 import {
   connectStateQuery,
+  installationSetupUpdate,
   oauthCallbackUpdate,
   RECONNECTED_EVENT,
   vendorLifecycleSignal,
@@ -51,6 +52,38 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
 
   let callback: OAuthCallbackInput | undefined;
   let callbackInFlight = false;
+  // App-installation vendors: the setup redirect brings the installation, then the user authorizes.
+  let setup: { authorizeUrl: string; installationId?: string; inFlight: boolean } | undefined;
+  setHandler(
+    installationSetupUpdate,
+    async (received) => {
+      const awaited = setup!;
+      awaited.inFlight = true;
+      try {
+        const { valid } = await act.acceptInstallationSetup({
+          ...ref,
+          state: received.state,
+          runId: workflowInfo().runId,
+        });
+        if (!valid)
+          throw ApplicationFailure.nonRetryable(
+            'The setup state is invalid, expired or not this connect run’s',
+            'InvalidSetupState',
+          );
+        awaited.installationId = received.installationId;
+        state.authorizeUrl = awaited.authorizeUrl;
+        return { authorizeUrl: awaited.authorizeUrl };
+      } finally {
+        awaited.inFlight = false;
+      }
+    },
+    {
+      validator: (_received) => {
+        if (state.status !== 'awaiting-consent' || !setup || setup.installationId || setup.inFlight)
+          throw new Error('no installation setup is awaited by this connect run');
+      },
+    },
+  );
   setHandler(
     oauthCallbackUpdate,
     async (received) => {
@@ -67,7 +100,7 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
     },
     {
       validator: (_received: OAuthCallbackInput) => {
-        if (state.status !== 'awaiting-consent' || callback || callbackInFlight)
+        if (state.status !== 'awaiting-consent' || callback || callbackInFlight || (setup && !setup.installationId))
           throw new Error('no consent is awaited by this connect run');
       },
     },
@@ -98,10 +131,12 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
         ...ref,
         redirectUri: input.redirectUri,
         workflowId: workflowInfo().workflowId,
+        runId: workflowInfo().runId,
       });
       verifierSecretId = started.verifierSecretId;
+      if (started.setupUrl) setup = { authorizeUrl: started.authorizeUrl, inFlight: false };
       state.status = 'awaiting-consent';
-      state.authorizeUrl = started.authorizeUrl;
+      state.authorizeUrl = started.setupUrl ?? started.authorizeUrl;
       if (!(await condition(() => callback !== undefined, CONSENT_TIMEOUT_MS))) {
         state.status = 'expired';
         state.authorizeUrl = undefined;
@@ -117,6 +152,7 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
         code: callback!.code,
         redirectUri: input.redirectUri,
         verifierSecretId: started.verifierSecretId,
+        ...(setup?.installationId ? { installationId: setup.installationId } : {}),
       }));
     }
     // A reconnect keeps the integration's endpoint and subscriptions (the lifecycle renews them).

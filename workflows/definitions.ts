@@ -60,6 +60,18 @@ export interface OAuthCallbackInput {
 export const connectStateQuery = defineQuery<ConnectState>('connectState');
 export const oauthCallbackUpdate = defineUpdate<{ accepted: true }, [OAuthCallbackInput]>('oauthCallback');
 
+/** An app's setup redirect (GitHub App "Setup URL"), delivered by the API as an Update. */
+export interface InstallationSetupInput {
+  /** The signed setup state the connect run issued. */
+  state: string;
+  installationId: string;
+}
+
+/** Answers where the browser goes next: the user authorization (OAuth with PKCE). */
+export const installationSetupUpdate = defineUpdate<{ authorizeUrl: string }, [InstallationSetupInput]>(
+  'installationSetup',
+);
+
 export type SyncReason = 'webhook' | 'admin' | 'schedule' | 'connect' | 'resync';
 
 export interface SyncRequest {

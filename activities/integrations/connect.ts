@@ -4,12 +4,13 @@
  * and the workflow receives ids (and the authorize URL the admin's browser must visit).
  */
 import crypto from 'node:crypto';
+import { bindInstallation } from '../../db/installationBindings';
 import { insertPendingIntegration, updateIntegration } from '../../db/integrations';
 import { insertWebhookEndpoint } from '../../db/webhooks';
 import { withWorkspace } from '../../db/workspaceScope';
 import { createOAuthState, createPkcePair, hashState, parseOAuthState } from '../../lib/oauth/pkce';
 import { assertGrantWithinRequested } from '../vendors/shared/scopes';
-import { VendorError } from '../vendors/errors';
+import { VendorError, VendorFailureType } from '../vendors/errors';
 import type { TokenSet, VendorId } from '../vendors/types';
 import type { AuditActor } from '../../lib/audit';
 import {
@@ -39,6 +40,8 @@ export interface PendingIntegrationInput extends IntegrationRef {
 export interface AuthorizationStarted {
   authorizeUrl: string;
   verifierSecretId?: string;
+  /** App-installation vendors: where the browser installs or picks the installation, before `authorizeUrl`. */
+  setupUrl?: string;
 }
 
 export function createConnectActivities(deps: IntegrationActivityDeps) {
@@ -66,7 +69,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
 
     /** PKCE pair (S256, T5) + state; stores the verifier encrypted and the state hashed. */
     async beginAuthorization(
-      input: IntegrationRef & { redirectUri: string; workflowId: string },
+      input: IntegrationRef & { redirectUri: string; workflowId: string; runId?: string },
     ): Promise<AuthorizationStarted> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
@@ -99,7 +102,33 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
           scopes: resolved.row.requested_scopes,
           codeChallenge: pkce?.challenge,
         });
-        return { authorizeUrl, verifierSecretId: verifier?.secretId };
+        const setupUrl =
+          resolved.connector.installation && input.runId
+            ? resolved.connector.installation.setupUrl(resolved.row.vendor, {
+                workspaceId: input.workspaceId,
+                integrationId: input.integrationId,
+                runId: input.runId,
+                expiresAt: Date.now() + OAUTH_STATE_TTL_MS,
+              })
+            : undefined;
+        return { authorizeUrl, verifierSecretId: verifier?.secretId, ...(setupUrl ? { setupUrl } : {}) };
+      });
+    },
+
+    /** True when the setup state is one we signed for this integration's connect run and it has not expired. */
+    async acceptInstallationSetup(
+      input: IntegrationRef & { state: string; runId: string },
+    ): Promise<{ valid: boolean }> {
+      return asActivity(async () => {
+        const resolved = await context.resolve(input);
+        const binding = resolved.connector.installation?.verifySetupState(input.state);
+        return {
+          valid:
+            binding !== undefined &&
+            binding.workspaceId === input.workspaceId &&
+            binding.integrationId === input.integrationId &&
+            binding.runId === input.runId,
+        };
       });
     },
 
@@ -123,7 +152,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
      * requested (T1), stores the tokens as the current secret version. Returns the granted scopes.
      */
     async exchangeAuthorizationCode(
-      input: IntegrationRef & { code: string; redirectUri: string; verifierSecretId?: string },
+      input: IntegrationRef & { code: string; redirectUri: string; verifierSecretId?: string; installationId?: string },
     ): Promise<{ grantedScopes: string[] }> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
@@ -135,6 +164,9 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
           redirectUri: input.redirectUri,
           codeVerifier,
           audit: resolved.audit,
+          ...(input.installationId
+            ? { installation: { installationId: input.installationId, controls: resolved.row.controls ?? {} } }
+            : {}),
         });
         if (input.verifierSecretId) await retireIdempotent(deps.secrets, input.workspaceId, input.verifierSecretId);
         try {
@@ -144,6 +176,21 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
           await resolved.connector.revoke(ctx).catch(() => undefined); // best effort; the grant is refused either way
           const message = error instanceof VendorError ? error.message : 'grant broader than requested';
           throw nonRetryable(IntegrationFailureType.GrantBroaderThanRequested, message);
+        }
+        const installationId = tokens.metadata?.installationId;
+        if (input.installationId && installationId) {
+          const bound = await withWorkspace(deps.db, input.workspaceId, (trx) =>
+            bindInstallation(trx, { vendor: resolved.row.vendor, installationId, ...input }),
+          );
+          if (!bound) {
+            // Not ours: only the token minted here goes, the installation stays for whoever holds it.
+            const ctx = await context.connectorContext(resolved, tokens);
+            await resolved.connector.revoke(ctx).catch(() => undefined);
+            throw nonRetryable(
+              VendorFailureType.InstallationRefused,
+              'the installation is already bound to another integration',
+            );
+          }
         }
         await storeTokens(input, tokens);
         return { grantedScopes: tokens.grantedScopes };

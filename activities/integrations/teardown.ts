@@ -4,6 +4,7 @@
  * receipt. Each step is idempotent (safe to retry, safe to run on a half-connected integration).
  */
 import crypto from 'node:crypto';
+import { boundInstallation, releaseInstallation } from '../../db/installationBindings';
 import { updateIntegration } from '../../db/integrations';
 import { disableWebhookEndpoints } from '../../db/webhooks';
 import { withWorkspace } from '../../db/workspaceScope';
@@ -55,11 +56,14 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
         if (resolved.descriptor.revocation.kind === 'none')
           return { revoked: false, note: resolved.descriptor.revocation.note };
         const ctx = await context.connectorContext(resolved);
-        return resolved.connector.revoke(ctx);
+        const bound = await withWorkspace(deps.db, input.workspaceId, (trx) =>
+          boundInstallation(trx, input.integrationId),
+        );
+        return resolved.connector.revoke({ ...ctx, ...(bound ? { boundInstallationId: bound } : {}) });
       });
     },
 
-    /** Deletes the vendor subscriptions and disables the webhook endpoints. */
+    /** Deletes the vendor subscriptions, disables the webhook endpoints and releases the app installation. */
     async deleteSubscriptions(input: IntegrationRef): Promise<{ deleted: number }> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
@@ -84,7 +88,10 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
             );
           }
         }
-        await withWorkspace(deps.db, input.workspaceId, (trx) => disableWebhookEndpoints(trx, input.integrationId));
+        await withWorkspace(deps.db, input.workspaceId, async (trx) => {
+          await disableWebhookEndpoints(trx, input.integrationId);
+          await releaseInstallation(trx, input.integrationId);
+        });
         return { deleted: subscriptions.length };
       });
     },

@@ -22,6 +22,8 @@ export const VendorFailureType = {
   VendorRejected: 'VendorRejected',
   /** The request would leave the customer's controls or the matrix's data flows (T18, T19). */
   OutsideCustomerControls: 'OutsideCustomerControls',
+  /** An app installation this user may not bind here (not theirs to administer, or bound to another workspace). */
+  InstallationRefused: 'InstallationRefused',
 } as const;
 
 export type VendorFailureType = (typeof VendorFailureType)[keyof typeof VendorFailureType];
@@ -32,6 +34,7 @@ const NON_RETRYABLE: ReadonlySet<VendorFailureType> = new Set([
   VendorFailureType.CursorExpired,
   VendorFailureType.VendorRejected,
   VendorFailureType.OutsideCustomerControls,
+  VendorFailureType.InstallationRefused,
   // Rate limits are waited out by the workflow (durable timer), not by hot activity retries.
   VendorFailureType.RateLimited,
 ]);

@@ -4,6 +4,7 @@
  * values, only the ids and counts the activities return: credentials, tokens and source records
  * stay inside activities and the database.
  */
+import type { SetupBinding } from '../../lib/oauth/setupState';
 
 /** One row of the vendor matrix (`docs/vendor-matrix.md`). */
 export type VendorId =
@@ -105,6 +106,11 @@ export interface ConnectorContext {
   controls: Record<string, string[]>;
   /** The audited path every vendor call goes through (`activities/vendors/shared/audited.ts`). */
   audit: VendorCallAuditor;
+  /**
+   * App-installation vendors, at revocation: the installation this integration bound
+   * (`app_installation_bindings`). Only that one may be uninstalled; another integration may need any other.
+   */
+  boundInstallationId?: string;
 }
 
 export interface AuditedCall {
@@ -150,12 +156,38 @@ export interface AuthorizeRequest {
   codeChallenge?: string;
 }
 
+/** The installation the admin's browser brought back from the vendor's setup redirect, to be verified. */
+export interface InstallationChoice {
+  installationId: string;
+  /** The admin's customer controls (T18): every selected resource must lie inside the installation. */
+  controls: Record<string, string[]>;
+}
+
+/**
+ * App-installation vendors (a GitHub App): the admin's browser first installs or configures the app
+ * at the vendor, which redirects to our Setup URL with the installation id and the signed state.
+ */
+export interface InstallationStep {
+  /** Where the browser installs or picks the installation; `binding` is signed into the state. */
+  setupUrl(vendor: VendorId, binding: SetupBinding): string;
+  /** The binding when the state is one we signed and it has not expired; undefined otherwise. */
+  verifySetupState(state: string): SetupBinding | undefined;
+}
+
 export interface Connector {
   readonly vendors: readonly VendorId[];
   authorizeUrl(vendor: VendorId, request: AuthorizeRequest): string;
+  installation?: InstallationStep;
+  /** With an installation step, `installation` is required: the connector verifies the user may bind it. */
   exchangeCode(
     vendor: VendorId,
-    input: { code: string; redirectUri: string; codeVerifier?: string; audit: VendorCallAuditor },
+    input: {
+      code: string;
+      redirectUri: string;
+      codeVerifier?: string;
+      audit: VendorCallAuditor;
+      installation?: InstallationChoice;
+    },
   ): Promise<TokenSet>;
   /** Rotating refresh tokens: the caller stores the new set before dropping the old one. */
   refresh(ctx: ConnectorContext): Promise<TokenSet>;

@@ -4,7 +4,11 @@
  * to repositories and permissions; 401 for revoked/expired tokens; 404 for repositories outside the
  * token; `Link` pagination (`per_page` ≤ 100); `since`; ETag / 304 (304 costs no rate limit);
  * `x-ratelimit-*`; storms of 429 or 403 + `x-ratelimit-remaining: 0`; user authorization with PKCE
- * S256 and rotating refresh tokens (8 h / 6 months); HMAC-signed webhook deliveries.
+ * S256 and rotating refresh tokens (8 h / 6 months); HMAC-signed webhook deliveries; the app's
+ * installation page (`/apps/<slug>/installations/new?state=…`), where only an owner of an account
+ * installs or configures the app, then redirected to the app's Setup URL with `installation_id`,
+ * `setup_action` and the `state` untouched; user-to-server reads of an installation's repositories
+ * with the user's own permission on each (owners: admin, members: push).
  */
 import crypto from 'node:crypto';
 import { jwtVerify } from 'jose';
@@ -35,6 +39,12 @@ export interface GithubEmulatorOptions {
   clientSecret: string;
   redirectUris: string[];
   webhookSecret: string;
+  /** The app's URL name (`github.com/apps/<slug>`). */
+  appSlug: string;
+  /** The app's "Setup URL": where GitHub sends the browser after an installation is created or configured. */
+  setupUrl?: string;
+  /** The app's permissions, granted to an installation created on the installation page. */
+  appPermissions?: GithubPermissions;
   clock?: EmulatorClock;
 }
 
@@ -64,6 +74,7 @@ interface RepoState {
 interface InstallationState {
   id: number;
   account: string;
+  repositorySelection: 'all' | 'selected';
   repositories: Set<string>;
   permissions: GithubPermissions;
   users: Set<string>;
@@ -87,9 +98,25 @@ export interface GithubEmulatorControl {
   clock: EmulatorClock;
   requests: LoggedRequest[];
   addRepository(fullName: string, description?: string): void;
-  install(input: { account: string; repositories: string[]; permissions: GithubPermissions; users: string[] }): number;
-  /** The user who approves the next authorize request. */
+  /**
+   * Installs the app on `account` for `repositories`; `users` can see it (push on its repositories),
+   * `owners` become the account's owners (admin on all its repositories; default: none added).
+   */
+  install(input: {
+    account: string;
+    repositories: string[];
+    permissions: GithubPermissions;
+    users: string[];
+    owners?: string[];
+  }): number;
+  /** The signed-in user of the browser: approves the next authorize request, visits the installation page. */
   setAuthorizingUser(login: string): void;
+  /**
+   * The account the installation page installs on or configures next (default: an account of the
+   * user's that has the app already, else the user's own).
+   */
+  setInstallTarget(account: string | undefined): void;
+  installation(id: number): { account: string; repositories: string[]; deleted: boolean } | undefined;
   addIssue(fullName: string, input: { title: string; body?: string; pullRequest?: boolean }): Json;
   updateIssue(fullName: string, number: number, patch: { title?: string; state?: 'open' | 'closed' }): Json;
   addRelease(fullName: string, tagName: string): Json;
@@ -129,7 +156,9 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
   const tokens = new Map<string, InstallationToken>();
   const rateUsed = new Map<string, { used: number; resetAt: number }>();
   const storm = createRateStorm();
+  const accountOwners = new Map<string, Set<string>>();
   let authorizingUser = 'octocat';
+  let installTarget: string | undefined;
   let nextId = 1000;
   let baseUrl = '';
 
@@ -238,6 +267,59 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
     };
   }
 
+  /** A user owns their own account and the organisations that list them as owner. */
+  const isOwner = (login: string, account: string): boolean =>
+    login === account || (accountOwners.get(account)?.has(login) ?? false);
+
+  /** GitHub shows a user an installation they own or were given access to. */
+  const visibleTo = (installation: InstallationState, login: string): boolean =>
+    !installation.deleted && (installation.users.has(login) || isOwner(login, installation.account));
+
+  function userAuth(request: EmulatorRequest): { token: string; login: string } | EmulatorResponse {
+    const token = bearerToken(request);
+    const grant = token ? authority.validateAccessToken(token) : undefined;
+    if (!token || !grant) return error(401, 'Bad credentials');
+    return { token, login: grant.subject };
+  }
+
+  /** The installation page: an owner installs the app on an account (or configures the existing installation). */
+  function installationPage(request: EmulatorRequest): EmulatorResponse {
+    if (request.params.slug !== options.appSlug) return error(404, 'Not Found');
+    // GitHub lists the user's accounts; by default the user configures one that already has the app.
+    const account =
+      installTarget ??
+      [...installations.values()].find((item) => !item.deleted && isOwner(authorizingUser, item.account))?.account ??
+      authorizingUser;
+    if (!isOwner(authorizingUser, account))
+      return { status: 403, body: `Only an owner of ${account} can install or configure this app on it.` };
+    let installation = [...installations.values()].find((item) => !item.deleted && item.account === account);
+    const setupAction = installation ? 'update' : 'install';
+    if (!installation) {
+      const id = control.install({
+        account,
+        repositories: [...repos.values()]
+          .filter((item) => item.owner === account)
+          .map((item) => `${account}/${item.name}`),
+        permissions: options.appPermissions ?? {
+          metadata: 'read',
+          contents: 'read',
+          issues: 'write',
+          statuses: 'write',
+        },
+        users: [authorizingUser],
+      });
+      installation = installations.get(id)!;
+      installation.repositorySelection = 'all';
+    }
+    if (!options.setupUrl) return { status: 200, body: `Installed on ${account}.` };
+    const target = new URL(options.setupUrl);
+    target.searchParams.set('installation_id', String(installation.id));
+    target.searchParams.set('setup_action', setupAction);
+    const state = request.query.get('state');
+    if (state !== null) target.searchParams.set('state', state);
+    return { status: 302, headers: { location: target.toString() } };
+  }
+
   function created(token: string, body: Json): EmulatorResponse {
     return { status: 201, headers: { location: String(body.url), ...rateHeaders(token, true) }, body };
   }
@@ -294,15 +376,38 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
         },
       };
     })
+    .on('GET', '/apps/:slug/installations/new', installationPage)
     .on('GET', '/user/installations', (request) => {
-      const token = bearerToken(request);
-      const grant = token ? authority.validateAccessToken(token) : undefined;
-      if (!token || !grant) return error(401, 'Bad credentials');
-      const visible = [...installations.values()].filter((item) => !item.deleted && item.users.has(grant.subject));
-      return pagedJson(request, token, visible.map(installationJson), (page) => ({
+      const auth = userAuth(request);
+      if (!('token' in auth)) return auth;
+      const visible = [...installations.values()].filter((item) => visibleTo(item, auth.login));
+      return pagedJson(request, auth.token, visible.map(installationJson), (page) => ({
         total_count: visible.length,
         installations: page,
       }));
+    })
+    .on('GET', '/user/installations/:id/repositories', (request) => {
+      const auth = userAuth(request);
+      if (!('token' in auth)) return auth;
+      const installation = installations.get(Number(request.params.id));
+      if (!installation || !visibleTo(installation, auth.login)) return error(404, 'Not Found');
+      const admin = isOwner(auth.login, installation.account);
+      const visible = [...installation.repositories].sort().map((name) => ({
+        ...repositoryJson(repo(name)),
+        permissions: { admin, maintain: admin, push: true, triage: true, pull: true },
+      }));
+      return pagedJson(request, auth.token, visible, (page) => ({
+        total_count: visible.length,
+        repository_selection: installation.repositorySelection,
+        repositories: page,
+      }));
+    })
+    .on('GET', '/app/installations/:id', async (request) => {
+      const denied = await appAuth(request);
+      if (denied) return denied;
+      const installation = installations.get(Number(request.params.id));
+      if (!installation || installation.deleted) return error(404, 'Not Found');
+      return { status: 200, body: installationJson(installation) };
     })
     .on('POST', '/app/installations/:id/access_tokens', async (request) => {
       const denied = await appAuth(request);
@@ -359,7 +464,7 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
       const visible = [...auth.grant.repositories].sort().map((name) => repositoryJson(repo(name)));
       return pagedJson(request, auth.token, visible, (page) => ({
         total_count: visible.length,
-        repository_selection: 'selected',
+        repository_selection: installations.get(auth.grant.installationId)!.repositorySelection,
         repositories: page,
       }));
     })
@@ -455,7 +560,7 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
       ...template,
       id: installation.id,
       account: { ...(template.account as Json), login: installation.account },
-      repository_selection: 'selected',
+      repository_selection: installation.repositorySelection,
       permissions: installation.permissions,
       app_id: Number(options.appId),
     };
@@ -497,9 +602,14 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
     },
     install(input) {
       const id = nextId++;
+      for (const owner of input.owners ?? []) {
+        const owners = accountOwners.get(input.account) ?? new Set<string>();
+        accountOwners.set(input.account, owners.add(owner));
+      }
       installations.set(id, {
         id,
         account: input.account,
+        repositorySelection: 'selected',
         repositories: new Set(input.repositories),
         permissions: input.permissions,
         users: new Set(input.users),
@@ -509,6 +619,13 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
     },
     setAuthorizingUser(login) {
       authorizingUser = login;
+    },
+    setInstallTarget(account) {
+      installTarget = account;
+    },
+    installation(id) {
+      const found = installations.get(id);
+      return found && { account: found.account, repositories: [...found.repositories], deleted: found.deleted };
     },
     addIssue(fullName, input) {
       const state = repo(fullName);

@@ -4,11 +4,39 @@
  * with the real Octokit connector (`createGithubConnector`) and real Postgres.
  */
 import { githubDescriptor } from '../../activities/vendors/github';
-import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
+import type { WorkflowHandle } from '@temporalio/client';
+import {
+  installationSetupUpdate,
+  integrationStateQuery,
+  oauthCallbackUpdate,
+  workflowIds,
+} from '../../workflows/definitions';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
-import { REDIRECT_URI, startGithubHarness, type GithubHarness } from '../vendors/github/harness';
+import { REDIRECT_URI, SETUP_URL, startGithubHarness, type GithubHarness } from '../vendors/github/harness';
 import { createVendorHarness, type VendorHarness } from './support/harness';
 import { ADMIN, pollUntil, seedWorkspace, startConnect } from './support/workflowHelpers';
+
+/**
+ * The admin's browser: the app's installation page redirects to our Setup URL (delivered to the run
+ * as the API does, an Update), which answers the user authorization; GitHub redirects back with the code.
+ */
+async function consentAtGithub(github: GithubHarness, handle: WorkflowHandle, installUrl: URL): Promise<void> {
+  expect(`${installUrl.origin}${installUrl.pathname}`).toBe(
+    `${github.emulator.url}/apps/trackproject-test/installations/new`,
+  );
+  const page = await fetch(installUrl, { redirect: 'manual' });
+  const setup = new URL(page.headers.get('location')!);
+  expect(`${setup.origin}${setup.pathname}`).toBe(SETUP_URL);
+  expect(setup.searchParams.get('state')).toBe(installUrl.searchParams.get('state'));
+  const { authorizeUrl } = await handle.executeUpdate(installationSetupUpdate, {
+    args: [{ state: setup.searchParams.get('state')!, installationId: setup.searchParams.get('installation_id')! }],
+  });
+  const consent = await fetch(authorizeUrl, { redirect: 'manual' });
+  const callback = new URL(consent.headers.get('location')!);
+  await handle.executeUpdate(oauthCallbackUpdate, {
+    args: [{ state: callback.searchParams.get('state')!, code: callback.searchParams.get('code')! }],
+  });
+}
 
 describe('GitHub end to end (dev server, GitHub emulator, real Postgres)', () => {
   let github: GithubHarness;
@@ -22,7 +50,7 @@ describe('GitHub end to end (dev server, GitHub emulator, real Postgres)', () =>
     await github.emulator.stop();
   });
 
-  it('T1 T2 T4 T8 T11 T15 T18 [github]: connect → sync (controlled repos only) → rotate → disconnect (token revoked, app uninstalled) → purge with receipt', async () => {
+  it('T1 T2 T4 T8 T11 T15 T18 T20 [github]: connect (installation bound; a second workspace refused) → sync (controlled repos only) → rotate → disconnect (token revoked, app uninstalled) → purge with receipt', async () => {
     for (let i = 0; i < 30; i++) github.emulator.control.addIssue('acme/site-a', { title: `site-a issue ${i}` });
     for (let i = 0; i < 5; i++) github.emulator.control.addIssue('acme/site-b', { title: `site-b issue ${i}` });
     github.emulator.control.addRelease('acme/site-a', 'v1.0.0');
@@ -32,24 +60,46 @@ describe('GitHub end to end (dev server, GitHub emulator, real Postgres)', () =>
     const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
     try {
       await worker.runUntil(async () => {
-        // Connect: the admin's browser follows the authorize URL; the emulator redirects back with code + state.
-        const { handle, integrationId, state, authorizeUrl } = await startConnect(server.client, taskQueue, {
-          workspaceId,
-          vendor: 'github',
+        // Connect: the admin's browser installs (configures) the app, then authorizes; GitHub redirects back.
+        const connectInput = {
+          vendor: 'github' as const,
           requestedScopes: ['repo:read', 'issues:write'],
           controls: { repos: ['acme/site-a'] },
           redirectUri: REDIRECT_URI,
+        };
+        const { handle, integrationId, authorizeUrl } = await startConnect(server.client, taskQueue, {
+          workspaceId,
+          ...connectInput,
         });
-        expect(authorizeUrl.origin).toBe(new URL(github.emulator.url).origin);
-        const consent = await fetch(authorizeUrl, { redirect: 'manual' });
-        const callback = new URL(consent.headers.get('location')!);
-        expect(callback.searchParams.get('state')).toBe(state);
-        await handle.executeUpdate(oauthCallbackUpdate, {
-          args: [{ state, code: callback.searchParams.get('code')! }],
-        });
+        // The OAuth consent is not taken before the installation is chosen.
+        await expect(
+          handle.executeUpdate(oauthCallbackUpdate, { args: [{ state: 'x', code: 'y' }] }),
+        ).rejects.toThrow();
+        await consentAtGithub(github, handle, authorizeUrl);
         const connected = await handle.result();
         expect(connected).toMatchObject({ status: 'connected', grantedScopes: ['repo:read', 'issues:write'] });
         const ref = { workspaceId, integrationId };
+        expect(await h.admin('app_installation_bindings').where({ integration_id: integrationId })).toEqual([
+          expect.objectContaining({
+            vendor: 'github',
+            installation_id: String(github.installationId),
+            workspace_id: workspaceId,
+          }),
+        ]);
+
+        // T20 [github]: a second workspace cannot bind the bound installation; refusing it uninstalls nothing.
+        const otherWorkspace = await seedWorkspace(h);
+        const second = await startConnect(server.client, taskQueue, { workspaceId: otherWorkspace, ...connectInput });
+        await consentAtGithub(github, second.handle, second.authorizeUrl);
+        expect(await second.handle.result()).toEqual({ status: 'failed', failure: 'InstallationRefused' });
+        expect(github.emulator.control.installation(github.installationId)).toMatchObject({ deleted: false });
+        expect(
+          await h
+            .admin('app_installation_bindings')
+            .where({ installation_id: String(github.installationId) })
+            .pluck('workspace_id'),
+        ).toEqual([workspaceId]);
+        const deletesBeforeDisconnect = github.emulator.control.requests.length;
 
         // The lifecycle's first sync: only the admin's repository (T18).
         const lifecycle = server.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
@@ -102,12 +152,14 @@ describe('GitHub end to end (dev server, GitHub emulator, real Postgres)', () =>
         });
         expect(disconnected).toMatchObject({ revokedAtVendor: true, vendorNote: githubDescriptor.revocation.note });
         const deletes = github.emulator.control.requests
+          .slice(deletesBeforeDisconnect)
           .filter((r) => r.method === 'DELETE')
           .map((r) => `${r.method} ${r.path} ${r.status}`);
         expect(deletes).toEqual([
           `DELETE /installation/token 204`,
           `DELETE /app/installations/${github.installationId} 204`,
         ]);
+        expect(await h.admin('app_installation_bindings')).toEqual([]);
         const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
         expect(receipt).toMatchObject({ integration_id: integrationId, vendor: 'github' });
         expect(await lifecycle.describe().then((d) => d.status.name)).not.toBe('RUNNING');

@@ -5,6 +5,8 @@ export interface GithubApp {
   apiUrl: string;
   webUrl: string;
   appId: string;
+  /** The app's URL name: the installation page is `<webUrl>/apps/<slug>/installations/new`. */
+  appSlug: string;
   privateKey: string;
   clientId: string;
   clientSecret: string;
@@ -18,6 +20,7 @@ export function readGithubApp(read: ConfigReader): GithubApp | undefined {
     GITHUB_CLIENT_ID: read.str('GITHUB_CLIENT_ID'),
     GITHUB_CLIENT_SECRET: read.valueOrFile('GITHUB_CLIENT_SECRET'),
     GITHUB_WEBHOOK_SECRET: read.valueOrFile('GITHUB_WEBHOOK_SECRET'),
+    GITHUB_APP_SLUG: read.str('GITHUB_APP_SLUG'),
   });
   return (
     app && {
@@ -25,6 +28,7 @@ export function readGithubApp(read: ConfigReader): GithubApp | undefined {
       apiUrl: read.url('GITHUB_API_URL', ['https:', 'http:']) ?? 'https://api.github.com',
       webUrl: read.url('GITHUB_WEB_URL', ['https:', 'http:']) ?? 'https://github.com',
       appId: app.GITHUB_APP_ID,
+      appSlug: app.GITHUB_APP_SLUG,
       privateKey: app.GITHUB_APP_PRIVATE_KEY,
       clientId: app.GITHUB_CLIENT_ID,
       clientSecret: app.GITHUB_CLIENT_SECRET,

@@ -4,8 +4,14 @@
  * connecting user's rotating refresh token, `metadata.installationId` the installation.
  * T18: `controls.repos` (full names) narrows the installation; writes outside it are refused before
  * any call, and the installation token itself cannot reach other repositories (GitHub answers 404).
+ *
+ * The installation comes only from the app's setup redirect, for the signed state of this connect
+ * run, and is adopted only when the authorizing user administers every repository the integration
+ * will read (GitHub lets any member see an organisation's installation; only its admins may bind it).
  */
+import crypto from 'node:crypto';
 import type { Octokit } from '@octokit/rest';
+import { signSetupState, verifySetupState } from '../../../lib/oauth/setupState';
 import { VendorError, VendorFailureType } from '../errors';
 import {
   EMPTY_WATERMARK,
@@ -18,7 +24,16 @@ import {
   queryStartMs,
   type UpdatedWatermark,
 } from '../shared';
-import type { Connector, ConnectorContext, SourceRecord, Subscription, SyncPage, TokenSet } from '../types';
+import type {
+  Connector,
+  ConnectorContext,
+  InstallationChoice,
+  SourceRecord,
+  Subscription,
+  SyncPage,
+  TokenSet,
+  VendorCallAuditor,
+} from '../types';
 import { createAppOctokit, createTokenOctokit, type GithubAppCredentials } from './client';
 import { GITHUB_SCOPES, githubDescriptor, githubRequestedPermissions } from './descriptor';
 import { mapGithubError } from './errors';
@@ -31,6 +46,8 @@ export interface GithubConnectorOptions extends GithubAppCredentials {
   webBaseUrl: string;
   clientId: string;
   clientSecret: string;
+  /** The app's URL name (`<webBaseUrl>/apps/<slug>/installations/new`). */
+  appSlug: string;
 }
 
 const VENDOR = 'github';
@@ -77,6 +94,10 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
   const tokenOctokit = (ctx: ConnectorContext): Octokit =>
     createTokenOctokit(options.apiBaseUrl, ctx.credential.accessToken);
   const requestedPermissions = githubRequestedPermissions();
+  // Setup states are signed with a key only our app registration can derive.
+  const setupKey = Buffer.from(
+    crypto.hkdfSync('sha256', options.clientSecret, options.appId, 'trackproject github setup state', 32),
+  );
 
   /** Mints an installation token narrowed to our permissions (and repositories, when controlled). */
   async function installationToken(
@@ -96,6 +117,72 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
       granted,
     );
     return { accessToken: data.token, expiresAt: Date.parse(data.expires_at) };
+  }
+
+  /**
+   * The user may bind the installation only if they can see it and administer every repository the
+   * integration will read: the selected ones, or (no selection) every repository of the installation.
+   */
+  async function verifyInstallationChoice(
+    audited: { audit: VendorCallAuditor },
+    userToken: string,
+    choice: InstallationChoice,
+  ): Promise<{ installationId: number; account: string }> {
+    const id = Number(choice.installationId);
+    if (!Number.isSafeInteger(id) || id <= 0) throw refused('the installation id is not valid');
+    const userOctokit = createTokenOctokit(options.apiBaseUrl, userToken);
+    const visible = await call(audited, { action: 'installation.list-user-repos', scope: SCOPE_READ }, async () => {
+      const repos: Array<{ fullName: string; admin: boolean }> = [];
+      for (let page = 1; ; page += 1) {
+        const response = await userOctokit.rest.apps
+          .listInstallationReposForAuthenticatedUser({ installation_id: id, per_page: PER_PAGE, page })
+          .catch((error: unknown) => {
+            // GitHub hides an installation the user cannot see behind 404.
+            if ((error as { status?: number }).status === 404)
+              throw refused('the authorizing user has no access to this installation');
+            throw error;
+          });
+        repos.push(
+          ...response.data.repositories.map((item) => ({
+            fullName: item.full_name,
+            admin: item.permissions?.admin === true,
+          })),
+        );
+        if (!hasNextLink(response.headers.link)) return { repos, total: response.data.total_count };
+      }
+    });
+    const installation = await call(audited, { action: 'installation.get', scope: SCOPE_READ }, async () => {
+      const { data } = await appOctokit.rest.apps.getInstallation({ installation_id: id });
+      return data;
+    });
+    const account = installation.account && 'login' in installation.account ? installation.account.login : '';
+    const administered = new Set(visible.repos.filter((item) => item.admin).map((item) => item.fullName));
+    const selected = choice.controls.repos;
+    if (selected) {
+      const listed = new Set(visible.repos.map((item) => item.fullName));
+      const outside = selected.filter((name) => !listed.has(name));
+      if (outside.length > 0)
+        throw new VendorError(
+          VendorFailureType.OutsideCustomerControls,
+          VENDOR,
+          `selected repositories are outside the installation: ${outside.join(', ')}`,
+        );
+      if (selected.some((name) => !administered.has(name)))
+        throw refused('the authorizing user does not administer every selected repository');
+    } else {
+      // The whole installation is read: the user must administer all of it, seen from the app's side too.
+      const total = await call(audited, { action: 'installation.list-repos', scope: SCOPE_READ }, async () => {
+        const token = await installationToken(id, undefined);
+        const { data } = await createTokenOctokit(
+          options.apiBaseUrl,
+          token.accessToken,
+        ).rest.apps.listReposAccessibleToInstallation({ per_page: 1 });
+        return data.total_count;
+      });
+      if (administered.size !== visible.repos.length || visible.total !== total)
+        throw refused('the authorizing user does not administer every repository of the installation');
+    }
+    return { installationId: id, account };
   }
 
   function installationId(ctx: ConnectorContext): number {
@@ -234,7 +321,15 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
 
     authorizeUrl: (_vendor, request) => oauth.authorizeUrl(request),
 
+    installation: {
+      setupUrl: (_vendor, binding) =>
+        `${options.webBaseUrl}/apps/${encodeURIComponent(options.appSlug)}/installations/new?state=${signSetupState(setupKey, binding)}`,
+      verifySetupState: (state) => verifySetupState(setupKey, state, Date.now()),
+    },
+
     async exchangeCode(_vendor, input) {
+      if (!input.installation) throw refused('no installation was chosen through the app’s setup redirect');
+      const choice = input.installation;
       const audited = { audit: input.audit };
       const user = await call(audited, { action: 'oauth.exchange-code', scope: GITHUB_SCOPES.join(' ') }, () =>
         oauth.exchangeCode({
@@ -244,34 +339,15 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
           requestedScopes: GITHUB_SCOPES,
         }),
       );
-      const installations = await call(
-        audited,
-        { action: 'installations.list-for-user', scope: SCOPE_READ },
-        async () => {
-          const { data } = await createTokenOctokit(
-            options.apiBaseUrl,
-            user.accessToken,
-          ).rest.apps.listInstallationsForAuthenticatedUser({ per_page: PER_PAGE });
-          return data.installations;
-        },
-      );
-      // The connect flow follows one installation; with several, the admin must pick (not guessed).
-      if (installations.length !== 1) {
-        throw new VendorError(
-          VendorFailureType.VendorRejected,
-          VENDOR,
-          `expected exactly one installation of the app for this user, found ${installations.length}`,
-        );
-      }
-      const installation = installations[0]!;
+      const installation = await verifyInstallationChoice(audited, user.accessToken, choice);
       const token = await call(audited, { action: 'installation.create-token', scope: GITHUB_SCOPES.join(' ') }, () =>
-        installationToken(installation.id, undefined),
+        installationToken(installation.installationId, choice.controls.repos),
       );
       return {
         ...token,
         refreshToken: user.refreshToken,
         grantedScopes: [...GITHUB_SCOPES],
-        metadata: { installationId: String(installation.id) },
+        metadata: { installationId: String(installation.installationId), account: installation.account },
       };
     },
 
@@ -305,9 +381,17 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
           if ((error as { status?: number }).status !== 401) throw error;
         }
       });
-      await call(ctx, { action: 'installation.delete', scope: SCOPE_READ }, () =>
-        appOctokit.rest.apps.deleteInstallation({ installation_id: installationId(ctx) }),
-      );
+      // Only the installation this integration bound is ours to remove; any other may serve someone else.
+      if (ctx.boundInstallationId === String(installationId(ctx))) {
+        await call(ctx, { action: 'installation.delete', scope: SCOPE_READ }, async () => {
+          try {
+            await appOctokit.rest.apps.deleteInstallation({ installation_id: installationId(ctx) });
+          } catch (error) {
+            // Already uninstalled (a retry, or the owner removed it): nothing left to remove.
+            if ((error as { status?: number }).status !== 404) throw error;
+          }
+        });
+      }
       return { revoked: true, note: githubDescriptor.revocation.note };
     },
 
@@ -404,6 +488,10 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
 
 function hasNextLink(link: string | undefined): boolean {
   return link !== undefined && /rel="next"/.test(link);
+}
+
+function refused(reason: string): VendorError {
+  return new VendorError(VendorFailureType.InstallationRefused, VENDOR, reason);
 }
 
 function invalidInput(field: string): VendorError {

@@ -39,7 +39,7 @@ export const githubDescriptor: VendorDescriptor = {
   webhook: { scheme: 'github-hmac-sha256' },
   revocation: {
     kind: 'uninstall',
-    note: 'Disconnect revokes the installation token (DELETE /installation/token) and uninstalls the app (DELETE /app/installations/{id}); later calls get 401.',
+    note: 'Disconnect revokes the installation token (DELETE /installation/token) and uninstalls the app (DELETE /app/installations/{id}) only if this integration holds the installation’s binding (one installation is bound to one workspace, so no other integration needs it); an installation it did not bind is left installed. Later calls with the token get 401.',
   },
   // Issues and releases change slowly and arrive by webhook: one day keeps the cache fresh and small (T3).
   cacheTtlMs: 24 * 60 * 60_000,

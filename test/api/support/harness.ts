@@ -67,6 +67,7 @@ export const TEST_APPS: VendorApps = {
     apiUrl: 'https://github.test/api',
     webUrl: 'https://github.test',
     appId: '1',
+    appSlug: 'trackproject-test',
     privateKey: 'not-used-by-the-api',
     clientId: 'github-app-client-id',
     clientSecret: 'github-app-client-secret',

@@ -86,6 +86,11 @@ export async function seedWorkspace(superuser: Knex): Promise<SeededWorkspace> {
     });
     await trx('audit_retention_horizon').insert({ ...ws, through_seq: 0, last_hash: Buffer.alloc(32) });
     await trx('purge_receipts').insert({ ...owned, receipt_id: crypto.randomUUID(), vendor: 'github' });
+    await trx('app_installation_bindings').insert({
+      ...owned,
+      vendor: 'github',
+      installation_id: String(crypto.randomInt(1, 2 ** 47)),
+    });
   });
   return { workspaceId, integrationId, secretId, endpointId };
 }
@@ -115,6 +120,7 @@ export function withFreshKeys(table: string, row: Record<string, unknown>): Reco
     // A valid first link of a chain, so only the workspace can make it fail.
     audit_log: () => Object.assign(copy, { seq: 1, prev_hash: Buffer.alloc(32) }),
     purge_receipts: () => (copy.receipt_id = crypto.randomUUID()),
+    app_installation_bindings: () => (copy.installation_id = String(crypto.randomInt(1, 2 ** 47))),
   };
   fresh[table]?.();
   for (const [key, value] of Object.entries(copy)) {

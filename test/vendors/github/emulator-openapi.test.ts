@@ -39,7 +39,8 @@ ajv.addSchema({ ...spec, $id: 'github' }, 'github');
 
 const ENDPOINTS: Array<{ method: string; template: string; status: string }> = [
   { method: 'post', template: '/app/installations/{installation_id}/access_tokens', status: '201' },
-  { method: 'get', template: '/user/installations', status: '200' },
+  { method: 'get', template: '/user/installations/{installation_id}/repositories', status: '200' },
+  { method: 'get', template: '/app/installations/{installation_id}', status: '200' },
   { method: 'get', template: '/installation/repositories', status: '200' },
   { method: 'get', template: '/repos/{owner}/{repo}/issues', status: '200' },
   { method: 'get', template: '/repos/{owner}/{repo}/releases', status: '200' },

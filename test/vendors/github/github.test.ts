@@ -96,6 +96,7 @@ describe('GitHub connect', () => {
         redirectUri: REDIRECT_URI,
         codeVerifier: createPkcePair().verifier,
         audit,
+        installation: { installationId: String(harness.installationId), controls: {} },
       }),
       VendorFailureType.ReauthorizationRequired,
     );
@@ -274,6 +275,84 @@ describe('GitHub rate limits', () => {
   });
 });
 
+describe('GitHub installation binding (issue #18 item 1)', () => {
+  let acmeRepos: string[];
+  beforeAll(() => {
+    harness.emulator.control.addRepository('rival/secret-plans');
+    harness.emulator.control.addRepository('rival/roadmap');
+    acmeRepos = ['acme/site-a', 'acme/site-b'];
+  });
+  afterEach(() => {
+    harness.emulator.control.setAuthorizingUser('octocat');
+    harness.emulator.control.setInstallTarget(undefined);
+  });
+
+  test('T18 [github]: the installation page redirects to the Setup URL with the installation and our signed state, untouched', async () => {
+    const setup = await harness.setup({ runId: 'run-setup' });
+    expect(setup).toMatchObject({ installationId: String(harness.installationId), setupAction: 'update' });
+    expect(harness.connector.installation!.verifySetupState(setup.state)).toMatchObject({ runId: 'run-setup' });
+    // A state altered by the browser, or of another run, is not ours.
+    const [payload, signature] = setup.state.split('.') as [string, string];
+    const forged = `${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), r: 'run-other' })).toString('base64url')}.${signature}`;
+    expect(harness.connector.installation!.verifySetupState(forged)).toBeUndefined();
+    const expired = await harness.setup({ expiresAt: Date.now() - 1 });
+    expect(harness.connector.installation!.verifySetupState(expired.state)).toBeUndefined();
+  });
+
+  test('T18 [github]: a member with access to another organisation’s installation cannot bind it (setup redirect forged)', async () => {
+    const rivalInstallation = harness.emulator.control.install({
+      account: 'rival',
+      repositories: ['rival/secret-plans', 'rival/roadmap'],
+      permissions: { metadata: 'read', contents: 'read', issues: 'write', statuses: 'write' },
+      users: ['mallory'],
+      owners: ['rival-owner'],
+    });
+    harness.emulator.control.setAuthorizingUser('mallory');
+    // GitHub's installation page only lets an owner install or configure: mallory is not one of rival's.
+    harness.emulator.control.setInstallTarget('rival');
+    await expect(harness.setup()).rejects.toThrow(/installation page answered 403/);
+    // Mallory forges the setup redirect with rival's installation id: refused, for the whole installation or any repository.
+    const whole = await expectVendorError(
+      harness.connect({ installationId: String(rivalInstallation) }),
+      VendorFailureType.InstallationRefused,
+    );
+    expect(whole.message).toMatch(/does not administer every repository of the installation/);
+    await expectVendorError(
+      harness.connect({ installationId: String(rivalInstallation), controls: { repos: ['rival/secret-plans'] } }),
+      VendorFailureType.InstallationRefused,
+    );
+    // An installation she cannot see at all is refused as well.
+    harness.emulator.control.setAuthorizingUser('eve');
+    const unseen = await expectVendorError(
+      harness.connect({ installationId: String(rivalInstallation) }),
+      VendorFailureType.InstallationRefused,
+    );
+    expect(unseen.message).toMatch(/no access to this installation/);
+    // The owner may bind it.
+    harness.emulator.control.setAuthorizingUser('rival-owner');
+    const credential = await harness.connect({ installationId: String(rivalInstallation) });
+    expect(credential.metadata).toEqual({ installationId: String(rivalInstallation), account: 'rival' });
+  });
+
+  test('T18 [github]: a selected repository outside the installation is refused with a clear failure', async () => {
+    const error = await expectVendorError(
+      harness.connect({ controls: { repos: [...acmeRepos, 'acme/private-hr'] } }),
+      VendorFailureType.OutsideCustomerControls,
+    );
+    expect(error.message).toBe('github: selected repositories are outside the installation: acme/private-hr');
+    const credential = await harness.connect({ controls: { repos: ['acme/site-b'] } });
+    expect(credential.metadata?.installationId).toBe(String(harness.installationId));
+  });
+
+  test('T4 [github]: revoke never uninstalls an installation this integration did not bind', async () => {
+    const credential = await harness.connect();
+    const ctx = harness.context(credential);
+    await expect(harness.connector.revoke(ctx)).resolves.toMatchObject({ revoked: true });
+    expect(ctx.auditEntries.map((entry) => entry.action)).toEqual(['installation.revoke-token']);
+    expect(harness.emulator.control.installation(harness.installationId)).toMatchObject({ deleted: false });
+  });
+});
+
 describe('GitHub token lifecycle', () => {
   test('refresh rotates the user refresh token and mints a repo-narrowed installation token; the old refresh token is dead', async () => {
     const credential = await harness.connect();
@@ -299,7 +378,7 @@ describe('GitHub token lifecycle', () => {
 
   test('T4 [github]: revoke deletes the installation token and uninstalls; calls then get 401 → ReauthorizationRequired', async () => {
     const credential = await harness.connect();
-    const ctx = harness.context(credential);
+    const ctx = { ...harness.context(credential), boundInstallationId: String(harness.installationId) };
     await harness.connector.testConnection(ctx);
     await expect(harness.connector.revoke(ctx)).resolves.toEqual({
       revoked: true,
