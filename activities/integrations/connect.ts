@@ -134,7 +134,8 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
           code: input.code,
           redirectUri: input.redirectUri,
           codeVerifier,
-          audit: resolved.audit,
+          // Receiving a consent exercises none of it: audited without the T17 check; T1 judges the grant below.
+          audit: context.auditorFor(input, resolved.row.vendor),
         });
         if (input.verifierSecretId) await retireIdempotent(deps.secrets, input.workspaceId, input.verifierSecretId);
         try {

@@ -54,7 +54,7 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
         if (!current) return { revoked: false, note: 'no credential was stored: nothing to revoke' };
         if (resolved.descriptor.revocation.kind === 'none')
           return { revoked: false, note: resolved.descriptor.revocation.note };
-        const ctx = await context.connectorContext(resolved);
+        const ctx = await context.withdrawalContext(resolved);
         return resolved.connector.revoke(ctx);
       });
     },
@@ -69,7 +69,7 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
             .select('external_id', 'resource', 'expires_at'),
         );
         if (subscriptions.length > 0) {
-          const ctx = await context.connectorContext(resolved).catch(() => undefined);
+          const ctx = await context.withdrawalContext(resolved).catch(() => undefined);
           for (const subscription of subscriptions) {
             // Without a credential the vendor-side subscription cannot be deleted; it expires on its own.
             if (ctx)

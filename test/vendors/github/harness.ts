@@ -54,6 +54,7 @@ export async function startGithubHarness(): Promise<GithubHarness> {
       integrationId: crypto.randomUUID(),
       vendor: 'github',
       credential,
+      scopes: credential.grantedScopes,
       controls,
       audit,
       auditEntries: entries,
