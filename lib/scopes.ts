@@ -45,3 +45,25 @@ export function requestedScopeViolations(
 export function scopesBeyondRequest(requested: readonly string[], granted: readonly string[]): string[] {
   return scopesOutside(granted, requested).map(({ scope }) => scope);
 }
+
+/**
+ * OAuth protocol scopes: they let us refresh a token and grant no data, so no consent narrowing
+ * removes them and no call is refused for exercising them.
+ */
+export const PROTOCOL_SCOPES: readonly string[] = ['offline_access'];
+/** What a call that reaches no vendor data exercises (a refusal recorded before any request). */
+export const NO_SCOPE = 'none';
+
+/** The scopes an integration may use now (T17): its grant, or before one exists, its request. */
+export function consentedScopes(granted: readonly string[], requested: readonly string[]): string[] {
+  return [...(granted.length > 0 ? granted : requested)];
+}
+
+/**
+ * The scopes a call names (space-separated, as `AuditedCall.scope` carries them) that the consented
+ * set no longer holds: a call with any is refused before it is made (T17).
+ */
+export function scopesNoLongerConsented(callScope: string, consented: readonly string[]): string[] {
+  const exempt = new Set([...PROTOCOL_SCOPES, NO_SCOPE, ...consented]);
+  return callScope.split(' ').filter((scope) => scope.length > 0 && !exempt.has(scope));
+}

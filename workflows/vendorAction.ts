@@ -23,7 +23,7 @@ export async function vendorActionWorkflow(input: VendorActionInput): Promise<Re
   tagRun({ ...ref, vendor: input.vendor, process: 'action' });
   for (let attempt = 0; ; attempt++) {
     try {
-      return await performVendorAction({ ...ref, action: input.action, input: input.input });
+      return await performVendorAction({ ...ref, action: input.action, input: input.input, actor: input.actor });
     } catch (error) {
       if (failureType(error) !== 'RateLimited' || attempt >= RATE_LIMITED_RETRIES) throw error;
       await sleep(retryAfterMs(error, DEFAULT_RATE_LIMIT_WAIT_MS));

@@ -163,7 +163,8 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
           code: input.code,
           redirectUri: input.redirectUri,
           codeVerifier,
-          audit: resolved.audit,
+          // Receiving a consent exercises none of it: audited without the T17 check; T1 judges the grant below.
+          audit: context.auditorFor(input, resolved.row.vendor),
           ...(input.installationId
             ? { installation: { installationId: input.installationId, controls: resolved.row.controls ?? {} } }
             : {}),

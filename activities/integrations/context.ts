@@ -10,6 +10,7 @@ import { findIntegration, type IntegrationRow as StoredIntegration } from '../..
 import { SecretStateError, type SecretKind } from '../../db/secrets';
 import { withWorkspace } from '../../db/workspaceScope';
 import type { AuditActor } from '../../lib/audit';
+import { consentedScopes } from '../../lib/scopes';
 import { createVendorCallAuditor } from '../vendors/audited';
 import { toApplicationFailure } from '../vendors/errors';
 import type {
@@ -188,6 +189,10 @@ export async function asActivity<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+function scopesOf(row: IntegrationRow): string[] {
+  return consentedScopes(row.granted_scopes, row.requested_scopes);
+}
+
 export interface ResolvedIntegration {
   row: IntegrationRow;
   descriptor: VendorDescriptor;
@@ -196,7 +201,8 @@ export interface ResolvedIntegration {
 }
 
 export function createIntegrationContext(deps: IntegrationActivityDeps) {
-  const auditorFor = (ref: IntegrationRef, vendor: VendorId): VendorCallAuditor =>
+  /** `consentedScopes` once the integration has a consent: calls outside it are refused (T17). */
+  const auditorFor = (ref: IntegrationRef, vendor: VendorId, consentedScopes?: readonly string[]): VendorCallAuditor =>
     createVendorCallAuditor({
       sink: deps.audit,
       workspaceId: ref.workspaceId,
@@ -204,6 +210,7 @@ export function createIntegrationContext(deps: IntegrationActivityDeps) {
       vendor,
       actor: workflowActor(),
       workflowId: currentWorkflowId(),
+      consentedScopes,
     });
 
   async function resolve(ref: IntegrationRef): Promise<ResolvedIntegration> {
@@ -212,7 +219,7 @@ export function createIntegrationContext(deps: IntegrationActivityDeps) {
       row,
       descriptor: deps.vendors.descriptor(row.vendor),
       connector: deps.vendors.connector(row.vendor),
-      audit: auditorFor(ref, row.vendor),
+      audit: auditorFor(ref, row.vendor, scopesOf(row)),
     };
   }
 
@@ -232,9 +239,19 @@ export function createIntegrationContext(deps: IntegrationActivityDeps) {
       integrationId: ref.integrationId,
       vendor: resolved.row.vendor,
       credential: token,
+      scopes: scopesOf(resolved.row),
       controls: resolved.row.controls ?? {},
       audit: resolved.audit,
     };
+  }
+
+  /**
+   * The connector context for calls that give access back (revoke, delete subscriptions): they stay
+   * possible whatever the consent was narrowed to, so its auditor records them without the T17 check.
+   */
+  async function withdrawalContext(resolved: ResolvedIntegration): Promise<ConnectorContext> {
+    const ref = { workspaceId: resolved.row.workspace_id, integrationId: resolved.row.integration_id };
+    return { ...(await connectorContext(resolved)), audit: auditorFor(ref, resolved.row.vendor) };
   }
 
   /** A connected integration and its connector context: nothing is called or written for any other status. */
@@ -247,7 +264,7 @@ export function createIntegrationContext(deps: IntegrationActivityDeps) {
     return { resolved, ctx: await connectorContext(resolved) };
   }
 
-  return { resolve, resolveConnected, connectorContext, auditorFor };
+  return { resolve, resolveConnected, connectorContext, withdrawalContext, auditorFor };
 }
 
 export type IntegrationContext = ReturnType<typeof createIntegrationContext>;

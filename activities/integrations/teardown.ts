@@ -55,7 +55,7 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
         if (!current) return { revoked: false, note: 'no credential was stored: nothing to revoke' };
         if (resolved.descriptor.revocation.kind === 'none')
           return { revoked: false, note: resolved.descriptor.revocation.note };
-        const ctx = await context.connectorContext(resolved);
+        const ctx = await context.withdrawalContext(resolved);
         const bound = await withWorkspace(deps.db, input.workspaceId, (trx) =>
           boundInstallation(trx, input.integrationId),
         );
@@ -73,7 +73,7 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
             .select('external_id', 'resource', 'expires_at'),
         );
         if (subscriptions.length > 0) {
-          const ctx = await context.connectorContext(resolved).catch(() => undefined);
+          const ctx = await context.withdrawalContext(resolved).catch(() => undefined);
           for (const subscription of subscriptions) {
             // Without a credential the vendor-side subscription cannot be deleted; it expires on its own.
             if (ctx)

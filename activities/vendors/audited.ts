@@ -2,9 +2,14 @@
  * The one audited path for vendor calls (T10, T22): every connector call runs inside
  * `auditor(call, run)`, which records who called, with which scope, and how it ended. Connectors
  * receive the auditor through `ConnectorContext.audit` and never call a vendor outside it.
+ *
+ * T17: an auditor built for a connected integration knows its consented scopes; a call exercising a
+ * scope the admin has since removed is refused here, before it is made, and audited as denied —
+ * whatever the stored token would still allow.
  */
 import type { AuditActor, AuditSink } from '../../lib/audit';
-import { VendorError } from './errors';
+import { scopesNoLongerConsented } from '../../lib/scopes';
+import { VendorError, VendorFailureType } from './errors';
 import type { VendorCallAuditor } from './types';
 
 export function createVendorCallAuditor(deps: {
@@ -14,6 +19,8 @@ export function createVendorCallAuditor(deps: {
   vendor: string;
   actor: AuditActor;
   workflowId?: string;
+  /** The integration's consented scopes; absent at connect time, before there is a consent to narrow. */
+  consentedScopes?: readonly string[];
 }): VendorCallAuditor {
   return async (call, run) => {
     const base = {
@@ -26,6 +33,15 @@ export function createVendorCallAuditor(deps: {
       scope: call.scope,
       workflowId: deps.workflowId,
     };
+    const removed = deps.consentedScopes ? scopesNoLongerConsented(call.scope, deps.consentedScopes) : [];
+    if (removed.length > 0) {
+      await deps.sink.record({ ...base, outcome: 'denied', errorClass: VendorFailureType.MissingScope });
+      throw new VendorError(
+        VendorFailureType.MissingScope,
+        deps.vendor,
+        `${removed.join(', ')} is no longer in the integration's consented scopes`,
+      );
+    }
     try {
       const result = await run();
       await deps.sink.record({ ...base, outcome: 'success' });

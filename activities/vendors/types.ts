@@ -102,6 +102,11 @@ export interface ConnectorContext {
   vendor: VendorId;
   /** The integration's current credential, decrypted inside the activity only. */
   credential: TokenSet;
+  /**
+   * The integration's consented scopes now (T17): narrower than `credential.grantedScopes` after a
+   * restriction. Tokens are re-requested with these where the vendor allows it.
+   */
+  scopes: readonly string[];
   /** Customer controls in force (selected repos / sites / channels / projects …). */
   controls: Record<string, string[]>;
   /** The audited path every vendor call goes through (`activities/vendors/shared/audited.ts`). */

@@ -199,18 +199,30 @@ export class IdentityPlatform {
       const grant = this.refreshTokens.get(form.refresh_token ?? '');
       if (!grant || grant.expiresAt <= this.clock.now())
         return oauthError(400, 'invalid_grant', 'AADSTS700082: The refresh token has expired due to inactivity.');
-      return { status: 200, body: await this.tokenResponse(grant) };
+      const scopes = refreshedScopes(grant.scopes, (form.scope ?? '').split(' ').filter(Boolean));
+      if ('unconsented' in scopes)
+        return oauthError(
+          400,
+          'invalid_grant',
+          `AADSTS65001: The user or administrator has not consented to use the application for ${scopes.unconsented.join(' ')}.`,
+        );
+      return { status: 200, body: await this.tokenResponse(grant, undefined, scopes.granted) };
     }
     return oauthError(400, 'unsupported_grant_type', 'AADSTS70003: unsupported grant type');
   }
 
-  private async tokenResponse(grant: Grant, nonce?: string): Promise<Record<string, unknown>> {
+  /** The access token carries `accessScopes` (a refresh may narrow them); the refresh token keeps the whole consent. */
+  private async tokenResponse(
+    grant: Grant,
+    nonce?: string,
+    accessScopes: string[] = grant.scopes,
+  ): Promise<Record<string, unknown>> {
     const body: Record<string, unknown> = {
       token_type: 'Bearer',
-      scope: grant.scopes.join(' '),
+      scope: accessScopes.join(' '),
       expires_in: ACCESS_TOKEN_LIFETIME_S,
       ext_expires_in: ACCESS_TOKEN_LIFETIME_S,
-      access_token: this.mintAccessToken(grant),
+      access_token: this.mintAccessToken({ ...grant, scopes: accessScopes }),
       client_info: Buffer.from(JSON.stringify({ uid: grant.userId, utid: this.tenantId })).toString('base64url'),
     };
     if (grant.scopes.includes('offline_access')) {
@@ -292,4 +304,18 @@ function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && crypto.timingSafeEqual(left, right);
+}
+
+/** OpenID Connect scopes MSAL adds to every token request; consented implicitly. */
+const OIDC_SCOPES: readonly string[] = ['openid', 'profile', 'offline_access'];
+
+/**
+ * A refresh token grant issues an access token for the scopes it asks (Entra: any subset of the
+ * consent; none asked means all of it); asking beyond the consent is AADSTS65001.
+ */
+function refreshedScopes(consented: string[], asked: string[]): { granted: string[] } | { unconsented: string[] } {
+  const unconsented = asked.filter((scope) => !OIDC_SCOPES.includes(scope) && !consented.includes(scope));
+  if (unconsented.length > 0) return { unconsented };
+  if (asked.length === 0) return { granted: consented };
+  return { granted: consented.filter((scope) => asked.includes(scope) || OIDC_SCOPES.includes(scope)) };
 }

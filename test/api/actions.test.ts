@@ -2,10 +2,15 @@
  * T19 data out through the API: only the row's data-out actions start a `vendorActionWorkflow`
  * run (202 with its status link), the outcome is read back as ids/URLs or a typed failure, an
  * Idempotency-Key makes a retried action one run, and the action's content never reaches the
- * audit log or the logs. Workflow doubles on the real dev server; real Postgres.
+ * audit log or the logs. Workflow doubles on the real dev server, except for the refusal, which
+ * runs the real workflow, activities and GitHub connector (against its emulator); real Postgres.
  */
 import crypto from 'node:crypto';
+import { githubDescriptor } from '../../activities/vendors/github';
 import { workflowIds } from '../../workflows/definitions';
+import { devServer, testWorker } from '../support/temporal';
+import { startGithubHarness } from '../vendors/github/harness';
+import { createVendorHarness } from '../workflows/support/harness';
 import { receivedQuery } from './support/contractWorkflows';
 import { bearer, createHarness, seedIntegration, type Harness } from './support/harness';
 
@@ -66,23 +71,48 @@ describe('data-out actions API (real Postgres + Temporal dev server)', () => {
     expect(logLines.join('\n')).not.toContain(CANARY);
   });
 
-  it('T19: a refused action reads back as failed with its failure type; an unknown action id is 404', async () => {
-    await h.withWorker(async () => {
-      const body = (
-        await perform({
-          action: 'create-comment',
-          input: { repository: 'acme/site-b', issueNumber: 1, body: 'x', refuse: true },
-        })
-      ).json();
-      await h.services.temporal.client.workflow
-        .getHandle(body.workflowId)
-        .result()
-        .catch(() => undefined);
-      expect((await statusOf(body.links.status)).json()).toMatchObject({
-        status: 'failed',
-        failure: 'OutsideCustomerControls',
+  it('T19 T18 [github]: an action refused by the real vendor-action path (a repository outside the controls) reads back as failed with its failure type, nothing reaches GitHub; an unknown action id is 404', async () => {
+    // The real workflow and activities, the real GitHub connector against its emulator, on the API's task queue.
+    const github = await startGithubHarness();
+    const vendor = createVendorHarness([{ descriptor: githubDescriptor, connector: github.connector }]);
+    const server = await devServer();
+    try {
+      await vendor.secrets.put({
+        workspaceId: ws,
+        integrationId,
+        kind: 'oauth-tokens',
+        state: 'current',
+        plaintext: JSON.stringify(await github.connect()),
       });
-    });
+      const worker = await testWorker({
+        connection: server.connection,
+        taskQueue: h.taskQueue,
+        activities: vendor.activities,
+      });
+      await worker.runUntil(async () => {
+        const body = (
+          await perform({ action: 'create-issue', input: { repository: 'acme/site-b', title: 'not ours' } })
+        ).json();
+        await h.services.temporal.client.workflow
+          .getHandle(body.workflowId)
+          .result()
+          .catch(() => undefined);
+        expect((await statusOf(body.links.status)).json()).toMatchObject({
+          status: 'failed',
+          failure: 'OutsideCustomerControls',
+        });
+      });
+      expect(github.emulator.control.issues('acme/site-b')).toEqual([]);
+      const refusal = await h
+        .su('audit_log')
+        .where({ integration_id: integrationId, direction: 'outbound', action: 'create-issue' })
+        .select('outcome', 'error_class');
+      expect(refusal).toEqual([{ outcome: 'failure', error_class: 'OutsideCustomerControls' }]);
+    } finally {
+      await server.close();
+      await vendor.close();
+      await github.emulator.stop();
+    }
     expect((await statusOf(`${url()}/${crypto.randomUUID()}`)).statusCode).toBe(404);
   });
 

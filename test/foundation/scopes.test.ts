@@ -2,7 +2,13 @@
  * T1 written once (lib/scopes.ts): the rule the API, the connect workflow and the connectors share.
  * The callers' own tests prove each maps it to its error; these prove the rule itself.
  */
-import { requestedScopeViolations, scopesBeyondRequest, scopesOutside } from '../../lib/scopes';
+import {
+  consentedScopes,
+  requestedScopeViolations,
+  scopesBeyondRequest,
+  scopesNoLongerConsented,
+  scopesOutside,
+} from '../../lib/scopes';
 
 const matrix = { required: ['repo:read', 'issues:read'], optional: ['issues:write', 'pulls:read'] };
 
@@ -60,5 +66,16 @@ describe('least-privilege scope rule', () => {
     expect(scopesOutside(['repo:read', 'issues:write'], ['repo:read', 'issues:read'])).toEqual([
       { scope: 'issues:write', index: 1 },
     ]);
+  });
+
+  test('T17: a call naming a scope the consent no longer holds is caught, protocol scopes and "none" never are', () => {
+    const consented = consentedScopes(['Files.Read', 'Calendars.Read'], ['Files.Read', 'Calendars.Read', 'Mail.Send']);
+    expect(scopesNoLongerConsented('Mail.Send', consented)).toEqual(['Mail.Send']);
+    expect(scopesNoLongerConsented('Files.Read Mail.Send', consented)).toEqual(['Mail.Send']);
+    expect(scopesNoLongerConsented('Files.Read', consented)).toEqual([]);
+    expect(scopesNoLongerConsented('offline_access', consented)).toEqual([]);
+    expect(scopesNoLongerConsented('none', consented)).toEqual([]);
+    // Before a grant exists the request is the consent.
+    expect(consentedScopes([], ['repo:read'])).toEqual(['repo:read']);
   });
 });

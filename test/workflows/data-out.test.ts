@@ -27,7 +27,7 @@ describe('T19 [github]: data out through vendorActionWorkflow (dev server, GitHu
     await github.emulator.stop();
   });
 
-  it("T19 T18: creates an issue and a status check in the admin's repo; another repo, an action outside data out and a disconnected integration are refused typed; a 429 is waited out without a duplicate", async () => {
+  it("T19 T18 T10: creates an issue and a status check in the admin's repo; another repo, an action outside data out and a disconnected integration are refused typed; a 429 is waited out without a duplicate", async () => {
     const workspaceId = await seedWorkspace(h);
     const integrationId = crypto.randomUUID();
     await h.admin('integrations').insert({
@@ -116,6 +116,23 @@ describe('T19 [github]: data out through vendorActionWorkflow (dev server, GitHu
       ['issues:write', 'failure', 'OutsideCustomerControls'],
       ['issues:write', 'failure', 'RateLimited'],
       ['issues:write', 'success', null],
+    ]);
+    // T10: each run started directly (no API in between) is audited with the actor its input carries,
+    // the refusal before any vendor call included.
+    const requests = await h
+      .admin('audit_log')
+      .where({ integration_id: integrationId, direction: 'internal' })
+      .whereLike('action', 'integration.action.%')
+      .orderBy('seq')
+      .select('action', 'actor_type', 'actor_id', 'outcome', 'error_class');
+    expect(requests.map((a) => [a.action, `${a.actor_type}:${a.actor_id}`, a.outcome, a.error_class])).toEqual([
+      ['integration.action.create-issue', `user:${ADMIN.id}`, 'success', null],
+      ['integration.action.create-status-check', `user:${ADMIN.id}`, 'success', null],
+      ['integration.action.create-issue', `user:${ADMIN.id}`, 'failure', 'OutsideCustomerControls'],
+      ['integration.action.delete-repository', `user:${ADMIN.id}`, 'denied', 'ActionNotInDataOut'],
+      ['integration.action.create-issue', `user:${ADMIN.id}`, 'failure', 'RateLimited'],
+      ['integration.action.create-issue', `user:${ADMIN.id}`, 'success', null],
+      ['integration.action.create-issue', `user:${ADMIN.id}`, 'denied', 'IntegrationNotActive'],
     ]);
     expect(JSON.stringify(await h.admin('audit_log').where({ integration_id: integrationId }))).not.toContain(
       'RFI 12 overdue',

@@ -5,13 +5,21 @@
  * with the real Graph SDK / MSAL connector and real Postgres. One emulator, one dev server and one
  * worker serve every row.
  */
+import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createIntegrationContext } from '../../activities/integrations/context';
 import { microsoftDescriptors, validationReply, type MicrosoftVendorId } from '../../activities/vendors/microsoft';
-import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
+import {
+  consentChangeUpdate,
+  integrationStateQuery,
+  oauthCallbackUpdate,
+  workflowIds,
+  type VendorActionInput,
+} from '../../workflows/definitions';
+import { failureType } from '../../workflows/failures';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import {
   grantSiteToApp,
@@ -20,7 +28,7 @@ import {
   type MicrosoftHarness,
 } from '../vendors/microsoft/harness';
 import { createVendorHarness, type VendorHarness } from './support/harness';
-import { ADMIN, pollUntil, seedWorkspace, startConnect } from './support/workflowHelpers';
+import { ADMIN, pollUntil, seedWorkspace, settleAndStopLifecycle, startConnect } from './support/workflowHelpers';
 
 /** Graph validates a notification URL before it creates a subscription: this one answers like the API's receiver. */
 async function startNotificationReceiver() {
@@ -366,4 +374,81 @@ describe('Microsoft end to end (dev server, Graph emulator over https, real Post
     },
     60_000,
   );
+  it('T17 T10 [microsoft365]: with Mail.Send restricted away, a mail action is refused before it reaches Graph and audited as denied; the refresh asks only for the consented scopes', async () => {
+    const workspaceId = await seedWorkspace(h);
+    const { required, optional } = microsoftDescriptors.microsoft365.scopes;
+    const { handle, integrationId, state, authorizeUrl } = await startConnect(server.client, taskQueue, {
+      workspaceId,
+      vendor: 'microsoft365',
+      requestedScopes: [...required, ...optional],
+      controls: {},
+      redirectUri: REDIRECT_URI,
+    });
+    const callback = await microsoft.consent(authorizeUrl.toString());
+    await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: callback.searchParams.get('code')! }] });
+    expect((await handle.result()).status).toBe('connected');
+    const ref = { workspaceId, integrationId };
+    const notify = (subject: string) => {
+      const args: VendorActionInput = {
+        ...ref,
+        vendor: 'microsoft365',
+        action: 'notification',
+        input: { to: ['site-team@contoso.example'], subject, text: 'RFI 12 answered' },
+        actor: ADMIN,
+      };
+      return server.client.workflow.execute('vendorActionWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
+        args: [args],
+      });
+    };
+    const mailRequests = () => microsoft.emulator.requests.filter((r) => r.path === '/v1.0/me/sendMail');
+    const mailBefore = mailRequests().length;
+    expect(await notify('before the restriction')).toEqual({ sent: true, recipients: 1 });
+    expect(mailRequests().length).toBe(mailBefore + 1);
+
+    // The admin restricts the consent to the required scopes, through the lifecycle as the API does.
+    const lifecycle = server.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
+    await lifecycle.executeUpdate(consentChangeUpdate, { args: [{ actor: ADMIN, scopes: [...required] }] });
+
+    // The stored token still carries Mail.Send, but the call is refused before any request (typed, not retried).
+    const refused = await notify('after the restriction').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(WorkflowFailedError);
+    expect(failureType(refused)).toBe('MissingScope');
+    expect(mailRequests().length).toBe(mailBefore + 1);
+    const mailAudit = await h
+      .admin('audit_log')
+      .where({ integration_id: integrationId, action: 'mail.send.notification' })
+      .orderBy('seq')
+      .select('scope', 'outcome', 'error_class');
+    expect(mailAudit.map((a) => [a.scope, a.outcome, a.error_class])).toEqual([
+      ['Mail.Send', 'success', null],
+      ['Mail.Send', 'denied', 'MissingScope'],
+    ]);
+
+    // Rotation refreshes with the narrower scope set: the new token no longer carries Mail.Send.
+    const refreshes = () =>
+      microsoft.emulator.requests.filter(
+        (r) =>
+          r.path.endsWith('/oauth2/v2.0/token') &&
+          (r.body as Record<string, string> | undefined)?.grant_type === 'refresh_token',
+      );
+    const refreshesBefore = refreshes().length;
+    expect(
+      await server.client.workflow.execute('rotateSecretWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.rotate(workspaceId, integrationId),
+        args: [{ ...ref, vendor: 'microsoft365', kind: 'oauth-tokens', actor: ADMIN, gracePeriodMs: 1_000 }],
+      }),
+    ).toMatchObject({ status: 'rotated' });
+    const [refresh] = refreshes().slice(refreshesBefore);
+    const asked = String((refresh!.body as Record<string, string>).scope).split(' ');
+    expect(asked).toEqual(expect.arrayContaining([...required]));
+    expect(asked).not.toContain('Mail.Send');
+    const current = await h.secrets.current(workspaceId, integrationId, 'oauth-tokens');
+    const rotated = JSON.parse((await h.secrets.read(workspaceId, current!.secretId)).toString('utf8'));
+    expect([...rotated.grantedScopes].sort()).toEqual([...required].sort());
+
+    await settleAndStopLifecycle(server.client, workspaceId, integrationId);
+  }, 60_000);
 });

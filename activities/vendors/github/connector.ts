@@ -93,17 +93,18 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
   const appOctokit = createAppOctokit(options.apiBaseUrl, options);
   const tokenOctokit = (ctx: ConnectorContext): Octokit =>
     createTokenOctokit(options.apiBaseUrl, ctx.credential.accessToken);
-  const requestedPermissions = githubRequestedPermissions();
   // Setup states are signed with a key only our app registration can derive.
   const setupKey = Buffer.from(
     crypto.hkdfSync('sha256', options.clientSecret, options.appId, 'trackproject github setup state', 32),
   );
 
-  /** Mints an installation token narrowed to our permissions (and repositories, when controlled). */
+  /** Mints an installation token narrowed to the scopes' permissions (and repositories, when controlled). */
   async function installationToken(
     installationId: number,
     repositories: string[] | undefined,
+    scopes: readonly string[] = GITHUB_SCOPES,
   ): Promise<Pick<TokenSet, 'accessToken' | 'expiresAt'>> {
+    const requestedPermissions = githubRequestedPermissions(scopes);
     const { data } = await appOctokit.rest.apps.createInstallationAccessToken({
       installation_id: installationId,
       permissions: requestedPermissions,
@@ -351,19 +352,22 @@ export function createGithubConnector(options: GithubConnectorOptions): Connecto
       };
     },
 
+    // T17: the installation token is re-minted with only the consented scopes' permissions; the
+    // user token's permissions are fixed by the app (GitHub ignores `scope`), and it reads no data.
     async refresh(ctx) {
+      const consented = ctx.scopes.join(' ');
       const user = ctx.credential.refreshToken
-        ? await call(ctx, { action: 'oauth.refresh', scope: GITHUB_SCOPES.join(' ') }, () =>
+        ? await call(ctx, { action: 'oauth.refresh', scope: consented }, () =>
             oauth.refresh(ctx.credential.refreshToken!, GITHUB_SCOPES),
           )
         : undefined;
-      const token = await call(ctx, { action: 'installation.create-token', scope: GITHUB_SCOPES.join(' ') }, () =>
-        installationToken(installationId(ctx), controlledRepos(ctx)),
+      const token = await call(ctx, { action: 'installation.create-token', scope: consented }, () =>
+        installationToken(installationId(ctx), controlledRepos(ctx), ctx.scopes),
       );
       return {
         ...token,
         refreshToken: user?.refreshToken ?? ctx.credential.refreshToken,
-        grantedScopes: [...GITHUB_SCOPES],
+        grantedScopes: GITHUB_SCOPES.filter((scope) => ctx.scopes.includes(scope)),
         metadata: ctx.credential.metadata,
       };
     },

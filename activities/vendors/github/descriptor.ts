@@ -47,7 +47,13 @@ export const githubDescriptor: VendorDescriptor = {
 
 export const githubDescriptors: readonly VendorDescriptor[] = [githubDescriptor];
 
-/** The permissions an installation token is narrowed to: exactly the descriptor scopes' (T1). */
-export function githubRequestedPermissions(): Record<string, 'read' | 'write'> {
-  return Object.assign({}, ...GITHUB_SCOPES.map((scope) => GITHUB_PERMISSIONS_BY_SCOPE[scope]));
+/**
+ * The permissions an installation token is narrowed to: exactly those of the given scopes (T1), by
+ * default the descriptor's; after a restriction, the integration's consented ones (T17).
+ */
+export function githubRequestedPermissions(
+  scopes: readonly string[] = GITHUB_SCOPES,
+): Record<string, 'read' | 'write'> {
+  const known = GITHUB_SCOPES.filter((scope) => scopes.includes(scope));
+  return Object.assign({}, ...known.map((scope) => GITHUB_PERMISSIONS_BY_SCOPE[scope]));
 }

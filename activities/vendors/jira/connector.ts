@@ -209,9 +209,11 @@ export function createJiraConnector(options: JiraConnectorOptions): Connector {
       return { ...tokens, metadata: { cloudId: sites[0]!.id, siteUrl: sites[0]!.url } };
     },
 
+    // T17: Atlassian's refresh grant takes no scope (a 3LO token keeps the scopes of its consent), so
+    // it cannot narrow: after a restriction the audited path refuses calls outside the consented scopes.
     async refresh(ctx) {
       const refreshToken = ctx.credential.refreshToken;
-      return call(ctx, { action: 'oauth.refresh', scope: JIRA_REQUESTED_SCOPES.join(' ') }, async () => {
+      return call(ctx, { action: 'oauth.refresh', scope: JIRA_PROTOCOL_SCOPES.join(' ') }, async () => {
         if (!refreshToken)
           throw new VendorError(VendorFailureType.ReauthorizationRequired, VENDOR, 'credential has no refresh token');
         const tokens = checkedGrant(await oauth.refresh(refreshToken, ctx.credential.grantedScopes));

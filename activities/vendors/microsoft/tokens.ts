@@ -87,7 +87,8 @@ export async function refresh(platform: MicrosoftPlatform, ctx: ConnectorContext
         throw new VendorError(VendorFailureType.ReauthorizationRequired, id, 'no refresh token stored');
       const msal = createMsalClient(platform.endpoints, platform.dispatcher, platform.app);
       const result = await msal
-        .acquireTokenByRefreshToken({ refreshToken, scopes: ctx.credential.grantedScopes })
+        // T17: the consented scopes, narrower than the stored token's after a restriction.
+        .acquireTokenByRefreshToken({ refreshToken, scopes: [...ctx.scopes] })
         .catch((error: unknown) => {
           throw mapMicrosoftError(id, error, VendorFailureType.ReauthorizationRequired);
         });

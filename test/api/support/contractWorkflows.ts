@@ -161,15 +161,9 @@ export async function deleteWorkspaceWorkflow(input: DeleteWorkspaceInput): Prom
   await sleep('1 minute');
 }
 
-/** Data out: answers ids for the action, or fails typed when the input asks it to (a vendor refusal). */
+/** Data out: answers ids for the action (refusals are tested on the real workflow). */
 export async function vendorActionWorkflow(input: VendorActionInput): Promise<Record<string, unknown>> {
   setHandler(receivedQuery, () => [{ name: 'start', arg: input }]);
-  if (input.input.refuse === true)
-    throw ApplicationFailure.create({
-      type: 'OutsideCustomerControls',
-      message: 'outside the customer controls',
-      nonRetryable: true,
-    });
   if (input.input.hold === true) await sleep('1 minute');
   return { externalId: 'ext-1', url: `https://vendor.test/${input.action}` };
 }

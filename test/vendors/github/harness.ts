@@ -71,6 +71,7 @@ export async function startGithubHarness(): Promise<GithubHarness> {
       integrationId: crypto.randomUUID(),
       vendor: 'github',
       credential,
+      scopes: credential.grantedScopes,
       controls,
       audit,
       auditEntries: entries,

@@ -45,6 +45,7 @@ export async function startJiraHarness(): Promise<JiraHarness> {
       integrationId: crypto.randomUUID(),
       vendor: 'jira',
       credential,
+      scopes: credential.grantedScopes,
       controls,
       audit,
       auditEntries: entries,

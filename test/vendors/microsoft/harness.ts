@@ -81,6 +81,7 @@ export async function startMicrosoftHarness(): Promise<MicrosoftHarness> {
         integrationId: INTEGRATION_ID,
         vendor,
         credential: tokens,
+        scopes: tokens.grantedScopes,
         controls,
         audit,
         auditEntries: entries,
