@@ -39,7 +39,7 @@ const sha256Hex = (text: string) => crypto.createHash('sha256').update(text).dig
 const URL_TOKEN_PARAM = 'token';
 
 /** The endpoint's URL token: derived from its secret, so the secret itself never leaves us. */
-export const jiraUrlToken = (endpointSecret: string) => hmacSha256Hex(endpointSecret, 'jira-webhook-url-token');
+const jiraUrlToken = (endpointSecret: string) => hmacSha256Hex(endpointSecret, 'jira-webhook-url-token');
 
 /** The URL a Jira webhook is registered with: the endpoint's route plus its URL token. */
 export function jiraCallbackUrl(callbackUrl: string, endpointSecret: string): string {
@@ -57,7 +57,7 @@ const rfc3986 = (value: string) =>
  * without trailing slash (`&` escaped), the query sorted by key with repeated values joined by
  * commas and the `jwt` parameter left out.
  */
-export function atlassianQsh(method: string, pathAndQuery: string): string {
+function atlassianQsh(method: string, pathAndQuery: string): string {
   const url = new URL(pathAndQuery, 'http://qsh.invalid');
   const path = (url.pathname.replace(/\/+$/, '') || '/').replaceAll('&', '%26');
   const values = new Map<string, string[]>();
