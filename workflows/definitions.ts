@@ -82,6 +82,12 @@ export interface SyncRequest {
   full?: boolean;
 }
 
+/** One request that does what both ask: different resources (or any for all) collapse into one for every resource. */
+export function mergeSyncRequests(a: SyncRequest, b: SyncRequest): SyncRequest {
+  const resource = a.resource === b.resource ? a.resource : undefined;
+  return { reason: a.reason, resource, full: Boolean(a.full || b.full) };
+}
+
 export interface SyncProgress {
   state: 'idle' | 'running' | 'waiting-rate-limit' | 'completed' | 'failed';
   resource?: string;

@@ -21,6 +21,7 @@ import { failureType } from './failures';
 import {
   consentChangeUpdate,
   integrationStateQuery,
+  mergeSyncRequests,
   RECONNECTED_EVENT,
   requestSyncUpdate,
   ROTATION_CADENCE_MS,
@@ -62,13 +63,6 @@ const HISTORY_EVENTS_BEFORE_CONTINUE = 4_000;
 /** Temporal refuses the 2,001st accepted Update of a run (FAILED_PRECONDITION): continue well before. Rejected joins count toward neither bound. */
 const UPDATES_BEFORE_CONTINUE = 1_500;
 
-function mergeRequests(a: SyncRequest | undefined, b: SyncRequest): SyncRequest {
-  if (!a) return b;
-  // Two requests for different resources (or any for all) collapse into one for every resource.
-  const resource = a.resource === b.resource ? a.resource : undefined;
-  return { reason: a.reason, resource, full: Boolean(a.full || b.full) };
-}
-
 export async function integrationLifecycleWorkflow(input: LifecycleInput): Promise<void> {
   const ref = { workspaceId: input.workspaceId, integrationId: input.integrationId };
   tagRun({ ...ref, vendor: input.vendor, process: 'lifecycle' });
@@ -99,7 +93,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   let updatesThisRun = 0;
 
   const request = (req: SyncRequest) => {
-    pending = mergeRequests(pending, req);
+    pending = pending ? mergeSyncRequests(pending, req) : req;
     state.pendingSync = true;
   };
   setHandler(syncRequestedSignal, request);

@@ -210,13 +210,19 @@ export interface Connector {
 
 /** A webhook delivery as the API received it: raw bytes exactly as sent (signatures cover them). */
 export interface WebhookRequest {
+  method: string;
+  /** Path and query as the vendor addressed them (the public URL's path prefix included): what a Jira `qsh` covers. */
+  url: string;
   headers: Record<string, string | string[] | undefined>;
   rawBody: Buffer;
   query: Record<string, string | undefined>;
 }
 
 export interface VerifiedDelivery {
-  /** The vendor's delivery id (stable across its retries): the dedup key. */
+  /**
+   * The dedup key, derived from what the vendor signed (a hash of the signed body or token, or an
+   * id inside it): a captured delivery re-posted under a new unsigned id is still a repeat.
+   */
   deliveryId: string;
   /** Event name, e.g. `issues.opened`; stored with the delivery, never the payload. */
   eventType: string;

@@ -4,10 +4,16 @@
  * 1. Bind the workspace from the path and find the endpoint under RLS: another workspace's
  *    endpoint id, an unknown or disabled one is indistinguishable from a forgery (401).
  * 2. Verify the delivery on the raw bytes with the endpoint's signing secret BEFORE reading it.
- * 3. Record the delivery id once (dedup); a repeated id changes nothing.
+ * 3. Record the delivery once, keyed on what the vendor signed (the verifier's dedup key: a hash
+ *    of the signed body or token, or an id inside them), so a captured delivery re-posted under a
+ *    new unsigned id is a repeat. A repeat is acknowledged (202, counted in `duplicates`) and
+ *    changes nothing: vendors stop retrying on a 2xx, and a genuine redelivery is harmless.
  * 4. Wake the integration's lifecycle workflow: the payload itself is never stored or forwarded,
- *    the workflow runs an incremental sync against the vendor instead (T3, T11, T14). A delivery
- *    whose signal failed stays unprocessed and the webhook catch-up schedule signals it later.
+ *    the workflow runs an incremental sync against the vendor instead (T3, T11, T14). The fresh
+ *    deliveries of one request make one sync request, and each integration has a budget of
+ *    webhook-triggered sync signals (a burst, then one a minute, shared by every API instance);
+ *    past it the deliveries stay unsignalled and the webhook catch-up schedule wakes the lifecycle
+ *    once for all of them, as it does for a delivery whose signal failed.
  * Answers are fast (Graph: 3 s, GitHub: 10 s) because nothing slow happens before them.
  *
  * App-level deliveries, `POST /v1/webhooks/{vendor}` (a GitHub App has one webhook URL for all its
@@ -18,10 +24,16 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { VendorId, VerifiedDelivery, WebhookRequest, WebhookVerifier } from '../../activities/vendors/types';
-import { syncRequestedSignal, vendorLifecycleSignal, workflowIds } from '../../workflows/definitions';
+import {
+  mergeSyncRequests,
+  syncRequestedSignal,
+  vendorLifecycleSignal,
+  workflowIds,
+} from '../../workflows/definitions';
 import { HttpProblem, problemResponses } from '../problem';
 import type { ApiServices } from '../services';
 import { findWebhookEndpoint, markDeliverySignalled, recordDelivery, routeAppWebhook } from '../../db/webhooks';
+import { createPostgresRateLimitStore } from '../../db/rateLimits';
 import type { Api } from '../types';
 
 /** Largest delivery we accept; GitHub caps payloads at 25 MB but the bodies we act on are small. */
@@ -35,12 +47,66 @@ const Params = Type.Object({
 
 const Accepted = Type.Object({ received: Type.Integer(), duplicates: Type.Integer() });
 
+/**
+ * Webhook-triggered sync signals per integration: a burst of 5, then one a minute. Every signal
+ * past it would only queue behind the pending sync the lifecycle already holds; the catch-up
+ * schedule (every 5 minutes) signals the deferred deliveries once, so no change is left unsynced.
+ */
+export const WEBHOOK_SYNC_BUDGET = { capacity: 5, refillPerSecond: 1 / 60 };
+
 /** Same answer for every authentication failure: a prober learns nothing about which part failed. */
 const unauthenticated = () =>
   new HttpProblem(401, 'The delivery could not be authenticated', { errorClass: 'SignatureRejected' });
 
 export function registerWebhookReceivers(app: Api, services: ApiServices): void {
-  /** Records each delivery once (dedup by its id) and wakes the lifecycle; answers how many were repeats. */
+  // Vendors address the public URL, which may carry a path prefix a proxy strips: a Jira `qsh` covers it.
+  const publicPathPrefix = new URL(services.publicUrl).pathname.replace(/\/+$/, '');
+  const webhookRequestOf = (request: FastifyRequest): WebhookRequest => ({
+    method: request.method,
+    url: `${publicPathPrefix}${request.url}`,
+    headers: request.headers,
+    rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+    query: request.query as Record<string, string | undefined>,
+  });
+  const syncBudget = createPostgresRateLimitStore(services.db);
+  /** Takes one webhook-sync signal from the integration's budget; false when spent (or unreadable: the catch-up covers it). */
+  const syncSignalAllowed = async (request: FastifyRequest, integrationId: string): Promise<boolean> => {
+    const key = `webhook-sync:${integrationId}`;
+    try {
+      const left = await syncBudget.consume([{ key, used: 1, ...WEBHOOK_SYNC_BUDGET }]);
+      return left.get(key)! >= 0;
+    } catch (error) {
+      request.log.warn({ err: error, integrationId }, 'webhook sync budget unreadable: sync deferred to the catch-up');
+      return false;
+    }
+  };
+
+  /** The lifecycle heard about these deliveries; unmarked ones only cost one more sync from the catch-up schedule. */
+  const markSignalled = async (
+    request: FastifyRequest,
+    target: { workspaceId: string; endpointId: string },
+    deliveries: VerifiedDelivery[],
+  ) => {
+    for (const delivery of deliveries)
+      await markDeliverySignalled(services.db, { ...target, deliveryId: delivery.deliveryId }).catch((error: unknown) =>
+        request.log.warn({ err: error, deliveryId: delivery.deliveryId }, 'webhook signalled but not marked'),
+      );
+  };
+
+  /**
+   * Sends one signal; false when it failed. Left with processed_at unset, the deliveries are
+   * signalled by the webhook catch-up schedule: the vendor must not retry.
+   */
+  const signalled = async (request: FastifyRequest, send: () => Promise<void>): Promise<boolean> =>
+    send().then(
+      () => true,
+      (error: unknown) => {
+        request.log.warn({ err: error }, 'webhook recorded but lifecycle not signalled');
+        return false;
+      },
+    );
+
+  /** Records each delivery once (dedup on its signed key) and wakes the lifecycle; answers how many were repeats. */
   const acceptDeliveries = async (
     request: FastifyRequest,
     target: { workspaceId: string; endpointId: string; integrationId: string; vendor: VendorId },
@@ -49,38 +115,39 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
     const lifecycle = services.temporal.client.workflow.getHandle(
       workflowIds.lifecycle(target.workspaceId, target.integrationId),
     );
-    let duplicates = 0;
+    const fresh: VerifiedDelivery[] = [];
     for (const delivery of deliveries) {
-      const fresh = await recordDelivery(services.db, {
+      const recorded = await recordDelivery(services.db, {
         ...target,
         deliveryId: delivery.deliveryId,
         eventType: delivery.eventType,
       });
-      if (!fresh) {
-        duplicates += 1;
-        continue;
-      }
-      try {
-        if (delivery.lifecycle) await lifecycle.signal(vendorLifecycleSignal, delivery.lifecycle);
-        else await lifecycle.signal(syncRequestedSignal, { reason: 'webhook', ...delivery.sync });
-      } catch (error) {
-        // Left with processed_at unset: the webhook catch-up schedule signals it; the vendor must not retry.
-        request.log.warn(
-          { err: error, deliveryId: delivery.deliveryId },
-          'webhook recorded but lifecycle not signalled',
-        );
-        continue;
-      }
-      // Unmarked only costs one more sync from the catch-up schedule: never a failed answer for it.
-      await markDeliverySignalled(services.db, {
-        workspaceId: target.workspaceId,
-        endpointId: target.endpointId,
-        deliveryId: delivery.deliveryId,
-      }).catch((error: unknown) =>
-        request.log.warn({ err: error, deliveryId: delivery.deliveryId }, 'webhook signalled but not marked'),
-      );
+      if (recorded) fresh.push(delivery);
     }
-    return duplicates;
+    // Events about the connection itself (uninstall, reauthorization) are each the lifecycle's to judge.
+    for (const delivery of fresh.filter((d) => d.lifecycle)) {
+      if (await signalled(request, () => lifecycle.signal(vendorLifecycleSignal, delivery.lifecycle!)))
+        await markSignalled(request, target, [delivery]);
+    }
+    const syncs = fresh.filter((d) => !d.lifecycle);
+    if (syncs.length === 0) return deliveries.length - fresh.length;
+    if (!(await syncSignalAllowed(request, target.integrationId))) {
+      request.log.warn(
+        {
+          workspaceId: target.workspaceId,
+          integrationId: target.integrationId,
+          vendor: target.vendor,
+          deferred: syncs.length,
+        },
+        'webhook-triggered syncs over the per-integration budget: deferred to the webhook catch-up schedule',
+      );
+      return deliveries.length - fresh.length;
+    }
+    const [first, ...rest] = syncs.map((d) => ({ reason: 'webhook' as const, ...d.sync }));
+    const syncRequest = rest.reduce(mergeSyncRequests, first!);
+    if (await signalled(request, () => lifecycle.signal(syncRequestedSignal, syncRequest)))
+      await markSignalled(request, target, syncs);
+    return deliveries.length - fresh.length;
   };
 
   const verifierFor = (vendor: string): { vendor: VendorId; verifier: WebhookVerifier } => {
@@ -116,11 +183,7 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
       request.auditFacts.integrationId = endpoint.integration_id;
       const secret = (await services.secrets.read(workspaceId, endpoint.signing_secret_id)).toString('utf8');
 
-      const webhookRequest: WebhookRequest = {
-        headers: request.headers,
-        rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
-        query: request.query as Record<string, string | undefined>,
-      };
+      const webhookRequest = webhookRequestOf(request);
       const challenge = verifier.challenge ? await verifier.challenge(webhookRequest, secret) : undefined;
       if (challenge === 'unauthenticated') throw unauthenticated();
       if (challenge) return { kind: 'challenge' as const, challenge };
@@ -184,11 +247,7 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
           throw new HttpProblem(404, `Vendor "${vendor}" has no app-level webhook`);
         request.auditFacts.actor = { type: 'vendor', id: vendor };
         request.auditFacts.vendor = vendor;
-        const webhookRequest: WebhookRequest = {
-          headers: request.headers,
-          rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
-          query: request.query as Record<string, string | undefined>,
-        };
+        const webhookRequest = webhookRequestOf(request);
         const deliveries = await verifier.verify(webhookRequest, appSecret);
         if (!deliveries || deliveries.length === 0) throw unauthenticated();
         const routingKey = verifier.appRoutingKey(webhookRequest);

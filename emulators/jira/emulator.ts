@@ -7,8 +7,8 @@
  * or revoked tokens and for a missing scope; `/search/jql` over a JQL subset with
  * `nextPageToken`/`isLast` paging and no `total`; issue create / get / comment with Jira's
  * response shapes; dynamic webhooks with a 30-day expiry on the emulator clock, refresh, delete and
- * listing; JWT-signed (HS256, client secret) deliveries; 429 storms with Retry-After and
- * RateLimit-Reason.
+ * listing; JWT-signed (HS256, client secret) deliveries whose `qsh` claim hashes the canonical
+ * request to the registered URL; 429 storms with Retry-After and RateLimit-Reason.
  */
 import crypto from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -101,14 +101,38 @@ export interface JiraEmulatorControl {
   startRateLimitStorm(count: number, options: { retryAfterSeconds: number; reason: string }): void;
   /** The user removes the app under Connected apps. */
   revokeConsent(): void;
-  /** Signs a delivery like Jira (JWT with the client secret unless overridden) and POSTs it. */
+  /** Signs a delivery like Jira (JWT with the client secret unless overridden, `qsh` of the POST to `url` unless `qsh: false`) and POSTs it. */
   sendWebhook(
     url: string,
-    input: { payload: Json; identifier?: string; secret?: string; issuer?: string; expiresInSeconds?: number },
+    input: {
+      payload: Json;
+      identifier?: string;
+      secret?: string;
+      issuer?: string;
+      expiresInSeconds?: number;
+      qsh?: false;
+    },
   ): Promise<number>;
+  /** The last delivery sent, as a captured request: URL, body and headers (its JWT included). */
+  lastDelivery(): { url: string; body: string; headers: Record<string, string> } | undefined;
 }
 
 const SUBJECT = 'atlassian-user-1';
+
+/**
+ * Atlassian's query string hash: SHA-256 of `METHOD&path&query`, path without trailing slash,
+ * query parameters sorted, percent-encoded (RFC 3986), repeated values comma-joined, `jwt` left out.
+ */
+function queryStringHash(method: string, url: string): string {
+  const { pathname, searchParams } = new URL(url);
+  const encode = (value: string) =>
+    encodeURIComponent(value).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  const keys = [...new Set(searchParams.keys())].filter((key) => key !== 'jwt').sort();
+  const query = keys.map((key) => `${encode(key)}=${searchParams.getAll(key).map(encode).sort().join(',')}`).join('&');
+  const path = pathname.length > 1 ? pathname.replace(/\/$/, '') : '/';
+  const canonical = `${method}&${path.split('&').join('%26')}&${query}`;
+  return crypto.createHash('sha256').update(canonical).digest('hex');
+}
 
 export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<JiraEmulator> {
   const clock = options.clock ?? createEmulatorClock();
@@ -128,6 +152,7 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
   const projects = new Map<string, { id: string; key: string; nextNumber: number }>();
   const issues = new Map<string, IssueState>();
   const webhooks = new Map<number, WebhookState>();
+  let lastDelivery: ReturnType<JiraEmulatorControl['lastDelivery']>;
   const storm = createRateStorm();
   let extraScopes: string[] = [];
   let nextId = 10_000;
@@ -516,18 +541,25 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
     },
     async sendWebhook(url, input) {
       const issuedAt = Math.floor(now() / 1000);
-      const jwt = await new SignJWT({})
+      const jwt = await new SignJWT(input.qsh === false ? {} : { qsh: queryStringHash('POST', url) })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setIssuer(input.issuer ?? options.clientId)
         .setIssuedAt(issuedAt)
         .setExpirationTime(issuedAt + (input.expiresInSeconds ?? DELIVERY_JWT_TTL_S))
         .sign(new TextEncoder().encode(input.secret ?? options.clientSecret));
-      return postDelivery(url, JSON.stringify(input.payload), {
-        authorization: `Bearer ${jwt}`,
-        'x-atlassian-webhook-identifier': input.identifier ?? crypto.randomUUID(),
-        'user-agent': 'Atlassian Webhook HTTP Client',
-      });
+      const delivery = {
+        url,
+        body: JSON.stringify(input.payload),
+        headers: {
+          authorization: `Bearer ${jwt}`,
+          'x-atlassian-webhook-identifier': input.identifier ?? crypto.randomUUID(),
+          'user-agent': 'Atlassian Webhook HTTP Client',
+        },
+      };
+      lastDelivery = delivery;
+      return postDelivery(delivery.url, delivery.body, delivery.headers);
     },
+    lastDelivery: () => lastDelivery,
   };
 
   const server = await startEmulatorServer({ router, before: () => storm.intercept() });

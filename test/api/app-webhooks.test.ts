@@ -83,7 +83,14 @@ describe('T21 [github]: app-level GitHub webhooks are verified with the app secr
       const again = await post(issueOpened(4242), { deliveryId });
       expect(again.json()).toEqual({ received: 0, duplicates: 1 });
       expect((await deliveries(tenants[0]!.workspaceId)).map((d) => [d.delivery_id, d.endpoint_id])).toEqual([
-        [deliveryId, tenants[0]!.endpointId],
+        // Keyed on what GitHub signed (the body), not on the unsigned delivery id.
+        [
+          `sha256:${crypto
+            .createHash('sha256')
+            .update(JSON.stringify(issueOpened(4242)))
+            .digest('hex')}`,
+          tenants[0]!.endpointId,
+        ],
       ]);
       expect(await deliveries(tenants[1]!.workspaceId)).toHaveLength(0);
       expect((await signals(tenants[0]!)).filter((s) => s.name === 'syncRequested')).toHaveLength(1);

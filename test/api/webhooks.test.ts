@@ -7,6 +7,8 @@
 import crypto from 'node:crypto';
 import webhookExamples from '@octokit/webhooks-examples';
 import { hmacSha256Hex } from '../../activities/vendors/shared/signatures';
+import { WEBHOOK_SYNC_BUDGET } from '../../api/webhooks/receiver';
+import { unsignalledWebhookIntegrations } from '../../db/webhooks';
 import { receivedQuery } from './support/contractWorkflows';
 import { createHarness, seedWebhookEndpoint, type Harness, type SeededEndpoint } from './support/harness';
 
@@ -24,10 +26,11 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
   const otherWs = crypto.randomUUID();
 
   const endpoints: Record<'github' | 'sharepoint', SeededEndpoint> = {} as never;
+  const logLines: string[] = [];
   const createEndpoint = (vendor: 'github' | 'sharepoint') => seedWebhookEndpoint(h, ws, vendor);
 
   beforeAll(async () => {
-    h = await createHarness();
+    h = await createHarness({ logLines });
     endpoints.github = await createEndpoint('github');
     endpoints.sharepoint = await createEndpoint('sharepoint');
   });
@@ -44,6 +47,9 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
     h.services.temporal.client.workflow.getHandle(lifecycleId).query(receivedQuery);
   const deliveriesOf = (endpointId: string) =>
     h.su('webhook_deliveries').where({ endpoint_id: endpointId }).orderBy('received_at');
+  /** The dedup key of a GitHub delivery: the SHA-256 of the body GitHub signed. */
+  const bodyKey = (payload: Record<string, unknown>) =>
+    `sha256:${crypto.createHash('sha256').update(JSON.stringify(payload)).digest('hex')}`;
 
   const github = async (
     payload: Record<string, unknown>,
@@ -83,13 +89,56 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
 
       const rows = await deliveriesOf(endpoints.github.endpointId);
       expect(rows.map((r) => [r.delivery_id, r.event_type, r.workspace_id, r.integration_id])).toEqual([
-        [deliveryId, 'issues.opened', ws, endpoints.github.integrationId],
+        [bodyKey(example('issues', 'opened')), 'issues.opened', ws, endpoints.github.integrationId],
       ]);
       expect(rows[0].expires_at.getTime()).toBeGreaterThan(Date.now());
       const signals = (await received(endpoints.github.lifecycleId)).filter((e) => e.name === 'syncRequested');
       expect(signals.map((s) => s.arg)).toEqual([{ reason: 'webhook' }]);
       // Signalled, so marked: the catch-up schedule leaves it alone.
       expect((await deliveriesOf(endpoints.github.endpointId))[0].processed_at).toBeInstanceOf(Date);
+    });
+  });
+
+  it('T21 [github]: a captured body and signature re-posted under a new delivery id or event name is a repeat: acknowledged, nothing recorded or signalled', async () => {
+    await h.withWorker(async () => {
+      const captured = { ...example('issues', 'edited'), captured: crypto.randomUUID() };
+      expect((await github(captured, { event: 'issues' })).json()).toEqual({ received: 1, duplicates: 0 });
+      const signalsBefore = (await received(endpoints.github.lifecycleId)).length;
+      const rowsBefore = (await deliveriesOf(endpoints.github.endpointId)).length;
+      // Neither header is signed: the same body and signature under fresh ones is still the same delivery.
+      for (const event of ['issues', 'installation']) {
+        const replay = await github(captured, { event, deliveryId: crypto.randomUUID() });
+        expect([replay.statusCode, replay.json()]).toEqual([202, { received: 0, duplicates: 1 }]);
+      }
+      expect((await deliveriesOf(endpoints.github.endpointId)).length).toBe(rowsBefore);
+      expect((await received(endpoints.github.lifecycleId)).length).toBe(signalsBefore);
+    });
+  });
+
+  it('T21 [github]: a burst of 50 deliveries wakes the lifecycle within the per-integration budget; the rest are recorded, logged and left to the catch-up schedule', async () => {
+    const burst = await createEndpoint('github');
+    await h.withWorker(async () => {
+      const started = Date.now();
+      for (let n = 0; n < 50; n += 1) {
+        const response = await github(
+          { ...example('issues', 'edited'), burst: n },
+          { event: 'issues', secret: burst.secret, endpointId: burst.endpointId },
+        );
+        expect(response.statusCode).toBe(202);
+      }
+      const refilled = Math.floor(((Date.now() - started) / 1000) * WEBHOOK_SYNC_BUDGET.refillPerSecond);
+      const signals = (await received(burst.lifecycleId)).filter((e) => e.name === 'syncRequested');
+      expect(signals.length).toBeGreaterThanOrEqual(WEBHOOK_SYNC_BUDGET.capacity);
+      expect(signals.length).toBeLessThanOrEqual(WEBHOOK_SYNC_BUDGET.capacity + refilled);
+      const rows = await deliveriesOf(burst.endpointId);
+      expect(rows).toHaveLength(50);
+      expect(rows.filter((r) => r.processed_at === null)).toHaveLength(50 - signals.length);
+      // The catch-up schedule finds the integration once, however many deliveries wait: one more sync.
+      const waiting = await unsignalledWebhookIntegrations(h.su, 0, 10_000);
+      expect(waiting.filter((w) => w.integrationId === burst.integrationId)).toHaveLength(1);
+      const capped = logLines.filter((line) => line.includes('over the per-integration budget'));
+      expect(capped).toHaveLength(50 - signals.length);
+      expect(JSON.parse(capped[0]!)).toMatchObject({ level: 40, integrationId: burst.integrationId, deferred: 1 });
     });
   });
 
@@ -211,7 +260,7 @@ describe('webhook receivers (real Postgres + Temporal dev server)', () => {
     });
     expect(response.statusCode).toBe(202);
     const rows = await deliveriesOf(idle.endpointId);
-    expect(rows.map((r) => [r.delivery_id, r.processed_at])).toEqual([[deliveryId, null]]);
+    expect(rows.map((r) => [r.delivery_id, r.processed_at])).toEqual([[bodyKey(example('issues', 'opened')), null]]);
   });
 
   it('unknown vendors, vendors without webhooks, malformed ids and oversized bodies are 4xx, never 5xx', async () => {

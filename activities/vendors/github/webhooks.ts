@@ -1,16 +1,28 @@
 /**
  * GitHub webhook verification for the API's receiver (T21) and the deletions deliveries carry
  * (GitHub reports deletes only by webhook). `X-Hub-Signature-256` is `sha256=` + HMAC-SHA256 of the
- * raw body with the app's webhook secret; `X-GitHub-Delivery` is stable across redeliveries, so it
- * is the replay key. (`@octokit/webhooks-methods` implements the same check but ships ESM-only
- * with an `import`-only export map, which the Jest CommonJS resolver cannot load.) The signature is checked before the replay guard sees the id, so forged
- * requests cannot burn ids.
+ * raw body with the app's webhook secret. Only the body is signed: `X-GitHub-Delivery` and
+ * `X-GitHub-Event` are not, so a captured body and signature re-posted under a new delivery id
+ * must still be a repeat. The replay key is therefore the SHA-256 of the signed body; a genuine
+ * redelivery resends the same body, so it is a repeat too and changes nothing. (`@octokit/webhooks-methods`
+ * implements the same check but ships ESM-only with an `import`-only export map, which the Jest
+ * CommonJS resolver cannot load.) The signature is checked before the replay guard sees the key,
+ * so forged requests cannot burn keys.
  */
+import crypto from 'node:crypto';
 import { constantTimeEqual, DEDUP_IN_RECEIVER, hmacSha256Hex, type ReplayGuard } from '../shared';
 import type { WebhookVerifier } from '../types';
 
 export type GithubWebhookVerification =
-  | { ok: true; event: string; deliveryId: string; payload: Record<string, unknown> }
+  | {
+      ok: true;
+      event: string;
+      /** GitHub's `X-GitHub-Delivery` (unsigned: for logs, never for dedup). */
+      deliveryId: string;
+      /** `sha256:` + hex SHA-256 of the signed body: the replay key. */
+      replayKey: string;
+      payload: Record<string, unknown>;
+    }
   | { ok: false; reason: 'missing-headers' | 'bad-signature' | 'replayed' | 'bad-payload' };
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -19,6 +31,10 @@ function header(headers: Headers, name: string): string | undefined {
   const value = headers[name] ?? headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
 }
+
+/** What GitHub signed, hashed: the body. */
+const githubReplayKey = (rawBody: Buffer | string) =>
+  `sha256:${crypto.createHash('sha256').update(rawBody).digest('hex')}`;
 
 export async function verifyGithubWebhook(input: {
   secret: string;
@@ -33,9 +49,10 @@ export async function verifyGithubWebhook(input: {
   const rawBody = typeof input.rawBody === 'string' ? input.rawBody : input.rawBody.toString('utf8');
   if (!constantTimeEqual(signature, `sha256=${hmacSha256Hex(input.secret, rawBody)}`))
     return { ok: false, reason: 'bad-signature' };
-  if (!(await input.replayGuard.firstSeen(`github:${deliveryId}`))) return { ok: false, reason: 'replayed' };
+  const replayKey = githubReplayKey(rawBody);
+  if (!(await input.replayGuard.firstSeen(`github:${replayKey}`))) return { ok: false, reason: 'replayed' };
   try {
-    return { ok: true, event, deliveryId, payload: JSON.parse(rawBody) as Record<string, unknown> };
+    return { ok: true, event, deliveryId, replayKey, payload: JSON.parse(rawBody) as Record<string, unknown> };
   } catch {
     return { ok: false, reason: 'bad-payload' };
   }
@@ -73,7 +90,7 @@ export function githubWebhookDeletions(event: string, payload: Record<string, un
 /** Binds app-level deliveries to the integrations of one installation (`route_app_webhook`). */
 export const githubRoutingKey = (installationId: number | string) => `installation:${installationId}`;
 
-/** The API's receiver: `X-Hub-Signature-256` over the raw body; `X-GitHub-Delivery` is the dedup key. */
+/** The API's receiver: `X-Hub-Signature-256` over the raw body; the hash of that body is the dedup key. */
 export const githubVerifier: WebhookVerifier = {
   async verify(request, secret) {
     const verified = await verifyGithubWebhook({
@@ -89,12 +106,12 @@ export const githubVerifier: WebhookVerifier = {
         : undefined;
     const eventType = action ? `${verified.event}.${action}` : verified.event;
     const { deletions, installationDeleted } = githubWebhookDeletions(verified.event, verified.payload);
-    if (installationDeleted) return [{ deliveryId: verified.deliveryId, eventType, lifecycle: { event: eventType } }];
+    if (installationDeleted) return [{ deliveryId: verified.replayKey, eventType, lifecycle: { event: eventType } }];
     // GitHub reports deletions only by webhook: a full round of the resource reconciles them away.
     const deleted = deletions.find((d) => d.externalIds.length > 0);
     return [
       {
-        deliveryId: verified.deliveryId,
+        deliveryId: verified.replayKey,
         eventType,
         ...(deleted ? { sync: { resource: deleted.resource, full: true } } : {}),
       },

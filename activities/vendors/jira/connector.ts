@@ -25,6 +25,7 @@ import { createJiraClient, listAccessibleResources } from './client';
 import { JIRA_PROTOCOL_SCOPES, JIRA_REQUESTED_SCOPES, JIRA_SCOPES, jiraDescriptor } from './descriptor';
 import { mapJiraError } from './errors';
 import { allowedProjects, assertProjectAllowed, projectInClause, projectOfIssueKey, syncJql } from './jql';
+import { jiraCallbackUrl } from './webhooks';
 
 export interface JiraConnectorOptions {
   /** Authorization server (https://auth.atlassian.com). */
@@ -235,13 +236,14 @@ export function createJiraConnector(options: JiraConnectorOptions): Connector {
     // teardown; the user removes the app under Connected apps.
     revoke: async () => ({ revoked: false, note: jiraDescriptor.revocation.note }),
 
-    // Deliveries are authenticated by a JWT signed with the app's client secret: Jira cannot carry
-    // our per-endpoint `clientState`, so the callback URL binds deliveries to the workspace.
+    // Deliveries are authenticated by a JWT signed with the app's client secret, the same for every
+    // customer: the callback URL carries a token derived from the endpoint's `clientState`, and the
+    // JWT's `qsh` covers that URL, which binds each delivery to its endpoint (webhooks.ts).
     async registerWebhooks(ctx, input) {
       return call(ctx, { action: 'webhooks.register', scope: SCOPE_READ }, async () => {
         const jqlFilter = projectInClause(allowedProjects(ctx.controls));
         const registered = await client(ctx).webhooks.registerDynamicWebhooks({
-          url: input.callbackUrl,
+          url: jiraCallbackUrl(input.callbackUrl, input.clientState),
           webhooks: [{ events: WEBHOOK_EVENTS, jqlFilter }],
         });
         const id = registered.webhookRegistrationResult?.[0]?.createdWebhookId;

@@ -12,6 +12,7 @@ export {
   verifyJiraWebhook,
   jiraWebhookDeletions,
   jiraVerifier,
+  jiraCallbackUrl,
   type JiraWebhookVerification,
   type JiraWebhookDeletions,
 } from './webhooks';

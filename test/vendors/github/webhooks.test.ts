@@ -1,6 +1,7 @@
 /**
  * T21: GitHub webhook deliveries from the emulator (real HMAC scheme, published payloads) checked by
- * `verifyGithubWebhook` in a receiver: valid accepted once, forged rejected, replayed id rejected.
+ * `verifyGithubWebhook` in a receiver: valid accepted once, forged rejected, a replayed body rejected
+ * whatever its delivery id.
  */
 import { verifyGithubWebhook } from '../../../activities/vendors/github';
 import { createInMemoryReplayGuard } from '../../../activities/vendors/shared';
@@ -32,28 +33,27 @@ afterAll(async () => {
   await Promise.all([harness.emulator.stop(), receiver.stop()]);
 });
 
-test('T21 [github]: a signed delivery is accepted, a forged one and a replayed delivery id are rejected', async () => {
+test('T21 [github]: a signed delivery is accepted; a forged one, and its signed body replayed under any delivery id or event name, are rejected', async () => {
   const url = `${receiver.url}/webhooks/github`;
+  const send = harness.emulator.control.sendWebhook;
   const payload = webhookExample('issues', 'opened');
-  expect(await harness.emulator.control.sendWebhook(url, { event: 'issues', payload, deliveryId: 'delivery-1' })).toBe(
-    202,
-  );
-  expect(await harness.emulator.control.sendWebhook(url, { event: 'issues', payload, deliveryId: 'delivery-1' })).toBe(
-    401,
-  );
-  expect(
-    await harness.emulator.control.sendWebhook(url, {
-      event: 'issues',
-      payload,
-      deliveryId: 'delivery-2',
-      secret: 'attacker',
-    }),
-  ).toBe(401);
-  // A forged delivery must not burn the id of a later genuine one.
-  expect(await harness.emulator.control.sendWebhook(url, { event: 'issues', payload, deliveryId: 'delivery-2' })).toBe(
-    202,
-  );
-  expect(outcomes).toEqual(['ok:issues:opened', 'replayed', 'bad-signature', 'ok:issues:opened']);
+  expect(await send(url, { event: 'issues', payload, deliveryId: 'delivery-1' })).toBe(202);
+  expect(await send(url, { event: 'issues', payload, deliveryId: 'delivery-1' })).toBe(401);
+  // Neither header is signed: a captured body and signature under new ones is the same delivery.
+  expect(await send(url, { event: 'issues', payload, deliveryId: 'delivery-1-replayed' })).toBe(401);
+  expect(await send(url, { event: 'installation', payload, deliveryId: 'delivery-1-as-uninstall' })).toBe(401);
+  const edited = webhookExample('issues', 'edited');
+  expect(await send(url, { event: 'issues', payload: edited, deliveryId: 'delivery-2', secret: 'attacker' })).toBe(401);
+  // A forged delivery must not burn the key of a later genuine one.
+  expect(await send(url, { event: 'issues', payload: edited, deliveryId: 'delivery-2' })).toBe(202);
+  expect(outcomes).toEqual([
+    'ok:issues:opened',
+    'replayed',
+    'replayed',
+    'replayed',
+    'bad-signature',
+    'ok:issues:edited',
+  ]);
 });
 
 test('T11: deleting an issue in the emulator delivers a signed issues.deleted the receiver accepts', async () => {

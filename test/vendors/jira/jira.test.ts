@@ -214,6 +214,9 @@ describe('Jira project allow-list (T18)', () => {
       .webhooks()
       .find((webhook) => String(webhook.id) === subscription!.externalId)!;
     expect(registered.jqlFilter).toBe('project in ("OPS", "SITE")');
+    // T21: the URL carries the endpoint's token (derived from its secret, never the secret itself).
+    expect(registered.url).toMatch(/^https:\/\/api\.example\.test\/webhooks\/jira\/endpoint-1\?token=[0-9a-f]{64}$/);
+    expect(registered.url).not.toContain('unused');
     expect(registered.events).toEqual(['jira:issue_created', 'jira:issue_updated', 'jira:issue_deleted']);
     const thirtyDays = 30 * 24 * 60 * 60_000;
     expect(subscription!.expiresAt).toBe(registered.expirationDate);
