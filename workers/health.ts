@@ -24,10 +24,11 @@ export async function workerHealth(worker: Pick<Worker, 'getStatus'>, connection
     .then(() => 'connected' as const)
     .catch(() => 'unreachable' as const);
   const polling = { workflow: status.workflowPollerState, activity: status.activityPollerState };
+  // A worker without activities never starts its activity poller: only a failed one counts against it.
   const ready =
     status.runState === 'RUNNING' &&
     polling.workflow === 'POLLING' &&
-    polling.activity === 'POLLING' &&
+    polling.activity !== 'FAILED' &&
     temporal === 'connected';
   return {
     status: ready ? 'ready' : 'not-ready',
