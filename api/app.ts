@@ -6,6 +6,7 @@
 import { appWebhookSecrets, catalogRows, webhookVerifiers, type ServiceConfig } from '../activities/vendors/catalog';
 import { createAuditLog, deriveAuditSubjectKey } from '../db/audit';
 import { createRuntimeDb } from '../db/knex';
+import { createOperatorAuditLog } from '../db/operatorAudit';
 import { createPostgresRateLimitStore } from '../db/rateLimits';
 import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
 import { createLogger } from '../lib/logger';
@@ -13,6 +14,7 @@ import { codecKeysFromConfig, EncryptionCodec } from '../lib/temporal/codec';
 import { connectClient } from '../lib/temporal/connection';
 import { createDataConverter } from '../lib/temporal/dataConverter';
 import { authenticatorFromConfig } from './auth';
+import { createCodecAuthorizer } from './codecAuth';
 import { readinessChecks } from './readiness';
 import { buildServer } from './server';
 
@@ -28,6 +30,8 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
   const codecKeys = codecKeysFromConfig(config);
   const client = await connectClient(config, createDataConverter(codecKeys));
   const auth = authenticatorFromConfig(config);
+  // Payload keys are required in production and generated in development; the current one keys the hash.
+  const auditSubjectKey = deriveAuditSubjectKey(codecKeys[0]!);
   const app = await buildServer({
     logger,
     readiness: readinessChecks({
@@ -46,8 +50,7 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
       },
       auth,
       audit: createAuditLog(db),
-      // Payload keys are required in production and generated in development; the current one keys the hash.
-      auditSubjectKey: deriveAuditSubjectKey(codecKeys[0]!),
+      auditSubjectKey,
       secrets: new SecretStore(db, localKeyProviderFromConfig(config)),
       vendors: new Map(catalogRows(config.vendors).map((row) => [row.descriptor.id, row])),
       webhookVerifiers: webhookVerifiers(config.vendors),
@@ -60,11 +63,8 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
       codec: new EncryptionCodec(codecKeys),
       namespace: config.temporal.namespace,
       uiUrl: config.temporal.uiUrl,
-      // Decoding crosses workspaces: only the operators named in TEMPORAL_CODEC_OPERATORS may.
-      authorize: async (request) => {
-        const caller = await auth.authenticate(request.headers.authorization).catch(() => undefined);
-        return caller && config.temporal.codecOperators.includes(caller.sub) ? { subject: caller.sub } : null;
-      },
+      authorize: createCodecAuthorizer({ ...config.temporal.codecAuth, uiUrl: config.temporal.uiUrl }),
+      audit: createOperatorAuditLog(db, auditSubjectKey),
     },
   });
   await app.listen({ host: config.api.host, port: config.api.port });

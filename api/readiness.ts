@@ -16,7 +16,11 @@ export function readinessChecks(deps: {
     { name: 'postgres', check: async () => void (await deps.db.raw('select 1')) },
     { name: 'temporal', check: async () => void (await deps.client.workflowService.getSystemInfo({})) },
     {
+      // Not required: webhook deliveries are persisted before they are signalled, and the catch-up
+      // Schedule signals them once a worker is back, so receivers stay in service without one.
+      // Workers have their own probe (`workers/health.ts`).
       name: 'worker',
+      required: false,
       check: async () => {
         const response = await deps.client.workflowService.describeTaskQueue({
           namespace: deps.namespace,

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, REPO_ROOT, type Config } from '../lib/config';
+import { LOOPBACK_HOSTS, loadConfig, REPO_ROOT, type Config } from '../lib/config';
 import { startSandbox, type Sandbox } from '../emulators/sandbox';
 import { startStack, type RunningStack } from './stack';
 import { freePort, waitForPort } from './processes';
@@ -77,6 +77,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         `Starting ${[embeddedTemporal && 'Temporal dev server', embeddedPostgres && 'embedded Postgres'].filter(Boolean).join(' and ')}…`,
       );
     }
+    // The local UI decodes through the API with no extra step: the development-only rule of
+    // `api/codecAuth.ts`, which config allows only outside production and on a loopback API_HOST.
+    const localCodec = config.env !== 'production' && LOOPBACK_HOSTS.includes(config.api.host);
     stack = await startStack({
       dataDir: config.dataDir,
       persistent: options.persistent,
@@ -85,6 +88,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
             port: config.temporal.devServer.port,
             uiPort: config.temporal.devServer.uiPort,
             namespace: config.temporal.namespace,
+            codecEndpoint: localCodec ? `http://127.0.0.1:${config.api.port}/codec` : undefined,
           }
         : undefined,
       postgres: embeddedPostgres ? { port: config.database.embeddedPort } : undefined,
@@ -92,6 +96,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     });
 
     const env: NodeJS.ProcessEnv = { ...options.env };
+    if (localCodec && embeddedTemporal) env.TEMPORAL_CODEC_LOCAL_DEV ??= 'true';
     if (stack.temporalAddress) env.TEMPORAL_ADDRESS = stack.temporalAddress;
     if (stack.database) {
       env.DATABASE_URL = stack.database.ownerUrl;
@@ -155,7 +160,8 @@ export async function startThrowawayService(options: {
   onChildExit: ServiceOptions['onChildExit'];
 }): Promise<ThrowawayService> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-service-'));
-  const [apiPort, temporalPort, uiPort, postgresPort] = await Promise.all([
+  const [apiPort, temporalPort, uiPort, postgresPort, workerHealthPort] = await Promise.all([
+    freePort(),
     freePort(),
     freePort(),
     freePort(),
@@ -171,6 +177,7 @@ export async function startThrowawayService(options: {
     TEMPORAL_DEV_SERVER_UI_PORT: String(uiPort),
     TEMPORAL_UI_URL: `http://localhost:${uiPort}`,
     EMBEDDED_POSTGRES_PORT: String(postgresPort),
+    WORKER_HEALTH_PORT: String(workerHealthPort),
     // The caller tells the story; the service's own logs would drown it.
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };

@@ -17,7 +17,8 @@ export interface StackOptions {
   dataDir: string;
   /** Persist Temporal state to SQLite in dataDir (npm start) or keep it in memory (tests). */
   persistent: boolean;
-  temporal?: { port: number; uiPort?: number; namespace: string };
+  /** `codecEndpoint`: the UI's remote codec (the API's `/codec`), so the UI shows decoded payloads. */
+  temporal?: { port: number; uiPort?: number; namespace: string; codecEndpoint?: string };
   postgres?: { port: number };
   /** Also start the time-skipping test server. */
   testServer?: boolean;
@@ -81,6 +82,7 @@ async function startDevServer(options: StackOptions, temporal: NonNullable<Stack
   if (options.persistent) args.push('--db-filename', dataPath(options.dataDir, 'temporal.sqlite'));
   if (temporal.uiPort) args.push('--ui-port', String(temporal.uiPort));
   else args.push('--headless');
+  if (temporal.uiPort && temporal.codecEndpoint) args.push('--ui-codec-endpoint', temporal.codecEndpoint);
   for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
   const child = startProcess('temporal', cli, args, {
     log: options.log,

@@ -43,12 +43,8 @@ export interface Config {
     codecKey?: string;
     /** One base64 key per line, current first (rotation: older keys still decrypt). */
     codecKeyFile?: string;
-    /**
-     * JWT subjects of the operators who may decode payloads in the Temporal UI through the API's
-     * codec endpoint. Empty: nobody (payloads stay opaque). Decoding crosses workspaces, so it is a
-     * named-operator privilege, never a workspace role.
-     */
-    codecOperators: string[];
+    /** Who may decode payloads through the API's codec endpoint (the Temporal UI, the CLI). */
+    codecAuth: CodecAuthConfig;
   };
   database: {
     /** Owner connection (migrations). Unset: `npm start` runs embedded Postgres. */
@@ -72,11 +68,31 @@ export interface Config {
     /** Tokens whose `exp - iat` exceeds this, or that lack either claim, are refused. */
     maxLifetimeMs: number;
   };
+  /** The worker's probe endpoint (`/healthz`, `/readyz`); port 0 turns it off. */
+  workerHealth: { host: string; port: number };
   /** Disconnect → purge delay; never more than 30 days (T15). */
   purgeDelayMs: number;
   /** Run the vendor emulators and point connectors at them (offline sandbox). */
   sandboxVendors: boolean;
 }
+
+/**
+ * Decoding crosses workspaces, so it is an operator privilege of our organisation, never a
+ * workspace role: operators are whoever the organisation's IdP puts in the operator group.
+ */
+export interface CodecAuthConfig {
+  /**
+   * Development only: a call with no token from this machine (loopback client, loopback Host, the
+   * local UI's origin) decodes as the local developer. Config refuses it in production and with a
+   * non-loopback API_HOST.
+   */
+  localDev: boolean;
+  /** The organisation's IdP: the token the Temporal UI forwards (its OIDC access token) is verified here. */
+  oidc?: { jwksUrl: string; issuer: string; audience: string; operatorClaim: string; operatorValue: string };
+}
+
+/** Hosts that only this machine reaches. */
+export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '::1', 'localhost'];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -198,6 +214,7 @@ export function readCoreConfig(read: ConfigReader): Config {
     }
     return n;
   };
+  const portOrOff = (name: string, fallback: number): number => (str(name) === '0' ? 0 : port(name, fallback));
   const positiveInt = (name: string, fallback: number): number => {
     const value = str(name);
     if (value === undefined) return fallback;
@@ -280,6 +297,9 @@ export function readCoreConfig(read: ConfigReader): Config {
   }
 
   const apiHost = str('API_HOST') ?? '127.0.0.1';
+  const apiPublicUrl = url('API_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${apiPort}`;
+  const uiUrl = url('TEMPORAL_UI_URL', ['http:', 'https:']) ?? `http://localhost:${devServerUiPort}`;
+  const codecAuth = readCodecAuth(read, { nodeEnv, apiHost, apiPublicUrl, uiUrl });
   return {
     env: nodeEnv,
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
@@ -287,20 +307,17 @@ export function readCoreConfig(read: ConfigReader): Config {
     api: {
       host: apiHost,
       port: apiPort,
-      publicUrl: url('API_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${apiPort}`,
+      publicUrl: apiPublicUrl,
     },
     temporal: {
       address: temporalAddress,
       namespace: str('TEMPORAL_NAMESPACE') ?? 'default',
       taskQueue: str('TEMPORAL_TASK_QUEUE') ?? 'integrations',
-      uiUrl: url('TEMPORAL_UI_URL', ['http:', 'https:']) ?? `http://localhost:${devServerUiPort}`,
+      uiUrl,
       devServer: { port: devServerPort, uiPort: devServerUiPort },
       codecKey,
       codecKeyFile: str('TEMPORAL_CODEC_KEY_FILE'),
-      codecOperators: (str('TEMPORAL_CODEC_OPERATORS') ?? '')
-        .split(',')
-        .map((sub) => sub.trim())
-        .filter(Boolean),
+      codecAuth,
     },
     database: {
       url: databaseUrl,
@@ -316,9 +333,47 @@ export function readCoreConfig(read: ConfigReader): Config {
       audience: str('JWT_AUDIENCE') ?? 'trackproject-integrations',
       maxLifetimeMs: jwtMaxLifetimeMs,
     },
+    workerHealth: { host: str('WORKER_HEALTH_HOST') ?? '127.0.0.1', port: portOrOff('WORKER_HEALTH_PORT', 3001) },
     purgeDelayMs,
     sandboxVendors: bool('SANDBOX_VENDORS'),
   };
+}
+
+function readCodecAuth(
+  read: ConfigReader,
+  context: { nodeEnv: Config['env']; apiHost: string; apiPublicUrl: string; uiUrl: string },
+): CodecAuthConfig {
+  const { str } = read;
+  if (str('TEMPORAL_CODEC_OPERATORS')) {
+    read.problem('TEMPORAL_CODEC_OPERATORS is replaced by TEMPORAL_CODEC_OIDC_* (operators come from your IdP)');
+  }
+  const localDevText = str('TEMPORAL_CODEC_LOCAL_DEV');
+  const localDev = localDevText !== undefined && ['1', 'true', 'yes'].includes(localDevText.toLowerCase());
+  if (localDevText !== undefined && !localDev && !['0', 'false', 'no'].includes(localDevText.toLowerCase())) {
+    read.problem(`TEMPORAL_CODEC_LOCAL_DEV must be true or false (got "${localDevText}")`);
+  }
+  if (localDev && context.nodeEnv === 'production') {
+    read.problem('TEMPORAL_CODEC_LOCAL_DEV is for development only: production decodes only for IdP operators');
+  }
+  if (localDev && !LOOPBACK_HOSTS.includes(context.apiHost)) {
+    read.problem('TEMPORAL_CODEC_LOCAL_DEV needs API_HOST on loopback (127.0.0.1, ::1 or localhost)');
+  }
+
+  const production = context.nodeEnv === 'production';
+  const jwksUrl = read.url('TEMPORAL_CODEC_OIDC_JWKS_URL', production ? ['https:'] : ['https:', 'http:']);
+  const issuer = str('TEMPORAL_CODEC_OIDC_ISSUER');
+  const audience = str('TEMPORAL_CODEC_OIDC_AUDIENCE');
+  const operatorValue = str('TEMPORAL_CODEC_OIDC_OPERATOR_VALUE');
+  const oidc = read.app('Temporal codec OIDC', { jwksUrl, issuer, audience, operatorValue });
+  if (!oidc) return { localDev };
+  // The UI forwards its token only to an https endpoint; over http it would travel in clear.
+  if (production && !context.apiPublicUrl.startsWith('https:')) {
+    read.problem('API_PUBLIC_URL must use https: in production when TEMPORAL_CODEC_OIDC_* is set (the codec endpoint)');
+  }
+  if (production && !context.uiUrl.startsWith('https:')) {
+    read.problem('TEMPORAL_UI_URL must use https: in production when TEMPORAL_CODEC_OIDC_* is set');
+  }
+  return { localDev, oidc: { ...oidc, operatorClaim: str('TEMPORAL_CODEC_OIDC_OPERATOR_CLAIM') ?? 'groups' } };
 }
 
 /**

@@ -12,6 +12,7 @@ import { codecKeysFromConfig } from '../lib/temporal/codec';
 import { connectClient, connectWorkerConnection } from '../lib/temporal/connection';
 import { createDataConverter } from '../lib/temporal/dataConverter';
 import { createWorker } from './createWorker';
+import { startWorkerHealthServer, workerHealth } from './health';
 import { ensureMaintenanceSchedules } from './schedules';
 import { createVendorRegistry } from './vendors';
 
@@ -68,8 +69,12 @@ async function main(): Promise<void> {
     { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, vendors: vendors.vendors() },
     'worker polling',
   );
+  const health = config.workerHealth.port
+    ? await startWorkerHealthServer({ ...config.workerHealth, report: () => workerHealth(worker, connection) })
+    : undefined;
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs the handlers).
   await worker.run();
+  await health?.close();
   await connection.close();
   await db.destroy();
   logger.info('worker stopped');

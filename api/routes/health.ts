@@ -1,6 +1,7 @@
 /**
  * Liveness and readiness. `/readyz` names each dependency that is missing, so an operator (or a
- * probe log) says *what* is down, not only that something is.
+ * probe log) says *what* is down, not only that something is. A check that is not `required` is
+ * reported but never takes the API out of service.
  */
 import type { Api } from '../types';
 import { Type } from 'typebox';
@@ -8,6 +9,8 @@ import { Type } from 'typebox';
 export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
+  /** Default true. False: reported in `checks` (and `degraded`) while the API stays ready. */
+  required?: boolean;
 }
 
 const CHECK_TIMEOUT_MS = 3_000;
@@ -50,10 +53,15 @@ export function registerHealthRoutes(app: Api, checks: ReadinessCheck[]): void {
     {
       schema: {
         tags: ['health'],
-        summary: 'Dependencies reachable: Postgres, Temporal, a worker polling the task queue',
+        summary:
+          'Dependencies reachable: Postgres and Temporal (a worker polling the task queue is reported, not required)',
         security: [],
         response: {
-          200: Type.Object({ status: Type.Literal('ready'), checks: Type.Array(CheckResult) }),
+          200: Type.Object({
+            status: Type.Literal('ready'),
+            degraded: Type.Array(Type.String()),
+            checks: Type.Array(CheckResult),
+          }),
           503: Type.Object({
             status: Type.Literal('not-ready'),
             missing: Type.Array(Type.String()),
@@ -64,9 +72,11 @@ export function registerHealthRoutes(app: Api, checks: ReadinessCheck[]): void {
     },
     async (_request, reply) => {
       const results = await Promise.all(checks.map(runCheck));
-      const missing = results.filter((r) => !r.ok).map((r) => r.name);
+      const failed = (required: boolean) =>
+        results.filter((r, i) => !r.ok && (checks[i]!.required ?? true) === required).map((r) => r.name);
+      const missing = failed(true);
       if (missing.length > 0) return reply.status(503).send({ status: 'not-ready' as const, missing, checks: results });
-      return { status: 'ready' as const, checks: results };
+      return { status: 'ready' as const, degraded: failed(false), checks: results };
     },
   );
 }

@@ -100,6 +100,66 @@ describe('configuration', () => {
     expect(loadConfig({ JWT_JWKS_URL: production.JWT_JWKS_URL }).auth.jwksUrl).toBe(production.JWT_JWKS_URL);
   });
 
+  it('T25: the local codec shortcut is development only and loopback only; the IdP codec path needs https in production', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+    };
+    expect(loadConfig({ TEMPORAL_CODEC_LOCAL_DEV: 'true' }).temporal.codecAuth).toEqual({ localDev: true });
+    expect(loadConfig({}).temporal.codecAuth).toEqual({ localDev: false });
+    const production = {
+      NODE_ENV: 'production',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      DATABASE_URL: 'postgres://owner:pw@db/integrations',
+      DATABASE_APP_URL: 'postgres://app:pw@db/integrations',
+      SECRETS_KEK: Buffer.alloc(32, 7).toString('base64'),
+      TEMPORAL_CODEC_KEY: Buffer.alloc(32, 9).toString('base64'),
+      JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+      API_PUBLIC_URL: 'https://integrations.example',
+      TEMPORAL_UI_URL: 'https://temporal.example',
+    };
+    expect(problems({ ...production, TEMPORAL_CODEC_LOCAL_DEV: 'true' })).toEqual([
+      'TEMPORAL_CODEC_LOCAL_DEV is for development only: production decodes only for IdP operators',
+    ]);
+    expect(problems({ API_HOST: '0.0.0.0', TEMPORAL_CODEC_LOCAL_DEV: 'true' })).toEqual([
+      'TEMPORAL_CODEC_LOCAL_DEV needs API_HOST on loopback (127.0.0.1, ::1 or localhost)',
+    ]);
+    const oidc = {
+      TEMPORAL_CODEC_OIDC_JWKS_URL: 'https://login.example/keys',
+      TEMPORAL_CODEC_OIDC_ISSUER: 'https://login.example/',
+      TEMPORAL_CODEC_OIDC_AUDIENCE: 'temporal-ui',
+      TEMPORAL_CODEC_OIDC_OPERATOR_VALUE: 'temporal-operators',
+    };
+    expect(loadConfig({ ...production, ...oidc }).temporal.codecAuth).toEqual({
+      localDev: false,
+      oidc: {
+        jwksUrl: oidc.TEMPORAL_CODEC_OIDC_JWKS_URL,
+        issuer: oidc.TEMPORAL_CODEC_OIDC_ISSUER,
+        audience: 'temporal-ui',
+        operatorClaim: 'groups',
+        operatorValue: 'temporal-operators',
+      },
+    });
+    expect(
+      problems({
+        ...production,
+        ...oidc,
+        TEMPORAL_CODEC_OIDC_JWKS_URL: 'http://login.example/keys',
+        API_PUBLIC_URL: 'http://integrations.example',
+      }),
+    ).toEqual([
+      'TEMPORAL_CODEC_OIDC_JWKS_URL must use https: (got "http:")',
+      'API_PUBLIC_URL must use https: in production when TEMPORAL_CODEC_OIDC_* is set (the codec endpoint)',
+    ]);
+    expect(problems({ TEMPORAL_CODEC_OIDC_ISSUER: 'https://login.example/' })[0]).toMatch(
+      /Temporal codec OIDC app is partly configured/,
+    );
+  });
+
   it('T23: caps token lifetime at 24h by default; JWT_MAX_LIFETIME changes it and must be a duration', () => {
     expect(loadConfig({}).auth.maxLifetimeMs).toBe(24 * 3_600_000);
     expect(loadConfig({ JWT_MAX_LIFETIME: '1h' }).auth.maxLifetimeMs).toBe(3_600_000);

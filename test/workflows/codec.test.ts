@@ -19,6 +19,7 @@ import {
 } from '../../lib/temporal/codec';
 import { createDataConverter } from '../../lib/temporal/dataConverter';
 import { registerCodecRoutes } from '../../api/routes/codec';
+import type { OperatorAuditEntry } from '../../db/operatorAudit';
 import { registerProblemHandlers } from '../../api/problem';
 import { createLogger } from '../../lib/logger';
 import { VendorError, VendorFailureType } from '../../activities/vendors/errors';
@@ -242,12 +243,16 @@ describe('encrypted histories on the dev server, and the UI codec endpoint', () 
     }) as unknown as Api;
     registerProblemHandlers(app);
     const uiUrl = 'http://localhost:8233/namespaces/default';
+    const audited: OperatorAuditEntry[] = [];
     registerCodecRoutes(app, {
       codec,
       namespace: 'default',
       uiUrl,
       authorize: async (request) =>
-        request.headers.authorization === 'Bearer ops-operator' ? { subject: 'ops-subject-1' } : null,
+        request.headers.authorization === 'Bearer ops-operator'
+          ? { kind: 'operator', caller: { subject: 'ops-subject-1', method: 'oidc' } }
+          : { kind: 'anonymous' },
+      audit: { record: async (entry) => void audited.push(entry) },
     });
     await app.ready();
     try {
@@ -319,6 +324,14 @@ describe('encrypted histories on the dev server, and the UI codec endpoint', () 
         headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
       });
       expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+
+      // Every call of the operator is in the operator audit, with its outcome.
+      expect(audited.map((entry) => `${entry.action}:${entry.outcome}`)).toEqual([
+        'codec.decode:success',
+        'codec.encode:success',
+        'codec.decode:failure',
+      ]);
+      expect(audited[0]).toMatchObject({ operator: 'ops-subject-1', authMethod: 'oidc', payloads: 1 });
 
       // Logged with the caller subject and counts, never the payload contents.
       const logs = logLines.join('\n');
