@@ -30,6 +30,7 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
   const auth = authenticatorFromConfig(config);
   const app = await buildServer({
     logger,
+    ...(config.api.trustProxy !== undefined ? { trustProxy: config.api.trustProxy } : {}),
     readiness: readinessChecks({
       db,
       client,
