@@ -34,6 +34,7 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
   const auditSubjectKey = deriveAuditSubjectKey(codecKeys[0]!);
   const app = await buildServer({
     logger,
+    ...(config.api.trustProxy !== undefined ? { trustProxy: config.api.trustProxy } : {}),
     readiness: readinessChecks({
       db,
       client,

@@ -3,9 +3,12 @@
  * the request id, and lists every validation problem at once. Unexpected errors become a 500
  * whose body says nothing about internals (the detail is logged, scrubbed).
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { Type } from 'typebox';
 import type { Api } from './types';
+
+export const PROBLEM_JSON = 'application/problem+json';
 
 export interface Problem {
   type: string;
@@ -24,12 +27,14 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -60,9 +65,52 @@ export const ProblemSchema = Type.Object(
   { additionalProperties: true },
 );
 
+/** An error response as routes declare it: RFC 9457's media type, so `/openapi.json` says what the API sends. */
+export const ProblemResponse = {
+  description: 'RFC 9457 problem details',
+  content: { [PROBLEM_JSON]: { schema: ProblemSchema } },
+};
+
 /** Error responses a route can give, keyed by status, for its `response` schema. */
-export function problemResponses(...statuses: number[]): Record<number, typeof ProblemSchema> {
-  return Object.fromEntries([400, 401, 403, 429, ...statuses].map((status) => [status, ProblemSchema]));
+export function problemResponses(...statuses: number[]): Record<number, typeof ProblemResponse> {
+  return Object.fromEntries([400, 401, 403, 429, ...statuses].map((status) => [status, ProblemResponse]));
+}
+
+/**
+ * onRoute: the refusals Fastify and Node give before a handler runs, declared on every route they
+ * can reach, so the document lists every status a caller can get: 431 (headers too large) on all,
+ * 414 (a path parameter too long) where the path has parameters, 413 and 415 (body too large,
+ * media type not accepted) where a body can be sent.
+ */
+export function declareFrameworkProblems(route: RouteOptions): void {
+  if (!route.schema || route.schema.hide) return;
+  const takesBody = [route.method].flat().some((method) => method !== 'GET' && method !== 'HEAD');
+  const statuses = [431, ...(route.url.includes(':') ? [414] : []), ...(takesBody ? [413, 415] : [])];
+  // A copy: route modules share response maps between routes of other shapes.
+  route.schema = {
+    ...route.schema,
+    response: {
+      ...Object.fromEntries(statuses.map((status) => [status, ProblemResponse])),
+      ...(route.schema.response as object),
+    },
+  };
+}
+
+/**
+ * Node's refusals before there is a request (headers too large, malformed HTTP, timeout) as
+ * problems too: Fastify's default answers them as plain JSON.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = JSON.stringify({ type: problemType(status), title: problemTitle(status), status });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${problemTitle(status)}\r\nContent-Type: ${PROBLEM_JSON}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 export function problemTitle(status: number): string {
@@ -88,7 +136,7 @@ export function sendProblem(
   reply: FastifyReply,
   problem: Partial<Problem> & { status: number },
 ): FastifyReply {
-  return reply.status(problem.status).type('application/problem+json').send(problemBody(request, problem));
+  return reply.status(problem.status).type(PROBLEM_JSON).send(problemBody(request, problem));
 }
 
 export function registerProblemHandlers(app: Api): void {

@@ -9,7 +9,9 @@
  * pass a budget by what the other N − 1 admit before the next settlement, and no more: a busy key
  * costs no database call on the request path. Without a store, each instance has its own budget.
  * Anonymous buckets (per client address) stay per instance: they stop floods, they are no
- * customer's budget, and addresses are not stored.
+ * customer's budget, and addresses are not stored. Behind a load balancer the client address is
+ * the one its `X-Forwarded-For` names only if API_TRUST_PROXY trusts the balancer; otherwise every
+ * caller would share the balancer's bucket.
  */
 import type { RateLimitStore } from '../db/rateLimits';
 

@@ -4,8 +4,10 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { canonicalUuid, UUID_ANY_CASE } from '../lib/uuid';
 
-export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
+/** RFC 9562 text form only (`format: uuid` also admits `urn:uuid:…`, which Postgres refuses); paths are lower-cased on arrival. */
+export const Uuid = Type.String({ pattern: `^${UUID_ANY_CASE}$`, minLength: 36, maxLength: 36 });
 
 export const WorkspaceParams = Type.Object({ workspaceId: Uuid });
 export const IntegrationParams = Type.Object({ workspaceId: Uuid, integrationId: Uuid });
@@ -32,6 +34,17 @@ export const RunAccepted = Type.Object({
   status: Type.String(),
   links: RunLinks,
 });
+
+/**
+ * onRequest, before everything else: UUID path parameters in their canonical lower case, so the
+ * same workspace or integration spelled in upper case gets the same ids, run ids, idempotency
+ * keys and search attributes, and every later step can compare ids as strings.
+ */
+export async function canonicalUuidParams(request: FastifyRequest): Promise<void> {
+  const params = request.params as Record<string, unknown> | undefined;
+  for (const [name, value] of Object.entries(params ?? {}))
+    if (typeof value === 'string') params![name] = canonicalUuid(value);
+}
 
 /**
  * preValidation for routes whose body is optional: Fastify validates an absent body against the

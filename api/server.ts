@@ -10,7 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Api } from './types';
 import type { Logger } from '../lib/logger';
 import { registerGuard } from './guard';
-import { registerProblemHandlers, sendProblem } from './problem';
+import { answerClientError, declareFrameworkProblems, registerProblemHandlers, sendProblem } from './problem';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health';
 import { registerActionRoutes } from './routes/actions';
 import { registerIntegrationRoutes } from './routes/integrations';
@@ -21,6 +21,7 @@ import { registerWorkspaceRoutes } from './routes/workspaces';
 import type { ApiServices } from './services';
 import { registerWebhookReceivers } from './webhooks/receiver';
 import { registerCodecRoutes, type CodecRouteOptions } from './routes/codec';
+import { canonicalUuidParams } from './schemas';
 import { sendServerTiming, startServerTiming } from './serverTiming';
 
 export interface ApiDeps {
@@ -30,6 +31,8 @@ export interface ApiDeps {
   services?: ApiServices;
   /** The Temporal UI's remote codec (`/codec/encode|decode`) for named operators. */
   codec?: CodecRouteOptions;
+  /** Proxies whose `X-Forwarded-For` names the client (`API_TRUST_PROXY`); absent: the socket's address. */
+  trustProxy?: string[];
 }
 
 /** Request ids: accept a caller's (bounded, safe charset) or mint one; echoed on every response. */
@@ -45,11 +48,13 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    trustProxy: deps.trustProxy ?? false,
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     },
+    clientErrorHandler: answerClientError,
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
     // Router-level refusals (malformed URL, over-long path parameter) bypass hooks: answer them as problems too.
     frameworkErrors: (error, request, reply) => {
@@ -66,7 +71,9 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.addHook('onRequest', canonicalUuidParams);
   registerProblemHandlers(app);
+  app.addHook('onRoute', declareFrameworkProblems);
 
   await app.register(swagger, {
     openapi: {

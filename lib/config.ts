@@ -11,6 +11,7 @@
  * the embedded dev server is needed.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -30,7 +31,17 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Folder for local state: Temporal SQLite file, embedded Postgres, dev keys. */
   dataDir: string;
-  api: { host: string; port: number; publicUrl: string };
+  api: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    /**
+     * The proxies in front of the API whose `X-Forwarded-For` names the client (rate limits of
+     * calls without a token are per client address): their addresses and CIDRs.
+     * Unset: the socket's address, which behind a load balancer is the balancer's for everyone.
+     */
+    trustProxy?: string[];
+  };
   temporal: {
     /** Unset: `npm start` runs the embedded dev server. */
     address?: string;
@@ -300,6 +311,7 @@ export function readCoreConfig(read: ConfigReader): Config {
   const apiPublicUrl = url('API_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${apiPort}`;
   const uiUrl = url('TEMPORAL_UI_URL', ['http:', 'https:']) ?? `http://localhost:${devServerUiPort}`;
   const codecAuth = readCodecAuth(read, { nodeEnv, apiHost, apiPublicUrl, uiUrl });
+  const trustProxy = readTrustProxy(read);
   return {
     env: nodeEnv,
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
@@ -308,6 +320,7 @@ export function readCoreConfig(read: ConfigReader): Config {
       host: apiHost,
       port: apiPort,
       publicUrl: apiPublicUrl,
+      ...(trustProxy !== undefined ? { trustProxy } : {}),
     },
     temporal: {
       address: temporalAddress,
@@ -374,6 +387,30 @@ function readCodecAuth(
     read.problem('TEMPORAL_UI_URL must use https: in production when TEMPORAL_CODEC_OIDC_* is set');
   }
   return { localDev, oidc: { ...oidc, operatorClaim: str('TEMPORAL_CODEC_OIDC_OPERATOR_CLAIM') ?? 'groups' } };
+}
+
+/** proxy-addr's names for address ranges, accepted in API_TRUST_PROXY besides addresses and CIDRs. */
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isAddressOrCidr(entry: string): boolean {
+  if (PROXY_RANGES.includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = net.isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * API_TRUST_PROXY: the proxies' addresses/CIDRs, comma-separated. "Trust every hop" is refused:
+ * any caller could then pick its own rate-limit bucket with X-Forwarded-For.
+ */
+function readTrustProxy(read: ConfigReader): string[] | undefined {
+  const value = read.str('API_TRUST_PROXY');
+  if (value === undefined) return undefined;
+  const entries = value.split(',').map((entry) => entry.trim());
+  if (entries.length > 0 && entries.every(isAddressOrCidr)) return entries;
+  read.problem(`API_TRUST_PROXY must list the proxies' addresses or CIDRs, comma-separated (got "${value}")`);
+  return undefined;
 }
 
 /**

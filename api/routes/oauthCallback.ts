@@ -10,7 +10,7 @@
  */
 import { Type } from 'typebox';
 import type { VendorId } from '../../activities/vendors/types';
-import { hashState, parseOAuthState } from '../../lib/oauth/pkce';
+import { hashState, OAUTH_STATE_PATTERN, parseOAuthState } from '../../lib/oauth/pkce';
 import { oauthCallbackUpdate } from '../../workflows/definitions';
 import { HttpProblem, problemResponses } from '../problem';
 import { runLinks, temporalCall } from '../runs';
@@ -25,7 +25,8 @@ export function oauthRedirectUri(publicUrl: string, vendor: string): string {
 }
 
 const CallbackQuery = Type.Object({
-  state: Type.String({ minLength: 1, maxLength: 200 }),
+  /** Exactly as issued (`createOAuthState`): anything else is no state of ours, refused before any lookup. */
+  state: Type.String({ pattern: OAUTH_STATE_PATTERN, maxLength: 200 }),
   code: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
   /** RFC 6749 §4.1.2.1 error code, e.g. `access_denied`. */
   error: Type.Optional(Type.String({ pattern: '^[\\x20-\\x21\\x23-\\x5b\\x5d-\\x7e]{1,100}$' })),

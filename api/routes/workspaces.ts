@@ -17,12 +17,21 @@ import type { Api } from '../types';
 const AUDIT_PAGE_DEFAULT = 50;
 const AUDIT_PAGE_MAX = 200;
 
-const Timestamp = Type.String({ format: 'date-time', maxLength: 40 });
+/**
+ * RFC 3339 as `Date` parses it: `format: date-time` alone admits a leap second (`23:59:60`), a
+ * lower-case `t`/`z` and a space, which do not parse.
+ */
+const Timestamp = Type.String({
+  format: 'date-time',
+  pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$',
+  maxLength: 40,
+});
 
 const AuditQuerySchema = Type.Object(
   {
+    // 18 digits at most: every such number fits the bigint sequence (19 digits could pass 2^63 - 1).
     cursor: Type.Optional(
-      Type.String({ pattern: '^[1-9][0-9]{0,18}$', description: 'nextCursor of the previous page' }),
+      Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'nextCursor of the previous page' }),
     ),
     // Query strings are not type-coerced (the API validates strictly), so the page size is a digit string.
     limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `page size, 1-${AUDIT_PAGE_MAX}` })),

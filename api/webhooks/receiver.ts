@@ -31,6 +31,7 @@ import {
   workflowIds,
 } from '../../workflows/definitions';
 import { HttpProblem, problemResponses } from '../problem';
+import { Uuid } from '../schemas';
 import type { ApiServices } from '../services';
 import { findWebhookEndpoint, markDeliverySignalled, recordDelivery, routeAppWebhook } from '../../db/webhooks';
 import { createPostgresRateLimitStore } from '../../db/rateLimits';
@@ -41,8 +42,8 @@ const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
 const Params = Type.Object({
   vendor: Type.String({ pattern: '^[a-z0-9-]{1,40}$' }),
-  workspaceId: Type.String({ format: 'uuid' }),
-  endpointId: Type.String({ format: 'uuid' }),
+  workspaceId: Uuid,
+  endpointId: Uuid,
 });
 
 const Accepted = Type.Object({ received: Type.Integer(), duplicates: Type.Integer() });
@@ -53,6 +54,14 @@ const Accepted = Type.Object({ received: Type.Integer(), duplicates: Type.Intege
  * schedule (every 5 minutes) signals the deferred deliveries once, so no change is left unsynced.
  */
 export const WEBHOOK_SYNC_BUDGET = { capacity: 5, refillPerSecond: 1 / 60 };
+/** A verification challenge answered: text (Graph `validationToken`, Slack `url_verification`) or JSON (Okta). */
+const ChallengeAnswered = {
+  description: "Verification challenge answered, in the vendor's format",
+  content: {
+    'text/plain': { schema: Type.String() },
+    'application/json': { schema: Type.Object({ verification: Type.String() }) },
+  },
+};
 
 /** Same answer for every authentication failure: a prober learns nothing about which part failed. */
 const unauthenticated = () =>
@@ -168,10 +177,9 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
     const handle = async (request: FastifyRequest, method: 'GET' | 'POST') => {
       const {
         vendor: vendorParam,
-        workspaceId: rawWorkspace,
+        workspaceId,
         endpointId,
       } = request.params as { vendor: string; workspaceId: string; endpointId: string };
-      const workspaceId = rawWorkspace.toLowerCase();
       const { vendor, verifier } = verifierFor(vendorParam);
       request.auditFacts.actor = { type: 'vendor', id: vendor };
       request.auditFacts.vendor = vendor;
@@ -206,7 +214,7 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
       tags: ['webhooks'],
       security: [],
       params: Params,
-      response: { 202: Accepted, 200: Type.String(), ...problemResponses(404, 405, 413) },
+      response: { 202: Accepted, 200: ChallengeAnswered, ...problemResponses(404, 405, 413) },
     };
 
     scope.post(

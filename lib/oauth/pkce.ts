@@ -3,6 +3,7 @@
  * Verifier: 32 random bytes → 43 base64url chars (the RFC's minimum length, maximum entropy/char).
  */
 import crypto from 'node:crypto';
+import { CANONICAL_UUID } from '../uuid';
 
 export function createPkcePair(): { verifier: string; challenge: string; method: 'S256' } {
   const verifier = crypto.randomBytes(32).toString('base64url');
@@ -18,8 +19,12 @@ export function createOAuthState(workspaceId: string, integrationId: string): st
   return `${workspaceId}.${integrationId}.${crypto.randomBytes(32).toString('base64url')}`;
 }
 
+/** What `createOAuthState` issues: two canonical UUIDs and 43 base64url characters (the API's schema uses it too). */
+export const OAUTH_STATE_PATTERN = `^(${CANONICAL_UUID})\\.(${CANONICAL_UUID})\\.[A-Za-z0-9_-]{43}$`;
+const OAUTH_STATE = new RegExp(OAUTH_STATE_PATTERN);
+
 export function parseOAuthState(state: string): { workspaceId: string; integrationId: string } | undefined {
-  const match = /^([0-9a-f-]{36})\.([0-9a-f-]{36})\.[A-Za-z0-9_-]{43}$/i.exec(state);
+  const match = OAUTH_STATE.exec(state);
   return match ? { workspaceId: match[1]!, integrationId: match[2]! } : undefined;
 }
 

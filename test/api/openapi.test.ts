@@ -4,6 +4,8 @@
  * the documented response schemas.
  */
 import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
@@ -68,7 +70,16 @@ describe('OpenAPI contract', () => {
       });
     }
     const documented = operationFor(method, url)?.responses[String(response.statusCode)]?.content;
-    const schema = documented?.['application/json']?.schema ?? documented?.['application/problem+json']?.schema;
+    const mediaType = contentType.split(';')[0]!.trim();
+    // The document names the media type of every answer it describes (errors: application/problem+json).
+    if (documented && response.body.length > 0)
+      expect({ url, status: response.statusCode, mediaType, declared: mediaType in documented }).toEqual({
+        url,
+        status: response.statusCode,
+        mediaType,
+        declared: true,
+      });
+    const schema = documented?.[mediaType]?.schema;
     if (!schema || !/json/.test(contentType)) return;
     let validate = validators.get(schema);
     if (!validate) validators.set(schema, (validate = ajv.compile(schema)));
@@ -202,6 +213,44 @@ describe('OpenAPI contract', () => {
     }
     expect(checked.responses).toBeGreaterThanOrEqual(operations.length * RUNS_PER_OPERATION);
   }, 180_000);
+
+  it('every error response is declared as application/problem+json; 431 on every operation and 414 on every parametrised one', () => {
+    for (const op of operations.filter((o) => o.path.startsWith('/v1/'))) {
+      const errors = Object.entries(op.responses).filter(([status]) => Number(status) >= 400);
+      for (const [status, response] of errors)
+        expect({ op: `${op.method} ${op.path}`, status, types: Object.keys(response.content ?? {}) }).toEqual({
+          op: `${op.method} ${op.path}`,
+          status,
+          types: ['application/problem+json'],
+        });
+      expect(op.responses['431']).toBeDefined();
+      if (op.path.includes('{')) expect(op.responses['414']).toBeDefined();
+    }
+  });
+
+  it('headers too large (431) and a path parameter too long (414) are answered as problems', async () => {
+    const tooLong = await send({
+      method: 'GET',
+      url: `/v1/workspaces/${'a'.repeat(300)}/audit`,
+      headers: bearer(token),
+    });
+    expect(tooLong.statusCode).toBe(414);
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = h.app.server.address() as AddressInfo;
+    const response = await new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+      const request = http.get(
+        { host: '127.0.0.1', port, path: '/v1/vendors', headers: { 'x-filler': 'x'.repeat(64 * 1024) } },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body }));
+        },
+      );
+      request.on('error', reject);
+    });
+    expect(response).toMatchObject({ status: 431, type: 'application/problem+json' });
+    expect(JSON.parse(response.body)).toMatchObject({ status: 431, title: 'Request Header Fields Too Large' });
+  });
 
   it('schema-shaped but wrong-typed fields on every body are 400 problems that list each invalid field', async () => {
     for (const op of operations.filter(

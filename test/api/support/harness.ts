@@ -104,6 +104,8 @@ export async function createHarness(
     logLines?: string[];
     /** Replaces the audit log (a store that fails). */
     audit?: AuditSink;
+    /** As `API_TRUST_PROXY` sets it. */
+    trustProxy?: string[];
   } = {},
 ): Promise<Harness> {
   const db = runtimeDb('api');
@@ -135,7 +137,12 @@ export async function createHarness(
         destination: { write: (line: string) => void lines.push(line) },
       })
     : createLogger({ level: 'silent', name: 'api-test' });
-  const app = await buildServer({ logger, readiness: [], services });
+  const app = await buildServer({
+    logger,
+    readiness: [],
+    services,
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+  });
   return {
     app,
     services,
