@@ -4,7 +4,8 @@
  * receive the auditor through `ConnectorContext.audit` and never call a vendor outside it.
  */
 import type { AuditActor, AuditSink } from '../../lib/audit';
-import { VendorError } from './errors';
+import { countActivityMetric, logActivity } from '../telemetry';
+import { vendorFailureType } from './errors';
 import type { VendorCallAuditor } from './types';
 
 export function createVendorCallAuditor(deps: {
@@ -29,10 +30,13 @@ export function createVendorCallAuditor(deps: {
     try {
       const result = await run();
       await deps.sink.record({ ...base, outcome: 'success' });
+      countActivityMetric('vendor_calls', 1, { vendor: deps.vendor, outcome: 'success', failure_type: 'none' });
       return result;
     } catch (error) {
-      const errorClass = error instanceof VendorError ? error.type : error instanceof Error ? error.name : 'Error';
+      const errorClass = vendorFailureType(error);
       await deps.sink.record({ ...base, outcome: 'failure', errorClass });
+      countActivityMetric('vendor_calls', 1, { vendor: deps.vendor, outcome: 'failure', failure_type: errorClass });
+      logActivity('warn', 'vendor call failed', deps, { action: call.action, failureType: errorClass });
       throw error;
     }
   };
