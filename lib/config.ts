@@ -333,7 +333,10 @@ export function readCoreConfig(read: ConfigReader): Config {
     },
     purgeDelayMs,
     sandboxVendors: bool('SANDBOX_VENDORS'),
-    metrics: { workerAddress: socketAddress('METRICS_WORKER_ADDRESS'), apiAddress: socketAddress('METRICS_API_ADDRESS') },
+    metrics: {
+      workerAddress: socketAddress('METRICS_WORKER_ADDRESS'),
+      apiAddress: socketAddress('METRICS_API_ADDRESS'),
+    },
   };
 }
 

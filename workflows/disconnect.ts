@@ -62,7 +62,12 @@ export async function disconnectWorkflow(input: DisconnectInput): Promise<Discon
 
   state.status = 'waiting-purge';
   state.purgeDeadline = purgeAfter;
-  log.info('integration disconnected; purge scheduled', { ...ref, vendor, revokedAtVendor: revocation.revoked, purgeAfter });
+  log.info('integration disconnected; purge scheduled', {
+    ...ref,
+    vendor,
+    revokedAtVendor: revocation.revoked,
+    purgeAfter,
+  });
   await sleep(purgeDelayMs);
   const purge = await act.purgeIntegration(ref);
   state.status = 'purged';

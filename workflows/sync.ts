@@ -85,7 +85,9 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
           progress.rateLimitWaits += 1;
           const waitMs = retryAfterMs(error, DEFAULT_RATE_LIMIT_WAIT_MS);
           // The SDK emits workflow metrics and logs only when not replaying: counted once per wait.
-          metricMeter.createCounter('integrations_rate_limit_waits', '1', 'vendor rate limits waited out').add(1, { vendor });
+          metricMeter
+            .createCounter('integrations_rate_limit_waits', '1', 'vendor rate limits waited out')
+            .add(1, { vendor });
           log.info('vendor rate limit: waiting', { ...subject, resource, waitMs });
           await sleep(waitMs);
           continue;
@@ -122,6 +124,10 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
   progress.state = 'completed';
   progress.resource = undefined;
   progress.finishedAt = new Date().toISOString();
-  log.info('sync completed', { ...subject, recordsUpserted: progress.recordsUpserted, recordsDeleted: progress.recordsDeleted });
+  log.info('sync completed', {
+    ...subject,
+    recordsUpserted: progress.recordsUpserted,
+    recordsDeleted: progress.recordsDeleted,
+  });
   return progress;
 }
