@@ -19,7 +19,7 @@ export const ACTIVITY_METRICS = {
 
 export type ActivityMetric = keyof typeof ACTIVITY_METRICS;
 
-/** Every metric of ours is named `integrations_<name>` (Core adds its `temporal_` prefix). */
+/** Every metric of ours is named `integrations_<name>`, apart from Core's `temporal_*` on the same endpoint. */
 export const metricName = (name: string): string => `integrations_${name}`;
 
 function currentContext(): Context | undefined {

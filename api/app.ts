@@ -14,6 +14,7 @@ import { connectClient } from '../lib/temporal/connection';
 import { createDataConverter } from '../lib/temporal/dataConverter';
 import { authenticatorFromConfig } from './auth';
 import { readinessChecks } from './readiness';
+import { createApiMetrics, serveMetrics } from './metrics';
 import { buildServer } from './server';
 
 /** Starts the API; `close` stops listening, then releases Temporal and the pool. */
@@ -28,8 +29,10 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
   const codecKeys = codecKeysFromConfig(config);
   const client = await connectClient(config, createDataConverter(codecKeys));
   const auth = authenticatorFromConfig(config);
+  const metrics = createApiMetrics();
   const app = await buildServer({
     logger,
+    metrics,
     readiness: readinessChecks({
       db,
       client,
@@ -68,8 +71,12 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
     },
   });
   await app.listen({ host: config.api.host, port: config.api.port });
+  const metricsAddress = config.metrics.apiAddress;
+  const metricsServer = metricsAddress ? await serveMetrics(metricsAddress, metrics.registry) : undefined;
+  logger.info({ metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off' }, 'api metrics');
   return {
     async close() {
+      await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
       await app.close();
       await client.connection.close();
       await db.destroy();

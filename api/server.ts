@@ -21,6 +21,7 @@ import type { ApiServices } from './services';
 import { registerWebhookReceivers } from './webhooks/receiver';
 import { registerCodecRoutes, type CodecRouteOptions } from './routes/codec';
 import { sendServerTiming, startServerTiming } from './serverTiming';
+import { createApiMetrics, registerRequestMetrics, type ApiMetrics } from './metrics';
 
 export interface ApiDeps {
   logger: Logger;
@@ -29,6 +30,8 @@ export interface ApiDeps {
   services?: ApiServices;
   /** The Temporal UI's remote codec (`/codec/encode|decode`) for named operators. */
   codec?: CodecRouteOptions;
+  /** Request and webhook metrics; absent: this server keeps its own (tests that do not read them). */
+  metrics?: ApiMetrics;
 }
 
 /** Request ids: accept a caller's (bounded, safe charset) or mint one; echoed on every response. */
@@ -62,6 +65,8 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   startServerTiming(app);
+  const metrics = deps.metrics ?? createApiMetrics();
+  registerRequestMetrics(app, metrics);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -86,7 +91,7 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
     registerActionRoutes(app, deps.services);
     registerOAuthCallbackRoute(app, deps.services);
     registerWorkspaceRoutes(app, deps.services);
-    registerWebhookReceivers(app, deps.services);
+    registerWebhookReceivers(app, deps.services, metrics);
   }
   if (deps.codec) registerCodecRoutes(app, deps.codec);
   sendServerTiming(app);

@@ -20,6 +20,7 @@ import { Type } from 'typebox';
 import type { VendorId, VerifiedDelivery, WebhookRequest, WebhookVerifier } from '../../activities/vendors/types';
 import { syncRequestedSignal, vendorLifecycleSignal, workflowIds } from '../../workflows/definitions';
 import { HttpProblem, problemResponses } from '../problem';
+import type { ApiMetrics } from '../metrics';
 import type { ApiServices } from '../services';
 import { findWebhookEndpoint, markDeliverySignalled, recordDelivery, routeAppWebhook } from '../../db/webhooks';
 import type { Api } from '../types';
@@ -39,7 +40,19 @@ const Accepted = Type.Object({ received: Type.Integer(), duplicates: Type.Intege
 const unauthenticated = () =>
   new HttpProblem(401, 'The delivery could not be authenticated', { errorClass: 'SignatureRejected' });
 
-export function registerWebhookReceivers(app: Api, services: ApiServices): void {
+export function registerWebhookReceivers(app: Api, services: ApiServices, metrics: ApiMetrics): void {
+  /** The deliveries of a signature that verified; anything else is refused (and counted either way, T25). */
+  const verified = async (
+    vendor: VendorId,
+    verification: Promise<VerifiedDelivery[] | undefined>,
+  ): Promise<VerifiedDelivery[]> => {
+    const deliveries = await verification;
+    const accepted = deliveries !== undefined && deliveries.length > 0;
+    metrics.webhookDeliveries.inc({ vendor, result: accepted ? 'verified' : 'refused' });
+    if (!accepted) throw unauthenticated();
+    return deliveries;
+  };
+
   /** Records each delivery once (dedup by its id) and wakes the lifecycle; answers how many were repeats. */
   const acceptDeliveries = async (
     request: FastifyRequest,
@@ -127,8 +140,7 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
       if (method === 'GET')
         throw new HttpProblem(405, 'Deliveries are POSTed; GET only answers verification challenges');
 
-      const deliveries = await verifier.verify(webhookRequest, secret);
-      if (!deliveries || deliveries.length === 0) throw unauthenticated();
+      const deliveries = await verified(vendor, verifier.verify(webhookRequest, secret));
 
       request.auditFacts.workflowId = workflowIds.lifecycle(workspaceId, endpoint.integration_id);
       const duplicates = await acceptDeliveries(
@@ -189,8 +201,7 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
           rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
           query: request.query as Record<string, string | undefined>,
         };
-        const deliveries = await verifier.verify(webhookRequest, appSecret);
-        if (!deliveries || deliveries.length === 0) throw unauthenticated();
+        const deliveries = await verified(vendor, verifier.verify(webhookRequest, appSecret));
         const routingKey = verifier.appRoutingKey(webhookRequest);
         // Authentic but for no connected workspace (another customer's installation, or one already
         // disconnected): acknowledged so the vendor does not retry, and nothing happens.

@@ -40,7 +40,7 @@ function parseSamples(text: string): Sample[] {
 
 const total = (samples: Sample[], name: string, labels: Record<string, string>): number =>
   samples
-    .filter((s) => s.name.endsWith(name) && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
     .reduce((sum, s) => sum + s.value, 0);
 
 describe('worker metrics at the Prometheus endpoint (time-skipping server, real Postgres)', () => {

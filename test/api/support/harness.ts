@@ -3,6 +3,7 @@
  * Postgres (RLS applies), the real secret store and audit log, the Temporal dev server, and a
  * worker running the contract doubles of the workflows (`contractWorkflows.ts`) on its own queue.
  */
+import type { ApiMetrics } from '../../../api/metrics';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Knex } from 'knex';
@@ -103,6 +104,8 @@ export async function createHarness(
     logLines?: string[];
     /** Replaces the audit log (a store that fails). */
     audit?: AuditSink;
+    /** The request and webhook metrics the test reads. */
+    metrics?: ApiMetrics;
   } = {},
 ): Promise<Harness> {
   const db = runtimeDb('api');
@@ -134,7 +137,7 @@ export async function createHarness(
         destination: { write: (line: string) => void lines.push(line) },
       })
     : createLogger({ level: 'silent', name: 'api-test' });
-  const app = await buildServer({ logger, readiness: [], services });
+  const app = await buildServer({ logger, readiness: [], services, metrics: options.metrics });
   return {
     app,
     services,
