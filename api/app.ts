@@ -16,6 +16,7 @@ import { createDataConverter } from '../lib/temporal/dataConverter';
 import { authenticatorFromConfig } from './auth';
 import { createCodecAuthorizer } from './codecAuth';
 import { readinessChecks } from './readiness';
+import { createApiMetrics, serveMetrics } from './metrics';
 import { buildServer } from './server';
 
 /** Starts the API; `close` stops listening, then releases Temporal and the pool. */
@@ -32,8 +33,10 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
   const auth = authenticatorFromConfig(config);
   // Payload keys are required in production and generated in development; the current one keys the hash.
   const auditSubjectKey = deriveAuditSubjectKey(codecKeys[0]!);
+  const metrics = createApiMetrics();
   const app = await buildServer({
     logger,
+    metrics,
     ...(config.api.trustProxy !== undefined ? { trustProxy: config.api.trustProxy } : {}),
     readiness: readinessChecks({
       db,
@@ -69,8 +72,12 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
     },
   });
   await app.listen({ host: config.api.host, port: config.api.port });
+  const metricsAddress = config.metrics.apiAddress;
+  const metricsServer = metricsAddress ? await serveMetrics(metricsAddress, metrics.registry) : undefined;
+  logger.info({ metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off' }, 'api metrics');
   return {
     async close() {
+      await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
       await app.close();
       await client.connection.close();
       await db.destroy();

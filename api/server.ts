@@ -23,6 +23,7 @@ import { registerWebhookReceivers } from './webhooks/receiver';
 import { registerCodecRoutes, type CodecRouteOptions } from './routes/codec';
 import { canonicalUuidParams } from './schemas';
 import { sendServerTiming, startServerTiming } from './serverTiming';
+import { createApiMetrics, registerRequestMetrics, type ApiMetrics } from './metrics';
 
 export interface ApiDeps {
   logger: Logger;
@@ -33,6 +34,8 @@ export interface ApiDeps {
   codec?: CodecRouteOptions;
   /** Proxies whose `X-Forwarded-For` names the client (`API_TRUST_PROXY`); absent: the socket's address. */
   trustProxy?: string[];
+  /** Request and webhook metrics; absent: this server keeps its own (tests that do not read them). */
+  metrics?: ApiMetrics;
 }
 
 /** Request ids: accept a caller's (bounded, safe charset) or mint one; echoed on every response. */
@@ -68,6 +71,8 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   startServerTiming(app);
+  const metrics = deps.metrics ?? createApiMetrics();
+  registerRequestMetrics(app, metrics);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -95,7 +100,7 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
     registerOAuthCallbackRoute(app, deps.services);
     registerInstallationSetupRoute(app, deps.services);
     registerWorkspaceRoutes(app, deps.services);
-    registerWebhookReceivers(app, deps.services);
+    registerWebhookReceivers(app, deps.services, metrics);
   }
   if (deps.codec) registerCodecRoutes(app, deps.codec);
   sendServerTiming(app);

@@ -85,6 +85,11 @@ export interface Config {
   purgeDelayMs: number;
   /** Run the vendor emulators and point connectors at them (offline sandbox). */
   sandboxVendors: boolean;
+  /**
+   * Prometheus endpoints, `ip:port`; unset: not served. Each is its own listener, apart from the
+   * public API port, so only the network that scrapes can read it.
+   */
+  metrics: { workerAddress?: string; apiAddress?: string };
 }
 
 /**
@@ -307,6 +312,16 @@ export function readCoreConfig(read: ConfigReader): Config {
     }
   }
 
+  // Core's Prometheus exporter binds a socket address: an IP literal, not a host name.
+  const socketAddress = (name: string): string | undefined => {
+    const value = str(name);
+    if (value !== undefined && !/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(value)) {
+      read.problem(`${name} must be ip:port, e.g. 127.0.0.1:9464 (got "${value}")`);
+      return undefined;
+    }
+    return value;
+  };
+
   const apiHost = str('API_HOST') ?? '127.0.0.1';
   const apiPublicUrl = url('API_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${apiPort}`;
   const uiUrl = url('TEMPORAL_UI_URL', ['http:', 'https:']) ?? `http://localhost:${devServerUiPort}`;
@@ -349,6 +364,10 @@ export function readCoreConfig(read: ConfigReader): Config {
     workerHealth: { host: str('WORKER_HEALTH_HOST') ?? '127.0.0.1', port: portOrOff('WORKER_HEALTH_PORT', 3001) },
     purgeDelayMs,
     sandboxVendors: bool('SANDBOX_VENDORS'),
+    metrics: {
+      workerAddress: socketAddress('METRICS_WORKER_ADDRESS'),
+      apiAddress: socketAddress('METRICS_API_ADDRESS'),
+    },
   };
 }
 

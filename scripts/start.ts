@@ -50,6 +50,12 @@ async function main(): Promise<void> {
     `  Postgres     ${service.stack.database ? `embedded, 127.0.0.1:${config.database.embeddedPort}` : 'DATABASE_URL'}`,
   );
   log(`  Data         ${config.dataDir}`);
+  const metricsAt = (address: string | undefined, variable: string) =>
+    address ? `http://${address}/metrics` : `off (set ${variable})`;
+  log(`  Metrics      worker ${metricsAt(config.metrics.workerAddress, 'METRICS_WORKER_ADDRESS')}`);
+  log(`               api    ${metricsAt(config.metrics.apiAddress, 'METRICS_API_ADDRESS')}`);
+  log('  Logs         JSON lines on the stdout of each process, at LOG_LEVEL');
+  log('  Traces       not exported yet');
   if (service.sandbox)
     log(
       `  Sandbox      ${Object.entries(service.sandbox.urls)

@@ -1,6 +1,5 @@
 /** Worker process bootstrap: config → dependencies → worker.run(), with a clean shutdown. */
 import os from 'node:os';
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { readServiceConfig } from '../activities/vendors/catalog';
 import { createAuditLog } from '../db/audit';
@@ -10,29 +9,19 @@ import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { codecKeysFromConfig } from '../lib/temporal/codec';
 import { connectClient, connectWorkerConnection } from '../lib/temporal/connection';
+import { installWorkerRuntime } from '../lib/temporal/runtime';
 import { createDataConverter } from '../lib/temporal/dataConverter';
 import { createWorker } from './createWorker';
 import { startWorkerHealthServer, workerHealth } from './health';
 import { ensureMaintenanceSchedules } from './schedules';
 import { createVendorRegistry } from './vendors';
 
-const SDK_TO_PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
-  TRACE: 'trace',
-  DEBUG: 'debug',
-  INFO: 'info',
-  WARN: 'warn',
-  ERROR: 'error',
-};
-
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env, readServiceConfig);
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
-  // SDK and core logs go through the same scrubbing logger; below WARN they are noise (bundler stats).
-  Runtime.install({
-    logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
-      logger[SDK_TO_PINO_LEVEL[level]]({ sdk: meta }, message);
-    }),
-  });
+  // SDK, workflow, activity and Core logs go through the same scrubbing logger at LOG_LEVEL; Core's
+  // and our worker metrics to Prometheus at METRICS_WORKER_ADDRESS.
+  installWorkerRuntime({ logger, logLevel: config.logLevel, metricsAddress: config.metrics.workerAddress });
   const databaseUrl = config.database.appUrl ?? config.database.url;
   if (!databaseUrl) {
     logger.fatal('DATABASE_URL (or DATABASE_APP_URL) is required for the worker; `npm start` sets it in embedded mode');
@@ -66,7 +55,12 @@ async function main(): Promise<void> {
     identity: `worker@${os.hostname()}:${process.pid}`,
   });
   logger.info(
-    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, vendors: vendors.vendors() },
+    {
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+      vendors: vendors.vendors(),
+      metrics: config.metrics.workerAddress ? `http://${config.metrics.workerAddress}/metrics` : 'off',
+    },
     'worker polling',
   );
   const health = config.workerHealth.port

@@ -8,6 +8,7 @@ import {
   ApplicationFailure,
   condition,
   getExternalWorkflowHandle,
+  log,
   ParentClosePolicy,
   setHandler,
   startChild,
@@ -181,11 +182,13 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
       await getExternalWorkflowHandle(lifecycleWorkflowId).signal(vendorLifecycleSignal, { event: RECONNECTED_EVENT });
     }
     state.status = 'connected';
+    log.info('integration connected', { ...ref, vendor: input.vendor, grantedScopes });
     return { status: 'connected', lifecycleWorkflowId, grantedScopes };
   } catch (error) {
     const reason = failureType(error) ?? 'ConnectFailed';
     state.status = 'failed';
     state.failure = reason;
+    log.warn('connect failed; compensating', { ...ref, vendor: input.vendor, failureType: reason });
     await compensate(ref, reason, input.reconnect, verifierSecretId);
     return { status: 'failed', failure: reason };
   }

@@ -3,7 +3,7 @@
  * subscriptions, destroy secrets, clear the cache now; then wait (durably) for the purge deadline
  * — at most 30 days — and purge whatever source data is left, with a receipt.
  */
-import { getExternalWorkflowHandle, setHandler, sleep } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, setHandler, sleep } from '@temporalio/workflow';
 import { integrationActivities as act } from './activityProxies';
 import {
   disconnectStateQuery,
@@ -62,10 +62,17 @@ export async function disconnectWorkflow(input: DisconnectInput): Promise<Discon
 
   state.status = 'waiting-purge';
   state.purgeDeadline = purgeAfter;
+  log.info('integration disconnected; purge scheduled', {
+    ...ref,
+    vendor,
+    revokedAtVendor: revocation.revoked,
+    purgeAfter,
+  });
   await sleep(purgeDelayMs);
   const purge = await act.purgeIntegration(ref);
   state.status = 'purged';
   state.receiptId = purge.receiptId;
+  log.info('integration purged', { ...ref, vendor, receiptId: purge.receiptId });
   return {
     revokedAtVendor: revocation.revoked,
     vendorNote: revocation.note,

@@ -4,7 +4,7 @@
  * waited out on durable timers; an expired cursor (410) turns into a full resync that reconciles
  * deletions; the run continues as new long before history nears its limits.
  */
-import { continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, log, metricMeter, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { integrationActivities as act, pageBatchActivities } from './activityProxies';
 import { failureType, retryAfterMs } from './failures';
 import { syncProgressQuery, type SyncInput, type SyncProgress } from './definitions';
@@ -28,7 +28,8 @@ const MINUTE_MS = 60_000;
 
 export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
   const { workspaceId, integrationId, vendor } = input;
-  tagRun({ workspaceId, integrationId, vendor, process: 'sync' });
+  const subject = { workspaceId, integrationId, vendor };
+  tagRun({ ...subject, process: 'sync' });
   const progress: SyncProgress = input.progress ?? {
     state: 'running',
     pages: 0,
@@ -82,7 +83,13 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
         if (type === 'RateLimited') {
           progress.state = 'waiting-rate-limit';
           progress.rateLimitWaits += 1;
-          await sleep(retryAfterMs(error, DEFAULT_RATE_LIMIT_WAIT_MS));
+          const waitMs = retryAfterMs(error, DEFAULT_RATE_LIMIT_WAIT_MS);
+          // The SDK emits workflow metrics and logs only when not replaying: counted once per wait.
+          metricMeter
+            .createCounter('integrations_rate_limit_waits', '1', 'vendor rate limits waited out')
+            .add(1, { vendor });
+          log.info('vendor rate limit: waiting', { ...subject, resource, waitMs });
+          await sleep(waitMs);
           continue;
         }
         if (type === 'CursorExpired') {
@@ -91,6 +98,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
         }
         progress.state = 'failed';
         progress.finishedAt = new Date().toISOString();
+        log.warn('sync failed', { ...subject, resource, failureType: type });
         throw error;
       }
       // The budget counts vendor requests: one per page, stamped at the batch's start.
@@ -116,5 +124,10 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
   progress.state = 'completed';
   progress.resource = undefined;
   progress.finishedAt = new Date().toISOString();
+  log.info('sync completed', {
+    ...subject,
+    recordsUpserted: progress.recordsUpserted,
+    recordsDeleted: progress.recordsDeleted,
+  });
   return progress;
 }

@@ -12,7 +12,8 @@ import { withWorkspace } from '../../db/workspaceScope';
 import type { AuditActor } from '../../lib/audit';
 import { consentedScopes } from '../../lib/scopes';
 import { createVendorCallAuditor } from '../vendors/audited';
-import { toApplicationFailure } from '../vendors/errors';
+import { toApplicationFailure, vendorFailureType } from '../vendors/errors';
+import { countActivityMetric, logActivity } from '../telemetry';
 import type {
   Connector,
   ConnectorContext,
@@ -108,7 +109,15 @@ export async function readCurrentSecret(
 
 /** Fresh tokens from the vendor; where the vendor does not rotate refresh tokens the old one stays valid and is kept. */
 export async function refreshedTokens(connector: Connector, ctx: ConnectorContext): Promise<TokenSet> {
-  const fresh = await connector.refresh(ctx);
+  let fresh: TokenSet;
+  try {
+    fresh = await connector.refresh(ctx);
+  } catch (error) {
+    const failureType = vendorFailureType(error);
+    countActivityMetric('token_refresh_failures', 1, { vendor: ctx.vendor, failure_type: failureType });
+    logActivity('warn', 'token refresh failed', ctx, { failureType });
+    throw error;
+  }
   return { ...fresh, refreshToken: fresh.refreshToken ?? ctx.credential.refreshToken };
 }
 

@@ -24,6 +24,7 @@ import {
   type IntegrationRef,
 } from './context';
 import type { IntegrationActivityDeps, SecretKind } from './deps';
+import { countActivityMetric, logActivity } from '../telemetry';
 
 export function createRotationActivities(deps: IntegrationActivityDeps) {
   const context = createIntegrationContext(deps);
@@ -51,6 +52,7 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
             errorClass: 'RotationNotSupported',
             workflowId: currentWorkflowId(),
           });
+          countActivityMetric('secret_rotations', 1, { outcome: 'not-supported' });
           return {};
         }
         const resolved = await context.resolve(input);
@@ -99,6 +101,8 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
         outcome: 'success',
         workflowId: workflowActor().id,
       });
+      countActivityMetric('secret_rotations', 1, { outcome: 'promoted' });
+      logActivity('info', 'rotated secret promoted', input);
     },
 
     async retireSecret(
@@ -115,6 +119,10 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
         errorClass: input.reason === 'test-failed' ? 'RotationTestFailed' : undefined,
         workflowId: workflowActor().id,
       });
+      if (input.reason === 'test-failed') {
+        countActivityMetric('secret_rotations', 1, { outcome: 'test-failed' });
+        logActivity('warn', 'rotated secret failed its test and was retired', input);
+      }
     },
   };
 }

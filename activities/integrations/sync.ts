@@ -22,7 +22,8 @@ import {
   type SyncTotals,
 } from '../../db/syncState';
 import { withWorkspace } from '../../db/workspaceScope';
-import type { ConnectorContext, SourceRecord } from '../vendors/types';
+import { countActivityMetric, logActivity } from '../telemetry';
+import type { ConnectorContext, SourceRecord, SyncPage } from '../vendors/types';
 import {
   asActivity,
   createIntegrationContext,
@@ -97,7 +98,22 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
   ): Promise<SyncPageResult> {
     const before = await withWorkspace(deps.db, input.workspaceId, (trx) => readSyncState(trx, input, false));
     const page = await resolved.connector.fetchPage(ctx, { resource: input.resource, cursor: before?.cursor ?? null });
+    const committed = await commitPage(input, resolved, page, before?.cursor ?? null);
+    // Counted after the commit only: a rolled-back page synced nothing.
+    const vendor = resolved.row.vendor;
+    countActivityMetric('records_synced', committed.recordsUpserted, { vendor, change: 'upserted' });
+    countActivityMetric('records_synced', committed.recordsDeleted, { vendor, change: 'deleted' });
+    logActivity('info', 'sync page committed', ctx, { resource: input.resource, ...committed });
+    return committed;
+  }
 
+  /** One transaction: the page's records, its deletions and the new cursor, or nothing. */
+  function commitPage(
+    input: SyncPageInput,
+    resolved: ResolvedIntegration,
+    page: SyncPage,
+    cursorBefore: string | null,
+  ): Promise<SyncPageResult> {
     return withWorkspace(deps.db, input.workspaceId, async (trx) => {
       // Disconnect flips the status under a row lock: a page either commits before it (and is
       // cleared with the cache) or sees the new status here and writes nothing.
@@ -105,7 +121,7 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
       if (row.status !== 'connected')
         throw nonRetryable(IntegrationFailureType.IntegrationNotActive, `integration is ${row.status}`);
       const state = await readSyncState(trx, input, true);
-      if ((state?.cursor ?? null) !== (before?.cursor ?? null)) {
+      if ((state?.cursor ?? null) !== cursorBefore) {
         // Another attempt of this activity committed meanwhile: retry from the stored cursor.
         throw ApplicationFailure.retryable(
           'sync cursor moved during the page; retrying from the stored cursor',

@@ -18,6 +18,7 @@ import {
   type IntegrationRef,
 } from './context';
 import type { IntegrationActivityDeps } from './deps';
+import { countActivityMetric, logActivity } from '../telemetry';
 
 /** Source data of an integration: what the cache clear and the final purge delete. */
 const SOURCE_DATA_TABLES = ['cached_records', 'webhook_deliveries', 'sync_state'] as const;
@@ -164,6 +165,8 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
         outcome: 'success',
         workflowId: workflowActor().id,
       });
+      countActivityMetric('purges', 1, {});
+      logActivity('info', 'integration purged', input, { receiptId, counts });
       return { receiptId, counts };
     },
   };

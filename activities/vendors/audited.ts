@@ -9,7 +9,8 @@
  */
 import type { AuditActor, AuditSink } from '../../lib/audit';
 import { scopesNoLongerConsented } from '../../lib/scopes';
-import { VendorError, VendorFailureType } from './errors';
+import { countActivityMetric, logActivity } from '../telemetry';
+import { VendorError, VendorFailureType, vendorFailureType } from './errors';
 import type { VendorCallAuditor } from './types';
 
 export function createVendorCallAuditor(deps: {
@@ -36,6 +37,11 @@ export function createVendorCallAuditor(deps: {
     const removed = deps.consentedScopes ? scopesNoLongerConsented(call.scope, deps.consentedScopes) : [];
     if (removed.length > 0) {
       await deps.sink.record({ ...base, outcome: 'denied', errorClass: VendorFailureType.MissingScope });
+      countActivityMetric('vendor_calls', 1, {
+        vendor: deps.vendor,
+        outcome: 'denied',
+        failure_type: VendorFailureType.MissingScope,
+      });
       throw new VendorError(
         VendorFailureType.MissingScope,
         deps.vendor,
@@ -45,10 +51,13 @@ export function createVendorCallAuditor(deps: {
     try {
       const result = await run();
       await deps.sink.record({ ...base, outcome: 'success' });
+      countActivityMetric('vendor_calls', 1, { vendor: deps.vendor, outcome: 'success', failure_type: 'none' });
       return result;
     } catch (error) {
-      const errorClass = error instanceof VendorError ? error.type : error instanceof Error ? error.name : 'Error';
+      const errorClass = vendorFailureType(error);
       await deps.sink.record({ ...base, outcome: 'failure', errorClass });
+      countActivityMetric('vendor_calls', 1, { vendor: deps.vendor, outcome: 'failure', failure_type: errorClass });
+      logActivity('warn', 'vendor call failed', deps, { action: call.action, failureType: errorClass });
       throw error;
     }
   };

@@ -51,6 +51,11 @@ export class VendorError extends Error {
   }
 }
 
+/** A bounded name for how a call failed: the typed failure, else the error's class (never its message). */
+export function vendorFailureType(error: unknown): string {
+  return error instanceof VendorError ? error.type : error instanceof Error ? error.name : 'Error';
+}
+
 /** Default wait when a vendor rate-limits without Retry-After (GitHub documents "at least 1 min"). */
 export const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 

@@ -32,6 +32,7 @@ import {
 } from '../../workflows/definitions';
 import { HttpProblem, problemResponses } from '../problem';
 import { Uuid } from '../schemas';
+import type { ApiMetrics } from '../metrics';
 import type { ApiServices } from '../services';
 import { findWebhookEndpoint, markDeliverySignalled, recordDelivery, routeAppWebhook } from '../../db/webhooks';
 import { createPostgresRateLimitStore } from '../../db/rateLimits';
@@ -67,7 +68,7 @@ const ChallengeAnswered = {
 const unauthenticated = () =>
   new HttpProblem(401, 'The delivery could not be authenticated', { errorClass: 'SignatureRejected' });
 
-export function registerWebhookReceivers(app: Api, services: ApiServices): void {
+export function registerWebhookReceivers(app: Api, services: ApiServices, metrics: ApiMetrics): void {
   // Vendors address the public URL, which may carry a path prefix a proxy strips: a Jira `qsh` covers it.
   const publicPathPrefix = new URL(services.publicUrl).pathname.replace(/\/+$/, '');
   const webhookRequestOf = (request: FastifyRequest): WebhookRequest => ({
@@ -114,6 +115,18 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
         return false;
       },
     );
+
+  /** The deliveries of a signature that verified; anything else is refused (and counted either way, T25). */
+  const verified = async (
+    vendor: VendorId,
+    verification: Promise<VerifiedDelivery[] | undefined>,
+  ): Promise<VerifiedDelivery[]> => {
+    const deliveries = await verification;
+    const accepted = deliveries !== undefined && deliveries.length > 0;
+    metrics.webhookDeliveries.inc({ vendor, result: accepted ? 'verified' : 'refused' });
+    if (!accepted) throw unauthenticated();
+    return deliveries;
+  };
 
   /** Records each delivery once (dedup on its signed key) and wakes the lifecycle; answers how many were repeats. */
   const acceptDeliveries = async (
@@ -198,8 +211,7 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
       if (method === 'GET')
         throw new HttpProblem(405, 'Deliveries are POSTed; GET only answers verification challenges');
 
-      const deliveries = await verifier.verify(webhookRequest, secret);
-      if (!deliveries || deliveries.length === 0) throw unauthenticated();
+      const deliveries = await verified(vendor, verifier.verify(webhookRequest, secret));
 
       request.auditFacts.workflowId = workflowIds.lifecycle(workspaceId, endpoint.integration_id);
       const duplicates = await acceptDeliveries(
@@ -256,8 +268,7 @@ export function registerWebhookReceivers(app: Api, services: ApiServices): void 
         request.auditFacts.actor = { type: 'vendor', id: vendor };
         request.auditFacts.vendor = vendor;
         const webhookRequest = webhookRequestOf(request);
-        const deliveries = await verifier.verify(webhookRequest, appSecret);
-        if (!deliveries || deliveries.length === 0) throw unauthenticated();
+        const deliveries = await verified(vendor, verifier.verify(webhookRequest, appSecret));
         const routingKey = verifier.appRoutingKey(webhookRequest);
         // Authentic but for no connected workspace (another customer's installation, or one already
         // disconnected): acknowledged so the vendor does not retry, and nothing happens.

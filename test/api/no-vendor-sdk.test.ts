@@ -26,6 +26,7 @@ const NON_VENDOR_PACKAGES = [
   'knex',
   'pg',
   'pino',
+  'prom-client',
   'tsx',
   'typebox',
   'undici',

@@ -48,6 +48,18 @@ describe('configuration', () => {
     expect((error as Error).message).not.toContain('hunter2-canary');
   });
 
+  it('metrics endpoints are off by default and take ip:port; a host name or a bare port is refused', () => {
+    expect(loadConfig({}).metrics).toEqual({ workerAddress: undefined, apiAddress: undefined });
+    expect(loadConfig({ METRICS_WORKER_ADDRESS: '0.0.0.0:9464', METRICS_API_ADDRESS: '[::1]:9465' }).metrics).toEqual({
+      workerAddress: '0.0.0.0:9464',
+      apiAddress: '[::1]:9465',
+    });
+    expect(() => loadConfig({ METRICS_WORKER_ADDRESS: 'localhost:9464' })).toThrow(
+      /METRICS_WORKER_ADDRESS must be ip:port/,
+    );
+    expect(() => loadConfig({ METRICS_API_ADDRESS: '9465' })).toThrow(/METRICS_API_ADDRESS must be ip:port/);
+  });
+
   it('T15: refuses a purge delay above 30 days', () => {
     expect(() => loadConfig({ PURGE_DELAY: '31d' })).toThrow(/PURGE_DELAY must not exceed 30d/);
     expect(loadConfig({ PURGE_DELAY: '12h' }).purgeDelayMs).toBe(12 * 3_600_000);

@@ -2,8 +2,9 @@
  * Canary test (T6, T7, T25): seed unique secret and personal values, run connect → lifecycle sync
  * → a failing activity → disconnect on the dev server with the encrypting data converter, then
  * search for them everywhere they must not be: every workflow history (raw, and decoded with the
- * codec — only references cross workflow boundaries), every log line of the worker's activities,
- * and every database table read as superuser (secret ciphertext included, as plaintext).
+ * codec — only references cross workflow boundaries), every log line of the worker (the SDK's
+ * workflow, activity and Core logs through the worker's runtime logger, as `workers/main.ts` installs
+ * it), and every database table read as superuser (secret ciphertext included, as plaintext).
  */
 import crypto from 'node:crypto';
 import { Client } from '@temporalio/client';
@@ -12,6 +13,7 @@ import { createConnectorRegistry } from '../../activities/vendors/registry';
 import { createAuditLog } from '../../db/audit';
 import { LocalKeyProvider, SecretStore } from '../../db/secrets';
 import { createLogger } from '../../lib/logger';
+import { installWorkerRuntime } from '../../lib/temporal/runtime';
 import { EncryptionCodec } from '../../lib/temporal/codec';
 import { createDataConverter } from '../../lib/temporal/dataConverter';
 import {
@@ -30,7 +32,7 @@ import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from '../../dev/memo
 import { ADMIN, pollUntil } from './support/workflowHelpers';
 
 describe('canaries never reach histories, logs or the database in clear (dev server, real Postgres)', () => {
-  it('T6 T7 T25: secrets never appear in workflow histories, logs or error messages; the e-mail from vendor records lives only in the cache until disconnect purges it', async () => {
+  it('T6 T7 T25 logs: secrets never appear in workflow histories, logs or error messages; the logs of connect-sync-disconnect are non-empty and carry the run ids; the e-mail from vendor records lives only in the cache until disconnect purges it', async () => {
     const tag = crypto.randomBytes(6).toString('hex');
     const canaries = {
       accessToken: `canary-access-${tag}`,
@@ -42,6 +44,13 @@ describe('canaries never reach histories, logs or the database in clear (dev ser
     const codec = new EncryptionCodec(keys);
     const dataConverter = createDataConverter(keys);
     const logLines: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      name: 'canary',
+      destination: { write: (line: string) => void logLines.push(line) },
+    });
+    // Before any connection: the process's one runtime, whose logger the workflows' and activities' logs reach.
+    installWorkerRuntime({ logger, logLevel: 'info' });
     const db = runtimeDb('worker');
     const admin = superuserDb();
     const connector = new MemoryConnector();
@@ -56,11 +65,7 @@ describe('canaries never reach histories, logs or the database in clear (dev ser
     const secrets = new SecretStore(db, new LocalKeyProvider([crypto.randomBytes(32)]));
     const activities = createActivities({
       db,
-      logger: createLogger({
-        level: 'trace',
-        name: 'canary',
-        destination: { write: (line: string) => void logLines.push(line) },
-      }),
+      logger,
       integrations: {
         secrets,
         audit: createAuditLog(db),
@@ -162,8 +167,27 @@ describe('canaries never reach histories, logs or the database in clear (dev ser
         search(`raw history of ${e.type}`, await historyTexts(raw));
         search(`decoded history of ${e.type}`, await historyTexts(raw, codec));
       }
-      // The activities log little today (nothing on the happy path); every line they write is searched.
-      search('activity logs', logLines);
+      // The run logged what it did, with the ids that find it (workspace, integration, vendor, workflow, run).
+      const entries = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const about = (msg: string) => entries.filter((e) => e.msg === msg && e.workspaceId === workspaceId);
+      for (const msg of [
+        'integration connected',
+        'sync page committed',
+        'vendor call failed',
+        'vendor rate limit: waiting',
+        'sync completed',
+        'integration disconnected; purge scheduled',
+        'integration purged',
+      ])
+        expect({ msg, logged: about(msg).length > 0 }).toEqual({ msg, logged: true });
+      for (const entry of [...about('sync page committed'), ...about('sync completed')])
+        expect(entry).toMatchObject({
+          integrationId,
+          vendor: MEMORY_VENDOR,
+          workflowId: expect.any(String),
+          [entry.workflowRunId ? 'workflowRunId' : 'runId']: expect.any(String),
+        });
+      search('worker logs', logLines);
 
       const tables: string[] = (
         await admin.raw(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)

@@ -3,6 +3,7 @@
  * Postgres (RLS applies), the real secret store and audit log, the Temporal dev server, and a
  * worker running the contract doubles of the workflows (`contractWorkflows.ts`) on its own queue.
  */
+import type { ApiMetrics } from '../../../api/metrics';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Knex } from 'knex';
@@ -106,6 +107,8 @@ export async function createHarness(
     audit?: AuditSink;
     /** As `API_TRUST_PROXY` sets it. */
     trustProxy?: string[];
+    /** The request and webhook metrics the test reads. */
+    metrics?: ApiMetrics;
   } = {},
 ): Promise<Harness> {
   const db = runtimeDb('api');
@@ -141,6 +144,7 @@ export async function createHarness(
     logger,
     readiness: [],
     services,
+    metrics: options.metrics,
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
   });
   return {
