@@ -9,6 +9,7 @@ import { createRuntimeDb } from '../db/knex';
 import { createPostgresRateLimitStore } from '../db/rateLimits';
 import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
 import { createLogger } from '../lib/logger';
+import { deriveConsentSessionKey } from '../lib/oauth/consentSession';
 import { codecKeysFromConfig, EncryptionCodec } from '../lib/temporal/codec';
 import { connectClient } from '../lib/temporal/connection';
 import { createDataConverter } from '../lib/temporal/dataConverter';
@@ -48,6 +49,7 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
       audit: createAuditLog(db),
       // Payload keys are required in production and generated in development; the current one keys the hash.
       auditSubjectKey: deriveAuditSubjectKey(codecKeys[0]!),
+      consentSessionKey: deriveConsentSessionKey(codecKeys[0]!),
       secrets: new SecretStore(db, localKeyProviderFromConfig(config)),
       vendors: new Map(catalogRows(config.vendors).map((row) => [row.descriptor.id, row])),
       webhookVerifiers: webhookVerifiers(config.vendors),

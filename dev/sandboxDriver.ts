@@ -1,7 +1,8 @@
 /**
  * Drives the API over HTTP as an admin against the sandbox vendors (`npm run demo`,
  * `npm run bench:api`): a bearer-token JSON client, polling, and the GitHub connect flow with the
- * browser's part (the emulator consents for its signed-in user and redirects to our callback).
+ * browser's part (the authorize hand-off's consent session cookie; the emulator consents for its
+ * signed-in user and redirects to our callback, which the cookie lets us complete).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { request, type Dispatcher } from 'undici';
@@ -118,20 +119,33 @@ export async function connectGithub(api: ApiClient, workspaceId: string): Promis
     },
   );
   const integrationPath = `/v1/workspaces/${workspaceId}/integrations/${accepted.integrationId}`;
-  // The 202 carries the authorize URL when the connect run published it within the API's short
+  // The 202 carries the authorize link when the connect run published it within the API's short
   // wait; on a busy machine it may not have, and the status answer carries it once it has.
-  const authorizeUrl =
+  const authorizeLink =
     accepted.authorizeUrl ??
-    (await until('authorize URL', async () => {
+    (await until('authorize link', async () => {
       const row = await api<{ connect?: { authorizeUrl?: string; failure?: string } }>('GET', integrationPath, 200);
       if (row.connect?.failure) throw new StepFailed(`connect failed: ${row.connect.failure}`);
       return row.connect?.authorizeUrl;
     }));
+  // T2: the link hands the vendor's authorize URL to us, who started the consent, with the consent
+  // session cookie; the callback completes only in the browser that presents it.
+  let sessionCookie: string | undefined;
+  const { authorizeUrl } = await api<{ authorizeUrl: string }>(
+    'GET',
+    new URL(authorizeLink).pathname,
+    200,
+    undefined,
+    (headers) => {
+      sessionCookie = [headers['set-cookie'] ?? []].flat()[0]?.split(';')[0];
+    },
+  );
+  if (!sessionCookie) throw new StepFailed('the authorize hand-off set no consent session cookie');
   const consent = await fetch(authorizeUrl, { redirect: 'manual' });
   const callback = consent.headers.get('location');
   if (consent.status !== 302 || !callback)
     throw new StepFailed(`the authorize page answered ${consent.status} without a redirect`);
-  const answered = await fetch(callback);
+  const answered = await fetch(callback, { headers: { cookie: sessionCookie } });
   if (!answered.ok) throw new StepFailed(`the OAuth callback answered ${answered.status}: ${await answered.text()}`);
   const connected = await until('integration connected', async () => {
     const row = await api<{ status: string; grantedScopes: string[]; connect?: { failure?: string } }>(

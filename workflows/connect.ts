@@ -98,6 +98,7 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
         ...ref,
         redirectUri: input.redirectUri,
         workflowId: workflowInfo().workflowId,
+        initiator: input.actor,
       });
       verifierSecretId = started.verifierSecretId;
       state.status = 'awaiting-consent';
@@ -127,7 +128,8 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
     await act.activateIntegration({
       ...ref,
       grantedScopes,
-      actor: input.actor,
+      // T2: the ledger names who completed the consent in their browser session, as the API verified it.
+      actor: callback?.consentedBy ?? input.actor,
       consent: input.reconnect ? 'reauthorized' : 'granted',
     });
     const lifecycleWorkflowId = workflowIds.lifecycle(ref.workspaceId, ref.integrationId);

@@ -6,6 +6,7 @@ import * as m0004 from './0004_audit_append';
 import * as m0005 from './0005_webhook_catch_up';
 import * as m0006 from './0006_shared_rate_limits';
 import * as m0007 from './0007_definer_hardening';
+import * as m0010 from './0010_consent_initiator';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '0005_webhook_catch_up': m0005,
   '0006_shared_rate_limits': m0006,
   '0007_definer_hardening': m0007,
+  '0010_consent_initiator': m0010,
 };
