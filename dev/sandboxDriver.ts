@@ -15,8 +15,15 @@ export const SANDBOX_GITHUB_REPOS = ['acme/tower-a', 'acme/tower-b'];
 export const WAIT_TIMEOUT_MS = 60_000;
 const POLL_MS = 250;
 
-/** A step's expectation was not met: reported, not a crash. */
-export class StepFailed extends Error {}
+/** A step's expectation was not met: reported, not a crash. `status`: the API's unexpected answer, if that was it. */
+export class StepFailed extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
 
 export interface Run {
   workflowId: string;
@@ -61,6 +68,7 @@ export function apiClient(baseUrl: string, token: string): ApiClient {
     if (response.statusCode !== expect) {
       throw new StepFailed(
         `${method} ${route} answered ${response.statusCode} (expected ${expect}): ${json.title ?? ''} ${json.detail ?? ''}`.trim(),
+        response.statusCode,
       );
     }
     return json;
@@ -120,11 +128,16 @@ export async function connectGithub(api: ApiClient, workspaceId: string): Promis
   );
   const integrationPath = `/v1/workspaces/${workspaceId}/integrations/${accepted.integrationId}`;
   // The 202 carries the authorize link when the connect run published it within the API's short
-  // wait; on a busy machine it may not have, and the status answer carries it once it has.
+  // wait; on a busy machine it may not have, and the status answer carries it once it has (until
+  // the run first answers and writes its row, the integration is not found yet).
   const authorizeLink =
     accepted.authorizeUrl ??
     (await until('authorize link', async () => {
-      const row = await api<{ connect?: { authorizeUrl?: string; failure?: string } }>('GET', integrationPath, 200);
+      type Status = { connect?: { authorizeUrl?: string; failure?: string } };
+      const row = await api<Status>('GET', integrationPath, 200).catch((error: unknown): Status => {
+        if (error instanceof StepFailed && error.status === 404) return {};
+        throw error;
+      });
       if (row.connect?.failure) throw new StepFailed(`connect failed: ${row.connect.failure}`);
       return row.connect?.authorizeUrl;
     }));
