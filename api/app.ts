@@ -10,6 +10,7 @@ import { createOperatorAuditLog } from '../db/operatorAudit';
 import { createPostgresRateLimitStore } from '../db/rateLimits';
 import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
 import { createLogger } from '../lib/logger';
+import { deriveConsentSessionKey } from '../lib/oauth/consentSession';
 import { codecKeysFromConfig, EncryptionCodec } from '../lib/temporal/codec';
 import { connectClient } from '../lib/temporal/connection';
 import { createDataConverter } from '../lib/temporal/dataConverter';
@@ -55,6 +56,7 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
       auth,
       audit: createAuditLog(db),
       auditSubjectKey,
+      consentSessionKey: deriveConsentSessionKey(codecKeys[0]!),
       secrets: new SecretStore(db, localKeyProviderFromConfig(config)),
       vendors: new Map(catalogRows(config.vendors).map((row) => [row.descriptor.id, row])),
       webhookVerifiers: webhookVerifiers(config.vendors),

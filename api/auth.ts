@@ -17,12 +17,13 @@ export type Role = (typeof ROLES)[number];
 
 /**
  * What a route needs. `manage`: connect, reconnect, restrict scopes, customer controls, disconnect,
- * delete workspace. `operate`: sync now, rotate. `read`: every read.
+ * delete workspace. `operate`: sync now, rotate. `read`: every other read. `review`: the admins'
+ * reads of who consented to what and what was purged (the consent ledger, purge receipts).
  */
-export type Permission = 'manage' | 'operate' | 'read';
+export type Permission = 'manage' | 'operate' | 'read' | 'review';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  admin: ['manage', 'operate', 'read'],
+  admin: ['manage', 'operate', 'read', 'review'],
   service: ['operate', 'read'],
   member: ['read'],
 };

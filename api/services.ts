@@ -29,6 +29,8 @@ export interface ApiServices {
   audit: AuditSink;
   /** HMAC key for JWT subjects the audit log cannot store verbatim (`db/audit.ts` auditSubjectId). */
   auditSubjectKey: Buffer;
+  /** HMAC key of the consent session cookie that binds an OAuth state to its initiator (T2, `lib/oauth/consentSession.ts`). */
+  consentSessionKey: Buffer;
   /** Envelope-encrypted secrets (T6, T7): the API stores service-account credentials and reads webhook signing secrets. */
   secrets: Pick<SecretStore, 'put' | 'read'>;
   /** Every row of the vendor catalog with its availability here; only `available` rows can be connected. */

@@ -1,5 +1,5 @@
 /**
- * Vendor app installations bound to one integration (db/migrations/0009_app_installation_bindings.ts).
+ * Vendor app installations bound to one integration (db/migrations/0008_app_installation_bindings.ts).
  * Every function runs inside the caller's `withWorkspace` transaction: RLS shows a workspace only its
  * own bindings, and the primary key refuses a second binding of an installation from any workspace.
  */

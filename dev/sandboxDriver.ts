@@ -1,8 +1,9 @@
 /**
  * Drives the API over HTTP as an admin against the sandbox vendors (`npm run demo`,
  * `npm run bench:api`): a bearer-token JSON client, polling, and the GitHub connect flow with the
- * browser's part (the emulator configures the app's installation for its signed-in user, redirects to
- * our Setup URL, consents and redirects to our callback).
+ * browser's part (the authorize hand-off's consent session cookie; the emulator configures the app's
+ * installation for its signed-in user, redirects to our Setup URL, consents and redirects to our
+ * callback, which the cookie lets us complete).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { request, type Dispatcher } from 'undici';
@@ -15,8 +16,15 @@ export const SANDBOX_GITHUB_REPOS = ['acme/tower-a', 'acme/tower-b'];
 export const WAIT_TIMEOUT_MS = 60_000;
 const POLL_MS = 250;
 
-/** A step's expectation was not met: reported, not a crash. */
-export class StepFailed extends Error {}
+/** A step's expectation was not met: reported, not a crash. `status`: the API's unexpected answer, if that was it. */
+export class StepFailed extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
 
 export interface Run {
   workflowId: string;
@@ -61,6 +69,7 @@ export function apiClient(baseUrl: string, token: string): ApiClient {
     if (response.statusCode !== expect) {
       throw new StepFailed(
         `${method} ${route} answered ${response.statusCode} (expected ${expect}): ${json.title ?? ''} ${json.detail ?? ''}`.trim(),
+        response.statusCode,
       );
     }
     return json;
@@ -128,20 +137,38 @@ export async function connectGithub(api: ApiClient, workspaceId: string): Promis
     },
   );
   const integrationPath = `/v1/workspaces/${workspaceId}/integrations/${accepted.integrationId}`;
-  // The 202 carries the authorize URL when the connect run published it within the API's short
-  // wait; on a busy machine it may not have, and the status answer carries it once it has.
-  const authorizeUrl =
+  // The 202 carries the authorize link when the connect run published it within the API's short
+  // wait; on a busy machine it may not have, and the status answer carries it once it has (until
+  // the run first answers and writes its row, the integration is not found yet).
+  const authorizeLink =
     accepted.authorizeUrl ??
-    (await until('authorize URL', async () => {
-      const row = await api<{ connect?: { authorizeUrl?: string; failure?: string } }>('GET', integrationPath, 200);
+    (await until('authorize link', async () => {
+      type Status = { connect?: { authorizeUrl?: string; failure?: string } };
+      const row = await api<Status>('GET', integrationPath, 200).catch((error: unknown): Status => {
+        if (error instanceof StepFailed && error.status === 404) return {};
+        throw error;
+      });
       if (row.connect?.failure) throw new StepFailed(`connect failed: ${row.connect.failure}`);
       return row.connect?.authorizeUrl;
     }));
+  // T2: the link hands the vendor's URL to us, who started the consent, with the consent session
+  // cookie; the callback completes only in the browser that presents it.
+  let sessionCookie: string | undefined;
+  const { authorizeUrl } = await api<{ authorizeUrl: string }>(
+    'GET',
+    new URL(authorizeLink).pathname,
+    200,
+    undefined,
+    (headers) => {
+      sessionCookie = [headers['set-cookie'] ?? []].flat()[0]?.split(';')[0];
+    },
+  );
+  if (!sessionCookie) throw new StepFailed('the authorize hand-off set no consent session cookie');
   // The app's installation page → our Setup URL → the user authorization → our OAuth callback.
   const setup = await redirectOf('the installation page', authorizeUrl);
   const authorize = await redirectOf('the setup redirect', setup);
   const callback = await redirectOf('the authorize page', authorize);
-  const answered = await fetch(callback);
+  const answered = await fetch(callback, { headers: { cookie: sessionCookie } });
   if (!answered.ok) throw new StepFailed(`the OAuth callback answered ${answered.status}: ${await answered.text()}`);
   const connected = await until('integration connected', async () => {
     const row = await api<{ status: string; grantedScopes: string[]; connect?: { failure?: string } }>(

@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: drives the API against the sandbox vendors, as a workspace admin would —
- * list vendors, connect GitHub (following the authorize URL like a browser), sync, a signed
- * webhook (issue edited, issue deleted) and the sync it causes, rotate, disconnect, audit log —
+ * list vendors, connect GitHub (through the authorize hand-off, then like a browser), sync, a signed
+ * webhook (issue edited, issue deleted) and the sync it causes, rotate, disconnect, the consent
+ * ledger, audit log —
  * and prints each step with its workflow id and Temporal UI link.
  *
  * By default it starts the whole service itself, like `SANDBOX_VENDORS=true npm start` but on free
@@ -112,7 +113,9 @@ async function main(): Promise<number> {
         integrationPath = connection.integrationPath;
         print(`     202 ${connection.accepted.status}, integration ${connection.integrationId}`);
         printRun(connection.accepted);
-        print(`     install page → 302 → setup → 302 → authorize → 302 → callback ${connection.callbackStatus}`);
+        print(
+          `     authorize hand-off (consent session cookie) → install page → setup → authorize → callback ${connection.callbackStatus}`,
+        );
         print(`     connected; granted ${connection.grantedScopes.join(' ')}`);
       },
       false,
@@ -196,6 +199,15 @@ async function main(): Promise<number> {
         return current.status === 'disconnected' ? current : undefined;
       });
       print(`     disconnected; purge after ${row.purgeAfter}`);
+    });
+
+    await step('Consent ledger', async () => {
+      const { consents } = await api<{
+        consents: Array<{ at: string; actor: { id: string }; action: string; scopes: string[] }>;
+      }>('GET', `${integrationPath}/consents`, 200);
+      for (const entry of consents.reverse())
+        print(`     ${entry.at} ${entry.action.padEnd(13)} by ${entry.actor.id}: ${entry.scopes.join(' ')}`);
+      if (!consents.some((entry) => entry.action === 'granted')) throw new StepFailed('no consent was recorded');
     });
 
     await step(

@@ -133,18 +133,22 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
         redirectUri: input.redirectUri,
         workflowId: workflowInfo().workflowId,
         runId: workflowInfo().runId,
+        initiator: input.actor,
       });
       verifierSecretId = started.verifierSecretId;
       if (started.setupUrl) setup = { authorizeUrl: started.authorizeUrl, inFlight: false };
       state.status = 'awaiting-consent';
       state.authorizeUrl = started.setupUrl ?? started.authorizeUrl;
+      state.consentUrl = started.authorizeUrl;
       if (!(await condition(() => callback !== undefined, CONSENT_TIMEOUT_MS))) {
         state.status = 'expired';
         state.authorizeUrl = undefined;
+        state.consentUrl = undefined;
         await compensate(ref, 'ConsentExpired', input.reconnect, verifierSecretId);
         return { status: 'expired' };
       }
       state.authorizeUrl = undefined;
+      state.consentUrl = undefined;
       if (callback!.error || !callback!.code)
         throw ApplicationFailure.nonRetryable('the admin declined consent at the vendor', 'ConsentDeclined');
       state.status = 'exchanging';
@@ -164,7 +168,8 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
     await act.activateIntegration({
       ...ref,
       grantedScopes,
-      actor: input.actor,
+      // T2: the ledger names who completed the consent in their browser session, as the API verified it.
+      actor: callback?.consentedBy ?? input.actor,
       consent: input.reconnect ? 'reauthorized' : 'granted',
     });
     const lifecycleWorkflowId = workflowIds.lifecycle(ref.workspaceId, ref.integrationId);

@@ -44,8 +44,16 @@ export interface ConnectInput {
 
 export interface ConnectState {
   status: 'validating' | 'awaiting-consent' | 'exchanging' | 'registering' | 'connected' | 'failed' | 'expired';
-  /** Present while awaiting consent: where the admin's browser goes next. */
+  /**
+   * Present while awaiting consent: the vendor's authorize URL. The API never passes it on as is:
+   * only the initiator receives it, with the consent session cookie (T2).
+   */
   authorizeUrl?: string;
+  /**
+   * The OAuth authorize URL, whose state the callback carries: the same as `authorizeUrl`, except
+   * for app-installation vendors (GitHub), whose browser visits the installation page first.
+   */
+  consentUrl?: string;
   failure?: string;
 }
 
@@ -55,6 +63,8 @@ export interface OAuthCallbackInput {
   code?: string;
   /** Vendor-side denial (`error=access_denied`). */
   error?: string;
+  /** T2: whose browser session completed the consent (the API checked it against the state's initiator). */
+  consentedBy?: AuditActor;
 }
 
 export const connectStateQuery = defineQuery<ConnectState>('connectState');

@@ -67,9 +67,12 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
       );
     },
 
-    /** PKCE pair (S256, T5) + state; stores the verifier encrypted and the state hashed. */
+    /**
+     * PKCE pair (S256, T5) + state; stores the verifier encrypted and the state hashed, bound to
+     * the initiator (T2: only their browser session can complete it, see lib/oauth/consentSession.ts).
+     */
     async beginAuthorization(
-      input: IntegrationRef & { redirectUri: string; workflowId: string; runId?: string },
+      input: IntegrationRef & { redirectUri: string; workflowId: string; runId?: string; initiator: AuditActor },
     ): Promise<AuthorizationStarted> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
@@ -93,6 +96,8 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
             workflow_id: input.workflowId,
             verifier_secret_id: verifier?.secretId ?? null,
             redirect_uri: input.redirectUri,
+            initiator_type: input.initiator.type,
+            initiator_id: input.initiator.id,
             expires_at: new Date(Date.now() + OAUTH_STATE_TTL_MS),
           }),
         );

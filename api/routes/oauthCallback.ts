@@ -4,12 +4,15 @@
  * The caller is a browser coming back from the vendor, without a bearer token: the `state` is the
  * credential. It starts with `<workspaceId>.<integrationId>.`, so the API binds that workspace and
  * then finds the state's SHA-256 under RLS (no cross-workspace lookup), checks it is unconsumed,
- * unexpired and issued for exactly this redirect URI, and only then hands the code to the connect
- * workflow as an Update; the workflow consumes the state atomically (one-time) and its validation
- * answer reaches the caller.
+ * unexpired and issued for exactly this redirect URI, checks the browser presents the consent
+ * session cookie of the user who started the consent (T2, `lib/oauth/consentSession.ts`), and only
+ * then hands the code to the connect workflow as an Update, naming that user as the one who
+ * consented; the workflow consumes the state atomically (one-time) and its validation answer
+ * reaches the caller.
  */
 import { Type } from 'typebox';
 import type { VendorId } from '../../activities/vendors/types';
+import { consentCookieName, consentSetCookie, isConsentSession, readCookie } from '../../lib/oauth/consentSession';
 import { hashState, OAUTH_STATE_PATTERN, parseOAuthState } from '../../lib/oauth/pkce';
 import { oauthCallbackUpdate } from '../../workflows/definitions';
 import { HttpProblem, problemResponses } from '../problem';
@@ -47,7 +50,7 @@ export function registerOAuthCallbackRoute(app: Api, services: ApiServices): voi
       },
       config: { access: { action: 'oauth.callback', permission: 'public' } },
     },
-    async (request) => {
+    async (request, reply) => {
       const { vendor } = request.params;
       const { state, code, error } = request.query;
       if (!services.vendors.has(vendor as VendorId)) throw new HttpProblem(404, `Unknown vendor "${vendor}"`);
@@ -62,10 +65,11 @@ export function registerOAuthCallbackRoute(app: Api, services: ApiServices): voi
       if (!bound)
         throw new HttpProblem(400, 'The state is not one this service issued', { errorClass: 'InvalidState' });
 
+      const stateHash = hashState(state);
       const checked = await checkOAuthState(services.db, {
         workspaceId: bound.workspaceId.toLowerCase(),
         integrationId: bound.integrationId.toLowerCase(),
-        stateHash: hashState(state),
+        stateHash,
         redirectUri: oauthRedirectUri(services.publicUrl, vendor),
       });
       if (!checked.ok && checked.reason === 'unknown')
@@ -83,12 +87,25 @@ export function registerOAuthCallbackRoute(app: Api, services: ApiServices): voi
         });
       }
 
+      const cookie = consentCookieName(checked.integrationId);
+      const session = readCookie(request.headers.cookie, cookie);
+      if (!checked.initiator || !isConsentSession(services.consentSessionKey, stateHash, checked.initiator, session)) {
+        throw new HttpProblem(403, 'Complete the consent in the browser session of the user who started it', {
+          errorClass: 'ConsentSessionMismatch',
+        });
+      }
+
       request.auditFacts.workflowId = checked.workflowId;
       const handle = services.temporal.client.workflow.getHandle(checked.workflowId);
       await temporalCall(services.temporal, () =>
         handle.executeUpdate(oauthCallbackUpdate, {
-          args: [{ state, ...(code ? { code } : {}), ...(error ? { error } : {}) }],
+          args: [{ state, ...(code ? { code } : {}), ...(error ? { error } : {}), consentedBy: checked.initiator }],
         }),
+      );
+      // The state is used: its session cookie has nothing left to bind.
+      reply.header(
+        'set-cookie',
+        consentSetCookie(checked.integrationId, '', { publicUrl: services.publicUrl, maxAgeS: 0 }),
       );
       return {
         integrationId: checked.integrationId,

@@ -6,8 +6,9 @@ import * as m0004 from './0004_audit_append';
 import * as m0005 from './0005_webhook_catch_up';
 import * as m0006 from './0006_shared_rate_limits';
 import * as m0007 from './0007_definer_hardening';
-import * as m0009 from './0009_app_installation_bindings';
-import * as m0013 from './0013_operator_audit';
+import * as m0008 from './0008_app_installation_bindings';
+import * as m0009 from './0009_consent_initiator';
+import * as m0010 from './0010_operator_audit';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -18,6 +19,7 @@ export const migrations: Record<string, Knex.Migration> = {
   '0005_webhook_catch_up': m0005,
   '0006_shared_rate_limits': m0006,
   '0007_definer_hardening': m0007,
-  '0009_app_installation_bindings': m0009,
-  '0013_operator_audit': m0013,
+  '0008_app_installation_bindings': m0008,
+  '0009_consent_initiator': m0009,
+  '0010_operator_audit': m0010,
 };

@@ -3,11 +3,23 @@
  * server, with the contract doubles of the workflows recording what the API delivered.
  */
 import crypto from 'node:crypto';
+import { consentCookieName, consentSessionValue } from '../../lib/oauth/consentSession';
 import { createOAuthState, hashState } from '../../lib/oauth/pkce';
 import { workflowIds } from '../../workflows/definitions';
 import { WorkspaceIdKey } from '../../workflows/searchAttributes';
 import { receivedQuery, REFUSED_CODE } from './support/contractWorkflows';
-import { PUBLIC_URL, TEMPORAL_UI, bearer, createHarness, seedIntegration, type Harness } from './support/harness';
+import {
+  CONSENT_SESSION_KEY,
+  PUBLIC_URL,
+  TEMPORAL_UI,
+  bearer,
+  createHarness,
+  seedIntegration,
+  type Harness,
+} from './support/harness';
+
+/** Who started the consents of the callback tests (the admin-1 token's actor). */
+const INITIATOR = { type: 'user' as const, id: 'admin-1' };
 
 const uiLink = (workflowId: string) => `${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`;
 
@@ -65,7 +77,8 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
       const body = response.json();
       expect(body.workflowId).toBe(workflowIds.connect(ws, body.integrationId));
       expect(body.status).toBe('awaiting-consent');
-      expect(body.authorizeUrl).toContain(encodeURIComponent(`${PUBLIC_URL}/v1/oauth/callback/sharepoint`));
+      // T2: never the vendor's URL itself, but this API's hand-off, which gives it to the initiator only.
+      expect(body.authorizeUrl).toBe(`${PUBLIC_URL}/v1/workspaces/${ws}/integrations/${body.integrationId}/authorize`);
       expect(body.links.temporalUi).toBe(uiLink(body.workflowId));
       expect(body.links.status).toBe(`/v1/workspaces/${ws}/integrations/${body.integrationId}`);
 
@@ -215,12 +228,23 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
         integration_id: integrationId,
         workflow_id: connectWorkflowId,
         redirect_uri: overrides.redirectUri ?? `${PUBLIC_URL}/v1/oauth/callback/sharepoint`,
+        initiator_type: INITIATOR.type,
+        initiator_id: INITIATOR.id,
         expires_at: new Date(Date.now() + (overrides.expiresInMs ?? 600_000)),
         consumed_at: overrides.consumed ? new Date() : null,
       });
       return state;
     };
-    const callback = (query: string) => h.app.inject({ method: 'GET', url: `/v1/oauth/callback/sharepoint?${query}` });
+    /** The callback from the initiator's browser: with the consent session cookie of the query's state. */
+    const callback = (query: string) => {
+      const state = new URLSearchParams(query).get('state') ?? '';
+      const session = consentSessionValue(CONSENT_SESSION_KEY, hashState(state), INITIATOR);
+      return h.app.inject({
+        method: 'GET',
+        url: `/v1/oauth/callback/sharepoint?${query}`,
+        headers: { cookie: `${consentCookieName(integrationId)}=${session}` },
+      });
+    };
 
     beforeAll(async () => {
       integrationId = await seedIntegration(h.su, { workspaceId: ws, vendor: 'sharepoint', status: 'pending' });
@@ -260,7 +284,7 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
         });
         const log = await received(connectWorkflowId);
         expect(log.filter((e) => e.name === 'oauthCallback').map((e) => e.arg)).toEqual([
-          { state, code: 'auth-code-1' },
+          { state, code: 'auth-code-1', consentedBy: INITIATOR },
         ]);
       });
       const audit = await h.su('audit_log').where({ workspace_id: ws, action: 'api.oauth.callback' }).orderBy('seq');

@@ -70,6 +70,26 @@ describe('connect workflow (time-skipping server, real Postgres)', () => {
     });
   });
 
+  it('T2: the state is stored bound to the initiator, and the ledger records who completed the consent as the API verified it', async () => {
+    const workspaceId = await seedWorkspace(h);
+    const consenter = { type: 'user' as const, id: 'admin-who-consented' };
+    await worker.runUntil(async () => {
+      const { handle, integrationId, state } = await startConnect(env.client, taskQueue, { workspaceId });
+      const stored = await h.admin('oauth_states').where({ integration_id: integrationId });
+      expect(stored.map((row) => [row.initiator_type, row.initiator_id])).toEqual([[ADMIN.type, ADMIN.id]]);
+      await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: 'auth-code', consentedBy: consenter }] });
+      expect(await handle.result()).toMatchObject({ status: 'connected' });
+      const consent = await h.admin('consent_events').where({ integration_id: integrationId });
+      expect(consent.map((row) => [row.action, row.actor_type, row.actor_id])).toEqual([
+        ['granted', consenter.type, consenter.id],
+      ]);
+      expect(await h.admin('integrations').where({ integration_id: integrationId }).first()).toMatchObject({
+        connected_by: consenter.id,
+      });
+      await settleAndStopLifecycle(env.client, workspaceId, integrationId);
+    });
+  });
+
   it('T1: a wrong or foreign state is rejected by the callback Update; a used state cannot be replayed', async () => {
     const workspaceId = await seedWorkspace(h);
     await worker.runUntil(async () => {

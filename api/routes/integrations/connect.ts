@@ -1,7 +1,7 @@
 /**
  * Connect (T1, T2, T6): validates the request against the vendor matrix, stores a service-account
  * credential encrypted first, starts the connect workflow (one run per Idempotency-Key) and waits
- * briefly for the authorize URL the admin's browser goes to next.
+ * briefly for the consent to be awaited: the answer then links the authorize hand-off (`authorize.ts`).
  */
 import crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
@@ -18,6 +18,7 @@ import type { ApiServices } from '../../services';
 import { getIntegration, reservePendingIntegration } from '../../../db/integrations';
 import type { Api } from '../../types';
 import { oauthRedirectUri } from '../oauthCallback';
+import { authorizeLink } from './authorize';
 import { ConnectBody, writeResponses } from './schemas';
 import { assertControls, statusUrl } from './shared';
 import { descriptorOf } from './vendor';
@@ -100,7 +101,7 @@ export async function startConnect(
     integrationId: input.integrationId,
     workflowId,
     status: state?.status ?? 'starting',
-    ...(state?.authorizeUrl ? { authorizeUrl: state.authorizeUrl } : {}),
+    ...(state?.authorizeUrl ? { authorizeUrl: authorizeLink(services, input.workspaceId, input.integrationId) } : {}),
     links: { ...runLinks(temporal, workflowId), status: statusUrl(input.workspaceId, input.integrationId) },
   };
 }
@@ -121,7 +122,7 @@ async function replayConnect(
     integrationId,
     workflowId,
     status: state?.status ?? row?.status ?? 'closed',
-    ...(state?.authorizeUrl ? { authorizeUrl: state.authorizeUrl } : {}),
+    ...(state?.authorizeUrl ? { authorizeUrl: authorizeLink(services, workspaceId, integrationId) } : {}),
     links: { ...runLinks(services.temporal, workflowId), status: statusUrl(workspaceId, integrationId) },
   };
 }

@@ -9,6 +9,7 @@ import { IntegrationParams, WorkspaceParams } from '../../schemas';
 import type { ApiServices } from '../../services';
 import { getIntegration, listIntegrations, type IntegrationRow } from '../../../db/integrations';
 import type { Api } from '../../types';
+import { presentConnectState } from './authorize';
 import { IntegrationSchema } from './schemas';
 import { iso } from './shared';
 
@@ -86,7 +87,7 @@ export function registerIntegrationReadRoutes(app: Api, services: ApiServices): 
           requestedScopes: [],
           grantedScopes: [],
           controls: {},
-          connect,
+          connect: presentConnectState(services, request, request.params, connect),
           links: runLinks(temporal, workflowIds.connect(workspaceId, integrationId)),
         };
       }
@@ -99,7 +100,9 @@ export function registerIntegrationReadRoutes(app: Api, services: ApiServices): 
       return {
         ...presentRow(row),
         ...(live ? { live: { ...live, subscriptions: live.subscriptions ?? [] } } : {}),
-        ...(connect && !['connected', 'failed', 'expired'].includes(connect.status) ? { connect } : {}),
+        ...(connect && !['connected', 'failed', 'expired'].includes(connect.status)
+          ? { connect: presentConnectState(services, request, request.params, connect) }
+          : {}),
         links: runLinks(temporal, lifecycleId),
       };
     },

@@ -39,9 +39,15 @@ export const SyncProgressSchema = Type.Object({
   finishedAt: Type.Optional(Type.String()),
 });
 
+/** T2: this API's authorize hand-off link (`GET …/authorize`), shown to admins while consent is awaited. */
+const AuthorizeLink = Type.String({
+  description:
+    "This API's authorize hand-off: GET it with the token of the user who started the consent to receive the vendor's authorize URL and the consent session cookie",
+});
+
 const ConnectStateSchema = Type.Object({
   status: Type.String(),
-  authorizeUrl: Type.Optional(Type.String()),
+  authorizeUrl: Type.Optional(AuthorizeLink),
   failure: Type.Optional(Type.String()),
 });
 
@@ -80,7 +86,7 @@ export const Accepted = Type.Object({
   integrationId: Uuid,
   workflowId: Type.String(),
   status: Type.String(),
-  authorizeUrl: Type.Optional(Type.String()),
+  authorizeUrl: Type.Optional(AuthorizeLink),
   joined: Type.Optional(Type.Boolean()),
   purgeDeadline: Type.Optional(Type.String()),
   links: Type.Object({ temporalUi: Type.String(), status: Type.String() }),

@@ -41,6 +41,13 @@ import {
 /** Everything the API delivered to a run, in order (signal/update name + argument). */
 export const receivedQuery = defineQuery<Array<{ name: string; arg: unknown }>>('received');
 
+/**
+ * The state the double's authorize URL carries (the real workflow's activity draws a random one);
+ * a test seeds its `oauth_states` row. Deterministic, as workflow code must be.
+ */
+export const contractState = (workspaceId: string, integrationId: string) =>
+  `${workspaceId}.${integrationId}.${'s'.repeat(43)}`;
+
 /** A grant code the double refuses, standing in for the real workflow's T1 refusal. */
 export const REFUSED_CODE = 'broader-grant';
 
@@ -50,7 +57,7 @@ export async function connectWorkflow(input: ConnectInput): Promise<{ status: st
     ? { status: 'validating' }
     : {
         status: 'awaiting-consent',
-        authorizeUrl: `https://vendor.invalid/authorize?redirect_uri=${encodeURIComponent(input.redirectUri)}`,
+        authorizeUrl: `https://vendor.invalid/authorize?redirect_uri=${encodeURIComponent(input.redirectUri)}&state=${contractState(input.workspaceId, input.integrationId)}`,
       };
   let done = false;
   setHandler(connectStateQuery, () => state);

@@ -36,6 +36,8 @@ export const PUBLIC_URL = 'https://api.test';
 export const TEMPORAL_UI = 'http://temporal-ui.test';
 /** Keys the hashed subjects the harness API writes into the audit log. */
 export const AUDIT_SUBJECT_KEY = crypto.randomBytes(32);
+/** Keys the consent session cookies the harness API issues and checks (T2). */
+export const CONSENT_SESSION_KEY = crypto.randomBytes(32);
 
 let bundle: Promise<{ code: string }> | undefined;
 /** The doubles are bundled once per test file that needs them (a few seconds). */
@@ -123,6 +125,7 @@ export async function createHarness(
     auth: createAuthenticator({ issuer: ISSUER, audience: AUDIENCE, hsSecret }),
     audit: options.audit ?? createAuditLog(db),
     auditSubjectKey: AUDIT_SUBJECT_KEY,
+    consentSessionKey: CONSENT_SESSION_KEY,
     secrets,
     vendors: TEST_VENDORS,
     webhookVerifiers: webhookVerifiers(TEST_APPS),

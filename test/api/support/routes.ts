@@ -30,6 +30,18 @@ export const ROUTES: RouteCase[] = [
     permission: 'read',
   },
   {
+    name: 'authorize hand-off',
+    method: 'GET',
+    url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/authorize`,
+    permission: 'manage',
+  },
+  {
+    name: 'consent ledger',
+    method: 'GET',
+    url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/consents`,
+    permission: 'review',
+  },
+  {
     name: 'restrict scopes',
     method: 'PATCH',
     url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/scopes`,
@@ -97,4 +109,5 @@ export const ROUTES: RouteCase[] = [
   },
   { name: 'delete workspace', method: 'DELETE', url: (ws) => `/v1/workspaces/${ws}`, permission: 'manage' },
   { name: 'audit log', method: 'GET', url: (ws) => `/v1/workspaces/${ws}/audit`, permission: 'read' },
+  { name: 'purge receipts', method: 'GET', url: (ws) => `/v1/workspaces/${ws}/purge-receipts`, permission: 'review' },
 ];
