@@ -42,6 +42,7 @@ import {
 import type { AuditActor } from '../lib/audit';
 import type { VendorDescriptor } from '../activities/vendors/types';
 import { rotateSecretWorkflow } from './rotate';
+import { countWorkflowMetric } from './metrics';
 import { syncWorkflow } from './sync';
 import { childSearchAttributes, tagRun } from './tagRun';
 
@@ -92,6 +93,12 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   const syncWorkflowId = workflowIds.sync(ref.workspaceId, ref.integrationId);
   let updatesThisRun = 0;
 
+  /** The grant is lost (vendor event, refresh refused, sync refused): counted once per loss, for the ops alert. */
+  const requireReauthorization = (cause: 'vendor-event' | 'token-refresh' | 'sync') => {
+    if (state.status === 'connected')
+      countWorkflowMetric('integrations_reauthorizations_required', { vendor: input.vendor, cause });
+    state.status = 'reauthorization-required';
+  };
   const request = (req: SyncRequest) => {
     pending = pending ? mergeSyncRequests(pending, req) : req;
     state.pendingSync = true;
@@ -136,7 +143,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     return { accepted: true as const };
   });
   setHandler(vendorLifecycleSignal, ({ event }) => {
-    if (event === 'reauthorizationRequired') state.status = 'reauthorization-required';
+    if (event === 'reauthorizationRequired') requireReauthorization('vendor-event');
     if (event === RECONNECTED_EVENT) {
       state.status = 'connected';
       request({ reason: 'connect' });
@@ -199,7 +206,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
       async (error) => {
         running = undefined;
         if (failureType(error) === 'ReauthorizationRequired') {
-          state.status = 'reauthorization-required';
+          requireReauthorization('sync');
           await act.markReauthorizationRequired(ref);
         }
       },
@@ -229,7 +236,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
         await act.refreshTokens(ref);
       } catch (error) {
         if (failureType(error) !== 'ReauthorizationRequired') throw error;
-        state.status = 'reauthorization-required';
+        requireReauthorization('token-refresh');
         await act.markReauthorizationRequired(ref);
       }
       scheduleDirty = true;

@@ -4,10 +4,11 @@
  * waited out on durable timers; an expired cursor (410) turns into a full resync that reconciles
  * deletions; the run continues as new long before history nears its limits.
  */
-import { continueAsNew, log, metricMeter, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, log, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { integrationActivities as act, pageBatchActivities } from './activityProxies';
 import { failureType, retryAfterMs } from './failures';
 import { syncProgressQuery, type SyncInput, type SyncProgress } from './definitions';
+import { countWorkflowMetric } from './metrics';
 import { tagRun } from './tagRun';
 
 /**
@@ -85,9 +86,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
           progress.rateLimitWaits += 1;
           const waitMs = retryAfterMs(error, DEFAULT_RATE_LIMIT_WAIT_MS);
           // The SDK emits workflow metrics and logs only when not replaying: counted once per wait.
-          metricMeter
-            .createCounter('integrations_rate_limit_waits', '1', 'vendor rate limits waited out')
-            .add(1, { vendor });
+          countWorkflowMetric('integrations_rate_limit_waits', { vendor });
           log.info('vendor rate limit: waiting', { ...subject, resource, waitMs });
           await sleep(waitMs);
           continue;
@@ -99,6 +98,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
         progress.state = 'failed';
         progress.finishedAt = new Date().toISOString();
         log.warn('sync failed', { ...subject, resource, failureType: type });
+        countWorkflowMetric('integrations_syncs', { vendor, outcome: 'failed', failure_type: type ?? 'unknown' });
         throw error;
       }
       // The budget counts vendor requests: one per page, stamped at the batch's start.
@@ -124,6 +124,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
   progress.state = 'completed';
   progress.resource = undefined;
   progress.finishedAt = new Date().toISOString();
+  countWorkflowMetric('integrations_syncs', { vendor, outcome: 'completed', failure_type: 'none' });
   log.info('sync completed', {
     ...subject,
     recordsUpserted: progress.recordsUpserted,

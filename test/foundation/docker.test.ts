@@ -35,11 +35,13 @@ function interpolate(value: string, env: Record<string, string>): string {
 }
 
 describe('docker/', () => {
-  it('compose runs Postgres, Temporal on Postgres, the UI, setup jobs, api and worker', () => {
+  it('compose runs Postgres, Temporal on Postgres, the UI, setup jobs, api and worker, Prometheus and Grafana', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       'api',
       'db-setup',
+      'grafana',
       'postgres',
+      'prometheus',
       'temporal',
       'temporal-setup',
       'temporal-ui',

@@ -7,7 +7,8 @@ import net from 'node:net';
 import { MEMORY_VENDOR } from '../../dev/memoryConnector';
 import { createLogger } from '../../lib/logger';
 import { installWorkerRuntime } from '../../lib/temporal/runtime';
-import { workflowIds } from '../../workflows/definitions';
+import { integrationStateQuery, vendorLifecycleSignal, workflowIds } from '../../workflows/definitions';
+import { CORE_METRICS_QUERIED, HISTOGRAM_SUFFIXES } from '../support/coreMetrics';
 import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
 import { pollUntil } from './support/workflowHelpers';
@@ -94,13 +95,53 @@ describe('worker metrics at the Prometheus endpoint (time-skipping server, real 
       expect(total(after, 'integrations_vendor_calls', { vendor: MEMORY_VENDOR, outcome: 'success' })).toBeGreaterThan(
         0,
       );
-      // Core's own metrics are on the same endpoint.
-      expect(after.some((s) => s.name.startsWith('temporal_') && s.name.includes('activity_execution'))).toBe(true);
+      expect(total(after, 'integrations_syncs', { vendor: MEMORY_VENDOR, outcome: 'completed' })).toBe(1);
+      // Core's own metrics are on the same endpoint, under the names the dashboard and alerts query.
+      const names = new Set(after.map((s) => s.name));
+      const missing = CORE_METRICS_QUERIED.filter(
+        (name) => !names.has(name) && !HISTOGRAM_SUFFIXES.some((suffix) => names.has(name + suffix)),
+      );
+      expect(missing).toEqual([]);
+      expect(after.some((s) => s.name === 'temporal_workflow_task_schedule_to_start_latency_bucket')).toBe(true);
       // Cardinality and privacy: no label of ours carries a workspace or integration id.
       const ours = after.filter((s) => s.name.includes('integrations_'));
       const values = ours.flatMap((s) => Object.values(s.labels));
       expect(values).not.toContain(ref.workspaceId);
       expect(values).not.toContain(ref.integrationId);
+    } finally {
+      await env.teardown();
+    }
+  });
+  it('T25 metrics: an integration losing its grant is counted once per loss, by vendor and cause', async () => {
+    const ref = await seedConnectedIntegration(h);
+    const env = await timeSkippingEnv();
+    const taskQueue = uniqueTaskQueue('metrics-reauth');
+    const worker = await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities });
+    const scrape = async () => parseSamples(await (await fetch(`http://${address}/metrics`)).text());
+    const reauthorizations = (samples: Sample[]) =>
+      total(samples, 'integrations_reauthorizations_required', { vendor: MEMORY_VENDOR, cause: 'vendor-event' });
+    try {
+      const before = reauthorizations(await scrape());
+      await worker.runUntil(async () => {
+        const handle = await env.client.workflow.start('integrationLifecycleWorkflow', {
+          taskQueue,
+          workflowId: workflowIds.lifecycle(ref.workspaceId, ref.integrationId),
+          args: [{ ...ref, vendor: MEMORY_VENDOR }],
+        });
+        try {
+          // The vendor says so twice (Graph repeats lifecycle notifications): one loss, one count.
+          await handle.signal(vendorLifecycleSignal, { event: 'reauthorizationRequired' });
+          await handle.signal(vendorLifecycleSignal, { event: 'reauthorizationRequired' });
+          await pollUntil(
+            () => handle.query(integrationStateQuery),
+            (state) => state.status === 'reauthorization-required',
+          );
+          const after = await pollUntil(scrape, (samples) => reauthorizations(samples) > before);
+          expect(reauthorizations(after) - before).toBe(1);
+        } finally {
+          await handle.terminate('test over');
+        }
+      });
     } finally {
       await env.teardown();
     }
