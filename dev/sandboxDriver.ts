@@ -108,13 +108,33 @@ export async function until<T>(
   }
 }
 
-/** The browser's part of one step: the page must redirect; answers where to. */
-async function redirectOf(step: string, url: string): Promise<string> {
-  const response = await fetch(url, { redirect: 'manual' });
+/** The browser's part of one step: the page must redirect; answers where to. `cookie`: the browser's session there. */
+async function redirectOf(step: string, url: string, cookie?: string): Promise<string> {
+  const response = await fetch(url, { redirect: 'manual', ...(cookie ? { headers: { cookie } } : {}) });
   const location = response.headers.get('location');
   if (response.status !== 302 || !location)
     throw new StepFailed(`${step} answered ${response.status} without a redirect: ${await response.text()}`);
   return location;
+}
+
+/**
+ * A GitHub account of the sandbox to connect, and the browser session of its owner at the emulator
+ * (none: the emulator's default signed-in user, owner of the sandbox's first account).
+ */
+export interface SandboxGithubAccount {
+  repositories: string[];
+  sessionCookie?: string;
+}
+
+/**
+ * One more GitHub account of the sandbox, with its own installation of the app (the sandbox
+ * `control` URL): an installation is bound to one workspace, so each workspace needs its own.
+ */
+export async function addSandboxGithubAccount(controlUrl: string): Promise<SandboxGithubAccount> {
+  const response = await fetch(`${controlUrl}/github/accounts`, { method: 'POST' });
+  if (response.status !== 201)
+    throw new StepFailed(`sandbox control answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as SandboxGithubAccount;
 }
 
 export interface GithubConnection {
@@ -126,14 +146,18 @@ export interface GithubConnection {
 }
 
 /** Connects GitHub for the workspace through the API and waits until the integration is connected. */
-export async function connectGithub(api: ApiClient, workspaceId: string): Promise<GithubConnection> {
+export async function connectGithub(
+  api: ApiClient,
+  workspaceId: string,
+  github: SandboxGithubAccount = { repositories: SANDBOX_GITHUB_REPOS },
+): Promise<GithubConnection> {
   const accepted = await api<Run & { integrationId: string; authorizeUrl?: string; status: string }>(
     'POST',
     `/v1/workspaces/${workspaceId}/integrations`,
     202,
     {
       vendor: 'github',
-      controls: { repos: SANDBOX_GITHUB_REPOS },
+      controls: { repos: github.repositories },
     },
   );
   const integrationPath = `/v1/workspaces/${workspaceId}/integrations/${accepted.integrationId}`;
@@ -165,9 +189,10 @@ export async function connectGithub(api: ApiClient, workspaceId: string): Promis
   );
   if (!sessionCookie) throw new StepFailed('the authorize hand-off set no consent session cookie');
   // The app's installation page → our Setup URL → the user authorization → our OAuth callback.
-  const setup = await redirectOf('the installation page', authorizeUrl);
+  // The GitHub session cookie goes to GitHub's pages only, never to ours.
+  const setup = await redirectOf('the installation page', authorizeUrl, github.sessionCookie);
   const authorize = await redirectOf('the setup redirect', setup);
-  const callback = await redirectOf('the authorize page', authorize);
+  const callback = await redirectOf('the authorize page', authorize, github.sessionCookie);
   const answered = await fetch(callback, { headers: { cookie: sessionCookie } });
   if (!answered.ok) throw new StepFailed(`the OAuth callback answered ${answered.status}: ${await answered.text()}`);
   const connected = await until('integration connected', async () => {

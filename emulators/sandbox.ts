@@ -26,7 +26,32 @@ export interface Sandbox {
 /** One vendor's emulator in the sandbox: the env that points our connectors at it, its URLs, its stop. */
 type SandboxEntry = (context: { apiPublicUrl: string; callback(vendor: string): string }) => Promise<Sandbox>;
 
-const DEMO_REPOS = ['acme/tower-a', 'acme/tower-b', 'acme/hr-private'];
+/** Each sandbox GitHub account's repositories; the app is installed on the first two (the third stays invisible, T18). */
+const DEMO_REPO_NAMES = ['tower-a', 'tower-b', 'hr-private'];
+
+/** A GitHub account of the sandbox with its demo repositories, issues and the app's installation. */
+export interface SandboxGithubAccount {
+  account: string;
+  /** The repositories the app is installed on. */
+  repositories: string[];
+  installationId: number;
+}
+
+function addGithubAccount(emulator: GithubEmulator, account: string, owner: string): SandboxGithubAccount {
+  const names = DEMO_REPO_NAMES.map((name) => `${account}/${name}`);
+  for (const repo of names) emulator.control.addRepository(repo);
+  for (let n = 1; n <= 25; n++)
+    emulator.control.addIssue(names[n % 2]!, { title: `Site issue ${n}`, body: 'Sandbox data' });
+  const repositories = names.slice(0, 2);
+  const installationId = emulator.control.install({
+    account,
+    repositories,
+    permissions: { metadata: 'read', contents: 'read', issues: 'write', statuses: 'write' },
+    users: [owner],
+    owners: [owner],
+  });
+  return { account, repositories, installationId };
+}
 
 /** GitHub, with the demo's control endpoint that edits or deletes an issue and delivers its webhook. */
 async function githubSandbox({ apiPublicUrl, callback }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
@@ -44,18 +69,9 @@ async function githubSandbox({ apiPublicUrl, callback }: Parameters<SandboxEntry
     redirectUris: [callback('github')],
     setupUrl: `${apiPublicUrl}/v1/oauth/setup/github`,
   });
-  for (const repo of DEMO_REPOS) emulator.control.addRepository(repo);
-  for (let n = 1; n <= 25; n++)
-    emulator.control.addIssue(DEMO_REPOS[n % 2]!, { title: `Site issue ${n}`, body: 'Sandbox data' });
-  // The app is installed on two of the three repositories: the third stays invisible (T18).
-  const installationId = emulator.control.install({
-    account: 'acme',
-    repositories: DEMO_REPOS.slice(0, 2),
-    permissions: { metadata: 'read', contents: 'read', issues: 'write', statuses: 'write' },
-    users: ['octocat'],
-    owners: ['octocat'],
-  });
-  const control = await startControlServer(emulator, installationId, `${apiPublicUrl}/v1/webhooks/github`);
+  // The default browser user's account: `npm start` users and the demo connect it.
+  const acme = addGithubAccount(emulator, 'acme', 'octocat');
+  const control = await startControlServer(emulator, acme, `${apiPublicUrl}/v1/webhooks/github`);
   return {
     env: {
       GITHUB_API_URL: emulator.url,
@@ -72,8 +88,14 @@ async function githubSandbox({ apiPublicUrl, callback }: Parameters<SandboxEntry
   };
 }
 
-async function microsoftSandbox(): Promise<Sandbox> {
+/**
+ * Graph, like the real one, delivers change notifications to https only: an API whose public URL is
+ * http (`npm start`'s default) gets an https front with the emulator's certificate, as a tunnel or
+ * TLS proxy would give it, and the connector subscribes with the front's URL.
+ */
+async function microsoftSandbox({ apiPublicUrl }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
   const emulator = await startMicrosoftEmulator();
+  const front = apiPublicUrl.startsWith('http:') ? await emulator.httpsFront(new URL(apiPublicUrl).origin) : undefined;
   return {
     env: {
       MICROSOFT_LOGIN_URL: emulator.url,
@@ -82,8 +104,9 @@ async function microsoftSandbox(): Promise<Sandbox> {
       MICROSOFT_CLIENT_ID: emulator.clientId,
       MICROSOFT_CLIENT_SECRET: emulator.clientSecret,
       MICROSOFT_CA_CERT: emulator.caCert,
+      ...(front ? { MICROSOFT_NOTIFICATION_URL: front.url } : {}),
     },
-    urls: { microsoft: emulator.url },
+    urls: { microsoft: emulator.url, ...(front ? { microsoftNotifications: front.url } : {}) },
     stop: () => emulator.stop(),
   };
 }
@@ -140,23 +163,37 @@ export async function startSandbox(options: { apiPublicUrl: string }): Promise<S
 
 /** `POST /github/issues/{owner}/{repo}/{number}/{edited|deleted}` */
 const ISSUE_EVENT_PATH = /^\/github\/issues\/([\w.-]+\/[\w.-]+)\/(\d+)\/(edited|deleted)$/;
+/** `POST /github/accounts`: one more account with its own owner, repositories and installation. */
+const NEW_ACCOUNT_PATH = '/github/accounts';
 
 /**
- * Applies an issue edit or deletion in the GitHub emulator and delivers the signed `issues.*`
- * webhook for the app's installation to the API, as GitHub does. Answers the receiver's status.
+ * The control endpoint. Applies an issue edit or deletion in the GitHub emulator and delivers the
+ * signed `issues.*` webhook for the account's installation to the API, as GitHub does (answers the
+ * receiver's status). Adds a GitHub account, signed in for one browser: one installation is bound
+ * to one workspace, so each workspace that connects GitHub (bench:api's) needs its own.
  */
 async function startControlServer(
   github: GithubEmulator,
-  installationId: number,
+  first: SandboxGithubAccount,
   webhookUrl: string,
 ): Promise<{ url: string; stop(): Promise<void> }> {
+  const installations = new Map([[first.account, first.installationId]]);
+  const addAccount = () => {
+    const account = `acme-${installations.size + 1}`;
+    const owner = `builder-${installations.size + 1}`;
+    const added = addGithubAccount(github, account, owner);
+    installations.set(account, added.installationId);
+    return { status: 201, body: { ...added, sessionCookie: github.control.signIn(owner) } };
+  };
   const deliver = async (fullName: string, number: number, action: 'edited' | 'deleted') => {
+    const [owner, name] = fullName.split('/') as [string, string];
+    const installationId = installations.get(owner);
     const issue = github.control.issues(fullName).find((item) => item.number === number);
-    if (!issue) return { status: 404, body: { detail: `no issue ${fullName}#${number}` } };
+    if (!issue || installationId === undefined)
+      return { status: 404, body: { detail: `no issue ${fullName}#${number}` } };
     if (action === 'edited') github.control.updateIssue(fullName, number, { title: `${String(issue.title)} (edited)` });
     else await github.control.deleteIssue(fullName, number);
     const payload = webhookExample('issues', action);
-    const [owner, name] = fullName.split('/') as [string, string];
     payload.issue = {
       ...(payload.issue as Record<string, unknown>),
       id: issue.id,
@@ -180,7 +217,11 @@ async function startControlServer(
     const match = request.method === 'POST' ? ISSUE_EVENT_PATH.exec(request.url ?? '') : null;
     const answer = match
       ? deliver(match[1]!, Number(match[2]), match[3] as 'edited' | 'deleted')
-      : Promise.resolve({ status: 404, body: { detail: 'unknown control' } });
+      : Promise.resolve(
+          request.method === 'POST' && request.url === NEW_ACCOUNT_PATH
+            ? addAccount()
+            : { status: 404, body: { detail: 'unknown control' } },
+        );
     answer
       .catch((error: unknown) => ({
         status: 500,

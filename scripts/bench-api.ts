@@ -52,7 +52,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { REPO_ROOT } from '../lib/config';
-import { adminToken, apiClient, connectGithub, type ApiClient } from '../dev/sandboxDriver';
+import {
+  addSandboxGithubAccount,
+  adminToken,
+  apiClient,
+  connectGithub,
+  StepFailed,
+  type ApiClient,
+} from '../dev/sandboxDriver';
 import { cpuBetween, readCpu, type CpuReading, type GroupOf } from '../dev/processCpu';
 import { startThrowawayService, type RunningService, type ThrowawayService } from '../dev/serviceProcesses';
 import { codecKeysFromConfig } from '../lib/temporal/codec';
@@ -272,11 +279,14 @@ interface Workload {
 
 async function prepare(own: ThrowawayService, client: Client): Promise<Workload> {
   print(`Connecting GitHub in ${INTEGRATIONS} workspaces through the API…`);
+  const controlUrl = own.service.sandbox?.urls.control;
+  if (!controlUrl) throw new StepFailed('the sandbox has no control endpoint');
   const targets = await Promise.all(
     Array.from({ length: INTEGRATIONS }, async (_, index): Promise<Target> => {
       const workspaceId = crypto.randomUUID();
       const api = apiClient(own.service.apiUrl, await adminToken(own.config, workspaceId, `bench-admin-${index}`));
-      const connection = await connectGithub(api, workspaceId);
+      // One installation binds one workspace: each workspace connects its own GitHub account.
+      const connection = await connectGithub(api, workspaceId, await addSandboxGithubAccount(controlUrl));
       return { workspaceId, integrationId: connection.integrationId, api, integrationPath: connection.integrationPath };
     }),
   );

@@ -29,7 +29,7 @@ export const CONNECTOR_FACTORIES: ConnectorFactories = {
       clientId,
       clientSecret,
     }),
-  microsoft: ({ loginUrl, graphUrl, tenantId, clientId, clientSecret, caCert }) =>
+  microsoft: ({ loginUrl, graphUrl, tenantId, clientId, clientSecret, caCert, notificationUrl }) =>
     createMicrosoftConnector({
       clientId,
       clientSecret,
@@ -37,6 +37,7 @@ export const CONNECTOR_FACTORIES: ConnectorFactories = {
       graphBaseUrl: graphUrl,
       loginBaseUrl: loginUrl,
       caCert,
+      notificationUrl,
     }),
   jira: ({ authUrl, apiUrl, clientId, clientSecret }) =>
     createJiraConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret }),

@@ -112,6 +112,11 @@ export interface GithubEmulatorControl {
   /** The signed-in user of the browser: approves the next authorize request, visits the installation page. */
   setAuthorizingUser(login: string): void;
   /**
+   * Signs `login` in for one browser: the answer is the `Cookie` header value that browser sends, and
+   * its installation page and authorize requests are `login`'s, whoever `setAuthorizingUser` named.
+   */
+  signIn(login: string): string;
+  /**
    * The account the installation page installs on or configures next (default: an account of the
    * user's that has the app already, else the user's own).
    */
@@ -158,6 +163,13 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
   const storm = createRateStorm();
   const accountOwners = new Map<string, Set<string>>();
   let authorizingUser = 'octocat';
+  /** Browser sessions (`user_session` cookie) → signed-in user. */
+  const sessions = new Map<string, string>();
+  /** The request's signed-in user: its browser session's, else the emulator-wide one. */
+  const userOf = (request: EmulatorRequest): string => {
+    const session = /(?:^|;\s*)user_session=([^;]+)/.exec(request.headers.cookie ?? '')?.[1];
+    return (session && sessions.get(session)) ?? authorizingUser;
+  };
   let installTarget: string | undefined;
   let nextId = 1000;
   let baseUrl = '';
@@ -285,12 +297,13 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
   /** The installation page: an owner installs the app on an account (or configures the existing installation). */
   function installationPage(request: EmulatorRequest): EmulatorResponse {
     if (request.params.slug !== options.appSlug) return error(404, 'Not Found');
+    const user = userOf(request);
     // GitHub lists the user's accounts; by default the user configures one that already has the app.
     const account =
       installTarget ??
-      [...installations.values()].find((item) => !item.deleted && isOwner(authorizingUser, item.account))?.account ??
-      authorizingUser;
-    if (!isOwner(authorizingUser, account))
+      [...installations.values()].find((item) => !item.deleted && isOwner(user, item.account))?.account ??
+      user;
+    if (!isOwner(user, account))
       return { status: 403, body: `Only an owner of ${account} can install or configure this app on it.` };
     let installation = [...installations.values()].find((item) => !item.deleted && item.account === account);
     const setupAction = installation ? 'update' : 'install';
@@ -306,7 +319,7 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
           issues: 'write',
           statuses: 'write',
         },
-        users: [authorizingUser],
+        users: [user],
       });
       installation = installations.get(id)!;
       installation.repositorySelection = 'all';
@@ -331,7 +344,7 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
         clientId: request.query.get('client_id') ?? '',
         redirectUri: request.query.get('redirect_uri') ?? '',
         scopes: [],
-        subject: authorizingUser,
+        subject: userOf(request),
         codeChallenge: challenge,
         codeChallengeMethod: request.query.get('code_challenge_method') ?? undefined,
       });
@@ -619,6 +632,11 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
     },
     setAuthorizingUser(login) {
       authorizingUser = login;
+    },
+    signIn(login) {
+      const session = crypto.randomBytes(16).toString('hex');
+      sessions.set(session, login);
+      return `user_session=${session}`;
     },
     setInstallTarget(account) {
       installTarget = account;

@@ -6,6 +6,7 @@
  * lifecycle notifications. Error bodies follow Graph's `{ error: { code, message } }` shape.
  */
 import crypto from 'node:crypto';
+import { fetch, type Dispatcher } from 'undici';
 import type { EmulatorClock } from '../shared/clock';
 import {
   bearerToken,
@@ -58,6 +59,8 @@ export class GraphService {
     private readonly baseUrl: () => string,
     private readonly identity: IdentityPlatform,
     private readonly clock: EmulatorClock,
+    /** Outbound deliveries and validation requests: trust the public CAs and the emulator's own test CA. */
+    private readonly deliveries: Dispatcher,
   ) {
     this.deltaTokens = new DeltaTokens(() => this.deltaPageSize);
     this.collection('me/drive/root');
@@ -134,6 +137,7 @@ export class GraphService {
       subscription.lifecycleNotificationUrl ?? subscription.notificationUrl,
       JSON.stringify({ value: [notification] }),
       {},
+      this.deliveries,
     );
   }
 
@@ -401,15 +405,18 @@ export class GraphService {
         'Operation: Create; Exception: [Status Code: Forbidden; Reason: Insufficient privileges to subscribe to this resource]',
       );
     }
-    if (!body.notificationUrl?.startsWith('https://') && !body.notificationUrl?.startsWith('http://127.0.0.1'))
-      return graphError(400, 'InvalidRequest', 'notificationUrl must be https');
+    // Graph delivers over https only, to loopback as to anywhere else.
+    const isHttps = (url: string | undefined) => url?.startsWith('https://') === true;
+    if (!isHttps(body.notificationUrl)) return graphError(400, 'InvalidRequest', 'notificationUrl must be https');
+    if (body.lifecycleNotificationUrl !== undefined && !isHttps(body.lifecycleNotificationUrl))
+      return graphError(400, 'InvalidRequest', 'lifecycleNotificationUrl must be https');
     const expiry = Date.parse(body.expirationDateTime ?? '');
     const expiryError = this.checkExpiry(expiry, maxMinutes);
     if (expiryError) return expiryError;
     for (const url of new Set(
       [body.notificationUrl, body.lifecycleNotificationUrl].filter((value): value is string => Boolean(value)),
     )) {
-      if (!(await validateEndpoint(url)))
+      if (!(await validateEndpoint(url, this.deliveries)))
         return graphError(
           400,
           'ValidationError',
@@ -484,6 +491,7 @@ export class GraphService {
             ],
           }),
           {},
+          this.deliveries,
         ),
       );
     await Promise.all(deliveries);
@@ -519,7 +527,7 @@ function maxSubscriptionMinutes(resource: string): number | undefined {
 }
 
 /** Graph's validation handshake: POST `?validationToken=…`, expect 200 text/plain echoing it, within 10 s. */
-async function validateEndpoint(url: string): Promise<boolean> {
+async function validateEndpoint(url: string, dispatcher: Dispatcher): Promise<boolean> {
   const token = `Validation: Testing client application reachability for subscription Request-Id: ${crypto.randomUUID()}`;
   const target = new URL(url);
   target.searchParams.set('validationToken', token);
@@ -528,6 +536,7 @@ async function validateEndpoint(url: string): Promise<boolean> {
       method: 'POST',
       headers: { 'content-type': 'text/plain; charset=utf-8' },
       signal: AbortSignal.timeout(VALIDATION_TIMEOUT_MS),
+      dispatcher,
     });
     const text = await response.text();
     return (

@@ -1,9 +1,12 @@
 /**
  * The Microsoft emulator: identity platform + Graph v1.0 on one HTTPS origin with a test CA.
- * `startMicrosoftEmulator()` → `{ url, caCert, tenantId, clientId, clientSecret, requests, stop(), control }`.
+ * `startMicrosoftEmulator()` → `{ url, caCert, tenantId, clientId, clientSecret, requests, httpsFront(), stop(), control }`.
  */
+import tls from 'node:tls';
+import { Agent } from 'undici';
 import { createEmulatorClock } from '../shared/clock';
 import { EmulatorRouter, startEmulatorServer, type LoggedRequest } from '../shared/http';
+import { startHttpsFront, type HttpsFront } from '../shared/httpsFront';
 import { createRateStorm } from '../shared/rateStorm';
 import { GraphService, graphError, type LifecycleEvent } from './graph';
 import { IdentityPlatform, type EmulatedUser } from './identity';
@@ -25,6 +28,12 @@ export interface MicrosoftEmulator {
   /** Every request the SDKs sent, in order. */
   requests: LoggedRequest[];
   control: ReturnType<typeof createControl>;
+  /**
+   * An https front, with this emulator's certificate, for an http origin (the API at
+   * `http://localhost:…`): Graph delivers change notifications to https only, and trusts this
+   * certificate as it would a public one. Stopped with the emulator.
+   */
+  httpsFront(target: string): Promise<HttpsFront>;
   stop(): Promise<void>;
 }
 
@@ -43,28 +52,38 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions =
   let url = '';
   const clock = createEmulatorClock();
   const identity = await IdentityPlatform.create({ baseUrl: () => url, tenantId, client, user, clock });
-  const graph = new GraphService(() => url, identity, clock);
+  const testTls = await createTestTls();
+  const deliveries = new Agent({ connect: { ca: [...tls.rootCertificates, testTls.caCert] } });
+  const graph = new GraphService(() => url, identity, clock, deliveries);
   const storm = createRateStorm();
   const router = new EmulatorRouter();
   identity.register(router);
   graph.register(router);
-  const tls = await createTestTls();
   const server = await startEmulatorServer({
     router,
-    tls: { key: tls.key, cert: tls.cert },
+    tls: { key: testTls.key, cert: testTls.cert },
     // Throttling applies to Graph, not to the identity platform.
     before: (request) => (request.path.startsWith('/v1.0/') ? storm.intercept() : undefined),
   });
   url = server.url;
+  const fronts: HttpsFront[] = [];
   return {
     url,
-    caCert: tls.caCert,
+    caCert: testTls.caCert,
     tenantId,
     clientId: client.clientId,
     clientSecret: client.clientSecret,
     requests: server.requests,
     control: createControl(graph, identity, clock, storm),
-    stop: () => server.stop(),
+    async httpsFront(target) {
+      const front = await startHttpsFront({ target, key: testTls.key, cert: testTls.cert });
+      fronts.push(front);
+      return front;
+    },
+    async stop() {
+      await Promise.all([server.stop(), ...fronts.map((front) => front.stop())]);
+      await deliveries.close();
+    },
   };
 }
 

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { fetch, type Dispatcher } from 'undici';
 
 export interface EmulatorRequest {
   method: string;
@@ -168,12 +169,21 @@ export function bearerToken(request: EmulatorRequest): string | undefined {
   return match?.[1];
 }
 
-/** POSTs a raw body with headers to a URL (webhook deliveries) and returns the receiver's status. */
-export async function postDelivery(url: string, rawBody: string, headers: Record<string, string>): Promise<number> {
+/**
+ * POSTs a raw body with headers to a URL (webhook deliveries) and returns the receiver's status;
+ * `dispatcher` decides which certificates an https receiver may present.
+ */
+export async function postDelivery(
+  url: string,
+  rawBody: string,
+  headers: Record<string, string>,
+  dispatcher?: Dispatcher,
+): Promise<number> {
   const response = await fetch(url, {
     method: 'POST',
     body: rawBody,
     headers: { 'content-type': 'application/json', ...headers },
+    ...(dispatcher ? { dispatcher } : {}),
   });
   await response.arrayBuffer();
   return response.status;

@@ -8,6 +8,7 @@ export interface MicrosoftApp {
   clientId: string;
   clientSecret: string;
   caCert?: string;
+  notificationUrl?: string;
 }
 
 export function readMicrosoftApp(read: ConfigReader): MicrosoftApp | undefined {
@@ -24,6 +25,8 @@ export function readMicrosoftApp(read: ConfigReader): MicrosoftApp | undefined {
       clientId: app.MICROSOFT_CLIENT_ID,
       clientSecret: app.MICROSOFT_CLIENT_SECRET,
       caCert: read.valueOrFile('MICROSOFT_CA_CERT'),
+      // Graph delivers change notifications to https only; unset: the API's public URL.
+      notificationUrl: read.url('MICROSOFT_NOTIFICATION_URL', ['https:']),
     }
   );
 }

@@ -19,6 +19,11 @@ export interface MicrosoftConnectorOptions {
   graphBaseUrl?: string;
   loginBaseUrl?: string;
   caCert?: string;
+  /**
+   * The https origin Graph posts change notifications to, when the API's public URL is not https
+   * (Graph refuses an http notificationUrl): a TLS front that forwards paths to the API unchanged.
+   */
+  notificationUrl?: string;
   now?: () => number;
 }
 
@@ -47,6 +52,8 @@ export interface MicrosoftPlatform {
   /** Audited, budgeted, error-mapped call for identity-platform requests. */
   vendorCall: VendorCall;
   graphCall: GraphCall;
+  /** Where Graph must deliver a subscription's notifications for the API's callback URL. */
+  notificationUrlFor(callbackUrl: string): string;
 }
 
 export function createMicrosoftPlatform(options: MicrosoftConnectorOptions): MicrosoftPlatform {
@@ -77,5 +84,13 @@ export function createMicrosoftPlatform(options: MicrosoftConnectorOptions): Mic
     now,
     vendorCall,
     graphCall,
+    notificationUrlFor: (callbackUrl) =>
+      options.notificationUrl ? rebase(callbackUrl, options.notificationUrl) : callbackUrl,
   };
+}
+
+/** The callback's path and query on the notification origin. */
+function rebase(callbackUrl: string, origin: string): string {
+  const callback = new URL(callbackUrl);
+  return new URL(`${callback.pathname}${callback.search}`, origin).toString();
 }

@@ -24,12 +24,13 @@ export async function registerWebhooks(
   input: { callbackUrl: string; clientState: string },
 ): Promise<Subscription[]> {
   const subscriptions: Subscription[] = [];
+  const notificationUrl = platform.notificationUrlFor(input.callbackUrl);
   for (const target of targetsOf(ctx)) {
     const created = await platform.graphCall(ctx, subscriptionCall(ctx, 'create'), (client) =>
       client.api('/subscriptions').post({
         changeType: target.changeType,
-        notificationUrl: input.callbackUrl,
-        lifecycleNotificationUrl: input.callbackUrl,
+        notificationUrl,
+        lifecycleNotificationUrl: notificationUrl,
         resource: target.resource,
         expirationDateTime: expiryFor(platform, target.maxMinutes),
         clientState: input.clientState,

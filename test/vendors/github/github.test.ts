@@ -366,6 +366,35 @@ describe('GitHub token lifecycle', () => {
     await expectVendorError(harness.connector.refresh(ctx), VendorFailureType.ReauthorizationRequired);
   });
 
+  test('T17 [github]: after a restriction to repo:read, refresh mints a token GitHub narrows to metadata and contents: issues are refused with 403', async () => {
+    const credential = await harness.connect();
+    const refreshed = await harness.connector.refresh({ ...harness.context(credential), scopes: ['repo:read'] });
+    const tokenRequests = harness.emulator.control.requests.filter(
+      (request) => request.path === `/app/installations/${harness.installationId}/access_tokens`,
+    );
+    expect((tokenRequests.at(-1)?.body as { permissions: unknown }).permissions).toEqual({
+      metadata: 'read',
+      contents: 'read',
+    });
+    // Straight at the emulator, past our own scope guard: the token itself carries no more.
+    const call = (token: string, method: string, path: string, body?: unknown) =>
+      fetch(`${harness.emulator.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/vnd.github+json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    expect((await call(refreshed.accessToken, 'GET', '/repos/acme/site-a/releases')).status).toBe(200);
+    expect((await call(credential.accessToken, 'GET', '/repos/acme/site-a/issues')).status).toBe(200);
+    for (const [method, path, body] of [
+      ['GET', '/repos/acme/site-a/issues', undefined],
+      ['POST', '/repos/acme/site-a/issues', { title: 'Outside the consent' }],
+    ] as const) {
+      const refused = await call(refreshed.accessToken, method, path, body);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { message: string }).message).toBe('Resource not accessible by integration');
+    }
+  });
+
   test('an expired installation token (1 h) gets 401 → ReauthorizationRequired', async () => {
     const ctx = harness.context(await harness.connect());
     harness.emulator.control.clock.advance(61 * 60_000);

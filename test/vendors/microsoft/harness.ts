@@ -29,8 +29,13 @@ export interface MicrosoftHarness {
   stop(): Promise<void>;
 }
 
-export async function startMicrosoftHarness(): Promise<MicrosoftHarness> {
+/**
+ * `notificationsTo`: an http origin standing for the API at an http public URL; the connector then
+ * subscribes through an https front to it, as the sandbox wires it (Graph delivers to https only).
+ */
+export async function startMicrosoftHarness(options: { notificationsTo?: string } = {}): Promise<MicrosoftHarness> {
   const emulator = await startMicrosoftEmulator();
+  const front = options.notificationsTo ? await emulator.httpsFront(options.notificationsTo) : undefined;
   const connector = createMicrosoftConnector({
     clientId: emulator.clientId,
     clientSecret: emulator.clientSecret,
@@ -38,6 +43,7 @@ export async function startMicrosoftHarness(): Promise<MicrosoftHarness> {
     graphBaseUrl: emulator.url,
     loginBaseUrl: emulator.url,
     caCert: emulator.caCert,
+    notificationUrl: front?.url,
     now: emulator.control.now,
   });
   const browser = createDispatcher(emulator.caCert);

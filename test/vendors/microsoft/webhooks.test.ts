@@ -3,10 +3,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseNotifications, validationReply, type GraphNotification } from '../../../activities/vendors/microsoft';
 import { MAX_SUBSCRIPTION_MINUTES } from '../../../activities/vendors/microsoft/descriptor';
+import type { MicrosoftEmulator } from '../../../emulators/microsoft';
 import { failureOf, grantSiteToApp, startMicrosoftHarness, type MicrosoftHarness } from './harness';
 
-/** A receiver built like the API's: answer validation, verify clientState, then 202. */
-async function startReceiver(options: { echoValidation: boolean }) {
+/**
+ * A receiver built like the API's: answer validation, verify clientState, then 202. It listens on
+ * http, as the API does; Graph reaches it through an https front (`url`), callers on loopback at `httpUrl`.
+ */
+async function startReceiver(emulator: MicrosoftEmulator, options: { echoValidation: boolean }) {
   const clientStates = new Map<string, string>();
   const accepted: GraphNotification[] = [];
   let rejected = 0;
@@ -33,12 +37,18 @@ async function startReceiver(options: { echoValidation: boolean }) {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const front = await emulator.httpsFront(origin);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/microsoft`,
+    url: `${front.url}/webhooks/microsoft`,
+    httpUrl: `${origin}/webhooks/microsoft`,
     clientStates,
     accepted,
     stats: () => ({ rejected, validations }),
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: async () => {
+      await front.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
@@ -46,7 +56,7 @@ let harness: MicrosoftHarness;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 beforeAll(async () => {
   harness = await startMicrosoftHarness();
-  receiver = await startReceiver({ echoValidation: true });
+  receiver = await startReceiver(harness.emulator, { echoValidation: true });
 });
 afterAll(async () => {
   await receiver.stop();
@@ -108,7 +118,7 @@ describe('Graph change notifications (T11, T21)', () => {
   test('T21 [microsoft365]: a notification with a forged clientState is rejected by the receiver', async () => {
     receiver.clientStates.set('sub-forged', 'the-real-client-state');
     const before = receiver.accepted.length;
-    const response = await fetch(receiver.url, {
+    const response = await fetch(receiver.httpUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -144,8 +154,22 @@ describe('Graph change notifications (T11, T21)', () => {
     expect(validationReply(new URLSearchParams())).toBeUndefined();
   });
 
+  test('T21 [microsoft365]: Graph refuses an http notification URL, loopback too, before any validation request', async () => {
+    const { tokens } = await harness.connect('microsoft365');
+    const ctx = harness.context('microsoft365', tokens);
+    const validations = receiver.stats().validations;
+    const subscriptions = harness.emulator.control.graph.subscriptions.size;
+    const failure = await failureOf(
+      harness.connector.registerWebhooks(ctx, { callbackUrl: receiver.httpUrl, clientState: 'cs' }),
+    );
+    expect(failure.type).toBe('VendorRejected');
+    expect(failure.message).toBe('microsoft: rejected (400): InvalidRequest');
+    expect(receiver.stats().validations).toBe(validations);
+    expect(harness.emulator.control.graph.subscriptions.size).toBe(subscriptions);
+  });
+
   test('subscription creation fails when the endpoint does not pass validation', async () => {
-    const silent = await startReceiver({ echoValidation: false });
+    const silent = await startReceiver(harness.emulator, { echoValidation: false });
     try {
       const { tokens } = await harness.connect('microsoft365');
       const failure = await failureOf(

@@ -1,0 +1,121 @@
+/**
+ * The offline sandbox started as `npm start` starts it, with an http public URL: Microsoft 365
+ * connects and subscribes through the connectors the sandbox's environment configures (Graph
+ * delivers to https only: the sandbox's front carries the notifications to the http API), and each
+ * added GitHub account comes with its own installation and browser session (bench:api's workspaces).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fetch as undiciFetch } from 'undici';
+import { readServiceConfig } from '../../activities/vendors/catalog';
+import { microsoftDescriptors, validationReply } from '../../activities/vendors/microsoft';
+import { createDispatcher } from '../../activities/vendors/microsoft/client';
+import { startSandbox, type Sandbox } from '../../emulators/sandbox';
+import { parseConfig } from '../../lib/config';
+import { createPkcePair } from '../../lib/oauth/pkce';
+import { createVendorRegistry } from '../../workers/vendors';
+import { recordingAuditor } from './support/recordingAudit';
+
+const WORKSPACE_ID = '7d0c0ad4-1f5b-4c3e-9a55-2f8f3c1e9a10';
+
+/** Stands for the API at its http public URL: answers Graph's validation handshake, records the paths. */
+async function startHttpApi() {
+  const paths: string[] = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://api');
+    paths.push(url.pathname);
+    const validation = validationReply(url.searchParams);
+    res.writeHead(validation?.status ?? 202, validation ? { 'content-type': validation.contentType } : {});
+    res.end(validation?.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    publicUrl: `http://localhost:${(server.address() as AddressInfo).port}`,
+    paths,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+let api: Awaited<ReturnType<typeof startHttpApi>>;
+let sandbox: Sandbox;
+beforeAll(async () => {
+  api = await startHttpApi();
+  sandbox = await startSandbox({ apiPublicUrl: api.publicUrl });
+});
+afterAll(async () => {
+  await sandbox?.stop();
+  await api?.stop();
+});
+
+test('T21 [microsoft365]: with an http public URL the sandbox connects Microsoft 365 and Graph subscribes through its https front', async () => {
+  expect(sandbox.env.MICROSOFT_NOTIFICATION_URL).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  const config = parseConfig(sandbox.env, readServiceConfig);
+  const connector = createVendorRegistry(config.vendors).connector('microsoft365');
+  const descriptor = microsoftDescriptors.microsoft365;
+  const scopes = [...descriptor.scopes.required, ...descriptor.scopes.optional];
+  const redirectUri = `${api.publicUrl}/v1/oauth/callback/microsoft365`;
+  const pkce = createPkcePair();
+  const authorizeUrl = connector.authorizeUrl('microsoft365', {
+    state: 'state-1',
+    redirectUri,
+    scopes,
+    codeChallenge: pkce.challenge,
+  });
+  // The browser at the emulator's consent page, which redirects back with a code.
+  const consent = await undiciFetch(authorizeUrl, {
+    redirect: 'manual',
+    dispatcher: createDispatcher(sandbox.env.MICROSOFT_CA_CERT),
+  });
+  const code = new URL(consent.headers.get('location')!).searchParams.get('code')!;
+  const { audit } = recordingAuditor({ workspaceId: WORKSPACE_ID, vendor: 'microsoft365' });
+  const credential = await connector.exchangeCode('microsoft365', {
+    code,
+    redirectUri,
+    codeVerifier: pkce.verifier,
+    audit,
+  });
+  const callbackPath = `/v1/webhooks/microsoft365/${WORKSPACE_ID}/endpoint-1`;
+  const subscriptions = await connector.registerWebhooks(
+    {
+      workspaceId: WORKSPACE_ID,
+      integrationId: 'b0a7f3c2-5d1e-4f6a-8b9c-0d1e2f3a4b5c',
+      vendor: 'microsoft365',
+      credential,
+      scopes: credential.grantedScopes,
+      controls: {},
+      audit,
+    },
+    { callbackUrl: `${api.publicUrl}${callbackPath}`, clientState: 'cs' },
+  );
+  expect(subscriptions.map((subscription) => subscription.resource).sort()).toEqual(['me/drive/root', 'me/events']);
+  // Both handshakes reached the http API on its own callback path.
+  expect(api.paths).toEqual([callbackPath, callbackPath]);
+});
+
+test('each added GitHub account has its own installation, chosen by its owner’s browser session at the installation page', async () => {
+  const add = async () => {
+    const response = await fetch(`${sandbox.urls.control}/github/accounts`, { method: 'POST' });
+    expect(response.status).toBe(201);
+    return (await response.json()) as {
+      account: string;
+      repositories: string[];
+      installationId: number;
+      sessionCookie: string;
+    };
+  };
+  const [first, second] = [await add(), await add()];
+  expect(first.installationId).not.toBe(second.installationId);
+  expect(second.repositories).toEqual([`${second.account}/tower-a`, `${second.account}/tower-b`]);
+  const installationOf = async (cookie?: string) => {
+    const page = await fetch(`${sandbox.urls.github}/apps/trackproject-sandbox/installations/new?state=s`, {
+      redirect: 'manual',
+      ...(cookie ? { headers: { cookie } } : {}),
+    });
+    expect(page.status).toBe(302);
+    return Number(new URL(page.headers.get('location')!).searchParams.get('installation_id'));
+  };
+  expect(await installationOf(first.sessionCookie)).toBe(first.installationId);
+  expect(await installationOf(second.sessionCookie)).toBe(second.installationId);
+  // No session: the default user's own account, the one `npm start` users connect.
+  expect([first.installationId, second.installationId]).not.toContain(await installationOf());
+});
