@@ -10,6 +10,7 @@ import { createOperatorAuditLog } from '../db/operatorAudit';
 import { createPostgresRateLimitStore } from '../db/rateLimits';
 import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
 import { createLogger } from '../lib/logger';
+import { startTracing, tracingTarget } from '../lib/tracing';
 import { deriveConsentSessionKey } from '../lib/oauth/consentSession';
 import { codecKeysFromConfig, EncryptionCodec } from '../lib/temporal/codec';
 import { connectClient } from '../lib/temporal/connection';
@@ -28,6 +29,8 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
     logger.fatal('DATABASE_URL (or DATABASE_APP_URL) is required for the API; `npm start` sets it in embedded mode');
     process.exit(78);
   }
+  // Request and Temporal client spans over OTLP at OTEL_EXPORTER_OTLP_ENDPOINT; unset: off.
+  const tracing = startTracing({ serviceName: 'trackproject-integrations-api', ...config.tracing });
   const db = createRuntimeDb(databaseUrl, 'api', config.database.poolMax);
   const codecKeys = codecKeysFromConfig(config);
   const client = await connectClient(config, createDataConverter(codecKeys));
@@ -76,13 +79,20 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
   await app.listen({ host: config.api.host, port: config.api.port });
   const metricsAddress = config.metrics.apiAddress;
   const metricsServer = metricsAddress ? await serveMetrics(metricsAddress, metrics.registry) : undefined;
-  logger.info({ metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off' }, 'api metrics');
+  logger.info(
+    {
+      metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off',
+      traces: tracingTarget(config.tracing.otlpEndpoint),
+    },
+    'api telemetry',
+  );
   return {
     async close() {
       await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
       await app.close();
       await client.connection.close();
       await db.destroy();
+      await tracing?.shutdown();
     },
   };
 }

@@ -24,6 +24,7 @@ import { registerCodecRoutes, type CodecRouteOptions } from './routes/codec';
 import { canonicalUuidParams } from './schemas';
 import { sendServerTiming, startServerTiming } from './serverTiming';
 import { createApiMetrics, registerRequestMetrics, type ApiMetrics } from './metrics';
+import { registerRequestTracing } from './tracing';
 
 export interface ApiDeps {
   logger: Logger;
@@ -73,6 +74,7 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
   startServerTiming(app);
   const metrics = deps.metrics ?? createApiMetrics();
   registerRequestMetrics(app, metrics);
+  registerRequestTracing(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

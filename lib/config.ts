@@ -90,6 +90,8 @@ export interface Config {
    * public API port, so only the network that scrapes can read it.
    */
   metrics: { workerAddress?: string; apiAddress?: string };
+  /** OTLP/HTTP collector base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`; spans go to `<url>/v1/traces`); unset: no traces exported. */
+  tracing: { otlpEndpoint?: string };
 }
 
 /**
@@ -368,6 +370,7 @@ export function readCoreConfig(read: ConfigReader): Config {
       workerAddress: socketAddress('METRICS_WORKER_ADDRESS'),
       apiAddress: socketAddress('METRICS_API_ADDRESS'),
     },
+    tracing: { otlpEndpoint: url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']) },
   };
 }
 

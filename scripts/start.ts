@@ -10,6 +10,7 @@
  * start finds the data of the first.
  */
 import { loadConfigOrExit } from '../lib/config';
+import { tracingTarget } from '../lib/tracing';
 import { startService, type RunningService } from '../dev/serviceProcesses';
 import { ToolMissingError } from '../dev/tools';
 
@@ -55,7 +56,9 @@ async function main(): Promise<void> {
   log(`  Metrics      worker ${metricsAt(config.metrics.workerAddress, 'METRICS_WORKER_ADDRESS')}`);
   log(`               api    ${metricsAt(config.metrics.apiAddress, 'METRICS_API_ADDRESS')}`);
   log('  Logs         JSON lines on the stdout of each process, at LOG_LEVEL');
-  log('  Traces       not exported yet');
+  log(
+    `  Traces       ${config.tracing.otlpEndpoint ? `OTLP/HTTP ${tracingTarget(config.tracing.otlpEndpoint)} (api and worker)` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT)'}`,
+  );
   if (service.sandbox)
     log(
       `  Sandbox      ${Object.entries(service.sandbox.urls)

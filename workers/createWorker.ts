@@ -13,6 +13,8 @@ import {
 import type { DataConverter } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { FAILURE_CONVERTER_PATH } from '../lib/temporal/dataConverter';
+import { WORKFLOW_TRACING_INTERCEPTORS, workerTracingOptions } from '../lib/temporal/tracing';
+import type { Tracing } from '../lib/tracing';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -38,18 +40,25 @@ export interface WorkerParts {
   dataConverter?: DataConverter;
   /** Worker identity shown in the Temporal UI. */
   identity?: string;
+  /** Where workflow and activity spans go; absent: tracing is off. */
+  tracing?: Tracing;
 }
 
 /** The SDK honours `isolateExecutionTimeout` but leaves it out of the public `WorkerOptions` type. */
 type WorkerOptionsWithIsolateTimeout = WorkerOptions & Pick<CompiledWorkerOptions, 'isolateExecutionTimeout'>;
 
 export async function createWorker(parts: WorkerParts): Promise<Worker> {
+  const tracing = workerTracingOptions(parts.tracing);
+  // A pre-built bundle carries the workflow interceptors already; one bundled now only when tracing is on.
+  const workflowModules = !parts.workflowBundle && parts.tracing ? [WORKFLOW_TRACING_INTERCEPTORS] : [];
   const options: WorkerOptionsWithIsolateTimeout = {
     connection: parts.connection,
     namespace: parts.namespace,
     taskQueue: parts.taskQueue,
     activities: parts.activities,
     isolateExecutionTimeout: ISOLATE_EXECUTION_TIMEOUT,
+    interceptors: { ...tracing.interceptors, workflowModules },
+    sinks: tracing.sinks,
     ...(parts.workflowBundle ? { workflowBundle: parts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...(parts.dataConverter ? { dataConverter: parts.dataConverter } : {}),
     ...(parts.identity ? { identity: parts.identity } : {}),
@@ -58,10 +67,11 @@ export async function createWorker(parts: WorkerParts): Promise<Worker> {
 }
 
 export async function bundleWorkflows(workflowsPath: string = WORKFLOWS_PATH): Promise<{ code: string }> {
-  // The failure converter runs inside the sandbox too: a pre-built bundle must carry it.
+  // The failure converter and the tracing interceptors run inside the sandbox too: a pre-built bundle must carry them.
   return bundleWorkflowCode({
     workflowsPath,
     failureConverterPath: FAILURE_CONVERTER_PATH,
+    workflowInterceptorModules: [WORKFLOW_TRACING_INTERCEPTORS],
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
   });
 }

@@ -7,6 +7,7 @@ import { createRuntimeDb } from '../db/knex';
 import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
 import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { startTracing, tracingTarget } from '../lib/tracing';
 import { codecKeysFromConfig } from '../lib/temporal/codec';
 import { connectClient, connectWorkerConnection } from '../lib/temporal/connection';
 import { installWorkerRuntime } from '../lib/temporal/runtime';
@@ -22,6 +23,8 @@ async function main(): Promise<void> {
   // SDK, workflow, activity and Core logs go through the same scrubbing logger at LOG_LEVEL; Core's
   // and our worker metrics to Prometheus at METRICS_WORKER_ADDRESS.
   installWorkerRuntime({ logger, logLevel: config.logLevel, metricsAddress: config.metrics.workerAddress });
+  // Workflow, activity and vendor-call spans over OTLP at OTEL_EXPORTER_OTLP_ENDPOINT; unset: off.
+  const tracing = startTracing({ serviceName: 'trackproject-integrations-worker', ...config.tracing });
   const databaseUrl = config.database.appUrl ?? config.database.url;
   if (!databaseUrl) {
     logger.fatal('DATABASE_URL (or DATABASE_APP_URL) is required for the worker; `npm start` sets it in embedded mode');
@@ -53,6 +56,7 @@ async function main(): Promise<void> {
     activities,
     dataConverter,
     identity: `worker@${os.hostname()}:${process.pid}`,
+    tracing,
   });
   logger.info(
     {
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       vendors: vendors.vendors(),
       metrics: config.metrics.workerAddress ? `http://${config.metrics.workerAddress}/metrics` : 'off',
+      traces: tracingTarget(config.tracing.otlpEndpoint),
     },
     'worker polling',
   );
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
   await health?.close();
   await connection.close();
   await db.destroy();
+  await tracing?.shutdown();
   logger.info('worker stopped');
 }
 

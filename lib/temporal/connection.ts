@@ -8,6 +8,7 @@ import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
+import { clientTracingInterceptors } from './tracing';
 
 function connectOptions(config: Config): { options: ConnectionOptions; namespace: string } {
   const loaded = loadClientConnectConfig();
@@ -22,7 +23,12 @@ function connectOptions(config: Config): { options: ConnectionOptions; namespace
 export async function connectClient(config: Config, dataConverter?: DataConverter): Promise<Client> {
   const { options, namespace } = connectOptions(config);
   const connection = await Connection.connect(options);
-  return new Client({ connection, namespace, ...(dataConverter ? { dataConverter } : {}) });
+  return new Client({
+    connection,
+    namespace,
+    interceptors: clientTracingInterceptors(),
+    ...(dataConverter ? { dataConverter } : {}),
+  });
 }
 
 export async function connectWorkerConnection(config: Config): Promise<NativeConnection> {

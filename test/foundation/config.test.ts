@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, loadConfig, MAX_PURGE_DELAY_MS, parseDuration } from '../../lib/config';
+import { tracingTarget } from '../../lib/tracing';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -58,6 +59,21 @@ describe('configuration', () => {
       /METRICS_WORKER_ADDRESS must be ip:port/,
     );
     expect(() => loadConfig({ METRICS_API_ADDRESS: '9465' })).toThrow(/METRICS_API_ADDRESS must be ip:port/);
+  });
+
+  it('T25 traces: the OTLP endpoint is off by default and takes an http(s) URL; anything else is refused without echoing it', () => {
+    expect(loadConfig({}).tracing).toEqual({ otlpEndpoint: undefined });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' }).tracing).toEqual({
+      otlpEndpoint: 'http://otel-collector:4318',
+    });
+    const secretish = 'grpc://user:pa55word@collector:4317';
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: secretish })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: secretish })).not.toThrow(/pa55word/);
+    // Start-up lines name where spans go, never the URL's credentials.
+    expect(tracingTarget('https://user:pa55word@collector.example/otlp/')).toBe(
+      'https://collector.example/otlp/v1/traces',
+    );
+    expect(tracingTarget(undefined)).toBe('off');
   });
 
   it('T15: refuses a purge delay above 30 days', () => {

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { clientTracingInterceptors } from '../../lib/temporal/tracing';
 import { createWorker, type WorkerParts } from '../../workers/createWorker';
 import { testStack } from './stackInfo';
 
@@ -25,7 +26,12 @@ export async function devServer(): Promise<{ client: Client; connection: NativeC
   const { temporalAddress } = testStack();
   const connection = await NativeConnection.connect({ address: temporalAddress });
   const clientConnection = await Connection.connect({ address: temporalAddress });
-  const client = new Client({ connection: clientConnection, namespace: 'default' });
+  // As production's clients: a test that traces sees the client spans and their propagation.
+  const client = new Client({
+    connection: clientConnection,
+    namespace: 'default',
+    interceptors: clientTracingInterceptors(),
+  });
   return {
     client,
     connection,

@@ -8,6 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { Worker } from '@temporalio/worker';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Resource } from '@opentelemetry/resources';
+import { workerTracingOptions } from '../../lib/temporal/tracing';
 import { integrationStateQuery, workflowIds } from '../../workflows/definitions';
 import { requestSync } from '../../api/syncNow';
 import { historyFromJson, historyToJson } from '../support/historyJson';
@@ -123,8 +126,18 @@ describe('replay of recorded histories against the current bundle', () => {
     );
   });
 
-  it('replays every fixture with 0 nondeterminism errors', async () => {
+  it('T25 traces: replays every fixture with 0 nondeterminism errors with the tracing interceptors installed as the worker installs them, exporting no span again', async () => {
     installQuietRuntime();
+    // The test bundle carries the workflow tracing interceptors (as every pre-built bundle does); the
+    // replayer gets the worker's activity interceptors and span sink from the same function.
+    const exported = new InMemorySpanExporter();
+    const bundle = testStack().workflowBundlePath;
+    expect(fs.readFileSync(bundle, 'utf8')).toContain('class OpenTelemetryInboundInterceptor');
+    const tracing = workerTracingOptions({
+      spanProcessor: new SimpleSpanProcessor(exported),
+      resource: Resource.empty(),
+      shutdown: async () => undefined,
+    });
     const histories = files.map((file) => ({
       workflowId: file,
       history: historyFromJson(fs.readFileSync(path.join(FIXTURES, file), 'utf8')),
@@ -132,7 +145,7 @@ describe('replay of recorded histories against the current bundle', () => {
     const failures: string[] = [];
     let replayed = 0;
     for await (const result of Worker.runReplayHistories(
-      { workflowBundle: { codePath: testStack().workflowBundlePath } },
+      { workflowBundle: { codePath: bundle }, ...tracing },
       histories,
     )) {
       replayed += 1;
@@ -140,5 +153,7 @@ describe('replay of recorded histories against the current bundle', () => {
     }
     expect(failures).toEqual([]);
     expect(replayed).toBe(files.length);
+    // The sink is not called while replaying: spans of a run already exported are not exported twice.
+    expect(exported.getFinishedSpans()).toEqual([]);
   });
 });
