@@ -7,7 +7,7 @@
  */
 import crypto from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { TypedSearchAttributes } from '@temporalio/common';
+import { defaultPayloadConverter, type TypedSearchAttributes } from '@temporalio/common';
 import { integrationStateQuery, syncProgressQuery, workflowIds } from '../../workflows/definitions';
 import {
   IntegrationIdKey,
@@ -53,7 +53,7 @@ describe('search attributes ops filter on (dev server, memory connector, real Po
     await h.close();
   });
 
-  it('a sync started directly with the Temporal client carries its identity, and a completed one is found by SyncState with LastSyncCompletedAt set', async () => {
+  it('a sync started directly with the Temporal client carries its identity, a completed one is found by SyncState with LastSyncCompletedAt set, and its steps carry summaries', async () => {
     for (let i = 0; i < 3; i++) h.connector.upsert(`sa-${i}`, 't');
     const ref = await seedConnectedIntegration(h);
     const taskQueue = uniqueTaskQueue('search-attributes-sync');
@@ -81,6 +81,17 @@ describe('search attributes ops filter on (dev server, memory connector, real Po
         1,
       );
       expect(found).toEqual([sync.firstExecutionRunId]);
+
+      // The event list says what each step does, in fixed words.
+      const history = await sync.fetchHistory();
+      const summaries = history
+        .events!.filter((event) => event.activityTaskScheduledEventAttributes)
+        .map((event) => defaultPayloadConverter.fromPayload(event.userMetadata!.summary!));
+      expect(summaries).toEqual([
+        'read the vendor descriptor',
+        'read the committed sync totals',
+        'fetch and commit a batch of pages',
+      ]);
     });
   });
 
