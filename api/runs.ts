@@ -14,10 +14,10 @@ import {
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ProcessName } from '../workflows/definitions';
 import type * as workflows from '../workflows';
-import { IntegrationIdKey, ProcessKey, VendorKey, WorkspaceIdKey } from '../workflows/searchAttributes';
+import { integrationSearchAttributes } from '../workflows/searchAttributes';
 import { HttpProblem } from './problem';
 import type { TemporalAccess } from './services';
 
@@ -54,12 +54,8 @@ export async function startRun<N extends WorkflowName>(
   temporal: TemporalAccess,
   run: StartRun<N>,
 ): Promise<WorkflowHandle<Workflows[N]>> {
-  const typedSearchAttributes: SearchAttributePair[] = [
-    { key: WorkspaceIdKey, value: run.workspaceId },
-    { key: ProcessKey, value: run.process },
-    ...(run.integrationId ? [{ key: IntegrationIdKey, value: run.integrationId }] : []),
-    ...(run.vendor ? [{ key: VendorKey, value: run.vendor }] : []),
-  ];
+  // Indexed from the first event; the run upserts the same identity itself (runs started elsewhere too).
+  const typedSearchAttributes = integrationSearchAttributes(run);
   try {
     // StartRun<N> has checked the arguments; the SDK's conditional `args` type cannot resolve for a generic N.
     const options = {

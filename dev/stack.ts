@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bootstrapDatabase } from '../db/bootstrap';
 import { migrateLatest } from '../db/migrate';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
+import { Connection } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
+import { CLI_TYPE_NAMES, SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
 import { startEmbeddedPostgres } from './embeddedPostgres';
 import { freePort, startProcess, waitForPort } from './processes';
 import { ensureTemporalCli, ensureTestServer } from './tools';
@@ -83,7 +85,7 @@ async function startDevServer(options: StackOptions, temporal: NonNullable<Stack
   if (temporal.uiPort) args.push('--ui-port', String(temporal.uiPort));
   else args.push('--headless');
   if (temporal.uiPort && temporal.codecEndpoint) args.push('--ui-codec-endpoint', temporal.codecEndpoint);
-  for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
+  for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`);
   const child = startProcess('temporal', cli, args, {
     log: options.log,
     quiet: /^\s*(CLI|Server|UI|Metrics|Temporal)\b.*:|^\s*$/,
@@ -120,5 +122,30 @@ async function startTestServer(options: StackOptions) {
   // the lock count starts one short and the server skips past tasks still being processed.
   const child = startProcess('test-server', executable, [String(port)], { log: options.log });
   await waitForPort(port, 60_000, child.child);
-  return { process: child, address: `127.0.0.1:${port}`, executable };
+  const address = `127.0.0.1:${port}`;
+  try {
+    await registerSearchAttributes(address);
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+  return { process: child, address, executable };
+}
+
+/** The test server validates upserts against registered attributes, like a cluster; it has no start flag for them. */
+async function registerSearchAttributes(address: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    await connection.operatorService.addSearchAttributes({
+      namespace: 'default',
+      searchAttributes: Object.fromEntries(
+        SEARCH_ATTRIBUTE_KEYS.map((key) => [
+          key.name,
+          proto.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`],
+        ]),
+      ),
+    });
+  } finally {
+    await connection.close();
+  }
 }

@@ -1,8 +1,8 @@
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import { proxySteps } from './activityProxies';
 import { ProcessKey, WorkspaceIdKey } from './searchAttributes';
 
-const { ensureWorkspace } = proxyActivities<Activities>({
+const { ensureWorkspace } = proxySteps({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 5 },
 });

@@ -44,6 +44,7 @@ import type { VendorDescriptor } from '../activities/vendors/types';
 import { rotateSecretWorkflow } from './rotate';
 import { countWorkflowMetric } from './metrics';
 import { syncWorkflow } from './sync';
+import { IntegrationStatusKey, LastSyncCompletedAtKey, SyncStateKey, type SyncStateValue } from './searchAttributes';
 import { childSearchAttributes, tagRun } from './tagRun';
 
 /** Refresh this long before the access token expires (Graph tokens live 60–90 min). */
@@ -66,7 +67,7 @@ const UPDATES_BEFORE_CONTINUE = 1_500;
 
 export async function integrationLifecycleWorkflow(input: LifecycleInput): Promise<void> {
   const ref = { workspaceId: input.workspaceId, integrationId: input.integrationId };
-  tagRun({ ...ref, vendor: input.vendor, process: 'lifecycle' });
+  const index = tagRun({ ...ref, vendor: input.vendor, process: 'lifecycle' });
   // Handlers are registered before the first await: an update or query sent right after the start
   // (the API does that) would otherwise be rejected as unhandled.
   let descriptor: VendorDescriptor | undefined;
@@ -192,19 +193,29 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     );
   };
 
+  /** The last sync, for ops' filters (`SyncState`, `LastSyncCompletedAt`); the state query has the rest. */
+  const showSync = (syncState: SyncStateValue, completedAt?: string) =>
+    index.upsert([
+      { key: SyncStateKey, value: syncState },
+      ...(completedAt ? [{ key: LastSyncCompletedAtKey, value: new Date(completedAt) }] : []),
+    ]);
+
   const startSync = async (req: SyncRequest) => {
     running = await startChild(syncWorkflow, {
       workflowId: syncWorkflowId,
       args: [{ ...ref, vendor: input.vendor, request: req }],
       ...childSearchAttributes({ ...ref, vendor: input.vendor, process: 'sync' }),
     });
+    showSync('running');
     void running.result().then(
       (progress) => {
         state.lastSync = progress;
         running = undefined;
+        showSync('completed', progress.finishedAt);
       },
       async (error) => {
         running = undefined;
+        showSync('failed');
         if (failureType(error) === 'ReauthorizationRequired') {
           requireReauthorization('sync');
           await act.markReauthorizationRequired(ref);
@@ -214,6 +225,8 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   };
 
   for (;;) {
+    // Every change of status wakes the loop (signals set scheduleDirty, a failed sync clears running).
+    index.upsert([{ key: IntegrationStatusKey, value: state.status }]);
     if (scheduleDirty) {
       const schedule = await act.lifecycleSchedule(ref);
       tokenExpiresAt = schedule.tokenExpiresAt;

@@ -1,7 +1,6 @@
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { proxySteps } from './activityProxies';
 
-const { sweepExpiredCache } = proxyActivities<Activities>({
+const { sweepExpiredCache } = proxySteps({
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '10 seconds', maximumAttempts: 5 },
 });

@@ -9,6 +9,7 @@ import { integrationActivities as act, pageBatchActivities } from './activityPro
 import { failureType, retryAfterMs } from './failures';
 import { syncProgressQuery, type SyncInput, type SyncProgress } from './definitions';
 import { countWorkflowMetric } from './metrics';
+import { LastSyncCompletedAtKey, SyncStateKey, type SyncStateValue } from './searchAttributes';
 import { tagRun } from './tagRun';
 
 /**
@@ -30,7 +31,12 @@ const MINUTE_MS = 60_000;
 export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
   const { workspaceId, integrationId, vendor } = input;
   const subject = { workspaceId, integrationId, vendor };
-  tagRun({ ...subject, process: 'sync' });
+  const index = tagRun({ ...subject, process: 'sync' });
+  // Ops filter on the sync's state; the progress query has the counts.
+  const enter = (state: SyncStateValue) => {
+    progress.state = state;
+    index.upsert([{ key: SyncStateKey, value: state }]);
+  };
   const progress: SyncProgress = input.progress ?? {
     state: 'running',
     pages: 0,
@@ -41,6 +47,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
   };
   // Registered before the first await: a query right after the start must not find it missing.
   setHandler(syncProgressQuery, () => progress);
+  enter('running');
   const descriptor = await act.describeVendor(vendor);
   const resources =
     input.resources ?? (input.request.resource ? [input.request.resource] : [...descriptor.syncResources]);
@@ -70,11 +77,11 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
       const now = Date.now();
       recentPageStarts = recentPageStarts.filter((t) => t > now - MINUTE_MS);
       if (recentPageStarts.length >= descriptor.rateLimit.requestsPerMinute) {
-        progress.state = 'waiting-rate-limit';
+        enter('waiting-rate-limit');
         await sleep(recentPageStarts[0]! + MINUTE_MS - now);
         continue;
       }
-      progress.state = 'running';
+      enter('running');
       const maxPages = Math.min(PAGES_PER_ACTIVITY, descriptor.rateLimit.requestsPerMinute - recentPageStarts.length);
       let page;
       try {
@@ -82,7 +89,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
       } catch (error) {
         const type = failureType(error);
         if (type === 'RateLimited') {
-          progress.state = 'waiting-rate-limit';
+          enter('waiting-rate-limit');
           progress.rateLimitWaits += 1;
           const waitMs = retryAfterMs(error, DEFAULT_RATE_LIMIT_WAIT_MS);
           // The SDK emits workflow metrics and logs only when not replaying: counted once per wait.
@@ -95,7 +102,7 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
           await act.startFullResync({ workspaceId, integrationId, resource });
           continue;
         }
-        progress.state = 'failed';
+        enter('failed');
         progress.finishedAt = new Date().toISOString();
         log.warn('sync failed', { ...subject, resource, failureType: type });
         countWorkflowMetric('integrations_syncs', { vendor, outcome: 'failed', failure_type: type ?? 'unknown' });
@@ -121,9 +128,11 @@ export async function syncWorkflow(input: SyncInput): Promise<SyncProgress> {
       }
     }
   }
-  progress.state = 'completed';
+  enter('completed');
   progress.resource = undefined;
-  progress.finishedAt = new Date().toISOString();
+  const finishedAt = new Date();
+  progress.finishedAt = finishedAt.toISOString();
+  index.upsert([{ key: LastSyncCompletedAtKey, value: finishedAt }]);
   countWorkflowMetric('integrations_syncs', { vendor, outcome: 'completed', failure_type: 'none' });
   log.info('sync completed', {
     ...subject,

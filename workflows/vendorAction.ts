@@ -1,5 +1,5 @@
-import { proxyActivities, sleep } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { sleep } from '@temporalio/workflow';
+import { proxySteps } from './activityProxies';
 import { failureType, retryAfterMs } from './failures';
 import type { VendorActionInput } from './definitions';
 import { tagRun } from './tagRun';
@@ -9,7 +9,7 @@ import { tagRun } from './tagRun';
  * activity is attempted once. The one exception is a rate-limited attempt: the vendor refused it
  * outright (429 before acting), so it is retried after the vendor's Retry-After, a few times.
  */
-const { performVendorAction } = proxyActivities<Activities>({
+const { performVendorAction } = proxySteps({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 1 },
 });

@@ -1,8 +1,8 @@
-import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { getExternalWorkflowHandle } from '@temporalio/workflow';
+import { proxySteps } from './activityProxies';
 import { syncRequestedSignal, workflowIds } from './definitions';
 
-const { unsignalledWebhookIntegrations, markWebhooksSignalled } = proxyActivities<Activities>({
+const { unsignalledWebhookIntegrations, markWebhooksSignalled } = proxySteps({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '10 seconds', maximumAttempts: 5 },
 });

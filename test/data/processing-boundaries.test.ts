@@ -14,6 +14,9 @@ const SHARED_TABLES: Record<string, string> = {
   knex_migrations_lock: 'migration bookkeeping',
   rate_limit_buckets:
     'API rate-limit counters keyed by a SHA-256 of the caller or workspace id: no id, no customer data',
+  operator_audit_log:
+    "our operators' payload decodes (operator id, namespace, payload count, outcome): no workspace's data, " +
+    'since the codec sees only ciphertext and cannot know whose payload it decodes',
 };
 
 async function sharedTables(db: Knex | Knex.Transaction): Promise<string[]> {

@@ -45,6 +45,10 @@ export const encodingOf = (payload: Payload) =>
 export const isSearchAttribute = (found: FoundPayload) =>
   /(^|\.)(searchAttributes|indexedFields)(\.|$)/.test(found.path);
 
+/** Temporal Core writes a patch marker's data itself, in clear: the patch id only (checked where it is filtered out). */
+export const isPatchMarker = (found: FoundPayload) =>
+  /(^|\.)markerRecordedEventAttributes\.details\.patch-data(\.|$)/.test(found.path);
+
 /** History JSON of every run of a workflow id (continue-as-new chains included), via `client`. */
 export async function fetchHistoryJson(client: Client, workflowId: string, runId?: string): Promise<string> {
   return historyToJson(await client.workflow.getHandle(workflowId, runId).fetchHistory());

@@ -28,7 +28,8 @@ import { integrationStateQuery, syncRequestedSignal, workflowIds } from '../../w
 import { requestSync } from '../../api/syncNow';
 import { integrationSearchAttributes } from '../../workflows/searchAttributes';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
-import { encodingOf, fetchHistoryJson, historyPayloads, isSearchAttribute } from '../support/codec';
+import { encodingOf, fetchHistoryJson, historyPayloads, isPatchMarker, isSearchAttribute } from '../support/codec';
+import { SEARCH_ATTRIBUTES_PATCH } from '../../workflows/tagRun';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
 import { MEMORY_VENDOR, MemoryConnector } from '../../dev/memoryConnector';
 import { pollUntil } from './support/workflowHelpers';
@@ -157,7 +158,12 @@ describe('encrypted histories on the dev server, and the UI codec endpoint', () 
 
   const assertOnlyCiphertext = async (workflowId: string) => {
     const raw = await fetchHistoryJson(ds.client, workflowId); // a client WITHOUT the codec
-    const payloads = historyPayloads(raw).filter((p) => !isSearchAttribute(p));
+    const payloads = historyPayloads(raw).filter((p) => !isSearchAttribute(p) && !isPatchMarker(p));
+    for (const marker of historyPayloads(raw).filter(isPatchMarker))
+      expect(JSON.parse(Buffer.from(marker.payload.data!).toString('utf8'))).toEqual({
+        id: SEARCH_ATTRIBUTES_PATCH,
+        deprecated: false,
+      });
     expect(payloads.length).toBeGreaterThan(0);
     expect(payloads.filter((p) => encodingOf(p.payload) !== ENCRYPTED_ENCODING).map((p) => p.path)).toEqual([]);
     return raw;

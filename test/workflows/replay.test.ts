@@ -113,14 +113,19 @@ describe('replay of recorded histories against the current bundle', () => {
 
   // integrationLifecycleWorkflow-accepted-joins.json was recorded before joins were answered by the
   // validator, when each join was an accepted Update in the history: runs started then must replay.
-  it('has fixtures for sync, the 410 resync, disconnect with purge, the cache sweep and lifecycle runs that continued as new, from before and after joins moved to the validator', () => {
+  // The *-before-search-attributes.json histories predate the 'upsert-search-attributes' patch and
+  // the activity summaries: runs started then (a lifecycle lives for months) must replay too.
+  const shapes = [
+    'syncWorkflow',
+    'syncWorkflow-resync',
+    'disconnectWorkflow',
+    'cacheSweepWorkflow',
+    'integrationLifecycleWorkflow',
+  ];
+  it('has fixtures for sync, the 410 resync, disconnect with purge, the cache sweep and lifecycle runs that continued as new, from before and after joins moved to the validator and from before and after runs upserted their search attributes', () => {
     expect(files).toEqual(
       expect.arrayContaining([
-        'syncWorkflow.json',
-        'syncWorkflow-resync.json',
-        'disconnectWorkflow.json',
-        'cacheSweepWorkflow.json',
-        'integrationLifecycleWorkflow.json',
+        ...shapes.flatMap((name) => [`${name}.json`, `${name}-before-search-attributes.json`]),
         'integrationLifecycleWorkflow-accepted-joins.json',
       ]),
     );
