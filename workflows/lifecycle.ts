@@ -15,6 +15,7 @@ import {
   startChild,
   workflowInfo,
   type ChildWorkflowHandle,
+  patched,
 } from '@temporalio/workflow';
 import { integrationActivities as act } from './activityProxies';
 import { failureType } from './failures';
@@ -65,6 +66,9 @@ const HISTORY_EVENTS_BEFORE_CONTINUE = 4_000;
 /** Temporal refuses the 2,001st accepted Update of a run (FAILED_PRECONDITION): continue well before. Rejected joins count toward neither bound. */
 const UPDATES_BEFORE_CONTINUE = 1_500;
 
+/** Patch id: a vendor's "grant lost" event is written to the integration's row (kept while older runs are open). */
+const PERSIST_VENDOR_REAUTHORIZATION_PATCH = 'persist-vendor-reauthorization';
+
 export async function integrationLifecycleWorkflow(input: LifecycleInput): Promise<void> {
   const ref = { workspaceId: input.workspaceId, integrationId: input.integrationId };
   const index = tagRun({ ...ref, vendor: input.vendor, process: 'lifecycle' });
@@ -93,6 +97,13 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   let rotateNowBy: AuditActor | undefined;
   const syncWorkflowId = workflowIds.sync(ref.workspaceId, ref.integrationId);
   let updatesThisRun = 0;
+
+  /**
+   * A vendor event that says the grant is lost, not yet written to the integration's row (the sync and
+   * refresh paths write it themselves). Before the patch the event changed only this run's state and the
+   * row stayed `connected`.
+   */
+  let vendorReauthorizationUnrecorded = false;
 
   /** The grant is lost (vendor event, refresh refused, sync refused): counted once per loss, for the ops alert. */
   const requireReauthorization = (cause: 'vendor-event' | 'token-refresh' | 'sync') => {
@@ -144,7 +155,10 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     return { accepted: true as const };
   });
   setHandler(vendorLifecycleSignal, ({ event }) => {
-    if (event === 'reauthorizationRequired') requireReauthorization('vendor-event');
+    if (event === 'reauthorizationRequired') {
+      requireReauthorization('vendor-event');
+      vendorReauthorizationUnrecorded = true;
+    }
     if (event === RECONNECTED_EVENT) {
       state.status = 'connected';
       request({ reason: 'connect' });
@@ -227,6 +241,11 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   for (;;) {
     // Every change of status wakes the loop (signals set scheduleDirty, a failed sync clears running).
     index.upsert([{ key: IntegrationStatusKey, value: state.status }]);
+    if (vendorReauthorizationUnrecorded) {
+      vendorReauthorizationUnrecorded = false;
+      // Runs recorded before this patch never wrote the row here; they replay without the activity.
+      if (patched(PERSIST_VENDOR_REAUTHORIZATION_PATCH)) await act.markReauthorizationRequired(ref);
+    }
     if (scheduleDirty) {
       const schedule = await act.lifecycleSchedule(ref);
       tokenExpiresAt = schedule.tokenExpiresAt;

@@ -112,7 +112,7 @@ describe('worker metrics at the Prometheus endpoint (time-skipping server, real 
       await env.teardown();
     }
   });
-  it('T25 metrics: an integration losing its grant is counted once per loss, by vendor and cause', async () => {
+  it('T25 metrics: an integration losing its grant is counted once per loss, by vendor and cause, and its row records the loss', async () => {
     const ref = await seedConnectedIntegration(h);
     const env = await timeSkippingEnv();
     const taskQueue = uniqueTaskQueue('metrics-reauth');
@@ -138,6 +138,11 @@ describe('worker metrics at the Prometheus endpoint (time-skipping server, real 
           );
           const after = await pollUntil(scrape, (samples) => reauthorizations(samples) > before);
           expect(reauthorizations(after) - before).toBe(1);
+          // The row says so too, not only this run's state: the API and the webhook catch-up read the row.
+          await pollUntil(
+            () => h.admin('integrations').where({ integration_id: ref.integrationId }).first(),
+            (row) => row?.status === 'reauthorization_required',
+          );
         } finally {
           await handle.terminate('test over');
         }
