@@ -55,6 +55,7 @@ export interface Harness {
   token(input: { workspaceId: string; role: Role; sub?: string; expiresIn?: string | number }): Promise<string>;
   /** Runs `fn` with a worker polling the harness queue. */
   withWorker<T>(fn: () => Promise<T>): Promise<T>;
+  /** Ends every run still open on the harness queue (they would sleep on the shared dev server), then the API. */
   close(): Promise<void>;
 }
 
@@ -180,6 +181,14 @@ export async function createHarness(
       return worker.runUntil(fn);
     },
     async close() {
+      for await (const run of services.temporal.client.workflow.list({
+        query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`,
+      })) {
+        await services.temporal.client.workflow
+          .getHandle(run.workflowId)
+          .terminate('test cleanup')
+          .catch(() => undefined);
+      }
       await app.close();
       await Promise.all([db.destroy(), su.destroy()]);
       await server.close();
