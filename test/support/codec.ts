@@ -49,6 +49,12 @@ export const isSearchAttribute = (found: FoundPayload) =>
 export const isPatchMarker = (found: FoundPayload) =>
   /(^|\.)markerRecordedEventAttributes\.details\.patch-data(\.|$)/.test(found.path);
 
+/**
+ * The OpenTelemetry interceptors carry the trace context in a header the SDK writes without the codec:
+ * W3C trace context only (checked where it is filtered out), no payload, token or person.
+ */
+export const isTraceContextHeader = (found: FoundPayload) => /(^|\.)header\.fields\._tracer-data$/.test(found.path);
+
 /** History JSON of every run of a workflow id (continue-as-new chains included), via `client`. */
 export async function fetchHistoryJson(client: Client, workflowId: string, runId?: string): Promise<string> {
   return historyToJson(await client.workflow.getHandle(workflowId, runId).fetchHistory());

@@ -28,7 +28,14 @@ import { integrationStateQuery, syncRequestedSignal, workflowIds } from '../../w
 import { requestSync } from '../../api/syncNow';
 import { integrationSearchAttributes } from '../../workflows/searchAttributes';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
-import { encodingOf, fetchHistoryJson, historyPayloads, isPatchMarker, isSearchAttribute } from '../support/codec';
+import {
+  encodingOf,
+  fetchHistoryJson,
+  historyPayloads,
+  isPatchMarker,
+  isSearchAttribute,
+  isTraceContextHeader,
+} from '../support/codec';
 import { SEARCH_ATTRIBUTES_PATCH } from '../../workflows/tagRun';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
 import { MEMORY_VENDOR, MemoryConnector } from '../../dev/memoryConnector';
@@ -158,7 +165,14 @@ describe('encrypted histories on the dev server, and the UI codec endpoint', () 
 
   const assertOnlyCiphertext = async (workflowId: string) => {
     const raw = await fetchHistoryJson(ds.client, workflowId); // a client WITHOUT the codec
-    const payloads = historyPayloads(raw).filter((p) => !isSearchAttribute(p) && !isPatchMarker(p));
+    const payloads = historyPayloads(raw).filter(
+      (p) => !isSearchAttribute(p) && !isPatchMarker(p) && !isTraceContextHeader(p),
+    );
+    for (const header of historyPayloads(raw).filter(isTraceContextHeader)) {
+      const context = JSON.parse(Buffer.from(header.payload.data!).toString('utf8')) as Record<string, string>;
+      expect(Object.keys(context).filter((key) => key !== 'traceparent' && key !== 'tracestate')).toEqual([]);
+      expect(context.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-9a-f]$/);
+    }
     for (const marker of historyPayloads(raw).filter(isPatchMarker))
       expect(JSON.parse(Buffer.from(marker.payload.data!).toString('utf8'))).toEqual({
         id: SEARCH_ATTRIBUTES_PATCH,

@@ -9,7 +9,7 @@ import { createLogger } from '../../lib/logger';
 import { installWorkerRuntime } from '../../lib/temporal/runtime';
 import { integrationStateQuery, vendorLifecycleSignal, workflowIds } from '../../workflows/definitions';
 import { CORE_METRICS_QUERIED, HISTOGRAM_SUFFIXES } from '../support/coreMetrics';
-import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
+import { devServer, testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
 import { pollUntil } from './support/workflowHelpers';
 
@@ -114,16 +114,18 @@ describe('worker metrics at the Prometheus endpoint (time-skipping server, real 
   });
   it('T25 metrics: an integration losing its grant is counted once per loss, by vendor and cause, and its row records the loss', async () => {
     const ref = await seedConnectedIntegration(h);
-    const env = await timeSkippingEnv();
+    // The dev server: nothing here waits on time, and a lifecycle left to the time-skipping server
+    // held its clock for the test files after this one.
+    const server = await devServer();
     const taskQueue = uniqueTaskQueue('metrics-reauth');
-    const worker = await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities });
+    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
     const scrape = async () => parseSamples(await (await fetch(`http://${address}/metrics`)).text());
     const reauthorizations = (samples: Sample[]) =>
       total(samples, 'integrations_reauthorizations_required', { vendor: MEMORY_VENDOR, cause: 'vendor-event' });
     try {
       const before = reauthorizations(await scrape());
       await worker.runUntil(async () => {
-        const handle = await env.client.workflow.start('integrationLifecycleWorkflow', {
+        const handle = await server.client.workflow.start('integrationLifecycleWorkflow', {
           taskQueue,
           workflowId: workflowIds.lifecycle(ref.workspaceId, ref.integrationId),
           args: [{ ...ref, vendor: MEMORY_VENDOR }],
@@ -148,7 +150,7 @@ describe('worker metrics at the Prometheus endpoint (time-skipping server, real 
         }
       });
     } finally {
-      await env.teardown();
+      await server.close();
     }
   });
 });
