@@ -42,6 +42,13 @@ interface PendingCode extends Grant {
   used: boolean;
 }
 
+/** A departure from a genuine ID token: another tenant's issuer, another app's audience, or an unpublished key. */
+export interface IdTokenForgery {
+  tenantId?: string;
+  audience?: string;
+  unpublishedKey?: boolean;
+}
+
 export interface AccessGrant extends Grant {
   expiresAt: number;
 }
@@ -52,6 +59,8 @@ export class IdentityPlatform {
   private readonly refreshTokens = new Map<string, Grant & { expiresAt: number }>();
   /** Scopes the next consent grants beyond what was asked (a misconfigured tenant, for T1 tests). */
   private extraGrantedScopes: string[] = [];
+  /** How the next ID token departs from a genuine one of this tenant (a foreign or forged token, for T18 tests). */
+  private nextIdTokenForgery: IdTokenForgery | undefined;
 
   private constructor(
     private readonly baseUrl: () => string,
@@ -115,6 +124,11 @@ export class IdentityPlatform {
       .on('GET', '/:tenant/oauth2/v2.0/authorize', (request) => this.authorize(request))
       .on('POST', '/:tenant/oauth2/v2.0/token', (request) => this.token(request))
       .on('GET', '/oidc/userinfo', (request) => this.userInfo(request));
+  }
+
+  /** The next ID token issued is forged as described; later ones are genuine again. */
+  forgeNextIdToken(forgery: IdTokenForgery): void {
+    this.nextIdTokenForgery = forgery;
   }
 
   grantExtraScopesOnNextConsent(scopes: string[]): void {
@@ -246,15 +260,20 @@ export class IdentityPlatform {
     if (grant.scopes.includes('profile'))
       Object.assign(claims, { name: this.user.displayName, preferred_username: this.user.mail });
     if (grant.scopes.includes('email')) claims.email = this.user.mail;
+    const forgery = this.nextIdTokenForgery ?? {};
+    this.nextIdTokenForgery = undefined;
+    if (forgery.tenantId) claims.tid = forgery.tenantId;
+    // A key this tenant never published, under the same kid: only a real signature check catches it.
+    const signingKey = forgery.unpublishedKey ? (await generateKeyPair('RS256')).privateKey : this.signingKey;
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: this.publicJwk.kid!, typ: 'JWT' })
-      .setIssuer(this.issuer())
-      .setAudience(grant.clientId)
+      .setIssuer(forgery.tenantId ? `${this.baseUrl()}/${forgery.tenantId}/v2.0` : this.issuer())
+      .setAudience(forgery.audience ?? grant.clientId)
       .setSubject(`pairwise-${this.user.id}`)
       .setIssuedAt(nowS)
       .setNotBefore(nowS)
       .setExpirationTime(nowS + ACCESS_TOKEN_LIFETIME_S)
-      .sign(this.signingKey);
+      .sign(signingKey);
   }
 
   private userInfo(request: EmulatorRequest): EmulatorResponse {

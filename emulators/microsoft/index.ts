@@ -9,7 +9,7 @@ import { EmulatorRouter, startEmulatorServer, type LoggedRequest } from '../shar
 import { startHttpsFront, type HttpsFront } from '../shared/httpsFront';
 import { createRateStorm } from '../shared/rateStorm';
 import { GraphService, graphError, type LifecycleEvent } from './graph';
-import { IdentityPlatform, type EmulatedUser } from './identity';
+import { IdentityPlatform, type EmulatedUser, type IdTokenForgery } from './identity';
 import { createTestTls } from './tls';
 
 export interface MicrosoftEmulatorOptions {
@@ -117,6 +117,8 @@ function createControl(
     sendLifecycleNotification: (subscriptionId: string, event: LifecycleEvent) =>
       graph.sendLifecycleNotification(subscriptionId, event),
     grantExtraScopesOnNextConsent: (scopes: string[]) => identity.grantExtraScopesOnNextConsent(scopes),
+    /** The next ID token comes from another tenant, for another app, or signed with a key not in the JWKS. */
+    forgeNextIdToken: (forgery: IdTokenForgery) => identity.forgeNextIdToken(forgery),
     issueAccessToken: (scopes: string[]) => identity.issueAccessToken(scopes),
     advanceClock: (ms: number) => clock.advance(ms),
     now: () => clock.now(),

@@ -10,8 +10,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
+import { fetch as undiciFetch } from 'undici';
 import { createIntegrationContext } from '../../activities/integrations/context';
 import { microsoftDescriptors, validationReply, type MicrosoftVendorId } from '../../activities/vendors/microsoft';
+import { createDispatcher } from '../../activities/vendors/microsoft/client';
 import {
   consentChangeUpdate,
   integrationStateQuery,
@@ -378,6 +380,123 @@ describe('Microsoft end to end (dev server, Graph emulator over https, real Post
     },
     60_000,
   );
+  it("T18 [microsoft365]: each workspace's own consent is the only credential its calls carry; after the admin disconnects, nothing is sent with it though Microsoft would still accept it", async () => {
+    const { required, optional } = microsoftDescriptors.microsoft365.scopes;
+    const connectWorkspace = async () => {
+      const workspaceId = await seedWorkspace(h);
+      const { handle, integrationId, state, authorizeUrl } = await startConnect(server.client, taskQueue, {
+        workspaceId,
+        vendor: 'microsoft365',
+        requestedScopes: [...required, ...optional],
+        controls: {},
+        redirectUri: REDIRECT_URI,
+      });
+      const callback = await microsoft.consent(authorizeUrl.toString());
+      await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: callback.searchParams.get('code')! }] });
+      expect((await handle.result()).status).toBe('connected');
+      const lifecycle = server.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
+      await pollUntil(
+        () => lifecycle.query(integrationStateQuery),
+        (s) => s.lastSync?.state === 'completed',
+        30_000,
+      );
+      return { workspaceId, integrationId };
+    };
+    /** Every access token ever stored for the integration (rotation would add versions). */
+    const accessTokensOf = async (ref: { workspaceId: string; integrationId: string }) => {
+      const ids = await h
+        .admin('secrets')
+        .where({ integration_id: ref.integrationId, kind: 'oauth-tokens' })
+        .whereNot({ state: 'destroyed' })
+        .pluck('secret_id');
+      const tokens: string[] = [];
+      for (const id of ids)
+        tokens.push(JSON.parse((await h.secrets.read(ref.workspaceId, id)).toString('utf8')).accessToken);
+      return tokens;
+    };
+    const bearerOf = (request: { headers: Record<string, unknown> }) =>
+      String(request.headers.authorization ?? '').replace(/^Bearer /, '');
+    const notify = (ref: { workspaceId: string; integrationId: string }, subject: string) =>
+      server.client.workflow.execute('vendorActionWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.action(ref.workspaceId, ref.integrationId, crypto.randomUUID()),
+        args: [
+          {
+            ...ref,
+            vendor: 'microsoft365',
+            action: 'notification',
+            input: { to: ['site-team@contoso.example'], subject, text: 'RFI 12 answered' },
+            actor: ADMIN,
+          } satisfies VendorActionInput,
+        ],
+      });
+    const mailRequests = () => microsoft.emulator.requests.filter((r) => r.path === '/v1.0/me/sendMail');
+
+    const fromConnect = microsoft.emulator.requests.length;
+    const a = await connectWorkspace();
+    const b = await connectWorkspace();
+    const [tokensA, tokensB] = [await accessTokensOf(a), await accessTokensOf(b)];
+    expect(tokensA).toHaveLength(1);
+    expect(tokensB).toHaveLength(1);
+    expect(tokensA[0]).not.toBe(tokensB[0]);
+    // Both workspaces' first syncs and subscriptions went out, each with one of the two consents' tokens only.
+    const graphSinceConnect = microsoft.emulator.requests.slice(fromConnect).filter((r) => r.path.startsWith('/v1.0/'));
+    const used = new Set(graphSinceConnect.map(bearerOf));
+    expect(used).toEqual(new Set([tokensA[0], tokensB[0]]));
+
+    // A call for a workspace carries that workspace's token, never the other's.
+    for (const [ref, token] of [
+      [a, tokensA[0]],
+      [b, tokensB[0]],
+      [a, tokensA[0]],
+    ] as const) {
+      const before = mailRequests().length;
+      expect(await notify(ref, 'per workspace')).toEqual({ sent: true, recipients: 1 });
+      expect(mailRequests().slice(before).map(bearerOf)).toEqual([token]);
+    }
+
+    // The admin of A disconnects. Microsoft cannot revoke, so A's access token still works at Graph...
+    const disconnected = await server.client.workflow.execute('disconnectWorkflow', {
+      taskQueue,
+      workflowId: workflowIds.disconnect(a.workspaceId, a.integrationId),
+      args: [{ ...a, actor: ADMIN, purgeDelayMs: 1_000 }],
+    });
+    expect(disconnected).toMatchObject({ revokedAtVendor: false });
+    const afterDisconnect = microsoft.emulator.requests.length;
+    // ...but we send nothing with it: a data-out action and a sync for A are refused before any request.
+    const refused = await notify(a, 'after disconnect').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(WorkflowFailedError);
+    expect(failureType(refused)).toBe('IntegrationNotActive');
+    const syncRefused = await server.client.workflow
+      .execute('syncWorkflow', {
+        taskQueue,
+        workflowId: `${workflowIds.sync(a.workspaceId, a.integrationId)}/${crypto.randomUUID()}`,
+        args: [{ ...a, vendor: 'microsoft365', request: { reason: 'admin' } }],
+        workflowExecutionTimeout: '20s',
+      })
+      .catch((error: unknown) => error);
+    expect(failureType(syncRefused)).toBe('IntegrationNotActive');
+    // Workspace B is untouched, and still served with its own token.
+    expect(await notify(b, 'B still connected')).toEqual({ sent: true, recipients: 1 });
+    const sentAfter = microsoft.emulator.requests.slice(afterDisconnect).filter((r) => r.path.startsWith('/v1.0/'));
+    expect(sentAfter.length).toBeGreaterThan(0);
+    expect(new Set(sentAfter.map(bearerOf))).toEqual(new Set([tokensB[0]]));
+    expect(await accessTokensOf(a)).toEqual([]);
+    // The token itself was still good: only our refusal kept it from being used.
+    const probe = await undiciFetch(`${microsoft.emulator.url}/v1.0/me/drive?$select=id`, {
+      headers: { authorization: `Bearer ${tokensA[0]}` },
+      dispatcher: createDispatcher(microsoft.emulator.caCert),
+    });
+    expect(probe.status).toBe(200);
+    const denied = await h
+      .admin('audit_log')
+      .where({ integration_id: a.integrationId, action: 'integration.action.notification', outcome: 'denied' })
+      .pluck('error_class');
+    expect(denied).toEqual(['IntegrationNotActive']);
+
+    await settleAndStopLifecycle(server.client, b.workspaceId, b.integrationId);
+  }, 90_000);
+
   it('T17 T10 [microsoft365]: with Mail.Send restricted away, a mail action is refused before it reaches Graph and audited as denied; the refresh asks only for the consented scopes', async () => {
     const workspaceId = await seedWorkspace(h);
     const { required, optional } = microsoftDescriptors.microsoft365.scopes;

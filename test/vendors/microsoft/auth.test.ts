@@ -1,5 +1,6 @@
 /** Microsoft connect, refresh and disconnect through MSAL against the emulated identity platform. */
 import { microsoftDescriptors, MICROSOFT_VENDOR_IDS } from '../../../activities/vendors/microsoft';
+import { createMicrosoftConnector } from '../../../activities/vendors/microsoft/connector';
 import { createPkcePair } from '../../../lib/oauth/pkce';
 import { recordingAuditor } from '../support/recordingAudit';
 import { failureOf, REDIRECT_URI, startMicrosoftHarness, WORKSPACE_ID, type MicrosoftHarness } from './harness';
@@ -82,6 +83,61 @@ describe('Microsoft connect', () => {
     });
     // Only opaque ids are kept: no name or e-mail address in the stored metadata.
     expect(JSON.stringify(tokens.metadata)).not.toContain('@');
+  });
+
+  test("T18 [entra]: sign-in accepts only an ID token of the customer's configured tenant, for our app, signed with a key of that tenant's published JWKS", async () => {
+    const { emulator } = harness;
+    const keysPath = `/${emulator.tenantId}/discovery/v2.0/keys`;
+    const keyFetches = () => emulator.requests.filter((request) => request.path === keysPath).length;
+    let fetchesBefore = keyFetches();
+    const { tokens } = await harness.connect('entra');
+    expect(tokens.metadata).toMatchObject({ tenantId: emulator.tenantId, objectId: expect.any(String) });
+    // The keys come from the configured tenant's metadata endpoint, at each sign-in.
+    expect(keyFetches()).toBe(fetchesBefore + 1);
+
+    const forgeries = [
+      { tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47' }, // another tenant's sign-in
+      { audience: '0f1e2d3c-4b5a-4968-8776-655443322110' }, // a token issued to another app
+      { unpublishedKey: true }, // signed with a key the tenant never published
+    ];
+    for (const forgery of forgeries) {
+      emulator.control.forgeNextIdToken(forgery);
+      fetchesBefore = keyFetches();
+      const failure = await failureOf(harness.connect('entra'));
+      expect({ forgery, ...failure }).toEqual({
+        forgery,
+        type: 'VendorRejected',
+        message: expect.stringContaining('ID token failed verification'),
+        retryAfterMs: undefined,
+      });
+      expect(keyFetches()).toBe(fetchesBefore + 1);
+    }
+
+    // The tenant is the customer's: a connector configured for another tenant refuses this tenant's genuine token.
+    const otherTenant = createMicrosoftConnector({
+      clientId: emulator.clientId,
+      clientSecret: emulator.clientSecret,
+      tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      graphBaseUrl: emulator.url,
+      loginBaseUrl: emulator.url,
+      caCert: emulator.caCert,
+      now: emulator.control.now,
+    });
+    const pkce = createPkcePair();
+    const url = otherTenant.authorizeUrl('entra', {
+      state: 's',
+      redirectUri: REDIRECT_URI,
+      scopes: ['openid', 'profile', 'email'],
+      codeChallenge: pkce.challenge,
+    });
+    const code = (await harness.consent(url)).searchParams.get('code')!;
+    const { audit, entries } = recordingAuditor({ workspaceId: WORKSPACE_ID, vendor: 'entra' });
+    const failure = await failureOf(
+      otherTenant.exchangeCode('entra', { code, redirectUri: REDIRECT_URI, codeVerifier: pkce.verifier, audit }),
+    );
+    expect(failure).toMatchObject({ type: 'VendorRejected', message: expect.stringContaining('ID token') });
+    // Refused sign-ins are audited like any other outcome (T10).
+    expect(entries.map((entry) => [entry.action, entry.outcome])).toEqual([['oauth.exchange-code', 'failure']]);
   });
 
   test('refresh rotates the refresh token; the old one is not revoked (Entra behaviour) and every refresh is audited', async () => {

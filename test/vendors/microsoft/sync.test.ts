@@ -1,4 +1,5 @@
 /** Microsoft sync, data out and customer controls: Graph SDK against the emulated Graph. */
+import { microsoftDescriptors } from '../../../activities/vendors/microsoft';
 import { mapMicrosoftError } from '../../../activities/vendors/microsoft/errors';
 import { createDispatcher, createGraphClient } from '../../../activities/vendors/microsoft/client';
 import type { SyncPage, TokenSet } from '../../../activities/vendors/types';
@@ -422,6 +423,160 @@ describe('Entra ID: identity in, nothing out (T19)', () => {
     expect(ctx.auditEntries.map((entry) => [entry.outcome, entry.errorClass ?? null])).toEqual([
       ['success', null],
       ...Array(5).fill(['failure', 'OutsideCustomerControls']),
+    ]);
+  });
+});
+
+/**
+ * Every data-out action any row (or no row) knows: a row may perform only its own, and every other
+ * one must be refused before a request leaves, whatever the input names.
+ */
+const FOREIGN_DATA_OUT = [
+  ...new Set([
+    ...Object.values(microsoftDescriptors).flatMap((descriptor) => descriptor.dataOut),
+    'user-provision',
+    'mail-export',
+    'calendar-event',
+    'site-delete',
+  ]),
+];
+/** Graph resources a drive row must never read (mail, calendar, directory, channels, another drive). */
+const FOREIGN_RESOURCES = [
+  'drive-items',
+  'calendar-events',
+  'site-drive-items',
+  'app-folder-items',
+  'mail-messages',
+  'directory-users',
+  'channels',
+];
+
+describe('SharePoint and OneDrive: data in and data out limited to the row (T19)', () => {
+  test("T19 [sharepoint]: only report exports go out, to a selected site; only the selected sites' drive items come in; everything else is refused before Graph and audited", async () => {
+    const { control } = harness.emulator;
+    for (const siteId of ['t19-site', 't19-other']) {
+      control.seedSite(siteId, siteId);
+      expect(await grantSiteToApp(harness.emulator, siteId)).toBe(201);
+      await control.upsertItem(`sites/${siteId}/drive/root`, {
+        id: 'sheet-1',
+        name: `${siteId}-A-101.pdf`,
+        file: { mimeType: 'application/pdf' },
+      });
+    }
+    const { tokens } = await harness.connect('sharepoint');
+    const ctx = harness.context('sharepoint', tokens, { sites: ['t19-site'] });
+    expect(microsoftDescriptors.sharepoint.dataOut).toEqual(['report-export']);
+
+    // Data out: every action outside the row is refused before any request, even aimed at a selected site.
+    const before = harness.emulator.requests.length;
+    const refusedActions = FOREIGN_DATA_OUT.filter((action) => action !== 'report-export');
+    for (const action of refusedActions) {
+      const failure = await failureOf(
+        harness.connector.perform(ctx, action, {
+          siteId: 't19-site',
+          fileName: 'x.csv',
+          contentBase64: 'YQ==',
+          to: ['pm@contoso.example'],
+          teamId: 'team-1',
+          channelId: 'chan-site',
+        }),
+      );
+      expect(failure.type).toBe('OutsideCustomerControls');
+    }
+    // Data in: no resource but the selected sites' drive items is read.
+    const refusedResources = FOREIGN_RESOURCES.filter((resource) => resource !== 'site-drive-items');
+    for (const resource of refusedResources) {
+      expect((await failureOf(harness.connector.fetchPage(ctx, { resource, cursor: null }))).type).toBe(
+        'OutsideCustomerControls',
+      );
+    }
+    expect(harness.emulator.requests.slice(before)).toEqual([]);
+    expect(ctx.auditEntries.map((entry) => [entry.action, entry.outcome, entry.errorClass])).toEqual([
+      ...refusedActions.map((action) => [`data-out.${action}`, 'failure', 'OutsideCustomerControls']),
+      ...refusedResources.map((resource) => [`delta.${resource}`, 'failure', 'OutsideCustomerControls']),
+    ]);
+
+    // What the row allows: drive items of the selected site in, a generated report out to it.
+    const from = harness.emulator.requests.length;
+    const page = await harness.connector.fetchPage(ctx, { resource: 'site-drive-items', cursor: null });
+    expect(page.records.map((record) => [record.resource, record.externalId])).toEqual([
+      ['site-drive-items', 't19-site/sheet-1'],
+    ]);
+    await harness.connector.perform(ctx, 'report-export', {
+      siteId: 't19-site',
+      fileName: 't19-report.csv',
+      contentType: 'text/csv',
+      contentBase64: Buffer.from('a,b\n').toString('base64'),
+    });
+    expect(
+      graphRequestsSince(harness.emulator, from).map(
+        (request) => `${request.method} ${request.path} ${request.status}`,
+      ),
+    ).toEqual([
+      'GET /v1.0/sites/t19-site/drive/root/delta 200',
+      'PUT /v1.0/sites/t19-site/drive/root:/t19-report.csv:/content 201',
+    ]);
+    expect(control.items('sites/t19-other/drive/root').map((item) => item.name)).toEqual(['t19-other-A-101.pdf']);
+  });
+
+  test("T19 [onedrive]: only exports to the app folder go out; only the app folder's files come in, on demand; everything else is refused before Graph and audited", async () => {
+    const { control } = harness.emulator;
+    await control.upsertItem('me/drive/root', { id: 't19-private', name: 'payroll.xlsx', file: { mimeType: 'x' } });
+    await control.upsertItem('me/events', {
+      id: 't19-event',
+      subject: 'Private',
+      start: { dateTime: '2026-07-01T09:00:00', timeZone: 'UTC' },
+      end: { dateTime: '2026-07-01T10:00:00', timeZone: 'UTC' },
+    });
+    const { tokens } = await harness.connect('onedrive');
+    const ctx = harness.context('onedrive', tokens);
+    expect(microsoftDescriptors.onedrive.dataOut).toEqual(['app-folder-export']);
+
+    const before = harness.emulator.requests.length;
+    const refusedActions = FOREIGN_DATA_OUT.filter((action) => action !== 'app-folder-export');
+    for (const action of refusedActions) {
+      const failure = await failureOf(
+        harness.connector.perform(ctx, action, {
+          siteId: 'site-tower',
+          fileName: 'x.csv',
+          contentBase64: 'YQ==',
+          to: ['pm@contoso.example'],
+        }),
+      );
+      expect(failure.type).toBe('OutsideCustomerControls');
+    }
+    const refusedResources = FOREIGN_RESOURCES.filter((resource) => resource !== 'app-folder-items');
+    for (const resource of refusedResources) {
+      expect((await failureOf(harness.connector.fetchPage(ctx, { resource, cursor: null }))).type).toBe(
+        'OutsideCustomerControls',
+      );
+    }
+    // On demand: no subscription pushes anything in.
+    expect(
+      await harness.connector.registerWebhooks(ctx, { callbackUrl: 'http://127.0.0.1:1/hook', clientState: 'cs' }),
+    ).toEqual([]);
+    expect(harness.emulator.requests.slice(before)).toEqual([]);
+    expect(ctx.auditEntries.map((entry) => [entry.action, entry.outcome, entry.errorClass])).toEqual([
+      ...refusedActions.map((action) => [`data-out.${action}`, 'failure', 'OutsideCustomerControls']),
+      ...refusedResources.map((resource) => [`delta.${resource}`, 'failure', 'OutsideCustomerControls']),
+    ]);
+
+    const from = harness.emulator.requests.length;
+    await harness.connector.perform(ctx, 'app-folder-export', {
+      fileName: 't19-export.xlsx',
+      contentBase64: Buffer.from('xlsx').toString('base64'),
+    });
+    const page = await harness.connector.fetchPage(ctx, { resource: 'app-folder-items', cursor: null });
+    expect(page.records.map((record) => record.payload.name)).toContain('t19-export.xlsx');
+    expect(page.records.every((record) => record.resource === 'app-folder-items')).toBe(true);
+    expect(page.records.map((record) => record.payload.name)).not.toContain('payroll.xlsx');
+    expect(
+      graphRequestsSince(harness.emulator, from).map(
+        (request) => `${request.method} ${request.path} ${request.status}`,
+      ),
+    ).toEqual([
+      'PUT /v1.0/me/drive/special/approot:/t19-export.xlsx:/content 201',
+      'GET /v1.0/me/drive/special/approot/delta 200',
     ]);
   });
 });
