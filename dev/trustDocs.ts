@@ -1,6 +1,6 @@
 /**
  * Readers of the two documents the trust checks are built on: the vendor matrix
- * (`docs/vendor-matrix.md`, one table) and the numbered promises (`docs/trust-promises.md`). Both live
+ * (`docs/vendor-matrix.md`, one table) and the numbered promises (`docs/promises.md`). Both live
  * in this repository; a malformed document throws naming the line, so a broken doc fails loudly
  * instead of proving less.
  */
@@ -9,7 +9,7 @@ import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 export const VENDOR_MATRIX_FILE = path.join(REPO_ROOT, 'docs/vendor-matrix.md');
-export const TRUST_PROMISES_FILE = path.join(REPO_ROOT, 'docs/trust-promises.md');
+export const TRUST_PROMISES_FILE = path.join(REPO_ROOT, 'docs/promises.md');
 
 const MATRIX_COLUMNS = ['Row id', 'Vendor', 'Scopes', 'Data in', 'Data out', 'Customer control', 'Auth model'];
 

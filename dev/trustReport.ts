@@ -1,5 +1,5 @@
 /**
- * The trust report: which promise (docs/trust-promises.md) the passing tests of a run prove, and for
+ * The trust report: which promise (docs/promises.md) the passing tests of a run prove, and for
  * a promise that names vendor rows, which of its rows. Built by the Jest reporter after a run
  * (`trustReporter.js`) and printed again from the saved results by `npm run trust-report`.
  */
@@ -108,7 +108,7 @@ export function renderMarkdown(results: TrustResults): string {
     '# Trust report',
     '',
     `Generated ${results.generatedAt} from a run of ${results.testFiles} test files. A promise that names vendor`,
-    'rows is proven only when a passing test names it together with each of its rows (docs/trust-promises.md).',
+    'rows is proven only when a passing test names it together with each of its rows (docs/promises.md).',
     '',
     '```',
     renderSummary(results),

@@ -1,6 +1,6 @@
 /**
  * Jest reporter: after a run, the trust report of its passing tests (see `trustReport.ts` and
- * docs/trust-promises.md): writes reports/trust-report.md and reports/trust-results.json and prints
+ * docs/promises.md): writes reports/trust-report.md and reports/trust-results.json and prints
  * the coverage per promise. Jest loads reporters without its transform, so tsx loads the TypeScript.
  */
 const path = require('node:path');

@@ -3,9 +3,12 @@
  * (reconnect) or replace a service-account credential. Narrowing talks to the running lifecycle;
  * re-consent starts a connect run that leaves the working connection alone until it succeeds.
  */
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import type { VendorDescriptor } from '../../../activities/vendors/types';
+import type { IntegrationRow } from '../../../db/integrations';
 import { scopesOutside } from '../../../lib/scopes';
-import { consentChangeUpdate, workflowIds } from '../../../workflows/definitions';
+import { consentChangeUpdate, workflowIds, type ConnectInput } from '../../../workflows/definitions';
 import { callerActor } from '../../guard';
 import { HttpProblem, problemResponses } from '../../problem';
 import { runLinks, temporalCall } from '../../runs';
@@ -108,7 +111,6 @@ export function registerConsentRoutes(app: Api, services: ApiServices): void {
       config: { access: { action: 'integration.reconnect', permission: 'manage' } },
     },
     async (request, reply) => {
-      const { workspaceId, integrationId } = request.params;
       const row = await loadIntegration(services, request, request.params);
       const descriptor = descriptorOf(services, row.vendor, '/vendor');
       if (descriptor.authKind === 'service-account') {
@@ -117,19 +119,11 @@ export function registerConsentRoutes(app: Api, services: ApiServices): void {
           'Service-account integrations reconnect by posting a new credential to …/credentials',
         );
       }
+      const redirectUri = assertRedirect(services, descriptor.id, request.body.redirectUri);
       const accepted = await startConnect(
         services,
         request,
-        {
-          workspaceId,
-          integrationId,
-          vendor: descriptor.id,
-          requestedScopes: row.requested_scopes,
-          controls: row.controls,
-          redirectUri: assertRedirect(services, descriptor.id, request.body.redirectUri),
-          actor: callerActor(request),
-          reconnect: isEstablished(row),
-        },
+        reconsentInput(request, request.params, row, descriptor, redirectUri),
         'join',
       );
       return reply.status(202).send(accepted);
@@ -159,23 +153,33 @@ export function registerConsentRoutes(app: Api, services: ApiServices): void {
         });
       }
       const credentialSecretId = await storeCredential(services, workspaceId, integrationId, request.body.credential);
+      const redirectUri = oauthRedirectUri(services.publicUrl, descriptor.id);
       const accepted = await startConnect(
         services,
         request,
-        {
-          workspaceId,
-          integrationId,
-          vendor: descriptor.id,
-          requestedScopes: row.requested_scopes,
-          controls: row.controls,
-          redirectUri: oauthRedirectUri(services.publicUrl, descriptor.id),
-          actor: callerActor(request),
-          credentialSecretId,
-          reconnect: isEstablished(row),
-        },
+        { ...reconsentInput(request, request.params, row, descriptor, redirectUri), credentialSecretId },
         'conflict',
       );
       return reply.status(202).send(accepted);
     },
   );
+}
+
+/** A new consent for an existing integration: its current scopes and controls, by the caller, joining what it had. */
+function reconsentInput(
+  request: FastifyRequest,
+  ids: { workspaceId: string; integrationId: string },
+  row: IntegrationRow,
+  descriptor: VendorDescriptor,
+  redirectUri: string,
+): ConnectInput {
+  return {
+    ...ids,
+    vendor: descriptor.id,
+    requestedScopes: row.requested_scopes,
+    controls: row.controls,
+    redirectUri,
+    actor: callerActor(request),
+    reconnect: isEstablished(row),
+  };
 }
