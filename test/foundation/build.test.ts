@@ -124,12 +124,15 @@ describe('compiled build (npm run build, then what the image runs)', () => {
         spawnSync(process.execPath, [path.join(DIST, 'scripts/healthcheck.js'), role], { env, encoding: 'utf8' });
 
       await eventually('the worker probe reports ready', [worker, api], async () => healthcheck('worker').status === 0);
-      const polling = worker
-        .output()
-        .split('\n')
-        .filter((line) => line.includes('"worker polling"'))
-        .map((line) => JSON.parse(line) as { workflows: string; taskQueue: string });
-      expect(polling).toEqual([expect.objectContaining({ workflows: 'prebuilt bundle', taskQueue })]);
+      const polling = () =>
+        worker!
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('"worker polling"'))
+          .map((line) => JSON.parse(line) as { workflows: string; taskQueue: string });
+      // Its log line may still be in the pipe when the probe answers.
+      await eventually('the worker logs that it polls', [worker, api], async () => polling().length > 0);
+      expect(polling()).toEqual([expect.objectContaining({ workflows: 'prebuilt bundle', taskQueue })]);
 
       // The API's readiness lists a missing worker as degraded: none listed means it sees the compiled one polling.
       const readyz = async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).json() as Promise<object>;
