@@ -13,7 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { mintToken } from '../../api/auth';
 import { freePort } from '../../dev/processes';
 import { createDataConverter } from '../../lib/temporal/dataConverter';
-import { WORKFLOW_BUNDLE_FILE } from '../../workers/createWorker';
+import { prebuiltWorkflowBundle, WORKFLOW_BUNDLE_FILE } from '../../workers/createWorker';
 import { testStack } from '../support/stackInfo';
 import { uniqueTaskQueue } from '../support/temporal';
 
@@ -61,6 +61,19 @@ async function eventually(what: string, started: Started[], probe: () => Promise
   }
   throw new Error(`${what}: not within ${timeoutMs} ms:\n${started.map(({ output }) => output()).join('\n')}`);
 }
+
+describe('which workflows the worker runs', () => {
+  it('the prebuilt bundle when there is one; without it, bundling at start from the sources, never in production', () => {
+    const missing = path.join(ROOT, 'no-such-dir', WORKFLOW_BUNDLE_FILE);
+    expect(prebuiltWorkflowBundle('development', missing)).toBeUndefined();
+    expect(prebuiltWorkflowBundle('test', missing)).toBeUndefined();
+    expect(() => prebuiltWorkflowBundle('production', missing)).toThrow(/workflow bundle .* is missing.*npm run build/);
+    const present = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tp-bundle-')), WORKFLOW_BUNDLE_FILE);
+    fs.writeFileSync(present, '');
+    expect(prebuiltWorkflowBundle('production', present)).toEqual({ codePath: present });
+    fs.rmSync(path.dirname(present), { recursive: true });
+  });
+});
 
 describe('compiled build (npm run build, then what the image runs)', () => {
   beforeAll(() => {
