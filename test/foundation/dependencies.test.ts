@@ -1,8 +1,8 @@
 /**
- * Dependency hygiene, read from the sources: every runtime dependency is imported by the service or
- * by the dev tooling `npm start` runs, and the service imports nothing the production image lacks
- * (`docker/Dockerfile` installs `dependencies` only). Type-only imports are erased, so they need no
- * runtime package.
+ * Dependency hygiene, read from the sources: every runtime dependency is imported by the service (the
+ * production image installs `dependencies` only: one the service does not load belongs in
+ * devDependencies), and the service imports nothing the image lacks. Type-only imports are erased, so
+ * they need no runtime package.
  */
 import fs from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -10,7 +10,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-/** What the production image runs: the service and the database scripts its setup job starts. */
+/** What the production image runs: the service, the database scripts its setup job starts, its health check. */
 const PRODUCTION_SOURCES = [
   'api',
   'workers',
@@ -20,14 +20,16 @@ const PRODUCTION_SOURCES = [
   'lib',
   'scripts/db-bootstrap.ts',
   'scripts/db-migrate.ts',
+  'scripts/healthcheck.ts',
 ];
 /**
- * Dev tooling that `npm start`, the sandbox, the demo and `npm run tools`/`token` run after a full
- * `npm ci`: it may also use devDependencies. It wins over PRODUCTION_SOURCES for paths in both.
+ * Dev tooling that `npm start`, the sandbox, the demo, `npm run build` and `npm run tools`/`token` run
+ * after a full `npm ci`: it may also use devDependencies. It wins over PRODUCTION_SOURCES for paths in both.
  */
 const DEV_TOOL_SOURCES = [
   'dev',
   'emulators',
+  'scripts/build.ts',
   'scripts/start.ts',
   'scripts/demo.ts',
   'scripts/tools.ts',
@@ -92,12 +94,6 @@ function runtimeImports(source: string): string[] {
   return [...new Set(specifiers.flatMap((specifier) => packageOf(specifier) ?? []))];
 }
 
-/** Packages the image's runtime loads by flag rather than by import (`node --import tsx …`). */
-function imageLoaderPackages(): string[] {
-  const dockerfile = fs.readFileSync(path.join(ROOT, 'docker/Dockerfile'), 'utf8');
-  return [...dockerfile.matchAll(/--import['",\s]+([\w@/.-]+)/g)].map((match) => match[1]!);
-}
-
 const imports = classifiedFiles().map(({ file, role }) => ({
   file,
   role,
@@ -124,8 +120,8 @@ describe('dependencies', () => {
     expect(runtimeImports(source).sort()).toEqual(['@scope/pkg-c', 'pkg-a', 'pkg-d', 'pkg-f', 'pkg-g', 'pkg-h']);
   });
 
-  it('every runtime dependency is imported by production or dev-tool source, or loaded by the image', () => {
-    const used = new Set([...imports.flatMap(({ packages }) => packages), ...imageLoaderPackages()]);
+  it('every runtime dependency is imported by production source (what only tooling uses is a devDependency)', () => {
+    const used = new Set(imports.filter(({ role }) => role === 'production').flatMap(({ packages }) => packages));
     expect([...runtimeDependencies].filter((name) => !used.has(name))).toEqual([]);
   });
 
