@@ -18,6 +18,12 @@ export const SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT']
  */
 export const SHUTDOWN_FORCE_MARGIN_MS = 10_000;
 
+/**
+ * How long past the grace an orchestrator should wait before SIGKILL: the force margin plus time
+ * to close connections (the chart's `worker.terminationMarginSeconds`, `npm start`'s supervisor).
+ */
+export const TERMINATION_MARGIN_MS = SHUTDOWN_FORCE_MARGIN_MS + 5_000;
+
 /** A grace shorter than a data-out action could cut one off after it was sent. */
 export function shutdownGraceProblem(graceMs: number): string | undefined {
   if (graceMs >= VENDOR_ACTION_TIMEOUT_MS) return undefined;

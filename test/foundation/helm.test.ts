@@ -19,7 +19,7 @@ import { ensureChartTools, KUBERNETES_VERSION, type ChartTools } from '../../dev
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { startWorkerHealthServer } from '../../workers/health';
-import { SHUTDOWN_FORCE_MARGIN_MS, shutdownGraceProblem } from '../../workers/shutdown';
+import { SHUTDOWN_FORCE_MARGIN_MS, shutdownGraceProblem, TERMINATION_MARGIN_MS } from '../../workers/shutdown';
 
 const CHART = path.resolve(__dirname, '../../deploy/helm/trackproject-integrations');
 
@@ -244,7 +244,7 @@ describe('Helm chart (helm lint, helm template, kubeconform -strict)', () => {
       const graceSeconds = config.workerShutdownGraceMs / 1000;
       expect(shutdownGraceProblem(config.workerShutdownGraceMs)).toBeUndefined();
       const pod = find(docs, 'Deployment', '-worker').spec.template.spec;
-      expect(pod.terminationGracePeriodSeconds).toBe(graceSeconds + 15);
+      expect(pod.terminationGracePeriodSeconds).toBe(graceSeconds + TERMINATION_MARGIN_MS / 1000);
       expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(graceSeconds + SHUTDOWN_FORCE_MARGIN_MS / 1000);
       // A rolling update starts the new worker before draining an old one.
       expect(find(docs, 'Deployment', '-worker').spec.strategy.rollingUpdate).toEqual({
