@@ -3,7 +3,8 @@
  * PROCESS stops polling, lets the data-out action it is performing finish and record its outcome
  * within the grace, and exits 0; the action started after the signal runs on the next worker. An
  * action whose worker is already shutting down when it would be sent is refused before sending,
- * recorded as not sent, and performed once on another worker: no action is left ambiguous.
+ * recorded as not sent, and performed once on another worker: no action is left ambiguous. A sync
+ * batch returns at its next committed page, and the next worker resumes from that cursor.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -198,4 +199,32 @@ describe('worker shutdown on SIGTERM (dev server, worker processes, real Postgre
       await healthyHarness.close();
     }
   }, 90_000);
+
+  it('a sync batch stops at its next committed page once the worker is shutting down; the next worker resumes from its cursor', async () => {
+    const vendor = new MemoryConnector();
+    for (let i = 0; i < 500; i++) vendor.upsert(`rec-${String(i).padStart(3, '0')}`, `title ${i}`);
+    const stopping = new AbortController();
+    stopping.abort();
+    const stoppingHarness = createHarness(vendor, kek, stopping.signal);
+    const healthyHarness = createHarness(vendor, kek);
+    try {
+      const ref = await seedConnectedIntegration(stoppingHarness);
+      await h.admin('sync_state').insert({ ...refColumns(ref), resource: 'issues', cursor: 'delta:0', status: 'idle' });
+      const input = { ...ref, resource: 'issues', maxPages: 5 };
+      const stopped = await stoppingHarness.activities.syncPages(input);
+      expect([stopped.pages, stopped.recordsUpserted, stopped.roundComplete]).toEqual([1, 100, false]);
+      const resumed = await healthyHarness.activities.syncPages(input);
+      expect([resumed.pages, resumed.recordsUpserted, resumed.roundComplete]).toEqual([4, 400, true]);
+      const cached = await h.admin('cached_records').where({ integration_id: ref.integrationId }).count().first();
+      expect(Number(cached!.count)).toBe(500);
+    } finally {
+      await stoppingHarness.close();
+      await healthyHarness.close();
+    }
+  });
+});
+
+const refColumns = (ref: { workspaceId: string; integrationId: string }) => ({
+  workspace_id: ref.workspaceId,
+  integration_id: ref.integrationId,
 });
