@@ -3,6 +3,8 @@
  * listings (`list:<offset>:<seq>`) and delta cursors (`delta:<seq>`), plus injectable failures
  * (429 with Retry-After, 410 on a delta). Every call goes through the context's auditor.
  */
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
 import { VendorError, VendorFailureType } from '../activities/vendors/errors';
 import type { Connector, ConnectorContext, SyncPage, TokenSet, VendorDescriptor } from '../activities/vendors/types';
 
@@ -16,7 +18,7 @@ export const memoryDescriptor: VendorDescriptor = {
   pkce: true,
   customerControl: { kind: 'repos', description: 'test' },
   dataIn: ['issues'],
-  dataOut: [],
+  dataOut: ['create-record'],
   syncResources: ['issues'],
   syncMode: 'webhook-and-delta',
   rateLimit: { requestsPerMinute: 5_000, minPollIntervalMs: 60_000 },
@@ -24,6 +26,29 @@ export const memoryDescriptor: VendorDescriptor = {
   revocation: { kind: 'revoke-endpoint', note: 'token revoked at the vendor' },
   cacheTtlMs: 24 * 60 * 60 * 1000,
 };
+
+/**
+ * Waits like a vendor request whose client aborts when the activity is cancelled (as an SDK given
+ * the activity's cancellation signal does): the vendor got the request, the answer is lost.
+ */
+function cancellableDelay(ms: number): Promise<void> {
+  const signal = activityCancellationSignal();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(new CancelledFailure('request aborted: activity cancelled'));
+    });
+  });
+}
+
+function activityCancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // outside an activity (benchmarks)
+  }
+}
 
 type Failure = { kind: 'rate-limit'; retryAfterMs: number } | { kind: 'cursor-expired' };
 
@@ -45,6 +70,10 @@ export class MemoryConnector implements Connector {
 
   /** Latency of every page request: makes a sync slow enough to kill a worker in the middle of it. */
   pageDelayMs = 0;
+  /** Latency of a data-out request once sent: makes one slow enough to stop a worker while it is in flight. */
+  actionDelayMs = 0;
+  /** Called as a data-out request reaches the vendor (a test times a shutdown on it). */
+  onActionReceived?: (title: string) => void;
 
   constructor(private readonly pageSize = 100) {}
 
@@ -150,8 +179,22 @@ export class MemoryConnector implements Connector {
     });
   }
 
-  async perform(): Promise<Record<string, unknown>> {
-    throw new VendorError(VendorFailureType.OutsideCustomerControls, MEMORY_VENDOR, 'no data out');
+  /** `create-record` adds a record titled `input.title` and answers its id; the vendor acts once per request. */
+  async perform(
+    ctx: ConnectorContext,
+    action: string,
+    input: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    return ctx.audit({ action, scope: 'issues:write' }, async () => {
+      if (action !== 'create-record' || typeof input.title !== 'string') {
+        throw new VendorError(VendorFailureType.OutsideCustomerControls, MEMORY_VENDOR, 'unsupported data out');
+      }
+      this.onActionReceived?.(input.title);
+      if (this.actionDelayMs > 0) await cancellableDelay(this.actionDelayMs);
+      const externalId = `created-${this.seq + 1}`;
+      this.upsert(externalId, input.title);
+      return { externalId };
+    });
   }
 
   private listing(resource: string, offset: number, snapshotSeq: number): SyncPage {

@@ -14,10 +14,11 @@ import { LOOPBACK_HOSTS, loadConfig, REPO_ROOT, type Config } from '../lib/confi
 import { startSandbox, type Sandbox } from '../emulators/sandbox';
 import { startStack, type RunningStack } from './stack';
 import { freePort, waitForPort } from './processes';
+import { TERMINATION_MARGIN_MS } from '../workers/shutdown';
 import { supervise, type BackoffPolicy, type Supervised } from './supervisor';
 
-/** A child that does not exit on SIGTERM within this grace period is killed. */
-const CHILD_STOP_GRACE_MS = 15_000;
+/** The API is killed if it has not exited this long after SIGTERM. */
+const API_STOP_GRACE_MS = 15_000;
 /** The API opens its port after connecting to Temporal and Postgres; tsx compiles on the fly first. */
 const API_READY_TIMEOUT_MS = 120_000;
 
@@ -47,10 +48,11 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after `graceMs`. */
+function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   return new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_GRACE_MS);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => (clearTimeout(timer), resolve()));
     child.kill('SIGTERM');
   });
@@ -106,9 +108,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       sandbox = await startSandbox({ apiPublicUrl: config.api.publicUrl });
       Object.assign(env, sandbox.env);
     }
-    for (const [name, entry] of [
-      ['worker', 'workers/main.ts'],
-      ['api', 'api/main.ts'],
+    // The worker drains for up to its shutdown grace (an action in flight reaches its outcome), as on Kubernetes.
+    const workerStopGraceMs = config.workerShutdownGraceMs + TERMINATION_MARGIN_MS;
+    for (const [name, entry, stopGraceMs] of [
+      ['worker', 'workers/main.ts', workerStopGraceMs],
+      ['api', 'api/main.ts', API_STOP_GRACE_MS],
     ] as const) {
       children.push(
         supervise({
@@ -118,7 +122,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
               env,
               stdio: ['ignore', options.childOutput, options.childOutput],
             }),
-          stopChild,
+          stopChild: (child) => stopChild(child, stopGraceMs),
           log,
           onExit: (code) => {
             if (!stopping) options.onChildExit?.(name, code);

@@ -1,10 +1,12 @@
 /**
- * Finds or builds the two Temporal binaries the service needs locally, for `npm start`, the test
- * suite and CI alike:
+ * Finds or builds the binaries the service needs locally, for `npm start`, the test suite and CI alike:
  *
- * - the Temporal CLI (dev server with the embedded UI), and
+ * - the Temporal CLI (dev server with the embedded UI),
  * - the time-skipping test server (Java, from Maven Central), behind an executable wrapper that
- *   `TestWorkflowEnvironment` accepts as an `existing-path` server.
+ *   `TestWorkflowEnvironment` accepts as an `existing-path` server, and
+ * - for the Helm chart's test: `helm` and `kubeconform` (built with Go from the module proxy) and the
+ *   Kubernetes JSON schemas kubeconform validates against, generated from the OpenAPI spec that the
+ *   `k8s.io/kubernetes` module ships (`dev/kubeSchemas.ts`): no network beyond the module proxy.
  *
  * Search order, first hit wins:
  *   CLI:         TEMPORAL_CLI_PATH → .tools/ → shared cache → `temporal` on PATH → `go install` → SDK download
@@ -22,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../lib/config';
+import { writeKubeSchemas } from './kubeSchemas';
 
 const execFileAsync = promisify(execFile);
 
@@ -76,6 +79,20 @@ function cliVersion(binary: string): string | undefined {
   return result.status === 0 ? result.stdout.trim() : undefined;
 }
 
+async function goInstall(go: string, pkgAtVersion: string, gobin: string): Promise<void> {
+  fs.mkdirSync(gobin, { recursive: true });
+  try {
+    await execFileAsync(go, ['install', pkgAtVersion], {
+      env: { ...process.env, GOBIN: gobin, CGO_ENABLED: '0' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (error) {
+    throw new ToolMissingError(
+      `Building ${pkgAtVersion} failed: ${(error as { stderr?: string }).stderr?.slice(-2000) ?? String(error)}`,
+    );
+  }
+}
+
 export async function ensureTemporalCli(log: Log = () => {}): Promise<string> {
   const fromEnv = process.env.TEMPORAL_CLI_PATH;
   if (fromEnv) {
@@ -95,17 +112,7 @@ export async function ensureTemporalCli(log: Log = () => {}): Promise<string> {
   const go = onPath('go');
   if (go) {
     log(`Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go (a few minutes the first time)…`);
-    fs.mkdirSync(cliDir(TOOLS_DIR), { recursive: true });
-    try {
-      await execFileAsync(go, ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
-        env: { ...process.env, GOBIN: cliDir(TOOLS_DIR), CGO_ENABLED: '0' },
-        maxBuffer: 64 * 1024 * 1024,
-      });
-    } catch (error) {
-      throw new ToolMissingError(
-        `Building the Temporal CLI failed: ${(error as { stderr?: string }).stderr?.slice(-2000) ?? String(error)}`,
-      );
-    }
+    await goInstall(go, `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`, cliDir(TOOLS_DIR));
     mirror(cliDir(TOOLS_DIR), cliDir(CACHE_DIR));
     return local;
   }
@@ -194,9 +201,92 @@ export async function ensureTestServer(log: Log = () => {}): Promise<string> {
   return local;
 }
 
-/** CLI entry (`npm run tools`): provisions both binaries and prints where they are. */
-export async function provisionAll(log: Log): Promise<{ cli: string; testServer: string }> {
+/** A Go-built tool of the chart test: its binary name, `go install` package and version. */
+interface GoTool {
+  name: string;
+  pkg: string;
+  version: string;
+}
+
+export const HELM: GoTool = { name: 'helm', pkg: 'helm.sh/helm/v3/cmd/helm', version: 'v3.22.0' };
+export const KUBECONFORM: GoTool = {
+  name: 'kubeconform',
+  pkg: 'github.com/yannh/kubeconform/cmd/kubeconform',
+  version: 'v0.8.0',
+};
+/** The Kubernetes release whose API the chart is validated against (its module ships the OpenAPI spec). */
+export const KUBERNETES_VERSION = 'v1.34.4';
+
+const goToolDir = (root: string, tool: GoTool) => path.join(root, `${tool.name}-${tool.version}`);
+
+/** `.tools/` → shared cache → `go install` (copied to the cache for the next clone). */
+export async function ensureGoTool(tool: GoTool, log: Log = () => {}): Promise<string> {
+  const local = path.join(goToolDir(TOOLS_DIR, tool), tool.name);
+  if (isExecutable(local)) return local;
+  const cached = path.join(goToolDir(CACHE_DIR, tool), tool.name);
+  if (isExecutable(cached)) return cached;
+  const go = onPath('go');
+  if (!go) {
+    throw new ToolMissingError(`${tool.name} is missing: install Go 1.22+ and run npm run tools (builds ${tool.pkg}).`);
+  }
+  log(`Building ${tool.name} ${tool.version} with Go…`);
+  await goInstall(go, `${tool.pkg}@${tool.version}`, goToolDir(TOOLS_DIR, tool));
+  mirror(goToolDir(TOOLS_DIR, tool), goToolDir(CACHE_DIR, tool));
+  return local;
+}
+
+/**
+ * The folder of kubeconform's schemas for KUBERNETES_VERSION (`-schema-location <dir>/{{ .ResourceKind }}{{ .KindSuffix }}.json`),
+ * generated once from `api/openapi-spec/swagger.json` of the `k8s.io/kubernetes` module.
+ */
+export async function ensureKubeSchemas(log: Log = () => {}): Promise<string> {
+  const dirName = `kubernetes-json-schema-${KUBERNETES_VERSION}-strict`;
+  for (const root of [TOOLS_DIR, CACHE_DIR]) {
+    if (fs.existsSync(path.join(root, dirName, '.complete'))) return path.join(root, dirName);
+  }
+  const go = onPath('go');
+  if (!go) throw new ToolMissingError('The Kubernetes schemas need Go to fetch k8s.io/kubernetes: install Go 1.22+.');
+  log(`Fetching k8s.io/kubernetes ${KUBERNETES_VERSION} from the Go module proxy for its OpenAPI spec…`);
+  let moduleDir: string;
+  try {
+    const { stdout } = await execFileAsync(
+      go,
+      ['mod', 'download', '-json', `k8s.io/kubernetes@${KUBERNETES_VERSION}`],
+      {
+        cwd: os.tmpdir(),
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    moduleDir = (JSON.parse(stdout) as { Dir: string }).Dir;
+  } catch (error) {
+    throw new ToolMissingError(
+      `Fetching k8s.io/kubernetes failed: ${(error as { stderr?: string }).stderr ?? String(error)}`,
+    );
+  }
+  const out = path.join(TOOLS_DIR, dirName);
+  writeKubeSchemas(path.join(moduleDir, 'api/openapi-spec/swagger.json'), out);
+  fs.writeFileSync(path.join(out, '.complete'), `${KUBERNETES_VERSION}\n`);
+  mirror(out, path.join(CACHE_DIR, dirName));
+  return out;
+}
+
+export interface ChartTools {
+  helm: string;
+  kubeconform: string;
+  schemas: string;
+}
+
+export async function ensureChartTools(log: Log = () => {}): Promise<ChartTools> {
+  return {
+    helm: await ensureGoTool(HELM, log),
+    kubeconform: await ensureGoTool(KUBECONFORM, log),
+    schemas: await ensureKubeSchemas(log),
+  };
+}
+
+/** CLI entry (`npm run tools`): provisions every tool and prints where it is. */
+export async function provisionAll(log: Log): Promise<{ cli: string; testServer: string } & ChartTools> {
   const cli = await ensureTemporalCli(log);
   const testServer = await ensureTestServer(log);
-  return { cli, testServer };
+  return { cli, testServer, ...(await ensureChartTools(log)) };
 }

@@ -6,13 +6,16 @@
  * at the user: entry points catch `ConfigError` and print its message.
  *
  * Temporal connection settings follow `@temporalio/envconfig` conventions (TEMPORAL_ADDRESS,
- * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE)
- * and are resolved by that package in `lib/temporal/connection.ts`; here we only decide whether
- * the embedded dev server is needed.
+ * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_GRPC_META_*, TEMPORAL_PROFILE,
+ * TEMPORAL_CONFIG_FILE): that package resolves the profile here, from the same environment, so the
+ * API, the worker, the codec endpoint and the scripts all connect to one address and namespace with
+ * one credential (a Temporal Cloud API key or mTLS client certificate).
  */
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
+import { loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -43,9 +46,12 @@ export interface Config {
     trustProxy?: string[];
   };
   temporal: {
-    /** Unset: `npm start` runs the embedded dev server. */
+    /** TEMPORAL_ADDRESS or the profile's; unset: `npm start` runs the embedded dev server. */
     address?: string;
+    /** TEMPORAL_NAMESPACE, else the profile's, else `default`. */
     namespace: string;
+    /** The profile's credentials: API key (Temporal Cloud), TLS with an optional client certificate (mTLS), gRPC metadata. */
+    connection: TemporalConnectionSettings;
     taskQueue: string;
     /** Base URL of the Temporal UI, for links to runs. */
     uiUrl: string;
@@ -81,6 +87,11 @@ export interface Config {
   };
   /** The worker's probe endpoint (`/healthz`, `/readyz`); port 0 turns it off. */
   workerHealth: { host: string; port: number };
+  /**
+   * WORKER_SHUTDOWN_GRACE: after SIGTERM, how long in-flight activities may run before they are
+   * cancelled. Kubernetes' `terminationGracePeriodSeconds` must exceed it (the chart adds a margin).
+   */
+  workerShutdownGraceMs: number;
   /** Disconnect → purge delay; never more than 30 days (T15). */
   purgeDelayMs: number;
   /** Run the vendor emulators and point connectors at them (offline sandbox). */
@@ -93,6 +104,17 @@ export interface Config {
   /** OTLP/HTTP collector base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`; spans go to `<url>/v1/traces`); unset: no traces exported. */
   tracing: { otlpEndpoint?: string };
 }
+
+/** What a Temporal connection needs besides its address; secrets, so never logged. */
+export interface TemporalConnectionSettings {
+  apiKey?: string;
+  /** `true`: TLS with the system's roots (an API key implies it); `false`: plain. */
+  tls?: TLSConfig | boolean;
+  metadata?: Record<string, string>;
+}
+
+/** Default WORKER_SHUTDOWN_GRACE: longer than a data-out action may run (its start-to-close timeout). */
+export const DEFAULT_WORKER_SHUTDOWN_GRACE_MS = 75_000;
 
 /**
  * Decoding crosses workspaces, so it is an operator privilege of our organisation, never a
@@ -139,6 +161,8 @@ export interface ConfigReader {
   str(name: string): string | undefined;
   /** A URL with one of `protocols` (e.g. `https:`); a bad one is a problem that never echoes the value. */
   url(name: string, protocols: readonly string[]): string | undefined;
+  /** Every set variable whose name starts with `prefix`, trimmed. */
+  withPrefix(prefix: string): Record<string, string>;
   /** A value from NAME or from the file NAME_FILE (keys, certificates). */
   valueOrFile(name: string): string | undefined;
   /** An app registration is configured when all its required values are; partly configured is a problem. */
@@ -156,6 +180,10 @@ function createConfigReader(env: Env, problems: string[]): ConfigReader {
   };
   return {
     str,
+    withPrefix(prefix) {
+      const names = Object.keys(env).filter((name) => name.startsWith(prefix));
+      return Object.fromEntries(names.flatMap((name) => (str(name) === undefined ? [] : [[name, str(name)!]])));
+    },
     url(name, protocols) {
       const value = str(name);
       if (value === undefined) return undefined;
@@ -257,9 +285,16 @@ export function readCoreConfig(read: ConfigReader): Config {
   const apiPort = port('API_PORT', 3000);
   const devServerPort = port('TEMPORAL_DEV_SERVER_PORT', 7233);
   const devServerUiPort = port('TEMPORAL_DEV_SERVER_UI_PORT', 8233);
-  const temporalAddress = str('TEMPORAL_ADDRESS');
+  const temporalProfile = readTemporalProfile(read);
+  const temporalAddress = temporalProfile.address;
   if (temporalAddress !== undefined && !/^[^\s/:]+(:\d{1,5})?$/.test(temporalAddress)) {
     read.problem(`TEMPORAL_ADDRESS must be host:port (got "${temporalAddress}")`);
+  }
+  const graceText = str('WORKER_SHUTDOWN_GRACE');
+  let workerShutdownGraceMs = graceText === undefined ? DEFAULT_WORKER_SHUTDOWN_GRACE_MS : parseDuration(graceText);
+  if (workerShutdownGraceMs === undefined || workerShutdownGraceMs < 1000) {
+    read.problem(`WORKER_SHUTDOWN_GRACE must be a duration of at least 1s such as 75s (got "${graceText}")`);
+    workerShutdownGraceMs = DEFAULT_WORKER_SHUTDOWN_GRACE_MS;
   }
 
   const purgeText = str('PURGE_DELAY') ?? '30d';
@@ -295,7 +330,11 @@ export function readCoreConfig(read: ConfigReader): Config {
   const databaseAppUrl = url('DATABASE_APP_URL', ['postgres:', 'postgresql:']);
 
   if (nodeEnv === 'production') {
-    if (!temporalAddress) read.problem('TEMPORAL_ADDRESS is required in production (no embedded dev server)');
+    if (!temporalAddress) {
+      read.problem(
+        'TEMPORAL_ADDRESS (or a TEMPORAL_PROFILE with an address) is required in production (no embedded dev server)',
+      );
+    }
     if (!databaseUrl) read.problem('DATABASE_URL is required in production (no embedded Postgres)');
     if (!localKek && !str('SECRETS_KEK_FILE')) {
       read.problem('SECRETS_KEK or SECRETS_KEK_FILE is required in production (no generated development key)');
@@ -341,7 +380,8 @@ export function readCoreConfig(read: ConfigReader): Config {
     },
     temporal: {
       address: temporalAddress,
-      namespace: str('TEMPORAL_NAMESPACE') ?? 'default',
+      namespace: temporalProfile.namespace ?? 'default',
+      connection: temporalProfile.connection,
       taskQueue: str('TEMPORAL_TASK_QUEUE') ?? 'integrations',
       uiUrl,
       devServer: { port: devServerPort, uiPort: devServerUiPort },
@@ -364,6 +404,7 @@ export function readCoreConfig(read: ConfigReader): Config {
       maxLifetimeMs: jwtMaxLifetimeMs,
     },
     workerHealth: { host: str('WORKER_HEALTH_HOST') ?? '127.0.0.1', port: portOrOff('WORKER_HEALTH_PORT', 3001) },
+    workerShutdownGraceMs,
     purgeDelayMs,
     sandboxVendors: bool('SANDBOX_VENDORS'),
     metrics: {
@@ -372,6 +413,56 @@ export function readCoreConfig(read: ConfigReader): Config {
     },
     tracing: { otlpEndpoint: url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']) },
   };
+}
+
+/** The variables `@temporalio/envconfig` reads to find the profile file (besides TEMPORAL_*). */
+const PROFILE_FILE_LOCATION_VARS = ['HOME', 'XDG_CONFIG_HOME', 'APPDATA'];
+
+/**
+ * The Temporal profile: the TOML file's profile (TEMPORAL_CONFIG_FILE, else the user's default file;
+ * TEMPORAL_PROFILE, else `default`) overridden by TEMPORAL_* variables, as the Temporal CLI resolves it.
+ */
+function readTemporalProfile(read: ConfigReader): {
+  address?: string;
+  namespace?: string;
+  connection: TemporalConnectionSettings;
+} {
+  const env = read.withPrefix('TEMPORAL_');
+  for (const name of PROFILE_FILE_LOCATION_VARS) {
+    const value = read.str(name);
+    if (value !== undefined) env[name] = value;
+  }
+  const file = env.TEMPORAL_CONFIG_FILE;
+  if (file !== undefined && !fs.existsSync(file)) {
+    read.problem('TEMPORAL_CONFIG_FILE names a file that does not exist');
+    return { connection: {} };
+  }
+  try {
+    const profile = loadClientConfigProfile({ overrideEnvVars: env });
+    if (profile.tls?.clientCert && !profile.tls.clientKey)
+      read.problem('Temporal mTLS: a client certificate needs its key');
+    if (profile.tls?.clientKey && !profile.tls.clientCert)
+      read.problem('Temporal mTLS: a client key needs its certificate');
+    const { connectionOptions } = toClientOptions(profile);
+    const { apiKey, tls, metadata } = connectionOptions as TemporalConnectionSettings;
+    return {
+      address: profile.address,
+      namespace: profile.namespace,
+      connection: {
+        ...(apiKey !== undefined ? { apiKey } : {}),
+        ...(tls !== undefined ? { tls } : {}),
+        ...(metadata !== undefined && Object.keys(metadata).length > 0 ? { metadata } : {}),
+      },
+    };
+  } catch (error) {
+    // The package's messages name profiles and keys, never values; a file that cannot be read says so.
+    const reason =
+      error instanceof Error && /^(Validation error|Profile )/.test(error.message)
+        ? error.message
+        : 'cannot be read or parsed';
+    read.problem(`Temporal profile (TEMPORAL_CONFIG_FILE / TEMPORAL_PROFILE / TEMPORAL_TLS_*): ${reason}`);
+    return { connection: {} };
+  }
 }
 
 function readCodecAuth(

@@ -1,9 +1,11 @@
-/** `npm run tools`: provisions the Temporal CLI and the time-skipping test server (CI calls this). */
+/** `npm run tools`: provisions the Temporal CLI, the time-skipping test server and the chart test's tools (CI calls this). */
 import { provisionAll, ToolMissingError } from '../dev/tools';
 
 provisionAll((line) => process.stdout.write(`${line}\n`))
-  .then(({ cli, testServer }) => {
-    process.stdout.write(`temporal CLI:  ${cli}\ntest server:   ${testServer}\n`);
+  .then(({ cli, testServer, helm, kubeconform, schemas }) => {
+    process.stdout.write(
+      `temporal CLI:  ${cli}\ntest server:   ${testServer}\nhelm:          ${helm}\nkubeconform:   ${kubeconform}\nk8s schemas:   ${schemas}\n`,
+    );
   })
   .catch((error) => {
     process.stderr.write(`${error instanceof ToolMissingError ? error.message : String(error)}\n`);

@@ -17,6 +17,7 @@ import type { Activities } from '../activities';
 import { FAILURE_CONVERTER_PATH } from '../lib/temporal/dataConverter';
 import { WORKFLOW_TRACING_INTERCEPTORS, workerTracingOptions } from '../lib/temporal/tracing';
 import type { Tracing } from '../lib/tracing';
+import { shutdownTimes } from './shutdown';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -65,6 +66,8 @@ export interface WorkerParts {
   identity?: string;
   /** Where workflow and activity spans go; absent: tracing is off. */
   tracing?: Tracing;
+  /** After `shutdown()`: how long in-flight activities may finish before they are cancelled (`workers/shutdown.ts`). */
+  shutdownGraceMs?: number;
 }
 
 /** The SDK honours `isolateExecutionTimeout` but leaves it out of the public `WorkerOptions` type. */
@@ -85,6 +88,7 @@ export async function createWorker(parts: WorkerParts): Promise<Worker> {
     ...(parts.workflowBundle ? { workflowBundle: parts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...(parts.dataConverter ? { dataConverter: parts.dataConverter } : {}),
     ...(parts.identity ? { identity: parts.identity } : {}),
+    ...(parts.shutdownGraceMs !== undefined ? shutdownTimes(parts.shutdownGraceMs) : {}),
   };
   return Worker.create(options);
 }

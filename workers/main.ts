@@ -15,6 +15,7 @@ import { createDataConverter } from '../lib/temporal/dataConverter';
 import { createWorker, prebuiltWorkflowBundle } from './createWorker';
 import { startWorkerHealthServer, workerHealth } from './health';
 import { ensureMaintenanceSchedules } from './schedules';
+import { shutdownGraceProblem, shutdownOnSignals } from './shutdown';
 import { createVendorRegistry } from './vendors';
 
 async function main(): Promise<void> {
@@ -26,6 +27,11 @@ async function main(): Promise<void> {
   installWorkerRuntime({ logger, logLevel: config.logLevel, metricsAddress: config.metrics.workerAddress });
   // Workflow, activity and vendor-call spans over OTLP at OTEL_EXPORTER_OTLP_ENDPOINT; unset: off.
   const tracing = startTracing({ serviceName: 'trackproject-integrations-worker', ...config.tracing });
+  const graceProblem = shutdownGraceProblem(config.workerShutdownGraceMs);
+  if (graceProblem) {
+    logger.fatal(graceProblem);
+    process.exit(78);
+  }
   const databaseUrl = config.database.appUrl ?? config.database.url;
   if (!databaseUrl) {
     logger.fatal('DATABASE_URL (or DATABASE_APP_URL) is required for the worker; `npm start` sets it in embedded mode');
@@ -33,6 +39,7 @@ async function main(): Promise<void> {
   }
   const db = createRuntimeDb(databaseUrl, 'worker', config.database.poolMax);
   const vendors = createVendorRegistry(config.vendors);
+  const shutdown = new AbortController();
   const activities = createActivities({
     db,
     logger,
@@ -41,6 +48,7 @@ async function main(): Promise<void> {
       audit: createAuditLog(db),
       vendors,
       webhookBaseUrl: config.api.publicUrl,
+      workerShutdown: shutdown.signal,
     },
   });
 
@@ -59,7 +67,9 @@ async function main(): Promise<void> {
     dataConverter,
     identity: `worker@${os.hostname()}:${process.pid}`,
     tracing,
+    shutdownGraceMs: config.workerShutdownGraceMs,
   });
+  shutdownOnSignals({ worker, logger, graceMs: config.workerShutdownGraceMs, controller: shutdown });
   logger.info(
     {
       taskQueue: config.temporal.taskQueue,
@@ -74,7 +84,7 @@ async function main(): Promise<void> {
   const health = config.workerHealth.port
     ? await startWorkerHealthServer({ ...config.workerHealth, report: () => workerHealth(worker, connection) })
     : undefined;
-  // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs the handlers).
+  // Returns once SIGTERM/SIGINT drained the worker: polling stopped, in-flight activities done or cancelled.
   await worker.run();
   await health?.close();
   await connection.close();

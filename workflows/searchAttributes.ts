@@ -3,7 +3,7 @@
  * `SyncState = "failed"`). Values are opaque ids, vendor names, states and times: never personal
  * data. The dev server registers them at start (`dev/stack.ts`), the compose setup job on its
  * cluster; a production namespace registers them once with `temporal operator search-attribute
- * create` (README). Every run upserts its identity itself (`tagRun`), so a run a backend service
+ * create`, on Temporal Cloud with `tcld` (docs/temporal-cloud.md). Every run upserts its identity itself (`tagRun`), so a run a backend service
  * starts directly carries it too; the sync and lifecycle workflows keep the state ones current.
  */
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';

@@ -6,6 +6,9 @@
  * T10: every request is audited here, with the actor the workflow input carries, whoever started the
  * run (the API or a backend service directly) and however it ended — a refusal before any vendor
  * call included.
+ *
+ * Graceful shutdown: an action is either sent and its outcome recorded, or refused as
+ * `WorkerShuttingDown` before it is sent (audited so), never cut off in between.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { AuditActor, AuditOutcome } from '../../lib/audit';
@@ -25,6 +28,7 @@ const DENIALS: ReadonlySet<string> = new Set([
   IntegrationFailureType.ActionNotInDataOut,
   IntegrationFailureType.IntegrationNotActive,
   IntegrationFailureType.IntegrationNotFound,
+  IntegrationFailureType.WorkerShuttingDown,
 ]);
 
 function failureClass(error: unknown): string {
@@ -62,6 +66,11 @@ export function createActionActivities(deps: IntegrationActivityDeps) {
               IntegrationFailureType.ActionNotInDataOut,
               `${input.action} is not in ${resolved.descriptor.displayName}'s data out (${resolved.descriptor.dataOut.join(', ') || 'none'})`,
             );
+          }
+          // The last moment to stop: past it the request is sent and runs to its recorded outcome,
+          // within the worker's shutdown grace (never aborted half-way, which would leave it ambiguous).
+          if (deps.workerShutdown?.aborted) {
+            throw nonRetryable(IntegrationFailureType.WorkerShuttingDown, 'worker shutting down: action not sent');
           }
           return resolved.connector.perform(ctx, input.action, input.input);
         });

@@ -44,6 +44,11 @@ export const IntegrationFailureType = {
   ConsentNotNarrowing: 'ConsentNotNarrowing',
   /** Data out asked for an action outside the row's data-out list (T19). */
   ActionNotInDataOut: 'ActionNotInDataOut',
+  /**
+   * The worker began shutting down before this data-out action was sent: nothing reached the vendor,
+   * so the workflow runs it again on another worker.
+   */
+  WorkerShuttingDown: 'WorkerShuttingDown',
 } as const;
 
 export function nonRetryable(type: string, message: string): ApplicationFailure {

@@ -20,6 +20,11 @@ export interface IntegrationActivityDeps {
   vendors: ConnectorRegistry;
   /** The API's public base URL: vendors post webhooks to `webhookUrl(webhookBaseUrl, …)`. */
   webhookBaseUrl: string;
+  /**
+   * Aborted when the worker starts shutting down (SIGTERM): activities send nothing new to a vendor
+   * after it and stop long batches at the next commit; what is in flight finishes within the grace.
+   */
+  workerShutdown?: AbortSignal;
 }
 
 /**

@@ -196,6 +196,8 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
           batch.recordsDeleted += page.recordsDeleted;
           batch.roundComplete = page.roundComplete;
           heartbeat(batch.pages);
+          // Shutting down: report the committed pages now; another worker resumes from their cursor.
+          if (deps.workerShutdown?.aborted) break;
         }
         return { ...batch, totals: await readTotals(input) };
       });

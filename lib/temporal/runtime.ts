@@ -46,6 +46,8 @@ export function installWorkerRuntime(options: WorkerRuntimeOptions): Runtime {
   const level = PINO_TO_SDK_LEVEL[options.logLevel];
   return Runtime.install({
     logger: sdkLoggerFor(options.logger, options.logLevel),
+    // The worker installs its own handlers (`workers/shutdown.ts`): activities learn of the shutdown first.
+    shutdownSignals: [],
     telemetryOptions: {
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: level, other: 'ERROR' }) },
       ...(options.metricsAddress ? { metrics: { prometheus: { bindAddress: options.metricsAddress } } } : {}),

@@ -1,6 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ConfigError, loadConfig, MAX_PURGE_DELAY_MS, parseDuration } from '../../lib/config';
+import {
+  ConfigError,
+  DEFAULT_WORKER_SHUTDOWN_GRACE_MS,
+  loadConfig,
+  MAX_PURGE_DELAY_MS,
+  parseDuration,
+} from '../../lib/config';
+import { shutdownGraceProblem } from '../../workers/shutdown';
 import { tracingTarget } from '../../lib/tracing';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -95,6 +102,16 @@ describe('configuration', () => {
         'DATABASE_APP_URL',
       ]);
     }
+  });
+
+  it('WORKER_SHUTDOWN_GRACE is a duration, 75 s by default; the worker refuses one shorter than a data-out action', () => {
+    expect(loadConfig({}).workerShutdownGraceMs).toBe(DEFAULT_WORKER_SHUTDOWN_GRACE_MS);
+    expect(loadConfig({ WORKER_SHUTDOWN_GRACE: '2m' }).workerShutdownGraceMs).toBe(120_000);
+    expect(() => loadConfig({ WORKER_SHUTDOWN_GRACE: 'soon' })).toThrow(/WORKER_SHUTDOWN_GRACE must be a duration/);
+    expect(shutdownGraceProblem(DEFAULT_WORKER_SHUTDOWN_GRACE_MS)).toBeUndefined();
+    expect(shutdownGraceProblem(loadConfig({ WORKER_SHUTDOWN_GRACE: '30s' }).workerShutdownGraceMs)).toMatch(
+      /at least 60s/,
+    );
   });
 
   it('T20 T23: production requires the runtime login URL and an https JWKS URL', () => {

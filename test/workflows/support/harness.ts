@@ -28,11 +28,11 @@ export interface Harness extends VendorHarness {
 /**
  * The real generic activities over the given vendors. `key`: the secret store's KEK (processes
  * sharing secrets pass the same one); `webhookBaseUrl`: where vendors deliver (a local receiver
- * when the vendor handshakes with it, as Graph does).
+ * when the vendor handshakes with it, as Graph does); `workerShutdown`: the worker process's shutdown signal.
  */
 export function createVendorHarness(
   vendors: Array<{ descriptor: VendorDescriptor; connector: Connector }>,
-  options: { key?: Buffer; webhookBaseUrl?: string } = {},
+  options: { key?: Buffer; webhookBaseUrl?: string; workerShutdown?: AbortSignal } = {},
 ): VendorHarness {
   const db = runtimeDb('worker');
   const admin = superuserDb();
@@ -45,6 +45,7 @@ export function createVendorHarness(
     audit: createAuditLog(db),
     vendors: createConnectorRegistry(vendors),
     webhookBaseUrl: options.webhookBaseUrl ?? 'https://integrations.test',
+    ...(options.workerShutdown ? { workerShutdown: options.workerShutdown } : {}),
   };
   const activities = createActivities({ db, logger, integrations });
   return {
@@ -61,8 +62,8 @@ export function createVendorHarness(
 }
 
 /** The memory vendor harness most workflow tests use. */
-export function createHarness(connector = new MemoryConnector(), key?: Buffer): Harness {
-  return { ...createVendorHarness([{ descriptor: memoryDescriptor, connector }], { key }), connector };
+export function createHarness(connector = new MemoryConnector(), key?: Buffer, workerShutdown?: AbortSignal): Harness {
+  return { ...createVendorHarness([{ descriptor: memoryDescriptor, connector }], { key, workerShutdown }), connector };
 }
 
 /** A connected integration with stored tokens, as a finished connect leaves it. */
