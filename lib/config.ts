@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { DEFAULT_TASK_QUEUE } from '@trackproject/integrations-client/workflows';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -342,7 +343,7 @@ export function readCoreConfig(read: ConfigReader): Config {
     temporal: {
       address: temporalAddress,
       namespace: str('TEMPORAL_NAMESPACE') ?? 'default',
-      taskQueue: str('TEMPORAL_TASK_QUEUE') ?? 'integrations',
+      taskQueue: str('TEMPORAL_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
       uiUrl,
       devServer: { port: devServerPort, uiPort: devServerUiPort },
       codecKey,

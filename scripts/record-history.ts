@@ -9,7 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import { connectClient } from '../lib/temporal/connection';
-import { codecKeysFromConfig, EncryptionCodec } from '../lib/temporal/codec';
+import { codecKeysFromConfig } from '../lib/temporal/codec';
+import { EncryptionCodec } from '@trackproject/integrations-client/codec';
 import { loadConfigOrExit } from '../lib/config';
 import { historyToJson } from '../dev/historyJson';
 import { decodeHistoryJson, saveFixture } from '../dev/historyFixtures';

@@ -14,7 +14,7 @@ import {
   replayedFixtures,
   saveFixture,
 } from '../../dev/historyFixtures';
-import { EncryptionCodec } from '../../lib/temporal/codec';
+import { EncryptionCodec } from '@trackproject/integrations-client/codec';
 
 describe('replay fixture keeper', () => {
   let dir: string;

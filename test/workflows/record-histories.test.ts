@@ -15,7 +15,7 @@ import { githubDescriptor } from '../../activities/vendors/github';
 import { MEMORY_VENDOR, MemoryConnector } from '../../dev/memoryConnector';
 import { historyToJson } from '../../dev/historyJson';
 import { labelled, saveFixture } from '../../dev/historyFixtures';
-import { requestSync } from '../../api/syncNow';
+import { requestSync } from '@trackproject/integrations-client/client';
 import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
 import { devServer, testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
 import { startGithubHarness } from '../vendors/github/harness';
