@@ -62,7 +62,7 @@ export function saveFixture(name: string, historyJson: string, dir = FIXTURES_DI
   const full = path.join(dir, file);
   if (fs.existsSync(full))
     throw new Error(
-      `${file} exists and fixtures are kept forever: record the new shape under another name (RECORD_HISTORIES_LABEL=<what changed>)`,
+      `${file} exists and fixtures are kept forever: record the new shape under another name (a label saying what changed)`,
     );
   const bytes = `${historyJson}\n`;
   fs.writeFileSync(full, bytes, { flag: 'wx' });
