@@ -1,10 +1,11 @@
 /**
- * The layers, enforced (`npm run lint`): lib/ at the bottom, then db/, then activities/; workflows/
+ * The layers, enforced (`npm run lint`): the self-contained client package (packages/client: workflow
+ * messages, search attributes, payload codec) under everything, then lib/, then db/, then activities/; workflows/
  * see activities and lib as types only; api/ never loads a vendor connector or SDK; production
  * code never loads development tooling, emulators, scripts or tests. Paths are relative to the
  * folder cruised (the repository root, or a test's scratch tree).
  */
-const PRODUCTION = '^(lib|db|activities|workflows|api|workers)/';
+const PRODUCTION = '^(lib|db|activities|workflows|api|workers|packages)/';
 const VENDOR_SDKS = [
   '@octokit',
   '@microsoft',
@@ -38,30 +39,55 @@ const forbidden = [
   },
   {
     name: 'activities-import-only-db-and-lib',
-    comment: 'activities/ imports db/, lib/, packages and Node built-ins only.',
+    comment: 'activities/ imports db/, lib/, the client package, packages and Node built-ins only.',
     severity: 'error',
     from: { path: '^activities/' },
-    to: { pathNot: '^(activities|db|lib)/|(^|/)node_modules/', dependencyTypesNot: ['core'] },
+    to: { pathNot: '^(activities|db|lib|packages/client/src)/|(^|/)node_modules/', dependencyTypesNot: ['core'] },
   },
   {
     name: 'workflows-import-types-only',
     comment:
       'Workflow code is deterministic and bundled for the sandbox: outside workflows/ it loads only ' +
-      '@temporalio/workflow, @temporalio/common and lib/scopes.ts (the T1 rule: pure, import-free); ' +
-      'activities and the rest of lib are imported as types.',
+      '@temporalio/workflow, @temporalio/common, lib/scopes.ts (the T1 rule: pure, import-free) and the ' +
+      "client package's workflow-safe definitions and search attributes; activities and the rest of lib " +
+      'are imported as types.',
     severity: 'error',
     from: { path: '^workflows/' },
     to: {
-      pathNot: ['^workflows/', '^lib/scopes[.]ts$', '(^|/)node_modules/@temporalio/(workflow|common)/'],
+      pathNot: [
+        '^workflows/',
+        '^lib/scopes[.]ts$',
+        '^packages/client/src/(definitions|searchAttributes)[.]ts$',
+        '(^|/)node_modules/@temporalio/(workflow|common)/',
+      ],
       dependencyTypesNot: ['type-only'],
     },
   },
   {
     name: 'workflows-see-activities-and-lib-only',
-    comment: 'Even as types, workflows/ knows activities/ and lib/ only.',
+    comment: 'Even as types, workflows/ knows activities/, lib/ and the client package only.',
     severity: 'error',
     from: { path: '^workflows/' },
-    to: { pathNot: '^(workflows|activities|lib)/|(^|/)node_modules/', dependencyTypesNot: ['core'] },
+    to: {
+      pathNot: '^(workflows|activities|lib|packages/client/src)/|(^|/)node_modules/',
+      dependencyTypesNot: ['core'],
+    },
+  },
+  {
+    name: 'client-package-is-self-contained',
+    comment:
+      'packages/client is published to backend services: it imports its own modules, packages and Node ' +
+      'built-ins only, never a path of the service.',
+    severity: 'error',
+    from: { path: '^packages/client/' },
+    to: { pathNot: '^packages/client/|(^|/)node_modules/', dependencyTypesNot: ['core'] },
+  },
+  {
+    name: 'examples-use-the-client-package',
+    comment: 'The example backend service reaches the service through the client package only, as a real one would.',
+    severity: 'error',
+    from: { path: '^examples/' },
+    to: { pathNot: '^(examples|packages/client/src)/|(^|/)node_modules/', dependencyTypesNot: ['core'] },
   },
   {
     name: 'api-no-vendor-connectors',

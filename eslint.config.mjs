@@ -14,6 +14,7 @@ export default tseslint.config(
       'bench-results/',
       'reports/',
       'test/fixtures/',
+      'packages/*/dist/',
     ],
   },
   js.configs.recommended,

@@ -49,6 +49,11 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
+  // The workspace package from its sources, as tsconfig `paths` and the workflow bundler resolve it.
+  moduleNameMapper: {
+    '^@trackproject/integrations-client$': '<rootDir>/packages/client/src/index.ts',
+    '^@trackproject/integrations-client/(.*)$': '<rootDir>/packages/client/src/$1',
+  },
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
   globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
   setupFiles: ['<rootDir>/test/support/env.ts'],

@@ -17,7 +17,7 @@ import {
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ProcessName } from '../workflows/definitions';
 import type * as workflows from '../workflows';
-import { integrationSearchAttributes } from '../workflows/searchAttributes';
+import { integrationSearchAttributes } from '@trackproject/integrations-client/searchAttributes';
 import { HttpProblem } from './problem';
 import type { TemporalAccess } from './services';
 

@@ -10,7 +10,7 @@ import { bootstrapDatabase } from '../db/bootstrap';
 import { migrateLatest } from '../db/migrate';
 import { Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
-import { CLI_TYPE_NAMES, SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
+import { CLI_TYPE_NAMES, SEARCH_ATTRIBUTE_KEYS } from '@trackproject/integrations-client/searchAttributes';
 import { startEmbeddedPostgres } from './embeddedPostgres';
 import { freePort, startProcess, waitForPort } from './processes';
 import { ensureTemporalCli, ensureTestServer } from './tools';

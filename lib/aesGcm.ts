@@ -1,7 +1,7 @@
 /**
- * AES-256-GCM sealing, shared by the local KEK provider (wrapping DEKs), the secret store
- * (encrypting payloads) and the Temporal payload codec. IV and tag sizes are pinned: a truncated
- * tag would otherwise be accepted.
+ * AES-256-GCM sealing, shared by the local KEK provider (wrapping DEKs) and the secret store
+ * (encrypting payloads); the Temporal payload codec has its own, specified in
+ * docs/payload-encryption.md. IV and tag sizes are pinned: a truncated tag would otherwise be accepted.
  */
 import crypto from 'node:crypto';
 

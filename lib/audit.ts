@@ -4,15 +4,13 @@
  * an `AuditSink`. Entries carry identities, scopes and outcomes: never payloads, tokens or personal
  * data (subject ids are opaque ids, not e-mail addresses).
  */
+import type { AuditActor } from '@trackproject/integrations-client/definitions';
+
 export type AuditDirection = 'inbound' | 'outbound' | 'internal';
 export type AuditOutcome = 'success' | 'failure' | 'denied';
 
-/** Who asked or acted, in audit entries and in workflow inputs: never a name or e-mail. */
-export interface AuditActor {
-  type: 'user' | 'service' | 'workflow' | 'vendor' | 'system';
-  /** Opaque id: JWT subject, service name, workflow id, vendor name. */
-  id: string;
-}
+/** Who asked or acted, in audit entries and in workflow inputs (defined with the workflow messages that carry it). */
+export type { AuditActor };
 
 export interface AuditEntry {
   workspaceId: string;

@@ -16,6 +16,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
+import { DEFAULT_TASK_QUEUE } from '@trackproject/integrations-client/workflows';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -382,7 +383,7 @@ export function readCoreConfig(read: ConfigReader): Config {
       address: temporalAddress,
       namespace: temporalProfile.namespace ?? 'default',
       connection: temporalProfile.connection,
-      taskQueue: str('TEMPORAL_TASK_QUEUE') ?? 'integrations',
+      taskQueue: str('TEMPORAL_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
       uiUrl,
       devServer: { port: devServerPort, uiPort: devServerUiPort },
       codecKey,

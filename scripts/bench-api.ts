@@ -64,8 +64,8 @@ import { cpuBetween, readCpu, type CpuReading, type GroupOf } from '../dev/proce
 import { startThrowawayService, type RunningService, type ThrowawayService } from '../dev/serviceProcesses';
 import { codecKeysFromConfig } from '../lib/temporal/codec';
 import { connectClient } from '../lib/temporal/connection';
-import { createDataConverter } from '../lib/temporal/dataConverter';
-import { requestSync } from '../api/syncNow';
+import { createDataConverter } from '@trackproject/integrations-client/dataConverter';
+import { requestSync } from '@trackproject/integrations-client/client';
 import { workflowIds } from '../workflows/definitions';
 
 /** Integrations, each in its own workspace with its own admin: per-caller rate limits (60 burst) stay out of the way. */

@@ -22,8 +22,18 @@ function compile(): void {
     throw new Error(`tsc -p tsconfig.build.json failed (exit ${result.status ?? result.signal})`);
 }
 
+/** The workspace package the compiled service imports (`@trackproject/integrations-client`) resolves to its own dist/. */
+function compileClientPackage(): void {
+  const tsc = require.resolve('typescript/bin/tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', path.join(REPO_ROOT, 'packages/client/tsconfig.build.json')], {
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) throw new Error(`the client package's build failed (exit ${result.status ?? result.signal})`);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
+  compileClientPackage();
   compile();
   const { code } = await bundleWorkflows();
   fs.writeFileSync(path.join(DIST, WORKFLOW_BUNDLE_FILE), code);

@@ -2,6 +2,7 @@
  * Builds the integrations worker. Tests call this with their own connection, task queue and
  * activities; `workers/main.ts` calls it with the real ones.
  */
+import path from 'node:path';
 import {
   Worker,
   bundleWorkflowCode,
@@ -14,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { FAILURE_CONVERTER_PATH } from '../lib/temporal/dataConverter';
+import { FAILURE_CONVERTER_PATH } from '@trackproject/integrations-client/dataConverter';
 import { WORKFLOW_TRACING_INTERCEPTORS, workerTracingOptions } from '../lib/temporal/tracing';
 import type { Tracing } from '../lib/tracing';
 import { shutdownTimes } from './shutdown';
@@ -41,6 +42,17 @@ export function prebuiltWorkflowBundle(
   }
   return undefined;
 }
+
+/**
+ * The workflows import the client package's definitions; in the repository it resolves to its
+ * sources (tsconfig `paths`, Jest's moduleNameMapper), and the workflow bundler needs the same alias.
+ */
+const CLIENT_PACKAGE_ALIAS = { '@trackproject/integrations-client': path.resolve(__dirname, '../packages/client/src') };
+type WebpackConfigHook = NonNullable<NonNullable<WorkerOptions['bundlerOptions']>['webpackConfigHook']>;
+const webpackConfigHook: WebpackConfigHook = (config) => ({
+  ...config,
+  resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), ...CLIENT_PACKAGE_ALIAS } },
+});
 
 /**
  * How long one workflow activation may run before the SDK's deadlock detector terminates it
@@ -85,7 +97,9 @@ export async function createWorker(parts: WorkerParts): Promise<Worker> {
     isolateExecutionTimeout: ISOLATE_EXECUTION_TIMEOUT,
     interceptors: { ...tracing.interceptors, workflowModules },
     sinks: tracing.sinks,
-    ...(parts.workflowBundle ? { workflowBundle: parts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(parts.workflowBundle
+      ? { workflowBundle: parts.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { webpackConfigHook } }),
     ...(parts.dataConverter ? { dataConverter: parts.dataConverter } : {}),
     ...(parts.identity ? { identity: parts.identity } : {}),
     ...(parts.shutdownGraceMs !== undefined ? shutdownTimes(parts.shutdownGraceMs) : {}),
@@ -99,6 +113,7 @@ export async function bundleWorkflows(workflowsPath: string = WORKFLOWS_PATH): P
     workflowsPath,
     failureConverterPath: FAILURE_CONVERTER_PATH,
     workflowInterceptorModules: [WORKFLOW_TRACING_INTERCEPTORS],
+    webpackConfigHook,
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
   });
 }

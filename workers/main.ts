@@ -11,7 +11,7 @@ import { startTracing, tracingTarget } from '../lib/tracing';
 import { codecKeysFromConfig } from '../lib/temporal/codec';
 import { connectClient, connectWorkerConnection } from '../lib/temporal/connection';
 import { installWorkerRuntime } from '../lib/temporal/runtime';
-import { createDataConverter } from '../lib/temporal/dataConverter';
+import { createDataConverter } from '@trackproject/integrations-client/dataConverter';
 import { createWorker, prebuiltWorkflowBundle } from './createWorker';
 import { startWorkerHealthServer, workerHealth } from './health';
 import { ensureMaintenanceSchedules } from './schedules';

@@ -4,7 +4,7 @@
  */
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type * as workflows from '../workflows';
-import { ProcessKey } from '../workflows/searchAttributes';
+import { ProcessKey } from '@trackproject/integrations-client/searchAttributes';
 
 export const CACHE_SWEEP_SCHEDULE_ID = 'maintenance/cache-sweep';
 export const WEBHOOK_CATCH_UP_SCHEDULE_ID = 'maintenance/webhook-catch-up';

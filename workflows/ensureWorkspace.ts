@@ -1,6 +1,6 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import { proxySteps } from './activityProxies';
-import { ProcessKey, WorkspaceIdKey } from './searchAttributes';
+import { ProcessKey, WorkspaceIdKey } from '@trackproject/integrations-client/searchAttributes';
 
 const { ensureWorkspace } = proxySteps({
   startToCloseTimeout: '30 seconds',

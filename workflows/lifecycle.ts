@@ -45,7 +45,12 @@ import type { VendorDescriptor } from '../activities/vendors/types';
 import { rotateSecretWorkflow } from './rotate';
 import { countWorkflowMetric } from './metrics';
 import { syncWorkflow } from './sync';
-import { IntegrationStatusKey, LastSyncCompletedAtKey, SyncStateKey, type SyncStateValue } from './searchAttributes';
+import {
+  IntegrationStatusKey,
+  LastSyncCompletedAtKey,
+  SyncStateKey,
+  type SyncStateValue,
+} from '@trackproject/integrations-client/searchAttributes';
 import { childSearchAttributes, tagRun } from './tagRun';
 
 /** Refresh this long before the access token expires (Graph tokens live 60–90 min). */

@@ -9,7 +9,11 @@ import { integrationActivities as act, pageBatchActivities } from './activityPro
 import { failureType, retryAfterMs } from './failures';
 import { syncProgressQuery, type SyncInput, type SyncProgress } from './definitions';
 import { countWorkflowMetric } from './metrics';
-import { LastSyncCompletedAtKey, SyncStateKey, type SyncStateValue } from './searchAttributes';
+import {
+  LastSyncCompletedAtKey,
+  SyncStateKey,
+  type SyncStateValue,
+} from '@trackproject/integrations-client/searchAttributes';
 import { tagRun } from './tagRun';
 
 /**

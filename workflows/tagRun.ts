@@ -1,7 +1,7 @@
 import { patched, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributePair, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { ProcessName } from './definitions';
-import { integrationSearchAttributes, WorkspaceIdKey } from './searchAttributes';
+import { integrationSearchAttributes, WorkspaceIdKey } from '@trackproject/integrations-client/searchAttributes';
 
 interface RunIdentity {
   workspaceId: string;

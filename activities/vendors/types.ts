@@ -4,28 +4,11 @@
  * values, only the ids and counts the activities return: credentials, tokens and source records
  * stay inside activities and the database.
  */
+import type { VendorId } from '@trackproject/integrations-client/definitions';
 import type { SetupBinding } from '../../lib/oauth/setupState';
 
-/** One row of the vendor matrix (`docs/vendor-matrix.md`). */
-export type VendorId =
-  | 'microsoft365'
-  | 'sharepoint'
-  | 'onedrive'
-  | 'teams'
-  | 'entra'
-  | 'google-drive'
-  | 'google-workspace'
-  | 'slack'
-  | 'okta'
-  | 'autodesk-acc'
-  | 'autodesk-docs'
-  | 'autodesk-tandem'
-  | 'procore'
-  | 'primavera-p6'
-  | 'sap'
-  | 'oracle-erp'
-  | 'jira'
-  | 'github';
+/** One row of the vendor matrix (`docs/vendor-matrix.md`): defined with the workflow messages that carry it. */
+export type { VendorId };
 
 export type AuthKind =
   /** OAuth 2.0 authorization code with PKCE S256 (T5). */

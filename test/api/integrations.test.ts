@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { consentCookieName, consentSessionValue } from '../../lib/oauth/consentSession';
 import { createOAuthState, hashState } from '../../lib/oauth/pkce';
 import { workflowIds } from '../../workflows/definitions';
-import { WorkspaceIdKey } from '../../workflows/searchAttributes';
+import { WorkspaceIdKey } from '@trackproject/integrations-client/searchAttributes';
 import { receivedQuery, REFUSED_CODE } from './support/contractWorkflows';
 import {
   CONSENT_SESSION_KEY,

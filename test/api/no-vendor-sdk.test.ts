@@ -27,6 +27,8 @@ const NON_VENDOR_PACKAGES = [
   '@temporalio/proto',
   '@temporalio/worker',
   '@temporalio/workflow',
+  // Our own workspace package (packages/client): the workflow messages and the payload codec.
+  '@trackproject/integrations-client',
   'fastify',
   'jose',
   'knex',

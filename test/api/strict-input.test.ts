@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { workflowIds } from '../../workflows/definitions';
-import { WorkspaceIdKey } from '../../workflows/searchAttributes';
+import { WorkspaceIdKey } from '@trackproject/integrations-client/searchAttributes';
 import { bearer, createHarness, seedWebhookEndpoint, type Harness } from './support/harness';
 
 const PROBLEM_JSON = 'application/problem+json';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { mintToken } from '../../api/auth';
 import { freePort } from '../../dev/processes';
-import { createDataConverter } from '../../lib/temporal/dataConverter';
+import { createDataConverter } from '@trackproject/integrations-client/dataConverter';
 import { prebuiltWorkflowBundle, WORKFLOW_BUNDLE_FILE } from '../../workers/createWorker';
 import { testStack } from '../support/stackInfo';
 import { uniqueTaskQueue } from '../support/temporal';

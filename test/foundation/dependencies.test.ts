@@ -18,6 +18,7 @@ const PRODUCTION_SOURCES = [
   'activities',
   'db',
   'lib',
+  'packages/client/src',
   'scripts/db-bootstrap.ts',
   'scripts/db-migrate.ts',
   'scripts/healthcheck.ts',

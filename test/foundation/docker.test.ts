@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../lib/config';
 import { isSupported, supportedRange } from '../../scripts/check-node.cjs';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/searchAttributes';
+import { SEARCH_ATTRIBUTE_KEYS } from '@trackproject/integrations-client/searchAttributes';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');

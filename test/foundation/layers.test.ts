@@ -9,7 +9,20 @@ import os from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
-const FOLDERS = ['lib', 'db', 'activities', 'workflows', 'api', 'workers', 'dev', 'scripts', 'emulators', 'test'];
+const FOLDERS = [
+  'lib',
+  'db',
+  'activities',
+  'workflows',
+  'api',
+  'workers',
+  'dev',
+  'scripts',
+  'emulators',
+  'test',
+  'packages',
+  'examples',
+];
 
 /**
  * dependency-cruiser's API is ESM only, which Jest's module system cannot load: it runs in a Node
@@ -70,6 +83,9 @@ describe('layer rules', () => {
       'dev/d.ts': 'export const d = 1;\n',
       'scripts/s.ts': "import { t } from '../test/t';\nexport const s = t;\n",
       'test/t.ts': 'export const t = 1;\n',
+      'packages/client/src/codec.ts': "import { a } from '../../../lib/a';\nexport const codec = a;\n",
+      'workflows/v.ts': "import { codec } from '../packages/client/src/codec';\nexport const v = codec;\n",
+      'examples/e.ts': "import { b } from '../db/b';\nexport const e = b;\n",
     });
     trees.push(dir);
 
@@ -79,11 +95,14 @@ describe('layer rules', () => {
       'activities-import-only-db-and-lib: activities/x.ts → api/r.ts',
       'api-no-vendor-connectors: api/r.ts → activities/vendors/github/connector.ts',
       expect.stringMatching(/^api-no-vendor-sdk: api\/r\.ts → node_modules\/@octokit\/rest\//),
+      'client-package-is-self-contained: packages/client/src/codec.ts → lib/a.ts',
       'db-imports-only-lib: db/b.ts → activities/x.ts',
+      'examples-use-the-client-package: examples/e.ts → db/b.ts',
       'lib-is-the-ground-floor: lib/a.ts → db/b.ts',
       'production-no-cycles: db/c1.ts → db/c2.ts',
       'production-no-development-code: workers/main.ts → dev/d.ts',
       'scripts-no-tests: scripts/s.ts → test/t.ts',
+      'workflows-import-types-only: workflows/v.ts → packages/client/src/codec.ts',
       'workflows-import-types-only: workflows/w.ts → activities/x.ts',
       'workflows-import-types-only: workflows/w.ts → crypto',
       'workflows-see-activities-and-lib-only: workflows/w.ts → api/r.ts',
@@ -109,6 +128,12 @@ describe('layer rules', () => {
       'scripts/s.ts': "import { d } from '../dev/d';\nexport const s = d;\n",
       'test/t.ts':
         "import { d } from '../dev/d';\nimport { main } from '../workers/main';\nexport const t = [d, main];\n",
+      'packages/client/src/definitions.ts':
+        "import { defineSignal } from '@temporalio/workflow';\nexport const s = defineSignal('s');\n",
+      'packages/client/src/index.ts':
+        "import crypto from 'node:crypto';\nexport * from './definitions';\nexport const k = crypto.randomInt(1);\n",
+      'workflows/v.ts': "import { s } from '../packages/client/src/definitions';\nexport const v = s;\n",
+      'examples/e.ts': "import { s } from '../packages/client/src/index';\nexport const e = s;\n",
     });
     trees.push(dir);
 

@@ -16,7 +16,7 @@ import { generate } from 'selfsigned';
 import { ConfigError, loadConfig } from '../../lib/config';
 import { connectClient, connectWorkerConnection, temporalConnectionOptions } from '../../lib/temporal/connection';
 import { workflowIds, type VendorActionInput } from '../../workflows/definitions';
-import { SEARCH_ATTRIBUTE_KEYS, CLI_TYPE_NAMES } from '../../workflows/searchAttributes';
+import { SEARCH_ATTRIBUTE_KEYS, CLI_TYPE_NAMES } from '@trackproject/integrations-client/searchAttributes';
 import { installQuietRuntime, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { testStack } from '../support/stackInfo';
 

@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { workflowIds } from '../../workflows/definitions';
+import { PARALLEL_CATCH_UP_PATCH } from '../../workflows/webhookCatchUp';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration, type Harness } from '../workflows/support/harness';
 import { MEMORY_VENDOR } from '../../dev/memoryConnector';
@@ -95,6 +96,63 @@ describe('T11: webhook catch-up', () => {
           .getHandle(id)
           .delete()
           .catch(() => undefined);
+      await server.close();
+    }
+  }, 60_000);
+
+  it(`T11: a run started now takes the '${PARALLEL_CATCH_UP_PATCH}' path: every lifecycle is signalled in one workflow task, before any delivery is marked`, async () => {
+    const refs = [
+      await seedConnectedIntegration(h),
+      await seedConnectedIntegration(h),
+      await seedConnectedIntegration(h),
+    ];
+    for (const ref of refs) await seedDelivery(ref, 10 * 60_000);
+    const server = await devServer();
+    const taskQueue = uniqueTaskQueue('webhook-catch-up-parallel');
+    try {
+      const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
+      await worker.runUntil(async () => {
+        const lifecycles = await Promise.all(
+          refs.map((ref) =>
+            server.client.workflow.start('integrationLifecycleWorkflow', {
+              taskQueue,
+              workflowId: workflowIds.lifecycle(ref.workspaceId, ref.integrationId),
+              args: [{ ...ref, vendor: MEMORY_VENDOR }],
+            }),
+          ),
+        );
+        try {
+          const run = await server.client.workflow.start('webhookCatchUpWorkflow', {
+            taskQueue,
+            workflowId: `webhook-catch-up-${crypto.randomUUID()}`,
+          });
+          expect((await run.result()).signalled).toBeGreaterThanOrEqual(3);
+          const events = (await run.fetchHistory()).events ?? [];
+          const index = (pick: (e: (typeof events)[number]) => unknown) =>
+            events.flatMap((e, i) => (pick(e) ? [i] : []));
+          const marker = index((e) => e.markerRecordedEventAttributes);
+          const signals = index((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes);
+          const marks = index(
+            (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'markWebhooksSignalled',
+          );
+          const taskCompletions = index((e) => e.workflowTaskCompletedEventAttributes);
+          expect(marker).toHaveLength(1);
+          expect(signals.length).toBeGreaterThanOrEqual(3);
+          // One workflow task issued the marker and every signal; marks come only after.
+          const taskOf = (i: number) => taskCompletions.filter((c) => c < i).length;
+          expect(new Set([...marker, ...signals].map(taskOf)).size).toBe(1);
+          expect(Math.min(...marks)).toBeGreaterThan(Math.max(...signals));
+          for (const lifecycle of lifecycles) {
+            const received = ((await lifecycle.fetchHistory()).events ?? []).filter(
+              (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'syncRequested',
+            );
+            expect(received).toHaveLength(1);
+          }
+        } finally {
+          for (const lifecycle of lifecycles) await lifecycle.terminate('test over');
+        }
+      });
+    } finally {
       await server.close();
     }
   }, 60_000);

@@ -1,7 +1,7 @@
 /** Payload-encryption helpers for tests: walk a history's payloads, raw or decoded. */
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
-import { historyToJson } from './historyJson';
+import { historyToJson } from '../../dev/historyJson';
 
 export interface FoundPayload {
   /** JSON path in the history, e.g. `events.4.activityTaskScheduledEventAttributes.input.payloads.0`. */

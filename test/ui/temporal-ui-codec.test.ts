@@ -23,10 +23,10 @@ import { createOperatorAuditLog } from '../../db/operatorAudit';
 import { freePort } from '../../dev/processes';
 import { startStack, type RunningStack } from '../../dev/stack';
 import { createLogger } from '../../lib/logger';
-import { EncryptionCodec } from '../../lib/temporal/codec';
-import { createDataConverter } from '../../lib/temporal/dataConverter';
+import { EncryptionCodec } from '@trackproject/integrations-client/codec';
+import { createDataConverter } from '@trackproject/integrations-client/dataConverter';
 import { workflowIds } from '../../workflows/definitions';
-import { integrationSearchAttributes } from '../../workflows/searchAttributes';
+import { integrationSearchAttributes } from '@trackproject/integrations-client/searchAttributes';
 import { runtimeDb, superuserDb } from '../support/db';
 import { uniqueTaskQueue } from '../support/temporal';
 

@@ -14,8 +14,8 @@ import { createAuditLog } from '../../db/audit';
 import { LocalKeyProvider, SecretStore } from '../../db/secrets';
 import { createLogger } from '../../lib/logger';
 import { installWorkerRuntime } from '../../lib/temporal/runtime';
-import { EncryptionCodec } from '../../lib/temporal/codec';
-import { createDataConverter } from '../../lib/temporal/dataConverter';
+import { EncryptionCodec } from '@trackproject/integrations-client/codec';
+import { createDataConverter } from '@trackproject/integrations-client/dataConverter';
 import {
   connectStateQuery,
   integrationStateQuery,
@@ -23,8 +23,8 @@ import {
   workflowIds,
   type ConnectInput,
 } from '../../workflows/definitions';
-import { requestSync } from '../../api/syncNow';
-import { integrationSearchAttributes } from '../../workflows/searchAttributes';
+import { requestSync } from '@trackproject/integrations-client/client';
+import { integrationSearchAttributes } from '@trackproject/integrations-client/searchAttributes';
 import { fetchHistoryJson, historyTexts } from '../support/codec';
 import { runtimeDb, superuserDb } from '../support/db';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';

@@ -10,14 +10,14 @@ import path from 'node:path';
 import Fastify from 'fastify';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { codecKeysFromConfig } from '../../lib/temporal/codec';
 import {
   EncryptionCodec,
   ENCRYPTED_ENCODING,
   KEY_ID_METADATA_KEY,
   codecKeyId,
-  codecKeysFromConfig,
-} from '../../lib/temporal/codec';
-import { createDataConverter } from '../../lib/temporal/dataConverter';
+} from '@trackproject/integrations-client/codec';
+import { createDataConverter } from '@trackproject/integrations-client/dataConverter';
 import { registerCodecRoutes } from '../../api/routes/codec';
 import type { OperatorAuditEntry } from '../../db/operatorAudit';
 import { registerProblemHandlers } from '../../api/problem';
@@ -25,8 +25,8 @@ import { createLogger } from '../../lib/logger';
 import { VendorError, VendorFailureType } from '../../activities/vendors/errors';
 import type { Api } from '../../api/types';
 import { integrationStateQuery, syncRequestedSignal, workflowIds } from '../../workflows/definitions';
-import { requestSync } from '../../api/syncNow';
-import { integrationSearchAttributes } from '../../workflows/searchAttributes';
+import { requestSync } from '@trackproject/integrations-client/client';
+import { integrationSearchAttributes } from '@trackproject/integrations-client/searchAttributes';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import {
   encodingOf,

@@ -7,7 +7,7 @@
  */
 import { jiraDescriptor } from '../../activities/vendors/jira';
 import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
-import { requestSync } from '../../api/syncNow';
+import { requestSync } from '@trackproject/integrations-client/client';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { REDIRECT_URI, startJiraHarness, type JiraHarness } from '../vendors/jira/harness';
 import { createVendorHarness, type VendorHarness } from './support/harness';

@@ -11,7 +11,7 @@ import {
   workflowIds,
   type LifecycleInput,
 } from '../../workflows/definitions';
-import { requestSync } from '../../api/syncNow';
+import { requestSync } from '@trackproject/integrations-client/client';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
 import { MEMORY_VENDOR } from '../../dev/memoryConnector';

@@ -14,7 +14,7 @@ import {
   workflowIds,
   type LifecycleInput,
 } from '../../workflows/definitions';
-import { requestSync } from '../../api/syncNow';
+import { requestSync } from '@trackproject/integrations-client/client';
 import { SUBSCRIPTION_RENEWAL_MARGIN_MS, TOKEN_REFRESH_MARGIN_MS } from '../../workflows/lifecycle';
 import { seedConnectedIntegration, type Harness } from './support/harness';
 import { memoryDescriptor, MEMORY_VENDOR } from '../../dev/memoryConnector';

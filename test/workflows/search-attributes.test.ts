@@ -17,8 +17,8 @@ import {
   SyncStateKey,
   VendorKey,
   WorkspaceIdKey,
-} from '../../workflows/searchAttributes';
-import { requestSync } from '../../api/syncNow';
+} from '@trackproject/integrations-client/searchAttributes';
+import { requestSync } from '@trackproject/integrations-client/client';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
 import { MEMORY_VENDOR } from '../../dev/memoryConnector';

@@ -1,6 +1,6 @@
 /** Sync now (joins the sync in flight) and the progress of the current or last sync. */
 import { Type } from 'typebox';
-import { requestSync } from '../../syncNow';
+import { requestSync } from '@trackproject/integrations-client/client';
 import {
   integrationStateQuery,
   syncProgressQuery,
