@@ -28,7 +28,8 @@ function compileClientPackage(): void {
   const result = spawnSync(process.execPath, [tsc, '-p', path.join(REPO_ROOT, 'packages/client/tsconfig.build.json')], {
     stdio: 'inherit',
   });
-  if (result.status !== 0) throw new Error(`the client package's build failed (exit ${result.status ?? result.signal})`);
+  if (result.status !== 0)
+    throw new Error(`the client package's build failed (exit ${result.status ?? result.signal})`);
 }
 
 async function main(): Promise<void> {

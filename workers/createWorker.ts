@@ -2,7 +2,6 @@
  * Builds the integrations worker. Tests call this with their own connection, task queue and
  * activities; `workers/main.ts` calls it with the real ones.
  */
-import path from 'node:path';
 import {
   Worker,
   bundleWorkflowCode,

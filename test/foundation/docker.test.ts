@@ -132,7 +132,10 @@ describe('docker/Dockerfile', () => {
     // No source tree, no TypeScript loader.
     expect(runtime.filter((line) => line.startsWith('COPY') && !line.includes('--from'))).toEqual([
       'COPY package.json package-lock.json .npmrc ./',
+      'COPY packages/client/package.json ./packages/client/package.json',
     ]);
+    // The workspace package the compiled service imports, as compiled JavaScript.
+    expect(runtime).toContain('COPY --from=build /app/packages/client/dist ./packages/client/dist');
     expect(read('docker/Dockerfile')).not.toMatch(/--import\s+tsx|\btsx\b.*\.ts"/);
     expect(lastOf(runtime, 'USER')).toBe('USER node');
     expect(runtime.some((line) => line.startsWith('LABEL org.opencontainers.image.title='))).toBe(true);
