@@ -1,10 +1,11 @@
 /**
- * Finds or builds the two Temporal binaries the service needs locally, for `npm start`, the test
- * suite and CI alike:
+ * Finds or builds the tools the service needs locally, for `npm start`, the test suite and CI alike:
  *
- * - the Temporal CLI (dev server with the embedded UI), and
+ * - the Temporal CLI (dev server with the embedded UI),
  * - the time-skipping test server (Java, from Maven Central), behind an executable wrapper that
- *   `TestWorkflowEnvironment` accepts as an `existing-path` server.
+ *   `TestWorkflowEnvironment` accepts as an `existing-path` server, and
+ * - `moto_server` (PyPI `moto[server]`, in a Python venv), the AWS KMS emulator the key provider
+ *   tests run against.
  *
  * Search order, first hit wins:
  *   CLI:         TEMPORAL_CLI_PATH → .tools/ → shared cache → `temporal` on PATH → `go install` → SDK download
@@ -28,6 +29,7 @@ const execFileAsync = promisify(execFile);
 /** v1.5.1 is the last CLI tag whose go.mod has no local `replace`, so `go install` works. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEST_SERVER_VERSION = '1.38.0';
+export const MOTO_VERSION = '5.2.5';
 
 const TOOLS_DIR = path.join(REPO_ROOT, '.tools');
 const CACHE_DIR = process.env.TP_TOOLS_CACHE ?? path.join(os.homedir(), '.cache', 'trackproject-integrations');
@@ -194,9 +196,48 @@ export async function ensureTestServer(log: Log = () => {}): Promise<string> {
   return local;
 }
 
-/** CLI entry (`npm run tools`): provisions both binaries and prints where they are. */
-export async function provisionAll(log: Log): Promise<{ cli: string; testServer: string }> {
+/**
+ * `moto_server` from TP_MOTO_SERVER_PATH, else a venv in the shared cache (venvs hold absolute
+ * paths, so it is not copied into .tools/), else built there with `python3 -m venv` and pip.
+ */
+export async function ensureMotoServer(log: Log = () => {}): Promise<string> {
+  const fromEnv = process.env.TP_MOTO_SERVER_PATH;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new ToolMissingError(`TP_MOTO_SERVER_PATH=${fromEnv} is not an executable file.`);
+    return fromEnv;
+  }
+  const venv = path.join(CACHE_DIR, `moto-${MOTO_VERSION}`);
+  const server = path.join(venv, 'bin', 'moto_server');
+  if (isExecutable(server)) return server;
+  const python = onPath('python3');
+  if (!python) {
+    throw new ToolMissingError(
+      [
+        'moto_server (the AWS KMS emulator of the key provider tests) is missing and Python 3 is not on PATH.',
+        '  - install Python 3 with venv and pip (e.g. apt-get install python3-venv), then run: npm run tools',
+        `  - or set TP_MOTO_SERVER_PATH to an existing moto_server (pip install 'moto[server]==${MOTO_VERSION}')`,
+      ].join('\n'),
+    );
+  }
+  log(`Installing moto[server]==${MOTO_VERSION} from PyPI into ${venv}…`);
+  try {
+    await execFileAsync(python, ['-m', 'venv', venv]);
+    await execFileAsync(path.join(venv, 'bin', 'pip'), ['install', '-q', `moto[server]==${MOTO_VERSION}`], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (error) {
+    fs.rmSync(venv, { recursive: true, force: true });
+    throw new ToolMissingError(
+      `Installing moto[server] failed: ${(error as { stderr?: string }).stderr?.slice(-2000) ?? String(error)}`,
+    );
+  }
+  return server;
+}
+
+/** CLI entry (`npm run tools`): provisions every tool and prints where they are. */
+export async function provisionAll(log: Log): Promise<{ cli: string; testServer: string; motoServer: string }> {
   const cli = await ensureTemporalCli(log);
   const testServer = await ensureTestServer(log);
-  return { cli, testServer };
+  const motoServer = await ensureMotoServer(log);
+  return { cli, testServer, motoServer };
 }

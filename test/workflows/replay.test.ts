@@ -122,11 +122,13 @@ describe('replay of recorded histories against the current bundle', () => {
     'cacheSweepWorkflow',
     'integrationLifecycleWorkflow',
   ];
-  it('has fixtures for sync, the 410 resync, disconnect with purge, the cache sweep and lifecycle runs that continued as new, from before and after joins moved to the validator and from before and after runs upserted their search attributes', () => {
+  it('has fixtures for sync, the 410 resync, disconnect with purge, the cache sweep, the KEK rotation and lifecycle runs that continued as new, from before and after joins moved to the validator and from before and after runs upserted their search attributes', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         ...shapes.flatMap((name) => [`${name}.json`, `${name}-before-search-attributes.json`]),
         'integrationLifecycleWorkflow-accepted-joins.json',
+        // Recorded by test/workflows/kek-rotation.test.ts (moto KMS), with a worker crash mid-batch.
+        'kekRotationWorkflow.json',
       ]),
     );
   });
