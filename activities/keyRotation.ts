@@ -30,7 +30,7 @@ export interface KekRotationPlan {
 /** Failures a retry cannot fix: a KEK the provider does not hold, a wrap that does not verify, a KEK moved mid-rotation. */
 const KEY_FAILURES = [UnknownKeyError, IntegrityError, KekChangedError];
 
-async function keyFailuresFinal<T>(step: () => Promise<T>): Promise<T> {
+async function finalOnKeyFailure<T>(step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (error) {
@@ -53,7 +53,7 @@ export function createKeyRotationActivities(deps: { db: Knex; keys: KeyProvider 
      */
     async beginKekRotation(input: { rotationId: string }): Promise<KekRotationPlan> {
       const recorded = await startedRotation(db, input.rotationId);
-      const rotation = recorded ?? (await keyFailuresFinal(() => keys.rotateKey(input.rotationId)));
+      const rotation = recorded ?? (await finalOnKeyFailure(() => keys.rotateKey(input.rotationId)));
       if (!recorded) await recordRotationEvent(db, input.rotationId, keys.kind, { event: 'started', ...rotation });
       const inUse = (await kekUsage(db)).map((usage) => usage.keyId);
       const previousKeyIds = [...new Set([rotation.replacedKeyId, ...inUse])].filter((id) => id !== rotation.keyId);
@@ -70,7 +70,7 @@ export function createKeyRotationActivities(deps: { db: Knex; keys: KeyProvider 
       rotationId: string;
       targetKeyId: string;
     }): Promise<{ rewrapped: number; remaining: number }> {
-      return keyFailuresFinal(() => rewrapBatch(db, keys, input));
+      return finalOnKeyFailure(() => rewrapBatch(db, keys, input));
     },
 
     /** Every live DEK is under the target KEK, or the count of those that are not. */
@@ -100,7 +100,7 @@ export function createKeyRotationActivities(deps: { db: Knex; keys: KeyProvider 
           message: `key-encryption key ${input.keyId} still wraps ${stillUsed.secrets} data keys`,
         });
       }
-      const outcome = await keyFailuresFinal(() => keys.retireKey(input.keyId));
+      const outcome = await finalOnKeyFailure(() => keys.retireKey(input.keyId));
       await recordRotationEvent(db, input.rotationId, keys.kind, { event: 'key-retired', keyId: input.keyId, outcome });
       return outcome;
     },

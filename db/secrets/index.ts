@@ -11,6 +11,7 @@ export {
 } from './keyProvider';
 export { keyProviderFromConfig } from './keyProviderFromConfig';
 export { LocalKeyProvider, localKeyId, localKeyProviderFromConfig } from './localKeyProvider';
+export { MigratingKeyProvider } from './migratingKeyProvider';
 export {
   KekChangedError,
   REWRAP_BATCH,

@@ -53,6 +53,11 @@ export class LocalKeyProvider implements KeyProvider {
     return this.current;
   }
 
+  /** Whether `keyId` names one of this provider's keys. */
+  holds(keyId: string): boolean {
+    return this.keys.has(keyId);
+  }
+
   async generateDataKey(context: EncryptionContext): Promise<DataKey> {
     const plaintext = crypto.randomBytes(KEY_BYTES);
     return { plaintext, ...(await this.wrapKey(plaintext, context)) };
@@ -81,7 +86,7 @@ export class LocalKeyProvider implements KeyProvider {
 
   /** A configured key cannot be disabled from here: the operator drops its line from SECRETS_KEK_FILE. */
   async retireKey(keyId: string): Promise<KeyRetirement> {
-    if (!this.keys.has(keyId)) throw new UnknownKeyError(keyId);
+    if (!this.holds(keyId)) throw new UnknownKeyError(keyId);
     return 'unused';
   }
 }

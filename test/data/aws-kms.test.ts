@@ -14,11 +14,13 @@ import {
   keyProviderFromConfig,
   localKeyId,
   LocalKeyProvider,
+  MigratingKeyProvider,
+  rewrapBatch,
 } from '../../db/secrets';
 import { ConfigError, loadConfig } from '../../lib/config';
 import { runtimeDb, superuserDb } from '../support/db';
 import { startMotoKms, type MotoKms } from '../support/motoServer';
-import { seedIntegration } from '../support/isolatedDatabase';
+import { createIsolatedDatabase, seedIntegration } from '../support/isolatedDatabase';
 
 async function createAliasedKey(kms: KMSClient): Promise<{ alias: string; arn: string }> {
   const created = await kms.send(new CreateKeyCommand({ Description: 'test KEK' }));
@@ -138,6 +140,36 @@ describe('T6 T7 T8: AWS KMS key provider against the moto KMS emulator', () => {
     before.plaintext.fill(0);
   });
 
+  it('T6 T8: moving from the local KEK to KMS: old DEKs keep opening, new ones go to KMS, a re-wrap moves the rest and the local key ends unused', async () => {
+    const isolated = await createIsolatedDatabase('kmsmove');
+    try {
+      const localKek = new LocalKeyProvider([crypto.randomBytes(32)]);
+      const ws = await seedIntegration(isolated.superuser);
+      const put = (store: SecretStore, plaintext: string) =>
+        store.put({ ...ws, kind: 'oauth-tokens', plaintext, state: 'pending' });
+      const old = await put(new SecretStore(isolated.worker, localKek), 'written-under-the-local-kek');
+      const { alias, arn } = await createAliasedKey(kms);
+      const keys = new MigratingKeyProvider(provider(alias), localKek);
+      const store = new SecretStore(isolated.worker, keys);
+      expect((await store.read(ws.workspaceId, old.secretId)).toString()).toBe('written-under-the-local-kek');
+      const fresh = await put(store, 'written-under-kms');
+      const kekOf = async (secretId: string) =>
+        (await isolated.superuser('secrets').where({ secret_id: secretId }).first('kek_id')).kek_id;
+      expect(await kekOf(fresh.secretId)).toBe(arn);
+      expect(await rewrapBatch(isolated.worker, keys, { rotationId: 'test/move', targetKeyId: arn })).toEqual({
+        rewrapped: 1,
+        remaining: 0,
+      });
+      expect(await kekOf(old.secretId)).toBe(arn);
+      // KMS alone now opens everything; the local key wraps nothing and is reported unused.
+      const kmsOnly = new SecretStore(isolated.worker, provider(alias));
+      expect((await kmsOnly.read(ws.workspaceId, old.secretId)).toString()).toBe('written-under-the-local-kek');
+      expect(await keys.retireKey(await localKek.currentKeyId())).toBe('unused');
+    } finally {
+      await isolated.drop();
+    }
+  });
+
   it('rotation needs an alias: a bare key id cannot be retargeted', async () => {
     const { arn } = await createAliasedKey(kms);
     await expect(provider(arn).rotateKey('r')).rejects.toThrow(/alias/);
@@ -211,5 +243,16 @@ describe('key provider configuration', () => {
     );
     expect(aws).toBeInstanceOf(AwsKmsKeyProvider);
     expect(aws.kind).toBe('aws-kms');
+    // Local keys still configured beside KMS: they keep unwrapping what they wrapped.
+    const moving = keyProviderFromConfig(
+      loadConfig({
+        KEY_PROVIDER: 'aws-kms',
+        AWS_KMS_KEY_ID: 'alias/secrets',
+        AWS_REGION: 'eu-west-1',
+        SECRETS_KEK: kek.toString('base64'),
+      }),
+    );
+    expect(moving).toBeInstanceOf(MigratingKeyProvider);
+    expect(moving.kind).toBe('aws-kms');
   });
 });
