@@ -3,8 +3,10 @@
  * Workflows import only the *type* `Activities`.
  */
 import type { Knex } from 'knex';
+import type { KeyProvider } from '../db/secrets';
 import type { Logger } from '../lib/logger';
 import { createIntegrationActivities, type IntegrationActivities, type IntegrationActivityDeps } from './integrations';
+import { createKeyRotationActivities, type KeyRotationActivities } from './keyRotation';
 import { createMaintenanceActivities } from './maintenance';
 import { createWorkspaceActivities } from './workspaces';
 
@@ -14,6 +16,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** Secret store, audit sink, vendor registry, webhook base URL: without them the worker serves no integration activities. */
   integrations?: Omit<IntegrationActivityDeps, 'db' | 'logger'>;
+  /** The secret store's key provider: without it the worker serves no KEK rotation steps. */
+  keys?: KeyProvider;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -25,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...((deps.integrations
       ? createIntegrationActivities({ db: deps.db, logger: deps.logger, ...deps.integrations })
       : {}) as IntegrationActivities),
+    ...((deps.keys ? createKeyRotationActivities({ db: deps.db, keys: deps.keys }) : {}) as KeyRotationActivities),
   };
 }
 

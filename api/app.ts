@@ -8,7 +8,7 @@ import { createAuditLog, deriveAuditSubjectKey } from '../db/audit';
 import { createRuntimeDb } from '../db/knex';
 import { createOperatorAuditLog } from '../db/operatorAudit';
 import { createPostgresRateLimitStore } from '../db/rateLimits';
-import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
+import { keyProviderFromConfig, SecretStore } from '../db/secrets';
 import { createLogger } from '../lib/logger';
 import { startTracing, tracingTarget } from '../lib/tracing';
 import { deriveConsentSessionKey } from '../lib/oauth/consentSession';
@@ -61,7 +61,7 @@ export async function startApi(config: ServiceConfig): Promise<{ close(): Promis
       audit: createAuditLog(db),
       auditSubjectKey,
       consentSessionKey: deriveConsentSessionKey(codecKeys[0]!),
-      secrets: new SecretStore(db, localKeyProviderFromConfig(config)),
+      secrets: new SecretStore(db, keyProviderFromConfig(config)),
       vendors: new Map(catalogRows(config.vendors).map((row) => [row.descriptor.id, row])),
       webhookVerifiers: webhookVerifiers(config.vendors),
       appWebhookSecrets: appWebhookSecrets(config.vendors),

@@ -7,6 +7,8 @@
  * - for the Helm chart's test: `helm` and `kubeconform` (built with Go from the module proxy) and the
  *   Kubernetes JSON schemas kubeconform validates against, generated from the OpenAPI spec that the
  *   `k8s.io/kubernetes` module ships (`dev/kubeSchemas.ts`): no network beyond the module proxy.
+ * - `moto_server` (PyPI `moto[server]`, in a Python venv), the AWS KMS emulator the key provider
+ *   tests run against.
  *
  * Search order, first hit wins:
  *   CLI:         TEMPORAL_CLI_PATH → .tools/ → shared cache → `temporal` on PATH → `go install` → SDK download
@@ -31,6 +33,7 @@ const execFileAsync = promisify(execFile);
 /** v1.5.1 is the last CLI tag whose go.mod has no local `replace`, so `go install` works. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEST_SERVER_VERSION = '1.38.0';
+export const MOTO_VERSION = '5.2.5';
 
 const TOOLS_DIR = path.join(REPO_ROOT, '.tools');
 const CACHE_DIR = process.env.TP_TOOLS_CACHE ?? path.join(os.homedir(), '.cache', 'trackproject-integrations');
@@ -284,9 +287,50 @@ export async function ensureChartTools(log: Log = () => {}): Promise<ChartTools>
   };
 }
 
+/**
+ * `moto_server` from TP_MOTO_SERVER_PATH, else a venv in the shared cache (venvs hold absolute
+ * paths, so it is not copied into .tools/), else built there with `python3 -m venv` and pip.
+ */
+export async function ensureMotoServer(log: Log = () => {}): Promise<string> {
+  const fromEnv = process.env.TP_MOTO_SERVER_PATH;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new ToolMissingError(`TP_MOTO_SERVER_PATH=${fromEnv} is not an executable file.`);
+    return fromEnv;
+  }
+  const venv = path.join(CACHE_DIR, `moto-${MOTO_VERSION}`);
+  const server = path.join(venv, 'bin', 'moto_server');
+  if (isExecutable(server)) return server;
+  const python = onPath('python3');
+  if (!python) {
+    throw new ToolMissingError(
+      [
+        'moto_server (the AWS KMS emulator of the key provider tests) is missing and Python 3 is not on PATH.',
+        '  - install Python 3 with venv and pip (e.g. apt-get install python3-venv), then run: npm run tools',
+        `  - or set TP_MOTO_SERVER_PATH to an existing moto_server (pip install 'moto[server]==${MOTO_VERSION}')`,
+      ].join('\n'),
+    );
+  }
+  log(`Installing moto[server]==${MOTO_VERSION} from PyPI into ${venv}…`);
+  try {
+    await execFileAsync(python, ['-m', 'venv', venv]);
+    await execFileAsync(path.join(venv, 'bin', 'pip'), ['install', '-q', `moto[server]==${MOTO_VERSION}`], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (error) {
+    fs.rmSync(venv, { recursive: true, force: true });
+    throw new ToolMissingError(
+      `Installing moto[server] failed: ${(error as { stderr?: string }).stderr?.slice(-2000) ?? String(error)}`,
+    );
+  }
+  return server;
+}
+
 /** CLI entry (`npm run tools`): provisions every tool and prints where it is. */
-export async function provisionAll(log: Log): Promise<{ cli: string; testServer: string } & ChartTools> {
+export async function provisionAll(
+  log: Log,
+): Promise<{ cli: string; testServer: string; motoServer: string } & ChartTools> {
   const cli = await ensureTemporalCli(log);
   const testServer = await ensureTestServer(log);
-  return { cli, testServer, ...(await ensureChartTools(log)) };
+  const motoServer = await ensureMotoServer(log);
+  return { cli, testServer, motoServer, ...(await ensureChartTools(log)) };
 }

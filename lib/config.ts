@@ -73,9 +73,15 @@ export interface Config {
     poolMax: number;
   };
   secrets: {
+    /** Where the key-encryption keys live (docs/key-management.md). */
+    keyProvider: KeyProviderName;
     /** Base64 32-byte key-encryption key; unset in development: one is generated in dataDir. */
     localKek?: string;
     localKekFile?: string;
+    /** `KEY_PROVIDER=aws-kms`: the KEK (an alias for rotation), its region, and an emulator's endpoint. */
+    awsKms?: { keyId: string; region: string; endpoint?: string };
+    /** Interval of the KEK rotation Schedule; undefined: `KEK_ROTATION_EVERY=off`. */
+    kekRotationEveryMs?: number;
   };
   auth: {
     /** HS256 shared secret (development default); production uses a JWKS URL. */
@@ -116,6 +122,13 @@ export interface TemporalConnectionSettings {
 
 /** Default WORKER_SHUTDOWN_GRACE: longer than a data-out action may run (its start-to-close timeout). */
 export const DEFAULT_WORKER_SHUTDOWN_GRACE_MS = 75_000;
+
+export const KEY_PROVIDERS = ['local', 'aws-kms'] as const;
+export type KeyProviderName = (typeof KEY_PROVIDERS)[number];
+
+/** A new KEK every 90 days unless KEK_ROTATION_EVERY says otherwise; never more often than daily (each AWS key is billed). */
+export const DEFAULT_KEK_ROTATION_EVERY = '90d';
+export const MIN_KEK_ROTATION_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Decoding crosses workspaces, so it is an operator privilege of our organisation, never a
@@ -312,6 +325,7 @@ export function readCoreConfig(read: ConfigReader): Config {
   if (localKek !== undefined && Buffer.from(localKek, 'base64').length !== 32) {
     read.problem('SECRETS_KEK must be 32 bytes, base64-encoded');
   }
+  const keyProvider = oneOf('KEY_PROVIDER', KEY_PROVIDERS, 'local');
   const codecKey = str('TEMPORAL_CODEC_KEY');
   if (codecKey !== undefined && Buffer.from(codecKey, 'base64').length !== 32) {
     read.problem('TEMPORAL_CODEC_KEY must be 32 bytes, base64-encoded');
@@ -337,7 +351,7 @@ export function readCoreConfig(read: ConfigReader): Config {
       );
     }
     if (!databaseUrl) read.problem('DATABASE_URL is required in production (no embedded Postgres)');
-    if (!localKek && !str('SECRETS_KEK_FILE')) {
+    if (keyProvider === 'local' && !localKek && !str('SECRETS_KEK_FILE')) {
       read.problem('SECRETS_KEK or SECRETS_KEK_FILE is required in production (no generated development key)');
     }
     if (!codecKey && !str('TEMPORAL_CODEC_KEY_FILE')) {
@@ -396,7 +410,13 @@ export function readCoreConfig(read: ConfigReader): Config {
       embeddedPort: port('EMBEDDED_POSTGRES_PORT', 5433),
       poolMax: positiveInt('DATABASE_POOL_MAX', 20),
     },
-    secrets: { localKek, localKekFile: str('SECRETS_KEK_FILE') },
+    secrets: {
+      keyProvider,
+      localKek,
+      localKekFile: str('SECRETS_KEK_FILE'),
+      ...readAwsKms(read, keyProvider, nodeEnv),
+      kekRotationEveryMs: readKekRotationEvery(read),
+    },
     auth: {
       jwtSecret,
       jwksUrl,
@@ -501,6 +521,38 @@ function readCodecAuth(
     read.problem('TEMPORAL_UI_URL must use https: in production when TEMPORAL_CODEC_OIDC_* is set');
   }
   return { localDev, oidc: { ...oidc, operatorClaim: str('TEMPORAL_CODEC_OIDC_OPERATOR_CLAIM') ?? 'groups' } };
+}
+
+/** `KEY_PROVIDER=aws-kms`: the key id is required in every environment (there is no generated fallback). */
+function readAwsKms(
+  read: ConfigReader,
+  keyProvider: KeyProviderName,
+  nodeEnv: Config['env'],
+): Pick<Config['secrets'], 'awsKms'> {
+  if (keyProvider !== 'aws-kms') return {};
+  const keyId = read.str('AWS_KMS_KEY_ID');
+  const region = read.str('AWS_REGION') ?? read.str('AWS_DEFAULT_REGION');
+  const endpoint = read.url('AWS_ENDPOINT_URL_KMS', nodeEnv === 'production' ? ['https:'] : ['https:', 'http:']);
+  if (!keyId) read.problem('AWS_KMS_KEY_ID is required with KEY_PROVIDER=aws-kms (the KMS key or alias/… of the KEK)');
+  if (!region) read.problem('AWS_REGION is required with KEY_PROVIDER=aws-kms');
+  if (!keyId || !region) return {};
+  if (read.str('KEK_ROTATION_EVERY') !== 'off' && !/^(arn:[^:]+:kms:[^:]*:[^:]*:)?alias\/./.test(keyId)) {
+    read.problem(
+      'AWS_KMS_KEY_ID must be an alias (alias/…) for KEK rotation to retarget it, or set KEK_ROTATION_EVERY=off',
+    );
+  }
+  return { awsKms: { keyId, region, ...(endpoint ? { endpoint } : {}) } };
+}
+
+function readKekRotationEvery(read: ConfigReader): number | undefined {
+  const text = read.str('KEK_ROTATION_EVERY') ?? DEFAULT_KEK_ROTATION_EVERY;
+  if (text === 'off') return undefined;
+  const every = parseDuration(text);
+  if (every === undefined || every < MIN_KEK_ROTATION_MS) {
+    read.problem(`KEK_ROTATION_EVERY must be a duration of at least 1d such as 90d, or off (got "${text}")`);
+    return undefined;
+  }
+  return every;
 }
 
 /** proxy-addr's names for address ranges, accepted in API_TRUST_PROXY besides addresses and CIDRs. */

@@ -1,10 +1,10 @@
-/** `npm run tools`: provisions the Temporal CLI, the time-skipping test server and the chart test's tools (CI calls this). */
+/** `npm run tools`: provisions the Temporal CLI, the time-skipping test server, moto_server and the chart test's tools (CI calls this). */
 import { provisionAll, ToolMissingError } from '../dev/tools';
 
 provisionAll((line) => process.stdout.write(`${line}\n`))
-  .then(({ cli, testServer, helm, kubeconform, schemas }) => {
+  .then(({ cli, testServer, motoServer, helm, kubeconform, schemas }) => {
     process.stdout.write(
-      `temporal CLI:  ${cli}\ntest server:   ${testServer}\nhelm:          ${helm}\nkubeconform:   ${kubeconform}\nk8s schemas:   ${schemas}\n`,
+      `temporal CLI:  ${cli}\ntest server:   ${testServer}\nmoto server:   ${motoServer}\nhelm:          ${helm}\nkubeconform:   ${kubeconform}\nk8s schemas:   ${schemas}\n`,
     );
   })
   .catch((error) => {

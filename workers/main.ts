@@ -4,7 +4,7 @@ import { createActivities } from '../activities';
 import { readServiceConfig } from '../activities/vendors/catalog';
 import { createAuditLog } from '../db/audit';
 import { createRuntimeDb } from '../db/knex';
-import { localKeyProviderFromConfig, SecretStore } from '../db/secrets';
+import { keyProviderFromConfig, SecretStore } from '../db/secrets';
 import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { startTracing, tracingTarget } from '../lib/tracing';
@@ -40,11 +40,13 @@ async function main(): Promise<void> {
   const db = createRuntimeDb(databaseUrl, 'worker', config.database.poolMax);
   const vendors = createVendorRegistry(config.vendors);
   const shutdown = new AbortController();
+  const keys = keyProviderFromConfig(config);
   const activities = createActivities({
     db,
     logger,
+    keys,
     integrations: {
-      secrets: new SecretStore(db, localKeyProviderFromConfig(config)),
+      secrets: new SecretStore(db, keys),
       audit: createAuditLog(db),
       vendors,
       webhookBaseUrl: config.api.publicUrl,
@@ -54,7 +56,9 @@ async function main(): Promise<void> {
 
   const dataConverter = createDataConverter(codecKeysFromConfig(config));
   const client = await connectClient(config, dataConverter);
-  await ensureMaintenanceSchedules(client, config.temporal.taskQueue);
+  await ensureMaintenanceSchedules(client, config.temporal.taskQueue, {
+    kekRotationEveryMs: config.secrets.kekRotationEveryMs,
+  });
   await client.connection.close();
 
   const connection = await connectWorkerConnection(config);

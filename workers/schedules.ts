@@ -2,12 +2,22 @@
  * Schedules the service owns, created or updated idempotently when a worker starts, so a deploy
  * needs no separate step. Ops see them under "Schedules" in the Temporal UI.
  */
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type * as workflows from '../workflows';
 import { ProcessKey } from '@trackproject/integrations-client/searchAttributes';
 
 export const CACHE_SWEEP_SCHEDULE_ID = 'maintenance/cache-sweep';
 export const WEBHOOK_CATCH_UP_SCHEDULE_ID = 'maintenance/webhook-catch-up';
+export const KEK_ROTATION_SCHEDULE_ID = 'maintenance/kek-rotation';
+
+interface MaintenanceSchedule {
+  scheduleId: string;
+  /** A workflow the worker registers (checked by the compiler). */
+  workflowType: keyof typeof workflows;
+  process: string;
+  every: string | number;
+  purpose: string;
+}
 
 const MAINTENANCE_SCHEDULES = [
   {
@@ -26,17 +36,28 @@ const MAINTENANCE_SCHEDULES = [
     every: '5 minutes',
     purpose: 'Signals lifecycles for verified webhook deliveries whose signal failed (T11)',
   },
-] as const satisfies ReadonlyArray<{
-  scheduleId: string;
-  /** A workflow the worker registers (checked by the compiler). */
-  workflowType: keyof typeof workflows;
-  process: string;
-  every: string;
-  purpose: string;
-}>;
+] as const satisfies ReadonlyArray<MaintenanceSchedule>;
 
-export async function ensureMaintenanceSchedules(client: Client, taskQueue: string): Promise<void> {
-  for (const schedule of MAINTENANCE_SCHEDULES) {
+/** KEK rotation on the configured cadence (KEK_ROTATION_EVERY), or no schedule when it is off. */
+function kekRotationSchedule(everyMs: number): MaintenanceSchedule {
+  return {
+    scheduleId: KEK_ROTATION_SCHEDULE_ID,
+    workflowType: 'kekRotationWorkflow',
+    process: 'maintenance.kek-rotation',
+    every: everyMs,
+    purpose: 'Makes a new key-encryption key current and re-wraps every data key under it (T6, T8)',
+  };
+}
+
+export async function ensureMaintenanceSchedules(
+  client: Client,
+  taskQueue: string,
+  options: { kekRotationEveryMs?: number } = {},
+): Promise<void> {
+  const schedules: MaintenanceSchedule[] = [...MAINTENANCE_SCHEDULES];
+  if (options.kekRotationEveryMs !== undefined) schedules.push(kekRotationSchedule(options.kekRotationEveryMs));
+  else await deleteSchedule(client, KEK_ROTATION_SCHEDULE_ID);
+  for (const schedule of schedules) {
     const action = {
       type: 'startWorkflow' as const,
       workflowType: schedule.workflowType,
@@ -58,5 +79,14 @@ export async function ensureMaintenanceSchedules(client: Client, taskQueue: stri
       // Keep an existing schedule in line with this code (task queue, interval).
       await client.schedule.getHandle(schedule.scheduleId).update((previous) => ({ ...previous, spec, action }));
     }
+  }
+}
+
+/** Turning a cadence off (KEK_ROTATION_EVERY=off) removes its schedule; a run in flight completes. */
+async function deleteSchedule(client: Client, scheduleId: string): Promise<void> {
+  try {
+    await client.schedule.getHandle(scheduleId).delete();
+  } catch (error) {
+    if (!(error instanceof ScheduleNotFoundError)) throw error;
   }
 }

@@ -49,6 +49,11 @@ const STEP_SUMMARIES: Record<keyof Activities, string> = {
   markWebhooksSignalled: 'mark webhook deliveries signalled',
   sweepExpiredCache: 'sweep expired cache entries',
   ensureWorkspace: 'register the workspace',
+  beginKekRotation: 'make a new key-encryption key current',
+  rewrapDataKeys: 're-wrap a batch of data keys',
+  verifyKekRotation: 'verify every data key is under the new key',
+  retireKek: 'retire an old key-encryption key',
+  completeKekRotation: 'record the completed key rotation',
 };
 
 /** `proxyActivities` whose every call carries its step summary (`STEP_SUMMARIES`). */

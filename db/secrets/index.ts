@@ -1,7 +1,27 @@
 export { IntegrityError } from '../../lib/aesGcm';
-export { UnknownKeyError, type KeyProvider, type WrappedKey } from './keyProvider';
+export { AwsKmsKeyProvider, aliasName, type AwsKmsSettings } from './awsKmsKeyProvider';
+export {
+  UnknownKeyError,
+  type DataKey,
+  type EncryptionContext,
+  type KeyProvider,
+  type KeyRetirement,
+  type KeyRotation,
+  type WrappedKey,
+} from './keyProvider';
+export { keyProviderFromConfig } from './keyProviderFromConfig';
 export { LocalKeyProvider, localKeyId, localKeyProviderFromConfig } from './localKeyProvider';
-export { rewrapAll } from './rotation';
+export { MigratingKeyProvider } from './migratingKeyProvider';
+export {
+  KekChangedError,
+  REWRAP_BATCH,
+  kekUsage,
+  recordRotationEvent,
+  rewrapBatch,
+  startedRotation,
+  type KekUsage,
+  type RotationEvent,
+} from './rotation';
 export {
   SECRET_KINDS,
   SecretNotFoundError,

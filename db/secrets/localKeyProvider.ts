@@ -1,23 +1,41 @@
 /**
- * KEKs held by this process: from SECRETS_KEK (one base64 key), SECRETS_KEK_FILE (one base64 key
- * per line, the first is current, the others are kept to unwrap DEKs not yet re-wrapped), or, in
- * development and tests only, a key generated once into `<dataDir>/secrets-kek` (mode 0600).
+ * KEKs held by this process (`KEY_PROVIDER=local`): from SECRETS_KEK (one base64 key),
+ * SECRETS_KEK_FILE (one base64 key per line, the first is current, the others are kept to unwrap
+ * DEKs not yet re-wrapped), or, in development and tests only, a key generated once into
+ * `<dataDir>/secrets-kek` (mode 0600).
  *
- * A wrapped DEK is `iv (12) ‖ tag (16) ‖ encrypted DEK (32)`, AES-256-GCM under the KEK.
+ * A wrapped DEK is `iv (12) ‖ tag (16) ‖ encrypted DEK (32)`, AES-256-GCM under the KEK, with the
+ * encryption context as AAD. This provider cannot mint KEKs (they are configuration): its rotation
+ * re-wraps onto the key configured first, and the operator removes the old lines afterwards.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../lib/config';
 import { IV_BYTES, KEY_BYTES, TAG_BYTES, open, seal } from '../../lib/aesGcm';
-import { UnknownKeyError, type KeyProvider, type WrappedKey } from './keyProvider';
+import {
+  UnknownKeyError,
+  type DataKey,
+  type EncryptionContext,
+  type KeyProvider,
+  type KeyRetirement,
+  type KeyRotation,
+  type WrappedKey,
+} from './keyProvider';
 
 /** Stable, non-secret id of a local KEK: a truncated SHA-256 of the key (64 bits: collision-free at our key counts). */
 export function localKeyId(kek: Buffer): string {
   return `local:${crypto.createHash('sha256').update(kek).digest('hex').slice(0, 16)}`;
 }
 
+/** The context as AAD: sorted entries, so the same context always gives the same bytes. */
+export function contextAad(context: EncryptionContext): Buffer {
+  const entries = Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Buffer.from(JSON.stringify(['trackproject-kek/v1', entries]), 'utf8');
+}
+
 export class LocalKeyProvider implements KeyProvider {
+  readonly kind = 'local';
   private readonly keys = new Map<string, Buffer>();
   private readonly current: string;
 
@@ -31,16 +49,26 @@ export class LocalKeyProvider implements KeyProvider {
     this.current = localKeyId(keks[0]!);
   }
 
-  currentKeyId(): string {
+  async currentKeyId(): Promise<string> {
     return this.current;
   }
 
-  async wrapKey(dek: Buffer, aad: Buffer): Promise<WrappedKey> {
-    const sealed = seal(this.keys.get(this.current)!, dek, aad);
+  /** Whether `keyId` names one of this provider's keys. */
+  holds(keyId: string): boolean {
+    return this.keys.has(keyId);
+  }
+
+  async generateDataKey(context: EncryptionContext): Promise<DataKey> {
+    const plaintext = crypto.randomBytes(KEY_BYTES);
+    return { plaintext, ...(await this.wrapKey(plaintext, context)) };
+  }
+
+  async wrapKey(dek: Buffer, context: EncryptionContext): Promise<WrappedKey> {
+    const sealed = seal(this.keys.get(this.current)!, dek, contextAad(context));
     return { keyId: this.current, wrapped: Buffer.concat([sealed.iv, sealed.authTag, sealed.ciphertext]) };
   }
 
-  async unwrapKey(keyId: string, wrapped: Buffer, aad: Buffer): Promise<Buffer> {
+  async unwrapKey(keyId: string, wrapped: Buffer, context: EncryptionContext): Promise<Buffer> {
     const kek = this.keys.get(keyId);
     if (!kek) throw new UnknownKeyError(keyId);
     const sealed = {
@@ -48,7 +76,18 @@ export class LocalKeyProvider implements KeyProvider {
       authTag: wrapped.subarray(IV_BYTES, IV_BYTES + TAG_BYTES),
       ciphertext: wrapped.subarray(IV_BYTES + TAG_BYTES),
     };
-    return open(kek, sealed, aad, 'data key');
+    return open(kek, sealed, contextAad(context), 'data key');
+  }
+
+  /** The next KEK is whatever the operator configured first: nothing to mint here. */
+  async rotateKey(): Promise<KeyRotation> {
+    return { keyId: this.current, replacedKeyId: this.current };
+  }
+
+  /** A configured key cannot be disabled from here: the operator drops its line from SECRETS_KEK_FILE. */
+  async retireKey(keyId: string): Promise<KeyRetirement> {
+    if (!this.holds(keyId)) throw new UnknownKeyError(keyId);
+    return 'unused';
   }
 }
 
@@ -82,7 +121,9 @@ function developmentKeyFile(dataDir: string): string {
   return file;
 }
 
-export function localKeyProviderFromConfig(config: Pick<Config, 'env' | 'dataDir' | 'secrets'>): LocalKeyProvider {
+export function localKeyProviderFromConfig(
+  config: Pick<Config, 'env' | 'dataDir'> & { secrets: Pick<Config['secrets'], 'localKek' | 'localKekFile'> },
+): LocalKeyProvider {
   if (config.secrets.localKek) return new LocalKeyProvider([decodeKey(config.secrets.localKek, 'SECRETS_KEK')]);
   if (config.secrets.localKekFile) return new LocalKeyProvider(readKeyFile(config.secrets.localKekFile));
   if (config.env === 'production') throw new Error('SECRETS_KEK or SECRETS_KEK_FILE is required in production');

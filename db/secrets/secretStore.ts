@@ -12,8 +12,8 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { withWorkspace } from '../workspaceScope';
-import { KEY_BYTES, open, seal } from '../../lib/aesGcm';
-import type { KeyProvider } from './keyProvider';
+import { open, seal } from '../../lib/aesGcm';
+import type { EncryptionContext, KeyProvider } from './keyProvider';
 
 export const SECRET_KINDS = [
   'oauth-tokens',
@@ -65,12 +65,12 @@ export interface SecretBinding {
   version: number;
 }
 
-/** Canonical AAD; `layer` separates the DEK wrap from the payload seal. */
-export function bindingAad(row: SecretBinding, layer: 'dek' | 'payload'): Buffer {
+/** Canonical AAD of the payload seal. */
+export function payloadAad(row: SecretBinding): Buffer {
   return Buffer.from(
     JSON.stringify([
       'trackproject-secret/v1',
-      layer,
+      'payload',
       row.secret_id,
       row.workspace_id,
       row.integration_id,
@@ -79,6 +79,18 @@ export function bindingAad(row: SecretBinding, layer: 'dek' | 'payload'): Buffer
     ]),
     'utf8',
   );
+}
+
+/** The DEK's encryption context: the same binding, as the KMS sees it (ids only: CloudTrail logs it). */
+export function dekContext(row: SecretBinding): EncryptionContext {
+  return {
+    purpose: 'trackproject-secret/v1',
+    workspace_id: row.workspace_id,
+    integration_id: row.integration_id ?? 'none',
+    secret_id: row.secret_id,
+    kind: row.kind,
+    version: String(row.version),
+  };
 }
 
 interface StoredSecret extends SecretBinding {
@@ -136,15 +148,14 @@ export class SecretStore {
         kind: input.kind,
         version: (max ?? 0) + 1,
       };
-      const dek = crypto.randomBytes(KEY_BYTES);
+      const dek = await this.keys.generateDataKey(dekContext(binding));
       try {
-        const sealed = seal(dek, plaintext, bindingAad(binding, 'payload'));
-        const wrapped = await this.keys.wrapKey(dek, bindingAad(binding, 'dek'));
+        const sealed = seal(dek.plaintext, plaintext, payloadAad(binding));
         await trx('secrets').insert({
           ...binding,
           state: input.state,
-          kek_id: wrapped.keyId,
-          wrapped_dek: wrapped.wrapped,
+          kek_id: dek.keyId,
+          wrapped_dek: dek.wrapped,
           iv: sealed.iv,
           auth_tag: sealed.authTag,
           ciphertext: sealed.ciphertext,
@@ -152,7 +163,7 @@ export class SecretStore {
           promoted_at: input.state === 'current' ? trx.fn.now() : null,
         });
       } finally {
-        dek.fill(0);
+        dek.plaintext.fill(0);
       }
       return { secretId: binding.secret_id, version: binding.version };
     });
@@ -181,14 +192,9 @@ export class SecretStore {
     if (!row) throw new SecretNotFoundError(secretId);
     if (!READABLE_STATES.includes(row.state))
       throw new SecretStateError(secretId, `secret ${secretId} is ${row.state}`);
-    const dek = await this.keys.unwrapKey(row.kek_id, row.wrapped_dek, bindingAad(row, 'dek'));
+    const dek = await this.keys.unwrapKey(row.kek_id, row.wrapped_dek, dekContext(row));
     try {
-      return open(
-        dek,
-        { iv: row.iv, authTag: row.auth_tag, ciphertext: row.ciphertext },
-        bindingAad(row, 'payload'),
-        'secret',
-      );
+      return open(dek, { iv: row.iv, authTag: row.auth_tag, ciphertext: row.ciphertext }, payloadAad(row), 'secret');
     } finally {
       dek.fill(0);
     }

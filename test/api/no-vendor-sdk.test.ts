@@ -11,6 +11,8 @@ import { loadedPackages } from '../support/loadedPackages';
 
 /** Runtime dependencies that are not vendor SDKs (framework, Temporal, data tier, telemetry). */
 const NON_VENDOR_PACKAGES = [
+  // The secret store's KEK provider (KEY_PROVIDER=aws-kms): our own key management, not a vendor row.
+  '@aws-sdk/client-kms',
   '@fastify/swagger',
   '@fastify/swagger-ui',
   '@opentelemetry/api',

@@ -30,6 +30,7 @@ describe('T20: the catalog enforces workspace isolation', () => {
       audit_log: { api: 'SI', worker: 'SI' },
       audit_retention_horizon: { api: 'S', worker: 'S' },
       purge_receipts: { api: 'S', worker: 'SI' },
+      kek_rotation_log: { api: '', worker: 'SI' },
     };
     const actual: Record<string, { api: string; worker: string }> = {};
     for (const table of Object.keys(expected)) {

@@ -13,10 +13,13 @@ import {
   SecretStateError,
   SecretStore,
   localKeyId,
+  UnknownKeyError,
+  kekUsage,
   localKeyProviderFromConfig,
-  rewrapAll,
+  rewrapBatch,
 } from '../../db/secrets';
-import { ownerDb, runtimeDb, superuserDb } from '../support/db';
+import { runtimeDb, superuserDb } from '../support/db';
+import { createIsolatedDatabase, seedIntegration } from '../support/isolatedDatabase';
 import { testStack } from '../support/stackInfo';
 import { seedWorkspace } from './support/fixtures';
 
@@ -26,7 +29,6 @@ const kek = () => crypto.randomBytes(32);
 describe('T6 T7 T8: envelope-encrypted secret store', () => {
   let worker: Knex;
   let superuser: Knex;
-  let owner: Knex;
   const firstKek = kek();
   const keys = new LocalKeyProvider([firstKek]);
   let store: SecretStore;
@@ -34,11 +36,10 @@ describe('T6 T7 T8: envelope-encrypted secret store', () => {
   beforeAll(() => {
     worker = runtimeDb('worker');
     superuser = superuserDb();
-    owner = ownerDb();
     store = new SecretStore(worker, keys);
   });
   afterAll(async () => {
-    await Promise.all([worker.destroy(), superuser.destroy(), owner.destroy()]);
+    await Promise.all([worker.destroy(), superuser.destroy()]);
   });
 
   it('T6 T8: stores, reads and rotates versions: pending → current → previous → retired', async () => {
@@ -199,60 +200,101 @@ describe('T6 T7 T8: envelope-encrypted secret store', () => {
     expect((await store.read(workspaceId, ids[999]!)).toString()).toBe(canaries[999]);
   });
 
-  it('T8: KEK rotation re-wraps every data key, changes kek_id and keeps every secret readable', async () => {
-    const oldKek = kek();
-    const oldKeys = new LocalKeyProvider([oldKek]);
-    const { workspaceId, integrationId } = await seedWorkspace(superuser);
-    const oldStore = new SecretStore(worker, oldKeys);
-    const written = [];
-    for (let i = 0; i < 12; i += 1) {
-      written.push({
-        plaintext: `rotate-me-${i}`,
-        ...(await oldStore.put({
-          workspaceId,
-          integrationId,
-          kind: 'oauth-tokens',
-          plaintext: `rotate-me-${i}`,
-          state: 'pending',
-        })),
-      });
+  it('T8: KEK rotation re-wraps every data key in verified batches, changes kek_id and keeps every secret readable', async () => {
+    // Rotation acts on every workspace's secrets: a database of its own keeps other files' keys out of it.
+    const isolated = await createIsolatedDatabase('rewrap');
+    try {
+      const oldKek = kek();
+      const oldKeys = new LocalKeyProvider([oldKek]);
+      const { workspaceId, integrationId } = await seedIntegration(isolated.superuser);
+      const oldStore = new SecretStore(isolated.worker, oldKeys);
+      const written = [];
+      for (let i = 0; i < 12; i += 1) {
+        const plaintext = `rotate-me-${i}`;
+        written.push({
+          plaintext,
+          ...(await oldStore.put({ workspaceId, integrationId, kind: 'oauth-tokens', plaintext, state: 'pending' })),
+        });
+      }
+      const ids = written.map((w) => w.secretId);
+      const before = await isolated
+        .superuser('secrets')
+        .whereIn('secret_id', ids)
+        .select('secret_id', 'ciphertext', 'wrapped_dek');
+      const newKek = kek();
+      const rotatedKeys = new LocalKeyProvider([newKek, oldKek]);
+      const target = { rotationId: 'test/rewrap', targetKeyId: localKeyId(newKek), limit: 5 };
+      // Committed batches of 5: 5 + 5 + 2, each recorded with its count.
+      const batches = [];
+      for (let remaining = 1; remaining > 0;) {
+        const batch = await rewrapBatch(isolated.worker, rotatedKeys, target);
+        batches.push(batch);
+        remaining = batch.remaining;
+      }
+      expect(batches).toEqual([
+        { rewrapped: 5, remaining: 7 },
+        { rewrapped: 5, remaining: 2 },
+        { rewrapped: 2, remaining: 0 },
+      ]);
+      expect(await kekUsage(isolated.worker)).toEqual([{ keyId: localKeyId(newKek), secrets: 12 }]);
+      const log = await isolated.superuser('kek_rotation_log').where({ rotation_id: target.rotationId }).orderBy('id');
+      expect(log.map((entry) => [entry.event, entry.key_id, entry.secrets])).toEqual([
+        ['rewrapped', localKeyId(newKek), 5],
+        ['rewrapped', localKeyId(newKek), 5],
+        ['rewrapped', localKeyId(newKek), 2],
+      ]);
+      const after = await isolated
+        .superuser('secrets')
+        .whereIn('secret_id', ids)
+        .select('secret_id', 'kek_id', 'ciphertext', 'wrapped_dek');
+      for (const row of after) {
+        const previous = before.find((b) => b.secret_id === row.secret_id)!;
+        expect(row.kek_id).toBe(localKeyId(newKek));
+        expect(row.ciphertext.equals(previous.ciphertext)).toBe(true); // payload never re-encrypted
+        expect(row.wrapped_dek.equals(previous.wrapped_dek)).toBe(false);
+      }
+      // Readable with the new key alone: the old KEK can be dropped.
+      const newOnly = new SecretStore(isolated.worker, new LocalKeyProvider([newKek]));
+      for (const w of written) expect((await newOnly.read(workspaceId, w.secretId)).toString()).toBe(w.plaintext);
+      await expect(new SecretStore(isolated.worker, oldKeys).read(workspaceId, written[0]!.secretId)).rejects.toThrow(
+        /not available/,
+      );
+      // The log is append-only, for the worker and the owner alike.
+      await expect(isolated.worker('kek_rotation_log').update({ secrets: 0 })).rejects.toThrow();
+    } finally {
+      await isolated.drop();
     }
-    const before = await superuser('secrets')
-      .whereIn(
-        'secret_id',
-        written.map((w) => w.secretId),
-      )
-      .select('secret_id', 'ciphertext', 'wrapped_dek');
-    const newKek = kek();
-    const rotatedKeys = new LocalKeyProvider([newKek, oldKek]);
-    const result = await rewrapAll(owner, rotatedKeys, localKeyId(newKek), { fromKeyIds: [localKeyId(oldKek)] });
-    expect(result.rewrapped).toBe(12);
-    const after = await superuser('secrets')
-      .whereIn(
-        'secret_id',
-        written.map((w) => w.secretId),
-      )
-      .select('secret_id', 'kek_id', 'ciphertext', 'wrapped_dek');
-    for (const row of after) {
-      const previous = before.find((b) => b.secret_id === row.secret_id)!;
-      expect(row.kek_id).toBe(localKeyId(newKek));
-      expect(row.ciphertext.equals(previous.ciphertext)).toBe(true); // payload never re-encrypted
-      expect(row.wrapped_dek.equals(previous.wrapped_dek)).toBe(false);
-    }
-    // Readable with the new key alone: the old KEK can be dropped.
-    const newOnly = new SecretStore(worker, new LocalKeyProvider([newKek]));
-    for (const w of written) expect((await newOnly.read(workspaceId, w.secretId)).toString()).toBe(w.plaintext);
-    await expect(new SecretStore(worker, oldKeys).read(workspaceId, written[0]!.secretId)).rejects.toThrow(
-      /not available/,
-    );
   });
 
-  it('T6: the development KEK is generated once, owner-only, and reused', () => {
+  it('T8: a DEK under a KEK the provider does not hold stops the batch, and nothing of the batch is written', async () => {
+    const isolated = await createIsolatedDatabase('rewrap');
+    try {
+      const { workspaceId, integrationId } = await seedIntegration(isolated.superuser);
+      const lost = new LocalKeyProvider([kek()]);
+      await new SecretStore(isolated.worker, lost).put({
+        workspaceId,
+        integrationId,
+        kind: 'oauth-tokens',
+        plaintext: 'orphan',
+        state: 'current',
+      });
+      const held = new LocalKeyProvider([kek()]);
+      await expect(
+        rewrapBatch(isolated.worker, held, { rotationId: 'test/lost', targetKeyId: await held.currentKeyId() }),
+      ).rejects.toBeInstanceOf(UnknownKeyError);
+      expect(await kekUsage(isolated.worker)).toEqual([{ keyId: await lost.currentKeyId(), secrets: 1 }]);
+      expect(await isolated.superuser('kek_rotation_log').count({ n: '*' })).toEqual([{ n: '0' }]);
+    } finally {
+      await isolated.drop();
+    }
+  });
+
+  it('T6: the development KEK is generated once, owner-only, and reused', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kek-'));
     try {
       const first = localKeyProviderFromConfig({ env: 'development', dataDir, secrets: {} });
       const second = localKeyProviderFromConfig({ env: 'development', dataDir, secrets: {} });
-      expect(second.currentKeyId()).toBe(first.currentKeyId());
+      expect(await second.currentKeyId()).toBe(await first.currentKeyId());
       expect(fs.statSync(path.join(dataDir, 'secrets-kek')).mode & 0o777).toBe(0o600);
       expect(() => localKeyProviderFromConfig({ env: 'production', dataDir, secrets: {} })).toThrow(
         /required in production/,
@@ -262,7 +304,7 @@ describe('T6 T7 T8: envelope-encrypted secret store', () => {
         dataDir,
         secrets: { localKek: firstKek.toString('base64') },
       });
-      expect(configured.currentKeyId()).toBe(keys.currentKeyId());
+      expect(await configured.currentKeyId()).toBe(await keys.currentKeyId());
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }

@@ -321,3 +321,33 @@ export interface DeleteWorkspaceResult {
 }
 
 export const deleteWorkspaceStateQuery = defineQuery<DeleteWorkspaceState>('deleteWorkspaceState');
+
+/** A key-encryption key stopped by a rotation: disabled at the KMS, or simply no longer used (local keys). */
+export type KeyRetirement = 'disabled' | 'unused';
+
+/** What a KEK rotation works towards: the KEK every data key ends up under, and the KEKs it replaces. */
+export interface KekRotationPlan {
+  provider: string;
+  /** The KEK every DEK ends up under. */
+  targetKeyId: string;
+  /** KEKs that wrapped DEKs when the rotation started, and the one it replaced: retired once nothing uses them. */
+  previousKeyIds: string[];
+}
+
+/** Result of the `maintenance/kek-rotation` Schedule's workflow: key ids and counts, never key material. */
+export interface KekRotationResult {
+  rotationId: string;
+  provider: string;
+  targetKeyId: string;
+  rewrapped: number;
+  /** DEKs under the target KEK when verification passed. */
+  verified: number;
+  retired: { keyId: string; outcome: KeyRetirement }[];
+}
+
+/** Carried over continue-as-new on a very large rotation: ids and counts only. */
+export interface KekRotationResume {
+  rotationId: string;
+  plan: KekRotationPlan;
+  rewrapped: number;
+}

@@ -17,6 +17,8 @@ import type {
   SyncInput,
   SyncProgress,
   VendorActionInput,
+  KekRotationResult,
+  KekRotationResume,
 } from './definitions';
 
 export interface IntegrationWorkflows {
@@ -30,6 +32,8 @@ export interface IntegrationWorkflows {
   rotateSecretWorkflow: (input: RotateInput) => Promise<RotateResult>;
   deleteWorkspaceWorkflow: (input: DeleteWorkspaceInput) => Promise<DeleteWorkspaceResult>;
   vendorActionWorkflow: (input: VendorActionInput) => Promise<Record<string, unknown>>;
+  /** Maintenance, run by the `maintenance/kek-rotation` Schedule; not started by backend services. */
+  kekRotationWorkflow: (resume?: KekRotationResume) => Promise<KekRotationResult>;
 }
 
 export type WorkflowType = keyof IntegrationWorkflows;
@@ -46,6 +50,7 @@ export const WORKFLOW_TYPES = [
   'rotateSecretWorkflow',
   'deleteWorkspaceWorkflow',
   'vendorActionWorkflow',
+  'kekRotationWorkflow',
 ] as const satisfies readonly WorkflowType[];
 
 /** The workflows of one integration (or workspace) and the process name their runs are indexed by. */

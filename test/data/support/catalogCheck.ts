@@ -12,6 +12,9 @@ export const SECURITY_DEFINER_ALLOW_LIST = [
   'route_app_webhook',
   'unsignalled_webhook_integrations',
   'rate_limit_consume',
+  'kek_usage',
+  'kek_rewrap_claim',
+  'kek_rewrap_apply',
 ];
 
 const ISOLATION_EXPRESSION = '(workspace_id = app_current_workspace())';
