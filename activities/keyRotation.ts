@@ -20,7 +20,6 @@ import type { KekRotationPlan } from '@trackproject/integrations-client/definiti
 
 export type { KeyRetirement };
 
-
 /** Failures a retry cannot fix: a KEK the provider does not hold, a wrap that does not verify, a KEK moved mid-rotation. */
 const KEY_FAILURES = [UnknownKeyError, IntegrityError, KekChangedError];
 

@@ -15,9 +15,11 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { AwsKmsKeyProvider, SecretStore, type KeyProvider } from '../../db/secrets';
 import { createLogger } from '../../lib/logger';
-import { KEK_SWITCH_GRACE, type KekRotationResult } from '../../workflows/kekRotation';
+import type { KekRotationResult } from '@trackproject/integrations-client/definitions';
+import { KEK_SWITCH_GRACE } from '../../workflows/kekRotation';
 import { KEK_ROTATION_SCHEDULE_ID, ensureMaintenanceSchedules } from '../../workers/schedules';
-import { historyToJson } from '../support/historyJson';
+import { labelled, saveFixture } from '../../dev/historyFixtures';
+import { historyToJson } from '../../dev/historyJson';
 import { createIsolatedDatabase, seedIntegration, type IsolatedDatabase } from '../support/isolatedDatabase';
 import { startMotoKms, type MotoKms } from '../support/motoServer';
 import { devServer, testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
@@ -172,12 +174,8 @@ describe('T6 T8: KEK rotation on a cadence', () => {
         ...after.flatMap((row) => [row.wrapped_dek.toString('base64'), row.wrapped_dek.toString('hex')]),
       ].filter((value) => recorded.includes(value));
       expect(leaks).toEqual([]);
-      if (process.env.RECORD_HISTORIES === '1') {
-        fs.writeFileSync(
-          path.join(__dirname, '..', 'fixtures', 'histories', 'kekRotationWorkflow.json'),
-          `${recorded}\n`,
-        );
-      }
+      // Kept forever: a new shape is saved under RECORD_HISTORIES_LABEL, never over the old one.
+      if (process.env.RECORD_HISTORIES === '1') saveFixture(labelled('kekRotationWorkflow'), recorded);
     } finally {
       kms.destroy();
       await env.teardown();
