@@ -7,8 +7,6 @@
  * `RECORD_HISTORIES=1` also records the run as a replay fixture.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
