@@ -85,6 +85,12 @@ export const TEST_APPS: VendorApps = {
     clientSecret: 'microsoft-client-secret',
   },
   jira: { authUrl: 'https://auth.jira.test', apiUrl: 'https://api.jira.test', ...JIRA_APP },
+  procore: {
+    authUrl: 'https://login.procore.test',
+    apiUrl: 'https://api.procore.test',
+    clientId: 'procore-client-id',
+    clientSecret: 'procore-client-secret',
+  },
 };
 
 /**
