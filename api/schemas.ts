@@ -15,8 +15,11 @@ export const IntegrationParams = Type.Object({ workspaceId: Uuid, integrationId:
 /** Vendor ids of the matrix: lowercase words and dashes. */
 export const VendorIdSchema = Type.String({ pattern: '^[a-z0-9-]{1,40}$' });
 
-/** OAuth scopes and permission names as vendors spell them (`Files.Read`, `read:jira-work`, URLs). */
-export const ScopeSchema = Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' });
+/**
+ * OAuth scopes and permission names as vendors spell them (`Files.Read`, `read:jira-work`, URLs), or
+ * a permission the matrix names in words (Procore's): single inner spaces allowed.
+ */
+export const ScopeSchema = Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+( [\\x21-\\x7e]+)*$' });
 /** The largest matrix row lists well under this many scopes. */
 export const ScopeList = Type.Array(ScopeSchema, { maxItems: 50, uniqueItems: true });
 

@@ -24,8 +24,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ID = /^[A-Za-z0-9._:|@/+=-]{1,200}$/;
 const ACTION = /^[a-z][a-z0-9._:-]{0,99}$/i;
 const ERROR_CLASS = /^[A-Za-z][A-Za-z0-9_.]{0,99}$/;
-/** Scopes are space-separated tokens, some of them URLs (Graph). Long scope lists stay under 2,000. */
-const SCOPE = /^[A-Za-z0-9._:/+=\- ]{1,2000}$/;
+/**
+ * Scopes are space-separated tokens, some of them URLs (Graph), or a permission the matrix names in
+ * words, commas included (Procore). Long scope lists stay under 2,000.
+ */
+const SCOPE = /^[A-Za-z0-9._:/+=,\- ]{1,2000}$/;
 
 /** What credentials and personal data look like; none of it belongs in an audit entry. */
 const SENSITIVE_PATTERNS: RegExp[] = [

@@ -16,6 +16,7 @@ import { BUILT_FAMILIES, type BuiltFamily } from '../activities/vendors/catalog'
 import { JIRA_REQUESTED_SCOPES } from '../activities/vendors/jira';
 import { startJiraEmulator } from './jira';
 import { startMicrosoftEmulator } from './microsoft';
+import { startProcoreEmulator } from './procore';
 
 export interface Sandbox {
   env: Record<string, string>;
@@ -135,11 +136,40 @@ async function jiraSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<S
   };
 }
 
+/** Procore: one company with three projects (the admin selects some; the rest must stay unrequested, T18). */
+async function procoreSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
+  const app = {
+    clientId: crypto.randomBytes(16).toString('hex'),
+    clientSecret: crypto.randomBytes(32).toString('hex'),
+  };
+  const emulator = await startProcoreEmulator({ ...app, redirectUris: [callback('procore')] });
+  const [tower, depot] = ['Tower A', 'Depot', 'Head office fit-out'].map((name) => emulator.control.addProject(name));
+  for (let n = 1; n <= 12; n++)
+    emulator.control.addItem(n % 2 ? tower!.id : depot!.id, 'rfis', {
+      number: String(n),
+      subject: `RFI ${n}`,
+      status: 'open',
+    });
+  for (let n = 1; n <= 4; n++)
+    emulator.control.addItem(tower!.id, 'drawings', { number: `A-10${n}`, title: `Level ${n} plan`, discipline: 'A' });
+  return {
+    env: {
+      PROCORE_AUTH_URL: emulator.url,
+      PROCORE_API_URL: emulator.url,
+      PROCORE_CLIENT_ID: app.clientId,
+      PROCORE_CLIENT_SECRET: app.clientSecret,
+    },
+    urls: { procore: emulator.url },
+    stop: () => emulator.stop(),
+  };
+}
+
 /** One emulator per built family of the catalog: a family built but missing here fails `tsc`. */
 export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
   github: githubSandbox,
   microsoft: microsoftSandbox,
   jira: jiraSandbox,
+  procore: procoreSandbox,
 };
 
 export async function startSandbox(options: { apiPublicUrl: string }): Promise<Sandbox> {

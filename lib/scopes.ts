@@ -65,5 +65,7 @@ export function consentedScopes(granted: readonly string[], requested: readonly 
  */
 export function scopesNoLongerConsented(callScope: string, consented: readonly string[]): string[] {
   const exempt = new Set([...PROTOCOL_SCOPES, NO_SCOPE, ...consented]);
+  // A permission the matrix names in words (Procore's) is one label, spaces included.
+  if (exempt.has(callScope)) return [];
   return callScope.split(' ').filter((scope) => scope.length > 0 && !exempt.has(scope));
 }

@@ -168,6 +168,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
           code: input.code,
           redirectUri: input.redirectUri,
           codeVerifier,
+          requestedScopes: resolved.row.requested_scopes,
           // Receiving a consent exercises none of it: audited without the T17 check; T1 judges the grant below.
           audit: context.auditorFor(input, resolved.row.vendor),
           ...(input.installationId

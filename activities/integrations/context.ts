@@ -127,6 +127,20 @@ export async function refreshedTokens(connector: Connector, ctx: ConnectorContex
 }
 
 /**
+ * Runs `refresh` holding the integration's refresh lock (a transaction-scoped advisory lock, held
+ * across the vendor call), so two refreshes of one integration never overlap: with single-use
+ * refresh tokens (Procore) the second would present the token the first just burned, and the
+ * vendor would refuse it, losing the grant. The second refresh waits, then reads the pair the
+ * first stored and refreshes with that one.
+ */
+export async function withRefreshLock<T>(db: Knex, ref: IntegrationRef, refresh: () => Promise<T>): Promise<T> {
+  return db.transaction(async (trx) => {
+    await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`oauth-refresh:${ref.integrationId}`]);
+    return refresh();
+  });
+}
+
+/**
  * Stores a token set as a pending `oauth-tokens` version: nothing uses it until the caller
  * promotes it, and with rotating refresh tokens the new pair is stored before the old is dropped.
  */

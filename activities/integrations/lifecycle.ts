@@ -19,6 +19,7 @@ import {
   recordConsent,
   refreshedTokens,
   retireIdempotent,
+  withRefreshLock,
   type IntegrationRef,
 } from './context';
 import type { IntegrationActivityDeps } from './deps';
@@ -73,13 +74,16 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
     async refreshTokens(input: IntegrationRef): Promise<{ expiresAt?: number }> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
-        const before = await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens');
-        if (!before) throw nonRetryable(IntegrationFailureType.CredentialMissing, 'no oauth tokens to refresh');
-        const merged = await refreshedTokens(resolved.connector, await context.connectorContext(resolved));
-        const stored = await putPendingTokens(deps.secrets, input, merged);
-        await promoteIdempotent(deps.secrets, input.workspaceId, stored.secretId);
-        await retireIdempotent(deps.secrets, input.workspaceId, before.secretId);
-        return { expiresAt: merged.expiresAt };
+        // The current pair is read under the lock: a refresh that ran meanwhile has stored the live one.
+        return withRefreshLock(deps.db, input, async () => {
+          const before = await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens');
+          if (!before) throw nonRetryable(IntegrationFailureType.CredentialMissing, 'no oauth tokens to refresh');
+          const merged = await refreshedTokens(resolved.connector, await context.connectorContext(resolved));
+          const stored = await putPendingTokens(deps.secrets, input, merged);
+          await promoteIdempotent(deps.secrets, input.workspaceId, stored.secretId);
+          await retireIdempotent(deps.secrets, input.workspaceId, before.secretId);
+          return { expiresAt: merged.expiresAt };
+        });
       });
     },
 

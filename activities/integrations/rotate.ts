@@ -21,6 +21,7 @@ import {
   nonRetryable,
   workflowActor,
   IntegrationFailureType,
+  withRefreshLock,
   type IntegrationRef,
 } from './context';
 import type { IntegrationActivityDeps, SecretKind } from './deps';
@@ -56,26 +57,30 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
           return {};
         }
         const resolved = await context.resolve(input);
-        const current = await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens');
-        if (!current) throw nonRetryable(IntegrationFailureType.CredentialMissing, 'no current oauth tokens to rotate');
-        const leftover = await withWorkspace(deps.db, input.workspaceId, (trx) =>
-          trx('secrets')
-            .where({ integration_id: input.integrationId, kind: 'oauth-tokens', state: 'pending' })
-            .orderBy('version', 'desc')
-            .first('secret_id', 'version'),
-        );
-        if (leftover)
-          return {
-            pendingSecretId: leftover.secret_id as string,
-            previousSecretId: current.secretId,
-            version: leftover.version as number,
-          };
-        const pending = await putPendingTokens(
-          deps.secrets,
-          input,
-          await refreshedTokens(resolved.connector, await context.connectorContext(resolved)),
-        );
-        return { pendingSecretId: pending.secretId, previousSecretId: current.secretId, version: pending.version };
+        // Under the refresh lock, like every refresh: single-use refresh tokens must not be presented twice.
+        return withRefreshLock(deps.db, input, async () => {
+          const current = await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens');
+          if (!current)
+            throw nonRetryable(IntegrationFailureType.CredentialMissing, 'no current oauth tokens to rotate');
+          const leftover = await withWorkspace(deps.db, input.workspaceId, (trx) =>
+            trx('secrets')
+              .where({ integration_id: input.integrationId, kind: 'oauth-tokens', state: 'pending' })
+              .orderBy('version', 'desc')
+              .first('secret_id', 'version'),
+          );
+          if (leftover)
+            return {
+              pendingSecretId: leftover.secret_id as string,
+              previousSecretId: current.secretId,
+              version: leftover.version as number,
+            };
+          const pending = await putPendingTokens(
+            deps.secrets,
+            input,
+            await refreshedTokens(resolved.connector, await context.connectorContext(resolved)),
+          );
+          return { pendingSecretId: pending.secretId, previousSecretId: current.secretId, version: pending.version };
+        });
       });
     },
 

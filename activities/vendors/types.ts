@@ -175,6 +175,8 @@ export interface Connector {
       codeVerifier?: string;
       audit: VendorCallAuditor;
       installation?: InstallationChoice;
+      /** The integration's requested scopes: what the grant is, for vendors whose token answer names none (Procore). */
+      requestedScopes?: readonly string[];
     },
   ): Promise<TokenSet>;
   /** Rotating refresh tokens: the caller stores the new set before dropping the old one. */

@@ -32,9 +32,13 @@ describe('vendor catalog over the API', () => {
       scopes: { required: ['chat:write', 'channels:read'], optional: [] },
     });
     expect(vendors.find((v) => v.id === 'github')?.availability).toBe('available');
+    expect(vendors.find((v) => v.id === 'procore')).toMatchObject({
+      availability: 'available',
+      scopes: { required: ['Read project, drawings, RFIs, daily logs'], optional: ['Write status updates'] },
+    });
   });
 
-  it.each(['slack', 'procore', 'google-drive'])('connect of the planned row %s is a 422 naming it', async (vendor) => {
+  it.each(['slack', 'okta', 'google-drive'])('connect of the planned row %s is a 422 naming it', async (vendor) => {
     const response = await h.app.inject({
       method: 'POST',
       url: `/v1/workspaces/${ws}/integrations`,

@@ -45,11 +45,11 @@ describe('vendor catalog', () => {
     for (const [family, manifest] of Object.entries(CATALOG)) expect(manifest.family).toBe(family);
   });
 
-  it('has the seven wave-1 rows built and the eleven others planned', () => {
-    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira']);
+  it('has the seven wave-1 rows and Procore built and the ten others planned', () => {
+    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'procore']);
     const planned = catalogRows({}).filter((row) => row.availability === 'planned');
-    expect(planned).toHaveLength(11);
-    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(7);
+    expect(planned).toHaveLength(10);
+    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(8);
   });
 
   it('serves a webhook scheme only through the family whose rows declare it', () => {
@@ -62,6 +62,7 @@ describe('vendor catalog', () => {
       'github-hmac-sha256',
       'graph-client-state',
       'okta-shared-header',
+      'procore-destination-header',
       'slack-signing-secret',
     ]);
   });

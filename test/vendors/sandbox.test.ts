@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { fetch as undiciFetch } from 'undici';
 import { readServiceConfig } from '../../activities/vendors/catalog';
 import { microsoftDescriptors, validationReply } from '../../activities/vendors/microsoft';
+import { PROCORE_READ } from '../../activities/vendors/procore';
 import { createDispatcher } from '../../activities/vendors/microsoft/client';
 import { startSandbox, type Sandbox } from '../../emulators/sandbox';
 import { parseConfig } from '../../lib/config';
@@ -118,4 +119,45 @@ test('each added GitHub account has its own installation, chosen by its owner’
   expect(await installationOf(second.sessionCookie)).toBe(second.installationId);
   // No session: the default user's own account, the one `npm start` users connect.
   expect([first.installationId, second.installationId]).not.toContain(await installationOf());
+});
+
+test('the sandbox connects Procore: consent at its emulator, the code exchanged, a selected project read', async () => {
+  const config = parseConfig(sandbox.env, readServiceConfig);
+  const connector = createVendorRegistry(config.vendors).connector('procore');
+  const redirectUri = `${api.publicUrl}/v1/oauth/callback/procore`;
+  const consent = await fetch(
+    connector.authorizeUrl('procore', { state: 'state-2', redirectUri, scopes: [PROCORE_READ] }),
+    { redirect: 'manual' },
+  );
+  const callback = new URL(consent.headers.get('location')!);
+  expect(callback.searchParams.get('state')).toBe('state-2');
+  const { audit } = recordingAuditor({ workspaceId: WORKSPACE_ID, vendor: 'procore' });
+  const credential = await connector.exchangeCode('procore', {
+    code: callback.searchParams.get('code')!,
+    redirectUri,
+    audit,
+    requestedScopes: [PROCORE_READ],
+  });
+  // The admin's project picker: the company's projects, as Procore lists them.
+  const projects = (await fetch(
+    `${sandbox.urls.procore}/rest/v1.0/projects?company_id=${credential.metadata!.companyId}`,
+    {
+      headers: {
+        authorization: `Bearer ${credential.accessToken}`,
+        'procore-company-id': credential.metadata!.companyId!,
+      },
+    },
+  ).then((response) => response.json())) as Array<{ id: number; name: string }>;
+  expect(projects.map((p) => p.name)).toEqual(['Tower A', 'Depot', 'Head office fit-out']);
+  const ctx = {
+    workspaceId: WORKSPACE_ID,
+    integrationId: 'sandbox-procore',
+    vendor: 'procore' as const,
+    credential,
+    scopes: credential.grantedScopes,
+    controls: { projects: [String(projects[0]!.id)] },
+    audit,
+  };
+  const page = await connector.fetchPage(ctx, { resource: 'rfis', cursor: null });
+  expect(page.records.length).toBeGreaterThan(0);
 });

@@ -85,6 +85,12 @@ export const TEST_APPS: VendorApps = {
     clientSecret: 'microsoft-client-secret',
   },
   jira: { authUrl: 'https://auth.jira.test', apiUrl: 'https://api.jira.test', ...JIRA_APP },
+  procore: {
+    authUrl: 'https://login.procore.test',
+    apiUrl: 'https://api.procore.test',
+    clientId: 'procore-client-id',
+    clientSecret: 'procore-client-secret',
+  },
 };
 
 /**
@@ -112,13 +118,15 @@ export async function createHarness(
     trustProxy?: string[];
     /** The request and webhook metrics the test reads. */
     metrics?: ApiMetrics;
+    /** The secret store's KEK, for a test whose own worker shares the API's secrets (a real-workflow journey). */
+    secretsKey?: Buffer;
   } = {},
 ): Promise<Harness> {
   const db = runtimeDb('api');
   const su = superuserDb();
   const server = await devServer();
   const hsSecret = crypto.randomBytes(48);
-  const secrets = new SecretStore(db, new LocalKeyProvider([crypto.randomBytes(32)]));
+  const secrets = new SecretStore(db, new LocalKeyProvider([options.secretsKey ?? crypto.randomBytes(32)]));
   const taskQueue = uniqueTaskQueue('api');
   const services: ApiServices = {
     db,

@@ -1,0 +1,7 @@
+export {
+  startProcoreEmulator,
+  type ProcoreEmulator,
+  type ProcoreEmulatorControl,
+  type ProcoreEmulatorOptions,
+  type ListResource,
+} from './emulator';

@@ -1,0 +1,171 @@
+/**
+ * One Procore journey through the real API and the real workflows (no contract doubles): an admin
+ * connects Procore over HTTP (hand-off, consent at the emulator, callback in the admin's browser
+ * session), the lifecycle syncs the selected projects, a Procore webhook delivered to the listening
+ * API triggers an incremental sync, a status update goes out through the actions route, and the
+ * disconnect revokes at Procore and ends with a purge receipt the admin reads from the API.
+ */
+import crypto from 'node:crypto';
+import { PROCORE_READ, PROCORE_STATUS_UPDATES, procoreDescriptor } from '../../activities/vendors/procore';
+import { createProcoreConnector } from '../../activities/vendors/procore/connector';
+import { startProcoreEmulator, type ProcoreEmulator } from '../../emulators/procore';
+import { devServer, testWorker } from '../support/temporal';
+import { createVendorHarness, type VendorHarness } from '../workflows/support/harness';
+import { pollUntil } from '../workflows/support/workflowHelpers';
+import { bearer, createHarness, PUBLIC_URL, type Harness } from './support/harness';
+
+describe('Procore journey through the API and the real workflows', () => {
+  const secretsKey = crypto.randomBytes(32);
+  const redirectUri = `${PUBLIC_URL}/v1/oauth/callback/procore`;
+  let h: Harness;
+  let worker: VendorHarness;
+  let emulator: ProcoreEmulator;
+  let apiUrl = '';
+
+  beforeAll(async () => {
+    h = await createHarness({ secretsKey });
+    // The disconnect's purge runs a second after it, not in 7 days.
+    h.services.purgeDelayMs = 1_000;
+    apiUrl = await h.app.listen({ port: 0, host: '127.0.0.1' });
+    emulator = await startProcoreEmulator({
+      clientId: 'procore-client-id',
+      clientSecret: 'procore-client-secret',
+      redirectUris: [redirectUri],
+    });
+    const connector = createProcoreConnector({
+      authBaseUrl: emulator.url,
+      apiBaseUrl: emulator.url,
+      clientId: 'procore-client-id',
+      clientSecret: 'procore-client-secret',
+      now: emulator.control.clock.now,
+    });
+    // Procore delivers to the listening API.
+    worker = createVendorHarness([{ descriptor: procoreDescriptor, connector }], {
+      key: secretsKey,
+      webhookBaseUrl: apiUrl,
+    });
+  });
+  afterAll(async () => {
+    await worker.close();
+    await emulator.stop();
+    await h.close();
+  });
+
+  it('T2 T4 T11 T15 T18 T19 T21 [procore]: connect → first sync → webhook-triggered sync → status update → disconnect → purge receipt, all over HTTP', async () => {
+    const { control } = emulator;
+    const tower = control.addProject('Tower A');
+    const office = control.addProject('Head office fit-out');
+    const rfi = control.addItem(tower.id, 'rfis', { number: '1', subject: 'Curtain wall anchors', status: 'open' });
+    control.addItem(office.id, 'rfis', { number: '1', subject: 'Office RFI', status: 'open' });
+    const ws = crypto.randomUUID();
+    const admin = bearer(await h.token({ workspaceId: ws, role: 'admin', sub: 'admin-1' }));
+    const server = await devServer();
+    const running = await testWorker({
+      connection: server.connection,
+      taskQueue: h.taskQueue,
+      activities: worker.activities,
+    });
+    try {
+      await running.runUntil(async () => {
+        const connect = await h.app.inject({
+          method: 'POST',
+          url: `/v1/workspaces/${ws}/integrations`,
+          headers: admin,
+          payload: {
+            vendor: 'procore',
+            scopes: [PROCORE_READ, PROCORE_STATUS_UPDATES],
+            controls: { projects: [String(tower.id)] },
+            redirectUri,
+          },
+        });
+        expect(connect.statusCode).toBe(202);
+        const { integrationId } = connect.json() as { integrationId: string };
+        const path = `/v1/workspaces/${ws}/integrations/${integrationId}`;
+        const status = async () => (await h.app.inject({ method: 'GET', url: path, headers: admin })).json();
+
+        // The admin's browser: the hand-off, the consent at Procore, the callback with the session cookie.
+        const handed = await pollUntil(
+          () => h.app.inject({ method: 'GET', url: `${path}/authorize`, headers: admin }),
+          (r) => r.statusCode === 200,
+          30_000,
+        );
+        const cookie = String(handed.headers['set-cookie']).split(';')[0]!;
+        const consent = await fetch(handed.json().authorizeUrl as string, { redirect: 'manual' });
+        const callback = new URL(consent.headers.get('location')!);
+        expect(callback.origin + callback.pathname).toBe(redirectUri);
+        const completed = await h.app.inject({
+          method: 'GET',
+          url: `${callback.pathname}${callback.search}`,
+          headers: { cookie },
+        });
+        expect(completed.statusCode).toBe(200);
+
+        // Connected; the first sync brings the selected project's RFI only (T18).
+        await pollUntil(status, (s) => s.status === 'connected' && s.live?.lastSync?.state === 'completed', 60_000);
+        const cachedSubjects = async () =>
+          (
+            await h.su('cached_records').where({ integration_id: integrationId, resource: 'rfis' }).select('payload')
+          ).map((r) => String(r.payload.subject));
+        expect(await cachedSubjects()).toEqual(['Curtain wall anchors']);
+        const ledger = await h.app.inject({ method: 'GET', url: `${path}/consents`, headers: admin });
+        expect(ledger.json().consents[0]).toMatchObject({
+          action: 'granted',
+          actor: { type: 'user' },
+          scopes: [PROCORE_READ, PROCORE_STATUS_UPDATES],
+        });
+
+        // An edit at Procore: its hook delivers to the API, whose receiver wakes the real lifecycle (T11, T21).
+        control.clock.advance(60_000);
+        control.updateItem(rfi.id, { subject: 'Curtain wall anchors (answered)' });
+        expect(await control.deliver(rfi.id, 'update')).toEqual([202]);
+        await pollUntil(cachedSubjects, (subjects) => subjects.includes('Curtain wall anchors (answered)'), 60_000);
+
+        // Data out (T19): the admin enabled status updates at connect.
+        const action = await h.app.inject({
+          method: 'POST',
+          url: `${path}/actions`,
+          headers: { ...admin, 'idempotency-key': crypto.randomUUID() },
+          payload: {
+            action: 'status-update',
+            input: { projectId: String(tower.id), rfiId: String(rfi.id), status: 'closed' },
+          },
+        });
+        expect(action.statusCode).toBe(202);
+        const done = await pollUntil(
+          async () => (await h.app.inject({ method: 'GET', url: action.json().links.status, headers: admin })).json(),
+          (s) => s.status !== 'running',
+          30_000,
+        );
+        expect(done).toMatchObject({ status: 'completed', result: { externalId: String(rfi.id), status: 'closed' } });
+        expect(control.item(rfi.id)!.fields.status).toBe('closed');
+
+        // Disconnect (T4, T15): hooks deleted, grant revoked at Procore, cache cleared, then the purge receipt.
+        const disconnect = await h.app.inject({ method: 'DELETE', url: path, headers: admin });
+        expect(disconnect.statusCode).toBe(202);
+        const receipts = await pollUntil(
+          async () =>
+            (
+              await h.app.inject({
+                method: 'GET',
+                url: `/v1/workspaces/${ws}/purge-receipts?integrationId=${integrationId}`,
+                headers: admin,
+              })
+            ).json().receipts as Array<{ integrationId: string }>,
+          (list) => list.length === 1,
+          60_000,
+        );
+        expect(receipts[0]).toMatchObject({ integrationId });
+        expect(control.revokedTokens()).toBe(1);
+        expect(control.hooks()).toEqual([]);
+        expect(await h.su('cached_records').where({ integration_id: integrationId })).toEqual([]);
+      });
+    } finally {
+      await server.close();
+    }
+    // The unselected project was never asked about.
+    const named = control.requests
+      .filter((r) => r.path.startsWith('/rest/'))
+      .flatMap((r) => [/\/projects\/(\d+)/.exec(r.path)?.[1], r.query.project_id].filter(Boolean).map(Number));
+    expect(named).not.toContain(office.id);
+  }, 240_000);
+});
