@@ -34,7 +34,7 @@ describe('vendor catalog over the API', () => {
     expect(vendors.find((v) => v.id === 'github')?.availability).toBe('available');
   });
 
-  it.each(['slack', 'procore', 'google-drive'])('connect of the planned row %s is a 422 naming it', async (vendor) => {
+  it.each(['slack', 'procore', 'okta'])('connect of the planned row %s is a 422 naming it', async (vendor) => {
     const response = await h.app.inject({
       method: 'POST',
       url: `/v1/workspaces/${ws}/integrations`,

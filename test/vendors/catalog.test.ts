@@ -45,11 +45,11 @@ describe('vendor catalog', () => {
     for (const [family, manifest] of Object.entries(CATALOG)) expect(manifest.family).toBe(family);
   });
 
-  it('has the seven wave-1 rows built and the eleven others planned', () => {
-    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira']);
+  it('has the seven wave-1 rows and the two Google rows built and the nine others planned', () => {
+    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'google']);
     const planned = catalogRows({}).filter((row) => row.availability === 'planned');
-    expect(planned).toHaveLength(11);
-    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(7);
+    expect(planned).toHaveLength(9);
+    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(9);
   });
 
   it('serves a webhook scheme only through the family whose rows declare it', () => {
@@ -60,6 +60,7 @@ describe('vendor catalog', () => {
     // Slack and Okta receivers are wired although their rows are planned; Jira's needs our app.
     expect(Object.keys(webhookVerifiers({})).sort()).toEqual([
       'github-hmac-sha256',
+      'google-channel-token',
       'graph-client-state',
       'okta-shared-header',
       'slack-signing-secret',

@@ -85,6 +85,13 @@ export const TEST_APPS: VendorApps = {
     clientSecret: 'microsoft-client-secret',
   },
   jira: { authUrl: 'https://auth.jira.test', apiUrl: 'https://api.jira.test', ...JIRA_APP },
+  google: {
+    accountsUrl: 'https://accounts.google.test',
+    oauth2Url: 'https://oauth2.google.test',
+    apiUrl: 'https://www.google.test',
+    clientId: 'google-client-id.apps.googleusercontent.com',
+    clientSecret: 'google-client-secret',
+  },
 };
 
 /**
@@ -112,13 +119,15 @@ export async function createHarness(
     trustProxy?: string[];
     /** The request and webhook metrics the test reads. */
     metrics?: ApiMetrics;
+    /** The secret store's key-encryption key, when a real worker shares the secrets (webhook signing secrets). */
+    secretsKey?: Buffer;
   } = {},
 ): Promise<Harness> {
   const db = runtimeDb('api');
   const su = superuserDb();
   const server = await devServer();
   const hsSecret = crypto.randomBytes(48);
-  const secrets = new SecretStore(db, new LocalKeyProvider([crypto.randomBytes(32)]));
+  const secrets = new SecretStore(db, new LocalKeyProvider([options.secretsKey ?? crypto.randomBytes(32)]));
   const taskQueue = uniqueTaskQueue('api');
   const services: ApiServices = {
     db,

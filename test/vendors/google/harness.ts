@@ -28,8 +28,9 @@ export interface GoogleHarness {
   stop(): Promise<void>;
 }
 
-export async function startGoogleHarness(): Promise<GoogleHarness> {
-  const emulator = await startGoogleEmulator({ redirectUris: [REDIRECT_URI] });
+/** `redirectUris`: the callbacks registered with our Google client (the API's, in the API journeys). */
+export async function startGoogleHarness(redirectUris = [REDIRECT_URI]): Promise<GoogleHarness> {
+  const emulator = await startGoogleEmulator({ redirectUris });
   const connector = createGoogleConnector({
     accountsUrl: emulator.url,
     oauth2Url: emulator.url,
