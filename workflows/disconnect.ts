@@ -1,9 +1,9 @@
 /**
- * Disconnect (T4, T15): stop the lifecycle and any running sync, delete the vendor subscriptions
- * while the credential still works, revoke at the vendor, destroy secrets, clear the cache now; then wait (durably) for the purge deadline
+ * Disconnect (T4, T15): stop the lifecycle and any running sync, revoke at the vendor, delete
+ * subscriptions, destroy secrets, clear the cache now; then wait (durably) for the purge deadline
  * — at most 30 days — and purge whatever source data is left, with a receipt.
  */
-import { getExternalWorkflowHandle, log, patched, setHandler, sleep } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, setHandler, sleep } from '@temporalio/workflow';
 import { integrationActivities as act } from './activityProxies';
 import {
   disconnectStateQuery,
@@ -20,12 +20,6 @@ export const MAX_PURGE_DELAY_MS = 30 * 24 * 60 * 60 * 1000;
 export function clampPurgeDelay(requestedMs: number): number {
   return Math.min(Math.max(0, Number.isFinite(requestedMs) ? requestedMs : MAX_PURGE_DELAY_MS), MAX_PURGE_DELAY_MS);
 }
-
-/**
- * Patch id: subscriptions are deleted before the revocation, since stopping one (a Drive channel)
- * takes the credential the revocation ends. Runs recorded before it revoked first.
- */
-const SUBSCRIPTIONS_BEFORE_REVOKE_PATCH = 'delete-subscriptions-before-revoke';
 
 /**
  * Requests cancellation of a run if there is one, without waiting for the answer: correctness
@@ -50,12 +44,10 @@ export async function disconnectWorkflow(input: DisconnectInput): Promise<Discon
   cancelIfRunning(workflowIds.sync(ref.workspaceId, ref.integrationId));
 
   state.status = 'revoking';
-  const subscriptionsFirst = patched(SUBSCRIPTIONS_BEFORE_REVOKE_PATCH);
-  if (subscriptionsFirst) await act.deleteSubscriptions(ref);
   const revocation = await act.revokeAtVendor(ref);
   state.revokedAtVendor = revocation.revoked;
   state.vendorNote = revocation.note;
-  if (!subscriptionsFirst) await act.deleteSubscriptions(ref);
+  await act.deleteSubscriptions(ref);
   await act.destroySecrets(ref);
 
   state.status = 'clearing';

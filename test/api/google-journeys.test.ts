@@ -91,7 +91,7 @@ describe('Google journeys through the real API (dev server, real workflows, Goog
     return { integrationId, path, admin, status };
   }
 
-  it('T1 T2 T4 T5 T11 T18 T19 T21 [google-drive]: connect with picked files → push messages from Drive wake an incremental sync at the API; forged, stale and replayed ones change nothing → export → disconnect', async () => {
+  it('T1 T2 T4 T5 T11 T18 T19 T21 [google-drive]: connect with picked files → push messages from Drive wake an incremental sync at the API; forged, stale and replayed ones change nothing → export → disconnect (grant revoked)', async () => {
     const { control } = google.emulator;
     const folder = control.addFolder('Exports');
     const [plan, unpicked] = ['S-100 site plan.pdf', 'Bids.xlsx'].map((name) => control.addFile({ name }));
@@ -179,7 +179,7 @@ describe('Google journeys through the real API (dev server, real workflows, Goog
     expect(done).toMatchObject({ status: 'completed', result: { fileId: expect.any(String) } });
     expect(control.file(done.result.fileId)).toMatchObject({ name: 'weekly.csv', parents: [folder] });
 
-    // Disconnect: the channel is stopped, then the grant revoked at Google.
+    // Disconnect: the grant is revoked at Google, which ends its channel; the endpoint is disabled.
     const revokesBefore = google.requestsTo(/^\/revoke$/).length;
     const disconnect = await h.app.inject({ method: 'DELETE', url: path, headers: admin });
     expect(disconnect.statusCode).toBe(202);

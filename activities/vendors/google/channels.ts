@@ -42,6 +42,12 @@ export async function renewSubscription(
   return opened;
 }
 
+/**
+ * Stops a channel. Disconnect revokes the grant first (the generic order for every vendor), and
+ * Google then refuses the stop (401): the channel was authorized by the grant that just ended, and
+ * the same step disables our endpoint, so any message it still carries until it expires (a week at
+ * most) is refused at the receiver. 404 (already expired or stopped) is the goal reached too.
+ */
 export async function deleteSubscription(
   platform: GooglePlatform,
   ctx: ConnectorContext,
@@ -52,8 +58,8 @@ export async function deleteSubscription(
     try {
       await drive.channels.stop({ requestBody: { id, resourceId } });
     } catch (error) {
-      // Already expired or stopped: the goal (no channel) holds.
-      if ((error as { status?: number }).status !== 404) throw error;
+      const status = (error as { status?: number }).status;
+      if (status !== 404 && status !== 401) throw error;
     }
   });
 }

@@ -1,30 +1,17 @@
 /** The cheapest authenticated call each row's scopes allow, proving the credential works. */
-import { VendorError, VendorFailureType } from '../errors';
 import type { ConnectorContext } from '../types';
 import { createOAuthClient } from './client';
-import { getPickedFile } from './drive';
-import { googleRow, hostedDomains, pickedFiles, refused } from './guards';
+import { googleRow, hostedDomains, refused } from './guards';
 import type { GooglePlatform } from './platform';
 
 export async function testConnection(platform: GooglePlatform, ctx: ConnectorContext): Promise<void> {
   switch (googleRow(ctx.vendor)) {
-    case 'google-drive': {
-      // drive.file has no "about me" to read: the first pick proves the grant (no pick: the start token does).
-      const first = pickedFiles(ctx)[0];
-      if (first !== undefined) {
-        if (!(await getPickedFile(platform, ctx, first)))
-          throw new VendorError(
-            VendorFailureType.MissingScope,
-            ctx.vendor,
-            'the first picked file is not visible to the app',
-          );
-        return;
-      }
+    case 'google-drive':
+      // The cheapest call drive.file allows, touching no file: a deleted pick must not fail a rotation.
       await platform.driveCall(ctx, { action: 'changes.start-page-token', scope: 'drive.file' }, (drive) =>
         drive.changes.getStartPageToken({}),
       );
       return;
-    }
     case 'google-workspace':
       await platform.vendorCall(
         { audit: ctx.audit, workspaceId: ctx.workspaceId },

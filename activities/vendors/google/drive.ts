@@ -83,7 +83,7 @@ async function picksPage(
 }
 
 /** A pick by id; undefined when Drive answers 404 (deleted, or the user's grant on it is gone). */
-export async function getPickedFile(
+async function getPickedFile(
   platform: GooglePlatform,
   ctx: ConnectorContext,
   fileId: string,

@@ -36,11 +36,11 @@ export function mapGoogleError(
   if (error instanceof VendorError) return error;
   const failed = error as HttpishError;
   const status = failed?.response?.status ?? failed?.status;
-  if (typeof status !== 'number') {
-    return error instanceof Error && /fetch failed|ECONNREFUSED|ETIMEDOUT|socket/i.test(error.message)
+  // gaxios without a status: the request never got an answer (DNS, refused connection, reset, timeout).
+  if (typeof status !== 'number')
+    return error instanceof Error && error.name === 'GaxiosError'
       ? new VendorError(VendorFailureType.VendorUnavailable, vendor, 'network failure')
       : error;
-  }
   const body = (failed.response?.data ?? {}) as GoogleErrorBody;
   if (typeof body.error === 'string') {
     // OAuth endpoints: RFC 6749 error codes.
