@@ -43,6 +43,19 @@ export async function insertWebhookEndpoint(
   });
 }
 
+/** The integration's enabled endpoint (one per integration), or undefined once disabled. */
+export async function enabledWebhookEndpoint(
+  trx: Knex.Transaction,
+  integrationId: string,
+): Promise<WebhookEndpointRow | undefined> {
+  return trx('webhook_endpoints')
+    .select('endpoint_id', 'integration_id', 'vendor', 'signing_secret_id')
+    .where({ integration_id: integrationId })
+    .whereNull('disabled_at')
+    .orderBy('created_at', 'desc')
+    .first();
+}
+
 /** Deliveries to the integration's endpoints stop being accepted from now on. */
 export async function disableWebhookEndpoints(trx: Knex.Transaction, integrationId: string): Promise<void> {
   await trx('webhook_endpoints')

@@ -12,6 +12,8 @@ import type { Config } from '../lib/config';
 
 /** Repositories the sandbox installs the GitHub App on (emulators/sandbox.ts); a third stays invisible. */
 export const SANDBOX_GITHUB_REPOS = ['acme/tower-a', 'acme/tower-b'];
+/** The Google Workspace domain of the sandbox's signed-in Google user. */
+export const SANDBOX_GOOGLE_DOMAIN = 'acme.example';
 /** Connect, sync and disconnect finish in seconds against the emulators; this bounds a hung one. */
 export const WAIT_TIMEOUT_MS = 60_000;
 const POLL_MS = 250;
@@ -137,7 +139,7 @@ export async function addSandboxGithubAccount(controlUrl: string): Promise<Sandb
   return (await response.json()) as SandboxGithubAccount;
 }
 
-export interface GithubConnection {
+export interface Connection {
   integrationId: string;
   integrationPath: string;
   accepted: Run & { status: string };
@@ -145,20 +147,22 @@ export interface GithubConnection {
   grantedScopes: string[];
 }
 
-/** Connects GitHub for the workspace through the API and waits until the integration is connected. */
-export async function connectGithub(
+/**
+ * Starts a connect through the API, takes the consent as the admin's browser would (`browse`: from
+ * the vendor's authorize URL to our OAuth callback URL), presents the consent session cookie at the
+ * callback and waits until the integration is connected.
+ */
+async function connectThroughBrowser(
   api: ApiClient,
   workspaceId: string,
-  github: SandboxGithubAccount = { repositories: SANDBOX_GITHUB_REPOS },
-): Promise<GithubConnection> {
+  body: { vendor: string; controls: Record<string, string[]> },
+  browse: (authorizeUrl: string) => Promise<string>,
+): Promise<Connection> {
   const accepted = await api<Run & { integrationId: string; authorizeUrl?: string; status: string }>(
     'POST',
     `/v1/workspaces/${workspaceId}/integrations`,
     202,
-    {
-      vendor: 'github',
-      controls: { repos: github.repositories },
-    },
+    body,
   );
   const integrationPath = `/v1/workspaces/${workspaceId}/integrations/${accepted.integrationId}`;
   // The 202 carries the authorize link when the connect run published it within the API's short
@@ -188,11 +192,7 @@ export async function connectGithub(
     },
   );
   if (!sessionCookie) throw new StepFailed('the authorize hand-off set no consent session cookie');
-  // The app's installation page → our Setup URL → the user authorization → our OAuth callback.
-  // The GitHub session cookie goes to GitHub's pages only, never to ours.
-  const setup = await redirectOf('the installation page', authorizeUrl, github.sessionCookie);
-  const authorize = await redirectOf('the setup redirect', setup);
-  const callback = await redirectOf('the authorize page', authorize, github.sessionCookie);
+  const callback = await browse(authorizeUrl);
   const answered = await fetch(callback, { headers: { cookie: sessionCookie } });
   if (!answered.ok) throw new StepFailed(`the OAuth callback answered ${answered.status}: ${await answered.text()}`);
   const connected = await until('integration connected', async () => {
@@ -212,4 +212,40 @@ export async function connectGithub(
     callbackStatus: answered.status,
     grantedScopes: connected.grantedScopes,
   };
+}
+
+/** Connects GitHub for the workspace through the API and waits until the integration is connected. */
+export function connectGithub(
+  api: ApiClient,
+  workspaceId: string,
+  github: SandboxGithubAccount = { repositories: SANDBOX_GITHUB_REPOS },
+): Promise<Connection> {
+  // The app's installation page → our Setup URL → the user authorization → our OAuth callback.
+  // The GitHub session cookie goes to GitHub's pages only, never to ours.
+  return connectThroughBrowser(
+    api,
+    workspaceId,
+    { vendor: 'github', controls: { repos: github.repositories } },
+    async (authorizeUrl) => {
+      const setup = await redirectOf('the installation page', authorizeUrl, github.sessionCookie);
+      const authorize = await redirectOf('the setup redirect', setup);
+      return redirectOf('the authorize page', authorize, github.sessionCookie);
+    },
+  );
+}
+
+/**
+ * Connects a Google row: Drive with the file ids the web app's Picker handed over (`files`),
+ * Workspace sign-in bound to the customer's domain (`tenant`). Google's consent page redirects
+ * straight to our callback.
+ */
+export function connectGoogle(
+  api: ApiClient,
+  workspaceId: string,
+  row: 'google-drive' | 'google-workspace',
+  controls: Record<string, string[]>,
+): Promise<Connection> {
+  return connectThroughBrowser(api, workspaceId, { vendor: row, controls }, (authorizeUrl) =>
+    redirectOf('the Google consent page', authorizeUrl),
+  );
 }

@@ -14,6 +14,7 @@ import type net from 'node:net';
 import { startGithubEmulator, webhookExample, type GithubEmulator } from './github';
 import { BUILT_FAMILIES, type BuiltFamily } from '../activities/vendors/catalog';
 import { JIRA_REQUESTED_SCOPES } from '../activities/vendors/jira';
+import { startGoogleEmulator } from './google';
 import { startJiraEmulator } from './jira';
 import { startMicrosoftEmulator } from './microsoft';
 import { startProcoreEmulator } from './procore';
@@ -160,6 +161,34 @@ async function procoreSandbox({ callback }: Parameters<SandboxEntry>[0]): Promis
       PROCORE_CLIENT_SECRET: app.clientSecret,
     },
     urls: { procore: emulator.url },
+      stop: () => emulator.stop(),
+    };
+}
+
+/**
+ * Google: the signed-in Workspace user of `acme.example` has a project folder and three drawings;
+ * two drawings and the folder are picked for the app (their ids are in `urls`, what the web app's
+ * Picker would hand the API), the third stays invisible to it (drive.file, T18).
+ */
+async function googleSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
+  const emulator = await startGoogleEmulator({
+    redirectUris: [callback('google-drive'), callback('google-workspace')],
+  });
+  const folder = emulator.control.addFolder('Tower A exports');
+  const drawings = ['A-101 plan.pdf', 'A-201 section.pdf', 'HR salaries.xlsx'].map((name) =>
+    emulator.control.addFile({ name }),
+  );
+  const picked = [folder, drawings[0]!, drawings[1]!];
+  emulator.control.pick(picked);
+  return {
+    env: {
+      GOOGLE_ACCOUNTS_URL: emulator.url,
+      GOOGLE_OAUTH2_URL: emulator.url,
+      GOOGLE_API_URL: emulator.url,
+      GOOGLE_CLIENT_ID: emulator.clientId,
+      GOOGLE_CLIENT_SECRET: emulator.clientSecret,
+    },
+    urls: { google: emulator.url, googlePickedFiles: picked.join(','), googleExportFolder: folder },
     stop: () => emulator.stop(),
   };
 }
@@ -169,6 +198,7 @@ export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
   github: githubSandbox,
   microsoft: microsoftSandbox,
   jira: jiraSandbox,
+  google: googleSandbox,
   procore: procoreSandbox,
 };
 

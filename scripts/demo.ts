@@ -2,14 +2,16 @@
  * `npm run demo`: drives the API against the sandbox vendors, as a workspace admin would —
  * list vendors, connect GitHub (through the authorize hand-off, then like a browser), sync, a signed
  * webhook (issue edited, issue deleted) and the sync it causes, rotate, disconnect, the consent
- * ledger, audit log —
+ * ledger, audit log; then Google Drive (the sandbox's picked files) and Google Workspace sign-in,
+ * connected, synced and disconnected —
  * and prints each step with its workflow id and Temporal UI link.
  *
  * By default it starts the whole service itself, like `SANDBOX_VENDORS=true npm start` but on free
  * ports with a throw-away data folder, and stops all of it at the end. With TP_DEMO_API_URL it
  * drives an already running `SANDBOX_VENDORS=true npm start` instead (same DATA_DIR, for the token
  * secret); the webhook step then needs TP_DEMO_SANDBOX_CONTROL_URL, the sandbox `control` URL that
- * `npm start` prints. Exit 0 when every step succeeded, 1 with the failed steps listed otherwise.
+ * `npm start` prints, and the Google step TP_DEMO_GOOGLE_PICKED_FILES (the sandbox's
+ * `googlePickedFiles`). Exit 0 when every step succeeded, 1 with the failed steps listed otherwise.
  */
 import crypto from 'node:crypto';
 import { loadConfig } from '../lib/config';
@@ -17,7 +19,9 @@ import {
   adminToken,
   apiClient,
   connectGithub,
+  connectGoogle,
   SANDBOX_GITHUB_REPOS,
+  SANDBOX_GOOGLE_DOMAIN,
   StepFailed,
   until,
   type Run,
@@ -63,6 +67,7 @@ async function main(): Promise<number> {
     const config = own?.config ?? loadConfig(process.env);
     const apiUrl = external?.replace(/\/+$/, '') ?? own!.service.apiUrl;
     const controlUrl = own?.service.sandbox?.urls.control ?? process.env.TP_DEMO_SANDBOX_CONTROL_URL;
+    const googlePicks = own?.service.sandbox?.urls.googlePickedFiles ?? process.env.TP_DEMO_GOOGLE_PICKED_FILES;
     const workspaceId = crypto.randomUUID();
     const api = apiClient(apiUrl, await adminToken(config, workspaceId, 'demo-admin'));
     const base = `/v1/workspaces/${workspaceId}`;
@@ -209,6 +214,36 @@ async function main(): Promise<number> {
         print(`     ${entry.at} ${entry.action.padEnd(13)} by ${entry.actor.id}: ${entry.scopes.join(' ')}`);
       if (!consents.some((entry) => entry.action === 'granted')) throw new StepFailed('no consent was recorded');
     });
+
+    await step(
+      'Google Drive (picked files only) and Google Workspace sign-in: connect, first sync, disconnect (revoked at Google)',
+      async () => {
+        if (!googlePicks) throw new StepFailed('TP_DEMO_GOOGLE_PICKED_FILES is not set: no picked files to connect');
+        const rows: Array<['google-drive' | 'google-workspace', Record<string, string[]>]> = [
+          ['google-drive', { files: googlePicks.split(',') }],
+          ['google-workspace', { tenant: [SANDBOX_GOOGLE_DOMAIN] }],
+        ];
+        for (const [row, controls] of rows) {
+          const connection = await connectGoogle(api, workspaceId, row, controls);
+          print(
+            `     ${row}: connected (callback ${connection.callbackStatus}); granted ${connection.grantedScopes.join(' ')}`,
+          );
+          printRun(connection.accepted);
+          const synced = await until(`${row} first sync`, async () => {
+            const { live } = await api<{ live?: { lastSync?: SyncProgress } }>('GET', connection.integrationPath, 200);
+            return live?.lastSync?.state === 'completed' ? live.lastSync : undefined;
+          });
+          printProgress(synced);
+          await api('DELETE', connection.integrationPath, 202);
+          const disconnected = await until(`${row} disconnected`, async () => {
+            const current = await api<{ status: string }>('GET', connection.integrationPath, 200);
+            return current.status === 'disconnected' ? current : undefined;
+          });
+          print(`     ${row}: ${disconnected.status} (grant revoked at Google)`);
+        }
+      },
+      false,
+    );
 
     await step(
       'Audit log',

@@ -6,6 +6,7 @@
  */
 import { CATALOG, BUILT_FAMILIES, type AppOf, type BuiltFamily, type VendorApps } from '../activities/vendors/catalog';
 import { createGithubConnector } from '../activities/vendors/github/connector';
+import { createGoogleConnector } from '../activities/vendors/google/connector';
 import { createJiraConnector } from '../activities/vendors/jira/connector';
 import { createMicrosoftConnector } from '../activities/vendors/microsoft/connector';
 import { createProcoreConnector } from '../activities/vendors/procore/connector';
@@ -42,6 +43,7 @@ export const CONNECTOR_FACTORIES: ConnectorFactories = {
     }),
   jira: ({ authUrl, apiUrl, clientId, clientSecret }) =>
     createJiraConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret }),
+  google: (app) => createGoogleConnector(app),
   procore: ({ authUrl, apiUrl, clientId, clientSecret }) =>
     createProcoreConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret }),
 };

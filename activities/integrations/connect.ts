@@ -171,6 +171,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
           requestedScopes: resolved.row.requested_scopes,
           // Receiving a consent exercises none of it: audited without the T17 check; T1 judges the grant below.
           audit: context.auditorFor(input, resolved.row.vendor),
+          controls: resolved.row.controls ?? {},
           ...(input.installationId
             ? { installation: { installationId: input.installationId, controls: resolved.row.controls ?? {} } }
             : {}),

@@ -22,7 +22,8 @@ import {
   withRefreshLock,
   type IntegrationRef,
 } from './context';
-import type { IntegrationActivityDeps } from './deps';
+import { webhookUrl, type IntegrationActivityDeps } from './deps';
+import { enabledWebhookEndpoint } from '../../db/webhooks';
 
 export interface LifecycleSchedule {
   status: string;
@@ -93,14 +94,28 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
         const ctx = await context.connectorContext(resolved);
-        const renewed = await resolved.connector.renewSubscription(ctx, {
-          externalId: input.externalId,
-          resource: input.resource,
-        });
+        const endpoint = await withWorkspace(deps.db, input.workspaceId, (trx) =>
+          enabledWebhookEndpoint(trx, input.integrationId),
+        );
+        const renewed = await resolved.connector.renewSubscription(
+          ctx,
+          { externalId: input.externalId, resource: input.resource },
+          endpoint?.signing_secret_id
+            ? {
+                callbackUrl: webhookUrl(deps.webhookBaseUrl, endpoint.vendor, input.workspaceId, endpoint.endpoint_id),
+                clientState: (await deps.secrets.read(input.workspaceId, endpoint.signing_secret_id)).toString('utf8'),
+              }
+            : undefined,
+        );
+        // A vendor that re-opens instead of extending (Drive channels) answers a new external id.
         await withWorkspace(deps.db, input.workspaceId, (trx) =>
           trx('vendor_subscriptions')
             .where({ integration_id: input.integrationId, external_id: input.externalId })
-            .update({ expires_at: renewed.expiresAt ? new Date(renewed.expiresAt) : null, renewed_at: trx.fn.now() }),
+            .update({
+              external_id: renewed.externalId,
+              expires_at: renewed.expiresAt ? new Date(renewed.expiresAt) : null,
+              renewed_at: trx.fn.now(),
+            }),
         );
         return { expiresAt: renewed.expiresAt };
       });

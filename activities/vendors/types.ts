@@ -177,6 +177,8 @@ export interface Connector {
       installation?: InstallationChoice;
       /** The integration's requested scopes: what the grant is, for vendors whose token answer names none (Procore). */
       requestedScopes?: readonly string[];
+      /** The integration's customer controls (T18): what a sign-in must be bound to (a Workspace domain). */
+      controls?: Record<string, string[]>;
     },
   ): Promise<TokenSet>;
   /** Rotating refresh tokens: the caller stores the new set before dropping the old one. */
@@ -186,7 +188,16 @@ export interface Connector {
   /** Revoke at the vendor where it allows it; says what it could and could not do (T4). */
   revoke(ctx: ConnectorContext): Promise<{ revoked: boolean; note: string }>;
   registerWebhooks(ctx: ConnectorContext, input: { callbackUrl: string; clientState: string }): Promise<Subscription[]>;
-  renewSubscription(ctx: ConnectorContext, subscription: Subscription): Promise<Subscription>;
+  /**
+   * Extends a subscription before it expires. `endpoint` is where it delivers and with which secret:
+   * vendors that cannot extend in place (Drive channels) open a new one there and stop the old, so
+   * the answer may carry a new `externalId`.
+   */
+  renewSubscription(
+    ctx: ConnectorContext,
+    subscription: Subscription,
+    endpoint?: { callbackUrl: string; clientState: string },
+  ): Promise<Subscription>;
   deleteSubscription(ctx: ConnectorContext, subscription: Subscription): Promise<void>;
   fetchPage(ctx: ConnectorContext, input: { resource: string; cursor: string | null }): Promise<SyncPage>;
   /** Data out (T19): each action must be listed in the descriptor's dataOut. */

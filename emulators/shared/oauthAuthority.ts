@@ -158,6 +158,15 @@ export class OAuthAuthority {
     return record.grant;
   }
 
+  /** The grant an access or refresh token belongs to, live or not (a revocation endpoint takes either). */
+  grantOf(token: string): OAuthGrant | undefined {
+    return (this.accessTokens.get(token) ?? this.refreshTokens.get(token))?.grant;
+  }
+
+  isRevoked(grantId: string): boolean {
+    return this.revokedGrants.has(grantId);
+  }
+
   revokeAccessToken(token: string): boolean {
     return this.accessTokens.delete(token);
   }

@@ -38,7 +38,7 @@ describe('vendor catalog over the API', () => {
     });
   });
 
-  it.each(['slack', 'okta', 'google-drive'])('connect of the planned row %s is a 422 naming it', async (vendor) => {
+  it.each(['autodesk-acc', 'sap', 'primavera-p6'])('connect of the planned row %s is a 422 naming it', async (vendor) => {
     const response = await h.app.inject({
       method: 'POST',
       url: `/v1/workspaces/${ws}/integrations`,

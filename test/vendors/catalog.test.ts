@@ -45,11 +45,11 @@ describe('vendor catalog', () => {
     for (const [family, manifest] of Object.entries(CATALOG)) expect(manifest.family).toBe(family);
   });
 
-  it('has the seven wave-1 rows and Procore built and the ten others planned', () => {
-    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'procore']);
+  it('has the seven wave-1 rows, the two Google rows and Procore built and the eight others planned', () => {
+    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'google', 'procore']);
     const planned = catalogRows({}).filter((row) => row.availability === 'planned');
-    expect(planned).toHaveLength(10);
-    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(8);
+    expect(planned).toHaveLength(8);
+    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(10);
   });
 
   it('serves a webhook scheme only through the family whose rows declare it', () => {
@@ -60,6 +60,7 @@ describe('vendor catalog', () => {
     // Slack and Okta receivers are wired although their rows are planned; Jira's needs our app.
     expect(Object.keys(webhookVerifiers({})).sort()).toEqual([
       'github-hmac-sha256',
+      'google-channel-token',
       'graph-client-state',
       'okta-shared-header',
       'procore-destination-header',

@@ -1,8 +1,9 @@
 /**
  * The offline sandbox started as `npm start` starts it, with an http public URL: Microsoft 365
  * connects and subscribes through the connectors the sandbox's environment configures (Graph
- * delivers to https only: the sandbox's front carries the notifications to the http API), and each
- * added GitHub account comes with its own installation and browser session (bench:api's workspaces).
+ * delivers to https only: the sandbox's front carries the notifications to the http API), each
+ * added GitHub account comes with its own installation and browser session (bench:api's workspaces),
+ * and Google Drive connects with the sandbox's picked files.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +16,7 @@ import { startSandbox, type Sandbox } from '../../emulators/sandbox';
 import { parseConfig } from '../../lib/config';
 import { createPkcePair } from '../../lib/oauth/pkce';
 import { createVendorRegistry } from '../../workers/vendors';
+import { pollUntil } from '../workflows/support/workflowHelpers';
 import { recordingAuditor } from './support/recordingAudit';
 
 const WORKSPACE_ID = '7d0c0ad4-1f5b-4c3e-9a55-2f8f3c1e9a10';
@@ -160,4 +162,46 @@ test('the sandbox connects Procore: consent at its emulator, the code exchanged,
   };
   const page = await connector.fetchPage(ctx, { resource: 'rfis', cursor: null });
   expect(page.records.length).toBeGreaterThan(0);
+});
+
+test('T21 [google-drive]: the sandbox configures Google: its picked files connect and sync, and Drive pushes to the http API', async () => {
+  const config = parseConfig(sandbox.env, readServiceConfig);
+  const connector = createVendorRegistry(config.vendors).connector('google-drive');
+  const redirectUri = `${api.publicUrl}/v1/oauth/callback/google-drive`;
+  const pkce = createPkcePair();
+  const authorizeUrl = connector.authorizeUrl('google-drive', {
+    state: 'state-google',
+    redirectUri,
+    scopes: ['drive.file'],
+    codeChallenge: pkce.challenge,
+  });
+  const consent = await fetch(authorizeUrl, { redirect: 'manual' });
+  const code = new URL(consent.headers.get('location')!).searchParams.get('code')!;
+  const { audit } = recordingAuditor({ workspaceId: WORKSPACE_ID, vendor: 'google-drive' });
+  const credential = await connector.exchangeCode('google-drive', {
+    code,
+    redirectUri,
+    codeVerifier: pkce.verifier,
+    audit,
+  });
+  const picks = sandbox.urls.googlePickedFiles!.split(',');
+  expect(picks).toHaveLength(3);
+  const ctx = {
+    workspaceId: WORKSPACE_ID,
+    integrationId: 'c1b8a4d3-6e2f-4a7b-9c0d-1e2f3a4b5c6d',
+    vendor: 'google-drive' as const,
+    credential,
+    scopes: credential.grantedScopes,
+    controls: { files: picks },
+    audit,
+  };
+  const first = await connector.fetchPage(ctx, { resource: 'picked-files', cursor: null });
+  expect(first.records.map((record) => record.externalId).sort()).toEqual([...picks].sort());
+  const callbackPath = `/v1/webhooks/google-drive/${WORKSPACE_ID}/endpoint-2`;
+  const before = api.paths.length;
+  await connector.registerWebhooks(ctx, { callbackUrl: `${api.publicUrl}${callbackPath}`, clientState: 'token' });
+  await pollUntil(
+    async () => api.paths.slice(before),
+    (paths) => paths.includes(callbackPath),
+  );
 });

@@ -91,6 +91,13 @@ export const TEST_APPS: VendorApps = {
     clientId: 'procore-client-id',
     clientSecret: 'procore-client-secret',
   },
+  google: {
+    accountsUrl: 'https://accounts.google.test',
+    oauth2Url: 'https://oauth2.google.test',
+    apiUrl: 'https://www.google.test',
+    clientId: 'google-client-id.apps.googleusercontent.com',
+    clientSecret: 'google-client-secret',
+  },
 };
 
 /**
