@@ -161,8 +161,8 @@ async function procoreSandbox({ callback }: Parameters<SandboxEntry>[0]): Promis
       PROCORE_CLIENT_SECRET: app.clientSecret,
     },
     urls: { procore: emulator.url },
-      stop: () => emulator.stop(),
-    };
+    stop: () => emulator.stop(),
+  };
 }
 
 /**

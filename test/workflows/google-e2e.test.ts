@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { googleDescriptors } from '../../activities/vendors/google';
-import { requestSync } from '../../api/syncNow';
+import { requestSync } from '@trackproject/integrations-client/client';
 import {
   consentChangeUpdate,
   integrationStateQuery,

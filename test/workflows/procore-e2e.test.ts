@@ -11,7 +11,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { PROCORE_READ, PROCORE_STATUS_UPDATES, procoreDescriptor } from '../../activities/vendors/procore';
 import { VendorError, VendorFailureType } from '../../activities/vendors/errors';
 import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
-import { requestSync } from '../../api/syncNow';
+import { requestSync } from '@trackproject/integrations-client/client';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { REDIRECT_URI, startProcoreHarness, type ProcoreHarness } from '../vendors/procore/harness';
 import { createVendorHarness, type VendorHarness } from './support/harness';
