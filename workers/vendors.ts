@@ -8,6 +8,7 @@ import { CATALOG, BUILT_FAMILIES, type AppOf, type BuiltFamily, type VendorApps 
 import { createGithubConnector } from '../activities/vendors/github/connector';
 import { createJiraConnector } from '../activities/vendors/jira/connector';
 import { createMicrosoftConnector } from '../activities/vendors/microsoft/connector';
+import { createSlackConnector } from '../activities/vendors/slack/connector';
 import {
   createConnectorRegistry,
   type ConnectorRegistry,
@@ -41,6 +42,8 @@ export const CONNECTOR_FACTORIES: ConnectorFactories = {
     }),
   jira: ({ authUrl, apiUrl, clientId, clientSecret }) =>
     createJiraConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret }),
+  slack: ({ apiUrl, webUrl, clientId, clientSecret }) =>
+    createSlackConnector({ apiUrl, webUrl, clientId, clientSecret }),
 };
 
 function registrationsOf<F extends BuiltFamily>(family: F, app: AppOf<F> | undefined): VendorRegistration[] {

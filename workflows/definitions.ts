@@ -8,7 +8,7 @@ import type { VendorDescriptor, VendorId } from '../activities/vendors/types';
 import type { AuditActor } from '../lib/audit';
 
 export type ProcessName =
-  'connect' | 'lifecycle' | 'sync' | 'rotate' | 'disconnect' | 'purge' | 'workspace-delete' | 'action';
+  'connect' | 'lifecycle' | 'sync' | 'rotate' | 'disconnect' | 'purge' | 'workspace-delete' | 'action' | 'choices';
 
 export const workflowIds = {
   connect: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/connect`,
@@ -20,6 +20,9 @@ export const workflowIds = {
   action: (workspaceId: string, integrationId: string, actionId: string) =>
     `integration/${workspaceId}/${integrationId}/action/${actionId}`,
   workspaceDelete: (workspaceId: string) => `workspace/${workspaceId}/delete`,
+  /** One page of the admin's picker (`requestId` unique per request: pages are read, never joined). */
+  choices: (workspaceId: string, integrationId: string, requestId: string) =>
+    `integration/${workspaceId}/${integrationId}/choices/${requestId}`,
 };
 
 export interface ConnectInput {
@@ -40,6 +43,14 @@ export interface ConnectInput {
    * instead of started, and a failure tears nothing down.
    */
   reconnect?: boolean;
+}
+
+/** One page of the admin's picker for the integration's customer control (T18). */
+export interface ControlChoicesInput {
+  workspaceId: string;
+  integrationId: string;
+  vendor: VendorId;
+  cursor: string | null;
 }
 
 export interface ConnectState {

@@ -9,3 +9,4 @@ export { disconnectWorkflow } from './disconnect';
 export { rotateSecretWorkflow } from './rotate';
 export { deleteWorkspaceWorkflow } from './deleteWorkspace';
 export { vendorActionWorkflow } from './vendorAction';
+export { controlChoicesWorkflow } from './controlChoices';

@@ -44,6 +44,8 @@ export const IntegrationFailureType = {
   ConsentNotNarrowing: 'ConsentNotNarrowing',
   /** Data out asked for an action outside the row's data-out list (T19). */
   ActionNotInDataOut: 'ActionNotInDataOut',
+  /** The row's vendor has no list to pick its customer control from (the admin types the values). */
+  NoControlChoices: 'NoControlChoices',
 } as const;
 
 export function nonRetryable(type: string, message: string): ApplicationFailure {

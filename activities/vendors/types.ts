@@ -179,6 +179,20 @@ export interface InstallationStep {
   verifySetupState(state: string): SetupBinding | undefined;
 }
 
+/** One choice of the admin's picker for a customer control (a Slack channel), as the vendor names it. */
+export interface ControlChoice {
+  id: string;
+  name: string;
+  /** Whether our app can act there as it is (a Slack channel the app was invited to). */
+  appIsMember?: boolean;
+}
+
+export interface ControlChoicesPage {
+  choices: ControlChoice[];
+  /** Opaque vendor cursor of the next page; null on the last. */
+  nextCursor: string | null;
+}
+
 export interface Connector {
   readonly vendors: readonly VendorId[];
   authorizeUrl(vendor: VendorId, request: AuthorizeRequest): string;
@@ -204,6 +218,11 @@ export interface Connector {
   renewSubscription(ctx: ConnectorContext, subscription: Subscription): Promise<Subscription>;
   deleteSubscription(ctx: ConnectorContext, subscription: Subscription): Promise<void>;
   fetchPage(ctx: ConnectorContext, input: { resource: string; cursor: string | null }): Promise<SyncPage>;
+  /**
+   * The admin's picker for the row's customer control, one page at a time, where the vendor can list
+   * what the grant reaches (Slack: public channels). Read for the picker only: nothing is stored.
+   */
+  listControlChoices?(ctx: ConnectorContext, input: { cursor: string | null }): Promise<ControlChoicesPage>;
   /** Data out (T19): each action must be listed in the descriptor's dataOut. */
   perform(ctx: ConnectorContext, action: string, input: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
