@@ -84,7 +84,12 @@ describe('Slack connect', () => {
     const code = new URL(consent.headers.get('location')!).searchParams.get('code')!;
     const { audit } = harness.context({ accessToken: '', grantedScopes: [] });
     await expectVendorError(
-      harness.connector.exchangeCode('slack', { code, redirectUri: REDIRECT_URI, codeVerifier: 'wrong-verifier', audit }),
+      harness.connector.exchangeCode('slack', {
+        code,
+        redirectUri: REDIRECT_URI,
+        codeVerifier: 'wrong-verifier',
+        audit,
+      }),
       VendorFailureType.ReauthorizationRequired,
     );
     const exchange = webApiCalls('oauth.v2.access').at(-1)!;
@@ -180,7 +185,7 @@ describe('Slack channel picker (channels:read) and rate limits', () => {
   async function allPages(ctx: ConnectorContext) {
     const pages: number[] = [];
     const names: string[] = [];
-    for (let cursor: string | null = null; ; ) {
+    for (let cursor: string | null = null; ;) {
       const page = await harness.connector.listControlChoices!(ctx, { cursor });
       pages.push(page.choices.length);
       names.push(...page.choices.map((choice) => choice.name));
@@ -327,7 +332,7 @@ describe('Slack data out (T18, T19)', () => {
     harness.emulator.control.clock.advance(10_000);
     const before = webApiCalls('chat.postMessage').length;
     let waits = 0;
-    for (let n = 0; n < 12; ) {
+    for (let n = 0; n < 12;) {
       try {
         await harness.connector.perform(ctx, 'workflow-notification', { channelId: site, text: `update ${n}` });
         n += 1;
@@ -354,9 +359,9 @@ describe('Slack Events API subscription', () => {
   test('T21 [slack]: the subscription is the app-level route of the Slack workspace (nothing registered at Slack)', async () => {
     const { ctx } = await connected();
     const before = harness.emulator.control.requests.length;
-    expect(await harness.connector.registerWebhooks(ctx, { callbackUrl: 'https://x.test/cb', clientState: 's' })).toEqual([
-      { externalId: `team:${harness.emulator.control.teamId}`, resource: 'app-webhook' },
-    ]);
+    expect(
+      await harness.connector.registerWebhooks(ctx, { callbackUrl: 'https://x.test/cb', clientState: 's' }),
+    ).toEqual([{ externalId: `team:${harness.emulator.control.teamId}`, resource: 'app-webhook' }]);
     expect(harness.emulator.control.requests.slice(before)).toEqual([]);
   });
 
@@ -372,4 +377,3 @@ describe('Slack Events API subscription', () => {
     }
   });
 });
-
