@@ -65,6 +65,13 @@ export const JIRA_APP = { clientId: 'jira-app-client-id', clientSecret: 'jira-ap
 /** The GitHub App's webhook secret (one for all installations): signs app-level deliveries. */
 export const GITHUB_APP_WEBHOOK_SECRET = 'github-app-webhook-secret-for-tests';
 
+/** Our Slack app: Slack signs every Events API request to our one Request URL with its signing secret. */
+export const SLACK_APP = {
+  clientId: '1111111111.2222222222',
+  clientSecret: 'slack-app-client-secret',
+  signingSecret: 'slack-app-signing-secret-for-tests',
+};
+
 /** Our vendor apps as the harness's deployment has them: every built family configured (the API calls no vendor). */
 export const TEST_APPS: VendorApps = {
   github: {
@@ -85,6 +92,7 @@ export const TEST_APPS: VendorApps = {
     clientSecret: 'microsoft-client-secret',
   },
   jira: { authUrl: 'https://auth.jira.test', apiUrl: 'https://api.jira.test', ...JIRA_APP },
+  slack: { apiUrl: 'https://slack.test/api/', webUrl: 'https://slack.test', ...SLACK_APP },
 };
 
 /**
