@@ -28,24 +28,28 @@ describe('vendor catalog over the API', () => {
       expected.map(([id, availability]) => [id, id === 'sap' ? 'available' : availability]),
     );
     expect(vendors.find((v) => v.id === 'slack')).toMatchObject({
-      availability: 'planned',
+      availability: 'available',
       scopes: { required: ['chat:write', 'channels:read'], optional: [] },
     });
+    expect(vendors.find((v) => v.id === 'okta')?.availability).toBe('planned');
     expect(vendors.find((v) => v.id === 'github')?.availability).toBe('available');
   });
 
-  it.each(['slack', 'procore', 'google-drive'])('connect of the planned row %s is a 422 naming it', async (vendor) => {
-    const response = await h.app.inject({
-      method: 'POST',
-      url: `/v1/workspaces/${ws}/integrations`,
-      headers: admin,
-      payload: { vendor, redirectUri: `https://api.test/v1/oauth/callback/${vendor}` },
-    });
-    expect(response.statusCode).toBe(422);
-    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const problem = response.json();
-    expect(problem.detail).toMatch(/not built yet: it cannot be connected$/);
-    expect(problem.errors).toEqual([{ pointer: '/body/vendor', detail: `${vendor} is planned` }]);
-    expect(await h.su('integrations').where({ workspace_id: ws })).toHaveLength(0);
-  });
+  it.each(['autodesk-tandem', 'procore', 'google-drive'])(
+    'connect of the planned row %s is a 422 naming it',
+    async (vendor) => {
+      const response = await h.app.inject({
+        method: 'POST',
+        url: `/v1/workspaces/${ws}/integrations`,
+        headers: admin,
+        payload: { vendor, redirectUri: `https://api.test/v1/oauth/callback/${vendor}` },
+      });
+      expect(response.statusCode).toBe(422);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      const problem = response.json();
+      expect(problem.detail).toMatch(/not built yet: it cannot be connected$/);
+      expect(problem.errors).toEqual([{ pointer: '/body/vendor', detail: `${vendor} is planned` }]);
+      expect(await h.su('integrations').where({ workspace_id: ws })).toHaveLength(0);
+    },
+  );
 });
