@@ -145,22 +145,17 @@ export interface GithubConnection {
   grantedScopes: string[];
 }
 
-/** Connects GitHub for the workspace through the API and waits until the integration is connected. */
-export async function connectGithub(
+type ConnectAccepted = Run & { integrationId: string; authorizeUrl?: string; status: string };
+
+/**
+ * The admin's part of a consent started by connect or reconnect: the authorize hand-off answers the
+ * vendor's URL and sets the consent session cookie the OAuth callback needs (T2).
+ */
+async function authorizeHandOff(
   api: ApiClient,
-  workspaceId: string,
-  github: SandboxGithubAccount = { repositories: SANDBOX_GITHUB_REPOS },
-): Promise<GithubConnection> {
-  const accepted = await api<Run & { integrationId: string; authorizeUrl?: string; status: string }>(
-    'POST',
-    `/v1/workspaces/${workspaceId}/integrations`,
-    202,
-    {
-      vendor: 'github',
-      controls: { repos: github.repositories },
-    },
-  );
-  const integrationPath = `/v1/workspaces/${workspaceId}/integrations/${accepted.integrationId}`;
+  integrationPath: string,
+  accepted: { authorizeUrl?: string },
+): Promise<{ authorizeUrl: string; sessionCookie: string }> {
   // The 202 carries the authorize link when the connect run published it within the API's short
   // wait; on a busy machine it may not have, and the status answer carries it once it has (until
   // the run first answers and writes its row, the integration is not found yet).
@@ -188,28 +183,90 @@ export async function connectGithub(
     },
   );
   if (!sessionCookie) throw new StepFailed('the authorize hand-off set no consent session cookie');
+  return { authorizeUrl, sessionCookie };
+}
+
+/** Our OAuth callback in the admin's browser (with the consent session cookie); answers its status. */
+async function completeCallback(callback: string, sessionCookie: string): Promise<number> {
+  const answered = await fetch(callback, { headers: { cookie: sessionCookie } });
+  if (!answered.ok) throw new StepFailed(`the OAuth callback answered ${answered.status}: ${await answered.text()}`);
+  return answered.status;
+}
+
+/** Waits until the connect run of the integration is over and the integration is connected. */
+async function connectedRow(api: ApiClient, integrationPath: string) {
+  return until('integration connected', async () => {
+    const row = await api<{
+      status: string;
+      grantedScopes: string[];
+      connect?: { status?: string; failure?: string };
+    }>('GET', integrationPath, 200);
+    if (row.status === 'failed' || row.connect?.failure)
+      throw new StepFailed(`connect failed: ${row.connect?.failure ?? row.status}`);
+    // A reconnect keeps the integration connected while its run goes on.
+    return row.status === 'connected' && (row.connect === undefined || row.connect.status === 'connected')
+      ? row
+      : undefined;
+  });
+}
+
+/** Connects GitHub for the workspace through the API and waits until the integration is connected. */
+export async function connectGithub(
+  api: ApiClient,
+  workspaceId: string,
+  github: SandboxGithubAccount = { repositories: SANDBOX_GITHUB_REPOS },
+): Promise<GithubConnection> {
+  const accepted = await api<ConnectAccepted>('POST', `/v1/workspaces/${workspaceId}/integrations`, 202, {
+    vendor: 'github',
+    controls: { repos: github.repositories },
+  });
+  const integrationPath = `/v1/workspaces/${workspaceId}/integrations/${accepted.integrationId}`;
+  const { authorizeUrl, sessionCookie } = await authorizeHandOff(api, integrationPath, accepted);
   // The app's installation page → our Setup URL → the user authorization → our OAuth callback.
   // The GitHub session cookie goes to GitHub's pages only, never to ours.
   const setup = await redirectOf('the installation page', authorizeUrl, github.sessionCookie);
   const authorize = await redirectOf('the setup redirect', setup);
   const callback = await redirectOf('the authorize page', authorize, github.sessionCookie);
-  const answered = await fetch(callback, { headers: { cookie: sessionCookie } });
-  if (!answered.ok) throw new StepFailed(`the OAuth callback answered ${answered.status}: ${await answered.text()}`);
-  const connected = await until('integration connected', async () => {
-    const row = await api<{ status: string; grantedScopes: string[]; connect?: { failure?: string } }>(
-      'GET',
-      integrationPath,
-      200,
-    );
-    if (row.status === 'failed' || row.connect?.failure)
-      throw new StepFailed(`connect failed: ${row.connect?.failure ?? row.status}`);
-    return row.status === 'connected' ? row : undefined;
-  });
+  const callbackStatus = await completeCallback(callback, sessionCookie);
+  const connected = await connectedRow(api, integrationPath);
   return {
     integrationId: accepted.integrationId,
     integrationPath,
     accepted,
-    callbackStatus: answered.status,
+    callbackStatus,
+    grantedScopes: connected.grantedScopes,
+  };
+}
+
+/**
+ * One consent at an OAuth vendor whose authorize page redirects straight back (the sandbox's Slack):
+ * connect, or, with `integrationPath`, reconnect with a new selection of controls (widening one is a
+ * new consent). Answers when the integration is connected.
+ */
+export async function consentOAuth(
+  api: ApiClient,
+  request:
+    | { workspaceId: string; vendor: string; controls: Record<string, string[]> }
+    | { integrationPath: string; controls: Record<string, string[]> },
+): Promise<GithubConnection> {
+  const reconnect = 'integrationPath' in request;
+  const accepted = reconnect
+    ? await api<ConnectAccepted>('POST', `${request.integrationPath}/reconnect`, 202, { controls: request.controls })
+    : await api<ConnectAccepted>('POST', `/v1/workspaces/${request.workspaceId}/integrations`, 202, {
+        vendor: request.vendor,
+        controls: request.controls,
+      });
+  const integrationPath = reconnect
+    ? request.integrationPath
+    : `/v1/workspaces/${request.workspaceId}/integrations/${accepted.integrationId}`;
+  const { authorizeUrl, sessionCookie } = await authorizeHandOff(api, integrationPath, accepted);
+  const callbackStatus = await completeCallback(await redirectOf('the authorize page', authorizeUrl), sessionCookie);
+  const connected = await connectedRow(api, integrationPath);
+  return {
+    integrationId: integrationPath.split('/').at(-1)!,
+    integrationPath,
+    accepted,
+    callbackStatus,
     grantedScopes: connected.grantedScopes,
   };
 }
