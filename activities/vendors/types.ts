@@ -62,7 +62,12 @@ export interface VendorDescriptor {
   authKind: AuthKind;
   /** False where the vendor documents no PKCE (e.g. Jira 3LO): we rely on state + exact redirect. */
   pkce: boolean;
-  customerControl: { kind: CustomerControlKind; description: string };
+  customerControl: {
+    kind: CustomerControlKind;
+    description: string;
+    /** The vendor lists what the grant reaches for the admin's picker (`Connector.listControlChoices`). */
+    listable?: boolean;
+  };
   /** What may flow in and out (T19): anything else is refused by the activities. */
   dataIn: readonly string[];
   dataOut: readonly string[];

@@ -14,6 +14,8 @@ export const slackDescriptor: VendorDescriptor = {
   customerControl: {
     kind: 'channels',
     description: 'Channel-scoped: messages go only to the channels the admin selected; admin disconnect.',
+    // `channels:read` lists the public channels for the admin's picker.
+    listable: true,
   },
   // `channels:read` serves the admin's channel picker only: nothing is synced or cached (T19).
   dataIn: [],

@@ -68,6 +68,10 @@ export function registerChoiceRoutes(app: Api, services: ApiServices): void {
       const { workspaceId, integrationId } = request.params;
       const row = await loadIntegration(services, request, request.params);
       const descriptor = descriptorOf(services, row.vendor, '/vendor');
+      if (!descriptor.customerControl.listable)
+        throw new HttpProblem(422, `${descriptor.displayName} offers no list to pick its customer control from`, {
+          errorClass: 'NoControlChoices',
+        });
       if (row.status !== 'connected')
         throw new HttpProblem(409, `The integration is ${row.status}: it lists no choices`, {
           errorClass: 'NotConnected',
