@@ -152,19 +152,28 @@ export interface Connection {
  * the vendor's authorize URL to our OAuth callback URL), presents the consent session cookie at the
  * callback and waits until the integration is connected.
  */
+type ConnectAccepted = Run & { integrationId: string; authorizeUrl?: string; status: string };
+
+/** A connect, or (with `integrationPath`) a reconnect with a new selection of controls: widening one is a new consent. */
+export type ConsentRequest =
+  | { workspaceId: string; vendor: string; controls: Record<string, string[]> }
+  | { integrationPath: string; controls: Record<string, string[]> };
+
 async function connectThroughBrowser(
   api: ApiClient,
-  workspaceId: string,
-  body: { vendor: string; controls: Record<string, string[]> },
+  request: ConsentRequest,
   browse: (authorizeUrl: string) => Promise<string>,
 ): Promise<Connection> {
-  const accepted = await api<Run & { integrationId: string; authorizeUrl?: string; status: string }>(
-    'POST',
-    `/v1/workspaces/${workspaceId}/integrations`,
-    202,
-    body,
-  );
-  const integrationPath = `/v1/workspaces/${workspaceId}/integrations/${accepted.integrationId}`;
+  const reconnect = 'integrationPath' in request;
+  const accepted = reconnect
+    ? await api<ConnectAccepted>('POST', `${request.integrationPath}/reconnect`, 202, { controls: request.controls })
+    : await api<ConnectAccepted>('POST', `/v1/workspaces/${request.workspaceId}/integrations`, 202, {
+        vendor: request.vendor,
+        controls: request.controls,
+      });
+  const integrationPath = reconnect
+    ? request.integrationPath
+    : `/v1/workspaces/${request.workspaceId}/integrations/${accepted.integrationId}`;
   // The 202 carries the authorize link when the connect run published it within the API's short
   // wait; on a busy machine it may not have, and the status answer carries it once it has (until
   // the run first answers and writes its row, the integration is not found yet).
@@ -196,20 +205,56 @@ async function connectThroughBrowser(
   const answered = await fetch(callback, { headers: { cookie: sessionCookie } });
   if (!answered.ok) throw new StepFailed(`the OAuth callback answered ${answered.status}: ${await answered.text()}`);
   const connected = await until('integration connected', async () => {
-    const row = await api<{ status: string; grantedScopes: string[]; connect?: { failure?: string } }>(
-      'GET',
-      integrationPath,
-      200,
-    );
+    const row = await api<{
+      status: string;
+      grantedScopes: string[];
+      connect?: { status?: string; failure?: string };
+    }>('GET', integrationPath, 200);
     if (row.status === 'failed' || row.connect?.failure)
       throw new StepFailed(`connect failed: ${row.connect?.failure ?? row.status}`);
-    return row.status === 'connected' ? row : undefined;
+    // A reconnect keeps the integration connected while its run goes on.
+    return row.status === 'connected' && (row.connect === undefined || row.connect.status === 'connected')
+      ? row
+      : undefined;
   });
   return {
-    integrationId: accepted.integrationId,
+    integrationId: integrationPath.split('/').at(-1)!,
     integrationPath,
     accepted,
-    callbackStatus: answered.status,
+    callbackStatus,
+    grantedScopes: connected.grantedScopes,
+  };
+}
+
+/**
+ * One consent at an OAuth vendor whose authorize page redirects straight back (the sandbox's Slack):
+ * connect, or, with `integrationPath`, reconnect with a new selection of controls (widening one is a
+ * new consent). Answers when the integration is connected.
+ */
+export async function consentOAuth(
+  api: ApiClient,
+  request:
+    | { workspaceId: string; vendor: string; controls: Record<string, string[]> }
+    | { integrationPath: string; controls: Record<string, string[]> },
+): Promise<GithubConnection> {
+  const reconnect = 'integrationPath' in request;
+  const accepted = reconnect
+    ? await api<ConnectAccepted>('POST', `${request.integrationPath}/reconnect`, 202, { controls: request.controls })
+    : await api<ConnectAccepted>('POST', `/v1/workspaces/${request.workspaceId}/integrations`, 202, {
+        vendor: request.vendor,
+        controls: request.controls,
+      });
+  const integrationPath = reconnect
+    ? request.integrationPath
+    : `/v1/workspaces/${request.workspaceId}/integrations/${accepted.integrationId}`;
+  const { authorizeUrl, sessionCookie } = await authorizeHandOff(api, integrationPath, accepted);
+  const callbackStatus = await completeCallback(await redirectOf('the authorize page', authorizeUrl), sessionCookie);
+  const connected = await connectedRow(api, integrationPath);
+  return {
+    integrationId: integrationPath.split('/').at(-1)!,
+    integrationPath,
+    accepted,
+    callbackStatus,
     grantedScopes: connected.grantedScopes,
   };
 }
@@ -224,8 +269,7 @@ export function connectGithub(
   // The GitHub session cookie goes to GitHub's pages only, never to ours.
   return connectThroughBrowser(
     api,
-    workspaceId,
-    { vendor: 'github', controls: { repos: github.repositories } },
+    { workspaceId, vendor: 'github', controls: { repos: github.repositories } },
     async (authorizeUrl) => {
       const setup = await redirectOf('the installation page', authorizeUrl, github.sessionCookie);
       const authorize = await redirectOf('the setup redirect', setup);
@@ -245,7 +289,15 @@ export function connectGoogle(
   row: 'google-drive' | 'google-workspace',
   controls: Record<string, string[]>,
 ): Promise<Connection> {
-  return connectThroughBrowser(api, workspaceId, { vendor: row, controls }, (authorizeUrl) =>
+  return connectThroughBrowser(api, { workspaceId, vendor: row, controls }, (authorizeUrl) =>
     redirectOf('the Google consent page', authorizeUrl),
   );
+}
+
+/**
+ * One consent at an OAuth vendor whose authorize page redirects straight back (the sandbox's Slack):
+ * connect, or reconnect with a new selection of controls. Answers when the integration is connected.
+ */
+export function consentOAuth(api: ApiClient, request: ConsentRequest): Promise<Connection> {
+  return connectThroughBrowser(api, request, (authorizeUrl) => redirectOf('the authorize page', authorizeUrl));
 }

@@ -18,6 +18,8 @@ import { startGoogleEmulator } from './google';
 import { startJiraEmulator } from './jira';
 import { startMicrosoftEmulator } from './microsoft';
 import { startProcoreEmulator } from './procore';
+import { SLACK_SCOPES } from '../activities/vendors/slack';
+import { startSlackEmulator } from './slack';
 
 export interface Sandbox {
   env: Record<string, string>;
@@ -193,6 +195,39 @@ async function googleSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise
   };
 }
 
+/**
+ * Slack: a PKCE app with token rotation, installed in one workspace whose bot was invited to two of
+ * its channels (a third it was not, an archived one is not listed). Events go to the API's one
+ * Request URL, as they would from Slack.
+ */
+async function slackSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
+  const app = {
+    clientId: `${crypto.randomInt(1e9)}.${crypto.randomInt(1e9)}`,
+    clientSecret: crypto.randomBytes(16).toString('hex'),
+    signingSecret: crypto.randomBytes(16).toString('hex'),
+  };
+  const emulator = await startSlackEmulator({
+    ...app,
+    redirectUris: [callback('slack')],
+    appScopes: [...SLACK_SCOPES],
+  });
+  emulator.control.addChannel('site-updates');
+  emulator.control.addChannel('safety');
+  emulator.control.addChannel('general', { botIsMember: false });
+  emulator.control.addChannel('old-project', { archived: true });
+  return {
+    env: {
+      SLACK_API_URL: emulator.apiUrl,
+      SLACK_WEB_URL: emulator.url,
+      SLACK_CLIENT_ID: app.clientId,
+      SLACK_CLIENT_SECRET: app.clientSecret,
+      SLACK_SIGNING_SECRET: app.signingSecret,
+    },
+    urls: { slack: emulator.url },
+    stop: () => emulator.stop(),
+  };
+}
+
 /** One emulator per built family of the catalog: a family built but missing here fails `tsc`. */
 export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
   github: githubSandbox,
@@ -200,6 +235,7 @@ export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
   jira: jiraSandbox,
   google: googleSandbox,
   procore: procoreSandbox,
+  slack: slackSandbox,
 };
 
 export async function startSandbox(options: { apiPublicUrl: string }): Promise<Sandbox> {

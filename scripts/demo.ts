@@ -4,6 +4,8 @@
  * webhook (issue edited, issue deleted) and the sync it causes, rotate, disconnect, the consent
  * ledger, audit log; then Google Drive (the sandbox's picked files) and Google Workspace sign-in,
  * connected, synced and disconnected —
+ * ledger; Slack: connect, the channel picker, re-consent with a picked channel, a notification to it
+ * (another channel refused), disconnect; the audit log —
  * and prints each step with its workflow id and Temporal UI link.
  *
  * By default it starts the whole service itself, like `SANDBOX_VENDORS=true npm start` but on free
@@ -20,6 +22,7 @@ import {
   apiClient,
   connectGithub,
   connectGoogle,
+  consentOAuth,
   SANDBOX_GITHUB_REPOS,
   SANDBOX_GOOGLE_DOMAIN,
   StepFailed,
@@ -241,6 +244,50 @@ async function main(): Promise<number> {
           });
           print(`     ${row}: ${disconnected.status} (grant revoked at Google)`);
         }
+      'Slack: connect, pick a channel, re-consent with it, notify it (another channel refused), disconnect',
+      async () => {
+        const slack = await consentOAuth(api, { workspaceId, vendor: 'slack', controls: { channels: [] } });
+        print(
+          `     connected (PKCE consent at Slack, callback ${slack.callbackStatus}); granted ${slack.grantedScopes.join(' ')}`,
+        );
+        const picker = await api<{ choices: Array<{ id: string; name: string; appIsMember?: boolean }> }>(
+          'GET',
+          `${slack.integrationPath}/controls/choices`,
+          200,
+        );
+        for (const choice of picker.choices)
+          print(`     #${choice.name.padEnd(16)} ${choice.id}${choice.appIsMember ? '' : '  (app not invited)'}`);
+        const [picked, other] = picker.choices.filter((choice) => choice.appIsMember);
+        if (!picked || !other) throw new StepFailed('the sandbox workspace should list two channels the app is in');
+        await consentOAuth(api, { integrationPath: slack.integrationPath, controls: { channels: [picked.id] } });
+        print(`     re-consented with #${picked.name} selected`);
+        const outcome = async (channelId: string) => {
+          const started = await api<Run & { links: { status: string } }>(
+            'POST',
+            `${slack.integrationPath}/actions`,
+            202,
+            {
+              action: 'workflow-notification',
+              input: { channelId, text: 'Level 3 slab poured; inspection booked for 7:00.' },
+            },
+          );
+          return until('action finished', async () => {
+            const state = await api<{ status: string; failure?: string }>('GET', started.links.status, 200);
+            return state.status === 'running' ? undefined : state;
+          });
+        };
+        const sent = await outcome(picked.id);
+        print(`     notify #${picked.name}: ${sent.status}`);
+        const refused = await outcome(other.id);
+        print(`     notify #${other.name}: ${refused.status} (${refused.failure ?? 'no failure'})`);
+        if (sent.status !== 'completed' || refused.failure !== 'OutsideCustomerControls')
+          throw new StepFailed('the selected channel must get the message and only it');
+        await api('DELETE', slack.integrationPath, 202);
+        await until('Slack disconnected', async () => {
+          const row = await api<{ status: string }>('GET', slack.integrationPath, 200);
+          return row.status === 'disconnected' ? row : undefined;
+        });
+        print('     disconnected (auth.revoke at Slack)');
       },
       false,
     );

@@ -10,6 +10,7 @@ import { createGoogleConnector } from '../activities/vendors/google/connector';
 import { createJiraConnector } from '../activities/vendors/jira/connector';
 import { createMicrosoftConnector } from '../activities/vendors/microsoft/connector';
 import { createProcoreConnector } from '../activities/vendors/procore/connector';
+import { createSlackConnector } from '../activities/vendors/slack/connector';
 import {
   createConnectorRegistry,
   type ConnectorRegistry,
@@ -46,6 +47,8 @@ export const CONNECTOR_FACTORIES: ConnectorFactories = {
   google: (app) => createGoogleConnector(app),
   procore: ({ authUrl, apiUrl, clientId, clientSecret }) =>
     createProcoreConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret }),
+  slack: ({ apiUrl, webUrl, clientId, clientSecret }) =>
+    createSlackConnector({ apiUrl, webUrl, clientId, clientSecret }),
 };
 
 function registrationsOf<F extends BuiltFamily>(family: F, app: AppOf<F> | undefined): VendorRegistration[] {

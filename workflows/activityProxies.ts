@@ -45,6 +45,7 @@ const STEP_SUMMARIES: Record<keyof Activities, string> = {
   listWorkspaceIntegrations: 'list the workspace integrations',
   deleteWorkspaceMetadata: 'delete the workspace metadata',
   performVendorAction: 'perform the data-out action at the vendor',
+  listControlChoices: "list one page of the admin's picker at the vendor",
   unsignalledWebhookIntegrations: 'find integrations with unsignalled webhooks',
   markWebhooksSignalled: 'mark webhook deliveries signalled',
   sweepExpiredCache: 'sweep expired cache entries',

@@ -171,6 +171,8 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
       // T2: the ledger names who completed the consent in their browser session, as the API verified it.
       actor: callback?.consentedBy ?? input.actor,
       consent: input.reconnect ? 'reauthorized' : 'granted',
+      // A re-consent may bring a new selection (Slack channels picked after the first connect).
+      controls: input.controls,
     });
     const lifecycleWorkflowId = workflowIds.lifecycle(ref.workspaceId, ref.integrationId);
     try {

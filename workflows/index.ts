@@ -10,3 +10,4 @@ export { rotateSecretWorkflow } from './rotate';
 export { deleteWorkspaceWorkflow } from './deleteWorkspace';
 export { vendorActionWorkflow } from './vendorAction';
 export { kekRotationWorkflow } from './kekRotation';
+export { controlChoicesWorkflow } from './controlChoices';

@@ -272,16 +272,24 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
      * `granted` for a first connect, `reauthorized` for a reconnect (T17).
      */
     async activateIntegration(
-      input: IntegrationRef & { grantedScopes: string[]; actor: AuditActor; consent: 'granted' | 'reauthorized' },
+      input: IntegrationRef & {
+        grantedScopes: string[];
+        actor: AuditActor;
+        consent: 'granted' | 'reauthorized';
+        /** The customer controls this consent covers (T18); absent in histories from before re-consent could change them. */
+        controls?: Record<string, string[]>;
+      },
     ): Promise<void> {
       await withWorkspace(deps.db, input.workspaceId, async (trx) => {
         const row = await loadIntegration(trx, input, 'update');
         // Retry after commit of a first connect. (A reconnect may start from `connected`: it records
         // its re-consent even then; a retry after its commit records it twice, which says no more.)
         if (row.status === 'connected' && input.consent === 'granted') return;
+        const controls = input.controls ?? row.controls;
         await updateIntegration(trx, input.integrationId, {
           status: 'connected',
           granted_scopes: input.grantedScopes,
+          controls,
           connected_by: input.actor.id,
           connected_at: 'now',
         });
@@ -289,7 +297,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
           actor: input.actor,
           action: input.consent,
           scopes: input.grantedScopes,
-          controls: row.controls,
+          controls,
         });
       });
       await deps.audit.record({

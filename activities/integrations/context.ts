@@ -49,6 +49,8 @@ export const IntegrationFailureType = {
    * so the workflow runs it again on another worker.
    */
   WorkerShuttingDown: 'WorkerShuttingDown',
+  /** The row's vendor has no list to pick its customer control from (the admin types the values). */
+  NoControlChoices: 'NoControlChoices',
 } as const;
 
 export function nonRetryable(type: string, message: string): ApplicationFailure {

@@ -1,5 +1,6 @@
 /** The generic integration activities (every vendor), built from injected dependencies. */
 import { createActionActivities } from './actions';
+import { createChoiceActivities } from './choices';
 import { createConnectActivities } from './connect';
 import type { IntegrationActivityDeps } from './deps';
 import { createLifecycleActivities } from './lifecycle';
@@ -15,6 +16,7 @@ export function createIntegrationActivities(deps: IntegrationActivityDeps) {
     ...createTeardownActivities(deps),
     ...createRotationActivities(deps),
     ...createActionActivities(deps),
+    ...createChoiceActivities(deps),
   };
 }
 

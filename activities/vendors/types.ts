@@ -4,11 +4,11 @@
  * values, only the ids and counts the activities return: credentials, tokens and source records
  * stay inside activities and the database.
  */
-import type { VendorId } from '@trackproject/integrations-client/definitions';
+import type { ControlChoice, ControlChoicesPage, VendorId } from '@trackproject/integrations-client/definitions';
 import type { SetupBinding } from '../../lib/oauth/setupState';
 
 /** One row of the vendor matrix (`docs/vendor-matrix.md`): defined with the workflow messages that carry it. */
-export type { VendorId };
+export type { ControlChoice, ControlChoicesPage, VendorId };
 
 export type AuthKind =
   /** OAuth 2.0 authorization code with PKCE S256 (T5). */
@@ -45,7 +45,12 @@ export interface VendorDescriptor {
   authKind: AuthKind;
   /** False where the vendor documents no PKCE (e.g. Jira 3LO): we rely on state + exact redirect. */
   pkce: boolean;
-  customerControl: { kind: CustomerControlKind; description: string };
+  customerControl: {
+    kind: CustomerControlKind;
+    description: string;
+    /** The vendor lists what the grant reaches for the admin's picker (`Connector.listControlChoices`). */
+    listable?: boolean;
+  };
   /** What may flow in and out (T19): anything else is refused by the activities. */
   dataIn: readonly string[];
   dataOut: readonly string[];
@@ -200,6 +205,11 @@ export interface Connector {
   ): Promise<Subscription>;
   deleteSubscription(ctx: ConnectorContext, subscription: Subscription): Promise<void>;
   fetchPage(ctx: ConnectorContext, input: { resource: string; cursor: string | null }): Promise<SyncPage>;
+  /**
+   * The admin's picker for the row's customer control, one page at a time, where the vendor can list
+   * what the grant reaches (Slack: public channels). Read for the picker only: nothing is stored.
+   */
+  listControlChoices?(ctx: ConnectorContext, input: { cursor: string | null }): Promise<ControlChoicesPage>;
   /** Data out (T19): each action must be listed in the descriptor's dataOut. */
   perform(ctx: ConnectorContext, action: string, input: Record<string, unknown>): Promise<Record<string, unknown>>;
 }

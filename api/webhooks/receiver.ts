@@ -17,7 +17,8 @@
  * Answers are fast (Graph: 3 s, GitHub: 10 s) because nothing slow happens before them.
  *
  * App-level deliveries, `POST /v1/webhooks/{vendor}` (a GitHub App has one webhook URL for all its
- * installations): verified with the app's secret first, then bound to every workspace whose
+ * installations, a Slack app one Events API Request URL): the app's URL handshake is answered once
+ * it verifies (Slack `url_verification`); deliveries are verified with the app's secret first, then bound to every workspace whose
  * integration subscribed to the delivery's routing key (`route_app_webhook`, ids only), and from
  * there handled exactly like a per-endpoint delivery, in each of those workspaces.
  */
@@ -254,9 +255,9 @@ export function registerWebhookReceivers(app: Api, services: ApiServices, metric
           tags: ['webhooks'],
           security: [],
           summary:
-            'Receive an app-level vendor webhook (one URL per vendor app, e.g. a GitHub App): verified with the app secret, then routed to the subscribed workspaces',
+            'Receive an app-level vendor webhook (one URL per vendor app, e.g. a GitHub App, a Slack app): verified with the app secret, then routed to the subscribed workspaces',
           params: Type.Object({ vendor: Params.properties.vendor }),
-          response: { 202: Accepted, ...problemResponses(404, 413) },
+          response: { 202: Accepted, 200: ChallengeAnswered, ...problemResponses(404, 413) },
         },
         config: { access: { action: 'webhook.receive', permission: 'public' } },
       },
@@ -268,6 +269,10 @@ export function registerWebhookReceivers(app: Api, services: ApiServices, metric
         request.auditFacts.actor = { type: 'vendor', id: vendor };
         request.auditFacts.vendor = vendor;
         const webhookRequest = webhookRequestOf(request);
+        // The app's URL handshake (Slack `url_verification`), signed with the app secret like any delivery.
+        const challenge = verifier.challenge ? await verifier.challenge(webhookRequest, appSecret) : undefined;
+        if (challenge === 'unauthenticated') throw unauthenticated();
+        if (challenge) return reply.status(200).type(challenge.contentType).send(challenge.body);
         const deliveries = await verified(vendor, verifier.verify(webhookRequest, appSecret));
         const routingKey = verifier.appRoutingKey(webhookRequest);
         // Authentic but for no connected workspace (another customer's installation, or one already

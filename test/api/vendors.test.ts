@@ -28,9 +28,10 @@ describe('vendor catalog over the API', () => {
       expected.map(([id, availability]) => [id, id === 'sap' ? 'available' : availability]),
     );
     expect(vendors.find((v) => v.id === 'slack')).toMatchObject({
-      availability: 'planned',
+      availability: 'available',
       scopes: { required: ['chat:write', 'channels:read'], optional: [] },
     });
+    expect(vendors.find((v) => v.id === 'okta')?.availability).toBe('planned');
     expect(vendors.find((v) => v.id === 'github')?.availability).toBe('available');
     expect(vendors.find((v) => v.id === 'procore')).toMatchObject({
       availability: 'available',
@@ -38,7 +39,7 @@ describe('vendor catalog over the API', () => {
     });
   });
 
-  it.each(['autodesk-acc', 'sap', 'primavera-p6'])(
+  it.each(['autodesk-acc', 'autodesk-tandem', 'primavera-p6'])(
     'connect of the planned row %s is a 422 naming it',
     async (vendor) => {
       const response = await h.app.inject({

@@ -45,11 +45,11 @@ describe('vendor catalog', () => {
     for (const [family, manifest] of Object.entries(CATALOG)) expect(manifest.family).toBe(family);
   });
 
-  it('has the seven wave-1 rows, the two Google rows and Procore built and the eight others planned', () => {
-    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'google', 'procore']);
+  it('has the seven wave-1 rows, the two Google rows, Slack and Procore built and the seven others planned', () => {
+    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'google', 'slack', 'procore']);
     const planned = catalogRows({}).filter((row) => row.availability === 'planned');
-    expect(planned).toHaveLength(8);
-    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(10);
+    expect(planned).toHaveLength(7);
+    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(11);
   });
 
   it('serves a webhook scheme only through the family whose rows declare it', () => {
@@ -57,7 +57,7 @@ describe('vendor catalog', () => {
       if (!manifest.webhooks) continue;
       expect(manifest.rows.map((row) => row.webhook.scheme)).toContain(manifest.webhooks.scheme);
     }
-    // Slack and Okta receivers are wired although their rows are planned; Jira's needs our app.
+    // Okta's receiver is wired although its row is planned; Jira's needs our app (Slack's verifier needs none).
     expect(Object.keys(webhookVerifiers({})).sort()).toEqual([
       'github-hmac-sha256',
       'google-channel-token',
@@ -85,6 +85,28 @@ describe('vendor app configuration', () => {
     expect(catalogRows(config.vendors).find((row) => row.descriptor.id === 'jira')?.availability).toBe('available');
     expect(catalogRows(config.vendors).find((row) => row.descriptor.id === 'github')?.availability).toBe(
       'not-configured',
+    );
+  });
+
+  it('reads our Slack app (secrets from files lose their trailing newline; the Web API base ends in a slash) and refuses a partial one', () => {
+    const config = parseConfig(
+      {
+        SLACK_CLIENT_ID: '111.222',
+        SLACK_CLIENT_SECRET: 'slack-secret',
+        SLACK_SIGNING_SECRET: 'signing-secret\n',
+        SLACK_API_URL: 'https://slack.test/api',
+      },
+      readServiceConfig,
+    );
+    expect(config.vendors.slack).toEqual({
+      apiUrl: 'https://slack.test/api/',
+      webUrl: 'https://slack.com',
+      clientId: '111.222',
+      clientSecret: 'slack-secret',
+      signingSecret: 'signing-secret',
+    });
+    expect(() => parseConfig({ SLACK_CLIENT_ID: '111.222' }, readServiceConfig)).toThrow(
+      /Slack app is partly configured: missing SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET/,
     );
   });
 

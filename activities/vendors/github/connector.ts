@@ -17,6 +17,7 @@ import {
   EMPTY_WATERMARK,
   OAuth2Client,
   advanceWatermark,
+  APP_WEBHOOK_RESOURCE,
   assertGrantWithinRequested,
   createRateBudget,
   createVendorCall,
@@ -52,7 +53,7 @@ export interface GithubConnectorOptions extends GithubAppCredentials {
 
 const VENDOR = 'github';
 /** vendor_subscriptions.resource of app-level webhook routes (see db/migrations/0003_app_webhook_routing.ts). */
-export const APP_WEBHOOK_RESOURCE = 'app-webhook';
+export { APP_WEBHOOK_RESOURCE };
 /** GitHub's maximum page size. */
 const PER_PAGE = 100;
 const SCOPE_READ = 'repo:read';

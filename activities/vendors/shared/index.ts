@@ -6,6 +6,7 @@
  * - `createRateBudget`: per-workspace token bucket below the vendor's limit.
  * - `hmacSha256Hex`, `constantTimeEqual`, `verifyHs256Jwt`: webhook signature primitives.
  * - `ReplayGuard` / `createInMemoryReplayGuard`: delivery-id dedup.
+ * - `APP_WEBHOOK_RESOURCE`: the subscription resource that routes app-level webhooks to an integration.
  * - `UpdatedWatermark` helpers: "updated since" cursors with an overlap window and id+updated dedupe.
  */
 export { OAuth2Client, type OAuth2ClientOptions } from './oauth2Client';
@@ -20,3 +21,4 @@ export {
   type ReplayGuard,
 } from './replayGuard';
 export { EMPTY_WATERMARK, advanceWatermark, isFresh, queryStartMs, type UpdatedWatermark } from './updatedWatermark';
+export { APP_WEBHOOK_RESOURCE } from './appWebhooks';

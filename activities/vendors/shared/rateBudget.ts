@@ -13,10 +13,15 @@ export interface RateBudget {
 export function createRateBudget(options: {
   vendor: string;
   requestsPerMinute: number;
+  /**
+   * Bucket size (default: a minute's worth). A smaller burst keeps any sliding minute at or below
+   * `burst + requestsPerMinute`, for vendors that count per window rather than per bucket (Slack).
+   */
+  burst?: number;
   now?: () => number;
 }): RateBudget {
   const now = options.now ?? Date.now;
-  const capacity = options.requestsPerMinute;
+  const capacity = options.burst ?? options.requestsPerMinute;
   const refillPerMs = options.requestsPerMinute / 60_000;
   const buckets = new Map<string, { tokens: number; at: number }>();
   return {

@@ -1,10 +1,13 @@
 /**
- * Slack Events API verification for the API's receiver (T21). `X-Slack-Signature` is `v0=` + hex
- * HMAC-SHA256 of `v0:{X-Slack-Request-Timestamp}:{raw body}` with the app's signing secret; a
- * timestamp more than five minutes off is refused (Slack's own replay window). The
- * `url_verification` handshake is signed too: it is answered only once the signature holds.
- * Slack retries an unacknowledged event (`X-Slack-Retry-Num`) with the same `event_id`, the
- * dedup key. It expects the ack within 3 s, which the receiver meets: it persists, then answers.
+ * Slack Events API verification for the API's receiver (T21). A Slack app has ONE Request URL for
+ * every workspace that installed it (`<API_PUBLIC_URL>/v1/webhooks/slack`, the app-level receiver),
+ * and every request is signed with the app's signing secret: `X-Slack-Signature` is `v0=` + hex
+ * HMAC-SHA256 of `v0:{X-Slack-Request-Timestamp}:{raw body}`; a timestamp more than five minutes
+ * off is refused (Slack's own replay window). The `url_verification` handshake is signed too: it is
+ * answered only once the signature holds. A verified delivery is bound to the integrations of its
+ * `team_id` (`slackRoutingKey`, stored at connect). Slack retries an unacknowledged event
+ * (`X-Slack-Retry-Num`) with the same `event_id`, the dedup key. It expects the ack within 3 s,
+ * which the receiver meets: it persists, then answers.
  */
 import { constantTimeEqual, hmacSha256Hex } from '../shared';
 import type { WebhookVerifier } from '../types';
@@ -47,8 +50,19 @@ export function verifySlackRequest(input: {
   }
 }
 
-/** Events about the connection itself: the grant is gone. */
-const LIFECYCLE_EVENTS = new Set(['tokens_revoked', 'app_uninstalled']);
+/**
+ * Events about the connection itself: the app was uninstalled, or its bot token revoked (we hold a
+ * bot token only, so a `tokens_revoked` naming user tokens alone is not about our grant).
+ */
+function grantLost(event: { type?: unknown; tokens?: { bot?: unknown } }): boolean {
+  if (event.type === 'app_uninstalled') return true;
+  return event.type === 'tokens_revoked' && Array.isArray(event.tokens?.bot) && event.tokens.bot.length > 0;
+}
+
+/** Binds app-level deliveries to the integrations of one Slack workspace (`route_app_webhook`). */
+export const slackRoutingKey = (teamId: string) => `team:${teamId}`;
+/** Slack workspace (`T…`) and Enterprise Grid (`E…`) ids. */
+const TEAM_ID = /^[TE][A-Z0-9]{2,20}$/;
 
 export type SlackDelivery =
   { kind: 'challenge'; challenge: string } | { kind: 'event'; eventId: string; eventType: string; lifecycle: boolean };
@@ -66,9 +80,10 @@ export function slackDelivery(payload: Record<string, unknown>): SlackDelivery |
     !/^[A-Za-z0-9]{1,64}$/.test(payload.event_id)
   )
     return undefined;
-  const type = (payload.event as { type?: unknown } | undefined)?.type;
+  const event = (payload.event ?? {}) as { type?: unknown; tokens?: { bot?: unknown } };
+  const type = event.type;
   if (typeof type !== 'string' || !/^[a-z_.]{1,64}$/.test(type)) return undefined;
-  return { kind: 'event', eventId: payload.event_id, eventType: type, lifecycle: LIFECYCLE_EVENTS.has(type) };
+  return { kind: 'event', eventId: payload.event_id, eventType: type, lifecycle: grantLost(event) };
 }
 
 /** The grant behind the connection is gone: the lifecycle marks the integration for re-authorization. */
@@ -76,7 +91,7 @@ const GRANT_LOST = { event: 'reauthorizationRequired' };
 
 /**
  * The API's receiver: every request, the `url_verification` handshake included, is signed with the
- * app's signing secret (the endpoint's secret) and must be fresh; `event_id` is the dedup key.
+ * app's signing secret and must be fresh; `event_id` is the dedup key, `team_id` the routing key.
  */
 export const slackVerifier: WebhookVerifier = {
   async challenge(request, secret) {
@@ -97,5 +112,14 @@ export const slackVerifier: WebhookVerifier = {
         ...(delivery.lifecycle ? { lifecycle: GRANT_LOST } : {}),
       },
     ];
+  },
+  // Read only after `verify` proved the body is Slack's.
+  appRoutingKey(request) {
+    try {
+      const teamId = (JSON.parse(request.rawBody.toString('utf8')) as { team_id?: unknown }).team_id;
+      return typeof teamId === 'string' && TEAM_ID.test(teamId) ? slackRoutingKey(teamId) : undefined;
+    } catch {
+      return undefined;
+    }
   },
 };

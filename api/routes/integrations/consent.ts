@@ -99,10 +99,14 @@ export function registerConsentRoutes(app: Api, services: ApiServices): void {
     {
       schema: {
         tags: ['integrations'],
-        summary: 'Reconnect (re-consent) with the recorded scopes and controls; joins a reconnect in flight',
+        summary:
+          'Reconnect (re-consent) with the recorded scopes and the recorded or a new selection of controls (widening one needs this consent); joins a reconnect in flight',
         params: IntegrationParams,
         body: Type.Object(
-          { redirectUri: Type.Optional(Type.String({ format: 'uri', maxLength: 2048 })) },
+          {
+            redirectUri: Type.Optional(Type.String({ format: 'uri', maxLength: 2048 })),
+            controls: Type.Optional(ControlsSchema),
+          },
           { additionalProperties: false },
         ),
         response: writeResponses,
@@ -120,10 +124,12 @@ export function registerConsentRoutes(app: Api, services: ApiServices): void {
         );
       }
       const redirectUri = assertRedirect(services, descriptor.id, request.body.redirectUri);
+      const controls = request.body.controls;
+      if (controls) assertControls(descriptor, controls, '/body/controls');
       const accepted = await startConnect(
         services,
         request,
-        reconsentInput(request, request.params, row, descriptor, redirectUri),
+        { ...reconsentInput(request, request.params, row, descriptor, redirectUri), ...(controls ? { controls } : {}) },
         'join',
       );
       return reply.status(202).send(accepted);

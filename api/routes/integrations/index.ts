@@ -1,6 +1,6 @@
 /**
  * Integration routes (T2, T17): connect and its authorize hand-off, reconnect, restrict scopes,
- * change customer controls, sync now, rotate, disconnect, status reads, and the admins' consent
+ * change customer controls (and list the admin's choices for them), sync now, rotate, disconnect, status reads, and the admins' consent
  * ledger and purge receipts. Writes start or talk to workflows and answer 202
  * with the run's id and its Temporal UI link; reads combine the database row with the live
  * workflow state (queries). Every request is validated first: scopes outside the vendor matrix,
@@ -9,6 +9,7 @@
 import type { ApiServices } from '../../services';
 import type { Api } from '../../types';
 import { registerAuthorizeRoute } from './authorize';
+import { registerChoiceRoutes } from './choices';
 import { registerConnectRoute } from './connect';
 import { registerConsentRoutes } from './consent';
 import { registerLifecycleRoutes } from './lifecycle';
@@ -23,6 +24,7 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
   registerIntegrationReadRoutes(app, services);
   registerRecordRoutes(app, services);
   registerConsentRoutes(app, services);
+  registerChoiceRoutes(app, services);
   registerSyncRoutes(app, services);
   registerLifecycleRoutes(app, services);
 }

@@ -35,7 +35,7 @@ export interface AuditActor {
 }
 
 export type ProcessName =
-  'connect' | 'lifecycle' | 'sync' | 'rotate' | 'disconnect' | 'purge' | 'workspace-delete' | 'action';
+  'connect' | 'lifecycle' | 'sync' | 'rotate' | 'disconnect' | 'purge' | 'workspace-delete' | 'action' | 'choices';
 
 export const workflowIds = {
   connect: (workspaceId: string, integrationId: string) => `integration/${workspaceId}/${integrationId}/connect`,
@@ -47,6 +47,9 @@ export const workflowIds = {
   action: (workspaceId: string, integrationId: string, actionId: string) =>
     `integration/${workspaceId}/${integrationId}/action/${actionId}`,
   workspaceDelete: (workspaceId: string) => `workspace/${workspaceId}/delete`,
+  /** One page of the admin's picker (`requestId` unique per request: pages are read, never joined). */
+  choices: (workspaceId: string, integrationId: string, requestId: string) =>
+    `integration/${workspaceId}/${integrationId}/choices/${requestId}`,
 };
 
 export interface ConnectInput {
@@ -67,6 +70,28 @@ export interface ConnectInput {
    * instead of started, and a failure tears nothing down.
    */
   reconnect?: boolean;
+}
+
+/** One page of the admin's picker for the integration's customer control (T18). */
+export interface ControlChoicesInput {
+  workspaceId: string;
+  integrationId: string;
+  vendor: VendorId;
+  cursor: string | null;
+}
+
+/** One choice of the admin's picker for a customer control (a Slack channel), as the vendor names it. */
+export interface ControlChoice {
+  id: string;
+  name: string;
+  /** Whether our app can act there as it is (a Slack channel the app was invited to). */
+  appIsMember?: boolean;
+}
+
+export interface ControlChoicesPage {
+  choices: ControlChoice[];
+  /** Opaque vendor cursor of the next page; null on the last. */
+  nextCursor: string | null;
 }
 
 export interface ConnectState {

@@ -19,6 +19,8 @@ import type {
   VendorActionInput,
   KekRotationResult,
   KekRotationResume,
+  ControlChoicesInput,
+  ControlChoicesPage,
 } from './definitions';
 
 export interface IntegrationWorkflows {
@@ -34,6 +36,8 @@ export interface IntegrationWorkflows {
   vendorActionWorkflow: (input: VendorActionInput) => Promise<Record<string, unknown>>;
   /** Maintenance, run by the `maintenance/kek-rotation` Schedule; not started by backend services. */
   kekRotationWorkflow: (resume?: KekRotationResume) => Promise<KekRotationResult>;
+  /** One page of the admin's picker for a customer control (the API's `GET …/controls/choices`). */
+  controlChoicesWorkflow: (input: ControlChoicesInput) => Promise<ControlChoicesPage>;
 }
 
 export type WorkflowType = keyof IntegrationWorkflows;
@@ -51,6 +55,7 @@ export const WORKFLOW_TYPES = [
   'deleteWorkspaceWorkflow',
   'vendorActionWorkflow',
   'kekRotationWorkflow',
+  'controlChoicesWorkflow',
 ] as const satisfies readonly WorkflowType[];
 
 /** The workflows of one integration (or workspace) and the process name their runs are indexed by. */
@@ -62,6 +67,7 @@ export const WORKFLOW_PROCESSES = {
   disconnectWorkflow: 'disconnect',
   deleteWorkspaceWorkflow: 'workspace-delete',
   vendorActionWorkflow: 'action',
+  controlChoicesWorkflow: 'choices',
 } as const satisfies Partial<Record<WorkflowType, ProcessName>>;
 
 export type IntegrationWorkflowType = keyof typeof WORKFLOW_PROCESSES;

@@ -65,6 +65,13 @@ export const JIRA_APP = { clientId: 'jira-app-client-id', clientSecret: 'jira-ap
 /** The GitHub App's webhook secret (one for all installations): signs app-level deliveries. */
 export const GITHUB_APP_WEBHOOK_SECRET = 'github-app-webhook-secret-for-tests';
 
+/** Our Slack app: Slack signs every Events API request to our one Request URL with its signing secret. */
+export const SLACK_APP = {
+  clientId: '1111111111.2222222222',
+  clientSecret: 'slack-app-client-secret',
+  signingSecret: 'slack-app-signing-secret-for-tests',
+};
+
 /** Our vendor apps as the harness's deployment has them: every built family configured (the API calls no vendor). */
 export const TEST_APPS: VendorApps = {
   github: {
@@ -98,6 +105,7 @@ export const TEST_APPS: VendorApps = {
     clientId: 'google-client-id.apps.googleusercontent.com',
     clientSecret: 'google-client-secret',
   },
+  slack: { apiUrl: 'https://slack.test/api/', webUrl: 'https://slack.test', ...SLACK_APP },
 };
 
 /**

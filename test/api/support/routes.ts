@@ -56,6 +56,12 @@ export const ROUTES: RouteCase[] = [
     body: { controls: { channels: ['x'] } },
   },
   {
+    name: 'list control choices',
+    method: 'GET',
+    url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/controls/choices`,
+    permission: 'manage',
+  },
+  {
     name: 'reconnect',
     method: 'POST',
     url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/reconnect`,

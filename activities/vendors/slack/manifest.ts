@@ -1,0 +1,14 @@
+import type { BuiltManifest } from '../manifest';
+import { readSlackApp, type SlackApp } from './config';
+import { slackDescriptors } from './descriptor';
+import { slackVerifier } from './webhooks';
+
+export const slackManifest: BuiltManifest<SlackApp> = {
+  family: 'slack',
+  status: 'built',
+  rows: slackDescriptors,
+  sdkPackages: ['@slack/web-api'],
+  config: readSlackApp,
+  // One Events API Request URL for the whole Slack app, signed with the app's signing secret.
+  webhooks: { scheme: 'slack-signing-secret', verifier: () => slackVerifier, appSecret: (app) => app.signingSecret },
+};
