@@ -244,6 +244,11 @@ async function main(): Promise<number> {
           });
           print(`     ${row}: ${disconnected.status} (grant revoked at Google)`);
         }
+      },
+      false,
+    );
+
+    await step(
       'Slack: connect, pick a channel, re-consent with it, notify it (another channel refused), disconnect',
       async () => {
         const slack = await consentOAuth(api, { workspaceId, vendor: 'slack', controls: { channels: [] } });
