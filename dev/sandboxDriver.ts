@@ -221,40 +221,7 @@ async function connectThroughBrowser(
     integrationId: integrationPath.split('/').at(-1)!,
     integrationPath,
     accepted,
-    callbackStatus,
-    grantedScopes: connected.grantedScopes,
-  };
-}
-
-/**
- * One consent at an OAuth vendor whose authorize page redirects straight back (the sandbox's Slack):
- * connect, or, with `integrationPath`, reconnect with a new selection of controls (widening one is a
- * new consent). Answers when the integration is connected.
- */
-export async function consentOAuth(
-  api: ApiClient,
-  request:
-    | { workspaceId: string; vendor: string; controls: Record<string, string[]> }
-    | { integrationPath: string; controls: Record<string, string[]> },
-): Promise<GithubConnection> {
-  const reconnect = 'integrationPath' in request;
-  const accepted = reconnect
-    ? await api<ConnectAccepted>('POST', `${request.integrationPath}/reconnect`, 202, { controls: request.controls })
-    : await api<ConnectAccepted>('POST', `/v1/workspaces/${request.workspaceId}/integrations`, 202, {
-        vendor: request.vendor,
-        controls: request.controls,
-      });
-  const integrationPath = reconnect
-    ? request.integrationPath
-    : `/v1/workspaces/${request.workspaceId}/integrations/${accepted.integrationId}`;
-  const { authorizeUrl, sessionCookie } = await authorizeHandOff(api, integrationPath, accepted);
-  const callbackStatus = await completeCallback(await redirectOf('the authorize page', authorizeUrl), sessionCookie);
-  const connected = await connectedRow(api, integrationPath);
-  return {
-    integrationId: integrationPath.split('/').at(-1)!,
-    integrationPath,
-    accepted,
-    callbackStatus,
+    callbackStatus: answered.status,
     grantedScopes: connected.grantedScopes,
   };
 }

@@ -2,10 +2,9 @@
  * `npm run demo`: drives the API against the sandbox vendors, as a workspace admin would —
  * list vendors, connect GitHub (through the authorize hand-off, then like a browser), sync, a signed
  * webhook (issue edited, issue deleted) and the sync it causes, rotate, disconnect, the consent
- * ledger, audit log; then Google Drive (the sandbox's picked files) and Google Workspace sign-in,
- * connected, synced and disconnected —
- * ledger; Slack: connect, the channel picker, re-consent with a picked channel, a notification to it
- * (another channel refused), disconnect; the audit log —
+ * ledger; then Google Drive (the sandbox's picked files) and Google Workspace sign-in, connected,
+ * synced and disconnected; Slack: connect, the channel picker, re-consent with a picked channel, a
+ * notification to it (another channel refused), disconnect; the audit log —
  * and prints each step with its workflow id and Temporal UI link.
  *
  * By default it starts the whole service itself, like `SANDBOX_VENDORS=true npm start` but on free
