@@ -22,7 +22,11 @@ function compile(): void {
     throw new Error(`tsc -p tsconfig.build.json failed (exit ${result.status ?? result.signal})`);
 }
 
-/** The workspace package the compiled service imports (`@trackproject/integrations-client`) resolves to its own dist/. */
+/**
+ * The workspace package the compiled service imports (`@trackproject/integrations-client`) resolves
+ * to its own dist/ (tsconfig.build.json empties `paths`, which point the type check and tests at its
+ * sources), so it is compiled first.
+ */
 function compileClientPackage(): void {
   const tsc = require.resolve('typescript/bin/tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', path.join(REPO_ROOT, 'packages/client/tsconfig.build.json')], {
