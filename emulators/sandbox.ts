@@ -16,6 +16,7 @@ import { BUILT_FAMILIES, type BuiltFamily } from '../activities/vendors/catalog'
 import { JIRA_REQUESTED_SCOPES } from '../activities/vendors/jira';
 import { startJiraEmulator } from './jira';
 import { startMicrosoftEmulator } from './microsoft';
+import { startOktaEmulator } from './okta';
 
 export interface Sandbox {
   env: Record<string, string>;
@@ -135,11 +136,26 @@ async function jiraSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<S
   };
 }
 
+/**
+ * One customer's Okta org with the OIDC app it registered for us (a public client: its id is all
+ * the admin gives us, as the `client-id` control). The org is on loopback http, so the connector
+ * is told to accept that domain and scheme.
+ */
+async function oktaSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
+  const emulator = await startOktaEmulator({ redirectUris: [callback('okta')] });
+  return {
+    env: { OKTA_ORG_DOMAINS: new URL(emulator.url).hostname, OKTA_ALLOW_HTTP: 'true' },
+    urls: { okta: emulator.url, oktaClientId: emulator.clientId },
+    stop: () => emulator.stop(),
+  };
+}
+
 /** One emulator per built family of the catalog: a family built but missing here fails `tsc`. */
 export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
   github: githubSandbox,
   microsoft: microsoftSandbox,
   jira: jiraSandbox,
+  okta: oktaSandbox,
 };
 
 export async function startSandbox(options: { apiPublicUrl: string }): Promise<Sandbox> {

@@ -8,6 +8,7 @@ import { CATALOG, BUILT_FAMILIES, type AppOf, type BuiltFamily, type VendorApps 
 import { createGithubConnector } from '../activities/vendors/github/connector';
 import { createJiraConnector } from '../activities/vendors/jira/connector';
 import { createMicrosoftConnector } from '../activities/vendors/microsoft/connector';
+import { createOktaConnector } from '../activities/vendors/okta/connector';
 import {
   createConnectorRegistry,
   type ConnectorRegistry,
@@ -41,6 +42,7 @@ export const CONNECTOR_FACTORIES: ConnectorFactories = {
     }),
   jira: ({ authUrl, apiUrl, clientId, clientSecret }) =>
     createJiraConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret }),
+  okta: (app) => createOktaConnector(app),
 };
 
 function registrationsOf<F extends BuiltFamily>(family: F, app: AppOf<F> | undefined): VendorRegistration[] {

@@ -106,6 +106,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
           redirectUri: input.redirectUri,
           scopes: resolved.row.requested_scopes,
           codeChallenge: pkce?.challenge,
+          controls: resolved.row.controls ?? {},
         });
         const setupUrl =
           resolved.connector.installation && input.runId
@@ -170,6 +171,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
           codeVerifier,
           // Receiving a consent exercises none of it: audited without the T17 check; T1 judges the grant below.
           audit: context.auditorFor(input, resolved.row.vendor),
+          controls: resolved.row.controls ?? {},
           ...(input.installationId
             ? { installation: { installationId: input.installationId, controls: resolved.row.controls ?? {} } }
             : {}),

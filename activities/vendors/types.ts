@@ -62,7 +62,15 @@ export interface VendorDescriptor {
   authKind: AuthKind;
   /** False where the vendor documents no PKCE (e.g. Jira 3LO): we rely on state + exact redirect. */
   pkce: boolean;
-  customerControl: { kind: CustomerControlKind; description: string };
+  customerControl: {
+    kind: CustomerControlKind;
+    description: string;
+    /**
+     * Non-secret connection settings the admin gives with the control, as further control keys (a
+     * customer-run IdP: the OIDC client id registered in it). Never a secret (T9).
+     */
+    settings?: readonly string[];
+  };
   /** What may flow in and out (T19): anything else is refused by the activities. */
   dataIn: readonly string[];
   dataOut: readonly string[];
@@ -159,6 +167,8 @@ export interface AuthorizeRequest {
   scopes: readonly string[];
   /** S256 challenge; omitted for vendors without PKCE. */
   codeChallenge?: string;
+  /** The integration's customer controls: where a customer runs the vendor (its own IdP), which one to send the browser to. */
+  controls?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The installation the admin's browser brought back from the vendor's setup redirect, to be verified. */
@@ -192,6 +202,8 @@ export interface Connector {
       codeVerifier?: string;
       audit: VendorCallAuditor;
       installation?: InstallationChoice;
+      /** The integration's customer controls, as at authorize (the customer's IdP to redeem the code at). */
+      controls?: Readonly<Record<string, readonly string[]>>;
     },
   ): Promise<TokenSet>;
   /** Rotating refresh tokens: the caller stores the new set before dropping the old one. */

@@ -78,9 +78,13 @@ export function assertControls(
   pointer: string,
 ): void {
   const allowed = descriptor.customerControl.kind;
-  const foreign = Object.keys(controls).filter((key) => key !== allowed || allowed === 'none');
+  const settings = descriptor.customerControl.settings ?? [];
+  const foreign = Object.keys(controls).filter(
+    (key) => (key !== allowed || allowed === 'none') && !settings.includes(key),
+  );
   if (foreign.length > 0) {
-    throw new HttpProblem(422, `${descriptor.displayName} takes the customer control "${allowed}" only`, {
+    const named = [allowed, ...settings].map((key) => `"${key}"`).join(', ');
+    throw new HttpProblem(422, `${descriptor.displayName} takes the customer control ${named} only`, {
       errors: foreign.map((key) => ({ pointer: `${pointer}/${key}`, detail: `not a control of ${descriptor.id}` })),
     });
   }

@@ -85,6 +85,7 @@ export const TEST_APPS: VendorApps = {
     clientSecret: 'microsoft-client-secret',
   },
   jira: { authUrl: 'https://auth.jira.test', apiUrl: 'https://api.jira.test', ...JIRA_APP },
+  okta: { orgDomains: ['okta.com'], allowHttp: false },
 };
 
 /**
