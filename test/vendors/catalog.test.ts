@@ -12,6 +12,7 @@ import {
   readServiceConfig,
   webhookVerifiers,
 } from '../../activities/vendors/catalog';
+import { allowedOrgUrl } from '../../activities/vendors/okta/config';
 import type { VendorId } from '../../activities/vendors/types';
 import { ConfigError, parseConfig } from '../../lib/config';
 
@@ -45,11 +46,11 @@ describe('vendor catalog', () => {
     for (const [family, manifest] of Object.entries(CATALOG)) expect(manifest.family).toBe(family);
   });
 
-  it('has the seven wave-1 rows built and the eleven others planned', () => {
-    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira']);
+  it('has the seven wave-1 rows and Okta built and the ten others planned', () => {
+    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'okta']);
     const planned = catalogRows({}).filter((row) => row.availability === 'planned');
-    expect(planned).toHaveLength(11);
-    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(7);
+    expect(planned).toHaveLength(10);
+    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(8);
   });
 
   it('serves a webhook scheme only through the family whose rows declare it', () => {
@@ -57,7 +58,7 @@ describe('vendor catalog', () => {
       if (!manifest.webhooks) continue;
       expect(manifest.rows.map((row) => row.webhook.scheme)).toContain(manifest.webhooks.scheme);
     }
-    // Slack and Okta receivers are wired although their rows are planned; Jira's needs our app.
+    // Slack's receiver is wired although its row is planned; Okta's needs no app; Jira's needs our app.
     expect(Object.keys(webhookVerifiers({})).sort()).toEqual([
       'github-hmac-sha256',
       'graph-client-state',
@@ -133,5 +134,26 @@ describe('README vendor table', () => {
         status: row.availability === 'planned' ? 'planned' : 'built',
       })),
     );
+  });
+});
+
+describe('Okta deployment settings', () => {
+  it('reads the allowed org domains, and accepts only an org origin on one of them', () => {
+    const config = parseConfig({ OKTA_ORG_DOMAINS: 'okta.com, Customer-SSO.example' }, readServiceConfig);
+    const okta = config.vendors.okta!;
+    expect(okta).toEqual({ orgDomains: ['okta.com', 'customer-sso.example'], allowHttp: false });
+    expect(allowedOrgUrl(okta, 'https://acme.okta.com')?.origin).toBe('https://acme.okta.com');
+    expect(allowedOrgUrl(okta, 'https://login.customer-sso.example')?.origin).toBe(
+      'https://login.customer-sso.example',
+    );
+    for (const refused of [
+      'http://acme.okta.com',
+      'https://acme.okta.com.attacker.example',
+      'https://evilokta.com',
+      'https://acme.okta.com/oauth2/default',
+      'https://user:pw@acme.okta.com',
+      'not a url',
+    ])
+      expect(allowedOrgUrl(okta, refused)).toBeUndefined();
   });
 });
