@@ -264,6 +264,12 @@ export interface WebhookVerifier {
   challenge?(request: WebhookRequest, secret: string): Promise<ChallengeAnswer | 'unauthenticated' | undefined>;
   verify(request: WebhookRequest, secret: string): Promise<VerifiedDelivery[] | undefined>;
   /**
+   * Schemes whose proof is a static value (no signature over the body, no signed timestamp): a
+   * repeat is more likely a captured delivery than the vendor's retry, so it is refused (401) like
+   * a forgery instead of acknowledged. It changes nothing either way: the first one was recorded.
+   */
+  refuseRepeats?: boolean;
+  /**
    * App-level deliveries (one URL for the whole vendor app): the key that binds an already
    * verified delivery to the integrations that subscribed to it (`route_app_webhook`).
    */
