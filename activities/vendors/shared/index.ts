@@ -7,6 +7,8 @@
  * - `hmacSha256Hex`, `constantTimeEqual`, `verifyHs256Jwt`: webhook signature primitives.
  * - `ReplayGuard` / `createInMemoryReplayGuard`: delivery-id dedup.
  * - `UpdatedWatermark` helpers: "updated since" cursors with an overlap window and id+updated dedupe.
+ * Not exported here: `./saml` (SAML sign-in), which loads the SAML libraries; this index is loaded
+ * by the API through the webhook verifiers, so connectors import `./saml` directly.
  */
 export { OAuth2Client, type OAuth2ClientOptions } from './oauth2Client';
 export { assertGrantWithinRequested } from './scopes';
