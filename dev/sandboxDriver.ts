@@ -137,7 +137,8 @@ export async function addSandboxGithubAccount(controlUrl: string): Promise<Sandb
   return (await response.json()) as SandboxGithubAccount;
 }
 
-export interface GithubConnection {
+/** A connected integration as the sandbox driver reports it. */
+export interface SandboxConnection {
   integrationId: string;
   integrationPath: string;
   accepted: Run & { status: string };
@@ -145,21 +146,18 @@ export interface GithubConnection {
   grantedScopes: string[];
 }
 
-/** Connects GitHub for the workspace through the API and waits until the integration is connected. */
-export async function connectGithub(
+type Accepted = Run & { integrationId: string; authorizeUrl?: string; status: string };
+
+/**
+ * Starts a connect through the API and takes its authorize hand-off as the admin: the vendor's
+ * authorize URL, and the consent session cookie the callback then needs (T2).
+ */
+async function beginConnect(
   api: ApiClient,
   workspaceId: string,
-  github: SandboxGithubAccount = { repositories: SANDBOX_GITHUB_REPOS },
-): Promise<GithubConnection> {
-  const accepted = await api<Run & { integrationId: string; authorizeUrl?: string; status: string }>(
-    'POST',
-    `/v1/workspaces/${workspaceId}/integrations`,
-    202,
-    {
-      vendor: 'github',
-      controls: { repos: github.repositories },
-    },
-  );
+  body: Record<string, unknown>,
+): Promise<{ accepted: Accepted; integrationPath: string; authorizeUrl: string; sessionCookie: string }> {
+  const accepted = await api<Accepted>('POST', `/v1/workspaces/${workspaceId}/integrations`, 202, body);
   const integrationPath = `/v1/workspaces/${workspaceId}/integrations/${accepted.integrationId}`;
   // The 202 carries the authorize link when the connect run published it within the API's short
   // wait; on a busy machine it may not have, and the status answer carries it once it has (until
@@ -188,17 +186,21 @@ export async function connectGithub(
     },
   );
   if (!sessionCookie) throw new StepFailed('the authorize hand-off set no consent session cookie');
-  // The app's installation page → our Setup URL → the user authorization → our OAuth callback.
-  // The GitHub session cookie goes to GitHub's pages only, never to ours.
-  const setup = await redirectOf('the installation page', authorizeUrl, github.sessionCookie);
-  const authorize = await redirectOf('the setup redirect', setup);
-  const callback = await redirectOf('the authorize page', authorize, github.sessionCookie);
-  const answered = await fetch(callback, { headers: { cookie: sessionCookie } });
+  return { accepted, integrationPath, authorizeUrl, sessionCookie };
+}
+
+/** Completes the OAuth callback in the consenting browser and waits until the integration is connected. */
+async function completeConnect(
+  api: ApiClient,
+  begun: { accepted: Accepted; integrationPath: string; sessionCookie: string },
+  callback: string,
+): Promise<SandboxConnection> {
+  const answered = await fetch(callback, { headers: { cookie: begun.sessionCookie } });
   if (!answered.ok) throw new StepFailed(`the OAuth callback answered ${answered.status}: ${await answered.text()}`);
   const connected = await until('integration connected', async () => {
     const row = await api<{ status: string; grantedScopes: string[]; connect?: { failure?: string } }>(
       'GET',
-      integrationPath,
+      begun.integrationPath,
       200,
     );
     if (row.status === 'failed' || row.connect?.failure)
@@ -206,10 +208,42 @@ export async function connectGithub(
     return row.status === 'connected' ? row : undefined;
   });
   return {
-    integrationId: accepted.integrationId,
-    integrationPath,
-    accepted,
+    integrationId: begun.accepted.integrationId,
+    integrationPath: begun.integrationPath,
+    accepted: begun.accepted,
     callbackStatus: answered.status,
     grantedScopes: connected.grantedScopes,
   };
+}
+
+/** Connects GitHub for the workspace through the API and waits until the integration is connected. */
+export async function connectGithub(
+  api: ApiClient,
+  workspaceId: string,
+  github: SandboxGithubAccount = { repositories: SANDBOX_GITHUB_REPOS },
+): Promise<SandboxConnection> {
+  const begun = await beginConnect(api, workspaceId, { vendor: 'github', controls: { repos: github.repositories } });
+  // The app's installation page → our Setup URL → the user authorization → our OAuth callback.
+  // The GitHub session cookie goes to GitHub's pages only, never to ours.
+  const setup = await redirectOf('the installation page', begun.authorizeUrl, github.sessionCookie);
+  const authorize = await redirectOf('the setup redirect', setup);
+  const callback = await redirectOf('the authorize page', authorize, github.sessionCookie);
+  return completeConnect(api, begun, callback);
+}
+
+/**
+ * Signs in with the sandbox's Okta org (its URL and the client id of the OIDC app registered in it,
+ * as the sandbox prints them) and waits until the integration is connected.
+ */
+export async function connectOkta(
+  api: ApiClient,
+  workspaceId: string,
+  org: { url: string; clientId: string },
+): Promise<SandboxConnection> {
+  const begun = await beginConnect(api, workspaceId, {
+    vendor: 'okta',
+    controls: { tenant: [org.url], 'client-id': [org.clientId] },
+  });
+  const callback = await redirectOf('the Okta sign-in', begun.authorizeUrl);
+  return completeConnect(api, begun, callback);
 }

@@ -2,7 +2,7 @@
  * `npm run demo`: drives the API against the sandbox vendors, as a workspace admin would —
  * list vendors, connect GitHub (through the authorize hand-off, then like a browser), sync, a signed
  * webhook (issue edited, issue deleted) and the sync it causes, rotate, disconnect, the consent
- * ledger, audit log —
+ * ledger, sign in with Okta and disconnect it, audit log —
  * and prints each step with its workflow id and Temporal UI link.
  *
  * By default it starts the whole service itself, like `SANDBOX_VENDORS=true npm start` but on free
@@ -17,6 +17,7 @@ import {
   adminToken,
   apiClient,
   connectGithub,
+  connectOkta,
   SANDBOX_GITHUB_REPOS,
   StepFailed,
   until,
@@ -63,6 +64,9 @@ async function main(): Promise<number> {
     const config = own?.config ?? loadConfig(process.env);
     const apiUrl = external?.replace(/\/+$/, '') ?? own!.service.apiUrl;
     const controlUrl = own?.service.sandbox?.urls.control ?? process.env.TP_DEMO_SANDBOX_CONTROL_URL;
+    const sandboxUrls = own?.service.sandbox?.urls ?? {};
+    const oktaOrg = sandboxUrls.okta ?? process.env.TP_DEMO_OKTA_ORG_URL;
+    const oktaClientId = sandboxUrls.oktaClientId ?? process.env.TP_DEMO_OKTA_CLIENT_ID;
     const workspaceId = crypto.randomUUID();
     const api = apiClient(apiUrl, await adminToken(config, workspaceId, 'demo-admin'));
     const base = `/v1/workspaces/${workspaceId}`;
@@ -209,6 +213,27 @@ async function main(): Promise<number> {
         print(`     ${entry.at} ${entry.action.padEnd(13)} by ${entry.actor.id}: ${entry.scopes.join(' ')}`);
       if (!consents.some((entry) => entry.action === 'granted')) throw new StepFailed('no consent was recorded');
     });
+
+    await step(
+      'Sign in with Okta (federated identity: the org URL and its OIDC client id, no secret), then disconnect',
+      async () => {
+        if (!oktaOrg || !oktaClientId)
+          throw new StepFailed('TP_DEMO_OKTA_ORG_URL / TP_DEMO_OKTA_CLIENT_ID are not set: no Okta org to sign in at');
+        const connection = await connectOkta(api, workspaceId, { url: oktaOrg, clientId: oktaClientId });
+        print(`     202 ${connection.accepted.status}, integration ${connection.integrationId}`);
+        printRun(connection.accepted);
+        print(`     authorize hand-off → Okta sign-in (PKCE S256) → callback ${connection.callbackStatus}`);
+        print(`     connected; granted ${connection.grantedScopes.join(' ')}`);
+        const disconnected = await api<Run & { status: string }>('DELETE', connection.integrationPath, 202);
+        printRun(disconnected);
+        await until('Okta integration disconnected', async () => {
+          const current = await api<{ status: string }>('GET', connection.integrationPath, 200);
+          return current.status === 'disconnected' ? current : undefined;
+        });
+        print('     disconnected: the sign-in token was revoked at the org');
+      },
+      false,
+    );
 
     await step(
       'Audit log',
