@@ -40,7 +40,8 @@ function esmOnlyPackages(root = path.join(__dirname, 'node_modules')) {
   visit(root);
   return [...names].map((name) => name.replace(/[.+]/g, '\\$&'));
 }
-const ESM_ONLY = esmOnlyPackages();
+/** Every node_modules folder Node resolves this project's packages from (the project's own first, then its parents'). */
+const ESM_ONLY = [...new Set(module.paths.filter((dir) => fs.existsSync(dir)).flatMap((dir) => esmOnlyPackages(dir)))];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -268,3 +268,19 @@ export function connectGoogle(
 export function consentOAuth(api: ApiClient, request: ConsentRequest): Promise<Connection> {
   return connectThroughBrowser(api, request, (authorizeUrl) => redirectOf('the authorize page', authorizeUrl));
 }
+
+/**
+ * Signs in with the sandbox's Okta org (its URL and the client id of the OIDC app registered in it,
+ * as the sandbox prints them) and waits until the integration is connected.
+ */
+export function connectOkta(
+  api: ApiClient,
+  workspaceId: string,
+  org: { url: string; clientId: string },
+): Promise<Connection> {
+  return connectThroughBrowser(
+    api,
+    { workspaceId, vendor: 'okta', controls: { tenant: [org.url], 'client-id': [org.clientId] } },
+    (authorizeUrl) => redirectOf('the Okta sign-in', authorizeUrl),
+  );
+}

@@ -20,6 +20,7 @@ import { startMicrosoftEmulator } from './microsoft';
 import { startProcoreEmulator } from './procore';
 import { SLACK_SCOPES } from '../activities/vendors/slack';
 import { startSlackEmulator } from './slack';
+import { startOktaEmulator } from './okta';
 
 export interface Sandbox {
   env: Record<string, string>;
@@ -228,6 +229,20 @@ async function slackSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<
   };
 }
 
+/**
+ * One customer's Okta org with the OIDC app it registered for us (a public client: its id is all
+ * the admin gives us, as the `client-id` control). The org is on loopback http, so the connector
+ * is told to accept that domain and scheme.
+ */
+async function oktaSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
+  const emulator = await startOktaEmulator({ redirectUris: [callback('okta')] });
+  return {
+    env: { OKTA_ORG_DOMAINS: new URL(emulator.url).hostname, OKTA_ALLOW_HTTP: 'true' },
+    urls: { okta: emulator.url, oktaClientId: emulator.clientId },
+    stop: () => emulator.stop(),
+  };
+}
+
 /** One emulator per built family of the catalog: a family built but missing here fails `tsc`. */
 export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
   github: githubSandbox,
@@ -236,6 +251,7 @@ export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
   google: googleSandbox,
   procore: procoreSandbox,
   slack: slackSandbox,
+  okta: oktaSandbox,
 };
 
 export async function startSandbox(options: { apiPublicUrl: string }): Promise<Sandbox> {

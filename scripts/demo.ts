@@ -4,7 +4,7 @@
  * webhook (issue edited, issue deleted) and the sync it causes, rotate, disconnect, the consent
  * ledger; then Google Drive (the sandbox's picked files) and Google Workspace sign-in, connected,
  * synced and disconnected; Slack: connect, the channel picker, re-consent with a picked channel, a
- * notification to it (another channel refused), disconnect; the audit log —
+ * notification to it (another channel refused), disconnect; sign in with Okta and disconnect it; the audit log —
  * and prints each step with its workflow id and Temporal UI link.
  *
  * By default it starts the whole service itself, like `SANDBOX_VENDORS=true npm start` but on free
@@ -22,6 +22,7 @@ import {
   connectGithub,
   connectGoogle,
   consentOAuth,
+  connectOkta,
   SANDBOX_GITHUB_REPOS,
   SANDBOX_GOOGLE_DOMAIN,
   StepFailed,
@@ -69,7 +70,10 @@ async function main(): Promise<number> {
     const config = own?.config ?? loadConfig(process.env);
     const apiUrl = external?.replace(/\/+$/, '') ?? own!.service.apiUrl;
     const controlUrl = own?.service.sandbox?.urls.control ?? process.env.TP_DEMO_SANDBOX_CONTROL_URL;
-    const googlePicks = own?.service.sandbox?.urls.googlePickedFiles ?? process.env.TP_DEMO_GOOGLE_PICKED_FILES;
+    const sandboxUrls = own?.service.sandbox?.urls ?? {};
+    const googlePicks = sandboxUrls.googlePickedFiles ?? process.env.TP_DEMO_GOOGLE_PICKED_FILES;
+    const oktaOrg = sandboxUrls.okta ?? process.env.TP_DEMO_OKTA_ORG_URL;
+    const oktaClientId = sandboxUrls.oktaClientId ?? process.env.TP_DEMO_OKTA_CLIENT_ID;
     const workspaceId = crypto.randomUUID();
     const api = apiClient(apiUrl, await adminToken(config, workspaceId, 'demo-admin'));
     const base = `/v1/workspaces/${workspaceId}`;
@@ -292,6 +296,27 @@ async function main(): Promise<number> {
           return row.status === 'disconnected' ? row : undefined;
         });
         print('     disconnected (auth.revoke at Slack)');
+      },
+      false,
+    );
+
+    await step(
+      'Sign in with Okta (federated identity: the org URL and its OIDC client id, no secret), then disconnect',
+      async () => {
+        if (!oktaOrg || !oktaClientId)
+          throw new StepFailed('TP_DEMO_OKTA_ORG_URL / TP_DEMO_OKTA_CLIENT_ID are not set: no Okta org to sign in at');
+        const connection = await connectOkta(api, workspaceId, { url: oktaOrg, clientId: oktaClientId });
+        print(`     202 ${connection.accepted.status}, integration ${connection.integrationId}`);
+        printRun(connection.accepted);
+        print(`     authorize hand-off → Okta sign-in (PKCE S256) → callback ${connection.callbackStatus}`);
+        print(`     connected; granted ${connection.grantedScopes.join(' ')}`);
+        const disconnected = await api<Run & { status: string }>('DELETE', connection.integrationPath, 202);
+        printRun(disconnected);
+        await until('Okta integration disconnected', async () => {
+          const current = await api<{ status: string }>('GET', connection.integrationPath, 200);
+          return current.status === 'disconnected' ? current : undefined;
+        });
+        print('     disconnected: the sign-in token was revoked at the org');
       },
       false,
     );

@@ -11,6 +11,7 @@ import { createJiraConnector } from '../activities/vendors/jira/connector';
 import { createMicrosoftConnector } from '../activities/vendors/microsoft/connector';
 import { createProcoreConnector } from '../activities/vendors/procore/connector';
 import { createSlackConnector } from '../activities/vendors/slack/connector';
+import { createOktaConnector } from '../activities/vendors/okta/connector';
 import {
   createConnectorRegistry,
   type ConnectorRegistry,
@@ -49,6 +50,7 @@ export const CONNECTOR_FACTORIES: ConnectorFactories = {
     createProcoreConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret }),
   slack: ({ apiUrl, webUrl, clientId, clientSecret }) =>
     createSlackConnector({ apiUrl, webUrl, clientId, clientSecret }),
+  okta: (app) => createOktaConnector(app),
 };
 
 function registrationsOf<F extends BuiltFamily>(family: F, app: AppOf<F> | undefined): VendorRegistration[] {

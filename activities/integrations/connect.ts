@@ -106,6 +106,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
           redirectUri: input.redirectUri,
           scopes: resolved.row.requested_scopes,
           codeChallenge: pkce?.challenge,
+          controls: resolved.row.controls ?? {},
         });
         const setupUrl =
           resolved.connector.installation && input.runId

@@ -50,6 +50,11 @@ export interface VendorDescriptor {
     description: string;
     /** The vendor lists what the grant reaches for the admin's picker (`Connector.listControlChoices`). */
     listable?: boolean;
+    /**
+     * Non-secret connection settings the admin gives with the control, as further control keys (a
+     * customer-run IdP: the OIDC client id registered in it). Never a secret (T9).
+     */
+    settings?: readonly string[];
   };
   /** What may flow in and out (T19): anything else is refused by the activities. */
   dataIn: readonly string[];
@@ -147,6 +152,8 @@ export interface AuthorizeRequest {
   scopes: readonly string[];
   /** S256 challenge; omitted for vendors without PKCE. */
   codeChallenge?: string;
+  /** The integration's customer controls: where a customer runs the vendor (its own IdP), which one to send the browser to. */
+  controls?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The installation the admin's browser brought back from the vendor's setup redirect, to be verified. */
@@ -182,8 +189,11 @@ export interface Connector {
       installation?: InstallationChoice;
       /** The integration's requested scopes: what the grant is, for vendors whose token answer names none (Procore). */
       requestedScopes?: readonly string[];
-      /** The integration's customer controls (T18): what a sign-in must be bound to (a Workspace domain). */
-      controls?: Record<string, string[]>;
+      /**
+       * The integration's customer controls, as at authorize (T18): what a sign-in must be bound to (a
+       * Workspace domain), the customer's IdP to redeem the code at (an Okta org).
+       */
+      controls?: Readonly<Record<string, readonly string[]>>;
     },
   ): Promise<TokenSet>;
   /** Rotating refresh tokens: the caller stores the new set before dropping the old one. */
@@ -257,6 +267,12 @@ export interface WebhookVerifier {
    */
   challenge?(request: WebhookRequest, secret: string): Promise<ChallengeAnswer | 'unauthenticated' | undefined>;
   verify(request: WebhookRequest, secret: string): Promise<VerifiedDelivery[] | undefined>;
+  /**
+   * Schemes whose proof is a static value (no signature over the body, no signed timestamp): a
+   * repeat is more likely a captured delivery than the vendor's retry, so it is refused (401) like
+   * a forgery instead of acknowledged. It changes nothing either way: the first one was recorded.
+   */
+  refuseRepeats?: boolean;
   /**
    * App-level deliveries (one URL for the whole vendor app): the key that binds an already
    * verified delivery to the integrations that subscribed to it (`route_app_webhook`).

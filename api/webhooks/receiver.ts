@@ -7,7 +7,8 @@
  * 3. Record the delivery once, keyed on what the vendor signed (the verifier's dedup key: a hash
  *    of the signed body or token, or an id inside them), so a captured delivery re-posted under a
  *    new unsigned id is a repeat. A repeat is acknowledged (202, counted in `duplicates`) and
- *    changes nothing: vendors stop retrying on a 2xx, and a genuine redelivery is harmless.
+ *    changes nothing: vendors stop retrying on a 2xx, and a genuine redelivery is harmless. Schemes
+ *    proven by a static header only (Okta) refuse a repeat with 401 instead (`refuseRepeats`).
  * 4. Wake the integration's lifecycle workflow: the payload itself is never stored or forwarded,
  *    the workflow runs an incremental sync against the vendor instead (T3, T11, T14). The fresh
  *    deliveries of one request make one sync request, and each integration has a budget of
@@ -220,6 +221,7 @@ export function registerWebhookReceivers(app: Api, services: ApiServices, metric
         { workspaceId, endpointId, integrationId: endpoint.integration_id, vendor },
         deliveries,
       );
+      if (verifier.refuseRepeats && duplicates === deliveries.length) throw unauthenticated();
       return { kind: 'accepted' as const, received: deliveries.length - duplicates, duplicates };
     };
 

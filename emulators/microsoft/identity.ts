@@ -42,9 +42,19 @@ interface PendingCode extends Grant {
   used: boolean;
 }
 
-/** A departure from a genuine ID token: another tenant's issuer, another app's audience, or an unpublished key. */
+/**
+ * The tenant segments of multi-tenant authorities: their discovery documents name the issuer as the
+ * template `…/{tenantid}/v2.0`, and the tokens they issue carry the user's home tenant in `iss` and `tid`.
+ */
+const MULTI_TENANT_SEGMENTS = new Set(['organizations', 'common', 'consumers']);
+
+/**
+ * A departure from a genuine ID token: another tenant's issuer, another app's audience, or an unpublished key;
+ * `issuerTenantId` alone makes `iss` name another tenant than the token's own `tid`.
+ */
 export interface IdTokenForgery {
   tenantId?: string;
+  issuerTenantId?: string;
   audience?: string;
   unpublishedKey?: boolean;
 }
@@ -92,15 +102,18 @@ export class IdentityPlatform {
     );
   }
 
-  issuer(): string {
-    return `${this.baseUrl()}/${this.tenantId}/v2.0`;
+  issuer(tenantId = this.tenantId): string {
+    return `${this.baseUrl()}/${tenantId}/v2.0`;
   }
 
-  /** The discovery document, also what MSAL takes as `authorityMetadata` to work offline. */
-  openIdConfiguration(): Record<string, unknown> {
-    const authority = `${this.baseUrl()}/${this.tenantId}`;
+  /**
+   * The discovery document of an authority (`tenant`: a tenant id, or a multi-tenant segment whose
+   * issuer is the `{tenantid}` template, as Entra publishes it).
+   */
+  openIdConfiguration(tenant = this.tenantId): Record<string, unknown> {
+    const authority = `${this.baseUrl()}/${tenant}`;
     return {
-      issuer: this.issuer(),
+      issuer: MULTI_TENANT_SEGMENTS.has(tenant) ? this.issuer('{tenantid}') : this.issuer(tenant),
       authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
       token_endpoint: `${authority}/oauth2/v2.0/token`,
       end_session_endpoint: `${authority}/oauth2/v2.0/logout`,
@@ -116,9 +129,9 @@ export class IdentityPlatform {
 
   register(router: EmulatorRouter): void {
     router
-      .on('GET', '/:tenant/v2.0/.well-known/openid-configuration', () => ({
+      .on('GET', '/:tenant/v2.0/.well-known/openid-configuration', (request) => ({
         status: 200,
-        body: this.openIdConfiguration(),
+        body: this.openIdConfiguration(request.params.tenant),
       }))
       .on('GET', '/:tenant/discovery/v2.0/keys', () => ({ status: 200, body: { keys: [this.publicJwk] } }))
       .on('GET', '/:tenant/oauth2/v2.0/authorize', (request) => this.authorize(request))
@@ -265,15 +278,18 @@ export class IdentityPlatform {
     if (forgery.tenantId) claims.tid = forgery.tenantId;
     // A key this tenant never published, under the same kid: only a real signature check catches it.
     const signingKey = forgery.unpublishedKey ? (await generateKeyPair('RS256')).privateKey : this.signingKey;
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', kid: this.publicJwk.kid!, typ: 'JWT' })
-      .setIssuer(forgery.tenantId ? `${this.baseUrl()}/${forgery.tenantId}/v2.0` : this.issuer())
-      .setAudience(forgery.audience ?? grant.clientId)
-      .setSubject(`pairwise-${this.user.id}`)
-      .setIssuedAt(nowS)
-      .setNotBefore(nowS)
-      .setExpirationTime(nowS + ACCESS_TOKEN_LIFETIME_S)
-      .sign(signingKey);
+    return (
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid: this.publicJwk.kid!, typ: 'JWT' })
+        // The user's home tenant, whichever authority (tenant id or multi-tenant segment) signed in.
+        .setIssuer(this.issuer(forgery.issuerTenantId ?? forgery.tenantId ?? this.tenantId))
+        .setAudience(forgery.audience ?? grant.clientId)
+        .setSubject(`pairwise-${this.user.id}`)
+        .setIssuedAt(nowS)
+        .setNotBefore(nowS)
+        .setExpirationTime(nowS + ACCESS_TOKEN_LIFETIME_S)
+        .sign(signingKey)
+    );
   }
 
   private userInfo(request: EmulatorRequest): EmulatorResponse {

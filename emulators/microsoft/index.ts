@@ -117,11 +117,11 @@ function createControl(
     sendLifecycleNotification: (subscriptionId: string, event: LifecycleEvent) =>
       graph.sendLifecycleNotification(subscriptionId, event),
     grantExtraScopesOnNextConsent: (scopes: string[]) => identity.grantExtraScopesOnNextConsent(scopes),
-    /** The next ID token comes from another tenant, for another app, or signed with a key not in the JWKS. */
+    /** The next ID token comes from another tenant, names another tenant as issuer, is for another app, or is signed with a key not in the JWKS. */
     forgeNextIdToken: (forgery: IdTokenForgery) => identity.forgeNextIdToken(forgery),
     issueAccessToken: (scopes: string[]) => identity.issueAccessToken(scopes),
     advanceClock: (ms: number) => clock.advance(ms),
     now: () => clock.now(),
-    openIdConfiguration: () => identity.openIdConfiguration(),
+    openIdConfiguration: (tenant?: string) => identity.openIdConfiguration(tenant),
   };
 }

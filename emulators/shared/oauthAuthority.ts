@@ -10,8 +10,11 @@ import type { EmulatorClock } from './clock';
 
 export interface OAuthClient {
   clientId: string;
+  /** Unused for a public client. */
   clientSecret: string;
   redirectUris: string[];
+  /** A public client (RFC 6749 §2.1: SPA, native, or PKCE-only web app): no secret, PKCE required. */
+  public?: boolean;
 }
 
 export interface OAuthGrant {
@@ -90,7 +93,8 @@ export class OAuthAuthority {
     if (!client.redirectUris.includes(input.redirectUri)) return fail('invalid_request', 'redirect_uri mismatch');
     if (input.codeChallenge !== undefined && input.codeChallengeMethod !== 'S256')
       return fail('invalid_request', 'only S256 is accepted');
-    if (input.requirePkce && !input.codeChallenge) return fail('invalid_request', 'code_challenge required');
+    if ((input.requirePkce || client.public) && !input.codeChallenge)
+      return fail('invalid_request', 'code_challenge required');
     const code = randomToken('code_');
     this.codes.set(code, {
       clientId: input.clientId,
@@ -184,8 +188,10 @@ export class OAuthAuthority {
 
   private authenticateClient(clientId: string, clientSecret: string): OAuthResult<never> | undefined {
     const client = this.clients.get(clientId);
-    if (!client || !safeEqual(client.clientSecret, clientSecret))
-      return fail('invalid_client', 'client authentication failed');
+    if (!client) return fail('invalid_client', 'client authentication failed');
+    // A public client proves itself with the PKCE verifier, not a secret; one sent anyway is refused.
+    if (client.public) return clientSecret ? fail('invalid_client', 'public clients have no secret') : undefined;
+    if (!safeEqual(client.clientSecret, clientSecret)) return fail('invalid_client', 'client authentication failed');
     return undefined;
   }
 

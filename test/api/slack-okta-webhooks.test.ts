@@ -37,7 +37,7 @@ describe('Okta webhook receiver (real Postgres + Temporal dev server)', () => {
       headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(payload ? { payload: JSON.stringify(payload) } : {}),
     });
-  const oktaHook = (eventId: string) => ({
+  const oktaHook = (eventId: string, eventTime = new Date()) => ({
     eventType: 'com.okta.event_hook',
     eventTypeVersion: '1.0',
     cloudEventsVersion: '0.1',
@@ -48,11 +48,11 @@ describe('Okta webhook receiver (real Postgres + Temporal dev server)', () => {
         { uuid: crypto.randomUUID(), eventType: 'user.lifecycle.deactivate', published: new Date().toISOString() },
       ],
     },
-    eventTime: new Date().toISOString(),
+    eventTime: eventTime.toISOString(),
     contentType: 'application/json',
   });
 
-  it('T21 [okta]: the Okta verification GET is echoed only with the configured Authorization value; deliveries need it too and are deduplicated by eventId', async () => {
+  it('T21 [okta]: the Okta verification GET is echoed only with the configured Authorization value; deliveries need it too, and a replayed eventId is 401', async () => {
     await h.withWorker(async () => {
       const challenge = crypto.randomBytes(24).toString('base64url');
       const verified = await okta('GET', {
@@ -68,14 +68,49 @@ describe('Okta webhook receiver (real Postgres + Temporal dev server)', () => {
       expect((await okta('POST', { authorization: 'guess' }, oktaHook(eventId))).statusCode).toBe(401);
       const first = await okta('POST', { authorization: endpoints.okta.secret }, oktaHook(eventId));
       expect([first.statusCode, first.json()]).toEqual([202, { received: 1, duplicates: 0 }]);
+      // No signature, no signed timestamp: a repeated eventId is more likely a capture than Okta's retry.
       const replayed = await okta('POST', { authorization: endpoints.okta.secret }, oktaHook(eventId));
-      expect([replayed.statusCode, replayed.json()]).toEqual([202, { received: 0, duplicates: 1 }]);
+      expect(replayed.statusCode).toBe(401);
       expect((await deliveriesOf(endpoints.okta.endpointId)).map((d) => [d.delivery_id, d.event_type])).toEqual([
         [eventId, 'user.lifecycle.deactivate'],
       ]);
       expect((await received(endpoints.okta.lifecycleId)).filter((e) => e.name === 'syncRequested')).toHaveLength(1);
       // Not an event hook at all: nothing to act on, refused like a forgery.
       expect((await okta('POST', { authorization: endpoints.okta.secret }, { hello: 'world' })).statusCode).toBe(401);
+    });
+  });
+
+  it('T21 [okta]: forged, stale and replayed Okta deliveries are 401 and change nothing', async () => {
+    await h.withWorker(async () => {
+      const syncRequests = async () =>
+        (await received(endpoints.okta.lifecycleId)).filter((e) => e.name === 'syncRequested').length;
+      const deliveriesBefore = (await deliveriesOf(endpoints.okta.endpointId)).length;
+      const syncsBefore = await syncRequests();
+      const secret = endpoints.okta.secret;
+      const refused = [
+        await okta('POST', { authorization: `${secret}x` }, oktaHook(crypto.randomUUID())),
+        await okta('POST', {}, oktaHook(crypto.randomUUID())),
+        // Stale: sent long before (a captured delivery re-posted later), or from the future.
+        await okta(
+          'POST',
+          { authorization: secret },
+          oktaHook(crypto.randomUUID(), new Date(Date.now() - 11 * 60_000)),
+        ),
+        await okta('POST', { authorization: secret }, oktaHook(crypto.randomUUID(), new Date(Date.now() + 5 * 60_000))),
+        await okta('POST', { authorization: secret }, { ...oktaHook(crypto.randomUUID()), eventTime: 'yesterday' }),
+      ];
+      const eventId = crypto.randomUUID();
+      expect((await okta('POST', { authorization: secret }, oktaHook(eventId))).statusCode).toBe(202);
+      const afterGenuine = (await deliveriesOf(endpoints.okta.endpointId)).length;
+      refused.push(await okta('POST', { authorization: secret }, oktaHook(eventId)));
+      for (const response of refused) {
+        expect(response.statusCode).toBe(401);
+        expect(response.headers['content-type']).toContain('application/problem+json');
+      }
+      expect(afterGenuine).toBe(deliveriesBefore + 1);
+      expect(await deliveriesOf(endpoints.okta.endpointId)).toHaveLength(deliveriesBefore + 1);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await syncRequests()).toBe(syncsBefore + 1);
     });
   });
 });

@@ -12,6 +12,7 @@ import {
   readServiceConfig,
   webhookVerifiers,
 } from '../../activities/vendors/catalog';
+import { allowedOrgUrl } from '../../activities/vendors/okta/config';
 import type { VendorId } from '../../activities/vendors/types';
 import { ConfigError, parseConfig } from '../../lib/config';
 
@@ -45,11 +46,11 @@ describe('vendor catalog', () => {
     for (const [family, manifest] of Object.entries(CATALOG)) expect(manifest.family).toBe(family);
   });
 
-  it('has the seven wave-1 rows, the two Google rows, Slack and Procore built and the seven others planned', () => {
-    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'google', 'slack', 'procore']);
+  it('has the seven wave-1 rows, the two Google rows, Slack, Okta and Procore built and the six others planned', () => {
+    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'google', 'slack', 'okta', 'procore']);
     const planned = catalogRows({}).filter((row) => row.availability === 'planned');
-    expect(planned).toHaveLength(7);
-    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(11);
+    expect(planned).toHaveLength(6);
+    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(12);
   });
 
   it('serves a webhook scheme only through the family whose rows declare it', () => {
@@ -57,7 +58,7 @@ describe('vendor catalog', () => {
       if (!manifest.webhooks) continue;
       expect(manifest.rows.map((row) => row.webhook.scheme)).toContain(manifest.webhooks.scheme);
     }
-    // Okta's receiver is wired although its row is planned; Jira's needs our app (Slack's verifier needs none).
+    // Jira's receiver needs our app; Slack's and Okta's verifiers need none.
     expect(Object.keys(webhookVerifiers({})).sort()).toEqual([
       'github-hmac-sha256',
       'google-channel-token',
@@ -157,5 +158,26 @@ describe('README vendor table', () => {
         status: row.availability === 'planned' ? 'planned' : 'built',
       })),
     );
+  });
+});
+
+describe('Okta deployment settings', () => {
+  it('reads the allowed org domains, and accepts only an org origin on one of them', () => {
+    const config = parseConfig({ OKTA_ORG_DOMAINS: 'okta.com, Customer-SSO.example' }, readServiceConfig);
+    const okta = config.vendors.okta!;
+    expect(okta).toEqual({ orgDomains: ['okta.com', 'customer-sso.example'], allowHttp: false });
+    expect(allowedOrgUrl(okta, 'https://acme.okta.com')?.origin).toBe('https://acme.okta.com');
+    expect(allowedOrgUrl(okta, 'https://login.customer-sso.example')?.origin).toBe(
+      'https://login.customer-sso.example',
+    );
+    for (const refused of [
+      'http://acme.okta.com',
+      'https://acme.okta.com.attacker.example',
+      'https://evilokta.com',
+      'https://acme.okta.com/oauth2/default',
+      'https://user:pw@acme.okta.com',
+      'not a url',
+    ])
+      expect(allowedOrgUrl(okta, refused)).toBeUndefined();
   });
 });

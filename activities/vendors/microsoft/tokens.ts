@@ -2,7 +2,7 @@
  * The identity platform (MSAL: auth code + PKCE S256, rotating refresh tokens): the authorize URL,
  * code exchange, refresh, Entra sign-in's ID token check, and revocation, which Microsoft lacks.
  */
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { fetch as undiciFetch } from 'undici';
 import { VendorError, VendorFailureType, classifyHttpStatus } from '../errors';
 import { assertGrantWithinRequested } from '../shared';
@@ -131,25 +131,51 @@ async function tokenSetFrom(
   };
 }
 
+/** Authority segments of multi-tenant apps: any work (or personal) tenant may sign in, each under its own issuer. */
+const MULTI_TENANT_SEGMENTS = new Set(['organizations', 'common', 'consumers']);
+const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The issuer an ID token must carry: the configured tenant's; for a multi-tenant setting, the tenant
+ * the token itself names in `tid` (Entra's multi-tenant discovery publishes the `{tenantid}` template,
+ * never the literal `organizations`). The signature check that follows covers `tid` too.
+ */
+function expectedIssuer(platform: MicrosoftPlatform, idToken: string): string | undefined {
+  const configured = platform.app.tenantId;
+  if (!MULTI_TENANT_SEGMENTS.has(configured)) return `${platform.endpoints.loginBaseUrl}/${configured}/v2.0`;
+  let tid: unknown;
+  try {
+    tid = decodeJwt(idToken).tid;
+  } catch {
+    return undefined;
+  }
+  return typeof tid === 'string' && TENANT_ID.test(tid) ? `${platform.endpoints.loginBaseUrl}/${tid}/v2.0` : undefined;
+}
+
 /** Entra sign-in: the ID token's signature, issuer and audience checked against the tenant's JWKS. */
 async function verifiedIdentity(
   platform: MicrosoftPlatform,
   idToken: string | undefined,
 ): Promise<Record<string, string>> {
   if (!idToken) throw new VendorError(VendorFailureType.VendorRejected, 'entra', 'no ID token in the sign-in response');
+  const rejected = () => new VendorError(VendorFailureType.VendorRejected, 'entra', 'ID token failed verification');
+  const issuer = expectedIssuer(platform, idToken);
+  if (!issuer) throw rejected();
   const authority = `${platform.endpoints.loginBaseUrl}/${platform.app.tenantId}`;
   const response = await undiciFetch(`${authority}/discovery/v2.0/keys`, { dispatcher: platform.dispatcher });
   if (!response.ok) throw classifyHttpStatus('entra', response.status, 'JWKS unavailable');
   const jwks = createLocalJWKSet((await response.json()) as Parameters<typeof createLocalJWKSet>[0]);
-  const { payload } = await jwtVerify(idToken, jwks, {
-    issuer: `${authority}/v2.0`,
-    audience: platform.app.clientId,
-  }).catch(() => {
-    throw new VendorError(VendorFailureType.VendorRejected, 'entra', 'ID token failed verification');
+  const { payload } = await jwtVerify(idToken, jwks, { issuer, audience: platform.app.clientId }).catch(() => {
+    throw rejected();
   });
   const groups = Array.isArray(payload.groups)
     ? payload.groups.filter((group): group is string => typeof group === 'string')
     : [];
   // Opaque ids only: name and e-mail stay in the ID token the sign-in flow reads, never in metadata.
-  return { objectId: String(payload.oid ?? ''), subject: String(payload.sub ?? ''), groups: groups.join(',') };
+  return {
+    tenantId: String(payload.tid ?? platform.app.tenantId),
+    objectId: String(payload.oid ?? ''),
+    subject: String(payload.sub ?? ''),
+    groups: groups.join(','),
+  };
 }

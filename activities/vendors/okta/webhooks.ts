@@ -4,7 +4,9 @@
  * compared in constant time. Before it delivers, Okta verifies the URL once with a GET carrying
  * `X-Okta-Verification-Challenge`, to be echoed as `{"verification": …}`; the header value is
  * checked on that GET too, so a prober cannot learn which endpoints exist. Each delivery carries
- * an `eventId` (stable across Okta's retries): the dedup key.
+ * an `eventId` (stable across Okta's retries): the dedup key. With no signature and no signed
+ * timestamp, a captured delivery could be re-posted at will: one whose `eventTime` is outside the
+ * delivery window is refused as stale, and a repeated `eventId` is refused too (`refuseRepeats`).
  */
 import { constantTimeEqual } from '../shared';
 import type { WebhookVerifier } from '../types';
@@ -27,15 +29,24 @@ export function oktaVerificationChallenge(headers: Headers): string | undefined 
   return value !== undefined && /^[A-Za-z0-9_-]{1,200}$/.test(value) ? value : undefined;
 }
 
+/**
+ * Okta delivers within seconds and retries once after a 3 s timeout: a delivery older than this is
+ * not Okta's. A little future skew is allowed for clocks.
+ */
+export const OKTA_DELIVERY_WINDOW_MS = 10 * 60_000;
+const FUTURE_SKEW_MS = 60_000;
+
 export interface OktaDelivery {
   eventId: string;
+  /** When Okta sent it (`eventTime`). */
+  eventTime: number;
   /** The events' types, e.g. `user.lifecycle.deactivate`; the payload itself is never kept. */
   eventTypes: string[];
 }
 
 /** An event hook delivery (`eventType: com.okta.event_hook`), or undefined for anything else. */
 export function oktaDelivery(rawBody: Buffer): OktaDelivery | undefined {
-  let payload: { eventType?: unknown; eventId?: unknown; data?: { events?: unknown } };
+  let payload: { eventType?: unknown; eventId?: unknown; eventTime?: unknown; data?: { events?: unknown } };
   try {
     payload = JSON.parse(rawBody.toString('utf8')) as typeof payload;
   } catch {
@@ -47,11 +58,17 @@ export function oktaDelivery(rawBody: Buffer): OktaDelivery | undefined {
     !/^[A-Za-z0-9_-]{1,100}$/.test(payload.eventId)
   )
     return undefined;
+  const eventTime = typeof payload.eventTime === 'string' ? Date.parse(payload.eventTime) : NaN;
+  if (Number.isNaN(eventTime)) return undefined;
   const events = Array.isArray(payload.data?.events) ? (payload.data.events as Array<{ eventType?: unknown }>) : [];
   const eventTypes = events
     .map((event) => event.eventType)
     .filter((type): type is string => typeof type === 'string' && /^[a-z_.]{1,100}$/.test(type));
-  return eventTypes.length > 0 ? { eventId: payload.eventId, eventTypes } : undefined;
+  return eventTypes.length > 0 ? { eventId: payload.eventId, eventTime, eventTypes } : undefined;
+}
+
+function withinDeliveryWindow(eventTime: number, now: number): boolean {
+  return now - eventTime <= OKTA_DELIVERY_WINDOW_MS && eventTime - now <= FUTURE_SKEW_MS;
 }
 
 /** The API's receiver: the static `Authorization` value set at hook creation, on the one-time GET and on every delivery. */
@@ -62,12 +79,12 @@ export const oktaVerifier: WebhookVerifier = {
     if (!oktaAuthorized(request.headers, secret)) return 'unauthenticated';
     return { contentType: 'application/json', body: JSON.stringify({ verification: challenge }) };
   },
+  refuseRepeats: true,
   async verify(request, secret) {
     if (!oktaAuthorized(request.headers, secret)) return undefined;
     const delivery = oktaDelivery(request.rawBody);
+    if (!delivery || !withinDeliveryWindow(delivery.eventTime, Date.now())) return undefined;
     // One delivery per hook call: its events share one id, and each asks for the same sync.
-    return delivery
-      ? [{ deliveryId: delivery.eventId, eventType: delivery.eventTypes.join(',').slice(0, 200) }]
-      : undefined;
+    return [{ deliveryId: delivery.eventId, eventType: delivery.eventTypes.join(',').slice(0, 200) }];
   },
 };

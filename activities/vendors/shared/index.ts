@@ -8,6 +8,8 @@
  * - `ReplayGuard` / `createInMemoryReplayGuard`: delivery-id dedup.
  * - `APP_WEBHOOK_RESOURCE`: the subscription resource that routes app-level webhooks to an integration.
  * - `UpdatedWatermark` helpers: "updated since" cursors with an overlap window and id+updated dedupe.
+ * Not exported here: `./saml` (SAML sign-in), which loads the SAML libraries; this index is loaded
+ * by the API through the webhook verifiers, so connectors import `./saml` directly.
  */
 export { OAuth2Client, type OAuth2ClientOptions } from './oauth2Client';
 export { assertGrantWithinRequested } from './scopes';

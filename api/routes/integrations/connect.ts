@@ -20,7 +20,7 @@ import type { Api } from '../../types';
 import { oauthRedirectUri } from '../oauthCallback';
 import { authorizeLink } from './authorize';
 import { ConnectBody, writeResponses } from './schemas';
-import { assertControls, statusUrl } from './shared';
+import { assertControls, assertCredentialPolicy, statusUrl } from './shared';
 import { descriptorOf } from './vendor';
 
 /** How long connect waits for the workflow to publish the authorize URL before answering with a status link. */
@@ -165,22 +165,11 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
       const body = request.body;
       const descriptor = descriptorOf(services, body.vendor, '/body/vendor');
       request.auditFacts.vendor = descriptor.id;
+      assertCredentialPolicy(descriptor, body.credential);
       const requestedScopes = body.scopes ?? [...descriptor.scopes.required];
       assertScopes(descriptor, requestedScopes);
       const controls = body.controls ?? {};
       assertControls(descriptor, controls, '/body/controls');
-      const serviceAccount = descriptor.authKind === 'service-account';
-      if (serviceAccount !== (body.credential !== undefined)) {
-        throw new HttpProblem(
-          422,
-          serviceAccount
-            ? `${descriptor.displayName} connects with a service-account credential`
-            : `${descriptor.displayName} connects through OAuth: no credential is accepted`,
-          {
-            errors: [{ pointer: '/body/credential', detail: serviceAccount ? 'required' : 'not allowed' }],
-          },
-        );
-      }
       const redirectUri = assertRedirect(services, descriptor.id, body.redirectUri);
       const actor = callerActor(request);
       const integrationId = idempotencyKey

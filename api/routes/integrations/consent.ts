@@ -18,7 +18,14 @@ import type { Api } from '../../types';
 import { oauthRedirectUri } from '../oauthCallback';
 import { assertRedirect, startConnect, storeCredential } from './connect';
 import { Accepted, CredentialSchema, writeResponses } from './schemas';
-import { assertControls, isEstablished, lifecycleOf, loadIntegration, statusUrl } from './shared';
+import {
+  assertControls,
+  assertCredentialPolicy,
+  isEstablished,
+  lifecycleOf,
+  loadIntegration,
+  statusUrl,
+} from './shared';
 import { descriptorOf } from './vendor';
 
 export function registerConsentRoutes(app: Api, services: ApiServices): void {
@@ -153,11 +160,7 @@ export function registerConsentRoutes(app: Api, services: ApiServices): void {
       const { workspaceId, integrationId } = request.params;
       const row = await loadIntegration(services, request, request.params);
       const descriptor = descriptorOf(services, row.vendor, '/vendor');
-      if (descriptor.authKind !== 'service-account') {
-        throw new HttpProblem(422, `${descriptor.displayName} connects through OAuth: reconnect instead`, {
-          errors: [{ pointer: '/body/credential', detail: 'not allowed' }],
-        });
-      }
+      assertCredentialPolicy(descriptor, request.body.credential);
       const credentialSecretId = await storeCredential(services, workspaceId, integrationId, request.body.credential);
       const redirectUri = oauthRedirectUri(services.publicUrl, descriptor.id);
       const accepted = await startConnect(

@@ -78,10 +78,44 @@ export function assertControls(
   pointer: string,
 ): void {
   const allowed = descriptor.customerControl.kind;
-  const foreign = Object.keys(controls).filter((key) => key !== allowed || allowed === 'none');
+  const settings = descriptor.customerControl.settings ?? [];
+  const foreign = Object.keys(controls).filter(
+    (key) => (key !== allowed || allowed === 'none') && !settings.includes(key),
+  );
   if (foreign.length > 0) {
-    throw new HttpProblem(422, `${descriptor.displayName} takes the customer control "${allowed}" only`, {
+    const named = [allowed, ...settings].map((key) => `"${key}"`).join(', ');
+    throw new HttpProblem(422, `${descriptor.displayName} takes the customer control ${named} only`, {
       errors: foreign.map((key) => ({ pointer: `${pointer}/${key}`, detail: `not a control of ${descriptor.id}` })),
     });
   }
+}
+
+/** How a row that takes no stored secret signs in, in the words of the T9 refusal. */
+const SIGN_IN_KIND: Record<Exclude<VendorDescriptor['authKind'], 'service-account'>, string> = {
+  'oauth2-pkce': 'OAuth 2.0 with PKCE',
+  'oauth2-state': 'OAuth 2.0',
+  'github-app': 'its GitHub App installation',
+  'federated-identity': 'federated sign-in (OIDC or SAML)',
+};
+
+/**
+ * T9: a row whose vendor offers OAuth or federated sign-in uses it, so a submitted API key,
+ * password or client secret is refused (422 naming the row, the value never echoed); a
+ * service-account row needs its credential.
+ */
+export function assertCredentialPolicy(descriptor: VendorDescriptor, credential: object | undefined): void {
+  if (descriptor.authKind === 'service-account') {
+    if (credential === undefined)
+      throw new HttpProblem(422, `${descriptor.displayName} connects with a service-account credential`, {
+        errors: [{ pointer: '/body/credential', detail: 'required' }],
+      });
+    return;
+  }
+  if (credential === undefined) return;
+  throw new HttpProblem(
+    422,
+    `${descriptor.displayName} (${descriptor.id}) connects through ${SIGN_IN_KIND[descriptor.authKind]}: ` +
+      'no API key, password or client secret is accepted (T9)',
+    { errors: [{ pointer: '/body/credential', detail: `not allowed for ${descriptor.id}` }] },
+  );
 }

@@ -106,6 +106,7 @@ export const TEST_APPS: VendorApps = {
     clientSecret: 'google-client-secret',
   },
   slack: { apiUrl: 'https://slack.test/api/', webUrl: 'https://slack.test', ...SLACK_APP },
+  okta: { orgDomains: ['okta.com'], allowHttp: false },
 };
 
 /**

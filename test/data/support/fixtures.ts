@@ -91,6 +91,7 @@ export async function seedWorkspace(superuser: Knex): Promise<SeededWorkspace> {
       vendor: 'github',
       installation_id: String(crypto.randomInt(1, 2 ** 47)),
     });
+    await trx('saml_assertion_ids').insert({ ...ws, assertion_hash: crypto.randomBytes(32), expires_at: soon });
   });
   return { workspaceId, integrationId, secretId, endpointId };
 }
@@ -121,6 +122,7 @@ export function withFreshKeys(table: string, row: Record<string, unknown>): Reco
     audit_log: () => Object.assign(copy, { seq: 1, prev_hash: Buffer.alloc(32) }),
     purge_receipts: () => (copy.receipt_id = crypto.randomUUID()),
     app_installation_bindings: () => (copy.installation_id = String(crypto.randomInt(1, 2 ** 47))),
+    saml_assertion_ids: () => (copy.assertion_hash = crypto.randomBytes(32)),
   };
   fresh[table]?.();
   for (const [key, value] of Object.entries(copy)) {

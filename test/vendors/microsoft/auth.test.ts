@@ -140,6 +140,48 @@ describe('Microsoft connect', () => {
     expect(entries.map((entry) => [entry.action, entry.outcome])).toEqual([['oauth.exchange-code', 'failure']]);
   });
 
+  test.each(['organizations', 'common'])(
+    'T18 [entra]: multi-tenant sign-in (tenant setting "%s") checks the issuer against the token\'s own tid and refuses an issuer naming another tenant',
+    async (multiTenant) => {
+      const { emulator } = harness;
+      const connector = createMicrosoftConnector({
+        clientId: emulator.clientId,
+        clientSecret: emulator.clientSecret,
+        tenantId: multiTenant,
+        graphBaseUrl: emulator.url,
+        loginBaseUrl: emulator.url,
+        caCert: emulator.caCert,
+        now: emulator.control.now,
+      });
+      // Entra publishes the multi-tenant issuer as a template; a real token names the user's home tenant.
+      expect(emulator.control.openIdConfiguration(multiTenant).issuer).toBe(`${emulator.url}/{tenantid}/v2.0`);
+      const signIn = async () => {
+        const pkce = createPkcePair();
+        const url = connector.authorizeUrl('entra', {
+          state: 's',
+          redirectUri: REDIRECT_URI,
+          scopes: ['openid', 'profile', 'email'],
+          codeChallenge: pkce.challenge,
+        });
+        expect(new URL(url).pathname).toBe(`/${multiTenant}/oauth2/v2.0/authorize`);
+        const code = (await harness.consent(url)).searchParams.get('code')!;
+        const { audit } = recordingAuditor({ workspaceId: WORKSPACE_ID, vendor: 'entra' });
+        return connector.exchangeCode('entra', { code, redirectUri: REDIRECT_URI, codeVerifier: pkce.verifier, audit });
+      };
+      const tokens = await signIn();
+      // The tenant that signed in is the token's, not the literal setting.
+      expect(tokens.metadata).toMatchObject({ tenantId: emulator.tenantId, groups: 'group-site-managers' });
+
+      emulator.control.forgeNextIdToken({ issuerTenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47' });
+      expect(await failureOf(signIn())).toMatchObject({
+        type: 'VendorRejected',
+        message: expect.stringContaining('ID token failed verification'),
+      });
+      emulator.control.forgeNextIdToken({ unpublishedKey: true });
+      expect(await failureOf(signIn())).toMatchObject({ type: 'VendorRejected' });
+    },
+  );
+
   test('refresh rotates the refresh token; the old one is not revoked (Entra behaviour) and every refresh is audited', async () => {
     const { tokens } = await harness.connect('microsoft365');
     const ctx = harness.context('microsoft365', tokens);

@@ -1,0 +1,81 @@
+/**
+ * The Okta connector: federated sign-in only (T9, T19). Connect is OIDC at the customer's org
+ * (`signIn`); the connection is then proven with userinfo and ended with revocation. Nothing is
+ * synced, subscribed or sent: every such call is refused inside the audit (T10, T19). Event hooks
+ * are created by the org's admin in Okta (we hold no management API token), pointed at our receiver.
+ */
+import * as oidc from 'openid-client';
+import { VendorError, VendorFailureType } from '../errors';
+import { createRateBudget, createVendorCall } from '../shared';
+import type { Connector, ConnectorContext } from '../types';
+import { discoveredConfiguration, orgOf } from './client';
+import type { OktaApp } from './config';
+import { OKTA_MATRIX_SCOPE, oktaDescriptor } from './descriptor';
+import { mapOktaError } from './errors';
+import { authorizeUrl, exchangeCode, oktaRow } from './signIn';
+
+export interface OktaConnectorOptions extends OktaApp {
+  now?: () => number;
+}
+
+function refused(reason: string): VendorError {
+  return new VendorError(VendorFailureType.OutsideCustomerControls, 'okta', reason);
+}
+
+export function createOktaConnector(options: OktaConnectorOptions): Connector {
+  const app: OktaApp = { orgDomains: options.orgDomains, allowHttp: options.allowHttp };
+  const vendorCall = createVendorCall({
+    budget: createRateBudget({
+      vendor: 'okta',
+      requestsPerMinute: oktaDescriptor.rateLimit.requestsPerMinute,
+      now: options.now,
+    }),
+    mapError: (error) => mapOktaError(error),
+  });
+  const call = <T>(ctx: ConnectorContext, action: string, scope: string, run: () => Promise<T>) =>
+    vendorCall({ audit: ctx.audit, workspaceId: ctx.workspaceId }, { action, scope }, async () => {
+      oktaRow(ctx.vendor);
+      return run();
+    });
+  const refusedCall = (ctx: ConnectorContext, action: string, reason: string): Promise<never> =>
+    call(ctx, action, OKTA_MATRIX_SCOPE, async () => {
+      throw refused(reason);
+    });
+
+  return {
+    vendors: ['okta'],
+    authorizeUrl: (vendor, request) => authorizeUrl(app, vendor, request),
+    exchangeCode: (vendor, input) => exchangeCode(app, vendorCall, vendor, input),
+    // No refresh token is asked for: a lapsed sign-in token means signing in again.
+    refresh: (ctx) =>
+      call(ctx, 'oauth.refresh', OKTA_MATRIX_SCOPE, async () => {
+        throw new VendorError(VendorFailureType.ReauthorizationRequired, 'okta', 'sign-in keeps no refresh token');
+      }),
+    testConnection: (ctx) =>
+      call(ctx, 'oidc.userinfo', 'openid', async () => {
+        const config = await discoveredConfiguration(app, orgOf(app, ctx.controls));
+        await oidc
+          .fetchUserInfo(config, ctx.credential.accessToken, ctx.credential.metadata?.subject ?? oidc.skipSubjectCheck)
+          .catch((error: unknown) => {
+            throw mapOktaError(error, VendorFailureType.ReauthorizationRequired);
+          });
+      }),
+    revoke: (ctx) =>
+      call(ctx, 'oauth.revoke', OKTA_MATRIX_SCOPE, async () => {
+        const config = await discoveredConfiguration(app, orgOf(app, ctx.controls));
+        await oidc
+          .tokenRevocation(config, ctx.credential.accessToken, { token_type_hint: 'access_token' })
+          .catch((error: unknown) => {
+            throw mapOktaError(error);
+          });
+        return { revoked: true, note: oktaDescriptor.revocation.note };
+      }),
+    // The org's admin creates the event hook in Okta and pastes our endpoint and its Authorization value.
+    registerWebhooks: async () => [],
+    renewSubscription: async (_ctx, subscription) => subscription,
+    deleteSubscription: async () => undefined,
+    fetchPage: (ctx, input) =>
+      refusedCall(ctx, 'sync.fetch-page', `resource ${input.resource} is not in the matrix row`),
+    perform: (ctx, action) => refusedCall(ctx, `action.${action}`, 'identity providers receive nothing (T19)'),
+  };
+}

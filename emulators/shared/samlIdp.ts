@@ -1,0 +1,126 @@
+/**
+ * A SAML 2.0 identity provider's signing side, shared by the IdP emulators (Okta's SAML app, Entra
+ * ID's enterprise application): its metadata (entity id, HTTP-Redirect SSO URL, X.509 signing
+ * certificate) and Responses whose Assertion carries the subject, the SP's audience and ACS
+ * recipient, a validity window and the group attribute, signed with RSA-SHA256 over exclusive
+ * c14n as IdPs do (xml-crypto, enveloped signature after the assertion's Issuer). Tests ask for the
+ * departures a relying party must refuse: tampered, unsigned, wrong audience or recipient, expired.
+ */
+import crypto from 'node:crypto';
+import { generate } from 'selfsigned';
+import { SignedXml } from 'xml-crypto';
+
+export interface SamlAssertionOptions {
+  /** Our SP's entity id as the IdP has it configured (the audience). */
+  audience: string;
+  /** Our ACS URL (recipient and destination). */
+  acsUrl: string;
+  subject: string;
+  groups: string[];
+  /** Departures from a genuine response. */
+  unsigned?: boolean;
+  /** Signed, then a value inside changed (the signature no longer matches). */
+  tamperedSubject?: string;
+  /** Valid until this many seconds ago. */
+  expiredSecondsAgo?: number;
+  /** The same assertion id as a response issued before (a replay of a captured assertion). */
+  assertionId?: string;
+}
+
+export interface SamlSigningIdp {
+  entityId: string;
+  ssoUrl: string;
+  certificatePem: string;
+  metadataXml(): string;
+  /** A base64 `SAMLResponse` as the browser posts it to the ACS, and the assertion's id. */
+  response(options: SamlAssertionOptions): { samlResponse: string; assertionId: string };
+}
+
+const ASSERTION_LIFETIME_S = 5 * 60;
+const C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+
+const escapeXml = (value: string) =>
+  value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const certBody = (pem: string) => pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+const samlId = () => `id${crypto.randomBytes(16).toString('hex')}`;
+
+export async function createSamlSigningIdp(options: { entityId: string; ssoUrl: string }): Promise<SamlSigningIdp> {
+  const pems = await generate([{ name: 'commonName', value: new URL(options.entityId).hostname || 'idp' }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    notBeforeDate: new Date(Date.now() - 60_000),
+    notAfterDate: new Date(Date.now() + 24 * 60 * 60_000),
+  });
+
+  function assertionXml(opts: SamlAssertionOptions, id: string): string {
+    const now =
+      Date.now() - (opts.expiredSecondsAgo !== undefined ? (ASSERTION_LIFETIME_S + opts.expiredSecondsAgo) * 1000 : 0);
+    const issued = new Date(now).toISOString();
+    const notBefore = new Date(now - 30_000).toISOString();
+    const notOnOrAfter = new Date(now + ASSERTION_LIFETIME_S * 1000).toISOString();
+    const groups = opts.groups
+      .map((group) => `<saml2:AttributeValue xsi:type="xs:string">${escapeXml(group)}</saml2:AttributeValue>`)
+      .join('');
+    return (
+      `<saml2:Assertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ID="${id}" IssueInstant="${issued}" Version="2.0">` +
+      `<saml2:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">${escapeXml(options.entityId)}</saml2:Issuer>` +
+      `<saml2:Subject><saml2:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">${escapeXml(opts.subject)}</saml2:NameID>` +
+      `<saml2:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml2:SubjectConfirmationData NotOnOrAfter="${notOnOrAfter}" Recipient="${escapeXml(opts.acsUrl)}"/></saml2:SubjectConfirmation></saml2:Subject>` +
+      `<saml2:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml2:AudienceRestriction><saml2:Audience>${escapeXml(opts.audience)}</saml2:Audience></saml2:AudienceRestriction></saml2:Conditions>` +
+      `<saml2:AuthnStatement AuthnInstant="${issued}" SessionIndex="${id}"><saml2:AuthnContext><saml2:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement>` +
+      `<saml2:AttributeStatement><saml2:Attribute Name="groups" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">${groups}</saml2:Attribute></saml2:AttributeStatement>` +
+      `</saml2:Assertion>`
+    );
+  }
+
+  function sign(xml: string): string {
+    const signer = new SignedXml({
+      privateKey: pems.private,
+      publicCert: pems.cert,
+      signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+      canonicalizationAlgorithm: C14N,
+    });
+    signer.addReference({
+      xpath: "//*[local-name(.)='Assertion']",
+      digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+      transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', C14N],
+    });
+    signer.computeSignature(xml, {
+      prefix: 'ds',
+      location: { reference: "//*[local-name(.)='Assertion']/*[local-name(.)='Issuer']", action: 'after' },
+    });
+    return signer.getSignedXml();
+  }
+
+  return {
+    entityId: options.entityId,
+    ssoUrl: options.ssoUrl,
+    certificatePem: pems.cert,
+    metadataXml: () =>
+      `<?xml version="1.0" encoding="UTF-8"?>` +
+      `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${escapeXml(options.entityId)}">` +
+      `<md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
+      `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${certBody(pems.cert)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
+      `<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>` +
+      `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${escapeXml(options.ssoUrl)}"/>` +
+      `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${escapeXml(options.ssoUrl)}"/>` +
+      `</md:IDPSSODescriptor></md:EntityDescriptor>`,
+    response(opts) {
+      const assertionId = opts.assertionId ?? samlId();
+      let assertion = assertionXml(opts, assertionId);
+      if (!opts.unsigned) assertion = sign(assertion);
+      if (opts.tamperedSubject !== undefined)
+        assertion = assertion.replace(
+          `>${escapeXml(opts.subject)}</saml2:NameID>`,
+          `>${escapeXml(opts.tamperedSubject)}</saml2:NameID>`,
+        );
+      const xml =
+        `<saml2p:Response xmlns:saml2p="urn:oasis:names:tc:SAML:2.0:protocol" Destination="${escapeXml(opts.acsUrl)}" ID="${samlId()}" IssueInstant="${new Date().toISOString()}" Version="2.0">` +
+        `<saml2:Issuer xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion">${escapeXml(options.entityId)}</saml2:Issuer>` +
+        `<saml2p:Status><saml2p:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></saml2p:Status>` +
+        assertion +
+        `</saml2p:Response>`;
+      return { samlResponse: Buffer.from(xml, 'utf8').toString('base64'), assertionId };
+    },
+  };
+}
