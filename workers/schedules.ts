@@ -3,6 +3,7 @@
  * needs no separate step. Ops see them under "Schedules" in the Temporal UI.
  */
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import type * as workflows from '../workflows';
 import { ProcessKey } from '@trackproject/integrations-client/searchAttributes';
 
@@ -15,7 +16,7 @@ interface MaintenanceSchedule {
   /** A workflow the worker registers (checked by the compiler). */
   workflowType: keyof typeof workflows;
   process: string;
-  every: string | number;
+  every: Duration;
   purpose: string;
 }
 
