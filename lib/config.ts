@@ -81,6 +81,11 @@ export interface Config {
   };
   /** The worker's probe endpoint (`/healthz`, `/readyz`); port 0 turns it off. */
   workerHealth: { host: string; port: number };
+  /**
+   * Workers expected to share each vendor budget: a worker that cannot reach the shared budget store
+   * spends 1/expectedWorkers of each budget until it can again.
+   */
+  vendorBudgets: { expectedWorkers: number };
   /** Disconnect → purge delay; never more than 30 days (T15). */
   purgeDelayMs: number;
   /** Run the vendor emulators and point connectors at them (offline sandbox). */
@@ -364,6 +369,7 @@ export function readCoreConfig(read: ConfigReader): Config {
       maxLifetimeMs: jwtMaxLifetimeMs,
     },
     workerHealth: { host: str('WORKER_HEALTH_HOST') ?? '127.0.0.1', port: portOrOff('WORKER_HEALTH_PORT', 3001) },
+    vendorBudgets: { expectedWorkers: positiveInt('VENDOR_BUDGET_WORKERS', 4) },
     purgeDelayMs,
     sandboxVendors: bool('SANDBOX_VENDORS'),
     metrics: {

@@ -18,11 +18,11 @@ import {
   OAuth2Client,
   advanceWatermark,
   assertGrantWithinRequested,
-  createRateBudget,
   createVendorCall,
   isFresh,
   queryStartMs,
   type UpdatedWatermark,
+  type VendorBudgets,
 } from '../shared';
 import type {
   Connector,
@@ -48,6 +48,8 @@ export interface GithubConnectorOptions extends GithubAppCredentials {
   clientSecret: string;
   /** The app's URL name (`<webBaseUrl>/apps/<slug>/installations/new`). */
   appSlug: string;
+  /** The worker's vendor budgets (shared by every worker); absent: this process's own. */
+  budgets?: VendorBudgets;
 }
 
 const VENDOR = 'github';
@@ -77,7 +79,10 @@ const SINCE_OVERLAP_MS = 0;
 
 export function createGithubConnector(options: GithubConnectorOptions): Connector {
   const call = createVendorCall({
-    budget: createRateBudget({ vendor: VENDOR, requestsPerMinute: githubDescriptor.rateLimit.requestsPerMinute }),
+    family: VENDOR,
+    appId: options.appId,
+    rateLimit: githubDescriptor.rateLimit,
+    budgets: options.budgets,
     mapError: mapGithubError,
   });
   const oauth = new OAuth2Client({

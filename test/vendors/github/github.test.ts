@@ -251,6 +251,13 @@ describe('GitHub rate limits', () => {
       outcome: 'failure',
       errorClass: 'RateLimited',
     });
+    // The installation's budget is blocked until Retry-After passes: refused here, GitHub not called.
+    const before = harness.emulator.control.rateLimitUse(harness.installationId).counted;
+    const refused = await expectVendorError(harness.connector.testConnection(ctx), VendorFailureType.RateLimited);
+    expect(refused.details).toEqual({ retryAfterMs: expect.any(Number) });
+    expect(refused.details.retryAfterMs).toBeGreaterThan(40_000);
+    expect(harness.emulator.control.rateLimitUse(harness.installationId).counted).toBe(before);
+    harness.budgets.reset();
     await harness.connector.testConnection(ctx);
   });
 
@@ -259,6 +266,7 @@ describe('GitHub rate limits', () => {
     harness.emulator.control.startRateLimitStorm(1, { status: 403 });
     const error = await expectVendorError(harness.connector.testConnection(ctx), VendorFailureType.RateLimited);
     expect(error.details.retryAfterMs).toBeGreaterThanOrEqual(60_000);
+    harness.budgets.reset();
   });
 
   test('a real permission 403 stays MissingScope', async () => {
