@@ -5,8 +5,9 @@ import type { Knex } from 'knex';
  * the API's shared rate limits (0006). A worker leases a few tokens at a time from a key's bucket
  * (`vendor_budget_lease`): a lease is never more than the bucket holds, so the fleet together never
  * spends more than one budget, however many workers draw from it. A vendor 429 blocks the key for
- * every worker until its Retry-After passes (`vendor_budget_block`) and empties the bucket, so it
- * refills from nothing once the block ends. Keys are SHA-256 of `vendor:<family>:app=<id>:<account>`: no ids stored.
+ * every worker until its Retry-After passes (`vendor_budget_block`) and empties the bucket: what
+ * refills meanwhile is there when the block ends. Keys are SHA-256 of
+ * `vendor:<family>:app=<id>:<account>`: no ids stored.
  */
 const SEARCH_PATH = 'pg_catalog, public, pg_temp';
 /** NaN compares greater than Infinity in Postgres: "> 0 and < Infinity" excludes NaN, ±Infinity, 0 and negatives. */
@@ -40,7 +41,6 @@ export async function up(knex: Knex): Promise<void> {
         RETURN NEXT;
         RETURN;
       END IF;
-      -- A blocked bucket's updated_at is the end of its block: it refills from then on.
       available := least(p_capacity, b.tokens + greatest(0, extract(epoch FROM now_at - b.updated_at)) * p_refill);
       granted := least(p_want, floor(greatest(available, 0)))::integer;
       wait_ms := CASE WHEN granted > 0 THEN 0 ELSE ceil((1 - available) / p_refill * 1000) END;
@@ -63,10 +63,10 @@ export async function up(knex: Knex): Promise<void> {
       END IF;
       until_at := clock_timestamp() + least(p_for_ms, 3600000) * interval '1 millisecond';
       INSERT INTO public.rate_limit_buckets AS b (bucket_key, tokens, updated_at, blocked_until)
-      VALUES (decode(p_key, 'hex'), 0, until_at, until_at)
+      VALUES (decode(p_key, 'hex'), 0, clock_timestamp(), until_at)
       ON CONFLICT (bucket_key) DO UPDATE SET
         tokens = 0,
-        updated_at = greatest(b.updated_at, until_at),
+        updated_at = clock_timestamp(),
         blocked_until = greatest(coalesce(b.blocked_until, until_at), until_at);
     END $$;
   `);

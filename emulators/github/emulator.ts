@@ -3,7 +3,8 @@
  * app JWTs (RS256, ≤ 10 min) verified with the app's public key; installation tokens (1 h) narrowed
  * to repositories and permissions; 401 for revoked/expired tokens; 404 for repositories outside the
  * token; `Link` pagination (`per_page` ≤ 100); `since`; ETag / 304 (304 costs no rate limit);
- * `x-ratelimit-*`; storms of 429 or 403 + `x-ratelimit-remaining: 0`; user authorization with PKCE
+ * `x-ratelimit-*` and the primary limit counted per installation (429 + `x-ratelimit-remaining: 0` until
+ * `x-ratelimit-reset` once spent); storms of 429 or 403 + `x-ratelimit-remaining: 0`; user authorization with PKCE
  * S256 and rotating refresh tokens (8 h / 6 months); HMAC-signed webhook deliveries; the app's
  * installation page (`/apps/<slug>/installations/new?state=…`), where only an owner of an account
  * installs or configures the app, then redirected to the app's Setup URL with `installation_id`,

@@ -9,7 +9,7 @@ import type { BudgetPolicy } from '../../../db/vendorBudgets';
 export interface LocalBuckets {
   /** Takes one token: 0 when taken, else the ms until one is there. */
   take(key: string, policy: BudgetPolicy): number;
-  /** No token is given for `key` for `forMs`; the bucket refills from empty afterwards. */
+  /** No token is given for `key` for `forMs`; the bucket is emptied and refills from now on. */
   block(key: string, forMs: number): void;
 }
 
@@ -30,10 +30,8 @@ export function createLocalBuckets(now: () => number = Date.now): LocalBuckets {
     },
     block(key, forMs) {
       const current = now();
-      const bucket = buckets.get(key);
-      const blockedUntil = Math.max(bucket?.blockedUntil ?? 0, current + forMs);
-      // Empty from the end of the block on: refilling starts when the vendor accepts calls again.
-      buckets.set(key, { tokens: 0, at: blockedUntil, blockedUntil });
+      const blockedUntil = Math.max(buckets.get(key)?.blockedUntil ?? 0, current + forMs);
+      buckets.set(key, { tokens: 0, at: current, blockedUntil });
     },
   };
 }

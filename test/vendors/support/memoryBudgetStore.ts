@@ -37,11 +37,7 @@ export function createMemoryBudgetStore(now: () => number = Date.now): MemoryBud
       if (store.failing) throw unreachable();
       const until = now() + Math.min(forMs, 3_600_000);
       const bucket = buckets.get(key);
-      buckets.set(key, {
-        tokens: 0,
-        updatedAt: Math.max(bucket?.updatedAt ?? 0, until),
-        blockedUntil: Math.max(bucket?.blockedUntil ?? 0, until),
-      });
+      buckets.set(key, { tokens: 0, updatedAt: now(), blockedUntil: Math.max(bucket?.blockedUntil ?? 0, until) });
     },
   };
   return store;
