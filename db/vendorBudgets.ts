@@ -14,8 +14,8 @@ export interface BudgetPolicy {
 
 export interface VendorBudgetStore {
   /**
-   * Takes up to `want` tokens from the key's shared bucket. `granted` may be 0: then `waitMs` says
-   * when a token will be there (the refill, or the end of a vendor's Retry-After block).
+   * Takes up to `want` tokens from the key's shared bucket. `waitMs`: 0 while the bucket still holds
+   * a token, else when it will again (the refill, or the end of a vendor's Retry-After block).
    */
   lease(key: string, want: number, policy: BudgetPolicy): Promise<{ granted: number; waitMs: number }>;
   /** Blocks the key for every worker for `forMs` (capped at an hour) and empties its bucket. */

@@ -43,7 +43,9 @@ export async function up(knex: Knex): Promise<void> {
       END IF;
       available := least(p_capacity, b.tokens + greatest(0, extract(epoch FROM now_at - b.updated_at)) * p_refill);
       granted := least(p_want, floor(greatest(available, 0)))::integer;
-      wait_ms := CASE WHEN granted > 0 THEN 0 ELSE ceil((1 - available) / p_refill * 1000) END;
+      -- Until the bucket holds a whole token again (0: it still does), so a worker that emptied it
+      -- refuses its next calls without asking.
+      wait_ms := CASE WHEN available - granted >= 1 THEN 0 ELSE ceil((1 - (available - granted)) / p_refill * 1000) END;
       UPDATE public.rate_limit_buckets SET tokens = available - granted, updated_at = now_at
       WHERE bucket_key = b.bucket_key;
       RETURN NEXT;

@@ -6,7 +6,8 @@
  *   calls cost no database round trip; a lease is never more than the bucket holds, so the fleet
  *   never spends more than one budget. Leased tokens unused after `LEASE_TTL_MS` are dropped.
  * - A vendor 429 (Retry-After) blocks the key for every worker until it passes.
- * - A key the store found spent (or blocked) is refused locally until the store's wait has passed.
+ * - A key the store found spent, or left empty, or blocked, is refused locally until the store's
+ *   wait has passed; concurrent takes of one process share one lease request.
  * - Store unreachable: the worker falls back to a local share (budget / expected workers), never to
  *   unlimited, with a metric and a log line, and tries the store again after `STORE_RETRY_MS`.
  *
@@ -127,28 +128,43 @@ export function createSharedVendorBudgets(options: {
     return true;
   }
 
+  /** One store lease per key at a time in this process: concurrent takes wait for it, then look again. */
+  const inFlight = new Map<string, Promise<void>>();
+
+  async function leaseFromStore(vendor: string, key: string, policy: BudgetPolicy): Promise<void> {
+    let answer: { granted: number; waitMs: number };
+    try {
+      answer = await options.store.lease(key, leaseSize(policy), policy);
+    } catch (error) {
+      degrade(vendor, error);
+      return;
+    }
+    recovered(vendor);
+    if (answer.granted > 0) {
+      const lease = leases.get(key);
+      const kept = lease && lease.expiresAt > now() ? lease.tokens : 0;
+      leases.set(key, { tokens: kept + answer.granted, expiresAt: now() + LEASE_TTL_MS });
+    }
+    if (answer.granted < 1 || answer.waitMs > 0) spentUntil.set(key, now() + Math.max(1, answer.waitMs));
+  }
+
   return {
     async take(vendor, key, policy) {
-      const spentFor = (spentUntil.get(key) ?? 0) - now();
-      if (spentFor > 0) throw spent(vendor, spentFor);
-      spentUntil.delete(key);
-      if (takeLeased(key)) return;
-      if (now() < degradedUntil) return fallback.take(vendor, key, policy);
-      let answer: { granted: number; waitMs: number };
-      try {
-        answer = await options.store.lease(key, leaseSize(policy), policy);
-      } catch (error) {
-        degrade(vendor, error);
-        return fallback.take(vendor, key, policy);
+      for (;;) {
+        if (takeLeased(key)) return;
+        const spentFor = (spentUntil.get(key) ?? 0) - now();
+        if (spentFor > 0) throw spent(vendor, spentFor);
+        spentUntil.delete(key);
+        if (now() < degradedUntil) return fallback.take(vendor, key, policy);
+        const pending = inFlight.get(key);
+        if (pending) {
+          await pending;
+          continue;
+        }
+        const request = leaseFromStore(vendor, key, policy).finally(() => inFlight.delete(key));
+        inFlight.set(key, request);
+        await request;
       }
-      recovered(vendor);
-      if (answer.granted < 1) {
-        spentUntil.set(key, now() + Math.max(1, answer.waitMs));
-        throw spent(vendor, Math.max(1, answer.waitMs));
-      }
-      const lease = leases.get(key);
-      const tokens = answer.granted - 1 + (lease && lease.expiresAt > now() ? lease.tokens : 0);
-      leases.set(key, { tokens, expiresAt: now() + LEASE_TTL_MS });
     },
     async block(vendor, key, forMs) {
       spentUntil.set(key, Math.max(spentUntil.get(key) ?? 0, now() + forMs));

@@ -30,7 +30,8 @@ export function createMemoryBudgetStore(now: () => number = Date.now): MemoryBud
       );
       const granted = Math.min(want, Math.floor(Math.max(available, 0)));
       Object.assign(bucket, { tokens: available - granted, updatedAt: at });
-      return { granted, waitMs: granted > 0 ? 0 : Math.ceil(((1 - available) / policy.refillPerSecond) * 1000) };
+      const left = available - granted;
+      return { granted, waitMs: left >= 1 ? 0 : Math.ceil(((1 - left) / policy.refillPerSecond) * 1000) };
     },
     async block(key: string, forMs: number) {
       store.calls += 1;
