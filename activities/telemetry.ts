@@ -15,6 +15,7 @@ export const ACTIVITY_METRICS = {
   token_refresh_failures: 'failed OAuth token refreshes, by vendor and failure type',
   secret_rotations: 'secret rotation steps finished, by outcome',
   purges: 'final purges of disconnected integrations',
+  vendor_budget_degraded: 'vendor calls budgeted by the local share because the shared budget store was unreachable',
 } as const;
 
 export type ActivityMetric = keyof typeof ACTIVITY_METRICS;

@@ -18,11 +18,14 @@ export interface RateLimitStore {
   consume(uses: BucketUse[]): Promise<Map<string, number>>;
 }
 
+/** The stored form of a bucket key: its SHA-256, hex. */
+export const hashBucketKey = (key: string): string => crypto.createHash('sha256').update(key).digest('hex');
+
 export function createPostgresRateLimitStore(db: Knex): RateLimitStore {
   return {
     async consume(uses: BucketUse[]): Promise<Map<string, number>> {
       const hashed = uses
-        .map((use) => ({ ...use, hex: crypto.createHash('sha256').update(use.key).digest('hex') }))
+        .map((use) => ({ ...use, hex: hashBucketKey(use.key) }))
         .sort((a, b) => (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0));
       const { rows } = await db.raw<{ rows: Array<{ key_hex: string; tokens_left: number }> }>(
         'select key_hex, tokens_left from rate_limit_consume(?::text[], ?::integer[], ?::double precision[], ?::double precision[])',

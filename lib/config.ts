@@ -99,6 +99,11 @@ export interface Config {
    * cancelled. Kubernetes' `terminationGracePeriodSeconds` must exceed it (the chart adds a margin).
    */
   workerShutdownGraceMs: number;
+  /**
+   * Workers expected to share each vendor budget: a worker that cannot reach the shared budget store
+   * spends 1/expectedWorkers of each budget until it can again.
+   */
+  vendorBudgets: { expectedWorkers: number };
   /** Disconnect → purge delay; never more than 30 days (T15). */
   purgeDelayMs: number;
   /** Run the vendor emulators and point connectors at them (offline sandbox). */
@@ -426,6 +431,7 @@ export function readCoreConfig(read: ConfigReader): Config {
     },
     workerHealth: { host: str('WORKER_HEALTH_HOST') ?? '127.0.0.1', port: portOrOff('WORKER_HEALTH_PORT', 3001) },
     workerShutdownGraceMs,
+    vendorBudgets: { expectedWorkers: positiveInt('VENDOR_BUDGET_WORKERS', 4) },
     purgeDelayMs,
     sandboxVendors: bool('SANDBOX_VENDORS'),
     metrics: {

@@ -2,8 +2,10 @@
 import os from 'node:os';
 import { createActivities } from '../activities';
 import { readServiceConfig } from '../activities/vendors/catalog';
+import { createSharedVendorBudgets } from '../activities/vendors/shared';
 import { createAuditLog } from '../db/audit';
 import { createRuntimeDb } from '../db/knex';
+import { createPostgresVendorBudgetStore } from '../db/vendorBudgets';
 import { keyProviderFromConfig, SecretStore } from '../db/secrets';
 import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/logger';
@@ -38,7 +40,13 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   const db = createRuntimeDb(databaseUrl, 'worker', config.database.poolMax);
-  const vendors = createVendorRegistry(config.vendors);
+  // Every worker draws from the same vendor budgets, in Postgres next to the API's rate limits.
+  const budgets = createSharedVendorBudgets({
+    store: createPostgresVendorBudgetStore(db),
+    expectedWorkers: config.vendorBudgets.expectedWorkers,
+    log: logger,
+  });
+  const vendors = createVendorRegistry(config.vendors, budgets);
   const shutdown = new AbortController();
   const keys = keyProviderFromConfig(config);
   const activities = createActivities({

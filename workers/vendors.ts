@@ -17,13 +17,17 @@ import {
   type ConnectorRegistry,
   type VendorRegistration,
 } from '../activities/vendors/registry';
+import type { VendorBudgets } from '../activities/vendors/shared';
 import type { Connector } from '../activities/vendors/types';
 
-/** One factory per built family: a family built in the catalog but not wired here fails `tsc`. */
-export type ConnectorFactories = { [F in BuiltFamily]: (app: AppOf<F>) => Connector };
+/**
+ * One factory per built family: a family built in the catalog but not wired here fails `tsc`.
+ * `budgets` are the worker's vendor budgets, shared by every worker; absent: the process's own.
+ */
+export type ConnectorFactories = { [F in BuiltFamily]: (app: AppOf<F>, budgets?: VendorBudgets) => Connector };
 
 export const CONNECTOR_FACTORIES: ConnectorFactories = {
-  github: ({ apiUrl, webUrl, appId, appSlug, privateKey, clientId, clientSecret }) =>
+  github: ({ apiUrl, webUrl, appId, appSlug, privateKey, clientId, clientSecret }, budgets) =>
     createGithubConnector({
       apiBaseUrl: apiUrl,
       webBaseUrl: webUrl,
@@ -32,8 +36,9 @@ export const CONNECTOR_FACTORIES: ConnectorFactories = {
       privateKey,
       clientId,
       clientSecret,
+      budgets,
     }),
-  microsoft: ({ loginUrl, graphUrl, tenantId, clientId, clientSecret, caCert, notificationUrl }) =>
+  microsoft: ({ loginUrl, graphUrl, tenantId, clientId, clientSecret, caCert, notificationUrl }, budgets) =>
     createMicrosoftConnector({
       clientId,
       clientSecret,
@@ -42,23 +47,28 @@ export const CONNECTOR_FACTORIES: ConnectorFactories = {
       loginBaseUrl: loginUrl,
       caCert,
       notificationUrl,
+      budgets,
     }),
-  jira: ({ authUrl, apiUrl, clientId, clientSecret }) =>
-    createJiraConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret }),
-  google: (app) => createGoogleConnector(app),
-  procore: ({ authUrl, apiUrl, clientId, clientSecret }) =>
-    createProcoreConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret }),
-  slack: ({ apiUrl, webUrl, clientId, clientSecret }) =>
-    createSlackConnector({ apiUrl, webUrl, clientId, clientSecret }),
-  okta: (app) => createOktaConnector(app),
+  jira: ({ authUrl, apiUrl, clientId, clientSecret }, budgets) =>
+    createJiraConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret, budgets }),
+  google: (app, budgets) => createGoogleConnector({ ...app, budgets }),
+  procore: ({ authUrl, apiUrl, clientId, clientSecret }, budgets) =>
+    createProcoreConnector({ authBaseUrl: authUrl, apiBaseUrl: apiUrl, clientId, clientSecret, budgets }),
+  slack: ({ apiUrl, webUrl, clientId, clientSecret }, budgets) =>
+    createSlackConnector({ apiUrl, webUrl, clientId, clientSecret, budgets }),
+  okta: (app, budgets) => createOktaConnector({ ...app, budgets }),
 };
 
-function registrationsOf<F extends BuiltFamily>(family: F, app: AppOf<F> | undefined): VendorRegistration[] {
+function registrationsOf<F extends BuiltFamily>(
+  family: F,
+  app: AppOf<F> | undefined,
+  budgets: VendorBudgets | undefined,
+): VendorRegistration[] {
   if (app === undefined) return [];
-  const connector = CONNECTOR_FACTORIES[family](app);
+  const connector = CONNECTOR_FACTORIES[family](app, budgets);
   return CATALOG[family].rows.map((descriptor) => ({ descriptor, connector }));
 }
 
-export function createVendorRegistry(apps: VendorApps): ConnectorRegistry {
-  return createConnectorRegistry(BUILT_FAMILIES.flatMap((family) => registrationsOf(family, apps[family])));
+export function createVendorRegistry(apps: VendorApps, budgets?: VendorBudgets): ConnectorRegistry {
+  return createConnectorRegistry(BUILT_FAMILIES.flatMap((family) => registrationsOf(family, apps[family], budgets)));
 }

@@ -63,8 +63,14 @@ export interface VendorDescriptor {
   syncResources: readonly string[];
   syncMode: 'webhook-and-delta' | 'webhook-and-since' | 'scheduled-poll' | 'on-demand' | 'none';
   rateLimit: {
-    /** Budget we allow ourselves per workspace, below the vendor's published limit. */
+    /** Budget we allow ourselves per vendor account (see `countedPer`), below the vendor's published limit. */
     requestsPerMinute: number;
+    /**
+     * How the vendor counts its limit for our app: the credential metadata naming the account it
+     * counts per (`installationId`, `tenantId`, `cloudId`, …), shared by every worker and every
+     * integration on that account (`activities/vendors/shared/vendorBudgets.ts`). Absent: per workspace.
+     */
+    countedPer?: readonly string[];
     /** Floor for scheduled polling (T12): a customer cadence below it is clamped up. */
     minPollIntervalMs: number;
   };

@@ -11,6 +11,7 @@ import * as m0009 from './0009_consent_initiator';
 import * as m0010 from './0010_operator_audit';
 import * as m0011 from './0011_kek_rotation';
 import * as m0014 from './0014_saml_assertion_ids';
+import * as m0016 from './0016_vendor_budgets';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '0010_operator_audit': m0010,
   '0011_kek_rotation': m0011,
   '0014_saml_assertion_ids': m0014,
+  '0016_vendor_budgets': m0016,
 };

@@ -3,7 +3,8 @@
  * app JWTs (RS256, ≤ 10 min) verified with the app's public key; installation tokens (1 h) narrowed
  * to repositories and permissions; 401 for revoked/expired tokens; 404 for repositories outside the
  * token; `Link` pagination (`per_page` ≤ 100); `since`; ETag / 304 (304 costs no rate limit);
- * `x-ratelimit-*`; storms of 429 or 403 + `x-ratelimit-remaining: 0`; user authorization with PKCE
+ * `x-ratelimit-*` and the primary limit counted per installation (429 + `x-ratelimit-remaining: 0` until
+ * `x-ratelimit-reset` once spent); storms of 429 or 403 + `x-ratelimit-remaining: 0`; user authorization with PKCE
  * S256 and rotating refresh tokens (8 h / 6 months); HMAC-signed webhook deliveries; the app's
  * installation page (`/apps/<slug>/installations/new?state=…`), where only an owner of an account
  * installs or configures the app, then redirected to the app's Setup URL with `installation_id`,
@@ -46,6 +47,11 @@ export interface GithubEmulatorOptions {
   /** The app's permissions, granted to an installation created on the installation page. */
   appPermissions?: GithubPermissions;
   clock?: EmulatorClock;
+  /**
+   * The primary limit of each installation: `limit` requests per window from the first (default
+   * GitHub's 5,000 per hour). Tests shorten it to check budgets against a vendor that enforces one.
+   */
+  rateLimit?: { limit: number; windowMs: number };
 }
 
 /** Documented lifetimes: installation token 1 h, user token 8 h, refresh token 6 months. */
@@ -55,7 +61,7 @@ const USER_REFRESH_TTL_MS = 183 * 24 * 60 * 60_000;
 /** GitHub rejects app JWTs whose lifetime exceeds 10 minutes. */
 const MAX_APP_JWT_LIFETIME_S = 600;
 /** Installation primary limit (5,000/h base). */
-const RATE_LIMIT_PER_HOUR = 5000;
+const DEFAULT_RATE_LIMIT = { limit: 5000, windowMs: 60 * 60_000 };
 const MAX_PER_PAGE = 100;
 const DEFAULT_PER_PAGE = 30;
 
@@ -130,6 +136,8 @@ export interface GithubEmulatorControl {
   issues(fullName: string): Json[];
   comments(fullName: string): Json[];
   statuses(fullName: string): Json[];
+  /** What an installation's tokens spent since the start: requests counted and requests refused for the primary limit. */
+  rateLimitUse(installationId: number): { counted: number; throttled: number };
   /** Next `count` requests are throttled: 429, or 403 with `x-ratelimit-remaining: 0` (primary limit). */
   startRateLimitStorm(count: number, options: { status: 429 | 403; retryAfterSeconds?: number }): void;
   revokeUserTokens(login: string): void;
@@ -159,7 +167,19 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
   const repos = new Map<string, RepoState>();
   const installations = new Map<number, InstallationState>();
   const tokens = new Map<string, InstallationToken>();
+  const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  /** GitHub counts installation tokens per installation, user tokens per user (here: per token). */
   const rateUsed = new Map<string, { used: number; resetAt: number }>();
+  const rateTotals = new Map<string, { counted: number; throttled: number }>();
+  const rateKey = (token: string): string => {
+    const grant = tokens.get(token);
+    return grant ? `installation:${grant.installationId}` : `user-token:${token}`;
+  };
+  const totalsOf = (key: string) => {
+    const totals = rateTotals.get(key) ?? { counted: 0, throttled: 0 };
+    rateTotals.set(key, totals);
+    return totals;
+  };
   const storm = createRateStorm();
   const accountOwners = new Map<string, Set<string>>();
   let authorizingUser = 'octocat';
@@ -186,18 +206,43 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
     return { status, headers, body: { message, documentation_url: 'https://docs.github.com/rest' } };
   }
 
-  function rateHeaders(key: string, count: boolean): Record<string, string> {
+  /** The key's current window, opened by its first request. */
+  function rateWindow(key: string): { used: number; resetAt: number } {
     const entry = rateUsed.get(key);
-    const state = entry && entry.resetAt > now() ? entry : { used: 0, resetAt: now() + 60 * 60_000 };
-    if (count) state.used += 1;
+    const state = entry && entry.resetAt > now() ? entry : { used: 0, resetAt: now() + rateLimit.windowMs };
     rateUsed.set(key, state);
+    return state;
+  }
+
+  function rateHeaders(token: string, count: boolean): Record<string, string> {
+    const key = rateKey(token);
+    const state = rateWindow(key);
+    if (count) {
+      state.used += 1;
+      totalsOf(key).counted += 1;
+    }
     return {
-      'x-ratelimit-limit': String(RATE_LIMIT_PER_HOUR),
-      'x-ratelimit-remaining': String(RATE_LIMIT_PER_HOUR - state.used),
+      'x-ratelimit-limit': String(rateLimit.limit),
+      'x-ratelimit-remaining': String(Math.max(0, rateLimit.limit - state.used)),
       'x-ratelimit-used': String(state.used),
-      'x-ratelimit-reset': String(Math.floor(state.resetAt / 1000)),
+      'x-ratelimit-reset': String(Math.ceil(state.resetAt / 1000)),
       'x-ratelimit-resource': 'core',
     };
+  }
+
+  /** GitHub's answer once the primary limit is spent: 429 (or 403) with `x-ratelimit-remaining: 0` until the reset. */
+  function primaryLimitSpent(token: string): EmulatorResponse | undefined {
+    const key = rateKey(token);
+    const state = rateWindow(key);
+    if (state.used < rateLimit.limit) return undefined;
+    totalsOf(key).throttled += 1;
+    return error(429, 'API rate limit exceeded for installation.', {
+      'x-ratelimit-limit': String(rateLimit.limit),
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-used': String(state.used),
+      'x-ratelimit-reset': String(Math.ceil(state.resetAt / 1000)),
+      'x-ratelimit-resource': 'core',
+    });
   }
 
   /** Authenticates an installation token, optionally for a repository and permission. */
@@ -216,7 +261,7 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
       const held = grant.permissions[name];
       if (!held || (level === 'write' && held !== 'write')) return error(403, 'Resource not accessible by integration');
     }
-    return { token, grant };
+    return primaryLimitSpent(token) ?? { token, grant };
   }
 
   async function appAuth(request: EmulatorRequest): Promise<EmulatorResponse | undefined> {
@@ -712,6 +757,9 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
     issues: (fullName) => repo(fullName).issues,
     comments: (fullName) => repo(fullName).comments,
     statuses: (fullName) => repo(fullName).statuses,
+    rateLimitUse(installationId) {
+      return { ...totalsOf(`installation:${installationId}`) };
+    },
     startRateLimitStorm(count, stormOptions) {
       const retryAfter: Record<string, string> =
         stormOptions.retryAfterSeconds === undefined ? {} : { 'retry-after': String(stormOptions.retryAfterSeconds) };
@@ -719,7 +767,7 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
         status: stormOptions.status,
         headers: {
           ...retryAfter,
-          'x-ratelimit-limit': String(RATE_LIMIT_PER_HOUR),
+          'x-ratelimit-limit': String(rateLimit.limit),
           'x-ratelimit-remaining': stormOptions.status === 403 ? '0' : '4000',
           'x-ratelimit-reset': String(Math.floor(now() / 1000) + 60),
           'x-ratelimit-resource': 'core',

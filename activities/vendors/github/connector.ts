@@ -19,11 +19,11 @@ import {
   advanceWatermark,
   APP_WEBHOOK_RESOURCE,
   assertGrantWithinRequested,
-  createRateBudget,
   createVendorCall,
   isFresh,
   queryStartMs,
   type UpdatedWatermark,
+  type VendorBudgets,
 } from '../shared';
 import type {
   Connector,
@@ -49,6 +49,8 @@ export interface GithubConnectorOptions extends GithubAppCredentials {
   clientSecret: string;
   /** The app's URL name (`<webBaseUrl>/apps/<slug>/installations/new`). */
   appSlug: string;
+  /** The worker's vendor budgets (shared by every worker); absent: this process's own. */
+  budgets?: VendorBudgets;
 }
 
 const VENDOR = 'github';
@@ -78,7 +80,10 @@ const SINCE_OVERLAP_MS = 0;
 
 export function createGithubConnector(options: GithubConnectorOptions): Connector {
   const call = createVendorCall({
-    budget: createRateBudget({ vendor: VENDOR, requestsPerMinute: githubDescriptor.rateLimit.requestsPerMinute }),
+    family: VENDOR,
+    appId: options.appId,
+    rateLimit: githubDescriptor.rateLimit,
+    budgets: options.budgets,
     mapError: mapGithubError,
   });
   const oauth = new OAuth2Client({

@@ -34,6 +34,8 @@ export const githubDescriptor: VendorDescriptor = {
     // GitHub allows an installation 5,000/h (≈ 83/min); we keep a quarter of it as headroom.
     requestsPerMinute: 60,
     minPollIntervalMs: 15 * 60_000,
+    // GitHub counts installation tokens per installation, whichever repository or workspace.
+    countedPer: ['installationId'],
   },
   // App-level webhook (one per GitHub App, configured in its settings): no per-integration subscription to renew.
   webhook: { scheme: 'github-hmac-sha256' },

@@ -2,7 +2,7 @@
  * What the Google concerns share: our app, its endpoints, the clock, and the audited call paths
  * (T10) under one rate budget per workspace.
  */
-import { createRateBudget, createVendorCall, type VendorCall } from '../shared';
+import { createVendorCall, type VendorBudgets, type VendorCall } from '../shared';
 import type { AuditedCall, ConnectorContext } from '../types';
 import { createDriveClient, googleEndpoints, type DriveClient, type GoogleEndpoints } from './client';
 import type { GoogleApp } from './config';
@@ -11,6 +11,8 @@ import { mapGoogleError } from './errors';
 
 export interface GoogleConnectorOptions extends GoogleApp {
   now?: () => number;
+  /** The worker's vendor budgets (shared by every worker); absent: this process's own. */
+  budgets?: VendorBudgets;
 }
 
 /** One Drive call inside the audit, errors mapped; `precheck` runs inside too, so our own refusals are audited. */
@@ -30,14 +32,13 @@ export interface GooglePlatform {
 }
 
 export function createGooglePlatform(options: GoogleConnectorOptions): GooglePlatform {
-  const { now = Date.now, ...app } = options;
+  const { now = Date.now, budgets, ...app } = options;
   const endpoints = googleEndpoints(app);
   const vendorCall = createVendorCall({
-    budget: createRateBudget({
-      vendor: 'google',
-      requestsPerMinute: googleDescriptors['google-drive'].rateLimit.requestsPerMinute,
-      now,
-    }),
+    family: 'google',
+    appId: app.clientId,
+    rateLimit: googleDescriptors['google-drive'].rateLimit,
+    budgets,
     mapError: (error) => mapGoogleError('google', error),
   });
   const driveCall: DriveCall = (ctx, call, run, precheck) =>

@@ -13,11 +13,11 @@ import {
   OAuth2Client,
   advanceWatermark,
   assertGrantWithinRequested,
-  createRateBudget,
   createVendorCall,
   isFresh,
   queryStartMs,
   type UpdatedWatermark,
+  type VendorBudgets,
 } from '../shared';
 import type { Connector, ConnectorContext, SourceRecord, Subscription, SyncPage, TokenSet } from '../types';
 import { optionalString, requireString } from '../shared/actionInput';
@@ -36,6 +36,8 @@ export interface JiraConnectorOptions {
   clientSecret: string;
   /** Clock of the relative JQL window (tests share the emulator's). */
   now?: () => number;
+  /** The worker's vendor budgets (shared by every worker); absent: this process's own. */
+  budgets?: VendorBudgets;
 }
 
 const VENDOR = 'jira';
@@ -70,7 +72,10 @@ export function parseJiraTimestamp(value: string): number {
 export function createJiraConnector(options: JiraConnectorOptions): Connector {
   const now = options.now ?? Date.now;
   const call = createVendorCall({
-    budget: createRateBudget({ vendor: VENDOR, requestsPerMinute: jiraDescriptor.rateLimit.requestsPerMinute }),
+    family: VENDOR,
+    appId: options.clientId,
+    rateLimit: jiraDescriptor.rateLimit,
+    budgets: options.budgets,
     mapError: mapJiraError,
   });
   const oauth = new OAuth2Client({

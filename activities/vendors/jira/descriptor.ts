@@ -34,6 +34,8 @@ export const jiraDescriptor: VendorDescriptor = {
     // Atlassian's quotas are points-based and unpublished per tenant; 100/min stays well inside burst limits.
     requestsPerMinute: 100,
     minPollIntervalMs: 15 * 60_000,
+    // Atlassian counts per app and site (cloud id).
+    countedPer: ['cloudId'],
   },
   // OAuth-app dynamic webhooks expire after 30 days: renewed with PUT /rest/api/3/webhook/refresh.
   webhook: { scheme: 'jira-jwt', maxLifetimeMs: 30 * 24 * 60 * 60_000 },

@@ -24,7 +24,12 @@ const REVOCATION_NOTE =
 const shared = {
   authKind: 'oauth2-pkce',
   pkce: true,
-  rateLimit: { requestsPerMinute: GRAPH_REQUESTS_PER_MINUTE, minPollIntervalMs: MIN_POLL_INTERVAL_MS },
+  // Graph throttles per app and tenant, whichever row calls: the rows share one budget per tenant.
+  rateLimit: {
+    requestsPerMinute: GRAPH_REQUESTS_PER_MINUTE,
+    minPollIntervalMs: MIN_POLL_INTERVAL_MS,
+    countedPer: ['tenantId'],
+  },
   revocation: { kind: 'none', note: REVOCATION_NOTE },
   cacheTtlMs: CACHE_TTL_MS,
 } as const;

@@ -1,11 +1,11 @@
 /**
  * What every Microsoft concern shares: the app registration, the endpoints with their dispatcher,
- * the clock, and the two audited call paths (T10) under one rate budget, since Graph throttles per
- * app and tenant whichever row calls.
+ * the clock, and the two audited call paths (T10) under one budget per tenant, since Graph throttles
+ * per app and tenant whichever row calls.
  */
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { Agent } from 'undici';
-import { createRateBudget, createVendorCall, type VendorCall } from '../shared';
+import { createVendorCall, type VendorBudgets, type VendorCall } from '../shared';
 import type { AuditedCall, ConnectorContext } from '../types';
 import { GRAPH_BASE_URL, LOGIN_BASE_URL, createDispatcher, createGraphClient, type MicrosoftEndpoints } from './client';
 import { microsoftDescriptors } from './descriptor';
@@ -25,6 +25,8 @@ export interface MicrosoftConnectorOptions {
    */
   notificationUrl?: string;
   now?: () => number;
+  /** The worker's vendor budgets (shared by every worker); absent: this process's own. */
+  budgets?: VendorBudgets;
 }
 
 export interface MicrosoftApp {
@@ -65,15 +67,14 @@ export function createMicrosoftPlatform(options: MicrosoftConnectorOptions): Mic
   const dispatcher = createDispatcher(endpoints.caCert);
   const now = options.now ?? Date.now;
   const vendorCall = createVendorCall({
-    budget: createRateBudget({
-      vendor: 'microsoft',
-      requestsPerMinute: microsoftDescriptors.microsoft365.rateLimit.requestsPerMinute,
-      now,
-    }),
+    family: 'microsoft',
+    appId: options.clientId,
+    rateLimit: microsoftDescriptors.microsoft365.rateLimit,
+    budgets: options.budgets,
     mapError: (error) => mapMicrosoftError('microsoft', error),
   });
   const graphCall: GraphCall = (ctx, call, run, precheck) =>
-    vendorCall({ audit: ctx.audit, workspaceId: ctx.workspaceId }, call, async () => {
+    vendorCall(ctx, call, async () => {
       precheck?.();
       return run(createGraphClient(endpoints, dispatcher, ctx.credential.accessToken));
     });

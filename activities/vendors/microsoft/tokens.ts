@@ -79,24 +79,19 @@ export async function exchangeCode(
 export async function refresh(platform: MicrosoftPlatform, ctx: ConnectorContext): Promise<TokenSet> {
   const id = microsoftRow(ctx.vendor);
   const refreshToken = ctx.credential.refreshToken;
-  return platform.vendorCall(
-    { audit: ctx.audit, workspaceId: ctx.workspaceId },
-    { action: 'oauth.refresh', scope: REFRESH_PROTOCOL_SCOPE },
-    async () => {
-      if (!refreshToken)
-        throw new VendorError(VendorFailureType.ReauthorizationRequired, id, 'no refresh token stored');
-      const msal = createMsalClient(platform.endpoints, platform.dispatcher, platform.app);
-      const result = await msal
-        // T17: the consented scopes, narrower than the stored token's after a restriction.
-        .acquireTokenByRefreshToken({ refreshToken, scopes: [...ctx.scopes] })
-        .catch((error: unknown) => {
-          throw mapMicrosoftError(id, error, VendorFailureType.ReauthorizationRequired);
-        });
-      if (!result) throw new VendorError(VendorFailureType.ReauthorizationRequired, id, 'refresh returned no token');
-      // Rotation: the new refresh token replaces the old; Entra does not revoke the old one.
-      return tokenSetFrom(platform, id, result, cachedRefreshToken(msal) ?? refreshToken);
-    },
-  );
+  return platform.vendorCall(ctx, { action: 'oauth.refresh', scope: REFRESH_PROTOCOL_SCOPE }, async () => {
+    if (!refreshToken) throw new VendorError(VendorFailureType.ReauthorizationRequired, id, 'no refresh token stored');
+    const msal = createMsalClient(platform.endpoints, platform.dispatcher, platform.app);
+    const result = await msal
+      // T17: the consented scopes, narrower than the stored token's after a restriction.
+      .acquireTokenByRefreshToken({ refreshToken, scopes: [...ctx.scopes] })
+      .catch((error: unknown) => {
+        throw mapMicrosoftError(id, error, VendorFailureType.ReauthorizationRequired);
+      });
+    if (!result) throw new VendorError(VendorFailureType.ReauthorizationRequired, id, 'refresh returned no token');
+    // Rotation: the new refresh token replaces the old; Entra does not revoke the old one.
+    return tokenSetFrom(platform, id, result, cachedRefreshToken(msal) ?? refreshToken);
+  });
 }
 
 /** Nothing to call: Microsoft has no revocation endpoint. The caller deletes tokens and subscriptions. */

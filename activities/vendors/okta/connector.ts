@@ -6,7 +6,7 @@
  */
 import * as oidc from 'openid-client';
 import { VendorError, VendorFailureType } from '../errors';
-import { createRateBudget, createVendorCall } from '../shared';
+import { createVendorCall, type VendorBudgets } from '../shared';
 import type { Connector, ConnectorContext } from '../types';
 import { discoveredConfiguration, orgOf } from './client';
 import type { OktaApp } from './config';
@@ -15,7 +15,8 @@ import { mapOktaError } from './errors';
 import { authorizeUrl, exchangeCode, oktaRow } from './signIn';
 
 export interface OktaConnectorOptions extends OktaApp {
-  now?: () => number;
+  /** The worker's vendor budgets (shared by every worker); absent: this process's own. */
+  budgets?: VendorBudgets;
 }
 
 function refused(reason: string): VendorError {
@@ -25,11 +26,11 @@ function refused(reason: string): VendorError {
 export function createOktaConnector(options: OktaConnectorOptions): Connector {
   const app: OktaApp = { orgDomains: options.orgDomains, allowHttp: options.allowHttp };
   const vendorCall = createVendorCall({
-    budget: createRateBudget({
-      vendor: 'okta',
-      requestsPerMinute: oktaDescriptor.rateLimit.requestsPerMinute,
-      now: options.now,
-    }),
+    family: 'okta',
+    // Each customer registers its own app in its own org: no app of ours to count per.
+    appId: 'customer-orgs',
+    rateLimit: oktaDescriptor.rateLimit,
+    budgets: options.budgets,
     mapError: (error) => mapOktaError(error),
   });
   const call = <T>(ctx: ConnectorContext, action: string, scope: string, run: () => Promise<T>) =>

@@ -17,7 +17,7 @@ import {
 } from '@procore/js-sdk';
 import { scopesOutside } from '../../../lib/scopes';
 import { VendorError, VendorFailureType } from '../errors';
-import { createRateBudget, createVendorCall } from '../shared';
+import { createVendorCall, type VendorBudgets } from '../shared';
 import { requireString } from '../shared/actionInput';
 import type { Connector, ConnectorContext, Subscription, TokenSet } from '../types';
 import { createProcoreApi, createRateGate, type ProcoreApi } from './client';
@@ -42,6 +42,8 @@ export interface ProcoreConnectorOptions {
   clientSecret: string;
   /** Clock of the `updated_at` windows and rate windows (tests share the emulator's). */
   now?: () => number;
+  /** The worker's vendor budgets (shared by every worker); absent: this process's own. */
+  budgets?: VendorBudgets;
 }
 
 const VENDOR = 'procore';
@@ -62,7 +64,10 @@ export function createProcoreConnector(options: ProcoreConnectorOptions): Connec
   const now = options.now ?? Date.now;
   const gate = createRateGate(now);
   const call = createVendorCall({
-    budget: createRateBudget({ vendor: VENDOR, requestsPerMinute: procoreDescriptor.rateLimit.requestsPerMinute }),
+    family: VENDOR,
+    appId: options.clientId,
+    rateLimit: procoreDescriptor.rateLimit,
+    budgets: options.budgets,
     mapError: (error) => mapProcoreError(error, now()),
   });
   const authHost = { apiHostname: options.authBaseUrl };

@@ -2,8 +2,9 @@
  * Shared connector mechanics (used by every `activities/vendors/<vendor>/`):
  * - `OAuth2Client`: authorize URL (PKCE S256 when given a challenge), code exchange, refresh, typed errors.
  * - `assertGrantWithinRequested`: T1 refusal of broader grants.
- * - `createVendorCall({ budget, mapError })`: audited + budgeted + error-mapped vendor call.
- * - `createRateBudget`: per-workspace token bucket below the vendor's limit.
+ * - `createVendorCall({ family, rateLimit, budgets, mapError })`: audited + budgeted + error-mapped vendor call.
+ * - `createSharedVendorBudgets` / `createLocalVendorBudgets`: budgets per vendor account (the
+ *   descriptor's `rateLimit.countedPer`), shared by every worker through a store, or per process.
  * - `hmacSha256Hex`, `constantTimeEqual`, `verifyHs256Jwt`: webhook signature primitives.
  * - `ReplayGuard` / `createInMemoryReplayGuard`: delivery-id dedup.
  * - `APP_WEBHOOK_RESOURCE`: the subscription resource that routes app-level webhooks to an integration.
@@ -14,7 +15,12 @@
 export { OAuth2Client, type OAuth2ClientOptions } from './oauth2Client';
 export { assertGrantWithinRequested } from './scopes';
 export { createVendorCall, type VendorCall, type VendorErrorMapper } from './vendorCall';
-export { createRateBudget, type RateBudget } from './rateBudget';
+export {
+  createLocalVendorBudgets,
+  createSharedVendorBudgets,
+  type BudgetLog,
+  type VendorBudgets,
+} from './vendorBudgets';
 export { hmacSha256Hex, constantTimeEqual, verifyHs256Jwt } from './signatures';
 export {
   createInMemoryReplayGuard,

@@ -10,7 +10,7 @@
 import type { OauthV2AccessResponse, WebClient } from '@slack/web-api';
 import { scopesOutside } from '../../../lib/scopes';
 import { VendorError, VendorFailureType } from '../errors';
-import { APP_WEBHOOK_RESOURCE, assertGrantWithinRequested, createRateBudget, createVendorCall } from '../shared';
+import { APP_WEBHOOK_RESOURCE, assertGrantWithinRequested, createVendorCall, type VendorBudgets } from '../shared';
 import { requireString } from '../shared/actionInput';
 import type { Connector, ConnectorContext, TokenSet } from '../types';
 import { createSlackClient } from './client';
@@ -26,8 +26,10 @@ export interface SlackConnectorOptions {
   webUrl: string;
   clientId: string;
   clientSecret: string;
-  /** Clock of the rate budgets (tests share the emulator's). */
+  /** Clock of the method and channel budgets (tests share the emulator's). */
   now?: () => number;
+  /** The worker's vendor budgets (shared by every worker); absent: this process's own. */
+  budgets?: VendorBudgets;
 }
 
 const VENDOR = 'slack';
@@ -64,11 +66,10 @@ function messageOf(action: string, text: string): { text: string; blocks?: Array
 
 export function createSlackConnector(options: SlackConnectorOptions): Connector {
   const call = createVendorCall({
-    budget: createRateBudget({
-      vendor: VENDOR,
-      requestsPerMinute: slackDescriptor.rateLimit.requestsPerMinute,
-      now: options.now,
-    }),
+    family: VENDOR,
+    appId: options.clientId,
+    rateLimit: slackDescriptor.rateLimit,
+    budgets: options.budgets,
     mapError: mapSlackError,
   });
   const budgets = createSlackBudgets(options.now);

@@ -6,7 +6,9 @@
  * no sliding minute (or, for a channel, no five seconds) exceeds what Slack documents. A spent
  * budget is the same RateLimited failure a 429 is: the workflow waits it out with a durable timer.
  */
-import { createRateBudget, type RateBudget } from '../shared';
+import type { BudgetPolicy } from '../../../db/vendorBudgets';
+import { VendorError, VendorFailureType } from '../errors';
+import { createLocalBuckets } from '../shared/localBuckets';
 
 const VENDOR = 'slack';
 
@@ -28,23 +30,35 @@ export interface SlackBudgets {
   take(workspaceId: string, method: SlackMethod, channelId?: string): void;
 }
 
+/** A bucket whose burst plus a minute of refill stays at `perMinute`. */
+function paced(perMinute: number, burst: number): BudgetPolicy {
+  return { capacity: burst, refillPerSecond: (perMinute - burst) / 60 };
+}
+
 export function createSlackBudgets(now?: () => number): SlackBudgets {
-  const perMethod = new Map<string, RateBudget>();
-  for (const [method, perMinute] of Object.entries(SLACK_METHOD_TIERS)) {
-    const burst = Math.max(1, Math.floor(perMinute / 4));
-    perMethod.set(method, createRateBudget({ vendor: VENDOR, requestsPerMinute: perMinute - burst, burst, now }));
-  }
+  const buckets = createLocalBuckets(now);
+  const perMethod = new Map<string, BudgetPolicy>(
+    Object.entries(SLACK_METHOD_TIERS).map(([method, perMinute]) => [
+      method,
+      paced(perMinute, Math.max(1, Math.floor(perMinute / 4))),
+    ]),
+  );
   // One message, then one every 1.25 s: any 5 s window holds at most 1 + 4 = 5 (SLACK_CHANNEL_PACE).
-  const perChannel = createRateBudget({
-    vendor: VENDOR,
-    requestsPerMinute: ((SLACK_CHANNEL_PACE.messages - 1) * 60_000) / SLACK_CHANNEL_PACE.windowMs,
-    burst: 1,
-    now,
-  });
+  const perChannel: BudgetPolicy = {
+    capacity: 1,
+    refillPerSecond: (SLACK_CHANNEL_PACE.messages - 1) / (SLACK_CHANNEL_PACE.windowMs / 1000),
+  };
+  const take = (key: string, policy: BudgetPolicy) => {
+    const waitMs = buckets.take(key, policy);
+    if (waitMs > 0)
+      throw new VendorError(VendorFailureType.RateLimited, VENDOR, 'Slack method budget spent', {
+        retryAfterMs: waitMs,
+      });
+  };
   return {
     take(workspaceId, method, channelId) {
-      if (method === 'chat.postMessage') perChannel.take(`${workspaceId}:${channelId ?? ''}`);
-      else perMethod.get(method)!.take(workspaceId);
+      if (method === 'chat.postMessage') take(`${workspaceId}:channel:${channelId ?? ''}`, perChannel);
+      else take(`${workspaceId}:${method}`, perMethod.get(method)!);
     },
   };
 }

@@ -147,11 +147,12 @@ describe('GitHub sync', () => {
       (request) => request.headers.authorization === `token ${ctx.credential.accessToken}`,
     );
     const remaining = mine.map((request) => [request.status, Number(request.responseHeaders['x-ratelimit-remaining'])]);
-    // 200 spends one, 304 spends none, the next 200 spends one.
+    // 200 spends one, 304 spends none, the next 200 spends one (of the installation's limit, which earlier tests spent from).
+    const start = remaining[0]![1]!;
     expect(remaining).toEqual([
-      [200, 4999],
-      [304, 4999],
-      [200, 4998],
+      [200, start],
+      [304, start],
+      [200, start - 1],
     ]);
   });
 
@@ -251,6 +252,13 @@ describe('GitHub rate limits', () => {
       outcome: 'failure',
       errorClass: 'RateLimited',
     });
+    // The installation's budget is blocked until Retry-After passes: refused here, GitHub not called.
+    const before = harness.emulator.control.rateLimitUse(harness.installationId).counted;
+    const refused = await expectVendorError(harness.connector.testConnection(ctx), VendorFailureType.RateLimited);
+    expect(refused.details).toEqual({ retryAfterMs: expect.any(Number) });
+    expect(refused.details.retryAfterMs).toBeGreaterThan(40_000);
+    expect(harness.emulator.control.rateLimitUse(harness.installationId).counted).toBe(before);
+    harness.budgets.reset();
     await harness.connector.testConnection(ctx);
   });
 
@@ -259,6 +267,7 @@ describe('GitHub rate limits', () => {
     harness.emulator.control.startRateLimitStorm(1, { status: 403 });
     const error = await expectVendorError(harness.connector.testConnection(ctx), VendorFailureType.RateLimited);
     expect(error.details.retryAfterMs).toBeGreaterThanOrEqual(60_000);
+    harness.budgets.reset();
   });
 
   test('a real permission 403 stays MissingScope', async () => {

@@ -5,6 +5,7 @@ import type { Connector, ConnectorContext, TokenSet } from '../../../activities/
 import type { SetupBinding } from '../../../lib/oauth/setupState';
 import { startGithubEmulator, type GithubEmulator } from '../../../emulators/github';
 import { recordingAuditor } from '../support/recordingAudit';
+import { resettableBudgets, type ResettableBudgets } from '../support/resettableBudgets';
 
 export const REDIRECT_URI = 'https://app.example.test/integrations/github/callback';
 export const WEBHOOK_SECRET = 'whsec-test-github';
@@ -14,6 +15,8 @@ export const SETUP_URL = 'https://app.example.test/v1/oauth/setup/github';
 export interface GithubHarness {
   emulator: GithubEmulator;
   connector: Connector;
+  /** The connector's vendor budgets (a 429's block stays in them until reset). */
+  budgets: ResettableBudgets;
   installationId: number;
   context(
     credential: TokenSet,
@@ -54,6 +57,7 @@ export async function startGithubHarness(): Promise<GithubHarness> {
     users: ['octocat'],
     owners: ['octocat'],
   });
+  const budgets = resettableBudgets();
   const connector = createGithubConnector({
     apiBaseUrl: emulator.url,
     webBaseUrl: emulator.url,
@@ -62,6 +66,7 @@ export async function startGithubHarness(): Promise<GithubHarness> {
     privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     clientId: app.clientId,
     clientSecret: app.clientSecret,
+    budgets,
   });
   const workspaceId = crypto.randomUUID();
   const context: GithubHarness['context'] = (credential, controls = {}) => {
@@ -80,6 +85,7 @@ export async function startGithubHarness(): Promise<GithubHarness> {
   const harness: GithubHarness = {
     emulator,
     connector,
+    budgets,
     installationId,
     context,
     async setup(binding = {}) {

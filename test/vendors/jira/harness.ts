@@ -5,6 +5,7 @@ import { createJiraConnector } from '../../../activities/vendors/jira/connector'
 import type { Connector, ConnectorContext, TokenSet } from '../../../activities/vendors/types';
 import { startJiraEmulator, type JiraEmulator } from '../../../emulators/jira';
 import { recordingAuditor } from '../support/recordingAudit';
+import { resettableBudgets, type ResettableBudgets } from '../support/resettableBudgets';
 
 export const REDIRECT_URI = 'https://app.example.test/integrations/jira/callback';
 export const CLIENT_ID = 'jira-client-id';
@@ -13,6 +14,8 @@ export const CLIENT_SECRET = 'jira-client-secret';
 export interface JiraHarness {
   emulator: JiraEmulator;
   connector: Connector;
+  /** The connector's vendor budgets (a 429's block stays in them until reset). */
+  budgets: ResettableBudgets;
   context(
     credential: TokenSet,
     controls?: Record<string, string[]>,
@@ -30,12 +33,14 @@ export async function startJiraHarness(): Promise<JiraHarness> {
     appScopes: [...JIRA_REQUESTED_SCOPES, 'manage:jira-project', 'read:jira-user'],
   });
   for (const key of ['SITE', 'OPS', 'HR']) emulator.control.addProject(key);
+  const budgets = resettableBudgets();
   const connector = createJiraConnector({
     authBaseUrl: emulator.url,
     apiBaseUrl: emulator.url,
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     now: emulator.control.clock.now,
+    budgets,
   });
   const workspaceId = crypto.randomUUID();
   const context: JiraHarness['context'] = (credential, controls = { projects: ['SITE'] }) => {
@@ -54,6 +59,7 @@ export async function startJiraHarness(): Promise<JiraHarness> {
   return {
     emulator,
     connector,
+    budgets,
     context,
     async connect() {
       const url = connector.authorizeUrl('jira', {

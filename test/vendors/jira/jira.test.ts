@@ -352,6 +352,10 @@ describe('Jira token lifecycle and limits', () => {
       outcome: 'failure',
       errorClass: 'RateLimited',
     });
+    // The site's budget is blocked until Retry-After passes: refused before reaching Jira.
+    const refused = await expectVendorError(harness.connector.testConnection(ctx), VendorFailureType.RateLimited);
+    expect(refused.details.status).toBeUndefined();
+    harness.budgets.reset();
     await harness.connector.testConnection(ctx);
   });
 

@@ -7,6 +7,7 @@ import type { Connector, ConnectorContext, TokenSet } from '../../../activities/
 import { startMicrosoftEmulator, type MicrosoftEmulator } from '../../../emulators/microsoft';
 import { createPkcePair } from '../../../lib/oauth/pkce';
 import { recordingAuditor } from '../support/recordingAudit';
+import { resettableBudgets, type ResettableBudgets } from '../support/resettableBudgets';
 
 export const WORKSPACE_ID = '11111111-1111-4111-8111-111111111111';
 export const INTEGRATION_ID = '22222222-2222-4222-8222-222222222222';
@@ -15,6 +16,8 @@ export const REDIRECT_URI = 'https://app.trackproject.example/integrations/callb
 export interface MicrosoftHarness {
   emulator: MicrosoftEmulator;
   connector: Connector;
+  /** The connector's vendor budgets (a 429's block stays in them until reset). */
+  budgets: ResettableBudgets;
   /** Follows the emulator's consent redirect like a browser would; returns the callback URL. */
   consent(authorizeUrl: string): Promise<URL>;
   connect(
@@ -36,6 +39,7 @@ export interface MicrosoftHarness {
 export async function startMicrosoftHarness(options: { notificationsTo?: string } = {}): Promise<MicrosoftHarness> {
   const emulator = await startMicrosoftEmulator();
   const front = options.notificationsTo ? await emulator.httpsFront(options.notificationsTo) : undefined;
+  const budgets = resettableBudgets();
   const connector = createMicrosoftConnector({
     clientId: emulator.clientId,
     clientSecret: emulator.clientSecret,
@@ -45,6 +49,7 @@ export async function startMicrosoftHarness(options: { notificationsTo?: string 
     caCert: emulator.caCert,
     notificationUrl: front?.url,
     now: emulator.control.now,
+    budgets,
   });
   const browser = createDispatcher(emulator.caCert);
 
@@ -58,6 +63,7 @@ export async function startMicrosoftHarness(options: { notificationsTo?: string 
   return {
     emulator,
     connector,
+    budgets,
     consent,
     async connect(vendor, options = {}) {
       const descriptor = microsoftDescriptors[vendor];

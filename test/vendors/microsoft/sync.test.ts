@@ -154,12 +154,18 @@ describe('Microsoft 365 delta sync (T11)', () => {
     expect(failure).toMatchObject({ type: 'RateLimited', retryAfterMs: 120_000 });
     expect(graphRequestsSince(harness.emulator, from)).toHaveLength(1);
     control.startThrottleStorm(0, 0);
+    // The tenant's budget stays blocked for the 120 s: refused before reaching Graph.
+    from = harness.emulator.requests.length;
+    expect(await failureOf(harness.connector.testConnection(ctx))).toMatchObject({ type: 'RateLimited' });
+    expect(graphRequestsSince(harness.emulator, from)).toHaveLength(0);
+    harness.budgets.reset();
 
     from = harness.emulator.requests.length;
     control.startThrottleStorm(1, 1);
     await harness.connector.testConnection(ctx);
     expect(graphRequestsSince(harness.emulator, from).map((request) => request.status)).toEqual([429, 200]);
     expect(ctx.auditEntries.map((entry) => [entry.action, entry.outcome, entry.errorClass])).toEqual([
+      ['drive.get', 'failure', 'RateLimited'],
       ['drive.get', 'failure', 'RateLimited'],
       ['drive.get', 'success', undefined],
     ]);
