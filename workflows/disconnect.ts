@@ -1,9 +1,9 @@
 /**
- * Disconnect (T4, T15): stop the lifecycle and any running sync, revoke at the vendor, delete
- * subscriptions, destroy secrets, clear the cache now; then wait (durably) for the purge deadline
+ * Disconnect (T4, T15): stop the lifecycle and any running sync, delete subscriptions, revoke at
+ * the vendor, destroy secrets, clear the cache now; then wait (durably) for the purge deadline
  * — at most 30 days — and purge whatever source data is left, with a receipt.
  */
-import { getExternalWorkflowHandle, log, setHandler, sleep } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, patched, setHandler, sleep } from '@temporalio/workflow';
 import { integrationActivities as act } from './activityProxies';
 import {
   disconnectStateQuery,
@@ -16,6 +16,13 @@ import { tagRun } from './tagRun';
 
 /** T15: cached source data is gone within 30 days of disconnect, whatever the caller asked. */
 export const MAX_PURGE_DELAY_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * Patch id: subscriptions are deleted before the grant is revoked, while the vendor still accepts
+ * the grant's token for it (Google answers 401 to `channels.stop` of a revoked grant's channel).
+ * Runs started before it revoke first.
+ */
+export const UNSUBSCRIBE_BEFORE_REVOKE_PATCH = 'disconnect-unsubscribe-before-revoke';
 
 export function clampPurgeDelay(requestedMs: number): number {
   return Math.min(Math.max(0, Number.isFinite(requestedMs) ? requestedMs : MAX_PURGE_DELAY_MS), MAX_PURGE_DELAY_MS);
@@ -44,10 +51,12 @@ export async function disconnectWorkflow(input: DisconnectInput): Promise<Discon
   cancelIfRunning(workflowIds.sync(ref.workspaceId, ref.integrationId));
 
   state.status = 'revoking';
+  const unsubscribeFirst = patched(UNSUBSCRIBE_BEFORE_REVOKE_PATCH);
+  if (unsubscribeFirst) await act.deleteSubscriptions(ref);
   const revocation = await act.revokeAtVendor(ref);
   state.revokedAtVendor = revocation.revoked;
   state.vendorNote = revocation.note;
-  await act.deleteSubscriptions(ref);
+  if (!unsubscribeFirst) await act.deleteSubscriptions(ref);
   await act.destroySecrets(ref);
 
   state.status = 'clearing';

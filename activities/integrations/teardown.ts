@@ -64,7 +64,10 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
       });
     },
 
-    /** Deletes the vendor subscriptions, disables the webhook endpoints and releases the app installation. */
+    /**
+     * Deletes the vendor subscriptions and disables the webhook endpoints. Disconnect runs it while
+     * the grant still works (a vendor refuses to end a revoked grant's subscription).
+     */
     async deleteSubscriptions(input: IntegrationRef): Promise<{ deleted: number }> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
@@ -89,19 +92,21 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
             );
           }
         }
-        await withWorkspace(deps.db, input.workspaceId, async (trx) => {
-          await disableWebhookEndpoints(trx, input.integrationId);
-          await releaseInstallation(trx, input.integrationId);
-        });
+        await withWorkspace(deps.db, input.workspaceId, (trx) => disableWebhookEndpoints(trx, input.integrationId));
         return { deleted: subscriptions.length };
       });
     },
 
+    /**
+     * Destroys the secrets and releases the app installation binding. Both run after the revocation
+     * in every teardown order: the uninstall (GitHub) is allowed only through the binding.
+     */
     async destroySecrets(input: IntegrationRef): Promise<{ destroyed: number }> {
       const destroyed = await deps.secrets.destroyForIntegration(input.workspaceId, input.integrationId);
-      await withWorkspace(deps.db, input.workspaceId, (trx) =>
-        trx('oauth_states').where({ integration_id: input.integrationId }).delete(),
-      );
+      await withWorkspace(deps.db, input.workspaceId, async (trx) => {
+        await trx('oauth_states').where({ integration_id: input.integrationId }).delete();
+        await releaseInstallation(trx, input.integrationId);
+      });
       return { destroyed };
     },
 

@@ -135,6 +135,16 @@ export class DriveService {
       .map(({ id, resourceId, expiration, address }) => ({ id, resourceId, expiration, address }));
   }
 
+  /**
+   * Channels neither stopped nor expired, whatever became of their grant: Google does not document
+   * that revoking a grant ends its channels, so only `channels.stop` or the expiry closes one.
+   */
+  unstoppedChannels(): Array<{ id: string; resourceId: string }> {
+    return [...this.channels.values()]
+      .filter((channel) => !channel.stopped && channel.expiration > this.options.clock.now())
+      .map(({ id, resourceId }) => ({ id, resourceId }));
+  }
+
   /** Every push message sent so far, once its receiver answered. */
   deliveries(): Promise<ChannelDelivery[]> {
     return Promise.all(this.pendingDeliveries);

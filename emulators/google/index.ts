@@ -69,6 +69,7 @@ export async function startGoogleEmulator(options: GoogleEmulatorOptions) {
     file: (id: string) => drive.file(id),
     visibleFiles: (subject = user().subject) => drive.visibleTo(subject),
     channels: () => drive.liveChannels(),
+    unstoppedChannels: () => drive.unstoppedChannels(),
     deliveries: () => drive.deliveries(),
     throttle(count: number, kind: DriveThrottle, retryAfterSeconds = 2) {
       storm.start(

@@ -179,7 +179,7 @@ describe('Google journeys through the real API (dev server, real workflows, Goog
     expect(done).toMatchObject({ status: 'completed', result: { fileId: expect.any(String) } });
     expect(control.file(done.result.fileId)).toMatchObject({ name: 'weekly.csv', parents: [folder] });
 
-    // Disconnect: the grant is revoked at Google, which ends its channel; the endpoint is disabled.
+    // Disconnect: the channel is stopped at Google, then the grant revoked; the endpoint is disabled.
     const revokesBefore = google.requestsTo(/^\/revoke$/).length;
     const disconnect = await h.app.inject({ method: 'DELETE', url: path, headers: admin });
     expect(disconnect.statusCode).toBe(202);
@@ -188,7 +188,7 @@ describe('Google journeys through the real API (dev server, real workflows, Goog
       (s) => s === 'disconnected',
       30_000,
     );
-    expect(control.channels()).toEqual([]);
+    expect(control.unstoppedChannels()).toEqual([]);
     expect(
       google
         .requestsTo(/^\/revoke$/)

@@ -2,8 +2,8 @@
  * The two Google rows end to end through the real workflows on the dev server, with the real
  * `@googleapis/drive` / `google-auth-library` connector, the Google emulator and real Postgres:
  * connect (PKCE consent, callback Update) → consent ledger → first sync → incremental sync →
- * channel renewal → data out → restrict → rotation (Google refresh) → disconnect (grant revoked at
- * /revoke, channel ended, endpoint disabled) → purge receipt.
+ * channel renewal → data out → restrict → rotation (Google refresh) → disconnect (channel stopped while
+ * the grant works, then the grant revoked at /revoke, endpoint disabled) → purge receipt.
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -113,7 +113,7 @@ describe('Google end to end (dev server, Google emulator, real Postgres)', () =>
     expect(secrets.every((s) => s.state === 'destroyed' && s.ciphertext === null)).toBe(true);
   }
 
-  it('T1 T2 T4 T5 T8 T11 T15 T18 T19 [google-drive]: connect → picks synced → changes feed → channel renewed → export into the picked folder → restrict → rotate → disconnect (grant revoked, channel ended, endpoint disabled) → purge; an unpicked file is never requested', async () => {
+  it('T1 T2 T4 T5 T8 T11 T15 T18 T19 [google-drive]: connect → picks synced → changes feed → channel renewed → export into the picked folder → restrict → rotate → disconnect (channel stopped before the grant is revoked, endpoint disabled) → purge; an unpicked file is never requested', async () => {
     const { control } = google.emulator;
     const folder = control.addFolder('Tower A exports');
     const [planA, planB, hr] = ['A-101 plan.pdf', 'A-201 section.pdf', 'HR salaries.xlsx'].map((name) =>
@@ -230,15 +230,20 @@ describe('Google end to end (dev server, Google emulator, real Postgres)', () =>
     expect(rotation).toEqual({ status: 'rotated', newVersion: 2 });
     expect(tokenCalls('refresh_token')).toHaveLength(1);
 
-    // Disconnect (T4): the grant is revoked, then its channel stopped (Google answers 401 for a revoked
-    // grant's channel, which delivers nothing more) and our endpoint disabled.
+    // Disconnect (T4): every channel is stopped while the grant still works, then the grant is revoked,
+    // and our endpoint disabled. A 204 from channels.stop is Google accepting the grant's token.
+    const [open] = await h.admin('vendor_subscriptions').where({ integration_id: ref.integrationId });
+    const beforeDisconnect = google.emulator.requests.length;
     const disconnected = await disconnect(ref);
     expect(disconnected).toMatchObject({ revokedAtVendor: true });
-    const teardown = google
-      .requestsTo(/^\/(drive\/v3\/channels\/stop|revoke)$/, since)
-      .map((r) => `${r.path} ${r.status}`);
-    expect(teardown.slice(-2)).toEqual(['/revoke 200', '/drive/v3/channels/stop 401']);
-    expect(control.channels()).toEqual([]);
+    const teardown = google.requestsTo(/^\/(drive\/v3\/channels\/stop|revoke)$/, beforeDisconnect);
+    expect(teardown.map((r) => `${r.path} ${r.status}`)).toEqual(['/drive/v3/channels/stop 204', '/revoke 200']);
+    expect(
+      `${(teardown[0]!.body as { id: string }).id} ${(teardown[0]!.body as { resourceId: string }).resourceId}`,
+    ).toBe(open.external_id);
+    // Stopped at Google, not merely dead because of the revocation, and none of ours left behind.
+    expect(control.unstoppedChannels()).toEqual([]);
+    expect(await h.admin('vendor_subscriptions').where({ integration_id: ref.integrationId })).toEqual([]);
     expect(
       await h.admin('webhook_endpoints').where({ integration_id: ref.integrationId }).whereNull('disabled_at'),
     ).toEqual([]);

@@ -68,6 +68,21 @@ async function onDevServer(
   }
 }
 
+/** A disconnect with its purge (a one-minute delay, skipped by the time-skipping server). */
+async function recordDisconnect(
+  client: Client,
+  taskQueue: string,
+  ref: { workspaceId: string; integrationId: string },
+) {
+  const disconnectId = workflowIds.disconnect(ref.workspaceId, ref.integrationId);
+  await client.workflow.execute('disconnectWorkflow', {
+    taskQueue,
+    workflowId: disconnectId,
+    args: [{ ...ref, actor: { type: 'user', id: 'admin-1' }, purgeDelayMs: 60_000 }],
+  });
+  await save(client, 'disconnectWorkflow', disconnectId);
+}
+
 describe('record replay fixtures (RECORD_HISTORIES=<scenario,…|all>)', () => {
   recordIt('sync', 'sync (rate-limit wait + 410 resync), disconnect (with purge) and the cache sweep', () =>
     onTimeSkipping('record-sync', async ({ h, client, taskQueue }) => {
@@ -90,16 +105,16 @@ describe('record replay fixtures (RECORD_HISTORIES=<scenario,…|all>)', () => {
       });
       await save(client, 'syncWorkflow', syncId);
       await save(client, 'syncWorkflow-resync', resyncId);
-      const disconnectId = workflowIds.disconnect(ref.workspaceId, ref.integrationId);
-      await client.workflow.execute('disconnectWorkflow', {
-        taskQueue,
-        workflowId: disconnectId,
-        args: [{ ...ref, actor: { type: 'user', id: 'admin-1' }, purgeDelayMs: 60_000 }],
-      });
-      await save(client, 'disconnectWorkflow', disconnectId);
+      await recordDisconnect(client, taskQueue, ref);
       const sweepId = `maintenance/${crypto.randomUUID()}`;
       await client.workflow.execute('cacheSweepWorkflow', { taskQueue, workflowId: sweepId });
       await save(client, 'cacheSweepWorkflow', sweepId);
+    }),
+  );
+
+  recordIt('disconnect', 'disconnect (with purge) alone', () =>
+    onTimeSkipping('record-disconnect', async ({ h, client, taskQueue }) => {
+      await recordDisconnect(client, taskQueue, await seedConnectedIntegration(h));
     }),
   );
 

@@ -64,7 +64,7 @@ describe('sync and disconnect workflows (time-skipping server, real Postgres)', 
     }
   });
 
-  it('T4 T15: disconnect revokes at the vendor, destroys secrets, clears the cache now and purges after the real 30-day default with a receipt', async () => {
+  it('T4 T15: disconnect deletes subscriptions, then revokes at the vendor, destroys secrets, clears the cache now and purges after the real 30-day default with a receipt', async () => {
     for (let i = 0; i < 150; i++) h.connector.upsert(`issue-${i}`, 't');
     const ref = await seedConnectedIntegration(h);
     const env = await timeSkippingEnv();
@@ -97,6 +97,20 @@ describe('sync and disconnect workflows (time-skipping server, real Postgres)', 
         const receipt = await h.admin('purge_receipts').where({ receipt_id: result.receiptId }).first();
         expect(receipt).toMatchObject({ integration_id: ref.integrationId, vendor: MEMORY_VENDOR });
         const history = await handle.fetchHistory();
+        // A run started now takes the `disconnect-unsubscribe-before-revoke` path: subscriptions go while
+        // the grant still works, the installation binding only after the revocation (with the secrets).
+        const activities = history.events!.flatMap((e) => {
+          const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+          return name ? [name] : [];
+        });
+        expect(activities).toEqual([
+          'beginDisconnect',
+          'deleteSubscriptions',
+          'revokeAtVendor',
+          'destroySecrets',
+          'clearCacheAndMarkDisconnected',
+          'purgeIntegration',
+        ]);
         const timer = history.events!.find((e) => e.timerStartedEventAttributes);
         expect(Number(timer!.timerStartedEventAttributes!.startToFireTimeout!.seconds)).toBe(THIRTY_DAYS_MS / 1000);
       });

@@ -43,10 +43,11 @@ export async function renewSubscription(
 }
 
 /**
- * Stops a channel. Disconnect revokes the grant first (the generic order for every vendor), and
- * Google then refuses the stop (401): the channel was authorized by the grant that just ended, and
- * the same step disables our endpoint, so any message it still carries until it expires (a week at
- * most) is refused at the receiver. 404 (already expired or stopped) is the goal reached too.
+ * Stops a channel. Disconnect stops channels before it revokes the grant, since Google refuses the
+ * stop of a revoked grant's channel (401). That 401 still comes when the user removed the app in
+ * their Google Account first, or for a disconnect started before the reorder: the same step disables
+ * our endpoint, so any message the channel still carries until it expires (a week at most) is
+ * refused at the receiver. 404 (already expired or stopped) is the goal reached too.
  */
 export async function deleteSubscription(
   platform: GooglePlatform,
