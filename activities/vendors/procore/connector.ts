@@ -17,7 +17,7 @@ import {
 } from '@procore/js-sdk';
 import { scopesOutside } from '../../../lib/scopes';
 import { VendorError, VendorFailureType } from '../errors';
-import { createVendorCall, type VendorBudgets } from '../shared';
+import { createLocalVendorBudgets, createVendorCall, type VendorBudgets } from '../shared';
 import { requireString } from '../shared/actionInput';
 import type { Connector, ConnectorContext, Subscription, TokenSet } from '../types';
 import { createProcoreApi, createRateGate, type ProcoreApi } from './client';
@@ -42,7 +42,7 @@ export interface ProcoreConnectorOptions {
   clientSecret: string;
   /** Clock of the `updated_at` windows and rate windows (tests share the emulator's). */
   now?: () => number;
-  /** The worker's vendor budgets (shared by every worker); absent: this process's own. */
+  /** The worker's vendor budgets (shared by every worker); absent: this process's own, on `now`. */
   budgets?: VendorBudgets;
 }
 
@@ -67,7 +67,7 @@ export function createProcoreConnector(options: ProcoreConnectorOptions): Connec
     family: VENDOR,
     appId: options.clientId,
     rateLimit: procoreDescriptor.rateLimit,
-    budgets: options.budgets,
+    budgets: options.budgets ?? createLocalVendorBudgets({ now }),
     mapError: (error) => mapProcoreError(error, now()),
   });
   const authHost = { apiHostname: options.authBaseUrl };

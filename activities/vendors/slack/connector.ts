@@ -10,7 +10,13 @@
 import type { OauthV2AccessResponse, WebClient } from '@slack/web-api';
 import { scopesOutside } from '../../../lib/scopes';
 import { VendorError, VendorFailureType } from '../errors';
-import { APP_WEBHOOK_RESOURCE, assertGrantWithinRequested, createVendorCall, type VendorBudgets } from '../shared';
+import {
+  APP_WEBHOOK_RESOURCE,
+  assertGrantWithinRequested,
+  createLocalVendorBudgets,
+  createVendorCall,
+  type VendorBudgets,
+} from '../shared';
 import { requireString } from '../shared/actionInput';
 import type { Connector, ConnectorContext, TokenSet } from '../types';
 import { createSlackClient } from './client';
@@ -28,7 +34,7 @@ export interface SlackConnectorOptions {
   clientSecret: string;
   /** Clock of the method and channel budgets (tests share the emulator's). */
   now?: () => number;
-  /** The worker's vendor budgets (shared by every worker); absent: this process's own. */
+  /** The worker's vendor budgets (shared by every worker); absent: this process's own, on `now`. */
   budgets?: VendorBudgets;
 }
 
@@ -69,7 +75,7 @@ export function createSlackConnector(options: SlackConnectorOptions): Connector 
     family: VENDOR,
     appId: options.clientId,
     rateLimit: slackDescriptor.rateLimit,
-    budgets: options.budgets,
+    budgets: options.budgets ?? createLocalVendorBudgets({ now: options.now }),
     mapError: mapSlackError,
   });
   const budgets = createSlackBudgets(options.now);

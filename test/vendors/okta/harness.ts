@@ -1,6 +1,7 @@
 /** Shared setup for the Okta connector tests: one emulated org, the connector, sign-in through a browser-like redirect. */
 import { OKTA_CONTROL, OKTA_MATRIX_SCOPE } from '../../../activities/vendors/okta';
 import { createOktaConnector } from '../../../activities/vendors/okta/connector';
+import { resettableBudgets, type ResettableBudgets } from '../support/resettableBudgets';
 import type { Connector, ConnectorContext, TokenSet } from '../../../activities/vendors/types';
 import { startOktaEmulator, type OktaEmulator } from '../../../emulators/okta';
 import { createPkcePair } from '../../../lib/oauth/pkce';
@@ -13,6 +14,8 @@ export const REDIRECT_URI = 'https://api.trackproject.example/v1/oauth/callback/
 export interface OktaHarness {
   emulator: OktaEmulator;
   connector: Connector;
+  /** The connector's vendor budgets: a 429 blocks the org's budget until `reset()` (its Retry-After). */
+  budgets: ResettableBudgets;
   controls: Record<string, string[]>;
   /** Follows the org's authorize redirect like a browser; returns the callback URL. */
   consent(authorizeUrl: string): Promise<URL>;
@@ -23,7 +26,8 @@ export interface OktaHarness {
 
 export async function startOktaHarness(): Promise<OktaHarness> {
   const emulator = await startOktaEmulator({ redirectUris: [REDIRECT_URI] });
-  const connector = createOktaConnector({ orgDomains: ['127.0.0.1'], allowHttp: true });
+  const budgets = resettableBudgets();
+  const connector = createOktaConnector({ orgDomains: ['127.0.0.1'], allowHttp: true, budgets });
   const controls = { [OKTA_CONTROL.org]: [emulator.url], [OKTA_CONTROL.clientId]: [emulator.clientId] };
 
   async function consent(authorizeUrl: string): Promise<URL> {
@@ -36,6 +40,7 @@ export async function startOktaHarness(): Promise<OktaHarness> {
   return {
     emulator,
     connector,
+    budgets,
     controls,
     consent,
     async signIn(options = {}) {

@@ -163,6 +163,11 @@ describe('Okta sign-in (OIDC)', () => {
     expect(failure.type).toBe('RateLimited');
     expect(failure.retryAfterMs).toBeGreaterThan(30_000);
     expect(failure.retryAfterMs).toBeLessThanOrEqual(41_000);
+    // Until the Reset passes, our own budget refuses the org's calls: none reaches Okta.
+    const served = harness.emulator.requests.length;
+    expect((await failureOf(harness.connector.testConnection(ctx))).type).toBe('RateLimited');
+    expect(harness.emulator.requests.length).toBe(served);
+    harness.budgets.reset();
     await harness.connector.testConnection(ctx);
   });
 
