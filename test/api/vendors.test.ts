@@ -31,7 +31,8 @@ describe('vendor catalog over the API', () => {
       availability: 'available',
       scopes: { required: ['chat:write', 'channels:read'], optional: [] },
     });
-    expect(vendors.find((v) => v.id === 'okta')?.availability).toBe('planned');
+    expect(vendors.find((v) => v.id === 'autodesk-acc')?.availability).toBe('planned');
+    expect(vendors.find((v) => v.id === 'okta')?.availability).toBe('available');
     expect(vendors.find((v) => v.id === 'github')?.availability).toBe('available');
     expect(vendors.find((v) => v.id === 'procore')).toMatchObject({
       availability: 'available',

@@ -17,6 +17,9 @@ const SHARED_TABLES: Record<string, string> = {
   operator_audit_log:
     "our operators' payload decodes (operator id, namespace, payload count, outcome): no workspace's data, " +
     'since the codec sees only ciphertext and cannot know whose payload it decodes',
+  kek_rotation_log:
+    'key-encryption-key rotations (rotation id, KMS key ids, counts of re-wrapped data keys): keys of the whole ' +
+    'deployment, no workspace id and no customer data',
 };
 
 async function sharedTables(db: Knex | Knex.Transaction): Promise<string[]> {
