@@ -130,6 +130,11 @@ describe('compiled build (npm run build, then what the image runs)', () => {
     let worker: Started | undefined;
     let api: Started | undefined;
     const connection = await Connection.connect({ address: stack.temporalAddress });
+    const client = new Client({
+      connection,
+      namespace: 'default',
+      dataConverter: createDataConverter([Buffer.from(codecKey, 'base64')]),
+    });
     try {
       worker = startCompiled('workers/main.js', env);
       api = startCompiled('api/main.js', env);
@@ -170,11 +175,6 @@ describe('compiled build (npm run build, then what the image runs)', () => {
       expect(((await vendors.json()) as { vendors: unknown[] }).vendors.length).toBeGreaterThanOrEqual(18);
 
       // A workflow of the bundle, with its activities on the worker's database pool, through the payload codec.
-      const client = new Client({
-        connection,
-        namespace: 'default',
-        dataConverter: createDataConverter([Buffer.from(codecKey, 'base64')]),
-      });
       const swept = await client.workflow.execute('cacheSweepWorkflow', {
         taskQueue,
         workflowId: `build-test/${crypto.randomUUID()}`,
@@ -184,6 +184,12 @@ describe('compiled build (npm run build, then what the image runs)', () => {
       expect(swept).toEqual({ cachedRecords: expect.any(Number), webhookDeliveries: expect.any(Number) });
     } finally {
       await Promise.all([stop(api), stop(worker)]);
+      // The compiled worker wrote the shared server's maintenance schedules through its own codec key:
+      // removed, so later tests (whose clients lack that key) can create and update theirs.
+      for await (const schedule of client.schedule.list()) {
+        if (schedule.scheduleId.startsWith('maintenance/'))
+          await client.schedule.getHandle(schedule.scheduleId).delete();
+      }
       await connection.close();
       fs.rmSync(home, { recursive: true, force: true });
     }
