@@ -50,8 +50,11 @@ export function createVendorCall(options: {
         return await run();
       } catch (error) {
         const mapped = error instanceof VendorError ? error : options.mapError(error);
+        // Only the vendor's own answer blocks the account for every worker: a refusal of our own
+        // pacing (a Slack channel's pace, Procore's spent hourly window) already waits on its own.
+        const fromVendor = !(error instanceof VendorError) || error.details.status !== undefined;
         const retryAfterMs = mapped instanceof VendorError ? mapped.details.retryAfterMs : undefined;
-        if (key && retryAfterMs && (mapped as VendorError).type === VendorFailureType.RateLimited)
+        if (key && fromVendor && retryAfterMs && (mapped as VendorError).type === VendorFailureType.RateLimited)
           await budgets.block(options.family, key, retryAfterMs);
         throw mapped;
       }

@@ -230,6 +230,13 @@ describe('Slack channel picker (channels:read) and rate limits', () => {
     expect(error.details.retryAfterMs).toBe(7000);
     const sent = webApiCalls('conversations.list').slice(before);
     expect(sent.map((call) => [call.status, call.responseHeaders['retry-after']])).toEqual([[429, '7']]);
+    // The 429 blocks the workspace's budget until its Retry-After: the next call is refused here, unsent.
+    await expectVendorError(
+      harness.connector.listControlChoices!(ctx, { cursor: null }),
+      VendorFailureType.RateLimited,
+    );
+    expect(webApiCalls('conversations.list').slice(before)).toHaveLength(1);
+    harness.emulator.control.clock.advance(7000);
     expect((await harness.connector.listControlChoices!(ctx, { cursor: null })).choices).toHaveLength(200);
   });
 
