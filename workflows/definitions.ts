@@ -4,6 +4,9 @@
  * names only: no personal data, so they are safe in the Temporal UI and in logs.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { SamlSignInInput } from '../activities/integrations/samlSignIn';
+
+export type { SamlSignInInput };
 import type { VendorDescriptor, VendorId } from '../activities/vendors/types';
 import type { AuditActor } from '../lib/audit';
 
@@ -35,6 +38,11 @@ export interface ConnectInput {
   /** Service-account vendors: the credential was stored encrypted by the API; only its id travels. */
   credentialSecretId?: string;
   /**
+   * SAML sign-in (rows with `samlSignIn`): the IdP metadata the admin supplied, stored encrypted by
+   * the API (only its id travels), and where this service receives assertions.
+   */
+  saml?: SamlSignInInput;
+  /**
    * Re-consent (or a new credential) for an integration that exists (T17): its subscriptions and
    * current credential stay until the new grant replaces them, the running lifecycle is told
    * instead of started, and a failure tears nothing down.
@@ -61,6 +69,8 @@ export interface ConnectState {
 export interface OAuthCallbackInput {
   state: string;
   code?: string;
+  /** SAML sign-in: the posted SAMLResponse, stored encrypted by the ACS route (its secret id only). */
+  samlResponseSecretId?: string;
   /** Vendor-side denial (`error=access_denied`). */
   error?: string;
   /** T2: whose browser session completed the consent (the API checked it against the state's initiator). */

@@ -10,6 +10,7 @@ import * as m0008 from './0008_app_installation_bindings';
 import * as m0009 from './0009_consent_initiator';
 import * as m0010 from './0010_operator_audit';
 import * as m0014 from './0014_saml_assertion_ids';
+import * as m0018 from './0018_saml_secret_kinds';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '0009_consent_initiator': m0009,
   '0010_operator_audit': m0010,
   '0014_saml_assertion_ids': m0014,
+  '0018_saml_secret_kinds': m0018,
 };

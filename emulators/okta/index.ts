@@ -1,12 +1,19 @@
 /**
  * The Okta emulator: one customer org (its URL is the emulator's) with its org authorization server
- * (OIDC, `./oidc`), its SAML 2.0 app (`./saml`) and its event hooks (`./eventHooks`). Every endpoint
+ * (OIDC, `./oidc`), its SAML 2.0 app (`../shared/samlIdp`: metadata and SP-initiated SSO) and its event hooks (`./eventHooks`). Every endpoint
  * answers 429 with Okta's `X-Rate-Limit-*` headers during a rate storm.
  * `startOktaEmulator()` → `{ url, clientId, requests, control, stop() }`.
  */
 import { createEmulatorClock } from '../shared/clock';
-import { EmulatorRouter, startEmulatorServer, type LoggedRequest } from '../shared/http';
+import { EmulatorRouter, startEmulatorServer, type EmulatorResponse, type LoggedRequest } from '../shared/http';
 import { createRateStorm } from '../shared/rateStorm';
+import {
+  createSamlApp,
+  createSamlSigningIdp,
+  type SamlAssertionOptions,
+  type SamlServiceProvider,
+  type SamlSigningIdp,
+} from '../shared/samlIdp';
 import { deliverEventHook, eventHookBody, verifyEventHook, type EventHook } from './eventHooks';
 import { OktaAuthorizationServer, oktaError, type OktaIdTokenForgery, type OktaUser } from './oidc';
 
@@ -14,7 +21,13 @@ export interface OktaEmulatorOptions {
   clientId?: string;
   redirectUris?: string[];
   user?: OktaUser;
+  /** The SAML app the org's admin set up for us: our entity id (audience) and ACS URL. */
+  saml?: SamlServiceProvider;
 }
+
+/** Okta's SAML app ids start with `exk`; its IdP entity id is `http://www.okta.com/<app id>`. */
+const SAML_APP_ID = 'exk1trackproject0x7';
+const SAML_APP_PATH = `/app/trackproject/${SAML_APP_ID}/sso/saml`;
 
 export interface OktaEmulator {
   /** The org URL (`https://<org>.okta.com` in production). */
@@ -22,6 +35,8 @@ export interface OktaEmulator {
   /** The OIDC app integration registered in the org for us (public client). */
   clientId: string;
   user: OktaUser;
+  /** The SAML app's metadata URL (`https://<org>/app/<app id>/sso/saml/metadata`). */
+  samlMetadataUrl: string;
   requests: LoggedRequest[];
   control: ReturnType<typeof createControl>;
   stop(): Promise<void>;
@@ -45,14 +60,34 @@ export async function startOktaEmulator(options: OktaEmulatorOptions = {}): Prom
   const storm = createRateStorm();
   const router = new EmulatorRouter();
   oidc.register(router);
+  // The SSO URL is the org's: the SAML app is made once the server listens.
+  let samlApp: { idp: SamlSigningIdp; app: ReturnType<typeof createSamlApp> } | undefined;
+  const sp = options.saml;
+  const withSaml = (handle: (app: ReturnType<typeof createSamlApp>) => EmulatorResponse) => () =>
+    samlApp ? handle(samlApp.app) : oktaError(404, 'E0000007', 'Not found: Resource not found');
+  router
+    .on(
+      'GET',
+      `/app/${SAML_APP_ID}/sso/saml/metadata`,
+      withSaml((app) => app.metadata()),
+    )
+    .on('GET', SAML_APP_PATH, (request) => withSaml((app) => app.sso(request))());
   const server = await startEmulatorServer({ router, before: () => storm.intercept() });
   url = server.url;
+  if (sp) {
+    const idp = await createSamlSigningIdp({
+      entityId: `http://www.okta.com/${SAML_APP_ID}`,
+      ssoUrl: `${url}${SAML_APP_PATH}`,
+    });
+    samlApp = { idp, app: createSamlApp({ idp, sp, user: { subject: user.login, groups: user.groups } }) };
+  }
   return {
     url,
     clientId,
     user,
+    samlMetadataUrl: `${url}/app/${SAML_APP_ID}/sso/saml/metadata`,
     requests: server.requests,
-    control: createControl({ url, clientId, redirectUris, oidc, storm, clock }),
+    control: createControl({ url, clientId, redirectUris, oidc, storm, clock, samlApp: samlApp?.idp, sp, user }),
     stop: () => server.stop(),
   };
 }
@@ -64,8 +99,24 @@ function createControl(org: {
   oidc: OktaAuthorizationServer;
   storm: ReturnType<typeof createRateStorm>;
   clock: ReturnType<typeof createEmulatorClock>;
+  samlApp?: SamlSigningIdp;
+  sp?: SamlServiceProvider;
+  user: OktaUser;
 }) {
   return {
+    /**
+     * A Response of the org's SAML app for the signed-in user, as the SSO endpoint would post it,
+     * with the departures a test asks for (tampered, unsigned, another audience, expired…).
+     */
+    samlResponse: (departures: Partial<SamlAssertionOptions>) => {
+      if (!org.samlApp || !org.sp) throw new Error('the emulated org has no SAML app (option saml)');
+      return org.samlApp.response({
+        ...org.sp,
+        subject: org.user.login,
+        groups: org.user.groups,
+        ...departures,
+      });
+    },
     /** Another redirect URI on the org's OIDC app (the admin's app settings). */
     addRedirectUri: (redirectUri: string) => {
       org.redirectUris.push(redirectUri);

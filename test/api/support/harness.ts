@@ -113,13 +113,15 @@ export async function createHarness(
     trustProxy?: string[];
     /** The request and webhook metrics the test reads. */
     metrics?: ApiMetrics;
+    /** The secret store's KEK, for a test whose worker reads what the API stored. */
+    secretKey?: Buffer;
   } = {},
 ): Promise<Harness> {
   const db = runtimeDb('api');
   const su = superuserDb();
   const server = await devServer();
   const hsSecret = crypto.randomBytes(48);
-  const secrets = new SecretStore(db, new LocalKeyProvider([crypto.randomBytes(32)]));
+  const secrets = new SecretStore(db, new LocalKeyProvider([options.secretKey ?? crypto.randomBytes(32)]));
   const taskQueue = uniqueTaskQueue('api');
   const services: ApiServices = {
     db,
