@@ -5,15 +5,9 @@
  * `startOktaEmulator()` → `{ url, clientId, requests, control, stop() }`.
  */
 import { createEmulatorClock } from '../shared/clock';
-import { EmulatorRouter, startEmulatorServer, type EmulatorResponse, type LoggedRequest } from '../shared/http';
+import { EmulatorRouter, startEmulatorServer, type LoggedRequest } from '../shared/http';
 import { createRateStorm } from '../shared/rateStorm';
-import {
-  createSamlApp,
-  createSamlSigningIdp,
-  type SamlAssertionOptions,
-  type SamlServiceProvider,
-  type SamlSigningIdp,
-} from '../shared/samlIdp';
+import { mountSamlApp, type SamlAssertionOptions, type SamlServiceProvider } from '../shared/samlIdp';
 import { deliverEventHook, eventHookBody, verifyEventHook, type EventHook } from './eventHooks';
 import { OktaAuthorizationServer, oktaError, type OktaIdTokenForgery, type OktaUser } from './oidc';
 
@@ -60,34 +54,27 @@ export async function startOktaEmulator(options: OktaEmulatorOptions = {}): Prom
   const storm = createRateStorm();
   const router = new EmulatorRouter();
   oidc.register(router);
-  // The SSO URL is the org's: the SAML app is made once the server listens.
-  let samlApp: { idp: SamlSigningIdp; app: ReturnType<typeof createSamlApp> } | undefined;
-  const sp = options.saml;
-  const withSaml = (handle: (app: ReturnType<typeof createSamlApp>) => EmulatorResponse) => () =>
-    samlApp ? handle(samlApp.app) : oktaError(404, 'E0000007', 'Not found: Resource not found');
-  router
-    .on(
-      'GET',
-      `/app/${SAML_APP_ID}/sso/saml/metadata`,
-      withSaml((app) => app.metadata()),
-    )
-    .on('GET', SAML_APP_PATH, (request) => withSaml((app) => app.sso(request))());
+  const saml = mountSamlApp(
+    { metadata: `/app/${SAML_APP_ID}/sso/saml/metadata`, sso: SAML_APP_PATH },
+    oktaError(404, 'E0000007', 'Not found: Resource not found'),
+  );
+  saml.register(router);
   const server = await startEmulatorServer({ router, before: () => storm.intercept() });
   url = server.url;
-  if (sp) {
-    const idp = await createSamlSigningIdp({
+  if (options.saml)
+    await saml.start({
       entityId: `http://www.okta.com/${SAML_APP_ID}`,
       ssoUrl: `${url}${SAML_APP_PATH}`,
+      sp: options.saml,
+      user: { subject: user.login, groups: user.groups },
     });
-    samlApp = { idp, app: createSamlApp({ idp, sp, user: { subject: user.login, groups: user.groups } }) };
-  }
   return {
     url,
     clientId,
     user,
     samlMetadataUrl: `${url}/app/${SAML_APP_ID}/sso/saml/metadata`,
     requests: server.requests,
-    control: createControl({ url, clientId, redirectUris, oidc, storm, clock, samlApp: samlApp?.idp, sp, user }),
+    control: createControl({ url, clientId, redirectUris, oidc, storm, clock, saml }),
     stop: () => server.stop(),
   };
 }
@@ -99,24 +86,11 @@ function createControl(org: {
   oidc: OktaAuthorizationServer;
   storm: ReturnType<typeof createRateStorm>;
   clock: ReturnType<typeof createEmulatorClock>;
-  samlApp?: SamlSigningIdp;
-  sp?: SamlServiceProvider;
-  user: OktaUser;
+  saml: ReturnType<typeof mountSamlApp>;
 }) {
   return {
-    /**
-     * A Response of the org's SAML app for the signed-in user, as the SSO endpoint would post it,
-     * with the departures a test asks for (tampered, unsigned, another audience, expired…).
-     */
-    samlResponse: (departures: Partial<SamlAssertionOptions>) => {
-      if (!org.samlApp || !org.sp) throw new Error('the emulated org has no SAML app (option saml)');
-      return org.samlApp.response({
-        ...org.sp,
-        subject: org.user.login,
-        groups: org.user.groups,
-        ...departures,
-      });
-    },
+    /** A Response of the org's SAML app for the signed-in user, with the departures a test asks for. */
+    samlResponse: (departures: Partial<SamlAssertionOptions>) => org.saml.samlResponse(departures),
     /** Another redirect URI on the org's OIDC app (the admin's app settings). */
     addRedirectUri: (redirectUri: string) => {
       org.redirectUris.push(redirectUri);

@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { generate } from 'selfsigned';
 import { SignedXml } from 'xml-crypto';
-import type { EmulatorRequest, EmulatorResponse } from './http';
+import type { EmulatorRouter, EmulatorRequest, EmulatorResponse } from './http';
 
 export interface SamlAssertionOptions {
   /** Our SP's entity id as the IdP has it configured (the audience). */
@@ -185,6 +185,38 @@ export function createSamlApp(options: {
           `<input type="hidden" name="RelayState" value="${escapeXml(relayState)}"/>` +
           `</form></body></html>`,
       };
+    },
+  };
+}
+
+/**
+ * An IdP emulator's SAML app on its router: metadata and SSO routes answer `notFound` until the
+ * app is started (its SSO URL is on the emulator's origin, known once the server listens); tests
+ * get Responses with departures for the configured SP and user from `samlResponse`.
+ */
+export function mountSamlApp(paths: { metadata: string; sso: string }, notFound: EmulatorResponse) {
+  let mounted: { idp: SamlSigningIdp; app: ReturnType<typeof createSamlApp>; sp: SamlServiceProvider } | undefined;
+  let user: { subject: string; groups: string[] } = { subject: '', groups: [] };
+  return {
+    register(router: EmulatorRouter): void {
+      router
+        .on('GET', paths.metadata, () => mounted?.app.metadata() ?? notFound)
+        .on('GET', paths.sso, (request) => mounted?.app.sso(request) ?? notFound);
+    },
+    async start(options: {
+      entityId: string;
+      ssoUrl: string;
+      sp: SamlServiceProvider;
+      user: { subject: string; groups: string[] };
+    }): Promise<void> {
+      const idp = await createSamlSigningIdp({ entityId: options.entityId, ssoUrl: options.ssoUrl });
+      user = options.user;
+      mounted = { idp, sp: options.sp, app: createSamlApp({ idp, sp: options.sp, user }) };
+    },
+    /** A Response as the SSO endpoint would post it, with the departures a test asks for. */
+    samlResponse(departures: Partial<SamlAssertionOptions>): { samlResponse: string; assertionId: string } {
+      if (!mounted) throw new Error('the emulated IdP has no SAML app (option saml)');
+      return mounted.idp.response({ ...mounted.sp, ...user, ...departures });
     },
   };
 }

@@ -82,12 +82,25 @@ export function parseIdpMetadata(vendor: string, xml: string): SamlIdp {
   return { entityId, ssoUrl, signingCerts };
 }
 
+/** The part of a fetch response metadata retrieval reads (global fetch's and undici's both fit). */
+export interface MetadataResponse {
+  ok: boolean;
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
 /**
  * The metadata document at a URL the row's connector allowed: no redirects (they could leave the
- * allowed hosts), bounded in size, HTTP failures typed as any vendor call's.
+ * allowed hosts), bounded in size, HTTP failures typed as any vendor call's. `get` is the row's
+ * HTTP client (a dispatcher trusting its endpoints' CA, for instance).
  */
-export async function fetchSamlMetadata(vendor: string, url: URL): Promise<string> {
-  const response = await fetch(url, {
+export async function fetchSamlMetadata(
+  vendor: string,
+  url: URL,
+  get: (url: URL, init: { redirect: 'error'; headers: Record<string, string> }) => Promise<MetadataResponse> = fetch,
+): Promise<string> {
+  const response = await get(url, {
     redirect: 'error',
     headers: { accept: 'application/samlmetadata+xml, text/xml' },
   });
