@@ -145,8 +145,12 @@ describe('SAML sign-in at connect (API, connect workflow, Okta and Entra ID SAML
       payload: { vendor, saml },
     });
     expect(connected.statusCode).toBe(202);
-    const { integrationId } = connected.json() as { integrationId: string };
-    const handoff = await pollUntil(
+    return handoff((connected.json() as { integrationId: string }).integrationId);
+  }
+
+  /** The authorize hand-off of the consent in flight: the IdP's SSO URL, the cookie, the AuthnRequest's ID. */
+  async function handoff(integrationId: string) {
+    const answer = await pollUntil(
       () =>
         h.app.inject({
           method: 'GET',
@@ -155,8 +159,8 @@ describe('SAML sign-in at connect (API, connect workflow, Okta and Entra ID SAML
         }),
       (response) => response.statusCode === 200,
     );
-    const ssoUrl = new URL(handoff.json().authorizeUrl as string);
-    const cookie = String(handoff.headers['set-cookie']).split(';')[0]!;
+    const ssoUrl = new URL(answer.json().authorizeUrl as string);
+    const cookie = String(answer.headers['set-cookie']).split(';')[0]!;
     const authnRequest = zlib
       .inflateRawSync(Buffer.from(ssoUrl.searchParams.get('SAMLRequest')!, 'base64'))
       .toString('utf8');
@@ -195,7 +199,7 @@ describe('SAML sign-in at connect (API, connect workflow, Okta and Entra ID SAML
     let genuine: { SAMLResponse: string; assertionId: string } | undefined;
     const row = () => rows.get(vendor)!;
 
-    it(`T9 T1 T2 T4 T19 [${vendor}]: a valid signed assertion signs in through the ACS and the callback step; the integration goes active keeping opaque ids only, and disconnect destroys them`, async () => {
+    it(`T9 T1 T2 T4 T17 T19 [${vendor}]: a valid signed assertion signs in through the ACS and the callback step; the integration goes active keeping opaque ids only, signs in again on reconnect, and disconnect destroys them`, async () => {
       const { integrationId, ssoUrl, cookie } = await beginSignIn(vendor, { metadataUrl: row().metadataUrl });
       // SP-initiated at the org's SAML app, our one-time state as the RelayState.
       expect(`${ssoUrl.origin}${ssoUrl.pathname}`).toBe(row().ssoUrl);
@@ -234,6 +238,24 @@ describe('SAML sign-in at connect (API, connect workflow, Okta and Entra ID SAML
         ['granted', 'admin-1', row().scopes],
       ]);
 
+      // T17: a reconnect signs in again against the integration's IdP metadata.
+      const reconnect = await h.app.inject({
+        method: 'POST',
+        url: `/v1/workspaces/${ws}/integrations/${integrationId}/reconnect`,
+        headers: admin,
+      });
+      expect(reconnect.statusCode).toBe(202);
+      const again = await handoff(integrationId);
+      expect(`${again.ssoUrl.origin}${again.ssoUrl.pathname}`).toBe(row().ssoUrl);
+      expect((await postToAcs(vendor, await ssoForm(row(), again.ssoUrl), again.cookie)).statusCode).toBe(200);
+      expect(await connectResult(integrationId)).toMatchObject({ status: 'connected' });
+      const actions = await h
+        .su('consent_events')
+        .where({ integration_id: integrationId })
+        .orderBy('id')
+        .pluck('action');
+      expect(actions).toEqual(['granted', 'reauthorized']);
+
       // T4: SAML left no token at the org; disconnect says so and destroys the identity and the metadata.
       const disconnected = await server.client.workflow.execute('disconnectWorkflow', {
         taskQueue: h.taskQueue,
@@ -248,6 +270,35 @@ describe('SAML sign-in at connect (API, connect workflow, Okta and Entra ID SAML
         SAMLResponse: form.SAMLResponse,
         assertionId: /<saml2:Assertion [^>]*ID="([^"]+)"/.exec(response)![1]!,
       };
+    }, 90_000);
+
+    it(`T9 T18 [${vendor}]: metadata that names no IdP, or a metadata URL off the row's allowed hosts, fails the connect before any sign-in starts; an OAuth-only row refuses SAML`, async () => {
+      const attempts = [
+        { metadataXml: '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"/>' },
+        { metadataUrl: 'https://metadata.attacker.example/saml/metadata' },
+      ];
+      const failures = [];
+      for (const saml of attempts) {
+        const connected = await h.app.inject({
+          method: 'POST',
+          url: `/v1/workspaces/${ws}/integrations`,
+          headers: admin,
+          payload: { vendor, saml },
+        });
+        expect(connected.statusCode).toBe(202);
+        const { integrationId } = connected.json() as { integrationId: string };
+        failures.push((await connectResult(integrationId)).failure);
+        expect(await h.su('oauth_states').where({ integration_id: integrationId })).toEqual([]);
+      }
+      expect(failures).toEqual(['VendorRejected', 'OutsideCustomerControls']);
+      const oauthOnly = await h.app.inject({
+        method: 'POST',
+        url: `/v1/workspaces/${ws}/integrations`,
+        headers: admin,
+        payload: { vendor: 'jira', saml: attempts[0] },
+      });
+      expect(oauthOnly.statusCode).toBe(422);
+      expect(oauthOnly.headers['content-type']).toContain(PROBLEM);
     }, 90_000);
 
     const departures: Array<[string, (requestId: string) => string]> = [

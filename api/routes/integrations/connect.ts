@@ -171,11 +171,12 @@ async function storeSamlMetadata(
       'metadataXml' in metadata ? { xml: metadata.metadataXml } : { url: metadata.metadataUrl },
     ),
   });
-  return {
-    metadataSecretId: stored.secretId,
-    entityId: samlEntityId(services.publicUrl),
-    acsUrl: samlAcsUrl(services.publicUrl),
-  };
+  return samlSignInWith(services, stored.secretId);
+}
+
+/** Our side of a SAML sign-in against the IdP whose stored metadata is `metadataSecretId`. */
+export function samlSignInWith(services: ApiServices, metadataSecretId: string): SamlSignInInput {
+  return { metadataSecretId, entityId: samlEntityId(services.publicUrl), acsUrl: samlAcsUrl(services.publicUrl) };
 }
 
 export function registerConnectRoute(app: Api, services: ApiServices): void {
