@@ -103,7 +103,8 @@ export function createSamlSignIn(deps: IntegrationActivityDeps) {
           if (error instanceof SecretNotFoundError) return { signedIn: false, reason: 'no SAML response is stored' };
           throw error;
         } finally {
-          await deps.secrets.destroy(input.workspaceId, input.samlResponseSecretId);
+          // This one and any other posted to this sign-in (e.g. one whose callback came from another browser).
+          await deps.secrets.destroyOfKind(input.workspaceId, input.integrationId, 'saml-response');
         }
         const idp = await idpOf(resolved, input, input.saml);
         let metadata: Record<string, string>;

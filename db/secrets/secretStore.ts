@@ -259,10 +259,13 @@ export class SecretStore {
     );
   }
 
-  /** One secret loses its key material for good (a SAML response once it was validated or refused). */
-  async destroy(workspaceId: string, secretId: string): Promise<void> {
-    await withWorkspace(this.db, workspaceId, (trx) =>
-      trx('secrets').where({ secret_id: secretId }).whereNot({ state: 'destroyed' }).update(destroyed(trx)),
+  /** Every secret of one kind of the integration loses its key material for good (posted SAML responses). */
+  async destroyOfKind(workspaceId: string, integrationId: string, kind: SecretKind): Promise<number> {
+    return withWorkspace(this.db, workspaceId, (trx) =>
+      trx('secrets')
+        .where({ integration_id: integrationId, kind })
+        .whereNot({ state: 'destroyed' })
+        .update(destroyed(trx)),
     );
   }
 }

@@ -357,7 +357,7 @@ describe('SAML sign-in at connect (API, connect workflow, Okta and Entra ID SAML
       90_000,
     );
 
-    it(`T2 [${vendor}]: the ACS checks the RelayState before anything else and stores nothing for one it did not issue; the callback step needs the consent session cookie`, async () => {
+    it(`T2 [${vendor}]: the ACS checks the RelayState before anything else and stores nothing for one it did not issue; the callback step needs the consent session cookie, and no posted response outlives the sign-in`, async () => {
       const storedResponses = () =>
         h.su('secrets').where({ workspace_id: ws, kind: 'saml-response' }).count('* as n').first();
       const before = await storedResponses();
@@ -375,7 +375,15 @@ describe('SAML sign-in at connect (API, connect workflow, Okta and Entra ID SAML
       const { integrationId, ssoUrl } = await beginSignIn(vendor, { metadataUrl: row().metadataUrl });
       const withoutCookie = await postToAcs(vendor, await ssoForm(row(), ssoUrl), 'tp_other=1');
       expect(withoutCookie.statusCode).toBe(403);
+      const responses = () =>
+        h.su('secrets').where({ integration_id: integrationId, kind: 'saml-response' }).pluck('state');
+      expect(await responses()).toEqual(['pending']);
       expect((await h.su('integrations').where({ integration_id: integrationId }).first()).status).toBe('pending');
+      // The initiator's browser then completes it: no posted response outlives the sign-in.
+      const { cookie } = await handoff(integrationId);
+      expect((await postToAcs(vendor, await ssoForm(row(), ssoUrl), cookie)).statusCode).toBe(200);
+      expect(await connectResult(integrationId)).toMatchObject({ status: 'connected' });
+      expect(await responses()).toEqual(['destroyed', 'destroyed']);
     }, 90_000);
   });
 });
