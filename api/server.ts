@@ -16,6 +16,7 @@ import { registerActionRoutes } from './routes/actions';
 import { registerIntegrationRoutes } from './routes/integrations';
 import { registerInstallationSetupRoute } from './routes/installationSetup';
 import { registerOAuthCallbackRoute } from './routes/oauthCallback';
+import { registerSamlAcsRoute } from './routes/samlAcs';
 import { registerVendorRoutes } from './routes/vendors';
 import { registerWorkspaceRoutes } from './routes/workspaces';
 import type { ApiServices } from './services';
@@ -100,6 +101,7 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
     registerIntegrationRoutes(app, deps.services);
     registerActionRoutes(app, deps.services);
     registerOAuthCallbackRoute(app, deps.services);
+    registerSamlAcsRoute(app, deps.services);
     registerInstallationSetupRoute(app, deps.services);
     registerWorkspaceRoutes(app, deps.services);
     registerWebhookReceivers(app, deps.services, metrics);

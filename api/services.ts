@@ -31,8 +31,12 @@ export interface ApiServices {
   auditSubjectKey: Buffer;
   /** HMAC key of the consent session cookie that binds an OAuth state to its initiator (T2, `lib/oauth/consentSession.ts`). */
   consentSessionKey: Buffer;
-  /** Envelope-encrypted secrets (T6, T7): the API stores service-account credentials and reads webhook signing secrets. */
-  secrets: Pick<SecretStore, 'put' | 'read'>;
+  /**
+   * Envelope-encrypted secrets (T6, T7): the API stores service-account credentials, SAML metadata
+   * and posted SAML responses, reads webhook signing secrets, and finds an integration's current
+   * SAML metadata (a reconnect signs in against it again).
+   */
+  secrets: Pick<SecretStore, 'put' | 'read' | 'current'>;
   /** Every row of the vendor catalog with its availability here; only `available` rows can be connected. */
   vendors: ReadonlyMap<VendorId, CatalogRow>;
   webhookVerifiers: WebhookVerifiers;

@@ -18,6 +18,7 @@ const STEP_SUMMARIES: Record<keyof Activities, string> = {
   acceptInstallationSetup: 'accept the app installation setup',
   consumeOAuthState: 'check and consume the OAuth state',
   exchangeAuthorizationCode: 'exchange the authorization code for tokens',
+  completeSamlSignIn: 'validate the SAML response and keep the identity',
   adoptServiceAccount: 'adopt the service-account credential',
   registerWebhooks: 'register webhook subscriptions',
   activateIntegration: 'activate the integration',

@@ -30,8 +30,12 @@ import {
   type ConnectState,
   type OAuthCallbackInput,
 } from './definitions';
+import type { SamlSignInOutcome } from '../activities/integrations/samlSignIn';
 import { integrationLifecycleWorkflow } from './lifecycle';
 import { childSearchAttributes, tagRun } from './tagRun';
+
+/** The failure type of a refused SAML response (the API answers it as problem+json). */
+export const SAML_REFUSED = 'SamlResponseRefused';
 
 /** How long the admin has to consent; the oauth_states row expires at the same time. */
 export const CONSENT_TIMEOUT_MS = 15 * 60 * 1000;
@@ -53,6 +57,9 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
 
   let callback: OAuthCallbackInput | undefined;
   let callbackInFlight = false;
+  // SAML sign-in: the AuthnRequest's ID, and the outcome of validating the posted response.
+  let samlRequestId: string | undefined;
+  let samlSignIn: SamlSignInOutcome | undefined;
   // App-installation vendors: the setup redirect brings the installation, then the user authorizes.
   let setup: { authorizeUrl: string; installationId?: string; inFlight: boolean } | undefined;
   setHandler(
@@ -93,7 +100,19 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
         const { valid } = await act.consumeOAuthState({ ...ref, state: received.state });
         if (!valid)
           throw ApplicationFailure.nonRetryable('OAuth state is invalid, expired or already used', 'InvalidOAuthState');
-        callback = received;
+        if (input.saml && samlRequestId) {
+          // The response is validated here, so the browser learns whether it signed in.
+          samlSignIn = received.samlResponseSecretId
+            ? await act.completeSamlSignIn({
+                ...ref,
+                saml: input.saml,
+                samlResponseSecretId: received.samlResponseSecretId,
+                requestId: samlRequestId,
+              })
+            : { signedIn: false, reason: 'the callback carries no SAML response' };
+          callback = received;
+          if (!samlSignIn.signedIn) throw ApplicationFailure.nonRetryable(samlSignIn.reason, SAML_REFUSED);
+        } else callback = received;
         return { accepted: true as const };
       } finally {
         callbackInFlight = false;
@@ -134,8 +153,10 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
         workflowId: workflowInfo().workflowId,
         runId: workflowInfo().runId,
         initiator: input.actor,
+        ...(input.saml ? { saml: input.saml } : {}),
       });
       verifierSecretId = started.verifierSecretId;
+      samlRequestId = started.samlRequestId;
       if (started.setupUrl) setup = { authorizeUrl: started.authorizeUrl, inFlight: false };
       state.status = 'awaiting-consent';
       state.authorizeUrl = started.setupUrl ?? started.authorizeUrl;
@@ -149,16 +170,22 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
       }
       state.authorizeUrl = undefined;
       state.consentUrl = undefined;
-      if (callback!.error || !callback!.code)
-        throw ApplicationFailure.nonRetryable('the admin declined consent at the vendor', 'ConsentDeclined');
-      state.status = 'exchanging';
-      ({ grantedScopes } = await act.exchangeAuthorizationCode({
-        ...ref,
-        code: callback!.code,
-        redirectUri: input.redirectUri,
-        verifierSecretId: started.verifierSecretId,
-        ...(setup?.installationId ? { installationId: setup.installationId } : {}),
-      }));
+      if (samlSignIn) {
+        // Refused: the connect fails and compensates (nothing of the sign-in is kept).
+        if (!samlSignIn.signedIn) throw ApplicationFailure.nonRetryable(samlSignIn.reason, SAML_REFUSED);
+        ({ grantedScopes } = samlSignIn);
+      } else {
+        if (callback!.error || !callback!.code)
+          throw ApplicationFailure.nonRetryable('the admin declined consent at the vendor', 'ConsentDeclined');
+        state.status = 'exchanging';
+        ({ grantedScopes } = await act.exchangeAuthorizationCode({
+          ...ref,
+          code: callback!.code,
+          redirectUri: input.redirectUri,
+          verifierSecretId: started.verifierSecretId,
+          ...(setup?.installationId ? { installationId: setup.installationId } : {}),
+        }));
+      }
     }
     // A reconnect keeps the integration's endpoint and subscriptions (the lifecycle renews them).
     if (!input.reconnect) {

@@ -27,6 +27,7 @@ import {
   type IntegrationRef,
 } from './context';
 import { webhookUrl, type IntegrationActivityDeps } from './deps';
+import { createSamlSignIn, type SamlSignInInput } from './samlSignIn';
 
 /** How long an authorize URL stays usable; the connect workflow waits the same time. */
 export const OAUTH_STATE_TTL_MS = 15 * 60 * 1000;
@@ -42,10 +43,13 @@ export interface AuthorizationStarted {
   verifierSecretId?: string;
   /** App-installation vendors: where the browser installs or picks the installation, before `authorizeUrl`. */
   setupUrl?: string;
+  /** SAML sign-in: the ID of the AuthnRequest in `authorizeUrl`, which the assertion must answer. */
+  samlRequestId?: string;
 }
 
 export function createConnectActivities(deps: IntegrationActivityDeps) {
   const context = createIntegrationContext(deps);
+  const saml = createSamlSignIn(deps);
 
   async function storeTokens(ref: IntegrationRef, tokens: TokenSet): Promise<string> {
     const stored = await putPendingTokens(deps.secrets, ref, tokens);
@@ -72,12 +76,20 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
      * the initiator (T2: only their browser session can complete it, see lib/oauth/consentSession.ts).
      */
     async beginAuthorization(
-      input: IntegrationRef & { redirectUri: string; workflowId: string; runId?: string; initiator: AuditActor },
+      input: IntegrationRef & {
+        redirectUri: string;
+        workflowId: string;
+        runId?: string;
+        initiator: AuditActor;
+        saml?: SamlSignInInput;
+      },
     ): Promise<AuthorizationStarted> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
         const state = createOAuthState(input.workspaceId, input.integrationId);
-        const pkce = resolved.descriptor.pkce ? createPkcePair() : undefined;
+        // SAML: the IdP's metadata is read (and checked) before any state exists; the state is the RelayState.
+        const samlSignIn = input.saml ? await saml.samlAuthorization(resolved, input, input.saml, state) : undefined;
+        const pkce = resolved.descriptor.pkce && !samlSignIn ? createPkcePair() : undefined;
         const verifier = pkce
           ? await deps.secrets.put({
               workspaceId: input.workspaceId,
@@ -101,13 +113,15 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
             expires_at: new Date(Date.now() + OAUTH_STATE_TTL_MS),
           }),
         );
-        const authorizeUrl = resolved.connector.authorizeUrl(resolved.row.vendor, {
-          state,
-          redirectUri: input.redirectUri,
-          scopes: resolved.row.requested_scopes,
-          codeChallenge: pkce?.challenge,
-          controls: resolved.row.controls ?? {},
-        });
+        const authorizeUrl =
+          samlSignIn?.url ??
+          resolved.connector.authorizeUrl(resolved.row.vendor, {
+            state,
+            redirectUri: input.redirectUri,
+            scopes: resolved.row.requested_scopes,
+            codeChallenge: pkce?.challenge,
+            controls: resolved.row.controls ?? {},
+          });
         const setupUrl =
           resolved.connector.installation && input.runId
             ? resolved.connector.installation.setupUrl(resolved.row.vendor, {
@@ -117,9 +131,16 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
                 expiresAt: Date.now() + OAUTH_STATE_TTL_MS,
               })
             : undefined;
-        return { authorizeUrl, verifierSecretId: verifier?.secretId, ...(setupUrl ? { setupUrl } : {}) };
+        return {
+          authorizeUrl,
+          verifierSecretId: verifier?.secretId,
+          ...(setupUrl ? { setupUrl } : {}),
+          ...(samlSignIn ? { samlRequestId: samlSignIn.requestId } : {}),
+        };
       });
     },
+
+    completeSamlSignIn: saml.completeSamlSignIn,
 
     /** True when the setup state is one we signed for this integration's connect run and it has not expired. */
     async acceptInstallationSetup(

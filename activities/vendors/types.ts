@@ -45,6 +45,11 @@ export interface VendorDescriptor {
   authKind: AuthKind;
   /** False where the vendor documents no PKCE (e.g. Jira 3LO): we rely on state + exact redirect. */
   pkce: boolean;
+  /**
+   * Identity rows whose IdP also signs in over SAML 2.0: the admin may connect with the IdP's
+   * metadata instead of OAuth/OIDC (`ConnectInput.saml`; the connector's `saml` fetches metadata).
+   */
+  samlSignIn?: boolean;
   customerControl: {
     kind: CustomerControlKind;
     description: string;
@@ -180,10 +185,17 @@ export interface InstallationStep {
   verifySetupState(state: string): SetupBinding | undefined;
 }
 
+/** SAML sign-in (rows with `samlSignIn`): the only vendor call is fetching IdP metadata by URL. */
+export interface SamlMetadataSource {
+  /** The metadata document at `url`, refused unless the URL is on a host this row's IdPs serve metadata from. */
+  fetchMetadata(vendor: VendorId, input: { url: string; audit: VendorCallAuditor }): Promise<string>;
+}
+
 export interface Connector {
   readonly vendors: readonly VendorId[];
   authorizeUrl(vendor: VendorId, request: AuthorizeRequest): string;
   installation?: InstallationStep;
+  saml?: SamlMetadataSource;
   /** With an installation step, `installation` is required: the connector verifies the user may bind it. */
   exchangeCode(
     vendor: VendorId,

@@ -1,5 +1,6 @@
 /**
- * OAuth redirect target: `GET /v1/oauth/callback/{vendor}?state=…&code=…` (T2, T5).
+ * OAuth redirect target: `GET /v1/oauth/callback/{vendor}?state=…&code=…` (T2, T5), and the step
+ * a SAML sign-in is redirected to from the ACS (`samlAcs.ts`: `?state=…&samlResponse=<stored id>`).
  *
  * The caller is a browser coming back from the vendor, without a bearer token: the `state` is the
  * credential. It starts with `<workspaceId>.<integrationId>.`, so the API binds that workspace and
@@ -17,7 +18,7 @@ import { hashState, OAUTH_STATE_PATTERN, parseOAuthState } from '../../lib/oauth
 import { oauthCallbackUpdate } from '../../workflows/definitions';
 import { HttpProblem, problemResponses } from '../problem';
 import { runLinks, temporalCall } from '../runs';
-import { RunAccepted, VendorIdSchema } from '../schemas';
+import { RunAccepted, Uuid, VendorIdSchema } from '../schemas';
 import type { ApiServices } from '../services';
 import { checkOAuthState } from '../store';
 import type { Api } from '../types';
@@ -31,6 +32,8 @@ const CallbackQuery = Type.Object({
   /** Exactly as issued (`createOAuthState`): anything else is no state of ours, refused before any lookup. */
   state: Type.String({ pattern: OAUTH_STATE_PATTERN, maxLength: 200 }),
   code: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+  /** SAML sign-in: the id under which the ACS route stored the posted response (it 303-redirects here). */
+  samlResponse: Type.Optional(Uuid),
   /** RFC 6749 §4.1.2.1 error code, e.g. `access_denied`. */
   error: Type.Optional(Type.String({ pattern: '^[\\x20-\\x21\\x23-\\x5b\\x5d-\\x7e]{1,100}$' })),
   error_description: Type.Optional(Type.String({ maxLength: 1000 })),
@@ -52,11 +55,11 @@ export function registerOAuthCallbackRoute(app: Api, services: ApiServices): voi
     },
     async (request, reply) => {
       const { vendor } = request.params;
-      const { state, code, error } = request.query;
+      const { state, code, error, samlResponse } = request.query;
       if (!services.vendors.has(vendor as VendorId)) throw new HttpProblem(404, `Unknown vendor "${vendor}"`);
       request.auditFacts.actor = { type: 'vendor', id: vendor };
       request.auditFacts.vendor = vendor;
-      if (!code && !error) {
+      if (!code && !error && !samlResponse) {
         throw new HttpProblem(400, 'The callback carries neither code nor error', {
           errors: [{ pointer: '/querystring/code', detail: 'required unless error is present' }],
         });
@@ -99,7 +102,15 @@ export function registerOAuthCallbackRoute(app: Api, services: ApiServices): voi
       const handle = services.temporal.client.workflow.getHandle(checked.workflowId);
       await temporalCall(services.temporal, () =>
         handle.executeUpdate(oauthCallbackUpdate, {
-          args: [{ state, ...(code ? { code } : {}), ...(error ? { error } : {}), consentedBy: checked.initiator }],
+          args: [
+            {
+              state,
+              ...(code ? { code } : {}),
+              ...(error ? { error } : {}),
+              ...(samlResponse ? { samlResponseSecretId: samlResponse } : {}),
+              consentedBy: checked.initiator,
+            },
+          ],
         }),
       );
       // The state is used: its session cookie has nothing left to bind.

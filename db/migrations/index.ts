@@ -12,6 +12,7 @@ import * as m0010 from './0010_operator_audit';
 import * as m0011 from './0011_kek_rotation';
 import * as m0014 from './0014_saml_assertion_ids';
 import * as m0016 from './0016_vendor_budgets';
+import * as m0018 from './0018_saml_secret_kinds';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '0011_kek_rotation': m0011,
   '0014_saml_assertion_ids': m0014,
   '0016_vendor_budgets': m0016,
+  '0018_saml_secret_kinds': m0018,
 };

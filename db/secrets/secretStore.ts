@@ -21,6 +21,9 @@ export const SECRET_KINDS = [
   'service-account',
   'webhook-secret',
   'app-private-key',
+  // SAML sign-in at connect: the IdP metadata the admin supplied, and a posted response until validated.
+  'saml-idp-metadata',
+  'saml-response',
 ] as const;
 export type SecretKind = (typeof SECRET_KINDS)[number];
 export type SecretState = 'pending' | 'current' | 'previous' | 'retired' | 'destroyed';
@@ -169,8 +172,15 @@ export class SecretStore {
     });
   }
 
-  /** The plaintext of a pending, current or previous secret of this workspace. */
-  async read(workspaceId: string, secretId: string): Promise<Buffer> {
+  /**
+   * The plaintext of a pending, current or previous secret of this workspace; with `bound`, only
+   * when it is that integration's secret of that kind (for an id that came in from outside).
+   */
+  async read(
+    workspaceId: string,
+    secretId: string,
+    bound?: { integrationId: string; kind: SecretKind },
+  ): Promise<Buffer> {
     const row = await withWorkspace(this.db, workspaceId, (trx) =>
       trx('secrets')
         .select<StoredSecret>(
@@ -186,7 +196,7 @@ export class SecretStore {
           'auth_tag',
           'ciphertext',
         )
-        .where({ secret_id: secretId })
+        .where({ secret_id: secretId, ...(bound ? { integration_id: bound.integrationId, kind: bound.kind } : {}) })
         .first(),
     );
     if (!row) throw new SecretNotFoundError(secretId);
@@ -251,15 +261,30 @@ export class SecretStore {
   /** Disconnect (T4): every secret of the integration loses its key material for good. */
   async destroyForIntegration(workspaceId: string, integrationId: string): Promise<number> {
     return withWorkspace(this.db, workspaceId, (trx) =>
-      trx('secrets').where({ integration_id: integrationId }).whereNot({ state: 'destroyed' }).update({
-        state: 'destroyed',
-        kek_id: null,
-        wrapped_dek: null,
-        iv: null,
-        auth_tag: null,
-        ciphertext: null,
-        destroyed_at: trx.fn.now(),
-      }),
+      trx('secrets').where({ integration_id: integrationId }).whereNot({ state: 'destroyed' }).update(destroyed(trx)),
     );
   }
+
+  /** Every secret of one kind of the integration loses its key material for good (posted SAML responses). */
+  async destroyOfKind(workspaceId: string, integrationId: string, kind: SecretKind): Promise<number> {
+    return withWorkspace(this.db, workspaceId, (trx) =>
+      trx('secrets')
+        .where({ integration_id: integrationId, kind })
+        .whereNot({ state: 'destroyed' })
+        .update(destroyed(trx)),
+    );
+  }
+}
+
+/** The columns of a destroyed secret: state and time, no key material or ciphertext. */
+function destroyed(trx: Knex) {
+  return {
+    state: 'destroyed',
+    kek_id: null,
+    wrapped_dek: null,
+    iv: null,
+    auth_tag: null,
+    ciphertext: null,
+    destroyed_at: trx.fn.now(),
+  };
 }

@@ -8,6 +8,7 @@ import { createEmulatorClock } from '../shared/clock';
 import { EmulatorRouter, startEmulatorServer, type LoggedRequest } from '../shared/http';
 import { startHttpsFront, type HttpsFront } from '../shared/httpsFront';
 import { createRateStorm } from '../shared/rateStorm';
+import { mountSamlApp, type SamlAssertionOptions, type SamlServiceProvider } from '../shared/samlIdp';
 import { GraphService, graphError, type LifecycleEvent } from './graph';
 import { IdentityPlatform, type EmulatedUser, type IdTokenForgery } from './identity';
 import { createTestTls } from './tls';
@@ -17,7 +18,12 @@ export interface MicrosoftEmulatorOptions {
   clientId?: string;
   clientSecret?: string;
   user?: EmulatedUser;
+  /** The enterprise application set up for our SAML sign-in: our entity id (audience) and ACS URL. */
+  saml?: SamlServiceProvider;
 }
+
+/** Entra ID's SAML endpoints per tenant: federation metadata and the SAML-P sign-on URL. */
+const FEDERATION_METADATA = 'federationmetadata/2007-06/federationmetadata.xml';
 
 export interface MicrosoftEmulator {
   url: string;
@@ -25,6 +31,8 @@ export interface MicrosoftEmulator {
   tenantId: string;
   clientId: string;
   clientSecret: string;
+  /** The tenant's federation metadata URL (SAML). */
+  samlMetadataUrl: string;
   /** Every request the SDKs sent, in order. */
   requests: LoggedRequest[];
   control: ReturnType<typeof createControl>;
@@ -59,6 +67,11 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions =
   const router = new EmulatorRouter();
   identity.register(router);
   graph.register(router);
+  const saml = mountSamlApp(
+    { metadata: `/:tenant/${FEDERATION_METADATA}`, sso: '/:tenant/saml2' },
+    { status: 404, body: { error: 'invalid_tenant' } },
+  );
+  saml.register(router);
   const server = await startEmulatorServer({
     router,
     tls: { key: testTls.key, cert: testTls.cert },
@@ -66,6 +79,14 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions =
     before: (request) => (request.path.startsWith('/v1.0/') ? storm.intercept() : undefined),
   });
   url = server.url;
+  if (options.saml)
+    await saml.start({
+      entityId: `https://sts.windows.net/${tenantId}/`,
+      ssoUrl: `${url}/${tenantId}/saml2`,
+      sp: options.saml,
+      // Entra's default NameID is the user principal name; groups are sent as object ids.
+      user: { subject: user.mail, groups: user.groups },
+    });
   const fronts: HttpsFront[] = [];
   return {
     url,
@@ -73,8 +94,9 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions =
     tenantId,
     clientId: client.clientId,
     clientSecret: client.clientSecret,
+    samlMetadataUrl: `${url}/${tenantId}/${FEDERATION_METADATA}`,
     requests: server.requests,
-    control: createControl(graph, identity, clock, storm),
+    control: createControl(graph, identity, clock, storm, saml),
     async httpsFront(target) {
       const front = await startHttpsFront({ target, key: testTls.key, cert: testTls.cert });
       fronts.push(front);
@@ -92,9 +114,12 @@ function createControl(
   identity: IdentityPlatform,
   clock: ReturnType<typeof createEmulatorClock>,
   storm: ReturnType<typeof createRateStorm>,
+  saml: ReturnType<typeof mountSamlApp>,
 ) {
   return {
     graph,
+    /** A Response of the tenant's enterprise application for the signed-in user, with the departures a test asks for. */
+    samlResponse: (departures: Partial<SamlAssertionOptions>) => saml.samlResponse(departures),
     seedSite: (siteId: string, displayName: string) => graph.seedSite(siteId, displayName),
     seedChannel: (teamId: string, channelId: string, displayName: string) =>
       graph.seedChannel(teamId, channelId, displayName),

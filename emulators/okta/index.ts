@@ -1,12 +1,13 @@
 /**
  * The Okta emulator: one customer org (its URL is the emulator's) with its org authorization server
- * (OIDC, `./oidc`), its SAML 2.0 app (`./saml`) and its event hooks (`./eventHooks`). Every endpoint
+ * (OIDC, `./oidc`), its SAML 2.0 app (`../shared/samlIdp`: metadata and SP-initiated SSO) and its event hooks (`./eventHooks`). Every endpoint
  * answers 429 with Okta's `X-Rate-Limit-*` headers during a rate storm.
  * `startOktaEmulator()` → `{ url, clientId, requests, control, stop() }`.
  */
 import { createEmulatorClock } from '../shared/clock';
 import { EmulatorRouter, startEmulatorServer, type LoggedRequest } from '../shared/http';
 import { createRateStorm } from '../shared/rateStorm';
+import { mountSamlApp, type SamlAssertionOptions, type SamlServiceProvider } from '../shared/samlIdp';
 import { deliverEventHook, eventHookBody, verifyEventHook, type EventHook } from './eventHooks';
 import { OktaAuthorizationServer, oktaError, type OktaIdTokenForgery, type OktaUser } from './oidc';
 
@@ -14,7 +15,13 @@ export interface OktaEmulatorOptions {
   clientId?: string;
   redirectUris?: string[];
   user?: OktaUser;
+  /** The SAML app the org's admin set up for us: our entity id (audience) and ACS URL. */
+  saml?: SamlServiceProvider;
 }
+
+/** Okta's SAML app ids start with `exk`; its IdP entity id is `http://www.okta.com/<app id>`. */
+const SAML_APP_ID = 'exk1trackproject0x7';
+const SAML_APP_PATH = `/app/trackproject/${SAML_APP_ID}/sso/saml`;
 
 export interface OktaEmulator {
   /** The org URL (`https://<org>.okta.com` in production). */
@@ -22,6 +29,8 @@ export interface OktaEmulator {
   /** The OIDC app integration registered in the org for us (public client). */
   clientId: string;
   user: OktaUser;
+  /** The SAML app's metadata URL (`https://<org>/app/<app id>/sso/saml/metadata`). */
+  samlMetadataUrl: string;
   requests: LoggedRequest[];
   control: ReturnType<typeof createControl>;
   stop(): Promise<void>;
@@ -45,14 +54,27 @@ export async function startOktaEmulator(options: OktaEmulatorOptions = {}): Prom
   const storm = createRateStorm();
   const router = new EmulatorRouter();
   oidc.register(router);
+  const saml = mountSamlApp(
+    { metadata: `/app/${SAML_APP_ID}/sso/saml/metadata`, sso: SAML_APP_PATH },
+    oktaError(404, 'E0000007', 'Not found: Resource not found'),
+  );
+  saml.register(router);
   const server = await startEmulatorServer({ router, before: () => storm.intercept() });
   url = server.url;
+  if (options.saml)
+    await saml.start({
+      entityId: `http://www.okta.com/${SAML_APP_ID}`,
+      ssoUrl: `${url}${SAML_APP_PATH}`,
+      sp: options.saml,
+      user: { subject: user.login, groups: user.groups },
+    });
   return {
     url,
     clientId,
     user,
+    samlMetadataUrl: `${url}/app/${SAML_APP_ID}/sso/saml/metadata`,
     requests: server.requests,
-    control: createControl({ url, clientId, redirectUris, oidc, storm, clock }),
+    control: createControl({ url, clientId, redirectUris, oidc, storm, clock, saml }),
     stop: () => server.stop(),
   };
 }
@@ -64,8 +86,11 @@ function createControl(org: {
   oidc: OktaAuthorizationServer;
   storm: ReturnType<typeof createRateStorm>;
   clock: ReturnType<typeof createEmulatorClock>;
+  saml: ReturnType<typeof mountSamlApp>;
 }) {
   return {
+    /** A Response of the org's SAML app for the signed-in user, with the departures a test asks for. */
+    samlResponse: (departures: Partial<SamlAssertionOptions>) => org.saml.samlResponse(departures),
     /** Another redirect URI on the org's OIDC app (the admin's app settings). */
     addRedirectUri: (redirectUri: string) => {
       org.redirectUris.push(redirectUri);

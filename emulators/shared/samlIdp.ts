@@ -7,8 +7,10 @@
  * departures a relying party must refuse: tampered, unsigned, wrong audience or recipient, expired.
  */
 import crypto from 'node:crypto';
+import zlib from 'node:zlib';
 import { generate } from 'selfsigned';
 import { SignedXml } from 'xml-crypto';
+import type { EmulatorRouter, EmulatorRequest, EmulatorResponse } from './http';
 
 export interface SamlAssertionOptions {
   /** Our SP's entity id as the IdP has it configured (the audience). */
@@ -25,6 +27,8 @@ export interface SamlAssertionOptions {
   expiredSecondsAgo?: number;
   /** The same assertion id as a response issued before (a replay of a captured assertion). */
   assertionId?: string;
+  /** The ID of the AuthnRequest this response answers (absent: IdP-initiated). */
+  inResponseTo?: string;
 }
 
 export interface SamlSigningIdp {
@@ -58,6 +62,7 @@ export async function createSamlSigningIdp(options: { entityId: string; ssoUrl: 
     const issued = new Date(now).toISOString();
     const notBefore = new Date(now - 30_000).toISOString();
     const notOnOrAfter = new Date(now + ASSERTION_LIFETIME_S * 1000).toISOString();
+    const inResponseTo = opts.inResponseTo ? ` InResponseTo="${escapeXml(opts.inResponseTo)}"` : '';
     const groups = opts.groups
       .map((group) => `<saml2:AttributeValue xsi:type="xs:string">${escapeXml(group)}</saml2:AttributeValue>`)
       .join('');
@@ -65,7 +70,7 @@ export async function createSamlSigningIdp(options: { entityId: string; ssoUrl: 
       `<saml2:Assertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ID="${id}" IssueInstant="${issued}" Version="2.0">` +
       `<saml2:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">${escapeXml(options.entityId)}</saml2:Issuer>` +
       `<saml2:Subject><saml2:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">${escapeXml(opts.subject)}</saml2:NameID>` +
-      `<saml2:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml2:SubjectConfirmationData NotOnOrAfter="${notOnOrAfter}" Recipient="${escapeXml(opts.acsUrl)}"/></saml2:SubjectConfirmation></saml2:Subject>` +
+      `<saml2:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml2:SubjectConfirmationData${inResponseTo} NotOnOrAfter="${notOnOrAfter}" Recipient="${escapeXml(opts.acsUrl)}"/></saml2:SubjectConfirmation></saml2:Subject>` +
       `<saml2:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml2:AudienceRestriction><saml2:Audience>${escapeXml(opts.audience)}</saml2:Audience></saml2:AudienceRestriction></saml2:Conditions>` +
       `<saml2:AuthnStatement AuthnInstant="${issued}" SessionIndex="${id}"><saml2:AuthnContext><saml2:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement>` +
       `<saml2:AttributeStatement><saml2:Attribute Name="groups" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">${groups}</saml2:Attribute></saml2:AttributeStatement>` +
@@ -115,12 +120,103 @@ export async function createSamlSigningIdp(options: { entityId: string; ssoUrl: 
           `>${escapeXml(opts.tamperedSubject)}</saml2:NameID>`,
         );
       const xml =
-        `<saml2p:Response xmlns:saml2p="urn:oasis:names:tc:SAML:2.0:protocol" Destination="${escapeXml(opts.acsUrl)}" ID="${samlId()}" IssueInstant="${new Date().toISOString()}" Version="2.0">` +
+        `<saml2p:Response xmlns:saml2p="urn:oasis:names:tc:SAML:2.0:protocol" Destination="${escapeXml(opts.acsUrl)}"${opts.inResponseTo ? ` InResponseTo="${escapeXml(opts.inResponseTo)}"` : ''} ID="${samlId()}" IssueInstant="${new Date().toISOString()}" Version="2.0">` +
         `<saml2:Issuer xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion">${escapeXml(options.entityId)}</saml2:Issuer>` +
         `<saml2p:Status><saml2p:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></saml2p:Status>` +
         assertion +
         `</saml2p:Response>`;
       return { samlResponse: Buffer.from(xml, 'utf8').toString('base64'), assertionId };
+    },
+  };
+}
+
+/** The service provider as the IdP admin configured it in the SAML app: its entity id and ACS URL. */
+export interface SamlServiceProvider {
+  audience: string;
+  acsUrl: string;
+}
+
+/**
+ * An IdP's SAML app for one SP and one signed-in user: the metadata document and the SP-initiated
+ * HTTP-Redirect SSO endpoint. The AuthnRequest must come from the configured SP (Issuer) and ask
+ * for its configured ACS; the answer is the HTTP-POST binding's auto-submitting form carrying a
+ * signed Response that answers the request (InResponseTo) and returns the RelayState untouched.
+ */
+export function createSamlApp(options: {
+  idp: SamlSigningIdp;
+  sp: SamlServiceProvider;
+  user: { subject: string; groups: string[] };
+}) {
+  const { idp, sp, user } = options;
+  const badRequest = (reason: string): EmulatorResponse => ({
+    status: 400,
+    headers: { 'content-type': 'text/html; charset=utf-8' },
+    body: `<html><body><h1>Sign-in failed</h1><p>${escapeXml(reason)}</p></body></html>`,
+  });
+  return {
+    metadata: (): EmulatorResponse => ({
+      status: 200,
+      headers: { 'content-type': 'application/samlmetadata+xml' },
+      body: idp.metadataXml(),
+    }),
+    sso(request: EmulatorRequest): EmulatorResponse {
+      const encoded = request.query.get('SAMLRequest');
+      if (!encoded) return badRequest('No SAMLRequest.');
+      let authnRequest: string;
+      try {
+        authnRequest = zlib.inflateRawSync(Buffer.from(encoded, 'base64')).toString('utf8');
+      } catch {
+        return badRequest('The SAMLRequest is not a deflated AuthnRequest.');
+      }
+      const requestId = /\sID="([^"]+)"/.exec(authnRequest)?.[1];
+      const issuer = /<(?:\w+:)?Issuer[^>]*>([^<]+)</.exec(authnRequest)?.[1];
+      const acs = /\sAssertionConsumerServiceURL="([^"]+)"/.exec(authnRequest)?.[1];
+      if (!requestId || !authnRequest.includes('AuthnRequest')) return badRequest('Not an AuthnRequest.');
+      if (issuer !== sp.audience) return badRequest('The requesting service provider is not configured.');
+      if (acs !== undefined && acs !== sp.acsUrl) return badRequest('The ACS URL is not the one configured.');
+      const { samlResponse } = idp.response({ ...sp, ...user, inResponseTo: requestId });
+      const relayState = request.query.get('RelayState') ?? '';
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+        body:
+          `<html><body onload="document.forms[0].submit()"><form method="POST" action="${escapeXml(sp.acsUrl)}">` +
+          `<input type="hidden" name="SAMLResponse" value="${samlResponse}"/>` +
+          `<input type="hidden" name="RelayState" value="${escapeXml(relayState)}"/>` +
+          `</form></body></html>`,
+      };
+    },
+  };
+}
+
+/**
+ * An IdP emulator's SAML app on its router: metadata and SSO routes answer `notFound` until the
+ * app is started (its SSO URL is on the emulator's origin, known once the server listens); tests
+ * get Responses with departures for the configured SP and user from `samlResponse`.
+ */
+export function mountSamlApp(paths: { metadata: string; sso: string }, notFound: EmulatorResponse) {
+  let mounted: { idp: SamlSigningIdp; app: ReturnType<typeof createSamlApp>; sp: SamlServiceProvider } | undefined;
+  let user: { subject: string; groups: string[] } = { subject: '', groups: [] };
+  return {
+    register(router: EmulatorRouter): void {
+      router
+        .on('GET', paths.metadata, () => mounted?.app.metadata() ?? notFound)
+        .on('GET', paths.sso, (request) => mounted?.app.sso(request) ?? notFound);
+    },
+    async start(options: {
+      entityId: string;
+      ssoUrl: string;
+      sp: SamlServiceProvider;
+      user: { subject: string; groups: string[] };
+    }): Promise<void> {
+      const idp = await createSamlSigningIdp({ entityId: options.entityId, ssoUrl: options.ssoUrl });
+      user = options.user;
+      mounted = { idp, sp: options.sp, app: createSamlApp({ idp, sp: options.sp, user }) };
+    },
+    /** A Response as the SSO endpoint would post it, with the departures a test asks for. */
+    samlResponse(departures: Partial<SamlAssertionOptions>): { samlResponse: string; assertionId: string } {
+      if (!mounted) throw new Error('the emulated IdP has no SAML app (option saml)');
+      return mounted.idp.response({ ...mounted.sp, ...user, ...departures });
     },
   };
 }

@@ -12,7 +12,7 @@ import { MICROSOFT_VENDOR_IDS } from './descriptor';
 import { createMicrosoftPlatform, type MicrosoftConnectorOptions } from './platform';
 import { deleteSubscription, registerWebhooks, renewSubscription } from './subscriptions';
 import { fetchPage } from './sync';
-import { authorizeUrl, exchangeCode, refresh, revoke } from './tokens';
+import { authorizeUrl, exchangeCode, fetchFederationMetadata, refresh, revoke } from './tokens';
 
 export type { MicrosoftConnectorOptions } from './platform';
 
@@ -22,6 +22,7 @@ export function createMicrosoftConnector(options: MicrosoftConnectorOptions): Co
     vendors: MICROSOFT_VENDOR_IDS,
     authorizeUrl: (vendor, request) => authorizeUrl(platform, vendor, request),
     exchangeCode: (vendor, input) => exchangeCode(platform, vendor, input),
+    saml: { fetchMetadata: (vendor, input) => fetchFederationMetadata(platform, vendor, input) },
     refresh: (ctx) => refresh(platform, ctx),
     testConnection: (ctx) => testConnection(platform, ctx),
     revoke,

@@ -103,6 +103,7 @@ export const microsoftDescriptors: Record<MicrosoftVendorId, VendorDescriptor> =
     displayName: 'Microsoft Entra ID',
     scopes: { required: ['openid', 'profile', 'email'], optional: [] },
     authKind: 'federated-identity',
+    samlSignIn: true,
     customerControl: { kind: 'tenant', description: 'Customer-managed IdP; SAML/OIDC metadata exchange.' },
     dataIn: ['authenticated-identity', 'group-claims'],
     // Identity providers receive nothing (T19).

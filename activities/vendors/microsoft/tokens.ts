@@ -6,6 +6,7 @@ import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { fetch as undiciFetch } from 'undici';
 import { VendorError, VendorFailureType, classifyHttpStatus } from '../errors';
 import { assertGrantWithinRequested } from '../shared';
+import { fetchSamlMetadata, isSamlCredential, SAML_REVOCATION_NOTE } from '../shared/saml';
 import type { AuthorizeRequest, ConnectorContext, TokenSet, VendorCallAuditor, VendorId } from '../types';
 import { cachedRefreshToken, createMsalClient } from './client';
 import { microsoftDescriptors, type MicrosoftVendorId } from './descriptor';
@@ -96,7 +97,35 @@ export async function refresh(platform: MicrosoftPlatform, ctx: ConnectorContext
 
 /** Nothing to call: Microsoft has no revocation endpoint. The caller deletes tokens and subscriptions. */
 export async function revoke(ctx: ConnectorContext): Promise<{ revoked: boolean; note: string }> {
-  return { revoked: false, note: microsoftDescriptors[microsoftRow(ctx.vendor)].revocation.note };
+  const note = isSamlCredential(ctx.credential)
+    ? SAML_REVOCATION_NOTE
+    : microsoftDescriptors[microsoftRow(ctx.vendor)].revocation.note;
+  return { revoked: false, note };
+}
+
+/**
+ * Entra ID's SAML sign-in: the enterprise application's federation metadata, only from the identity
+ * platform this deployment signs in at (`…/{tenant}/federationmetadata/2007-06/federationmetadata.xml`).
+ */
+export function fetchFederationMetadata(
+  platform: MicrosoftPlatform,
+  vendor: VendorId,
+  input: { url: string; audit: VendorCallAuditor },
+): Promise<string> {
+  return platform.vendorCall({ audit: input.audit }, { action: 'saml.metadata', scope: 'openid' }, async () => {
+    if (microsoftRow(vendor) !== 'entra') throw refused(vendor, 'only Entra ID signs in over SAML');
+    let url: URL | undefined;
+    try {
+      url = new URL(input.url);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.origin !== new URL(platform.endpoints.loginBaseUrl).origin || url.username || url.password)
+      throw refused(vendor, 'the SAML metadata URL is not on the Microsoft identity platform');
+    return fetchSamlMetadata('entra', url, (target, init) =>
+      undiciFetch(target, { ...init, dispatcher: platform.dispatcher }),
+    );
+  });
 }
 
 /** What the authorize URL asks for: the row's scopes, plus the refresh protocol scope for Graph rows. */

@@ -23,8 +23,8 @@ export function readOktaApp(read: ConfigReader): OktaApp | undefined {
   return { orgDomains, allowHttp: ['1', 'true', 'yes'].includes((read.str('OKTA_ALLOW_HTTP') ?? '').toLowerCase()) };
 }
 
-/** The org URL (origin only) when it is on an allowed domain and scheme; undefined otherwise. */
-export function allowedOrgUrl(app: OktaApp, value: string | undefined): URL | undefined {
+/** A URL at one of the allowed orgs (allowed domain and scheme, no credentials); undefined otherwise. */
+function urlAtAllowedOrg(app: OktaApp, value: string | undefined): URL | undefined {
   if (value === undefined) return undefined;
   let url: URL;
   try {
@@ -35,6 +35,14 @@ export function allowedOrgUrl(app: OktaApp, value: string | undefined): URL | un
   const schemeOk = url.protocol === 'https:' || (app.allowHttp && url.protocol === 'http:');
   const host = url.hostname.toLowerCase();
   const domainOk = app.orgDomains.some((domain) => host === domain || host.endsWith(`.${domain}`));
-  const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
-  return schemeOk && domainOk && bare ? new URL(url.origin) : undefined;
+  return schemeOk && domainOk && !url.username && !url.password && !url.hash ? url : undefined;
 }
+
+/** The org URL (origin only) when it is on an allowed domain and scheme; undefined otherwise. */
+export function allowedOrgUrl(app: OktaApp, value: string | undefined): URL | undefined {
+  const url = urlAtAllowedOrg(app, value);
+  return url && url.pathname === '/' && !url.search ? new URL(url.origin) : undefined;
+}
+
+/** A SAML app's metadata URL (`https://<org>/app/<app id>/sso/saml/metadata`) at an allowed org. */
+export const allowedSamlMetadataUrl = urlAtAllowedOrg;

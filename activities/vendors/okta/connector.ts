@@ -8,8 +8,9 @@ import * as oidc from 'openid-client';
 import { VendorError, VendorFailureType } from '../errors';
 import { createVendorCall, type VendorBudgets } from '../shared';
 import type { Connector, ConnectorContext } from '../types';
+import { fetchSamlMetadata, isSamlCredential, SAML_REVOCATION_NOTE } from '../shared/saml';
 import { discoveredConfiguration, orgOf } from './client';
-import type { OktaApp } from './config';
+import { allowedSamlMetadataUrl, type OktaApp } from './config';
 import { OKTA_MATRIX_SCOPE, oktaDescriptor } from './descriptor';
 import { mapOktaError } from './errors';
 import { authorizeUrl, exchangeCode, oktaRow } from './signIn';
@@ -47,30 +48,48 @@ export function createOktaConnector(options: OktaConnectorOptions): Connector {
     vendors: ['okta'],
     authorizeUrl: (vendor, request) => authorizeUrl(app, vendor, request),
     exchangeCode: (vendor, input) => exchangeCode(app, vendorCall, vendor, input),
+    saml: {
+      fetchMetadata: (vendor, input) =>
+        vendorCall({ audit: input.audit }, { action: 'saml.metadata', scope: OKTA_MATRIX_SCOPE }, async () => {
+          oktaRow(vendor);
+          const url = allowedSamlMetadataUrl(app, input.url);
+          if (!url) throw refused('the SAML metadata URL is not at an Okta org on an allowed domain');
+          return fetchSamlMetadata('okta', url);
+        }),
+    },
     // No refresh token is asked for: a lapsed sign-in token means signing in again.
     refresh: (ctx) =>
       call(ctx, 'oauth.refresh', OKTA_MATRIX_SCOPE, async () => {
         throw new VendorError(VendorFailureType.ReauthorizationRequired, 'okta', 'sign-in keeps no refresh token');
       }),
     testConnection: (ctx) =>
-      call(ctx, 'oidc.userinfo', 'openid', async () => {
-        const config = await discoveredConfiguration(app, orgOf(app, ctx.controls));
-        await oidc
-          .fetchUserInfo(config, ctx.credential.accessToken, ctx.credential.metadata?.subject ?? oidc.skipSubjectCheck)
-          .catch((error: unknown) => {
-            throw mapOktaError(error, VendorFailureType.ReauthorizationRequired);
-          });
-      }),
+      isSamlCredential(ctx.credential)
+        ? // A SAML sign-in leaves nothing at the org to call: the signed assertion was the proof.
+          Promise.resolve()
+        : call(ctx, 'oidc.userinfo', 'openid', async () => {
+            const config = await discoveredConfiguration(app, orgOf(app, ctx.controls));
+            await oidc
+              .fetchUserInfo(
+                config,
+                ctx.credential.accessToken,
+                ctx.credential.metadata?.subject ?? oidc.skipSubjectCheck,
+              )
+              .catch((error: unknown) => {
+                throw mapOktaError(error, VendorFailureType.ReauthorizationRequired);
+              });
+          }),
     revoke: (ctx) =>
-      call(ctx, 'oauth.revoke', OKTA_MATRIX_SCOPE, async () => {
-        const config = await discoveredConfiguration(app, orgOf(app, ctx.controls));
-        await oidc
-          .tokenRevocation(config, ctx.credential.accessToken, { token_type_hint: 'access_token' })
-          .catch((error: unknown) => {
-            throw mapOktaError(error);
-          });
-        return { revoked: true, note: oktaDescriptor.revocation.note };
-      }),
+      isSamlCredential(ctx.credential)
+        ? Promise.resolve({ revoked: false, note: SAML_REVOCATION_NOTE })
+        : call(ctx, 'oauth.revoke', OKTA_MATRIX_SCOPE, async () => {
+            const config = await discoveredConfiguration(app, orgOf(app, ctx.controls));
+            await oidc
+              .tokenRevocation(config, ctx.credential.accessToken, { token_type_hint: 'access_token' })
+              .catch((error: unknown) => {
+                throw mapOktaError(error);
+              });
+            return { revoked: true, note: oktaDescriptor.revocation.note };
+          }),
     // The org's admin creates the event hook in Okta and pastes our endpoint and its Authorization value.
     registerWebhooks: async () => [],
     renewSubscription: async (_ctx, subscription) => subscription,

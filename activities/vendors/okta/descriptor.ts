@@ -23,6 +23,7 @@ export const oktaDescriptor: VendorDescriptor = {
   scopes: { required: [OKTA_MATRIX_SCOPE], optional: [] },
   authKind: 'federated-identity',
   pkce: true,
+  samlSignIn: true,
   customerControl: {
     kind: 'tenant',
     description:

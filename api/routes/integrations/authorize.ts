@@ -71,7 +71,9 @@ export function registerAuthorizeRoute(app: Api, services: ApiServices): void {
       );
       // The cookie binds the OAuth state, which the consent URL carries (after an app installation for GitHub).
       const consentUrl = connect?.consentUrl ?? connect?.authorizeUrl;
-      const state = consentUrl ? new URL(consentUrl).searchParams.get('state') : null;
+      // A SAML sign-in carries it as the RelayState of the AuthnRequest.
+      const params = consentUrl ? new URL(consentUrl).searchParams : undefined;
+      const state = params?.get('state') ?? params?.get('RelayState') ?? null;
       const awaited = state
         ? await findAwaitedState(services.db, { workspaceId, integrationId, stateHash: hashState(state) })
         : undefined;

@@ -8,7 +8,13 @@ import type { FastifyRequest } from 'fastify';
 import type { VendorDescriptor } from '../../../activities/vendors/types';
 import { requestedScopeViolations } from '../../../lib/scopes';
 import type { connectWorkflow } from '../../../workflows/connect';
-import { connectStateQuery, workflowIds, type ConnectInput, type ConnectState } from '../../../workflows/definitions';
+import {
+  connectStateQuery,
+  workflowIds,
+  type ConnectInput,
+  type ConnectState,
+  type SamlSignInInput,
+} from '../../../workflows/definitions';
 import { callerActor } from '../../guard';
 import { IdempotencyHeaders, keyedId, keyedRun, keyedStart, requestFingerprint } from '../../idempotency';
 import { HttpProblem } from '../../problem';
@@ -18,6 +24,7 @@ import type { ApiServices } from '../../services';
 import { getIntegration, reservePendingIntegration } from '../../../db/integrations';
 import type { Api } from '../../types';
 import { oauthRedirectUri } from '../oauthCallback';
+import { samlAcsUrl, samlEntityId } from '../samlAcs';
 import { authorizeLink } from './authorize';
 import { ConnectBody, writeResponses } from './schemas';
 import { assertControls, assertCredentialPolicy, statusUrl } from './shared';
@@ -145,6 +152,33 @@ export async function storeCredential(
   return stored.secretId;
 }
 
+/**
+ * SAML sign-in: the admin's IdP metadata (or its URL) stored encrypted like a credential, pending
+ * until a sign-in against it succeeds; the workflow gets its id and our audience and ACS URL.
+ */
+async function storeSamlMetadata(
+  services: ApiServices,
+  workspaceId: string,
+  integrationId: string,
+  metadata: { metadataXml: string } | { metadataUrl: string },
+): Promise<SamlSignInInput> {
+  const stored = await services.secrets.put({
+    workspaceId,
+    integrationId,
+    kind: 'saml-idp-metadata',
+    state: 'pending',
+    plaintext: JSON.stringify(
+      'metadataXml' in metadata ? { xml: metadata.metadataXml } : { url: metadata.metadataUrl },
+    ),
+  });
+  return samlSignInWith(services, stored.secretId);
+}
+
+/** Our side of a SAML sign-in against the IdP whose stored metadata is `metadataSecretId`. */
+export function samlSignInWith(services: ApiServices, metadataSecretId: string): SamlSignInInput {
+  return { metadataSecretId, entityId: samlEntityId(services.publicUrl), acsUrl: samlAcsUrl(services.publicUrl) };
+}
+
 export function registerConnectRoute(app: Api, services: ApiServices): void {
   app.post(
     '/v1/workspaces/:workspaceId/integrations',
@@ -171,6 +205,10 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
       const controls = body.controls ?? {};
       assertControls(descriptor, controls, '/body/controls');
       const redirectUri = assertRedirect(services, descriptor.id, body.redirectUri);
+      if (body.saml && !descriptor.samlSignIn)
+        throw new HttpProblem(422, `${descriptor.displayName} does not sign in over SAML`, {
+          errors: [{ pointer: '/body/saml', detail: `not offered by ${descriptor.id}` }],
+        });
       const actor = callerActor(request);
       const integrationId = idempotencyKey
         ? keyedId('connect', workspaceId, actor.id, idempotencyKey)
@@ -183,6 +221,7 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
             scopes: [...requestedScopes].sort(),
             controls: Object.fromEntries(Object.entries(controls).map(([key, values]) => [key, [...values].sort()])),
             credential: Boolean(body.credential),
+            saml: Boolean(body.saml),
           })
         : undefined;
       if (fingerprint) {
@@ -208,7 +247,8 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
       }
 
       let credentialSecretId: string | undefined;
-      if (body.credential) {
+      let saml: SamlSignInInput | undefined;
+      if (body.credential || body.saml) {
         await reservePendingIntegration(services.db, {
           workspaceId,
           integrationId,
@@ -217,7 +257,9 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
           controls,
           connectedBy: actor.id,
         });
-        credentialSecretId = await storeCredential(services, workspaceId, integrationId, body.credential);
+        if (body.credential)
+          credentialSecretId = await storeCredential(services, workspaceId, integrationId, body.credential);
+        if (body.saml) saml = await storeSamlMetadata(services, workspaceId, integrationId, body.saml);
       }
       const accepted = await startConnect(
         services,
@@ -231,6 +273,7 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
           redirectUri,
           actor,
           ...(credentialSecretId ? { credentialSecretId } : {}),
+          ...(saml ? { saml } : {}),
         },
         fingerprint ? 'join' : 'conflict',
         fingerprint,

@@ -16,7 +16,7 @@ import { absentBodyIsEmpty, ControlsSchema, IntegrationParams, ScopeSchema } fro
 import type { ApiServices } from '../../services';
 import type { Api } from '../../types';
 import { oauthRedirectUri } from '../oauthCallback';
-import { assertRedirect, startConnect, storeCredential } from './connect';
+import { assertRedirect, samlSignInWith, startConnect, storeCredential } from './connect';
 import { Accepted, CredentialSchema, writeResponses } from './schemas';
 import {
   assertControls,
@@ -133,10 +133,18 @@ export function registerConsentRoutes(app: Api, services: ApiServices): void {
       const redirectUri = assertRedirect(services, descriptor.id, request.body.redirectUri);
       const controls = request.body.controls;
       if (controls) assertControls(descriptor, controls, '/body/controls');
+      // An integration that signed in over SAML signs in again against the same IdP metadata.
+      const samlMetadata = descriptor.samlSignIn
+        ? await services.secrets.current(row.workspace_id, row.integration_id, 'saml-idp-metadata')
+        : undefined;
       const accepted = await startConnect(
         services,
         request,
-        { ...reconsentInput(request, request.params, row, descriptor, redirectUri), ...(controls ? { controls } : {}) },
+        {
+          ...reconsentInput(request, request.params, row, descriptor, redirectUri),
+          ...(controls ? { controls } : {}),
+          ...(samlMetadata ? { saml: samlSignInWith(services, samlMetadata.secretId) } : {}),
+        },
         'join',
       );
       return reply.status(202).send(accepted);

@@ -15,6 +15,22 @@ export const CredentialSchema = Type.Record(
   },
 );
 
+/**
+ * SAML sign-in instead of OIDC (rows that offer it): the IdP's metadata document, or its URL on a
+ * host the row's IdPs serve metadata from (checked by the worker when it fetches it). The worker
+ * parses and trusts it; the API only bounds it.
+ */
+export const SamlMetadataSchema = Type.Union([
+  Type.Object(
+    { metadataXml: Type.String({ minLength: 1, maxLength: 100_000, description: 'The IdP metadata XML' }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { metadataUrl: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 }) },
+    { additionalProperties: false },
+  ),
+]);
+
 export const ConnectBody = Type.Object(
   {
     vendor: VendorIdSchema,
@@ -24,6 +40,7 @@ export const ConnectBody = Type.Object(
     /** Must be this API's OAuth callback for the vendor (exact match, registered with the vendor). */
     redirectUri: Type.Optional(Type.String({ format: 'uri', maxLength: 2048 })),
     credential: Type.Optional(CredentialSchema),
+    saml: Type.Optional(SamlMetadataSchema),
   },
   { additionalProperties: false },
 );

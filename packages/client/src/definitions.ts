@@ -65,6 +65,11 @@ export interface ConnectInput {
   /** Service-account vendors: the credential was stored encrypted by the API; only its id travels. */
   credentialSecretId?: string;
   /**
+   * SAML sign-in (rows with `samlSignIn`): the IdP metadata the admin supplied, stored encrypted by
+   * the API (only its id travels), and where this service receives assertions.
+   */
+  saml?: SamlSignInInput;
+  /**
    * Re-consent (or a new credential) for an integration that exists (T17): its subscriptions and
    * current credential stay until the new grant replaces them, the running lifecycle is told
    * instead of started, and a failure tears nothing down.
@@ -94,6 +99,13 @@ export interface ControlChoicesPage {
   nextCursor: string | null;
 }
 
+/** A SAML sign-in's inputs: ids and our own URLs only, never the IdP's metadata or an assertion. */
+export interface SamlSignInInput {
+  metadataSecretId: string;
+  entityId: string;
+  acsUrl: string;
+}
+
 export interface ConnectState {
   status: 'validating' | 'awaiting-consent' | 'exchanging' | 'registering' | 'connected' | 'failed' | 'expired';
   /**
@@ -113,6 +125,8 @@ export interface ConnectState {
 export interface OAuthCallbackInput {
   state: string;
   code?: string;
+  /** SAML sign-in: the posted SAMLResponse, stored encrypted by the ACS route (its secret id only). */
+  samlResponseSecretId?: string;
   /** Vendor-side denial (`error=access_denied`). */
   error?: string;
   /** T2: whose browser session completed the consent (the API checked it against the state's initiator). */

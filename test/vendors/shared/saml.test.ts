@@ -34,14 +34,22 @@ describe.each(ROWS)('SAML sign-in [$row]', ({ row, entityId, ssoUrl }) => {
   };
   let idp: SamlSigningIdp;
   let replay: SamlReplayStore;
+  const requestId = '_a1b2c3d4e5f6';
   const genuine = () => ({
     audience: sp.entityId,
     acsUrl: sp.acsUrl,
     subject: '00u1a2b3c4',
     groups: ['Site Managers'],
+    inResponseTo: requestId,
   });
   const validate = (samlResponse: string) =>
-    validateSamlResponse(row, { idp: parseIdpMetadata(row, idp.metadataXml()), sp, samlResponse, replay });
+    validateSamlResponse(row, {
+      idp: parseIdpMetadata(row, idp.metadataXml()),
+      sp,
+      samlResponse,
+      requestId,
+      replay,
+    });
   const refusal = (samlResponse: string) =>
     validate(samlResponse).then(
       () => 'signed in',
@@ -58,8 +66,10 @@ describe.each(ROWS)('SAML sign-in [$row]', ({ row, entityId, ssoUrl }) => {
   test(`T9 T18 [${row}]: the IdP metadata gives its entity id, redirect sign-on URL and signing certificate; the sign-in URL carries an AuthnRequest and our state`, async () => {
     const parsed = parseIdpMetadata(row, idp.metadataXml());
     expect(parsed).toEqual({ entityId, ssoUrl, signingCerts: [expect.stringMatching(/^MII[A-Za-z0-9+/=]+$/)] });
-    const url = new URL(await samlSignInUrl(parsed, sp, 'state-123'));
+    const signIn = await samlSignInUrl(parsed, sp, 'state-123');
+    const url = new URL(signIn.url);
     expect(`${url.origin}${url.pathname}`).toBe(ssoUrl);
+    expect(signIn.requestId).toMatch(/^_[0-9a-f]+$/);
     expect(url.searchParams.get('SAMLRequest')).toBeTruthy();
     expect(url.searchParams.get('RelayState')).toBe('state-123');
     expect(() => parseIdpMetadata(row, '<EntityDescriptor/>')).toThrow(/names no identity provider/);
@@ -71,7 +81,7 @@ describe.each(ROWS)('SAML sign-in [$row]', ({ row, entityId, ssoUrl }) => {
     expect(await validate(samlResponse)).toEqual({ assertionId, subject: '00u1a2b3c4', groups: ['Site Managers'] });
   });
 
-  test(`T9 T18 [${row}]: a tampered, an unsigned, a replayed, a wrong-audience, a wrong-recipient and an expired assertion are refused`, async () => {
+  test(`T9 T18 [${row}]: a tampered, an unsigned, a replayed, a wrong-audience, a wrong-recipient, an unsolicited or other request's and an expired assertion are refused`, async () => {
     const replayed = idp.response(genuine());
     expect(await refusal(replayed.samlResponse)).toBe('signed in');
     const cases = {
@@ -81,6 +91,8 @@ describe.each(ROWS)('SAML sign-in [$row]', ({ row, entityId, ssoUrl }) => {
       'replayed under a new response': idp.response({ ...genuine(), assertionId: replayed.assertionId }).samlResponse,
       'wrong audience': idp.response({ ...genuine(), audience: 'https://other-sp.example/metadata' }).samlResponse,
       'wrong recipient': idp.response({ ...genuine(), acsUrl: 'https://other-sp.example/acs' }).samlResponse,
+      'answering another request': idp.response({ ...genuine(), inResponseTo: '_another' }).samlResponse,
+      'IdP-initiated': idp.response({ ...genuine(), inResponseTo: undefined }).samlResponse,
       // Expired by more than the bounded clock skew (2 min).
       expired: idp.response({ ...genuine(), expiredSecondsAgo: 3 * 60 }).samlResponse,
       'signed by another IdP': (await createSamlSigningIdp({ entityId, ssoUrl })).response(genuine()).samlResponse,
@@ -96,6 +108,8 @@ describe.each(ROWS)('SAML sign-in [$row]', ({ row, entityId, ssoUrl }) => {
       'replayed under a new response': `VendorRejected: ${row}: SAML assertion was already used`,
       'wrong audience': `VendorRejected: ${row}: SAML response failed verification`,
       'wrong recipient': `VendorRejected: ${row}: SAML assertion is not for this service`,
+      'answering another request': `VendorRejected: ${row}: SAML assertion is not for this service`,
+      'IdP-initiated': `VendorRejected: ${row}: SAML assertion is not for this service`,
       expired: `VendorRejected: ${row}: SAML response failed verification`,
       'signed by another IdP': `VendorRejected: ${row}: SAML response failed verification`,
       'not SAML': `VendorRejected: ${row}: SAML response failed verification`,
