@@ -4,7 +4,14 @@
  * (429 with Retry-After, 410 on a delta). Every call goes through the context's auditor.
  */
 import { VendorError, VendorFailureType } from '../activities/vendors/errors';
-import type { Connector, ConnectorContext, SyncPage, TokenSet, VendorDescriptor } from '../activities/vendors/types';
+import type {
+  Connector,
+  ConnectorContext,
+  SyncPage,
+  TokenSet,
+  VendorDescriptor,
+  VendorId,
+} from '../activities/vendors/types';
 
 export const MEMORY_VENDOR = 'github' as const;
 
@@ -19,7 +26,7 @@ export const memoryDescriptor: VendorDescriptor = {
   dataOut: [],
   syncResources: ['issues'],
   syncMode: 'webhook-and-delta',
-  rateLimit: { requestsPerMinute: 5_000, minPollIntervalMs: 60_000 },
+  rateLimit: { requestsPerMinute: 5_000 },
   webhook: { scheme: 'none' },
   revocation: { kind: 'revoke-endpoint', note: 'token revoked at the vendor' },
   cacheTtlMs: 24 * 60 * 60 * 1000,
@@ -28,7 +35,9 @@ export const memoryDescriptor: VendorDescriptor = {
 type Failure = { kind: 'rate-limit'; retryAfterMs: number } | { kind: 'cursor-expired' };
 
 export class MemoryConnector implements Connector {
-  readonly vendors = [MEMORY_VENDOR] as const;
+  /** The rows it stands in for (default the memory row) and the scope its listings are called under. */
+  readonly vendors: readonly VendorId[];
+  private readonly listScope: string;
   readonly records = new Map<string, { title: string; seq: number }>();
   private readonly log: Array<{ seq: number; id: string; deleted: boolean }> = [];
   private seq = 0;
@@ -46,7 +55,13 @@ export class MemoryConnector implements Connector {
   /** Latency of every page request: makes a sync slow enough to kill a worker in the middle of it. */
   pageDelayMs = 0;
 
-  constructor(private readonly pageSize = 100) {}
+  constructor(
+    private readonly pageSize = 100,
+    row: { vendors: readonly VendorId[]; listScope: string } = { vendors: [MEMORY_VENDOR], listScope: 'repo:read' },
+  ) {
+    this.vendors = row.vendors;
+    this.listScope = row.listScope;
+  }
 
   upsert(id: string, title: string): void {
     this.seq += 1;
@@ -133,7 +148,7 @@ export class MemoryConnector implements Connector {
   async deleteSubscription(): Promise<void> {}
 
   async fetchPage(ctx: ConnectorContext, input: { resource: string; cursor: string | null }): Promise<SyncPage> {
-    return ctx.audit({ action: `${input.resource}.list`, scope: 'repo:read' }, async () => {
+    return ctx.audit({ action: `${input.resource}.list`, scope: this.listScope }, async () => {
       this.fetchCalls += 1;
       if (this.pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.pageDelayMs));
       const failure = this.failures.shift();

@@ -70,10 +70,11 @@ export interface VendorDescriptor {
   syncResources: readonly string[];
   syncMode: 'webhook-and-delta' | 'webhook-and-since' | 'scheduled-poll' | 'on-demand' | 'none';
   rateLimit: {
-    /** Budget we allow ourselves per workspace, below the vendor's published limit. */
+    /**
+     * Budget we allow ourselves per workspace, below the vendor's published limit. Scheduled polling's
+     * floor is derived from it and the pages a sync costs (`lib/pollFloor.ts`, T12).
+     */
     requestsPerMinute: number;
-    /** Floor for scheduled polling (T12): a customer cadence below it is clamped up. */
-    minPollIntervalMs: number;
   };
   webhook: {
     scheme: WebhookScheme;

@@ -9,6 +9,7 @@ import * as m0007 from './0007_definer_hardening';
 import * as m0008 from './0008_app_installation_bindings';
 import * as m0009 from './0009_consent_initiator';
 import * as m0010 from './0010_operator_audit';
+import * as m0017 from './0017_sync_round_pages';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '0008_app_installation_bindings': m0008,
   '0009_consent_initiator': m0009,
   '0010_operator_audit': m0010,
+  '0017_sync_round_pages': m0017,
 };

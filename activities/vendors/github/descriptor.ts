@@ -33,7 +33,6 @@ export const githubDescriptor: VendorDescriptor = {
   rateLimit: {
     // GitHub allows an installation 5,000/h (≈ 83/min); we keep a quarter of it as headroom.
     requestsPerMinute: 60,
-    minPollIntervalMs: 15 * 60_000,
   },
   // App-level webhook (one per GitHub App, configured in its settings): no per-integration subscription to renew.
   webhook: { scheme: 'github-hmac-sha256' },

@@ -33,7 +33,6 @@ export const jiraDescriptor: VendorDescriptor = {
   rateLimit: {
     // Atlassian's quotas are points-based and unpublished per tenant; 100/min stays well inside burst limits.
     requestsPerMinute: 100,
-    minPollIntervalMs: 15 * 60_000,
   },
   // OAuth-app dynamic webhooks expire after 30 days: renewed with PUT /rest/api/3/webhook/refresh.
   webhook: { scheme: 'jira-jwt', maxLifetimeMs: 30 * 24 * 60 * 60_000 },

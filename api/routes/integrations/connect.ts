@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { VendorDescriptor } from '../../../activities/vendors/types';
+import { rowPollFloorMs } from '../../../lib/pollFloor';
 import { requestedScopeViolations } from '../../../lib/scopes';
 import type { connectWorkflow } from '../../../workflows/connect';
 import { connectStateQuery, workflowIds, type ConnectInput, type ConnectState } from '../../../workflows/definitions';
@@ -20,6 +21,7 @@ import type { Api } from '../../types';
 import { oauthRedirectUri } from '../oauthCallback';
 import { authorizeLink } from './authorize';
 import { ConnectBody, writeResponses } from './schemas';
+import { assertCadence } from './schedule';
 import { assertControls, statusUrl } from './shared';
 import { descriptorOf } from './vendor';
 
@@ -182,6 +184,9 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
         );
       }
       const redirectUri = assertRedirect(services, descriptor.id, body.redirectUri);
+      // A new integration has no sync yet: its floor is what the first one costs at least (a page per resource).
+      if (body.pollIntervalMs !== undefined)
+        assertCadence(descriptor, body.pollIntervalMs, rowPollFloorMs(descriptor, 0), '/body/pollIntervalMs');
       const actor = callerActor(request);
       const integrationId = idempotencyKey
         ? keyedId('connect', workspaceId, actor.id, idempotencyKey)
@@ -194,6 +199,7 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
             scopes: [...requestedScopes].sort(),
             controls: Object.fromEntries(Object.entries(controls).map(([key, values]) => [key, [...values].sort()])),
             credential: Boolean(body.credential),
+            ...(body.pollIntervalMs !== undefined ? { pollIntervalMs: body.pollIntervalMs } : {}),
           })
         : undefined;
       if (fingerprint) {
@@ -227,6 +233,7 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
           requestedScopes,
           controls,
           connectedBy: actor.id,
+          ...(body.pollIntervalMs !== undefined ? { pollIntervalMs: body.pollIntervalMs } : {}),
         });
         credentialSecretId = await storeCredential(services, workspaceId, integrationId, body.credential);
       }
@@ -242,6 +249,7 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
           redirectUri,
           actor,
           ...(credentialSecretId ? { credentialSecretId } : {}),
+          ...(body.pollIntervalMs !== undefined ? { pollIntervalMs: body.pollIntervalMs } : {}),
         },
         fingerprint ? 'join' : 'conflict',
         fingerprint,

@@ -3,6 +3,8 @@
  * Postgres (RLS applies), the real secret store and audit log, the Temporal dev server, and a
  * worker running the contract doubles of the workflows (`contractWorkflows.ts`) on its own queue.
  */
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import type { ApiMetrics } from '../../../api/metrics';
 import crypto from 'node:crypto';
 import path from 'node:path';
@@ -112,11 +114,16 @@ export async function createHarness(
     trustProxy?: string[];
     /** The request and webhook metrics the test reads. */
     metrics?: ApiMetrics;
+    /**
+     * Another Temporal server (the time-skipping one) whose runs the test starts and ends itself;
+     * default the shared dev server, whose runs on the harness queue `close` ends.
+     */
+    temporal?: { client: Client; connection: NativeConnection };
   } = {},
 ): Promise<Harness> {
   const db = runtimeDb('api');
   const su = superuserDb();
-  const server = await devServer();
+  const server = options.temporal ? { ...options.temporal, close: async () => {} } : await devServer();
   const hsSecret = crypto.randomBytes(48);
   const secrets = new SecretStore(db, new LocalKeyProvider([crypto.randomBytes(32)]));
   const taskQueue = uniqueTaskQueue('api');
@@ -181,9 +188,11 @@ export async function createHarness(
       return worker.runUntil(fn);
     },
     async close() {
-      for await (const run of services.temporal.client.workflow.list({
-        query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`,
-      })) {
+      for await (const run of options.temporal
+        ? []
+        : services.temporal.client.workflow.list({
+            query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`,
+          })) {
         await services.temporal.client.workflow
           .getHandle(run.workflowId)
           .terminate('test cleanup')
