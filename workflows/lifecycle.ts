@@ -96,6 +96,8 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   let pending: SyncRequest | undefined = input.carried?.pendingSync;
   let running: ChildWorkflowHandle<typeof syncWorkflow> | undefined;
   let nextPollAt: number | undefined;
+  /** A new cadence arrived while the loop waited: the next poll is due at another time. */
+  let cadenceChanged = false;
   let scheduleDirty = true;
   let tokenExpiresAt: number | undefined;
   let subscriptions: Array<{ externalId: string; resource: string; expiresAt?: number }> = [];
@@ -157,6 +159,9 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     state.pollIntervalMs = applied.pollIntervalMs;
     state.pollFloorMs = applied.pollFloorMs ?? state.pollFloorMs;
     nextPollAt = Date.now() + pollEvery();
+    // The loop may be waiting for a deadline set before this cadence: it waits again for the new one.
+    // Runs recorded before the patch kept waiting.
+    if (patched(DERIVED_POLL_FLOOR_PATCH)) cadenceChanged = true;
     return { pollIntervalMs: applied.pollIntervalMs, pollFloorMs: state.pollFloorMs };
   });
   setHandler(consentChangeUpdate, async (change) => {
@@ -348,8 +353,10 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     const wake = deadlines.length > 0 ? Math.max(1, Math.min(...deadlines) - Date.now()) : undefined;
     const runningAtWait = running;
     const rotatingAtWait = rotating;
+    cadenceChanged = false;
     const wakeUp = () =>
       scheduleDirty ||
+      cadenceChanged ||
       (pending !== undefined && !running) ||
       running !== runningAtWait ||
       rotating !== rotatingAtWait ||
