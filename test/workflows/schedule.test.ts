@@ -108,6 +108,13 @@ describe('scheduled polling through the API (time-skipping server, real Postgres
             .events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)
             .map((e) => Number(e.eventTime!.seconds) * 1000);
           expect(syncStarts).toHaveLength(3);
+          // What each sync cost is kept per resource for the floor: here one page per round.
+          const rounds = await h
+            .admin('sync_state')
+            .where({ integration_id: ref.integrationId })
+            .select('round_pages', 'last_round_pages');
+          expect(rounds).toHaveLength(descriptor.syncResources.length);
+          for (const round of rounds) expect(round).toEqual({ round_pages: '0', last_round_pages: '1' });
           // The first poll one cadence after it was set, then one each cadence (event times are whole seconds).
           const gaps = syncStarts.map((t, i) => t - (i === 0 ? setAt : syncStarts[i - 1]!));
           for (const gap of gaps) {
