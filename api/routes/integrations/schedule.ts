@@ -11,7 +11,7 @@ import { setPollIntervalUpdate, workflowIds } from '../../../workflows/definitio
 import { callerActor } from '../../guard';
 import { HttpProblem, problemResponses } from '../../problem';
 import { runLinks, temporalCall } from '../../runs';
-import { IntegrationParams } from '../../schemas';
+import { IntegrationParams, Uuid } from '../../schemas';
 import type { ApiServices } from '../../services';
 import type { Api } from '../../types';
 import { lifecycleOf, statusUrl } from './shared';
@@ -28,7 +28,7 @@ export const PollIntervalSchema = Type.Integer({
 });
 
 const ScheduleAnswer = Type.Object({
-  integrationId: Type.String(),
+  integrationId: Uuid,
   workflowId: Type.String(),
   pollIntervalMs: Type.Integer({ description: 'The cadence the lifecycle now polls at' }),
   pollFloorMs: Type.Integer({
