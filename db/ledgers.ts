@@ -18,11 +18,8 @@ export interface ConsentEventRow {
   created_at: Date;
 }
 
-/**
- * Cursor of the consent ledger: the id of the last entry of the previous page. At most 18 digits: a
- * 19-digit number can exceed bigint (9223372036854775807), which Postgres refuses (a 500, not a 400).
- */
-export const CONSENT_CURSOR = /^[1-9][0-9]{0,17}$/;
+/** Cursor of the consent ledger: the id of the last entry of the previous page. */
+export const CONSENT_CURSOR = /^[1-9][0-9]{0,18}$/;
 
 /** One page of an integration's consent ledger, newest first; `nextCursor` is null on the last page. */
 export async function listConsentEvents(

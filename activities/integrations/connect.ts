@@ -36,8 +36,6 @@ export interface PendingIntegrationInput extends IntegrationRef {
   vendor: VendorId;
   requestedScopes: string[];
   controls: Record<string, string[]>;
-  /** The customer's polling cadence chosen at connect (T12). */
-  pollIntervalMs?: number;
 }
 
 export interface AuthorizationStarted {

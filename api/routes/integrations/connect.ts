@@ -6,7 +6,6 @@
 import crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { VendorDescriptor } from '../../../activities/vendors/types';
-import { rowPollFloorMs } from '../../../lib/pollFloor';
 import { requestedScopeViolations } from '../../../lib/scopes';
 import type { connectWorkflow } from '../../../workflows/connect';
 import {
@@ -28,7 +27,6 @@ import { oauthRedirectUri } from '../oauthCallback';
 import { samlAcsUrl, samlEntityId } from '../samlAcs';
 import { authorizeLink } from './authorize';
 import { ConnectBody, writeResponses } from './schemas';
-import { assertCadence } from './schedule';
 import { assertControls, assertCredentialPolicy, statusUrl } from './shared';
 import { descriptorOf } from './vendor';
 
@@ -211,9 +209,6 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
         throw new HttpProblem(422, `${descriptor.displayName} does not sign in over SAML`, {
           errors: [{ pointer: '/body/saml', detail: `not offered by ${descriptor.id}` }],
         });
-      // A new integration has no sync yet: its floor is what the first one costs at least (a page per resource).
-      if (body.pollIntervalMs !== undefined)
-        assertCadence(descriptor, body.pollIntervalMs, rowPollFloorMs(descriptor, 0), '/body/pollIntervalMs');
       const actor = callerActor(request);
       const integrationId = idempotencyKey
         ? keyedId('connect', workspaceId, actor.id, idempotencyKey)
@@ -227,7 +222,6 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
             controls: Object.fromEntries(Object.entries(controls).map(([key, values]) => [key, [...values].sort()])),
             credential: Boolean(body.credential),
             saml: Boolean(body.saml),
-            ...(body.pollIntervalMs !== undefined ? { pollIntervalMs: body.pollIntervalMs } : {}),
           })
         : undefined;
       if (fingerprint) {
@@ -262,7 +256,6 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
           requestedScopes,
           controls,
           connectedBy: actor.id,
-          ...(body.pollIntervalMs !== undefined ? { pollIntervalMs: body.pollIntervalMs } : {}),
         });
         if (body.credential)
           credentialSecretId = await storeCredential(services, workspaceId, integrationId, body.credential);
@@ -281,7 +274,6 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
           actor,
           ...(credentialSecretId ? { credentialSecretId } : {}),
           ...(saml ? { saml } : {}),
-          ...(body.pollIntervalMs !== undefined ? { pollIntervalMs: body.pollIntervalMs } : {}),
         },
         fingerprint ? 'join' : 'conflict',
         fingerprint,
