@@ -5,7 +5,10 @@
 import type { Knex } from 'knex';
 import { RUNTIME_ROLES } from '../../../db/roles';
 
-/** The only SECURITY DEFINER functions allowed: cross-workspace maintenance RLS cannot express, and the API's shared rate limits. */
+/**
+ * The only SECURITY DEFINER functions allowed: cross-workspace maintenance RLS cannot express, the API's
+ * shared rate limits, the KEK rotation, and the vendor budgets every worker shares (hashed keys, no workspace data).
+ */
 export const SECURITY_DEFINER_ALLOW_LIST = [
   'sweep_expired_cache',
   'audit_log_apply_retention',
@@ -15,6 +18,8 @@ export const SECURITY_DEFINER_ALLOW_LIST = [
   'kek_usage',
   'kek_rewrap_claim',
   'kek_rewrap_apply',
+  'vendor_budget_lease',
+  'vendor_budget_block',
 ];
 
 const ISOLATION_EXPRESSION = '(workspace_id = app_current_workspace())';
