@@ -13,6 +13,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AuditDirection, AuditEntry, AuditOutcome, AuditSink } from '../lib/audit';
+import { BIGINT_CURSOR } from './ledgers';
 import { withWorkspace } from './workspaceScope';
 
 const ACTOR_TYPES = ['user', 'service', 'workflow', 'vendor', 'system'] as const;
@@ -267,7 +268,7 @@ export async function listAudit(
   workspaceId: string,
   query: { cursor?: string; limit: number; filters?: AuditFilters },
 ): Promise<{ entries: AuditListEntry[]; nextCursor: string | null }> {
-  if (query.cursor !== undefined && !/^[1-9][0-9]{0,18}$/.test(query.cursor)) throw new InvalidAuditCursorError();
+  if (query.cursor !== undefined && !BIGINT_CURSOR.test(query.cursor)) throw new InvalidAuditCursorError();
   const limit = Math.max(1, Math.min(MAX_AUDIT_PAGE, Math.floor(query.limit)));
   const f = query.filters ?? {};
   const rows = await withWorkspace(db, workspaceId, (trx) => {

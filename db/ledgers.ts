@@ -18,8 +18,12 @@ export interface ConsentEventRow {
   created_at: Date;
 }
 
-/** Cursor of the consent ledger: the id of the last entry of the previous page. */
-export const CONSENT_CURSOR = /^[1-9][0-9]{0,18}$/;
+/**
+ * Cursor of a bigint-keyed ledger (consent events, the audit log): the id of the last entry of the
+ * previous page. 18 digits at most, so every value fits a bigint (19 digits can pass 2^63 - 1, which
+ * Postgres refuses as out of range: found by the API fuzz run).
+ */
+export const BIGINT_CURSOR = /^[1-9][0-9]{0,17}$/;
 
 /** One page of an integration's consent ledger, newest first; `nextCursor` is null on the last page. */
 export async function listConsentEvents(

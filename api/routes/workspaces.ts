@@ -4,6 +4,7 @@
  */
 import { Type } from 'typebox';
 import { listAudit } from '../../db/audit';
+import { BIGINT_CURSOR } from '../../db/ledgers';
 import { workflowIds, type DeleteWorkspaceInput } from '../../workflows/definitions';
 import { MAX_PURGE_DELAY_MS } from '../../lib/config';
 import { callerActor } from '../guard';
@@ -29,9 +30,8 @@ const Timestamp = Type.String({
 
 const AuditQuerySchema = Type.Object(
   {
-    // 18 digits at most: every such number fits the bigint sequence (19 digits could pass 2^63 - 1).
     cursor: Type.Optional(
-      Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'nextCursor of the previous page' }),
+      Type.String({ pattern: BIGINT_CURSOR.source, description: 'nextCursor of the previous page' }),
     ),
     // Query strings are not type-coerced (the API validates strictly), so the page size is a digit string.
     limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `page size, 1-${AUDIT_PAGE_MAX}` })),

@@ -232,6 +232,16 @@ describe('consent binding and the admins records (real Postgres + Temporal dev s
     });
     expect(foreign.statusCode).toBe(404);
     expect((await h.app.inject({ method: 'GET', url: `${url}?cursor=0`, headers: otherAdmin })).statusCode).toBe(400);
+    // 19 digits can pass the bigint range: refused as bad input, not a database error (found by the fuzz run).
+    const beyondBigint = await h.app.inject({
+      method: 'GET',
+      url: `${url}?cursor=9999999999999999999`,
+      headers: otherAdmin,
+    });
+    expect([beyondBigint.statusCode, beyondBigint.headers['content-type']]).toEqual([
+      400,
+      'application/problem+json; charset=utf-8',
+    ]);
     const audit = await h
       .su('audit_log')
       .where({ workspace_id: ws, action: 'api.integration.consents' })
@@ -243,6 +253,7 @@ describe('consent binding and the admins records (real Postgres + Temporal dev s
       ['admin-2', 'success'],
       ['admin-2', 'failure'], // the other workspace's integration: 404
       ['admin-2', 'failure'], // the malformed cursor: 400
+      ['admin-2', 'failure'], // the cursor beyond bigint: 400
     ]);
   });
 

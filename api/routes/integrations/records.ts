@@ -4,7 +4,7 @@
  * (`review`), paginated newest first, RLS-bound, audited like every read; actors are opaque ids.
  */
 import { Type } from 'typebox';
-import { CONSENT_CURSOR, listConsentEvents, listPurgeReceipts, PURGE_RECEIPT_CURSOR } from '../../../db/ledgers';
+import { BIGINT_CURSOR, listConsentEvents, listPurgeReceipts, PURGE_RECEIPT_CURSOR } from '../../../db/ledgers';
 import { problemResponses } from '../../problem';
 import { ControlsSchema, IntegrationParams, Uuid, WorkspaceParams } from '../../schemas';
 import type { ApiServices } from '../../services';
@@ -51,7 +51,7 @@ export function registerRecordRoutes(app: Api, services: ApiServices): void {
         querystring: Type.Object(
           {
             cursor: Type.Optional(
-              Type.String({ pattern: CONSENT_CURSOR.source, description: 'nextCursor of the previous page' }),
+              Type.String({ pattern: BIGINT_CURSOR.source, description: 'nextCursor of the previous page' }),
             ),
             limit: Type.Optional(Limit),
           },
