@@ -145,6 +145,30 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
     });
   });
 
+  it('T12: connect takes an initial pollIntervalMs for the connect workflow; below a new integration’s floor (a page per resource within the budget, at least a budget minute) it is 422 naming the floor', async () => {
+    // A workspace of its own: the connect started here stays out of the other tests' workspace.
+    const own = crypto.randomUUID();
+    const ownAdmin = bearer(await h.token({ workspaceId: own, role: 'admin', sub: 'admin-1' }));
+    const post = (payload: object) =>
+      h.app.inject({ method: 'POST', url: `/v1/workspaces/${own}/integrations`, headers: ownAdmin, payload });
+    const below = await post({ vendor: 'jira', controls: { projects: ['SITE'] }, pollIntervalMs: 59_000 });
+    expect(below.statusCode).toBe(422);
+    expect(below.json()).toMatchObject({
+      pollFloorMs: 60_000,
+      errors: [{ pointer: '/body/pollIntervalMs', detail: 'must be at least 60000' }],
+    });
+    expect((await post({ vendor: 'teams', pollIntervalMs: 3_600_000 })).json().detail).toContain('syncs no data');
+    expect((await post({ vendor: 'jira', pollIntervalMs: 999 })).statusCode).toBe(400);
+    expect(await h.su('integrations').where({ workspace_id: own })).toHaveLength(0);
+
+    await h.withWorker(async () => {
+      const response = await post({ vendor: 'jira', controls: { projects: ['SITE'] }, pollIntervalMs: 900_000 });
+      expect(response.statusCode).toBe(202);
+      const [start] = await received(response.json().workflowId);
+      expect(start!.arg).toMatchObject({ vendor: 'jira', pollIntervalMs: 900_000 });
+    });
+  });
+
   it('T1/T18: connect refuses scopes outside the matrix, missing required scopes, foreign controls and a foreign redirect URI, listing every problem (422)', async () => {
     const post = (payload: object) =>
       h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations`, headers: admin, payload });

@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { VendorDescriptor } from '../../../activities/vendors/types';
+import { rowPollFloorMs } from '../../../lib/pollFloor';
 import { requestedScopeViolations } from '../../../lib/scopes';
 import type { connectWorkflow } from '../../../workflows/connect';
 import {
@@ -27,6 +28,7 @@ import { oauthRedirectUri } from '../oauthCallback';
 import { samlAcsUrl, samlEntityId } from '../samlAcs';
 import { authorizeLink } from './authorize';
 import { ConnectBody, writeResponses } from './schemas';
+import { assertCadence } from './schedule';
 import { assertControls, assertCredentialPolicy, statusUrl } from './shared';
 import { descriptorOf } from './vendor';
 
@@ -209,6 +211,9 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
         throw new HttpProblem(422, `${descriptor.displayName} does not sign in over SAML`, {
           errors: [{ pointer: '/body/saml', detail: `not offered by ${descriptor.id}` }],
         });
+      // A new integration has no sync yet: its floor is what the first one costs at least (a page per resource).
+      if (body.pollIntervalMs !== undefined)
+        assertCadence(descriptor, body.pollIntervalMs, rowPollFloorMs(descriptor, 0), '/body/pollIntervalMs');
       const actor = callerActor(request);
       const integrationId = idempotencyKey
         ? keyedId('connect', workspaceId, actor.id, idempotencyKey)
@@ -222,6 +227,7 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
             controls: Object.fromEntries(Object.entries(controls).map(([key, values]) => [key, [...values].sort()])),
             credential: Boolean(body.credential),
             saml: Boolean(body.saml),
+            ...(body.pollIntervalMs !== undefined ? { pollIntervalMs: body.pollIntervalMs } : {}),
           })
         : undefined;
       if (fingerprint) {
@@ -256,6 +262,7 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
           requestedScopes,
           controls,
           connectedBy: actor.id,
+          ...(body.pollIntervalMs !== undefined ? { pollIntervalMs: body.pollIntervalMs } : {}),
         });
         if (body.credential)
           credentialSecretId = await storeCredential(services, workspaceId, integrationId, body.credential);
@@ -274,6 +281,7 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
           actor,
           ...(credentialSecretId ? { credentialSecretId } : {}),
           ...(saml ? { saml } : {}),
+          ...(body.pollIntervalMs !== undefined ? { pollIntervalMs: body.pollIntervalMs } : {}),
         },
         fingerprint ? 'join' : 'conflict',
         fingerprint,
