@@ -75,9 +75,8 @@ const UPDATES_BEFORE_CONTINUE = 1_500;
 /** Patch id: a vendor's "grant lost" event is written to the integration's row (kept while older runs are open). */
 const PERSIST_VENDOR_REAUTHORIZATION_PATCH = 'persist-vendor-reauthorization';
 /**
- * Patch id (T12): the schedule is read again after every completed sync, so a floor raised by a
- * costlier sync applies at once, and a run started without a cadence adopts the one stored on the
- * integration's row. Runs recorded before it did neither.
+ * Patch id (T12): a new cadence wakes the waiting loop, and a run started without a cadence adopts
+ * the one stored on the integration's row. Runs recorded before it did neither.
  */
 const DERIVED_POLL_FLOOR_PATCH = 'derived-poll-floor';
 
@@ -248,8 +247,6 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
         state.lastSync = progress;
         running = undefined;
         showSync('completed', progress.finishedAt);
-        // What this sync cost may move the polling floor: the schedule read derives it again.
-        if (patched(DERIVED_POLL_FLOOR_PATCH)) scheduleDirty = true;
       },
       async (error) => {
         running = undefined;

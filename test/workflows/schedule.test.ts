@@ -6,6 +6,7 @@
  * Each row runs with its own descriptor (budget, resources, scopes); its vendor calls are served
  * by the in-memory connector, since the cadence is the lifecycle's and the floor the row's budget's.
  */
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { githubDescriptor } from '../../activities/vendors/github';
 import { jiraDescriptor } from '../../activities/vendors/jira';
@@ -122,7 +123,7 @@ describe('scheduled polling through the API (time-skipping server, real Postgres
             expect(gap).toBeLessThanOrEqual(cadence + 5_000);
           }
         } finally {
-          await lifecycle.terminate('test over');
+          await stopWhenIdle(lifecycle);
         }
       });
       const audit = await api
@@ -181,7 +182,7 @@ describe('scheduled polling through the API (time-skipping server, real Postgres
           const stored = await h.admin('integrations').where({ integration_id: ref.integrationId }).first();
           expect(stored.poll_interval_ms).toBe(floor);
         } finally {
-          await lifecycle.terminate('test over');
+          await stopWhenIdle(lifecycle);
         }
       });
     },
@@ -203,6 +204,25 @@ describe('scheduled polling through the API (time-skipping server, real Postgres
     expect(refused.json().detail).toContain('syncs no data');
   });
 });
+
+/**
+ * Terminates the lifecycle once no activity of it is in flight: the time-skipping server counts an
+ * activity of a terminated run as outstanding for ever, which would hold its clock for later tests.
+ */
+async function stopWhenIdle(lifecycle: WorkflowHandle): Promise<void> {
+  await pollUntil(
+    async () => {
+      const events = (await lifecycle.fetchHistory()).events ?? [];
+      const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+      const closed = events.filter(
+        (e) => e.activityTaskCompletedEventAttributes || e.activityTaskFailedEventAttributes,
+      );
+      return scheduled === closed.length;
+    },
+    (idle) => idle,
+  );
+  await lifecycle.terminate('test over');
+}
 
 const toSyncKey = (ref: { workspaceId: string; integrationId: string }, resource: string) => ({
   workspace_id: ref.workspaceId,

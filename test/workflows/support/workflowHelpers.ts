@@ -94,21 +94,6 @@ export async function settleAndStopLifecycle(
     () => lifecycle.query(integrationStateQuery),
     (s) => s.lastSync?.state === 'completed',
   );
-  // After a sync the lifecycle reads its schedule again (the polling floor, T12): the time-skipping
-  // server counts an activity of a terminated run as outstanding for ever, so terminate once it is idle.
-  await pollUntil(
-    async () => {
-      const history = (await lifecycle.fetchHistory()).events ?? [];
-      const scheduled = history.filter((e) => e.activityTaskScheduledEventAttributes).length;
-      const closed = history.filter(
-        (e) => e.activityTaskCompletedEventAttributes || e.activityTaskFailedEventAttributes,
-      ).length;
-      const lastChildClosed = history.findLastIndex((e) => e.childWorkflowExecutionCompletedEventAttributes);
-      const lastScheduled = history.findLastIndex((e) => e.activityTaskScheduledEventAttributes);
-      return scheduled === closed && lastScheduled > lastChildClosed;
-    },
-    (idle) => idle,
-  );
   await lifecycle.terminate('test over');
 }
 
