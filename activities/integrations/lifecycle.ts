@@ -7,6 +7,7 @@ import { scopesOutside } from '../../lib/scopes';
 import { deleteWorkspaceIntegrations, listIntegrationStates, updateIntegration } from '../../db/integrations';
 import { readPollFloorMs } from '../../db/syncState';
 import { withWorkspace } from '../../db/workspaceScope';
+import { budgetSharingRows } from '../vendors/catalog';
 import type { VendorDescriptor, VendorId } from '../vendors/types';
 import type { AuditActor } from '../../lib/audit';
 import {
@@ -64,7 +65,12 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
         subscriptions: await trx('vendor_subscriptions')
           .where({ integration_id: input.integrationId, status: 'active' })
           .select('external_id', 'resource', 'expires_at'),
-        pollFloorMs: await readPollFloorMs(trx, input.integrationId, resolved.descriptor),
+        pollFloorMs: await readPollFloorMs(
+          trx,
+          input.integrationId,
+          resolved.descriptor,
+          budgetSharingRows(resolved.descriptor),
+        ),
       }));
       return {
         status: resolved.row.status,
@@ -188,7 +194,7 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
     async setPollInterval(input: IntegrationRef & { pollIntervalMs: number }): Promise<PollCadence> {
       const { descriptor } = await context.resolve(input);
       return withWorkspace(deps.db, input.workspaceId, async (trx) => {
-        const pollFloorMs = await readPollFloorMs(trx, input.integrationId, descriptor);
+        const pollFloorMs = await readPollFloorMs(trx, input.integrationId, descriptor, budgetSharingRows(descriptor));
         const pollIntervalMs = Math.max(input.pollIntervalMs, pollFloorMs);
         await updateIntegration(trx, input.integrationId, { poll_interval_ms: pollIntervalMs });
         return { pollIntervalMs, pollFloorMs };

@@ -5,7 +5,16 @@
 import { githubDescriptor } from '../../activities/vendors/github';
 import { jiraDescriptor } from '../../activities/vendors/jira';
 import { microsoftDescriptors } from '../../activities/vendors/microsoft';
-import { POLLING_BUDGET_SHARE, pollFloorMs, rowPollFloorMs, VENDOR_BUDGET_WINDOW_MS } from '../../lib/pollFloor';
+import { budgetSharingRows } from '../../activities/vendors/catalog';
+import { googleDescriptors } from '../../activities/vendors/google';
+import { procoreDescriptor } from '../../activities/vendors/procore';
+import {
+  POLLING_BUDGET_SHARE,
+  pollFloorMs,
+  rowPollFloorMs,
+  syncRequests,
+  VENDOR_BUDGET_WINDOW_MS,
+} from '../../lib/pollFloor';
 
 const MINUTE = 60_000;
 
@@ -50,14 +59,42 @@ describe('polling floor', () => {
     expect(() => pollFloorMs({ ...input, requestsPerWindow: Number.NaN })).toThrow(RangeError);
   });
 
+  it('T12: integrations on one budget split the polling share: each polling at the floor, together they stay inside it', () => {
+    const sharing = [
+      { resources: 1, lastSyncPages: 120 },
+      { resources: 4, lastSyncPages: 0 },
+    ];
+    const input = { requestsPerWindow: 60, windowMs: MINUTE, resources: 2, lastSyncPages: 176 };
+    // 176 + 120 + 4 (a page per resource before a first sync) = 300 pages a round, 15 a minute.
+    const floor = pollFloorMs({ ...input, sharing });
+    expect(floor).toBe(20 * MINUTE);
+    const allPages = [input, ...sharing].reduce((sum, cost) => sum + syncRequests(cost), 0);
+    expect((allPages * MINUTE) / floor).toBeLessThanOrEqual(60 * POLLING_BUDGET_SHARE);
+    expect((allPages * MINUTE) / (floor - 1_000)).toBeGreaterThan(60 * POLLING_BUDGET_SHARE);
+    // Alone, the same integration may poll more often.
+    expect(pollFloorMs(input)).toBeLessThan(floor);
+    expect(pollFloorMs({ ...input, sharing: [] })).toBe(pollFloorMs(input));
+  });
+
   it.each([
     ['github', githubDescriptor, 300, 20 * MINUTE],
     ['jira', jiraDescriptor, 300, 12 * MINUTE],
     ['microsoft365', microsoftDescriptors.microsoft365, 300, 4 * MINUTE],
     ['sharepoint', microsoftDescriptors.sharepoint, 300, 4 * MINUTE],
     ['onedrive', microsoftDescriptors.onedrive, 300, 4 * MINUTE],
+    ['google-drive', googleDescriptors['google-drive'], 300, 4 * MINUTE],
+    ['procore', procoreDescriptor, 300, 24 * MINUTE],
   ] as const)('T12 [%s]: the floor comes from the row’s own budget', (_row, descriptor, pages, expected) => {
     expect(rowPollFloorMs(descriptor, pages)).toBe(expected);
     expect(rowPollFloorMs(descriptor, 0)).toBe(VENDOR_BUDGET_WINDOW_MS);
+  });
+
+  it('T12: the rows sharing a budget are the family’s (Graph counts per tenant whichever row calls), a test row stands in under its id', () => {
+    expect(budgetSharingRows(microsoftDescriptors.sharepoint).map((row) => row.id)).toEqual(
+      Object.values(microsoftDescriptors).map((row) => row.id),
+    );
+    expect(budgetSharingRows(procoreDescriptor)).toEqual([procoreDescriptor]);
+    const standIn = { ...githubDescriptor, syncResources: ['issues'] };
+    expect(budgetSharingRows(standIn)).toEqual([standIn]);
   });
 });

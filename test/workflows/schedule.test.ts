@@ -6,28 +6,44 @@
  * Each row runs with its own descriptor (budget, resources, scopes); its vendor calls are served
  * by the in-memory connector, since the cadence is the lifecycle's and the floor the row's budget's.
  */
-import type { WorkflowHandle } from '@temporalio/client';
+import crypto from 'node:crypto';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { githubDescriptor } from '../../activities/vendors/github';
+import { budgetSharingRows } from '../../activities/vendors/catalog';
+import { googleDescriptors } from '../../activities/vendors/google';
 import { jiraDescriptor } from '../../activities/vendors/jira';
 import { microsoftDescriptors } from '../../activities/vendors/microsoft';
+import { oktaDescriptor } from '../../activities/vendors/okta';
+import { procoreDescriptor } from '../../activities/vendors/procore';
+import { slackDescriptor } from '../../activities/vendors/slack';
 import type { VendorDescriptor, VendorId } from '../../activities/vendors/types';
 import { MemoryConnector } from '../../dev/memoryConnector';
 import { POLLING_BUDGET_SHARE, rowPollFloorMs } from '../../lib/pollFloor';
 import { integrationStateQuery, workflowIds } from '../../workflows/definitions';
 import { bearer, createHarness as createApiHarness, type Harness as ApiHarness } from '../api/support/harness';
-import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
+import { ownTimeSkippingEnv, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { createVendorHarness, seedConnectedIntegration, type VendorHarness } from './support/harness';
 import { pollUntil } from './support/workflowHelpers';
 
 const MINUTE = 60_000;
-/** The rows whose lifecycle syncs something (Teams and Entra ID sync nothing: no cadence to set). */
+/** The built rows whose lifecycle syncs something: each can be polled. */
 const POLLED_ROWS: ReadonlyArray<[VendorId, VendorDescriptor]> = [
   ['github', githubDescriptor],
   ['jira', jiraDescriptor],
   ['microsoft365', microsoftDescriptors.microsoft365],
   ['sharepoint', microsoftDescriptors.sharepoint],
   ['onedrive', microsoftDescriptors.onedrive],
+  ['google-drive', googleDescriptors['google-drive']],
+  ['procore', procoreDescriptor],
+];
+/** The built rows that sync no data (sign-in, notifications): no cadence to set. */
+const UNPOLLED_ROWS: ReadonlyArray<[VendorId, VendorDescriptor]> = [
+  ['teams', microsoftDescriptors.teams],
+  ['entra', microsoftDescriptors.entra],
+  ['google-workspace', googleDescriptors['google-workspace']],
+  ['slack', slackDescriptor],
+  ['okta', oktaDescriptor],
 ];
 
 describe('scheduled polling through the API (time-skipping server, real Postgres)', () => {
@@ -41,7 +57,9 @@ describe('scheduled polling through the API (time-skipping server, real Postgres
     ]),
   );
   beforeAll(async () => {
-    env = await timeSkippingEnv();
+    // A server of its own: its lifecycles sleep through many cadences and are stopped mid-life, and
+    // nothing they leave may hold the clock of the shared server the later files skip on.
+    env = await ownTimeSkippingEnv();
     h = createVendorHarness(POLLED_ROWS.map(([row, descriptor]) => ({ descriptor, connector: connectors.get(row)! })));
     api = await createApiHarness({ temporal: { client: env.client, connection: env.nativeConnection } });
   });
@@ -123,7 +141,7 @@ describe('scheduled polling through the API (time-skipping server, real Postgres
             expect(gap).toBeLessThanOrEqual(cadence + 5_000);
           }
         } finally {
-          await stopWhenIdle(lifecycle);
+          await stopWhenIdle(env.client, lifecycle, workflowIds.sync(ref.workspaceId, ref.integrationId));
         }
       });
       const audit = await api
@@ -182,16 +200,74 @@ describe('scheduled polling through the API (time-skipping server, real Postgres
           const stored = await h.admin('integrations').where({ integration_id: ref.integrationId }).first();
           expect(stored.poll_interval_ms).toBe(floor);
         } finally {
-          await stopWhenIdle(lifecycle);
+          await stopWhenIdle(env.client, lifecycle, workflowIds.sync(ref.workspaceId, ref.integrationId));
         }
       });
     },
   );
 
-  it.each([
-    ['teams', microsoftDescriptors.teams],
-    ['entra', microsoftDescriptors.entra],
-  ] as const)('T12 [%s]: a row that syncs no data has no cadence to set: 422', async (row, descriptor) => {
+  /** A connected integration of `row` in the workspace whose last sync cost `pagesPerResource` on each resource. */
+  const seedPolled = async (workspaceId: string, row: VendorDescriptor, pagesPerResource: number) => {
+    const integrationId = crypto.randomUUID();
+    await h.admin('integrations').insert({
+      integration_id: integrationId,
+      workspace_id: workspaceId,
+      vendor: row.id,
+      status: 'connected',
+      requested_scopes: [...row.scopes.required],
+      granted_scopes: [...row.scopes.required],
+      connected_by: 'user-1',
+      connected_at: new Date(),
+    });
+    for (const resource of row.syncResources)
+      await h
+        .admin('sync_state')
+        .insert({ ...toSyncKey({ workspaceId, integrationId }, resource), last_round_pages: pagesPerResource });
+    return integrationId;
+  };
+
+  it.each(POLLED_ROWS)(
+    'T12 [%s]: integrations of the workspace on one vendor budget share it: another one’s last sync raises this floor (422 names it), a disconnected one no longer counts',
+    async (row, descriptor) => {
+      const ref = await seed(row, descriptor);
+      // Another polled row of the family where there is one (Graph: one budget per tenant, whichever row calls).
+      const other =
+        budgetSharingRows(descriptor).find((sharing) => sharing.id !== row && sharing.syncResources.length > 0) ??
+        descriptor;
+      const otherId = await seedPolled(ref.workspaceId, other, 200);
+      const otherPages = 200 * other.syncResources.length;
+      const floor = rowPollFloorMs(descriptor, 0, [
+        { resources: other.syncResources.length, lastSyncPages: otherPages },
+      ]);
+      const pollingPerMinute = descriptor.rateLimit.requestsPerMinute * POLLING_BUDGET_SHARE;
+      expect(floor).toBe(Math.ceil(((descriptor.syncResources.length + otherPages) / pollingPerMinute) * 60) * 1_000);
+      expect(floor).toBeGreaterThan(rowPollFloorMs(descriptor, 0));
+
+      const url = `/v1/workspaces/${ref.workspaceId}/integrations/${ref.integrationId}`;
+      const headers = bearer(await api.token({ workspaceId: ref.workspaceId, role: 'admin' }));
+      const floorNow = async () => (await api.app.inject({ method: 'GET', url, headers })).json().pollFloorMs;
+      expect(await floorNow()).toBe(floor);
+      const refused = await api.app.inject({
+        method: 'PUT',
+        url: `${url}/schedule`,
+        headers,
+        payload: { pollIntervalMs: floor - 1_000 },
+      });
+      expect(refused.statusCode).toBe(422);
+      expect(refused.json()).toMatchObject({ status: 422, pollFloorMs: floor });
+
+      // Without `countedPer` the vendor counts per workspace: another workspace's integrations have their own budget.
+      if (!descriptor.rateLimit.countedPer) {
+        const elsewhere = await seed(row, descriptor);
+        await seedPolled(elsewhere.workspaceId, descriptor, 500);
+        expect(await floorNow()).toBe(floor);
+      }
+      await h.admin('integrations').where({ integration_id: otherId }).update({ status: 'disconnected' });
+      expect(await floorNow()).toBe(rowPollFloorMs(descriptor, 0));
+    },
+  );
+
+  it.each(UNPOLLED_ROWS)('T12 [%s]: a row that syncs no data has no cadence to set: 422', async (row, descriptor) => {
     const ref = await seed(row, descriptor);
     const headers = bearer(await api.token({ workspaceId: ref.workspaceId, role: 'admin' }));
     const refused = await api.app.inject({
@@ -206,22 +282,38 @@ describe('scheduled polling through the API (time-skipping server, real Postgres
 });
 
 /**
- * Terminates the lifecycle once no activity of it is in flight: the time-skipping server counts an
- * activity of a terminated run as outstanding for ever, which would hold its clock for later tests.
+ * Terminates the lifecycle once nothing of it is in flight (no activity of its own, no sync child
+ * running): the time-skipping server counts an activity of a terminated run as outstanding for
+ * ever. This file's server is its own, so a slip here cannot hold the shared one's clock.
  */
-async function stopWhenIdle(lifecycle: WorkflowHandle): Promise<void> {
+async function stopWhenIdle(client: Client, lifecycle: WorkflowHandle, syncWorkflowId: string): Promise<void> {
   await pollUntil(
-    async () => {
-      const events = (await lifecycle.fetchHistory()).events ?? [];
-      const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
-      const closed = events.filter(
-        (e) => e.activityTaskCompletedEventAttributes || e.activityTaskFailedEventAttributes,
-      );
-      return scheduled === closed.length;
-    },
+    async () => (await activitiesSettled(lifecycle)) && !(await isRunning(client.workflow.getHandle(syncWorkflowId))),
     (idle) => idle,
   );
   await lifecycle.terminate('test over');
+}
+
+async function activitiesSettled(run: WorkflowHandle): Promise<boolean> {
+  const events = (await run.fetchHistory()).events ?? [];
+  const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+  const closed = events.filter(
+    (e) =>
+      e.activityTaskCompletedEventAttributes ||
+      e.activityTaskFailedEventAttributes ||
+      e.activityTaskTimedOutEventAttributes ||
+      e.activityTaskCanceledEventAttributes,
+  ).length;
+  return scheduled === closed;
+}
+
+async function isRunning(run: WorkflowHandle): Promise<boolean> {
+  try {
+    return (await run.describe()).status.name === 'RUNNING';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
 }
 
 const toSyncKey = (ref: { workspaceId: string; integrationId: string }, resource: string) => ({

@@ -6,7 +6,6 @@
 import crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { VendorDescriptor } from '../../../activities/vendors/types';
-import { rowPollFloorMs } from '../../../lib/pollFloor';
 import { requestedScopeViolations } from '../../../lib/scopes';
 import type { connectWorkflow } from '../../../workflows/connect';
 import {
@@ -28,7 +27,7 @@ import { oauthRedirectUri } from '../oauthCallback';
 import { samlAcsUrl, samlEntityId } from '../samlAcs';
 import { authorizeLink } from './authorize';
 import { ConnectBody, writeResponses } from './schemas';
-import { assertCadence } from './schedule';
+import { assertCadence, pollFloorOf } from './schedule';
 import { assertControls, assertCredentialPolicy, statusUrl } from './shared';
 import { descriptorOf } from './vendor';
 
@@ -211,9 +210,15 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
         throw new HttpProblem(422, `${descriptor.displayName} does not sign in over SAML`, {
           errors: [{ pointer: '/body/saml', detail: `not offered by ${descriptor.id}` }],
         });
-      // A new integration has no sync yet: its floor is what the first one costs at least (a page per resource).
+      // A new integration has no sync yet: its floor is what the first one costs at least (a page per
+      // resource), next to the workspace's integrations already on the same vendor budget.
       if (body.pollIntervalMs !== undefined)
-        assertCadence(descriptor, body.pollIntervalMs, rowPollFloorMs(descriptor, 0), '/body/pollIntervalMs');
+        assertCadence(
+          descriptor,
+          body.pollIntervalMs,
+          await pollFloorOf(services, workspaceId, undefined, descriptor),
+          '/body/pollIntervalMs',
+        );
       const actor = callerActor(request);
       const integrationId = idempotencyKey
         ? keyedId('connect', workspaceId, actor.id, idempotencyKey)

@@ -1,9 +1,10 @@
 /**
  * Scheduled polling (T12): the customer's cadence. The floor is derived from the vendor row's
- * request budget and what the integration's last sync cost (`lib/pollFloor.ts`); a cadence below it
+ * request budget and what the last syncs drawing on it cost (`lib/pollFloor.ts`); a cadence below it
  * is refused with 422 naming the floor. The running lifecycle applies a new cadence at once (Update).
  */
 import { Type } from 'typebox';
+import { budgetSharingRows } from '../../../activities/vendors/catalog';
 import type { VendorDescriptor } from '../../../activities/vendors/types';
 import { readPollFloorMs } from '../../../db/syncState';
 import { withWorkspace } from '../../../db/workspaceScope';
@@ -37,14 +38,20 @@ const ScheduleAnswer = Type.Object({
   links: Type.Object({ temporalUi: Type.String(), status: Type.String() }),
 });
 
-/** The integration's polling floor now, from its sync state (RLS-bound to the workspace). */
+/**
+ * The integration's polling floor now, from its sync state and that of the workspace's other
+ * integrations on the same vendor budget (RLS-bound to the workspace). `integrationId` undefined:
+ * one being connected.
+ */
 export function pollFloorOf(
   services: ApiServices,
   workspaceId: string,
-  integrationId: string,
+  integrationId: string | undefined,
   descriptor: VendorDescriptor,
 ): Promise<number> {
-  return withWorkspace(services.db, workspaceId, (trx) => readPollFloorMs(trx, integrationId, descriptor));
+  return withWorkspace(services.db, workspaceId, (trx) =>
+    readPollFloorMs(trx, integrationId, descriptor, budgetSharingRows(descriptor)),
+  );
 }
 
 /** T12: a row that syncs something, polled no more often than its floor allows; 422 naming the floor otherwise. */
