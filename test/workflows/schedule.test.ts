@@ -7,7 +7,6 @@
  * by the in-memory connector, since the cadence is the lifecycle's and the floor the row's budget's.
  */
 import crypto from 'node:crypto';
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { githubDescriptor } from '../../activities/vendors/github';
 import { budgetSharingRows } from '../../activities/vendors/catalog';
@@ -24,7 +23,7 @@ import { integrationStateQuery, workflowIds } from '../../workflows/definitions'
 import { bearer, createHarness as createApiHarness, type Harness as ApiHarness } from '../api/support/harness';
 import { ownTimeSkippingEnv, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { createVendorHarness, seedConnectedIntegration, type VendorHarness } from './support/harness';
-import { pollUntil } from './support/workflowHelpers';
+import { pollUntil, stopLifecycleWhenIdle } from './support/workflowHelpers';
 
 const MINUTE = 60_000;
 /** The built rows whose lifecycle syncs something: each can be polled. */
@@ -141,7 +140,7 @@ describe('scheduled polling through the API (time-skipping server, real Postgres
             expect(gap).toBeLessThanOrEqual(cadence + 5_000);
           }
         } finally {
-          await stopWhenIdle(env.client, lifecycle, workflowIds.sync(ref.workspaceId, ref.integrationId));
+          await stopLifecycleWhenIdle(env.client, ref);
         }
       });
       const audit = await api
@@ -184,7 +183,7 @@ describe('scheduled polling through the API (time-skipping server, real Postgres
       const taskQueue = uniqueTaskQueue('schedule-floor');
       const worker = await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities });
       await worker.runUntil(async () => {
-        const lifecycle = await env.client.workflow.start('integrationLifecycleWorkflow', {
+        await env.client.workflow.start('integrationLifecycleWorkflow', {
           taskQueue,
           workflowId: workflowIds.lifecycle(ref.workspaceId, ref.integrationId),
           args: [{ ...ref, vendor: row }],
@@ -200,7 +199,7 @@ describe('scheduled polling through the API (time-skipping server, real Postgres
           const stored = await h.admin('integrations').where({ integration_id: ref.integrationId }).first();
           expect(stored.poll_interval_ms).toBe(floor);
         } finally {
-          await stopWhenIdle(env.client, lifecycle, workflowIds.sync(ref.workspaceId, ref.integrationId));
+          await stopLifecycleWhenIdle(env.client, ref);
         }
       });
     },
@@ -280,41 +279,6 @@ describe('scheduled polling through the API (time-skipping server, real Postgres
     expect(refused.json().detail).toContain('syncs no data');
   });
 });
-
-/**
- * Terminates the lifecycle once nothing of it is in flight (no activity of its own, no sync child
- * running): the time-skipping server counts an activity of a terminated run as outstanding for
- * ever. This file's server is its own, so a slip here cannot hold the shared one's clock.
- */
-async function stopWhenIdle(client: Client, lifecycle: WorkflowHandle, syncWorkflowId: string): Promise<void> {
-  await pollUntil(
-    async () => (await activitiesSettled(lifecycle)) && !(await isRunning(client.workflow.getHandle(syncWorkflowId))),
-    (idle) => idle,
-  );
-  await lifecycle.terminate('test over');
-}
-
-async function activitiesSettled(run: WorkflowHandle): Promise<boolean> {
-  const events = (await run.fetchHistory()).events ?? [];
-  const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
-  const closed = events.filter(
-    (e) =>
-      e.activityTaskCompletedEventAttributes ||
-      e.activityTaskFailedEventAttributes ||
-      e.activityTaskTimedOutEventAttributes ||
-      e.activityTaskCanceledEventAttributes,
-  ).length;
-  return scheduled === closed;
-}
-
-async function isRunning(run: WorkflowHandle): Promise<boolean> {
-  try {
-    return (await run.describe()).status.name === 'RUNNING';
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return false;
-    throw error;
-  }
-}
 
 const toSyncKey = (ref: { workspaceId: string; integrationId: string }, resource: string) => ({
   workspace_id: ref.workspaceId,

@@ -33,7 +33,8 @@ const ScheduleAnswer = Type.Object({
   workflowId: Type.String(),
   pollIntervalMs: Type.Integer({ description: 'The cadence the lifecycle now polls at' }),
   pollFloorMs: Type.Integer({
-    description: "The floor it was checked against: the vendor's request budget over the pages one sync costs",
+    description:
+      "The floor it was checked against: the vendor's request budget over the pages one round of polling costs (this integration's last sync and those of the workspace's other integrations on the same budget)",
   }),
   links: Type.Object({ temporalUi: Type.String(), status: Type.String() }),
 });
@@ -71,7 +72,8 @@ export function assertCadence(
     throw new HttpProblem(
       422,
       `pollIntervalMs ${pollIntervalMs} is below this integration's polling floor of ${pollFloorMs} ms ` +
-        `(${descriptor.displayName}'s request budget over the pages one sync costs)`,
+        `(${descriptor.displayName}'s request budget over the pages its last sync and those of the workspace's ` +
+        `other integrations on that budget cost)`,
       { errorClass: 'BelowPollFloor', pollFloorMs, errors: [{ pointer, detail: `must be at least ${pollFloorMs}` }] },
     );
   }

@@ -95,7 +95,7 @@ export const IntegrationSchema = Type.Object({
   pollFloorMs: Type.Optional(
     Type.Integer({
       description:
-        "The lowest cadence allowed now (T12): the vendor's request budget over the pages this integration's last sync cost, leaving headroom for the account's other traffic",
+        "The lowest cadence allowed now (T12): the vendor's request budget over the pages this integration's last sync and those of the workspace's other integrations on the same budget cost, leaving headroom for the account's other traffic",
     }),
   ),
   connectedBy: Type.Optional(Type.String()),
