@@ -79,6 +79,7 @@ export interface PendingIntegration {
   requestedScopes: string[];
   controls: Record<string, string[]>;
   connectedBy?: string;
+  pollIntervalMs?: number;
 }
 
 /** The integration row in `pending`; an existing row (a retry, or a row reserved earlier) is left as it is. */
@@ -92,6 +93,7 @@ export async function insertPendingIntegration(trx: Knex.Transaction, row: Pendi
       requested_scopes: row.requestedScopes,
       controls: JSON.stringify(row.controls),
       ...(row.connectedBy ? { connected_by: row.connectedBy } : {}),
+      ...(row.pollIntervalMs !== undefined ? { poll_interval_ms: row.pollIntervalMs } : {}),
     })
     .onConflict('integration_id')
     .ignore();

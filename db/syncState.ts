@@ -4,6 +4,7 @@
  * Row Level Security binds them to one workspace (T20) and a page commits with its cursor (T11).
  */
 import type { Knex } from 'knex';
+import { rowPollFloorMs, type PolledRow } from '../lib/pollFloor';
 
 export interface SyncStateKey {
   workspaceId: string;
@@ -80,7 +81,10 @@ export async function recordSyncPage(
       cursor: page.cursor,
       status: page.status,
       last_run_at: trx.fn.now(),
-      ...(page.roundComplete ? { last_success_at: trx.fn.now() } : {}),
+      // A completed round's page count is what one sync of the resource costs (the T12 polling floor).
+      ...(page.roundComplete
+        ? { last_success_at: trx.fn.now(), last_round_pages: trx.raw('round_pages + 1'), round_pages: 0 }
+        : { round_pages: trx.raw('round_pages + 1') }),
       pages: trx.raw('pages + 1'),
       records_upserted: trx.raw('records_upserted + ?', [page.recordsUpserted]),
       records_deleted: trx.raw('records_deleted + ?', [page.recordsDeleted]),
@@ -110,4 +114,52 @@ export async function restartAsFullRound(trx: Knex.Transaction, key: SyncStateKe
     })
     .onConflict(['workspace_id', 'integration_id', 'resource'])
     .merge({ cursor: null, status: SyncStatus.FullRound, round_started_at: trx.fn.now(), updated_at: trx.fn.now() });
+}
+
+/**
+ * The pages the integration's last sync cost: the sum over its resources of their last completed
+ * round (a resource without one counts 0; the floor counts at least a page per resource).
+ */
+export async function readLastSyncPages(trx: Knex.Transaction, integrationId: string): Promise<number> {
+  const row = await trx('sync_state')
+    .where({ integration_id: integrationId })
+    .first(trx.raw('COALESCE(SUM(last_round_pages), 0) AS pages'));
+  return Number(row?.pages ?? 0);
+}
+
+/**
+ * The integration's polling floor (T12) under its vendor row's budget: from what its last sync cost
+ * and what the last syncs of the workspace's other connected integrations drawing on that budget
+ * cost (`sharingRows`: the rows whose calls share it, the integration's own included). Under RLS
+ * only this workspace's integrations are seen: for a vendor that counts per account, an account
+ * another workspace also connects is shared with integrations this floor does not see (the shared
+ * vendor budget still holds every call to the account's budget). `integrationId` undefined: an
+ * integration not connected yet.
+ */
+export async function readPollFloorMs(
+  trx: Knex.Transaction,
+  integrationId: string | undefined,
+  row: PolledRow,
+  sharingRows: readonly PolledRow[],
+): Promise<number> {
+  const resourcesOf = new Map(sharingRows.map((sharing) => [sharing.id, sharing.syncResources.length]));
+  const polledRows = sharingRows.filter((sharing) => sharing.syncResources.length > 0).map((sharing) => sharing.id);
+  const others = await trx('integrations as i')
+    .leftJoin('sync_state as s', 's.integration_id', 'i.integration_id')
+    .whereIn('i.vendor', polledRows)
+    .andWhere('i.status', 'connected')
+    .modify((query) => {
+      if (integrationId !== undefined) query.whereNot('i.integration_id', integrationId);
+    })
+    .groupBy('i.integration_id', 'i.vendor')
+    .select<Array<{ vendor: string; pages: string }>>(
+      'i.vendor',
+      trx.raw('COALESCE(SUM(s.last_round_pages), 0) AS pages'),
+    );
+  const lastSyncPages = integrationId === undefined ? 0 : await readLastSyncPages(trx, integrationId);
+  return rowPollFloorMs(
+    row,
+    lastSyncPages,
+    others.map((other) => ({ resources: resourcesOf.get(other.vendor)!, lastSyncPages: Number(other.pages) })),
+  );
 }

@@ -6,7 +6,14 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { VendorError, VendorFailureType } from '../activities/vendors/errors';
-import type { Connector, ConnectorContext, SyncPage, TokenSet, VendorDescriptor } from '../activities/vendors/types';
+import type {
+  Connector,
+  ConnectorContext,
+  SyncPage,
+  TokenSet,
+  VendorDescriptor,
+  VendorId,
+} from '../activities/vendors/types';
 
 export const MEMORY_VENDOR = 'github' as const;
 
@@ -21,7 +28,7 @@ export const memoryDescriptor: VendorDescriptor = {
   dataOut: ['create-record'],
   syncResources: ['issues'],
   syncMode: 'webhook-and-delta',
-  rateLimit: { requestsPerMinute: 5_000, minPollIntervalMs: 60_000 },
+  rateLimit: { requestsPerMinute: 5_000 },
   webhook: { scheme: 'none' },
   revocation: { kind: 'revoke-endpoint', note: 'token revoked at the vendor' },
   cacheTtlMs: 24 * 60 * 60 * 1000,
@@ -53,7 +60,9 @@ function activityCancellationSignal(): AbortSignal | undefined {
 type Failure = { kind: 'rate-limit'; retryAfterMs: number } | { kind: 'cursor-expired' };
 
 export class MemoryConnector implements Connector {
-  readonly vendors = [MEMORY_VENDOR] as const;
+  /** The rows it stands in for (default the memory row) and the scope its listings are called under. */
+  readonly vendors: readonly VendorId[];
+  private readonly listScope: string;
   readonly records = new Map<string, { title: string; seq: number }>();
   private readonly log: Array<{ seq: number; id: string; deleted: boolean }> = [];
   private seq = 0;
@@ -75,7 +84,13 @@ export class MemoryConnector implements Connector {
   /** Called as a data-out request reaches the vendor (a test times a shutdown on it). */
   onActionReceived?: (title: string) => void;
 
-  constructor(private readonly pageSize = 100) {}
+  constructor(
+    private readonly pageSize = 100,
+    row: { vendors: readonly VendorId[]; listScope: string } = { vendors: [MEMORY_VENDOR], listScope: 'repo:read' },
+  ) {
+    this.vendors = row.vendors;
+    this.listScope = row.listScope;
+  }
 
   upsert(id: string, title: string): void {
     this.seq += 1;
@@ -162,7 +177,7 @@ export class MemoryConnector implements Connector {
   async deleteSubscription(): Promise<void> {}
 
   async fetchPage(ctx: ConnectorContext, input: { resource: string; cursor: string | null }): Promise<SyncPage> {
-    return ctx.audit({ action: `${input.resource}.list`, scope: 'repo:read' }, async () => {
+    return ctx.audit({ action: `${input.resource}.list`, scope: this.listScope }, async () => {
       this.fetchCalls += 1;
       if (this.pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.pageDelayMs));
       const failure = this.failures.shift();

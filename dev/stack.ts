@@ -8,11 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bootstrapDatabase } from '../db/bootstrap';
 import { migrateLatest } from '../db/migrate';
-import { Connection } from '@temporalio/client';
-import { temporal as proto } from '@temporalio/proto';
 import { CLI_TYPE_NAMES, SEARCH_ATTRIBUTE_KEYS } from '@trackproject/integrations-client/searchAttributes';
 import { startEmbeddedPostgres } from './embeddedPostgres';
-import { freePort, startProcess, waitForPort } from './processes';
+import { startProcess, waitForPort } from './processes';
+import { spawnTestServer } from './testServer';
 import { ensureTemporalCli, ensureTestServer } from './tools';
 
 export interface StackOptions {
@@ -116,36 +115,5 @@ async function startDatabase(options: StackOptions, port: number) {
 
 async function startTestServer(options: StackOptions) {
   const executable = await ensureTestServer(options.log);
-  const port = await freePort();
-  // No `--enable-time-skipping`: like the SDK, start with skipping locked; clients unlock it while
-  // they await a result, and the server re-locks during workflow and activity tasks. With the flag
-  // the lock count starts one short and the server skips past tasks still being processed.
-  const child = startProcess('test-server', executable, [String(port)], { log: options.log });
-  await waitForPort(port, 60_000, child.child);
-  const address = `127.0.0.1:${port}`;
-  try {
-    await registerSearchAttributes(address);
-  } catch (error) {
-    await child.stop();
-    throw error;
-  }
-  return { process: child, address, executable };
-}
-
-/** The test server validates upserts against registered attributes, like a cluster; it has no start flag for them. */
-async function registerSearchAttributes(address: string): Promise<void> {
-  const connection = await Connection.connect({ address });
-  try {
-    await connection.operatorService.addSearchAttributes({
-      namespace: 'default',
-      searchAttributes: Object.fromEntries(
-        SEARCH_ATTRIBUTE_KEYS.map((key) => [
-          key.name,
-          proto.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`],
-        ]),
-      ),
-    });
-  } finally {
-    await connection.close();
-  }
+  return { ...(await spawnTestServer(executable, options.log)), executable };
 }

@@ -139,6 +139,7 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
       vendor: input.vendor,
       requestedScopes: input.requestedScopes,
       controls: input.controls,
+      ...(input.pollIntervalMs !== undefined ? { pollIntervalMs: input.pollIntervalMs } : {}),
     });
 
   let verifierSecretId: string | undefined;
@@ -205,7 +206,14 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
     try {
       await startChild(integrationLifecycleWorkflow, {
         workflowId: lifecycleWorkflowId,
-        args: [{ ...ref, vendor: input.vendor, carried: { pendingSync: { reason: 'connect' } } }],
+        args: [
+          {
+            ...ref,
+            vendor: input.vendor,
+            ...(input.pollIntervalMs !== undefined ? { pollIntervalMs: input.pollIntervalMs } : {}),
+            carried: { pendingSync: { reason: 'connect' } },
+          },
+        ],
         // The lifecycle outlives this run.
         parentClosePolicy: ParentClosePolicy.ABANDON,
         ...childSearchAttributes({ ...ref, vendor: input.vendor, process: 'lifecycle' }),

@@ -1,6 +1,7 @@
 /**
  * One long-lived run per connected integration: coalesces sync triggers (webhook signal, admin
- * update, polling at the customer's cadence clamped to the vendor's floor — T12) into at most one
+ * update, polling at the customer's cadence, never below the floor derived from the vendor's
+ * budget and what a sync costs — T12) into at most one
  * running sync plus one pending; refreshes tokens before expiry (one at a time); renews
  * subscriptions before expiry; rotates secrets on the per-kind cadence or on demand (T8, one
  * rotation at a time); applies consent narrowing (T17); continues as new before history
@@ -73,6 +74,11 @@ const UPDATES_BEFORE_CONTINUE = 1_500;
 
 /** Patch id: a vendor's "grant lost" event is written to the integration's row (kept while older runs are open). */
 const PERSIST_VENDOR_REAUTHORIZATION_PATCH = 'persist-vendor-reauthorization';
+/**
+ * Patch id (T12): a new cadence wakes the waiting loop, and a run started without a cadence adopts
+ * the one stored on the integration's row. Runs recorded before it did neither.
+ */
+const DERIVED_POLL_FLOOR_PATCH = 'derived-poll-floor';
 
 export async function integrationLifecycleWorkflow(input: LifecycleInput): Promise<void> {
   const ref = { workspaceId: input.workspaceId, integrationId: input.integrationId };
@@ -80,7 +86,8 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   // Handlers are registered before the first await: an update or query sent right after the start
   // (the API does that) would otherwise be rejected as unhandled.
   let descriptor: VendorDescriptor | undefined;
-  const clampPoll = (ms: number, floor: VendorDescriptor) => Math.max(ms, floor.rateLimit.minPollIntervalMs);
+  /** Polling runs at the customer's cadence, or at the floor while a costlier sync has raised it above. */
+  const pollEvery = () => Math.max(state.pollIntervalMs!, state.pollFloorMs ?? 0);
 
   const state: IntegrationState = {
     ...ref,
@@ -93,6 +100,8 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   let pending: SyncRequest | undefined = input.carried?.pendingSync;
   let running: ChildWorkflowHandle<typeof syncWorkflow> | undefined;
   let nextPollAt: number | undefined;
+  /** A new cadence arrived while the loop waited: the next poll is due at another time. */
+  let cadenceChanged = false;
   let scheduleDirty = true;
   let tokenExpiresAt: number | undefined;
   let subscriptions: Array<{ externalId: string; resource: string; expiresAt?: number }> = [];
@@ -146,12 +155,18 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   );
   setHandler(setPollIntervalUpdate, async ({ pollIntervalMs }) => {
     updatesThisRun += 1;
+    // As before the derived floor: the activity runs once the descriptor is read, in the same order.
     await condition(() => descriptor !== undefined);
-    const clamped = clampPoll(pollIntervalMs, descriptor!);
-    await act.setPollInterval({ ...ref, pollIntervalMs: clamped });
-    state.pollIntervalMs = clamped;
-    nextPollAt = Date.now() + clamped;
-    return { pollIntervalMs: clamped };
+    // The activity holds the cadence to the floor as the sync state has it now (the API checked it first).
+    // Histories recorded when it returned nothing replay with the requested cadence.
+    const applied = (await act.setPollInterval({ ...ref, pollIntervalMs })) ?? { pollIntervalMs };
+    state.pollIntervalMs = applied.pollIntervalMs;
+    state.pollFloorMs = applied.pollFloorMs ?? state.pollFloorMs;
+    nextPollAt = Date.now() + pollEvery();
+    // The loop may be waiting for a deadline set before this cadence: it waits again for the new one.
+    // Runs recorded before the patch kept waiting.
+    if (patched(DERIVED_POLL_FLOOR_PATCH)) cadenceChanged = true;
+    return { pollIntervalMs: applied.pollIntervalMs, pollFloorMs: state.pollFloorMs };
   });
   setHandler(consentChangeUpdate, async (change) => {
     updatesThisRun += 1;
@@ -177,9 +192,10 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   setHandler(integrationStateQuery, () => state);
 
   descriptor = await act.describeVendor(input.vendor);
-  // An update that arrived meanwhile already set the cadence; it wins over the input's.
+  // An update that arrived meanwhile already set the cadence; it wins over the input's (which the API
+  // checked against the floor at connect, or a previous run applied).
   if (state.pollIntervalMs === undefined && input.pollIntervalMs !== undefined) {
-    state.pollIntervalMs = clampPoll(input.pollIntervalMs, descriptor);
+    state.pollIntervalMs = input.pollIntervalMs;
     nextPollAt = Date.now() + state.pollIntervalMs;
   }
   const kinds = rotatedKinds(descriptor);
@@ -255,6 +271,12 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
       const schedule = await act.lifecycleSchedule(ref);
       tokenExpiresAt = schedule.tokenExpiresAt;
       subscriptions = schedule.subscriptions;
+      state.pollFloorMs = schedule.pollFloorMs ?? state.pollFloorMs;
+      const storedCadence = state.pollIntervalMs === undefined ? schedule.pollIntervalMs : undefined;
+      if (storedCadence !== undefined && patched(DERIVED_POLL_FLOOR_PATCH)) {
+        state.pollIntervalMs = storedCadence;
+        nextPollAt = Date.now() + pollEvery();
+      }
       state.nextTokenRefreshAt = tokenExpiresAt
         ? new Date(tokenExpiresAt - TOKEN_REFRESH_MARGIN_MS).toISOString()
         : undefined;
@@ -298,7 +320,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     }
     if (active && nextPollAt !== undefined && nextPollAt <= now) {
       request({ reason: 'schedule' });
-      nextPollAt = now + state.pollIntervalMs!;
+      nextPollAt = now + pollEvery();
     }
     // Between two syncs, before the next one starts: under steady "sync now" traffic a sync is
     // pending whenever the last one ends, and a run that waited for a moment with nothing pending
@@ -333,8 +355,10 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     const wake = deadlines.length > 0 ? Math.max(1, Math.min(...deadlines) - Date.now()) : undefined;
     const runningAtWait = running;
     const rotatingAtWait = rotating;
+    cadenceChanged = false;
     const wakeUp = () =>
       scheduleDirty ||
+      cadenceChanged ||
       (pending !== undefined && !running) ||
       running !== runningAtWait ||
       rotating !== rotatingAtWait ||

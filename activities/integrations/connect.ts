@@ -36,6 +36,8 @@ export interface PendingIntegrationInput extends IntegrationRef {
   vendor: VendorId;
   requestedScopes: string[];
   controls: Record<string, string[]>;
+  /** The customer's polling cadence chosen at connect (T12). */
+  pollIntervalMs?: number;
 }
 
 export interface AuthorizationStarted {

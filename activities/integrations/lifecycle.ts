@@ -5,7 +5,9 @@
  */
 import { scopesOutside } from '../../lib/scopes';
 import { deleteWorkspaceIntegrations, listIntegrationStates, updateIntegration } from '../../db/integrations';
+import { readPollFloorMs } from '../../db/syncState';
 import { withWorkspace } from '../../db/workspaceScope';
+import { budgetSharingRows } from '../vendors/catalog';
 import type { VendorDescriptor, VendorId } from '../vendors/types';
 import type { AuditActor } from '../../lib/audit';
 import {
@@ -28,9 +30,17 @@ import { enabledWebhookEndpoint } from '../../db/webhooks';
 export interface LifecycleSchedule {
   status: string;
   pollIntervalMs?: number;
+  /** The polling floor derived from the vendor budget and the last sync's pages (T12). */
+  pollFloorMs: number;
   /** Epoch ms of the access token's expiry, when it expires. */
   tokenExpiresAt?: number;
   subscriptions: Array<{ externalId: string; resource: string; expiresAt?: number }>;
+}
+
+/** The cadence applied and the floor it was held to (T12). */
+export interface PollCadence {
+  pollIntervalMs: number;
+  pollFloorMs: number;
 }
 
 export function createLifecycleActivities(deps: IntegrationActivityDeps) {
@@ -51,14 +61,21 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
       const tokens = refreshed
         ? await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens')
         : undefined;
-      const subscriptions = await withWorkspace(deps.db, input.workspaceId, (trx) =>
-        trx('vendor_subscriptions')
+      const { subscriptions, pollFloorMs } = await withWorkspace(deps.db, input.workspaceId, async (trx) => ({
+        subscriptions: await trx('vendor_subscriptions')
           .where({ integration_id: input.integrationId, status: 'active' })
           .select('external_id', 'resource', 'expires_at'),
-      );
+        pollFloorMs: await readPollFloorMs(
+          trx,
+          input.integrationId,
+          resolved.descriptor,
+          budgetSharingRows(resolved.descriptor),
+        ),
+      }));
       return {
         status: resolved.row.status,
         pollIntervalMs: resolved.row.poll_interval_ms ?? undefined,
+        pollFloorMs,
         tokenExpiresAt: tokens?.expiresAt ? new Date(tokens.expiresAt).getTime() : undefined,
         subscriptions: subscriptions.map((s) => ({
           externalId: s.external_id,
@@ -170,10 +187,18 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
       });
     },
 
-    async setPollInterval(input: IntegrationRef & { pollIntervalMs: number }): Promise<void> {
-      await withWorkspace(deps.db, input.workspaceId, (trx) =>
-        updateIntegration(trx, input.integrationId, { poll_interval_ms: input.pollIntervalMs }),
-      );
+    /**
+     * Stores the customer's cadence (T12), raised to the floor as it is now: the API refused a cadence
+     * below the floor it read, but a sync that grew meanwhile may have raised it.
+     */
+    async setPollInterval(input: IntegrationRef & { pollIntervalMs: number }): Promise<PollCadence> {
+      const { descriptor } = await context.resolve(input);
+      return withWorkspace(deps.db, input.workspaceId, async (trx) => {
+        const pollFloorMs = await readPollFloorMs(trx, input.integrationId, descriptor, budgetSharingRows(descriptor));
+        const pollIntervalMs = Math.max(input.pollIntervalMs, pollFloorMs);
+        await updateIntegration(trx, input.integrationId, { poll_interval_ms: pollIntervalMs });
+        return { pollIntervalMs, pollFloorMs };
+      });
     },
 
     async markReauthorizationRequired(input: IntegrationRef): Promise<void> {

@@ -92,6 +92,18 @@ export function familyOf(vendor: VendorId): VendorFamily {
   return family;
 }
 
+/**
+ * The rows whose calls draw on the same vendor budget as `row`'s: its family's (a budget is keyed by
+ * family, app and account: Graph counts per tenant whichever row calls), the row itself included. A
+ * row outside the catalog (a test vendor) shares with itself only. For the polling floor (T12).
+ */
+export function budgetSharingRows(row: VendorDescriptor): readonly VendorDescriptor[] {
+  const family = FAMILIES.find((candidate) => CATALOG[candidate].rows.some((listed) => listed.id === row.id));
+  if (!family) return [row];
+  // The row as the caller has it (a test row may stand in for a catalog row under its id).
+  return CATALOG[family].rows.map((listed) => (listed.id === row.id ? row : listed));
+}
+
 /** Vendor SDK packages of every built family: none of them may load in the API process. */
 export function vendorSdkPackages(): string[] {
   return BUILT_FAMILIES.flatMap((family) => CATALOG[family].sdkPackages);

@@ -62,6 +62,6 @@ export type VendorManifest = BuiltManifest<unknown> | PlannedManifest;
  * conservative of the built rows'. No vendor is called under them yet.
  */
 export const PLANNED_ROW_BUDGETS = {
-  rateLimit: { requestsPerMinute: 60, minPollIntervalMs: 15 * 60_000 },
+  rateLimit: { requestsPerMinute: 60 },
   cacheTtlMs: 24 * 60 * 60_000,
 } as const;

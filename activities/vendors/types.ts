@@ -68,7 +68,10 @@ export interface VendorDescriptor {
   syncResources: readonly string[];
   syncMode: 'webhook-and-delta' | 'webhook-and-since' | 'scheduled-poll' | 'on-demand' | 'none';
   rateLimit: {
-    /** Budget we allow ourselves per vendor account (see `countedPer`), below the vendor's published limit. */
+    /**
+     * Budget we allow ourselves per vendor account (see `countedPer`), below the vendor's published limit. Scheduled polling's
+     * floor is derived from it and the pages a sync costs (`lib/pollFloor.ts`, T12).
+     */
     requestsPerMinute: number;
     /**
      * How the vendor counts its limit for our app: the credential metadata naming the account it
@@ -76,8 +79,6 @@ export interface VendorDescriptor {
      * integration on that account (`activities/vendors/shared/vendorBudgets.ts`). Absent: per workspace.
      */
     countedPer?: readonly string[];
-    /** Floor for scheduled polling (T12): a customer cadence below it is clamped up. */
-    minPollIntervalMs: number;
   };
   webhook: {
     scheme: WebhookScheme;

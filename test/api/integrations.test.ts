@@ -145,6 +145,57 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
     });
   });
 
+  it('T12: connect takes an initial pollIntervalMs for the connect workflow; below a new integration’s floor (a page per resource, plus the last syncs of the workspace’s integrations on the same budget, at least a budget minute) it is 422 naming the floor', async () => {
+    // A workspace of its own: the connect started here stays out of the other tests' workspace.
+    const own = crypto.randomUUID();
+    const ownAdmin = bearer(await h.token({ workspaceId: own, role: 'admin', sub: 'admin-1' }));
+    const post = (payload: object) =>
+      h.app.inject({ method: 'POST', url: `/v1/workspaces/${own}/integrations`, headers: ownAdmin, payload });
+    const below = await post({ vendor: 'jira', controls: { projects: ['SITE'] }, pollIntervalMs: 59_000 });
+    expect(below.statusCode).toBe(422);
+    expect(below.json()).toMatchObject({
+      pollFloorMs: 60_000,
+      errors: [{ pointer: '/body/pollIntervalMs', detail: 'must be at least 60000' }],
+    });
+    expect((await post({ vendor: 'teams', pollIntervalMs: 3_600_000 })).json().detail).toContain('syncs no data');
+    expect((await post({ vendor: 'jira', pollIntervalMs: 999 })).statusCode).toBe(400);
+    expect(await h.su('integrations').where({ workspace_id: own })).toHaveLength(0);
+
+    // A connected Jira integration whose last sync cost 1,000 pages: in another workspace it draws on
+    // another budget; in this one on the new integration's, (1,000 + 1 pages) / (100/min × 1/4) = 40.04 min.
+    const jiraIn = async (workspaceId: string) => {
+      const integrationId = crypto.randomUUID();
+      await h
+        .su('integrations')
+        .insert({ integration_id: integrationId, workspace_id: workspaceId, vendor: 'jira', status: 'connected' });
+      await h.su('sync_state').insert({
+        workspace_id: workspaceId,
+        integration_id: integrationId,
+        resource: 'issues',
+        last_round_pages: 1_000,
+      });
+      return integrationId;
+    };
+    const floorAtConnect = async (pollIntervalMs: number) => {
+      const refused = await post({ vendor: 'jira', controls: { projects: ['SITE'] }, pollIntervalMs });
+      expect(refused.statusCode).toBe(422);
+      return refused.json().pollFloorMs;
+    };
+    await jiraIn(crypto.randomUUID());
+    expect(await floorAtConnect(59_000)).toBe(60_000);
+    const sibling = await jiraIn(own);
+    expect(await floorAtConnect(40 * 60_000)).toBe(2_403_000);
+    await h.su('sync_state').where({ integration_id: sibling }).delete();
+    await h.su('integrations').where({ integration_id: sibling }).delete();
+
+    await h.withWorker(async () => {
+      const response = await post({ vendor: 'jira', controls: { projects: ['SITE'] }, pollIntervalMs: 900_000 });
+      expect(response.statusCode).toBe(202);
+      const [start] = await received(response.json().workflowId);
+      expect(start!.arg).toMatchObject({ vendor: 'jira', pollIntervalMs: 900_000 });
+    });
+  });
+
   it('T1/T18: connect refuses scopes outside the matrix, missing required scopes, foreign controls and a foreign redirect URI, listing every problem (422)', async () => {
     const post = (payload: object) =>
       h.app.inject({ method: 'POST', url: `/v1/workspaces/${ws}/integrations`, headers: admin, payload });

@@ -70,6 +70,33 @@ describe('connect workflow (time-skipping server, real Postgres)', () => {
     });
   });
 
+  it('T12: a cadence chosen at connect is stored on the integration and the lifecycle starts polling at it', async () => {
+    const workspaceId = await seedWorkspace(h);
+    const cadence = 5 * 60_000;
+    await worker.runUntil(async () => {
+      const { handle, integrationId, state } = await startConnect(env.client, taskQueue, {
+        workspaceId,
+        pollIntervalMs: cadence,
+      });
+      await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: 'auth-code' }] });
+      expect(await handle.result()).toMatchObject({ status: 'connected' });
+      const lifecycle = env.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
+      try {
+        const integration = await h.admin('integrations').where({ integration_id: integrationId }).first();
+        expect(integration.poll_interval_ms).toBe(cadence);
+        // The lifecycle takes its input's cadence once it has read its vendor row.
+        await pollUntil(
+          () => lifecycle.query(integrationStateQuery),
+          (s) => s.pollIntervalMs === cadence,
+        );
+        await settleAndStopLifecycle(env.client, workspaceId, integrationId);
+      } finally {
+        // Never left running: a lifecycle would hold the time-skipping clock for the tests after it.
+        await lifecycle.terminate('test over').catch(() => undefined);
+      }
+    });
+  });
+
   it('T2: the state is stored bound to the initiator, and the ledger records who completed the consent as the API verified it', async () => {
     const workspaceId = await seedWorkspace(h);
     const consenter = { type: 'user' as const, id: 'admin-who-consented' };

@@ -1,6 +1,6 @@
 /**
  * Integration lifecycle on the time-skipping server with the memory connector and real Postgres:
- * sync coalescing, polling clamped to the vendor floor (T12), token refresh and subscription
+ * sync coalescing, polling held to the derived floor (T12), token refresh and subscription
  * renewal before expiry at the real default margins, consent narrowing (T17).
  */
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -18,6 +18,7 @@ import { requestSync } from '@trackproject/integrations-client/client';
 import { SUBSCRIPTION_RENEWAL_MARGIN_MS, TOKEN_REFRESH_MARGIN_MS } from '../../workflows/lifecycle';
 import { seedConnectedIntegration, type Harness } from './support/harness';
 import { memoryDescriptor, MEMORY_VENDOR } from '../../dev/memoryConnector';
+import { rowPollFloorMs } from '../../lib/pollFloor';
 import { ADMIN, activityScheduleTimes, pollUntil, useTimeSkippingWorkers } from './support/workflowHelpers';
 
 const MINUTE = 60_000;
@@ -85,19 +86,16 @@ describe('integration lifecycle workflow (time-skipping server, real Postgres)',
     });
   });
 
-  it('T12: a customer cadence below the vendor floor is clamped, and scheduled syncs are never closer than the floor', async () => {
+  it('T12: a cadence below the derived floor that reaches the lifecycle is raised to it, and scheduled syncs are never closer than the floor', async () => {
     h.connector.upsert('poll-1', 't');
     const ref = await seedConnectedIntegration(h);
-    const floor = memoryDescriptor.rateLimit.minPollIntervalMs;
-    await withLifecycle(ref, { pollIntervalMs: 1_000 }, async (handle) => {
-      await pollUntil(
-        () => handle.query(integrationStateQuery),
-        (s) => s.pollIntervalMs !== undefined,
-      );
-      expect((await handle.query(integrationStateQuery)).pollIntervalMs).toBe(floor);
+    // Before any sync: one page per resource under the row's budget (here a one-minute window).
+    const floor = rowPollFloorMs(memoryDescriptor, 0);
+    await withLifecycle(ref, {}, async (handle) => {
       expect(
         await handle.executeUpdate(setPollIntervalUpdate, { args: [{ pollIntervalMs: 5_000, actor: ADMIN }] }),
-      ).toEqual({ pollIntervalMs: floor });
+      ).toEqual({ pollIntervalMs: floor, pollFloorMs: floor });
+      expect(await handle.query(integrationStateQuery)).toMatchObject({ pollIntervalMs: floor, pollFloorMs: floor });
       expect(
         (await h.admin('integrations').where({ integration_id: ref.integrationId }).first()).poll_interval_ms,
       ).toBe(floor);

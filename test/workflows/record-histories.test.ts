@@ -10,14 +10,21 @@
  */
 import crypto from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { githubDescriptor } from '../../activities/vendors/github';
-import { MEMORY_VENDOR, MemoryConnector } from '../../dev/memoryConnector';
+import { MEMORY_VENDOR, MemoryConnector, memoryDescriptor } from '../../dev/memoryConnector';
 import { historyToJson } from '../../dev/historyJson';
 import { labelled, saveFixture } from '../../dev/historyFixtures';
 import { requestSync } from '@trackproject/integrations-client/client';
-import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
-import { devServer, testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
+import { rowPollFloorMs } from '../../lib/pollFloor';
+import {
+  integrationStateQuery,
+  oauthCallbackUpdate,
+  setPollIntervalUpdate,
+  workflowIds,
+} from '../../workflows/definitions';
+import { devServer, ownTimeSkippingEnv, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { startGithubHarness } from '../vendors/github/harness';
 import { createHarness, createVendorHarness, seedConnectedIntegration, type VendorHarness } from './support/harness';
 import { ADMIN, pollUntil, seedWorkspace, settleAndStopLifecycle, startConnect } from './support/workflowHelpers';
@@ -30,22 +37,26 @@ async function save(client: Client, name: string, workflowId: string, runId?: st
   saveFixture(labelled(name), historyToJson(await client.workflow.getHandle(workflowId, runId).fetchHistory()));
 }
 
-/** A worker of the memory vendor on the time-skipping server, for runs that wait on durable timers. */
+/**
+ * A worker of the memory vendor on a time-skipping server of its own, for runs that wait on durable
+ * timers: recorded runs are terminated mid-life, which must not hold the shared server's clock.
+ */
 async function onTimeSkipping(
   prefix: string,
   body: (parts: {
     h: ReturnType<typeof createHarness>;
+    env: TestWorkflowEnvironment;
     client: Client;
     taskQueue: string;
     worker: Worker;
   }) => Promise<void>,
 ) {
   const h = createHarness(new MemoryConnector(2));
-  const env = await timeSkippingEnv();
+  const env = await ownTimeSkippingEnv();
   const taskQueue = uniqueTaskQueue(prefix);
   const worker = await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities });
   try {
-    await worker.runUntil(() => body({ h, client: env.client, taskQueue, worker }));
+    await worker.runUntil(() => body({ h, env, client: env.client, taskQueue, worker }));
   } finally {
     await env.teardown();
     await h.close();
@@ -141,6 +152,40 @@ describe('record replay fixtures (RECORD_HISTORIES=<scenario,…|all>)', () => {
           );
         }
         await save(client, 'integrationLifecycleWorkflow', workflowId, started.firstExecutionRunId);
+        await lifecycle.terminate('recorded');
+      }),
+  );
+
+  recordIt(
+    'schedule',
+    'a lifecycle run that adopts the stored cadence, then polls at the one an Update sets (derived-poll-floor patch)',
+    () =>
+      onTimeSkipping('record-schedule', async ({ h, env, client, taskQueue }) => {
+        h.connector.upsert('issue-1', 't');
+        const ref = await seedConnectedIntegration(h);
+        const cadence = rowPollFloorMs(memoryDescriptor, 0);
+        await h
+          .admin('integrations')
+          .where({ integration_id: ref.integrationId })
+          .update({ poll_interval_ms: 3 * cadence });
+        const workflowId = workflowIds.lifecycle(ref.workspaceId, ref.integrationId);
+        const lifecycle = await client.workflow.start('integrationLifecycleWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [{ ...ref, vendor: MEMORY_VENDOR }],
+        });
+        await pollUntil(
+          () => lifecycle.query(integrationStateQuery),
+          (state) => state.pollIntervalMs === 3 * cadence,
+        );
+        await lifecycle.executeUpdate(setPollIntervalUpdate, { args: [{ pollIntervalMs: cadence, actor: ADMIN }] });
+        await env.sleep(2 * cadence + cadence / 2);
+        const state = await pollUntil(
+          () => lifecycle.query(integrationStateQuery),
+          (s) => !s.pendingSync && s.lastSync?.state === 'completed',
+        );
+        if (state.pollIntervalMs !== cadence) throw new Error(`cadence not applied: ${JSON.stringify(state)}`);
+        await save(client, 'integrationLifecycleWorkflow', workflowId);
         await lifecycle.terminate('recorded');
       }),
   );

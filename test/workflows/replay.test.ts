@@ -32,7 +32,7 @@ describe('replay of recorded histories against the current bundle', () => {
   ];
   // Every other workflow a run can be in flight of, recorded after those changes.
   const recordedOnce = ['connectWorkflow', 'rotateSecretWorkflow', 'vendorActionWorkflow', 'deleteWorkspaceWorkflow'];
-  it('has fixtures for sync, the 410 resync, disconnect with purge, the cache sweep and lifecycle runs that continued as new, from before and after joins moved to the validator and from before and after runs upserted their search attributes; for connect, rotate, vendor action and workspace deletion; for webhook catch-up from before and after it signalled in parallel; for disconnect from before and after it unsubscribed ahead of the revocation; and for the KEK rotation', () => {
+  it('has fixtures for sync, the 410 resync, disconnect with purge, the cache sweep and lifecycle runs that continued as new, from before and after joins moved to the validator and from before and after runs upserted their search attributes; for connect, rotate, vendor action and workspace deletion; for webhook catch-up from before and after it signalled in parallel; for disconnect from before and after it unsubscribed ahead of the revocation; for a lifecycle polling at a cadence set by Update; and for the KEK rotation', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         ...shapes.flatMap((name) => [`${name}.json`, `${name}-before-search-attributes.json`]),
@@ -44,6 +44,8 @@ describe('replay of recorded histories against the current bundle', () => {
         'disconnectWorkflow-unsubscribe-before-revoke.json',
         // Recorded by test/workflows/kek-rotation.test.ts (moto KMS), with a worker crash mid-batch.
         'kekRotationWorkflow.json',
+        // A lifecycle adopting its stored cadence and polling at one set by Update (derived-poll-floor patch).
+        'integrationLifecycleWorkflow-derived-poll-floor.json',
       ]),
     );
   });

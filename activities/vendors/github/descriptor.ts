@@ -33,7 +33,6 @@ export const githubDescriptor: VendorDescriptor = {
   rateLimit: {
     // GitHub allows an installation 5,000/h (≈ 83/min); we keep a quarter of it as headroom.
     requestsPerMinute: 60,
-    minPollIntervalMs: 15 * 60_000,
     // GitHub counts installation tokens per installation, whichever repository or workspace.
     countedPer: ['installationId'],
   },

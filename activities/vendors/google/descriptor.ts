@@ -33,7 +33,7 @@ export const googleDescriptors: Record<GoogleVendorId, VendorDescriptor> = {
     // One resource: the picked files' metadata, then their changes from Drive's changes feed.
     syncResources: ['picked-files'],
     syncMode: 'on-demand',
-    rateLimit: { requestsPerMinute: DRIVE_REQUESTS_PER_MINUTE, minPollIntervalMs: 15 * MINUTE_MS },
+    rateLimit: { requestsPerMinute: DRIVE_REQUESTS_PER_MINUTE },
     webhook: { scheme: 'google-channel-token', maxLifetimeMs: MAX_CHANNEL_LIFETIME_MS },
     revocation: { kind: 'revoke-endpoint', note: REVOCATION_NOTE },
     cacheTtlMs: CACHE_TTL_MS,
@@ -53,7 +53,7 @@ export const googleDescriptors: Record<GoogleVendorId, VendorDescriptor> = {
     dataOut: [],
     syncResources: [],
     syncMode: 'none',
-    rateLimit: { requestsPerMinute: 60, minPollIntervalMs: 15 * MINUTE_MS },
+    rateLimit: { requestsPerMinute: 60 },
     webhook: { scheme: 'none' },
     revocation: {
       kind: 'revoke-endpoint',

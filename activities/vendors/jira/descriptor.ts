@@ -33,7 +33,6 @@ export const jiraDescriptor: VendorDescriptor = {
   rateLimit: {
     // Atlassian's quotas are points-based and unpublished per tenant; 100/min stays well inside burst limits.
     requestsPerMinute: 100,
-    minPollIntervalMs: 15 * 60_000,
     // Atlassian counts per app and site (cloud id).
     countedPer: ['cloudId'],
   },

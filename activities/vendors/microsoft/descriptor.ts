@@ -12,8 +12,6 @@ export const MAX_SUBSCRIPTION_MINUTES = { driveItem: 42_300, outlook: 4_230 } as
 
 /** Graph has no single published quota: we stay far below the per-app Outlook/OneDrive limits (10,000 / 10 min). */
 const GRAPH_REQUESTS_PER_MINUTE = 300;
-/** Sync is delta + notifications (T11); a scheduled sweep never runs more often than every 15 min. */
-const MIN_POLL_INTERVAL_MS = 15 * MINUTE_MS;
 /** Cached Graph records live one day at most (T3). */
 const CACHE_TTL_MS = 24 * 60 * MINUTE_MS;
 
@@ -27,7 +25,6 @@ const shared = {
   // Graph throttles per app and tenant, whichever row calls: the rows share one budget per tenant.
   rateLimit: {
     requestsPerMinute: GRAPH_REQUESTS_PER_MINUTE,
-    minPollIntervalMs: MIN_POLL_INTERVAL_MS,
     countedPer: ['tenantId'],
   },
   revocation: { kind: 'none', note: REVOCATION_NOTE },

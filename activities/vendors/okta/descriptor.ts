@@ -36,7 +36,7 @@ export const oktaDescriptor: VendorDescriptor = {
   syncResources: [],
   syncMode: 'none',
   // Okta's org authorization server allows hundreds of /authorize and /token calls a minute per org; sign-in needs a few.
-  rateLimit: { requestsPerMinute: 60, minPollIntervalMs: 15 * MINUTE_MS },
+  rateLimit: { requestsPerMinute: 60 },
   webhook: { scheme: 'okta-shared-header' },
   revocation: {
     kind: 'revoke-endpoint',

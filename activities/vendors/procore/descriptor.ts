@@ -33,7 +33,6 @@ export const procoreDescriptor: VendorDescriptor = {
   rateLimit: {
     // Procore's default is 3,600 requests per hour per app and user, plus a 10-second spike window.
     requestsPerMinute: 50,
-    minPollIntervalMs: 15 * 60_000,
   },
   // Hooks do not expire.
   webhook: { scheme: 'procore-destination-header' },

@@ -26,7 +26,6 @@ export const slackDescriptor: VendorDescriptor = {
     // Our workspace-wide budget; the per-method tiers and chat.postMessage's per-channel pace are
     // budgeted on top of it in the connector (`./tiers`).
     requestsPerMinute: 50,
-    minPollIntervalMs: 15 * 60_000,
   },
   // Events API: one Request URL for the whole app, signed with the app's signing secret.
   webhook: { scheme: 'slack-signing-secret' },

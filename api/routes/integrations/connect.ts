@@ -27,6 +27,7 @@ import { oauthRedirectUri } from '../oauthCallback';
 import { samlAcsUrl, samlEntityId } from '../samlAcs';
 import { authorizeLink } from './authorize';
 import { ConnectBody, writeResponses } from './schemas';
+import { assertCadence, pollFloorOf } from './schedule';
 import { assertControls, assertCredentialPolicy, statusUrl } from './shared';
 import { descriptorOf } from './vendor';
 
@@ -209,6 +210,15 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
         throw new HttpProblem(422, `${descriptor.displayName} does not sign in over SAML`, {
           errors: [{ pointer: '/body/saml', detail: `not offered by ${descriptor.id}` }],
         });
+      // A new integration has no sync yet: its floor is what the first one costs at least (a page per
+      // resource), next to the workspace's integrations already on the same vendor budget.
+      if (body.pollIntervalMs !== undefined)
+        assertCadence(
+          descriptor,
+          body.pollIntervalMs,
+          await pollFloorOf(services, workspaceId, undefined, descriptor),
+          '/body/pollIntervalMs',
+        );
       const actor = callerActor(request);
       const integrationId = idempotencyKey
         ? keyedId('connect', workspaceId, actor.id, idempotencyKey)
@@ -222,6 +232,7 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
             controls: Object.fromEntries(Object.entries(controls).map(([key, values]) => [key, [...values].sort()])),
             credential: Boolean(body.credential),
             saml: Boolean(body.saml),
+            ...(body.pollIntervalMs !== undefined ? { pollIntervalMs: body.pollIntervalMs } : {}),
           })
         : undefined;
       if (fingerprint) {
@@ -256,6 +267,7 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
           requestedScopes,
           controls,
           connectedBy: actor.id,
+          ...(body.pollIntervalMs !== undefined ? { pollIntervalMs: body.pollIntervalMs } : {}),
         });
         if (body.credential)
           credentialSecretId = await storeCredential(services, workspaceId, integrationId, body.credential);
@@ -274,6 +286,7 @@ export function registerConnectRoute(app: Api, services: ApiServices): void {
           actor,
           ...(credentialSecretId ? { credentialSecretId } : {}),
           ...(saml ? { saml } : {}),
+          ...(body.pollIntervalMs !== undefined ? { pollIntervalMs: body.pollIntervalMs } : {}),
         },
         fingerprint ? 'join' : 'conflict',
         fingerprint,

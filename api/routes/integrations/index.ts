@@ -1,6 +1,6 @@
 /**
  * Integration routes (T2, T17): connect and its authorize hand-off, reconnect, restrict scopes,
- * change customer controls (and list the admin's choices for them), sync now, rotate, disconnect, status reads, and the admins' consent
+ * change customer controls (and list the admin's choices for them), sync now, polling cadence (T12), rotate, disconnect, status reads, and the admins' consent
  * ledger and purge receipts. Writes start or talk to workflows and answer 202
  * with the run's id and its Temporal UI link; reads combine the database row with the live
  * workflow state (queries). Every request is validated first: scopes outside the vendor matrix,
@@ -15,6 +15,7 @@ import { registerConsentRoutes } from './consent';
 import { registerLifecycleRoutes } from './lifecycle';
 import { registerIntegrationReadRoutes } from './reads';
 import { registerRecordRoutes } from './records';
+import { registerScheduleRoute } from './schedule';
 import { registerSyncRoutes } from './sync';
 
 /** In this order the OpenAPI document lists them. */
@@ -26,5 +27,6 @@ export function registerIntegrationRoutes(app: Api, services: ApiServices): void
   registerConsentRoutes(app, services);
   registerChoiceRoutes(app, services);
   registerSyncRoutes(app, services);
+  registerScheduleRoute(app, services);
   registerLifecycleRoutes(app, services);
 }

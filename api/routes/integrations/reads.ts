@@ -9,7 +9,9 @@ import { IntegrationParams, WorkspaceParams } from '../../schemas';
 import type { ApiServices } from '../../services';
 import { getIntegration, listIntegrations, type IntegrationRow } from '../../../db/integrations';
 import type { Api } from '../../types';
+import type { VendorId } from '../../../activities/vendors/types';
 import { presentConnectState } from './authorize';
+import { pollFloorOf } from './schedule';
 import { IntegrationSchema } from './schemas';
 import { iso } from './shared';
 
@@ -29,6 +31,13 @@ function presentRow(row: IntegrationRow) {
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
+}
+
+/** T12: the floor a cadence of this integration may not go below now; none for a row that syncs nothing. */
+async function pollFloorOfRow(services: ApiServices, row: IntegrationRow): Promise<number | undefined> {
+  const descriptor = services.vendors.get(row.vendor as VendorId)?.descriptor;
+  if (!descriptor || descriptor.syncResources.length === 0) return undefined;
+  return pollFloorOf(services, row.workspace_id, row.integration_id, descriptor);
 }
 
 export function registerIntegrationReadRoutes(app: Api, services: ApiServices): void {
@@ -92,6 +101,7 @@ export function registerIntegrationReadRoutes(app: Api, services: ApiServices): 
         };
       }
       request.auditFacts.vendor = row.vendor;
+      const pollFloorMs = await pollFloorOfRow(services, row);
       const live = await queryIfRunning(temporal, () =>
         temporal.client.workflow
           .getHandle<typeof integrationLifecycleWorkflow>(lifecycleId)
@@ -99,6 +109,7 @@ export function registerIntegrationReadRoutes(app: Api, services: ApiServices): 
       );
       return {
         ...presentRow(row),
+        ...(pollFloorMs !== undefined ? { pollFloorMs } : {}),
         ...(live ? { live: { ...live, subscriptions: live.subscriptions ?? [] } } : {}),
         ...(connect && !['connected', 'failed', 'expired'].includes(connect.status)
           ? { connect: presentConnectState(services, request, request.params, connect) }

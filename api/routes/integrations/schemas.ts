@@ -2,6 +2,7 @@
 import { Type } from 'typebox';
 import { problemResponses } from '../../problem';
 import { ControlsSchema, RunLinks, ScopeList, Uuid, VendorIdSchema } from '../../schemas';
+import { PollIntervalSchema } from './schedule';
 
 /** Service-account credentials: a handful of fields (key id, key, tenant URL…), each bounded. */
 export const CredentialSchema = Type.Record(
@@ -41,6 +42,8 @@ export const ConnectBody = Type.Object(
     redirectUri: Type.Optional(Type.String({ format: 'uri', maxLength: 2048 })),
     credential: Type.Optional(CredentialSchema),
     saml: Type.Optional(SamlMetadataSchema),
+    /** T12: poll at this cadence from the start (default: no scheduled polling, webhooks and "sync now" only). */
+    pollIntervalMs: Type.Optional(PollIntervalSchema),
   },
   { additionalProperties: false },
 );
@@ -71,7 +74,8 @@ const ConnectStateSchema = Type.Object({
 const LiveStateSchema = Type.Object({
   status: Type.String(),
   pendingSync: Type.Boolean(),
-  pollIntervalMs: Type.Optional(Type.Integer()),
+  pollIntervalMs: Type.Optional(Type.Integer({ description: 'The cadence the lifecycle polls at' })),
+  pollFloorMs: Type.Optional(Type.Integer({ description: 'The floor the lifecycle holds polling to' })),
   lastSync: Type.Optional(SyncProgressSchema),
   nextTokenRefreshAt: Type.Optional(Type.String()),
   nextRotationAt: Type.Optional(Type.String()),
@@ -85,7 +89,15 @@ export const IntegrationSchema = Type.Object({
   requestedScopes: Type.Array(Type.String()),
   grantedScopes: Type.Array(Type.String()),
   controls: ControlsSchema,
-  pollIntervalMs: Type.Optional(Type.Integer()),
+  pollIntervalMs: Type.Optional(
+    Type.Integer({ description: 'The customer’s polling cadence in ms (T12); absent: not polled on a schedule' }),
+  ),
+  pollFloorMs: Type.Optional(
+    Type.Integer({
+      description:
+        "The lowest cadence allowed now (T12): the vendor's request budget over the pages this integration's last sync and those of the workspace's other integrations on the same budget cost, leaving headroom for the account's other traffic",
+    }),
+  ),
   connectedBy: Type.Optional(Type.String()),
   connectedAt: Type.Optional(Type.String()),
   disconnectedAt: Type.Optional(Type.String()),

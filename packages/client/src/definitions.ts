@@ -64,6 +64,8 @@ export interface ConnectInput {
   actor: AuditActor;
   /** Service-account vendors: the credential was stored encrypted by the API; only its id travels. */
   credentialSecretId?: string;
+  /** The customer's polling cadence (T12) for the lifecycle to start with, checked against the floor by the API. */
+  pollIntervalMs?: number;
   /**
    * SAML sign-in (rows with `samlSignIn`): the IdP metadata the admin supplied, stored encrypted by
    * the API (only its id travels), and where this service receives assertions.
@@ -187,7 +189,10 @@ export interface IntegrationState {
   integrationId: string;
   vendor: VendorId;
   status: 'connected' | 'reauthorization-required' | 'disconnecting';
+  /** The customer's polling cadence (T12), absent when the integration is not polled. */
   pollIntervalMs?: number;
+  /** The polling floor derived from the vendor budget and the last sync's pages: polling never runs more often. */
+  pollFloorMs?: number;
   lastSync?: SyncProgress;
   pendingSync: boolean;
   nextTokenRefreshAt?: string;
@@ -228,8 +233,9 @@ export interface SyncAnswer {
 export const requestSyncUpdate = defineUpdate<SyncAnswer, [SyncRequest]>('requestSync');
 export const SYNC_IN_FLIGHT_FAILURE = 'SyncInFlight';
 export const consentChangeUpdate = defineUpdate<{ accepted: true }, [ConsentChange]>('changeConsent');
+/** Answers the cadence applied and the floor it was held to (absent in runs recorded before the derived floor). */
 export const setPollIntervalUpdate = defineUpdate<
-  { pollIntervalMs: number },
+  { pollIntervalMs: number; pollFloorMs?: number },
   [{ pollIntervalMs: number; actor: AuditActor }]
 >('setPollInterval');
 export const rotateNowSignal = defineSignal<[{ actor: AuditActor }]>('rotateNow');
@@ -271,7 +277,7 @@ export interface LifecycleInput {
   workspaceId: string;
   integrationId: string;
   vendor: VendorId;
-  /** Customer's polling cadence (T12); clamped up to the descriptor's minimum. */
+  /** Customer's polling cadence (T12), checked against the derived floor by the API. */
   pollIntervalMs?: number;
   carried?: {
     pendingSync?: SyncRequest;

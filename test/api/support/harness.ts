@@ -3,6 +3,8 @@
  * Postgres (RLS applies), the real secret store and audit log, the Temporal dev server, and a
  * worker running the contract doubles of the workflows (`contractWorkflows.ts`) on its own queue.
  */
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import type { ApiMetrics } from '../../../api/metrics';
 import crypto from 'node:crypto';
 import path from 'node:path';
@@ -136,11 +138,16 @@ export async function createHarness(
     metrics?: ApiMetrics;
     /** The secret store's KEK, for a test whose own worker shares the API's secrets (a real-workflow journey). */
     secretsKey?: Buffer;
+    /**
+     * Another Temporal server (the time-skipping one) whose runs the test starts and ends itself;
+     * default the shared dev server, whose runs on the harness queue `close` ends.
+     */
+    temporal?: { client: Client; connection: NativeConnection };
   } = {},
 ): Promise<Harness> {
   const db = runtimeDb('api');
   const su = superuserDb();
-  const server = await devServer();
+  const server = options.temporal ? { ...options.temporal, close: async () => {} } : await devServer();
   const hsSecret = crypto.randomBytes(48);
   const secrets = new SecretStore(db, new LocalKeyProvider([options.secretsKey ?? crypto.randomBytes(32)]));
   const taskQueue = uniqueTaskQueue('api');
@@ -205,9 +212,11 @@ export async function createHarness(
       return worker.runUntil(fn);
     },
     async close() {
-      for await (const run of services.temporal.client.workflow.list({
-        query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`,
-      })) {
+      for await (const run of options.temporal
+        ? []
+        : services.temporal.client.workflow.list({
+            query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`,
+          })) {
         await services.temporal.client.workflow
           .getHandle(run.workflowId)
           .terminate('test cleanup')

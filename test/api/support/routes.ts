@@ -4,7 +4,7 @@ import type { Permission } from '../../../api/auth';
 
 export interface RouteCase {
   name: string;
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** `actionId`: an action that does not exist, unless the caller names one (the OpenAPI test passes the template). */
   url: (ws: string, id: string, actionId?: string) => string;
   permission: Permission;
@@ -87,6 +87,13 @@ export const ROUTES: RouteCase[] = [
     method: 'GET',
     url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/sync`,
     permission: 'read',
+  },
+  {
+    name: 'set polling cadence',
+    method: 'PUT',
+    url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/schedule`,
+    permission: 'manage',
+    body: { pollIntervalMs: 1 },
   },
   {
     name: 'perform action',

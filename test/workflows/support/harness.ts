@@ -7,7 +7,7 @@ import { createAuditLog } from '../../../db/audit';
 import { LocalKeyProvider, SecretStore } from '../../../db/secrets';
 import { createLogger } from '../../../lib/logger';
 import { runtimeDb, superuserDb } from '../../support/db';
-import type { Connector, TokenSet, VendorDescriptor } from '../../../activities/vendors/types';
+import type { Connector, TokenSet, VendorDescriptor, VendorId } from '../../../activities/vendors/types';
 import type { IntegrationActivityDeps } from '../../../activities/integrations/deps';
 import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from '../../../dev/memoryConnector';
 
@@ -66,20 +66,21 @@ export function createHarness(connector = new MemoryConnector(), key?: Buffer, w
   return { ...createVendorHarness([{ descriptor: memoryDescriptor, connector }], { key, workerShutdown }), connector };
 }
 
-/** A connected integration with stored tokens, as a finished connect leaves it. */
+/** A connected integration with stored tokens, as a finished connect leaves it (default: of the memory row). */
 export async function seedConnectedIntegration(
   h: VendorHarness,
   tokens: TokenSet = { accessToken: 'seed-access', refreshToken: 'seed-refresh', grantedScopes: ['repo:read'] },
+  row: { vendor: VendorId; scopes: string[] } = { vendor: MEMORY_VENDOR, scopes: ['repo:read'] },
 ) {
   const ref = { workspaceId: crypto.randomUUID(), integrationId: crypto.randomUUID() };
   await h.admin('workspaces').insert({ workspace_id: ref.workspaceId });
   await h.admin('integrations').insert({
     integration_id: ref.integrationId,
     workspace_id: ref.workspaceId,
-    vendor: MEMORY_VENDOR,
+    vendor: row.vendor,
     status: 'connected',
-    requested_scopes: ['repo:read'],
-    granted_scopes: ['repo:read'],
+    requested_scopes: row.scopes,
+    granted_scopes: row.scopes,
     connected_by: 'user-1',
     connected_at: new Date(),
   });

@@ -1,6 +1,6 @@
 /** Shared steps of the workflow tests: a workspace row, a connect run driven to its consent URL, polling a query. */
 import crypto from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import {
   connectStateQuery,
@@ -80,9 +80,8 @@ export async function startConnect(
 }
 
 /**
- * Lets a connect-started lifecycle finish its first sync, then terminates it. The time-skipping
- * server does not skip while any workflow task is outstanding, so no test may leave work behind
- * on a task queue whose worker is gone.
+ * Lets a connect-started lifecycle finish its first sync, then stops it once idle
+ * (`stopLifecycleWhenIdle`): no test may leave work behind on a task queue whose worker is gone.
  */
 export async function settleAndStopLifecycle(
   client: Client,
@@ -94,7 +93,47 @@ export async function settleAndStopLifecycle(
     () => lifecycle.query(integrationStateQuery),
     (s) => s.lastSync?.state === 'completed',
   );
+  await stopLifecycleWhenIdle(client, { workspaceId, integrationId });
+}
+
+/**
+ * Terminates an integration's lifecycle once nothing of it is in flight (no activity of its own, no
+ * sync child running): the time-skipping server counts an activity of a terminated run (or of its
+ * child, terminated with it) as outstanding for ever, which holds its clock for every later test.
+ */
+export async function stopLifecycleWhenIdle(
+  client: Client,
+  ref: { workspaceId: string; integrationId: string },
+): Promise<void> {
+  const lifecycle = client.workflow.getHandle(workflowIds.lifecycle(ref.workspaceId, ref.integrationId));
+  const sync = client.workflow.getHandle(workflowIds.sync(ref.workspaceId, ref.integrationId));
+  await pollUntil(
+    async () => (await activitiesSettled(lifecycle)) && !(await isRunning(sync)),
+    (idle) => idle,
+  );
   await lifecycle.terminate('test over');
+}
+
+async function activitiesSettled(run: WorkflowHandle): Promise<boolean> {
+  const events = (await run.fetchHistory()).events ?? [];
+  const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+  const closed = events.filter(
+    (e) =>
+      e.activityTaskCompletedEventAttributes ||
+      e.activityTaskFailedEventAttributes ||
+      e.activityTaskTimedOutEventAttributes ||
+      e.activityTaskCanceledEventAttributes,
+  ).length;
+  return scheduled === closed;
+}
+
+async function isRunning(run: WorkflowHandle): Promise<boolean> {
+  try {
+    return (await run.describe()).status.name === 'RUNNING';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
 }
 
 /** Workflow-clock times (epoch ms) at which a run scheduled the named activity. */
