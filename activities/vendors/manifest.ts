@@ -16,6 +16,7 @@ export type VendorFamily =
   | 'slack'
   | 'okta'
   | 'autodesk'
+  | 'autodesk-tandem'
   | 'procore'
   | 'primavera-p6'
   | 'sap'

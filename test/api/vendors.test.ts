@@ -31,7 +31,9 @@ describe('vendor catalog over the API', () => {
       availability: 'available',
       scopes: { required: ['chat:write', 'channels:read'], optional: [] },
     });
-    expect(vendors.find((v) => v.id === 'autodesk-acc')?.availability).toBe('planned');
+    expect(vendors.find((v) => v.id === 'autodesk-acc')?.availability).toBe('available');
+    expect(vendors.find((v) => v.id === 'autodesk-docs')?.availability).toBe('available');
+    expect(vendors.find((v) => v.id === 'autodesk-tandem')?.availability).toBe('planned');
     expect(vendors.find((v) => v.id === 'okta')?.availability).toBe('available');
     expect(vendors.find((v) => v.id === 'github')?.availability).toBe('available');
     expect(vendors.find((v) => v.id === 'procore')).toMatchObject({
@@ -40,7 +42,7 @@ describe('vendor catalog over the API', () => {
     });
   });
 
-  it.each(['autodesk-acc', 'autodesk-tandem', 'primavera-p6'])(
+  it.each(['autodesk-tandem', 'primavera-p6', 'oracle-erp'])(
     'connect of the planned row %s is a 422 naming it',
     async (vendor) => {
       const response = await h.app.inject({

@@ -1,0 +1,8 @@
+export {
+  startAutodeskEmulator,
+  type AutodeskEmulator,
+  type AutodeskEmulatorControl,
+  type AutodeskEmulatorOptions,
+  type ProjectState,
+  type FolderEntry,
+} from './emulator';
