@@ -279,7 +279,7 @@ describe('Autodesk sync inside the selection', () => {
 });
 
 describe('Autodesk data out (T19)', () => {
-  test('T10 T18 T19 [autodesk-acc]: an issue or an RFI is created only when the admin enabled writes of it, and only in a selected project; refusals happen before any call', async () => {
+  test('T10 T18 T19 [autodesk-acc, autodesk-docs]: an issue or an RFI is created only when the admin enabled writes of it, and only in a selected project; Docs writes nothing; refusals happen before any call', async () => {
     const { control } = harness.emulator;
     const { tower, office } = harness.projects;
     const credential = await harness.connect();
