@@ -60,6 +60,7 @@ describe('vendor catalog', () => {
     }
     // Jira's receiver needs our app; Slack's and Okta's verifiers need none.
     expect(Object.keys(webhookVerifiers({})).sort()).toEqual([
+      'autodesk-hmac-sha1',
       'github-hmac-sha256',
       'google-channel-token',
       'graph-client-state',

@@ -220,7 +220,7 @@ describe('Autodesk end to end (dev server, APS emulator, real Postgres)', () => 
         const connect = await startConnect(server.client, taskQueue, {
           workspaceId,
           vendor: 'autodesk-docs',
-          requestedScopes: docsDescriptor.scopes.required,
+          requestedScopes: [...docsDescriptor.scopes.required],
           controls: { hubs: [aps.hubId], projects: [depot.id] },
           redirectUri: REDIRECT_URI,
         });

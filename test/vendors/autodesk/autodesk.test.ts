@@ -19,14 +19,8 @@ import {
 } from '../../../activities/vendors/autodesk';
 import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
 import type { ConnectorContext, SourceRecord } from '../../../activities/vendors/types';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  REDIRECT_URI,
-  pkcePair,
-  startAutodeskHarness,
-  type AutodeskHarness,
-} from './harness';
+import { createPkcePair as pkcePair } from '../../../lib/oauth/pkce';
+import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, startAutodeskHarness, type AutodeskHarness } from './harness';
 
 let harness: AutodeskHarness;
 
@@ -126,7 +120,9 @@ describe('Autodesk connect', () => {
     expect(token.body).toMatchObject({ grant_type: 'authorization_code', redirect_uri: REDIRECT_URI });
     expect((token.body as { code_verifier?: string }).code_verifier).toMatch(/^[\w-]{43}$/);
     // The hub check asks for the selected projects only.
-    const filtered = apiRequests().filter((r) => r.path.endsWith('/projects')).at(-1)!;
+    const filtered = apiRequests()
+      .filter((r) => r.path.endsWith('/projects'))
+      .at(-1)!;
     expect(projectsRequested(apiRequests().indexOf(filtered)).sort()).toEqual(harness.selection().sort());
 
     // A verifier that does not match the challenge.
@@ -262,7 +258,8 @@ describe('Autodesk sync inside the selection', () => {
     expect(new Set(projectsRequested(from))).toEqual(new Set([harness.projects.depot.id]));
 
     const before = apiRequests().length;
-    for (const controls of [{}, { projects: [] }, { projects: ['b.12; DROP'] }])
+    const selections: Array<Record<string, string[]>> = [{}, { projects: [] }, { projects: ['b.12; DROP'] }];
+    for (const controls of selections)
       await expectVendorError(
         harness.connector.fetchPage(harness.context(docs, { vendor: 'autodesk-docs', controls }), {
           resource: 'folder-tree',

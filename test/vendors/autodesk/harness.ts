@@ -5,17 +5,12 @@ import { accDescriptor } from '../../../activities/vendors/autodesk';
 import { createAutodeskConnector } from '../../../activities/vendors/autodesk/connector';
 import type { Connector, ConnectorContext, TokenSet, VendorId } from '../../../activities/vendors/types';
 import type { AuditEntry } from '../../../lib/audit';
+import { createPkcePair as pkcePair } from '../../../lib/oauth/pkce';
 import { startAutodeskEmulator, type AutodeskEmulator, type ProjectState } from '../../../emulators/autodesk';
 
 export const REDIRECT_URI = 'https://app.example.test/integrations/autodesk/callback';
 export const CLIENT_ID = 'aps-client-id';
 export const CLIENT_SECRET = 'aps-client-secret';
-
-/** PKCE verifier and its S256 challenge. */
-export function pkcePair(): { verifier: string; challenge: string } {
-  const verifier = crypto.randomBytes(32).toString('base64url');
-  return { verifier, challenge: crypto.createHash('sha256').update(verifier).digest('base64url') };
-}
 
 export interface AutodeskHarness {
   emulator: AutodeskEmulator;
