@@ -245,9 +245,9 @@ async function oktaSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<S
 }
 
 /**
- * Autodesk (APS): one hub with three projects and a few documents and issues; the admin selects
- * some projects (the rest must stay unrequested, T18). Both rows share the app; its callback URLs
- * are registered for each.
+ * Autodesk (APS): one hub with three projects and a few documents and issues, and two Tandem
+ * facilities; the admin selects some projects or a facility (the rest must stay unrequested, T18).
+ * The three rows share the app; its callback URLs are registered for each.
  */
 async function autodeskSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
   const app = {
@@ -256,7 +256,7 @@ async function autodeskSandbox({ callback }: Parameters<SandboxEntry>[0]): Promi
   };
   const emulator = await startAutodeskEmulator({
     ...app,
-    redirectUris: [callback('autodesk-acc'), callback('autodesk-docs')],
+    redirectUris: [callback('autodesk-acc'), callback('autodesk-docs'), callback('autodesk-tandem')],
   });
   const hub = emulator.control.addHub('Acme Construction');
   const [tower, depot] = ['Tower A', 'Depot', 'Head office fit-out'].map((name) =>
@@ -268,9 +268,19 @@ async function autodeskSandbox({ callback }: Parameters<SandboxEntry>[0]): Promi
   ] as const)
     for (const name of names) await emulator.control.addDocument(project.id, project.topFolders[0]!, name);
   for (let n = 1; n <= 6; n++) emulator.control.addIssue(n % 2 ? tower!.id : depot!.id, `Punch item ${n}`);
+  // Tandem: the plant room's facility has our app as a service; the second does not yet.
+  const plant = emulator.control.addFacility('Tower A plant room', { service: true });
+  emulator.control.addFacility('Depot twin');
+  for (const name of ['AHU-01', 'Chiller-02', 'Pump-03'])
+    emulator.control.addAsset(plant.id, name, { 'z:5Q': 'Running' });
   return {
     env: { APS_API_URL: emulator.url, APS_CLIENT_ID: app.clientId, APS_CLIENT_SECRET: app.clientSecret },
-    urls: { autodesk: emulator.url, autodeskHub: hub, autodeskProjects: [tower!.id, depot!.id].join(',') },
+    urls: {
+      autodesk: emulator.url,
+      autodeskHub: hub,
+      autodeskProjects: [tower!.id, depot!.id].join(','),
+      autodeskFacility: plant.id,
+    },
     stop: () => emulator.stop(),
   };
 }

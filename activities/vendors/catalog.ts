@@ -6,7 +6,6 @@
  */
 import { readCoreConfig, type Config, type ConfigReader } from '../../lib/config';
 import { autodeskManifest } from './autodesk';
-import { autodeskTandemManifest } from './autodesk-tandem';
 import { githubManifest } from './github';
 import { googleManifest } from './google';
 import { jiraManifest } from './jira';
@@ -28,7 +27,6 @@ export const CATALOG = {
   slack: slackManifest,
   okta: oktaManifest,
   autodesk: autodeskManifest,
-  'autodesk-tandem': autodeskTandemManifest,
   procore: procoreManifest,
   'primavera-p6': primaveraManifest,
   sap: sapManifest,

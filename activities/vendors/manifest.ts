@@ -16,7 +16,6 @@ export type VendorFamily =
   | 'slack'
   | 'okta'
   | 'autodesk'
-  | 'autodesk-tandem'
   | 'procore'
   | 'primavera-p6'
   | 'sap'

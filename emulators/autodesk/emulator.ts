@@ -9,6 +9,8 @@
  *   its `topFolders`, `data/v1/projects/{project}/folders/{folder}/contents` paged with
  *   `page[number]`/`page[limit]` (at most 200) and `links.next`;
  * - ACC Issues (`limit`/`offset`, `filter[updatedAt]=<from>..<to>`) and RFIs (create);
+ * - Tandem: facilities (twins) with their models and users (our app listed by client id once added as
+ *   a service), model scans (a version marker, then one row per element) and mutations;
  * - Webhooks: hooks per event with a folder scope (recursive), `201` + `Location`, a per-hook secret
  *   token set by PATCH, `GET /webhooks/v1/hooks` paged with `pageState`, callbacks signed
  *   `x-adsk-signature: sha1hash=<HMAC-SHA1 of the body>` with the hook's token;
@@ -88,6 +90,23 @@ export interface HookState {
   subject: string;
 }
 
+export interface FacilityState {
+  id: string;
+  name: string;
+  models: string[];
+  /** Users and services with access: user ids or app client ids → access level. */
+  users: Record<string, string>;
+}
+
+export interface AssetState {
+  key: string;
+  modelId: string;
+  name: string;
+  category: string;
+  /** `z:` columns: the facility's user-defined parameters. */
+  parameters: Record<string, string>;
+}
+
 export interface AutodeskDeliveryRecord {
   url: string;
   body: string;
@@ -110,6 +129,10 @@ export interface AutodeskEmulatorControl {
   updateDocument(id: string, name?: string): Promise<number[]>;
   entry(id: string): FolderEntry | undefined;
   addIssue(projectId: string, title: string): IssueState;
+  /** A Tandem facility with one model the user can open; `service: true` adds our app as a service user. */
+  addFacility(name: string, options?: { service?: boolean; member?: boolean }): FacilityState;
+  addAsset(facilityId: string, name: string, parameters?: Record<string, string>): AssetState;
+  asset(modelId: string, key: string): AssetState | undefined;
   updateIssue(id: string, fields: Partial<Pick<IssueState, 'title' | 'status'>>): IssueState;
   issues(): IssueState[];
   rfis(): Json[];
@@ -170,6 +193,8 @@ export async function startAutodeskEmulator(options: AutodeskEmulatorOptions): P
   const entries = new Map<string, FolderEntry>();
   const issues = new Map<string, IssueState>();
   const rfis: Json[] = [];
+  const facilities = new Map<string, FacilityState>();
+  const assets = new Map<string, AssetState>();
   const hooks = new Map<string, HookState>();
   const deliveries: AutodeskDeliveryRecord[] = [];
   const storm = createRateStorm();
@@ -316,6 +341,16 @@ export async function startAutodeskEmulator(options: AutodeskEmulatorOptions): P
     };
   }
 
+  /** A facility the token's user can open (Tandem answers 403 for one they are not a member of). */
+  function facilityOf(raw: string | undefined): FacilityState | EmulatorResponse {
+    const facility = facilities.get(raw ?? '');
+    if (!facility) return { status: 404, body: { message: 'Not found' } };
+    if (!facility.users[SUBJECT]) return { status: 403, body: { message: 'Forbidden' } };
+    return facility;
+  }
+  const modelFacility = (modelId: string | undefined) =>
+    [...facilities.values()].find((facility) => facility.models.includes(modelId ?? ''));
+
   const hookPath = '/webhooks/v1/systems/data/events/:event/hooks';
   const hookOf = (request: EmulatorRequest, grant: OAuthGrant) => {
     const hook = hooks.get(request.params.hookId ?? '');
@@ -323,6 +358,82 @@ export async function startAutodeskEmulator(options: AutodeskEmulatorOptions): P
   };
 
   const router = new EmulatorRouter()
+    .on(
+      'GET',
+      '/tandem/v1/twins/:facilityId',
+      authed((request) => {
+        const facility = facilityOf(request.params.facilityId);
+        if (!('id' in facility)) return facility;
+        return {
+          status: 200,
+          body: {
+            props: { 'Identity Data': { 'Building Name': facility.name } },
+            links: facility.models.map((modelId, index) => ({
+              modelId,
+              label: `${facility.name} model`,
+              main: index === 0,
+            })),
+            settings: { templateName: 'Facility template' },
+          },
+        };
+      }),
+    )
+    .on(
+      'GET',
+      '/tandem/v1/twins/:facilityId/users',
+      authed((request) => {
+        const facility = facilityOf(request.params.facilityId);
+        if (!('id' in facility)) return facility;
+        return {
+          status: 200,
+          body: Object.fromEntries(
+            Object.entries(facility.users).map(([id, accessLevel]) => [id, { accessLevel, grantedAt: iso(now()) }]),
+          ),
+        };
+      }),
+    )
+    .on(
+      'POST',
+      '/tandem/v1/modeldata/:modelId/scan',
+      authed((request) => {
+        const facility = modelFacility(request.params.modelId);
+        const checked = facilityOf(facility?.id);
+        if (!('id' in checked)) return checked;
+        const families = ((request.body ?? {}) as { families?: unknown }).families;
+        if (!Array.isArray(families)) return { status: 400, body: { message: 'families are required' } };
+        const rows = [...assets.values()]
+          .filter((asset) => asset.modelId === request.params.modelId)
+          .map((asset) => ({
+            k: asset.key,
+            ...(families.includes('n') ? { 'n:n': asset.name, 'n:c': asset.category } : {}),
+            ...(families.includes('z') ? asset.parameters : {}),
+          }));
+        return { status: 200, body: ['v1', ...rows] };
+      }),
+    )
+    .on(
+      'POST',
+      '/tandem/v1/modeldata/:modelId/mutate',
+      authed((request) => {
+        const facility = modelFacility(request.params.modelId);
+        const checked = facilityOf(facility?.id);
+        if (!('id' in checked)) return checked;
+        if (checked.users[SUBJECT] !== 'ReadWrite') return { status: 403, body: { message: 'Forbidden' } };
+        const body = (request.body ?? {}) as { keys?: unknown; muts?: unknown };
+        const keys = Array.isArray(body.keys) ? body.keys : [];
+        const muts = Array.isArray(body.muts) ? (body.muts as unknown[][]) : [];
+        if (keys.length !== muts.length || keys.length === 0)
+          return { status: 400, body: { message: 'keys and muts must pair up' } };
+        for (const [index, key] of keys.entries()) {
+          const asset = assets.get(`${request.params.modelId}/${String(key)}`);
+          const [op, family, column, value] = muts[index] ?? [];
+          if (!asset || op !== 'i' || family !== 'z' || typeof column !== 'string')
+            return { status: 400, body: { message: 'invalid mutation' } };
+          asset.parameters[`z:${column}`] = String(value);
+        }
+        return { status: 200, body: {} };
+      }),
+    )
     .on('GET', '/authentication/v2/authorize', (request) => {
       if (request.query.get('response_type') !== 'code') return { status: 400, body: 'unsupported_response_type' };
       const result = authority.authorize({
@@ -639,6 +750,33 @@ export async function startAutodeskEmulator(options: AutodeskEmulatorOptions): P
       return Object.assign(issue, fields, { updatedAt: now() });
     },
     issues: () => [...issues.values()],
+    addFacility(name, facilityOptions = {}) {
+      const facility: FacilityState = {
+        id: `urn:adsk.dtt:${crypto.randomBytes(12).toString('base64url')}`,
+        name,
+        models: [`urn:adsk.dtm:${crypto.randomBytes(12).toString('base64url')}`],
+        users: {
+          ...(facilityOptions.member === false ? {} : { [SUBJECT]: 'ReadWrite' }),
+          ...(facilityOptions.service ? { [options.clientId]: 'ReadWrite' } : {}),
+        },
+      };
+      facilities.set(facility.id, facility);
+      return facility;
+    },
+    addAsset(facilityId, name, parameters = {}) {
+      const facility = facilities.get(facilityId);
+      if (!facility) throw new Error(`emulator has no facility ${facilityId}`);
+      const asset: AssetState = {
+        key: crypto.randomBytes(8).toString('base64url'),
+        modelId: facility.models[0]!,
+        name,
+        category: 'Mechanical Equipment',
+        parameters: { ...parameters },
+      };
+      assets.set(`${asset.modelId}/${asset.key}`, asset);
+      return asset;
+    },
+    asset: (modelId, key) => assets.get(`${modelId}/${key}`),
     rfis: () => rfis,
     hooks: () => [...hooks.values()],
     deliveries: () => deliveries,

@@ -5,4 +5,6 @@ export {
   type AutodeskEmulatorOptions,
   type ProjectState,
   type FolderEntry,
+  type FacilityState,
+  type AssetState,
 } from './emulator';

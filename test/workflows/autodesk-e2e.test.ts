@@ -6,11 +6,19 @@
  * an incremental "sync now" → an issue created (data out, enabled by the admin) → rotation (single-use
  * refresh token) → disconnect (hooks deleted, tokens revoked) → purge.
  * Docs: connect with a hub and a project → folder-tree sync, no hooks → disconnect → purge.
+ * Tandem: connect with a facility (our app added as its service) → facilities and assets synced →
+ * an asset status written (enabled by the admin) → disconnect → purge.
  * Then: two refreshes of one integration at once, against an emulator that refuses any reused refresh token.
  */
 import crypto from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { APS_READ, APS_WRITE, accDescriptor, docsDescriptor } from '../../activities/vendors/autodesk';
+import {
+  APS_READ,
+  APS_WRITE,
+  accDescriptor,
+  docsDescriptor,
+  tandemDescriptor,
+} from '../../activities/vendors/autodesk';
 import { VendorError, VendorFailureType } from '../../activities/vendors/errors';
 import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
 import { requestSync } from '@trackproject/integrations-client/client';
@@ -27,6 +35,7 @@ describe('Autodesk end to end (dev server, APS emulator, real Postgres)', () => 
     h = createVendorHarness([
       { descriptor: accDescriptor, connector: aps.connector },
       { descriptor: docsDescriptor, connector: aps.connector },
+      { descriptor: tandemDescriptor, connector: aps.connector },
     ]);
   });
   afterAll(async () => {
@@ -267,6 +276,84 @@ describe('Autodesk end to end (dev server, APS emulator, real Postgres)', () => 
       .filter((id): id is string => id !== undefined)
       .map((id) => `b.${id.toLowerCase()}`);
     expect(new Set(named)).toEqual(new Set([depot.id]));
+  }, 180_000);
+
+  it('T1 T4 T5 T15 T18 T19 [autodesk-tandem]: connect with a facility → facility and asset sync of that facility only → asset status written → disconnect (grant revoked) → purge', async () => {
+    const { control } = aps.emulator;
+    const plant = control.addFacility('Central plant', { service: true });
+    const other = control.addFacility('Warehouse', { service: true });
+    const ahu = control.addAsset(plant.id, 'AHU-01', { 'z:5Q': 'Running' });
+    control.addAsset(other.id, 'Boiler-09');
+    const from = control.requests.length;
+    const workspaceId = await seedWorkspace(h);
+    const server = await devServer();
+    const taskQueue = uniqueTaskQueue('autodesk-tandem-e2e');
+    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
+    try {
+      await worker.runUntil(async () => {
+        const connect = await startConnect(server.client, taskQueue, {
+          workspaceId,
+          vendor: 'autodesk-tandem',
+          requestedScopes: [APS_READ, APS_WRITE],
+          controls: { facilities: [plant.id], writes: ['asset-status'] },
+          redirectUri: REDIRECT_URI,
+        });
+        await consent(connect);
+        const { integrationId } = connect;
+        expect(await connect.handle.result()).toMatchObject({ status: 'connected' });
+        const lifecycle = server.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
+        await pollUntil(
+          () => lifecycle.query(integrationStateQuery),
+          (s) => s.lastSync?.state === 'completed',
+          60_000,
+        );
+        const cached = async (resource: string) =>
+          (await h.admin('cached_records').where({ integration_id: integrationId, resource }).select('payload')).map(
+            (r) => r.payload as Record<string, unknown>,
+          );
+        expect((await cached('facilities')).map((f) => f.name)).toEqual(['Central plant']);
+        expect((await cached('assets')).map((a) => [a.name, a.parameters])).toEqual([
+          ['AHU-01', { 'z:5Q': 'Running' }],
+        ]);
+
+        const written = await server.client.workflow.execute('vendorActionWorkflow', {
+          taskQueue,
+          workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
+          args: [
+            {
+              workspaceId,
+              integrationId,
+              vendor: 'autodesk-tandem',
+              action: 'asset-status',
+              input: {
+                facilityId: plant.id,
+                modelId: plant.models[0]!,
+                elementKey: ahu.key,
+                parameter: 'z:5Q',
+                status: 'Under maintenance',
+              },
+              actor: ADMIN,
+            },
+          ],
+        });
+        expect(written).toMatchObject({ parameter: 'z:5Q' });
+        expect(control.asset(plant.models[0]!, ahu.key)!.parameters['z:5Q']).toBe('Under maintenance');
+
+        const disconnected = await server.client.workflow.execute('disconnectWorkflow', {
+          taskQueue,
+          workflowId: workflowIds.disconnect(workspaceId, integrationId),
+          args: [{ workspaceId, integrationId, actor: ADMIN, purgeDelayMs: 1_000 }],
+        });
+        expect(disconnected).toMatchObject({ revokedAtVendor: true, vendorNote: tandemDescriptor.revocation.note });
+        const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
+        expect(receipt).toMatchObject({ integration_id: integrationId, vendor: 'autodesk-tandem' });
+        expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
+      });
+    } finally {
+      await server.close();
+    }
+    const paths = control.requests.slice(from).map((r) => decodeURIComponent(r.path));
+    expect(paths.some((path) => path.includes(other.id) || path.includes(other.models[0]!))).toBe(false);
   }, 180_000);
 
   it('T4 [autodesk-acc]: two refreshes of one integration at once lose no grant: they are serialised, each presents the refresh token the other left, and the stored pair works', async () => {

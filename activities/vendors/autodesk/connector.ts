@@ -1,11 +1,11 @@
 /**
- * APS connector for the Autodesk Construction Cloud and Autodesk Docs rows (`@aps_sdk/*` and one
- * REST client, `client.ts`). Credential model: `accessToken` (1 h), the single-use `refreshToken`
- * (every refresh returns a new pair and burns the old one: the generic activities serialise
- * refreshes per integration and store the new pair before the old is dropped) and `metadata.hubId`,
- * the hub of the admin's selection.
- * T18: only the selected projects are requested, hooked or written (`projects.ts`).
- * T19: ACC writes issues and RFIs only when the admin enabled them (`writes`); Docs' scopes hold no
+ * APS connector for the Autodesk Construction Cloud, Autodesk Docs and Autodesk Tandem rows
+ * (`@aps_sdk/*` and one REST client, `client.ts`; Tandem has no SDK: `tandem.ts`). Credential model:
+ * `accessToken` (1 h), the single-use `refreshToken` (every refresh returns a new pair and burns the
+ * old one: the generic activities serialise refreshes per integration and store the new pair before
+ * the old is dropped) and, for ACC and Docs, `metadata.hubId`, the hub of the admin's selection.
+ * T18: only the selected projects or facilities are requested, hooked or written (`projects.ts`).
+ * T19: ACC and Tandem write only the actions the admin enabled (`writes`); Docs' scopes hold no
  * write permission at all, so its data out is refused before any call.
  */
 import type { Scopes } from '@aps_sdk/authentication';
@@ -23,9 +23,26 @@ import {
   productProjectId,
   type ApsRest,
 } from './client';
-import { APS_READ, APS_WRITE, autodeskDescriptors, type AutodeskResource } from './descriptor';
-import { VENDOR, mapApsError, mapTokenError } from './errors';
-import { assertProjectSelected, assertWriteEnabled, isApsId, selectedHub, selectedProjects } from './projects';
+import {
+  ACC_ACTIONS,
+  APS_READ,
+  APS_WRITE,
+  TANDEM_ACTIONS,
+  autodeskDescriptors,
+  type AutodeskResource,
+} from './descriptor';
+import { ApsHttpError, VENDOR, mapApsError, mapTokenError } from './errors';
+import {
+  assertFacilitySelected,
+  assertProjectSelected,
+  assertWriteEnabled,
+  isApsId,
+  selectedFacilities,
+  selectedHub,
+  selectedProjects,
+  selectedScopes,
+} from './projects';
+import { isServiceUser, readFacility, writeParameter } from './tandem';
 import { fetchResourcePage } from './sync';
 import { HOOK_EVENTS, autodeskHookToken } from './webhooks';
 
@@ -121,6 +138,35 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
       throw refused(VendorFailureType.OutsideCustomerControls, 'a selected project is not in the hub');
   }
 
+  /** Every selected facility must be one the user can open (a 403/404 is a selection outside the grant). */
+  async function assertFacilitiesReachable(accessToken: string, facilities: string[]): Promise<void> {
+    const rest = createApsRest(base, accessToken);
+    for (const facilityId of facilities)
+      try {
+        await readFacility(rest, facilityId);
+      } catch (error) {
+        if (error instanceof ApsHttpError && (error.status === 403 || error.status === 404))
+          throw refused(
+            VendorFailureType.OutsideCustomerControls,
+            'a selected facility is not reachable by this grant',
+          );
+        throw error;
+      }
+  }
+
+  /** Tandem: our app must be a service user of every selected facility (what app-only access to it needs). */
+  async function assertServiceAccess(ctx: ConnectorContext): Promise<void> {
+    const rest = createApsRest(base, ctx.credential.accessToken);
+    const facilities = selectedFacilities(ctx.controls);
+    let missing = 0;
+    for (const facilityId of facilities) if (!(await isServiceUser(rest, facilityId, options.clientId))) missing += 1;
+    if (missing > 0)
+      throw refused(
+        VendorFailureType.MissingScope,
+        `our app is not a service user of ${missing} of ${facilities.length} selected facilities: add it in Tandem (Facility settings, Users, Add service) with the app's client id`,
+      );
+  }
+
   /** Our hooks: those whose callback is one of this workspace's endpoints, over every page (`pageState`). */
   async function ourHooks(rest: ApsRest, ctx: ConnectorContext): Promise<string[]> {
     const mine = `/webhooks/${ctx.vendor}/${ctx.workspaceId}/`;
@@ -171,8 +217,22 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
     return { externalId: String(rfi.id), status: rfi.status ?? null };
   }
 
+  /** Tandem: a twin sync update writes the given parameter; an asset status writes the status parameter. */
+  async function writeAsset(ctx: ConnectorContext, action: string, input: Record<string, unknown>) {
+    const facilityId = requireString(VENDOR, input, 'facilityId');
+    assertFacilitySelected(ctx.controls, facilityId);
+    return writeParameter(createApsRest(base, ctx.credential.accessToken), {
+      facilityId,
+      modelId: requireString(VENDOR, input, 'modelId'),
+      elementKey: requireString(VENDOR, input, 'elementKey'),
+      parameter: requireString(VENDOR, input, 'parameter'),
+      value: requireString(VENDOR, input, action === 'asset-status' ? 'status' : 'value'),
+      desc: `TrackProject ${action}`,
+    });
+  }
+
   return {
-    vendors: ['autodesk-acc', 'autodesk-docs'],
+    vendors: ['autodesk-acc', 'autodesk-docs', 'autodesk-tandem'],
 
     // APS OAuth v2, three-legged with PKCE (S256): the SDK's authorize URL with our state.
     authorizeUrl(vendor, request) {
@@ -213,6 +273,12 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
           ),
         ),
       );
+      if (vendor === 'autodesk-tandem') {
+        await call(audited, { action: 'facilities.get', scope: APS_READ }, () =>
+          assertFacilitiesReachable(tokens.accessToken, selectedFacilities(controls)),
+        );
+        return tokens;
+      }
       const hubId = await call(audited, { action: 'hubs.list', scope: APS_READ }, async () => {
         const hub = await resolveHub(tokens.accessToken, controls);
         await assertProjectsInHub(tokens.accessToken, hub, selectedProjects(controls));
@@ -238,6 +304,8 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
     },
 
     async testConnection(ctx) {
+      if (ctx.vendor === 'autodesk-tandem')
+        return call(ctx, { action: 'facilities.users', scope: APS_READ }, () => assertServiceAccess(ctx));
       await call(ctx, { action: 'projects.get', scope: APS_READ }, () =>
         dataManagementClient(base).getProject(hubOf(ctx), selectedProjects(ctx.controls)[0]!, {
           accessToken: ctx.credential.accessToken,
@@ -320,10 +388,11 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
         return fetchResourcePage({
           dm: dataManagementClient(base),
           issues: issuesClient(base),
+          rest: createApsRest(base, ctx.credential.accessToken),
           accessToken: ctx.credential.accessToken,
-          hubId: hubOf(ctx),
+          hubId: ctx.vendor === 'autodesk-tandem' ? '' : hubOf(ctx),
           resource: input.resource as AutodeskResource,
-          projects: selectedProjects(ctx.controls),
+          projects: selectedScopes(ctx.vendor, ctx.controls),
           cursorText: input.cursor,
           now: now(),
         });
@@ -332,14 +401,16 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
 
     async perform(ctx, action, input) {
       return call(ctx, { action, scope: APS_WRITE }, async () => {
-        if (ctx.vendor !== 'autodesk-acc')
+        if (ctx.vendor === 'autodesk-docs')
           throw refused(
             VendorFailureType.MissingScope,
             'the row’s scopes (data:read, account:read) allow no write at Autodesk',
           );
-        if (action !== 'issues' && action !== 'rfis')
+        const actions: readonly string[] = ctx.vendor === 'autodesk-tandem' ? TANDEM_ACTIONS : ACC_ACTIONS;
+        if (!actions.includes(action))
           throw refused(VendorFailureType.OutsideCustomerControls, `action ${action} is not in the matrix's data out`);
         assertWriteEnabled(ctx.controls, action);
+        if (ctx.vendor === 'autodesk-tandem') return writeAsset(ctx, action, input);
         const projectId = requireString(VENDOR, input, 'projectId');
         assertProjectSelected(ctx.controls, projectId);
         return action === 'issues' ? createIssue(ctx, projectId, input) : createRfi(ctx, projectId, input);

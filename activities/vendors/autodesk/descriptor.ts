@@ -1,13 +1,13 @@
 /**
  * The Autodesk rows of the vendor matrix built on Autodesk Platform Services (APS): Autodesk
- * Construction Cloud and Autodesk Docs. Both sign in with APS OAuth v2, three-legged with PKCE
+ * Construction Cloud, Autodesk Docs and Autodesk Tandem. All sign in with APS OAuth v2, three-legged with PKCE
  * (S256); APS refresh tokens are single-use (every refresh returns a new pair).
  *
- * Customer control (T18): an APS token reaches every hub and project its user can see, so the
- * admin's selection is mandatory: `projects` (Data Management project ids, `b.<uuid>`) and, where
- * the user belongs to several hubs, the hub (`hubs`, one id). Only the selected projects are ever
+ * Customer control (T18): an APS token reaches every hub, project and facility its user can see, so
+ * the admin's selection is mandatory: `projects` (Data Management project ids, `b.<uuid>`) and, where
+ * the user belongs to several hubs, the hub (`hubs`, one id); for Tandem, `facilities`. Only the selected projects are ever
  * read, hooked or written. Data out (T19) also needs the admin's switch: the `writes` setting lists
- * the actions enabled (ACC: `issues`, `rfis`); without it every write is refused before it is made.
+ * the actions enabled (ACC: `issues`, `rfis`; Tandem: `twin-sync-updates`, `asset-status`); without it every write is refused before it is made.
  */
 import type { VendorDescriptor } from '../types';
 
@@ -19,10 +19,15 @@ export const APS_ACCOUNT_READ = 'account:read';
 export const ACC_SYNC_RESOURCES = ['projects', 'documents', 'issues'] as const;
 /** Docs: the selected projects and their folder tree (folders and the documents in them). */
 export const DOCS_SYNC_RESOURCES = ['projects', 'folder-tree'] as const;
-export type AutodeskResource = (typeof ACC_SYNC_RESOURCES)[number] | (typeof DOCS_SYNC_RESOURCES)[number];
+/** Tandem: the selected facilities and the assets of their models (metadata and parameters). */
+export const TANDEM_SYNC_RESOURCES = ['facilities', 'assets'] as const;
+export type AutodeskResource =
+  (typeof ACC_SYNC_RESOURCES)[number] | (typeof DOCS_SYNC_RESOURCES)[number] | (typeof TANDEM_SYNC_RESOURCES)[number];
 
 /** ACC data out, as the admin's `writes` setting names them. */
 export const ACC_ACTIONS = ['issues', 'rfis'] as const;
+/** Tandem data out: a parameter of an asset, as a twin sync update or as the asset's status. */
+export const TANDEM_ACTIONS = ['twin-sync-updates', 'asset-status'] as const;
 
 /** What the rows share: APS OAuth with PKCE, APS's published limits, the revoke endpoint. */
 const aps = {
@@ -79,4 +84,23 @@ export const docsDescriptor: VendorDescriptor = {
   webhook: { scheme: 'none' },
 };
 
-export const autodeskDescriptors: readonly VendorDescriptor[] = [accDescriptor, docsDescriptor];
+export const tandemDescriptor: VendorDescriptor = {
+  ...aps,
+  id: 'autodesk-tandem',
+  displayName: 'Autodesk Tandem',
+  scopes: { required: [APS_READ, APS_WRITE], optional: [] },
+  customerControl: {
+    kind: 'facilities',
+    description:
+      'Facility-scoped: only the facilities the admin selects are read or written, writes only when enabled (`writes`); our app must be added to each as a service; admin disconnect.',
+    settings: ['writes'],
+  },
+  dataIn: ['facility-model', 'asset-metadata', 'parameters'],
+  dataOut: [...TANDEM_ACTIONS],
+  syncResources: TANDEM_SYNC_RESOURCES,
+  // Tandem has no webhooks: facilities are read on the schedule and on demand.
+  syncMode: 'scheduled-poll',
+  webhook: { scheme: 'none' },
+};
+
+export const autodeskDescriptors: readonly VendorDescriptor[] = [accDescriptor, docsDescriptor, tandemDescriptor];

@@ -2,6 +2,7 @@
 export {
   accDescriptor,
   docsDescriptor,
+  tandemDescriptor,
   autodeskDescriptors,
   APS_READ,
   APS_WRITE,
@@ -9,6 +10,8 @@ export {
   ACC_SYNC_RESOURCES,
   DOCS_SYNC_RESOURCES,
   ACC_ACTIONS,
+  TANDEM_SYNC_RESOURCES,
+  TANDEM_ACTIONS,
   type AutodeskResource,
 } from './descriptor';
 export { autodeskManifest } from './manifest';
@@ -23,4 +26,4 @@ export {
   HOOK_EVENTS,
 } from './webhooks';
 export { mapApsError } from './errors';
-export { selectedProjects, assertProjectSelected } from './projects';
+export { selectedProjects, assertProjectSelected, selectedFacilities } from './projects';

@@ -6,16 +6,19 @@
  *   `folders/{id}/contents` one page at a time (`page[number]`, following `links.next`); documents
  *   are classified as BIM models, drawings or sheets; Docs also keeps the folders;
  * - `issues` (ACC): `limit`/`offset` pages, and after the first round only what changed, with
- *   `filter[updatedAt]` from the newest `updatedAt` seen (minus an overlap) to the round's start.
+ *   `filter[updatedAt]` from the newest `updatedAt` seen (minus an overlap) to the round's start;
+ * - `facilities` and `assets` (Tandem): the selected facilities, then each facility's models one
+ *   scan at a time (`tandem.ts`).
  * Unchanged documents are skipped by their version (`lastModifiedTime`) when the cache upserts.
  * The watermark moves only when a round completes, so a failed round re-reads.
  */
 import { VendorError, VendorFailureType } from '../errors';
 import { EMPTY_WATERMARK, advanceWatermark, isFresh, queryStartMs, type UpdatedWatermark } from '../shared';
 import type { SourceRecord, SyncPage } from '../types';
-import { productProjectId, type dataManagementClient, type issuesClient } from './client';
+import { productProjectId, type ApsRest, type dataManagementClient, type issuesClient } from './client';
 import type { AutodeskResource } from './descriptor';
 import { VENDOR } from './errors';
+import { readFacility, scanAssets } from './tandem';
 
 /** Data Management's largest page; Issues take up to 200 as well. */
 export const PAGE_LIMIT = 200;
@@ -50,6 +53,7 @@ interface Cursor {
 export interface SyncInput {
   dm: ReturnType<typeof dataManagementClient>;
   issues: ReturnType<typeof issuesClient>;
+  rest: ApsRest;
   accessToken: string;
   hubId: string;
   resource: AutodeskResource;
@@ -178,6 +182,28 @@ async function issueStep(input: SyncInput, projectId: string, round: Round): Pro
   return { records, more: results.length > 0 && round.offset < total };
 }
 
+async function facilityStep(input: SyncInput, facilityId: string): Promise<Step> {
+  const facility = await readFacility(input.rest, facilityId);
+  return {
+    records: [
+      { resource: 'facilities', externalId: facilityId, payload: { name: facility.name, models: facility.models } },
+    ],
+    more: false,
+  };
+}
+
+/** The facility's models are listed once per facility, then scanned one per page. */
+async function assetStep(input: SyncInput, facilityId: string, round: Round): Promise<Step> {
+  if (!round.rootsListed) {
+    const facility = await readFacility(input.rest, facilityId);
+    Object.assign(round, { rootsListed: true, queue: facility.models });
+    return { records: [], more: facility.models.length > 0 };
+  }
+  const records = await scanAssets(input.rest, facilityId, round.queue[0]!);
+  round.queue = round.queue.slice(1);
+  return { records, more: round.queue.length > 0 };
+}
+
 function step(input: SyncInput, projectId: string, round: Round): Promise<Step> {
   switch (input.resource) {
     case 'projects':
@@ -188,6 +214,10 @@ function step(input: SyncInput, projectId: string, round: Round): Promise<Step> 
       return folderStep(input, projectId, round, true);
     case 'issues':
       return issueStep(input, projectId, round);
+    case 'facilities':
+      return facilityStep(input, projectId);
+    case 'assets':
+      return assetStep(input, projectId, round);
   }
 }
 

@@ -14,6 +14,7 @@ import {
   adskSignature,
   autodeskHookToken,
   docsDescriptor,
+  tandemDescriptor,
   verifyAutodeskDelivery,
   DELIVERY_MAX_AGE_MS,
 } from '../../../activities/vendors/autodesk';
@@ -72,9 +73,9 @@ function projectsRequested(from: number): string[] {
 }
 
 describe('Autodesk connect', () => {
-  test('T1 T5 [autodesk-acc, autodesk-docs]: the authorize URL is APS OAuth v2 with the row’s exact scopes, our state and an S256 challenge; scopes beyond the row, or no challenge, are refused', () => {
+  test('T1 T5 [autodesk-acc, autodesk-docs, autodesk-tandem]: the authorize URL is APS OAuth v2 with the row’s exact scopes, our state and an S256 challenge; scopes beyond the row, or no challenge, are refused', () => {
     const { challenge } = pkcePair();
-    for (const descriptor of [accDescriptor, docsDescriptor]) {
+    for (const descriptor of [accDescriptor, docsDescriptor, tandemDescriptor]) {
       expect(descriptor.pkce).toBe(true);
       const url = new URL(
         harness.connector.authorizeUrl(descriptor.id, {
@@ -219,7 +220,9 @@ describe('Autodesk sync inside the selection', () => {
     expect(initial.records).toHaveLength(231);
     expect(initial.pages).toBe(3);
     const lists = apiRequests().slice(from);
-    expect(lists.map((r) => `${r.query.offset}/${r.query.limit}`)).toEqual(['0/200', '200/200', '0/200']);
+    // The selected projects in id order: Tower A's 230 issues take two pages, the Depot's one.
+    const pagesOf = (id: string) => (id === tower.id ? ['0/200', '200/200'] : ['0/200']);
+    expect(lists.map((r) => `${r.query.offset}/${r.query.limit}`)).toEqual(harness.selection().sort().flatMap(pagesOf));
     expect(lists.every((r) => r.query['filter[updatedAt]'] === undefined)).toBe(true);
     // T14: no description, assignee or creator.
     expect(initial.records[0]!.payload.description).toBeUndefined();
@@ -400,5 +403,140 @@ describe('Autodesk tokens, limits and hooks', () => {
     await expectVendorError(harness.connector.testConnection(ctx), VendorFailureType.ReauthorizationRequired);
     // Deleting the stored subscriptions afterwards is harmless.
     await harness.connector.deleteSubscription(ctx, subscriptions[0]!);
+  });
+});
+
+describe('Autodesk Tandem', () => {
+  const tandemControls = (facilities: string[], writes: string[] = []) => ({ facilities, writes });
+
+  test('T1 T5 T18 [autodesk-tandem]: connect checks every selected facility opens for the user (nothing else is asked); the connection test names missing service access and passes once the app is added', async () => {
+    const { control } = harness.emulator;
+    const plant = control.addFacility('Central plant', { service: true });
+    const clinic = control.addFacility('Clinic');
+    const foreign = control.addFacility('Someone else’s', { member: false });
+    const credential = await harness.connect({
+      vendor: 'autodesk-tandem',
+      scopes: tandemDescriptor.scopes.required,
+      controls: tandemControls([plant.id, clinic.id]),
+    });
+    expect(credential.grantedScopes).toEqual([APS_READ, APS_WRITE]);
+    await expectVendorError(
+      harness.connect({
+        vendor: 'autodesk-tandem',
+        scopes: tandemDescriptor.scopes.required,
+        controls: tandemControls([plant.id, foreign.id]),
+      }),
+      VendorFailureType.OutsideCustomerControls,
+    );
+    const ctx = harness.context(credential, {
+      vendor: 'autodesk-tandem',
+      controls: tandemControls([plant.id, clinic.id]),
+    });
+    const missing = await expectVendorError(harness.connector.testConnection(ctx), VendorFailureType.MissingScope);
+    expect(missing.message).toContain('not a service user of 1 of 2 selected facilities');
+    clinic.users[CLIENT_ID] = 'ReadWrite';
+    await harness.connector.testConnection(ctx);
+  });
+
+  test('T11 T18 [autodesk-tandem]: facilities and the assets of their models are read for the selected facilities only, with names and parameters; a missing or malformed selection is refused before any call', async () => {
+    const { control } = harness.emulator;
+    const plant = control.addFacility('Plant room', { service: true });
+    const other = control.addFacility('Not selected', { service: true });
+    control.addAsset(plant.id, 'AHU-01', { 'z:5Q': 'Running' });
+    control.addAsset(plant.id, 'Chiller-02', { 'z:5Q': 'Stopped' });
+    control.addAsset(other.id, 'Boiler-09');
+    const credential = await harness.connect({
+      vendor: 'autodesk-tandem',
+      scopes: tandemDescriptor.scopes.required,
+      controls: tandemControls([plant.id]),
+    });
+    const ctx = harness.context(credential, { vendor: 'autodesk-tandem', controls: tandemControls([plant.id]) });
+    const from = control.requests.length;
+    const facilities = await fullRound(ctx, 'facilities', null);
+    expect(facilities.records.map((r) => r.payload.name)).toEqual(['Plant room']);
+    const assets = await fullRound(ctx, 'assets', null);
+    expect(assets.records.map((r) => [r.payload.name, r.payload.parameters])).toEqual([
+      ['AHU-01', { 'z:5Q': 'Running' }],
+      ['Chiller-02', { 'z:5Q': 'Stopped' }],
+    ]);
+    const named = control.requests.slice(from).map((r) => decodeURIComponent(r.path));
+    expect(named.some((path) => path.includes(other.id) || path.includes(other.models[0]!))).toBe(false);
+    // Unchanged assets keep their version: the cache skips them.
+    const again = await fullRound(ctx, 'assets', assets.cursor);
+    expect(again.records.map((r) => r.version)).toEqual(assets.records.map((r) => r.version));
+
+    const before = control.requests.length;
+    const selections: Array<Record<string, string[]>> = [
+      {},
+      { facilities: [] },
+      { facilities: ['urn:adsk.dtt:x; DROP'] },
+    ];
+    for (const controls of selections)
+      await expectVendorError(
+        harness.connector.fetchPage(harness.context(credential, { vendor: 'autodesk-tandem', controls }), {
+          resource: 'assets',
+          cursor: null,
+        }),
+        VendorFailureType.OutsideCustomerControls,
+      );
+    expect(control.requests.length).toBe(before);
+  });
+
+  test('T4 T10 T18 T19 [autodesk-tandem]: an asset status is written only when the admin enabled it, only in a selected facility and one of its models; the grant is revoked at disconnect', async () => {
+    const { control } = harness.emulator;
+    const plant = control.addFacility('Boiler house', { service: true });
+    const other = control.addFacility('Warehouse', { service: true });
+    const pump = control.addAsset(plant.id, 'Pump-03', { 'z:5Q': 'Running' });
+    const credential = await harness.connect({
+      vendor: 'autodesk-tandem',
+      scopes: tandemDescriptor.scopes.required,
+      controls: tandemControls([plant.id]),
+    });
+    const input = {
+      facilityId: plant.id,
+      modelId: plant.models[0]!,
+      elementKey: pump.key,
+      parameter: 'z:5Q',
+      status: 'Under maintenance',
+    };
+    const enabled = harness.context(credential, {
+      vendor: 'autodesk-tandem',
+      controls: tandemControls([plant.id], ['asset-status']),
+    });
+    await expect(harness.connector.perform(enabled, 'asset-status', input)).resolves.toEqual({
+      externalId: `${plant.models[0]}/${pump.key}`,
+      parameter: 'z:5Q',
+    });
+    expect(control.asset(plant.models[0]!, pump.key)!.parameters['z:5Q']).toBe('Under maintenance');
+
+    const before = control.requests.length;
+    const notEnabled = harness.context(credential, { vendor: 'autodesk-tandem', controls: tandemControls([plant.id]) });
+    await expectVendorError(
+      harness.connector.perform(notEnabled, 'asset-status', input),
+      VendorFailureType.OutsideCustomerControls,
+    );
+    await expectVendorError(
+      harness.connector.perform(enabled, 'asset-status', { ...input, facilityId: other.id }),
+      VendorFailureType.OutsideCustomerControls,
+    );
+    await expectVendorError(
+      harness.connector.perform(enabled, 'twin-sync-updates', { ...input, value: 'x' }),
+      VendorFailureType.OutsideCustomerControls,
+    );
+    expect(control.requests.length).toBe(before);
+    // A model of another facility, named under the selected one: refused after reading the facility, nothing written.
+    await expectVendorError(
+      harness.connector.perform(enabled, 'asset-status', { ...input, modelId: other.models[0]! }),
+      VendorFailureType.OutsideCustomerControls,
+    );
+    expect(control.requests.slice(before).every((r) => !r.path.endsWith('/mutate'))).toBe(true);
+
+    const revokedBefore = control.revokedGrants();
+    await expect(harness.connector.revoke(enabled)).resolves.toEqual({
+      revoked: true,
+      note: tandemDescriptor.revocation.note,
+    });
+    expect(control.revokedGrants()).toBe(revokedBefore + 1);
+    await expectVendorError(harness.connector.testConnection(enabled), VendorFailureType.ReauthorizationRequired);
   });
 });
