@@ -1,13 +1,20 @@
 /**
- * One Autodesk Construction Cloud journey through the real API and the real workflows (no contract
- * doubles): an admin connects over HTTP (hand-off, consent with PKCE at the APS emulator, callback
+ * Autodesk journeys through the real API and the real workflows (no contract doubles). Construction
+ * Cloud: an admin connects over HTTP (hand-off, consent with PKCE at the APS emulator, callback
  * in the admin's browser session), the lifecycle syncs the selected project, a signed APS callback
  * delivered to the listening API triggers an incremental sync, an issue goes out through the actions
  * route, and the disconnect deletes the hooks, revokes at Autodesk and ends with a purge receipt the
- * admin reads from the API.
+ * admin reads from the API. Docs and Tandem: connect over HTTP → first sync of the selection →
+ * disconnect → purge receipt.
  */
 import crypto from 'node:crypto';
-import { APS_READ, APS_WRITE, accDescriptor } from '../../activities/vendors/autodesk';
+import {
+  APS_READ,
+  APS_WRITE,
+  accDescriptor,
+  docsDescriptor,
+  tandemDescriptor,
+} from '../../activities/vendors/autodesk';
 import { createAutodeskConnector } from '../../activities/vendors/autodesk/connector';
 import { startAutodeskEmulator, type AutodeskEmulator } from '../../emulators/autodesk';
 import { devServer, testWorker } from '../support/temporal';
@@ -15,9 +22,10 @@ import { createVendorHarness, type VendorHarness } from '../workflows/support/ha
 import { pollUntil } from '../workflows/support/workflowHelpers';
 import { bearer, createHarness, PUBLIC_URL, type Harness } from './support/harness';
 
-describe('Autodesk Construction Cloud journey through the API and the real workflows', () => {
+describe('Autodesk journeys through the API and the real workflows', () => {
   const secretsKey = crypto.randomBytes(32);
-  const redirectUri = `${PUBLIC_URL}/v1/oauth/callback/autodesk-acc`;
+  const callbackOf = (vendor: string) => `${PUBLIC_URL}/v1/oauth/callback/${vendor}`;
+  const redirectUri = callbackOf('autodesk-acc');
   let h: Harness;
   let worker: VendorHarness;
   let emulator: AutodeskEmulator;
@@ -30,7 +38,7 @@ describe('Autodesk Construction Cloud journey through the API and the real workf
     emulator = await startAutodeskEmulator({
       clientId: 'aps-client-id',
       clientSecret: 'aps-client-secret',
-      redirectUris: [redirectUri],
+      redirectUris: [redirectUri, callbackOf('autodesk-docs'), callbackOf('autodesk-tandem')],
     });
     const connector = createAutodeskConnector({
       apiBaseUrl: emulator.url,
@@ -39,10 +47,10 @@ describe('Autodesk Construction Cloud journey through the API and the real workf
       now: emulator.control.clock.now,
     });
     // APS delivers to the listening API.
-    worker = createVendorHarness([{ descriptor: accDescriptor, connector }], {
-      key: secretsKey,
-      webhookBaseUrl: apiUrl,
-    });
+    worker = createVendorHarness(
+      [accDescriptor, docsDescriptor, tandemDescriptor].map((descriptor) => ({ descriptor, connector })),
+      { key: secretsKey, webhookBaseUrl: apiUrl },
+    );
   });
   afterAll(async () => {
     await worker.close();
@@ -176,4 +184,103 @@ describe('Autodesk Construction Cloud journey through the API and the real workf
       .map((id) => `b.${id.replace(/^b\./, '').toLowerCase()}`);
     expect(named).not.toContain(office.id);
   }, 240_000);
+
+  /** Connect over HTTP as the admin's browser would: hand-off, consent at the emulator, callback with the cookie. */
+  async function connectOverHttp(ws: string, admin: Record<string, string>, payload: Record<string, unknown>) {
+    const connect = await h.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${ws}/integrations`,
+      headers: admin,
+      payload,
+    });
+    expect(connect.statusCode).toBe(202);
+    const { integrationId } = connect.json() as { integrationId: string };
+    const path = `/v1/workspaces/${ws}/integrations/${integrationId}`;
+    const handed = await pollUntil(
+      () => h.app.inject({ method: 'GET', url: `${path}/authorize`, headers: admin }),
+      (r) => r.statusCode === 200,
+      30_000,
+    );
+    const cookie = String(handed.headers['set-cookie']).split(';')[0]!;
+    const consent = await fetch(handed.json().authorizeUrl as string, { redirect: 'manual' });
+    const callback = new URL(consent.headers.get('location')!);
+    const completed = await h.app.inject({
+      method: 'GET',
+      url: `${callback.pathname}${callback.search}`,
+      headers: { cookie },
+    });
+    expect(completed.statusCode).toBe(200);
+    return { integrationId, path };
+  }
+
+  it.each([
+    { vendor: 'autodesk-docs', resource: 'folder-tree' },
+    { vendor: 'autodesk-tandem', resource: 'assets' },
+  ])(
+    'T4 T15 T18 [$vendor]: connect → first sync of the selection → disconnect → purge receipt, all over HTTP',
+    async ({ vendor, resource }) => {
+      const { control } = emulator;
+      const hub = control.addHub(`Hub for ${vendor}`);
+      const project = control.addProject(hub, 'Clinic');
+      const skipped = control.addProject(hub, 'Not selected');
+      await control.addDocument(project.id, project.topFolders[0]!, 'Clinic.pdf');
+      const facility = control.addFacility('Clinic plant', { service: true });
+      const otherFacility = control.addFacility('Not selected plant', { service: true });
+      control.addAsset(facility.id, 'AHU-07');
+      control.addAsset(otherFacility.id, 'AHU-99');
+      // Docs: this hub is one of several the user belongs to, so the admin picks it.
+      const payload =
+        vendor === 'autodesk-docs'
+          ? { vendor, scopes: docsDescriptor.scopes.required, controls: { hubs: [hub], projects: [project.id] } }
+          : { vendor, scopes: tandemDescriptor.scopes.required, controls: { facilities: [facility.id] } };
+      const ws = crypto.randomUUID();
+      const admin = bearer(await h.token({ workspaceId: ws, role: 'admin', sub: 'admin-1' }));
+      const from = control.requests.length;
+      const server = await devServer();
+      const running = await testWorker({
+        connection: server.connection,
+        taskQueue: h.taskQueue,
+        activities: worker.activities,
+      });
+      try {
+        await running.runUntil(async () => {
+          const { integrationId, path } = await connectOverHttp(ws, admin, {
+            ...payload,
+            redirectUri: callbackOf(vendor),
+          });
+          const status = async () => (await h.app.inject({ method: 'GET', url: path, headers: admin })).json();
+          await pollUntil(status, (s) => s.status === 'connected' && s.live?.lastSync?.state === 'completed', 60_000);
+          const names = (
+            await h.su('cached_records').where({ integration_id: integrationId, resource }).select('payload')
+          ).map((r) => String(r.payload.name));
+          expect(names).toContain(vendor === 'autodesk-docs' ? 'Clinic.pdf' : 'AHU-07');
+          expect(names).not.toContain('AHU-99');
+
+          const revokedBefore = control.revokedGrants();
+          const disconnect = await h.app.inject({ method: 'DELETE', url: path, headers: admin });
+          expect(disconnect.statusCode).toBe(202);
+          const receipts = await pollUntil(
+            async () =>
+              (
+                await h.app.inject({
+                  method: 'GET',
+                  url: `/v1/workspaces/${ws}/purge-receipts?integrationId=${integrationId}`,
+                  headers: admin,
+                })
+              ).json().receipts as Array<{ integrationId: string }>,
+            (list) => list.length === 1,
+            60_000,
+          );
+          expect(receipts[0]).toMatchObject({ integrationId });
+          expect(control.revokedGrants()).toBe(revokedBefore + 1);
+          expect(await h.su('cached_records').where({ integration_id: integrationId })).toEqual([]);
+        });
+      } finally {
+        await server.close();
+      }
+      const paths = control.requests.slice(from).map((r) => decodeURIComponent(r.path));
+      expect(paths.some((p) => p.includes(skipped.id.slice(2)) || p.includes(otherFacility.id))).toBe(false);
+    },
+    240_000,
+  );
 });
