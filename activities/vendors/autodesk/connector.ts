@@ -168,14 +168,13 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
   }
 
   /** Our hooks: those whose callback is one of this workspace's endpoints, over every page (`pageState`). */
-  async function ourHooks(rest: ApsRest, ctx: ConnectorContext): Promise<string[]> {
-    const mine = `/webhooks/${ctx.vendor}/${ctx.workspaceId}/`;
+  async function ourHooks(rest: ApsRest, belongs: (callbackUrl: string) => boolean): Promise<string[]> {
     const found: string[] = [];
     let path: string | undefined = '/webhooks/v1/hooks';
     while (path) {
       const page: { data?: Json[]; links?: { next?: string | null } } = await rest.request('GET', path);
       for (const hook of page.data ?? [])
-        if (typeof hook.callbackUrl === 'string' && hook.callbackUrl.includes(mine))
+        if (typeof hook.callbackUrl === 'string' && belongs(hook.callbackUrl))
           found.push(`${String(hook.event)}/${String(hook.hookId)}`);
       path = page.links?.next
         ? new URL(page.links.next, base).pathname + new URL(page.links.next, base).search
@@ -320,7 +319,8 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
         await call(ctx, { action: 'webhooks.delete', scope: APS_WRITE }, async () => {
           const rest = createApsRest(base, ctx.credential.accessToken);
           try {
-            for (const hook of await ourHooks(rest, ctx)) await deleteHook(rest, hook);
+            const mine = `/webhooks/${ctx.vendor}/${ctx.workspaceId}/`;
+            for (const hook of await ourHooks(rest, (url) => url.includes(mine))) await deleteHook(rest, hook);
           } catch (error) {
             // A grant already revoked at Autodesk has no hooks left to delete for us.
             if ((error as { status?: number }).status !== 401) throw error;
@@ -340,6 +340,9 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
     async registerWebhooks(ctx, input) {
       return call(ctx, { action: 'webhooks.register', scope: APS_WRITE }, async () => {
         const rest = createApsRest(base, ctx.credential.accessToken);
+        // APS refuses a second hook for the same event, folder and callback (409): hooks an earlier,
+        // interrupted attempt left for this endpoint go first, so a retried registration succeeds.
+        for (const hook of await ourHooks(rest, (url) => url === input.callbackUrl)) await deleteHook(rest, hook);
         const subscriptions: Subscription[] = [];
         for (const projectId of selectedProjects(ctx.controls)) {
           const top = (await dataManagementClient(base).getProjectTopFolders(hubOf(ctx), projectId, {

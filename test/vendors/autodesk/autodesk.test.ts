@@ -369,9 +369,13 @@ describe('Autodesk tokens, limits and hooks', () => {
     const ctx = harness.context(credential);
     const endpointSecret = crypto.randomBytes(32).toString('hex');
     const callbackUrl = `https://api.example.test/v1/webhooks/autodesk-acc/${ctx.workspaceId}/${crypto.randomUUID()}`;
+    // A registration repeated for the same endpoint, as an activity retry after a partial attempt would.
+    const first = await harness.connector.registerWebhooks(ctx, { callbackUrl, clientState: endpointSecret });
     const subscriptions = await harness.connector.registerWebhooks(ctx, { callbackUrl, clientState: endpointSecret });
-    // Two top folders × three events × two projects.
+    // Two top folders × three events × two projects, once: the retry replaced the earlier hooks.
     expect(subscriptions).toHaveLength(12);
+    expect(control.hooks().filter((hook) => hook.callbackUrl === callbackUrl)).toHaveLength(12);
+    expect(subscriptions.map((s) => s.externalId)).not.toEqual(first.map((s) => s.externalId));
     const ours = control.hooks().filter((hook) => hook.callbackUrl === callbackUrl);
     expect(new Set(ours.map((hook) => hook.folder))).toEqual(new Set([...tower.topFolders, ...depot.topFolders]));
     expect(ours.some((hook) => office.topFolders.includes(hook.folder))).toBe(false);
