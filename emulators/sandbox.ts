@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
+import { startAutodeskEmulator } from './autodesk';
 import { startGithubEmulator, webhookExample, type GithubEmulator } from './github';
 import { BUILT_FAMILIES, type BuiltFamily } from '../activities/vendors/catalog';
 import { JIRA_REQUESTED_SCOPES } from '../activities/vendors/jira';
@@ -243,6 +244,47 @@ async function oktaSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<S
   };
 }
 
+/**
+ * Autodesk (APS): one hub with three projects and a few documents and issues, and two Tandem
+ * facilities; the admin selects some projects or a facility (the rest must stay unrequested, T18).
+ * The three rows share the app; its callback URLs are registered for each.
+ */
+async function autodeskSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
+  const app = {
+    clientId: crypto.randomBytes(16).toString('hex'),
+    clientSecret: crypto.randomBytes(32).toString('hex'),
+  };
+  const emulator = await startAutodeskEmulator({
+    ...app,
+    redirectUris: [callback('autodesk-acc'), callback('autodesk-docs'), callback('autodesk-tandem')],
+  });
+  const hub = emulator.control.addHub('Acme Construction');
+  const [tower, depot] = ['Tower A', 'Depot', 'Head office fit-out'].map((name) =>
+    emulator.control.addProject(hub, name),
+  );
+  for (const [project, names] of [
+    [tower!, ['Tower A.rvt', 'A-101 Level 1.pdf', 'A-102 Level 2.dwg']],
+    [depot!, ['Depot.nwd', 'S-201 Foundations.pdf']],
+  ] as const)
+    for (const name of names) await emulator.control.addDocument(project.id, project.topFolders[0]!, name);
+  for (let n = 1; n <= 6; n++) emulator.control.addIssue(n % 2 ? tower!.id : depot!.id, `Punch item ${n}`);
+  // Tandem: the plant room's facility has our app as a service; the second does not yet.
+  const plant = emulator.control.addFacility('Tower A plant room', { service: true });
+  emulator.control.addFacility('Depot twin');
+  for (const name of ['AHU-01', 'Chiller-02', 'Pump-03'])
+    emulator.control.addAsset(plant.id, name, { 'z:5Q': 'Running' });
+  return {
+    env: { APS_API_URL: emulator.url, APS_CLIENT_ID: app.clientId, APS_CLIENT_SECRET: app.clientSecret },
+    urls: {
+      autodesk: emulator.url,
+      autodeskHub: hub,
+      autodeskProjects: [tower!.id, depot!.id].join(','),
+      autodeskFacility: plant.id,
+    },
+    stop: () => emulator.stop(),
+  };
+}
+
 /** One emulator per built family of the catalog: a family built but missing here fails `tsc`. */
 export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
   github: githubSandbox,
@@ -252,6 +294,7 @@ export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
   procore: procoreSandbox,
   slack: slackSandbox,
   okta: oktaSandbox,
+  autodesk: autodeskSandbox,
 };
 
 export async function startSandbox(options: { apiPublicUrl: string }): Promise<Sandbox> {

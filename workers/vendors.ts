@@ -5,6 +5,7 @@
  * instead of calling a vendor with no app.
  */
 import { CATALOG, BUILT_FAMILIES, type AppOf, type BuiltFamily, type VendorApps } from '../activities/vendors/catalog';
+import { createAutodeskConnector } from '../activities/vendors/autodesk/connector';
 import { createGithubConnector } from '../activities/vendors/github/connector';
 import { createGoogleConnector } from '../activities/vendors/google/connector';
 import { createJiraConnector } from '../activities/vendors/jira/connector';
@@ -57,6 +58,8 @@ export const CONNECTOR_FACTORIES: ConnectorFactories = {
   slack: ({ apiUrl, webUrl, clientId, clientSecret }, budgets) =>
     createSlackConnector({ apiUrl, webUrl, clientId, clientSecret, budgets }),
   okta: (app, budgets) => createOktaConnector({ ...app, budgets }),
+  autodesk: ({ apiUrl, clientId, clientSecret }, budgets) =>
+    createAutodeskConnector({ apiBaseUrl: apiUrl, clientId, clientSecret, budgets }),
 };
 
 function registrationsOf<F extends BuiltFamily>(

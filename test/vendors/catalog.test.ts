@@ -46,11 +46,11 @@ describe('vendor catalog', () => {
     for (const [family, manifest] of Object.entries(CATALOG)) expect(manifest.family).toBe(family);
   });
 
-  it('has the seven wave-1 rows, the two Google rows, Slack, Okta and Procore built and the six others planned', () => {
-    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'google', 'slack', 'okta', 'procore']);
+  it('has the seven wave-1 rows, the two Google rows, Slack, Okta, the three Autodesk rows and Procore built and the three others planned', () => {
+    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'google', 'slack', 'okta', 'autodesk', 'procore']);
     const planned = catalogRows({}).filter((row) => row.availability === 'planned');
-    expect(planned).toHaveLength(6);
-    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(12);
+    expect(planned.map((row) => row.descriptor.id)).toEqual(['primavera-p6', 'sap', 'oracle-erp']);
+    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(15);
   });
 
   it('serves a webhook scheme only through the family whose rows declare it', () => {
@@ -60,6 +60,7 @@ describe('vendor catalog', () => {
     }
     // Jira's receiver needs our app; Slack's and Okta's verifiers need none.
     expect(Object.keys(webhookVerifiers({})).sort()).toEqual([
+      'autodesk-hmac-sha1',
       'github-hmac-sha256',
       'google-channel-token',
       'graph-client-state',

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { fetch as undiciFetch } from 'undici';
 import { readServiceConfig } from '../../activities/vendors/catalog';
 import { microsoftDescriptors, validationReply } from '../../activities/vendors/microsoft';
+import { accDescriptor, docsDescriptor, tandemDescriptor } from '../../activities/vendors/autodesk';
 import { PROCORE_READ } from '../../activities/vendors/procore';
 import { createDispatcher } from '../../activities/vendors/microsoft/client';
 import { startSandbox, type Sandbox } from '../../emulators/sandbox';
@@ -205,3 +206,53 @@ test('T21 [google-drive]: the sandbox configures Google: its picked files connec
     (paths) => paths.includes(callbackPath),
   );
 });
+
+test.each([accDescriptor, docsDescriptor, tandemDescriptor])(
+  'the sandbox connects $id: consent with PKCE at the APS emulator, the code exchanged, the connection tested, a selected project or facility read',
+  async (descriptor) => {
+    const config = parseConfig(sandbox.env, readServiceConfig);
+    const connector = createVendorRegistry(config.vendors).connector(descriptor.id);
+    const redirectUri = `${api.publicUrl}/v1/oauth/callback/${descriptor.id}`;
+    const pkce = createPkcePair();
+    const consent = await fetch(
+      connector.authorizeUrl(descriptor.id, {
+        state: 'state-3',
+        redirectUri,
+        scopes: descriptor.scopes.required,
+        codeChallenge: pkce.challenge,
+      }),
+      { redirect: 'manual' },
+    );
+    const callback = new URL(consent.headers.get('location')!);
+    expect(callback.searchParams.get('state')).toBe('state-3');
+    const { audit } = recordingAuditor({ workspaceId: WORKSPACE_ID, vendor: descriptor.id });
+    const controls: Record<string, string[]> =
+      descriptor.id === 'autodesk-tandem'
+        ? { facilities: [sandbox.urls.autodeskFacility!] }
+        : { hubs: [sandbox.urls.autodeskHub!], projects: sandbox.urls.autodeskProjects!.split(',') };
+    const credential = await connector.exchangeCode(descriptor.id, {
+      code: callback.searchParams.get('code')!,
+      redirectUri,
+      codeVerifier: pkce.verifier,
+      audit,
+      requestedScopes: descriptor.scopes.required,
+      controls,
+    });
+    if (descriptor.id !== 'autodesk-tandem') expect(credential.metadata).toEqual({ hubId: sandbox.urls.autodeskHub });
+    const ctx = {
+      workspaceId: WORKSPACE_ID,
+      integrationId: `sandbox-${descriptor.id}`,
+      vendor: descriptor.id,
+      credential,
+      scopes: credential.grantedScopes,
+      controls,
+      audit,
+    };
+    await connector.testConnection(ctx);
+    const first = descriptor.syncResources[0]!;
+    const page = await connector.fetchPage(ctx, { resource: first, cursor: null });
+    // The first selected project (in id order) or the facility.
+    expect(page.records).toHaveLength(1);
+    expect(['Tower A', 'Depot', 'Tower A plant room']).toContain(page.records[0]!.payload.name);
+  },
+);

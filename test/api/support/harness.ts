@@ -109,6 +109,11 @@ export const TEST_APPS: VendorApps = {
   },
   slack: { apiUrl: 'https://slack.test/api/', webUrl: 'https://slack.test', ...SLACK_APP },
   okta: { orgDomains: ['okta.com'], allowHttp: false },
+  autodesk: {
+    apiUrl: 'https://developer.api.autodesk.test',
+    clientId: 'aps-client-id',
+    clientSecret: 'aps-client-secret',
+  },
 };
 
 /**
