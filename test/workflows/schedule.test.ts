@@ -8,6 +8,7 @@
  */
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { accDescriptor, docsDescriptor, tandemDescriptor } from '../../activities/vendors/autodesk';
 import { githubDescriptor } from '../../activities/vendors/github';
 import { budgetSharingRows } from '../../activities/vendors/catalog';
 import { googleDescriptors } from '../../activities/vendors/google';
@@ -35,6 +36,9 @@ const POLLED_ROWS: ReadonlyArray<[VendorId, VendorDescriptor]> = [
   ['onedrive', microsoftDescriptors.onedrive],
   ['google-drive', googleDescriptors['google-drive']],
   ['procore', procoreDescriptor],
+  ['autodesk-acc', accDescriptor],
+  ['autodesk-docs', docsDescriptor],
+  ['autodesk-tandem', tandemDescriptor],
 ];
 /** The built rows that sync no data (sign-in, notifications): no cadence to set. */
 const UNPOLLED_ROWS: ReadonlyArray<[VendorId, VendorDescriptor]> = [

@@ -38,7 +38,6 @@ const aps = {
     // APS publishes per-endpoint limits per app (Data Management and Issues: a few hundred per
     // minute); we stay well below, counted per workspace.
     requestsPerMinute: 100,
-    minPollIntervalMs: 15 * 60_000,
   },
   revocation: {
     kind: 'revoke-endpoint',
