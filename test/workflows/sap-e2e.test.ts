@@ -7,6 +7,8 @@
  * communication user lacking a scenario fails the connect naming it.
  */
 import crypto from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { SyncBatchResult } from '../../activities/integrations/sync';
 import { SAP_MATRIX_SCOPE, sapDescriptor } from '../../activities/vendors/sap';
 import { createSapConnector } from '../../activities/vendors/sap/connector';
 import { reservePendingIntegration } from '../../db/integrations';
@@ -168,6 +170,63 @@ describe('SAP end to end (dev server, S/4HANA emulator, real Postgres)', () => {
         'deliveries.list-ids',
       ]),
     );
+  });
+
+  it('an id sweep interrupted by a 504 resumes from its stored cursor and deletes only the records gone at the tenant', async () => {
+    const { control } = sap;
+    const user = control.addUser();
+    const workspaceId = await seedWorkspace(h);
+    const input = await connectInput(workspaceId, { url: sap.url, ...user });
+    const ref = { workspaceId, integrationId: input.integrationId };
+    await h.secrets.promote(workspaceId, input.credentialSecretId!);
+    await h.admin('integrations').where({ integration_id: ref.integrationId }).update({ status: 'connected' });
+    const kept = [control.addDelivery(), control.addDelivery(), control.addDelivery(), control.addDelivery()];
+    const gone = control.addDelivery();
+    control.remove(gone);
+    await h.admin('cached_records').insert(
+      [...kept, gone].map((id) => ({
+        workspace_id: workspaceId,
+        integration_id: ref.integrationId,
+        resource: 'deliveries',
+        external_id: id,
+        payload: {},
+        fetched_at: new Date(Date.now() - 60_000),
+        expires_at: new Date(Date.now() + 3_600_000),
+      })),
+    );
+    await h.admin('sync_state').insert({
+      workspace_id: workspaceId,
+      integration_id: ref.integrationId,
+      resource: 'deliveries',
+      id_sweep_started_at: new Date(),
+    });
+    const sweep = () =>
+      new MockActivityEnvironment().run(h.activities.sweepSourceIds, {
+        ...ref,
+        resource: 'deliveries',
+        maxPages: 1,
+      }) as Promise<SyncBatchResult>;
+    // Server pages of three: the first page commits its cursor (the last key listed).
+    expect(await sweep()).toMatchObject({ pages: 1, recordsDeleted: 0, roundComplete: false });
+    const cursor = (await h.admin('sync_state').where({ integration_id: ref.integrationId }).first()).id_sweep_cursor;
+    expect(cursor).toEqual(expect.any(String));
+    control.timeOut(1);
+    await expect(sweep()).rejects.toMatchObject({ type: 'VendorUnavailable' });
+    const state = await h.admin('sync_state').where({ integration_id: ref.integrationId }).first();
+    expect(state.id_sweep_cursor).toBe(cursor);
+    for (let batch = await sweep(); !batch.roundComplete; batch = await sweep());
+    const resumed = control.requests.filter((r) => r.status === 200 && r.query.$filter?.includes(`gt '${cursor}'`));
+    expect(resumed.length).toBeGreaterThan(0);
+    const cached = await h
+      .admin('cached_records')
+      .where({ integration_id: ref.integrationId, resource: 'deliveries' })
+      .pluck('external_id');
+    expect(cached.sort()).toEqual([...kept].sort());
+    expect(await h.admin('sync_state').where({ integration_id: ref.integrationId }).first()).toMatchObject({
+      id_sweep_started_at: null,
+      id_sweep_cursor: null,
+      records_deleted: '1',
+    });
   });
 
   it('T18 [sap]: a communication user without the delivery scenario fails the connect naming it; nothing stays connected', async () => {
