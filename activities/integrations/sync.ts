@@ -7,7 +7,9 @@
  *
  * Rounds that start without a cursor are full listings: rows not seen during the round
  * (`fetched_at < round_started_at`) are swept when it completes, which reconciles deletions after
- * an expired delta (410) as well.
+ * an expired delta (410) as well. Vendors that keep no tombstones list their ids (`listSourceIds`):
+ * every `idSweepEvery` completed incremental rounds an id sweep of the resource marks the cached
+ * records the vendor still lists and deletes the rest (`sweepSourceIds`), page by page with its cursor.
  */
 import type { Knex } from 'knex';
 import {
