@@ -23,6 +23,9 @@ export interface SyncStateRow {
   cursor: string | null;
   status: string;
   round_started_at: Date | null;
+  rounds_since_id_sweep: number;
+  id_sweep_cursor: string | null;
+  id_sweep_started_at: Date | null;
 }
 
 /** The committed counters of one resource: the truth a crash cannot skew. */
@@ -40,7 +43,9 @@ export async function readSyncState(
   key: SyncStateKey,
   lock: boolean,
 ): Promise<SyncStateRow | undefined> {
-  const query = trx('sync_state').where(whereKey(key)).first('cursor', 'status', 'round_started_at');
+  const query = trx('sync_state')
+    .where(whereKey(key))
+    .first('cursor', 'status', 'round_started_at', 'rounds_since_id_sweep', 'id_sweep_cursor', 'id_sweep_started_at');
   return (lock ? query.forUpdate() : query) as unknown as Promise<SyncStateRow | undefined>;
 }
 
@@ -162,4 +167,58 @@ export async function readPollFloorMs(
     lastSyncPages,
     others.map((other) => ({ resources: resourcesOf.get(other.vendor)!, lastSyncPages: Number(other.pages) })),
   );
+}
+
+/**
+ * After a completed round: a full listing already reconciled deletions, so the count restarts; an
+ * incremental one counts. With `sweepEvery` reached, an id sweep starts now (its own cursor empty).
+ * Answers whether a sweep is under way for the resource (just started, or unfinished from before).
+ */
+export async function countCompletedRound(
+  trx: Knex.Transaction,
+  key: SyncStateKey,
+  round: { full: boolean; sweepEvery?: number },
+): Promise<boolean> {
+  const state = await readSyncState(trx, key, true);
+  if (round.full) {
+    await trx('sync_state')
+      .where(whereKey(key))
+      .update({ rounds_since_id_sweep: 0, id_sweep_cursor: null, id_sweep_started_at: null });
+    return false;
+  }
+  if (state?.id_sweep_started_at) return true;
+  const rounds = (state?.rounds_since_id_sweep ?? 0) + 1;
+  const due = round.sweepEvery !== undefined && rounds >= round.sweepEvery;
+  await trx('sync_state')
+    .where(whereKey(key))
+    .update(
+      due
+        ? { rounds_since_id_sweep: 0, id_sweep_cursor: null, id_sweep_started_at: trx.fn.now() }
+        : { rounds_since_id_sweep: rounds },
+    );
+  return due;
+}
+
+/** When the resource's id sweep started, as a subquery: cached records not seen since are gone at the vendor. */
+export function idSweepStartedAt(trx: Knex.Transaction, key: SyncStateKey): Knex.QueryBuilder {
+  return trx('sync_state').select('id_sweep_started_at').where(whereKey(key));
+}
+
+/** Stores a committed page of the id sweep: its next cursor (the sweep ends with none) and the deletions it made. */
+export async function recordIdSweepPage(
+  trx: Knex.Transaction,
+  key: SyncStateKey,
+  page: { cursor: string | null; recordsDeleted: number },
+): Promise<void> {
+  const done = page.cursor === null;
+  await trx('sync_state')
+    .where(whereKey(key))
+    .update({
+      id_sweep_cursor: page.cursor,
+      ...(done ? { id_sweep_started_at: null } : {}),
+      last_run_at: trx.fn.now(),
+      pages: trx.raw('pages + 1'),
+      records_deleted: trx.raw('records_deleted + ?', [page.recordsDeleted]),
+      updated_at: trx.fn.now(),
+    });
 }

@@ -22,6 +22,7 @@ import { startProcoreEmulator } from './procore';
 import { SLACK_SCOPES } from '../activities/vendors/slack';
 import { startSlackEmulator } from './slack';
 import { startOktaEmulator } from './okta';
+import { startSapEmulator } from './sap';
 
 export interface Sandbox {
   env: Record<string, string>;
@@ -285,6 +286,23 @@ async function autodeskSandbox({ callback }: Parameters<SandboxEntry>[0]): Promi
   };
 }
 
+/**
+ * One customer's S/4HANA tenant with a communication user for both services (what the admin submits
+ * as the credential, `urls.sapCredential`), a few purchase orders and deliveries. The tenant is on
+ * loopback http, so the connector is told to accept that host and scheme.
+ */
+async function sapSandbox(): Promise<Sandbox> {
+  const emulator = await startSapEmulator();
+  const user = emulator.control.addUser();
+  for (let n = 1; n <= 6; n++) emulator.control.addPurchaseOrder({ Supplier: `1730000${n}` });
+  for (let n = 1; n <= 4; n++) emulator.control.addDelivery();
+  return {
+    env: { SAP_API_DOMAINS: new URL(emulator.url).hostname, SAP_ALLOW_HTTP: 'true' },
+    urls: { sap: emulator.url, sapCredential: JSON.stringify({ url: emulator.url, ...user }) },
+    stop: () => emulator.stop(),
+  };
+}
+
 /** One emulator per built family of the catalog: a family built but missing here fails `tsc`. */
 export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
   github: githubSandbox,
@@ -295,6 +313,7 @@ export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
   slack: slackSandbox,
   okta: oktaSandbox,
   autodesk: autodeskSandbox,
+  sap: sapSandbox,
 };
 
 export async function startSandbox(options: { apiPublicUrl: string }): Promise<Sandbox> {

@@ -11,6 +11,7 @@ import { createGoogleConnector } from '../activities/vendors/google/connector';
 import { createJiraConnector } from '../activities/vendors/jira/connector';
 import { createMicrosoftConnector } from '../activities/vendors/microsoft/connector';
 import { createProcoreConnector } from '../activities/vendors/procore/connector';
+import { createSapConnector } from '../activities/vendors/sap/connector';
 import { createSlackConnector } from '../activities/vendors/slack/connector';
 import { createOktaConnector } from '../activities/vendors/okta/connector';
 import {
@@ -60,6 +61,7 @@ export const CONNECTOR_FACTORIES: ConnectorFactories = {
   okta: (app, budgets) => createOktaConnector({ ...app, budgets }),
   autodesk: ({ apiUrl, clientId, clientSecret }, budgets) =>
     createAutodeskConnector({ apiBaseUrl: apiUrl, clientId, clientSecret, budgets }),
+  sap: (app, budgets) => createSapConnector({ ...app, budgets }),
 };
 
 function registrationsOf<F extends BuiltFamily>(

@@ -33,6 +33,7 @@ const STEP_SUMMARIES: Record<keyof Activities, string> = {
   startFullResync: 'reset cursors for a full resync',
   syncPage: 'fetch and commit one page',
   syncPages: 'fetch and commit a batch of pages',
+  sweepSourceIds: 'list source ids and delete the cached records gone at the vendor',
   prepareRotation: 'prepare the new secret version',
   testPendingSecret: 'test the new secret version',
   promoteSecret: 'promote the new secret version',
@@ -87,7 +88,7 @@ export const integrationActivities = proxySteps({
  * that dies mid-batch is noticed after the heartbeat timeout rather than the whole start-to-close
  * minute, and another worker resumes from the last committed cursor.
  */
-export const pageBatchActivities: Pick<Activities, 'syncPages'> = proxySteps({
+export const pageBatchActivities: Pick<Activities, 'syncPages' | 'sweepSourceIds'> = proxySteps({
   startToCloseTimeout: '1 minute',
   // One vendor page request plus its commit stays far below this; a silent batch is a dead worker.
   heartbeatTimeout: '20 seconds',

@@ -7,14 +7,19 @@
  *
  * Rounds that start without a cursor are full listings: rows not seen during the round
  * (`fetched_at < round_started_at`) are swept when it completes, which reconciles deletions after
- * an expired delta (410) as well.
+ * an expired delta (410) as well. Vendors that keep no tombstones list their ids (`listSourceIds`):
+ * every `idSweepEvery` completed incremental rounds an id sweep of the resource marks the cached
+ * records the vendor still lists and deletes the rest (`sweepSourceIds`), page by page with its cursor.
  */
 import type { Knex } from 'knex';
 import {
   beginFullRound,
+  countCompletedRound,
+  idSweepStartedAt,
   insertSyncState,
   readSyncState,
   readSyncTotals,
+  recordIdSweepPage,
   recordSyncPage,
   restartAsFullRound,
   roundStartedAt,
@@ -31,6 +36,7 @@ import {
   IntegrationFailureType,
   loadIntegration,
   nonRetryable,
+  workflowActor,
   type IntegrationRef,
   type ResolvedIntegration,
 } from './context';
@@ -39,6 +45,15 @@ import { ApplicationFailure } from '@temporalio/common';
 
 export interface SyncPageInput extends IntegrationRef {
   resource: string;
+}
+
+export interface SyncBatchInput extends SyncPageInput {
+  maxPages: number;
+  /**
+   * Completed incremental rounds between two id sweeps of the resource (the sync workflow's
+   * ID_SWEEP_EVERY); only for connectors that list source ids. Absent: no sweep starts.
+   */
+  idSweepEvery?: number;
 }
 
 export type { SyncTotals };
@@ -56,6 +71,8 @@ export interface SyncPageResult {
   recordsUpserted: number;
   recordsDeleted: number;
   roundComplete: boolean;
+  /** The round completed and an id sweep of the resource is under way: `sweepSourceIds` walks it. */
+  idSweepPending?: boolean;
 }
 
 export function createSyncActivities(deps: IntegrationActivityDeps) {
@@ -92,7 +109,7 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
    * `resolved`/`ctx` are per activity: the status is re-checked under the row lock at commit.
    */
   async function syncOnePage(
-    input: SyncPageInput,
+    input: SyncPageInput & { idSweepEvery?: number },
     resolved: ResolvedIntegration,
     ctx: ConnectorContext,
   ): Promise<SyncPageResult> {
@@ -109,7 +126,7 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
 
   /** One transaction: the page's records, its deletions and the new cursor, or nothing. */
   function commitPage(
-    input: SyncPageInput,
+    input: SyncPageInput & { idSweepEvery?: number },
     resolved: ResolvedIntegration,
     page: SyncPage,
     cursorBefore: string | null,
@@ -148,6 +165,12 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
           .where('fetched_at', '<', roundStartedAt(trx, input))
           .delete();
       }
+      const idSweepPending =
+        page.roundComplete &&
+        (await countCompletedRound(trx, input, {
+          full: inFullRound,
+          sweepEvery: resolved.connector.listSourceIds ? input.idSweepEvery : undefined,
+        }));
       await recordSyncPage(trx, input, {
         cursor: page.nextCursor,
         status: page.roundComplete ? SyncStatus.Idle : inFullRound ? SyncStatus.FullRound : SyncStatus.Running,
@@ -155,8 +178,63 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
         recordsUpserted,
         recordsDeleted,
       });
-      return { recordsUpserted, recordsDeleted, roundComplete: page.roundComplete };
+      return {
+        recordsUpserted,
+        recordsDeleted,
+        roundComplete: page.roundComplete,
+        ...(idSweepPending ? { idSweepPending } : {}),
+      };
     });
+  }
+
+  /**
+   * One page of the resource's id sweep, committed with the sweep's cursor in ONE transaction: the
+   * cached records whose ids the vendor listed are marked seen (`fetched_at`); after the last page,
+   * those not seen since the sweep started no longer exist at the vendor and are deleted.
+   */
+  async function sweepOnePage(
+    input: SyncPageInput,
+    resolved: ResolvedIntegration,
+    ctx: ConnectorContext,
+  ): Promise<SyncPageResult> {
+    const listSourceIds = resolved.connector.listSourceIds?.bind(resolved.connector);
+    const before = await withWorkspace(deps.db, input.workspaceId, (trx) => readSyncState(trx, input, false));
+    if (!listSourceIds || !before?.id_sweep_started_at)
+      return { recordsUpserted: 0, recordsDeleted: 0, roundComplete: true };
+    const cursorBefore = before.id_sweep_cursor;
+    const page = await listSourceIds(ctx, { resource: input.resource, cursor: cursorBefore });
+    const committed = await withWorkspace(deps.db, input.workspaceId, async (trx) => {
+      const row = await loadIntegration(trx, input, 'share');
+      if (row.status !== 'connected')
+        throw nonRetryable(IntegrationFailureType.IntegrationNotActive, `integration is ${row.status}`);
+      const state = await readSyncState(trx, input, true);
+      if (!state?.id_sweep_started_at || state.id_sweep_cursor !== cursorBefore)
+        throw ApplicationFailure.retryable('id sweep cursor moved during the page; retrying', 'CursorMoved');
+      const records = trx('cached_records').where({ integration_id: input.integrationId, resource: input.resource });
+      if (page.ids.length > 0)
+        await records.clone().whereIn('external_id', page.ids).update({ fetched_at: trx.fn.now() });
+      const recordsDeleted =
+        page.nextCursor === null
+          ? await records.clone().where('fetched_at', '<', idSweepStartedAt(trx, input)).delete()
+          : 0;
+      await recordIdSweepPage(trx, input, { cursor: page.nextCursor, recordsDeleted });
+      return { recordsUpserted: 0, recordsDeleted, roundComplete: page.nextCursor === null };
+    });
+    const vendor = resolved.row.vendor;
+    countActivityMetric('records_synced', committed.recordsDeleted, { vendor, change: 'deleted' });
+    if (committed.roundComplete)
+      await deps.audit.record({
+        workspaceId: input.workspaceId,
+        integrationId: input.integrationId,
+        actor: workflowActor(),
+        direction: 'internal',
+        vendor,
+        action: `sync.id-sweep.${input.resource}`,
+        outcome: 'success',
+        workflowId: workflowActor().id,
+      });
+    logActivity('info', 'id sweep page committed', ctx, { resource: input.resource, ...committed });
+    return committed;
   }
 
   const readTotals = (input: SyncPageInput): Promise<SyncTotals> =>
@@ -171,36 +249,17 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
       });
     },
 
+    /** Up to `maxPages` pages of the resource's round, each committed with its cursor as `syncPage` does. */
+    async syncPages(input: SyncBatchInput): Promise<SyncBatchResult> {
+      return pageBatch(input, syncOnePage);
+    },
+
     /**
-     * Up to `maxPages` pages in one activity, each committed with its cursor in its own
-     * transaction exactly as `syncPage` does (so a crash between pages loses nothing): amortises
-     * the Temporal round trip over many pages on large syncs. Stops at the end of the round, after
-     * PAGE_BATCH_BUDGET_MS, or at a failure once a page is committed — the next call meets that
-     * failure on its first page and reports it then, so committed counts are never dropped.
+     * Up to `maxPages` pages of the resource's id sweep, batched like `syncPages`; `roundComplete`
+     * when the sweep has ended (at once when none is under way).
      */
-    async syncPages(input: SyncPageInput & { maxPages: number }): Promise<SyncBatchResult> {
-      return asActivity(async () => {
-        const { resolved, ctx } = await context.resolveConnected(input);
-        const started = Date.now();
-        const batch = { pages: 0, recordsUpserted: 0, recordsDeleted: 0, roundComplete: false };
-        while (batch.pages < input.maxPages && !batch.roundComplete && Date.now() - started < PAGE_BATCH_BUDGET_MS) {
-          let page: SyncPageResult;
-          try {
-            page = await syncOnePage(input, resolved, ctx);
-          } catch (error) {
-            if (batch.pages === 0) throw error;
-            break;
-          }
-          batch.pages += 1;
-          batch.recordsUpserted += page.recordsUpserted;
-          batch.recordsDeleted += page.recordsDeleted;
-          batch.roundComplete = page.roundComplete;
-          heartbeat(batch.pages);
-          // Shutting down: report the committed pages now; another worker resumes from their cursor.
-          if (deps.workerShutdown?.aborted) break;
-        }
-        return { ...batch, totals: await readTotals(input) };
-      });
+    async sweepSourceIds(input: SyncPageInput & { maxPages: number }): Promise<SyncBatchResult> {
+      return pageBatch(input, sweepOnePage);
     },
 
     /**
@@ -216,4 +275,45 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
       await withWorkspace(deps.db, input.workspaceId, (trx) => restartAsFullRound(trx, input));
     },
   };
+
+  /**
+   * Up to `maxPages` pages in one activity, each committed with its cursor in its own transaction
+   * (so a crash between pages loses nothing): amortises the Temporal round trip over many pages on
+   * large syncs. Stops at the end of the round, after PAGE_BATCH_BUDGET_MS, or at a failure once a
+   * page is committed — the next call meets that failure on its first page and reports it then, so
+   * committed counts are never dropped.
+   */
+  async function pageBatch<I extends SyncPageInput & { maxPages: number }>(
+    input: I,
+    onePage: (input: I, resolved: ResolvedIntegration, ctx: ConnectorContext) => Promise<SyncPageResult>,
+  ): Promise<SyncBatchResult> {
+    return asActivity(async () => {
+      const { resolved, ctx } = await context.resolveConnected(input);
+      const started = Date.now();
+      const batch: SyncPageResult & { pages: number } = {
+        pages: 0,
+        recordsUpserted: 0,
+        recordsDeleted: 0,
+        roundComplete: false,
+      };
+      while (batch.pages < input.maxPages && !batch.roundComplete && Date.now() - started < PAGE_BATCH_BUDGET_MS) {
+        let page: SyncPageResult;
+        try {
+          page = await onePage(input, resolved, ctx);
+        } catch (error) {
+          if (batch.pages === 0) throw error;
+          break;
+        }
+        batch.pages += 1;
+        batch.recordsUpserted += page.recordsUpserted;
+        batch.recordsDeleted += page.recordsDeleted;
+        batch.roundComplete = page.roundComplete;
+        if (page.idSweepPending) batch.idSweepPending = true;
+        heartbeat(batch.pages);
+        // Shutting down: report the committed pages now; another worker resumes from their cursor.
+        if (deps.workerShutdown?.aborted) break;
+      }
+      return { ...batch, totals: await readTotals(input) };
+    });
+  }
 }

@@ -239,6 +239,15 @@ export interface Connector {
    * what the grant reaches (Slack: public channels). Read for the picker only: nothing is stored.
    */
   listControlChoices?(ctx: ConnectorContext, input: { cursor: string | null }): Promise<ControlChoicesPage>;
+  /**
+   * Every id the vendor holds for a resource now, a page at a time (`nextCursor` null after the last),
+   * for vendors that keep no tombstones: the sync's id sweep deletes cached records whose ids it did
+   * not see (`activities/integrations/sync.ts`).
+   */
+  listSourceIds?(
+    ctx: ConnectorContext,
+    input: { resource: string; cursor: string | null },
+  ): Promise<{ ids: string[]; nextCursor: string | null }>;
   /** Data out (T19): each action must be listed in the descriptor's dataOut. */
   perform(ctx: ConnectorContext, action: string, input: Record<string, unknown>): Promise<Record<string, unknown>>;
 }

@@ -12,8 +12,9 @@ import * as m0010 from './0010_operator_audit';
 import * as m0011 from './0011_kek_rotation';
 import * as m0014 from './0014_saml_assertion_ids';
 import * as m0016 from './0016_vendor_budgets';
-import * as m0018 from './0018_saml_secret_kinds';
 import * as m0017 from './0017_sync_round_pages';
+import * as m0018 from './0018_saml_secret_kinds';
+import * as m0020 from './0020_id_sweep';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -30,6 +31,7 @@ export const migrations: Record<string, Knex.Migration> = {
   '0011_kek_rotation': m0011,
   '0014_saml_assertion_ids': m0014,
   '0016_vendor_budgets': m0016,
-  '0018_saml_secret_kinds': m0018,
   '0017_sync_round_pages': m0017,
+  '0018_saml_secret_kinds': m0018,
+  '0020_id_sweep': m0020,
 };

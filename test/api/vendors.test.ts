@@ -23,10 +23,7 @@ describe('vendor catalog over the API', () => {
     const vendors = response.json().vendors as Array<{ id: string; availability: string; scopes: unknown }>;
     expect(vendors).toHaveLength(18);
     const expected = catalogRows(TEST_APPS).map((row) => [row.descriptor.id, row.availability]);
-    // The harness serves the planned SAP row as available to exercise the service-account routes.
-    expect(vendors.map((v) => [v.id, v.availability])).toEqual(
-      expected.map(([id, availability]) => [id, id === 'sap' ? 'available' : availability]),
-    );
+    expect(vendors.map((v) => [v.id, v.availability])).toEqual(expected);
     expect(vendors.find((v) => v.id === 'slack')).toMatchObject({
       availability: 'available',
       scopes: { required: ['chat:write', 'channels:read'], optional: [] },
@@ -35,6 +32,10 @@ describe('vendor catalog over the API', () => {
     expect(vendors.find((v) => v.id === 'autodesk-docs')?.availability).toBe('available');
     expect(vendors.find((v) => v.id === 'autodesk-tandem')?.availability).toBe('available');
     expect(vendors.find((v) => v.id === 'okta')?.availability).toBe('available');
+    expect(vendors.find((v) => v.id === 'sap')).toMatchObject({
+      availability: 'available',
+      scopes: { required: ['Read purchase orders, deliveries'], optional: [] },
+    });
     expect(vendors.find((v) => v.id === 'github')?.availability).toBe('available');
     expect(vendors.find((v) => v.id === 'procore')).toMatchObject({
       availability: 'available',

@@ -13,6 +13,7 @@ import {
   webhookVerifiers,
 } from '../../activities/vendors/catalog';
 import { allowedOrgUrl } from '../../activities/vendors/okta/config';
+import { allowedTenantUrl } from '../../activities/vendors/sap';
 import type { VendorId } from '../../activities/vendors/types';
 import { ConfigError, parseConfig } from '../../lib/config';
 
@@ -46,10 +47,10 @@ describe('vendor catalog', () => {
     for (const [family, manifest] of Object.entries(CATALOG)) expect(manifest.family).toBe(family);
   });
 
-  it('has the seven wave-1 rows, the two Google rows, Slack, Okta, the three Autodesk rows and Procore built and the three others planned', () => {
-    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'google', 'slack', 'okta', 'autodesk', 'procore']);
+  it('has the seven wave-1 rows, the two Google rows, Slack, Okta, the three Autodesk rows, Procore and SAP built and the two others planned', () => {
+    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'google', 'slack', 'okta', 'autodesk', 'procore', 'sap']);
     const planned = catalogRows({}).filter((row) => row.availability === 'planned');
-    expect(planned.map((row) => row.descriptor.id)).toEqual(['primavera-p6', 'sap', 'oracle-erp']);
+    expect(planned.map((row) => row.descriptor.id)).toEqual(['primavera-p6', 'oracle-erp']);
     expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(15);
   });
 
@@ -83,11 +84,32 @@ describe('vendor app configuration', () => {
         clientId: 'jira-client',
         clientSecret: 'jira-secret',
       },
+      // SAP needs no app of ours: available with SAP's cloud hosts unless SAP_API_DOMAINS says otherwise.
+      sap: { apiDomains: ['s4hana.cloud.sap', 's4hana.ondemand.com'], allowHttp: false },
     });
     expect(catalogRows(config.vendors).find((row) => row.descriptor.id === 'jira')?.availability).toBe('available');
     expect(catalogRows(config.vendors).find((row) => row.descriptor.id === 'github')?.availability).toBe(
       'not-configured',
     );
+  });
+
+  it('reads the SAP tenant hosts and holds a credential URL to them (origin only, https unless allowed)', () => {
+    const { sap } = parseConfig({ SAP_API_DOMAINS: 'sap.acme.example, s4hana.cloud.sap' }, readServiceConfig).vendors;
+    expect(sap).toEqual({ apiDomains: ['sap.acme.example', 's4hana.cloud.sap'], allowHttp: false });
+    expect(allowedTenantUrl(sap!, 'https://my123456-api.s4hana.cloud.sap')?.origin).toBe(
+      'https://my123456-api.s4hana.cloud.sap',
+    );
+    expect(allowedTenantUrl(sap!, 'https://gw.sap.acme.example/')?.origin).toBe('https://gw.sap.acme.example');
+    for (const refused of [
+      'http://my123456-api.s4hana.cloud.sap',
+      'https://s4hana.cloud.sap.evil.test',
+      'https://user:pw@my123456-api.s4hana.cloud.sap',
+      'https://my123456-api.s4hana.cloud.sap/sap/opu/odata/sap',
+      'https://my123456-api.s4hana.cloud.sap?x=1',
+      'not a url',
+    ])
+      expect(allowedTenantUrl(sap!, refused)).toBeUndefined();
+    expect(() => parseConfig({ SAP_API_DOMAINS: 'https://x.test/' }, readServiceConfig)).toThrow(/SAP_API_DOMAINS/);
   });
 
   it('reads our Slack app (secrets from files lose their trailing newline; the Web API base ends in a slash) and refuses a partial one', () => {

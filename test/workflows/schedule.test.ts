@@ -16,6 +16,7 @@ import { jiraDescriptor } from '../../activities/vendors/jira';
 import { microsoftDescriptors } from '../../activities/vendors/microsoft';
 import { oktaDescriptor } from '../../activities/vendors/okta';
 import { procoreDescriptor } from '../../activities/vendors/procore';
+import { sapDescriptor } from '../../activities/vendors/sap';
 import { slackDescriptor } from '../../activities/vendors/slack';
 import type { VendorDescriptor, VendorId } from '../../activities/vendors/types';
 import { MemoryConnector } from '../../dev/memoryConnector';
@@ -39,6 +40,7 @@ const POLLED_ROWS: ReadonlyArray<[VendorId, VendorDescriptor]> = [
   ['autodesk-acc', accDescriptor],
   ['autodesk-docs', docsDescriptor],
   ['autodesk-tandem', tandemDescriptor],
+  ['sap', sapDescriptor],
 ];
 /** The built rows that sync no data (sign-in, notifications): no cadence to set. */
 const UNPOLLED_ROWS: ReadonlyArray<[VendorId, VendorDescriptor]> = [

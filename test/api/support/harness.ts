@@ -114,18 +114,13 @@ export const TEST_APPS: VendorApps = {
     clientId: 'aps-client-id',
     clientSecret: 'aps-client-secret',
   },
+  // The SAP tenants of the tests are emulators on loopback http.
+  sap: { apiDomains: ['127.0.0.1'], allowHttp: true },
 };
 
-/**
- * The catalog's rows as production derives them from TEST_APPS, except SAP: no service-account row
- * is built yet, so the harness serves SAP's planned row as available to exercise the
- * service-account routes (the contract workflows stand in for the worker).
- */
+/** The catalog's rows as production derives them from TEST_APPS. */
 export const TEST_VENDORS: ReadonlyMap<VendorId, CatalogRow> = new Map(
-  catalogRows(TEST_APPS).map((row): [VendorId, CatalogRow] => [
-    row.descriptor.id,
-    row.descriptor.id === 'sap' ? { ...row, availability: 'available' } : row,
-  ]),
+  catalogRows(TEST_APPS).map((row): [VendorId, CatalogRow] => [row.descriptor.id, row]),
 );
 
 export async function createHarness(
