@@ -48,7 +48,17 @@ describe('vendor catalog', () => {
   });
 
   it('has the seven wave-1 rows, the two Google rows, Slack, Okta, the three Autodesk rows, Procore and SAP built and the two others planned', () => {
-    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'google', 'slack', 'okta', 'autodesk', 'procore', 'sap']);
+    expect(BUILT_FAMILIES).toEqual([
+      'github',
+      'microsoft',
+      'jira',
+      'google',
+      'slack',
+      'okta',
+      'autodesk',
+      'procore',
+      'sap',
+    ]);
     const planned = catalogRows({}).filter((row) => row.availability === 'planned');
     expect(planned.map((row) => row.descriptor.id)).toEqual(['primavera-p6', 'oracle-erp']);
     expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(15);
