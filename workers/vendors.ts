@@ -12,6 +12,8 @@ import { createMicrosoftConnector } from '../activities/vendors/microsoft/connec
 import { createProcoreConnector } from '../activities/vendors/procore/connector';
 import { createSlackConnector } from '../activities/vendors/slack/connector';
 import { createOktaConnector } from '../activities/vendors/okta/connector';
+import { createOracleErpConnector } from '../activities/vendors/oracle-erp/connector';
+import { createPrimaveraConnector } from '../activities/vendors/primavera-p6/connector';
 import {
   createConnectorRegistry,
   type ConnectorRegistry,
@@ -57,6 +59,8 @@ export const CONNECTOR_FACTORIES: ConnectorFactories = {
   slack: ({ apiUrl, webUrl, clientId, clientSecret }, budgets) =>
     createSlackConnector({ apiUrl, webUrl, clientId, clientSecret, budgets }),
   okta: (app, budgets) => createOktaConnector({ ...app, budgets }),
+  'oracle-erp': (hosts, budgets) => createOracleErpConnector({ hosts, budgets }),
+  'primavera-p6': (hosts, budgets) => createPrimaveraConnector({ hosts, budgets }),
 };
 
 function registrationsOf<F extends BuiltFamily>(

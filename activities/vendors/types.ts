@@ -238,6 +238,14 @@ export interface Connector {
    * what the grant reaches (Slack: public channels). Read for the picker only: nothing is stored.
    */
   listControlChoices?(ctx: ConnectorContext, input: { cursor: string | null }): Promise<ControlChoicesPage>;
+  /**
+   * Vendors that keep no tombstones: one page of every id the source holds for a resource, for the
+   * id sweep that finds deleted records by comparison. Ids only, never payloads.
+   */
+  listSourceIds?(
+    ctx: ConnectorContext,
+    input: { resource: string; cursor: string | null },
+  ): Promise<{ ids: string[]; nextCursor: string | null }>;
   /** Data out (T19): each action must be listed in the descriptor's dataOut. */
   perform(ctx: ConnectorContext, action: string, input: Record<string, unknown>): Promise<Record<string, unknown>>;
 }

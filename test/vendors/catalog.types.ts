@@ -17,6 +17,6 @@ export const unwiredSandbox: typeof SANDBOX_ENTRIES = withoutMicrosoft;
 // A planned family has no connector: wiring one is an error too (no stray factories).
 export const strayFactory: ConnectorFactories = {
   ...CONNECTOR_FACTORIES,
-  // @ts-expect-error: oracle-erp is planned in the catalog.
-  'oracle-erp': () => CONNECTOR_FACTORIES.github(undefined as never),
+  // @ts-expect-error: sap is planned in the catalog.
+  sap: () => CONNECTOR_FACTORIES.github(undefined as never),
 };
