@@ -15,7 +15,7 @@ import { urlOnAllowedHost, type HostAllowList } from '../shared/hostAllowList';
 import { RestError, mapRestError } from '../shared/restClient';
 import { readServiceAccount } from '../shared/serviceAccount';
 import type { AuditedCall, Connector, ConnectorContext } from '../types';
-import { ACTIVITY_STATUSES, P6_BASE_PATH, RESOURCES, createP6Api, type P6Api } from './client';
+import { ACTIVITY_STATUSES, RESOURCES, createP6Api, type P6Api } from './client';
 import {
   P6_CREDENTIAL_FIELDS,
   P6_PROJECTS_CONTROL,
@@ -62,6 +62,23 @@ function missingAccess(): VendorError {
     'the service account lacks P6 REST API module access (403)',
     { status: 403 },
   );
+}
+
+/** The requested status update when the row and the admin allow it; a refusal names why. */
+function statusUpdateOf(
+  ctx: ConnectorContext,
+  action: string,
+  input: Record<string, unknown>,
+): { activityId: string; status: string } {
+  if (action !== 'status-update') throw outside(`action ${action} is not in the matrix's data out`);
+  if (!statusUpdatesEnabled(ctx.controls))
+    throw outside('status updates are not enabled for this integration (control "status-updates")');
+  selectedProjects(ctx.controls);
+  const activityId = requireString(VENDOR, input, 'activityObjectId');
+  const status = requireString(VENDOR, input, 'status');
+  if (!OBJECT_ID.test(activityId) || !(ACTIVITY_STATUSES as readonly string[]).includes(status))
+    throw new VendorError(VendorFailureType.VendorRejected, VENDOR, 'invalid input: activityObjectId or status');
+  return { activityId, status };
 }
 
 export function createPrimaveraConnector(options: PrimaveraConnectorOptions): Connector {
@@ -191,26 +208,27 @@ export function createPrimaveraConnector(options: PrimaveraConnectorOptions): Co
       };
     },
 
-    // T19: an activity's status, only while enabled and only inside the selection; every refusal
-    // is audited before any write, and the activity's project is read from P6, not trusted from input.
+    // T19: an activity's status, only while enabled and only inside the selection. What needs no
+    // vendor data is refused (and audited) before any request or budget; the activity's project is
+    // then read from P6, not trusted from the input, before the one write.
     async perform(ctx, action, input) {
-      return p6Call(ctx, { action, scope: P6_READ }, async (api) => {
-        if (action !== 'status-update') throw outside(`action ${action} is not in the matrix's data out`);
-        if (!statusUpdatesEnabled(ctx.controls))
-          throw outside('status updates are not enabled for this integration (control "status-updates")');
-        const activityId = requireString(VENDOR, input, 'activityObjectId');
-        const status = requireString(VENDOR, input, 'status');
-        if (!OBJECT_ID.test(activityId) || !(ACTIVITY_STATUSES as readonly string[]).includes(status))
-          throw new VendorError(VendorFailureType.VendorRejected, VENDOR, 'invalid input: activityObjectId or status');
+      const audited = { action, scope: P6_READ };
+      let update: { activityId: string; status: string };
+      try {
+        update = statusUpdateOf(ctx, action, input);
+      } catch (error) {
+        return ctx.audit(audited, () => Promise.reject(error));
+      }
+      return p6Call(ctx, audited, async (api) => {
         const [activity] = await api.read(
-          `${P6_BASE_PATH}/activity`,
+          RESOURCES.activities.path,
           ['ObjectId', 'ProjectObjectId'],
-          `ObjectId:eq:${activityId}`,
+          `ObjectId:eq:${update.activityId}`,
         );
         if (!activity || !selectedProjects(ctx.controls).includes(String(activity.ProjectObjectId)))
           throw outside('the activity is not in a selected project');
-        await api.updateActivities([{ ObjectId: Number(activityId), Status: status }]);
-        return { externalId: activityId, status };
+        await api.updateActivities([{ ObjectId: Number(update.activityId), Status: update.status }]);
+        return { externalId: update.activityId, status: update.status };
       });
     },
   } satisfies Connector;

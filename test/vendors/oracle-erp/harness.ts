@@ -1,12 +1,14 @@
 /** Oracle ERP Cloud emulator + the REST connector wired together for the Oracle ERP tests. */
 import crypto from 'node:crypto';
 import { createVendorCallAuditor } from '../../../activities/vendors/audited';
-import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
 import { ORACLE_ERP_READ } from '../../../activities/vendors/oracle-erp';
 import { createOracleErpConnector } from '../../../activities/vendors/oracle-erp/connector';
 import type { Connector, ConnectorContext, SourceRecord } from '../../../activities/vendors/types';
 import type { AuditEntry } from '../../../lib/audit';
 import { startOracleErpEmulator, type OracleErpEmulator } from '../../../emulators/oracle-erp';
+import { waitingOutBudget } from '../support/budgets';
+
+export { waitingOutBudget };
 
 export const ERP_USER = 'trackproject.integration';
 export const ERP_PASSWORD = 'erp-service-account-password';
@@ -25,23 +27,6 @@ export interface OracleErpHarness {
     resource: string,
     cursor: string | null,
   ): Promise<{ records: SourceRecord[]; cursor: string | null; pages: number }>;
-}
-
-/**
- * Runs a connector call, waiting out our own budget on the emulator's clock as the sync workflow
- * waits it out on a durable timer (a vendor 429 is not retried here: the tests assert those).
- */
-export async function waitingOutBudget<T>(run: () => Promise<T>, clock: { advance(ms: number): void }): Promise<T> {
-  for (;;) {
-    try {
-      return await run();
-    } catch (error) {
-      const ours =
-        error instanceof VendorError && error.type === VendorFailureType.RateLimited && !error.details.status;
-      if (!ours) throw error;
-      clock.advance(error.details.retryAfterMs ?? 1_000);
-    }
-  }
 }
 
 export async function startOracleErpHarness(options: { pageSize?: number } = {}): Promise<OracleErpHarness> {
