@@ -33,6 +33,14 @@ describe('vendor catalog over the API', () => {
     });
     expect(vendors.find((v) => v.id === 'autodesk-acc')?.availability).toBe('planned');
     expect(vendors.find((v) => v.id === 'okta')?.availability).toBe('available');
+    expect(vendors.find((v) => v.id === 'oracle-erp')).toMatchObject({
+      availability: 'available',
+      scopes: { required: ['Read purchase orders, suppliers'], optional: [] },
+    });
+    expect(vendors.find((v) => v.id === 'primavera-p6')).toMatchObject({
+      availability: 'available',
+      scopes: { required: ['Read schedules, activities, baselines'], optional: [] },
+    });
     expect(vendors.find((v) => v.id === 'github')?.availability).toBe('available');
     expect(vendors.find((v) => v.id === 'procore')).toMatchObject({
       availability: 'available',
@@ -40,7 +48,7 @@ describe('vendor catalog over the API', () => {
     });
   });
 
-  it.each(['autodesk-acc', 'autodesk-tandem', 'primavera-p6'])(
+  it.each(['autodesk-acc', 'autodesk-tandem', 'autodesk-docs'])(
     'connect of the planned row %s is a 422 naming it',
     async (vendor) => {
       const response = await h.app.inject({

@@ -13,6 +13,7 @@ import {
   webhookVerifiers,
 } from '../../activities/vendors/catalog';
 import { allowedOrgUrl } from '../../activities/vendors/okta/config';
+import { urlOnAllowedHost } from '../../activities/vendors/shared/hostAllowList';
 import type { VendorId } from '../../activities/vendors/types';
 import { ConfigError, parseConfig } from '../../lib/config';
 
@@ -46,11 +47,21 @@ describe('vendor catalog', () => {
     for (const [family, manifest] of Object.entries(CATALOG)) expect(manifest.family).toBe(family);
   });
 
-  it('has the seven wave-1 rows, the two Google rows, Slack, Okta and Procore built and the six others planned', () => {
-    expect(BUILT_FAMILIES).toEqual(['github', 'microsoft', 'jira', 'google', 'slack', 'okta', 'procore']);
+  it('has the seven wave-1 rows, the two Google rows, Slack, Okta, Procore, Primavera P6 and Oracle ERP built and the four others planned', () => {
+    expect(BUILT_FAMILIES).toEqual([
+      'github',
+      'microsoft',
+      'jira',
+      'google',
+      'slack',
+      'okta',
+      'procore',
+      'primavera-p6',
+      'oracle-erp',
+    ]);
     const planned = catalogRows({}).filter((row) => row.availability === 'planned');
-    expect(planned).toHaveLength(6);
-    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(12);
+    expect(planned).toHaveLength(4);
+    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(14);
   });
 
   it('serves a webhook scheme only through the family whose rows declare it', () => {
@@ -179,5 +190,30 @@ describe('Okta deployment settings', () => {
       'not a url',
     ])
       expect(allowedOrgUrl(okta, refused)).toBeUndefined();
+  });
+});
+
+describe('Oracle ERP Cloud and Primavera P6 deployment settings', () => {
+  it('reads the hosts a submitted pod or P6 URL may have, and accepts only https URLs on them', () => {
+    const config = parseConfig(
+      { ORACLE_ERP_HOSTS: 'oraclecloud.com', PRIMAVERA_P6_HOSTS: 'oraclecloud.com, P6.Customer.example' },
+      readServiceConfig,
+    );
+    expect(config.vendors['oracle-erp']).toEqual({ hosts: ['oraclecloud.com'], allowHttp: false });
+    const p6 = config.vendors['primavera-p6']!;
+    expect(p6).toEqual({ hosts: ['oraclecloud.com', 'p6.customer.example'], allowHttp: false });
+    expect(urlOnAllowedHost(p6, 'https://p6.customer.example/p6ws')?.host).toBe('p6.customer.example');
+    expect(urlOnAllowedHost(p6, 'https://eu1.p6.oraclecloud.com/acme')?.pathname).toBe('/acme');
+    for (const refused of [
+      'http://eu1.p6.oraclecloud.com',
+      'https://oraclecloud.com.attacker.example',
+      'https://user:pw@fa-acme.oraclecloud.com',
+      'https://169.254.169.254',
+      'not a url',
+    ])
+      expect(urlOnAllowedHost(p6, refused)).toBeUndefined();
+    expect(() => parseConfig({ ORACLE_ERP_HOSTS: 'bad host/' }, readServiceConfig)).toThrow(
+      /ORACLE_ERP_HOSTS must be a comma-separated list of host names/,
+    );
   });
 });

@@ -107,6 +107,8 @@ export const TEST_APPS: VendorApps = {
   },
   slack: { apiUrl: 'https://slack.test/api/', webUrl: 'https://slack.test', ...SLACK_APP },
   okta: { orgDomains: ['okta.com'], allowHttp: false },
+  'oracle-erp': { hosts: ['oraclecloud.com'], allowHttp: false },
+  'primavera-p6': { hosts: ['oraclecloud.com'], allowHttp: false },
 };
 
 /**
