@@ -1,7 +1,7 @@
 /**
  * Oracle ERP Cloud connector: the shared REST client (no npm SDK exists) against the customer's pod,
  * as the service account the admin submitted (`baseUrl`, `username`, `password`, read with
- * `readServiceAccount`). Reads purchase orders and suppliers by scheduled sync; finds deletions by
+ * `basicServiceAccount`). Reads purchase orders and suppliers by scheduled sync; finds deletions by
  * id sweep (`listSourceIds`: Oracle keeps no tombstones we can read); writes nothing (T19): every
  * action is refused on the audited path before any request. No OAuth: the authorize and token
  * steps refuse, and disconnect has nothing to revoke at Oracle (the customer removes the account).
@@ -10,18 +10,11 @@ import { NO_SCOPE } from '../../../lib/scopes';
 import { VendorError, VendorFailureType } from '../errors';
 import { createLocalVendorBudgets, createVendorCall, type VendorBudgets } from '../shared';
 import type { HostAllowList } from '../shared/hostAllowList';
-import { urlOnAllowedHost } from '../shared/hostAllowList';
 import { RestError, mapRestError } from '../shared/restClient';
-import { readServiceAccount } from '../shared/serviceAccount';
+import { basicServiceAccount, serviceAccountPollingSteps } from '../shared/serviceAccountRest';
 import type { Connector, ConnectorContext } from '../types';
 import { MAX_PAGE_SIZE, RESOURCES, createOracleErpApi, type CollectionPage, type OracleErpApi } from './client';
-import {
-  ORACLE_ERP_CREDENTIAL_FIELDS,
-  ORACLE_ERP_READ,
-  ORACLE_ERP_SYNC_RESOURCES,
-  oracleErpDescriptor,
-  type OracleErpResource,
-} from './descriptor';
+import { ORACLE_ERP_READ, ORACLE_ERP_SYNC_RESOURCES, oracleErpDescriptor, type OracleErpResource } from './descriptor';
 import { fetchErpPage, type Row } from './sync';
 
 export interface OracleErpConnectorOptions {
@@ -68,15 +61,6 @@ export function createOracleErpConnector(options: OracleErpConnectorOptions): Co
     mapError: (error) => mapOracleErpError(error, now()),
   });
 
-  /** The pod and its API as the service account; a URL off the allowed hosts is refused before any call. */
-  function connection(ctx: ConnectorContext): { api: OracleErpApi; host: string } {
-    const account = readServiceAccount(ctx, ORACLE_ERP_CREDENTIAL_FIELDS);
-    const baseUrl = urlOnAllowedHost(options.hosts, account.baseUrl);
-    if (!baseUrl)
-      throw new VendorError(VendorFailureType.VendorRejected, VENDOR, 'baseUrl is not an allowed Oracle Cloud host');
-    return { api: createOracleErpApi({ ...account, baseUrl }), host: baseUrl.host };
-  }
-
   function syncResource(resource: string): OracleErpResource {
     if (!(ORACLE_ERP_SYNC_RESOURCES as readonly string[]).includes(resource))
       throw outside(`resource ${resource} is not in the matrix's data in`);
@@ -85,8 +69,10 @@ export function createOracleErpConnector(options: OracleErpConnectorOptions): Co
 
   /** One audited, budgeted list call; a 403 names the missing duty role. */
   function lister(ctx: ConnectorContext, resource: OracleErpResource, action: string) {
-    const { api, host } = connection(ctx);
-    const budgetContext = { audit: ctx.audit, workspaceId: ctx.workspaceId, credential: { metadata: { host } } };
+    // The pod's API as the service account; a URL off the allowed hosts is refused before any call.
+    const account = basicServiceAccount(ctx, options.hosts);
+    const api = createOracleErpApi(account);
+    const budgetContext = { audit: ctx.audit, workspaceId: ctx.workspaceId, credential: account };
     return (page: Parameters<OracleErpApi['list']>[1]): Promise<CollectionPage<Row>> =>
       call(budgetContext, { action, scope: ORACLE_ERP_READ }, async () => {
         try {
@@ -97,15 +83,9 @@ export function createOracleErpConnector(options: OracleErpConnectorOptions): Co
       });
   }
 
-  const noOAuth = () => {
-    throw outside('Oracle ERP Cloud connects with a service account, not OAuth');
-  };
-
   return {
     vendors: ['oracle-erp'],
-    authorizeUrl: noOAuth,
-    exchangeCode: async () => noOAuth(),
-    refresh: async () => noOAuth(),
+    ...serviceAccountPollingSteps(oracleErpDescriptor),
 
     // One row of each resource: proves the account signs in (401 otherwise) and holds both duty roles.
     async testConnection(ctx) {
@@ -119,14 +99,6 @@ export function createOracleErpConnector(options: OracleErpConnectorOptions): Co
           limit: 1,
         });
     },
-
-    // Nothing to revoke at Oracle: the account is the customer's; disconnect destroys our copy.
-    revoke: async () => ({ revoked: false, note: oracleErpDescriptor.revocation.note }),
-
-    // No webhooks at Oracle ERP Cloud: scheduled sync only.
-    registerWebhooks: async () => [],
-    renewSubscription: async (_ctx, subscription) => subscription,
-    deleteSubscription: async () => undefined,
 
     async fetchPage(ctx, input) {
       const resource = syncResource(input.resource);

@@ -8,12 +8,6 @@ export const ORACLE_ERP_READ = 'Read purchase orders, suppliers';
 export const ORACLE_ERP_SYNC_RESOURCES = ['purchase-orders', 'suppliers'] as const;
 export type OracleErpResource = (typeof ORACLE_ERP_SYNC_RESOURCES)[number];
 
-/**
- * What the admin submits as `credential` at connect: the pod's URL (`https://<pod>.fa.<dc>.oraclecloud.com`)
- * and the integration user's name and password (basic auth over https).
- */
-export const ORACLE_ERP_CREDENTIAL_FIELDS = ['baseUrl', 'username', 'password'] as const;
-
 export const oracleErpDescriptor: VendorDescriptor = {
   id: 'oracle-erp',
   displayName: 'Oracle ERP Cloud',

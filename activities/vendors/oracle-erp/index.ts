@@ -2,7 +2,6 @@
 export {
   oracleErpDescriptor,
   oracleErpDescriptors,
-  ORACLE_ERP_CREDENTIAL_FIELDS,
   ORACLE_ERP_READ,
   ORACLE_ERP_SYNC_RESOURCES,
   type OracleErpResource,

@@ -1,7 +1,7 @@
 /**
  * Oracle Primavera P6 EPPM connector: the shared REST client (no npm SDK exists) against the
  * customer's P6 server, as the service account the admin submitted (`baseUrl`, `username`,
- * `password`, read with `readServiceAccount`). Reads schedules (projects), activities and baselines
+ * `password`, read with `basicServiceAccount`). Reads schedules (projects), activities and baselines
  * of the selected projects by scheduled sync; finds deletions by id sweep (`listSourceIds`: P6
  * reports none). T18: the account may see every project of the P6 database, so the admin's
  * `projects` selection is required and is all that is ever read or written. T19: the one data out,
@@ -11,13 +11,12 @@
 import { VendorError, VendorFailureType } from '../errors';
 import { createLocalVendorBudgets, createVendorCall, type VendorBudgets } from '../shared';
 import { requireString } from '../shared/actionInput';
-import { urlOnAllowedHost, type HostAllowList } from '../shared/hostAllowList';
+import type { HostAllowList } from '../shared/hostAllowList';
 import { RestError, mapRestError } from '../shared/restClient';
-import { readServiceAccount } from '../shared/serviceAccount';
+import { basicServiceAccount, serviceAccountPollingSteps } from '../shared/serviceAccountRest';
 import type { AuditedCall, Connector, ConnectorContext } from '../types';
 import { ACTIVITY_STATUSES, RESOURCES, createP6Api, type P6Api } from './client';
 import {
-  P6_CREDENTIAL_FIELDS,
   P6_PROJECTS_CONTROL,
   P6_READ,
   P6_STATUS_UPDATES_CONTROL,
@@ -92,27 +91,18 @@ export function createPrimaveraConnector(options: PrimaveraConnectorOptions): Co
     mapError: (error) => mapRestError(VENDOR, error, now()),
   });
 
-  function connection(ctx: ConnectorContext): { api: P6Api; host: string } {
-    const account = readServiceAccount(ctx, P6_CREDENTIAL_FIELDS);
-    const baseUrl = urlOnAllowedHost(options.hosts, account.baseUrl);
-    if (!baseUrl) throw new VendorError(VendorFailureType.VendorRejected, VENDOR, 'baseUrl is not an allowed P6 host');
-    return { api: createP6Api({ ...account, baseUrl }), host: baseUrl.host };
-  }
-
   /** One audited, budgeted call with the P6 API; a 403 names the missing module access. */
   function p6Call<T>(ctx: ConnectorContext, audited: AuditedCall, run: (api: P6Api) => Promise<T>): Promise<T> {
-    const { api, host } = connection(ctx);
-    return call(
-      { audit: ctx.audit, workspaceId: ctx.workspaceId, credential: { metadata: { host } } },
-      audited,
-      async () => {
-        try {
-          return await run(api);
-        } catch (error) {
-          throw error instanceof RestError && error.status === 403 ? missingAccess() : error;
-        }
-      },
-    );
+    // The server's API as the service account; a URL off the allowed hosts is refused before any call.
+    const account = basicServiceAccount(ctx, options.hosts);
+    const api = createP6Api(account);
+    return call({ audit: ctx.audit, workspaceId: ctx.workspaceId, credential: account }, audited, async () => {
+      try {
+        return await run(api);
+      } catch (error) {
+        throw error instanceof RestError && error.status === 403 ? missingAccess() : error;
+      }
+    });
   }
 
   function syncResource(resource: string): P6Resource {
@@ -129,15 +119,9 @@ export function createPrimaveraConnector(options: PrimaveraConnectorOptions): Co
     return new Set(rows.map((row) => String(row.ObjectId)));
   }
 
-  const noOAuth = () => {
-    throw outside('Oracle Primavera P6 connects with a service account, not OAuth');
-  };
-
   return {
     vendors: ['primavera-p6'],
-    authorizeUrl: noOAuth,
-    exchangeCode: async () => noOAuth(),
-    refresh: async () => noOAuth(),
+    ...serviceAccountPollingSteps(primaveraDescriptor),
 
     // Signs in (401 otherwise), has REST access (403 otherwise) and sees every selected project.
     async testConnection(ctx) {
@@ -151,14 +135,6 @@ export function createPrimaveraConnector(options: PrimaveraConnectorOptions): Co
           `the service account has no access to project ${hidden.join(', ')} (grant it through the OBS)`,
         );
     },
-
-    // Nothing to revoke at Oracle: the account is the customer's; disconnect destroys our copy.
-    revoke: async () => ({ revoked: false, note: primaveraDescriptor.revocation.note }),
-
-    // No webhooks from P6 EPPM: scheduled sync only.
-    registerWebhooks: async () => [],
-    renewSubscription: async (_ctx, subscription) => subscription,
-    deleteSubscription: async () => undefined,
 
     async fetchPage(ctx, input) {
       const resource = syncResource(input.resource);

@@ -13,13 +13,6 @@ export const P6_PROJECTS_CONTROL = 'projects';
 /** Data out is on only while this control holds `enabled` (narrowing removes it; enabling needs a reconnect). */
 export const P6_STATUS_UPDATES_CONTROL = 'status-updates';
 
-/**
- * What the admin submits as `credential` at connect: the P6 server's URL before `/p6ws`
- * (`https://<region>.p6.oraclecloud.com/<tenant>` or an on-premises host) and the service
- * account's user name and password (basic auth over https).
- */
-export const P6_CREDENTIAL_FIELDS = ['baseUrl', 'username', 'password'] as const;
-
 export const primaveraDescriptor: VendorDescriptor = {
   id: 'primavera-p6',
   displayName: 'Oracle Primavera P6',

@@ -2,7 +2,6 @@
 export {
   primaveraDescriptor,
   primaveraDescriptors,
-  P6_CREDENTIAL_FIELDS,
   P6_PROJECTS_CONTROL,
   P6_READ,
   P6_STATUS_UPDATES_CONTROL,
