@@ -127,10 +127,12 @@ export function createOracleErpConnector(options: OracleErpConnectorOptions): Co
         fields: [idField],
         orderBy: `${idField}:asc`,
       });
-      const ids = page.items
-        .map((row) => row[idField])
-        .filter((id) => typeof id === 'number' || typeof id === 'string');
-      return { ids: ids.map(String), nextCursor: page.hasMore ? String(offset + page.items.length) : null };
+      const rows = Array.isArray(page.items) ? page.items : [];
+      const ids = rows.map((row) => row[idField]).filter((id) => typeof id === 'number' || typeof id === 'string');
+      return {
+        ids: ids.map(String),
+        nextCursor: page.hasMore && rows.length > 0 ? String(offset + rows.length) : null,
+      };
     },
 
     // T19: Oracle ERP Cloud's row has no data out: refused and audited before any request or budget.

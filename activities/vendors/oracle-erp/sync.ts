@@ -89,7 +89,8 @@ export async function fetchErpPage(input: {
       roundComplete: false,
     };
   }
-  const items = (page.items ?? []).flatMap((row) => {
+  const rows = Array.isArray(page.items) ? page.items : [];
+  const items = rows.flatMap((row) => {
     const id = row[spec.idField];
     const updatedMs = typeof row.LastUpdateDate === 'string' ? Date.parse(row.LastUpdateDate) : NaN;
     return (typeof id === 'number' || typeof id === 'string') && Number.isFinite(updatedMs)
@@ -105,7 +106,9 @@ export async function fetchErpPage(input: {
       payload: item.row,
     }));
   const watermark = advanceWatermark(cursor.watermark, items, OVERLAP_MS);
-  const next = page.hasMore ? { ...window, offset: window.offset + page.items.length } : following(window, input.now);
+  // An empty page that claims more would loop for ever: it ends the window instead.
+  const next =
+    page.hasMore && rows.length > 0 ? { ...window, offset: window.offset + rows.length } : following(window, input.now);
   return {
     records,
     deletedExternalIds: [],
