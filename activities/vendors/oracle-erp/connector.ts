@@ -11,7 +11,7 @@ import { VendorError, VendorFailureType } from '../errors';
 import { createLocalVendorBudgets, createVendorCall, type VendorBudgets } from '../shared';
 import type { HostAllowList } from '../shared/hostAllowList';
 import { RestError, mapRestError } from '../shared/restClient';
-import { basicServiceAccount, serviceAccountPollingSteps } from '../shared/serviceAccountRest';
+import { serviceAccountPollingSteps, withBasicServiceAccount } from '../shared/serviceAccountRest';
 import type { Connector, ConnectorContext } from '../types';
 import { MAX_PAGE_SIZE, RESOURCES, createOracleErpApi, type CollectionPage, type OracleErpApi } from './client';
 import { ORACLE_ERP_READ, ORACLE_ERP_SYNC_RESOURCES, oracleErpDescriptor, type OracleErpResource } from './descriptor';
@@ -69,18 +69,18 @@ export function createOracleErpConnector(options: OracleErpConnectorOptions): Co
 
   /** One audited, budgeted list call; a 403 names the missing duty role. */
   function lister(ctx: ConnectorContext, resource: OracleErpResource, action: string) {
-    // The pod's API as the service account; a URL off the allowed hosts is refused before any call.
-    const account = basicServiceAccount(ctx, options.hosts);
-    const api = createOracleErpApi(account);
-    const budgetContext = { audit: ctx.audit, workspaceId: ctx.workspaceId, credential: account };
+    const audited = { action, scope: ORACLE_ERP_READ };
     return (page: Parameters<OracleErpApi['list']>[1]): Promise<CollectionPage<Row>> =>
-      call(budgetContext, { action, scope: ORACLE_ERP_READ }, async () => {
-        try {
-          return await api.list<Row>(resource, page);
-        } catch (error) {
-          throw error instanceof RestError && error.status === 403 ? missingRole(resource) : error;
-        }
-      });
+      // The pod's API as the service account; a URL off the allowed hosts is refused before any call.
+      withBasicServiceAccount(ctx, options.hosts, audited, (account) =>
+        call({ audit: ctx.audit, workspaceId: ctx.workspaceId, credential: account }, audited, async () => {
+          try {
+            return await createOracleErpApi(account).list<Row>(resource, page);
+          } catch (error) {
+            throw error instanceof RestError && error.status === 403 ? missingRole(resource) : error;
+          }
+        }),
+      );
   }
 
   return {

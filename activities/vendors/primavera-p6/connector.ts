@@ -13,7 +13,7 @@ import { createLocalVendorBudgets, createVendorCall, type VendorBudgets } from '
 import { requireString } from '../shared/actionInput';
 import type { HostAllowList } from '../shared/hostAllowList';
 import { RestError, mapRestError } from '../shared/restClient';
-import { basicServiceAccount, serviceAccountPollingSteps } from '../shared/serviceAccountRest';
+import { serviceAccountPollingSteps, withBasicServiceAccount } from '../shared/serviceAccountRest';
 import type { AuditedCall, Connector, ConnectorContext } from '../types';
 import { ACTIVITY_STATUSES, RESOURCES, createP6Api, type P6Api } from './client';
 import {
@@ -94,15 +94,15 @@ export function createPrimaveraConnector(options: PrimaveraConnectorOptions): Co
   /** One audited, budgeted call with the P6 API; a 403 names the missing module access. */
   function p6Call<T>(ctx: ConnectorContext, audited: AuditedCall, run: (api: P6Api) => Promise<T>): Promise<T> {
     // The server's API as the service account; a URL off the allowed hosts is refused before any call.
-    const account = basicServiceAccount(ctx, options.hosts);
-    const api = createP6Api(account);
-    return call({ audit: ctx.audit, workspaceId: ctx.workspaceId, credential: account }, audited, async () => {
-      try {
-        return await run(api);
-      } catch (error) {
-        throw error instanceof RestError && error.status === 403 ? missingAccess() : error;
-      }
-    });
+    return withBasicServiceAccount(ctx, options.hosts, audited, (account) =>
+      call({ audit: ctx.audit, workspaceId: ctx.workspaceId, credential: account }, audited, async () => {
+        try {
+          return await run(createP6Api(account));
+        } catch (error) {
+          throw error instanceof RestError && error.status === 403 ? missingAccess() : error;
+        }
+      }),
+    );
   }
 
   function syncResource(resource: string): P6Resource {

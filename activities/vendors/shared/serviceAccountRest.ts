@@ -5,7 +5,7 @@
  * does not have (no OAuth, no webhooks, nothing of ours to revoke at the vendor).
  */
 import { VendorError, VendorFailureType } from '../errors';
-import type { Connector, ConnectorContext, VendorDescriptor } from '../types';
+import type { AuditedCall, Connector, ConnectorContext, VendorDescriptor } from '../types';
 import { urlOnAllowedHost, type HostAllowList } from './hostAllowList';
 import { readServiceAccount } from './serviceAccount';
 
@@ -26,6 +26,25 @@ export function basicServiceAccount(ctx: ConnectorContext, hosts: HostAllowList)
   const baseUrl = urlOnAllowedHost(hosts, account.baseUrl);
   if (!baseUrl) throw new VendorError(VendorFailureType.VendorRejected, ctx.vendor, 'baseUrl is not an allowed host');
   return { baseUrl, username: account.username, password: account.password, metadata: { host: baseUrl.host } };
+}
+
+/**
+ * Runs `use` with the admin's service account; a credential refused before any request (a missing
+ * field, a URL off the allowed hosts) is recorded on the audited path like any other refusal.
+ */
+export function withBasicServiceAccount<T>(
+  ctx: ConnectorContext,
+  hosts: HostAllowList,
+  call: AuditedCall,
+  use: (account: BasicServiceAccount) => Promise<T>,
+): Promise<T> {
+  let account: BasicServiceAccount;
+  try {
+    account = basicServiceAccount(ctx, hosts);
+  } catch (error) {
+    return ctx.audit(call, () => Promise.reject(error));
+  }
+  return use(account);
 }
 
 type PollingOnlySteps = Pick<

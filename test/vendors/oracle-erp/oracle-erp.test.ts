@@ -61,10 +61,11 @@ describe('Oracle ERP Cloud connect', () => {
 
   test('T22 [oracle-erp]: a pod URL off the allowed hosts, or a credential lacking a field, is refused before any request', async () => {
     const from = h.emulator.control.requests.length;
-    await failure(
-      h.connector.testConnection(h.context(h.credential({ baseUrl: 'http://169.254.169.254' }))),
-      VendorFailureType.VendorRejected,
-    );
+    const offHosts = h.context(h.credential({ baseUrl: 'http://169.254.169.254' }));
+    await failure(h.connector.testConnection(offHosts), VendorFailureType.VendorRejected);
+    expect(offHosts.auditEntries.map((e) => `${e.action} ${e.outcome} ${e.errorClass}`)).toEqual([
+      'purchase-orders.probe failure VendorRejected',
+    ]);
     const lacking = await failure(
       h.connector.testConnection(h.context({ baseUrl: h.emulator.url, username: 'x' })),
       VendorFailureType.VendorRejected,
