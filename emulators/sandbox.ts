@@ -23,6 +23,8 @@ import { SLACK_SCOPES } from '../activities/vendors/slack';
 import { startSlackEmulator } from './slack';
 import { startOktaEmulator } from './okta';
 import { startSapEmulator } from './sap';
+import { startOracleErpEmulator } from './oracle-erp';
+import { startPrimaveraEmulator } from './primavera-p6';
 
 export interface Sandbox {
   env: Record<string, string>;
@@ -303,6 +305,70 @@ async function sapSandbox(): Promise<Sandbox> {
   };
 }
 
+/**
+ * One customer's Oracle ERP Cloud pod with an integration user holding both duty roles, a few
+ * suppliers and their purchase orders. The pod is on loopback http, so the connector is told to
+ * accept that host and scheme. The user and its generated password are what the admin submits.
+ */
+async function oracleErpSandbox(): Promise<Sandbox> {
+  const emulator = await startOracleErpEmulator();
+  const password = crypto.randomBytes(12).toString('base64url');
+  emulator.control.addUser('trackproject.integration', password);
+  for (const name of ['Northwind Steel', 'Contoso Concrete', 'Fabrikam Glazing']) {
+    const supplier = emulator.control.add('suppliers', {
+      Supplier: name,
+      SupplierNumber: name.slice(0, 3).toUpperCase(),
+      Status: 'ACTIVE',
+    });
+    for (let n = 1; n <= 3; n++)
+      emulator.control.add('purchaseOrders', {
+        OrderNumber: `PO-${supplier.id % 1000}-${n}`,
+        Supplier: name,
+        SupplierId: supplier.id,
+        Status: 'OPEN',
+        Total: 1000 * n,
+        CurrencyCode: 'USD',
+      });
+  }
+  return {
+    env: { ORACLE_ERP_HOSTS: new URL(emulator.url).hostname, ORACLE_ERP_ALLOW_HTTP: 'true' },
+    urls: { oracleErp: emulator.url, oracleErpUser: 'trackproject.integration', oracleErpPassword: password },
+    stop: () => emulator.stop(),
+  };
+}
+
+/**
+ * One customer's P6 EPPM server with a service account that sees two of its three projects (OBS),
+ * each with a few activities and a baseline. Loopback http, as for Oracle ERP.
+ */
+async function primaveraSandbox(): Promise<Sandbox> {
+  const emulator = await startPrimaveraEmulator();
+  const password = crypto.randomBytes(12).toString('base64url');
+  const projects = ['Tower A', 'Depot', 'Head office fit-out'].map((name, i) =>
+    emulator.control.add('project', { Id: `P-${i + 1}`, Name: name, Status: 'Active' }),
+  );
+  for (const project of projects) {
+    for (let n = 1; n <= 4; n++)
+      emulator.control.add('activity', {
+        Id: `A${n}0`,
+        Name: `${String(project.fields.Name)} activity ${n}`,
+        ProjectObjectId: project.ObjectId,
+        Status: 'Not Started',
+      });
+    emulator.control.add('baselineProject', {
+      Id: `${String(project.fields.Id)}-B1`,
+      Name: 'Original plan',
+      OriginalProjectObjectId: project.ObjectId,
+    });
+  }
+  emulator.control.addUser('trackproject.p6', password, { projects: [projects[0]!.ObjectId, projects[1]!.ObjectId] });
+  return {
+    env: { PRIMAVERA_P6_HOSTS: new URL(emulator.url).hostname, PRIMAVERA_P6_ALLOW_HTTP: 'true' },
+    urls: { primaveraP6: emulator.url, primaveraP6User: 'trackproject.p6', primaveraP6Password: password },
+    stop: () => emulator.stop(),
+  };
+}
+
 /** One emulator per built family of the catalog: a family built but missing here fails `tsc`. */
 export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
   github: githubSandbox,
@@ -314,6 +380,8 @@ export const SANDBOX_ENTRIES: Record<BuiltFamily, SandboxEntry> = {
   okta: oktaSandbox,
   autodesk: autodeskSandbox,
   sap: sapSandbox,
+  'oracle-erp': oracleErpSandbox,
+  'primavera-p6': primaveraSandbox,
 };
 
 export async function startSandbox(options: { apiPublicUrl: string }): Promise<Sandbox> {

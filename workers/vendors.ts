@@ -14,6 +14,8 @@ import { createProcoreConnector } from '../activities/vendors/procore/connector'
 import { createSapConnector } from '../activities/vendors/sap/connector';
 import { createSlackConnector } from '../activities/vendors/slack/connector';
 import { createOktaConnector } from '../activities/vendors/okta/connector';
+import { createOracleErpConnector } from '../activities/vendors/oracle-erp/connector';
+import { createPrimaveraConnector } from '../activities/vendors/primavera-p6/connector';
 import {
   createConnectorRegistry,
   type ConnectorRegistry,
@@ -62,6 +64,8 @@ export const CONNECTOR_FACTORIES: ConnectorFactories = {
   autodesk: ({ apiUrl, clientId, clientSecret }, budgets) =>
     createAutodeskConnector({ apiBaseUrl: apiUrl, clientId, clientSecret, budgets }),
   sap: (app, budgets) => createSapConnector({ ...app, budgets }),
+  'oracle-erp': (hosts, budgets) => createOracleErpConnector({ hosts, budgets }),
+  'primavera-p6': (hosts, budgets) => createPrimaveraConnector({ hosts, budgets }),
 };
 
 function registrationsOf<F extends BuiltFamily>(

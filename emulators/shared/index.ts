@@ -14,6 +14,7 @@
  *   `exchangeCode` (verifies PKCE), `refresh` (rotation; rotated-token reuse past the grace revokes
  *   the grant), `validateAccessToken`, `revokeAccessToken`, `revokeGrant`, `revokeSubject`.
  * - `createRateStorm()` → `{ start(count, response), intercept() }`; `tooManyRequests(retryAfterSeconds)`.
+ * - `createServiceAccounts(realm)`: basic-auth service accounts with roles (customer-run ERP and P6).
  *
  * Convention for a vendor emulator: `start<Vendor>Emulator(options)` → `{ url, stop(), control }`,
  * where `control` seeds data, triggers deletes, revokes tokens, starts storms and sends signed webhooks.
@@ -39,3 +40,4 @@ export {
   type OAuthResult,
 } from './oauthAuthority';
 export { createRateStorm, tooManyRequests, type RateStorm } from './rateStorm';
+export { createServiceAccounts, isResponse, type ServiceAccount, type ServiceAccounts } from './serviceAccounts';

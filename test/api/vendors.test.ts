@@ -36,25 +36,18 @@ describe('vendor catalog over the API', () => {
       availability: 'available',
       scopes: { required: ['Read purchase orders, deliveries'], optional: [] },
     });
+    expect(vendors.find((v) => v.id === 'oracle-erp')).toMatchObject({
+      availability: 'available',
+      scopes: { required: ['Read purchase orders, suppliers'], optional: [] },
+    });
+    expect(vendors.find((v) => v.id === 'primavera-p6')).toMatchObject({
+      availability: 'available',
+      scopes: { required: ['Read schedules, activities, baselines'], optional: [] },
+    });
     expect(vendors.find((v) => v.id === 'github')?.availability).toBe('available');
     expect(vendors.find((v) => v.id === 'procore')).toMatchObject({
       availability: 'available',
       scopes: { required: ['Read project, drawings, RFIs, daily logs'], optional: ['Write status updates'] },
     });
-  });
-
-  it.each(['primavera-p6', 'oracle-erp'])('connect of the planned row %s is a 422 naming it', async (vendor) => {
-    const response = await h.app.inject({
-      method: 'POST',
-      url: `/v1/workspaces/${ws}/integrations`,
-      headers: admin,
-      payload: { vendor, redirectUri: `https://api.test/v1/oauth/callback/${vendor}` },
-    });
-    expect(response.statusCode).toBe(422);
-    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const problem = response.json();
-    expect(problem.detail).toMatch(/not built yet: it cannot be connected$/);
-    expect(problem.errors).toEqual([{ pointer: '/body/vendor', detail: `${vendor} is planned` }]);
-    expect(await h.su('integrations').where({ workspace_id: ws })).toHaveLength(0);
   });
 });

@@ -14,6 +14,7 @@ import {
 } from '../../activities/vendors/catalog';
 import { allowedOrgUrl } from '../../activities/vendors/okta/config';
 import { allowedTenantUrl } from '../../activities/vendors/sap';
+import { urlOnAllowedHost } from '../../activities/vendors/shared/hostAllowList';
 import type { VendorId } from '../../activities/vendors/types';
 import { ConfigError, parseConfig } from '../../lib/config';
 
@@ -47,7 +48,7 @@ describe('vendor catalog', () => {
     for (const [family, manifest] of Object.entries(CATALOG)) expect(manifest.family).toBe(family);
   });
 
-  it('has the seven wave-1 rows, the two Google rows, Slack, Okta, the three Autodesk rows, Procore and SAP built and the two others planned', () => {
+  it('has all eighteen rows built: the seven wave-1 rows, the two Google rows, Slack, Okta, the three Autodesk rows, Procore, Primavera P6, SAP and Oracle ERP', () => {
     expect(BUILT_FAMILIES).toEqual([
       'github',
       'microsoft',
@@ -57,11 +58,12 @@ describe('vendor catalog', () => {
       'okta',
       'autodesk',
       'procore',
+      'primavera-p6',
       'sap',
+      'oracle-erp',
     ]);
-    const planned = catalogRows({}).filter((row) => row.availability === 'planned');
-    expect(planned.map((row) => row.descriptor.id)).toEqual(['primavera-p6', 'oracle-erp']);
-    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(15);
+    expect(catalogRows({}).filter((row) => row.availability === 'planned')).toHaveLength(0);
+    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(17);
   });
 
   it('serves a webhook scheme only through the family whose rows declare it', () => {
@@ -212,5 +214,30 @@ describe('Okta deployment settings', () => {
       'not a url',
     ])
       expect(allowedOrgUrl(okta, refused)).toBeUndefined();
+  });
+});
+
+describe('Oracle ERP Cloud and Primavera P6 deployment settings', () => {
+  it('reads the hosts a submitted pod or P6 URL may have, and accepts only https URLs on them', () => {
+    const config = parseConfig(
+      { ORACLE_ERP_HOSTS: 'oraclecloud.com', PRIMAVERA_P6_HOSTS: 'oraclecloud.com, P6.Customer.example' },
+      readServiceConfig,
+    );
+    expect(config.vendors['oracle-erp']).toEqual({ hosts: ['oraclecloud.com'], allowHttp: false });
+    const p6 = config.vendors['primavera-p6']!;
+    expect(p6).toEqual({ hosts: ['oraclecloud.com', 'p6.customer.example'], allowHttp: false });
+    expect(urlOnAllowedHost(p6, 'https://p6.customer.example/p6ws')?.host).toBe('p6.customer.example');
+    expect(urlOnAllowedHost(p6, 'https://eu1.p6.oraclecloud.com/acme')?.pathname).toBe('/acme');
+    for (const refused of [
+      'http://eu1.p6.oraclecloud.com',
+      'https://oraclecloud.com.attacker.example',
+      'https://user:pw@fa-acme.oraclecloud.com',
+      'https://169.254.169.254',
+      'not a url',
+    ])
+      expect(urlOnAllowedHost(p6, refused)).toBeUndefined();
+    expect(() => parseConfig({ ORACLE_ERP_HOSTS: 'bad host/' }, readServiceConfig)).toThrow(
+      /ORACLE_ERP_HOSTS must be a comma-separated list of host names/,
+    );
   });
 });

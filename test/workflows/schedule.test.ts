@@ -15,6 +15,8 @@ import { googleDescriptors } from '../../activities/vendors/google';
 import { jiraDescriptor } from '../../activities/vendors/jira';
 import { microsoftDescriptors } from '../../activities/vendors/microsoft';
 import { oktaDescriptor } from '../../activities/vendors/okta';
+import { oracleErpDescriptor } from '../../activities/vendors/oracle-erp';
+import { primaveraDescriptor } from '../../activities/vendors/primavera-p6';
 import { procoreDescriptor } from '../../activities/vendors/procore';
 import { sapDescriptor } from '../../activities/vendors/sap';
 import { slackDescriptor } from '../../activities/vendors/slack';
@@ -41,6 +43,8 @@ const POLLED_ROWS: ReadonlyArray<[VendorId, VendorDescriptor]> = [
   ['autodesk-docs', docsDescriptor],
   ['autodesk-tandem', tandemDescriptor],
   ['sap', sapDescriptor],
+  ['oracle-erp', oracleErpDescriptor],
+  ['primavera-p6', primaveraDescriptor],
 ];
 /** The built rows that sync no data (sign-in, notifications): no cadence to set. */
 const UNPOLLED_ROWS: ReadonlyArray<[VendorId, VendorDescriptor]> = [

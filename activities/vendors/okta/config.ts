@@ -4,6 +4,7 @@
  * fetch arbitrary URLs; http only for the local emulator.
  */
 import type { ConfigReader } from '../../../lib/config';
+import { readHostAllowList, urlOnAllowedHost } from '../shared/hostAllowList';
 
 export interface OktaApp {
   /** Host names (or parent domains) an org URL may have: `okta.com`, `oktapreview.com`, a customer's custom domain. */
@@ -13,29 +14,13 @@ export interface OktaApp {
 }
 
 export function readOktaApp(read: ConfigReader): OktaApp | undefined {
-  const app = read.app('Okta', { OKTA_ORG_DOMAINS: read.str('OKTA_ORG_DOMAINS') });
-  if (!app) return undefined;
-  const orgDomains = app.OKTA_ORG_DOMAINS.split(',')
-    .map((domain) => domain.trim().toLowerCase())
-    .filter(Boolean);
-  if (orgDomains.some((domain) => !/^[a-z0-9.-]{1,253}$/.test(domain)))
-    read.problem('OKTA_ORG_DOMAINS must be a comma-separated list of host names');
-  return { orgDomains, allowHttp: ['1', 'true', 'yes'].includes((read.str('OKTA_ALLOW_HTTP') ?? '').toLowerCase()) };
+  const allow = readHostAllowList(read, 'Okta', 'OKTA_ORG_DOMAINS', 'OKTA_ALLOW_HTTP');
+  return allow && { orgDomains: allow.hosts, allowHttp: allow.allowHttp };
 }
 
 /** A URL at one of the allowed orgs (allowed domain and scheme, no credentials); undefined otherwise. */
 function urlAtAllowedOrg(app: OktaApp, value: string | undefined): URL | undefined {
-  if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  const schemeOk = url.protocol === 'https:' || (app.allowHttp && url.protocol === 'http:');
-  const host = url.hostname.toLowerCase();
-  const domainOk = app.orgDomains.some((domain) => host === domain || host.endsWith(`.${domain}`));
-  return schemeOk && domainOk && !url.username && !url.password && !url.hash ? url : undefined;
+  return urlOnAllowedHost({ hosts: app.orgDomains, allowHttp: app.allowHttp }, value);
 }
 
 /** The org URL (origin only) when it is on an allowed domain and scheme; undefined otherwise. */

@@ -10,7 +10,10 @@
  * - `APP_WEBHOOK_RESOURCE`: the subscription resource that routes app-level webhooks to an integration.
  * - `UpdatedWatermark` helpers: "updated since" cursors with an overlap window and id+updated dedupe.
  * Not exported here: `./saml` (SAML sign-in), which loads the SAML libraries; this index is loaded
- * by the API through the webhook verifiers, so connectors import `./saml` directly.
+ * by the API through the webhook verifiers, so connectors import `./saml` directly. Imported
+ * directly too: `./restClient` (the typed REST client of vendors with no npm SDK), `./hostAllowList`
+ * (hosts a customer-run vendor may be reached at), `./serviceAccount` and `./serviceAccountRest`
+ * (service-account credentials and the steps such rows do not have).
  */
 export { OAuth2Client, type OAuth2ClientOptions } from './oauth2Client';
 export { assertGrantWithinRequested } from './scopes';

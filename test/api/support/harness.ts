@@ -116,6 +116,8 @@ export const TEST_APPS: VendorApps = {
   },
   // The SAP tenants of the tests are emulators on loopback http.
   sap: { apiDomains: ['127.0.0.1'], allowHttp: true },
+  'oracle-erp': { hosts: ['oraclecloud.com'], allowHttp: false },
+  'primavera-p6': { hosts: ['oraclecloud.com'], allowHttp: false },
 };
 
 /** The catalog's rows as production derives them from TEST_APPS. */

@@ -1,0 +1,299 @@
+/**
+ * Oracle ERP Cloud and Primavera P6 end to end through the real workflows on the dev server, with
+ * the REST connectors against their emulators and real Postgres: the service-account credential is
+ * stored encrypted and adopted by the connect workflow (its connection test proves the account),
+ * the lifecycle's first sync fills the cache, a change at the vendor arrives with an incremental
+ * "sync now", data out goes (P6, enabled, selected project) or is refused before any call (ERP),
+ * and disconnect destroys the credential, clears the cache and ends with a purge receipt.
+ */
+import crypto from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
+import { requestSync } from '@trackproject/integrations-client/client';
+import { ORACLE_ERP_READ, oracleErpDescriptor } from '../../activities/vendors/oracle-erp';
+import { P6_READ, primaveraDescriptor } from '../../activities/vendors/primavera-p6';
+import type { VendorId } from '../../activities/vendors/types';
+import { reservePendingIntegration } from '../../db/integrations';
+import { failureType } from '../../workflows/failures';
+import { integrationStateQuery, workflowIds, type ConnectResult } from '../../workflows/definitions';
+import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
+import { startOracleErpHarness, type OracleErpHarness } from '../vendors/oracle-erp/harness';
+import { startPrimaveraHarness, type PrimaveraHarness } from '../vendors/primavera-p6/harness';
+import { createVendorHarness, type VendorHarness } from './support/harness';
+import { ADMIN, pollUntil, seedWorkspace } from './support/workflowHelpers';
+
+describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, real Postgres)', () => {
+  let erp: OracleErpHarness;
+  let p6: PrimaveraHarness;
+  let h: VendorHarness;
+  beforeAll(async () => {
+    erp = await startOracleErpHarness({ pageSize: 500 });
+    p6 = await startPrimaveraHarness();
+    h = createVendorHarness([
+      { descriptor: oracleErpDescriptor, connector: erp.connector },
+      { descriptor: primaveraDescriptor, connector: p6.connector },
+    ]);
+  });
+  afterAll(async () => {
+    await h.close();
+    await erp.emulator.stop();
+    await p6.emulator.stop();
+  });
+
+  /** Stores the submitted credential as the API does (pending, encrypted) and runs the connect workflow. */
+  async function connect(
+    client: Awaited<ReturnType<typeof devServer>>['client'],
+    taskQueue: string,
+    input: {
+      workspaceId: string;
+      vendor: VendorId;
+      scope: string;
+      controls: Record<string, string[]>;
+      credential: object;
+    },
+  ): Promise<{ integrationId: string; result: ConnectResult }> {
+    const integrationId = crypto.randomUUID();
+    // As the API does: the pending integration, then the credential, before the workflow gets its id.
+    await reservePendingIntegration(h.db, {
+      workspaceId: input.workspaceId,
+      integrationId,
+      vendor: input.vendor,
+      requestedScopes: [input.scope],
+      controls: input.controls,
+      connectedBy: ADMIN.id,
+    });
+    const stored = await h.secrets.put({
+      workspaceId: input.workspaceId,
+      integrationId,
+      kind: 'service-account',
+      state: 'pending',
+      plaintext: JSON.stringify(input.credential),
+    });
+    const result = await client.workflow.execute('connectWorkflow', {
+      taskQueue,
+      workflowId: workflowIds.connect(input.workspaceId, integrationId),
+      args: [
+        {
+          workspaceId: input.workspaceId,
+          integrationId,
+          vendor: input.vendor,
+          requestedScopes: [input.scope],
+          controls: input.controls,
+          redirectUri: '',
+          actor: ADMIN,
+          credentialSecretId: stored.secretId,
+        },
+      ],
+    });
+    return { integrationId, result };
+  }
+
+  const cached = async (integrationId: string, resource: string) =>
+    (
+      await h
+        .admin('cached_records')
+        .where({ integration_id: integrationId, resource })
+        .select('external_id', 'payload')
+    ).map((r): Record<string, unknown> & { id: string } => ({
+      ...(r.payload as Record<string, unknown>),
+      id: String(r.external_id),
+    }));
+
+  async function syncNow(
+    client: Awaited<ReturnType<typeof devServer>>['client'],
+    workspaceId: string,
+    integrationId: string,
+  ) {
+    const lifecycle = client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
+    const before = (await lifecycle.query(integrationStateQuery)).lastSync?.finishedAt;
+    await requestSync(lifecycle, { reason: 'admin' });
+    await pollUntil(
+      () => lifecycle.query(integrationStateQuery),
+      (s) => s.lastSync?.state === 'completed' && s.lastSync.finishedAt !== before,
+      60_000,
+    );
+  }
+
+  async function firstSync(
+    client: Awaited<ReturnType<typeof devServer>>['client'],
+    workspaceId: string,
+    integrationId: string,
+  ) {
+    const lifecycle = client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
+    await pollUntil(
+      () => lifecycle.query(integrationStateQuery),
+      (s) => s.lastSync?.state === 'completed',
+      60_000,
+    );
+    return lifecycle;
+  }
+
+  async function disconnectAndCheck(
+    client: Awaited<ReturnType<typeof devServer>>['client'],
+    taskQueue: string,
+    ref: { workspaceId: string; integrationId: string },
+    vendor: VendorId,
+    note: string,
+  ) {
+    const disconnected = await client.workflow.execute('disconnectWorkflow', {
+      taskQueue,
+      workflowId: workflowIds.disconnect(ref.workspaceId, ref.integrationId),
+      args: [{ ...ref, actor: ADMIN, purgeDelayMs: 1_000 }],
+    });
+    expect(disconnected).toMatchObject({ revokedAtVendor: false, vendorNote: note });
+    const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
+    expect(receipt).toMatchObject({ integration_id: ref.integrationId, vendor });
+    expect(await h.admin('cached_records').where({ integration_id: ref.integrationId })).toEqual([]);
+    const secrets = await h.admin('secrets').where({ integration_id: ref.integrationId });
+    expect(secrets.length).toBeGreaterThan(0);
+    expect(secrets.every((s) => s.state === 'destroyed' && s.ciphertext === null)).toBe(true);
+  }
+
+  it('T1 T4 T6 T11 T15 T18 T19 [oracle-erp]: connect (service account adopted) → first sync → change at Oracle → incremental sync → writes refused before any call → disconnect → purge receipt', async () => {
+    const { control } = erp.emulator;
+    const supplier = control.add('suppliers', { Supplier: 'Northwind Steel', SupplierNumber: 'NWS', Status: 'ACTIVE' });
+    const orders = [1, 2, 3].map((n) =>
+      control.add('purchaseOrders', { OrderNumber: `PO-${n}`, SupplierId: supplier.id, Status: 'OPEN', Total: n }),
+    );
+    const workspaceId = await seedWorkspace(h);
+    const server = await devServer();
+    const taskQueue = uniqueTaskQueue('oracle-erp-e2e');
+    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
+    try {
+      await worker.runUntil(async () => {
+        // A password Oracle refuses fails the connect, naming no secret, and keeps nothing.
+        const refused = await connect(server.client, taskQueue, {
+          workspaceId,
+          vendor: 'oracle-erp',
+          scope: ORACLE_ERP_READ,
+          controls: {},
+          credential: erp.credential({ password: 'not-the-password' }),
+        });
+        expect(refused.result.status).toBe('failed');
+        expect(JSON.stringify(refused.result)).not.toContain('not-the-password');
+
+        const { integrationId, result } = await connect(server.client, taskQueue, {
+          workspaceId,
+          vendor: 'oracle-erp',
+          scope: ORACLE_ERP_READ,
+          controls: {},
+          credential: erp.credential(),
+        });
+        expect(result).toMatchObject({ status: 'connected', grantedScopes: [ORACLE_ERP_READ] });
+        const ref = { workspaceId, integrationId };
+        await firstSync(server.client, workspaceId, integrationId);
+        expect((await cached(integrationId, 'purchase-orders')).map((r) => r.OrderNumber).sort()).toEqual([
+          'PO-1',
+          'PO-2',
+          'PO-3',
+        ]);
+        expect((await cached(integrationId, 'suppliers')).map((r) => r.Supplier)).toContain('Northwind Steel');
+
+        // A change at Oracle arrives with the next (incremental) sync.
+        control.clock.advance(10 * 60_000);
+        control.update('purchaseOrders', orders[1]!.id, { Status: 'CLOSED' });
+        const from = control.requests.length;
+        await syncNow(server.client, workspaceId, integrationId);
+        expect(
+          (await cached(integrationId, 'purchase-orders')).find((r) => r.id === String(orders[1]!.id)),
+        ).toMatchObject({
+          Status: 'CLOSED',
+        });
+        const lists = control.requests.slice(from).filter((r) => r.path.endsWith('/purchaseOrders'));
+        expect(lists.length).toBeGreaterThan(0);
+        expect(lists.every((r) => String(r.query.q).startsWith("LastUpdateDate>='"))).toBe(true);
+
+        // T19: no data out: the action workflow is refused, and no write reaches Oracle.
+        const action = server.client.workflow.execute('vendorActionWorkflow', {
+          taskQueue,
+          workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
+          args: [{ ...ref, vendor: 'oracle-erp', action: 'purchase-order.create', input: {}, actor: ADMIN }],
+        });
+        const error = await action.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(WorkflowFailedError);
+        // The generic action activity refuses it first (the row's data out is empty); the connector would too.
+        expect(failureType(error)).toBe('ActionNotInDataOut');
+        expect(control.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+
+        await disconnectAndCheck(server.client, taskQueue, ref, 'oracle-erp', oracleErpDescriptor.revocation.note);
+      });
+    } finally {
+      await server.close();
+    }
+  }, 180_000);
+
+  it('T1 T4 T6 T11 T15 T18 T19 [primavera-p6]: connect with a project selection → first sync of the selected projects only → change in P6 → incremental sync → status update (enabled) → disconnect → purge receipt', async () => {
+    const { control } = p6.emulator;
+    const { tower, depot, office } = p6.projects;
+    const activity = (project: typeof tower, n: number) =>
+      control.add('activity', {
+        Id: `E${n}`,
+        Name: `e2e activity ${n}`,
+        ProjectObjectId: project.ObjectId,
+        Status: 'Not Started',
+      });
+    const towerActivity = activity(tower, 1);
+    activity(depot, 2);
+    activity(office, 3);
+    control.add('baselineProject', { Id: 'P-1-B1', Name: 'Original plan', OriginalProjectObjectId: tower.ObjectId });
+    const selection = [String(tower.ObjectId), String(depot.ObjectId)];
+    const workspaceId = await seedWorkspace(h);
+    const server = await devServer();
+    const taskQueue = uniqueTaskQueue('primavera-e2e');
+    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
+    try {
+      await worker.runUntil(async () => {
+        const { integrationId, result } = await connect(server.client, taskQueue, {
+          workspaceId,
+          vendor: 'primavera-p6',
+          scope: P6_READ,
+          controls: { projects: selection, 'status-updates': ['enabled'] },
+          credential: p6.credential(),
+        });
+        expect(result).toMatchObject({ status: 'connected', grantedScopes: [P6_READ] });
+        const ref = { workspaceId, integrationId };
+        await firstSync(server.client, workspaceId, integrationId);
+        expect((await cached(integrationId, 'schedules')).map((r) => r.Name).sort()).toEqual(['Depot', 'Tower A']);
+        expect((await cached(integrationId, 'activities')).map((r) => r.Name).sort()).toEqual([
+          'e2e activity 1',
+          'e2e activity 2',
+        ]);
+        expect((await cached(integrationId, 'baselines')).map((r) => r.Name)).toEqual(['Original plan']);
+
+        control.clock.advance(5 * 60_000);
+        control.update('activity', towerActivity.ObjectId, { Name: 'e2e activity 1 (re-planned)' });
+        await syncNow(server.client, workspaceId, integrationId);
+        expect((await cached(integrationId, 'activities')).map((r) => r.Name)).toContain('e2e activity 1 (re-planned)');
+
+        // Data out (T19): the admin enabled status updates on the selected projects.
+        const changed = await server.client.workflow.execute('vendorActionWorkflow', {
+          taskQueue,
+          workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
+          args: [
+            {
+              ...ref,
+              vendor: 'primavera-p6',
+              action: 'status-update',
+              input: { activityObjectId: String(towerActivity.ObjectId), status: 'In Progress' },
+              actor: ADMIN,
+            },
+          ],
+        });
+        expect(changed).toEqual({ externalId: String(towerActivity.ObjectId), status: 'In Progress' });
+        expect(control.get('activity', towerActivity.ObjectId)!.fields.Status).toBe('In Progress');
+
+        await disconnectAndCheck(server.client, taskQueue, ref, 'primavera-p6', primaveraDescriptor.revocation.note);
+      });
+    } finally {
+      await server.close();
+    }
+    // The unselected project was never named in a request (T18).
+    const named = control.requests.flatMap((r) =>
+      [...String(r.query.Filter ?? '').matchAll(/ObjectId:eq:(\d+)/g)].map((m) => Number(m[1])),
+    );
+    expect(named).not.toContain(office.ObjectId);
+    expect(named).toContain(tower.ObjectId);
+  }, 180_000);
+});
