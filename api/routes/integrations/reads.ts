@@ -100,7 +100,8 @@ export function registerIntegrationReadRoutes(app: Api, services: ApiServices): 
       return {
         ...presentRow(row),
         ...(live ? { live: { ...live, subscriptions: live.subscriptions ?? [] } } : {}),
-        ...(connect && !['connected', 'failed', 'expired'].includes(connect.status)
+        // A failed run stays shown: a replaced credential that failed its test says why (the current one kept working).
+        ...(connect && !['connected', 'expired'].includes(connect.status)
           ? { connect: presentConnectState(services, request, request.params, connect) }
           : {}),
         links: runLinks(temporal, lifecycleId),
