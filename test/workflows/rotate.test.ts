@@ -8,7 +8,9 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import {
+  connectStateQuery,
   integrationStateQuery,
   rotateNowSignal,
   ROTATION_CADENCE_MS,
@@ -118,6 +120,96 @@ describe('T8: secret rotation workflow (time-skipping server, real Postgres)', (
       .where({ integration_id: ref.integrationId, action: 'secret.rotation' })
       .first();
     expect(entry).toMatchObject({ outcome: 'failure', error_class: 'RotationTestFailed' });
+  });
+
+  const secretStates = async (integrationId: string, kind: string) =>
+    (await h
+      .admin('secrets')
+      .where({ integration_id: integrationId, kind })
+      .orderBy('version')
+      .select('secret_id', 'state')) as Array<{ secret_id: string; state: string }>;
+  const serviceAccount = (
+    ref: { workspaceId: string; integrationId: string },
+    key: string,
+    state: 'pending' | 'current',
+  ) => h.secrets.put({ ...ref, kind: 'service-account', state, plaintext: key });
+
+  it('T6 T8: a replaced service-account credential is tested before it is promoted: one lacking a permission is retired, the current one stays, and the connect run names the permission', async () => {
+    const ref = await seedConnectedIntegration(h);
+    const current = await serviceAccount(ref, 'sa-key-in-use', 'current');
+    const lacking = await serviceAccount(ref, 'sa-key-without-role', 'pending');
+    h.connector.missingPermissions.set('sa-key-without-role', 'purchase-orders:read');
+    await worker.runUntil(async () => {
+      const connect = await env.client.workflow.start('connectWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.connect(ref.workspaceId, ref.integrationId),
+        args: [
+          {
+            ...ref,
+            vendor: MEMORY_VENDOR,
+            requestedScopes: ['repo:read'],
+            controls: {},
+            redirectUri: 'https://app.example.test/callback',
+            actor: ADMIN,
+            reconnect: true,
+            credentialSecretId: lacking.secretId,
+          },
+        ],
+      });
+      expect(await connect.result()).toEqual({ status: 'failed', failure: 'MissingScope' });
+      expect(await connect.query(connectStateQuery)).toMatchObject({
+        status: 'failed',
+        failure: 'MissingScope',
+        missingPermission: 'purchase-orders:read',
+      });
+    });
+    expect(h.connector.testedTokens).toContain('sa-key-without-role');
+    expect(await secretStates(ref.integrationId, 'service-account')).toEqual([
+      { secret_id: current.secretId, state: 'current' },
+      { secret_id: lacking.secretId, state: 'retired' },
+    ]);
+    expect(await h.admin('integrations').where({ integration_id: ref.integrationId }).first()).toMatchObject({
+      status: 'connected',
+    });
+    const entry = await h
+      .admin('audit_log')
+      .where({ integration_id: ref.integrationId, action: 'secret.rotation' })
+      .first();
+    expect(entry).toMatchObject({ outcome: 'failure', error_class: 'RotationTestFailed', scope: 'service-account' });
+
+    // The admin grants the role and uploads again: tested, then promoted; the old key is kept as previous.
+    const fixed = await serviceAccount(ref, 'sa-key-with-role', 'pending');
+    await new MockActivityEnvironment().run(h.activities.adoptServiceAccount, {
+      ...ref,
+      credentialSecretId: fixed.secretId,
+    });
+    expect((await secretStates(ref.integrationId, 'service-account')).map((s) => s.state)).toEqual([
+      'previous',
+      'retired',
+      'current',
+    ]);
+  });
+
+  it('T8: a due service-account rotation asks the admin for the new credential (the vendor has no key API): audited as renewal requested, nothing minted, nothing audited as not supported', async () => {
+    const ref = await seedConnectedIntegration(h);
+    await serviceAccount(ref, 'sa-key-in-use', 'current');
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('rotateSecretWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
+        args: [{ ...ref, vendor: MEMORY_VENDOR, kind: 'service-account', actor: ADMIN }],
+      });
+      expect(await handle.result()).toEqual({ status: 'renewal-requested' });
+      expect((await handle.describe()).memo).toMatchObject({ rotation: 'renewal-requested' });
+    });
+    expect((await secretStates(ref.integrationId, 'service-account')).map((s) => s.state)).toEqual(['current']);
+    const audit = await h.admin('audit_log').where({ integration_id: ref.integrationId });
+    expect(audit.map((a) => [a.action, a.scope, a.outcome])).toContainEqual([
+      'secret.renewal-requested',
+      'service-account',
+      'success',
+    ]);
+    expect(audit.map((a) => a.error_class)).not.toContain('RotationNotSupported');
   });
 
   it('T8: rotateNowSignal rotates at once on behalf of the admin, and the cadence restarts from then', async () => {
