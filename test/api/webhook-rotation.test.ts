@@ -1,20 +1,23 @@
 /**
  * T8 for an integration's webhook secret, through the listening API, the real rotation workflow on
- * the dev server and the Procore emulator with the real connector: Procore keeps delivering to our
- * hooks during the rotation (steady traffic), the hooks are switched to the new secret in place
- * (PATCH of their destination headers), deliveries signed with the old secret are still accepted
- * during the grace window and refused after it, and a rotation the vendor refuses puts every hook
- * back on the current secret and changes nothing for the receiver.
+ * the dev server and the vendor emulators with the real connectors. Procore: the vendor keeps
+ * delivering to our hooks during the rotation (steady traffic), the hooks are switched to the new
+ * secret in place (PATCH of their destination headers), deliveries signed with the old secret are
+ * still accepted during the grace window and refused after it, and a rotation the vendor refuses
+ * puts every hook back on the current secret. Jira (no way to change a live webhook's URL token):
+ * the webhook is re-registered with the new token and the old one deleted, under steady traffic.
  */
 import crypto from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { JIRA_REQUESTED_SCOPES, jiraCallbackUrl, jiraDescriptor } from '../../activities/vendors/jira';
 import { PROCORE_READ, procoreDescriptor, procoreDestinationToken } from '../../activities/vendors/procore';
 import { rotationStateQuery, workflowIds } from '../../workflows/definitions';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
+import { startJiraHarness, type JiraHarness } from '../vendors/jira/harness';
 import { startProcoreHarness, type ProcoreHarness } from '../vendors/procore/harness';
 import { createVendorHarness, type VendorHarness } from '../workflows/support/harness';
 import { ADMIN, pollUntil, seedWorkspace } from '../workflows/support/workflowHelpers';
-import { createHarness, type Harness } from './support/harness';
+import { createHarness, JIRA_APP, type Harness } from './support/harness';
 
 describe('T8 [procore]: webhook secret rotation under steady traffic (API, real workflows, Procore emulator)', () => {
   const secretsKey = crypto.randomBytes(32);
@@ -234,5 +237,133 @@ describe('T8 [procore]: webhook secret rotation under steady traffic (API, real 
       .where({ integration_id: ref.integrationId, action: 'secret.rotation' })
       .first();
     expect(entry).toMatchObject({ outcome: 'failure', error_class: 'RotationTestFailed' });
+  }, 120_000);
+});
+
+describe('T8 [jira]: webhook secret rotation by re-registration under steady traffic (API, real workflows, Jira emulator)', () => {
+  const secretsKey = crypto.randomBytes(32);
+  let h: Harness;
+  let worker: VendorHarness;
+  let jira: JiraHarness;
+  let apiUrl = '';
+
+  beforeAll(async () => {
+    h = await createHarness({ secretsKey });
+    apiUrl = await h.app.listen({ port: 0, host: '127.0.0.1' });
+    // Jira signs deliveries with our app's client secret: the one the API verifies with.
+    jira = await startJiraHarness(JIRA_APP);
+    worker = createVendorHarness([{ descriptor: jiraDescriptor, connector: jira.connector }], {
+      key: secretsKey,
+      webhookBaseUrl: apiUrl,
+    });
+  });
+  afterAll(async () => {
+    await worker.close();
+    await jira.emulator.stop();
+    await h.close();
+  });
+
+  it('T8 [jira]: the webhook is re-registered with the new secret’s URL token and the old one deleted; no delivery is lost, the old token verifies during the grace window and is refused after it', async () => {
+    const { control } = jira.emulator;
+    const ref = { workspaceId: await seedWorkspace(worker), integrationId: crypto.randomUUID() };
+    await worker.admin('integrations').insert({
+      integration_id: ref.integrationId,
+      workspace_id: ref.workspaceId,
+      vendor: 'jira',
+      status: 'connected',
+      requested_scopes: [...JIRA_REQUESTED_SCOPES],
+      granted_scopes: [...JIRA_REQUESTED_SCOPES],
+      controls: JSON.stringify({ projects: ['SITE'] }),
+      connected_by: ADMIN.id,
+      connected_at: new Date(),
+    });
+    const credential = await jira.connect();
+    await worker.secrets.put({
+      ...ref,
+      kind: 'oauth-tokens',
+      state: 'current',
+      plaintext: JSON.stringify(credential),
+      expiresAt: new Date(credential.expiresAt!),
+    });
+    await new MockActivityEnvironment().run(worker.activities.registerWebhooks, ref);
+    const ours = () => control.webhooks().filter((webhook) => webhook.url.includes(`/${ref.workspaceId}/`));
+    const [original] = ours();
+    expect(ours()).toHaveLength(1);
+    const secretIds = async () =>
+      (await worker
+        .admin('secrets')
+        .where({ integration_id: ref.integrationId, kind: 'webhook-secret' })
+        .orderBy('version')
+        .select('secret_id', 'state')) as Array<{ secret_id: string; state: string }>;
+    const [first] = await secretIds();
+    const oldSecret = (await worker.secrets.read(ref.workspaceId, first!.secret_id)).toString('utf8');
+    const endpointUrl = original!.url.split('?')[0]!;
+    /** A Jira delivery to the endpoint with the URL token of `secret`, signed as Jira signs (a second later each). */
+    const deliverWith = (secret: string) => {
+      control.clock.advance(1000);
+      return control.sendWebhook(jiraCallbackUrl(endpointUrl, secret), {
+        payload: {
+          timestamp: control.clock.now(),
+          webhookEvent: 'jira:issue_updated',
+          issue: { id: '1', key: 'SITE-1' },
+        },
+      });
+    };
+
+    // Steady traffic: an issue of the selected project is created and deleted every 20 ms; Jira
+    // delivers each deletion to our live webhook(s).
+    const statuses: number[] = [];
+    let running = true;
+    const traffic = (async () => {
+      for (let i = 0; running; i++) {
+        control.clock.advance(1000);
+        const issue = control.addIssue('SITE', `steady ${i}`);
+        statuses.push(...(await control.deleteIssue(issue.key)));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const server = await devServer();
+    const taskQueue = uniqueTaskQueue('webhook-rotation-jira');
+    const rotationWorker = await testWorker({
+      connection: server.connection,
+      taskQueue,
+      activities: worker.activities,
+    });
+    try {
+      await rotationWorker.runUntil(async () => {
+        const handle = await server.client.workflow.start('rotateSecretWorkflow', {
+          taskQueue,
+          workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
+          args: [{ ...ref, vendor: 'jira', kind: 'webhook-secret', actor: ADMIN, gracePeriodMs: 4_000 }],
+        });
+        await pollUntil(
+          () => handle.query(rotationStateQuery),
+          (s) => s.status === 'grace-period',
+          30_000,
+        );
+        const versions = await secretIds();
+        expect(versions.map((v) => v.state)).toEqual(['previous', 'current']);
+        const newSecret = (await worker.secrets.read(ref.workspaceId, versions[1]!.secret_id)).toString('utf8');
+        // One live webhook, a new one, at the new secret's URL token; the vendor_subscriptions row follows it.
+        expect(ours().map((webhook) => webhook.url)).toEqual([jiraCallbackUrl(endpointUrl, newSecret)]);
+        expect(ours()[0]!.id).not.toBe(original!.id);
+        expect(
+          await worker.admin('vendor_subscriptions').where({ integration_id: ref.integrationId }).pluck('external_id'),
+        ).toEqual([String(ours()[0]!.id)]);
+        // A retry Jira sent to the old URL before the switch still verifies during the window.
+        expect(await deliverWith(oldSecret)).toBe(202);
+        expect(await handle.result()).toEqual({ status: 'rotated', newVersion: 2 });
+        expect(await deliverWith(oldSecret)).toBe(401);
+        expect(await deliverWith(newSecret)).toBe(202);
+      });
+    } finally {
+      running = false;
+      await traffic;
+      await server.close();
+    }
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.filter((status) => status !== 202)).toEqual([]);
+    const audit = await worker.admin('audit_log').where({ integration_id: ref.integrationId }).pluck('action');
+    expect(audit).toEqual(expect.arrayContaining(['webhooks.register', 'webhooks.delete', 'secret.promoted']));
   }, 120_000);
 });

@@ -12,16 +12,21 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import {
   connectStateQuery,
   integrationStateQuery,
+  RECONNECTED_EVENT,
+  RENEWAL_REQUEST_LEAD_MS,
   rotateNowSignal,
   ROTATION_CADENCE_MS,
   ROTATION_GRACE_MS,
+  vendorLifecycleSignal,
   workflowIds,
 } from '../../workflows/definitions';
-import { seedConnectedIntegration, type Harness } from './support/harness';
-import { MEMORY_VENDOR } from '../../dev/memoryConnector';
+import { createVendorHarness, seedConnectedIntegration, type Harness } from './support/harness';
+import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from '../../dev/memoryConnector';
+import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
 import { ADMIN, pollUntil, useTimeSkippingWorkers } from './support/workflowHelpers';
 
 const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
 
 describe('T8: secret rotation workflow (time-skipping server, real Postgres)', () => {
   let h: Harness;
@@ -243,5 +248,77 @@ describe('T8: secret rotation workflow (time-skipping server, real Postgres)', (
       expect(Date.parse(after.nextRotationAt!)).toBeGreaterThan(Date.parse(before.nextRotationAt!));
     });
     expect((await tokenVersions(ref.integrationId)).map((v) => v.state)).toEqual(['retired', 'current']);
+  });
+});
+
+describe('T8: a service-account row’s lifecycle asks the admin for the new credential (time-skipping server, real Postgres)', () => {
+  // The memory vendor as a service-account row: its vendor has no API to set a new key.
+  const connector = new MemoryConnector();
+  const h = createVendorHarness([{ descriptor: { ...memoryDescriptor, authKind: 'service-account' }, connector }]);
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await timeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env.teardown();
+    await h.close();
+  });
+
+  it('T8: before the 90-day cadence ends the lifecycle marks the renewal requested (status and audit) and asks again weekly; the admin’s adopted upload completes the rotation and restarts the cadence', async () => {
+    const ref = await seedConnectedIntegration(h);
+    await h.secrets.put({ ...ref, kind: 'service-account', state: 'current', plaintext: 'sa-key-in-use' });
+    const taskQueue = uniqueTaskQueue('rotate-renewal');
+    const worker = await testWorker({ connection: env.nativeConnection, taskQueue, activities: h.activities });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('integrationLifecycleWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.lifecycle(ref.workspaceId, ref.integrationId),
+        args: [{ ...ref, vendor: MEMORY_VENDOR }],
+      });
+      try {
+        const before = await pollUntil(
+          () => handle.query(integrationStateQuery),
+          (s) => s.nextRotationAt !== undefined,
+        );
+        const startedAt = Date.parse(before.nextRotationAt!) - ROTATION_CADENCE_MS['service-account'];
+        // Requested 14 days before the credential's 90 days are up.
+        expect(ROTATION_CADENCE_MS['service-account'] + RENEWAL_REQUEST_LEAD_MS).toBe(90 * DAY);
+        await env.sleep(ROTATION_CADENCE_MS['service-account'] + MINUTE);
+        const requested = await pollUntil(
+          () => handle.query(integrationStateQuery),
+          (s) => s.renewalRequested !== undefined,
+        );
+        expect(requested.renewalRequested!.kind).toBe('service-account');
+        expect(requested.lastRotation).toMatchObject({ kind: 'service-account', status: 'renewal-requested' });
+        expect(Date.parse(requested.renewalRequested!.since) - startedAt).toBeLessThan(90 * DAY);
+        // Still waiting a week later: asked again, still the first request's date.
+        await env.sleep(7 * DAY + MINUTE);
+        const reminded = await pollUntil(
+          () => h.admin('audit_log').where({ integration_id: ref.integrationId, action: 'secret.renewal-requested' }),
+          (entries) => entries.length >= 2,
+        );
+        expect(reminded.every((entry) => entry.outcome === 'success' && entry.scope === 'service-account')).toBe(true);
+        expect((await handle.query(integrationStateQuery)).renewalRequested).toEqual(requested.renewalRequested);
+
+        // The admin's upload was tested and adopted by a reconnect run, which tells the lifecycle.
+        await handle.signal(vendorLifecycleSignal, { event: RECONNECTED_EVENT });
+        const renewed = await pollUntil(
+          () => handle.query(integrationStateQuery),
+          (s) => s.renewalRequested === undefined,
+        );
+        expect(renewed.lastRotation).toMatchObject({ kind: 'service-account', status: 'rotated' });
+        expect(Date.parse(renewed.nextRotationAt!) - Date.parse(renewed.lastRotation!.at)).toBe(
+          ROTATION_CADENCE_MS['service-account'],
+        );
+        await pollUntil(
+          () => handle.query(integrationStateQuery),
+          (s) => s.lastSync?.state === 'completed',
+        );
+      } finally {
+        await handle.terminate('test over');
+      }
+    });
+    const audit = await h.admin('audit_log').where({ integration_id: ref.integrationId });
+    expect(audit.map((entry) => entry.error_class)).not.toContain('RotationNotSupported');
   });
 });
