@@ -25,7 +25,7 @@ import {
   type IntegrationRef,
 } from './context';
 import { webhookUrl, type IntegrationActivityDeps } from './deps';
-import { enabledWebhookEndpoint } from '../../db/webhooks';
+import { activeSubscriptions, enabledWebhookEndpoint } from '../../db/webhooks';
 
 /** A pair minted by a rotation with at least this long to live is fresh enough to stand for a refresh (the lifecycle refreshes 5 minutes before expiry). */
 const FRESH_PAIR_MARGIN_MS = 5 * 60 * 1000;
@@ -114,10 +114,13 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
     ): Promise<{ expiresAt?: number }> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
+        const { endpoint, held } = await withWorkspace(deps.db, input.workspaceId, async (trx) => ({
+          endpoint: await enabledWebhookEndpoint(trx, input.integrationId),
+          held: await activeSubscriptions(trx, input.integrationId),
+        }));
+        // Replaced meanwhile (a webhook-secret rotation re-registered it, T8): the lifecycle re-reads its schedule.
+        if (!held.some((s) => s.externalId === input.externalId)) return {};
         const ctx = await context.connectorContext(resolved);
-        const endpoint = await withWorkspace(deps.db, input.workspaceId, (trx) =>
-          enabledWebhookEndpoint(trx, input.integrationId),
-        );
         const renewed = await resolved.connector.renewSubscription(
           ctx,
           { externalId: input.externalId, resource: input.resource },
