@@ -23,10 +23,11 @@ import {
   enabledWebhookEndpoint,
   replaceSubscriptions,
   setEndpointSigningSecret,
+  upsertSubscriptions,
 } from '../../db/webhooks';
 import type { AuditActor } from '../../lib/audit';
-import type { RotationWithoutNewVersion } from '@trackproject/integrations-client/definitions';
-import type { Connector, ConnectorContext, Subscription } from '../vendors/types';
+import type { RotationKind, RotationWithoutNewVersion } from '@trackproject/integrations-client/definitions';
+import type { Subscription } from '../vendors/types';
 import {
   parseCredential,
   promoteIdempotent,
@@ -48,36 +49,12 @@ import { webhookUrl, type IntegrationActivityDeps, type SecretKind } from './dep
 import { countActivityMetric, logActivity } from '../telemetry';
 import { VendorError, VendorFailureType } from '../vendors/errors';
 
-type RotatedKind = 'oauth-tokens' | 'service-account' | 'webhook-secret' | 'app-private-key';
-
 export interface PreparedRotation {
   pendingSecretId?: string;
   previousSecretId?: string;
   version?: number;
   /** Set when no version was minted: why (the rotation workflow reports it). */
   outcome?: Exclude<RotationWithoutNewVersion, 'not-supported'>;
-}
-
-/**
- * Hands the vendor a new webhook secret: in place where the connector can, else by re-registering.
- * Re-registration opens the new subscriptions before deleting the old ones, so the vendor always has
- * one to deliver to; deliveries already sent on an old one verify with the previous secret.
- */
-async function handOverWebhookSecret(
-  connector: Connector,
-  ctx: ConnectorContext,
-  input: { callbackUrl: string; newSecret: string; subscriptions: readonly Subscription[] },
-): Promise<Subscription[]> {
-  if (connector.rotateWebhookSecret) return connector.rotateWebhookSecret(ctx, input);
-  const fresh = await connector.registerWebhooks(ctx, { callbackUrl: input.callbackUrl, clientState: input.newSecret });
-  try {
-    for (const subscription of input.subscriptions) await connector.deleteSubscription(ctx, subscription);
-  } catch (error) {
-    // The old subscriptions keep delivering with the current secret: undo the new ones.
-    for (const subscription of fresh) await connector.deleteSubscription(ctx, subscription).catch(() => undefined);
-    throw error;
-  }
-  return fresh;
 }
 
 export function createRotationActivities(deps: IntegrationActivityDeps) {
@@ -109,7 +86,7 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
   };
 
   /** The admin must supply the new secret (the vendor has no API for us to set it): audited, shown in the status. */
-  async function requestRenewal(input: IntegrationRef & { kind: RotatedKind; actor: AuditActor }) {
+  async function requestRenewal(input: IntegrationRef & { kind: RotationKind; actor: AuditActor }) {
     await audit(input, input.actor, input.kind, 'secret.renewal-requested');
     countActivityMetric('secret_rotations', 1, { outcome: 'renewal-requested' });
     logActivity('info', 'secret renewal requested from the admin', input, { kind: input.kind });
@@ -150,11 +127,14 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
   }
 
   /**
-   * The test of a new webhook secret: the vendor takes it for every subscription (or the re-registered
-   * ones). Refused, the vendor is put back on the current secret before the failure is reported.
+   * The test of a new webhook secret: the vendor takes it for every subscription. In place where the
+   * connector can (refused, the vendor is put back on the current secret); else by re-registering:
+   * the new subscriptions are opened and recorded before the old ones are deleted, so the vendor
+   * always has one to deliver to, and a retry of this step deletes whatever it finds recorded.
+   * Deliveries already sent on an old one verify with the previous secret during the grace window.
    */
   async function testWebhookSecret(input: IntegrationRef, resolved: ResolvedIntegration, newSecret: string) {
-    const ref = { workspaceId: input.workspaceId, integrationId: input.integrationId };
+    const { connector } = resolved;
     const { endpoint, subscriptions } = await withWorkspace(deps.db, input.workspaceId, async (trx) => ({
       endpoint: await enabledWebhookEndpoint(trx, input.integrationId),
       subscriptions: await activeSubscriptions(trx, input.integrationId),
@@ -163,25 +143,36 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
       throw nonRetryable(IntegrationFailureType.CredentialMissing, 'the integration has no webhook endpoint');
     const ctx = await context.connectorContext(resolved);
     const callbackUrl = webhookUrl(deps.webhookBaseUrl, resolved.row.vendor, input.workspaceId, endpoint.endpoint_id);
-    let fresh: Subscription[];
-    try {
-      fresh = await handOverWebhookSecret(resolved.connector, ctx, { callbackUrl, newSecret, subscriptions });
-      if (subscriptions.length > 0 && fresh.length === 0)
-        throw new VendorError(
-          VendorFailureType.VendorRejected,
-          resolved.row.vendor,
-          'no subscription took the new secret',
-        );
-    } catch (error) {
-      if (resolved.connector.rotateWebhookSecret) {
+    const refused = () =>
+      new VendorError(VendorFailureType.VendorRejected, resolved.row.vendor, 'no subscription took the new secret');
+    const record = (before: readonly Subscription[], after: readonly Subscription[]) =>
+      withWorkspace(deps.db, input.workspaceId, (trx) => replaceSubscriptions(trx, input, before, after));
+
+    if (connector.rotateWebhookSecret) {
+      try {
+        const updated = await connector.rotateWebhookSecret(ctx, { callbackUrl, newSecret, subscriptions });
+        if (subscriptions.length > 0 && updated.length === 0) throw refused();
+        return record(subscriptions, updated);
+      } catch (error) {
         const currentSecret = (await deps.secrets.read(input.workspaceId, endpoint.signing_secret_id)).toString('utf8');
-        await resolved.connector
+        await connector
           .rotateWebhookSecret(ctx, { callbackUrl, newSecret: currentSecret, subscriptions })
           .catch(() => undefined); // best effort: the hooks it reached are put back
+        throw error;
       }
+    }
+    const fresh = await connector.registerWebhooks(ctx, { callbackUrl, clientState: newSecret });
+    if (subscriptions.length > 0 && fresh.length === 0) throw refused();
+    await withWorkspace(deps.db, input.workspaceId, (trx) => upsertSubscriptions(trx, input, fresh));
+    try {
+      for (const subscription of subscriptions) await connector.deleteSubscription(ctx, subscription);
+    } catch (error) {
+      // The old subscriptions still deliver with the current secret: the new ones go.
+      for (const subscription of fresh) await connector.deleteSubscription(ctx, subscription).catch(() => undefined);
+      await record(fresh, []);
       throw error;
     }
-    await withWorkspace(deps.db, input.workspaceId, (trx) => replaceSubscriptions(trx, ref, subscriptions, fresh));
+    await record(subscriptions, fresh);
   }
 
   return {
@@ -190,7 +181,9 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
      * step is reused rather than minted again (a second refresh with the same refresh token fails at
      * vendors that rotate refresh tokens). Kinds we cannot mint answer an `outcome` instead.
      */
-    async prepareRotation(input: IntegrationRef & { kind: RotatedKind; actor: AuditActor }): Promise<PreparedRotation> {
+    async prepareRotation(
+      input: IntegrationRef & { kind: RotationKind; actor: AuditActor },
+    ): Promise<PreparedRotation> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
         const holder = resolved.descriptor.webhook.secretHolder;
