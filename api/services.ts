@@ -33,18 +33,19 @@ export interface ApiServices {
   consentSessionKey: Buffer;
   /**
    * Envelope-encrypted secrets (T6, T7): the API stores service-account credentials, SAML metadata
-   * and posted SAML responses, reads webhook signing secrets, and finds an integration's current
+   * and posted SAML responses, reads webhook signing secrets (every version in force), and finds an integration's current
    * SAML metadata (a reconnect signs in against it again).
    */
-  secrets: Pick<SecretStore, 'put' | 'read' | 'current'>;
+  secrets: Pick<SecretStore, 'put' | 'read' | 'current' | 'usable'>;
   /** Every row of the vendor catalog with its availability here; only `available` rows can be connected. */
   vendors: ReadonlyMap<VendorId, CatalogRow>;
   webhookVerifiers: WebhookVerifiers;
   /**
    * Secrets of vendor apps that sign every delivery with one app-wide secret sent to one app-wide
-   * URL (GitHub Apps); absent: that vendor's app-level receiver answers 404.
+   * URL (GitHub Apps), current first, then the previous one while an operator rotation's window is
+   * open (both verify, T8); absent: that vendor's app-level receiver answers 404.
    */
-  appWebhookSecrets: Partial<Record<VendorId, string>>;
+  appWebhookSecrets: Partial<Record<VendorId, readonly string[]>>;
   /** Public base URL of this API: OAuth redirect URIs and webhook URLs are built from it. */
   publicUrl: string;
   /** Disconnect → purge delay promised to the caller (the workflow clamps it to 30 days, T15). */

@@ -165,3 +165,68 @@ export async function markIntegrationDeliveriesSignalled(db: Knex, deliveries: U
       .update({ processed_at: trx.fn.now() }),
   );
 }
+
+/** An integration's vendor subscriptions as the connector contract names them (external id, resource, expiry). */
+export async function activeSubscriptions(
+  trx: Knex.Transaction,
+  integrationId: string,
+): Promise<Array<{ externalId: string; resource: string; expiresAt?: number }>> {
+  const rows = await trx('vendor_subscriptions')
+    .where({ integration_id: integrationId, status: 'active' })
+    .select('external_id', 'resource', 'expires_at');
+  return rows.map((row: { external_id: string; resource: string; expires_at: Date | null }) => ({
+    externalId: row.external_id,
+    resource: row.resource,
+    expiresAt: row.expires_at ? new Date(row.expires_at).getTime() : undefined,
+  }));
+}
+
+/** Records subscriptions the vendor answered (a retry of the same registration updates their expiry). */
+export async function upsertSubscriptions(
+  trx: Knex.Transaction,
+  ref: { workspaceId: string; integrationId: string },
+  subscriptions: ReadonlyArray<{ externalId: string; resource: string; expiresAt?: number }>,
+): Promise<void> {
+  if (subscriptions.length === 0) return;
+  await trx('vendor_subscriptions')
+    .insert(
+      subscriptions.map((s) => ({
+        workspace_id: ref.workspaceId,
+        integration_id: ref.integrationId,
+        external_id: s.externalId,
+        resource: s.resource,
+        expires_at: s.expiresAt ? new Date(s.expiresAt) : null,
+      })),
+    )
+    .onConflict(['workspace_id', 'integration_id', 'external_id'])
+    .merge(['expires_at']);
+}
+
+/** The integration's subscriptions are now `after` (a webhook-secret rotation re-registered or updated them). */
+export async function replaceSubscriptions(
+  trx: Knex.Transaction,
+  ref: { workspaceId: string; integrationId: string },
+  before: ReadonlyArray<{ externalId: string }>,
+  after: ReadonlyArray<{ externalId: string; resource: string; expiresAt?: number }>,
+): Promise<void> {
+  const kept = new Set(after.map((s) => s.externalId));
+  const gone = before.map((s) => s.externalId).filter((id) => !kept.has(id));
+  if (gone.length > 0)
+    await trx('vendor_subscriptions')
+      .where({ integration_id: ref.integrationId })
+      .whereIn('external_id', gone)
+      .delete();
+  await upsertSubscriptions(trx, ref, after);
+}
+
+/** The integration's enabled endpoint verifies with this secret version from now on (a promoted rotation, T8). */
+export async function setEndpointSigningSecret(
+  trx: Knex.Transaction,
+  integrationId: string,
+  signingSecretId: string,
+): Promise<void> {
+  await trx('webhook_endpoints')
+    .where({ integration_id: integrationId })
+    .whereNull('disabled_at')
+    .update({ signing_secret_id: signingSecretId });
+}

@@ -5,7 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
-import { VendorError, VendorFailureType } from '../activities/vendors/errors';
+import { missingPermission, VendorError, VendorFailureType } from '../activities/vendors/errors';
 import type {
   Connector,
   ConnectorContext,
@@ -139,10 +139,14 @@ export class MemoryConnector implements Connector {
   }
 
   readonly testedTokens: string[] = [];
+  /** Credentials (by access token or key) the vendor finds lacking a permission, as a service account missing a role. */
+  readonly missingPermissions = new Map<string, string>();
 
   async testConnection(ctx: ConnectorContext): Promise<void> {
     await ctx.audit({ action: 'user.get', scope: 'repo:read' }, async () => {
       this.testedTokens.push(ctx.credential.accessToken);
+      const lacking = this.missingPermissions.get(ctx.credential.accessToken);
+      if (lacking) throw missingPermission(MEMORY_VENDOR, lacking);
       if (this.failNextTest) {
         this.failNextTest = false;
         throw new VendorError(VendorFailureType.ReauthorizationRequired, MEMORY_VENDOR, 'credential refused (401)', {

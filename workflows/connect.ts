@@ -17,7 +17,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { requestedScopeViolations, type ScopeMatrix } from '../lib/scopes';
 import { integrationActivities as act } from './activityProxies';
-import { failureType } from './failures';
+import { failureType, missingPermissionOf } from './failures';
 import {
   connectStateQuery,
   installationSetupUpdate,
@@ -230,6 +230,7 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
     const reason = failureType(error) ?? 'ConnectFailed';
     state.status = 'failed';
     state.failure = reason;
+    state.missingPermission = missingPermissionOf(error);
     log.warn('connect failed; compensating', { ...ref, vendor: input.vendor, failureType: reason });
     await compensate(ref, reason, input.reconnect, verifierSecretId);
     return { status: 'failed', failure: reason };

@@ -4,7 +4,8 @@
  * budget and what a sync costs — T12) into at most one
  * running sync plus one pending; refreshes tokens before expiry (one at a time); renews
  * subscriptions before expiry; rotates secrets on the per-kind cadence or on demand (T8, one
- * rotation at a time); applies consent narrowing (T17); continues as new before history
+ * rotation at a time; where only the admin can supply the new secret, shows the renewal requested
+ * until their upload is adopted); applies consent narrowing (T17); continues as new before history
  * grows. Cancelled by disconnect, which cancels the running sync with it.
  */
 import {
@@ -60,6 +61,8 @@ export const TOKEN_REFRESH_MARGIN_MS = 5 * 60 * 1000;
 export const SUBSCRIPTION_RENEWAL_MARGIN_MS = 60 * 60 * 1000;
 /** A rotation that failed (test refused, vendor error) is retried after a day, not a whole cadence. */
 const ROTATION_RETRY_AFTER_FAILURE_MS = 24 * 60 * 60 * 1000;
+/** A renewal asked of the admin (T8) is asked again this often until their new secret is adopted. */
+const RENEWAL_REMINDER_MS = 7 * 24 * 60 * 60 * 1000;
 const ROTATION_SCHEDULE_ACTOR: AuditActor = { type: 'system', id: 'rotation-schedule' };
 
 /**
@@ -108,6 +111,8 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   const rotationDueAt: Partial<Record<RotationKind, number>> = { ...input.carried?.rotationDueAt };
   const rotationCadence = (kind: RotationKind) => input.rotationCadenceMs?.[kind] ?? ROTATION_CADENCE_MS[kind];
   let rotating: ChildWorkflowHandle<typeof rotateSecretWorkflow> | undefined;
+  /** Set once the rotation schedule is known; a renewal can only have been requested after that. */
+  let renewedByAdmin: (kind: RotationKind) => void = () => undefined;
   let rotateNowBy: AuditActor | undefined;
   const syncWorkflowId = workflowIds.sync(ref.workspaceId, ref.integrationId);
   let updatesThisRun = 0;
@@ -182,6 +187,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     if (event === RECONNECTED_EVENT) {
       state.status = 'connected';
       request({ reason: 'connect' });
+      if (state.renewalRequested) renewedByAdmin(state.renewalRequested.kind);
     }
     if (event === 'subscriptionRemoved' || event === 'missed') request({ reason: 'resync', full: event === 'missed' });
     scheduleDirty = true;
@@ -206,6 +212,14 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   };
   showNextRotation();
 
+  /** The admin's upload was tested and adopted (a reconnect): that is the rotation, and its cadence restarts. */
+  renewedByAdmin = (kind: RotationKind) => {
+    state.renewalRequested = undefined;
+    state.lastRotation = { kind, status: 'rotated', at: new Date().toISOString() };
+    rotationDueAt[kind] = Date.now() + rotationCadence(kind);
+    showNextRotation();
+  };
+
   const startRotation = async (kind: RotationKind, actor: AuditActor) => {
     rotating = await startChild(rotateSecretWorkflow, {
       workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
@@ -220,7 +234,12 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
       scheduleDirty = true; // a rotated credential carries a new expiry
     };
     void rotating.result().then(
-      (result) => finish(result.status, undefined, rotationCadence(kind)),
+      (result) => {
+        if (result.status !== 'renewal-requested') return finish(result.status, undefined, rotationCadence(kind));
+        // The admin was asked for the new secret: shown until their upload is adopted, and asked again weekly.
+        state.renewalRequested ??= { kind, since: new Date().toISOString() };
+        finish(result.status, undefined, RENEWAL_REMINDER_MS);
+      },
       (error) => {
         const type = failureType(error);
         finish(type === 'RotationTestFailed' ? 'test-failed' : 'failed', type, ROTATION_RETRY_AFTER_FAILURE_MS);

@@ -1,6 +1,7 @@
 /**
- * Secret rotation (T8): a pending version is minted at the vendor where the connector can (OAuth:
- * a refresh issues a new token pair), tested against the vendor, promoted (current → previous),
+ * Secret rotation (T8): a pending version is minted where we can (OAuth: a refresh issues a new
+ * token pair; an integration's webhook secret: a random one, handed to the vendor by its test),
+ * tested against the vendor, promoted (current → previous),
  * and the previous version is retired after a grace period on a durable timer. Every step is an
  * idempotent activity. A failed test retires the pending version, leaves the current one
  * untouched, is audited, and fails this run with `RotationTestFailed` (memo `rotation`).
@@ -27,9 +28,12 @@ export async function rotateSecretWorkflow(input: RotateInput): Promise<RotateRe
 
   const prepared = await act.prepareRotation({ ...ref, kind: input.kind, actor: input.actor });
   if (!prepared.pendingSecretId) {
-    state.status = 'not-supported';
-    upsertMemo({ rotation: 'not-supported' });
-    return { status: 'not-supported' };
+    // Nothing to mint here: the admin was asked for the new secret, or it is our app's (operator).
+    // Histories from before these outcomes existed answer no outcome: they replay as `not-supported`.
+    const outcome = prepared.outcome ?? 'not-supported';
+    state.status = outcome;
+    upsertMemo({ rotation: outcome });
+    return { status: outcome };
   }
   state.newVersion = prepared.version;
 

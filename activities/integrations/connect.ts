@@ -6,18 +6,20 @@
 import crypto from 'node:crypto';
 import { bindInstallation } from '../../db/installationBindings';
 import { insertPendingIntegration, updateIntegration } from '../../db/integrations';
-import { insertWebhookEndpoint } from '../../db/webhooks';
+import { insertWebhookEndpoint, upsertSubscriptions } from '../../db/webhooks';
 import { withWorkspace } from '../../db/workspaceScope';
 import { createOAuthState, createPkcePair, hashState, parseOAuthState } from '../../lib/oauth/pkce';
 import { assertGrantWithinRequested } from '../vendors/shared/scopes';
-import { VendorError, VendorFailureType } from '../vendors/errors';
+import { isFinalVendorFailure, VendorError, VendorFailureType } from '../vendors/errors';
 import type { TokenSet, VendorId } from '../vendors/types';
 import type { AuditActor } from '../../lib/audit';
 import {
   asActivity,
   createIntegrationContext,
+  currentWorkflowId,
   IntegrationFailureType,
   loadIntegration,
+  parseCredential,
   nonRetryable,
   promoteIdempotent,
   putPendingTokens,
@@ -229,15 +231,43 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
       });
     },
 
-    /** Service-account vendors: the API stored the credential; adopt it and prove it works. */
+    /**
+     * Service-account vendors (T6, T8): the API stored the admin's credential as a pending version.
+     * It is tested against the vendor first and promoted only if the test passes, so a credential
+     * that lacks a permission never replaces a working one: it is retired, and the failure names
+     * the permission. A retry after the promotion tests the (now current) same version again.
+     */
     async adoptServiceAccount(
       input: IntegrationRef & { credentialSecretId: string },
     ): Promise<{ grantedScopes: string[] }> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
+        const submitted = await deps.secrets.read(input.workspaceId, input.credentialSecretId, {
+          integrationId: input.integrationId,
+          kind: 'service-account',
+        });
+        try {
+          await resolved.connector.testConnection(
+            await context.connectorContext(resolved, parseCredential(submitted.toString('utf8'))),
+          );
+        } catch (error) {
+          if (isFinalVendorFailure(error)) {
+            await retireIdempotent(deps.secrets, input.workspaceId, input.credentialSecretId);
+            await deps.audit.record({
+              workspaceId: input.workspaceId,
+              integrationId: input.integrationId,
+              actor: workflowActor(),
+              direction: 'internal',
+              action: 'secret.rotation',
+              scope: 'service-account',
+              outcome: 'failure',
+              errorClass: 'RotationTestFailed',
+              workflowId: currentWorkflowId(),
+            });
+          }
+          throw error;
+        }
         await promoteIdempotent(deps.secrets, input.workspaceId, input.credentialSecretId);
-        const ctx = await context.connectorContext(resolved);
-        await resolved.connector.testConnection(ctx);
         return { grantedScopes: resolved.row.requested_scopes };
       });
     },
@@ -271,22 +301,7 @@ export function createConnectActivities(deps: IntegrationActivityDeps) {
         const ctx = await context.connectorContext(resolved);
         const callbackUrl = webhookUrl(deps.webhookBaseUrl, resolved.row.vendor, input.workspaceId, endpointId);
         const subscriptions = await resolved.connector.registerWebhooks(ctx, { callbackUrl, clientState });
-        if (subscriptions.length > 0) {
-          await withWorkspace(deps.db, input.workspaceId, (trx) =>
-            trx('vendor_subscriptions')
-              .insert(
-                subscriptions.map((s) => ({
-                  workspace_id: input.workspaceId,
-                  integration_id: input.integrationId,
-                  external_id: s.externalId,
-                  resource: s.resource,
-                  expires_at: s.expiresAt ? new Date(s.expiresAt) : null,
-                })),
-              )
-              .onConflict(['workspace_id', 'integration_id', 'external_id'])
-              .merge(['expires_at']),
-          );
-        }
+        await withWorkspace(deps.db, input.workspaceId, (trx) => upsertSubscriptions(trx, input, subscriptions));
         return { subscriptions: subscriptions.map((s) => ({ resource: s.resource, expiresAt: s.expiresAt })) };
       });
     },

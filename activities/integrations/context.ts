@@ -142,6 +142,21 @@ export async function withRefreshLock<T>(db: Knex, ref: IntegrationRef, refresh:
   });
 }
 
+/** The newest pending version of a kind (minted by a rotation not promoted yet), or undefined. */
+export async function pendingVersion(
+  db: Knex,
+  ref: IntegrationRef,
+  kind: SecretKind,
+): Promise<{ secretId: string; version: number; expiresAt: Date | null } | undefined> {
+  const row = (await withWorkspace(db, ref.workspaceId, (trx) =>
+    trx('secrets')
+      .where({ integration_id: ref.integrationId, kind, state: 'pending' })
+      .orderBy('version', 'desc')
+      .first('secret_id', 'version', 'expires_at'),
+  )) as { secret_id: string; version: number; expires_at: Date | null } | undefined;
+  return row && { secretId: row.secret_id, version: row.version, expiresAt: row.expires_at };
+}
+
 /**
  * Stores a token set as a pending `oauth-tokens` version: nothing uses it until the caller
  * promotes it, and with rotating refresh tokens the new pair is stored before the old is dropped.

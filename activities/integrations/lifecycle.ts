@@ -16,6 +16,8 @@ import {
   IntegrationFailureType,
   loadIntegration,
   nonRetryable,
+  parseCredential,
+  pendingVersion,
   promoteIdempotent,
   putPendingTokens,
   recordConsent,
@@ -25,7 +27,10 @@ import {
   type IntegrationRef,
 } from './context';
 import { webhookUrl, type IntegrationActivityDeps } from './deps';
-import { enabledWebhookEndpoint } from '../../db/webhooks';
+import { activeSubscriptions, enabledWebhookEndpoint } from '../../db/webhooks';
+
+/** A pair minted by a rotation with at least this long to live is fresh enough to stand for a refresh (the lifecycle refreshes 5 minutes before expiry). */
+const FRESH_PAIR_MARGIN_MS = 5 * 60 * 1000;
 
 export interface LifecycleSchedule {
   status: string;
@@ -88,18 +93,34 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
     /**
      * Refreshes the tokens. The new set (with a rotated refresh token) is stored and promoted
      * before the old version is retired, so a crash in between leaves a working credential.
+     *
+     * A rotation's refresh may have run first (T8): its pending pair then holds the only live
+     * refresh token (single-use at Procore; the current one was spent). A pair still fresh is simply
+     * promoted, which is all a refresh would achieve, and the rotation's own steps find their work
+     * done; an expired one is refreshed with its own refresh token. Either way no refresh token is
+     * ever presented twice.
      */
     async refreshTokens(input: IntegrationRef): Promise<{ expiresAt?: number }> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
-        // The current pair is read under the lock: a refresh that ran meanwhile has stored the live one.
+        // The pairs are read under the lock: a refresh that ran meanwhile has stored the live one.
         return withRefreshLock(deps.db, input, async () => {
           const before = await deps.secrets.current(input.workspaceId, input.integrationId, 'oauth-tokens');
           if (!before) throw nonRetryable(IntegrationFailureType.CredentialMissing, 'no oauth tokens to refresh');
-          const merged = await refreshedTokens(resolved.connector, await context.connectorContext(resolved));
+          const minted = await pendingVersion(deps.db, input, 'oauth-tokens');
+          if (minted && (minted.expiresAt === null || minted.expiresAt.getTime() > Date.now() + FRESH_PAIR_MARGIN_MS)) {
+            await promoteIdempotent(deps.secrets, input.workspaceId, minted.secretId);
+            await retireIdempotent(deps.secrets, input.workspaceId, before.secretId);
+            return { expiresAt: minted.expiresAt?.getTime() };
+          }
+          const live = minted
+            ? parseCredential((await deps.secrets.read(input.workspaceId, minted.secretId)).toString('utf8'))
+            : undefined;
+          const merged = await refreshedTokens(resolved.connector, await context.connectorContext(resolved, live));
           const stored = await putPendingTokens(deps.secrets, input, merged);
           await promoteIdempotent(deps.secrets, input.workspaceId, stored.secretId);
           await retireIdempotent(deps.secrets, input.workspaceId, before.secretId);
+          if (minted) await retireIdempotent(deps.secrets, input.workspaceId, minted.secretId);
           return { expiresAt: merged.expiresAt };
         });
       });
@@ -110,10 +131,13 @@ export function createLifecycleActivities(deps: IntegrationActivityDeps) {
     ): Promise<{ expiresAt?: number }> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
+        const { endpoint, held } = await withWorkspace(deps.db, input.workspaceId, async (trx) => ({
+          endpoint: await enabledWebhookEndpoint(trx, input.integrationId),
+          held: await activeSubscriptions(trx, input.integrationId),
+        }));
+        // Replaced meanwhile (a webhook-secret rotation re-registered it, T8): the lifecycle re-reads its schedule.
+        if (!held.some((s) => s.externalId === input.externalId)) return {};
         const ctx = await context.connectorContext(resolved);
-        const endpoint = await withWorkspace(deps.db, input.workspaceId, (trx) =>
-          enabledWebhookEndpoint(trx, input.integrationId),
-        );
         const renewed = await resolved.connector.renewSubscription(
           ctx,
           { externalId: input.externalId, resource: input.resource },

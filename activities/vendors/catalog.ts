@@ -125,14 +125,17 @@ export function webhookVerifiers(apps: VendorApps): WebhookVerifiers {
   return verifiers;
 }
 
-/** App-wide webhook secrets (one URL for all customers), by row, for the families whose app is configured. */
-export function appWebhookSecrets(apps: VendorApps): Partial<Record<VendorId, string>> {
-  const secrets: Partial<Record<VendorId, string>> = {};
+/**
+ * App-wide webhook secrets (one URL for all customers), by row, for the families whose app is
+ * configured: the current secret first, then the previous one during an operator rotation (T8).
+ */
+export function appWebhookSecrets(apps: VendorApps): Partial<Record<VendorId, readonly string[]>> {
+  const secrets: Partial<Record<VendorId, readonly string[]>> = {};
   for (const family of BUILT_FAMILIES) {
     const manifest: BuiltManifest<unknown> = CATALOG[family];
     const app = (apps as Record<string, unknown>)[family];
-    if (app === undefined || !manifest.webhooks.appSecret) continue;
-    for (const row of manifest.rows) secrets[row.id] = manifest.webhooks.appSecret(app);
+    if (app === undefined || !manifest.webhooks.appSecrets) continue;
+    for (const row of manifest.rows) secrets[row.id] = manifest.webhooks.appSecrets(app);
   }
   return secrets;
 }

@@ -44,11 +44,27 @@ export class VendorError extends Error {
     readonly type: VendorFailureType,
     readonly vendor: string,
     message: string,
-    readonly details: { status?: number; retryAfterMs?: number } = {},
+    readonly details: { status?: number; retryAfterMs?: number; permission?: string } = {},
   ) {
     super(`${vendor}: ${message}`);
     this.name = 'VendorError';
   }
+}
+
+/**
+ * A credential's connection test found it lacks a vendor permission (a service account's role): the
+ * failure names the permission, never the credential, so the admin knows what to grant.
+ */
+export function missingPermission(vendor: string, permission: string, status = 403): VendorError {
+  return new VendorError(VendorFailureType.MissingScope, vendor, `the credential lacks the permission ${permission}`, {
+    status,
+    permission,
+  });
+}
+
+/** A vendor failure no retry can change (the activity's retry policy gives up on it too). */
+export function isFinalVendorFailure(error: unknown): boolean {
+  return error instanceof VendorError && NON_RETRYABLE.has(error.type);
 }
 
 /** A bounded name for how a call failed: the typed failure, else the error's class (never its message). */
@@ -101,6 +117,13 @@ export function toApplicationFailure(error: unknown): unknown {
     type: error.type,
     message: error.message,
     nonRetryable: NON_RETRYABLE.has(error.type),
-    details: [{ vendor: error.vendor, status: error.details.status, retryAfterMs: error.details.retryAfterMs }],
+    details: [
+      {
+        vendor: error.vendor,
+        status: error.details.status,
+        retryAfterMs: error.details.retryAfterMs,
+        permission: error.details.permission,
+      },
+    ],
   });
 }

@@ -26,8 +26,12 @@ export interface VendorWebhooks<App> {
   scheme: WebhookScheme;
   /** Undefined while the verifier needs our app registration (Jira signs with the app's secret) and it is absent. */
   verifier(app: App | undefined): WebhookVerifier | undefined;
-  /** The app-wide signing secret of vendors with one webhook URL for all customers (a GitHub App). */
-  appSecret?(app: App): string;
+  /**
+   * The app-wide signing secrets of vendors with one webhook URL for all customers (a GitHub App, a
+   * Slack app): the current one, then the previous one while an operator rotation's window is open.
+   * These secrets belong to our app, not to an integration: the lifecycle never rotates them (T8).
+   */
+  appSecrets?(app: App): readonly string[];
 }
 
 interface ManifestBase {

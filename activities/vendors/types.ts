@@ -82,6 +82,13 @@ export interface VendorDescriptor {
   };
   webhook: {
     scheme: WebhookScheme;
+    /**
+     * Who holds the signing secret (T8). Absent: the integration, and we set it at the vendor, so the
+     * lifecycle rotates it. `app`: our vendor app's one secret for every customer (a GitHub App, a
+     * Slack app), rotated by the operator (`docs/key-management.md`). `customer-admin`: the customer's
+     * admin typed it into the vendor (Okta event hooks), so a rotation asks them for it.
+     */
+    secretHolder?: 'app' | 'customer-admin';
     /** Vendor's maximum subscription lifetime, renewed before expiry. */ maxLifetimeMs?: number;
   };
   revocation: { kind: 'revoke-endpoint' | 'uninstall' | 'none'; note: string };
@@ -233,6 +240,17 @@ export interface Connector {
     endpoint?: { callbackUrl: string; clientState: string },
   ): Promise<Subscription>;
   deleteSubscription(ctx: ConnectorContext, subscription: Subscription): Promise<void>;
+  /**
+   * T8: hands the vendor a new webhook secret for the integration's subscriptions in place, where the
+   * vendor can change it (Procore: a hook's destination headers), and answers the subscriptions now
+   * delivering with it. Vendors without it are re-registered by the rotation instead: new
+   * subscriptions with the new secret, then the old ones deleted (Graph `clientState`, Jira's URL
+   * token and Drive channel tokens cannot be changed on a live subscription).
+   */
+  rotateWebhookSecret?(
+    ctx: ConnectorContext,
+    input: { callbackUrl: string; newSecret: string; subscriptions: readonly Subscription[] },
+  ): Promise<Subscription[]>;
   fetchPage(ctx: ConnectorContext, input: { resource: string; cursor: string | null }): Promise<SyncPage>;
   /**
    * The admin's picker for the row's customer control, one page at a time, where the vendor can list

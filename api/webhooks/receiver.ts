@@ -3,7 +3,8 @@
  *
  * 1. Bind the workspace from the path and find the endpoint under RLS: another workspace's
  *    endpoint id, an unknown or disabled one is indistinguishable from a forgery (401).
- * 2. Verify the delivery on the raw bytes with the endpoint's signing secret BEFORE reading it.
+ * 2. Verify the delivery on the raw bytes with the endpoint's signing secret BEFORE reading it (during
+ *    a rotation, T8: the current, the new and the previous version, until the grace window ends).
  * 3. Record the delivery once, keyed on what the vendor signed (the verifier's dedup key: a hash
  *    of the signed body or token, or an id inside them), so a captured delivery re-posted under a
  *    new unsigned id is a repeat. A repeat is acknowledged (202, counted in `duplicates`) and
@@ -25,7 +26,13 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { VendorId, VerifiedDelivery, WebhookRequest, WebhookVerifier } from '../../activities/vendors/types';
+import type {
+  ChallengeAnswer,
+  VendorId,
+  VerifiedDelivery,
+  WebhookRequest,
+  WebhookVerifier,
+} from '../../activities/vendors/types';
 import {
   mergeSyncRequests,
   syncRequestedSignal,
@@ -69,6 +76,34 @@ const ChallengeAnswered = {
 /** Same answer for every authentication failure: a prober learns nothing about which part failed. */
 const unauthenticated = () =>
   new HttpProblem(401, 'The delivery could not be authenticated', { errorClass: 'SignatureRejected' });
+
+/** The deliveries the first secret that verifies them proves authentic; undefined when none does. */
+async function verifyWithAny(
+  verifier: WebhookVerifier,
+  request: WebhookRequest,
+  secrets: readonly string[],
+): Promise<VerifiedDelivery[] | undefined> {
+  for (const secret of secrets) {
+    const deliveries = await verifier.verify(request, secret);
+    if (deliveries !== undefined && deliveries.length > 0) return deliveries;
+  }
+  return undefined;
+}
+
+/** A handshake answered with the first secret it authenticates against; `unauthenticated` when none does. */
+async function challengeWithAny(
+  verifier: WebhookVerifier,
+  request: WebhookRequest,
+  secrets: readonly string[],
+): Promise<ChallengeAnswer | 'unauthenticated' | undefined> {
+  if (!verifier.challenge) return undefined;
+  let answer: ChallengeAnswer | 'unauthenticated' | undefined;
+  for (const secret of secrets) {
+    answer = await verifier.challenge(request, secret);
+    if (answer !== 'unauthenticated') return answer;
+  }
+  return answer;
+}
 
 export function registerWebhookReceivers(app: Api, services: ApiServices, metrics: ApiMetrics): void {
   // Vendors address the public URL, which may carry a path prefix a proxy strips: a Jira `qsh` covers it.
@@ -174,6 +209,24 @@ export function registerWebhookReceivers(app: Api, services: ApiServices, metric
     return deliveries.length - fresh.length;
   };
 
+  /**
+   * The endpoint's signing secrets in force (T8): the current one, and while a rotation runs the new
+   * (pending) one the vendor is being handed and the previous one of the grace window. A version
+   * retired meanwhile is simply no longer tried.
+   */
+  const signingSecrets = async (workspaceId: string, integrationId: string): Promise<string[]> => {
+    const versions = await services.secrets.usable(workspaceId, integrationId, 'webhook-secret');
+    const plaintexts = await Promise.all(
+      versions.map((version) =>
+        services.secrets.read(workspaceId, version.secretId).then(
+          (plaintext) => plaintext.toString('utf8'),
+          () => undefined,
+        ),
+      ),
+    );
+    return plaintexts.filter((secret): secret is string => secret !== undefined);
+  };
+
   const verifierFor = (vendor: string): { vendor: VendorId; verifier: WebhookVerifier } => {
     // Planned rows keep their receivers: they answer only endpoints that exist, and none can yet.
     const descriptor = services.vendors.get(vendor as VendorId)?.descriptor;
@@ -204,16 +257,17 @@ export function registerWebhookReceivers(app: Api, services: ApiServices, metric
       // The workspace is now known (the endpoint exists in it): from here on every outcome is audited there.
       request.auditFacts.workspaceId = workspaceId;
       request.auditFacts.integrationId = endpoint.integration_id;
-      const secret = (await services.secrets.read(workspaceId, endpoint.signing_secret_id)).toString('utf8');
+      const secrets = await signingSecrets(workspaceId, endpoint.integration_id);
+      if (secrets.length === 0) throw unauthenticated();
 
       const webhookRequest = webhookRequestOf(request);
-      const challenge = verifier.challenge ? await verifier.challenge(webhookRequest, secret) : undefined;
+      const challenge = await challengeWithAny(verifier, webhookRequest, secrets);
       if (challenge === 'unauthenticated') throw unauthenticated();
       if (challenge) return { kind: 'challenge' as const, challenge };
       if (method === 'GET')
         throw new HttpProblem(405, 'Deliveries are POSTed; GET only answers verification challenges');
 
-      const deliveries = await verified(vendor, verifier.verify(webhookRequest, secret));
+      const deliveries = await verified(vendor, verifyWithAny(verifier, webhookRequest, secrets));
 
       request.auditFacts.workflowId = workflowIds.lifecycle(workspaceId, endpoint.integration_id);
       const duplicates = await acceptDeliveries(
@@ -265,17 +319,18 @@ export function registerWebhookReceivers(app: Api, services: ApiServices, metric
       },
       async (request, reply) => {
         const { vendor, verifier } = verifierFor((request.params as { vendor: string }).vendor);
-        const appSecret = services.appWebhookSecrets[vendor];
-        if (!appSecret || !verifier.appRoutingKey)
+        // The app's secret, and during an operator rotation the previous one too (both verify, T8).
+        const appSecrets = services.appWebhookSecrets[vendor] ?? [];
+        if (appSecrets.length === 0 || !verifier.appRoutingKey)
           throw new HttpProblem(404, `Vendor "${vendor}" has no app-level webhook`);
         request.auditFacts.actor = { type: 'vendor', id: vendor };
         request.auditFacts.vendor = vendor;
         const webhookRequest = webhookRequestOf(request);
         // The app's URL handshake (Slack `url_verification`), signed with the app secret like any delivery.
-        const challenge = verifier.challenge ? await verifier.challenge(webhookRequest, appSecret) : undefined;
+        const challenge = await challengeWithAny(verifier, webhookRequest, appSecrets);
         if (challenge === 'unauthenticated') throw unauthenticated();
         if (challenge) return reply.status(200).type(challenge.contentType).send(challenge.body);
-        const deliveries = await verified(vendor, verifier.verify(webhookRequest, appSecret));
+        const deliveries = await verified(vendor, verifyWithAny(verifier, webhookRequest, appSecrets));
         const routingKey = verifier.appRoutingKey(webhookRequest);
         // Authentic but for no connected workspace (another customer's installation, or one already
         // disconnected): acknowledged so the vendor does not retry, and nothing happens.

@@ -41,6 +41,8 @@ export const MAX_SECRET_BYTES = 64 * 1024;
 
 /** States whose plaintext may still be used: `previous` covers the overlap window of a rotation. */
 const READABLE_STATES: readonly SecretState[] = ['pending', 'current', 'previous'];
+/** The readable states in the order a receiver tries them: what the vendor most likely signs with first. */
+const VERIFY_ORDER: readonly SecretState[] = ['current', 'pending', 'previous'];
 
 export class SecretNotFoundError extends Error {
   constructor(readonly secretId: string) {
@@ -215,6 +217,22 @@ export class SecretStore {
       forIntegration(trx('secrets').select(REF_COLUMNS).where({ kind, state: 'current' }), integrationId).first(),
     );
     return row ? toRef(row) : undefined;
+  }
+
+  /**
+   * The versions of a kind whose plaintext may be used, in the order a verifier should try them:
+   * current, then pending (a rotation handing it to the vendor), then previous (its grace window).
+   */
+  async usable(workspaceId: string, integrationId: string | null, kind: SecretKind): Promise<SecretRef[]> {
+    const rows: Parameters<typeof toRef>[0][] = await withWorkspace(this.db, workspaceId, (trx) =>
+      forIntegration(
+        trx('secrets').select(REF_COLUMNS).where({ kind }).whereIn('state', READABLE_STATES),
+        integrationId,
+      ).orderBy('version', 'desc'),
+    );
+    return rows
+      .map(toRef)
+      .sort((a: SecretRef, b: SecretRef) => VERIFY_ORDER.indexOf(a.state) - VERIFY_ORDER.indexOf(b.state));
   }
 
   /** pending → current in one transaction; the old current becomes previous, the old previous retired. */

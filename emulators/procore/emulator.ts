@@ -10,7 +10,7 @@
  *   `Total`, `Per-Page` and `Link` headers, filtered with `filters[updated_at]=<from>...<to>`;
  * - `X-Rate-Limit-Limit/Remaining/Reset` on every API answer (hourly window per token's grant),
  *   429 with Retry-After when the window is spent, and 10-second spike storms on demand;
- * - webhooks: hooks (`destination_url`, `destination_headers`) and triggers per project, deliveries
+ * - webhooks: hooks (`destination_url`, `destination_headers`, changed in place by PATCH) and triggers per project, deliveries
  *   POSTed with the hook's destination headers verbatim and no signature.
  */
 import crypto from 'node:crypto';
@@ -475,6 +475,25 @@ export async function startProcoreEmulator(options: ProcoreEmulatorOptions): Pro
         return {
           status: 201,
           body: { id: created.id, resource_name: created.resourceName, event_type: created.eventType },
+        };
+      }),
+    )
+    .on(
+      'PATCH',
+      `${API}/webhooks/hooks/:hook_id`,
+      authed((request) => {
+        const hook = hooks.get(Number(request.params.hook_id));
+        const body = (request.body ?? {}) as {
+          project_id?: number;
+          hook?: { destination_url?: string; destination_headers?: Record<string, string> };
+        };
+        if (!hook || hook.projectId !== body.project_id) return error(404, 'Hook not found');
+        if (!body.hook) return error(422, 'hook is required');
+        if (body.hook.destination_url !== undefined) hook.destinationUrl = body.hook.destination_url;
+        if (body.hook.destination_headers !== undefined) hook.destinationHeaders = body.hook.destination_headers;
+        return {
+          status: 200,
+          body: { id: hook.id, owned_by_project_id: hook.projectId, destination_url: hook.destinationUrl },
         };
       }),
     )

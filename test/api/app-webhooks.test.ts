@@ -8,9 +8,11 @@ import webhookExamples from '@octokit/webhooks-examples';
 import { APP_WEBHOOK_RESOURCE } from '../../activities/vendors/github/connector';
 import { githubRoutingKey } from '../../activities/vendors/github/webhooks';
 import { hmacSha256Hex } from '../../activities/vendors/shared/signatures';
-import { workflowIds } from '../../workflows/definitions';
+import { appWebhookSecrets } from '../../activities/vendors/catalog';
+import { githubDescriptors } from '../../activities/vendors/github/descriptor';
+import { rotatedKinds, workflowIds } from '../../workflows/definitions';
 import { receivedQuery } from './support/contractWorkflows';
-import { createHarness, GITHUB_APP_WEBHOOK_SECRET, seedIntegration, type Harness } from './support/harness';
+import { createHarness, GITHUB_APP_WEBHOOK_SECRET, seedIntegration, TEST_APPS, type Harness } from './support/harness';
 
 const issueOpened = (installationId: number): Record<string, unknown> => {
   const example = (webhookExamples as Array<{ name: string; examples: Array<Record<string, unknown>> }>)
@@ -118,6 +120,39 @@ describe('T21 [github]: app-level GitHub webhooks are verified with the app secr
       expect(response.headers['content-type']).toContain('application/problem+json');
     }
     expect(await deliveries(tenants[1]!.workspaceId)).toHaveLength(before);
+  });
+
+  it('T8 [github]: during an operator rotation of the app secret both the new and the previous secret verify; once the previous one is unset it is refused', async () => {
+    const configured = h.services.appWebhookSecrets;
+    const rotated = 'github-app-webhook-secret-after-rotation';
+    try {
+      // The operator set the new secret at GitHub and in GITHUB_WEBHOOK_SECRET, the old one in GITHUB_WEBHOOK_SECRET_PREVIOUS.
+      h.services.appWebhookSecrets = appWebhookSecrets({
+        ...TEST_APPS,
+        github: { ...TEST_APPS.github!, webhookSecret: rotated, previousWebhookSecret: GITHUB_APP_WEBHOOK_SECRET },
+      });
+      await h.withWorker(async () => {
+        // Steady traffic across the switch: GitHub's retries still carry the old signature, new deliveries the new one.
+        for (const secret of [GITHUB_APP_WEBHOOK_SECRET, rotated, GITHUB_APP_WEBHOOK_SECRET, rotated])
+          expect((await post({ ...issueOpened(4242), rotation: crypto.randomUUID() }, { secret })).statusCode).toBe(
+            202,
+          );
+      });
+      // The window is over: the operator unset the previous secret.
+      h.services.appWebhookSecrets = appWebhookSecrets({
+        ...TEST_APPS,
+        github: { ...TEST_APPS.github!, webhookSecret: rotated },
+      });
+      expect((await post(issueOpened(4242), { secret: GITHUB_APP_WEBHOOK_SECRET })).statusCode).toBe(401);
+      expect((await post({ ...issueOpened(4242), rotation: 'after' }, { secret: rotated })).statusCode).toBe(202);
+    } finally {
+      h.services.appWebhookSecrets = configured;
+    }
+  });
+
+  it('T8 [github]: the app webhook secret is our app’s, not an integration’s: no lifecycle schedules its rotation', () => {
+    expect(rotatedKinds(githubDescriptors[0]!)).toEqual(['oauth-tokens']);
+    expect(appWebhookSecrets(TEST_APPS).github).toEqual([GITHUB_APP_WEBHOOK_SECRET]);
   });
 
   it('T21: an authentic delivery for an installation no workspace connected is acknowledged and goes nowhere', async () => {

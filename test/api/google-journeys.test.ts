@@ -14,6 +14,7 @@ import { devServer, testWorker } from '../support/temporal';
 import { startGoogleHarness, type GoogleHarness } from '../vendors/google/harness';
 import { createVendorHarness, type VendorHarness } from '../workflows/support/harness';
 import { pollUntil } from '../workflows/support/workflowHelpers';
+import { rotationStateQuery, workflowIds } from '../../workflows/definitions';
 import { bearer, createHarness, PUBLIC_URL, type Harness } from './support/harness';
 
 const callbackOf = (vendor: GoogleVendorId) => `${PUBLIC_URL}/v1/oauth/callback/${vendor}`;
@@ -196,6 +197,85 @@ describe('Google journeys through the real API (dev server, real workflows, Goog
         .map((r) => r.status),
     ).toEqual([200]);
     expect(google.emulator.requests.some((r) => r.path.includes(unpicked!))).toBe(false);
+  }, 120_000);
+
+  it('T8 [google-drive]: the channel token rotates by opening a new channel with the new token and stopping the old one; changes keep arriving, the old token verifies during the grace window and is refused after it', async () => {
+    const { control } = google.emulator;
+    const plan = control.addFile({ name: 'S-200 plan.pdf' });
+    control.pick([plan]);
+    const ws = crypto.randomUUID();
+    const { integrationId } = await connectThroughApi(ws, 'google-drive', { files: [plan] });
+    const ours = () => control.channels().filter((channel) => channel.address.includes(`/${ws}/`));
+    const [before] = ours();
+    expect(ours()).toHaveLength(1);
+    const endpointPath = new URL(before!.address).pathname;
+    const secretOf = async (state: string) => {
+      const row = await h.su('secrets').where({ integration_id: integrationId, kind: 'webhook-secret', state }).first();
+      return (await vendor.secrets.read(ws, row.secret_id)).toString('utf8');
+    };
+    const oldToken = await secretOf('current');
+    let message = 100;
+    /** A change message on `channel` carrying `token`, as Drive sends one (a new message number each). */
+    const pushWith = (channel: { id: string; resourceId: string; expiration: number }, token: string) =>
+      h.app.inject({
+        method: 'POST',
+        url: endpointPath,
+        headers: {
+          'x-goog-channel-id': channel.id,
+          'x-goog-resource-id': channel.resourceId,
+          'x-goog-resource-state': 'change',
+          'x-goog-message-number': String((message += 1)),
+          'x-goog-channel-expiration': new Date(channel.expiration).toUTCString(),
+          'x-goog-channel-token': token,
+        },
+      });
+
+    const rotation = await server.client.workflow.start('rotateSecretWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: workflowIds.rotate(ws, integrationId),
+      args: [
+        {
+          workspaceId: ws,
+          integrationId,
+          vendor: 'google-drive',
+          kind: 'webhook-secret',
+          actor: { type: 'user', id: 'admin-1' },
+          gracePeriodMs: 4_000,
+        },
+      ],
+    });
+    await pollUntil(
+      () => rotation.query(rotationStateQuery),
+      (s) => s.status === 'grace-period',
+      30_000,
+    );
+    const newToken = await secretOf('current');
+    expect(newToken).not.toBe(oldToken);
+    // One live channel: a new one, at the same endpoint; the old one is stopped at Google.
+    const [after] = ours();
+    expect(ours()).toHaveLength(1);
+    expect(after!.id).not.toBe(before!.id);
+    expect(after!.address).toBe(before!.address);
+    expect(control.unstoppedChannels().map((c) => c.id)).not.toContain(before!.id);
+    expect(
+      await h.su('vendor_subscriptions').where({ integration_id: integrationId }).pluck('external_id'),
+    ).toHaveLength(1);
+    // Drive keeps delivering changes on the new channel (with the new token): accepted.
+    const deliveredBefore = (await control.deliveries()).length;
+    control.renameFile(plan, 'S-200 plan rev 2.pdf');
+    const delivered = await pollUntil(
+      async () => (await control.deliveries()).slice(deliveredBefore),
+      (d) => d.some((x) => x.state === 'change'),
+      30_000,
+    );
+    expect(delivered.filter((d) => d.state === 'change').map((d) => `${d.channelId} ${d.status}`)).toEqual([
+      `${after!.id} 202`,
+    ]);
+    // A message the old channel sent before it stopped (a retry) still verifies during the window.
+    expect((await pushWith(before!, oldToken)).statusCode).toBe(202);
+    expect(await rotation.result()).toEqual({ status: 'rotated', newVersion: 2 });
+    expect((await pushWith(before!, oldToken)).statusCode).toBe(401);
+    expect((await pushWith(after!, newToken)).statusCode).toBe(202);
   }, 120_000);
 
   it('T1 T2 T4 T5 T9 T18 T19 [google-workspace]: sign-in through the API keeps the opaque subject, syncs and sends nothing, and disconnect revokes it', async () => {

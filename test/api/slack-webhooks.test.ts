@@ -11,9 +11,11 @@ import crypto from 'node:crypto';
 import { APP_WEBHOOK_RESOURCE } from '../../activities/vendors/shared';
 import { hmacSha256Hex } from '../../activities/vendors/shared/signatures';
 import { slackRoutingKey } from '../../activities/vendors/slack';
-import { workflowIds } from '../../workflows/definitions';
+import { appWebhookSecrets } from '../../activities/vendors/catalog';
+import { slackDescriptors } from '../../activities/vendors/slack/descriptor';
+import { rotatedKinds, workflowIds } from '../../workflows/definitions';
 import { receivedQuery } from './support/contractWorkflows';
-import { createHarness, seedIntegration, SLACK_APP, type Harness } from './support/harness';
+import { createHarness, seedIntegration, SLACK_APP, TEST_APPS, type Harness } from './support/harness';
 
 describe('T21 [slack]: Slack Events API on the app-level receiver (real Postgres + Temporal dev server)', () => {
   let h: Harness;
@@ -153,5 +155,31 @@ describe('T21 [slack]: Slack Events API on the app-level receiver (real Postgres
       expect(await lost(a)).toEqual([{ event: 'reauthorizationRequired' }]);
       expect((await deliveries(b)).map((d) => d.event_type)).toEqual(['tokens_revoked', 'tokens_revoked']);
     });
+  });
+  it('T8 [slack]: the signing secret is our app’s (an operator rotation, not an integration’s): during the window the new and the previous secret both verify, after it the previous one is refused', async () => {
+    expect(rotatedKinds(slackDescriptors[0]!)).toEqual(['oauth-tokens']);
+    const configured = h.services.appWebhookSecrets;
+    const rotated = 'slack-app-signing-secret-after-rotation';
+    try {
+      // The operator regenerated the secret: SLACK_SIGNING_SECRET is the new one, _PREVIOUS the old one.
+      h.services.appWebhookSecrets = appWebhookSecrets({
+        ...TEST_APPS,
+        slack: { ...TEST_APPS.slack!, signingSecret: rotated, previousSigningSecret: SLACK_APP.signingSecret },
+      });
+      await h.withWorker(async () => {
+        for (const [i, secret] of [SLACK_APP.signingSecret, rotated].entries()) {
+          const delivered = event(a.teamId, `EvRot000${i}`, { type: 'channel_rename', channel: { id: 'C0001' } });
+          expect((await send(delivered, { secret })).statusCode).toBe(202);
+        }
+      });
+      h.services.appWebhookSecrets = appWebhookSecrets({
+        ...TEST_APPS,
+        slack: { ...TEST_APPS.slack!, signingSecret: rotated },
+      });
+      const late = event(a.teamId, 'EvRot0009', { type: 'channel_rename', channel: { id: 'C0001' } });
+      expect((await send(late, { secret: SLACK_APP.signingSecret })).statusCode).toBe(401);
+    } finally {
+      h.services.appWebhookSecrets = configured;
+    }
   });
 });

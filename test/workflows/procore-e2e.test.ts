@@ -268,4 +268,68 @@ describe('Procore end to end (dev server, Procore emulator, real Postgres)', () 
     // The stored pair is the live one: it calls and it refreshes again.
     await refresh();
   }, 60_000);
+
+  it('T4 T8 [procore]: a rotation’s refresh and the lifecycle’s refresh never present one single-use refresh token twice: a refresh after the rotation’s promotes the rotation’s fresh pair, and the rotation still completes', async () => {
+    const { control } = procore.emulator;
+    const refreshRequests = () =>
+      control.requests.filter(
+        (r) => r.path === '/oauth/token' && (r.body as { grant_type?: string }).grant_type === 'refresh_token',
+      );
+    /** The refresh tokens presented since `from`, each with Procore's answer. */
+    const presented = (from: number) =>
+      refreshRequests()
+        .slice(from)
+        .map((r) => `${(r.body as { refresh_token: string }).refresh_token} ${r.status}`);
+    const run = <I, O>(activity: (input: I) => Promise<O>, input: I): Promise<O> =>
+      new MockActivityEnvironment().run(activity, input) as Promise<O>;
+    const tokenStates = (integrationId: string) =>
+      h
+        .admin('secrets')
+        .where({ integration_id: integrationId, kind: 'oauth-tokens' })
+        .orderBy('version')
+        .pluck('state');
+    const rotate = async (ref: { workspaceId: string; integrationId: string }) => {
+      const prepared = await run(h.activities.prepareRotation, { ...ref, kind: 'oauth-tokens' as const, actor: ADMIN });
+      return {
+        prepared,
+        async complete() {
+          await run(h.activities.testPendingSecret, { ...ref, secretId: prepared.pendingSecretId! });
+          await run(h.activities.promoteSecret, { ...ref, secretId: prepared.pendingSecretId! });
+          await run(h.activities.retireSecret, {
+            ...ref,
+            secretId: prepared.previousSecretId!,
+            reason: 'grace-period-over' as const,
+          });
+        },
+      };
+    };
+
+    // The rotation refreshed (its pair is pending, the current refresh token is spent), then the
+    // lifecycle's refresh comes before the rotation's promotion: it adopts the rotation's fresh pair
+    // and presents nothing, and the rotation's remaining steps find their work done.
+    const first = await seedConnected();
+    const firstFrom = refreshRequests().length;
+    const rotation = await rotate(first);
+    await run(h.activities.refreshTokens, first);
+    await rotation.complete();
+    expect(presented(firstFrom)).toHaveLength(1);
+    expect(presented(firstFrom)[0]).toMatch(/ 200$/);
+    expect(await tokenStates(first.integrationId)).toEqual(['retired', 'current']);
+
+    // Both at once, in whichever order the lock lets them: every refresh token presented once, all accepted.
+    const second = await seedConnected();
+    const from = refreshRequests().length;
+    const [racing] = await Promise.all([rotate(second), run(h.activities.refreshTokens, second)]);
+    await racing.complete();
+    const raced = presented(from);
+    expect(raced.length).toBeGreaterThanOrEqual(1);
+    expect(raced.every((line) => line.endsWith(' 200'))).toBe(true);
+    expect(new Set(raced.map((line) => line.split(' ')[0])).size).toBe(raced.length);
+    const states = await tokenStates(second.integrationId);
+    expect(states.filter((state) => state === 'current')).toHaveLength(1);
+    expect(states.filter((state) => state === 'pending')).toHaveLength(0);
+    // Whatever the order, the stored pair is the live one: it refreshes again.
+    for (const ref of [first, second]) await run(h.activities.refreshTokens, ref);
+    expect(presented(firstFrom).every((line) => line.endsWith(' 200'))).toBe(true);
+  }, 60_000);
 });

@@ -220,6 +220,25 @@ describe('record replay fixtures (RECORD_HISTORIES=<scenario,…|all>)', () => {
       }),
   );
 
+  recordIt(
+    'rotate-renewal',
+    'a service-account rotation: the vendor has no key API, so the admin is asked for the new credential',
+    () =>
+      onTimeSkipping('record-rotate-renewal', async ({ h, client, taskQueue }) => {
+        const ref = await seedConnectedIntegration(h);
+        await h.secrets.put({ ...ref, kind: 'service-account', state: 'current', plaintext: 'sa-key' });
+        const workflowId = workflowIds.rotate(ref.workspaceId, ref.integrationId);
+        expect(
+          await client.workflow.execute('rotateSecretWorkflow', {
+            taskQueue,
+            workflowId,
+            args: [{ ...ref, vendor: MEMORY_VENDOR, kind: 'service-account', actor: ADMIN }],
+          }),
+        ).toEqual({ status: 'renewal-requested' });
+        await save(client, 'rotateSecretWorkflow-renewal-requested', workflowId);
+      }),
+  );
+
   recordIt('workspace-delete', 'a workspace deletion: two integrations disconnected and purged, metadata removed', () =>
     onTimeSkipping('record-workspace', async ({ h, client, taskQueue }) => {
       const first = await seedConnectedIntegration(h);

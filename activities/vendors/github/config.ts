@@ -11,6 +11,8 @@ export interface GithubApp {
   clientId: string;
   clientSecret: string;
   webhookSecret: string;
+  /** The webhook secret an operator rotation replaced: still verifies until it is unset (T8). */
+  previousWebhookSecret?: string;
 }
 
 export function readGithubApp(read: ConfigReader): GithubApp | undefined {
@@ -33,6 +35,7 @@ export function readGithubApp(read: ConfigReader): GithubApp | undefined {
       clientId: app.GITHUB_CLIENT_ID,
       clientSecret: app.GITHUB_CLIENT_SECRET,
       webhookSecret: app.GITHUB_WEBHOOK_SECRET,
+      previousWebhookSecret: read.valueOrFile('GITHUB_WEBHOOK_SECRET_PREVIOUS'),
     }
   );
 }

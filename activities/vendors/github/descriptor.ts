@@ -37,7 +37,7 @@ export const githubDescriptor: VendorDescriptor = {
     countedPer: ['installationId'],
   },
   // App-level webhook (one per GitHub App, configured in its settings): no per-integration subscription to renew.
-  webhook: { scheme: 'github-hmac-sha256' },
+  webhook: { scheme: 'github-hmac-sha256', secretHolder: 'app' },
   revocation: {
     kind: 'uninstall',
     note: 'Disconnect revokes the installation token (DELETE /installation/token) and uninstalls the app (DELETE /app/installations/{id}) only if this integration holds the installation’s binding (one installation is bound to one workspace, so no other integration needs it); an installation it did not bind is left installed. Later calls with the token get 401.',

@@ -37,7 +37,7 @@ export const oktaDescriptor: VendorDescriptor = {
   syncMode: 'none',
   // Okta's org authorization server allows hundreds of /authorize and /token calls a minute per org; sign-in needs a few.
   rateLimit: { requestsPerMinute: 60 },
-  webhook: { scheme: 'okta-shared-header' },
+  webhook: { scheme: 'okta-shared-header', secretHolder: 'customer-admin' },
   revocation: {
     kind: 'revoke-endpoint',
     note: "Disconnect revokes the sign-in's access token at the org's /oauth2/v1/revoke and deletes it; Okta issued no refresh token (none is asked for).",

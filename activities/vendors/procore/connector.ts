@@ -272,6 +272,26 @@ export function createProcoreConnector(options: ProcoreConnectorOptions): Connec
     // Procore hooks do not expire.
     renewSubscription: async (_ctx, subscription) => subscription,
 
+    // T8: a hook's destination headers change in place (PATCH); the hook and its triggers stay, so
+    // nothing is missed between an old and a new hook.
+    async rotateWebhookSecret(ctx, input) {
+      return call(ctx, { action: 'webhooks.update', scope: PROCORE_READ }, async () => {
+        const procore = api(ctx);
+        for (const subscription of input.subscriptions) {
+          const [projectId, hookId] = subscription.externalId.split('/') as [string, string];
+          await procore.patch(
+            '/webhooks/hooks/{hook_id}',
+            { hook_id: hookId },
+            {
+              project_id: Number(projectId),
+              hook: { destination_headers: procoreDestinationHeaders(input.newSecret) },
+            },
+          );
+        }
+        return [...input.subscriptions];
+      });
+    },
+
     async deleteSubscription(ctx, subscription) {
       const [projectId, hookId] = subscription.externalId.split('/') as [string, string];
       await call(ctx, { action: 'webhooks.delete', scope: PROCORE_READ }, async () => {

@@ -10,6 +10,8 @@ export interface SlackApp {
   clientSecret: string;
   /** Signs every Events API request to our one Request URL (`<API_PUBLIC_URL>/v1/webhooks/slack`). */
   signingSecret: string;
+  /** The signing secret an operator rotation replaced: still verifies until it is unset (T8). */
+  previousSigningSecret?: string;
 }
 
 export function readSlackApp(read: ConfigReader): SlackApp | undefined {
@@ -27,6 +29,7 @@ export function readSlackApp(read: ConfigReader): SlackApp | undefined {
       // From a file, a secret usually ends in a newline Slack never signed with.
       clientSecret: app.SLACK_CLIENT_SECRET.trim(),
       signingSecret: app.SLACK_SIGNING_SECRET.trim(),
+      previousSigningSecret: read.valueOrFile('SLACK_SIGNING_SECRET_PREVIOUS')?.trim(),
     }
   );
 }

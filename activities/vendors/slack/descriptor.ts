@@ -28,7 +28,7 @@ export const slackDescriptor: VendorDescriptor = {
     requestsPerMinute: 50,
   },
   // Events API: one Request URL for the whole app, signed with the app's signing secret.
-  webhook: { scheme: 'slack-signing-secret' },
+  webhook: { scheme: 'slack-signing-secret', secretHolder: 'app' },
   revocation: {
     kind: 'revoke-endpoint',
     note: 'Slack revokes the token with auth.revoke; Slack has no per-channel revoke (channel selection is enforced by us).',

@@ -1,4 +1,5 @@
 import type { BuiltManifest } from '../manifest';
+import { inForce } from '../shared/appSecrets';
 import { readSlackApp, type SlackApp } from './config';
 import { slackDescriptors } from './descriptor';
 import { slackVerifier } from './webhooks';
@@ -9,6 +10,11 @@ export const slackManifest: BuiltManifest<SlackApp> = {
   rows: slackDescriptors,
   sdkPackages: ['@slack/web-api'],
   config: readSlackApp,
-  // One Events API Request URL for the whole Slack app, signed with the app's signing secret.
-  webhooks: { scheme: 'slack-signing-secret', verifier: () => slackVerifier, appSecret: (app) => app.signingSecret },
+  // One Events API Request URL for the whole Slack app, signed with the app's signing secret (and,
+  // while an operator rotates it, the previous one still verifies: docs/key-management.md).
+  webhooks: {
+    scheme: 'slack-signing-secret',
+    verifier: () => slackVerifier,
+    appSecrets: (app) => inForce(app.signingSecret, app.previousSigningSecret),
+  },
 };

@@ -111,7 +111,8 @@ export function registerIntegrationReadRoutes(app: Api, services: ApiServices): 
         ...presentRow(row),
         ...(pollFloorMs !== undefined ? { pollFloorMs } : {}),
         ...(live ? { live: { ...live, subscriptions: live.subscriptions ?? [] } } : {}),
-        ...(connect && !['connected', 'failed', 'expired'].includes(connect.status)
+        // A failed run stays shown: a replaced credential that failed its test says why (the current one kept working).
+        ...(connect && !['connected', 'expired'].includes(connect.status)
           ? { connect: presentConnectState(services, request, request.params, connect) }
           : {}),
         links: runLinks(temporal, lifecycleId),

@@ -69,6 +69,8 @@ const ConnectStateSchema = Type.Object({
   status: Type.String(),
   authorizeUrl: Type.Optional(AuthorizeLink),
   failure: Type.Optional(Type.String()),
+  /** The vendor permission a submitted service-account credential lacks (its test failed; the current one stays). */
+  missingPermission: Type.Optional(Type.String()),
 });
 
 const LiveStateSchema = Type.Object({
@@ -79,6 +81,17 @@ const LiveStateSchema = Type.Object({
   lastSync: Type.Optional(SyncProgressSchema),
   nextTokenRefreshAt: Type.Optional(Type.String()),
   nextRotationAt: Type.Optional(Type.String()),
+  /** T8: how the last rotation ended (`rotated`, `test-failed`, `renewal-requested`…), with its typed failure. */
+  lastRotation: Type.Optional(
+    Type.Object({
+      kind: Type.String(),
+      status: Type.String(),
+      failure: Type.Optional(Type.String()),
+      at: Type.String(),
+    }),
+  ),
+  /** T8: the admin is asked to upload a new secret of this kind (the vendor has no API for us to set one). */
+  renewalRequested: Type.Optional(Type.Object({ kind: Type.String(), since: Type.String() })),
   subscriptions: Type.Array(Type.Object({ resource: Type.String(), expiresAt: Type.Optional(Type.String()) })),
 });
 
@@ -106,7 +119,7 @@ export const IntegrationSchema = Type.Object({
   updatedAt: Type.Optional(Type.String()),
   /** Live workflow state, when the integration's lifecycle is running. */
   live: Type.Optional(LiveStateSchema),
-  /** Connect progress, while a connect (or reconnect) is in flight. */
+  /** Connect progress, while a connect (or reconnect) is in flight, or its failure. */
   connect: Type.Optional(ConnectStateSchema),
   links: RunLinks,
 });

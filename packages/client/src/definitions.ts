@@ -121,6 +121,8 @@ export interface ConnectState {
    */
   consentUrl?: string;
   failure?: string;
+  /** A submitted service-account credential failed its connection test for lack of this vendor permission (T6). */
+  missingPermission?: string;
 }
 
 /** OAuth callback, delivered by the API as an Update so validation errors reach the caller. */
@@ -199,6 +201,11 @@ export interface IntegrationState {
   nextRotationAt?: string;
   /** Outcome of the last rotation the lifecycle drove (T8); a failed test shows here and in the audit log. */
   lastRotation?: { kind: RotationKind; status: RotateResult['status']; failure?: string; at: string };
+  /**
+   * T8: the admin was asked for a new secret of this kind (the vendor has no API for us to set it):
+   * since when. Cleared when their upload is adopted (the integration is reconnected with it).
+   */
+  renewalRequested?: { kind: RotationKind; since: string };
   subscriptions: Array<{ resource: string; expiresAt?: string }>;
 }
 
@@ -322,8 +329,17 @@ export interface RotateInput {
 
 export type RotationKind = RotateInput['kind'];
 
+/**
+ * How a rotation that minted nothing ended (T8): `renewal-requested`, the vendor has no API for us to
+ * set the secret, so the admin was asked for a new one (their upload completes the rotation);
+ * `operator-rotation`, the secret is our app's, not the integration's (runs scheduled before that
+ * was known); `not-supported`, only in histories from before both existed.
+ */
+export type RotationWithoutNewVersion = 'renewal-requested' | 'operator-rotation' | 'not-supported';
+
 export interface RotationState {
-  status: 'preparing' | 'testing' | 'promoting' | 'grace-period' | 'rotated' | 'test-failed' | 'not-supported';
+  status:
+    'preparing' | 'testing' | 'promoting' | 'grace-period' | 'rotated' | 'test-failed' | RotationWithoutNewVersion;
   kind: RotationKind;
   newVersion?: number;
   /** When the previous version is retired (end of the grace period). */
@@ -335,7 +351,7 @@ export const rotationStateQuery = defineQuery<RotationState>('rotationState');
 
 export interface RotateResult {
   /** `failed`: a step other than the test failed (only the lifecycle reports it; the run itself failed). */
-  status: 'rotated' | 'test-failed' | 'not-supported' | 'failed';
+  status: 'rotated' | 'test-failed' | 'failed' | RotationWithoutNewVersion;
   newVersion?: number;
   failure?: string;
 }

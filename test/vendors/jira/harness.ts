@@ -24,10 +24,13 @@ export interface JiraHarness {
   connect(): Promise<TokenSet>;
 }
 
-export async function startJiraHarness(): Promise<JiraHarness> {
+/** `app`: our Jira app's registration (a test whose API verifies deliveries passes the API's). */
+export async function startJiraHarness(
+  app: { clientId: string; clientSecret: string } = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+): Promise<JiraHarness> {
   const emulator = await startJiraEmulator({
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
     redirectUris: [REDIRECT_URI],
     // The app is configured with more than we ask for: requests must stay narrow on their own.
     appScopes: [...JIRA_REQUESTED_SCOPES, 'manage:jira-project', 'read:jira-user'],
@@ -37,8 +40,7 @@ export async function startJiraHarness(): Promise<JiraHarness> {
   const connector = createJiraConnector({
     authBaseUrl: emulator.url,
     apiBaseUrl: emulator.url,
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
+    ...app,
     now: emulator.control.clock.now,
     budgets,
   });
