@@ -6,7 +6,14 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { VendorError, VendorFailureType } from '../activities/vendors/errors';
-import type { Connector, ConnectorContext, SyncPage, TokenSet, VendorDescriptor } from '../activities/vendors/types';
+import type {
+  Connector,
+  ConnectorContext,
+  Subscription,
+  SyncPage,
+  TokenSet,
+  VendorDescriptor,
+} from '../activities/vendors/types';
 
 export const MEMORY_VENDOR = 'github' as const;
 
@@ -25,6 +32,15 @@ export const memoryDescriptor: VendorDescriptor = {
   webhook: { scheme: 'none' },
   revocation: { kind: 'revoke-endpoint', note: 'token revoked at the vendor' },
   cacheTtlMs: 24 * 60 * 60 * 1000,
+};
+
+/**
+ * The memory vendor with webhook subscriptions (as Google channels or Graph subscriptions): connect
+ * registers `subscriptionsOnRegister`, and ending one needs the grant that made it.
+ */
+export const memorySubscribingDescriptor: VendorDescriptor = {
+  ...memoryDescriptor,
+  webhook: { scheme: 'google-channel-token' },
 };
 
 /**
@@ -139,13 +155,24 @@ export class MemoryConnector implements Connector {
 
   async revoke(ctx: ConnectorContext): Promise<{ revoked: boolean; note: string }> {
     return ctx.audit({ action: 'oauth.revoke', scope: 'repo:read' }, async () => {
+      this.grantCalls.push('revoke');
       this.revokedTokens.push(ctx.credential.accessToken);
       return { revoked: true, note: 'grant revoked' };
     });
   }
 
-  async registerWebhooks(): Promise<[]> {
-    return [];
+  /** What `registerWebhooks` subscribes (under `memorySubscribingDescriptor`); none by default. */
+  subscriptionsOnRegister: Subscription[] = [];
+  /** Subscriptions live at the vendor: registered and not deleted yet. */
+  readonly liveSubscriptions = new Set<string>();
+  /** Every grant-changing call in order (`revoke`, `unsubscribe:<id>`), to check teardown orders. */
+  readonly grantCalls: string[] = [];
+
+  async registerWebhooks(ctx: ConnectorContext): Promise<Subscription[]> {
+    return ctx.audit({ action: 'webhooks.register', scope: 'repo:read' }, async () => {
+      for (const subscription of this.subscriptionsOnRegister) this.liveSubscriptions.add(subscription.externalId);
+      return this.subscriptionsOnRegister.map((subscription) => ({ ...subscription }));
+    });
   }
 
   /** Per subscription: its vendor-side expiry and lifetime; a renewal extends from the old expiry (see `refresh`). */
@@ -159,7 +186,17 @@ export class MemoryConnector implements Connector {
     return { ...subscription, expiresAt: known.expiresAt };
   }
 
-  async deleteSubscription(): Promise<void> {}
+  /** Like Google's `channels.stop`: a revoked grant's token can no longer end its subscription (401). */
+  async deleteSubscription(ctx: ConnectorContext, subscription: Subscription): Promise<void> {
+    await ctx.audit({ action: 'webhooks.delete', scope: 'repo:read' }, async () => {
+      this.grantCalls.push(`unsubscribe:${subscription.externalId}`);
+      if (this.revokedTokens.includes(ctx.credential.accessToken))
+        throw new VendorError(VendorFailureType.ReauthorizationRequired, MEMORY_VENDOR, 'grant revoked (401)', {
+          status: 401,
+        });
+      this.liveSubscriptions.delete(subscription.externalId);
+    });
+  }
 
   async fetchPage(ctx: ConnectorContext, input: { resource: string; cursor: string | null }): Promise<SyncPage> {
     return ctx.audit({ action: `${input.resource}.list`, scope: 'repo:read' }, async () => {
