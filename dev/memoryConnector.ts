@@ -205,6 +205,7 @@ export class MemoryConnector implements Connector {
       const failure = this.failures.shift();
       if (failure?.kind === 'rate-limit')
         throw new VendorError(VendorFailureType.RateLimited, MEMORY_VENDOR, 'rate limited (429)', {
+          source: 'vendor',
           status: 429,
           retryAfterMs: failure.retryAfterMs,
         });
