@@ -8,12 +8,16 @@
  * cannot be read (we hold no decryption key), so the IdP must not encrypt assertions.
  */
 import { Type } from 'typebox';
-import { SAML_ACS_BINDING, SAML_NAMEID_FORMAT } from '../../activities/vendors/shared/samlServiceProvider';
+import {
+  SAML_ACS_BINDING,
+  SAML_NAMEID_FORMAT,
+  samlAcsUrl,
+  samlEntityId,
+} from '../../activities/vendors/shared/samlServiceProvider';
 import type { VendorId } from '../../activities/vendors/types';
 import { HttpProblem, problemResponses } from '../problem';
 import type { ApiServices } from '../services';
 import type { Api } from '../types';
-import { samlAcsUrl, samlEntityId } from './samlAcs';
 
 /** The media type of SAML metadata (SAML 2.0 metadata, section 4.1.1; registered with IANA). */
 export const SAML_METADATA_MEDIA_TYPE = 'application/samlmetadata+xml';
