@@ -17,6 +17,7 @@ import { registerIntegrationRoutes } from './routes/integrations';
 import { registerInstallationSetupRoute } from './routes/installationSetup';
 import { registerOAuthCallbackRoute } from './routes/oauthCallback';
 import { registerSamlAcsRoute } from './routes/samlAcs';
+import { registerSamlMetadataRoute } from './routes/samlMetadata';
 import { registerVendorRoutes } from './routes/vendors';
 import { registerWorkspaceRoutes } from './routes/workspaces';
 import type { ApiServices } from './services';
@@ -102,6 +103,7 @@ export async function buildServer(deps: ApiDeps): Promise<Api> {
     registerActionRoutes(app, deps.services);
     registerOAuthCallbackRoute(app, deps.services);
     registerSamlAcsRoute(app, deps.services);
+    registerSamlMetadataRoute(app, deps.services);
     registerInstallationSetupRoute(app, deps.services);
     registerWorkspaceRoutes(app, deps.services);
     registerWebhookReceivers(app, deps.services, metrics);

@@ -9,6 +9,7 @@ import { missingPermission, VendorError, VendorFailureType } from '../activities
 import type {
   Connector,
   ConnectorContext,
+  Subscription,
   SyncPage,
   TokenSet,
   VendorDescriptor,
@@ -32,6 +33,15 @@ export const memoryDescriptor: VendorDescriptor = {
   webhook: { scheme: 'none' },
   revocation: { kind: 'revoke-endpoint', note: 'token revoked at the vendor' },
   cacheTtlMs: 24 * 60 * 60 * 1000,
+};
+
+/**
+ * The memory vendor with webhook subscriptions (as Google channels or Graph subscriptions): connect
+ * registers `subscriptionsOnRegister`, and ending one needs the grant that made it.
+ */
+export const memorySubscribingDescriptor: VendorDescriptor = {
+  ...memoryDescriptor,
+  webhook: { scheme: 'google-channel-token' },
 };
 
 /**
@@ -158,13 +168,24 @@ export class MemoryConnector implements Connector {
 
   async revoke(ctx: ConnectorContext): Promise<{ revoked: boolean; note: string }> {
     return ctx.audit({ action: 'oauth.revoke', scope: 'repo:read' }, async () => {
+      this.grantCalls.push('revoke');
       this.revokedTokens.push(ctx.credential.accessToken);
       return { revoked: true, note: 'grant revoked' };
     });
   }
 
-  async registerWebhooks(): Promise<[]> {
-    return [];
+  /** What `registerWebhooks` subscribes (under `memorySubscribingDescriptor`); none by default. */
+  subscriptionsOnRegister: Subscription[] = [];
+  /** Subscriptions live at the vendor: registered and not deleted yet. */
+  readonly liveSubscriptions = new Set<string>();
+  /** Every grant-changing call in order (`revoke`, `unsubscribe:<id>`), to check teardown orders. */
+  readonly grantCalls: string[] = [];
+
+  async registerWebhooks(ctx: ConnectorContext): Promise<Subscription[]> {
+    return ctx.audit({ action: 'webhooks.register', scope: 'repo:read' }, async () => {
+      for (const subscription of this.subscriptionsOnRegister) this.liveSubscriptions.add(subscription.externalId);
+      return this.subscriptionsOnRegister.map((subscription) => ({ ...subscription }));
+    });
   }
 
   /** Per subscription: its vendor-side expiry and lifetime; a renewal extends from the old expiry (see `refresh`). */
@@ -178,7 +199,17 @@ export class MemoryConnector implements Connector {
     return { ...subscription, expiresAt: known.expiresAt };
   }
 
-  async deleteSubscription(): Promise<void> {}
+  /** Like Google's `channels.stop`: a revoked grant's token can no longer end its subscription (401). */
+  async deleteSubscription(ctx: ConnectorContext, subscription: Subscription): Promise<void> {
+    await ctx.audit({ action: 'webhooks.delete', scope: 'repo:read' }, async () => {
+      this.grantCalls.push(`unsubscribe:${subscription.externalId}`);
+      if (this.revokedTokens.includes(ctx.credential.accessToken))
+        throw new VendorError(VendorFailureType.ReauthorizationRequired, MEMORY_VENDOR, 'grant revoked (401)', {
+          status: 401,
+        });
+      this.liveSubscriptions.delete(subscription.externalId);
+    });
+  }
 
   async fetchPage(ctx: ConnectorContext, input: { resource: string; cursor: string | null }): Promise<SyncPage> {
     return ctx.audit({ action: `${input.resource}.list`, scope: this.listScope }, async () => {
@@ -187,6 +218,7 @@ export class MemoryConnector implements Connector {
       const failure = this.failures.shift();
       if (failure?.kind === 'rate-limit')
         throw new VendorError(VendorFailureType.RateLimited, MEMORY_VENDOR, 'rate limited (429)', {
+          source: 'vendor',
           status: 429,
           retryAfterMs: failure.retryAfterMs,
         });

@@ -156,7 +156,13 @@ type ConnectAccepted = Run & { integrationId: string; authorizeUrl?: string; sta
 
 /** A connect, or (with `integrationPath`) a reconnect with a new selection of controls: widening one is a new consent. */
 export type ConsentRequest =
-  | { workspaceId: string; vendor: string; controls: Record<string, string[]> }
+  | {
+      workspaceId: string;
+      vendor: string;
+      controls?: Record<string, string[]>;
+      /** SAML sign-in (identity rows): the IdP's metadata URL instead of OAuth. */
+      saml?: { metadataUrl: string };
+    }
   | { integrationPath: string; controls: Record<string, string[]> };
 
 async function connectThroughBrowser(
@@ -170,6 +176,7 @@ async function connectThroughBrowser(
     : await api<ConnectAccepted>('POST', `/v1/workspaces/${request.workspaceId}/integrations`, 202, {
         vendor: request.vendor,
         controls: request.controls,
+        ...(request.saml ? { saml: request.saml } : {}),
       });
   const integrationPath = reconnect
     ? request.integrationPath
@@ -283,4 +290,42 @@ export function connectOkta(
     { workspaceId, vendor: 'okta', controls: { tenant: [org.url], 'client-id': [org.clientId] } },
     (authorizeUrl) => redirectOf('the Okta sign-in', authorizeUrl),
   );
+}
+
+/**
+ * Signs in over SAML with an IdP's SAML app on http (the sandbox's Okta org, set up from our SP
+ * metadata): its SSO page answers the HTTP-POST binding's auto-submitting form, which the
+ * browser posts to our ACS (a cross-site POST: no cookie), whose 303 leads to the callback step.
+ */
+export function connectSaml(
+  api: ApiClient,
+  workspaceId: string,
+  vendor: 'okta',
+  metadataUrl: string,
+): Promise<Connection> {
+  return connectThroughBrowser(api, { workspaceId, vendor, saml: { metadataUrl } }, async (ssoUrl) => {
+    const page = await fetch(ssoUrl);
+    const html = await page.text();
+    const action = /<form method="POST" action="([^"]+)"/.exec(html)?.[1];
+    const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
+    const [samlResponse, relayState] = [field('SAMLResponse'), field('RelayState')];
+    if (page.status !== 200 || !action || !samlResponse || relayState === undefined)
+      throw new StepFailed(`the IdP's sign-in page answered ${page.status} without a SAML form`);
+    const unescape = (value: string) =>
+      value
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&');
+    const posted = await fetch(unescape(action), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ SAMLResponse: samlResponse, RelayState: unescape(relayState) }).toString(),
+    });
+    const location = posted.headers.get('location');
+    if (posted.status !== 303 || !location)
+      throw new StepFailed(`our ACS answered ${posted.status} without the redirect: ${await posted.text()}`);
+    return new URL(location, unescape(action)).toString();
+  });
 }

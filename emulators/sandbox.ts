@@ -25,6 +25,8 @@ import { startOktaEmulator } from './okta';
 import { startSapEmulator } from './sap';
 import { startOracleErpEmulator } from './oracle-erp';
 import { startPrimaveraEmulator } from './primavera-p6';
+import type { SamlServiceProvider } from './shared/samlIdp';
+import { samlAcsUrl, samlEntityId } from '../activities/vendors/shared/samlServiceProvider';
 
 export interface Sandbox {
   env: Record<string, string>;
@@ -103,7 +105,7 @@ async function githubSandbox({ apiPublicUrl, callback }: Parameters<SandboxEntry
  * TLS proxy would give it, and the connector subscribes with the front's URL.
  */
 async function microsoftSandbox({ apiPublicUrl }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
-  const emulator = await startMicrosoftEmulator();
+  const emulator = await startMicrosoftEmulator({ saml: samlApp(apiPublicUrl) });
   const front = apiPublicUrl.startsWith('http:') ? await emulator.httpsFront(new URL(apiPublicUrl).origin) : undefined;
   return {
     env: {
@@ -115,7 +117,11 @@ async function microsoftSandbox({ apiPublicUrl }: Parameters<SandboxEntry>[0]): 
       MICROSOFT_CA_CERT: emulator.caCert,
       ...(front ? { MICROSOFT_NOTIFICATION_URL: front.url } : {}),
     },
-    urls: { microsoft: emulator.url, ...(front ? { microsoftNotifications: front.url } : {}) },
+    urls: {
+      microsoft: emulator.url,
+      entraSamlMetadata: emulator.samlMetadataUrl,
+      ...(front ? { microsoftNotifications: front.url } : {}),
+    },
     stop: () => emulator.stop(),
   };
 }
@@ -234,15 +240,23 @@ async function slackSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<
 }
 
 /**
+ * The SAML app a customer's admin sets up for us at the IdP (Okta's SAML app, Entra ID's enterprise
+ * application), from our SP metadata: the IdP then signs assertions for our entity id and ACS.
+ */
+function samlApp(apiPublicUrl: string): SamlServiceProvider {
+  return { audience: samlEntityId(apiPublicUrl), acsUrl: samlAcsUrl(apiPublicUrl) };
+}
+
+/**
  * One customer's Okta org with the OIDC app it registered for us (a public client: its id is all
  * the admin gives us, as the `client-id` control). The org is on loopback http, so the connector
  * is told to accept that domain and scheme.
  */
-async function oktaSandbox({ callback }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
-  const emulator = await startOktaEmulator({ redirectUris: [callback('okta')] });
+async function oktaSandbox({ apiPublicUrl, callback }: Parameters<SandboxEntry>[0]): Promise<Sandbox> {
+  const emulator = await startOktaEmulator({ redirectUris: [callback('okta')], saml: samlApp(apiPublicUrl) });
   return {
     env: { OKTA_ORG_DOMAINS: new URL(emulator.url).hostname, OKTA_ALLOW_HTTP: 'true' },
-    urls: { okta: emulator.url, oktaClientId: emulator.clientId },
+    urls: { okta: emulator.url, oktaClientId: emulator.clientId, oktaSamlMetadata: emulator.samlMetadataUrl },
     stop: () => emulator.stop(),
   };
 }

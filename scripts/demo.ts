@@ -4,7 +4,7 @@
  * webhook (issue edited, issue deleted) and the sync it causes, rotate, disconnect, the consent
  * ledger; then Google Drive (the sandbox's picked files) and Google Workspace sign-in, connected,
  * synced and disconnected; Slack: connect, the channel picker, re-consent with a picked channel, a
- * notification to it (another channel refused), disconnect; sign in with Okta and disconnect it; the audit log —
+ * notification to it (another channel refused), disconnect; sign in with Okta (OIDC, then SAML with our SP metadata) and disconnect it; the audit log —
  * and prints each step with its workflow id and Temporal UI link.
  *
  * By default it starts the whole service itself, like `SANDBOX_VENDORS=true npm start` but on free
@@ -23,6 +23,7 @@ import {
   connectGoogle,
   consentOAuth,
   connectOkta,
+  connectSaml,
   SANDBOX_GITHUB_REPOS,
   SANDBOX_GOOGLE_DOMAIN,
   StepFailed,
@@ -74,6 +75,7 @@ async function main(): Promise<number> {
     const googlePicks = sandboxUrls.googlePickedFiles ?? process.env.TP_DEMO_GOOGLE_PICKED_FILES;
     const oktaOrg = sandboxUrls.okta ?? process.env.TP_DEMO_OKTA_ORG_URL;
     const oktaClientId = sandboxUrls.oktaClientId ?? process.env.TP_DEMO_OKTA_CLIENT_ID;
+    const oktaSamlMetadata = sandboxUrls.oktaSamlMetadata ?? process.env.TP_DEMO_OKTA_SAML_METADATA_URL;
     const workspaceId = crypto.randomUUID();
     const api = apiClient(apiUrl, await adminToken(config, workspaceId, 'demo-admin'));
     const base = `/v1/workspaces/${workspaceId}`;
@@ -317,6 +319,33 @@ async function main(): Promise<number> {
           return current.status === 'disconnected' ? current : undefined;
         });
         print('     disconnected: the sign-in token was revoked at the org');
+      },
+      false,
+    );
+
+    await step(
+      'Sign in with Okta over SAML (our SP metadata uploaded to the org’s SAML app; the org’s metadata URL at connect), then disconnect',
+      async () => {
+        if (!oktaSamlMetadata)
+          throw new StepFailed('TP_DEMO_OKTA_SAML_METADATA_URL is not set: no Okta SAML app to sign in with');
+        const spMetadata = await fetch(`${apiUrl}/v1/saml/okta/metadata`);
+        print(
+          `     our SP metadata: GET /v1/saml/okta/metadata → ${spMetadata.status} ${spMetadata.headers.get('content-type')}`,
+        );
+        const connection = await connectSaml(api, workspaceId, 'okta', oktaSamlMetadata);
+        print(`     202 ${connection.accepted.status}, integration ${connection.integrationId}`);
+        printRun(connection.accepted);
+        print(
+          `     authorize hand-off → Okta SSO (AuthnRequest) → signed assertion POSTed to our ACS → 303 → callback ${connection.callbackStatus}`,
+        );
+        print(`     connected; granted ${connection.grantedScopes.join(' ')}`);
+        const disconnected = await api<Run & { status: string }>('DELETE', connection.integrationPath, 202);
+        printRun(disconnected);
+        await until('Okta SAML integration disconnected', async () => {
+          const current = await api<{ status: string }>('GET', connection.integrationPath, 200);
+          return current.status === 'disconnected' ? current : undefined;
+        });
+        print('     disconnected: SAML left no token at the org; the kept identity ids and the metadata are destroyed');
       },
       false,
     );

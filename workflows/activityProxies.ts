@@ -41,6 +41,7 @@ const STEP_SUMMARIES: Record<keyof Activities, string> = {
   beginDisconnect: 'begin the disconnect',
   revokeAtVendor: 'revoke the grant at the vendor',
   deleteSubscriptions: 'delete webhook subscriptions',
+  pruneSubscriptions: 'delete the webhook subscriptions outside the controls',
   destroySecrets: 'destroy the stored secrets',
   clearCacheAndMarkDisconnected: 'clear the cache and mark disconnected',
   purgeIntegration: 'purge the integration data',

@@ -2,7 +2,7 @@
  * Connect (T1, T2, T5, T6): validate the requested scopes against the matrix, create the pending
  * integration, send the admin to the vendor (PKCE + state made and stored by an activity), wait for
  * the callback, exchange the code, refuse broader grants, record consent, register webhooks and
- * start the lifecycle. Any failure compensates: revoke, delete subscriptions, destroy secrets.
+ * start the lifecycle. Any failure compensates: delete subscriptions, revoke, destroy secrets.
  */
 import {
   ApplicationFailure,
@@ -10,6 +10,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -36,6 +37,13 @@ import { childSearchAttributes, tagRun } from './tagRun';
 
 /** The failure type of a refused SAML response (the API answers it as problem+json). */
 export const SAML_REFUSED = 'SamlResponseRefused';
+
+/**
+ * Patch id: the compensation ends the subscriptions before it revokes the grant, while the vendor
+ * still accepts the grant's token for it (as disconnect's `disconnect-unsubscribe-before-revoke`).
+ * Runs that compensated before it revoke first.
+ */
+export const CONNECT_UNSUBSCRIBE_BEFORE_REVOKE_PATCH = 'connect-compensation-unsubscribe-before-revoke';
 
 /** How long the admin has to consent; the oauth_states row expires at the same time. */
 export const CONSENT_TIMEOUT_MS = 15 * 60 * 1000;
@@ -238,8 +246,8 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
 }
 
 /**
- * Leaves no orphans. A first connect revokes what was granted, deletes subscriptions and destroys
- * every secret. A reconnect discards only its own authorization attempt: the integration keeps
+ * Leaves no orphans. A first connect deletes its subscriptions, revokes what was granted and
+ * destroys every secret. A reconnect discards only its own authorization attempt: the integration keeps
  * working on its current credential (T17: a failed re-consent must not disconnect).
  */
 async function compensate(
@@ -252,8 +260,11 @@ async function compensate(
     await act.abandonAuthorization({ ...ref, verifierSecretId });
     return;
   }
-  await act.revokeAtVendor(ref).catch(() => undefined); // best effort: the secrets are destroyed next either way
-  await act.deleteSubscriptions(ref).catch(() => undefined);
+  // Best effort: the secrets are destroyed next either way.
+  const unsubscribeFirst = patched(CONNECT_UNSUBSCRIBE_BEFORE_REVOKE_PATCH);
+  if (unsubscribeFirst) await act.deleteSubscriptions(ref).catch(() => undefined);
+  await act.revokeAtVendor(ref).catch(() => undefined);
+  if (!unsubscribeFirst) await act.deleteSubscriptions(ref).catch(() => undefined);
   await act.destroySecrets(ref);
   await act.markIntegrationFailed({ ...ref, reason });
 }

@@ -83,6 +83,9 @@ const PERSIST_VENDOR_REAUTHORIZATION_PATCH = 'persist-vendor-reauthorization';
  */
 const DERIVED_POLL_FLOOR_PATCH = 'derived-poll-floor';
 
+/** Patch id: narrowing the controls deletes the subscriptions of values no longer selected (T18). */
+export const PRUNE_SUBSCRIPTIONS_PATCH = 'narrow-controls-prunes-subscriptions';
+
 export async function integrationLifecycleWorkflow(input: LifecycleInput): Promise<void> {
   const ref = { workspaceId: input.workspaceId, integrationId: input.integrationId };
   const index = tagRun({ ...ref, vendor: input.vendor, process: 'lifecycle' });
@@ -176,6 +179,8 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
   setHandler(consentChangeUpdate, async (change) => {
     updatesThisRun += 1;
     await act.narrowConsent({ ...ref, actor: change.actor, scopes: change.scopes, controls: change.controls });
+    // Before the patch, hooks of deselected values stayed at the vendor until the disconnect.
+    if (change.controls && patched(PRUNE_SUBSCRIPTIONS_PATCH)) await act.pruneSubscriptions(ref);
     request({ reason: 'resync', full: true }); // the sweep removes what is now outside the consent
     return { accepted: true as const };
   });

@@ -16,7 +16,9 @@ import {
   recordConsent,
   workflowActor,
   type IntegrationRef,
+  type ResolvedIntegration,
 } from './context';
+import type { ConnectorContext, Subscription } from '../vendors/types';
 import type { IntegrationActivityDeps } from './deps';
 import { countActivityMetric, logActivity } from '../telemetry';
 
@@ -33,6 +35,33 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
         counts[table] = await trx(table).where({ integration_id: ref.integrationId }).delete();
       return counts;
     });
+  }
+
+  async function storedSubscriptions(ref: IntegrationRef): Promise<Subscription[]> {
+    const rows = await withWorkspace(deps.db, ref.workspaceId, (trx) =>
+      trx('vendor_subscriptions').where({ integration_id: ref.integrationId }).select('external_id', 'resource'),
+    );
+    return rows.map((row: { external_id: string; resource: string }) => ({
+      externalId: row.external_id,
+      resource: row.resource,
+    }));
+  }
+
+  /** Deletes each subscription at the vendor (when there is a context to do it with), then its row. */
+  async function deleteEach(
+    resolved: ResolvedIntegration,
+    ctx: ConnectorContext | undefined,
+    subscriptions: Subscription[],
+  ): Promise<void> {
+    const ref = { workspaceId: resolved.row.workspace_id, integrationId: resolved.row.integration_id };
+    for (const subscription of subscriptions) {
+      if (ctx) await resolved.connector.deleteSubscription(ctx, subscription);
+      await withWorkspace(deps.db, ref.workspaceId, (trx) =>
+        trx('vendor_subscriptions')
+          .where({ integration_id: ref.integrationId, external_id: subscription.externalId })
+          .delete(),
+      );
+    }
   }
 
   return {
@@ -71,29 +100,31 @@ export function createTeardownActivities(deps: IntegrationActivityDeps) {
     async deleteSubscriptions(input: IntegrationRef): Promise<{ deleted: number }> {
       return asActivity(async () => {
         const resolved = await context.resolve(input);
-        const subscriptions = await withWorkspace(deps.db, input.workspaceId, (trx) =>
-          trx('vendor_subscriptions')
-            .where({ integration_id: input.integrationId })
-            .select('external_id', 'resource', 'expires_at'),
-        );
+        const subscriptions = await storedSubscriptions(input);
         if (subscriptions.length > 0) {
+          // Without a credential the vendor-side subscription cannot be deleted; it expires on its own.
           const ctx = await context.withdrawalContext(resolved).catch(() => undefined);
-          for (const subscription of subscriptions) {
-            // Without a credential the vendor-side subscription cannot be deleted; it expires on its own.
-            if (ctx)
-              await resolved.connector.deleteSubscription(ctx, {
-                externalId: subscription.external_id,
-                resource: subscription.resource,
-              });
-            await withWorkspace(deps.db, input.workspaceId, (trx) =>
-              trx('vendor_subscriptions')
-                .where({ integration_id: input.integrationId, external_id: subscription.external_id })
-                .delete(),
-            );
-          }
+          await deleteEach(resolved, ctx, subscriptions);
         }
         await withWorkspace(deps.db, input.workspaceId, (trx) => disableWebhookEndpoints(trx, input.integrationId));
         return { deleted: subscriptions.length };
+      });
+    },
+
+    /**
+     * After the admin narrowed the controls (T18): deletes, at the vendor and here, the
+     * subscriptions of values no longer selected (Procore: the hooks of deselected projects), while
+     * the grant works. The endpoint stays enabled for the rest.
+     */
+    async pruneSubscriptions(input: IntegrationRef): Promise<{ deleted: number }> {
+      return asActivity(async () => {
+        const resolved = await context.resolve(input);
+        const outside = resolved.connector.subscriptionOutsideControls?.bind(resolved.connector);
+        if (!outside) return { deleted: 0 };
+        const controls = resolved.row.controls ?? {};
+        const pruned = (await storedSubscriptions(input)).filter((s) => outside(s, controls));
+        if (pruned.length > 0) await deleteEach(resolved, await context.withdrawalContext(resolved), pruned);
+        return { deleted: pruned.length };
       });
     },
 

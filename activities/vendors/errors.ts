@@ -39,15 +39,43 @@ const NON_RETRYABLE: ReadonlySet<VendorFailureType> = new Set([
   VendorFailureType.RateLimited,
 ]);
 
+/**
+ * Who refused a call: the vendor's own answer (a 429, a quota error), or our pacing before the call
+ * left (a spent vendor budget, a vendor window we track, a per-method or per-channel pace). Set where
+ * a RateLimited refusal is created: only the vendor's own blocks the account for every worker.
+ */
+export type RefusalSource = 'vendor' | 'budget';
+
+/** Every failure but RateLimited, which must say who refused (`RefusalSource`). */
+export type RefusalFailureType = Exclude<VendorFailureType, typeof VendorFailureType.RateLimited>;
+
+export interface VendorErrorDetails {
+  status?: number;
+  retryAfterMs?: number;
+  source?: RefusalSource;
+  /** MissingScope: the vendor permission or role the credential lacks (named to the admin, T6). */
+  permission?: string;
+}
+
 export class VendorError extends Error {
+  readonly details: VendorErrorDetails;
+  /** A RateLimited refusal must say who refused (`source`): `createVendorCall` branches on it. */
+  constructor(
+    type: typeof VendorFailureType.RateLimited,
+    vendor: string,
+    message: string,
+    details: VendorErrorDetails & { source: RefusalSource },
+  );
+  constructor(type: RefusalFailureType, vendor: string, message: string, details?: VendorErrorDetails);
   constructor(
     readonly type: VendorFailureType,
     readonly vendor: string,
     message: string,
-    readonly details: { status?: number; retryAfterMs?: number; permission?: string } = {},
+    details: VendorErrorDetails = {},
   ) {
     super(`${vendor}: ${message}`);
     this.name = 'VendorError';
+    this.details = details;
   }
 }
 
@@ -97,6 +125,7 @@ export function classifyHttpStatus(
     });
   if (status === 429) {
     return new VendorError(VendorFailureType.RateLimited, vendor, `rate limited (429)`, {
+      source: 'vendor',
       status,
       retryAfterMs: parseRetryAfter(retryAfter) ?? DEFAULT_RATE_LIMIT_WAIT_MS,
     });

@@ -251,6 +251,12 @@ export interface Connector {
     ctx: ConnectorContext,
     input: { callbackUrl: string; newSecret: string; subscriptions: readonly Subscription[] },
   ): Promise<Subscription[]>;
+  /**
+   * Subscriptions bound to one customer-control value (Procore: one hook per selected project):
+   * true once that value is no longer in `controls`, so narrowing the controls deletes it at the
+   * vendor (T18). Absent: a vendor's subscriptions follow the controls by themselves.
+   */
+  subscriptionOutsideControls?(subscription: Subscription, controls: Readonly<Record<string, string[]>>): boolean;
   fetchPage(ctx: ConnectorContext, input: { resource: string; cursor: string | null }): Promise<SyncPage>;
   /**
    * The admin's picker for the row's customer control, one page at a time, where the vendor can list
@@ -292,6 +298,12 @@ export interface VerifiedDelivery {
   lifecycle?: { event: string; subscriptionId?: string };
   /** Narrows the sync the delivery asks for (default: an incremental round of every resource). */
   sync?: { resource: string; full: boolean };
+  /**
+   * The customer-control value the delivery is about (Procore: `projects` and the project id): the
+   * receiver refuses it (403) unless the value is in the integration's current controls (T18), e.g.
+   * a retry of a hook deleted when the admin narrowed the selection.
+   */
+  control?: { key: string; value: string };
 }
 
 /** Always a 200 (every vendor's handshake expects one). */

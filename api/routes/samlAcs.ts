@@ -28,18 +28,6 @@ const ACS_BODY_LIMIT = SAML_RESPONSE_MAX_CHARS + 4096;
 /** The stored response only has to outlive the redirect to the callback. */
 const STORED_RESPONSE_TTL_MS = 5 * 60_000;
 
-const base = (publicUrl: string) => publicUrl.replace(/\/+$/, '');
-
-/** Our ACS URL: the Recipient and Destination every accepted assertion names. */
-export function samlAcsUrl(publicUrl: string): string {
-  return `${base(publicUrl)}/v1/oauth/saml/acs`;
-}
-
-/** Our SP entity id: the Audience every accepted assertion names (one for the service, every IdP). */
-export function samlEntityId(publicUrl: string): string {
-  return `${base(publicUrl)}/v1/oauth/saml`;
-}
-
 const AcsBody = Type.Object(
   {
     SAMLResponse: Type.String({ minLength: 1, maxLength: SAML_RESPONSE_MAX_CHARS, pattern: '^[A-Za-z0-9+/=\\r\\n]+$' }),

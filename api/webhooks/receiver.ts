@@ -4,7 +4,8 @@
  * 1. Bind the workspace from the path and find the endpoint under RLS: another workspace's
  *    endpoint id, an unknown or disabled one is indistinguishable from a forgery (401).
  * 2. Verify the delivery on the raw bytes with the endpoint's signing secret BEFORE reading it (during
- *    a rotation, T8: the current, the new and the previous version, until the grace window ends).
+ *    a rotation, T8: the current, the new and the previous version, until the grace window ends);
+ *    a delivery about a value outside the integration's current controls is dropped (T18).
  * 3. Record the delivery once, keyed on what the vendor signed (the verifier's dedup key: a hash
  *    of the signed body or token, or an id inside them), so a captured delivery re-posted under a
  *    new unsigned id is a repeat. A repeat is acknowledged (202, counted in `duplicates`) and
@@ -43,6 +44,7 @@ import { HttpProblem, problemResponses } from '../problem';
 import { Uuid } from '../schemas';
 import type { ApiMetrics } from '../metrics';
 import type { ApiServices } from '../services';
+import { getIntegration } from '../../db/integrations';
 import { findWebhookEndpoint, markDeliverySignalled, recordDelivery, routeAppWebhook } from '../../db/webhooks';
 import { createPostgresRateLimitStore } from '../../db/rateLimits';
 import type { Api } from '../types';
@@ -165,6 +167,25 @@ export function registerWebhookReceivers(app: Api, services: ApiServices, metric
     return deliveries;
   };
 
+  /**
+   * T18: deliveries about a value the admin no longer selects (a retry of a Procore hook deleted
+   * when the projects were narrowed) are dropped; a request left with none is refused (403).
+   */
+  const insideControls = async (
+    workspaceId: string,
+    integrationId: string,
+    deliveries: VerifiedDelivery[],
+  ): Promise<VerifiedDelivery[]> => {
+    if (!deliveries.some((d) => d.control)) return deliveries;
+    const controls = (await getIntegration(services.db, workspaceId, integrationId))?.controls ?? {};
+    const inside = deliveries.filter((d) => !d.control || (controls[d.control.key] ?? []).includes(d.control.value));
+    if (inside.length === 0)
+      throw new HttpProblem(403, 'The delivery is about something outside the integration’s customer controls', {
+        errorClass: 'OutsideCustomerControls',
+      });
+    return inside;
+  };
+
   /** Records each delivery once (dedup on its signed key) and wakes the lifecycle; answers how many were repeats. */
   const acceptDeliveries = async (
     request: FastifyRequest,
@@ -267,7 +288,11 @@ export function registerWebhookReceivers(app: Api, services: ApiServices, metric
       if (method === 'GET')
         throw new HttpProblem(405, 'Deliveries are POSTed; GET only answers verification challenges');
 
-      const deliveries = await verified(vendor, verifyWithAny(verifier, webhookRequest, secrets));
+      const deliveries = await insideControls(
+        workspaceId,
+        endpoint.integration_id,
+        await verified(vendor, verifyWithAny(verifier, webhookRequest, secrets)),
+      );
 
       request.auditFacts.workflowId = workflowIds.lifecycle(workspaceId, endpoint.integration_id);
       const duplicates = await acceptDeliveries(
@@ -283,7 +308,7 @@ export function registerWebhookReceivers(app: Api, services: ApiServices, metric
       tags: ['webhooks'],
       security: [],
       params: Params,
-      response: { 202: Accepted, 200: ChallengeAnswered, ...problemResponses(404, 405, 413) },
+      response: { 202: Accepted, 200: ChallengeAnswered, ...problemResponses(403, 404, 405, 413) },
     };
 
     scope.post(

@@ -51,10 +51,11 @@ describe('Procore journey through the API and the real workflows', () => {
     await h.close();
   });
 
-  it('T2 T4 T11 T15 T18 T19 T21 [procore]: connect → first sync → webhook-triggered sync → status update → disconnect → purge receipt, all over HTTP', async () => {
+  it('T2 T4 T11 T15 T18 T19 T21 [procore]: connect → first sync → webhook-triggered sync → narrowed selection (hook of the deselected project deleted at Procore, its deliveries refused) → status update → disconnect → purge receipt, all over HTTP', async () => {
     const { control } = emulator;
     const tower = control.addProject('Tower A');
     const office = control.addProject('Head office fit-out');
+    const depot = control.addProject('Depot');
     const rfi = control.addItem(tower.id, 'rfis', { number: '1', subject: 'Curtain wall anchors', status: 'open' });
     control.addItem(office.id, 'rfis', { number: '1', subject: 'Office RFI', status: 'open' });
     const ws = crypto.randomUUID();
@@ -74,7 +75,7 @@ describe('Procore journey through the API and the real workflows', () => {
           payload: {
             vendor: 'procore',
             scopes: [PROCORE_READ, PROCORE_STATUS_UPDATES],
-            controls: { projects: [String(tower.id)] },
+            controls: { projects: [String(tower.id), String(depot.id)] },
             redirectUri,
           },
         });
@@ -119,6 +120,50 @@ describe('Procore journey through the API and the real workflows', () => {
         control.updateItem(rfi.id, { subject: 'Curtain wall anchors (answered)' });
         expect(await control.deliver(rfi.id, 'update')).toEqual([202]);
         await pollUntil(cachedSubjects, (subjects) => subjects.includes('Curtain wall anchors (answered)'), 60_000);
+
+        // T18: the admin narrows the selection to Tower A. Depot's hook is deleted at Procore before the
+        // update answers, Tower A's stays, and a delivery about Depot (a retry Procore still had queued)
+        // is refused and recorded nowhere.
+        const hooksOf = (projectId: number) =>
+          control.hooks().filter((hook) => hook.projectId === projectId && hook.destinationUrl.includes(ws));
+        const [depotHook] = hooksOf(depot.id);
+        expect(depotHook).toBeDefined();
+        const narrowed = await h.app.inject({
+          method: 'PATCH',
+          url: `${path}/controls`,
+          headers: admin,
+          payload: { controls: { projects: [String(tower.id)] } },
+        });
+        expect(narrowed.statusCode).toBe(200);
+        expect(hooksOf(depot.id)).toEqual([]);
+        expect(hooksOf(tower.id)).toHaveLength(1);
+        const deleted = control.requests.filter((r) => r.method === 'DELETE' && r.path.includes('/webhooks/hooks/'));
+        expect(deleted.map((r) => `${r.path}?project_id=${r.query.project_id}`)).toEqual([
+          `/rest/v1.0/webhooks/hooks/${depotHook!.id}?project_id=${depot.id}`,
+        ]);
+        expect(await h.su('vendor_subscriptions').where({ integration_id: integrationId })).toHaveLength(1);
+        const delivery = (projectId: number) =>
+          fetch(depotHook!.destinationUrl, {
+            method: 'POST',
+            headers: { ...depotHook!.destinationHeaders, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              ulid: crypto.randomBytes(13).toString('hex').toUpperCase(),
+              timestamp: new Date(control.clock.now()).toISOString(),
+              project_id: projectId,
+              event_type: 'update',
+              resource_type: 'RFIs',
+              resource_id: rfi.id,
+            }),
+          });
+        const deliveriesBefore = await h.su('webhook_deliveries').where({ integration_id: integrationId });
+        const refused = await delivery(depot.id);
+        expect(refused.status).toBe(403);
+        expect(refused.headers.get('content-type')).toContain('application/problem+json');
+        expect(await h.su('webhook_deliveries').where({ integration_id: integrationId })).toHaveLength(
+          deliveriesBefore.length,
+        );
+        // The same endpoint still takes Tower A's deliveries.
+        expect((await delivery(tower.id)).status).toBe(202);
 
         // Data out (T19): the admin enabled status updates at connect.
         const action = await h.app.inject({

@@ -22,14 +22,15 @@ describe('T21 [procore]: Procore webhook receiver', () => {
     h = await createHarness();
     apiUrl = await h.app.listen({ port: 0, host: '127.0.0.1' });
     procore = await startProcoreHarness();
-    endpoints.a = await seedWebhookEndpoint(h, crypto.randomUUID(), 'procore');
-    endpoints.b = await seedWebhookEndpoint(h, crypto.randomUUID(), 'procore');
+    const selection = { projects: [String(procore.projects.tower.id)] };
+    endpoints.a = await seedWebhookEndpoint(h, crypto.randomUUID(), 'procore', selection);
+    endpoints.b = await seedWebhookEndpoint(h, crypto.randomUUID(), 'procore', selection);
     // Endpoint A's hook on Tower A, created as the connector creates it.
     const credential = await procore.connect();
-    await procore.connector.registerWebhooks(
-      procore.context(credential, { controls: { projects: [String(procore.projects.tower.id)] } }),
-      { callbackUrl: `${apiUrl}${endpoints.a.url}`, clientState: endpoints.a.secret },
-    );
+    await procore.connector.registerWebhooks(procore.context(credential, { controls: selection }), {
+      callbackUrl: `${apiUrl}${endpoints.a.url}`,
+      clientState: endpoints.a.secret,
+    });
   });
   afterAll(async () => {
     for (const e of Object.values(endpoints))
@@ -50,12 +51,12 @@ describe('T21 [procore]: Procore webhook receiver', () => {
   const post = (url: string, headers: Record<string, string>, body: string) =>
     h.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: body });
   /** A delivery body as Procore sends it, stamped `ageMs` ago. */
-  const body = (ageMs = 0, eventType = 'update') =>
+  const body = (ageMs = 0, eventType = 'update', projectId = procore.projects.tower.id) =>
     JSON.stringify({
       id: 1,
       ulid: crypto.randomBytes(13).toString('hex').toUpperCase(),
       timestamp: new Date(Date.now() - ageMs).toISOString(),
-      project_id: procore.projects.tower.id,
+      project_id: projectId,
       event_type: eventType,
       resource_type: 'RFIs',
       resource_id: 42,
@@ -128,6 +129,19 @@ describe('T21 [procore]: Procore webhook receiver', () => {
     const captured = lastDelivery();
     const replayed = await post(endpoints.a.url, captured.headers, captured.body);
     expect([stale.statusCode, future.statusCode, replayed.statusCode]).toEqual([401, 401, 401]);
+    expect((await rowsOf(endpoints.a)).length).toBe(before);
+  });
+
+  it('T18 T21 [procore]: an authentic delivery about a project outside the selection (a deselected project, one never selected, none named) is 403 problem+json and records nothing', async () => {
+    const before = (await rowsOf(endpoints.a)).length;
+    const token = { authorization: `Bearer ${procoreDestinationToken(endpoints.a.secret)}` };
+    const { depot, office } = procore.projects;
+    const noProject = JSON.stringify({ ...JSON.parse(body()), project_id: undefined });
+    for (const payload of [body(0, 'update', depot.id), body(0, 'create', office.id), noProject]) {
+      const response = await post(endpoints.a.url, token, payload);
+      expect(response.statusCode).toBe(403);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+    }
     expect((await rowsOf(endpoints.a)).length).toBe(before);
   });
 });

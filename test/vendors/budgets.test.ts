@@ -13,6 +13,8 @@ import { createTokenOctokit } from '../../activities/vendors/github/client';
 import { jiraDescriptor } from '../../activities/vendors/jira/descriptor';
 import { PLANNED_ROW_BUDGETS } from '../../activities/vendors/manifest';
 import { microsoftDescriptors } from '../../activities/vendors/microsoft/descriptor';
+import { mapProcoreError, rateLimited as procoreRateLimited } from '../../activities/vendors/procore/errors';
+import { slackPlatformError } from '../../activities/vendors/slack/errors';
 import { createVendorCall } from '../../activities/vendors/shared';
 import {
   budgetKey,
@@ -189,6 +191,7 @@ describe('shared vendor budgets over one store', () => {
       a(ctx, call, () =>
         Promise.reject(
           new VendorError(VendorFailureType.RateLimited, 'github', 'rate limited (429)', {
+            source: 'vendor',
             status: 429,
             retryAfterMs: 30_000,
           }),
@@ -208,6 +211,62 @@ describe('shared vendor budgets over one store', () => {
     time.advance(1);
     await b(other, call, async () => (reached += 1));
     expect(reached).toBe(1);
+  });
+});
+
+describe('T12: who refused decides the block: the vendor (typed `source: vendor`) or our own pacing (`source: budget`)', () => {
+  const time = { now: () => 1_000_000 };
+  const procore429 = () => ({
+    body: {},
+    response: { status: 429, statusText: 'Too Many Requests', headers: new Headers({ 'retry-after': '10' }) },
+  });
+  const twoWorkers = (family: string) => {
+    const store = createMemoryBudgetStore(time.now);
+    const workerCall = () =>
+      createVendorCall({
+        family,
+        appId: 'app-1',
+        rateLimit: { requestsPerMinute: 600 },
+        budgets: createSharedVendorBudgets({ store, expectedWorkers: 2, now: time.now }),
+        mapError: (error) => error,
+      });
+    return [workerCall(), workerCall()] as const;
+  };
+  const ctx = () => ({ audit: <T>(_call: unknown, run: () => Promise<T>) => run(), workspaceId: crypto.randomUUID() });
+  const call = { action: 'chat.postMessage', scope: 'chat:write' };
+
+  test("a vendor's refusal without an HTTP status (Slack's `ok: false, error: ratelimited`) blocks the key for the other worker", async () => {
+    const [a, b] = twoWorkers('slack');
+    const shared = ctx();
+    const refusal = slackPlatformError('ratelimited');
+    expect(refusal.details).toEqual({ source: 'vendor', retryAfterMs: 60_000 });
+    await expect(a(shared, call, () => Promise.reject(refusal))).rejects.toBe(refusal);
+    let reached = 0;
+    await expect(b(shared, call, async () => (reached += 1))).rejects.toMatchObject({
+      type: VendorFailureType.RateLimited,
+      details: { source: 'budget' },
+    });
+    expect(reached).toBe(0);
+  });
+
+  test("our own pacing's refusal (Procore's gate on a spent hourly window, a Slack channel's pace) blocks nothing: the other worker's call goes out", async () => {
+    const [a, b] = twoWorkers('procore');
+    const shared = ctx();
+    for (const own of [
+      procoreRateLimited(3_600_000, 'X-Rate-Limit-Remaining: 0', 'budget'),
+      new VendorError(VendorFailureType.RateLimited, 'procore', 'paced', { source: 'budget', retryAfterMs: 30_000 }),
+    ]) {
+      await expect(a(shared, call, () => Promise.reject(own))).rejects.toBe(own);
+      let reached = 0;
+      await b(shared, call, async () => (reached += 1));
+      expect(reached).toBe(1);
+    }
+    // Procore's own 429 does block (workers that leased nothing yet: a lease already held is spent first).
+    const [c, d] = twoWorkers('procore');
+    await expect(
+      c(shared, call, () => Promise.reject(mapProcoreError(procore429(), time.now()))),
+    ).rejects.toMatchObject({ details: { source: 'vendor', status: 429 } });
+    await expect(d(shared, call, async () => 'sent')).rejects.toMatchObject({ details: { source: 'budget' } });
   });
 });
 
@@ -243,6 +302,7 @@ describe('T12 [github]: a real 429 blocks the installation for two workers shari
     const before = harness.emulator.control.rateLimitUse(harness.installationId).counted;
     const refused = await b(harness.context(credential), call, list).catch((error: VendorError) => error);
     expect(refused).toMatchObject({ type: VendorFailureType.RateLimited });
+    expect((refused as VendorError).details).toMatchObject({ source: 'budget' });
     expect((refused as VendorError).details.status).toBeUndefined();
     expect((refused as VendorError).details.retryAfterMs).toBeGreaterThan(1_000);
     expect(harness.emulator.control.rateLimitUse(harness.installationId).counted).toBe(before);

@@ -13,6 +13,13 @@ import { microsoftDescriptors, validationReply } from '../../activities/vendors/
 import { accDescriptor, docsDescriptor, tandemDescriptor } from '../../activities/vendors/autodesk';
 import { PROCORE_READ } from '../../activities/vendors/procore';
 import { createDispatcher } from '../../activities/vendors/microsoft/client';
+import {
+  createInMemorySamlReplayStore,
+  parseIdpMetadata,
+  samlSignInUrl,
+  validateSamlResponse,
+} from '../../activities/vendors/shared/saml';
+import { samlAcsUrl, samlEntityId } from '../../activities/vendors/shared/samlServiceProvider';
 import { startSandbox, type Sandbox } from '../../emulators/sandbox';
 import { parseConfig } from '../../lib/config';
 import { createPkcePair } from '../../lib/oauth/pkce';
@@ -254,5 +261,34 @@ test.each([accDescriptor, docsDescriptor, tandemDescriptor])(
     // The first selected project (in id order) or the facility.
     expect(page.records).toHaveLength(1);
     expect(['Tower A', 'Depot', 'Tower A plant room']).toContain(page.records[0]!.payload.name);
+  },
+);
+
+test.each([
+  ['okta', 'oktaSamlMetadata'],
+  ['entra', 'entraSamlMetadata'],
+] as const)(
+  'T9 [%s]: the sandbox IdP has a SAML app for the API: its metadata is fetched as the worker fetches it, and its SSO signs an assertion for our entity id and ACS that the sign-in accepts',
+  async (vendor, metadataKey) => {
+    const config = parseConfig(sandbox.env, readServiceConfig);
+    const connector = createVendorRegistry(config.vendors).connector(vendor);
+    const { audit } = recordingAuditor({ workspaceId: WORKSPACE_ID, vendor });
+    const metadataUrl = sandbox.urls[metadataKey]!;
+    const idp = parseIdpMetadata(vendor, await connector.saml!.fetchMetadata(vendor, { url: metadataUrl, audit }));
+    const sp = { entityId: samlEntityId(api.publicUrl), acsUrl: samlAcsUrl(api.publicUrl) };
+    const { url, requestId } = await samlSignInUrl(idp, sp, 'relay-state');
+    // The admin's browser at the IdP: the HTTP-POST binding's form, addressed to our ACS.
+    // (Entra's emulator serves https with the sandbox's own CA, as the connector is configured to trust.)
+    const html = await (await undiciFetch(url, { dispatcher: createDispatcher(sandbox.env.MICROSOFT_CA_CERT) })).text();
+    expect(html).toContain(`action="${sp.acsUrl}"`);
+    const samlResponse = /name="SAMLResponse" value="([^"]*)"/.exec(html)![1]!;
+    const identity = await validateSamlResponse(vendor, {
+      idp,
+      sp,
+      samlResponse,
+      requestId,
+      replay: createInMemorySamlReplayStore(),
+    });
+    expect(identity.subject).toBeTruthy();
   },
 );

@@ -13,7 +13,12 @@ import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { githubDescriptor } from '../../activities/vendors/github';
-import { MEMORY_VENDOR, MemoryConnector, memoryDescriptor } from '../../dev/memoryConnector';
+import {
+  MEMORY_VENDOR,
+  MemoryConnector,
+  memoryDescriptor,
+  memorySubscribingDescriptor,
+} from '../../dev/memoryConnector';
 import { historyToJson } from '../../dev/historyJson';
 import { labelled, saveFixture } from '../../dev/historyFixtures';
 import { requestSync } from '@trackproject/integrations-client/client';
@@ -200,6 +205,37 @@ describe('record replay fixtures (RECORD_HISTORIES=<scenario,…|all>)', () => {
       await settleAndStopLifecycle(client, workspaceId, integrationId);
       await save(client, 'connectWorkflow', handle.workflowId);
     }),
+  );
+
+  recordIt(
+    'connect-compensated',
+    'a connect that fails after registering a webhook subscription (its lifecycle id is taken) and compensates',
+    async () => {
+      const connector = new MemoryConnector();
+      connector.subscriptionsOnRegister = [{ externalId: 'channel-1', resource: 'issues' }];
+      const h = createVendorHarness([{ descriptor: memorySubscribingDescriptor, connector }]);
+      try {
+        const workspaceId = await seedWorkspace(h);
+        const integrationId = crypto.randomUUID();
+        await onDevServer(h, 'record-connect-compensated', async (client, taskQueue) => {
+          const occupant = await client.workflow.start('sleepThenWakeWorkflow', {
+            taskQueue,
+            workflowId: workflowIds.lifecycle(workspaceId, integrationId),
+            args: ['lifecycle id taken', 60 * 60_000],
+          });
+          try {
+            const { handle, state } = await startConnect(client, taskQueue, { workspaceId, integrationId });
+            await handle.executeUpdate(oauthCallbackUpdate, { args: [{ state, code: 'c', consentedBy: ADMIN }] });
+            expect(await handle.result()).toMatchObject({ status: 'failed' });
+            await save(client, 'connectWorkflow-compensated', handle.workflowId);
+          } finally {
+            await occupant.terminate('recorded');
+          }
+        });
+      } finally {
+        await h.close();
+      }
+    },
   );
 
   recordIt(

@@ -32,7 +32,7 @@ describe('replay of recorded histories against the current bundle', () => {
   ];
   // Every other workflow a run can be in flight of, recorded after those changes.
   const recordedOnce = ['connectWorkflow', 'rotateSecretWorkflow', 'vendorActionWorkflow', 'deleteWorkspaceWorkflow'];
-  it('has fixtures for sync, the 410 resync, disconnect with purge, the cache sweep and lifecycle runs that continued as new, from before and after joins moved to the validator and from before and after runs upserted their search attributes; for connect, rotate, vendor action and workspace deletion; for webhook catch-up from before and after it signalled in parallel; for disconnect from before and after it unsubscribed ahead of the revocation; for a lifecycle polling at a cadence set by Update; and for the KEK rotation', () => {
+  it('has fixtures for sync, the 410 resync, disconnect with purge, the cache sweep and lifecycle runs that continued as new, from before and after joins moved to the validator and from before and after runs upserted their search attributes; for connect, rotate, vendor action and workspace deletion; for webhook catch-up from before and after it signalled in parallel; for disconnect, and for a compensating connect, from before and after they unsubscribed ahead of the revocation; for a lifecycle polling at a cadence set by Update; and for the KEK rotation', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         ...shapes.flatMap((name) => [`${name}.json`, `${name}-before-search-attributes.json`]),
@@ -42,6 +42,10 @@ describe('replay of recorded histories against the current bundle', () => {
         'webhookCatchUpWorkflow-before-parallel-signals.json',
         // disconnectWorkflow.json is from before subscriptions were deleted ahead of the revocation.
         'disconnectWorkflow-unsubscribe-before-revoke.json',
+        // A connect that failed after registering webhooks, compensating before and after the
+        // 'connect-compensation-unsubscribe-before-revoke' patch.
+        'connectWorkflow-compensated-revoke-before-unsubscribe.json',
+        'connectWorkflow-compensated-unsubscribe-before-revoke.json',
         // Recorded by test/workflows/kek-rotation.test.ts (moto KMS), with a worker crash mid-batch.
         'kekRotationWorkflow.json',
         // A lifecycle adopting its stored cadence and polling at one set by Update (derived-poll-floor patch).

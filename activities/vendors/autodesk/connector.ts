@@ -11,7 +11,7 @@
 import type { Scopes } from '@aps_sdk/authentication';
 import { Status } from '@aps_sdk/construction-issues';
 import { scopesOutside } from '../../../lib/scopes';
-import { VendorError, VendorFailureType } from '../errors';
+import { VendorError, VendorFailureType, type RefusalFailureType } from '../errors';
 import { createLocalVendorBudgets, createVendorCall, type VendorBudgets } from '../shared';
 import { requireString } from '../shared/actionInput';
 import type { Connector, ConnectorContext, Subscription, TokenSet, VendorDescriptor, VendorId } from '../types';
@@ -66,7 +66,7 @@ function descriptorOf(vendor: VendorId): VendorDescriptor {
   return descriptor;
 }
 
-function refused(type: VendorFailureType, reason: string): VendorError {
+function refused(type: RefusalFailureType, reason: string): VendorError {
   return new VendorError(type, VENDOR, reason);
 }
 

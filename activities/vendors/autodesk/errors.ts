@@ -44,6 +44,7 @@ function answerOf(error: unknown): Answer | undefined {
 
 export function rateLimited(retryAfterMs: number | undefined): VendorError {
   return new VendorError(VendorFailureType.RateLimited, VENDOR, 'rate limited (429)', {
+    source: 'vendor',
     status: 429,
     retryAfterMs: retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS,
   });

@@ -40,6 +40,7 @@ export function mapGithubError(error: unknown, now = Date.now()): unknown {
           ? Number(headers['x-ratelimit-reset']) * 1000 - now
           : undefined;
       return new VendorError(VendorFailureType.RateLimited, VENDOR, `rate limited (${error.status})`, {
+        source: 'vendor',
         status: error.status,
         retryAfterMs: retryAfterMs ?? Math.max(resetMs ?? 0, DEFAULT_RATE_LIMIT_WAIT_MS),
       });

@@ -9,6 +9,7 @@ import {
   classifyHttpStatus,
   DEFAULT_RATE_LIMIT_WAIT_MS,
   parseRetryAfter,
+  type RefusalFailureType,
 } from '../errors';
 
 const RATE_LIMIT_REASONS: ReadonlySet<string> = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
@@ -31,7 +32,7 @@ function retryAfterOf(headers: unknown): string | null | undefined {
 export function mapGoogleError(
   vendor: string,
   error: unknown,
-  oauthFailure: VendorFailureType = VendorFailureType.ReauthorizationRequired,
+  oauthFailure: RefusalFailureType = VendorFailureType.ReauthorizationRequired,
 ): unknown {
   if (error instanceof VendorError) return error;
   const failed = error as HttpishError;
@@ -53,6 +54,7 @@ export function mapGoogleError(
   const retryAfter = retryAfterOf(failed.response?.headers);
   if (status === 403 && reason && RATE_LIMIT_REASONS.has(reason)) {
     return new VendorError(VendorFailureType.RateLimited, vendor, `rate limited (403 ${reason})`, {
+      source: 'vendor',
       status,
       retryAfterMs: parseRetryAfter(retryAfter) ?? DEFAULT_RATE_LIMIT_WAIT_MS,
     });

@@ -49,6 +49,7 @@ export function mapJiraError(error: unknown, now = Date.now()): unknown {
       parseRetryAfter(header(headers, 'retry-after'), now) ?? (resetAt ? parseRetryAfter(resetAt, now) : undefined);
     const label = reason && REASON_TOKEN.test(reason) ? ` (${reason})` : '';
     return new VendorError(VendorFailureType.RateLimited, VENDOR, `rate limited (429)${label}`, {
+      source: 'vendor',
       status: 429,
       retryAfterMs: retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS,
     });

@@ -4,13 +4,13 @@
  */
 import { AuthError, ServerError } from '@azure/msal-node';
 import { GraphError } from '@microsoft/microsoft-graph-client';
-import { VendorError, VendorFailureType, classifyHttpStatus } from '../errors';
+import { VendorError, VendorFailureType, classifyHttpStatus, type RefusalFailureType } from '../errors';
 
 /** `oauthFailure`: what `invalid_grant` means here (a bad code at exchange, a dead refresh token at refresh). */
 export function mapMicrosoftError(
   vendor: string,
   error: unknown,
-  oauthFailure: VendorFailureType = VendorFailureType.ReauthorizationRequired,
+  oauthFailure: RefusalFailureType = VendorFailureType.ReauthorizationRequired,
 ): unknown {
   if (error instanceof VendorError) return error;
   if (error instanceof GraphError) {

@@ -35,10 +35,15 @@ export function createOktaConnector(options: OktaConnectorOptions): Connector {
     mapError: (error) => mapOktaError(error),
   });
   const call = <T>(ctx: ConnectorContext, action: string, scope: string, run: () => Promise<T>) =>
-    vendorCall({ audit: ctx.audit, workspaceId: ctx.workspaceId }, { action, scope }, async () => {
-      oktaRow(ctx.vendor);
-      return run();
-    });
+    // The credential's `orgUrl` (stored at sign-in) keys the org's budget.
+    vendorCall(
+      { audit: ctx.audit, workspaceId: ctx.workspaceId, credential: ctx.credential },
+      { action, scope },
+      async () => {
+        oktaRow(ctx.vendor);
+        return run();
+      },
+    );
   const refusedCall = (ctx: ConnectorContext, action: string, reason: string): Promise<never> =>
     call(ctx, action, OKTA_MATRIX_SCOPE, async () => {
       throw refused(reason);

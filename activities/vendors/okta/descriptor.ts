@@ -36,7 +36,8 @@ export const oktaDescriptor: VendorDescriptor = {
   syncResources: [],
   syncMode: 'none',
   // Okta's org authorization server allows hundreds of /authorize and /token calls a minute per org; sign-in needs a few.
-  rateLimit: { requestsPerMinute: 60 },
+  // Okta counts its rate limits per org: every integration signed in at one org shares its budget.
+  rateLimit: { requestsPerMinute: 60, countedPer: ['orgUrl'] },
   webhook: { scheme: 'okta-shared-header', secretHolder: 'customer-admin' },
   revocation: {
     kind: 'revoke-endpoint',

@@ -5,7 +5,13 @@
  * (`ResponseBodyError`) or a validation code (`ClientError`: an ID token that fails its checks);
  * neither message is copied, since Okta error descriptions may echo input.
  */
-import { DEFAULT_RATE_LIMIT_WAIT_MS, VendorError, VendorFailureType, classifyHttpStatus } from '../errors';
+import {
+  DEFAULT_RATE_LIMIT_WAIT_MS,
+  VendorError,
+  VendorFailureType,
+  classifyHttpStatus,
+  type RefusalFailureType,
+} from '../errors';
 
 const VENDOR = 'okta';
 const OAUTH_ERROR_CODE = /^[a-z_]{1,64}$/;
@@ -19,6 +25,7 @@ export function oktaRateLimitWaitMs(reset: string | null, now = Date.now()): num
 
 export function oktaRateLimited(reset: string | null, now = Date.now()): VendorError {
   return new VendorError(VendorFailureType.RateLimited, VENDOR, 'rate limited (429)', {
+    source: 'vendor',
     status: 429,
     retryAfterMs: oktaRateLimitWaitMs(reset, now),
   });
@@ -32,7 +39,7 @@ interface OidcLibraryError {
 }
 
 /** openid-client failures by kind: the token endpoint's refusal, an ID token that failed validation, the network. */
-export function mapOktaError(error: unknown, refusal: VendorFailureType = VendorFailureType.VendorRejected): unknown {
+export function mapOktaError(error: unknown, refusal: RefusalFailureType = VendorFailureType.VendorRejected): unknown {
   if (error instanceof VendorError) return error;
   // The library wraps what our fetch threw (a 429 already typed) as the cause of its own error.
   if (error instanceof Error && error.cause instanceof VendorError) return error.cause;

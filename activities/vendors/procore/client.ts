@@ -45,7 +45,7 @@ export function createRateGate(now: () => number): RateGate {
       const window = windows.get(key);
       if (!window || window.remaining > 0) return;
       if (window.resetAtMs <= now()) return void windows.delete(key);
-      throw rateLimited(window.resetAtMs - now(), 'X-Rate-Limit-Remaining: 0');
+      throw rateLimited(window.resetAtMs - now(), 'X-Rate-Limit-Remaining: 0', 'budget');
     },
     record(key, headers) {
       const remaining = Number(headers.get('x-rate-limit-remaining'));

@@ -60,6 +60,12 @@ interface TokenAnswer {
 
 type Json = Record<string, unknown>;
 
+/** Our subscription ids are `<project id>/<hook id>`: a hook belongs to one project. */
+function hookOf(subscription: Subscription): [projectId: string, hookId: string] {
+  const [projectId, hookId] = subscription.externalId.split('/');
+  return [projectId ?? '', hookId ?? ''];
+}
+
 export function createProcoreConnector(options: ProcoreConnectorOptions): Connector {
   const now = options.now ?? Date.now;
   const gate = createRateGate(now);
@@ -293,7 +299,7 @@ export function createProcoreConnector(options: ProcoreConnectorOptions): Connec
     },
 
     async deleteSubscription(ctx, subscription) {
-      const [projectId, hookId] = subscription.externalId.split('/') as [string, string];
+      const [projectId, hookId] = hookOf(subscription);
       await call(ctx, { action: 'webhooks.delete', scope: PROCORE_READ }, async () => {
         try {
           await deleteHook(api(ctx), projectId, hookId);
@@ -304,6 +310,10 @@ export function createProcoreConnector(options: ProcoreConnectorOptions): Connec
         }
       });
     },
+
+    // A hook serves one project: once the admin deselects it, the hook goes (T18).
+    subscriptionOutsideControls: (subscription, controls) =>
+      !(controls.projects ?? []).includes(hookOf(subscription)[0]),
 
     async fetchPage(ctx, input) {
       return call(ctx, { action: `${input.resource}.list`, scope: PROCORE_READ }, () =>

@@ -11,6 +11,7 @@ import {
   VendorFailureType,
   classifyHttpStatus,
   parseRetryAfter,
+  type RefusalSource,
 } from '../errors';
 
 const VENDOR = 'procore';
@@ -32,9 +33,11 @@ export function resetInMs(reset: string | null, now: number): number | undefined
   return Number.isFinite(seconds) ? Math.max(0, seconds * 1000 - now) : undefined;
 }
 
-export function rateLimited(retryAfterMs: number | undefined, label: string): VendorError {
+/** Procore's 429 (`vendor`), or our gate refusing while the window Procore announced is spent (`budget`). */
+export function rateLimited(retryAfterMs: number | undefined, label: string, source: RefusalSource): VendorError {
   return new VendorError(VendorFailureType.RateLimited, VENDOR, `rate limited (${label})`, {
-    status: 429,
+    source,
+    ...(source === 'vendor' ? { status: 429 } : {}),
     retryAfterMs: retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS,
   });
 }
@@ -48,6 +51,7 @@ export function mapProcoreError(error: unknown, now = Date.now()): unknown {
     return rateLimited(
       parseRetryAfter(headers.get('retry-after'), now) ?? resetInMs(headers.get('x-rate-limit-reset'), now),
       '429',
+      'vendor',
     );
   return classifyHttpStatus(VENDOR, status, statusText || 'request failed', headers.get('retry-after'));
 }

@@ -93,6 +93,8 @@ export function verifyProcoreDelivery(
       eventType: `${delivery.resource ?? 'unknown'}.${delivery.eventType}`,
       // A delete is reported only here: a full round of that resource sweeps it from the cache.
       ...(delivery.resource ? { sync: { resource: delivery.resource, full: delivery.eventType === 'delete' } } : {}),
+      // Only a delivery about a selected project is accepted (T18).
+      control: { key: 'projects', value: delivery.projectId },
     },
   ];
 }

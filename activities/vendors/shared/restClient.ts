@@ -92,6 +92,7 @@ export function mapRestError(vendor: string, error: unknown, now = Date.now()): 
   if (error instanceof RestError) {
     if (error.status === 429)
       return new VendorError(VendorFailureType.RateLimited, vendor, 'rate limited (429)', {
+        source: 'vendor',
         status: 429,
         retryAfterMs: parseRetryAfter(error.headers.get('retry-after'), now) ?? DEFAULT_RATE_LIMIT_WAIT_MS,
       });

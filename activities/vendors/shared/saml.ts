@@ -11,6 +11,7 @@ import zlib from 'node:zlib';
 import { DOMParser } from '@xmldom/xmldom';
 import { SAML, ValidateInResponseTo, type Profile } from '@node-saml/node-saml';
 import { classifyHttpStatus, VendorError, VendorFailureType } from '../errors';
+import { SAML_NAMEID_FORMAT } from './samlServiceProvider';
 
 /** Clocks of IdP and SP may differ this much; never more (node-saml's default is no skew at all). */
 export const SAML_CLOCK_SKEW_MS = 2 * 60_000;
@@ -122,6 +123,8 @@ function samlFor(idp: SamlIdp, sp: SamlSp): SAML {
     audience: sp.entityId,
     callbackUrl: sp.acsUrl,
     wantAssertionsSigned: true,
+    // As our SP metadata says (node-saml would ask for an e-mail address).
+    identifierFormat: SAML_NAMEID_FORMAT,
     // IdPs sign the assertion (Okta by default) and may or may not sign the envelope around it.
     wantAuthnResponseSigned: false,
     acceptedClockSkewMs: SAML_CLOCK_SKEW_MS,

@@ -62,7 +62,10 @@ export function budgetKey(
 }
 
 const spent = (vendor: string, waitMs: number) =>
-  new VendorError(VendorFailureType.RateLimited, vendor, 'vendor request budget spent', { retryAfterMs: waitMs });
+  new VendorError(VendorFailureType.RateLimited, vendor, 'vendor request budget spent', {
+    source: 'budget',
+    retryAfterMs: waitMs,
+  });
 
 /** Scales a policy down to one worker's share. */
 const shareOf = (policy: BudgetPolicy, share: number): BudgetPolicy => ({

@@ -52,10 +52,14 @@ export function createVendorCall(options: {
         const mapped = error instanceof VendorError ? error : options.mapError(error);
         // Only the vendor's own answer blocks the account for every worker: a refusal of our own
         // pacing (a Slack channel's pace, Procore's spent hourly window) already waits on its own.
-        const fromVendor = !(error instanceof VendorError) || error.details.status !== undefined;
-        const retryAfterMs = mapped instanceof VendorError ? mapped.details.retryAfterMs : undefined;
-        if (key && fromVendor && retryAfterMs && (mapped as VendorError).type === VendorFailureType.RateLimited)
-          await budgets.block(options.family, key, retryAfterMs);
+        if (
+          key &&
+          mapped instanceof VendorError &&
+          mapped.type === VendorFailureType.RateLimited &&
+          mapped.details.source === 'vendor' &&
+          mapped.details.retryAfterMs
+        )
+          await budgets.block(options.family, key, mapped.details.retryAfterMs);
         throw mapped;
       }
     });

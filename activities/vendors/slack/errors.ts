@@ -44,7 +44,10 @@ export function slackPlatformError(code: string): VendorError {
   if (GRANT_LOST.has(code)) return new VendorError(VendorFailureType.ReauthorizationRequired, VENDOR, label);
   if (MISSING_SCOPE.has(code)) return new VendorError(VendorFailureType.MissingScope, VENDOR, label);
   if (code === 'ratelimited')
-    return new VendorError(VendorFailureType.RateLimited, VENDOR, label, { retryAfterMs: DEFAULT_RATE_LIMIT_WAIT_MS });
+    return new VendorError(VendorFailureType.RateLimited, VENDOR, label, {
+      source: 'vendor',
+      retryAfterMs: DEFAULT_RATE_LIMIT_WAIT_MS,
+    });
   if (UNAVAILABLE.has(code)) return new VendorError(VendorFailureType.VendorUnavailable, VENDOR, label);
   return new VendorError(VendorFailureType.VendorRejected, VENDOR, label);
 }
@@ -57,6 +60,7 @@ export function mapSlackError(error: unknown): unknown {
     case ErrorCode.RateLimitedError: {
       const seconds = Number(slack.retryAfter);
       return new VendorError(VendorFailureType.RateLimited, VENDOR, 'rate limited (429)', {
+        source: 'vendor',
         status: 429,
         retryAfterMs: Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds * 1000) : DEFAULT_RATE_LIMIT_WAIT_MS,
       });

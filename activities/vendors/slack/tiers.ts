@@ -52,6 +52,7 @@ export function createSlackBudgets(now?: () => number): SlackBudgets {
     const waitMs = buckets.take(key, policy);
     if (waitMs > 0)
       throw new VendorError(VendorFailureType.RateLimited, VENDOR, 'Slack method budget spent', {
+        source: 'budget',
         retryAfterMs: waitMs,
       });
   };

@@ -24,7 +24,7 @@ import type { ApiServices } from '../../services';
 import { getIntegration, reservePendingIntegration } from '../../../db/integrations';
 import type { Api } from '../../types';
 import { oauthRedirectUri } from '../oauthCallback';
-import { samlAcsUrl, samlEntityId } from '../samlAcs';
+import { samlAcsUrl, samlEntityId } from '../../../activities/vendors/shared/samlServiceProvider';
 import { authorizeLink } from './authorize';
 import { ConnectBody, writeResponses } from './schemas';
 import { assertCadence, pollFloorOf } from './schedule';

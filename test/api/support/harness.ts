@@ -269,8 +269,13 @@ export interface SeededEndpoint {
 }
 
 /** A connected integration with a webhook endpoint (its secret stored as the receiver reads it) and a running lifecycle double. */
-export async function seedWebhookEndpoint(h: Harness, workspaceId: string, vendor: VendorId): Promise<SeededEndpoint> {
-  const integrationId = await seedIntegration(h.su, { workspaceId, vendor });
+export async function seedWebhookEndpoint(
+  h: Harness,
+  workspaceId: string,
+  vendor: VendorId,
+  controls?: Record<string, string[]>,
+): Promise<SeededEndpoint> {
+  const integrationId = await seedIntegration(h.su, { workspaceId, vendor, controls });
   const secret = crypto.randomBytes(32).toString('base64url');
   const { secretId } = await h.secrets.put({
     workspaceId,

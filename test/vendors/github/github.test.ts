@@ -255,7 +255,7 @@ describe('GitHub rate limits', () => {
     // The installation's budget is blocked until Retry-After passes: refused here, GitHub not called.
     const before = harness.emulator.control.rateLimitUse(harness.installationId).counted;
     const refused = await expectVendorError(harness.connector.testConnection(ctx), VendorFailureType.RateLimited);
-    expect(refused.details).toEqual({ retryAfterMs: expect.any(Number) });
+    expect(refused.details).toEqual({ source: 'budget', retryAfterMs: expect.any(Number) });
     expect(refused.details.retryAfterMs).toBeGreaterThan(40_000);
     expect(harness.emulator.control.rateLimitUse(harness.installationId).counted).toBe(before);
     harness.budgets.reset();

@@ -19,8 +19,16 @@ export interface OktaHarness {
   controls: Record<string, string[]>;
   /** Follows the org's authorize redirect like a browser; returns the callback URL. */
   consent(authorizeUrl: string): Promise<URL>;
-  signIn(options?: { verifier?: string }): Promise<{ tokens: TokenSet; authorizeUrl: URL }>;
-  context(tokens: TokenSet): ConnectorContext & { auditEntries: ReturnType<typeof recordingAuditor>['entries'] };
+  /** Signs in at the harness's org, or at the org `controls` name (another emulator). */
+  signIn(options?: {
+    verifier?: string;
+    controls?: Record<string, string[]>;
+  }): Promise<{ tokens: TokenSet; authorizeUrl: URL }>;
+  /** The connector context of an integration (this harness's workspace and org unless told otherwise). */
+  context(
+    tokens: TokenSet,
+    integration?: { workspaceId: string; controls: Record<string, string[]> },
+  ): ConnectorContext & { auditEntries: ReturnType<typeof recordingAuditor>['entries'] };
   stop(): Promise<void>;
 }
 
@@ -44,13 +52,14 @@ export async function startOktaHarness(): Promise<OktaHarness> {
     controls,
     consent,
     async signIn(options = {}) {
+      const orgControls = options.controls ?? controls;
       const pkce = createPkcePair();
       const authorizeUrl = connector.authorizeUrl('okta', {
         state: 'state-okta',
         redirectUri: REDIRECT_URI,
         scopes: [OKTA_MATRIX_SCOPE],
         codeChallenge: pkce.challenge,
-        controls,
+        controls: orgControls,
       });
       const callback = await consent(authorizeUrl);
       const code = callback.searchParams.get('code');
@@ -61,19 +70,19 @@ export async function startOktaHarness(): Promise<OktaHarness> {
         redirectUri: REDIRECT_URI,
         codeVerifier: options.verifier ?? pkce.verifier,
         audit,
-        controls,
+        controls: orgControls,
       });
       return { tokens, authorizeUrl: new URL(authorizeUrl) };
     },
-    context(tokens) {
-      const { audit, entries } = recordingAuditor({ workspaceId: WORKSPACE_ID, vendor: 'okta' });
+    context(tokens, integration = { workspaceId: WORKSPACE_ID, controls }) {
+      const { audit, entries } = recordingAuditor({ workspaceId: integration.workspaceId, vendor: 'okta' });
       return {
-        workspaceId: WORKSPACE_ID,
+        workspaceId: integration.workspaceId,
         integrationId: INTEGRATION_ID,
         vendor: 'okta',
         credential: tokens,
         scopes: tokens.grantedScopes,
-        controls,
+        controls: integration.controls,
         audit,
         auditEntries: entries,
       };

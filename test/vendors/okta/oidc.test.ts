@@ -1,6 +1,8 @@
 /** Okta OIDC sign-in through openid-client against the emulated org: connect, checks, revocation, limits. */
+import crypto from 'node:crypto';
 import { OKTA_CONTROL, OKTA_MATRIX_SCOPE } from '../../../activities/vendors/okta';
 import { opaqueGroupId } from '../../../activities/vendors/okta/signIn';
+import { startOktaEmulator } from '../../../emulators/okta';
 import { createPkcePair } from '../../../lib/oauth/pkce';
 import { failureOf } from '../microsoft/harness';
 import { recordingAuditor } from '../support/recordingAudit';
@@ -169,6 +171,41 @@ describe('Okta sign-in (OIDC)', () => {
     expect(harness.emulator.requests.length).toBe(served);
     harness.budgets.reset();
     await harness.connector.testConnection(ctx);
+  });
+
+  test('T12 [okta]: Okta counts per org: two integrations signed in at one org share its budget (its 429 holds back both), another org has its own', async () => {
+    const other = await startOktaEmulator({ redirectUris: [REDIRECT_URI] });
+    try {
+      const otherOrg = { [OKTA_CONTROL.org]: [other.url], [OKTA_CONTROL.clientId]: [other.clientId] };
+      const first = harness.context((await harness.signIn()).tokens);
+      const second = harness.context((await harness.signIn()).tokens, {
+        workspaceId: crypto.randomUUID(),
+        controls: harness.controls,
+      });
+      const elsewhere = harness.context((await harness.signIn({ controls: otherOrg })).tokens, {
+        workspaceId: crypto.randomUUID(),
+        controls: otherOrg,
+      });
+      expect(first.credential.metadata?.orgUrl).toBe(harness.emulator.url);
+      expect(elsewhere.credential.metadata?.orgUrl).toBe(other.url);
+
+      harness.emulator.control.startRateLimitStorm(1, 40);
+      expect(await failureOf(harness.connector.testConnection(first))).toMatchObject({ type: 'RateLimited' });
+      // The other workspace on the same org: held back by our budget, Okta not called.
+      const served = harness.emulator.requests.length;
+      expect(await failureOf(harness.connector.testConnection(second))).toMatchObject({
+        type: 'RateLimited',
+        retryAfterMs: expect.any(Number),
+      });
+      expect(harness.emulator.requests.length).toBe(served);
+      // Another org's budget is its own: its call goes out and succeeds.
+      const otherServed = other.requests.length;
+      await harness.connector.testConnection(elsewhere);
+      expect(other.requests.length).toBeGreaterThan(otherServed);
+    } finally {
+      harness.budgets.reset();
+      await other.stop();
+    }
   });
 
   test('T10 [okta]: the code exchange is audited with the row scope and its outcome, also when refused', async () => {
