@@ -63,7 +63,7 @@ describe('vendor catalog', () => {
       'oracle-erp',
     ]);
     expect(catalogRows({}).filter((row) => row.availability === 'planned')).toHaveLength(0);
-    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(17);
+    expect(catalogRows({}).filter((row) => row.availability === 'not-configured')).toHaveLength(18);
   });
 
   it('serves a webhook scheme only through the family whose rows declare it', () => {

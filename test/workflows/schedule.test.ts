@@ -83,6 +83,7 @@ describe('scheduled polling through the API (time-skipping server, real Postgres
       h,
       { accessToken: 'seed-access', refreshToken: 'seed-refresh', grantedScopes: [...descriptor.scopes.required] },
       { vendor: row, scopes: [...descriptor.scopes.required] },
+      descriptor.authKind === 'service-account' ? 'service-account' : 'oauth-tokens',
     );
 
   it.each(POLLED_ROWS)(

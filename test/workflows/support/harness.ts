@@ -71,6 +71,8 @@ export async function seedConnectedIntegration(
   h: VendorHarness,
   tokens: TokenSet = { accessToken: 'seed-access', refreshToken: 'seed-refresh', grantedScopes: ['repo:read'] },
   row: { vendor: VendorId; scopes: string[] } = { vendor: MEMORY_VENDOR, scopes: ['repo:read'] },
+  /** A service-account row's activities read its credential as that kind. */
+  kind: 'oauth-tokens' | 'service-account' = 'oauth-tokens',
 ) {
   const ref = { workspaceId: crypto.randomUUID(), integrationId: crypto.randomUUID() };
   await h.admin('workspaces').insert({ workspace_id: ref.workspaceId });
@@ -87,7 +89,7 @@ export async function seedConnectedIntegration(
   await h.secrets.put({
     workspaceId: ref.workspaceId,
     integrationId: ref.integrationId,
-    kind: 'oauth-tokens',
+    kind,
     state: 'current',
     plaintext: JSON.stringify(tokens),
     expiresAt: tokens.expiresAt !== undefined ? new Date(tokens.expiresAt) : undefined,
