@@ -33,6 +33,7 @@ import {
 import type { SamlSignInOutcome } from '../activities/integrations/samlSignIn';
 import { integrationLifecycleWorkflow } from './lifecycle';
 import { childSearchAttributes, tagRun } from './tagRun';
+import { runPriority } from '@trackproject/integrations-client/priority';
 
 /** The failure type of a refused SAML response (the API answers it as problem+json). */
 export const SAML_REFUSED = 'SamlResponseRefused';
@@ -208,6 +209,8 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
         args: [{ ...ref, vendor: input.vendor, carried: { pendingSync: { reason: 'connect' } } }],
         // The lifecycle outlives this run.
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        // Not the connect's interactive priority: the lifecycle's own work (refresh, renewals) is timed.
+        priority: runPriority(ref.workspaceId, 'lifecycle'),
         ...childSearchAttributes({ ...ref, vendor: input.vendor, process: 'lifecycle' }),
       });
     } catch (error) {
