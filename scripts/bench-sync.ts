@@ -15,12 +15,14 @@
  * both, the ratio, and history events per 1,000 records; writes `bench-results/sync.json`.
  * Targets: ratio ≥ 0.9 and ≥ 20,000 records/s.
  *
- * In the same run, the bulk rate: the same records into `cached_records` of a fresh integration with
- * the sync's statement in chunks of BULK_CHUNK rows, one transaction, no vendor, audit, cursor or
- * Temporal: what this Postgres takes at most, and the sync's fraction of it. Also the most history
- * events of one run of the continue-as-new chain (limit 10,240) and the process's resident memory
- * during the workflow phases (sampled every second): `BENCH_RECORDS=1000000 BENCH_ROUNDS=1` is the
- * million-record sync.
+ * In the same run, two loads of the same rows into `cached_records` of a fresh integration, with no
+ * vendor call, audit, cursor or Temporal: `bulk`, plain INSERTs of BULK_CHUNK rows in one transaction
+ * (what this Postgres takes at most; the sync's fraction of it), and `pages`, the sync's own
+ * statement (ON CONFLICT) in one transaction per page, which splits the gap into what the per-page
+ * commits cost and what the rest of the activity costs (vendor call, audit, cursor, status check).
+ * Also the most history events in one run of the continue-as-new chain (limit 10,240) and the
+ * process's resident memory during the workflow phases (sampled every second).
+ * `BENCH_RECORDS=1000000 BENCH_ROUNDS=1` is the million-record sync.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -34,6 +36,7 @@ import { createConnectorRegistry } from '../activities/vendors/registry';
 import { createAuditLog } from '../db/audit';
 import { createOwnerDb, createRuntimeDb } from '../db/knex';
 import { withWorkspace } from '../db/workspaceScope';
+import type { Knex } from 'knex';
 import { LocalKeyProvider, SecretStore } from '../db/secrets';
 import { REPO_ROOT } from '../lib/config';
 import { freePort } from '../dev/processes';
@@ -55,6 +58,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const WARM_UP_RECORDS = 10_000;
 /** Rows per statement of the bulk load: ten of the sync's pages at once. */
 const BULK_CHUNK = 10_000;
+/** What the sync's statement adds to a plain INSERT (`activities/integrations/sync.ts`). */
+const ON_CONFLICT_AS_THE_SYNC = `ON CONFLICT (workspace_id, integration_id, resource, external_id)
+  DO UPDATE SET payload = EXCLUDED.payload, version = EXCLUDED.version, fetched_at = EXCLUDED.fetched_at, expires_at = EXCLUDED.expires_at`;
 /** Temporal's history warning (events per run). */
 const HISTORY_EVENTS_LIMIT = 10_240;
 const TARGET_RATIO = 0.9;
@@ -130,7 +136,7 @@ async function main(): Promise<void> {
       Number((await superuser('cached_records').where({ integration_id: integrationId }).count().first())!.count);
 
     const phases: Array<{
-      mode: 'loop' | 'workflow' | 'bulk';
+      mode: 'loop' | 'workflow' | 'bulk' | 'pages';
       seconds: number;
       recordsPerS: number;
       historyEvents?: number;
@@ -138,27 +144,39 @@ async function main(): Promise<void> {
       runs?: number;
       rssMiB?: { start: number; max: number; end: number };
     }> = [];
-    /** The same rows the sync writes, in big statements of one transaction: the physical limit here. */
-    const runBulk = async () => {
+    /**
+     * The same rows the sync writes, with no vendor call, audit, cursor or Temporal. `bulk`: big
+     * statements in one transaction, the physical limit here. `pages`: the sync's own statement
+     * (ON CONFLICT) in one transaction per page, what the page size and per-page commit alone cost.
+     */
+    const runInsert = async (mode: 'bulk' | 'pages') => {
       const ref = await seedIntegration();
       const rows = [...source.records].map(([id, record]) => ({
         external_id: id,
         payload: { title: record.title },
         version: String(record.seq),
       }));
+      const insert = (trx: Knex.Transaction, chunk: typeof rows) =>
+        trx.raw(
+          `INSERT INTO cached_records (workspace_id, integration_id, resource, external_id, payload, version, fetched_at, expires_at)
+           SELECT ?, ?, 'issues', r.external_id, r.payload, r.version, now(), now() + interval '1 day'
+           FROM jsonb_to_recordset(?::jsonb) AS r(external_id text, payload jsonb, version text)
+           ${mode === 'pages' ? ON_CONFLICT_AS_THE_SYNC : ''}`,
+          [ref.workspaceId, ref.integrationId, JSON.stringify(chunk)],
+        );
       const started = performance.now();
-      await withWorkspace(db, ref.workspaceId, async (trx) => {
-        for (let start = 0; start < rows.length; start += BULK_CHUNK)
-          await trx.raw(
-            `INSERT INTO cached_records (workspace_id, integration_id, resource, external_id, payload, version, fetched_at, expires_at)
-             SELECT ?, ?, 'issues', r.external_id, r.payload, r.version, now(), now() + interval '1 day'
-             FROM jsonb_to_recordset(?::jsonb) AS r(external_id text, payload jsonb, version text)`,
-            [ref.workspaceId, ref.integrationId, JSON.stringify(rows.slice(start, start + BULK_CHUNK))],
-          );
-      });
+      if (mode === 'bulk')
+        await withWorkspace(db, ref.workspaceId, async (trx) => {
+          for (let start = 0; start < rows.length; start += BULK_CHUNK)
+            await insert(trx, rows.slice(start, start + BULK_CHUNK));
+        });
+      else
+        for (let start = 0; start < rows.length; start += PAGE_SIZE)
+          await withWorkspace(db, ref.workspaceId, (trx) => insert(trx, rows.slice(start, start + PAGE_SIZE)));
       const seconds = (performance.now() - started) / 1000;
-      if ((await cachedCount(ref.integrationId)) !== RECORDS) throw new Error('bulk mode did not insert every record');
-      phases.push({ mode: 'bulk', seconds, recordsPerS: RECORDS / seconds });
+      if ((await cachedCount(ref.integrationId)) !== RECORDS)
+        throw new Error(`${mode} mode did not insert every record`);
+      phases.push({ mode, seconds, recordsPerS: RECORDS / seconds });
     };
     const runLoop = async () => {
       const ref = await seedIntegration();
@@ -216,20 +234,22 @@ async function main(): Promise<void> {
     await runWorkflow(`delta:${Math.max(0, RECORDS - WARM_UP_RECORDS)}`);
     phases.length = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      await runBulk();
+      await runInsert('bulk');
+      await runInsert('pages');
       await runLoop();
       await runWorkflow();
     }
     await Promise.resolve(worker.shutdown());
     await workerRun;
 
-    const rate = (mode: 'loop' | 'workflow' | 'bulk') => {
+    const rate = (mode: 'loop' | 'workflow' | 'bulk' | 'pages') => {
       const runs = phases.filter((p) => p.mode === mode);
       return (runs.length * RECORDS) / runs.reduce((sum, p) => sum + p.seconds, 0);
     };
     const loopRate = rate('loop');
     const workflowRate = rate('workflow');
     const bulkRate = rate('bulk');
+    const pagesRate = rate('pages');
     const workflowPhases = phases.filter((p) => p.mode === 'workflow');
     const eventsPer1000 =
       (workflowPhases.reduce((sum, p) => sum + p.historyEvents!, 0) / (workflowPhases.length * RECORDS)) * 1000;
@@ -246,6 +266,8 @@ async function main(): Promise<void> {
       ratio: Number((workflowRate / loopRate).toFixed(3)),
       bulkRecordsPerS: Math.round(bulkRate),
       fractionOfBulk: Number((workflowRate / bulkRate).toFixed(3)),
+      pagesRecordsPerS: Math.round(pagesRate),
+      loopFractionOfPages: Number((loopRate / pagesRate).toFixed(3)),
       maxHistoryEventsPerRun: Math.max(...workflowPhases.map((p) => p.maxHistoryEventsPerRun!)),
       historyEventsLimit: HISTORY_EVENTS_LIMIT,
       rssMiB: {
@@ -275,6 +297,9 @@ async function main(): Promise<void> {
     );
     print(
       `bulk      ${result.bulkRecordsPerS} records/s (same rows, ${BULK_CHUNK} per statement, one transaction); sync's fraction of it: ${result.fractionOfBulk}`,
+    );
+    print(
+      `pages     ${result.pagesRecordsPerS} records/s (the sync's statement, one transaction per ${PAGE_SIZE}-record page); the loop's fraction of it: ${result.loopFractionOfPages} (the rest: vendor call, audit, cursor, status check)`,
     );
     print(
       `history   at most ${result.maxHistoryEventsPerRun} events in one run (limit ${HISTORY_EVENTS_LIMIT}); resident memory ${result.rssMiB.start} → max ${result.rssMiB.max} → ${result.rssMiB.end} MiB; load ${result.loadAverage.join(' ')}`,
