@@ -57,7 +57,7 @@ const forbidden = [
       pathNot: [
         '^workflows/',
         '^lib/scopes[.]ts$',
-        '^packages/client/src/(definitions|searchAttributes)[.]ts$',
+        '^packages/client/src/(definitions|searchAttributes|priority)[.]ts$',
         '(^|/)node_modules/@temporalio/(workflow|common)/',
       ],
       dependencyTypesNot: ['type-only'],

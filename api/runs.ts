@@ -18,6 +18,7 @@ import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@tempo
 import type { ProcessName } from '../workflows/definitions';
 import type * as workflows from '../workflows';
 import { integrationSearchAttributes } from '@trackproject/integrations-client/searchAttributes';
+import { runPriority } from '@trackproject/integrations-client/priority';
 import { HttpProblem } from './problem';
 import type { TemporalAccess } from './services';
 
@@ -66,6 +67,8 @@ export async function startRun<N extends WorkflowName>(
       ...(run.ifClosed === 'conflict' ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
       ...(run.memo ? { memo: run.memo } : {}),
       typedSearchAttributes,
+      // Interactive runs go before scheduled work; the workspace is the fairness key (packages/client/src/priority.ts).
+      priority: runPriority(run.workspaceId, run.process),
     } as WorkflowStartOptions<Workflows[N]>;
     return await temporal.client.workflow.start<Workflows[N]>(run.workflowType, options);
   } catch (error) {

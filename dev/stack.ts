@@ -19,7 +19,8 @@ export interface StackOptions {
   /** Persist Temporal state to SQLite in dataDir (npm start) or keep it in memory (tests). */
   persistent: boolean;
   /** `codecEndpoint`: the UI's remote codec (the API's `/codec`), so the UI shows decoded payloads. */
-  temporal?: { port: number; uiPort?: number; namespace: string; codecEndpoint?: string };
+  /** `fairness: false` leaves task-queue fairness off (the server's default), for `npm run bench:fairness`. */
+  temporal?: { port: number; uiPort?: number; namespace: string; codecEndpoint?: string; fairness?: boolean };
   postgres?: { port: number };
   /** Also start the time-skipping test server. */
   testServer?: boolean;
@@ -76,6 +77,24 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   }
 }
 
+/**
+ * Server settings that turn on task-queue priority and per-workspace fairness (Temporal server 1.29,
+ * off by default): without them the server ignores the runs' `priority` (packages/client/src/priority.ts)
+ * and dispatches first in, first out. The same keys go into a cluster's dynamic config (docs/benchmarks.md).
+ */
+export const TASK_QUEUE_FAIRNESS_CONFIG = { 'matching.useNewMatcher': true, 'matching.enableFairness': true } as const;
+
+/**
+ * One partition per task queue (the server's default is 4). Priority and fairness order tasks within a
+ * partition, and a worker's poll lands on a random one: with 4, another workspace's task alone on its
+ * partition still waited 4–9 s behind a backlog on the others (`npm run bench:fairness`). One partition
+ * dispatches far more tasks per second than one worker's slots take.
+ */
+export const TASK_QUEUE_PARTITION_CONFIG = {
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+} as const;
+
 async function startDevServer(options: StackOptions, temporal: NonNullable<StackOptions['temporal']>) {
   const cli = await ensureTemporalCli(options.log);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporal.port), '--log-level', 'error'];
@@ -85,6 +104,11 @@ async function startDevServer(options: StackOptions, temporal: NonNullable<Stack
   else args.push('--headless');
   if (temporal.uiPort && temporal.codecEndpoint) args.push('--ui-codec-endpoint', temporal.codecEndpoint);
   for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`);
+  const dispatch = {
+    ...TASK_QUEUE_PARTITION_CONFIG,
+    ...(temporal.fairness === false ? {} : TASK_QUEUE_FAIRNESS_CONFIG),
+  };
+  for (const [key, value] of Object.entries(dispatch)) args.push('--dynamic-config-value', `${key}=${value}`);
   const child = startProcess('temporal', cli, args, {
     log: options.log,
     quiet: /^\s*(CLI|Server|UI|Metrics|Temporal)\b.*:|^\s*$/,

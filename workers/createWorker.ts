@@ -79,6 +79,8 @@ export interface WorkerParts {
   tracing?: Tracing;
   /** After `shutdown()`: how long in-flight activities may finish before they are cancelled (`workers/shutdown.ts`). */
   shutdownGraceMs?: number;
+  /** Slots and workflow cache (the benchmarks size them); absent: the SDK's defaults. */
+  capacity?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>;
 }
 
 /** The SDK honours `isolateExecutionTimeout` but leaves it out of the public `WorkerOptions` type. */
@@ -102,6 +104,7 @@ export async function createWorker(parts: WorkerParts): Promise<Worker> {
     ...(parts.dataConverter ? { dataConverter: parts.dataConverter } : {}),
     ...(parts.identity ? { identity: parts.identity } : {}),
     ...(parts.shutdownGraceMs !== undefined ? shutdownTimes(parts.shutdownGraceMs) : {}),
+    ...parts.capacity,
   };
   return Worker.create(options);
 }

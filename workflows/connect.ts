@@ -34,6 +34,7 @@ import {
 import type { SamlSignInOutcome } from '../activities/integrations/samlSignIn';
 import { integrationLifecycleWorkflow } from './lifecycle';
 import { childSearchAttributes, tagRun } from './tagRun';
+import { runPriority } from '@trackproject/integrations-client/priority';
 
 /** The failure type of a refused SAML response (the API answers it as problem+json). */
 export const SAML_REFUSED = 'SamlResponseRefused';
@@ -224,6 +225,8 @@ export async function connectWorkflow(input: ConnectInput): Promise<ConnectResul
         ],
         // The lifecycle outlives this run.
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        // Not the connect's interactive priority: the lifecycle's own work (refresh, renewals) is timed.
+        priority: runPriority(ref.workspaceId, 'lifecycle'),
         ...childSearchAttributes({ ...ref, vendor: input.vendor, process: 'lifecycle' }),
       });
     } catch (error) {

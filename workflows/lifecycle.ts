@@ -54,6 +54,7 @@ import {
   type SyncStateValue,
 } from '@trackproject/integrations-client/searchAttributes';
 import { childSearchAttributes, tagRun } from './tagRun';
+import { runPriority, syncPriority } from '@trackproject/integrations-client/priority';
 
 /** Refresh this long before the access token expires (Graph tokens live 60–90 min). */
 export const TOKEN_REFRESH_MARGIN_MS = 5 * 60 * 1000;
@@ -229,6 +230,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     rotating = await startChild(rotateSecretWorkflow, {
       workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
       args: [{ ...ref, vendor: input.vendor, kind, actor }],
+      priority: runPriority(ref.workspaceId, 'rotate'),
       ...childSearchAttributes({ ...ref, vendor: input.vendor, process: 'rotate' }),
     });
     const finish = (status: RotateResult['status'], failure: string | undefined, nextInMs: number) => {
@@ -263,6 +265,8 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     running = await startChild(syncWorkflow, {
       workflowId: syncWorkflowId,
       args: [{ ...ref, vendor: input.vendor, request: req }],
+      // "Sync now" and the first sync go before scheduled polls; its activities inherit it.
+      priority: syncPriority(ref.workspaceId, req.reason),
       ...childSearchAttributes({ ...ref, vendor: input.vendor, process: 'sync' }),
     });
     showSync('running');

@@ -7,6 +7,8 @@ import { consentCookieName, consentSessionValue } from '../../lib/oauth/consentS
 import { createOAuthState, hashState } from '../../lib/oauth/pkce';
 import { workflowIds } from '../../workflows/definitions';
 import { WorkspaceIdKey } from '@trackproject/integrations-client/searchAttributes';
+import { runPriority } from '@trackproject/integrations-client/priority';
+import { decodePriority } from '@temporalio/common';
 import { receivedQuery, REFUSED_CODE } from './support/contractWorkflows';
 import {
   CONSENT_SESSION_KEY,
@@ -83,6 +85,8 @@ describe('integration routes (real Postgres + Temporal dev server)', () => {
       });
       const description = await h.services.temporal.client.workflow.getHandle(body.workflowId).describe();
       expect(description.typedSearchAttributes.get(WorkspaceIdKey)).toBe(ws);
+      // Interactive, and the workspace as fairness key (packages/client/src/priority.ts).
+      expect(decodePriority(description.raw.workflowExecutionInfo?.priority)).toMatchObject(runPriority(ws, 'connect'));
 
       // Before the workflow writes a row, the status read answers from the run.
       const status = await h.app.inject({ method: 'GET', url: body.links.status, headers: member });

@@ -50,6 +50,7 @@ describe('@trackproject/integrations-client', () => {
       'definitions.js',
       'failureConverter.js',
       'index.js',
+      'priority.js',
       'searchAttributes.js',
       'workflows.js',
     ]);

@@ -22,6 +22,7 @@ import {
   type SyncRequest,
 } from './definitions';
 import { integrationSearchAttributes } from './searchAttributes';
+import { runPriority } from './priority';
 import {
   DEFAULT_TASK_QUEUE,
   WORKFLOW_PROCESSES,
@@ -100,6 +101,8 @@ export function createIntegrationsClient(
       };
       const startOptions = {
         taskQueue,
+        // Interactive before scheduled work, the workspace as fairness key (./priority); a caller's own wins.
+        priority: runPriority(workspaceId, WORKFLOW_PROCESSES[workflowType]),
         ...rest,
         workflowId,
         args: [input],

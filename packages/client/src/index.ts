@@ -6,6 +6,7 @@
  */
 export * from './definitions';
 export * from './searchAttributes';
+export * from './priority';
 export * from './workflows';
 export * from './codec';
 export * from './dataConverter';
