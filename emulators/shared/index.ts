@@ -14,6 +14,8 @@
  *   `exchangeCode` (verifies PKCE), `refresh` (rotation; rotated-token reuse past the grace revokes
  *   the grant), `validateAccessToken`, `revokeAccessToken`, `revokeGrant`, `revokeSubject`.
  * - `createRateStorm()` → `{ start(count, response), intercept() }`; `tooManyRequests(retryAfterSeconds)`.
+ * - `createFaultMode()` → `{ set({ latencyMs, errorRate, retryAfterSeconds }), clear(), counts() }`, passed to
+ *   `startEmulatorServer({ faults })`: latency and a share of 503s / 429s on every route (`npm run chaos`).
  *
  * Convention for a vendor emulator: `start<Vendor>Emulator(options)` → `{ url, stop(), control }`,
  * where `control` seeds data, triggers deletes, revokes tokens, starts storms and sends signed webhooks.
@@ -39,3 +41,4 @@ export {
   type OAuthResult,
 } from './oauthAuthority';
 export { createRateStorm, tooManyRequests, type RateStorm } from './rateStorm';
+export { createFaultMode, type FaultCounts, type FaultMode, type FaultSettings } from './faults';
