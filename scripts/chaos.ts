@@ -1,14 +1,17 @@
 /**
- * `npm run chaos [-- --trials <n>] [--only <fault>] [--seed <n>] [--rotations <n>] [--verbose]`: the fault-injection
- * harness (`dev/chaos/`). Each trial runs against a fresh stack (Temporal dev server, embedded
- * Postgres, the GitHub emulator behind a TCP proxy, two worker processes, the API), injects one
- * fault into a multi-page sync (or a connect) and compares the cache with the vendor's source.
+ * `npm run chaos [-- --trials <n>] [--only <fault>] [--seed <n>] [--rotations <n>] [--verbose]`:
+ * the fault-injection harness (`dev/chaos/`, docs/chaos.md). Each trial runs against a fresh stack
+ * (Temporal dev server, embedded Postgres, the GitHub emulator behind a TCP proxy, two worker
+ * processes, the API), injects one fault into a multi-page sync (or a connect) and compares the
+ * cache with the vendor's source.
  *
  * Trials: `--trials` (default 20) SIGKILLs of a worker at a random moment of the sync; one each of
  * Postgres stopped and restarted, Temporal stopped and restarted during the sync and during the
  * connect, the vendor answering 30 % 503/429 with Retry-After, the network to the vendor cut and
- * restored, and 1,000 token rotations (`--rotations`) under steady sync traffic. `--only <fault>` runs one kind (`--trials` of it); `--verbose` shows the stack's messages. Prints one line per trial and a
- * summary, writes `reports/chaos.json`, exits 1 if any trial lost or duplicated a record or failed.
+ * restored, and 1,000 token rotations (`--rotations`) under steady sync traffic. `--only <fault>`
+ * runs one kind (`--trials` of it); `--seed` replays a run's moments; `--verbose` shows the stack's
+ * messages. Prints one line per trial and a summary, writes `reports/chaos.json`, exits 1 if any
+ * trial lost or duplicated a record or failed.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +21,7 @@ import { REPORTS_DIR } from '../dev/trustReport';
 import { FAULT_NAMES, type FaultName } from '../dev/chaos/faults';
 import { runTrial, seededRandom, type TrialResult } from '../dev/chaos/trial';
 import { DEFAULT_ROTATIONS } from '../dev/chaos/rotations';
+import { stopLiveStacks } from '../dev/chaos/stack';
 import { ToolMissingError } from '../dev/tools';
 import { bundleWorkflows, WORKFLOW_BUNDLE_FILE } from '../workers/createWorker';
 
@@ -107,11 +111,30 @@ function summary(results: TrialResult[]) {
   };
 }
 
+/** The figures so far, rewritten after every trial: an interrupted run keeps what it measured. */
+function writeFigures(file: string, run: { seed: number; planned: number; results: TrialResult[] }): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const figures = { seed: run.seed, at: new Date().toISOString(), planned: run.planned, ...summary(run.results) };
+  fs.writeFileSync(file, `${JSON.stringify({ ...figures, results: run.results }, null, 2)}\n`);
+}
+
+/** Ctrl-C (or SIGTERM) stops the trial's stack before exiting; the figures so far are already written. */
+function stopOnSignals(): void {
+  const stop = () => {
+    print('Interrupted: stopping the stack…');
+    void stopLiveStacks().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
 async function main(): Promise<number> {
   const { trials, seed, rotations, verbose } = plan(process.argv.slice(2));
+  stopOnSignals();
   // The stack's own messages (servers, restarts of the supervised processes) only with --verbose.
   const log = verbose ? (message: string) => process.stderr.write(`  ${message}\n`) : () => undefined;
   const random = seededRandom(seed);
+  const file = path.join(REPORTS_DIR, 'chaos.json');
   print(`Chaos: ${trials.length} trials, seed ${seed} (repeat with --seed ${seed}); a fresh stack each`);
   const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-chaos-bundle-'));
   const workflowBundle = path.join(bundleDir, WORKFLOW_BUNDLE_FILE);
@@ -122,6 +145,7 @@ async function main(): Promise<number> {
       const result = await runTrial({ fault, trial: index + 1, random, rotations, workflowBundle, log });
       results.push(result);
       print(line(result, trials.length));
+      writeFigures(file, { seed, planned: trials.length, results });
     }
   } finally {
     fs.rmSync(bundleDir, { recursive: true, force: true });
@@ -135,9 +159,6 @@ async function main(): Promise<number> {
   );
   for (const [fault, { trials: count, passed }] of Object.entries(totals.byFault))
     print(`  ${fault.padEnd(24)} ${passed}/${count}`);
-  fs.mkdirSync(REPORTS_DIR, { recursive: true });
-  const file = path.join(REPORTS_DIR, 'chaos.json');
-  fs.writeFileSync(file, `${JSON.stringify({ seed, at: new Date().toISOString(), ...totals, results }, null, 2)}\n`);
   print(`Figures: ${path.relative(process.cwd(), file)}`);
   return totals.passed === totals.trials ? 0 : 1;
 }

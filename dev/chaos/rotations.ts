@@ -23,7 +23,6 @@ const ISSUES_PER_SITE = 150;
 const GRACE_MS = 1_000;
 /** "Sync now" per integration about this often while the rotations run. */
 const SYNC_EVERY_MS = 1_000;
-const CONNECTS_AT_ONCE = 5;
 
 interface Site {
   workspaceId: string;
@@ -75,12 +74,10 @@ async function connectSite(stack: ChaosStack, index: number): Promise<Site> {
   };
 }
 
+/** One after the other: connects are the slow, CPU-heavy part, and a loaded machine times their callbacks out. */
 async function connectSites(stack: ChaosStack, count: number): Promise<Site[]> {
   const sites: Site[] = [];
-  for (let first = 0; first < count; first += CONNECTS_AT_ONCE) {
-    const batch = Array.from({ length: Math.min(CONNECTS_AT_ONCE, count - first) }, (_, i) => first + i);
-    sites.push(...(await Promise.all(batch.map((index) => connectSite(stack, index)))));
-  }
+  for (let index = 0; index < count; index++) sites.push(await connectSite(stack, index));
   return sites;
 }
 

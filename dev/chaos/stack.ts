@@ -164,13 +164,24 @@ function serviceDatabaseAsSuperuser(urls: { superuserUrl: string; ownerUrl: stri
   return url.toString();
 }
 
+/** Stacks started and not stopped yet, also those still starting: an interrupted run stops them all. */
+const liveStacks = new Set<() => Promise<void>>();
+
+/** Stops every stack still up (Ctrl-C during a run): no server or worker outlives the harness. */
+export async function stopLiveStacks(): Promise<void> {
+  await Promise.all([...liveStacks].map((stop) => stop()));
+}
+
 export async function startChaosStack(options: ChaosStackOptions): Promise<ChaosStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-chaos-'));
   const stoppers: Array<() => Promise<unknown>> = [];
   const stop = async () => {
-    for (const stopOne of stoppers.reverse()) await stopOne().catch((e) => options.log(`stop failed: ${String(e)}`));
+    liveStacks.delete(stop);
+    for (const stopOne of stoppers.splice(0).reverse())
+      await stopOne().catch((e) => options.log(`stop failed: ${String(e)}`));
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
+  liveStacks.add(stop);
   try {
     const [temporalPort, postgresPort, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const stackOptions: StackOptions = { dataDir, persistent: true, log: options.log };
