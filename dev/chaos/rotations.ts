@@ -115,13 +115,14 @@ async function keepSyncing(site: Site, done: () => boolean, figures: RotationFig
   await syncOutcome(site.api, site.integrationPath);
 }
 
-/** Sync runs of the whole stack and the failed ones, from Temporal's visibility. */
+/** Sync runs of the whole stack and the ones that ended badly, from Temporal's visibility. */
 async function syncRuns(stack: ChaosStack): Promise<{ runs: number; failed: number }> {
   const count = async (query: string) => (await stack.temporal.workflow.count(query)).count;
+  const ended = (status: string) => `ExecutionStatus = '${status}'`;
   return {
     runs: await count(`WorkflowType = 'syncWorkflow'`),
     failed: await count(
-      `WorkflowType = 'syncWorkflow' AND ExecutionStatus != 'Completed' AND ExecutionStatus != 'Running'`,
+      `WorkflowType = 'syncWorkflow' AND (${['Failed', 'TimedOut', 'Terminated', 'Canceled'].map(ended).join(' OR ')})`,
     ),
   };
 }
