@@ -233,11 +233,16 @@ async function connectThroughBrowser(
   };
 }
 
-/** Connects GitHub for the workspace through the API and waits until the integration is connected. */
+/**
+ * Connects GitHub for the workspace through the API and waits until the integration is connected.
+ * `atVendor` runs while the connect run waits for the consent, before the browser reaches GitHub
+ * (the chaos harness restarts Temporal there).
+ */
 export function connectGithub(
   api: ApiClient,
   workspaceId: string,
   github: SandboxGithubAccount = { repositories: SANDBOX_GITHUB_REPOS },
+  atVendor?: () => Promise<void>,
 ): Promise<Connection> {
   // The app's installation page → our Setup URL → the user authorization → our OAuth callback.
   // The GitHub session cookie goes to GitHub's pages only, never to ours.
@@ -245,6 +250,7 @@ export function connectGithub(
     api,
     { workspaceId, vendor: 'github', controls: { repos: github.repositories } },
     async (authorizeUrl) => {
+      await atVendor?.();
       const setup = await redirectOf('the installation page', authorizeUrl, github.sessionCookie);
       const authorize = await redirectOf('the setup redirect', setup);
       return redirectOf('the authorize page', authorize, github.sessionCookie);

@@ -95,7 +95,8 @@ export const TASK_QUEUE_PARTITION_CONFIG = {
   'matching.numTaskqueueWritePartitions': 1,
 } as const;
 
-async function startDevServer(options: StackOptions, temporal: NonNullable<StackOptions['temporal']>) {
+/** The Temporal dev server alone (the chaos harness stops and restarts it on its SQLite file). */
+export async function startDevServer(options: StackOptions, temporal: NonNullable<StackOptions['temporal']>) {
   const cli = await ensureTemporalCli(options.log);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporal.port), '--log-level', 'error'];
   args.push('--namespace', temporal.namespace);
@@ -122,7 +123,8 @@ async function startDevServer(options: StackOptions, temporal: NonNullable<Stack
   };
 }
 
-async function startDatabase(options: StackOptions, port: number) {
+/** Embedded Postgres, bootstrapped and migrated (the chaos harness restarts it on its data folder). */
+export async function startDatabase(options: StackOptions, port: number) {
   const postgres = await startEmbeddedPostgres({ dir: dataPath(options.dataDir, 'postgres'), port, log: options.log });
   try {
     const urls = await bootstrapDatabase(postgres.superuserUrl, {

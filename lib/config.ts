@@ -100,6 +100,11 @@ export interface Config {
    */
   workerShutdownGraceMs: number;
   /**
+   * WORKFLOW_BUNDLE: a pre-built workflow bundle the worker loads instead of bundling `workflows/`
+   * at start (the chaos harness bundles once for its many workers); unset: `npm run build`'s, if any.
+   */
+  workflowBundle?: string;
+  /**
    * Workers expected to share each vendor budget: a worker that cannot reach the shared budget store
    * spends 1/expectedWorkers of each budget until it can again.
    */
@@ -309,6 +314,9 @@ export function readCoreConfig(read: ConfigReader): Config {
   if (temporalAddress !== undefined && !/^[^\s/:]+(:\d{1,5})?$/.test(temporalAddress)) {
     read.problem(`TEMPORAL_ADDRESS must be host:port (got "${temporalAddress}")`);
   }
+  const workflowBundle = str('WORKFLOW_BUNDLE') && path.resolve(str('WORKFLOW_BUNDLE')!);
+  if (workflowBundle && !fs.existsSync(workflowBundle))
+    read.problem(`WORKFLOW_BUNDLE names no file (${workflowBundle})`);
   const graceText = str('WORKER_SHUTDOWN_GRACE');
   let workerShutdownGraceMs = graceText === undefined ? DEFAULT_WORKER_SHUTDOWN_GRACE_MS : parseDuration(graceText);
   if (workerShutdownGraceMs === undefined || workerShutdownGraceMs < 1000) {
@@ -431,6 +439,7 @@ export function readCoreConfig(read: ConfigReader): Config {
     },
     workerHealth: { host: str('WORKER_HEALTH_HOST') ?? '127.0.0.1', port: portOrOff('WORKER_HEALTH_PORT', 3001) },
     workerShutdownGraceMs,
+    ...(workflowBundle ? { workflowBundle } : {}),
     vendorBudgets: { expectedWorkers: positiveInt('VENDOR_BUDGET_WORKERS', 4) },
     purgeDelayMs,
     sandboxVendors: bool('SANDBOX_VENDORS'),

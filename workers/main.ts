@@ -23,7 +23,7 @@ import { createVendorRegistry } from './vendors';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env, readServiceConfig);
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
-  const workflowBundle = prebuiltWorkflowBundle(config.env);
+  const workflowBundle = prebuiltWorkflowBundle(config.env, config.workflowBundle);
   // SDK, workflow, activity and Core logs go through the same scrubbing logger at LOG_LEVEL; Core's
   // and our worker metrics to Prometheus at METRICS_WORKER_ADDRESS.
   installWorkerRuntime({ logger, logLevel: config.logLevel, metricsAddress: config.metrics.workerAddress });

@@ -25,6 +25,7 @@ import {
   type EmulatorClock,
   type EmulatorRequest,
   type EmulatorResponse,
+  type FaultMode,
   type LoggedRequest,
 } from '../shared';
 import { githubTemplates, webhookExample } from './templates';
@@ -52,6 +53,8 @@ export interface GithubEmulatorOptions {
    * GitHub's 5,000 per hour). Tests shorten it to check budgets against a vendor that enforces one.
    */
   rateLimit?: { limit: number; windowMs: number };
+  /** Injected latency and failures on every request (the chaos harness). */
+  faults?: FaultMode;
 }
 
 /** Documented lifetimes: installation token 1 h, user token 8 h, refresh token 6 months. */
@@ -104,6 +107,8 @@ export interface GithubEmulatorControl {
   clock: EmulatorClock;
   requests: LoggedRequest[];
   addRepository(fullName: string, description?: string): void;
+  /** The repository's numeric id, as the API lists it. */
+  repositoryId(fullName: string): number;
   /**
    * Installs the app on `account` for `repositories`; `users` can see it (push on its repositories),
    * `owners` become the account's owners (admin on all its repositories; default: none added).
@@ -658,6 +663,7 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
         nextIssueNumber: 1,
       });
     },
+    repositoryId: (fullName) => repo(fullName).id,
     install(input) {
       const id = nextId++;
       for (const owner of input.owners ?? []) {
@@ -799,7 +805,7 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
     },
   };
 
-  const server = await startEmulatorServer({ router, before: () => storm.intercept() });
+  const server = await startEmulatorServer({ router, before: () => storm.intercept(), faults: options.faults });
   baseUrl = server.url;
   control.requests = server.requests;
   return { url: server.url, stop: server.stop, control };

@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fetch, type Dispatcher } from 'undici';
+import type { FaultMode } from './faults';
 
 export interface EmulatorRequest {
   method: string;
@@ -81,6 +82,8 @@ export async function startEmulatorServer(options: {
   router: EmulatorRouter;
   /** Runs before routing (rate storms, global auth); a response short-circuits the route. */
   before?: (request: EmulatorRequest) => EmulatorResponse | undefined;
+  /** Injected latency and failures (the chaos harness); they come before everything else, as at a vendor's edge. */
+  faults?: FaultMode;
   tls?: { key: string; cert: string };
 }): Promise<StartedServer> {
   const requests: LoggedRequest[] = [];
@@ -109,6 +112,7 @@ export async function startEmulatorServer(options: {
     };
     const route = options.router.match(request.method, request.path);
     const response =
+      (await options.faults?.intercept()) ??
       options.before?.(request) ??
       (route
         ? await route.handler({ ...request, params: route.params })

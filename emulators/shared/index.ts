@@ -15,6 +15,8 @@
  *   the grant), `validateAccessToken`, `revokeAccessToken`, `revokeGrant`, `revokeSubject`.
  * - `createRateStorm()` → `{ start(count, response), intercept() }`; `tooManyRequests(retryAfterSeconds)`.
  * - `createServiceAccounts(realm)`: basic-auth service accounts with roles (customer-run ERP and P6).
+ * - `createFaultMode()` → `{ set({ latencyMs, errorRate, retryAfterSeconds }), clear(), counts() }`, passed to
+ *   `startEmulatorServer({ faults })`: latency and a share of 503s / 429s on every route (`npm run chaos`).
  *
  * Convention for a vendor emulator: `start<Vendor>Emulator(options)` → `{ url, stop(), control }`,
  * where `control` seeds data, triggers deletes, revokes tokens, starts storms and sends signed webhooks.
@@ -41,3 +43,4 @@ export {
 } from './oauthAuthority';
 export { createRateStorm, tooManyRequests, type RateStorm } from './rateStorm';
 export { createServiceAccounts, isResponse, type ServiceAccount, type ServiceAccounts } from './serviceAccounts';
+export { createFaultMode, type FaultCounts, type FaultMode, type FaultSettings } from './faults';
