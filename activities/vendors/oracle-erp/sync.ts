@@ -7,8 +7,8 @@
  * narrower window; the rest of the round then walks on in windows of that width.
  */
 import { VendorError } from '../errors';
-import { EMPTY_WATERMARK, advanceWatermark, isFresh, queryStartMs, type UpdatedWatermark } from '../shared';
-import type { SourceRecord, SyncPage } from '../types';
+import { EMPTY_WATERMARK, advanceWatermark, freshRecords, queryStartMs, type UpdatedWatermark } from '../shared';
+import type { SyncPage } from '../types';
 import { RESOURCES, lastUpdateWindow, type CollectionPage } from './client';
 import type { OracleErpResource } from './descriptor';
 
@@ -97,14 +97,7 @@ export async function fetchErpPage(input: {
       ? [{ id: String(id), updatedMs, row }]
       : [];
   });
-  const records: SourceRecord[] = items
-    .filter((item) => isFresh(cursor.watermark, item.id, item.updatedMs))
-    .map((item) => ({
-      resource: input.resource,
-      externalId: item.id,
-      version: String(item.updatedMs),
-      payload: item.row,
-    }));
+  const records = freshRecords(input.resource, cursor.watermark, items);
   const watermark = advanceWatermark(cursor.watermark, items, OVERLAP_MS);
   // An empty page that claims more would loop for ever: it ends the window instead.
   const next =

@@ -5,8 +5,8 @@
  * watermark the round builds takes over only when the round completes, so every project of a round
  * is read from the same point.
  */
-import { EMPTY_WATERMARK, advanceWatermark, isFresh, queryStartMs, type UpdatedWatermark } from '../shared';
-import type { SourceRecord, SyncPage } from '../types';
+import { EMPTY_WATERMARK, advanceWatermark, freshRecords, queryStartMs, type UpdatedWatermark } from '../shared';
+import type { SyncPage } from '../types';
 import { RESOURCES, p6Filter, p6Timestamp, parseP6Timestamp, type P6Row } from './client';
 import type { P6Resource } from './descriptor';
 
@@ -54,14 +54,7 @@ export async function fetchP6Page(input: {
       ? [{ id: String(id), updatedMs, row }]
       : [];
   });
-  const records: SourceRecord[] = items
-    .filter((item) => isFresh(cursor.watermark, item.id, item.updatedMs))
-    .map((item) => ({
-      resource: input.resource,
-      externalId: item.id,
-      version: String(item.updatedMs),
-      payload: item.row,
-    }));
+  const records = freshRecords(input.resource, cursor.watermark, items);
   const built = advanceWatermark(round.watermark, items, OVERLAP_MS);
   const next = round.next + 1;
   const roundComplete = next >= input.projects.length;

@@ -31,5 +31,12 @@ export {
   DEFAULT_REPLAY_RETENTION_MS,
   type ReplayGuard,
 } from './replayGuard';
-export { EMPTY_WATERMARK, advanceWatermark, isFresh, queryStartMs, type UpdatedWatermark } from './updatedWatermark';
+export {
+  EMPTY_WATERMARK,
+  advanceWatermark,
+  freshRecords,
+  isFresh,
+  queryStartMs,
+  type UpdatedWatermark,
+} from './updatedWatermark';
 export { APP_WEBHOOK_RESOURCE } from './appWebhooks';

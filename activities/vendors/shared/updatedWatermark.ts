@@ -4,6 +4,8 @@
  * minute-precision filters), and items already seen with the same `updated` inside that window are
  * dropped, so a round returns each change once.
  */
+import type { SourceRecord } from '../types';
+
 export interface UpdatedWatermark {
   /** Epoch ms of the newest `updated` seen; undefined before the first round. */
   newestMs?: number;
@@ -20,6 +22,17 @@ export function queryStartMs(watermark: UpdatedWatermark, overlapMs: number): nu
 
 export function isFresh(watermark: UpdatedWatermark, id: string, updatedMs: number): boolean {
   return !watermark.recent.includes(`${id}@${updatedMs}`);
+}
+
+/** A page's rows the watermark has not seen yet, as records versioned by their update time. */
+export function freshRecords(
+  resource: string,
+  watermark: UpdatedWatermark,
+  items: ReadonlyArray<{ id: string; updatedMs: number; row: Record<string, unknown> }>,
+): SourceRecord[] {
+  return items
+    .filter((item) => isFresh(watermark, item.id, item.updatedMs))
+    .map((item) => ({ resource, externalId: item.id, version: String(item.updatedMs), payload: item.row }));
 }
 
 export function advanceWatermark(
