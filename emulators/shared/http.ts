@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { fetch, type Dispatcher } from 'undici';
+import { Agent, fetch, type Dispatcher } from 'undici';
 import type { FaultMode } from './faults';
 
 export interface EmulatorRequest {
@@ -174,6 +174,13 @@ export function bearerToken(request: EmulatorRequest): string | undefined {
 }
 
 /**
+ * Deliveries open a connection each, as vendors' webhook senders do: a kept-alive socket the receiver
+ * closes as idle just when the next delivery reuses it resets that POST (seen under load), and a POST
+ * is not retried.
+ */
+const deliveryAgent = new Agent({ pipelining: 0 });
+
+/**
  * POSTs a raw body with headers to a URL (webhook deliveries) and returns the receiver's status;
  * `dispatcher` decides which certificates an https receiver may present.
  */
@@ -187,7 +194,7 @@ export async function postDelivery(
     method: 'POST',
     body: rawBody,
     headers: { 'content-type': 'application/json', ...headers },
-    ...(dispatcher ? { dispatcher } : {}),
+    dispatcher: dispatcher ?? deliveryAgent,
   });
   await response.arrayBuffer();
   return response.status;
