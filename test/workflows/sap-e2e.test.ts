@@ -17,6 +17,7 @@ import { integrationStateQuery, workflowIds, type ConnectInput } from '../../wor
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { createVendorHarness, type VendorHarness } from './support/harness';
 import { idSweepTraces, makeIdSweepDue, sweptOnce } from './support/idSweep';
+import { ID_SWEEP_EVERY } from '../../workflows/sync';
 import { ADMIN, pollUntil, seedWorkspace, syncNowAndWait } from './support/workflowHelpers';
 
 describe('SAP end to end (dev server, S/4HANA emulator, real Postgres)', () => {
@@ -204,6 +205,38 @@ describe('SAP end to end (dev server, S/4HANA emulator, real Postgres)', () => {
       id_sweep_cursor: null,
       records_deleted: '1',
     });
+  });
+
+  it('T11 [sap]: a retry of the batch whose last page completed the round and started the id sweep answers both again, with no request to the tenant', async () => {
+    const { control } = sap;
+    const user = control.addUser();
+    const workspaceId = await seedWorkspace(h);
+    const input = await connectInput(workspaceId, { url: sap.url, ...user });
+    const ref = { workspaceId, integrationId: input.integrationId };
+    await h.secrets.promote(workspaceId, input.credentialSecretId!);
+    await h.admin('integrations').where({ integration_id: ref.integrationId }).update({ status: 'connected' });
+    control.addDelivery();
+    const runId = crypto.randomUUID();
+    const batch = (activityId: string, attempt: number): Promise<SyncBatchResult> =>
+      new MockActivityEnvironment({
+        workflowExecution: { workflowId: 'sap-sync-retry', runId },
+        activityId,
+        attempt,
+      }).run(h.activities.syncPages, {
+        ...ref,
+        resource: 'deliveries',
+        maxPages: 20,
+        idSweepEvery: ID_SWEEP_EVERY,
+      }) as Promise<SyncBatchResult>;
+    for (let full = await batch('1', 1); !full.roundComplete; full = await batch('1', 1));
+    await makeIdSweepDue(h, ref.integrationId);
+    const round = await batch('2', 1);
+    expect(round).toMatchObject({ roundComplete: true, idSweepPending: true });
+    const requests = control.requests.length;
+    const totals = await h.admin('sync_state').where({ integration_id: ref.integrationId }).first();
+    expect(await batch('2', 2)).toEqual({ ...round, pages: 0, recordsUpserted: 0, recordsDeleted: 0 });
+    expect(control.requests.length).toBe(requests);
+    expect(await h.admin('sync_state').where({ integration_id: ref.integrationId }).first()).toEqual(totals);
   });
 
   it('T18 [sap]: a communication user without the delivery scenario fails the connect naming it; nothing stays connected', async () => {
