@@ -26,6 +26,8 @@ export interface SyncStateRow {
   rounds_since_id_sweep: number;
   id_sweep_cursor: string | null;
   id_sweep_started_at: Date | null;
+  /** The activity whose commit completed the resource's last round (see `recordSyncPage`). */
+  round_completed_by: string | null;
 }
 
 /** The committed counters of one resource: the truth a crash cannot skew. */
@@ -45,7 +47,15 @@ export async function readSyncState(
 ): Promise<SyncStateRow | undefined> {
   const query = trx('sync_state')
     .where(whereKey(key))
-    .first('cursor', 'status', 'round_started_at', 'rounds_since_id_sweep', 'id_sweep_cursor', 'id_sweep_started_at');
+    .first(
+      'cursor',
+      'status',
+      'round_started_at',
+      'rounds_since_id_sweep',
+      'id_sweep_cursor',
+      'id_sweep_started_at',
+      'round_completed_by',
+    );
   return (lock ? query.forUpdate() : query) as unknown as Promise<SyncStateRow | undefined>;
 }
 
@@ -68,7 +78,11 @@ export function roundStartedAt(trx: Knex.Transaction, key: SyncStateKey): Knex.Q
   return trx('sync_state').select('round_started_at').where(whereKey(key));
 }
 
-/** Stores a committed page: the next cursor, the round state, and the counters it adds. */
+/**
+ * Stores a committed page: the next cursor, the round state, and the counters it adds. A page that
+ * completes the round also stores `completedBy` (the activity that committed it): a retry of that
+ * activity finds it and answers the committed round instead of starting another.
+ */
 export async function recordSyncPage(
   trx: Knex.Transaction,
   key: SyncStateKey,
@@ -78,6 +92,7 @@ export async function recordSyncPage(
     roundComplete: boolean;
     recordsUpserted: number;
     recordsDeleted: number;
+    completedBy: string | null;
   },
 ): Promise<void> {
   await trx('sync_state')
@@ -88,7 +103,12 @@ export async function recordSyncPage(
       last_run_at: trx.fn.now(),
       // A completed round's page count is what one sync of the resource costs (the T12 polling floor).
       ...(page.roundComplete
-        ? { last_success_at: trx.fn.now(), last_round_pages: trx.raw('round_pages + 1'), round_pages: 0 }
+        ? {
+            last_success_at: trx.fn.now(),
+            last_round_pages: trx.raw('round_pages + 1'),
+            round_pages: 0,
+            round_completed_by: page.completedBy,
+          }
         : { round_pages: trx.raw('round_pages + 1') }),
       pages: trx.raw('pages + 1'),
       records_upserted: trx.raw('records_upserted + ?', [page.recordsUpserted]),

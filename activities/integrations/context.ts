@@ -87,6 +87,19 @@ export function currentWorkflowId(): string | undefined {
   }
 }
 
+/**
+ * The scheduled activity running now, as every attempt of it sees it (a Temporal retry keeps the
+ * workflow run and the activity id); undefined outside an activity (benchmarks).
+ */
+export function currentActivityKey(): string | undefined {
+  try {
+    const { workflowExecution, activityId } = Context.current().info;
+    return workflowExecution ? `${workflowExecution.runId}/${activityId}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function workflowActor(): AuditActor {
   return { type: 'workflow', id: currentWorkflowId() ?? 'integrations-worker' };
 }

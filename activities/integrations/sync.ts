@@ -3,7 +3,9 @@
  * fetches one page from the vendor, then in ONE transaction upserts the records, applies the
  * deletions and stores the new cursor and counts. A crash before the commit changes nothing (the
  * retry fetches the same page); a crash after it lets the retry continue from the stored cursor.
- * So nothing is lost or duplicated, and only counts reach the workflow: no source data in history.
+ * A round's last page also stores the activity that committed it: a retry of that activity answers
+ * the completed round instead of starting another (`roundCompletedByThisActivity`). So nothing is
+ * lost or duplicated, and only counts reach the workflow: no source data in history.
  *
  * Rounds that start without a cursor are full listings: rows not seen during the round
  * (`fetched_at < round_started_at`) are swept when it completes, which reconciles deletions after
@@ -32,6 +34,7 @@ import type { ConnectorContext, SourceRecord, SyncPage } from '../vendors/types'
 import {
   asActivity,
   createIntegrationContext,
+  currentActivityKey,
   heartbeat,
   IntegrationFailureType,
   loadIntegration,
@@ -177,6 +180,7 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
         roundComplete: page.roundComplete,
         recordsUpserted,
         recordsDeleted,
+        completedBy: currentActivityKey() ?? null,
       });
       return {
         recordsUpserted,
@@ -237,6 +241,27 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
     return committed;
   }
 
+  /**
+   * A retry of an activity whose earlier attempt committed the round's last page (its worker killed
+   * right after the commit) answers that round as complete instead of starting the next one from
+   * its cursor (from the start when the listing left none), which would fetch and count pages a
+   * second time. Undefined when no attempt of this activity completed the round, and outside an activity.
+   */
+  async function roundCompletedByThisActivity(input: SyncPageInput): Promise<SyncPageResult | undefined> {
+    const activity = currentActivityKey();
+    if (activity === undefined) return undefined;
+    const state = await withWorkspace(deps.db, input.workspaceId, (trx) => readSyncState(trx, input, false));
+    if (state?.round_completed_by !== activity) return undefined;
+    // The commit that completed the round started (or kept) the resource's id sweep: answered again.
+    const idSweepPending = state.id_sweep_started_at !== null;
+    return {
+      recordsUpserted: 0,
+      recordsDeleted: 0,
+      roundComplete: true,
+      ...(idSweepPending ? { idSweepPending } : {}),
+    };
+  }
+
   const readTotals = (input: SyncPageInput): Promise<SyncTotals> =>
     withWorkspace(deps.db, input.workspaceId, (trx) => readSyncTotals(trx, input));
 
@@ -244,6 +269,8 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
     /** One page of one resource, committed atomically with its cursor. Returns counts only. */
     async syncPage(input: SyncPageInput): Promise<SyncPageResult> {
       return asActivity(async () => {
+        const completed = await roundCompletedByThisActivity(input);
+        if (completed) return completed;
         const { resolved, ctx } = await context.resolveConnected(input);
         return syncOnePage(input, resolved, ctx);
       });
@@ -251,7 +278,7 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
 
     /** Up to `maxPages` pages of the resource's round, each committed with its cursor as `syncPage` does. */
     async syncPages(input: SyncBatchInput): Promise<SyncBatchResult> {
-      return pageBatch(input, syncOnePage);
+      return pageBatch(input, syncOnePage, roundCompletedByThisActivity);
     },
 
     /**
@@ -281,13 +308,17 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
    * (so a crash between pages loses nothing): amortises the Temporal round trip over many pages on
    * large syncs. Stops at the end of the round, after PAGE_BATCH_BUDGET_MS, or at a failure once a
    * page is committed — the next call meets that failure on its first page and reports it then, so
-   * committed counts are never dropped.
+   * committed counts are never dropped. `completedBefore`: what an earlier attempt of this activity
+   * already completed, answered with no page fetched.
    */
   async function pageBatch<I extends SyncPageInput & { maxPages: number }>(
     input: I,
     onePage: (input: I, resolved: ResolvedIntegration, ctx: ConnectorContext) => Promise<SyncPageResult>,
+    completedBefore?: (input: I) => Promise<SyncPageResult | undefined>,
   ): Promise<SyncBatchResult> {
     return asActivity(async () => {
+      const completed = await completedBefore?.(input);
+      if (completed) return { ...completed, pages: 0, totals: await readTotals(input) };
       const { resolved, ctx } = await context.resolveConnected(input);
       const started = Date.now();
       const batch: SyncPageResult & { pages: number } = {

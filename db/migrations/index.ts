@@ -15,6 +15,7 @@ import * as m0016 from './0016_vendor_budgets';
 import * as m0017 from './0017_sync_round_pages';
 import * as m0018 from './0018_saml_secret_kinds';
 import * as m0020 from './0020_id_sweep';
+import * as m0027 from './0027_sync_round_completed_by';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '0017_sync_round_pages': m0017,
   '0018_saml_secret_kinds': m0018,
   '0020_id_sweep': m0020,
+  '0027_sync_round_completed_by': m0027,
 };

@@ -3,12 +3,12 @@
  * the REST connectors against their emulators and real Postgres: the service-account credential is
  * stored encrypted and adopted by the connect workflow (its connection test proves the account),
  * the lifecycle's first sync fills the cache, a change at the vendor arrives with an incremental
- * "sync now", data out goes (P6, enabled, selected project) or is refused before any call (ERP),
- * and disconnect destroys the credential, clears the cache and ends with a purge receipt.
+ * "sync now", a record deleted at the vendor without a trace (neither keeps tombstones) leaves the
+ * cache with the id sweep, data out goes (P6, enabled, selected project) or is refused before any
+ * call (ERP), and disconnect destroys the credential, clears the cache and ends with a purge receipt.
  */
 import crypto from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { requestSync } from '@trackproject/integrations-client/client';
 import { ORACLE_ERP_READ, oracleErpDescriptor } from '../../activities/vendors/oracle-erp';
 import { P6_READ, primaveraDescriptor } from '../../activities/vendors/primavera-p6';
 import type { VendorId } from '../../activities/vendors/types';
@@ -19,7 +19,8 @@ import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { startOracleErpHarness, type OracleErpHarness } from '../vendors/oracle-erp/harness';
 import { startPrimaveraHarness, type PrimaveraHarness } from '../vendors/primavera-p6/harness';
 import { createVendorHarness, type VendorHarness } from './support/harness';
-import { ADMIN, pollUntil, seedWorkspace } from './support/workflowHelpers';
+import { idSweepTraces, makeIdSweepDue, sweptOnce } from './support/idSweep';
+import { ADMIN, pollUntil, seedWorkspace, syncNowAndWait } from './support/workflowHelpers';
 
 describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, real Postgres)', () => {
   let erp: OracleErpHarness;
@@ -98,19 +99,48 @@ describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, r
       id: String(r.external_id),
     }));
 
+  const cachedIds = async (integrationId: string, resource: string) =>
+    (await cached(integrationId, resource)).map((r) => r.id).sort();
+
   async function syncNow(
     client: Awaited<ReturnType<typeof devServer>>['client'],
     workspaceId: string,
     integrationId: string,
   ) {
-    const lifecycle = client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-    const before = (await lifecycle.query(integrationStateQuery)).lastSync?.finishedAt;
-    await requestSync(lifecycle, { reason: 'admin' });
-    await pollUntil(
-      () => lifecycle.query(integrationStateQuery),
-      (s) => s.lastSync?.state === 'completed' && s.lastSync.finishedAt !== before,
-      60_000,
-    );
+    await syncNowAndWait(client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId)));
+  }
+
+  /**
+   * `remove` deletes a record at the vendor, which keeps no trace of it: the next incremental sync
+   * keeps it cached; the sync whose rounds are due for the id sweep deletes it (audited) and nothing
+   * else of `resources`.
+   */
+  async function expectIdSweepFinds(
+    client: Awaited<ReturnType<typeof devServer>>['client'],
+    ref: { workspaceId: string; integrationId: string },
+    deleted: { resource: string; id: string; remove: () => void },
+    resources: readonly string[],
+  ) {
+    const { workspaceId, integrationId } = ref;
+    deleted.remove();
+    await syncNow(client, workspaceId, integrationId);
+    const before = new Map<string, string[]>();
+    for (const resource of resources) before.set(resource, await cachedIds(integrationId, resource));
+    expect(before.get(deleted.resource)).toContain(deleted.id);
+    await makeIdSweepDue(h, integrationId);
+    await syncNow(client, workspaceId, integrationId);
+    for (const resource of resources)
+      expect(await cachedIds(integrationId, resource)).toEqual(
+        before.get(resource)!.filter((id) => resource !== deleted.resource || id !== deleted.id),
+      );
+    expect(await idSweepTraces(h, integrationId)).toEqual(sweptOnce(resources));
+    const listings = await h
+      .admin('audit_log')
+      .where({ integration_id: integrationId })
+      .whereLike('action', '%.ids')
+      .distinct('action')
+      .pluck('action');
+    expect(listings.sort()).toEqual(resources.map((resource) => `${resource}.ids`).sort());
   }
 
   async function firstSync(
@@ -148,7 +178,7 @@ describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, r
     expect(secrets.every((s) => s.state === 'destroyed' && s.ciphertext === null)).toBe(true);
   }
 
-  it('T1 T4 T6 T11 T15 T18 T19 [oracle-erp]: connect (service account adopted) → first sync → change at Oracle → incremental sync → writes refused before any call → disconnect → purge receipt', async () => {
+  it('T1 T4 T6 T11 T15 T18 T19 [oracle-erp]: connect (service account adopted) → first sync → change at Oracle → incremental sync → deletion without a trace found by the id sweep → writes refused before any call → disconnect → purge receipt', async () => {
     const { control } = erp.emulator;
     const supplier = control.add('suppliers', { Supplier: 'Northwind Steel', SupplierNumber: 'NWS', Status: 'ACTIVE' });
     const orders = [1, 2, 3].map((n) =>
@@ -202,6 +232,17 @@ describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, r
         expect(lists.length).toBeGreaterThan(0);
         expect(lists.every((r) => String(r.query.q).startsWith("LastUpdateDate>='"))).toBe(true);
 
+        await expectIdSweepFinds(
+          server.client,
+          ref,
+          {
+            resource: 'purchase-orders',
+            id: String(orders[2]!.id),
+            remove: () => control.remove('purchaseOrders', orders[2]!.id),
+          },
+          ['purchase-orders', 'suppliers'],
+        );
+
         // T19: no data out: the action workflow is refused, and no write reaches Oracle.
         const action = server.client.workflow.execute('vendorActionWorkflow', {
           taskQueue,
@@ -224,7 +265,7 @@ describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, r
     }
   }, 180_000);
 
-  it('T1 T4 T6 T11 T15 T18 T19 [primavera-p6]: connect with a project selection → first sync of the selected projects only → change in P6 → incremental sync → status update (enabled) → disconnect → purge receipt', async () => {
+  it('T1 T4 T6 T11 T15 T18 T19 [primavera-p6]: connect with a project selection → first sync of the selected projects only → change in P6 → incremental sync → deletion without a trace found by the id sweep → status update (enabled) → disconnect → purge receipt', async () => {
     const { control } = p6.emulator;
     const { tower, depot, office } = p6.projects;
     const activity = (project: typeof tower, n: number) =>
@@ -235,7 +276,7 @@ describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, r
         Status: 'Not Started',
       });
     const towerActivity = activity(tower, 1);
-    activity(depot, 2);
+    const depotActivity = activity(depot, 2);
     activity(office, 3);
     control.add('baselineProject', { Id: 'P-1-B1', Name: 'Original plan', OriginalProjectObjectId: tower.ObjectId });
     const selection = [String(tower.ObjectId), String(depot.ObjectId)];
@@ -266,6 +307,17 @@ describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, r
         control.update('activity', towerActivity.ObjectId, { Name: 'e2e activity 1 (re-planned)' });
         await syncNow(server.client, workspaceId, integrationId);
         expect((await cached(integrationId, 'activities')).map((r) => r.Name)).toContain('e2e activity 1 (re-planned)');
+
+        await expectIdSweepFinds(
+          server.client,
+          ref,
+          {
+            resource: 'activities',
+            id: String(depotActivity.ObjectId),
+            remove: () => control.remove('activity', depotActivity.ObjectId),
+          },
+          ['schedules', 'activities', 'baselines'],
+        );
 
         // Data out (T19): the admin enabled status updates on the selected projects.
         const changed = await server.client.workflow.execute('vendorActionWorkflow', {

@@ -14,11 +14,11 @@ import { createSapConnector } from '../../activities/vendors/sap/connector';
 import { reservePendingIntegration } from '../../db/integrations';
 import { startSapEmulator, type SapEmulator } from '../../emulators/sap';
 import { integrationStateQuery, workflowIds, type ConnectInput } from '../../workflows/definitions';
-import { ID_SWEEP_EVERY } from '../../workflows/sync';
-import { requestSync } from '@trackproject/integrations-client/client';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { createVendorHarness, type VendorHarness } from './support/harness';
-import { ADMIN, pollUntil, seedWorkspace } from './support/workflowHelpers';
+import { idSweepTraces, makeIdSweepDue, sweptOnce } from './support/idSweep';
+import { ID_SWEEP_EVERY } from '../../workflows/sync';
+import { ADMIN, pollUntil, seedWorkspace, syncNowAndWait } from './support/workflowHelpers';
 
 describe('SAP end to end (dev server, S/4HANA emulator, real Postgres)', () => {
   let sap: SapEmulator;
@@ -90,15 +90,7 @@ describe('SAP end to end (dev server, S/4HANA emulator, real Postgres)', () => {
         control.change(orders[0]!, { PurchasingProcessingStatus: '05' });
         control.flagDeleted(orders[1]!);
         const added = control.addDelivery();
-        const sync = async () => {
-          const before = (await lifecycle.query(integrationStateQuery)).lastSync?.finishedAt;
-          await requestSync(lifecycle, { reason: 'admin' });
-          return pollUntil(
-            () => lifecycle.query(integrationStateQuery),
-            (s) => s.lastSync?.state === 'completed' && s.lastSync.finishedAt !== before,
-            60_000,
-          );
-        };
+        const sync = () => syncNowAndWait(lifecycle);
         const incrementalFrom = control.requests.length;
         await sync();
         const reads = control.requests.slice(incrementalFrom).filter((r) => r.method === 'GET');
@@ -117,28 +109,14 @@ describe('SAP end to end (dev server, S/4HANA emulator, real Postgres)', () => {
         control.remove(orders[3]!);
         await sync();
         expect(await cachedIds('deliveries')).toContain(deliveries[2]);
-        // The rounds in between run as the two above (one a resource per sync); skip to the last one before the sweep.
-        await h
-          .admin('sync_state')
-          .where({ integration_id: integrationId })
-          .update({ rounds_since_id_sweep: ID_SWEEP_EVERY - 1 });
+        await makeIdSweepDue(h, integrationId);
         const sweepFrom = control.requests.length;
         await sync();
         expect(await cachedIds('deliveries')).toEqual([deliveries[0]!, deliveries[1]!, deliveries[3]!, added].sort());
         expect(await cachedIds('purchase-orders')).toEqual([orders[0]!, orders[2]!, orders[4]!, orders[5]!].sort());
         const keyPages = control.requests.slice(sweepFrom).filter((r) => r.query.$orderby !== undefined);
         expect(keyPages.length).toBeGreaterThanOrEqual(4);
-        expect(await syncState('deliveries')).toMatchObject({
-          rounds_since_id_sweep: 0,
-          id_sweep_started_at: null,
-          id_sweep_cursor: null,
-        });
-        const sweeps = await h
-          .admin('audit_log')
-          .where({ integration_id: integrationId })
-          .whereLike('action', 'sync.id-sweep.%')
-          .pluck('action');
-        expect(sweeps.sort()).toEqual(['sync.id-sweep.deliveries', 'sync.id-sweep.purchase-orders']);
+        expect(await idSweepTraces(h, integrationId)).toEqual(sweptOnce(['deliveries', 'purchase-orders']));
 
         // Disconnect (T4): SAP has nothing to revoke; our credential and the cache go.
         const disconnected = await server.client.workflow.execute('disconnectWorkflow', {
@@ -227,6 +205,38 @@ describe('SAP end to end (dev server, S/4HANA emulator, real Postgres)', () => {
       id_sweep_cursor: null,
       records_deleted: '1',
     });
+  });
+
+  it('T11 [sap]: a retry of the batch whose last page completed the round and started the id sweep answers both again, with no request to the tenant', async () => {
+    const { control } = sap;
+    const user = control.addUser();
+    const workspaceId = await seedWorkspace(h);
+    const input = await connectInput(workspaceId, { url: sap.url, ...user });
+    const ref = { workspaceId, integrationId: input.integrationId };
+    await h.secrets.promote(workspaceId, input.credentialSecretId!);
+    await h.admin('integrations').where({ integration_id: ref.integrationId }).update({ status: 'connected' });
+    control.addDelivery();
+    const runId = crypto.randomUUID();
+    const batch = (activityId: string, attempt: number): Promise<SyncBatchResult> =>
+      new MockActivityEnvironment({
+        workflowExecution: { workflowId: 'sap-sync-retry', runId },
+        activityId,
+        attempt,
+      }).run(h.activities.syncPages, {
+        ...ref,
+        resource: 'deliveries',
+        maxPages: 20,
+        idSweepEvery: ID_SWEEP_EVERY,
+      }) as Promise<SyncBatchResult>;
+    for (let full = await batch('1', 1); !full.roundComplete; full = await batch('1', 1));
+    await makeIdSweepDue(h, ref.integrationId);
+    const round = await batch('2', 1);
+    expect(round).toMatchObject({ roundComplete: true, idSweepPending: true });
+    const requests = control.requests.length;
+    const totals = await h.admin('sync_state').where({ integration_id: ref.integrationId }).first();
+    expect(await batch('2', 2)).toEqual({ ...round, pages: 0, recordsUpserted: 0, recordsDeleted: 0 });
+    expect(control.requests.length).toBe(requests);
+    expect(await h.admin('sync_state').where({ integration_id: ref.integrationId }).first()).toEqual(totals);
   });
 
   it('T18 [sap]: a communication user without the delivery scenario fails the connect naming it; nothing stays connected', async () => {

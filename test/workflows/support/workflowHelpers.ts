@@ -14,6 +14,7 @@ import type { Worker } from '@temporalio/worker';
 import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../../support/temporal';
 import { createHarness, type Harness } from './harness';
 import { MEMORY_VENDOR } from '../../../dev/memoryConnector';
+import { requestSync } from '@trackproject/integrations-client/client';
 
 export const ADMIN: AuditActor = { type: 'user', id: 'admin-subject-1' };
 
@@ -37,6 +38,17 @@ export async function pollUntil<T>(
       throw new Error(`condition not reached within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** An admin's "sync now" on the integration's lifecycle; answers its state once that sync has completed. */
+export async function syncNowAndWait(lifecycle: WorkflowHandle) {
+  const before = (await lifecycle.query(integrationStateQuery)).lastSync?.finishedAt;
+  await requestSync(lifecycle, { reason: 'admin' });
+  return pollUntil(
+    () => lifecycle.query(integrationStateQuery),
+    (s) => s.lastSync?.state === 'completed' && s.lastSync.finishedAt !== before,
+    60_000,
+  );
 }
 
 /** Starts a connect run of the memory vendor without waiting for it to reach consent. */
