@@ -41,6 +41,7 @@ import { LocalKeyProvider, SecretStore } from '../db/secrets';
 import { REPO_ROOT } from '../lib/config';
 import { freePort } from '../dev/processes';
 import { startStack } from '../dev/stack';
+import { sampleRss } from '../dev/benchFigures';
 import { createLogger } from '../lib/logger';
 import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from '../dev/memoryConnector';
 import { workflowIds } from '../workflows/definitions';
@@ -319,23 +320,6 @@ async function main(): Promise<void> {
     await stack.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-/** The process's resident memory, sampled every second until `stop()`: MiB at start, highest, at the end. */
-function sampleRss(): { stop(): { start: number; max: number; end: number } } {
-  const mib = () => Math.round(process.memoryUsage.rss() / 2 ** 20);
-  const start = mib();
-  let max = start;
-  const timer = setInterval(() => {
-    max = Math.max(max, mib());
-  }, 1_000);
-  return {
-    stop() {
-      clearInterval(timer);
-      const end = mib();
-      return { start, max: Math.max(max, end), end };
-    },
-  };
 }
 
 main().catch((error) => {
