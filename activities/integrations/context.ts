@@ -11,6 +11,7 @@ import { SecretStateError, type SecretKind } from '../../db/secrets';
 import { withWorkspace } from '../../db/workspaceScope';
 import type { AuditActor } from '../../lib/audit';
 import { consentedScopes } from '../../lib/scopes';
+import { createSemaphore, type Semaphore } from '../../lib/semaphore';
 import { createVendorCallAuditor } from '../vendors/audited';
 import { toApplicationFailure, vendorFailureType } from '../vendors/errors';
 import { countActivityMetric, logActivity } from '../telemetry';
@@ -149,10 +150,30 @@ export async function refreshedTokens(connector: Connector, ctx: ConnectorContex
  * first stored and refreshes with that one.
  */
 export async function withRefreshLock<T>(db: Knex, ref: IntegrationRef, refresh: () => Promise<T>): Promise<T> {
-  return db.transaction(async (trx) => {
-    await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`oauth-refresh:${ref.integrationId}`]);
-    return refresh();
-  });
+  return refreshSlots(db).run(() =>
+    db.transaction(async (trx) => {
+      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`oauth-refresh:${ref.integrationId}`]);
+      return refresh();
+    }),
+  );
+}
+
+/**
+ * A lock holds a pool connection while its refresh reads and stores secrets on others: with as many
+ * refreshes in flight as the pool has connections, each waited for a connection another held, and
+ * the worker stalled until knex timed out (`npm run bench:scale`, a burst of due refreshes). So at
+ * most half the pool holds refresh locks; the rest always serves the refreshes' own queries.
+ */
+const REFRESH_SLOTS = new WeakMap<Knex, Semaphore>();
+
+function refreshSlots(db: Knex): Semaphore {
+  let slots = REFRESH_SLOTS.get(db);
+  if (!slots) {
+    const poolMax = (db.client as { config?: { pool?: { max?: number } } }).config?.pool?.max ?? 10;
+    slots = createSemaphore(Math.max(1, Math.floor(poolMax / 2)));
+    REFRESH_SLOTS.set(db, slots);
+  }
+  return slots;
 }
 
 /** The newest pending version of a kind (minted by a rotation not promoted yet), or undefined. */
