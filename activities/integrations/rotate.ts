@@ -93,6 +93,17 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
     return { outcome: 'renewal-requested' as const };
   }
 
+  /**
+   * A webhook secret the customer's admin typed into the vendor (Okta event hooks): the value they set
+   * (`PUT …/webhook-secret`, stored pending) is the new version; none submitted yet, they are asked for it.
+   */
+  async function adminsWebhookSecret(input: IntegrationRef & { kind: RotationKind; actor: AuditActor }) {
+    const submitted = await leftoverPending(input, 'webhook-secret');
+    const current = await deps.secrets.current(input.workspaceId, input.integrationId, 'webhook-secret');
+    if (!submitted) return requestRenewal(input);
+    return { pendingSecretId: submitted.secretId, previousSecretId: current?.secretId, version: submitted.version };
+  }
+
   async function prepareTokens(input: IntegrationRef, resolved: ResolvedIntegration): Promise<PreparedRotation> {
     // Under the refresh lock, like every refresh: single-use refresh tokens must not be presented twice.
     return withRefreshLock(deps.db, input, async () => {
@@ -189,8 +200,8 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
         const holder = resolved.descriptor.webhook.secretHolder;
         if (input.kind === 'oauth-tokens') return prepareTokens(input, resolved);
         if (input.kind === 'webhook-secret' && holder === undefined) return prepareWebhookSecret(input);
-        if (input.kind === 'service-account' || (input.kind === 'webhook-secret' && holder === 'customer-admin'))
-          return requestRenewal(input);
+        if (input.kind === 'webhook-secret' && holder === 'customer-admin') return adminsWebhookSecret(input);
+        if (input.kind === 'service-account') return requestRenewal(input);
         // Our app's key or webhook secret: one for every customer, never an integration's to rotate.
         await audit(input, input.actor, input.kind, 'secret.operator-rotation');
         return { outcome: 'operator-rotation' as const };
