@@ -9,10 +9,11 @@
  *   place where the connector can, else by re-registering the subscriptions) and fails if the vendor
  *   refuses it. The API's receiver verifies with the current, pending and previous versions, so no
  *   delivery is lost while the vendor switches over and retries signed with the old one drain.
- * - `service-account`, and a webhook secret the customer's admin typed into the vendor (Okta): we
- *   cannot set a new one at the vendor, so the admin is asked for it (`renewal-requested`, audited);
- *   their upload (`POST …/credentials`) completes the rotation through the connect run, which tests
- *   the uploaded version before promoting it.
+ * - `service-account`: we cannot set a new one at the vendor, so the admin is asked for it
+ *   (`renewal-requested`, audited); their upload (`POST …/credentials`) completes the rotation through
+ *   the connect run, which tests the uploaded version before promoting it.
+ * - A webhook secret the customer's admin typed into the vendor (Okta): the value they submit
+ *   (`PUT …/webhook-secret`, pending) is promoted by this run; none submitted, they are asked for it.
  * - Our app's secrets (a GitHub App key or webhook secret, a Slack signing secret) are rotated by the
  *   operator (`docs/key-management.md`); a lifecycle scheduled before that was known is told so.
  */
