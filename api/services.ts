@@ -50,6 +50,8 @@ export interface ApiServices {
   publicUrl: string;
   /** Disconnect → purge delay promised to the caller (the workflow clamps it to 30 days, T15). */
   purgeDelayMs: number;
+  /** Grace window of an admin-set webhook secret's rotation; absent: the workflow's (`ROTATION_GRACE_MS`). */
+  webhookSecretGraceMs?: number;
   rateLimits?: RateLimitPolicy;
   /** Shares the caller and workspace budgets across API instances (`db/rateLimits.ts`); absent: per instance. */
   rateLimitStore?: RateLimitStore;

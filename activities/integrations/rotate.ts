@@ -9,10 +9,11 @@
  *   place where the connector can, else by re-registering the subscriptions) and fails if the vendor
  *   refuses it. The API's receiver verifies with the current, pending and previous versions, so no
  *   delivery is lost while the vendor switches over and retries signed with the old one drain.
- * - `service-account`, and a webhook secret the customer's admin typed into the vendor (Okta): we
- *   cannot set a new one at the vendor, so the admin is asked for it (`renewal-requested`, audited);
- *   their upload (`POST …/credentials`) completes the rotation through the connect run, which tests
- *   the uploaded version before promoting it.
+ * - `service-account`: we cannot set a new one at the vendor, so the admin is asked for it
+ *   (`renewal-requested`, audited); their upload (`POST …/credentials`) completes the rotation through
+ *   the connect run, which tests the uploaded version before promoting it.
+ * - A webhook secret the customer's admin typed into the vendor (Okta): the value they submit
+ *   (`PUT …/webhook-secret`, pending) is promoted by this run; none submitted, they are asked for it.
  * - Our app's secrets (a GitHub App key or webhook secret, a Slack signing secret) are rotated by the
  *   operator (`docs/key-management.md`); a lifecycle scheduled before that was known is told so.
  */
@@ -91,6 +92,17 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
     countActivityMetric('secret_rotations', 1, { outcome: 'renewal-requested' });
     logActivity('info', 'secret renewal requested from the admin', input, { kind: input.kind });
     return { outcome: 'renewal-requested' as const };
+  }
+
+  /**
+   * A webhook secret the customer's admin typed into the vendor (Okta event hooks): the value they set
+   * (`PUT …/webhook-secret`, stored pending) is the new version; none submitted yet, they are asked for it.
+   */
+  async function adminsWebhookSecret(input: IntegrationRef & { kind: RotationKind; actor: AuditActor }) {
+    const submitted = await leftoverPending(input, 'webhook-secret');
+    const current = await deps.secrets.current(input.workspaceId, input.integrationId, 'webhook-secret');
+    if (!submitted) return requestRenewal(input);
+    return { pendingSecretId: submitted.secretId, previousSecretId: current?.secretId, version: submitted.version };
   }
 
   async function prepareTokens(input: IntegrationRef, resolved: ResolvedIntegration): Promise<PreparedRotation> {
@@ -189,8 +201,8 @@ export function createRotationActivities(deps: IntegrationActivityDeps) {
         const holder = resolved.descriptor.webhook.secretHolder;
         if (input.kind === 'oauth-tokens') return prepareTokens(input, resolved);
         if (input.kind === 'webhook-secret' && holder === undefined) return prepareWebhookSecret(input);
-        if (input.kind === 'service-account' || (input.kind === 'webhook-secret' && holder === 'customer-admin'))
-          return requestRenewal(input);
+        if (input.kind === 'webhook-secret' && holder === 'customer-admin') return adminsWebhookSecret(input);
+        if (input.kind === 'service-account') return requestRenewal(input);
         // Our app's key or webhook secret: one for every customer, never an integration's to rotate.
         await audit(input, input.actor, input.kind, 'secret.operator-rotation');
         return { outcome: 'operator-rotation' as const };

@@ -81,13 +81,15 @@ export class VendorError extends Error {
 
 /**
  * A credential's connection test found it lacks a vendor permission (a service account's role): the
- * failure names the permission, never the credential, so the admin knows what to grant.
+ * failure names the permission (`details.permission`, the connect state's `missingPermission`), never
+ * the credential, so the admin knows what to grant. `message` says it in the vendor's own words.
  */
-export function missingPermission(vendor: string, permission: string, status = 403): VendorError {
-  return new VendorError(VendorFailureType.MissingScope, vendor, `the credential lacks the permission ${permission}`, {
-    status,
-    permission,
-  });
+export function missingPermission(
+  vendor: string,
+  permission: string,
+  { status = 403, message = `the credential lacks the permission ${permission}` } = {},
+): VendorError {
+  return new VendorError(VendorFailureType.MissingScope, vendor, message, { status, permission });
 }
 
 /** A vendor failure no retry can change (the activity's retry policy gives up on it too). */

@@ -52,6 +52,8 @@ export class GraphService {
   readonly channelMessages: { teamId: string; channelId: string; body: unknown }[] = [];
   readonly sentMail: unknown[] = [];
   readonly subscriptions = new Map<string, EmulatedSubscription>();
+  /** Every change notification sent, with the status the receiver answered (Graph drops a 4xx). */
+  readonly notificationsSent: { subscriptionId: string; clientState?: string; status: number }[] = [];
   readonly deltaTokens: DeltaTokens;
   deltaPageSize = 2;
 
@@ -492,7 +494,13 @@ export class GraphService {
           }),
           {},
           this.deliveries,
-        ),
+        ).then((status) => {
+          this.notificationsSent.push({
+            subscriptionId: subscription.id,
+            clientState: subscription.clientState,
+            status,
+          });
+        }),
       );
     await Promise.all(deliveries);
   }

@@ -6,14 +6,19 @@
  * still accepted during the grace window and refused after it, and a rotation the vendor refuses
  * puts every hook back on the current secret. Jira (no way to change a live webhook's URL token):
  * the webhook is re-registered with the new token and the old one deleted, under steady traffic.
+ * Microsoft Graph (no way to change a live subscription's clientState): the subscriptions are
+ * re-registered with the new clientState through the https front and the old ones deleted, under
+ * steady notification traffic.
  */
 import crypto from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { JIRA_REQUESTED_SCOPES, jiraCallbackUrl, jiraDescriptor } from '../../activities/vendors/jira';
+import { microsoftDescriptors } from '../../activities/vendors/microsoft';
 import { PROCORE_READ, procoreDescriptor, procoreDestinationToken } from '../../activities/vendors/procore';
 import { rotationStateQuery, workflowIds } from '../../workflows/definitions';
 import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { startJiraHarness, type JiraHarness } from '../vendors/jira/harness';
+import { startMicrosoftHarness, type MicrosoftHarness } from '../vendors/microsoft/harness';
 import { startProcoreHarness, type ProcoreHarness } from '../vendors/procore/harness';
 import { createVendorHarness, type VendorHarness } from '../workflows/support/harness';
 import { ADMIN, pollUntil, seedWorkspace } from '../workflows/support/workflowHelpers';
@@ -365,5 +370,169 @@ describe('T8 [jira]: webhook secret rotation by re-registration under steady tra
     expect(statuses.filter((status) => status !== 202)).toEqual([]);
     const audit = await worker.admin('audit_log').where({ integration_id: ref.integrationId }).pluck('action');
     expect(audit).toEqual(expect.arrayContaining(['webhooks.register', 'webhooks.delete', 'secret.promoted']));
+  }, 120_000);
+});
+
+describe('T8 [microsoft365]: webhook secret rotation by re-registration under steady notification traffic (API, real workflows, Graph emulator)', () => {
+  const secretsKey = crypto.randomBytes(32);
+  let h: Harness;
+  let worker: VendorHarness;
+  let microsoft: MicrosoftHarness;
+  let apiUrl = '';
+
+  beforeAll(async () => {
+    h = await createHarness({ secretsKey });
+    apiUrl = await h.app.listen({ port: 0, host: '127.0.0.1' });
+    // Graph delivers to https only: the connector subscribes through an https front to the listening API.
+    microsoft = await startMicrosoftHarness({ notificationsTo: apiUrl });
+    worker = createVendorHarness([{ descriptor: microsoftDescriptors.microsoft365, connector: microsoft.connector }], {
+      key: secretsKey,
+      webhookBaseUrl: apiUrl,
+    });
+  });
+  afterAll(async () => {
+    await worker.close();
+    await microsoft.stop();
+    await h.close();
+  });
+
+  it('T8 [microsoft365]: the subscriptions are re-registered with the new clientState and the old ones deleted; no notification is lost, the old clientState verifies during the grace window and is refused after it', async () => {
+    const { graph } = microsoft.emulator.control;
+    const ref = { workspaceId: await seedWorkspace(worker), integrationId: crypto.randomUUID() };
+    const scopes = [
+      ...microsoftDescriptors.microsoft365.scopes.required,
+      ...microsoftDescriptors.microsoft365.scopes.optional,
+    ];
+    await worker.admin('integrations').insert({
+      integration_id: ref.integrationId,
+      workspace_id: ref.workspaceId,
+      vendor: 'microsoft365',
+      status: 'connected',
+      requested_scopes: scopes,
+      granted_scopes: scopes,
+      controls: JSON.stringify({}),
+      connected_by: ADMIN.id,
+      connected_at: new Date(),
+    });
+    const { tokens } = await microsoft.connect('microsoft365');
+    await worker.secrets.put({
+      ...ref,
+      kind: 'oauth-tokens',
+      state: 'current',
+      plaintext: JSON.stringify(tokens),
+      expiresAt: new Date(tokens.expiresAt!),
+    });
+    await new MockActivityEnvironment().run(worker.activities.registerWebhooks, ref);
+    const ours = () =>
+      [...graph.subscriptions.values()].filter((s) => s.notificationUrl.includes(`/${ref.workspaceId}/`));
+    const originals = ours();
+    expect(originals.map((s) => s.resource).sort()).toEqual(['me/drive/root', 'me/events']);
+    const secretIds = async () =>
+      (await worker
+        .admin('secrets')
+        .where({ integration_id: ref.integrationId, kind: 'webhook-secret' })
+        .orderBy('version')
+        .select('secret_id', 'state')) as Array<{ secret_id: string; state: string }>;
+    const [first] = await secretIds();
+    const oldSecret = (await worker.secrets.read(ref.workspaceId, first!.secret_id)).toString('utf8');
+    expect(originals.every((s) => s.clientState === oldSecret)).toBe(true);
+    // The API's own (http) URL of the endpoint, behind the https front Graph delivers to.
+    const endpointUrl = `${apiUrl}${new URL(originals[0]!.notificationUrl).pathname}`;
+    /** A fresh change notification (Graph signs nothing but `clientState`) carrying `clientState`. */
+    const notifyWith = async (clientState: string) =>
+      (
+        await fetch(endpointUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            value: [
+              {
+                subscriptionId: originals[0]!.id,
+                changeType: 'updated',
+                resource: `me/events/${crypto.randomUUID()}`,
+                clientState,
+                tenantId: microsoft.emulator.tenantId,
+              },
+            ],
+          }),
+        })
+      ).status;
+
+    // Steady traffic: a calendar event changes every 20 ms and Graph notifies every live subscription
+    // on me/events; each change's notifications are kept, so a change that reached no subscription shows.
+    const perChange: Array<Array<{ status: number; clientState?: string }>> = [];
+    let running = true;
+    const traffic = (async () => {
+      for (let i = 0; running; i++) {
+        const before = graph.notificationsSent.length;
+        await microsoft.emulator.control.upsertItem('me/events', { id: 'steady-event', subject: `steady ${i}` });
+        perChange.push(graph.notificationsSent.slice(before));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const server = await devServer();
+    const taskQueue = uniqueTaskQueue('webhook-rotation-graph');
+    const rotationWorker = await testWorker({
+      connection: server.connection,
+      taskQueue,
+      activities: worker.activities,
+    });
+    let newSecret = '';
+    try {
+      await rotationWorker.runUntil(async () => {
+        const handle = await server.client.workflow.start('rotateSecretWorkflow', {
+          taskQueue,
+          workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
+          args: [{ ...ref, vendor: 'microsoft365', kind: 'webhook-secret', actor: ADMIN, gracePeriodMs: 4_000 }],
+        });
+        await pollUntil(
+          () => handle.query(rotationStateQuery),
+          (s) => s.status === 'grace-period',
+          30_000,
+        );
+        const versions = await secretIds();
+        expect(versions.map((v) => v.state)).toEqual(['previous', 'current']);
+        newSecret = (await worker.secrets.read(ref.workspaceId, versions[1]!.secret_id)).toString('utf8');
+        // New subscriptions on the same resources with the new clientState; the old ones are gone at Graph.
+        const fresh = ours();
+        expect(fresh.map((s) => s.resource).sort()).toEqual(['me/drive/root', 'me/events']);
+        expect(fresh.every((s) => s.clientState === newSecret)).toBe(true);
+        expect(fresh.some((s) => originals.some((o) => o.id === s.id))).toBe(false);
+        expect(
+          (
+            await worker.admin('vendor_subscriptions').where({ integration_id: ref.integrationId }).pluck('external_id')
+          ).sort(),
+        ).toEqual(fresh.map((s) => s.id).sort());
+        // A notification Graph sent on an old subscription before the switch still verifies during the window.
+        expect(await notifyWith(oldSecret)).toBe(202);
+        expect(await handle.result()).toEqual({ status: 'rotated', newVersion: 2 });
+        expect((await secretIds()).map((v) => v.state)).toEqual(['retired', 'current']);
+        expect(await notifyWith(oldSecret)).toBe(401);
+        expect(await notifyWith(newSecret)).toBe(202);
+        // Graph keeps notifying after the window too.
+        const afterWindow = perChange.length;
+        await pollUntil(
+          async () => perChange.length,
+          (count) => count >= afterWindow + 10,
+          30_000,
+        );
+      });
+    } finally {
+      running = false;
+      await traffic;
+      await server.close();
+    }
+    // Every change reached a live subscription and every notification was accepted, under the old
+    // clientState before the switch and the new one after it.
+    expect(perChange.length).toBeGreaterThan(10);
+    expect(perChange.filter((notifications) => notifications.length === 0)).toEqual([]);
+    expect(perChange.flat().filter((n) => n.status !== 202)).toEqual([]);
+    const clientStates = new Set(perChange.flat().map((n) => n.clientState));
+    expect(clientStates).toEqual(new Set([oldSecret, newSecret]));
+    const audit = await worker.admin('audit_log').where({ integration_id: ref.integrationId }).pluck('action');
+    // Two subscriptions at connect, two at the rotation; the two old ones deleted.
+    expect(audit.filter((action) => action === 'subscription.create')).toHaveLength(4);
+    expect(audit.filter((action) => action === 'subscription.delete')).toHaveLength(2);
+    expect(audit).toEqual(expect.arrayContaining(['secret.promoted', 'secret.retired']));
   }, 120_000);
 });

@@ -7,7 +7,7 @@
  * steps refuse, and disconnect has nothing to revoke at Oracle (the customer removes the account).
  */
 import { NO_SCOPE } from '../../../lib/scopes';
-import { VendorError, VendorFailureType } from '../errors';
+import { VendorError, VendorFailureType, missingPermission } from '../errors';
 import { createLocalVendorBudgets, createVendorCall, type VendorBudgets } from '../shared';
 import type { HostAllowList } from '../shared/hostAllowList';
 import { RestError, mapRestError } from '../shared/restClient';
@@ -41,12 +41,10 @@ function mapOracleErpError(error: unknown, now: number): unknown {
 
 /** Oracle's 403 names no role: the resource says which duty role the service account lacks. */
 function missingRole(resource: OracleErpResource): VendorError {
-  return new VendorError(
-    VendorFailureType.MissingScope,
-    VENDOR,
-    `the service account lacks the "${RESOURCES[resource].dutyRole}" role (403 on ${resource})`,
-    { status: 403 },
-  );
+  const { dutyRole } = RESOURCES[resource];
+  return missingPermission(VENDOR, dutyRole, {
+    message: `the service account lacks the "${dutyRole}" role (403 on ${resource})`,
+  });
 }
 
 export function createOracleErpConnector(options: OracleErpConnectorOptions): Connector {

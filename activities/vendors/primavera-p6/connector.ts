@@ -8,7 +8,7 @@
  * an activity's status, goes only while the admin's `status-updates` control is `enabled`, and only
  * to an activity of a selected project.
  */
-import { VendorError, VendorFailureType } from '../errors';
+import { VendorError, VendorFailureType, missingPermission } from '../errors';
 import { createLocalVendorBudgets, createVendorCall, type VendorBudgets } from '../shared';
 import { requireString } from '../shared/actionInput';
 import type { HostAllowList } from '../shared/hostAllowList';
@@ -53,14 +53,13 @@ function statusUpdatesEnabled(controls: Record<string, string[]>): boolean {
   return (controls[P6_STATUS_UPDATES_CONTROL] ?? []).includes('enabled');
 }
 
-/** P6's 403 is the account's missing module access; its 401 a refused sign-in (mapped as every REST vendor). */
+/** What P6's 403 means: the account lacks the module access; its 401 a refused sign-in (mapped as every REST vendor). */
+const P6_REST_MODULE_ACCESS = 'P6 REST API module access';
+
 function missingAccess(): VendorError {
-  return new VendorError(
-    VendorFailureType.MissingScope,
-    VENDOR,
-    'the service account lacks P6 REST API module access (403)',
-    { status: 403 },
-  );
+  return missingPermission(VENDOR, P6_REST_MODULE_ACCESS, {
+    message: `the service account lacks ${P6_REST_MODULE_ACCESS} (403)`,
+  });
 }
 
 /** The requested status update when the row and the admin allow it; a refusal names why. */
@@ -129,11 +128,9 @@ export function createPrimaveraConnector(options: PrimaveraConnectorOptions): Co
       const visible = await visibleProjects(ctx, projects);
       const hidden = projects.filter((id) => !visible.has(id));
       if (hidden.length > 0)
-        throw new VendorError(
-          VendorFailureType.MissingScope,
-          VENDOR,
-          `the service account has no access to project ${hidden.join(', ')} (grant it through the OBS)`,
-        );
+        throw missingPermission(VENDOR, `OBS access to project ${hidden.join(', ')}`, {
+          message: `the service account has no access to project ${hidden.join(', ')} (grant it through the OBS)`,
+        });
     },
 
     async fetchPage(ctx, input) {

@@ -4,7 +4,7 @@
  * VendorUnavailable. A 403 names the communication scenario the resource needs (the admin adds it to
  * the communication arrangement). Messages never copy the SDK's (they carry the URL) nor the body.
  */
-import { VendorError, VendorFailureType, classifyHttpStatus } from '../errors';
+import { VendorError, VendorFailureType, classifyHttpStatus, missingPermission } from '../errors';
 
 const VENDOR = 'sap';
 /** How deep to look for the HTTP error inside the SDK's wrappers. */
@@ -49,11 +49,9 @@ export function mapSapError(error: unknown, permission?: string): unknown {
       { status },
     );
   if (status === 403 && permission)
-    return new VendorError(
-      VendorFailureType.MissingScope,
-      VENDOR,
-      `forbidden (403): the communication user lacks ${permission}`,
-      { status },
-    );
+    return missingPermission(VENDOR, permission, {
+      status,
+      message: `forbidden (403): the communication user lacks the ${permission}`,
+    });
   return classifyHttpStatus(VENDOR, status, 'request failed', header(headers, 'retry-after'));
 }

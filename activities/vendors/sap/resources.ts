@@ -20,7 +20,7 @@ export interface SapResourceSpec {
   key: string;
   /** Re-read window below the watermark (commit lag; date-only filters and the tenant's time zone). */
   overlapMs: number;
-  /** What the communication user needs to read it, as the customer's admin grants it. */
+  /** What the communication user needs to read it, as the customer's admin grants it (no article: it is named alone). */
   permission: string;
   /** A page of changed records (`sinceMs` undefined: the full listing). */
   changes(sinceMs: number | undefined): PageRequest;
@@ -46,7 +46,7 @@ const purchaseOrders: SapResourceSpec = {
   key: 'PurchaseOrder',
   // LastChangeDateTime is a precise timestamp: a few minutes cover the commit lag.
   overlapMs: 10 * MINUTE_MS,
-  permission: 'the communication scenario SAP_COM_0053 (Purchase Order Integration) for API_PURCHASEORDER_PROCESS_SRV',
+  permission: 'communication scenario SAP_COM_0053 (Purchase Order Integration) for API_PURCHASEORDER_PROCESS_SRV',
   changes(sinceMs) {
     const request = purchaseOrderApi
       .requestBuilder()
@@ -88,7 +88,7 @@ const deliveries: SapResourceSpec = {
   // The header has dates only (LastChangeDate, null until a change; CreationDate), in the tenant's
   // time zone: two days re-read cover both.
   overlapMs: 2 * DAY_MS,
-  permission: 'the communication scenario for API_OUTBOUND_DELIVERY_SRV (Outbound Delivery Integration, SAP_COM_0106)',
+  permission: 'communication scenario for API_OUTBOUND_DELIVERY_SRV (Outbound Delivery Integration, SAP_COM_0106)',
   changes(sinceMs) {
     const request = outbDeliveryHeaderApi
       .requestBuilder()

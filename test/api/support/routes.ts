@@ -96,6 +96,13 @@ export const ROUTES: RouteCase[] = [
     body: { pollIntervalMs: 1 },
   },
   {
+    name: 'set the webhook secret set at the vendor',
+    method: 'PUT',
+    url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/webhook-secret`,
+    permission: 'manage',
+    body: { value: 'okta-event-hook-authorization-value-0123456789' },
+  },
+  {
     name: 'perform action',
     method: 'POST',
     url: (ws, id) => `/v1/workspaces/${ws}/integrations/${id}/actions`,
