@@ -4,7 +4,8 @@
  * audited path with its audit append), the audit sink is wrapped (the append alone), and every SQL
  * statement (BEGIN and COMMIT too) is timed at the knex dialect's `_query` and classed by what it
  * does. The bench process only: the patch lasts for the process. What no class covers (pool waits, JSON, the activity's own code) is
- * `other`. Statements of concurrent transactions would overlap; the profiled loop runs one page at a time.
+ * `other`; when steps run at the same time (`syncPages` fetches the next page while a page commits)
+ * their sum exceeds the wall time and the difference is shown as `overlap`.
  */
 import type { Knex } from 'knex';
 import type { AuditSink } from '../lib/audit';
@@ -13,6 +14,7 @@ import type { Connector } from '../activities/vendors/types';
 /** SQL classes in the order a page runs them; the first pattern that matches names the statement. */
 const SQL_STEPS: Array<[step: string, pattern: RegExp]> = [
   ['transaction begin/commit', /^(BEGIN|COMMIT|ROLLBACK)\b/i],
+  ['audit append (its SQL)', /audit_log_append/i],
   ['workspace scope (set_config)', /set_config/i],
   ['status lock (integrations FOR SHARE)', /from "integrations".*for share/is],
   ['cursor lock (sync_state FOR UPDATE)', /from "sync_state".*for update/is],
@@ -45,7 +47,6 @@ export function profileSyncPages(
   const add = (step: string, ms: number) => {
     if (on) steps.set(step, (steps.get(step) ?? 0) + ms);
   };
-  let inVendorCall = 0;
   // Every statement of the process, BEGIN and COMMIT included, passes through the dialect's
   // `_query`; transactions run on a client made from the same prototype, so it is timed there.
   const dialect = Object.getPrototypeOf(db.client) as {
@@ -53,11 +54,7 @@ export function profileSyncPages(
   };
   const query = dialect._query;
   dialect._query = async function timedQuery(this: unknown, connection, statement) {
-    // The only SQL during a vendor call is its audit append (one page at a time in the profiled loop).
-    const step =
-      inVendorCall > 0
-        ? 'audit append (its SQL)'
-        : (SQL_STEPS.find(([, pattern]) => pattern.test(statement.sql))?.[0] ?? 'other SQL');
+    const step = SQL_STEPS.find(([, pattern]) => pattern.test(statement.sql))?.[0] ?? 'other SQL';
     const at = performance.now();
     try {
       return await query.call(this, connection, statement);
@@ -79,11 +76,9 @@ export function profileSyncPages(
   };
   const timedFetchPage: Connector['fetchPage'] = async (...args) => {
     const at = performance.now();
-    inVendorCall += 1;
     try {
       return await connector.fetchPage(...args);
     } finally {
-      inVendorCall -= 1;
       add('vendor call (fetchPage, incl. audit append)', performance.now() - at);
     }
   };
@@ -107,7 +102,15 @@ export function profileSyncPages(
       const outside = [...steps]
         .filter(([step]) => !step.startsWith('audit append'))
         .reduce((sum, [, ms]) => sum + ms, 0);
-      const rows = [...steps, ['other (pool, JSON, activity code)', wall - outside] as [string, number]];
+      // Negative when steps ran at the same time (the next page's fetch during this page's commit).
+      const rest = wall - outside;
+      const rows = [
+        ...steps,
+        [rest >= 0 ? 'other (pool, JSON, activity code)' : 'overlap (steps at the same time)', rest] as [
+          string,
+          number,
+        ],
+      ];
       return rows.map(([step, ms]) => ({
         step,
         msPerPage: Number((ms / pages).toFixed(2)),
