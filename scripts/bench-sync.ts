@@ -23,6 +23,12 @@
  * Also the most history events in one run of the continue-as-new chain (limit 10,240) and the
  * process's resident memory during the workflow phases (sampled every second).
  * `BENCH_RECORDS=1000000 BENCH_ROUNDS=1` is the million-record sync.
+ *
+ * `BENCH_SOURCE=jira`: the same phases with the Jira emulator as the source, synced through the
+ * real connector (jira.js over HTTP, the audited vendor path), budget lifted for the benchmark only
+ * (`dev/jiraBenchSource.ts`); pages are Jira's, 100 issues, and the bulk rows are the issues the
+ * first sync cached. Either source: the loop phases are profiled (`dev/syncPageProfile.ts`) and the
+ * split of a page's time printed.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -43,17 +49,21 @@ import { freePort } from '../dev/processes';
 import { startStack } from '../dev/stack';
 import { sampleRss } from '../dev/benchFigures';
 import { createLogger } from '../lib/logger';
-import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from '../dev/memoryConnector';
+import { memoryDescriptor, MemoryConnector } from '../dev/memoryConnector';
+import { JIRA_BENCH_PROJECT, JIRA_PAGE_SIZE, JIRA_WARM_UP_PROJECT, startJiraBenchSource } from '../dev/jiraBenchSource';
+import { profileSyncPages } from '../dev/syncPageProfile';
+import type { VendorRegistration } from '../activities/vendors/registry';
 import { workflowIds } from '../workflows/definitions';
 import { PAGES_PER_ACTIVITY, type syncWorkflow } from '../workflows/sync';
 import { createWorker } from '../workers/createWorker';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
+const SOURCE = process.env.BENCH_SOURCE ?? 'memory';
 /**
  * Records per vendor page = per activity. Each page is one round trip to Temporal plus one
  * transaction; larger pages amortise the round trip. 1,000 matches the upsert chunk (one INSERT).
  */
-const PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 1_000);
+const PAGE_SIZE = SOURCE === 'jira' ? JIRA_PAGE_SIZE : Number(process.env.BENCH_PAGE_SIZE ?? 1_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** The warm-up syncs at most this many records (the tail of the change log). */
 const WARM_UP_RECORDS = 10_000;
@@ -68,6 +78,51 @@ const TARGET_RATIO = 0.9;
 const TARGET_RECORDS_PER_S = 20_000;
 
 const print = (line = '') => process.stdout.write(`${line}\n`);
+
+/** What the phases sync: a connector with its descriptor, and how an integration of it starts. */
+interface BenchSource {
+  description: string;
+  registration: VendorRegistration;
+  scopes: string[];
+  credential: string;
+  /** The measured round (RECORDS records) and the warm-up's (at most WARM_UP_RECORDS). */
+  measured: { controls: Record<string, string[]>; cursor: string | null };
+  warmUp: { controls: Record<string, string[]>; cursor: string | null; records: number };
+  /** The rows the sync caches, for the bulk loads; absent: read back from the first synced integration. */
+  rows?: () => Array<{ external_id: string; payload: unknown; version: string }>;
+  stop(): Promise<void>;
+}
+
+async function startSource(): Promise<BenchSource> {
+  const warmUpRecords = Math.min(RECORDS, WARM_UP_RECORDS);
+  if (SOURCE === 'jira') {
+    const jira = await startJiraBenchSource({ records: RECORDS, warmUp: warmUpRecords });
+    return {
+      ...jira,
+      description: 'Jira emulator (emulators/jira) through the real connector (jira.js over HTTP), budget lifted',
+      measured: { controls: { projects: [JIRA_BENCH_PROJECT] }, cursor: null },
+      warmUp: { controls: { projects: [JIRA_WARM_UP_PROJECT] }, cursor: null, records: warmUpRecords },
+    };
+  }
+  if (SOURCE !== 'memory') throw new Error(`BENCH_SOURCE must be memory or jira, not ${SOURCE}`);
+  const source = new MemoryConnector(PAGE_SIZE);
+  for (let i = 0; i < RECORDS; i++) source.upsert(`rec-${String(i).padStart(7, '0')}`, `title ${i}`);
+  return {
+    description: 'in-memory connector (dev/memoryConnector.ts), delta of RECORDS upserts',
+    registration: { descriptor: memoryDescriptor, connector: source },
+    scopes: ['repo:read'],
+    credential: JSON.stringify({ accessToken: 'bench', grantedScopes: ['repo:read'] }),
+    measured: { controls: {}, cursor: 'delta:0' },
+    warmUp: { controls: {}, cursor: `delta:${RECORDS - warmUpRecords}`, records: warmUpRecords },
+    rows: () =>
+      [...source.records].map(([id, record]) => ({
+        external_id: id,
+        payload: { title: record.title },
+        version: String(record.seq),
+      })),
+    stop: () => Promise.resolve(),
+  };
+}
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-sync-'));
@@ -87,50 +142,49 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: stack.temporalAddress! });
   const clientConnection = await Connection.connect({ address: stack.temporalAddress! });
   const client = new Client({ connection: clientConnection, namespace: 'default' });
+  print(`Starting the ${SOURCE} source with ${RECORDS.toLocaleString()} records…`);
+  const source = await startSource();
   try {
-    const source = new MemoryConnector(PAGE_SIZE);
-    for (let i = 0; i < RECORDS; i++) source.upsert(`rec-${String(i).padStart(7, '0')}`, `title ${i}`);
     const secrets = new SecretStore(db, new LocalKeyProvider([crypto.randomBytes(32)]));
+    const timed = profileSyncPages(db, createAuditLog(db), source.registration.connector);
     const activities = createActivities({
       db,
       logger: createLogger({ level: 'silent', name: 'bench' }),
       integrations: {
         secrets,
-        audit: createAuditLog(db),
-        vendors: createConnectorRegistry([{ descriptor: memoryDescriptor, connector: source }]),
+        audit: timed.audit,
+        vendors: createConnectorRegistry([{ ...source.registration, connector: timed.connector }]),
         webhookBaseUrl: 'https://integrations.bench',
       },
     });
+    const vendor = source.registration.descriptor.id;
     const taskQueue = `bench-sync-${crypto.randomUUID()}`;
     print('Bundling workflows and starting the worker…');
     const worker = await createWorker({ connection, namespace: 'default', taskQueue, activities });
     const workerRun = worker.run();
 
-    /** A connected integration whose cursor sits at the start of the source's change log. */
-    const seedIntegration = async (cursor = 'delta:0') => {
+    /** A connected integration of the source whose cursor sits where `start` says (null: never synced). */
+    const seedIntegration = async (start: BenchSource['measured'] = source.measured) => {
       const ref = { workspaceId: crypto.randomUUID(), integrationId: crypto.randomUUID() };
       await superuser('workspaces').insert({ workspace_id: ref.workspaceId });
       await superuser('integrations').insert({
         integration_id: ref.integrationId,
         workspace_id: ref.workspaceId,
-        vendor: MEMORY_VENDOR,
+        vendor,
         status: 'connected',
-        requested_scopes: ['repo:read'],
-        granted_scopes: ['repo:read'],
+        requested_scopes: source.scopes,
+        granted_scopes: source.scopes,
+        controls: JSON.stringify(start.controls),
       });
-      await secrets.put({
-        ...ref,
-        kind: 'oauth-tokens',
-        state: 'current',
-        plaintext: JSON.stringify({ accessToken: 'bench', grantedScopes: ['repo:read'] }),
-      });
-      await superuser('sync_state').insert({
-        workspace_id: ref.workspaceId,
-        integration_id: ref.integrationId,
-        resource: 'issues',
-        cursor,
-        status: 'idle',
-      });
+      await secrets.put({ ...ref, kind: 'oauth-tokens', state: 'current', plaintext: source.credential });
+      if (start.cursor !== null)
+        await superuser('sync_state').insert({
+          workspace_id: ref.workspaceId,
+          integration_id: ref.integrationId,
+          resource: 'issues',
+          cursor: start.cursor,
+          status: 'idle',
+        });
       return ref;
     };
     const cachedCount = async (integrationId: string) =>
@@ -150,13 +204,16 @@ async function main(): Promise<void> {
      * statements in one transaction, the physical limit here. `pages`: the sync's own statement
      * (ON CONFLICT) in one transaction per page, what the page size and per-page commit alone cost.
      */
+    /** The rows of the bulk loads: the source's, or those the first measured sync cached. */
+    let bulkRows = source.rows?.();
+    const readCachedRows = async (integrationId: string) => {
+      bulkRows ??= await superuser('cached_records')
+        .where({ integration_id: integrationId })
+        .select('external_id', 'payload', 'version');
+    };
     const runInsert = async (mode: 'bulk' | 'pages') => {
       const ref = await seedIntegration();
-      const rows = [...source.records].map(([id, record]) => ({
-        external_id: id,
-        payload: { title: record.title },
-        version: String(record.seq),
-      }));
+      const rows = bulkRows!;
       const insert = (trx: Knex.Transaction, chunk: typeof rows) =>
         trx.raw(
           `INSERT INTO cached_records (workspace_id, integration_id, resource, external_id, payload, version, fetched_at, expires_at)
@@ -179,27 +236,32 @@ async function main(): Promise<void> {
         throw new Error(`${mode} mode did not insert every record`);
       phases.push({ mode, seconds, recordsPerS: RECORDS / seconds });
     };
+    const pageSplits: Array<ReturnType<typeof timed.profile.stop>> = [];
     const runLoop = async () => {
       const ref = await seedIntegration();
+      let pages = 0;
+      timed.profile.start();
       const started = performance.now();
       for (;;) {
         const batch = await activities.syncPages({ ...ref, resource: 'issues', maxPages: PAGES_PER_ACTIVITY });
+        pages += batch.pages;
         if (batch.roundComplete) break;
       }
       const seconds = (performance.now() - started) / 1000;
+      pageSplits.push(timed.profile.stop(pages));
       if ((await cachedCount(ref.integrationId)) !== RECORDS) throw new Error('loop mode did not cache every record');
+      await readCachedRows(ref.integrationId);
       phases.push({ mode: 'loop', seconds, recordsPerS: RECORDS / seconds });
     };
-    const runWorkflow = async (cursor = 'delta:0') => {
-      const ref = await seedIntegration(cursor);
-      const expected = RECORDS - Number(cursor.slice('delta:'.length));
+    const runWorkflow = async (start: BenchSource['measured'] = source.measured, expected = RECORDS) => {
+      const ref = await seedIntegration(start);
       const workflowId = workflowIds.sync(ref.workspaceId, ref.integrationId);
       const rss = sampleRss();
       const started = performance.now();
       const progress = await client.workflow.execute<typeof syncWorkflow>('syncWorkflow', {
         taskQueue,
         workflowId,
-        args: [{ ...ref, vendor: MEMORY_VENDOR, request: { reason: 'admin', resource: 'issues' } }],
+        args: [{ ...ref, vendor, request: { reason: 'admin', resource: 'issues' } }],
       });
       const seconds = (performance.now() - started) / 1000;
       const rssMiB = rss.stop();
@@ -232,12 +294,13 @@ async function main(): Promise<void> {
     print(
       `Warm-up, then ${ROUNDS} rounds of loop/workflow, ${RECORDS.toLocaleString()} records each, ${PAGE_SIZE} per page…`,
     );
-    await runWorkflow(`delta:${Math.max(0, RECORDS - WARM_UP_RECORDS)}`);
+    await runWorkflow(source.warmUp, source.warmUp.records);
     phases.length = 0;
     for (let round = 0; round < ROUNDS; round++) {
+      // The loop first: without rows of its own, the source's bulk rows are what it cached.
+      await runLoop();
       await runInsert('bulk');
       await runInsert('pages');
-      await runLoop();
       await runWorkflow();
     }
     await Promise.resolve(worker.shutdown());
@@ -257,7 +320,7 @@ async function main(): Promise<void> {
     const result = {
       measuredAt: new Date().toISOString(),
       machine: { cpus: os.cpus().length, node: process.version },
-      source: 'in-memory connector (dev/memoryConnector.ts), delta of RECORDS upserts',
+      source: source.description,
       records: RECORDS,
       pageSize: PAGE_SIZE,
       pagesPerActivity: PAGES_PER_ACTIVITY,
@@ -278,6 +341,8 @@ async function main(): Promise<void> {
       },
       loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
       historyEventsPer1000Records: Number(eventsPer1000.toFixed(2)),
+      /** The loop phases' page, step by step (mean over the rounds). */
+      pageSplit: meanSplit(pageSplits),
       targets: { ratio: TARGET_RATIO, recordsPerS: TARGET_RECORDS_PER_S },
       phases: phases.map((p) => ({
         ...p,
@@ -308,18 +373,38 @@ async function main(): Promise<void> {
     print(
       `target ≥ ${TARGET_RECORDS_PER_S} records/s: ${workflowRate >= TARGET_RECORDS_PER_S ? 'met' : 'NOT met'}; ratio: ${result.ratio >= TARGET_RATIO ? 'met' : 'NOT met'}`,
     );
+    print();
+    print(`one page of the loop (${PAGE_SIZE} records), mean over ${ROUNDS} rounds:`);
+    for (const { step, msPerPage, fraction } of result.pageSplit)
+      print(
+        `  ${step.padEnd(46)} ${msPerPage.toFixed(2).padStart(8)} ms  ${(fraction * 100).toFixed(1).padStart(5)} %`,
+      );
     const outDir = path.join(REPO_ROOT, 'bench-results');
     fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, 'sync.json'), `${JSON.stringify(result, null, 2)}\n`);
-    print(`wrote ${path.join(outDir, 'sync.json')}`);
+    const outFile = path.join(outDir, SOURCE === 'memory' ? 'sync.json' : `sync-${SOURCE}.json`);
+    fs.writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+    print(`wrote ${outFile}`);
   } finally {
     await clientConnection.close();
     await connection.close();
     await db.destroy();
     await superuser.destroy();
     await stack.stop();
+    await source.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The steps of several profiled loops, each step's ms per page and share of the time averaged. */
+function meanSplit(splits: Array<Array<{ step: string; msPerPage: number; fraction: number }>>) {
+  const steps = [...new Set(splits.flatMap((split) => split.map((row) => row.step)))];
+  const mean = (step: string, field: 'msPerPage' | 'fraction') =>
+    splits.reduce((sum, split) => sum + (split.find((row) => row.step === step)?.[field] ?? 0), 0) / splits.length;
+  return steps.map((step) => ({
+    step,
+    msPerPage: Number(mean(step, 'msPerPage').toFixed(2)),
+    fraction: Number(mean(step, 'fraction').toFixed(3)),
+  }));
 }
 
 main().catch((error) => {

@@ -152,6 +152,13 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
   const projects = new Map<string, { id: string; key: string; nextNumber: number }>();
   const issues = new Map<string, IssueState>();
   const webhooks = new Map<number, WebhookState>();
+  /**
+   * Bumped whenever an issue is added, changed or removed. A search's ordered matches are kept for
+   * the next page of the same query while nothing changed, as Jira's index serves them: re-sorting
+   * every issue for each page made a page cost grow with the site (1,000 pages of 100k issues).
+   */
+  let issuesVersion = 0;
+  let lastMatches: { key: string; issues: IssueState[] } | undefined;
   let lastDelivery: ReturnType<JiraEmulatorControl['lastDelivery']>;
   const storm = createRateStorm();
   let extraScopes: string[] = [];
@@ -241,16 +248,22 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
       if (token.jql !== jql) return errors(400, 'The provided next page token is invalid or expired.');
       offset = token.offset;
     }
-    const matching = [...issues.values()]
-      .filter((issue) => !parsed.projects || parsed.projects.includes(issue.projectKey))
-      .filter(
-        (issue) =>
-          parsed.updatedFromMs === undefined || issue.updated >= Math.floor(parsed.updatedFromMs / 60_000) * 60_000,
-      )
-      .sort(
-        (a, b) =>
-          (parsed.order === 'asc' ? a.updated - b.updated : b.updated - a.updated) || Number(a.id) - Number(b.id),
-      );
+    // `updated` is compared at minute precision: queries within the same minute match the same issues.
+    const updatedFromMs =
+      parsed.updatedFromMs === undefined ? undefined : Math.floor(parsed.updatedFromMs / 60_000) * 60_000;
+    const key = JSON.stringify([issuesVersion, parsed.projects ?? null, updatedFromMs ?? null, parsed.order]);
+    if (lastMatches?.key !== key)
+      lastMatches = {
+        key,
+        issues: [...issues.values()]
+          .filter((issue) => !parsed.projects || parsed.projects.includes(issue.projectKey))
+          .filter((issue) => updatedFromMs === undefined || issue.updated >= updatedFromMs)
+          .sort(
+            (a, b) =>
+              (parsed.order === 'asc' ? a.updated - b.updated : b.updated - a.updated) || Number(a.id) - Number(b.id),
+          ),
+      };
+    const matching = lastMatches.issues;
     const page = matching.slice(offset, offset + maxResults);
     const isLast = offset + maxResults >= matching.length;
     const nextPageToken = isLast
@@ -401,6 +414,7 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
       };
       issue.comments.push(comment);
       issue.updated = now();
+      issuesVersion += 1;
       return { status: 201, body: comment };
     })
     .on('POST', `${apiPrefix}/webhook`, (request) => {
@@ -488,18 +502,21 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
         comments: [],
       };
       issues.set(issue.key, issue);
+      issuesVersion += 1;
       return issue;
     },
     updateIssue(key, summary) {
       const issue = issues.get(key);
       if (!issue) throw new Error(`emulator has no issue ${key}`);
       Object.assign(issue, { summary, updated: now() });
+      issuesVersion += 1;
       return issue;
     },
     async deleteIssue(key) {
       const issue = issues.get(key);
       if (!issue) throw new Error(`emulator has no issue ${key}`);
       issues.delete(key);
+      issuesVersion += 1;
       const targets = liveWebhooks().filter(
         (webhook) => webhook.events.includes('jira:issue_deleted') && webhook.projects.includes(issue.projectKey),
       );
