@@ -92,7 +92,13 @@ describe('T6: a service account lacking a role fails the connect naming the perm
   async function expectNotActive(status: { status: string; live?: unknown }, integrationId: string, password: string) {
     expect(status.status).not.toBe('connected');
     expect(status.live).toBeUndefined();
-    const secrets = await h.su('secrets').where({ integration_id: integrationId, kind: 'service-account' });
+    // The connect's compensation destroys the credential after its status says failed: wait for it.
+    const read = async () => h.su('secrets').where({ integration_id: integrationId, kind: 'service-account' });
+    const secrets = await pollUntil(
+      read,
+      (rows) => rows.length > 0 && rows.every((row) => row.state === 'destroyed'),
+      30_000,
+    ).catch(read);
     expect(secrets.length).toBeGreaterThan(0);
     for (const secret of secrets) {
       expect(secret.state).toBe('destroyed');
