@@ -81,7 +81,10 @@ describe('T8 [okta]: the event-hook Authorization value the admin set in Okta (A
       const bad = await put(admin, { value });
       expect(bad.statusCode).toBe(400);
       expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(bad.json().errors).toEqual([expect.objectContaining({ pointer: '/body/value' })]);
+      // Every error names the field (a short value breaks both its length and its pattern).
+      const pointers = (bad.json().errors as Array<{ pointer: string }>).map((error) => error.pointer);
+      expect(pointers.length).toBeGreaterThan(0);
+      expect(new Set(pointers)).toEqual(new Set(['/body/value']));
       expect(bad.body).not.toContain(value.trim());
     }
     expect(await worker.admin('secrets').where({ integration_id: ref.integrationId, state: 'pending' })).toEqual([]);
