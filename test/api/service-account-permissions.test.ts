@@ -79,6 +79,13 @@ describe('T6: a service account lacking a role fails the connect naming the perm
           (s) => s.connect?.status === 'failed',
           60_000,
         );
+        // The connect's compensation destroys the credential after its status says failed: give it the
+        // worker until then (it stops when this returns), or the credential stays merely retired.
+        await pollUntil(
+          async () => h.su('secrets').where({ integration_id: integrationId, kind: 'service-account' }),
+          (rows) => rows.length > 0 && rows.every((row) => row.state === 'destroyed'),
+          30_000,
+        ).catch(() => undefined);
         const answer = await read();
         expect(answer.statusCode).toBe(200);
         return { status: answer.json(), body: answer.body, integrationId };
@@ -92,13 +99,7 @@ describe('T6: a service account lacking a role fails the connect naming the perm
   async function expectNotActive(status: { status: string; live?: unknown }, integrationId: string, password: string) {
     expect(status.status).not.toBe('connected');
     expect(status.live).toBeUndefined();
-    // The connect's compensation destroys the credential after its status says failed: wait for it.
-    const read = async () => h.su('secrets').where({ integration_id: integrationId, kind: 'service-account' });
-    const secrets = await pollUntil(
-      read,
-      (rows) => rows.length > 0 && rows.every((row) => row.state === 'destroyed'),
-      30_000,
-    ).catch(read);
+    const secrets = await h.su('secrets').where({ integration_id: integrationId, kind: 'service-account' });
     expect(secrets.length).toBeGreaterThan(0);
     for (const secret of secrets) {
       expect(secret.state).toBe('destroyed');
