@@ -14,6 +14,7 @@ import { jiraDescriptor } from '../../activities/vendors/jira/descriptor';
 import { PLANNED_ROW_BUDGETS } from '../../activities/vendors/manifest';
 import { microsoftDescriptors } from '../../activities/vendors/microsoft/descriptor';
 import { mapProcoreError, rateLimited as procoreRateLimited } from '../../activities/vendors/procore/errors';
+import { slackDescriptor } from '../../activities/vendors/slack/descriptor';
 import { slackPlatformError } from '../../activities/vendors/slack/errors';
 import { createVendorCall } from '../../activities/vendors/shared';
 import {
@@ -21,6 +22,7 @@ import {
   createSharedVendorBudgets,
   leaseSize,
   STORE_RETRY_MS,
+  subBudgetKey,
   type BudgetLog,
 } from '../../activities/vendors/shared/vendorBudgets';
 import { createPostgresVendorBudgetStore, type VendorBudgetStore } from '../../db/vendorBudgets';
@@ -332,6 +334,12 @@ describe('budget keys follow how each vendor counts (from the descriptor)', () =
     const graph = (row: 'sharepoint' | 'teams') =>
       budgetKey(app('microsoft'), microsoftDescriptors[row].rateLimit, ctxOf(w1, { tenantId: 't1' }));
     expect(graph('sharepoint')).toBe(graph('teams'));
+    // Slack per team; its tiers and channel paces are budgets inside the team's.
+    const slack = budgetKey(app('slack'), slackDescriptor.rateLimit, ctxOf(w1, { teamId: 'T1' }));
+    expect(slack).toBe(budgetKey(app('slack'), slackDescriptor.rateLimit, ctxOf(w2, { teamId: 'T1' })));
+    expect(subBudgetKey(slack, 'method', 'conversations.list')).toBe(
+      'vendor:slack:app=app-1:teamId=T1:method=conversations.list',
+    );
     expect(budgetKey(app('slack'), PLANNED_ROW_BUDGETS.rateLimit, ctxOf(w1, { teamId: 'T1' }))).toBe(
       `vendor:slack:app=app-1:workspace=${w1}`,
     );

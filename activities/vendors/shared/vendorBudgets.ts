@@ -61,6 +61,14 @@ export function budgetKey(
   return `${prefix}:${fields.map((field, i) => `${field}=${values[i]!}`).join(':')}`;
 }
 
+/**
+ * The key of a budget the vendor keeps inside an account's (Slack's tier of one method, its pace of
+ * one channel): the account's key (`budgetKey`) and what is counted, so every worker shares it too.
+ */
+export function subBudgetKey(accountKey: string, counted: string, id: string): string {
+  return `${accountKey}:${counted}=${id}`;
+}
+
 const spent = (vendor: string, waitMs: number) =>
   new VendorError(VendorFailureType.RateLimited, vendor, 'vendor request budget spent', {
     source: 'budget',

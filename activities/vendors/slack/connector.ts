@@ -22,7 +22,7 @@ import type { Connector, ConnectorContext, TokenSet } from '../types';
 import { createSlackClient } from './client';
 import { SLACK_SCOPES, slackDescriptor } from './descriptor';
 import { mapSlackError, slackPlatformError } from './errors';
-import { createSlackBudgets, type SlackMethod } from './tiers';
+import { createSlackBudgets, type SlackTieredMethod } from './tiers';
 import { slackRoutingKey } from './webhooks';
 
 export interface SlackConnectorOptions {
@@ -32,9 +32,12 @@ export interface SlackConnectorOptions {
   webUrl: string;
   clientId: string;
   clientSecret: string;
-  /** Clock of the method and channel budgets (tests share the emulator's). */
+  /** Clock of token expiry and of the process's own budgets (tests share the emulator's). */
   now?: () => number;
-  /** The worker's vendor budgets (shared by every worker); absent: this process's own, on `now`. */
+  /**
+   * The worker's vendor budgets (shared by every worker): the team's budget, its method tiers and
+   * channel paces. Absent: this process's own, on `now`.
+   */
   budgets?: VendorBudgets;
 }
 
@@ -71,21 +74,27 @@ function messageOf(action: string, text: string): { text: string; blocks?: Array
 }
 
 export function createSlackConnector(options: SlackConnectorOptions): Connector {
+  const budgets = options.budgets ?? createLocalVendorBudgets({ now: options.now });
   const call = createVendorCall({
     family: VENDOR,
     appId: options.clientId,
     rateLimit: slackDescriptor.rateLimit,
-    budgets: options.budgets ?? createLocalVendorBudgets({ now: options.now }),
+    budgets,
     mapError: mapSlackError,
   });
-  const budgets = createSlackBudgets(options.now);
+  const tiers = createSlackBudgets(options.clientId, budgets);
   const now = options.now ?? Date.now;
   const client = (token?: string): WebClient => createSlackClient(options.apiUrl, token);
 
   /** One Web API call on the audited path, inside its method's (and channel's) Slack budget. */
-  function slackCall<T>(ctx: ConnectorContext, method: SlackMethod, scope: string, run: () => Promise<T>): Promise<T> {
+  function slackCall<T>(
+    ctx: ConnectorContext,
+    method: SlackTieredMethod,
+    scope: string,
+    run: () => Promise<T>,
+  ): Promise<T> {
     return call(ctx, { action: method, scope }, async () => {
-      budgets.take(ctx.workspaceId, method);
+      await tiers.method(ctx, method);
       return run();
     });
   }
@@ -237,7 +246,7 @@ export function createSlackConnector(options: SlackConnectorOptions): Connector 
         throw new VendorError(VendorFailureType.VendorRejected, VENDOR, 'invalid input: text');
       return call(ctx, { action: `chat.postMessage.${action}`, scope: SCOPE_WRITE }, async () => {
         assertChannelSelected(ctx.controls, channelId);
-        budgets.take(ctx.workspaceId, 'chat.postMessage', channelId);
+        await tiers.message(ctx, channelId);
         const posted = await client(ctx.credential.accessToken).chat.postMessage({
           channel: channelId,
           ...messageOf(action, text),

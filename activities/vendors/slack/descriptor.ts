@@ -23,9 +23,11 @@ export const slackDescriptor: VendorDescriptor = {
   syncResources: [],
   syncMode: 'none',
   rateLimit: {
-    // Our workspace-wide budget; the per-method tiers and chat.postMessage's per-channel pace are
-    // budgeted on top of it in the connector (`./tiers`).
+    // Our budget per Slack workspace; the per-method tiers and chat.postMessage's per-channel pace
+    // are budgeted on top of it in the connector (`./tiers`), inside the same team's key.
     requestsPerMinute: 50,
+    // Slack counts per app and per Slack workspace (the install's team), whichever of ours calls.
+    countedPer: ['teamId'],
   },
   // Events API: one Request URL for the whole app, signed with the app's signing secret.
   webhook: { scheme: 'slack-signing-secret', secretHolder: 'app' },

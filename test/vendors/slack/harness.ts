@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import { SLACK_SCOPES } from '../../../activities/vendors/slack';
 import { createSlackConnector } from '../../../activities/vendors/slack/connector';
+import type { VendorBudgets } from '../../../activities/vendors/shared';
 import type { Connector, ConnectorContext, TokenSet } from '../../../activities/vendors/types';
 import { startSlackEmulator, type SlackEmulator } from '../../../emulators/slack';
 import { recordingAuditor } from '../support/recordingAudit';
@@ -14,6 +15,8 @@ export const SIGNING_SECRET = 'slack-signing-secret-for-tests';
 export interface SlackHarness {
   emulator: SlackEmulator;
   connector: Connector;
+  /** A connector of a worker with its own `budgets` (a shared store's, like a deployed worker's). */
+  workerConnector(budgets: VendorBudgets): Connector;
   context(
     credential: TokenSet,
     controls?: Record<string, string[]>,
@@ -35,13 +38,16 @@ export async function startSlackHarness(options: { tokenRotation?: boolean; redi
     tokenRotation: options.tokenRotation,
   });
   // The connector's budgets run on the emulator's clock: a test moves time instead of sleeping.
-  const connector = createSlackConnector({
-    apiUrl: emulator.apiUrl,
-    webUrl: emulator.url,
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    now: emulator.control.clock.now,
-  });
+  const workerConnector = (budgets?: VendorBudgets) =>
+    createSlackConnector({
+      apiUrl: emulator.apiUrl,
+      webUrl: emulator.url,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      now: emulator.control.clock.now,
+      budgets,
+    });
+  const connector = workerConnector();
   const challengeOf = (verifier: string) => crypto.createHash('sha256').update(verifier).digest('base64url');
   const context: SlackHarness['context'] = (credential, controls = { channels: [] }) => {
     const workspaceId = crypto.randomUUID();
@@ -60,6 +66,7 @@ export async function startSlackHarness(options: { tokenRotation?: boolean; redi
   const harness: SlackHarness = {
     emulator,
     connector,
+    workerConnector,
     context,
     challengeOf,
     async connect() {

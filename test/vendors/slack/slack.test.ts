@@ -312,6 +312,8 @@ describe('Slack data out (T18, T19)', () => {
 
   test('T19 [slack]: data out is the two matrix actions only (an AI summary says so in Slack), and nothing comes in: a sync page is refused', async () => {
     const { ctx } = await connected({ channels: [site] });
+    // The channel's pace is the Slack workspace's, whichever integration posts: past the last test's message.
+    harness.emulator.control.clock.advance(10_000);
     await harness.connector.perform(ctx, 'ai-summary', { channelId: site, text: 'Three RFIs closed today.' });
     expect(harness.emulator.control.messages().at(-1)).toMatchObject({
       channel: site,
