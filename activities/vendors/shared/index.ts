@@ -3,6 +3,7 @@
  * - `OAuth2Client`: authorize URL (PKCE S256 when given a challenge), code exchange, refresh, typed errors.
  * - `assertGrantWithinRequested`: T1 refusal of broader grants.
  * - `createVendorCall({ family, rateLimit, budgets, mapError })`: audited + budgeted + error-mapped vendor call.
+ * - `ConnectorRuntimeOptions` / `OAuthAppConnectorOptions`: what every connector factory takes beside its hosts.
  * - `createSharedVendorBudgets` / `createLocalVendorBudgets`: budgets per vendor account (the
  *   descriptor's `rateLimit.countedPer`), shared by every worker through a store, or per process.
  * - `hmacSha256Hex`, `constantTimeEqual`, `verifyHs256Jwt`: webhook signature primitives.
@@ -18,6 +19,7 @@
 export { OAuth2Client, type OAuth2ClientOptions } from './oauth2Client';
 export { assertGrantWithinRequested } from './scopes';
 export { createVendorCall, type VendorCall, type VendorErrorMapper } from './vendorCall';
+export type { ConnectorRuntimeOptions, OAuthAppConnectorOptions } from './connectorOptions';
 export {
   createLocalVendorBudgets,
   createSharedVendorBudgets,
