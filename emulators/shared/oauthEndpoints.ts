@@ -36,8 +36,11 @@ export function createAppAuthority(app: RegisteredApp, options: OAuthAuthorityOp
 export interface ConsentOptions {
   scopes: string[];
   subject: string;
-  /** `required`: S256 challenge checked and required (Autodesk, Slack); `ignored`: not read (Procore, Jira). */
-  pkce: 'required' | 'ignored';
+  /**
+   * `required`: an S256 challenge is required and checked (Autodesk, Slack); `optional`: checked
+   * when sent (GitHub); `ignored`: not read (Procore, Jira).
+   */
+  pkce: 'required' | 'optional' | 'ignored';
   /** `when-sent`: `state` only when the request had one (Autodesk, Procore); `always`: `state=` even if empty (Atlassian, Slack). */
   state: 'when-sent' | 'always';
 }
@@ -49,13 +52,13 @@ export function consentRedirect(
   options: ConsentOptions,
 ): EmulatorResponse {
   const pkce =
-    options.pkce === 'required'
-      ? {
+    options.pkce === 'ignored'
+      ? {}
+      : {
           codeChallenge: request.query.get('code_challenge') ?? undefined,
           codeChallengeMethod: request.query.get('code_challenge_method') ?? undefined,
-          requirePkce: true,
-        }
-      : {};
+          requirePkce: options.pkce === 'required',
+        };
   const result = authority.authorize({
     clientId: request.query.get('client_id') ?? '',
     redirectUri: request.query.get('redirect_uri') ?? '',
