@@ -132,7 +132,7 @@ export async function startOracleErpEmulator(options: OracleErpEmulatorOptions =
     idKey: 'id',
     firstId: 300_000_000_001,
   });
-  const { clock, users, objects } = api;
+  const { users, objects } = api;
   let maxRowsPerQuery = options.maxRowsPerQuery ?? 10_000;
 
   /** A row as Oracle answers it: every attribute of the schema, null where unset. */
@@ -216,21 +216,16 @@ export async function startOracleErpEmulator(options: OracleErpEmulatorOptions =
     url: server.url,
     stop: server.stop,
     control: {
-      clock,
-      requests: server.requests,
+      ...api.control(server),
       addUser: (username, password, roles = ERP_DUTY_ROLES) => void users.add(username, password, roles),
       disableUser: (username) => {
         const account = users.get(username);
         if (account) account.disabled = true;
       },
-      add: objects.add,
-      update: objects.update,
-      remove: objects.remove,
       rows: objects.all,
       setMaxRowsPerQuery: (rows) => {
         maxRowsPerQuery = rows;
       },
-      throttle: api.throttle,
     },
   };
 }

@@ -120,7 +120,7 @@ export async function startPrimaveraEmulator(options: { clock?: EmulatorClock } 
     idKey: 'ObjectId',
     firstId: 4_501,
   });
-  const { clock, users, objects: store } = api;
+  const { users, objects: store } = api;
 
   const asJson = (object: P6Object): Json => ({
     ...object.fields,
@@ -200,8 +200,7 @@ export async function startPrimaveraEmulator(options: { clock?: EmulatorClock } 
     url: server.url,
     stop: server.stop,
     control: {
-      clock,
-      requests: server.requests,
+      ...api.control(server),
       addUser(username, password, access) {
         users.add(username, password, [
           ...(access.restAccess === false ? [] : [REST_MODULE]),
@@ -209,11 +208,7 @@ export async function startPrimaveraEmulator(options: { clock?: EmulatorClock } 
         ]);
       },
       grantProject: (username, projectId) => void users.get(username)?.roles.add(`project:${projectId}`),
-      add: store.add,
-      update: store.update,
-      remove: store.remove,
       get: store.get,
-      throttle: api.throttle,
     },
   };
 }

@@ -59,6 +59,16 @@ export interface ServiceAccountApi<C extends string, K extends string> {
   objects: ObjectStore<C, K>;
   /** Serves `router`; the storm answers only below `apiPrefix` (the API, not the emulator's other paths). */
   start(router: EmulatorRouter, apiPrefix: string): Promise<StartedServer>;
+  /** The control every such emulator offers, over the started server. */
+  control(server: StartedServer): ServiceAccountApiControl<C, K>;
+}
+
+export interface ServiceAccountApiControl<C extends string, K extends string> {
+  clock: EmulatorClock;
+  requests: StartedServer['requests'];
+  add: ObjectStore<C, K>['add'];
+  update: ObjectStore<C, K>['update'];
+  remove: ObjectStore<C, K>['remove'];
   /** The next `count` API requests answer 429 with Retry-After. */
   throttle(count: number, retryAfterSeconds: number): void;
 }
@@ -73,17 +83,25 @@ export function createServiceAccountApi<C extends string, K extends string>(opti
 }): ServiceAccountApi<C, K> {
   const clock = options.clock ?? createEmulatorClock();
   const storm = createRateStorm();
+  const objects = createObjectStore({ ...options, clock });
   return {
     clock,
     users: createServiceAccounts(options.realm),
     storm,
-    objects: createObjectStore({ ...options, clock }),
+    objects,
     start: (router, apiPrefix) =>
       startEmulatorServer({
         router,
         before: (request) => (request.path.startsWith(apiPrefix) ? storm.intercept() : undefined),
       }),
-    throttle: (count, retryAfterSeconds) => storm.start(count, tooManyRequests(retryAfterSeconds)),
+    control: (server) => ({
+      clock,
+      requests: server.requests,
+      add: objects.add,
+      update: objects.update,
+      remove: objects.remove,
+      throttle: (count, retryAfterSeconds) => storm.start(count, tooManyRequests(retryAfterSeconds)),
+    }),
   };
 }
 
