@@ -22,10 +22,8 @@ import {
   type LoggedRequest,
 } from '../shared';
 import {
-  compareLiteral,
   createServiceAccountApi,
   fieldCondition,
-  refuseMethods,
   type Comparison,
   type StoredObject,
 } from '../shared/serviceAccountApi';
@@ -117,11 +115,16 @@ function parseCondition(text: string): Condition | undefined {
   const [, attribute, op, quoted, numeric] = match;
   const asTime = quoted !== undefined && /^\d{4}-\d\d-\d\dT/.test(quoted) ? Date.parse(quoted) : NaN;
   if (quoted !== undefined && /^\d{4}-\d\d-\d\dT/.test(quoted) && Number.isNaN(asTime)) return undefined;
-  return fieldCondition(attribute!, COMPARISONS[op!]!, (value) => {
-    if (Number.isNaN(asTime)) return compareLiteral(value, { quoted, numeric });
+  const compareTime = (value: unknown) => {
     const ms = typeof value === 'string' ? Date.parse(value) : NaN;
     return Number.isNaN(ms) ? undefined : ms - asTime;
-  });
+  };
+  return fieldCondition(
+    attribute!,
+    COMPARISONS[op!]!,
+    { quoted, numeric },
+    Number.isNaN(asTime) ? undefined : compareTime,
+  );
 }
 
 export async function startOracleErpEmulator(options: OracleErpEmulatorOptions = {}): Promise<OracleErpEmulator> {
@@ -205,7 +208,7 @@ export async function startOracleErpEmulator(options: OracleErpEmulatorOptions =
   const router = new EmulatorRouter();
   for (const collection of Object.keys(COLLECTIONS) as ErpCollection[]) {
     router.on('GET', `${FSCM}/${collection}`, (request) => list(collection, request));
-    refuseMethods(router, `${FSCM}/${collection}`, ['POST', 'PATCH', 'PUT', 'DELETE'], {
+    api.refuseMethods(router, `${FSCM}/${collection}`, ['POST', 'PATCH', 'PUT', 'DELETE'], {
       status: 405,
       body: { title: 'Method Not Allowed' },
     });

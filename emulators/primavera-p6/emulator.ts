@@ -19,10 +19,8 @@ import {
   type ServiceAccount,
 } from '../shared';
 import {
-  compareLiteral,
   createServiceAccountApi,
   fieldCondition,
-  refuseMethods,
   type Comparison,
   type StoredObject,
 } from '../shared/serviceAccountApi';
@@ -95,10 +93,10 @@ function parseCondition(text: string): Condition | undefined {
   if (!match) return undefined;
   const [, field, op, quoted, numeric] = match;
   const isDate = quoted !== undefined && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(quoted);
-  return fieldCondition(field!, op as Comparison, (value) => {
-    if (!isDate) return compareLiteral(value, { quoted, numeric });
-    return typeof value === 'string' ? Date.parse(`${value}Z`) - Date.parse(`${quoted}Z`) : undefined;
-  });
+  // P6's timestamps carry no zone: both sides are read as UTC.
+  const compareTime = (value: unknown) =>
+    typeof value === 'string' ? Date.parse(`${value}Z`) - Date.parse(`${quoted}Z`) : undefined;
+  return fieldCondition(field!, op as Comparison, { quoted, numeric }, isDate ? compareTime : undefined);
 }
 
 function parseFilter(filter: string | null): Condition | undefined | 'invalid' {
@@ -183,7 +181,7 @@ export async function startPrimaveraEmulator(options: { clock?: EmulatorClock } 
   const router = new EmulatorRouter();
   for (const collection of Object.keys(FIELDS) as P6Collection[]) {
     router.on('GET', `${P6_REST}/${collection}`, (request) => read(collection, request));
-    refuseMethods(
+    api.refuseMethods(
       router,
       `${P6_REST}/${collection}`,
       ['POST', 'PATCH', 'DELETE', ...(collection === 'activity' ? [] : ['PUT'])],

@@ -59,6 +59,8 @@ export interface ServiceAccountApi<C extends string, K extends string> {
   objects: ObjectStore<C, K>;
   /** Serves `router`; the storm answers only below `apiPrefix` (the API, not the emulator's other paths). */
   start(router: EmulatorRouter, apiPrefix: string): Promise<StartedServer>;
+  /** The methods a collection does not serve answer 405 with the vendor's body. */
+  refuseMethods(router: EmulatorRouter, path: string, methods: readonly string[], answer: EmulatorResponse): void;
   /** The control every such emulator offers, over the started server. */
   control(server: StartedServer): ServiceAccountApiControl<C, K>;
 }
@@ -94,6 +96,9 @@ export function createServiceAccountApi<C extends string, K extends string>(opti
         router,
         before: (request) => (request.path.startsWith(apiPrefix) ? storm.intercept() : undefined),
       }),
+    refuseMethods(router, path, methods, answer) {
+      for (const method of methods) router.on(method, path, () => answer);
+    },
     control: (server) => ({
       clock,
       requests: server.requests,
@@ -105,27 +110,26 @@ export function createServiceAccountApi<C extends string, K extends string>(opti
   };
 }
 
-/** The methods a collection does not serve answer 405 with the vendor's body. */
-export function refuseMethods(
-  router: EmulatorRouter,
-  path: string,
-  methods: readonly string[],
-  answer: EmulatorResponse,
-): void {
-  for (const method of methods) router.on(method, path, () => answer);
-}
-
 export type Comparison = 'eq' | 'gt' | 'lt' | 'gte' | 'lte';
 
+/** A condition's literal as the vendor's filter syntax wrote it: quoted text or a number. */
+export interface Literal {
+  quoted?: string;
+  numeric?: string;
+}
+
 /**
- * One filter condition over an object's field: `compare` gives the field's value minus the
- * condition's (undefined where they cannot be compared: the object does not match).
+ * One filter condition over an object's field: a number literal compares numbers, a text literal
+ * strings; `compareTime`, for a literal that is a timestamp in the vendor's form, gives the field's
+ * time minus the literal's instead. Values that do not compare (undefined) do not match.
  */
 export function fieldCondition(
   field: string,
   comparison: Comparison,
-  compare: (value: unknown) => number | undefined,
+  literal: Literal,
+  compareTime?: (value: unknown) => number | undefined,
 ): (object: Json) => boolean {
+  const compare = compareTime ?? ((value: unknown) => compareLiteral(value, literal));
   return (object) => {
     const diff = compare(object[field]);
     if (diff === undefined) return false;
@@ -133,8 +137,7 @@ export function fieldCondition(
   };
 }
 
-/** A number condition compares numbers, a text condition strings; other values do not compare. */
-export function compareLiteral(value: unknown, literal: { numeric?: string; quoted?: string }): number | undefined {
+function compareLiteral(value: unknown, literal: Literal): number | undefined {
   if (literal.numeric !== undefined) return typeof value === 'number' ? value - Number(literal.numeric) : undefined;
   return typeof value === 'string' ? value.localeCompare(literal.quoted!) : undefined;
 }
