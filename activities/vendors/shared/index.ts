@@ -12,9 +12,10 @@
  * - `UpdatedWatermark` helpers: "updated since" cursors with an overlap window and id+updated dedupe.
  * Not exported here: `./saml` (SAML sign-in), which loads the SAML libraries; this index is loaded
  * by the API through the webhook verifiers, so connectors import `./saml` directly. Imported
- * directly too: `./restClient` (the typed REST client of vendors with no npm SDK), `./hostAllowList`
+ * directly too: `./restClient` (the typed REST client of endpoints no npm SDK covers), `./hostAllowList`
  * (hosts a customer-run vendor may be reached at), `./serviceAccount` and `./serviceAccountRest`
- * (service-account credentials and the steps such rows do not have).
+ * (service-account credentials, the audited service-account call and the steps such rows do not
+ * have) and `./serviceAccountRow` (what those rows' descriptors say alike).
  */
 export { OAuth2Client, type OAuth2ClientOptions } from './oauth2Client';
 export { assertGrantWithinRequested } from './scopes';
