@@ -114,12 +114,13 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Maps an HTTP status (and Retry-After) to the typed failure every vendor shares. */
+/** Maps an HTTP status (and Retry-After, a date read against `now`) to the typed failure every vendor shares. */
 export function classifyHttpStatus(
   vendor: string,
   status: number,
   reason: string,
   retryAfter?: string | null,
+  now = Date.now(),
 ): VendorError {
   if (status === 401)
     return new VendorError(VendorFailureType.ReauthorizationRequired, vendor, `grant rejected (401): ${reason}`, {
@@ -129,7 +130,7 @@ export function classifyHttpStatus(
     return new VendorError(VendorFailureType.RateLimited, vendor, `rate limited (429)`, {
       source: 'vendor',
       status,
-      retryAfterMs: parseRetryAfter(retryAfter) ?? DEFAULT_RATE_LIMIT_WAIT_MS,
+      retryAfterMs: parseRetryAfter(retryAfter, now) ?? DEFAULT_RATE_LIMIT_WAIT_MS,
     });
   }
   if (status === 403)

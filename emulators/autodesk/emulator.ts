@@ -20,20 +20,23 @@
 import crypto from 'node:crypto';
 import {
   EmulatorRouter,
-  OAuthAuthority,
-  bearerToken,
+  bearerGrant,
+  bodyFields,
+  clientCredentials,
+  consentRedirect,
+  createAppAuthority,
   createEmulatorClock,
   createRateStorm,
   postDelivery,
+  redeemGrant,
   startEmulatorServer,
+  tokenAnswer,
   tooManyRequests,
   type EmulatorClock,
   type EmulatorRequest,
   type EmulatorResponse,
-  type IssuedTokens,
   type LoggedRequest,
   type OAuthGrant,
-  type OAuthResult,
 } from '../shared';
 
 type Json = Record<string, unknown>;
@@ -167,26 +170,18 @@ function parseRange(value: string | null): { from: number; to: number } | 'inval
   return rest.length > 0 || Number.isNaN(range.from) || Number.isNaN(range.to) ? 'invalid' : range;
 }
 
-function basicClient(request: EmulatorRequest): { clientId: string; clientSecret: string } {
-  const match = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-  if (!match) return { clientId: String((request.body as Json | undefined)?.client_id ?? ''), clientSecret: '' };
-  const [clientId, clientSecret] = Buffer.from(match[1]!, 'base64').toString('utf8').split(':');
-  return { clientId: clientId ?? '', clientSecret: clientSecret ?? '' };
-}
+/** APS takes the client in a Basic header; without one, only a public client's id in the body. */
+const apsClient = (request: EmulatorRequest) => clientCredentials(request, { basic: true, secretInBody: false });
 
 export async function startAutodeskEmulator(options: AutodeskEmulatorOptions): Promise<AutodeskEmulator> {
   const clock = options.clock ?? createEmulatorClock();
   const now = () => clock.now();
-  const authority = new OAuthAuthority({
+  // Refresh tokens are single-use: no reuse is ever tolerated (a negative grace).
+  const authority = createAppAuthority(options, {
     clock,
     accessTokenTtlMs: ACCESS_TOKEN_TTL_MS,
     refreshTokenTtlMs: REFRESH_TOKEN_TTL_MS,
     refreshReuseGraceMs: -1,
-  });
-  authority.registerClient({
-    clientId: options.clientId,
-    clientSecret: options.clientSecret,
-    redirectUris: options.redirectUris,
   });
   const hubs = new Map<string, string>();
   const projects = new Map<string, ProjectState>();
@@ -201,29 +196,11 @@ export async function startAutodeskEmulator(options: AutodeskEmulatorOptions): P
   let revoked = 0;
   let baseUrl = '';
 
-  function tokenAnswer(result: OAuthResult<IssuedTokens>): EmulatorResponse {
-    if (!result.ok)
-      return {
-        status: result.error === 'invalid_client' ? 401 : 400,
-        body: { error: result.error, error_description: result.description },
-      };
-    return {
-      status: 200,
-      body: {
-        access_token: result.value.accessToken,
-        token_type: 'Bearer',
-        expires_in: result.value.expiresInSeconds,
-        refresh_token: result.value.refreshToken,
-      },
-    };
-  }
-
   type Handler = (request: EmulatorRequest, grant: OAuthGrant) => EmulatorResponse | Promise<EmulatorResponse>;
   const authed =
     (handler: Handler) =>
     async (request: EmulatorRequest): Promise<EmulatorResponse> => {
-      const token = bearerToken(request);
-      const grant = token ? authority.validateAccessToken(token) : undefined;
+      const grant = bearerGrant(authority, request);
       if (!grant)
         return {
           status: 401,
@@ -436,39 +413,17 @@ export async function startAutodeskEmulator(options: AutodeskEmulatorOptions): P
     )
     .on('GET', '/authentication/v2/authorize', (request) => {
       if (request.query.get('response_type') !== 'code') return { status: 400, body: 'unsupported_response_type' };
-      const result = authority.authorize({
-        clientId: request.query.get('client_id') ?? '',
-        redirectUri: request.query.get('redirect_uri') ?? '',
-        scopes: (request.query.get('scope') ?? '').split(' ').filter(Boolean),
-        subject: SUBJECT,
-        codeChallenge: request.query.get('code_challenge') ?? undefined,
-        codeChallengeMethod: request.query.get('code_challenge_method') ?? undefined,
-        requirePkce: true,
-      });
-      if (!result.ok) return { status: 400, body: `${result.error}: ${result.description}` };
-      const target = new URL(request.query.get('redirect_uri')!);
-      target.searchParams.set('code', result.value.code);
-      if (request.query.has('state')) target.searchParams.set('state', request.query.get('state')!);
-      return { status: 302, headers: { location: target.toString() } };
+      const scopes = (request.query.get('scope') ?? '').split(' ').filter(Boolean);
+      return consentRedirect(authority, request, { scopes, subject: SUBJECT, pkce: 'required', state: 'when-sent' });
     })
     .on('POST', '/authentication/v2/token', (request) => {
-      const body = (request.body ?? {}) as Record<string, string>;
-      const client = basicClient(request);
-      if (body.grant_type === 'authorization_code')
-        return tokenAnswer(
-          authority.exchangeCode({
-            ...client,
-            code: body.code ?? '',
-            redirectUri: body.redirect_uri ?? '',
-            codeVerifier: body.code_verifier,
-          }),
-        );
-      if (body.grant_type === 'refresh_token')
-        return tokenAnswer(authority.refresh({ ...client, refreshToken: body.refresh_token ?? '' }));
-      return { status: 400, body: { error: 'unsupported_grant_type' } };
+      const result = redeemGrant(authority, apsClient(request), bodyFields(request));
+      return result
+        ? tokenAnswer(result, { grantErrorStatus: 400 })
+        : { status: 400, body: { error: 'unsupported_grant_type' } };
     })
     .on('POST', '/authentication/v2/revoke', (request) => {
-      const client = basicClient(request);
+      const client = apsClient(request);
       if (client.clientId !== options.clientId || client.clientSecret !== options.clientSecret)
         return { status: 401, body: { error: 'invalid_client' } };
       const grant = authority.grantOf(String((request.body as Json | undefined)?.token ?? ''));

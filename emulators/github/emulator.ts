@@ -15,8 +15,9 @@ import crypto from 'node:crypto';
 import { jwtVerify } from 'jose';
 import {
   EmulatorRouter,
-  OAuthAuthority,
   bearerToken,
+  consentRedirect,
+  createAppAuthority,
   createEmulatorClock,
   createRateStorm,
   postDelivery,
@@ -156,18 +157,13 @@ export interface GithubEmulatorControl {
 export async function startGithubEmulator(options: GithubEmulatorOptions): Promise<GithubEmulator> {
   const clock = options.clock ?? createEmulatorClock();
   const appPublicKey = crypto.createPublicKey(options.appPublicKey);
-  const authority = new OAuthAuthority({
+  const authority = createAppAuthority(options, {
     clock,
     accessTokenTtlMs: USER_TOKEN_TTL_MS,
     refreshTokenTtlMs: USER_REFRESH_TTL_MS,
     // GitHub invalidates a refresh token on use; no grace documented.
     refreshReuseGraceMs: 0,
     tokenPrefix: { access: 'ghu_', refresh: 'ghr_' },
-  });
-  authority.registerClient({
-    clientId: options.clientId,
-    clientSecret: options.clientSecret,
-    redirectUris: options.redirectUris,
   });
   const repos = new Map<string, RepoState>();
   const installations = new Map<number, InstallationState>();
@@ -388,22 +384,9 @@ export async function startGithubEmulator(options: GithubEmulatorOptions): Promi
   }
 
   const router = new EmulatorRouter()
-    .on('GET', '/login/oauth/authorize', (request) => {
-      const challenge = request.query.get('code_challenge') ?? undefined;
-      const result = authority.authorize({
-        clientId: request.query.get('client_id') ?? '',
-        redirectUri: request.query.get('redirect_uri') ?? '',
-        scopes: [],
-        subject: userOf(request),
-        codeChallenge: challenge,
-        codeChallengeMethod: request.query.get('code_challenge_method') ?? undefined,
-      });
-      if (!result.ok) return { status: 400, body: `${result.error}: ${result.description}` };
-      const target = new URL(request.query.get('redirect_uri')!);
-      target.searchParams.set('code', result.value.code);
-      target.searchParams.set('state', request.query.get('state') ?? '');
-      return { status: 302, headers: { location: target.toString() } };
-    })
+    .on('GET', '/login/oauth/authorize', (request) =>
+      consentRedirect(authority, request, { scopes: [], subject: userOf(request), pkce: 'optional', state: 'always' }),
+    )
     .on('POST', '/login/oauth/access_token', (request) => {
       const body = (request.body ?? {}) as Record<string, string>;
       const client = { clientId: body.client_id ?? '', clientSecret: body.client_secret ?? '' };

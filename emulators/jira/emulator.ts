@@ -14,12 +14,17 @@ import crypto from 'node:crypto';
 import { SignJWT } from 'jose';
 import {
   EmulatorRouter,
-  OAuthAuthority,
-  bearerToken,
+  bearerGrant,
+  bodyFields,
+  clientCredentials,
+  consentRedirect,
+  createAppAuthority,
   createEmulatorClock,
   createRateStorm,
   postDelivery,
+  redeemGrant,
   startEmulatorServer,
+  tokenAnswer,
   tooManyRequests,
   type EmulatorClock,
   type EmulatorRequest,
@@ -138,16 +143,11 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
   const clock = options.clock ?? createEmulatorClock();
   const cloudId = options.cloudId ?? crypto.randomUUID();
   const siteUrl = options.siteUrl ?? 'https://acme-construction.atlassian.net';
-  const authority = new OAuthAuthority({
+  const authority = createAppAuthority(options, {
     clock,
     accessTokenTtlMs: ACCESS_TOKEN_TTL_MS,
     refreshTokenTtlMs: REFRESH_TOKEN_TTL_MS,
     refreshReuseGraceMs: REFRESH_REUSE_GRACE_MS,
-  });
-  authority.registerClient({
-    clientId: options.clientId,
-    clientSecret: options.clientSecret,
-    redirectUris: options.redirectUris,
   });
   const projects = new Map<string, { id: string; key: string; nextNumber: number }>();
   const issues = new Map<string, IssueState>();
@@ -179,8 +179,7 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
     request: EmulatorRequest,
     scope: 'read:jira-work' | 'write:jira-work',
   ): OAuthGrant | EmulatorResponse {
-    const token = bearerToken(request);
-    const grant = token ? authority.validateAccessToken(token) : undefined;
+    const grant = bearerGrant(authority, request);
     if (!grant) return unauthorized();
     // Atlassian answers a token lacking the endpoint's scope with 401 "scope does not match".
     if (!grant.scopes.includes(scope))
@@ -285,25 +284,6 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
     );
   }
 
-  function tokenResponse(result: ReturnType<OAuthAuthority['refresh']>): EmulatorResponse {
-    if (!result.ok)
-      return {
-        status: result.error === 'invalid_client' ? 401 : 403,
-        body: { error: result.error, error_description: result.description },
-      };
-    const tokens = result.value;
-    return {
-      status: 200,
-      body: {
-        access_token: tokens.accessToken,
-        refresh_token: tokens.refreshToken,
-        expires_in: tokens.expiresInSeconds,
-        token_type: 'Bearer',
-        scope: tokens.scopes.join(' '),
-      },
-    };
-  }
-
   const router = new EmulatorRouter()
     .on('GET', '/authorize', (request) => {
       const requested = (request.query.get('scope') ?? '').split(' ').filter(Boolean);
@@ -312,35 +292,25 @@ export async function startJiraEmulator(options: JiraEmulatorOptions): Promise<J
       if (request.query.get('response_type') !== 'code') return { status: 400, body: 'response_type must be code' };
       if (requested.some((scope) => !options.appScopes.includes(scope)))
         return { status: 400, body: 'invalid_scope: scope not configured for this app' };
-      const result = authority.authorize({
-        clientId: request.query.get('client_id') ?? '',
-        redirectUri: request.query.get('redirect_uri') ?? '',
+      return consentRedirect(authority, request, {
         scopes: [...requested, ...extraScopes],
         subject: SUBJECT,
+        pkce: 'ignored',
+        state: 'always',
       });
-      if (!result.ok) return { status: 400, body: `${result.error}: ${result.description}` };
-      const target = new URL(request.query.get('redirect_uri')!);
-      target.searchParams.set('code', result.value.code);
-      target.searchParams.set('state', request.query.get('state') ?? '');
-      return { status: 302, headers: { location: target.toString() } };
     })
     .on('POST', '/oauth/token', (request) => {
       // Atlassian's token endpoint takes a JSON body.
       if (!String(request.headers['content-type'] ?? '').includes('application/json'))
         return { status: 415, body: { error: 'unsupported_media_type' } };
-      const body = (request.body ?? {}) as Record<string, string>;
-      const client = { clientId: body.client_id ?? '', clientSecret: body.client_secret ?? '' };
-      if (body.grant_type === 'authorization_code')
-        return tokenResponse(
-          authority.exchangeCode({ ...client, code: body.code ?? '', redirectUri: body.redirect_uri ?? '' }),
-        );
-      if (body.grant_type === 'refresh_token')
-        return tokenResponse(authority.refresh({ ...client, refreshToken: body.refresh_token ?? '' }));
-      return { status: 400, body: { error: 'unsupported_grant_type' } };
+      const client = clientCredentials(request, { basic: false, secretInBody: true });
+      const result = redeemGrant(authority, client, bodyFields(request));
+      // Atlassian refuses a code or refresh token with 403, and answers the grant's scopes.
+      if (!result) return { status: 400, body: { error: 'unsupported_grant_type' } };
+      return tokenAnswer(result, { grantErrorStatus: 403, extra: (tokens) => ({ scope: tokens.scopes.join(' ') }) });
     })
     .on('GET', '/oauth/token/accessible-resources', (request) => {
-      const token = bearerToken(request);
-      const grant = token ? authority.validateAccessToken(token) : undefined;
+      const grant = bearerGrant(authority, request);
       if (!grant) return unauthorized();
       const scopes = grant.scopes.filter((scope) => scope !== 'offline_access');
       return {

@@ -15,17 +15,18 @@
  */
 import {
   EmulatorRouter,
-  createEmulatorClock,
-  createRateStorm,
-  createServiceAccounts,
   isResponse,
-  startEmulatorServer,
-  tooManyRequests,
   type EmulatorClock,
   type EmulatorRequest,
   type EmulatorResponse,
   type LoggedRequest,
 } from '../shared';
+import {
+  createServiceAccountApi,
+  fieldCondition,
+  type Comparison,
+  type StoredObject,
+} from '../shared/serviceAccountApi';
 
 type Json = Record<string, unknown>;
 
@@ -71,11 +72,7 @@ const COLLECTIONS: Record<ErpCollection, { idField: string; role: string; attrib
 
 export const ERP_DUTY_ROLES = Object.values(COLLECTIONS).map((collection) => collection.role);
 
-export interface ErpRow {
-  id: number;
-  fields: Json;
-  lastUpdateMs: number;
-}
+export type ErpRow = StoredObject<'id'>;
 
 export interface OracleErpEmulatorOptions {
   clock?: EmulatorClock;
@@ -109,6 +106,8 @@ const badRequest = (detail: string): EmulatorResponse => ({ status: 400, body: {
 
 type Condition = (row: Json) => boolean;
 
+const COMPARISONS: Record<string, Comparison> = { '=': 'eq', '>': 'gt', '<': 'lt', '>=': 'gte', '<=': 'lte' };
+
 /** One `q` condition of the framework's v1 syntax: `Attr<op>value`, the value quoted or a number. */
 function parseCondition(text: string): Condition | undefined {
   const match = /^(\w+)(>=|<=|>|<|=)(?:'([^']*)'|(-?\d+(?:\.\d+)?))$/.exec(text.trim());
@@ -116,36 +115,28 @@ function parseCondition(text: string): Condition | undefined {
   const [, attribute, op, quoted, numeric] = match;
   const asTime = quoted !== undefined && /^\d{4}-\d\d-\d\dT/.test(quoted) ? Date.parse(quoted) : NaN;
   if (quoted !== undefined && /^\d{4}-\d\d-\d\dT/.test(quoted) && Number.isNaN(asTime)) return undefined;
-  const compare = (value: unknown): number | undefined => {
-    if (!Number.isNaN(asTime)) {
-      const ms = typeof value === 'string' ? Date.parse(value) : NaN;
-      return Number.isNaN(ms) ? undefined : ms - asTime;
-    }
-    if (numeric !== undefined) return typeof value === 'number' ? value - Number(numeric) : undefined;
-    return typeof value === 'string' ? value.localeCompare(quoted!) : undefined;
+  const compareTime = (value: unknown) => {
+    const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+    return Number.isNaN(ms) ? undefined : ms - asTime;
   };
-  return (row) => {
-    const diff = compare(row[attribute!]);
-    if (diff === undefined) return false;
-    return op === '='
-      ? diff === 0
-      : op === '>'
-        ? diff > 0
-        : op === '<'
-          ? diff < 0
-          : op === '>='
-            ? diff >= 0
-            : diff <= 0;
-  };
+  return fieldCondition(
+    attribute!,
+    COMPARISONS[op!]!,
+    { quoted, numeric },
+    Number.isNaN(asTime) ? undefined : compareTime,
+  );
 }
 
 export async function startOracleErpEmulator(options: OracleErpEmulatorOptions = {}): Promise<OracleErpEmulator> {
-  const clock = options.clock ?? createEmulatorClock();
-  const users = createServiceAccounts('Oracle Fusion Applications');
-  const storm = createRateStorm();
-  const tables: Record<ErpCollection, Map<number, ErpRow>> = { purchaseOrders: new Map(), suppliers: new Map() };
+  const api = createServiceAccountApi({
+    clock: options.clock,
+    realm: 'Oracle Fusion Applications',
+    collections: Object.keys(COLLECTIONS) as ErpCollection[],
+    idKey: 'id',
+    firstId: 300_000_000_001,
+  });
+  const { users, objects } = api;
   let maxRowsPerQuery = options.maxRowsPerQuery ?? 10_000;
-  let nextId = 300_000_000_001;
 
   /** A row as Oracle answers it: every attribute of the schema, null where unset. */
   const asItem = (collection: ErpCollection, row: ErpRow): Json => ({
@@ -170,7 +161,8 @@ export async function startOracleErpEmulator(options: OracleErpEmulatorOptions =
     const q = request.query.get('q');
     const conditions = q ? q.split(';').map(parseCondition) : [];
     if (conditions.some((condition) => condition === undefined)) return badRequest('invalid q expression');
-    let items = [...tables[collection].values()]
+    let items = objects
+      .all(collection)
       .map((row) => asItem(collection, row))
       .filter((item) => conditions.every((condition) => condition!(item)));
     if (q && items.length > maxRowsPerQuery) return { status: 504, body: 'Gateway Time-out' };
@@ -216,48 +208,27 @@ export async function startOracleErpEmulator(options: OracleErpEmulatorOptions =
   const router = new EmulatorRouter();
   for (const collection of Object.keys(COLLECTIONS) as ErpCollection[]) {
     router.on('GET', `${FSCM}/${collection}`, (request) => list(collection, request));
-    for (const method of ['POST', 'PATCH', 'PUT', 'DELETE'])
-      router.on(method, `${FSCM}/${collection}`, () => ({ status: 405, body: { title: 'Method Not Allowed' } }));
+    api.refuseMethods(router, `${FSCM}/${collection}`, ['POST', 'PATCH', 'PUT', 'DELETE'], {
+      status: 405,
+      body: { title: 'Method Not Allowed' },
+    });
   }
-  const server = await startEmulatorServer({
-    router,
-    before: (request) => (request.path.startsWith('/fscmRestApi/') ? storm.intercept() : undefined),
-  });
-
-  function row(collection: ErpCollection, id: number): ErpRow {
-    const found = tables[collection].get(id);
-    if (!found) throw new Error(`no ${collection} row ${id}`);
-    return found;
-  }
+  const server = await api.start(router, '/fscmRestApi/');
 
   return {
     url: server.url,
     stop: server.stop,
     control: {
-      clock,
-      requests: server.requests,
+      ...api.control(server),
       addUser: (username, password, roles = ERP_DUTY_ROLES) => void users.add(username, password, roles),
       disableUser: (username) => {
         const account = users.get(username);
         if (account) account.disabled = true;
       },
-      add(collection, fields) {
-        const added = { id: nextId++, fields, lastUpdateMs: clock.now() };
-        tables[collection].set(added.id, added);
-        return added;
-      },
-      update(collection, id, fields) {
-        const updated = row(collection, id);
-        updated.fields = { ...updated.fields, ...fields };
-        updated.lastUpdateMs = clock.now();
-        return updated;
-      },
-      remove: (collection, id) => void tables[collection].delete(id),
-      rows: (collection) => [...tables[collection].values()],
+      rows: objects.all,
       setMaxRowsPerQuery: (rows) => {
         maxRowsPerQuery = rows;
       },
-      throttle: (count, retryAfterSeconds) => storm.start(count, tooManyRequests(retryAfterSeconds)),
     },
   };
 }

@@ -11,18 +11,19 @@
  */
 import {
   EmulatorRouter,
-  createEmulatorClock,
-  createRateStorm,
-  createServiceAccounts,
   isResponse,
-  startEmulatorServer,
-  tooManyRequests,
   type EmulatorClock,
   type EmulatorRequest,
   type EmulatorResponse,
   type LoggedRequest,
   type ServiceAccount,
 } from '../shared';
+import {
+  createServiceAccountApi,
+  fieldCondition,
+  type Comparison,
+  type StoredObject,
+} from '../shared/serviceAccountApi';
 
 type Json = Record<string, unknown>;
 
@@ -59,11 +60,7 @@ const PROJECT_FIELD: Record<P6Collection, string> = {
   baselineProject: 'OriginalProjectObjectId',
 };
 
-export interface P6Object {
-  ObjectId: number;
-  fields: Json;
-  lastUpdateMs: number;
-}
+export type P6Object = StoredObject<'ObjectId'>;
 
 export interface PrimaveraEmulator {
   url: string;
@@ -96,16 +93,10 @@ function parseCondition(text: string): Condition | undefined {
   if (!match) return undefined;
   const [, field, op, quoted, numeric] = match;
   const isDate = quoted !== undefined && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(quoted);
-  const compare = (value: unknown): number | undefined => {
-    if (isDate) return typeof value === 'string' ? Date.parse(`${value}Z`) - Date.parse(`${quoted}Z`) : undefined;
-    if (numeric !== undefined) return typeof value === 'number' ? value - Number(numeric) : undefined;
-    return typeof value === 'string' ? value.localeCompare(quoted!) : undefined;
-  };
-  return (object) => {
-    const diff = compare(object[field!]);
-    if (diff === undefined) return false;
-    return { eq: diff === 0, gt: diff > 0, lt: diff < 0, gte: diff >= 0, lte: diff <= 0 }[op as 'eq'];
-  };
+  // P6's timestamps carry no zone: both sides are read as UTC.
+  const compareTime = (value: unknown) =>
+    typeof value === 'string' ? Date.parse(`${value}Z`) - Date.parse(`${quoted}Z`) : undefined;
+  return fieldCondition(field!, op as Comparison, { quoted, numeric }, isDate ? compareTime : undefined);
 }
 
 function parseFilter(filter: string | null): Condition | undefined | 'invalid' {
@@ -120,15 +111,14 @@ function parseFilter(filter: string | null): Condition | undefined | 'invalid' {
 }
 
 export async function startPrimaveraEmulator(options: { clock?: EmulatorClock } = {}): Promise<PrimaveraEmulator> {
-  const clock = options.clock ?? createEmulatorClock();
-  const users = createServiceAccounts('P6 EPPM');
-  const storm = createRateStorm();
-  const tables: Record<P6Collection, Map<number, P6Object>> = {
-    project: new Map(),
-    activity: new Map(),
-    baselineProject: new Map(),
-  };
-  let nextObjectId = 4_501;
+  const api = createServiceAccountApi({
+    clock: options.clock,
+    realm: 'P6 EPPM',
+    collections: ['project', 'activity', 'baselineProject'] as const,
+    idKey: 'ObjectId',
+    firstId: 4_501,
+  });
+  const { users, objects: store } = api;
 
   const asJson = (object: P6Object): Json => ({
     ...object.fields,
@@ -154,7 +144,8 @@ export async function startPrimaveraEmulator(options: { clock?: EmulatorClock } 
     if (!fieldsText) return badRequest('Fields is required');
     const filter = parseFilter(request.query.get('Filter'));
     if (filter === 'invalid') return badRequest('invalid Filter');
-    const objects = [...tables[collection].values()]
+    const objects = store
+      .all(collection)
       .map(asJson)
       .filter((object) => visible(account, collection, object) && (!filter || filter(object)));
     const fields = fieldsText.split(',');
@@ -176,43 +167,38 @@ export async function startPrimaveraEmulator(options: { clock?: EmulatorClock } 
     const updates = request.body;
     if (!Array.isArray(updates) || updates.length === 0) return badRequest('an array of activities is required');
     for (const update of updates as Json[]) {
-      const activity = typeof update.ObjectId === 'number' ? tables.activity.get(update.ObjectId) : undefined;
+      const activity = typeof update.ObjectId === 'number' ? store.get('activity', update.ObjectId) : undefined;
       if (!activity || !visible(account, 'activity', asJson(activity)))
         return badRequest(`activity ${String(update.ObjectId)} not found`);
       if (typeof update.Status !== 'string' || !STATUSES.includes(update.Status)) return badRequest('invalid Status');
     }
     for (const update of updates as Json[]) {
-      const activity = tables.activity.get(update.ObjectId as number)!;
-      activity.fields = { ...activity.fields, Status: update.Status };
-      activity.lastUpdateMs = clock.now();
+      store.update('activity', update.ObjectId as number, { Status: update.Status });
     }
     return { status: 200, body: (updates as Json[]).map((update) => update.ObjectId) };
   }
 
   const router = new EmulatorRouter();
-  for (const collection of Object.keys(tables) as P6Collection[]) {
+  for (const collection of Object.keys(FIELDS) as P6Collection[]) {
     router.on('GET', `${P6_REST}/${collection}`, (request) => read(collection, request));
-    for (const method of ['POST', 'PATCH', 'DELETE', ...(collection === 'activity' ? [] : ['PUT'])])
-      router.on(method, `${P6_REST}/${collection}`, () => ({ status: 405, body: { message: 'Method Not Allowed' } }));
+    api.refuseMethods(
+      router,
+      `${P6_REST}/${collection}`,
+      ['POST', 'PATCH', 'DELETE', ...(collection === 'activity' ? [] : ['PUT'])],
+      {
+        status: 405,
+        body: { message: 'Method Not Allowed' },
+      },
+    );
   }
   router.on('PUT', `${P6_REST}/activity`, updateActivities);
-  const server = await startEmulatorServer({
-    router,
-    before: (request) => (request.path.startsWith(P6_REST) ? storm.intercept() : undefined),
-  });
-
-  function object(collection: P6Collection, id: number): P6Object {
-    const found = tables[collection].get(id);
-    if (!found) throw new Error(`no ${collection} ${id}`);
-    return found;
-  }
+  const server = await api.start(router, P6_REST);
 
   return {
     url: server.url,
     stop: server.stop,
     control: {
-      clock,
-      requests: server.requests,
+      ...api.control(server),
       addUser(username, password, access) {
         users.add(username, password, [
           ...(access.restAccess === false ? [] : [REST_MODULE]),
@@ -220,20 +206,7 @@ export async function startPrimaveraEmulator(options: { clock?: EmulatorClock } 
         ]);
       },
       grantProject: (username, projectId) => void users.get(username)?.roles.add(`project:${projectId}`),
-      add(collection, fields) {
-        const added = { ObjectId: nextObjectId++, fields, lastUpdateMs: clock.now() };
-        tables[collection].set(added.ObjectId, added);
-        return added;
-      },
-      update(collection, id, fields) {
-        const updated = object(collection, id);
-        updated.fields = { ...updated.fields, ...fields };
-        updated.lastUpdateMs = clock.now();
-        return updated;
-      },
-      remove: (collection, id) => void tables[collection].delete(id),
-      get: (collection, id) => tables[collection].get(id),
-      throttle: (count, retryAfterSeconds) => storm.start(count, tooManyRequests(retryAfterSeconds)),
+      get: store.get,
     },
   };
 }

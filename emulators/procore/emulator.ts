@@ -16,20 +16,23 @@
 import crypto from 'node:crypto';
 import {
   EmulatorRouter,
-  OAuthAuthority,
-  bearerToken,
+  bearerGrant,
+  bodyFields,
+  clientCredentials,
+  consentRedirect,
+  createAppAuthority,
   createEmulatorClock,
   createRateStorm,
   postDelivery,
+  redeemGrant,
   startEmulatorServer,
+  tokenAnswer,
   tooManyRequests,
   type EmulatorClock,
   type EmulatorRequest,
   type EmulatorResponse,
   type LoggedRequest,
   type OAuthGrant,
-  type OAuthResult,
-  type IssuedTokens,
 } from '../shared';
 
 type Json = Record<string, unknown>;
@@ -133,16 +136,11 @@ export async function startProcoreEmulator(options: ProcoreEmulatorOptions): Pro
   const clock = options.clock ?? createEmulatorClock();
   const now = () => clock.now();
   // Refresh tokens are single-use: no reuse is ever tolerated (a negative grace).
-  const authority = new OAuthAuthority({
+  const authority = createAppAuthority(options, {
     clock,
     accessTokenTtlMs: ACCESS_TOKEN_TTL_MS,
     refreshTokenTtlMs: REFRESH_TOKEN_TTL_MS,
     refreshReuseGraceMs: -1,
-  });
-  authority.registerClient({
-    clientId: options.clientId,
-    clientSecret: options.clientSecret,
-    redirectUris: options.redirectUris,
   });
   let nextId = 5000;
   const companies = new Map<number, string>();
@@ -161,23 +159,13 @@ export async function startProcoreEmulator(options: ProcoreEmulatorOptions): Pro
 
   const error = (status: number, message: string): EmulatorResponse => ({ status, body: { errors: message } });
 
-  function tokenAnswer(result: OAuthResult<IssuedTokens>): EmulatorResponse {
-    if (!result.ok)
-      return {
-        status: result.error === 'invalid_client' ? 401 : 400,
-        body: { error: result.error, error_description: result.description },
-      };
-    grantsByAccessToken.set(result.value.accessToken, result.value.grant);
-    return {
-      status: 200,
-      body: {
-        access_token: result.value.accessToken,
-        token_type: 'Bearer',
-        expires_in: result.value.expiresInSeconds,
-        refresh_token: result.value.refreshToken,
-        created_at: Math.floor(now() / 1000),
-      },
-    };
+  /** The token endpoint's answer; an access token's grant is kept for `/oauth/revoke`. */
+  function tokenEndpoint(request: EmulatorRequest): EmulatorResponse {
+    const client = clientCredentials(request, { basic: false, secretInBody: true });
+    const result = redeemGrant(authority, client, bodyFields(request));
+    if (!result) return { status: 400, body: { error: 'unsupported_grant_type' } };
+    if (result.ok) grantsByAccessToken.set(result.value.accessToken, result.value.grant);
+    return tokenAnswer(result, { grantErrorStatus: 400, extra: () => ({ created_at: Math.floor(now() / 1000) }) });
   }
 
   /** The hourly window of a grant: every API answer carries it; a spent one is a 429 until its reset. */
@@ -202,8 +190,7 @@ export async function startProcoreEmulator(options: ProcoreEmulatorOptions): Pro
   const authed =
     (handler: Handler, needsCompany = true) =>
     async (request: EmulatorRequest): Promise<EmulatorResponse> => {
-      const token = bearerToken(request);
-      const grant = token ? authority.validateAccessToken(token) : undefined;
+      const grant = bearerGrant(authority, request);
       if (!grant)
         return { status: 401, body: { error: 'invalid_token', error_description: 'The access token is invalid' } };
       const spike = storm.intercept();
@@ -308,29 +295,9 @@ export async function startProcoreEmulator(options: ProcoreEmulatorOptions): Pro
   const router = new EmulatorRouter()
     .on('GET', '/oauth/authorize', (request) => {
       if (request.query.get('response_type') !== 'code') return { status: 400, body: 'unsupported_response_type' };
-      const result = authority.authorize({
-        clientId: request.query.get('client_id') ?? '',
-        redirectUri: request.query.get('redirect_uri') ?? '',
-        scopes: [],
-        subject: SUBJECT,
-      });
-      if (!result.ok) return { status: 400, body: `${result.error}: ${result.description}` };
-      const target = new URL(request.query.get('redirect_uri')!);
-      target.searchParams.set('code', result.value.code);
-      if (request.query.has('state')) target.searchParams.set('state', request.query.get('state')!);
-      return { status: 302, headers: { location: target.toString() } };
+      return consentRedirect(authority, request, { scopes: [], subject: SUBJECT, pkce: 'ignored', state: 'when-sent' });
     })
-    .on('POST', '/oauth/token', (request) => {
-      const body = (request.body ?? {}) as Record<string, string>;
-      const client = { clientId: body.client_id ?? '', clientSecret: body.client_secret ?? '' };
-      if (body.grant_type === 'authorization_code')
-        return tokenAnswer(
-          authority.exchangeCode({ ...client, code: body.code ?? '', redirectUri: body.redirect_uri ?? '' }),
-        );
-      if (body.grant_type === 'refresh_token')
-        return tokenAnswer(authority.refresh({ ...client, refreshToken: body.refresh_token ?? '' }));
-      return { status: 400, body: { error: 'unsupported_grant_type' } };
-    })
+    .on('POST', '/oauth/token', tokenEndpoint)
     .on('POST', '/oauth/revoke', (request) => {
       const body = (request.body ?? {}) as Record<string, string>;
       if (body.client_id !== options.clientId || body.client_secret !== options.clientSecret)

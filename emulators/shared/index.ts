@@ -13,6 +13,9 @@
  *   `registerClient`, `authorize` (code bound to client, exact redirect URI, S256 challenge),
  *   `exchangeCode` (verifies PKCE), `refresh` (rotation; rotated-token reuse past the grace revokes
  *   the grant), `validateAccessToken`, `revokeAccessToken`, `revokeGrant`, `revokeSubject`.
+ * - `oauthEndpoints`: the HTTP side of an emulated authorization server, the vendor's contract as
+ *   data: `createAppAuthority(app, options)`, `consentRedirect(authority, request, { scopes, subject,
+ *   pkce, state })`, `clientCredentials`, `redeemGrant`, `tokenAnswer`, `bearerGrant`, `basicCredentials`.
  * - `createRateStorm()` → `{ start(count, response), intercept() }`; `tooManyRequests(retryAfterSeconds)`.
  * - `createServiceAccounts(realm)`: basic-auth service accounts with roles (customer-run ERP and P6).
  * - `createFaultMode()` → `{ set({ latencyMs, errorRate, retryAfterSeconds }), clear(), counts() }`, passed to
@@ -41,6 +44,18 @@ export {
   type OAuthGrant,
   type OAuthResult,
 } from './oauthAuthority';
+export {
+  basicCredentials,
+  bearerGrant,
+  bodyFields,
+  clientCredentials,
+  consentRedirect,
+  createAppAuthority,
+  redeemGrant,
+  tokenAnswer,
+  type ClientCredentials,
+  type RegisteredApp,
+} from './oauthEndpoints';
 export { createRateStorm, tooManyRequests, type RateStorm } from './rateStorm';
 export { createServiceAccounts, isResponse, type ServiceAccount, type ServiceAccounts } from './serviceAccounts';
 export { createFaultMode, type FaultCounts, type FaultMode, type FaultSettings } from './faults';

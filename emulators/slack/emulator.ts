@@ -23,20 +23,24 @@
 import crypto from 'node:crypto';
 import {
   EmulatorRouter,
-  OAuthAuthority,
   bearerToken,
+  bodyFields,
+  clientCredentials,
+  consentRedirect,
+  createAppAuthority,
   createEmulatorClock,
   createRateStorm,
   postDelivery,
+  redeemGrant,
   startEmulatorServer,
   tooManyRequests,
   type EmulatorClock,
   type EmulatorRequest,
   type EmulatorResponse,
+  type IssuedTokens,
   type LoggedRequest,
   type OAuthGrant,
   type OAuthResult,
-  type IssuedTokens,
 } from '../shared';
 
 type Json = Record<string, unknown>;
@@ -135,17 +139,12 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
   const teamName = options.teamName ?? 'Acme Construction';
   const appId = `A${crypto.randomBytes(5).toString('hex').toUpperCase()}`;
   const botUserId = `U${crypto.randomBytes(5).toString('hex').toUpperCase()}`;
-  const authority = new OAuthAuthority({
+  const authority = createAppAuthority(options, {
     clock,
     accessTokenTtlMs: rotation ? ROTATING_ACCESS_TTL_MS : NEVER_MS,
     refreshTokenTtlMs: REFRESH_TTL_MS,
     refreshReuseGraceMs: REFRESH_REUSE_GRACE_MS,
     tokenPrefix: rotation ? { access: 'xoxe.xoxb-1-', refresh: 'xoxe-1-' } : { access: 'xoxb-', refresh: 'xoxr-' },
-  });
-  authority.registerClient({
-    clientId: options.clientId,
-    clientSecret: options.clientSecret,
-    redirectUris: options.redirectUris,
   });
   const channels = new Map<string, ChannelState>();
   const messages: PostedMessage[] = [];
@@ -231,16 +230,6 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
     });
   }
 
-  /** Client credentials from the form, or HTTP Basic (both are documented). */
-  function clientOf(request: EmulatorRequest): { clientId: string; clientSecret: string } {
-    const basic = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (basic) {
-      const [clientId = '', clientSecret = ''] = Buffer.from(basic, 'base64').toString('utf8').split(':');
-      return { clientId, clientSecret };
-    }
-    return { clientId: field(request, 'client_id') ?? '', clientSecret: field(request, 'client_secret') ?? '' };
-  }
-
   /** Cursors are opaque to clients and bound to the listing they came from. */
   const cursorOf = (offset: number) => Buffer.from(JSON.stringify({ offset, teamId })).toString('base64url');
   function offsetOf(cursor: string): number | undefined {
@@ -273,44 +262,23 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       return { status: 400, body: 'invalid_scope: a requested scope is not configured for this app' };
     if ((request.query.get('user_scope') ?? '') !== '')
       return { status: 400, body: 'invalid_scope: this app requests no user scopes' };
-    const result = authority.authorize({
-      clientId: request.query.get('client_id') ?? '',
-      redirectUri: request.query.get('redirect_uri') ?? '',
+    // A PKCE app: Slack refuses an authorization without a challenge.
+    return consentRedirect(authority, request, {
       scopes: [...scopes, ...extraScopes],
       subject: teamId,
-      codeChallenge: request.query.get('code_challenge') ?? undefined,
-      codeChallengeMethod: request.query.get('code_challenge_method') ?? undefined,
-      // A PKCE app: Slack refuses an authorization without a challenge.
-      requirePkce: true,
+      pkce: 'required',
+      state: 'always',
     });
-    if (!result.ok) return { status: 400, body: `${result.error}: ${result.description}` };
-    const target = new URL(request.query.get('redirect_uri')!);
-    target.searchParams.set('code', result.value.code);
-    target.searchParams.set('state', request.query.get('state') ?? '');
-    return { status: 302, headers: { location: target.toString() } };
   });
 
   const methods = [
     web('oauth.v2.access', (request) => {
-      const client = clientOf(request);
+      // Client credentials from the form, or HTTP Basic (both are documented).
+      const client = clientCredentials(request, { basic: true, secretInBody: true });
       const grantType = field(request, 'grant_type') ?? 'authorization_code';
-      if (grantType === 'refresh_token') {
-        if (!rotation) return fail('invalid_grant_type');
-        return tokenAnswer(
-          authority.refresh({ ...client, refreshToken: field(request, 'refresh_token') ?? '' }),
-          false,
-        );
-      }
-      if (grantType !== 'authorization_code') return fail('invalid_grant_type');
-      return tokenAnswer(
-        authority.exchangeCode({
-          ...client,
-          code: field(request, 'code') ?? '',
-          redirectUri: field(request, 'redirect_uri') ?? '',
-          codeVerifier: field(request, 'code_verifier'),
-        }),
-        true,
-      );
+      if (grantType === 'refresh_token' && !rotation) return fail('invalid_grant_type');
+      const result = redeemGrant(authority, client, { ...bodyFields(request), grant_type: grantType });
+      return result ? tokenAnswer(result, grantType === 'authorization_code') : fail('invalid_grant_type');
     }),
     web('auth.test', (request) => {
       const grant = authenticate(request);

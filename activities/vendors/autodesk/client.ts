@@ -1,7 +1,7 @@
 /**
  * The APS clients of one call: the official `@aps_sdk/*` modules where they cover an endpoint
- * (authentication, Data Management, Issues) and one typed REST client (`ApsRest`) for the rest
- * (Webhooks, RFIs), all against one base address (`APS_API_URL`; the emulator in tests).
+ * (authentication, Data Management, Issues) and the shared REST client (`ApsRest`) for the rest
+ * (Webhooks, RFIs, Tandem), all against one base address (`APS_API_URL`; the emulator in tests).
  *
  * The SDK manager is built fresh for each client on purpose: its resilience policy retries 429s
  * after a few milliseconds, ignoring Retry-After, and trips a circuit breaker shared by every call
@@ -19,7 +19,7 @@ import {
 } from '@aps_sdk/autodesk-sdkmanager';
 import { IssuesClient } from '@aps_sdk/construction-issues';
 import { DataManagementClient } from '@aps_sdk/data-management';
-import { ApsHttpError } from './errors';
+import { createRestClient, type RestClient } from '../shared/restClient';
 
 const NO_RETRIES = 0;
 const BACKOFF_MS = 10;
@@ -44,50 +44,20 @@ export const authenticationClient = (baseUrl: string) => new AuthenticationClien
 export const dataManagementClient = (baseUrl: string) => new DataManagementClient({ sdkManager: sdkManager(baseUrl) });
 export const issuesClient = (baseUrl: string) => new IssuesClient({ sdkManager: sdkManager(baseUrl) });
 
-type Json = Record<string, unknown>;
-
-/** The REST client for endpoints no SDK module covers: JSON in and out, bearer token, typed failures. */
-export interface ApsRest {
-  request<T = Json>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;
-  /** A POST answered `201` with the new resource's `Location` (APS Webhooks): that location. */
-  create(path: string, body: unknown): Promise<string>;
-}
+/** The REST client for endpoints no SDK module covers: the bearer token, typed failures (`RestError`). */
+export type ApsRest = RestClient;
 
 export function createApsRest(baseUrl: string, accessToken: string): ApsRest {
-  async function send(method: string, path: string, body?: unknown): Promise<Response> {
-    const response = await fetch(new URL(path, baseUrl), {
-      method,
-      headers: {
-        authorization: `Bearer ${accessToken}`,
-        accept: 'application/json',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    if (!response.ok) {
-      await response.arrayBuffer();
-      throw new ApsHttpError(response.status, response.headers);
-    }
-    return response;
-  }
-  return {
-    async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const text = await (await send(method, path, body)).text();
-      try {
-        return (text ? JSON.parse(text) : {}) as T;
-      } catch {
-        return {} as T;
-      }
-    },
-    async create(path, body) {
-      const response = await send('POST', path, body);
-      await response.arrayBuffer();
-      const location = response.headers.get('location');
-      if (!location) throw new ApsHttpError(502, response.headers);
-      return new URL(location, baseUrl).pathname;
-    },
-  };
+  return createRestClient({
+    // The same origin the SDK modules call (see `sdkManager`).
+    baseUrl: new URL(baseUrl).origin,
+    authorization: `Bearer ${accessToken}`,
+    timeoutMs: TIMEOUT_MS,
+    // APS's fixed host, not a customer's: its redirects are followed.
+    redirect: 'follow',
+    // Some writes answer 200 with an empty or plain body.
+    lenientAnswers: true,
+  });
 }
 
 /** Data Management project ids carry the `b.` prefix; the ACC product APIs (Issues, RFIs) take the bare id. */

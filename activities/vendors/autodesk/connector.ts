@@ -12,8 +12,9 @@ import type { Scopes } from '@aps_sdk/authentication';
 import { Status } from '@aps_sdk/construction-issues';
 import { scopesOutside } from '../../../lib/scopes';
 import { VendorError, VendorFailureType, type RefusalFailureType } from '../errors';
-import { createLocalVendorBudgets, createVendorCall, type VendorBudgets } from '../shared';
+import { createLocalVendorBudgets, createVendorCall, type OAuthAppConnectorOptions } from '../shared';
 import { requireString } from '../shared/actionInput';
+import { RestError } from '../shared/restClient';
 import type { Connector, ConnectorContext, Subscription, TokenSet, VendorDescriptor, VendorId } from '../types';
 import {
   authenticationClient,
@@ -31,7 +32,7 @@ import {
   autodeskDescriptors,
   type AutodeskResource,
 } from './descriptor';
-import { ApsHttpError, VENDOR, mapApsError, mapTokenError } from './errors';
+import { VENDOR, mapApsError, mapTokenError } from './errors';
 import {
   assertFacilitySelected,
   assertProjectSelected,
@@ -46,15 +47,10 @@ import { isServiceUser, readFacility, writeParameter } from './tandem';
 import { fetchResourcePage } from './sync';
 import { HOOK_EVENTS, autodeskHookToken } from './webhooks';
 
-export interface AutodeskConnectorOptions {
+/** `now` is the clock of token expiry and `updatedAt` windows (and of the local budgets). */
+export interface AutodeskConnectorOptions extends OAuthAppConnectorOptions {
   /** APS base address (https://developer.api.autodesk.com). */
   apiBaseUrl: string;
-  clientId: string;
-  clientSecret: string;
-  /** Clock of token expiry and `updatedAt` windows (tests share the emulator's). */
-  now?: () => number;
-  /** The worker's vendor budgets (shared by every worker); absent: this process's own, on `now`. */
-  budgets?: VendorBudgets;
 }
 
 type Json = Record<string, unknown>;
@@ -145,7 +141,7 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
       try {
         await readFacility(rest, facilityId);
       } catch (error) {
-        if (error instanceof ApsHttpError && (error.status === 403 || error.status === 404))
+        if (error instanceof RestError && (error.status === 403 || error.status === 404))
           throw refused(
             VendorFailureType.OutsideCustomerControls,
             'a selected facility is not reachable by this grant',
@@ -172,7 +168,7 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
     const found: string[] = [];
     let path: string | undefined = '/webhooks/v1/hooks';
     while (path) {
-      const page: { data?: Json[]; links?: { next?: string | null } } = await rest.request('GET', path);
+      const page: { data?: Json[]; links?: { next?: string | null } } = await rest.get(path);
       for (const hook of page.data ?? [])
         if (typeof hook.callbackUrl === 'string' && belongs(hook.callbackUrl))
           found.push(`${String(hook.event)}/${String(hook.hookId)}`);
@@ -186,7 +182,7 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
   async function deleteHook(rest: ApsRest, externalId: string): Promise<void> {
     const [event, hookId] = externalId.split('/') as [string, string];
     try {
-      await rest.request('DELETE', `${HOOKS_PATH(event)}/${encodeURIComponent(hookId)}`);
+      await rest.request({ method: 'DELETE', path: `${HOOKS_PATH(event)}/${encodeURIComponent(hookId)}` });
     } catch (error) {
       // Already gone: the disconnect's goal holds.
       if ((error as { status?: number }).status !== 404) throw error;
@@ -208,11 +204,11 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
 
   // No SDK module covers RFIs: the shared REST client.
   async function createRfi(ctx: ConnectorContext, projectId: string, input: Record<string, unknown>) {
-    const rfi = await createApsRest(base, ctx.credential.accessToken).request(
-      'POST',
-      `/construction/rfis/v3/projects/${encodeURIComponent(productProjectId(projectId))}/rfis`,
-      { title: requireString(VENDOR, input, 'title'), question: requireString(VENDOR, input, 'question') },
-    );
+    const rfi = await createApsRest(base, ctx.credential.accessToken).request({
+      method: 'POST',
+      path: `/construction/rfis/v3/projects/${encodeURIComponent(productProjectId(projectId))}/rfis`,
+      body: { title: requireString(VENDOR, input, 'title'), question: requireString(VENDOR, input, 'question') },
+    });
     return { externalId: String(rfi.id), status: rfi.status ?? null };
   }
 
@@ -357,8 +353,10 @@ export function createAutodeskConnector(options: AutodeskConnectorOptions): Conn
                 autoReactivateHook: true,
               });
               const hookId = location.split('/').at(-1)!;
-              await rest.request('PATCH', `${HOOKS_PATH(event)}/${hookId}`, {
-                token: autodeskHookToken(input.clientState),
+              await rest.request({
+                method: 'PATCH',
+                path: `${HOOKS_PATH(event)}/${hookId}`,
+                body: { token: autodeskHookToken(input.clientState) },
               });
               subscriptions.push({ externalId: `${event}/${decodeURIComponent(hookId)}`, resource: 'hooks' });
             }

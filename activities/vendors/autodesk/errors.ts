@@ -1,29 +1,14 @@
 /**
  * APS error mapping before `classifyHttpStatus`. The `@aps_sdk/*` clients reject with an
- * `<Module>ApiError` holding the axios error (`axiosError.response`: status, headers); our REST
- * client rejects with `ApsHttpError`. A request that got no response (network, the SDK's timeout)
+ * `<Module>ApiError` holding the axios error (`axiosError.response`: status, headers); the shared REST
+ * client rejects with `RestError`. A request that got no response (network, the SDK's timeout)
  * is VendorUnavailable. A 429's wait is its Retry-After. Messages never copy a response body: the
  * SDK's own messages embed it, and APS echoes input values in its errors.
  */
-import {
-  DEFAULT_RATE_LIMIT_WAIT_MS,
-  VendorError,
-  VendorFailureType,
-  classifyHttpStatus,
-  parseRetryAfter,
-} from '../errors';
+import { VendorError, VendorFailureType, classifyHttpStatus } from '../errors';
+import { RestError } from '../shared/restClient';
 
 export const VENDOR = 'autodesk';
-
-/** What our REST client rejects with for a non-2xx answer. */
-export class ApsHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly headers: { get(name: string): string | null },
-  ) {
-    super(`APS answered ${status}`);
-  }
-}
 
 interface Answer {
   status: number;
@@ -31,7 +16,7 @@ interface Answer {
 }
 
 function answerOf(error: unknown): Answer | undefined {
-  if (error instanceof ApsHttpError) return { status: error.status, header: (name) => error.headers.get(name) };
+  if (error instanceof RestError) return { status: error.status, header: (name) => error.headers.get(name) };
   const response = (error as { axiosError?: { response?: { status?: unknown; headers?: Record<string, unknown> } } })
     ?.axiosError?.response;
   if (typeof response?.status !== 'number') return undefined;
@@ -40,14 +25,6 @@ function answerOf(error: unknown): Answer | undefined {
     status: response.status,
     header: (name) => (typeof headers[name] === 'string' ? (headers[name] as string) : null),
   };
-}
-
-export function rateLimited(retryAfterMs: number | undefined): VendorError {
-  return new VendorError(VendorFailureType.RateLimited, VENDOR, 'rate limited (429)', {
-    source: 'vendor',
-    status: 429,
-    retryAfterMs: retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS,
-  });
 }
 
 export function mapApsError(error: unknown, now = Date.now()): unknown {
@@ -65,8 +42,7 @@ export function mapApsError(error: unknown, now = Date.now()): unknown {
       return new VendorError(VendorFailureType.VendorUnavailable, VENDOR, 'no response');
     return error;
   }
-  if (answer.status === 429) return rateLimited(parseRetryAfter(answer.header('retry-after'), now));
-  return classifyHttpStatus(VENDOR, answer.status, 'request failed', answer.header('retry-after'));
+  return classifyHttpStatus(VENDOR, answer.status, 'request failed', answer.header('retry-after'), now);
 }
 
 /** Token endpoint refusals: `invalid_grant` (a used, revoked or expired refresh token, a bad code or verifier) needs a new consent. */

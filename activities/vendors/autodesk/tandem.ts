@@ -23,8 +23,7 @@ export interface Facility {
 const path = (id: string) => encodeURIComponent(id);
 
 export async function readFacility(rest: ApsRest, facilityId: string): Promise<Facility> {
-  const twin = await rest.request<{ props?: Record<string, Json>; links?: Array<{ modelId?: unknown }> }>(
-    'GET',
+  const twin = await rest.get<{ props?: Record<string, Json>; links?: Array<{ modelId?: unknown }> }>(
     `/tandem/v1/twins/${path(facilityId)}`,
   );
   return {
@@ -35,19 +34,16 @@ export async function readFacility(rest: ApsRest, facilityId: string): Promise<F
 
 /** Whether our app (its client id) is a service user of the facility: what app-only access needs. */
 export async function isServiceUser(rest: ApsRest, facilityId: string, clientId: string): Promise<boolean> {
-  const users = await rest.request<Record<string, { accessLevel?: unknown }>>(
-    'GET',
-    `/tandem/v1/twins/${path(facilityId)}/users`,
-  );
+  const users = await rest.get<Record<string, { accessLevel?: unknown }>>(`/tandem/v1/twins/${path(facilityId)}/users`);
   return typeof users[clientId]?.accessLevel === 'string';
 }
 
 /** One record per element of a model: its name and parameters (T14: no history, no geometry). */
 export async function scanAssets(rest: ApsRest, facilityId: string, modelId: string): Promise<SourceRecord[]> {
-  const rows = await rest.request<unknown[]>('POST', `/tandem/v1/modeldata/${path(modelId)}/scan`, {
-    families: ['n', 'z'],
-    includeHistory: false,
-    skipArrays: true,
+  const rows = await rest.request<unknown[]>({
+    method: 'POST',
+    path: `/tandem/v1/modeldata/${path(modelId)}/scan`,
+    body: { families: ['n', 'z'], includeHistory: false, skipArrays: true },
   });
   if (!Array.isArray(rows)) throw new VendorError(VendorFailureType.VendorRejected, VENDOR, 'a scan list was expected');
   return rows
@@ -76,10 +72,10 @@ export async function writeParameter(
   if (!facility.models.includes(input.modelId))
     throw new VendorError(VendorFailureType.OutsideCustomerControls, VENDOR, 'model is not in the facility');
   const [, column] = input.parameter.split(':') as [string, string];
-  await rest.request('POST', `/tandem/v1/modeldata/${path(input.modelId)}/mutate`, {
-    keys: [input.elementKey],
-    muts: [['i', 'z', column, input.value]],
-    desc: input.desc,
+  await rest.request({
+    method: 'POST',
+    path: `/tandem/v1/modeldata/${path(input.modelId)}/mutate`,
+    body: { keys: [input.elementKey], muts: [['i', 'z', column, input.value]], desc: input.desc },
   });
   return { externalId: `${input.modelId}/${input.elementKey}`, parameter: input.parameter };
 }

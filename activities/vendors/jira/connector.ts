@@ -16,8 +16,8 @@ import {
   createVendorCall,
   isFresh,
   queryStartMs,
+  type OAuthAppConnectorOptions,
   type UpdatedWatermark,
-  type VendorBudgets,
 } from '../shared';
 import type { Connector, ConnectorContext, SourceRecord, Subscription, SyncPage, TokenSet } from '../types';
 import { optionalString, requireString } from '../shared/actionInput';
@@ -27,17 +27,12 @@ import { mapJiraError } from './errors';
 import { allowedProjects, assertProjectAllowed, projectInClause, projectOfIssueKey, syncJql } from './jql';
 import { jiraCallbackUrl } from './webhooks';
 
-export interface JiraConnectorOptions {
+/** `now` is the clock of the relative JQL window. */
+export interface JiraConnectorOptions extends OAuthAppConnectorOptions {
   /** Authorization server (https://auth.atlassian.com). */
   authBaseUrl: string;
   /** API gateway (https://api.atlassian.com): accessible-resources and `/ex/jira/{cloudId}`. */
   apiBaseUrl: string;
-  clientId: string;
-  clientSecret: string;
-  /** Clock of the relative JQL window (tests share the emulator's). */
-  now?: () => number;
-  /** The worker's vendor budgets (shared by every worker); absent: this process's own. */
-  budgets?: VendorBudgets;
 }
 
 const VENDOR = 'jira';

@@ -4,7 +4,7 @@
  * `LastUpdateDate` in the REST framework's syntax (`q=LastUpdateDate>='…';LastUpdateDate<'…'`,
  * conditions joined by `;`). Answers are `{ items, count, hasMore, limit, offset }`.
  */
-import { basicAuthorization, createRestClient, type RestClient } from '../shared/restClient';
+import type { RestClient } from '../shared/restClient';
 import type { OracleErpResource } from './descriptor';
 
 export const FSCM_BASE_PATH = '/fscmRestApi/resources/11.13.18.05';
@@ -98,11 +98,8 @@ export interface OracleErpApi {
   ): Promise<CollectionPage<T>>;
 }
 
-export function createOracleErpApi(options: { baseUrl: URL; username: string; password: string }): OracleErpApi {
-  const rest: RestClient = createRestClient({
-    baseUrl: options.baseUrl,
-    authorization: basicAuthorization(options.username, options.password),
-  });
+/** The API over the shared REST client (signed in as the service account). */
+export function oracleErpApi(rest: RestClient): OracleErpApi {
   return {
     list(resource, page) {
       const spec = RESOURCES[resource];

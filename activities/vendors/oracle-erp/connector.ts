@@ -8,22 +8,21 @@
  */
 import { NO_SCOPE } from '../../../lib/scopes';
 import { VendorError, VendorFailureType, missingPermission } from '../errors';
-import { createLocalVendorBudgets, createVendorCall, type VendorBudgets } from '../shared';
-import type { HostAllowList } from '../shared/hostAllowList';
-import { RestError, mapRestError } from '../shared/restClient';
-import { serviceAccountPollingSteps, withBasicServiceAccount } from '../shared/serviceAccountRest';
+import { mapRestError } from '../shared/restClient';
+import {
+  createServiceAccountCall,
+  serviceAccountPollingSteps,
+  type ServiceAccountConnectorOptions,
+} from '../shared/serviceAccountRest';
 import type { Connector, ConnectorContext } from '../types';
-import { MAX_PAGE_SIZE, RESOURCES, createOracleErpApi, type CollectionPage, type OracleErpApi } from './client';
+import { MAX_PAGE_SIZE, RESOURCES, oracleErpApi, type CollectionPage, type OracleErpApi } from './client';
 import { ORACLE_ERP_READ, ORACLE_ERP_SYNC_RESOURCES, oracleErpDescriptor, type OracleErpResource } from './descriptor';
 import { fetchErpPage, type Row } from './sync';
 
-export interface OracleErpConnectorOptions {
-  /** Where a submitted pod URL may point (`ORACLE_ERP_HOSTS`). */
-  hosts: HostAllowList;
+/** `hosts`: where a submitted pod URL may point (`ORACLE_ERP_HOSTS`). */
+export interface OracleErpConnectorOptions extends ServiceAccountConnectorOptions {
   /** Rows a page (Oracle's maximum, 500, unless a test pages smaller). */
   pageSize?: number;
-  now?: () => number;
-  budgets?: VendorBudgets;
 }
 
 const VENDOR = 'oracle-erp';
@@ -50,13 +49,11 @@ function missingRole(resource: OracleErpResource): VendorError {
 export function createOracleErpConnector(options: OracleErpConnectorOptions): Connector {
   const now = options.now ?? Date.now;
   const pageSize = Math.min(options.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
-  const call = createVendorCall({
+  const call = createServiceAccountCall({
+    ...options,
     family: VENDOR,
-    // No app of ours at Oracle: the budget is the pod's (countedPer host).
-    appId: 'service-account',
     rateLimit: oracleErpDescriptor.rateLimit,
-    budgets: options.budgets ?? createLocalVendorBudgets({ now }),
-    mapError: (error) => mapOracleErpError(error, now()),
+    mapError: mapOracleErpError,
   });
 
   function syncResource(resource: string): OracleErpResource {
@@ -69,15 +66,11 @@ export function createOracleErpConnector(options: OracleErpConnectorOptions): Co
   function lister(ctx: ConnectorContext, resource: OracleErpResource, action: string) {
     const audited = { action, scope: ORACLE_ERP_READ };
     return (page: Parameters<OracleErpApi['list']>[1]): Promise<CollectionPage<Row>> =>
-      // The pod's API as the service account; a URL off the allowed hosts is refused before any call.
-      withBasicServiceAccount(ctx, options.hosts, audited, (account) =>
-        call({ audit: ctx.audit, workspaceId: ctx.workspaceId, credential: account }, audited, async () => {
-          try {
-            return await createOracleErpApi(account).list<Row>(resource, page);
-          } catch (error) {
-            throw error instanceof RestError && error.status === 403 ? missingRole(resource) : error;
-          }
-        }),
+      call(
+        ctx,
+        audited,
+        (rest) => oracleErpApi(rest).list<Row>(resource, page),
+        () => missingRole(resource),
       );
   }
 

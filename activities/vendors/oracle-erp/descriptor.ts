@@ -1,4 +1,5 @@
 /** The Oracle ERP Cloud row of the vendor matrix, as data. */
+import { POLLED_SERVICE_ACCOUNT_ROW } from '../shared/serviceAccountRow';
 import type { VendorDescriptor } from '../types';
 
 /** The matrix lists a read permission in prose, not scope names: kept as written (one label). */
@@ -11,17 +12,13 @@ export type OracleErpResource = (typeof ORACLE_ERP_SYNC_RESOURCES)[number];
 export const oracleErpDescriptor: VendorDescriptor = {
   id: 'oracle-erp',
   displayName: 'Oracle ERP Cloud',
+  ...POLLED_SERVICE_ACCOUNT_ROW,
   scopes: { required: [ORACLE_ERP_READ], optional: [] },
-  // A service account in the customer's tenant, stored encrypted (T6).
-  authKind: 'service-account',
-  pkce: false,
   customerControl: { kind: 'tenant', description: 'Service account in Customer tenant.' },
   dataIn: ['purchase-orders', 'suppliers'],
   // Nothing goes out: every write is refused before any call (T19).
   dataOut: [],
   syncResources: ORACLE_ERP_SYNC_RESOURCES,
-  // Oracle ERP Cloud REST sends no webhooks: scheduled sync.
-  syncMode: 'scheduled-poll',
   rateLimit: {
     // Oracle publishes no per-minute number for the fscmRestApi resources (it throttles a pod under
     // load with 429 + Retry-After, which we honour): 60 a minute per pod is our own conservative
@@ -30,9 +27,6 @@ export const oracleErpDescriptor: VendorDescriptor = {
     // The limit is the pod's: every integration on one pod shares it (the credential's host).
     countedPer: ['host'],
   },
-  webhook: { scheme: 'none' },
-  revocation: { kind: 'none', note: 'The customer deletes the service account in their tenant.' },
-  cacheTtlMs: 24 * 60 * 60_000,
 };
 
 export const oracleErpDescriptors: readonly VendorDescriptor[] = [oracleErpDescriptor];

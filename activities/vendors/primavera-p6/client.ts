@@ -4,7 +4,7 @@
  * :and: LastUpdateDate:gt:'2026-01-01T00:00:00'`); an answer is a JSON array, unpaged. Activity
  * status is written with `PUT /activity` and an array of `{ ObjectId, Status }`.
  */
-import { basicAuthorization, createRestClient, type RestClient } from '../shared/restClient';
+import type { RestClient } from '../shared/restClient';
 import type { P6Resource } from './descriptor';
 
 export const P6_BASE_PATH = '/p6ws/restapi';
@@ -76,11 +76,8 @@ export interface P6Api {
   updateActivities(updates: Array<{ ObjectId: number; Status: string }>): Promise<void>;
 }
 
-export function createP6Api(options: { baseUrl: URL; username: string; password: string }): P6Api {
-  const rest: RestClient = createRestClient({
-    baseUrl: options.baseUrl,
-    authorization: basicAuthorization(options.username, options.password),
-  });
+/** The API over the shared REST client (signed in as the service account). */
+export function p6Api(rest: RestClient): P6Api {
   return {
     async read(path, fields, filter) {
       const rows = await rest.get<unknown>(path, { Fields: fields.join(','), Filter: filter });

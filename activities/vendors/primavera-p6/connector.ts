@@ -9,13 +9,15 @@
  * to an activity of a selected project.
  */
 import { VendorError, VendorFailureType, missingPermission } from '../errors';
-import { createLocalVendorBudgets, createVendorCall, type VendorBudgets } from '../shared';
 import { requireString } from '../shared/actionInput';
-import type { HostAllowList } from '../shared/hostAllowList';
-import { RestError, mapRestError } from '../shared/restClient';
-import { serviceAccountPollingSteps, withBasicServiceAccount } from '../shared/serviceAccountRest';
+import { mapRestError } from '../shared/restClient';
+import {
+  createServiceAccountCall,
+  serviceAccountPollingSteps,
+  type ServiceAccountConnectorOptions,
+} from '../shared/serviceAccountRest';
 import type { AuditedCall, Connector, ConnectorContext } from '../types';
-import { ACTIVITY_STATUSES, RESOURCES, createP6Api, type P6Api } from './client';
+import { ACTIVITY_STATUSES, RESOURCES, p6Api, type P6Api } from './client';
 import {
   P6_PROJECTS_CONTROL,
   P6_READ,
@@ -26,12 +28,8 @@ import {
 } from './descriptor';
 import { fetchP6Page } from './sync';
 
-export interface PrimaveraConnectorOptions {
-  /** Where a submitted P6 URL may point (`PRIMAVERA_P6_HOSTS`). */
-  hosts: HostAllowList;
-  now?: () => number;
-  budgets?: VendorBudgets;
-}
+/** `hosts`: where a submitted P6 URL may point (`PRIMAVERA_P6_HOSTS`). */
+export type PrimaveraConnectorOptions = ServiceAccountConnectorOptions;
 
 const VENDOR = 'primavera-p6';
 /** P6 `ObjectId`s are positive integers. */
@@ -80,28 +78,16 @@ function statusUpdateOf(
 }
 
 export function createPrimaveraConnector(options: PrimaveraConnectorOptions): Connector {
-  const now = options.now ?? Date.now;
-  const call = createVendorCall({
+  const call = createServiceAccountCall({
+    ...options,
     family: VENDOR,
-    // No app of ours at Oracle: the budget is the P6 server's (countedPer host).
-    appId: 'service-account',
     rateLimit: primaveraDescriptor.rateLimit,
-    budgets: options.budgets ?? createLocalVendorBudgets({ now }),
-    mapError: (error) => mapRestError(VENDOR, error, now()),
+    mapError: (error, now) => mapRestError(VENDOR, error, now),
   });
 
   /** One audited, budgeted call with the P6 API; a 403 names the missing module access. */
   function p6Call<T>(ctx: ConnectorContext, audited: AuditedCall, run: (api: P6Api) => Promise<T>): Promise<T> {
-    // The server's API as the service account; a URL off the allowed hosts is refused before any call.
-    return withBasicServiceAccount(ctx, options.hosts, audited, (account) =>
-      call({ audit: ctx.audit, workspaceId: ctx.workspaceId, credential: account }, audited, async () => {
-        try {
-          return await run(createP6Api(account));
-        } catch (error) {
-          throw error instanceof RestError && error.status === 403 ? missingAccess() : error;
-        }
-      }),
-    );
+    return call(ctx, audited, (rest) => run(p6Api(rest)), missingAccess);
   }
 
   function syncResource(resource: string): P6Resource {

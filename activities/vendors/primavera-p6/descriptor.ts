@@ -1,4 +1,5 @@
 /** The Oracle Primavera P6 row of the vendor matrix, as data. */
+import { POLLED_SERVICE_ACCOUNT_ROW } from '../shared/serviceAccountRow';
 import type { VendorDescriptor } from '../types';
 
 /** The matrix lists a read permission in prose, not scope names: kept as written (one label). */
@@ -16,10 +17,8 @@ export const P6_STATUS_UPDATES_CONTROL = 'status-updates';
 export const primaveraDescriptor: VendorDescriptor = {
   id: 'primavera-p6',
   displayName: 'Oracle Primavera P6',
+  ...POLLED_SERVICE_ACCOUNT_ROW,
   scopes: { required: [P6_READ], optional: [] },
-  // A service account in the customer's tenant, stored encrypted (T6).
-  authKind: 'service-account',
-  pkce: false,
   customerControl: {
     kind: 'tenant',
     description: 'Service account in Customer tenant.',
@@ -30,8 +29,6 @@ export const primaveraDescriptor: VendorDescriptor = {
   dataIn: ['schedules', 'activities', 'baselines'],
   dataOut: ['status-update'],
   syncResources: P6_SYNC_RESOURCES,
-  // P6 EPPM sends no webhooks: scheduled sync.
-  syncMode: 'scheduled-poll',
   rateLimit: {
     // Oracle publishes no request limit for the P6 EPPM REST API (cloud or on-premises): 60 a
     // minute per P6 server is our own conservative ceiling; a 429 with Retry-After is honoured.
@@ -39,9 +36,6 @@ export const primaveraDescriptor: VendorDescriptor = {
     // Every integration on one P6 server shares it (the credential's host).
     countedPer: ['host'],
   },
-  webhook: { scheme: 'none' },
-  revocation: { kind: 'none', note: 'The customer deletes the service account in their tenant.' },
-  cacheTtlMs: 24 * 60 * 60_000,
 };
 
 export const primaveraDescriptors: readonly VendorDescriptor[] = [primaveraDescriptor];

@@ -17,7 +17,7 @@ import {
 } from '@procore/js-sdk';
 import { scopesOutside } from '../../../lib/scopes';
 import { VendorError, VendorFailureType } from '../errors';
-import { createLocalVendorBudgets, createVendorCall, type VendorBudgets } from '../shared';
+import { createLocalVendorBudgets, createVendorCall, type OAuthAppConnectorOptions } from '../shared';
 import { requireString } from '../shared/actionInput';
 import type { Connector, ConnectorContext, Subscription, TokenSet } from '../types';
 import { createProcoreApi, createRateGate, type ProcoreApi } from './client';
@@ -33,17 +33,12 @@ import { assertProjectSelected, isProcoreId, selectedProjects } from './projects
 import { fetchResourcePage } from './sync';
 import { TRIGGER_EVENTS, TRIGGER_RESOURCES, procoreDestinationHeaders } from './webhooks';
 
-export interface ProcoreConnectorOptions {
+/** `now` is the clock of the `updated_at` windows and rate windows (and of the local budgets). */
+export interface ProcoreConnectorOptions extends OAuthAppConnectorOptions {
   /** Authorization server (https://login.procore.com). */
   authBaseUrl: string;
   /** REST API host (https://api.procore.com). */
   apiBaseUrl: string;
-  clientId: string;
-  clientSecret: string;
-  /** Clock of the `updated_at` windows and rate windows (tests share the emulator's). */
-  now?: () => number;
-  /** The worker's vendor budgets (shared by every worker); absent: this process's own, on `now`. */
-  budgets?: VendorBudgets;
 }
 
 const VENDOR = 'procore';

@@ -3,6 +3,7 @@
  * - `OAuth2Client`: authorize URL (PKCE S256 when given a challenge), code exchange, refresh, typed errors.
  * - `assertGrantWithinRequested`: T1 refusal of broader grants.
  * - `createVendorCall({ family, rateLimit, budgets, mapError })`: audited + budgeted + error-mapped vendor call.
+ * - `ConnectorRuntimeOptions` / `OAuthAppConnectorOptions`: what every connector factory takes beside its hosts.
  * - `createSharedVendorBudgets` / `createLocalVendorBudgets`: budgets per vendor account (the
  *   descriptor's `rateLimit.countedPer`), shared by every worker through a store, or per process.
  * - `hmacSha256Hex`, `constantTimeEqual`, `verifyHs256Jwt`: webhook signature primitives.
@@ -11,13 +12,15 @@
  * - `UpdatedWatermark` helpers: "updated since" cursors with an overlap window and id+updated dedupe.
  * Not exported here: `./saml` (SAML sign-in), which loads the SAML libraries; this index is loaded
  * by the API through the webhook verifiers, so connectors import `./saml` directly. Imported
- * directly too: `./restClient` (the typed REST client of vendors with no npm SDK), `./hostAllowList`
+ * directly too: `./restClient` (the typed REST client of endpoints no npm SDK covers), `./hostAllowList`
  * (hosts a customer-run vendor may be reached at), `./serviceAccount` and `./serviceAccountRest`
- * (service-account credentials and the steps such rows do not have).
+ * (service-account credentials, the audited service-account call and the steps such rows do not
+ * have) and `./serviceAccountRow` (what those rows' descriptors say alike).
  */
 export { OAuth2Client, type OAuth2ClientOptions } from './oauth2Client';
 export { assertGrantWithinRequested } from './scopes';
 export { createVendorCall, type VendorCall, type VendorErrorMapper } from './vendorCall';
+export type { ConnectorRuntimeOptions, OAuthAppConnectorOptions } from './connectorOptions';
 export {
   createLocalVendorBudgets,
   createSharedVendorBudgets,
