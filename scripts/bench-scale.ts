@@ -30,7 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { createActivities } from '../activities';
 import { createConnectorRegistry } from '../activities/vendors/registry';
@@ -38,6 +38,7 @@ import { createAuditLog } from '../db/audit';
 import { createOwnerDb, createRuntimeDb } from '../db/knex';
 import { LocalKeyProvider, SecretStore } from '../db/secrets';
 import { createLogger } from '../lib/logger';
+import { workerTracingOptions } from '../lib/temporal/tracing';
 import { rowPollFloorMs } from '../lib/pollFloor';
 import { print, sampleRss, writeBenchResult, type RssSampler } from '../dev/benchFigures';
 import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from '../dev/memoryConnector';
@@ -46,7 +47,7 @@ import { startStack } from '../dev/stack';
 import { metricsBetween, scrapeWorkerMetrics, type WorkerMetrics } from '../dev/workerMetrics';
 import { workflowIds } from '../workflows/definitions';
 import { TOKEN_REFRESH_MARGIN_MS, type integrationLifecycleWorkflow } from '../workflows/lifecycle';
-import { createWorker } from '../workers/createWorker';
+import { bundleWorkflows, createWorker } from '../workers/createWorker';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -238,6 +239,7 @@ async function historyFigures(
   settings: Settings,
 ) {
   const perDay: number[] = [];
+  const currentRuns: temporal.api.history.v1.IHistoryEvent[][] = [];
   let longestRun = 0;
   let runs = 0;
   const productionDays = ((window.to - window.from) * settings.compression) / DAY_MS;
@@ -247,14 +249,57 @@ async function historyFigures(
     perDay.push(inWindow / productionDays);
     longestRun = Math.max(longestRun, chain[0]!.length);
     runs += chain.length;
+    currentRuns.push(chain[0]!);
   }
   const mean = perDay.reduce((sum, n) => sum + n, 0) / perDay.length;
   return {
+    currentRuns,
     sampled: sample.length,
     eventsPerLifecyclePerDay: Math.round(mean),
     eventsPerLifecyclePerDayMax: Math.round(Math.max(...perDay)),
     longestCurrentRunEvents: longestRun,
     meanRunsPerLifecycle: Number((runs / sample.length).toFixed(2)),
+  };
+}
+
+/**
+ * What a cache miss costs: the sampled lifecycles' current runs replayed from their first event, as
+ * a worker does after an eviction or a restart (one replay worker, the production bundle with its
+ * tracing sink). Process CPU, not wall time, so other work on the machine does not count. The first
+ * replay warms the bundle and is not counted. Per event, so the continue-as-new bound can be sized:
+ * a miss replays the current run, on average half of the bound.
+ */
+async function replayFigures(currentRuns: readonly temporal.api.history.v1.IHistoryEvent[][]) {
+  const { code } = await bundleWorkflows();
+  const histories = currentRuns.map((events, index) => ({ workflowId: `sample-${index}`, history: { events } }));
+  const cpuMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  const timings: Array<{ events: number; ms: number }> = [];
+  let last = cpuMs();
+  let failures = 0;
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { code }, ...workerTracingOptions(undefined) },
+    histories,
+  )) {
+    const now = cpuMs();
+    if (result.error) failures += 1;
+    timings.push({ events: currentRuns[timings.length]!.length, ms: now - last });
+    last = now;
+  }
+  const counted = timings.slice(1);
+  const events = counted.reduce((sum, t) => sum + t.events, 0);
+  const ms = counted.reduce((sum, t) => sum + t.ms, 0);
+  const longest = counted.reduce((a, b) => (b.events > a.events ? b : a), counted[0] ?? { events: 0, ms: 0 });
+  return {
+    replayed: counted.length,
+    failures,
+    cpuMsPerEvent: events > 0 ? Number((ms / events).toFixed(4)) : null,
+    meanEvents: counted.length > 0 ? Math.round(events / counted.length) : 0,
+    meanCpuMs: counted.length > 0 ? Number((ms / counted.length).toFixed(1)) : 0,
+    longestEvents: longest.events,
+    longestCpuMs: Number(longest.ms.toFixed(1)),
   };
 }
 
@@ -332,6 +377,9 @@ function printResult(result: ReturnType<typeof buildResult>): void {
   print(
     `history    ${result.history.eventsPerLifecyclePerDay} events per lifecycle per day (max ${result.history.eventsPerLifecyclePerDayMax}, ${result.history.sampled} sampled); longest current run ${result.history.longestCurrentRunEvents} events`,
   );
+  print(
+    `replay     ${result.replay.cpuMsPerEvent} ms CPU per event over ${result.replay.replayed} current runs (mean ${result.replay.meanEvents} events in ${result.replay.meanCpuMs} ms; longest ${result.replay.longestEvents} in ${result.replay.longestCpuMs} ms; ${result.replay.failures} failures)`,
+  );
   print(`load       ${result.loadAverage.join(' ')} (${result.machine.cpus} cores)`);
 }
 
@@ -340,7 +388,8 @@ function buildResult(
   maxCachedWorkflows: number,
   startSeconds: number,
   window: ReturnType<typeof windowFigures>,
-  history: Awaited<ReturnType<typeof historyFigures>>,
+  history: Omit<Awaited<ReturnType<typeof historyFigures>>, 'currentRuns'>,
+  replay: Awaited<ReturnType<typeof replayFigures>>,
   rss: { start: number; windowStart: number; max: number; end: number; samples: Array<[number, number]> },
 ) {
   return {
@@ -357,6 +406,7 @@ function buildResult(
     startSeconds: Number(startSeconds.toFixed(1)),
     window,
     history,
+    replay,
     rssMiB: rss,
     loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
   };
@@ -407,13 +457,27 @@ async function main(): Promise<void> {
     const sample = refs
       .filter((_, i) => i % Math.max(1, Math.floor(refs.length / HISTORY_SAMPLE)) === 0)
       .slice(0, HISTORY_SAMPLE);
-    const history = await historyFigures(client, sample, { from: before.at, to: after.at }, settings);
+    const { currentRuns, ...history } = await historyFigures(
+      client,
+      sample,
+      { from: before.at, to: after.at },
+      settings,
+    );
     const memory = rss.stop();
-    const result = buildResult(settings, parts.worker.options.maxCachedWorkflows, startSeconds, window, history, {
-      ...memory,
-      windowStart: windowStartRss,
-      samples: rss.samples,
-    });
+    const replay = await replayFigures(currentRuns);
+    const result = buildResult(
+      settings,
+      parts.worker.options.maxCachedWorkflows,
+      startSeconds,
+      window,
+      history,
+      replay,
+      {
+        ...memory,
+        windowStart: windowStartRss,
+        samples: rss.samples,
+      },
+    );
     printResult(result);
     writeBenchResult('scale', result);
     parts.worker.shutdown();

@@ -115,6 +115,24 @@ async function keepSyncing(site: Site, done: () => boolean, figures: RotationFig
   await syncOutcome(site.api, site.integrationPath);
 }
 
+/** A sync still running this long after the traffic stopped has hung. */
+const QUIET_TIMEOUT_MS = 300_000;
+
+/**
+ * Waits until no sync run is running anywhere on the stack: the lifecycles also sync on their own
+ * schedule, and a "sync now" sent as the traffic stopped may have started one after the integration's
+ * last outcome was read, so a round read before then can be mid-way without anything being wrong.
+ */
+async function untilNoSyncRuns(stack: ChaosStack): Promise<void> {
+  const deadline = Date.now() + QUIET_TIMEOUT_MS;
+  const running = `WorkflowType = 'syncWorkflow' AND ExecutionStatus = 'Running'`;
+  while ((await stack.temporal.workflow.count(running)).count > 0) {
+    if (Date.now() > deadline)
+      throw new Error(`sync runs still running ${QUIET_TIMEOUT_MS / 1000} s after the traffic stopped`);
+    await sleep(SYNC_EVERY_MS);
+  }
+}
+
 /** Sync runs of the whole stack and the ones that ended badly, from Temporal's visibility. */
 async function syncRuns(stack: ChaosStack): Promise<{ runs: number; failed: number }> {
   const count = async (query: string) => (await stack.temporal.workflow.count(query)).count;
@@ -154,6 +172,7 @@ export async function runRotations(
   await Promise.all(sites.map((site, index) => rotate(stack, site, share(index), figures)));
   rotating = false;
   await Promise.all(traffic);
+  await untilNoSyncRuns(stack);
   figures.vendor401s =
     stack.github.control.requests.filter((request) => request.status === 401).length - unauthorizedBefore;
   const runs = await syncRuns(stack);
