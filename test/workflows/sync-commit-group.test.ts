@@ -21,7 +21,10 @@ describe('sync pages committed in groups', () => {
   let h: Harness;
   beforeAll(() => {
     const connector = new MemoryConnector(PAGE_SIZE);
-    h = { ...createVendorHarness([{ descriptor: memoryDescriptor, connector }], { syncCommitGroup: GROUP }), connector };
+    h = {
+      ...createVendorHarness([{ descriptor: memoryDescriptor, connector }], { syncCommitGroup: GROUP }),
+      connector,
+    };
   });
   afterAll(async () => {
     await h.close();
