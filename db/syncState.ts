@@ -26,7 +26,7 @@ export interface SyncStateRow {
   rounds_since_id_sweep: number;
   id_sweep_cursor: string | null;
   id_sweep_started_at: Date | null;
-  /** The activity whose commit completed the resource's last round (see `recordSyncPage`). */
+  /** The activity whose commit completed the resource's last round (see `recordSyncPages`). */
   round_completed_by: string | null;
 }
 
@@ -79,14 +79,16 @@ export function roundStartedAt(trx: Knex.Transaction, key: SyncStateKey): Knex.Q
 }
 
 /**
- * Stores a committed page: the next cursor, the round state, and the counters it adds. A page that
- * completes the round also stores `completedBy` (the activity that committed it): a retry of that
- * activity finds it and answers the committed round instead of starting another.
+ * Stores committed pages (`pages` vendor pages in one transaction): the last one's cursor, the round
+ * state, and the counters they add. Pages that complete the round also store `completedBy` (the
+ * activity that committed them): a retry of that activity finds it and answers the committed round
+ * instead of starting another.
  */
-export async function recordSyncPage(
+export async function recordSyncPages(
   trx: Knex.Transaction,
   key: SyncStateKey,
   page: {
+    pages: number;
     cursor: string | null;
     status: string;
     roundComplete: boolean;
@@ -105,12 +107,12 @@ export async function recordSyncPage(
       ...(page.roundComplete
         ? {
             last_success_at: trx.fn.now(),
-            last_round_pages: trx.raw('round_pages + 1'),
+            last_round_pages: trx.raw('round_pages + ?', [page.pages]),
             round_pages: 0,
             round_completed_by: page.completedBy,
           }
-        : { round_pages: trx.raw('round_pages + 1') }),
-      pages: trx.raw('pages + 1'),
+        : { round_pages: trx.raw('round_pages + ?', [page.pages]) }),
+      pages: trx.raw('pages + ?', [page.pages]),
       records_upserted: trx.raw('records_upserted + ?', [page.recordsUpserted]),
       records_deleted: trx.raw('records_deleted + ?', [page.recordsDeleted]),
       updated_at: trx.fn.now(),

@@ -38,6 +38,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { SYNC_COMMIT_GROUP } from '../activities/integrations/sync';
 import { createConnectorRegistry } from '../activities/vendors/registry';
 import { createAuditLog } from '../db/audit';
 import { createOwnerDb, createRuntimeDb } from '../db/knex';
@@ -65,6 +66,13 @@ const SOURCE = process.env.BENCH_SOURCE ?? 'memory';
  */
 const PAGE_SIZE = SOURCE === 'jira' ? JIRA_PAGE_SIZE : Number(process.env.BENCH_PAGE_SIZE ?? 1_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/**
+ * `BENCH_COMMIT_GROUP=<records>:<ms>`: when `syncPages` commits its fetched pages, instead of
+ * SYNC_COMMIT_GROUP (`activities/integrations/sync.ts`); `1:0` commits every page on its own.
+ */
+const COMMIT_GROUP = process.env.BENCH_COMMIT_GROUP
+  ? (([records, ms]) => ({ records: Number(records), ms: Number(ms) }))(process.env.BENCH_COMMIT_GROUP.split(':'))
+  : SYNC_COMMIT_GROUP;
 /** The warm-up syncs at most this many records (the tail of the change log). */
 const WARM_UP_RECORDS = 10_000;
 /** Rows per statement of the bulk load: ten of the sync's pages at once. */
@@ -155,6 +163,7 @@ async function main(): Promise<void> {
         audit: timed.audit,
         vendors: createConnectorRegistry([{ ...source.registration, connector: timed.connector }]),
         webhookBaseUrl: 'https://integrations.bench',
+        syncCommitGroup: COMMIT_GROUP,
       },
     });
     const vendor = source.registration.descriptor.id;
@@ -292,7 +301,7 @@ async function main(): Promise<void> {
     };
 
     print(
-      `Warm-up, then ${ROUNDS} rounds of loop/workflow, ${RECORDS.toLocaleString()} records each, ${PAGE_SIZE} per page…`,
+      `Warm-up, then ${ROUNDS} rounds of loop/workflow, ${RECORDS.toLocaleString()} records each, ${PAGE_SIZE} per page, committed at ${COMMIT_GROUP.records} records or ${COMMIT_GROUP.ms} ms…`,
     );
     await runWorkflow(source.warmUp, source.warmUp.records);
     phases.length = 0;
@@ -324,6 +333,7 @@ async function main(): Promise<void> {
       records: RECORDS,
       pageSize: PAGE_SIZE,
       pagesPerActivity: PAGES_PER_ACTIVITY,
+      commitGroup: COMMIT_GROUP,
       rounds: ROUNDS,
       loopRecordsPerS: Math.round(loopRate),
       workflowRecordsPerS: Math.round(workflowRate),

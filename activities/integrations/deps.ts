@@ -25,6 +25,11 @@ export interface IntegrationActivityDeps {
    * after it and stop long batches at the next commit; what is in flight finishes within the grace.
    */
   workerShutdown?: AbortSignal;
+  /**
+   * When `syncPages` commits the vendor pages it has fetched (`activities/integrations/sync.ts`,
+   * SYNC_COMMIT_GROUP, which production uses); tests and benchmarks pass smaller or larger groups.
+   */
+  syncCommitGroup?: { records: number; ms: number };
 }
 
 /**

@@ -3,6 +3,8 @@
  * fetches one page from the vendor, then in ONE transaction upserts the records, applies the
  * deletions and stores the new cursor and counts. A crash before the commit changes nothing (the
  * retry fetches the same page); a crash after it lets the retry continue from the stored cursor.
+ * `syncPages` commits several fetched pages that way at once (SYNC_COMMIT_GROUP): one transaction,
+ * the last page's cursor.
  * A round's last page also stores the activity that committed it: a retry of that activity answers
  * the completed round instead of starting another (`roundCompletedByThisActivity`). So nothing is
  * lost or duplicated, and only counts reach the workflow: no source data in history.
@@ -22,7 +24,7 @@ import {
   readSyncState,
   readSyncTotals,
   recordIdSweepPage,
-  recordSyncPage,
+  recordSyncPages,
   restartAsFullRound,
   roundStartedAt,
   SyncStatus,
@@ -70,6 +72,19 @@ export interface SyncBatchResult extends SyncPageResult {
 /** A batch stops taking new pages after this long: far inside the 1-minute start-to-close timeout. */
 const PAGE_BATCH_BUDGET_MS = 15_000;
 
+/**
+ * When `syncPages` commits the pages it has fetched: at this many records (or deletions), or this
+ * long after the group's first page arrived, whichever comes first (and at the batch's end).
+ * Measured (`npm run bench:sync`, docs/benchmarks.md, 2026-12-02 14:45–15:03, load ~20): a
+ * commit's fixed cost (BEGIN/COMMIT, two row locks, cursor write, workspace scope) was 53–54 ms per
+ * page committed alone, the upsert 0.09 (in-memory) to 0.31 (Jira) ms per record, so 5,000 records
+ * keep the fixed cost near a tenth of the group's upsert at worst: the 1,000-record in-memory pages
+ * commit 5 at a time (loop 0.67 → 0.77 of bulk), Jira's 100-record pages a whole batch of 20 (~0.9 s
+ * of fetches; fixed cost 54 → 7 ms per page). A crash refetches at most one group: the 1 s bound keeps
+ * that to about a second of vendor calls, far inside the 20 s heartbeat timeout.
+ */
+export const SYNC_COMMIT_GROUP = { records: 5_000, ms: 1_000 };
+
 export interface SyncPageResult {
   recordsUpserted: number;
   recordsDeleted: number;
@@ -81,18 +96,19 @@ export interface SyncPageResult {
 export function createSyncActivities(deps: IntegrationActivityDeps) {
   const context = createIntegrationContext(deps);
 
+  /** Upserts `records` in one statement; the same id twice (within a page or across pages) keeps the last. */
   async function upsertRecords(
     trx: Knex.Transaction,
     input: SyncPageInput,
     records: SourceRecord[],
     ttlMs: number,
-  ): Promise<number> {
-    // The same id twice in one page would make ON CONFLICT fail: the last occurrence wins.
+  ): Promise<void> {
+    // ON CONFLICT fails on an id twice in one statement: the last occurrence wins, as it would in order.
     const unique = [...new Map(records.map((r) => [r.externalId, r])).values()];
-    if (unique.length === 0) return 0;
-    // The whole page travels as ONE jsonb parameter expanded by jsonb_to_recordset: no bind-parameter
+    if (unique.length === 0) return;
+    // The records travel as ONE jsonb parameter expanded by jsonb_to_recordset: no bind-parameter
     // limit to chunk around, and ~2× faster than a multi-row VALUES list built by the query builder.
-    const page = JSON.stringify(
+    const rows = JSON.stringify(
       unique.map((r) => ({ external_id: r.externalId, payload: r.payload, version: r.version ?? null })),
     );
     // fetched_at is refreshed even for unchanged rows: a full round's sweep keys on it.
@@ -102,9 +118,38 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
        FROM jsonb_to_recordset(?::jsonb) AS r(external_id text, payload jsonb, version text)
        ON CONFLICT (workspace_id, integration_id, resource, external_id)
        DO UPDATE SET payload = EXCLUDED.payload, version = EXCLUDED.version, fetched_at = EXCLUDED.fetched_at, expires_at = EXCLUDED.expires_at`,
-      [input.workspaceId, input.integrationId, input.resource, ttlMs, page],
+      [input.workspaceId, input.integrationId, input.resource, ttlMs, rows],
     );
-    return unique.length;
+  }
+
+  /**
+   * The records and deletions of consecutive pages, applied as if page by page: each run of pages
+   * without deletions is one upsert statement, and a page's deletions follow its records (a record
+   * upserted on one page and deleted on a later one ends deleted, and the reverse ends present).
+   * Counts are per page, as page-by-page commits counted them.
+   */
+  async function applyPages(
+    trx: Knex.Transaction,
+    input: SyncPageInput,
+    pages: readonly SyncPage[],
+    ttlMs: number,
+  ): Promise<{ recordsUpserted: number; recordsDeleted: number }> {
+    let recordsUpserted = 0;
+    let recordsDeleted = 0;
+    let unwritten: SourceRecord[] = [];
+    for (const page of pages) {
+      recordsUpserted += new Set(page.records.map((r) => r.externalId)).size;
+      unwritten.push(...page.records);
+      if (page.deletedExternalIds.length === 0) continue;
+      await upsertRecords(trx, input, unwritten, ttlMs);
+      unwritten = [];
+      recordsDeleted += await trx('cached_records')
+        .where({ integration_id: input.integrationId, resource: input.resource })
+        .whereIn('external_id', page.deletedExternalIds)
+        .delete();
+    }
+    await upsertRecords(trx, input, unwritten, ttlMs);
+    return { recordsUpserted, recordsDeleted };
   }
 
   /**
@@ -118,7 +163,7 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
   ): Promise<SyncPageResult> {
     const cursor = await readCursor(input);
     const page = await resolved.connector.fetchPage(ctx, { resource: input.resource, cursor });
-    return commitAndCount(input, resolved, ctx, page, cursor);
+    return commitAndCount(input, resolved, ctx, [page], cursor);
   }
 
   async function readCursor(input: SyncPageInput): Promise<string | null> {
@@ -129,28 +174,33 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
     input: SyncPageInput & { idSweepEvery?: number },
     resolved: ResolvedIntegration,
     ctx: ConnectorContext,
-    page: SyncPage,
+    pages: readonly SyncPage[],
     cursorBefore: string | null,
   ): Promise<SyncPageResult> {
-    const committed = await commitPage(input, resolved, page, cursorBefore);
-    // Counted after the commit only: a rolled-back page synced nothing.
+    const committed = await commitPages(input, resolved, pages, cursorBefore);
+    // Counted after the commit only: rolled-back pages synced nothing.
     const vendor = resolved.row.vendor;
     countActivityMetric('records_synced', committed.recordsUpserted, { vendor, change: 'upserted' });
     countActivityMetric('records_synced', committed.recordsDeleted, { vendor, change: 'deleted' });
-    logActivity('info', 'sync page committed', ctx, { resource: input.resource, ...committed });
+    logActivity('info', 'sync page committed', ctx, { resource: input.resource, pages: pages.length, ...committed });
     return committed;
   }
 
-  /** One transaction: the page's records, its deletions and the new cursor, or nothing. */
-  function commitPage(
+  /**
+   * One transaction: the records and deletions of consecutive pages (the first fetched from
+   * `cursorBefore`, each from the previous one's cursor) and the last page's cursor, or nothing.
+   * Only the last page may complete the round.
+   */
+  function commitPages(
     input: SyncPageInput & { idSweepEvery?: number },
     resolved: ResolvedIntegration,
-    page: SyncPage,
+    pages: readonly SyncPage[],
     cursorBefore: string | null,
   ): Promise<SyncPageResult> {
+    const last = pages.at(-1)!;
     return withWorkspace(deps.db, input.workspaceId, async (trx) => {
-      // Disconnect flips the status under a row lock: a page either commits before it (and is
-      // cleared with the cache) or sees the new status here and writes nothing.
+      // Disconnect flips the status under a row lock: pages either commit before it (and are
+      // cleared with the cache) or see the new status here and write nothing.
       const row = await loadIntegration(trx, input, 'share');
       if (row.status !== 'connected')
         throw nonRetryable(IntegrationFailureType.IntegrationNotActive, `integration is ${row.status}`);
@@ -166,16 +216,11 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
       if (!state) await insertSyncState(trx, input);
       if (startsFullRound) await beginFullRound(trx, input);
 
-      const recordsUpserted = await upsertRecords(trx, input, page.records, resolved.descriptor.cacheTtlMs);
-      let recordsDeleted = 0;
-      if (page.deletedExternalIds.length > 0) {
-        recordsDeleted += await trx('cached_records')
-          .where({ integration_id: input.integrationId, resource: input.resource })
-          .whereIn('external_id', page.deletedExternalIds)
-          .delete();
-      }
+      const applied = await applyPages(trx, input, pages, resolved.descriptor.cacheTtlMs);
+      const recordsUpserted = applied.recordsUpserted;
+      let recordsDeleted = applied.recordsDeleted;
       const inFullRound = startsFullRound || state?.status === SyncStatus.FullRound;
-      if (page.roundComplete && inFullRound) {
+      if (last.roundComplete && inFullRound) {
         // Mark-and-sweep: whatever this full listing did not touch no longer exists at the vendor.
         recordsDeleted += await trx('cached_records')
           .where({ integration_id: input.integrationId, resource: input.resource })
@@ -183,15 +228,16 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
           .delete();
       }
       const idSweepPending =
-        page.roundComplete &&
+        last.roundComplete &&
         (await countCompletedRound(trx, input, {
           full: inFullRound,
           sweepEvery: resolved.connector.listSourceIds ? input.idSweepEvery : undefined,
         }));
-      await recordSyncPage(trx, input, {
-        cursor: page.nextCursor,
-        status: page.roundComplete ? SyncStatus.Idle : inFullRound ? SyncStatus.FullRound : SyncStatus.Running,
-        roundComplete: page.roundComplete,
+      await recordSyncPages(trx, input, {
+        pages: pages.length,
+        cursor: last.nextCursor,
+        status: last.roundComplete ? SyncStatus.Idle : inFullRound ? SyncStatus.FullRound : SyncStatus.Running,
+        roundComplete: last.roundComplete,
         recordsUpserted,
         recordsDeleted,
         completedBy: currentActivityKey() ?? null,
@@ -199,7 +245,7 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
       return {
         recordsUpserted,
         recordsDeleted,
-        roundComplete: page.roundComplete,
+        roundComplete: last.roundComplete,
         ...(idSweepPending ? { idSweepPending } : {}),
       };
     });
@@ -290,7 +336,7 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
       });
     },
 
-    /** Up to `maxPages` pages of the resource's round, each committed with its cursor as `syncPage` does. */
+    /** Up to `maxPages` pages of the resource's round, committed in groups, each with its last page's cursor. */
     async syncPages(input: SyncBatchInput): Promise<SyncBatchResult> {
       return syncBatch(input);
     },
@@ -346,12 +392,16 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
   }
 
   /**
-   * `syncPages`: the batch of `pageBatch`, with the next page fetched while this one commits. The
-   * vendor call and the commit were each about half of a page's time (`npm run bench:sync`
-   * profile), and the next page's cursor is known from this page's answer before it commits. Each
-   * page still commits with its cursor alone, checked under the row lock: if this commit fails,
-   * the page fetched ahead is dropped unread, and the next attempt fetches it again from the
-   * stored cursor. The cursor is read once per batch; afterwards it is the one just committed.
+   * `syncPages`: the batch of `pageBatch`, with its pages committed in groups (SYNC_COMMIT_GROUP):
+   * the fetched pages are buffered and committed together, records in one statement per run of
+   * pages without deletions and the last page's cursor once, in ONE transaction. So the cursor is
+   * never ahead of the records it covers, and a crash before a group's commit loses only fetches:
+   * the retry refetches those pages from the stored cursor (upserts make a re-applied page
+   * harmless). Fetching runs ahead while a group commits (the next page's cursor is in this page's
+   * answer; vendor call and commit were each about half of a page's time, `npm run bench:sync`),
+   * and at most one group commits at a time, in cursor order, each checked under the row lock. A
+   * failed commit drops what was fetched after it (awaited, so no vendor call outlives the
+   * activity). The cursor is read once per batch; afterwards it is the one each group started from.
    */
   async function syncBatch(input: SyncBatchInput): Promise<SyncBatchResult> {
     return asActivity(async () => {
@@ -361,32 +411,53 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
       const fetchPage = (cursor: string | null) =>
         settled(resolved.connector.fetchPage(ctx, { resource: input.resource, cursor }));
       const batch = newBatch(input);
-      let cursor = await readCursor(input);
-      let fetching: Settled<SyncPage> | undefined = fetchPage(cursor);
+      const groupLimits = deps.syncCommitGroup ?? SYNC_COMMIT_GROUP;
+      let group = newCommitGroup(await readCursor(input), groupLimits);
+      let fetched = 0;
+      let fetching: Settled<SyncPage> | undefined = fetchPage(group.cursorBefore);
+      let committing: Settled<void> | undefined;
+      let failure: { error: unknown } | undefined;
+      // Set as soon as a group's commit fails: nothing more is fetched for pages that cannot commit.
+      let commitFailed = false;
       while (fetching) {
-        const fetched = await fetching;
+        const answer = await fetching;
         fetching = undefined;
-        if (!fetched.ok) {
-          if (batch.pages === 0) throw fetched.error;
+        if (!answer.ok) {
+          // The pages fetched before the failure still commit below; the failure is reported
+          // only when nothing committed (the next batch meets it again on its first page).
+          failure = { error: answer.error };
+        } else {
+          const page = answer.value;
+          fetched += 1;
+          group.add(page);
+          if (!page.roundComplete && !commitFailed && batch.takesAnother(fetched - batch.pages))
+            fetching = fetchPage(page.nextCursor);
+          if (fetching && !group.full()) continue;
+        }
+        if (group.pages.length === 0) break;
+        // Groups commit one after the other: each checks the cursor the previous one wrote.
+        const previous = await committing;
+        if (previous && !previous.ok) {
+          failure = { error: previous.error };
           break;
         }
-        const page = fetched.value;
-        if (!page.roundComplete && batch.takesAnother(1)) fetching = fetchPage(page.nextCursor);
-        try {
-          batch.add(await commitAndCount(input, resolved, ctx, page, cursor));
-        } catch (error) {
-          // The page fetched ahead is not used: settle it so no vendor call outlives the activity.
-          await fetching;
-          if (batch.pages === 0) throw error;
-          break;
-        }
-        cursor = page.nextCursor;
-        // Shutting down: the page fetched ahead is dropped; another worker resumes from the stored cursor.
-        if (!batch.takesAnother()) {
-          await fetching;
-          break;
-        }
+        const { pages, cursorBefore } = group;
+        committing = settled(
+          commitAndCount(input, resolved, ctx, pages, cursorBefore).then(
+            (committed) => batch.add(committed, pages.length),
+            (error: unknown) => {
+              commitFailed = true;
+              throw error;
+            },
+          ),
+        );
+        group = newCommitGroup(pages.at(-1)!.nextCursor, groupLimits);
       }
+      const lastCommit = await committing;
+      if (lastCommit && !lastCommit.ok) failure ??= { error: lastCommit.error };
+      // Pages fetched ahead of a failed commit are not used: settled so no vendor call outlives the activity.
+      await fetching;
+      if (failure && batch.pages === 0) throw failure.error;
       return { ...batch.result(), totals: await readTotals(input) };
     });
   }
@@ -417,8 +488,9 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
           !deps.workerShutdown?.aborted
         );
       },
-      add(page: SyncPageResult): void {
-        counts.pages += 1;
+      /** Counts a commit of `pages` pages and heartbeats: a retry resumes from the cursor it stored. */
+      add(page: SyncPageResult, pages = 1): void {
+        counts.pages += pages;
         counts.recordsUpserted += page.recordsUpserted;
         counts.recordsDeleted += page.recordsDeleted;
         counts.roundComplete = page.roundComplete;
@@ -428,6 +500,26 @@ export function createSyncActivities(deps: IntegrationActivityDeps) {
       result: () => ({ ...counts }),
     };
   }
+}
+
+/**
+ * The pages fetched since the last commit, from `cursorBefore` on: full (to be committed) at
+ * `limits.records` records or `limits.ms` after its first page arrived, whichever comes first.
+ */
+function newCommitGroup(cursorBefore: string | null, limits: { records: number; ms: number }) {
+  const pages: SyncPage[] = [];
+  let records = 0;
+  let firstAt = 0;
+  return {
+    cursorBefore,
+    pages,
+    add(page: SyncPage): void {
+      if (pages.length === 0) firstAt = Date.now();
+      pages.push(page);
+      records += page.records.length + page.deletedExternalIds.length;
+    },
+    full: () => records >= limits.records || Date.now() - firstAt >= limits.ms,
+  };
 }
 
 type Settled<T> = Promise<{ ok: true; value: T } | { ok: false; error: unknown }>;

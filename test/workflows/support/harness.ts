@@ -28,11 +28,17 @@ export interface Harness extends VendorHarness {
 /**
  * The real generic activities over the given vendors. `key`: the secret store's KEK (processes
  * sharing secrets pass the same one); `webhookBaseUrl`: where vendors deliver (a local receiver
- * when the vendor handshakes with it, as Graph does); `workerShutdown`: the worker process's shutdown signal.
+ * when the vendor handshakes with it, as Graph does); `workerShutdown`: the worker process's shutdown signal;
+ * `syncCommitGroup`: when `syncPages` commits its fetched pages (default the production groups).
  */
 export function createVendorHarness(
   vendors: Array<{ descriptor: VendorDescriptor; connector: Connector }>,
-  options: { key?: Buffer; webhookBaseUrl?: string; workerShutdown?: AbortSignal } = {},
+  options: {
+    key?: Buffer;
+    webhookBaseUrl?: string;
+    workerShutdown?: AbortSignal;
+    syncCommitGroup?: IntegrationActivityDeps['syncCommitGroup'];
+  } = {},
 ): VendorHarness {
   const db = runtimeDb('worker');
   const admin = superuserDb();
@@ -46,6 +52,7 @@ export function createVendorHarness(
     vendors: createConnectorRegistry(vendors),
     webhookBaseUrl: options.webhookBaseUrl ?? 'https://integrations.test',
     ...(options.workerShutdown ? { workerShutdown: options.workerShutdown } : {}),
+    ...(options.syncCommitGroup ? { syncCommitGroup: options.syncCommitGroup } : {}),
   };
   const activities = createActivities({ db, logger, integrations });
   return {
