@@ -10,7 +10,6 @@
  * an asset status written (enabled by the admin) → disconnect → purge.
  * Then: two refreshes of one integration at once, against an emulator that refuses any reused refresh token.
  */
-import crypto from 'node:crypto';
 import {
   APS_READ,
   APS_WRITE,
@@ -18,7 +17,6 @@ import {
   docsDescriptor,
   tandemDescriptor,
 } from '../../activities/vendors/autodesk';
-import { workflowIds } from '../../workflows/definitions';
 import { REDIRECT_URI, startAutodeskHarness, type AutodeskHarness } from '../vendors/autodesk/harness';
 import type { VendorHarness } from './support/harness';
 import {
@@ -33,9 +31,10 @@ import {
   rotateTokens,
   seedOauthIntegration,
   useVendorEndToEnd,
+  vendorAction,
   withDevServerWorker,
 } from './support/vendorEndToEnd';
-import { ADMIN, seedWorkspace, startConnect, syncNowAndWait } from './support/workflowHelpers';
+import { seedWorkspace, startConnect, syncNowAndWait } from './support/workflowHelpers';
 
 describe('Autodesk end to end (dev server, APS emulator, real Postgres)', () => {
   let aps: AutodeskHarness;
@@ -118,19 +117,16 @@ describe('Autodesk end to end (dev server, APS emulator, real Postgres)', () => 
       expect(issueLists.every((r) => r.query['filter[updatedAt]'] !== undefined)).toBe(true);
 
       // Data out (T19): an issue, through vendorActionWorkflow.
-      const created = await client.workflow.execute('vendorActionWorkflow', {
+      const created = await vendorAction(
+        client,
         taskQueue,
-        workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-        args: [
-          {
-            ...ref,
-            vendor: 'autodesk-acc',
-            action: 'issues',
-            input: { projectId: tower.id, title: 'Cracked slab at C4', issueSubtypeId: 'subtype-defect' },
-            actor: ADMIN,
-          },
-        ],
-      });
+        { workspaceId, integrationId },
+        {
+          vendor: 'autodesk-acc',
+          action: 'issues',
+          input: { projectId: tower.id, title: 'Cracked slab at C4', issueSubtypeId: 'subtype-defect' },
+        },
+      );
       expect(control.issues().find((i) => i.id === created.externalId)).toMatchObject({
         title: 'Cracked slab at C4',
       });
@@ -237,26 +233,22 @@ describe('Autodesk end to end (dev server, APS emulator, real Postgres)', () => 
       expect((await cached('facilities')).map((f) => f.name)).toEqual(['Central plant']);
       expect((await cached('assets')).map((a) => [a.name, a.parameters])).toEqual([['AHU-01', { 'z:5Q': 'Running' }]]);
 
-      const written = await client.workflow.execute('vendorActionWorkflow', {
+      const written = await vendorAction(
+        client,
         taskQueue,
-        workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-        args: [
-          {
-            workspaceId,
-            integrationId,
-            vendor: 'autodesk-tandem',
-            action: 'asset-status',
-            input: {
-              facilityId: plant.id,
-              modelId: plant.models[0]!,
-              elementKey: ahu.key,
-              parameter: 'z:5Q',
-              status: 'Under maintenance',
-            },
-            actor: ADMIN,
+        { workspaceId, integrationId },
+        {
+          vendor: 'autodesk-tandem',
+          action: 'asset-status',
+          input: {
+            facilityId: plant.id,
+            modelId: plant.models[0]!,
+            elementKey: ahu.key,
+            parameter: 'z:5Q',
+            status: 'Under maintenance',
           },
-        ],
-      });
+        },
+      );
       expect(written).toMatchObject({ parameter: 'z:5Q' });
       expect(control.asset(plant.models[0]!, ahu.key)!.parameters['z:5Q']).toBe('Under maintenance');
 

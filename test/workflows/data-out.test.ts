@@ -5,14 +5,10 @@
  * fails typed, and nothing is created twice.
  */
 import crypto from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
 import { githubDescriptor } from '../../activities/vendors/github';
-import type { VendorActionInput } from '../../workflows/definitions';
-import { workflowIds } from '../../workflows/definitions';
-import { failureType } from '../../workflows/failures';
 import { startGithubHarness, type GithubHarness } from '../vendors/github/harness';
 import type { VendorHarness } from './support/harness';
-import { useVendorEndToEnd, withDevServerWorker } from './support/vendorEndToEnd';
+import { refusalOf, useVendorEndToEnd, vendorAction, withDevServerWorker } from './support/vendorEndToEnd';
 import { ADMIN, seedWorkspace } from './support/workflowHelpers';
 
 describe('T19 [github]: data out through vendorActionWorkflow (dev server, GitHub emulator, real Postgres)', () => {
@@ -42,22 +38,9 @@ describe('T19 [github]: data out through vendorActionWorkflow (dev server, GitHu
       plaintext: JSON.stringify(await github.connect()),
     });
     await withDevServerWorker(h, 'data-out', async ({ client, taskQueue }) => {
-      const act = (action: string, input: Record<string, unknown>) => {
-        const args: VendorActionInput = { workspaceId, integrationId, vendor: 'github', action, input, actor: ADMIN };
-        return client.workflow.execute('vendorActionWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-          args: [args],
-        });
-      };
-      const refusal = async (run: Promise<unknown>) => {
-        const error = await run.then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        expect(error).toBeInstanceOf(WorkflowFailedError);
-        return failureType(error);
-      };
+      const act = (action: string, input: Record<string, unknown>) =>
+        vendorAction(client, taskQueue, { workspaceId, integrationId }, { vendor: 'github', action, input });
+      const refusal = refusalOf;
       const issue = await act('create-issue', {
         repository: 'acme/site-a',
         title: 'RFI 12 overdue',

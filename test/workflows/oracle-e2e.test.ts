@@ -20,7 +20,7 @@ import { startOracleErpHarness, type OracleErpHarness } from '../vendors/oracle-
 import { startPrimaveraHarness, type PrimaveraHarness } from '../vendors/primavera-p6/harness';
 import { createVendorHarness, type VendorHarness } from './support/harness';
 import { idSweepTraces, makeIdSweepDue, sweptOnce } from './support/idSweep';
-import { afterFirstSync, disconnect, expectPurged, withDevServerWorker } from './support/vendorEndToEnd';
+import { afterFirstSync, disconnect, expectPurged, vendorAction, withDevServerWorker } from './support/vendorEndToEnd';
 import { ADMIN, seedWorkspace, syncNowAndWait } from './support/workflowHelpers';
 
 describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, real Postgres)', () => {
@@ -220,10 +220,10 @@ describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, r
       );
 
       // T19: no data out: the action workflow is refused, and no write reaches Oracle.
-      const action = client.workflow.execute('vendorActionWorkflow', {
-        taskQueue,
-        workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-        args: [{ ...ref, vendor: 'oracle-erp', action: 'purchase-order.create', input: {}, actor: ADMIN }],
+      const action = vendorAction(client, taskQueue, ref, {
+        vendor: 'oracle-erp',
+        action: 'purchase-order.create',
+        input: {},
       });
       const error = await action.then(
         () => undefined,
@@ -289,19 +289,16 @@ describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, r
       );
 
       // Data out (T19): the admin enabled status updates on the selected projects.
-      const changed = await client.workflow.execute('vendorActionWorkflow', {
+      const changed = await vendorAction(
+        client,
         taskQueue,
-        workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-        args: [
-          {
-            ...ref,
-            vendor: 'primavera-p6',
-            action: 'status-update',
-            input: { activityObjectId: String(towerActivity.ObjectId), status: 'In Progress' },
-            actor: ADMIN,
-          },
-        ],
-      });
+        { workspaceId, integrationId },
+        {
+          vendor: 'primavera-p6',
+          action: 'status-update',
+          input: { activityObjectId: String(towerActivity.ObjectId), status: 'In Progress' },
+        },
+      );
       expect(changed).toEqual({ externalId: String(towerActivity.ObjectId), status: 'In Progress' });
       expect(control.get('activity', towerActivity.ObjectId)!.fields.Status).toBe('In Progress');
 

@@ -6,9 +6,7 @@
  * purge, with the real @procore/js-sdk connector and real Postgres. Then: two refreshes of one
  * integration at once, against an emulator that refuses any reused refresh token.
  */
-import crypto from 'node:crypto';
 import { PROCORE_READ, PROCORE_STATUS_UPDATES, procoreDescriptor } from '../../activities/vendors/procore';
-import { workflowIds } from '../../workflows/definitions';
 import { REDIRECT_URI, startProcoreHarness, type ProcoreHarness } from '../vendors/procore/harness';
 import type { VendorHarness } from './support/harness';
 import {
@@ -25,6 +23,7 @@ import {
   seedOauthIntegration,
   tokenStates,
   useVendorEndToEnd,
+  vendorAction,
   withDevServerWorker,
 } from './support/vendorEndToEnd';
 import { ADMIN, seedWorkspace, startConnect, syncNowAndWait } from './support/workflowHelpers';
@@ -107,19 +106,16 @@ describe('Procore end to end (dev server, Procore emulator, real Postgres)', () 
       expect(rfiLists.every((r) => r.query['filters[updated_at]'] !== undefined)).toBe(true);
 
       // Data out (T19): the RFI's status, through vendorActionWorkflow.
-      const changed = await client.workflow.execute('vendorActionWorkflow', {
+      const changed = await vendorAction(
+        client,
         taskQueue,
-        workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-        args: [
-          {
-            ...ref,
-            vendor: 'procore',
-            action: 'status-update',
-            input: { projectId: String(tower.id), rfiId: String(towerRfis[2]!.id), status: 'closed' },
-            actor: ADMIN,
-          },
-        ],
-      });
+        { workspaceId, integrationId },
+        {
+          vendor: 'procore',
+          action: 'status-update',
+          input: { projectId: String(tower.id), rfiId: String(towerRfis[2]!.id), status: 'closed' },
+        },
+      );
       expect(changed).toMatchObject({ externalId: String(towerRfis[2]!.id), status: 'closed' });
       expect(control.item(towerRfis[2]!.id)!.fields.status).toBe('closed');
 

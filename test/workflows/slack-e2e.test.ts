@@ -8,20 +8,24 @@
  * `@slack/web-api` connector and real Postgres.
  */
 import crypto from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
 import { SLACK_SCOPES, slackDescriptor } from '../../activities/vendors/slack';
-import { failureType } from '../../workflows/failures';
 import {
   consentChangeUpdate,
   integrationStateQuery,
   oauthCallbackUpdate,
   workflowIds,
   type ConnectInput,
-  type VendorActionInput,
 } from '../../workflows/definitions';
 import { REDIRECT_URI, startSlackHarness, type SlackHarness } from '../vendors/slack/harness';
 import type { VendorHarness } from './support/harness';
-import { disconnect, rotateTokens, useVendorEndToEnd, withDevServerWorker } from './support/vendorEndToEnd';
+import {
+  disconnect,
+  refusalOf,
+  rotateTokens,
+  useVendorEndToEnd,
+  vendorAction,
+  withDevServerWorker,
+} from './support/vendorEndToEnd';
 import { ADMIN, pollUntil, seedWorkspace } from './support/workflowHelpers';
 
 describe('Slack end to end (dev server, Slack emulator, real Postgres)', () => {
@@ -70,22 +74,9 @@ describe('Slack end to end (dev server, Slack emulator, real Postgres)', () => {
         });
         return handle.result();
       };
-      const act = (action: string, input: Record<string, unknown>) => {
-        const args: VendorActionInput = { ...ref, vendor: 'slack', action, input, actor: ADMIN };
-        return client.workflow.execute('vendorActionWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-          args: [args],
-        });
-      };
-      const refusal = async (run: Promise<unknown>) => {
-        const error = await run.then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        expect(error).toBeInstanceOf(WorkflowFailedError);
-        return failureType(error);
-      };
+      const act = (action: string, input: Record<string, unknown>) =>
+        vendorAction(client, taskQueue, ref, { vendor: 'slack', action, input });
+      const refusal = refusalOf;
 
       expect(await consent({})).toMatchObject({
         status: 'connected',

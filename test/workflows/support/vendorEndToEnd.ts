@@ -4,7 +4,7 @@
  * rotation, disconnect and what a purge must leave behind. Each vendor test says only what differs.
  */
 import crypto from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
 import type {
@@ -15,9 +15,10 @@ import type {
   VendorId,
 } from '../../../activities/vendors/types';
 import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../../workflows/definitions';
+import { failureType } from '../../../workflows/failures';
 import { devServer, testWorker, uniqueTaskQueue } from '../../support/temporal';
-import { createVendorHarness, type VendorHarness } from './harness';
-import { ADMIN, pollUntil, seedWorkspace, type startConnect } from './workflowHelpers';
+import { createVendorHarness, seedConnectedIntegration, type VendorHarness } from './harness';
+import { ADMIN, pollUntil, type startConnect } from './workflowHelpers';
 
 type IntegrationRef = { workspaceId: string; integrationId: string };
 
@@ -97,6 +98,30 @@ export async function afterFirstSync(client: Client, ref: IntegrationRef) {
   return lifecycle;
 }
 
+/** The admin's vendor action (data out) through vendorActionWorkflow; answers its result. */
+export function vendorAction(
+  client: Client,
+  taskQueue: string,
+  ref: IntegrationRef,
+  request: { vendor: VendorId; action: string; input: Record<string, unknown> },
+) {
+  return client.workflow.execute('vendorActionWorkflow', {
+    taskQueue,
+    workflowId: workflowIds.action(ref.workspaceId, ref.integrationId, crypto.randomUUID()),
+    args: [{ ...ref, ...request, actor: ADMIN }],
+  });
+}
+
+/** Expects the run to fail as a workflow and answers its typed failure. */
+export async function refusalOf(run: Promise<unknown>): Promise<string | undefined> {
+  const error = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  return failureType(error);
+}
+
 /** Rotates the integration's OAuth tokens through rotateSecretWorkflow (a short grace period). */
 export function rotateTokens(client: Client, taskQueue: string, ref: IntegrationRef, vendor: VendorId) {
   return client.workflow.execute('rotateSecretWorkflow', {
@@ -151,31 +176,12 @@ export async function onlyIntegrationOf(h: VendorHarness, workspaceId: string): 
   return (await h.admin('integrations').where({ workspace_id: workspaceId }).first()).integration_id as string;
 }
 
-/** A connected OAuth integration with `credential` stored as its current secret, as a finished connect leaves it. */
-export async function seedOauthIntegration(
+/** A connected OAuth integration of `row` with `credential` stored as its current secret, as a finished connect leaves it. */
+export function seedOauthIntegration(
   h: VendorHarness,
   row: { vendor: VendorId; scopes: string[]; controls: Record<string, string[]>; credential: TokenSet },
 ): Promise<IntegrationRef> {
-  const ref = { workspaceId: await seedWorkspace(h), integrationId: crypto.randomUUID() };
-  await h.admin('integrations').insert({
-    integration_id: ref.integrationId,
-    workspace_id: ref.workspaceId,
-    vendor: row.vendor,
-    status: 'connected',
-    requested_scopes: row.scopes,
-    granted_scopes: row.scopes,
-    controls: JSON.stringify(row.controls),
-    connected_by: ADMIN.id,
-    connected_at: new Date(),
-  });
-  await h.secrets.put({
-    ...ref,
-    kind: 'oauth-tokens',
-    state: 'current',
-    plaintext: JSON.stringify(row.credential),
-    expiresAt: new Date(row.credential.expiresAt!),
-  });
-  return ref;
+  return seedConnectedIntegration(h, row.credential, row);
 }
 
 /** Runs an activity as its worker would (heartbeats and cancellation of a mock activity context). */
