@@ -5,14 +5,20 @@
  */
 import crypto from 'node:crypto';
 import webhookExamples from '@octokit/webhooks-examples';
-import { APP_WEBHOOK_RESOURCE } from '../../activities/vendors/github/connector';
 import { githubRoutingKey } from '../../activities/vendors/github/webhooks';
 import { hmacSha256Hex } from '../../activities/vendors/shared/signatures';
 import { appWebhookSecrets } from '../../activities/vendors/catalog';
 import { githubDescriptors } from '../../activities/vendors/github/descriptor';
 import { rotatedKinds, workflowIds } from '../../workflows/definitions';
 import { receivedQuery } from './support/contractWorkflows';
-import { createHarness, GITHUB_APP_WEBHOOK_SECRET, seedIntegration, TEST_APPS, type Harness } from './support/harness';
+import {
+  createHarness,
+  GITHUB_APP_WEBHOOK_SECRET,
+  TEST_APPS,
+  type Harness,
+  seedAppWebhookTenant,
+  stopLifecycles,
+} from './support/harness';
 
 const issueOpened = (installationId: number): Record<string, unknown> => {
   const example = (webhookExamples as Array<{ name: string; examples: Array<Record<string, unknown>> }>)
@@ -31,29 +37,20 @@ describe('T21 [github]: app-level GitHub webhooks are verified with the app secr
   beforeAll(async () => {
     h = await createHarness();
     for (const tenant of tenants) {
-      tenant.integrationId = await seedIntegration(h.su, { workspaceId: tenant.workspaceId, vendor: 'github' });
       tenant.endpointId = crypto.randomUUID();
-      const owned = { workspace_id: tenant.workspaceId, integration_id: tenant.integrationId };
-      await h.su('webhook_endpoints').insert({ ...owned, endpoint_id: tenant.endpointId, vendor: 'github' });
-      await h.su('vendor_subscriptions').insert({
-        ...owned,
-        external_id: githubRoutingKey(tenant.installationId),
-        resource: APP_WEBHOOK_RESOURCE,
-        status: 'active',
-      });
-      await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', {
-        taskQueue: h.taskQueue,
-        workflowId: workflowIds.lifecycle(tenant.workspaceId, tenant.integrationId),
-        args: [{ workspaceId: tenant.workspaceId, integrationId: tenant.integrationId, vendor: 'github' }],
+      tenant.integrationId = await seedAppWebhookTenant(h, {
+        workspaceId: tenant.workspaceId,
+        vendor: 'github',
+        routingKey: githubRoutingKey(tenant.installationId),
+        endpointId: tenant.endpointId,
       });
     }
   });
   afterAll(async () => {
-    for (const t of tenants)
-      await h.services.temporal.client.workflow
-        .getHandle(workflowIds.lifecycle(t.workspaceId, t.integrationId))
-        .terminate('cleanup')
-        .catch(() => undefined);
+    await stopLifecycles(
+      h,
+      tenants.map((t) => workflowIds.lifecycle(t.workspaceId, t.integrationId)),
+    );
     await h.close();
   });
 

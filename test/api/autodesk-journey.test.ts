@@ -17,10 +17,16 @@ import {
 } from '../../activities/vendors/autodesk';
 import { createAutodeskConnector } from '../../activities/vendors/autodesk/connector';
 import { startAutodeskEmulator, type AutodeskEmulator } from '../../emulators/autodesk';
-import { devServer, testWorker } from '../support/temporal';
 import { createVendorHarness, type VendorHarness } from '../workflows/support/harness';
 import { pollUntil } from '../workflows/support/workflowHelpers';
 import { bearer, createHarness, PUBLIC_URL, type Harness } from './support/harness';
+import {
+  actionToItsEnd,
+  connectOverHttp,
+  disconnectToReceipt,
+  integrationStatus,
+  withRealWorkflows,
+} from './support/journey';
 
 describe('Autodesk journeys through the API and the real workflows', () => {
   const secretsKey = crypto.randomBytes(32);
@@ -67,113 +73,58 @@ describe('Autodesk journeys through the API and the real workflows', () => {
     await control.addDocument(office.id, office.topFolders[0]!, 'Office.rvt');
     const ws = crypto.randomUUID();
     const admin = bearer(await h.token({ workspaceId: ws, role: 'admin', sub: 'admin-1' }));
-    const server = await devServer();
-    const running = await testWorker({
-      connection: server.connection,
-      taskQueue: h.taskQueue,
-      activities: worker.activities,
-    });
-    try {
-      await running.runUntil(async () => {
-        const connect = await h.app.inject({
-          method: 'POST',
-          url: `/v1/workspaces/${ws}/integrations`,
-          headers: admin,
-          payload: {
-            vendor: 'autodesk-acc',
-            scopes: [APS_READ, APS_WRITE],
-            controls: { projects: [tower.id], writes: ['issues'] },
-            redirectUri,
-          },
-        });
-        expect(connect.statusCode).toBe(202);
-        const { integrationId } = connect.json() as { integrationId: string };
-        const path = `/v1/workspaces/${ws}/integrations/${integrationId}`;
-        const status = async () => (await h.app.inject({ method: 'GET', url: path, headers: admin })).json();
-
-        // The admin's browser: the hand-off, the consent at Autodesk, the callback with the session cookie.
-        const handed = await pollUntil(
-          () => h.app.inject({ method: 'GET', url: `${path}/authorize`, headers: admin }),
-          (r) => r.statusCode === 200,
-          30_000,
-        );
-        const cookie = String(handed.headers['set-cookie']).split(';')[0]!;
-        const authorizeUrl = new URL(handed.json().authorizeUrl as string);
-        expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
-        const consent = await fetch(authorizeUrl, { redirect: 'manual' });
-        const callback = new URL(consent.headers.get('location')!);
-        expect(callback.origin + callback.pathname).toBe(redirectUri);
-        const completed = await h.app.inject({
-          method: 'GET',
-          url: `${callback.pathname}${callback.search}`,
-          headers: { cookie },
-        });
-        expect(completed.statusCode).toBe(200);
-
-        // Connected; the first sync brings the selected project's document only (T18).
-        await pollUntil(status, (s) => s.status === 'connected' && s.live?.lastSync?.state === 'completed', 60_000);
-        const cachedNames = async () =>
-          (
-            await h
-              .su('cached_records')
-              .where({ integration_id: integrationId, resource: 'documents' })
-              .select('payload')
-          ).map((r) => String(r.payload.name));
-        expect(await cachedNames()).toEqual(['Tower A.rvt']);
-        const ledger = await h.app.inject({ method: 'GET', url: `${path}/consents`, headers: admin });
-        expect(ledger.json().consents[0]).toMatchObject({
-          action: 'granted',
-          actor: { type: 'user' },
+    await withRealWorkflows(h, worker, async () => {
+      const { integrationId, path } = await connectOverHttp(
+        h,
+        ws,
+        admin,
+        {
+          vendor: 'autodesk-acc',
           scopes: [APS_READ, APS_WRITE],
-        });
+          controls: { projects: [tower.id], writes: ['issues'] },
+          redirectUri,
+        },
+        // The admin's browser: the hand-off, the consent at Autodesk (with PKCE), the callback with the session cookie.
+        ({ authorizeUrl, callback }) => {
+          expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
+          expect(callback.origin + callback.pathname).toBe(redirectUri);
+        },
+      );
+      const status = () => integrationStatus(h, admin, path);
 
-        // A new drawing at Autodesk: its hook calls the API, whose receiver wakes the real lifecycle (T11, T21).
-        await control.addDocument(tower.id, tower.topFolders[1]!, 'A-101 Level 1.pdf');
-        expect(control.deliveries().at(-1)!.status).toBe(202);
-        await pollUntil(cachedNames, (names) => names.includes('A-101 Level 1.pdf'), 60_000);
-
-        // Data out (T19): the admin enabled issues at connect.
-        const action = await h.app.inject({
-          method: 'POST',
-          url: `${path}/actions`,
-          headers: { ...admin, 'idempotency-key': crypto.randomUUID() },
-          payload: {
-            action: 'issues',
-            input: { projectId: tower.id, title: 'Cracked slab at C4', issueSubtypeId: 'subtype-defect' },
-          },
-        });
-        expect(action.statusCode).toBe(202);
-        const done = await pollUntil(
-          async () => (await h.app.inject({ method: 'GET', url: action.json().links.status, headers: admin })).json(),
-          (s) => s.status !== 'running',
-          30_000,
-        );
-        expect(done).toMatchObject({ status: 'completed' });
-        expect(control.issues().map((i) => i.title)).toContain('Cracked slab at C4');
-
-        // Disconnect (T4, T15): hooks deleted, grant revoked at Autodesk, cache cleared, then the purge receipt.
-        const disconnect = await h.app.inject({ method: 'DELETE', url: path, headers: admin });
-        expect(disconnect.statusCode).toBe(202);
-        const receipts = await pollUntil(
-          async () =>
-            (
-              await h.app.inject({
-                method: 'GET',
-                url: `/v1/workspaces/${ws}/purge-receipts?integrationId=${integrationId}`,
-                headers: admin,
-              })
-            ).json().receipts as Array<{ integrationId: string }>,
-          (list) => list.length === 1,
-          60_000,
-        );
-        expect(receipts[0]).toMatchObject({ integrationId });
-        expect(control.revokedGrants()).toBe(1);
-        expect(control.hooks()).toEqual([]);
-        expect(await h.su('cached_records').where({ integration_id: integrationId })).toEqual([]);
+      // Connected; the first sync brings the selected project's document only (T18).
+      await pollUntil(status, (s) => s.status === 'connected' && s.live?.lastSync?.state === 'completed', 60_000);
+      const cachedNames = async () =>
+        (
+          await h.su('cached_records').where({ integration_id: integrationId, resource: 'documents' }).select('payload')
+        ).map((r) => String(r.payload.name));
+      expect(await cachedNames()).toEqual(['Tower A.rvt']);
+      const ledger = await h.app.inject({ method: 'GET', url: `${path}/consents`, headers: admin });
+      expect(ledger.json().consents[0]).toMatchObject({
+        action: 'granted',
+        actor: { type: 'user' },
+        scopes: [APS_READ, APS_WRITE],
       });
-    } finally {
-      await server.close();
-    }
+
+      // A new drawing at Autodesk: its hook calls the API, whose receiver wakes the real lifecycle (T11, T21).
+      await control.addDocument(tower.id, tower.topFolders[1]!, 'A-101 Level 1.pdf');
+      expect(control.deliveries().at(-1)!.status).toBe(202);
+      await pollUntil(cachedNames, (names) => names.includes('A-101 Level 1.pdf'), 60_000);
+
+      // Data out (T19): the admin enabled issues at connect.
+      const done = await actionToItsEnd(h, admin, path, {
+        action: 'issues',
+        input: { projectId: tower.id, title: 'Cracked slab at C4', issueSubtypeId: 'subtype-defect' },
+      });
+      expect(done).toMatchObject({ status: 'completed' });
+      expect(control.issues().map((i) => i.title)).toContain('Cracked slab at C4');
+
+      // Disconnect (T4, T15): hooks deleted, grant revoked at Autodesk, cache cleared, then the purge receipt.
+      await disconnectToReceipt(h, ws, admin, integrationId);
+      expect(control.revokedGrants()).toBe(1);
+      expect(control.hooks()).toEqual([]);
+      expect(await h.su('cached_records').where({ integration_id: integrationId })).toEqual([]);
+    });
     // The unselected project was never asked about.
     const named = control.requests
       .flatMap((r) => [
@@ -184,34 +135,6 @@ describe('Autodesk journeys through the API and the real workflows', () => {
       .map((id) => `b.${id.replace(/^b\./, '').toLowerCase()}`);
     expect(named).not.toContain(office.id);
   }, 240_000);
-
-  /** Connect over HTTP as the admin's browser would: hand-off, consent at the emulator, callback with the cookie. */
-  async function connectOverHttp(ws: string, admin: Record<string, string>, payload: Record<string, unknown>) {
-    const connect = await h.app.inject({
-      method: 'POST',
-      url: `/v1/workspaces/${ws}/integrations`,
-      headers: admin,
-      payload,
-    });
-    expect(connect.statusCode).toBe(202);
-    const { integrationId } = connect.json() as { integrationId: string };
-    const path = `/v1/workspaces/${ws}/integrations/${integrationId}`;
-    const handed = await pollUntil(
-      () => h.app.inject({ method: 'GET', url: `${path}/authorize`, headers: admin }),
-      (r) => r.statusCode === 200,
-      30_000,
-    );
-    const cookie = String(handed.headers['set-cookie']).split(';')[0]!;
-    const consent = await fetch(handed.json().authorizeUrl as string, { redirect: 'manual' });
-    const callback = new URL(consent.headers.get('location')!);
-    const completed = await h.app.inject({
-      method: 'GET',
-      url: `${callback.pathname}${callback.search}`,
-      headers: { cookie },
-    });
-    expect(completed.statusCode).toBe(200);
-    return { integrationId, path };
-  }
 
   it.each([
     { vendor: 'autodesk-docs', resource: 'folder-tree' },
@@ -236,48 +159,24 @@ describe('Autodesk journeys through the API and the real workflows', () => {
       const ws = crypto.randomUUID();
       const admin = bearer(await h.token({ workspaceId: ws, role: 'admin', sub: 'admin-1' }));
       const from = control.requests.length;
-      const server = await devServer();
-      const running = await testWorker({
-        connection: server.connection,
-        taskQueue: h.taskQueue,
-        activities: worker.activities,
-      });
-      try {
-        await running.runUntil(async () => {
-          const { integrationId, path } = await connectOverHttp(ws, admin, {
-            ...payload,
-            redirectUri: callbackOf(vendor),
-          });
-          const status = async () => (await h.app.inject({ method: 'GET', url: path, headers: admin })).json();
-          await pollUntil(status, (s) => s.status === 'connected' && s.live?.lastSync?.state === 'completed', 60_000);
-          const names = (
-            await h.su('cached_records').where({ integration_id: integrationId, resource }).select('payload')
-          ).map((r) => String(r.payload.name));
-          expect(names).toContain(vendor === 'autodesk-docs' ? 'Clinic.pdf' : 'AHU-07');
-          expect(names).not.toContain('AHU-99');
-
-          const revokedBefore = control.revokedGrants();
-          const disconnect = await h.app.inject({ method: 'DELETE', url: path, headers: admin });
-          expect(disconnect.statusCode).toBe(202);
-          const receipts = await pollUntil(
-            async () =>
-              (
-                await h.app.inject({
-                  method: 'GET',
-                  url: `/v1/workspaces/${ws}/purge-receipts?integrationId=${integrationId}`,
-                  headers: admin,
-                })
-              ).json().receipts as Array<{ integrationId: string }>,
-            (list) => list.length === 1,
-            60_000,
-          );
-          expect(receipts[0]).toMatchObject({ integrationId });
-          expect(control.revokedGrants()).toBe(revokedBefore + 1);
-          expect(await h.su('cached_records').where({ integration_id: integrationId })).toEqual([]);
+      await withRealWorkflows(h, worker, async () => {
+        const { integrationId, path } = await connectOverHttp(h, ws, admin, {
+          ...payload,
+          redirectUri: callbackOf(vendor),
         });
-      } finally {
-        await server.close();
-      }
+        const status = () => integrationStatus(h, admin, path);
+        await pollUntil(status, (s) => s.status === 'connected' && s.live?.lastSync?.state === 'completed', 60_000);
+        const names = (
+          await h.su('cached_records').where({ integration_id: integrationId, resource }).select('payload')
+        ).map((r) => String(r.payload.name));
+        expect(names).toContain(vendor === 'autodesk-docs' ? 'Clinic.pdf' : 'AHU-07');
+        expect(names).not.toContain('AHU-99');
+
+        const revokedBefore = control.revokedGrants();
+        await disconnectToReceipt(h, ws, admin, integrationId);
+        expect(control.revokedGrants()).toBe(revokedBefore + 1);
+        expect(await h.su('cached_records').where({ integration_id: integrationId })).toEqual([]);
+      });
       const paths = control.requests.slice(from).map((r) => decodeURIComponent(r.path));
       expect(paths.some((p) => p.includes(skipped.id.slice(2)) || p.includes(otherFacility.id))).toBe(false);
     },

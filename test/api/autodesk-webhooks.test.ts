@@ -9,7 +9,13 @@ import crypto from 'node:crypto';
 import { DELIVERY_MAX_AGE_MS, adskSignature, autodeskHookToken } from '../../activities/vendors/autodesk';
 import { startAutodeskHarness, type AutodeskHarness } from '../vendors/autodesk/harness';
 import { receivedQuery } from './support/contractWorkflows';
-import { createHarness, seedWebhookEndpoint, type Harness, type SeededEndpoint } from './support/harness';
+import {
+  createHarness,
+  seedWebhookEndpoint,
+  type Harness,
+  type SeededEndpoint,
+  stopLifecycles,
+} from './support/harness';
 
 describe('T21 [autodesk-acc]: APS webhook receiver', () => {
   let h: Harness;
@@ -31,11 +37,10 @@ describe('T21 [autodesk-acc]: APS webhook receiver', () => {
     });
   });
   afterAll(async () => {
-    for (const e of Object.values(endpoints))
-      await h.services.temporal.client.workflow
-        .getHandle(e.lifecycleId)
-        .terminate('cleanup')
-        .catch(() => undefined);
+    await stopLifecycles(
+      h,
+      Object.values(endpoints).map((e) => e.lifecycleId),
+    );
     await aps.emulator.stop();
     await h.close();
   });

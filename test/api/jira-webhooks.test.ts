@@ -9,7 +9,14 @@ import crypto from 'node:crypto';
 import { jiraCallbackUrl } from '../../activities/vendors/jira';
 import { startJiraEmulator, type JiraEmulator } from '../../emulators/jira';
 import { receivedQuery } from './support/contractWorkflows';
-import { createHarness, JIRA_APP, seedWebhookEndpoint, type Harness, type SeededEndpoint } from './support/harness';
+import {
+  createHarness,
+  JIRA_APP,
+  seedWebhookEndpoint,
+  type Harness,
+  type SeededEndpoint,
+  stopLifecycles,
+} from './support/harness';
 
 describe('T21 [jira]: Jira webhook receiver', () => {
   let h: Harness;
@@ -26,11 +33,10 @@ describe('T21 [jira]: Jira webhook receiver', () => {
     endpoints.b = await seedWebhookEndpoint(h, crypto.randomUUID(), 'jira');
   });
   afterAll(async () => {
-    for (const e of Object.values(endpoints))
-      await h.services.temporal.client.workflow
-        .getHandle(e.lifecycleId)
-        .terminate('cleanup')
-        .catch(() => undefined);
+    await stopLifecycles(
+      h,
+      Object.values(endpoints).map((e) => e.lifecycleId),
+    );
     await jira.stop();
     await h.close();
   });

@@ -8,12 +8,12 @@
 import crypto from 'node:crypto';
 import { ORACLE_ERP_READ, oracleErpDescriptor } from '../../activities/vendors/oracle-erp';
 import { primaveraDescriptor } from '../../activities/vendors/primavera-p6';
-import { devServer, testWorker } from '../support/temporal';
 import { startOracleErpHarness, type OracleErpHarness } from '../vendors/oracle-erp/harness';
 import { startPrimaveraHarness, type PrimaveraHarness } from '../vendors/primavera-p6/harness';
 import { createVendorHarness, type VendorHarness } from '../workflows/support/harness';
 import { pollUntil } from '../workflows/support/workflowHelpers';
 import { bearer, createHarness, type Harness } from './support/harness';
+import { withRealWorkflows } from './support/journey';
 
 describe('Oracle ERP Cloud and Primavera P6 journeys through the API and the real workflows', () => {
   const secretsKey = crypto.randomBytes(32);
@@ -41,21 +41,6 @@ describe('Oracle ERP Cloud and Primavera P6 journeys through the API and the rea
     await p6.emulator.stop();
     await h.close();
   });
-
-  /** Runs `journey` with a worker of the real workflows on the dev server. */
-  async function withWorker(journey: () => Promise<void>): Promise<void> {
-    const server = await devServer();
-    const running = await testWorker({
-      connection: server.connection,
-      taskQueue: h.taskQueue,
-      activities: worker.activities,
-    });
-    try {
-      await running.runUntil(journey);
-    } finally {
-      await server.close();
-    }
-  }
 
   function client(ws: string, headers: Record<string, string>) {
     const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object, extra = {}) =>
@@ -104,7 +89,7 @@ describe('Oracle ERP Cloud and Primavera P6 journeys through the API and the rea
     control.add('suppliers', { Supplier: 'Contoso Concrete', SupplierNumber: 'CC', Status: 'ACTIVE' });
     const ws = crypto.randomUUID();
     const api = client(ws, bearer(await h.token({ workspaceId: ws, role: 'admin', sub: 'admin-1' })));
-    await withWorker(async () => {
+    await withRealWorkflows(h, worker, async () => {
       // No credential: a problem naming the missing field, before anything is stored.
       const missing = await api.call('POST', api.base, { vendor: 'oracle-erp' });
       expect(missing.statusCode).toBe(422);
@@ -158,7 +143,7 @@ describe('Oracle ERP Cloud and Primavera P6 journeys through the API and the rea
     });
     const ws = crypto.randomUUID();
     const api = client(ws, bearer(await h.token({ workspaceId: ws, role: 'admin', sub: 'admin-1' })));
-    await withWorker(async () => {
+    await withRealWorkflows(h, worker, async () => {
       // A control that is not P6's is refused (T18).
       const foreign = await api.call('POST', api.base, {
         vendor: 'primavera-p6',

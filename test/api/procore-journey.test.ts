@@ -9,10 +9,16 @@ import crypto from 'node:crypto';
 import { PROCORE_READ, PROCORE_STATUS_UPDATES, procoreDescriptor } from '../../activities/vendors/procore';
 import { createProcoreConnector } from '../../activities/vendors/procore/connector';
 import { startProcoreEmulator, type ProcoreEmulator } from '../../emulators/procore';
-import { devServer, testWorker } from '../support/temporal';
 import { createVendorHarness, type VendorHarness } from '../workflows/support/harness';
 import { pollUntil } from '../workflows/support/workflowHelpers';
 import { bearer, createHarness, PUBLIC_URL, type Harness } from './support/harness';
+import {
+  actionToItsEnd,
+  connectOverHttp,
+  disconnectToReceipt,
+  integrationStatus,
+  withRealWorkflows,
+} from './support/journey';
 
 describe('Procore journey through the API and the real workflows', () => {
   const secretsKey = crypto.randomBytes(32);
@@ -60,153 +66,100 @@ describe('Procore journey through the API and the real workflows', () => {
     control.addItem(office.id, 'rfis', { number: '1', subject: 'Office RFI', status: 'open' });
     const ws = crypto.randomUUID();
     const admin = bearer(await h.token({ workspaceId: ws, role: 'admin', sub: 'admin-1' }));
-    const server = await devServer();
-    const running = await testWorker({
-      connection: server.connection,
-      taskQueue: h.taskQueue,
-      activities: worker.activities,
-    });
-    try {
-      await running.runUntil(async () => {
-        const connect = await h.app.inject({
-          method: 'POST',
-          url: `/v1/workspaces/${ws}/integrations`,
-          headers: admin,
-          payload: {
-            vendor: 'procore',
-            scopes: [PROCORE_READ, PROCORE_STATUS_UPDATES],
-            controls: { projects: [String(tower.id), String(depot.id)] },
-            redirectUri,
-          },
-        });
-        expect(connect.statusCode).toBe(202);
-        const { integrationId } = connect.json() as { integrationId: string };
-        const path = `/v1/workspaces/${ws}/integrations/${integrationId}`;
-        const status = async () => (await h.app.inject({ method: 'GET', url: path, headers: admin })).json();
-
-        // The admin's browser: the hand-off, the consent at Procore, the callback with the session cookie.
-        const handed = await pollUntil(
-          () => h.app.inject({ method: 'GET', url: `${path}/authorize`, headers: admin }),
-          (r) => r.statusCode === 200,
-          30_000,
-        );
-        const cookie = String(handed.headers['set-cookie']).split(';')[0]!;
-        const consent = await fetch(handed.json().authorizeUrl as string, { redirect: 'manual' });
-        const callback = new URL(consent.headers.get('location')!);
-        expect(callback.origin + callback.pathname).toBe(redirectUri);
-        const completed = await h.app.inject({
-          method: 'GET',
-          url: `${callback.pathname}${callback.search}`,
-          headers: { cookie },
-        });
-        expect(completed.statusCode).toBe(200);
-
-        // Connected; the first sync brings the selected project's RFI only (T18).
-        await pollUntil(status, (s) => s.status === 'connected' && s.live?.lastSync?.state === 'completed', 60_000);
-        const cachedSubjects = async () =>
-          (
-            await h.su('cached_records').where({ integration_id: integrationId, resource: 'rfis' }).select('payload')
-          ).map((r) => String(r.payload.subject));
-        expect(await cachedSubjects()).toEqual(['Curtain wall anchors']);
-        const ledger = await h.app.inject({ method: 'GET', url: `${path}/consents`, headers: admin });
-        expect(ledger.json().consents[0]).toMatchObject({
-          action: 'granted',
-          actor: { type: 'user' },
+    await withRealWorkflows(h, worker, async () => {
+      const { integrationId, path } = await connectOverHttp(
+        h,
+        ws,
+        admin,
+        {
+          vendor: 'procore',
           scopes: [PROCORE_READ, PROCORE_STATUS_UPDATES],
-        });
+          controls: { projects: [String(tower.id), String(depot.id)] },
+          redirectUri,
+        },
+        // The admin's browser: the hand-off, the consent at Procore, the callback with the session cookie.
+        ({ callback }) => expect(callback.origin + callback.pathname).toBe(redirectUri),
+      );
+      const status = () => integrationStatus(h, admin, path);
 
-        // An edit at Procore: its hook delivers to the API, whose receiver wakes the real lifecycle (T11, T21).
-        control.clock.advance(60_000);
-        control.updateItem(rfi.id, { subject: 'Curtain wall anchors (answered)' });
-        expect(await control.deliver(rfi.id, 'update')).toEqual([202]);
-        await pollUntil(cachedSubjects, (subjects) => subjects.includes('Curtain wall anchors (answered)'), 60_000);
-
-        // T18: the admin narrows the selection to Tower A. Depot's hook is deleted at Procore before the
-        // update answers, Tower A's stays, and a delivery about Depot (a retry Procore still had queued)
-        // is refused and recorded nowhere.
-        const hooksOf = (projectId: number) =>
-          control.hooks().filter((hook) => hook.projectId === projectId && hook.destinationUrl.includes(ws));
-        const [depotHook] = hooksOf(depot.id);
-        expect(depotHook).toBeDefined();
-        const narrowed = await h.app.inject({
-          method: 'PATCH',
-          url: `${path}/controls`,
-          headers: admin,
-          payload: { controls: { projects: [String(tower.id)] } },
-        });
-        expect(narrowed.statusCode).toBe(200);
-        expect(hooksOf(depot.id)).toEqual([]);
-        expect(hooksOf(tower.id)).toHaveLength(1);
-        const deleted = control.requests.filter((r) => r.method === 'DELETE' && r.path.includes('/webhooks/hooks/'));
-        expect(deleted.map((r) => `${r.path}?project_id=${r.query.project_id}`)).toEqual([
-          `/rest/v1.0/webhooks/hooks/${depotHook!.id}?project_id=${depot.id}`,
-        ]);
-        expect(await h.su('vendor_subscriptions').where({ integration_id: integrationId })).toHaveLength(1);
-        const delivery = (projectId: number) =>
-          fetch(depotHook!.destinationUrl, {
-            method: 'POST',
-            headers: { ...depotHook!.destinationHeaders, 'content-type': 'application/json' },
-            body: JSON.stringify({
-              ulid: crypto.randomBytes(13).toString('hex').toUpperCase(),
-              timestamp: new Date(control.clock.now()).toISOString(),
-              project_id: projectId,
-              event_type: 'update',
-              resource_type: 'RFIs',
-              resource_id: rfi.id,
-            }),
-          });
-        const deliveriesBefore = await h.su('webhook_deliveries').where({ integration_id: integrationId });
-        const refused = await delivery(depot.id);
-        expect(refused.status).toBe(403);
-        expect(refused.headers.get('content-type')).toContain('application/problem+json');
-        expect(await h.su('webhook_deliveries').where({ integration_id: integrationId })).toHaveLength(
-          deliveriesBefore.length,
+      // Connected; the first sync brings the selected project's RFI only (T18).
+      await pollUntil(status, (s) => s.status === 'connected' && s.live?.lastSync?.state === 'completed', 60_000);
+      const cachedSubjects = async () =>
+        (await h.su('cached_records').where({ integration_id: integrationId, resource: 'rfis' }).select('payload')).map(
+          (r) => String(r.payload.subject),
         );
-        // The same endpoint still takes Tower A's deliveries.
-        expect((await delivery(tower.id)).status).toBe(202);
-
-        // Data out (T19): the admin enabled status updates at connect.
-        const action = await h.app.inject({
-          method: 'POST',
-          url: `${path}/actions`,
-          headers: { ...admin, 'idempotency-key': crypto.randomUUID() },
-          payload: {
-            action: 'status-update',
-            input: { projectId: String(tower.id), rfiId: String(rfi.id), status: 'closed' },
-          },
-        });
-        expect(action.statusCode).toBe(202);
-        const done = await pollUntil(
-          async () => (await h.app.inject({ method: 'GET', url: action.json().links.status, headers: admin })).json(),
-          (s) => s.status !== 'running',
-          30_000,
-        );
-        expect(done).toMatchObject({ status: 'completed', result: { externalId: String(rfi.id), status: 'closed' } });
-        expect(control.item(rfi.id)!.fields.status).toBe('closed');
-
-        // Disconnect (T4, T15): hooks deleted, grant revoked at Procore, cache cleared, then the purge receipt.
-        const disconnect = await h.app.inject({ method: 'DELETE', url: path, headers: admin });
-        expect(disconnect.statusCode).toBe(202);
-        const receipts = await pollUntil(
-          async () =>
-            (
-              await h.app.inject({
-                method: 'GET',
-                url: `/v1/workspaces/${ws}/purge-receipts?integrationId=${integrationId}`,
-                headers: admin,
-              })
-            ).json().receipts as Array<{ integrationId: string }>,
-          (list) => list.length === 1,
-          60_000,
-        );
-        expect(receipts[0]).toMatchObject({ integrationId });
-        expect(control.revokedTokens()).toBe(1);
-        expect(control.hooks()).toEqual([]);
-        expect(await h.su('cached_records').where({ integration_id: integrationId })).toEqual([]);
+      expect(await cachedSubjects()).toEqual(['Curtain wall anchors']);
+      const ledger = await h.app.inject({ method: 'GET', url: `${path}/consents`, headers: admin });
+      expect(ledger.json().consents[0]).toMatchObject({
+        action: 'granted',
+        actor: { type: 'user' },
+        scopes: [PROCORE_READ, PROCORE_STATUS_UPDATES],
       });
-    } finally {
-      await server.close();
-    }
+
+      // An edit at Procore: its hook delivers to the API, whose receiver wakes the real lifecycle (T11, T21).
+      control.clock.advance(60_000);
+      control.updateItem(rfi.id, { subject: 'Curtain wall anchors (answered)' });
+      expect(await control.deliver(rfi.id, 'update')).toEqual([202]);
+      await pollUntil(cachedSubjects, (subjects) => subjects.includes('Curtain wall anchors (answered)'), 60_000);
+
+      // T18: the admin narrows the selection to Tower A. Depot's hook is deleted at Procore before the
+      // update answers, Tower A's stays, and a delivery about Depot (a retry Procore still had queued)
+      // is refused and recorded nowhere.
+      const hooksOf = (projectId: number) =>
+        control.hooks().filter((hook) => hook.projectId === projectId && hook.destinationUrl.includes(ws));
+      const [depotHook] = hooksOf(depot.id);
+      expect(depotHook).toBeDefined();
+      const narrowed = await h.app.inject({
+        method: 'PATCH',
+        url: `${path}/controls`,
+        headers: admin,
+        payload: { controls: { projects: [String(tower.id)] } },
+      });
+      expect(narrowed.statusCode).toBe(200);
+      expect(hooksOf(depot.id)).toEqual([]);
+      expect(hooksOf(tower.id)).toHaveLength(1);
+      const deleted = control.requests.filter((r) => r.method === 'DELETE' && r.path.includes('/webhooks/hooks/'));
+      expect(deleted.map((r) => `${r.path}?project_id=${r.query.project_id}`)).toEqual([
+        `/rest/v1.0/webhooks/hooks/${depotHook!.id}?project_id=${depot.id}`,
+      ]);
+      expect(await h.su('vendor_subscriptions').where({ integration_id: integrationId })).toHaveLength(1);
+      const delivery = (projectId: number) =>
+        fetch(depotHook!.destinationUrl, {
+          method: 'POST',
+          headers: { ...depotHook!.destinationHeaders, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            ulid: crypto.randomBytes(13).toString('hex').toUpperCase(),
+            timestamp: new Date(control.clock.now()).toISOString(),
+            project_id: projectId,
+            event_type: 'update',
+            resource_type: 'RFIs',
+            resource_id: rfi.id,
+          }),
+        });
+      const deliveriesBefore = await h.su('webhook_deliveries').where({ integration_id: integrationId });
+      const refused = await delivery(depot.id);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      expect(await h.su('webhook_deliveries').where({ integration_id: integrationId })).toHaveLength(
+        deliveriesBefore.length,
+      );
+      // The same endpoint still takes Tower A's deliveries.
+      expect((await delivery(tower.id)).status).toBe(202);
+
+      // Data out (T19): the admin enabled status updates at connect.
+      const done = await actionToItsEnd(h, admin, path, {
+        action: 'status-update',
+        input: { projectId: String(tower.id), rfiId: String(rfi.id), status: 'closed' },
+      });
+      expect(done).toMatchObject({ status: 'completed', result: { externalId: String(rfi.id), status: 'closed' } });
+      expect(control.item(rfi.id)!.fields.status).toBe('closed');
+
+      // Disconnect (T4, T15): hooks deleted, grant revoked at Procore, cache cleared, then the purge receipt.
+      await disconnectToReceipt(h, ws, admin, integrationId);
+      expect(control.revokedTokens()).toBe(1);
+      expect(control.hooks()).toEqual([]);
+      expect(await h.su('cached_records').where({ integration_id: integrationId })).toEqual([]);
+    });
     // The unselected project was never asked about.
     const named = control.requests
       .filter((r) => r.path.startsWith('/rest/'))

@@ -10,7 +10,13 @@ import crypto from 'node:crypto';
 import { DELIVERY_MAX_AGE_MS, procoreDestinationToken } from '../../activities/vendors/procore';
 import { startProcoreHarness, type ProcoreHarness } from '../vendors/procore/harness';
 import { receivedQuery } from './support/contractWorkflows';
-import { createHarness, seedWebhookEndpoint, type Harness, type SeededEndpoint } from './support/harness';
+import {
+  createHarness,
+  seedWebhookEndpoint,
+  type Harness,
+  type SeededEndpoint,
+  stopLifecycles,
+} from './support/harness';
 
 describe('T21 [procore]: Procore webhook receiver', () => {
   let h: Harness;
@@ -33,11 +39,10 @@ describe('T21 [procore]: Procore webhook receiver', () => {
     });
   });
   afterAll(async () => {
-    for (const e of Object.values(endpoints))
-      await h.services.temporal.client.workflow
-        .getHandle(e.lifecycleId)
-        .terminate('cleanup')
-        .catch(() => undefined);
+    await stopLifecycles(
+      h,
+      Object.values(endpoints).map((e) => e.lifecycleId),
+    );
     await procore.emulator.stop();
     await h.close();
   });

@@ -9,10 +9,10 @@ import crypto from 'node:crypto';
 import { SAP_MATRIX_SCOPE, sapDescriptor } from '../../activities/vendors/sap';
 import { createSapConnector } from '../../activities/vendors/sap/connector';
 import { startSapEmulator, type SapEmulator } from '../../emulators/sap';
-import { devServer, testWorker } from '../support/temporal';
 import { createVendorHarness, type VendorHarness } from '../workflows/support/harness';
 import { pollUntil } from '../workflows/support/workflowHelpers';
 import { bearer, createHarness, type Harness } from './support/harness';
+import { disconnectToReceipt, integrationStatus, withRealWorkflows } from './support/journey';
 
 describe('SAP journey through the API and the real workflows', () => {
   const secretsKey = crypto.randomBytes(32);
@@ -46,75 +46,51 @@ describe('SAP journey through the API and the real workflows', () => {
       availability: 'available',
       dataOut: [],
     });
-    const server = await devServer();
-    const running = await testWorker({
-      connection: server.connection,
-      taskQueue: h.taskQueue,
-      activities: worker.activities,
-    });
-    try {
-      await running.runUntil(async () => {
-        const connect = await h.app.inject({
-          method: 'POST',
-          url: `/v1/workspaces/${ws}/integrations`,
-          headers: admin,
-          payload: { vendor: 'sap', scopes: [SAP_MATRIX_SCOPE], credential: { url: emulator.url, ...user } },
-        });
-        expect(connect.statusCode).toBe(202);
-        expect(connect.body).not.toContain(user.password);
-        const { integrationId } = connect.json() as { integrationId: string };
-        const path = `/v1/workspaces/${ws}/integrations/${integrationId}`;
-        const status = async () => (await h.app.inject({ method: 'GET', url: path, headers: admin })).json();
-
-        // Connected by the worker's connect test; the first sync reads both entity sets (T1: the row's read permission).
-        const connected = await pollUntil(
-          status,
-          (s) => s.status === 'connected' && s.live?.lastSync?.state === 'completed',
-          60_000,
-        );
-        expect(connected.grantedScopes).toEqual([SAP_MATRIX_SCOPE]);
-        const cachedIds = async (resource: string) =>
-          (await h.su('cached_records').where({ integration_id: integrationId, resource }).pluck('external_id')).sort();
-        expect(await cachedIds('purchase-orders')).toEqual([...orders].sort());
-        expect(await cachedIds('deliveries')).toEqual([delivery]);
-        // T6: the credential is only in the secret store, encrypted.
-        const [secret] = await h.su('secrets').where({ integration_id: integrationId, kind: 'service-account' });
-        expect(secret.state).toBe('current');
-        expect(Buffer.from(secret.ciphertext).toString('latin1')).not.toContain(user.password);
-
-        // Data out (T19): the row writes nothing; the API refuses before any workflow starts.
-        const action = await h.app.inject({
-          method: 'POST',
-          url: `${path}/actions`,
-          headers: { ...admin, 'idempotency-key': crypto.randomUUID() },
-          payload: { action: 'create-purchase-order', input: { Supplier: '17300001' } },
-        });
-        expect(action.statusCode).toBe(422);
-        expect(action.headers['content-type']).toMatch(/^application\/problem\+json/);
-
-        // Disconnect (T4, T15): nothing to revoke at SAP; the credential and cache go, then the purge receipt.
-        const disconnect = await h.app.inject({ method: 'DELETE', url: path, headers: admin });
-        expect(disconnect.statusCode).toBe(202);
-        const receipts = await pollUntil(
-          async () =>
-            (
-              await h.app.inject({
-                method: 'GET',
-                url: `/v1/workspaces/${ws}/purge-receipts?integrationId=${integrationId}`,
-                headers: admin,
-              })
-            ).json().receipts as Array<{ integrationId: string }>,
-          (list) => list.length === 1,
-          60_000,
-        );
-        expect(receipts[0]).toMatchObject({ integrationId });
-        expect(await h.su('cached_records').where({ integration_id: integrationId })).toEqual([]);
-        const secrets = await h.su('secrets').where({ integration_id: integrationId });
-        expect(secrets.every((s) => s.state === 'destroyed' && s.ciphertext === null)).toBe(true);
+    await withRealWorkflows(h, worker, async () => {
+      const connect = await h.app.inject({
+        method: 'POST',
+        url: `/v1/workspaces/${ws}/integrations`,
+        headers: admin,
+        payload: { vendor: 'sap', scopes: [SAP_MATRIX_SCOPE], credential: { url: emulator.url, ...user } },
       });
-    } finally {
-      await server.close();
-    }
+      expect(connect.statusCode).toBe(202);
+      expect(connect.body).not.toContain(user.password);
+      const { integrationId } = connect.json() as { integrationId: string };
+      const path = `/v1/workspaces/${ws}/integrations/${integrationId}`;
+      const status = () => integrationStatus(h, admin, path);
+
+      // Connected by the worker's connect test; the first sync reads both entity sets (T1: the row's read permission).
+      const connected = await pollUntil(
+        status,
+        (s) => s.status === 'connected' && s.live?.lastSync?.state === 'completed',
+        60_000,
+      );
+      expect(connected.grantedScopes).toEqual([SAP_MATRIX_SCOPE]);
+      const cachedIds = async (resource: string) =>
+        (await h.su('cached_records').where({ integration_id: integrationId, resource }).pluck('external_id')).sort();
+      expect(await cachedIds('purchase-orders')).toEqual([...orders].sort());
+      expect(await cachedIds('deliveries')).toEqual([delivery]);
+      // T6: the credential is only in the secret store, encrypted.
+      const [secret] = await h.su('secrets').where({ integration_id: integrationId, kind: 'service-account' });
+      expect(secret.state).toBe('current');
+      expect(Buffer.from(secret.ciphertext).toString('latin1')).not.toContain(user.password);
+
+      // Data out (T19): the row writes nothing; the API refuses before any workflow starts.
+      const action = await h.app.inject({
+        method: 'POST',
+        url: `${path}/actions`,
+        headers: { ...admin, 'idempotency-key': crypto.randomUUID() },
+        payload: { action: 'create-purchase-order', input: { Supplier: '17300001' } },
+      });
+      expect(action.statusCode).toBe(422);
+      expect(action.headers['content-type']).toMatch(/^application\/problem\+json/);
+
+      // Disconnect (T4, T15): nothing to revoke at SAP; the credential and cache go, then the purge receipt.
+      await disconnectToReceipt(h, ws, admin, integrationId);
+      expect(await h.su('cached_records').where({ integration_id: integrationId })).toEqual([]);
+      const secrets = await h.su('secrets').where({ integration_id: integrationId });
+      expect(secrets.every((s) => s.state === 'destroyed' && s.ciphertext === null)).toBe(true);
+    });
     // The tenant only ever saw reads, as the submitted communication user (T18, T19).
     expect(control.writes()).toEqual([]);
     expect(control.requests.length).toBeGreaterThan(0);

@@ -11,12 +11,12 @@ import { primaveraDescriptor } from '../../activities/vendors/primavera-p6';
 import { SAP_MATRIX_SCOPE, sapDescriptor } from '../../activities/vendors/sap';
 import { createSapConnector } from '../../activities/vendors/sap/connector';
 import { startSapEmulator, type SapEmulator } from '../../emulators/sap';
-import { devServer, testWorker } from '../support/temporal';
 import { startOracleErpHarness, type OracleErpHarness } from '../vendors/oracle-erp/harness';
 import { startPrimaveraHarness, type PrimaveraHarness } from '../vendors/primavera-p6/harness';
 import { createVendorHarness, type VendorHarness } from '../workflows/support/harness';
 import { pollUntil } from '../workflows/support/workflowHelpers';
 import { bearer, createHarness, type Harness } from './support/harness';
+import { withRealWorkflows } from './support/journey';
 
 describe('T6: a service account lacking a role fails the connect naming the permission (API, real workflows, emulators)', () => {
   const secretsKey = crypto.randomBytes(32);
@@ -55,44 +55,34 @@ describe('T6: a service account lacking a role fails the connect naming the perm
   async function failedConnect(payload: Record<string, unknown>, password: string) {
     const ws = crypto.randomUUID();
     const admin = bearer(await h.token({ workspaceId: ws, role: 'admin', sub: 'admin-1' }));
-    const server = await devServer();
-    const running = await testWorker({
-      connection: server.connection,
-      taskQueue: h.taskQueue,
-      activities: worker.activities,
-    });
-    try {
-      return await running.runUntil(async () => {
-        const connect = await h.app.inject({
-          method: 'POST',
-          url: `/v1/workspaces/${ws}/integrations`,
-          headers: admin,
-          payload,
-        });
-        expect(connect.statusCode).toBe(202);
-        expect(connect.body).not.toContain(password);
-        const { integrationId } = connect.json() as { integrationId: string };
-        const read = () =>
-          h.app.inject({ method: 'GET', url: `/v1/workspaces/${ws}/integrations/${integrationId}`, headers: admin });
-        await pollUntil(
-          async () => (await read()).json(),
-          (s) => s.connect?.status === 'failed',
-          60_000,
-        );
-        // The connect's compensation destroys the credential after its status says failed: give it the
-        // worker until then (it stops when this returns), or the credential stays merely retired.
-        await pollUntil(
-          async () => h.su('secrets').where({ integration_id: integrationId, kind: 'service-account' }),
-          (rows) => rows.length > 0 && rows.every((row) => row.state === 'destroyed'),
-          30_000,
-        ).catch(() => undefined);
-        const answer = await read();
-        expect(answer.statusCode).toBe(200);
-        return { status: answer.json(), body: answer.body, integrationId };
+    return await withRealWorkflows(h, worker, async () => {
+      const connect = await h.app.inject({
+        method: 'POST',
+        url: `/v1/workspaces/${ws}/integrations`,
+        headers: admin,
+        payload,
       });
-    } finally {
-      await server.close();
-    }
+      expect(connect.statusCode).toBe(202);
+      expect(connect.body).not.toContain(password);
+      const { integrationId } = connect.json() as { integrationId: string };
+      const read = () =>
+        h.app.inject({ method: 'GET', url: `/v1/workspaces/${ws}/integrations/${integrationId}`, headers: admin });
+      await pollUntil(
+        async () => (await read()).json(),
+        (s) => s.connect?.status === 'failed',
+        60_000,
+      );
+      // The connect's compensation destroys the credential after its status says failed: give it the
+      // worker until then (it stops when this returns), or the credential stays merely retired.
+      await pollUntil(
+        async () => h.su('secrets').where({ integration_id: integrationId, kind: 'service-account' }),
+        (rows) => rows.length > 0 && rows.every((row) => row.state === 'destroyed'),
+        30_000,
+      ).catch(() => undefined);
+      const answer = await read();
+      expect(answer.statusCode).toBe(200);
+      return { status: answer.json(), body: answer.body, integrationId };
+    });
   }
 
   /** Not active: no connected row, no lifecycle answering, and the submitted credential destroyed. */

@@ -8,14 +8,20 @@
  * change nothing; the grant-loss events wake the lifecycle.
  */
 import crypto from 'node:crypto';
-import { APP_WEBHOOK_RESOURCE } from '../../activities/vendors/shared';
 import { hmacSha256Hex } from '../../activities/vendors/shared/signatures';
 import { slackRoutingKey } from '../../activities/vendors/slack';
 import { appWebhookSecrets } from '../../activities/vendors/catalog';
 import { slackDescriptors } from '../../activities/vendors/slack/descriptor';
 import { rotatedKinds, workflowIds } from '../../workflows/definitions';
 import { receivedQuery } from './support/contractWorkflows';
-import { createHarness, seedIntegration, SLACK_APP, TEST_APPS, type Harness } from './support/harness';
+import {
+  createHarness,
+  SLACK_APP,
+  TEST_APPS,
+  type Harness,
+  seedAppWebhookTenant,
+  stopLifecycles,
+} from './support/harness';
 
 describe('T21 [slack]: Slack Events API on the app-level receiver (real Postgres + Temporal dev server)', () => {
   let h: Harness;
@@ -28,28 +34,18 @@ describe('T21 [slack]: Slack Events API on the app-level receiver (real Postgres
   beforeAll(async () => {
     h = await createHarness();
     for (const tenant of tenants) {
-      tenant.integrationId = await seedIntegration(h.su, { workspaceId: tenant.workspaceId, vendor: 'slack' });
-      const owned = { workspace_id: tenant.workspaceId, integration_id: tenant.integrationId };
-      await h.su('webhook_endpoints').insert({ ...owned, endpoint_id: crypto.randomUUID(), vendor: 'slack' });
-      await h.su('vendor_subscriptions').insert({
-        ...owned,
-        external_id: slackRoutingKey(tenant.teamId),
-        resource: APP_WEBHOOK_RESOURCE,
-        status: 'active',
-      });
-      await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', {
-        taskQueue: h.taskQueue,
-        workflowId: workflowIds.lifecycle(tenant.workspaceId, tenant.integrationId),
-        args: [{ workspaceId: tenant.workspaceId, integrationId: tenant.integrationId, vendor: 'slack' }],
+      tenant.integrationId = await seedAppWebhookTenant(h, {
+        workspaceId: tenant.workspaceId,
+        vendor: 'slack',
+        routingKey: slackRoutingKey(tenant.teamId),
       });
     }
   });
   afterAll(async () => {
-    for (const t of tenants)
-      await h.services.temporal.client.workflow
-        .getHandle(workflowIds.lifecycle(t.workspaceId, t.integrationId))
-        .terminate('cleanup')
-        .catch(() => undefined);
+    await stopLifecycles(
+      h,
+      tenants.map((t) => workflowIds.lifecycle(t.workspaceId, t.integrationId)),
+    );
     await h.close();
   });
 

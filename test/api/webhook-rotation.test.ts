@@ -11,18 +11,43 @@
  * steady notification traffic.
  */
 import crypto from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { JIRA_REQUESTED_SCOPES, jiraCallbackUrl, jiraDescriptor } from '../../activities/vendors/jira';
 import { microsoftDescriptors } from '../../activities/vendors/microsoft';
+import type { VendorId } from '../../activities/vendors/types';
 import { PROCORE_READ, procoreDescriptor, procoreDestinationToken } from '../../activities/vendors/procore';
 import { rotationStateQuery, workflowIds } from '../../workflows/definitions';
-import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { startJiraHarness, type JiraHarness } from '../vendors/jira/harness';
 import { startMicrosoftHarness, type MicrosoftHarness } from '../vendors/microsoft/harness';
 import { startProcoreHarness, type ProcoreHarness } from '../vendors/procore/harness';
 import { createVendorHarness, type VendorHarness } from '../workflows/support/harness';
+import { withDevServerWorker } from '../workflows/support/vendorEndToEnd';
 import { ADMIN, pollUntil, seedWorkspace } from '../workflows/support/workflowHelpers';
 import { createHarness, JIRA_APP, type Harness } from './support/harness';
+
+/**
+ * Starts a webhook-secret rotation and answers its run once in the grace period: the new secret is
+ * promoted and the old one still verifies, for 4 s.
+ */
+async function rotationInGracePeriod(
+  client: Client,
+  taskQueue: string,
+  ref: { workspaceId: string; integrationId: string },
+  vendor: VendorId,
+) {
+  const handle = await client.workflow.start('rotateSecretWorkflow', {
+    taskQueue,
+    workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
+    args: [{ ...ref, vendor, kind: 'webhook-secret', actor: ADMIN, gracePeriodMs: 4_000 }],
+  });
+  await pollUntil(
+    () => handle.query(rotationStateQuery),
+    (state) => state.status === 'grace-period',
+    30_000,
+  );
+  return handle;
+}
 
 describe('T8 [procore]: webhook secret rotation under steady traffic (API, real workflows, Procore emulator)', () => {
   const secretsKey = crypto.randomBytes(32);
@@ -139,22 +164,10 @@ describe('T8 [procore]: webhook secret rotation under steady traffic (API, real 
     const hookIds = hooksOf(ref.workspaceId).map((hook) => hook.id);
     expect(hookIds).toHaveLength(2);
     const endpointUrl = hooksOf(ref.workspaceId)[0]!.destinationUrl;
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('webhook-rotation');
-    const running = await testWorker({ connection: server.connection, taskQueue, activities: worker.activities });
     const traffic = steadyTraffic();
     try {
-      await running.runUntil(async () => {
-        const handle = await server.client.workflow.start('rotateSecretWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
-          args: [{ ...ref, vendor: 'procore', kind: 'webhook-secret', actor: ADMIN, gracePeriodMs: 4_000 }],
-        });
-        await pollUntil(
-          () => handle.query(rotationStateQuery),
-          (s) => s.status === 'grace-period',
-          30_000,
-        );
+      await withDevServerWorker(worker, 'webhook-rotation', async ({ client, taskQueue }) => {
+        const handle = await rotationInGracePeriod(client, taskQueue, ref, 'procore');
         // Promoted: the endpoint verifies with the new secret, and the hooks (the same ones) send it.
         const versions = await webhookSecrets(ref.integrationId);
         expect(versions.map((v) => v.state)).toEqual(['previous', 'current']);
@@ -183,7 +196,6 @@ describe('T8 [procore]: webhook secret rotation under steady traffic (API, real 
       });
     } finally {
       await traffic.stop();
-      await server.close();
     }
     // Every delivery Procore made before, during and after the switch was accepted.
     expect(traffic.statuses.filter((status) => status !== 202)).toEqual([]);
@@ -201,26 +213,19 @@ describe('T8 [procore]: webhook secret rotation under steady traffic (API, real 
       procore.context(await procore.connect(), { workspaceId: ref.workspaceId }),
       { externalId: `${gone!.projectId}/${gone!.id}`, resource: 'hooks' },
     );
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('webhook-rotation-refused');
-    const running = await testWorker({ connection: server.connection, taskQueue, activities: worker.activities });
-    try {
-      await running.runUntil(async () => {
-        const failure = await server.client.workflow
-          .execute('rotateSecretWorkflow', {
-            taskQueue,
-            workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
-            args: [{ ...ref, vendor: 'procore', kind: 'webhook-secret', actor: ADMIN, gracePeriodMs: 1_000 }],
-          })
-          .then(
-            () => undefined,
-            (error: unknown) => error as { cause?: { type?: string } },
-          );
-        expect(failure?.cause?.type).toBe('RotationTestFailed');
-      });
-    } finally {
-      await server.close();
-    }
+    await withDevServerWorker(worker, 'webhook-rotation-refused', async ({ client, taskQueue }) => {
+      const failure = await client.workflow
+        .execute('rotateSecretWorkflow', {
+          taskQueue,
+          workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
+          args: [{ ...ref, vendor: 'procore', kind: 'webhook-secret', actor: ADMIN, gracePeriodMs: 1_000 }],
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error as { cause?: { type?: string } },
+        );
+      expect(failure?.cause?.type).toBe('RotationTestFailed');
+    });
     expect((await webhookSecrets(ref.integrationId)).map((v) => v.state)).toEqual(['current', 'retired']);
     const remaining = hooksOf(ref.workspaceId);
     expect(remaining.map((hook) => hook.id)).toEqual([kept!.id]);
@@ -327,25 +332,9 @@ describe('T8 [jira]: webhook secret rotation by re-registration under steady tra
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('webhook-rotation-jira');
-    const rotationWorker = await testWorker({
-      connection: server.connection,
-      taskQueue,
-      activities: worker.activities,
-    });
     try {
-      await rotationWorker.runUntil(async () => {
-        const handle = await server.client.workflow.start('rotateSecretWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
-          args: [{ ...ref, vendor: 'jira', kind: 'webhook-secret', actor: ADMIN, gracePeriodMs: 4_000 }],
-        });
-        await pollUntil(
-          () => handle.query(rotationStateQuery),
-          (s) => s.status === 'grace-period',
-          30_000,
-        );
+      await withDevServerWorker(worker, 'webhook-rotation-jira', async ({ client, taskQueue }) => {
+        const handle = await rotationInGracePeriod(client, taskQueue, ref, 'jira');
         const versions = await secretIds();
         expect(versions.map((v) => v.state)).toEqual(['previous', 'current']);
         const newSecret = (await worker.secrets.read(ref.workspaceId, versions[1]!.secret_id)).toString('utf8');
@@ -364,7 +353,6 @@ describe('T8 [jira]: webhook secret rotation by re-registration under steady tra
     } finally {
       running = false;
       await traffic;
-      await server.close();
     }
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.filter((status) => status !== 202)).toEqual([]);
@@ -470,26 +458,10 @@ describe('T8 [microsoft365]: webhook secret rotation by re-registration under st
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('webhook-rotation-graph');
-    const rotationWorker = await testWorker({
-      connection: server.connection,
-      taskQueue,
-      activities: worker.activities,
-    });
     let newSecret = '';
     try {
-      await rotationWorker.runUntil(async () => {
-        const handle = await server.client.workflow.start('rotateSecretWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.rotate(ref.workspaceId, ref.integrationId),
-          args: [{ ...ref, vendor: 'microsoft365', kind: 'webhook-secret', actor: ADMIN, gracePeriodMs: 4_000 }],
-        });
-        await pollUntil(
-          () => handle.query(rotationStateQuery),
-          (s) => s.status === 'grace-period',
-          30_000,
-        );
+      await withDevServerWorker(worker, 'webhook-rotation-graph', async ({ client, taskQueue }) => {
+        const handle = await rotationInGracePeriod(client, taskQueue, ref, 'microsoft365');
         const versions = await secretIds();
         expect(versions.map((v) => v.state)).toEqual(['previous', 'current']);
         newSecret = (await worker.secrets.read(ref.workspaceId, versions[1]!.secret_id)).toString('utf8');
@@ -520,7 +492,6 @@ describe('T8 [microsoft365]: webhook secret rotation by re-registration under st
     } finally {
       running = false;
       await traffic;
-      await server.close();
     }
     // Every change reached a live subscription and every notification was accepted, under the old
     // clientState before the switch and the new one after it.

@@ -10,8 +10,6 @@
  * an asset status written (enabled by the admin) → disconnect → purge.
  * Then: two refreshes of one integration at once, against an emulator that refuses any reused refresh token.
  */
-import crypto from 'node:crypto';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import {
   APS_READ,
   APS_WRITE,
@@ -19,29 +17,33 @@ import {
   docsDescriptor,
   tandemDescriptor,
 } from '../../activities/vendors/autodesk';
-import { VendorError, VendorFailureType } from '../../activities/vendors/errors';
-import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
-import { requestSync } from '@trackproject/integrations-client/client';
-import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { REDIRECT_URI, startAutodeskHarness, type AutodeskHarness } from '../vendors/autodesk/harness';
-import { createVendorHarness, type VendorHarness } from './support/harness';
-import { ADMIN, pollUntil, seedWorkspace, startConnect } from './support/workflowHelpers';
+import type { VendorHarness } from './support/harness';
+import {
+  afterFirstSync,
+  cachedPayloads,
+  consentInBrowser,
+  disconnect,
+  expectConcurrentRefreshesSerialised,
+  expectPurged,
+  grantTypesSince,
+  onlyIntegrationOf,
+  rotateTokens,
+  seedOauthIntegration,
+  useVendorEndToEnd,
+  vendorAction,
+  withDevServerWorker,
+} from './support/vendorEndToEnd';
+import { seedWorkspace, startConnect, syncNowAndWait } from './support/workflowHelpers';
 
 describe('Autodesk end to end (dev server, APS emulator, real Postgres)', () => {
   let aps: AutodeskHarness;
   let h: VendorHarness;
-  beforeAll(async () => {
-    aps = await startAutodeskHarness();
-    h = createVendorHarness([
-      { descriptor: accDescriptor, connector: aps.connector },
-      { descriptor: docsDescriptor, connector: aps.connector },
-      { descriptor: tandemDescriptor, connector: aps.connector },
-    ]);
-  });
-  afterAll(async () => {
-    await h.close();
-    await aps.emulator.stop();
-  });
+  useVendorEndToEnd(
+    startAutodeskHarness,
+    [accDescriptor, docsDescriptor, tandemDescriptor],
+    (parts) => ({ vendor: aps, h } = parts),
+  );
 
   /** Projects any APS request named (Data Management or product id, path or filter). */
   const projectsRequested = () =>
@@ -54,16 +56,10 @@ describe('Autodesk end to end (dev server, APS emulator, real Postgres)', () => 
       .filter((id): id is string => id !== undefined)
       .map((id) => `b.${id.replace(/^b\./, '').toLowerCase()}`);
 
-  /** Consents at the emulator and completes the connect run; the integration's id. */
+  /** Consents at the emulator (APS asks PKCE of every row) and completes the connect run. */
   async function consent(connect: Awaited<ReturnType<typeof startConnect>>): Promise<void> {
-    expect(connect.authorizeUrl.origin).toBe(new URL(aps.emulator.url).origin);
     expect(connect.authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
-    const answer = await fetch(connect.authorizeUrl, { redirect: 'manual' });
-    const callback = new URL(answer.headers.get('location')!);
-    expect(callback.searchParams.get('state')).toBe(connect.state);
-    await connect.handle.executeUpdate(oauthCallbackUpdate, {
-      args: [{ state: connect.state, code: callback.searchParams.get('code')! }],
-    });
+    await consentInBrowser(connect, aps.emulator.url);
   }
 
   it('T1 T2 T4 T5 T8 T11 T15 T18 T19 [autodesk-acc]: connect → sync (selected projects only) → incremental sync → issue created → rotate → disconnect (hooks deleted, grant revoked) → purge', async () => {
@@ -77,139 +73,95 @@ describe('Autodesk end to end (dev server, APS emulator, real Postgres)', () => 
     const selection = aps.selection();
     const tokenCalls = () => control.requests.filter((r) => r.path === '/authentication/v2/token');
     const workspaceId = await seedWorkspace(h);
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('autodesk-e2e');
-    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
-    try {
-      await worker.runUntil(async () => {
-        // The admin selects two projects and enables writes of issues.
-        const connect = await startConnect(server.client, taskQueue, {
-          workspaceId,
-          vendor: 'autodesk-acc',
-          requestedScopes: [APS_READ, APS_WRITE],
-          controls: { projects: selection, writes: ['issues'] },
-          redirectUri: REDIRECT_URI,
-        });
-        await consent(connect);
-        const { handle, integrationId } = connect;
-        expect(await handle.result()).toMatchObject({ status: 'connected', grantedScopes: [APS_READ, APS_WRITE] });
-        const ref = { workspaceId, integrationId };
-        const cached = async (resource: string) =>
-          (await h.admin('cached_records').where({ integration_id: integrationId, resource }).select('payload')).map(
-            (r) => r.payload as Record<string, unknown>,
-          );
-
-        // The lifecycle's first sync: every resource, the selected projects only (T18).
-        const lifecycle = server.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-        await pollUntil(
-          () => lifecycle.query(integrationStateQuery),
-          (s) => s.lastSync?.state === 'completed',
-          60_000,
-        );
-        expect((await cached('documents')).map((d) => d.name).sort()).toEqual([
-          'A-100.pdf',
-          'A-101.pdf',
-          'A-102.pdf',
-          'Depot.rvt',
-        ]);
-        expect((await cached('issues')).map((i) => i.title).sort()).toEqual(towerIssues.map((i) => i.title).sort());
-        expect((await cached('projects')).map((p) => p.name).sort()).toEqual(['Depot', 'Tower A']);
-        // Hooks on the top folders of the selected projects, three events each.
-        expect(new Set(control.hooks().map((hook) => hook.folder))).toEqual(
-          new Set([...tower.topFolders, ...depot.topFolders]),
-        );
-        expect(control.hooks()).toHaveLength(12);
-
-        // Incremental "sync now": an issue edit in Tower A arrives, a new issue of the office does not.
-        control.clock.advance(10 * 60_000);
-        control.updateIssue(towerIssues[1]!.id, { title: 'tower issue 1 fixed' });
-        control.addIssue(office.id, 'office issue late');
-        const lastSyncBefore = (await lifecycle.query(integrationStateQuery)).lastSync?.finishedAt;
-        const incrementalFrom = control.requests.length;
-        await requestSync(lifecycle, { reason: 'admin' });
-        await pollUntil(
-          () => lifecycle.query(integrationStateQuery),
-          (s) => s.lastSync?.state === 'completed' && s.lastSync.finishedAt !== lastSyncBefore,
-          60_000,
-        );
-        expect((await cached('issues')).map((i) => i.title)).toContain('tower issue 1 fixed');
-        expect((await cached('issues')).some((i) => String(i.title).startsWith('office'))).toBe(false);
-        const issueLists = control.requests.slice(incrementalFrom).filter((r) => r.path.endsWith('/issues'));
-        expect(issueLists.length).toBeGreaterThan(0);
-        expect(issueLists.every((r) => r.query['filter[updatedAt]'] !== undefined)).toBe(true);
-
-        // Data out (T19): an issue, through vendorActionWorkflow.
-        const created = await server.client.workflow.execute('vendorActionWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-          args: [
-            {
-              ...ref,
-              vendor: 'autodesk-acc',
-              action: 'issues',
-              input: { projectId: tower.id, title: 'Cracked slab at C4', issueSubtypeId: 'subtype-defect' },
-              actor: ADMIN,
-            },
-          ],
-        });
-        expect(control.issues().find((i) => i.id === created.externalId)).toMatchObject({
-          title: 'Cracked slab at C4',
-        });
-
-        // Rotation (T8): one refresh with the single-use token → test → promote → retire.
-        const refreshesBefore = tokenCalls().length;
-        const rotation = await server.client.workflow.execute('rotateSecretWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.rotate(workspaceId, integrationId),
-          args: [{ ...ref, vendor: 'autodesk-acc', kind: 'oauth-tokens', actor: ADMIN, gracePeriodMs: 1_000 }],
-        });
-        expect(rotation).toEqual({ status: 'rotated', newVersion: 2 });
-        expect(
-          tokenCalls()
-            .slice(refreshesBefore)
-            .map((r) => `${(r.body as { grant_type?: string }).grant_type} ${r.status}`),
-        ).toEqual(['refresh_token 200']);
-
-        // Disconnect (T4): our hooks are deleted with the live token, then both tokens are revoked.
-        const revokedBefore = control.revokedGrants();
-        const disconnected = await server.client.workflow.execute('disconnectWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.disconnect(workspaceId, integrationId),
-          args: [{ ...ref, actor: ADMIN, purgeDelayMs: 1_000 }],
-        });
-        expect(disconnected).toMatchObject({ revokedAtVendor: true, vendorNote: accDescriptor.revocation.note });
-        expect(control.revokedGrants()).toBe(revokedBefore + 1);
-        expect(control.hooks()).toEqual([]);
-        const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
-        expect(receipt).toMatchObject({ integration_id: integrationId, vendor: 'autodesk-acc' });
-        expect(await lifecycle.describe().then((d) => d.status.name)).not.toBe('RUNNING');
+    await withDevServerWorker(h, 'autodesk-e2e', async ({ client, taskQueue }) => {
+      // The admin selects two projects and enables writes of issues.
+      const connect = await startConnect(client, taskQueue, {
+        workspaceId,
+        vendor: 'autodesk-acc',
+        requestedScopes: [APS_READ, APS_WRITE],
+        controls: { projects: selection, writes: ['issues'] },
+        redirectUri: REDIRECT_URI,
       });
-    } finally {
-      await server.close();
-    }
+      await consent(connect);
+      const { handle, integrationId } = connect;
+      expect(await handle.result()).toMatchObject({ status: 'connected', grantedScopes: [APS_READ, APS_WRITE] });
+      const ref = { workspaceId, integrationId };
+      const cached = (resource: string) => cachedPayloads(h, integrationId, resource);
+
+      // The lifecycle's first sync: every resource, the selected projects only (T18).
+      const lifecycle = await afterFirstSync(client, ref);
+      expect((await cached('documents')).map((d) => d.name).sort()).toEqual([
+        'A-100.pdf',
+        'A-101.pdf',
+        'A-102.pdf',
+        'Depot.rvt',
+      ]);
+      expect((await cached('issues')).map((i) => i.title).sort()).toEqual(towerIssues.map((i) => i.title).sort());
+      expect((await cached('projects')).map((p) => p.name).sort()).toEqual(['Depot', 'Tower A']);
+      // Hooks on the top folders of the selected projects, three events each.
+      expect(new Set(control.hooks().map((hook) => hook.folder))).toEqual(
+        new Set([...tower.topFolders, ...depot.topFolders]),
+      );
+      expect(control.hooks()).toHaveLength(12);
+
+      // Incremental "sync now": an issue edit in Tower A arrives, a new issue of the office does not.
+      control.clock.advance(10 * 60_000);
+      control.updateIssue(towerIssues[1]!.id, { title: 'tower issue 1 fixed' });
+      control.addIssue(office.id, 'office issue late');
+      const incrementalFrom = control.requests.length;
+      await syncNowAndWait(lifecycle);
+      expect((await cached('issues')).map((i) => i.title)).toContain('tower issue 1 fixed');
+      expect((await cached('issues')).some((i) => String(i.title).startsWith('office'))).toBe(false);
+      const issueLists = control.requests.slice(incrementalFrom).filter((r) => r.path.endsWith('/issues'));
+      expect(issueLists.length).toBeGreaterThan(0);
+      expect(issueLists.every((r) => r.query['filter[updatedAt]'] !== undefined)).toBe(true);
+
+      // Data out (T19): an issue, through vendorActionWorkflow.
+      const created = await vendorAction(
+        client,
+        taskQueue,
+        { workspaceId, integrationId },
+        {
+          vendor: 'autodesk-acc',
+          action: 'issues',
+          input: { projectId: tower.id, title: 'Cracked slab at C4', issueSubtypeId: 'subtype-defect' },
+        },
+      );
+      expect(control.issues().find((i) => i.id === created.externalId)).toMatchObject({
+        title: 'Cracked slab at C4',
+      });
+
+      // Rotation (T8): one refresh with the single-use token → test → promote → retire.
+      const refreshesBefore = tokenCalls().length;
+      expect(await rotateTokens(client, taskQueue, ref, 'autodesk-acc')).toEqual({ status: 'rotated', newVersion: 2 });
+      expect(grantTypesSince(tokenCalls(), refreshesBefore)).toEqual(['refresh_token 200']);
+
+      // Disconnect (T4): our hooks are deleted with the live token, then both tokens are revoked.
+      const revokedBefore = control.revokedGrants();
+      const disconnected = await disconnect(client, taskQueue, ref);
+      expect(disconnected).toMatchObject({ revokedAtVendor: true, vendorNote: accDescriptor.revocation.note });
+      expect(control.revokedGrants()).toBe(revokedBefore + 1);
+      expect(control.hooks()).toEqual([]);
+      const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
+      expect(receipt).toMatchObject({ integration_id: integrationId, vendor: 'autodesk-acc' });
+      expect(await lifecycle.describe().then((d) => d.status.name)).not.toBe('RUNNING');
+    });
     // Nothing about the unselected project was ever requested (T18).
     expect(projectsRequested()).not.toContain(office.id);
-    const integrationId = (await h.admin('integrations').where({ workspace_id: workspaceId }).first()).integration_id;
-    expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
-    const secrets = await h.admin('secrets').where({ integration_id: integrationId });
-    expect(secrets.every((s) => s.state === 'destroyed' && s.ciphertext === null)).toBe(true);
-    const audit = await h.admin('audit_log').where({ integration_id: integrationId }).pluck('action');
-    expect(audit).toEqual(
-      expect.arrayContaining([
-        'oauth.exchange-code',
-        'hubs.list',
-        'integration.connected',
-        'webhooks.register',
-        'documents.list',
-        'issues.list',
-        'issues',
-        'oauth.refresh',
-        'secret.promoted',
-        'webhooks.delete',
-        'oauth.revoke',
-        'integration.purged',
-      ]),
-    );
+    await expectPurged(h, await onlyIntegrationOf(h, workspaceId), [
+      'oauth.exchange-code',
+      'hubs.list',
+      'integration.connected',
+      'webhooks.register',
+      'documents.list',
+      'issues.list',
+      'issues',
+      'oauth.refresh',
+      'secret.promoted',
+      'webhooks.delete',
+      'oauth.revoke',
+      'integration.purged',
+    ]);
   }, 180_000);
 
   it('T1 T4 T5 T15 T18 [autodesk-docs]: connect with a hub and a project → folder-tree sync of that project only, no hooks → disconnect (grant revoked) → purge', async () => {
@@ -221,55 +173,34 @@ describe('Autodesk end to end (dev server, APS emulator, real Postgres)', () => 
     const hooksBefore = control.hooks().length;
     const from = control.requests.length;
     const workspaceId = await seedWorkspace(h);
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('autodesk-docs-e2e');
-    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
-    try {
-      await worker.runUntil(async () => {
-        const connect = await startConnect(server.client, taskQueue, {
-          workspaceId,
-          vendor: 'autodesk-docs',
-          requestedScopes: [...docsDescriptor.scopes.required],
-          controls: { hubs: [aps.hubId], projects: [depot.id] },
-          redirectUri: REDIRECT_URI,
-        });
-        await consent(connect);
-        const { integrationId } = connect;
-        expect(await connect.handle.result()).toMatchObject({ status: 'connected' });
-        const lifecycle = server.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-        await pollUntil(
-          () => lifecycle.query(integrationStateQuery),
-          (s) => s.lastSync?.state === 'completed',
-          60_000,
-        );
-        const tree = (
-          await h
-            .admin('cached_records')
-            .where({ integration_id: integrationId, resource: 'folder-tree' })
-            .select('payload')
-        ).map((r) => r.payload as Record<string, unknown>);
-        expect(
-          tree
-            .filter((e) => e.type === 'folder')
-            .map((e) => e.name)
-            .sort(),
-        ).toEqual(['Drawings', 'Plans', 'Project Files']);
-        expect(tree.map((e) => e.name)).toContain('S-201 Foundations.pdf');
-        expect(tree.map((e) => e.name)).not.toContain('Office fit-out.pdf');
-        // No hook: creating one needs data:write, outside this row's scopes.
-        expect(control.hooks()).toHaveLength(hooksBefore);
-
-        const disconnected = await server.client.workflow.execute('disconnectWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.disconnect(workspaceId, integrationId),
-          args: [{ workspaceId, integrationId, actor: ADMIN, purgeDelayMs: 1_000 }],
-        });
-        expect(disconnected).toMatchObject({ revokedAtVendor: true, vendorNote: docsDescriptor.revocation.note });
-        expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
+    await withDevServerWorker(h, 'autodesk-docs-e2e', async ({ client, taskQueue }) => {
+      const connect = await startConnect(client, taskQueue, {
+        workspaceId,
+        vendor: 'autodesk-docs',
+        requestedScopes: [...docsDescriptor.scopes.required],
+        controls: { hubs: [aps.hubId], projects: [depot.id] },
+        redirectUri: REDIRECT_URI,
       });
-    } finally {
-      await server.close();
-    }
+      await consent(connect);
+      const { integrationId } = connect;
+      expect(await connect.handle.result()).toMatchObject({ status: 'connected' });
+      await afterFirstSync(client, { workspaceId, integrationId });
+      const tree = await cachedPayloads(h, integrationId, 'folder-tree');
+      expect(
+        tree
+          .filter((e) => e.type === 'folder')
+          .map((e) => e.name)
+          .sort(),
+      ).toEqual(['Drawings', 'Plans', 'Project Files']);
+      expect(tree.map((e) => e.name)).toContain('S-201 Foundations.pdf');
+      expect(tree.map((e) => e.name)).not.toContain('Office fit-out.pdf');
+      // No hook: creating one needs data:write, outside this row's scopes.
+      expect(control.hooks()).toHaveLength(hooksBefore);
+
+      const disconnected = await disconnect(client, taskQueue, { workspaceId, integrationId });
+      expect(disconnected).toMatchObject({ revokedAtVendor: true, vendorNote: docsDescriptor.revocation.note });
+      expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
+    });
     const named = control.requests
       .slice(from)
       .flatMap((r) => [/\/projects\/(?:b\.)?([0-9a-f-]{36})/i.exec(r.path)?.[1]])
@@ -286,127 +217,67 @@ describe('Autodesk end to end (dev server, APS emulator, real Postgres)', () => 
     control.addAsset(other.id, 'Boiler-09');
     const from = control.requests.length;
     const workspaceId = await seedWorkspace(h);
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('autodesk-tandem-e2e');
-    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
-    try {
-      await worker.runUntil(async () => {
-        const connect = await startConnect(server.client, taskQueue, {
-          workspaceId,
-          vendor: 'autodesk-tandem',
-          requestedScopes: [APS_READ, APS_WRITE],
-          controls: { facilities: [plant.id], writes: ['asset-status'] },
-          redirectUri: REDIRECT_URI,
-        });
-        await consent(connect);
-        const { integrationId } = connect;
-        expect(await connect.handle.result()).toMatchObject({ status: 'connected' });
-        const lifecycle = server.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-        await pollUntil(
-          () => lifecycle.query(integrationStateQuery),
-          (s) => s.lastSync?.state === 'completed',
-          60_000,
-        );
-        const cached = async (resource: string) =>
-          (await h.admin('cached_records').where({ integration_id: integrationId, resource }).select('payload')).map(
-            (r) => r.payload as Record<string, unknown>,
-          );
-        expect((await cached('facilities')).map((f) => f.name)).toEqual(['Central plant']);
-        expect((await cached('assets')).map((a) => [a.name, a.parameters])).toEqual([
-          ['AHU-01', { 'z:5Q': 'Running' }],
-        ]);
-
-        const written = await server.client.workflow.execute('vendorActionWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-          args: [
-            {
-              workspaceId,
-              integrationId,
-              vendor: 'autodesk-tandem',
-              action: 'asset-status',
-              input: {
-                facilityId: plant.id,
-                modelId: plant.models[0]!,
-                elementKey: ahu.key,
-                parameter: 'z:5Q',
-                status: 'Under maintenance',
-              },
-              actor: ADMIN,
-            },
-          ],
-        });
-        expect(written).toMatchObject({ parameter: 'z:5Q' });
-        expect(control.asset(plant.models[0]!, ahu.key)!.parameters['z:5Q']).toBe('Under maintenance');
-
-        const disconnected = await server.client.workflow.execute('disconnectWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.disconnect(workspaceId, integrationId),
-          args: [{ workspaceId, integrationId, actor: ADMIN, purgeDelayMs: 1_000 }],
-        });
-        expect(disconnected).toMatchObject({ revokedAtVendor: true, vendorNote: tandemDescriptor.revocation.note });
-        const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
-        expect(receipt).toMatchObject({ integration_id: integrationId, vendor: 'autodesk-tandem' });
-        expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
+    await withDevServerWorker(h, 'autodesk-tandem-e2e', async ({ client, taskQueue }) => {
+      const connect = await startConnect(client, taskQueue, {
+        workspaceId,
+        vendor: 'autodesk-tandem',
+        requestedScopes: [APS_READ, APS_WRITE],
+        controls: { facilities: [plant.id], writes: ['asset-status'] },
+        redirectUri: REDIRECT_URI,
       });
-    } finally {
-      await server.close();
-    }
+      await consent(connect);
+      const { integrationId } = connect;
+      expect(await connect.handle.result()).toMatchObject({ status: 'connected' });
+      await afterFirstSync(client, { workspaceId, integrationId });
+      const cached = (resource: string) => cachedPayloads(h, integrationId, resource);
+      expect((await cached('facilities')).map((f) => f.name)).toEqual(['Central plant']);
+      expect((await cached('assets')).map((a) => [a.name, a.parameters])).toEqual([['AHU-01', { 'z:5Q': 'Running' }]]);
+
+      const written = await vendorAction(
+        client,
+        taskQueue,
+        { workspaceId, integrationId },
+        {
+          vendor: 'autodesk-tandem',
+          action: 'asset-status',
+          input: {
+            facilityId: plant.id,
+            modelId: plant.models[0]!,
+            elementKey: ahu.key,
+            parameter: 'z:5Q',
+            status: 'Under maintenance',
+          },
+        },
+      );
+      expect(written).toMatchObject({ parameter: 'z:5Q' });
+      expect(control.asset(plant.models[0]!, ahu.key)!.parameters['z:5Q']).toBe('Under maintenance');
+
+      const disconnected = await disconnect(client, taskQueue, { workspaceId, integrationId });
+      expect(disconnected).toMatchObject({ revokedAtVendor: true, vendorNote: tandemDescriptor.revocation.note });
+      const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
+      expect(receipt).toMatchObject({ integration_id: integrationId, vendor: 'autodesk-tandem' });
+      expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
+    });
     const paths = control.requests.slice(from).map((r) => decodeURIComponent(r.path));
     expect(paths.some((path) => path.includes(other.id) || path.includes(other.models[0]!))).toBe(false);
   }, 180_000);
 
   it('T4 [autodesk-acc]: two refreshes of one integration at once lose no grant: they are serialised, each presents the refresh token the other left, and the stored pair works', async () => {
-    const { control } = aps.emulator;
-    const refreshes = () =>
-      control.requests.filter(
-        (r) =>
-          r.path === '/authentication/v2/token' && (r.body as { grant_type?: string }).grant_type === 'refresh_token',
-      );
-    // Without the lock: the same pair refreshed twice at once, and the emulator refuses the reuse.
-    const credential = await aps.connect();
-    const unserialised = await Promise.allSettled([
-      aps.connector.refresh(aps.context(credential)),
-      aps.connector.refresh(aps.context(credential)),
-    ]);
-    const lost = unserialised.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(lost).toHaveLength(1);
-    expect(lost[0]!.reason).toBeInstanceOf(VendorError);
-    expect((lost[0]!.reason as VendorError).type).toBe(VendorFailureType.ReauthorizationRequired);
-
-    // Through the activities: the refresh lock serialises them.
-    const fresh = await aps.connect();
-    const ref = { workspaceId: await seedWorkspace(h), integrationId: crypto.randomUUID() };
-    await h.admin('integrations').insert({
-      integration_id: ref.integrationId,
-      workspace_id: ref.workspaceId,
-      vendor: 'autodesk-acc',
-      status: 'connected',
-      requested_scopes: [APS_READ, APS_WRITE],
-      granted_scopes: [APS_READ, APS_WRITE],
-      controls: JSON.stringify({ projects: [aps.projects.tower.id] }),
-      connected_by: ADMIN.id,
-      connected_at: new Date(),
+    await expectConcurrentRefreshesSerialised({
+      h,
+      vendor: aps,
+      refreshRequests: () =>
+        aps.emulator.control.requests.filter(
+          (r) =>
+            r.path === '/authentication/v2/token' && (r.body as { grant_type?: string }).grant_type === 'refresh_token',
+        ),
+      seed: async () =>
+        seedOauthIntegration(h, {
+          vendor: 'autodesk-acc',
+          scopes: [APS_READ, APS_WRITE],
+          controls: { projects: [aps.projects.tower.id] },
+          credential: await aps.connect(),
+        }),
     });
-    await h.secrets.put({
-      ...ref,
-      kind: 'oauth-tokens',
-      state: 'current',
-      plaintext: JSON.stringify(fresh),
-      expiresAt: new Date(fresh.expiresAt!),
-    });
-    const before = refreshes().length;
-    const refresh = () =>
-      new MockActivityEnvironment().run(h.activities.refreshTokens, ref) as Promise<{ expiresAt?: number }>;
-    const [a, b] = await Promise.all([refresh(), refresh()]);
-    expect(a.expiresAt).toBeDefined();
-    expect(b.expiresAt).toBeDefined();
-    const presented = refreshes()
-      .slice(before)
-      .map((r) => `${(r.body as { refresh_token: string }).refresh_token} ${r.status}`);
-    expect(presented).toHaveLength(2);
-    expect(presented.every((line) => line.endsWith(' 200'))).toBe(true);
-    expect(new Set(presented.map((line) => line.split(' ')[0])).size).toBe(2);
-    await refresh();
   }, 60_000);
 });

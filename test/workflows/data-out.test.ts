@@ -5,27 +5,16 @@
  * fails typed, and nothing is created twice.
  */
 import crypto from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
 import { githubDescriptor } from '../../activities/vendors/github';
-import type { VendorActionInput } from '../../workflows/definitions';
-import { workflowIds } from '../../workflows/definitions';
-import { failureType } from '../../workflows/failures';
-import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { startGithubHarness, type GithubHarness } from '../vendors/github/harness';
-import { createVendorHarness, type VendorHarness } from './support/harness';
+import type { VendorHarness } from './support/harness';
+import { refusalOf, useVendorEndToEnd, vendorAction, withDevServerWorker } from './support/vendorEndToEnd';
 import { ADMIN, seedWorkspace } from './support/workflowHelpers';
 
 describe('T19 [github]: data out through vendorActionWorkflow (dev server, GitHub emulator, real Postgres)', () => {
   let github: GithubHarness;
   let h: VendorHarness;
-  beforeAll(async () => {
-    github = await startGithubHarness();
-    h = createVendorHarness([{ descriptor: githubDescriptor, connector: github.connector }]);
-  });
-  afterAll(async () => {
-    await h.close();
-    await github.emulator.stop();
-  });
+  useVendorEndToEnd(startGithubHarness, [githubDescriptor], (parts) => ({ vendor: github, h } = parts));
 
   it("T19 T18 T10: creates an issue and a status check in the admin's repo; another repo, an action outside data out and a disconnected integration are refused typed; a 429 is waited out without a duplicate", async () => {
     const workspaceId = await seedWorkspace(h);
@@ -48,63 +37,43 @@ describe('T19 [github]: data out through vendorActionWorkflow (dev server, GitHu
       state: 'current',
       plaintext: JSON.stringify(await github.connect()),
     });
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('data-out');
-    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
-    const act = (action: string, input: Record<string, unknown>) => {
-      const args: VendorActionInput = { workspaceId, integrationId, vendor: 'github', action, input, actor: ADMIN };
-      return server.client.workflow.execute('vendorActionWorkflow', {
-        taskQueue,
-        workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-        args: [args],
+    await withDevServerWorker(h, 'data-out', async ({ client, taskQueue }) => {
+      const act = (action: string, input: Record<string, unknown>) =>
+        vendorAction(client, taskQueue, { workspaceId, integrationId }, { vendor: 'github', action, input });
+      const refusal = refusalOf;
+      const issue = await act('create-issue', {
+        repository: 'acme/site-a',
+        title: 'RFI 12 overdue',
+        body: 'See TrackProject',
       });
-    };
-    const refusal = async (run: Promise<unknown>) => {
-      const error = await run.then(
-        () => undefined,
-        (e: unknown) => e,
+      expect(issue).toMatchObject({ number: expect.any(Number), url: expect.stringContaining('acme/site-a') });
+      const status = await act('create-status-check', {
+        repository: 'acme/site-a',
+        sha: 'b'.repeat(40),
+        state: 'success',
+        context: 'trackproject/approval',
+      });
+      expect(status).toMatchObject({ externalId: expect.any(String) });
+
+      expect(await refusal(act('create-issue', { repository: 'acme/site-b', title: 'not ours' }))).toBe(
+        'OutsideCustomerControls',
       );
-      expect(error).toBeInstanceOf(WorkflowFailedError);
-      return failureType(error);
-    };
-    try {
-      await worker.runUntil(async () => {
-        const issue = await act('create-issue', {
-          repository: 'acme/site-a',
-          title: 'RFI 12 overdue',
-          body: 'See TrackProject',
-        });
-        expect(issue).toMatchObject({ number: expect.any(Number), url: expect.stringContaining('acme/site-a') });
-        const status = await act('create-status-check', {
-          repository: 'acme/site-a',
-          sha: 'b'.repeat(40),
-          state: 'success',
-          context: 'trackproject/approval',
-        });
-        expect(status).toMatchObject({ externalId: expect.any(String) });
+      expect(await refusal(act('delete-repository', { repository: 'acme/site-a' }))).toBe('ActionNotInDataOut');
 
-        expect(await refusal(act('create-issue', { repository: 'acme/site-b', title: 'not ours' }))).toBe(
-          'OutsideCustomerControls',
-        );
-        expect(await refusal(act('delete-repository', { repository: 'acme/site-a' }))).toBe('ActionNotInDataOut');
+      // Throttled once: the vendor refused before acting, so the workflow waits Retry-After and tries again.
+      github.emulator.control.startRateLimitStorm(1, { status: 429, retryAfterSeconds: 1 });
+      await act('create-issue', { repository: 'acme/site-a', title: 'after the storm' });
+      expect(github.emulator.control.issues('acme/site-a').map((i) => i.title)).toEqual([
+        'RFI 12 overdue',
+        'after the storm',
+      ]);
+      expect(github.emulator.control.issues('acme/site-b')).toEqual([]);
 
-        // Throttled once: the vendor refused before acting, so the workflow waits Retry-After and tries again.
-        github.emulator.control.startRateLimitStorm(1, { status: 429, retryAfterSeconds: 1 });
-        await act('create-issue', { repository: 'acme/site-a', title: 'after the storm' });
-        expect(github.emulator.control.issues('acme/site-a').map((i) => i.title)).toEqual([
-          'RFI 12 overdue',
-          'after the storm',
-        ]);
-        expect(github.emulator.control.issues('acme/site-b')).toEqual([]);
-
-        await h.admin('integrations').where({ integration_id: integrationId }).update({ status: 'disconnected' });
-        expect(await refusal(act('create-issue', { repository: 'acme/site-a', title: 'too late' }))).toBe(
-          'IntegrationNotActive',
-        );
-      });
-    } finally {
-      await server.close();
-    }
+      await h.admin('integrations').where({ integration_id: integrationId }).update({ status: 'disconnected' });
+      expect(await refusal(act('create-issue', { repository: 'acme/site-a', title: 'too late' }))).toBe(
+        'IntegrationNotActive',
+      );
+    });
     // Every performed call is on the audited path, with its scope and outcome; the content is not.
     const audit = await h
       .admin('audit_log')

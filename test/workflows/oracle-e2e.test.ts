@@ -14,13 +14,14 @@ import { P6_READ, primaveraDescriptor } from '../../activities/vendors/primavera
 import type { VendorId } from '../../activities/vendors/types';
 import { reservePendingIntegration } from '../../db/integrations';
 import { failureType } from '../../workflows/failures';
-import { integrationStateQuery, workflowIds, type ConnectResult } from '../../workflows/definitions';
-import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
+import { workflowIds, type ConnectResult } from '../../workflows/definitions';
+import { devServer } from '../support/temporal';
 import { startOracleErpHarness, type OracleErpHarness } from '../vendors/oracle-erp/harness';
 import { startPrimaveraHarness, type PrimaveraHarness } from '../vendors/primavera-p6/harness';
 import { createVendorHarness, type VendorHarness } from './support/harness';
 import { idSweepTraces, makeIdSweepDue, sweptOnce } from './support/idSweep';
-import { ADMIN, pollUntil, seedWorkspace, syncNowAndWait } from './support/workflowHelpers';
+import { afterFirstSync, disconnect, expectPurged, vendorAction, withDevServerWorker } from './support/vendorEndToEnd';
+import { ADMIN, seedWorkspace, syncNowAndWait } from './support/workflowHelpers';
 
 describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, real Postgres)', () => {
   let erp: OracleErpHarness;
@@ -143,20 +144,6 @@ describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, r
     expect(listings.sort()).toEqual(resources.map((resource) => `${resource}.ids`).sort());
   }
 
-  async function firstSync(
-    client: Awaited<ReturnType<typeof devServer>>['client'],
-    workspaceId: string,
-    integrationId: string,
-  ) {
-    const lifecycle = client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-    await pollUntil(
-      () => lifecycle.query(integrationStateQuery),
-      (s) => s.lastSync?.state === 'completed',
-      60_000,
-    );
-    return lifecycle;
-  }
-
   async function disconnectAndCheck(
     client: Awaited<ReturnType<typeof devServer>>['client'],
     taskQueue: string,
@@ -164,18 +151,11 @@ describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, r
     vendor: VendorId,
     note: string,
   ) {
-    const disconnected = await client.workflow.execute('disconnectWorkflow', {
-      taskQueue,
-      workflowId: workflowIds.disconnect(ref.workspaceId, ref.integrationId),
-      args: [{ ...ref, actor: ADMIN, purgeDelayMs: 1_000 }],
-    });
+    const disconnected = await disconnect(client, taskQueue, ref);
     expect(disconnected).toMatchObject({ revokedAtVendor: false, vendorNote: note });
     const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
     expect(receipt).toMatchObject({ integration_id: ref.integrationId, vendor });
-    expect(await h.admin('cached_records').where({ integration_id: ref.integrationId })).toEqual([]);
-    const secrets = await h.admin('secrets').where({ integration_id: ref.integrationId });
-    expect(secrets.length).toBeGreaterThan(0);
-    expect(secrets.every((s) => s.state === 'destroyed' && s.ciphertext === null)).toBe(true);
+    await expectPurged(h, ref.integrationId);
   }
 
   it('T1 T4 T6 T11 T15 T18 T19 [oracle-erp]: connect (service account adopted) → first sync → change at Oracle → incremental sync → deletion without a trace found by the id sweep → writes refused before any call → disconnect → purge receipt', async () => {
@@ -185,84 +165,77 @@ describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, r
       control.add('purchaseOrders', { OrderNumber: `PO-${n}`, SupplierId: supplier.id, Status: 'OPEN', Total: n }),
     );
     const workspaceId = await seedWorkspace(h);
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('oracle-erp-e2e');
-    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
-    try {
-      await worker.runUntil(async () => {
-        // A password Oracle refuses fails the connect, naming no secret, and keeps nothing.
-        const refused = await connect(server.client, taskQueue, {
-          workspaceId,
-          vendor: 'oracle-erp',
-          scope: ORACLE_ERP_READ,
-          controls: {},
-          credential: erp.credential({ password: 'not-the-password' }),
-        });
-        expect(refused.result.status).toBe('failed');
-        expect(JSON.stringify(refused.result)).not.toContain('not-the-password');
-
-        const { integrationId, result } = await connect(server.client, taskQueue, {
-          workspaceId,
-          vendor: 'oracle-erp',
-          scope: ORACLE_ERP_READ,
-          controls: {},
-          credential: erp.credential(),
-        });
-        expect(result).toMatchObject({ status: 'connected', grantedScopes: [ORACLE_ERP_READ] });
-        const ref = { workspaceId, integrationId };
-        await firstSync(server.client, workspaceId, integrationId);
-        expect((await cached(integrationId, 'purchase-orders')).map((r) => r.OrderNumber).sort()).toEqual([
-          'PO-1',
-          'PO-2',
-          'PO-3',
-        ]);
-        expect((await cached(integrationId, 'suppliers')).map((r) => r.Supplier)).toContain('Northwind Steel');
-
-        // A change at Oracle arrives with the next (incremental) sync.
-        control.clock.advance(10 * 60_000);
-        control.update('purchaseOrders', orders[1]!.id, { Status: 'CLOSED' });
-        const from = control.requests.length;
-        await syncNow(server.client, workspaceId, integrationId);
-        expect(
-          (await cached(integrationId, 'purchase-orders')).find((r) => r.id === String(orders[1]!.id)),
-        ).toMatchObject({
-          Status: 'CLOSED',
-        });
-        const lists = control.requests.slice(from).filter((r) => r.path.endsWith('/purchaseOrders'));
-        expect(lists.length).toBeGreaterThan(0);
-        expect(lists.every((r) => String(r.query.q).startsWith("LastUpdateDate>='"))).toBe(true);
-
-        await expectIdSweepFinds(
-          server.client,
-          ref,
-          {
-            resource: 'purchase-orders',
-            id: String(orders[2]!.id),
-            remove: () => control.remove('purchaseOrders', orders[2]!.id),
-          },
-          ['purchase-orders', 'suppliers'],
-        );
-
-        // T19: no data out: the action workflow is refused, and no write reaches Oracle.
-        const action = server.client.workflow.execute('vendorActionWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-          args: [{ ...ref, vendor: 'oracle-erp', action: 'purchase-order.create', input: {}, actor: ADMIN }],
-        });
-        const error = await action.then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        expect(error).toBeInstanceOf(WorkflowFailedError);
-        // The generic action activity refuses it first (the row's data out is empty); the connector would too.
-        expect(failureType(error)).toBe('ActionNotInDataOut');
-        expect(control.requests.filter((r) => r.method !== 'GET')).toEqual([]);
-
-        await disconnectAndCheck(server.client, taskQueue, ref, 'oracle-erp', oracleErpDescriptor.revocation.note);
+    await withDevServerWorker(h, 'oracle-erp-e2e', async ({ client, taskQueue }) => {
+      // A password Oracle refuses fails the connect, naming no secret, and keeps nothing.
+      const refused = await connect(client, taskQueue, {
+        workspaceId,
+        vendor: 'oracle-erp',
+        scope: ORACLE_ERP_READ,
+        controls: {},
+        credential: erp.credential({ password: 'not-the-password' }),
       });
-    } finally {
-      await server.close();
-    }
+      expect(refused.result.status).toBe('failed');
+      expect(JSON.stringify(refused.result)).not.toContain('not-the-password');
+
+      const { integrationId, result } = await connect(client, taskQueue, {
+        workspaceId,
+        vendor: 'oracle-erp',
+        scope: ORACLE_ERP_READ,
+        controls: {},
+        credential: erp.credential(),
+      });
+      expect(result).toMatchObject({ status: 'connected', grantedScopes: [ORACLE_ERP_READ] });
+      const ref = { workspaceId, integrationId };
+      await afterFirstSync(client, { workspaceId, integrationId });
+      expect((await cached(integrationId, 'purchase-orders')).map((r) => r.OrderNumber).sort()).toEqual([
+        'PO-1',
+        'PO-2',
+        'PO-3',
+      ]);
+      expect((await cached(integrationId, 'suppliers')).map((r) => r.Supplier)).toContain('Northwind Steel');
+
+      // A change at Oracle arrives with the next (incremental) sync.
+      control.clock.advance(10 * 60_000);
+      control.update('purchaseOrders', orders[1]!.id, { Status: 'CLOSED' });
+      const from = control.requests.length;
+      await syncNow(client, workspaceId, integrationId);
+      expect(
+        (await cached(integrationId, 'purchase-orders')).find((r) => r.id === String(orders[1]!.id)),
+      ).toMatchObject({
+        Status: 'CLOSED',
+      });
+      const lists = control.requests.slice(from).filter((r) => r.path.endsWith('/purchaseOrders'));
+      expect(lists.length).toBeGreaterThan(0);
+      expect(lists.every((r) => String(r.query.q).startsWith("LastUpdateDate>='"))).toBe(true);
+
+      await expectIdSweepFinds(
+        client,
+        ref,
+        {
+          resource: 'purchase-orders',
+          id: String(orders[2]!.id),
+          remove: () => control.remove('purchaseOrders', orders[2]!.id),
+        },
+        ['purchase-orders', 'suppliers'],
+      );
+
+      // T19: no data out: the action workflow is refused, and no write reaches Oracle.
+      const action = vendorAction(client, taskQueue, ref, {
+        vendor: 'oracle-erp',
+        action: 'purchase-order.create',
+        input: {},
+      });
+      const error = await action.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      // The generic action activity refuses it first (the row's data out is empty); the connector would too.
+      expect(failureType(error)).toBe('ActionNotInDataOut');
+      expect(control.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+
+      await disconnectAndCheck(client, taskQueue, ref, 'oracle-erp', oracleErpDescriptor.revocation.note);
+    });
   }, 180_000);
 
   it('T1 T4 T6 T11 T15 T18 T19 [primavera-p6]: connect with a project selection → first sync of the selected projects only → change in P6 → incremental sync → deletion without a trace found by the id sweep → status update (enabled) → disconnect → purge receipt', async () => {
@@ -281,66 +254,56 @@ describe('Oracle ERP Cloud and Primavera P6 end to end (dev server, emulators, r
     control.add('baselineProject', { Id: 'P-1-B1', Name: 'Original plan', OriginalProjectObjectId: tower.ObjectId });
     const selection = [String(tower.ObjectId), String(depot.ObjectId)];
     const workspaceId = await seedWorkspace(h);
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('primavera-e2e');
-    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
-    try {
-      await worker.runUntil(async () => {
-        const { integrationId, result } = await connect(server.client, taskQueue, {
-          workspaceId,
-          vendor: 'primavera-p6',
-          scope: P6_READ,
-          controls: { projects: selection, 'status-updates': ['enabled'] },
-          credential: p6.credential(),
-        });
-        expect(result).toMatchObject({ status: 'connected', grantedScopes: [P6_READ] });
-        const ref = { workspaceId, integrationId };
-        await firstSync(server.client, workspaceId, integrationId);
-        expect((await cached(integrationId, 'schedules')).map((r) => r.Name).sort()).toEqual(['Depot', 'Tower A']);
-        expect((await cached(integrationId, 'activities')).map((r) => r.Name).sort()).toEqual([
-          'e2e activity 1',
-          'e2e activity 2',
-        ]);
-        expect((await cached(integrationId, 'baselines')).map((r) => r.Name)).toEqual(['Original plan']);
-
-        control.clock.advance(5 * 60_000);
-        control.update('activity', towerActivity.ObjectId, { Name: 'e2e activity 1 (re-planned)' });
-        await syncNow(server.client, workspaceId, integrationId);
-        expect((await cached(integrationId, 'activities')).map((r) => r.Name)).toContain('e2e activity 1 (re-planned)');
-
-        await expectIdSweepFinds(
-          server.client,
-          ref,
-          {
-            resource: 'activities',
-            id: String(depotActivity.ObjectId),
-            remove: () => control.remove('activity', depotActivity.ObjectId),
-          },
-          ['schedules', 'activities', 'baselines'],
-        );
-
-        // Data out (T19): the admin enabled status updates on the selected projects.
-        const changed = await server.client.workflow.execute('vendorActionWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-          args: [
-            {
-              ...ref,
-              vendor: 'primavera-p6',
-              action: 'status-update',
-              input: { activityObjectId: String(towerActivity.ObjectId), status: 'In Progress' },
-              actor: ADMIN,
-            },
-          ],
-        });
-        expect(changed).toEqual({ externalId: String(towerActivity.ObjectId), status: 'In Progress' });
-        expect(control.get('activity', towerActivity.ObjectId)!.fields.Status).toBe('In Progress');
-
-        await disconnectAndCheck(server.client, taskQueue, ref, 'primavera-p6', primaveraDescriptor.revocation.note);
+    await withDevServerWorker(h, 'primavera-e2e', async ({ client, taskQueue }) => {
+      const { integrationId, result } = await connect(client, taskQueue, {
+        workspaceId,
+        vendor: 'primavera-p6',
+        scope: P6_READ,
+        controls: { projects: selection, 'status-updates': ['enabled'] },
+        credential: p6.credential(),
       });
-    } finally {
-      await server.close();
-    }
+      expect(result).toMatchObject({ status: 'connected', grantedScopes: [P6_READ] });
+      const ref = { workspaceId, integrationId };
+      await afterFirstSync(client, { workspaceId, integrationId });
+      expect((await cached(integrationId, 'schedules')).map((r) => r.Name).sort()).toEqual(['Depot', 'Tower A']);
+      expect((await cached(integrationId, 'activities')).map((r) => r.Name).sort()).toEqual([
+        'e2e activity 1',
+        'e2e activity 2',
+      ]);
+      expect((await cached(integrationId, 'baselines')).map((r) => r.Name)).toEqual(['Original plan']);
+
+      control.clock.advance(5 * 60_000);
+      control.update('activity', towerActivity.ObjectId, { Name: 'e2e activity 1 (re-planned)' });
+      await syncNow(client, workspaceId, integrationId);
+      expect((await cached(integrationId, 'activities')).map((r) => r.Name)).toContain('e2e activity 1 (re-planned)');
+
+      await expectIdSweepFinds(
+        client,
+        ref,
+        {
+          resource: 'activities',
+          id: String(depotActivity.ObjectId),
+          remove: () => control.remove('activity', depotActivity.ObjectId),
+        },
+        ['schedules', 'activities', 'baselines'],
+      );
+
+      // Data out (T19): the admin enabled status updates on the selected projects.
+      const changed = await vendorAction(
+        client,
+        taskQueue,
+        { workspaceId, integrationId },
+        {
+          vendor: 'primavera-p6',
+          action: 'status-update',
+          input: { activityObjectId: String(towerActivity.ObjectId), status: 'In Progress' },
+        },
+      );
+      expect(changed).toEqual({ externalId: String(towerActivity.ObjectId), status: 'In Progress' });
+      expect(control.get('activity', towerActivity.ObjectId)!.fields.Status).toBe('In Progress');
+
+      await disconnectAndCheck(client, taskQueue, ref, 'primavera-p6', primaveraDescriptor.revocation.note);
+    });
     // The unselected project was never named in a request (T18).
     const named = control.requests.flatMap((r) =>
       [...String(r.query.Filter ?? '').matchAll(/ObjectId:eq:(\d+)/g)].map((m) => Number(m[1])),

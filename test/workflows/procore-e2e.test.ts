@@ -6,28 +6,32 @@
  * purge, with the real @procore/js-sdk connector and real Postgres. Then: two refreshes of one
  * integration at once, against an emulator that refuses any reused refresh token.
  */
-import crypto from 'node:crypto';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { PROCORE_READ, PROCORE_STATUS_UPDATES, procoreDescriptor } from '../../activities/vendors/procore';
-import { VendorError, VendorFailureType } from '../../activities/vendors/errors';
-import { integrationStateQuery, oauthCallbackUpdate, workflowIds } from '../../workflows/definitions';
-import { requestSync } from '@trackproject/integrations-client/client';
-import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { REDIRECT_URI, startProcoreHarness, type ProcoreHarness } from '../vendors/procore/harness';
-import { createVendorHarness, type VendorHarness } from './support/harness';
-import { ADMIN, pollUntil, seedWorkspace, startConnect } from './support/workflowHelpers';
+import type { VendorHarness } from './support/harness';
+import {
+  afterFirstSync,
+  cachedPayloads,
+  consentInBrowser,
+  disconnect,
+  expectConcurrentRefreshesSerialised,
+  expectPurged,
+  grantTypesSince,
+  onlyIntegrationOf,
+  rotateTokens,
+  runActivity,
+  seedOauthIntegration,
+  tokenStates,
+  useVendorEndToEnd,
+  vendorAction,
+  withDevServerWorker,
+} from './support/vendorEndToEnd';
+import { ADMIN, seedWorkspace, startConnect, syncNowAndWait } from './support/workflowHelpers';
 
 describe('Procore end to end (dev server, Procore emulator, real Postgres)', () => {
   let procore: ProcoreHarness;
   let h: VendorHarness;
-  beforeAll(async () => {
-    procore = await startProcoreHarness();
-    h = createVendorHarness([{ descriptor: procoreDescriptor, connector: procore.connector }]);
-  });
-  afterAll(async () => {
-    await h.close();
-    await procore.emulator.stop();
-  });
+  useVendorEndToEnd(startProcoreHarness, [procoreDescriptor], (parts) => ({ vendor: procore, h } = parts));
 
   /** Project ids any API request named (path, query or body). */
   const projectsRequested = () =>
@@ -54,219 +58,120 @@ describe('Procore end to end (dev server, Procore emulator, real Postgres)', () 
     const selection = [String(tower.id), String(depot.id)];
     const tokenCalls = () => control.requests.filter((r) => r.path === '/oauth/token');
     const workspaceId = await seedWorkspace(h);
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('procore-e2e');
-    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
-    try {
-      await worker.runUntil(async () => {
-        // Connect: the admin enables data out (the optional permission) and selects two projects.
-        const { handle, integrationId, state, authorizeUrl } = await startConnect(server.client, taskQueue, {
-          workspaceId,
-          vendor: 'procore',
-          requestedScopes: [PROCORE_READ, PROCORE_STATUS_UPDATES],
-          controls: { projects: selection },
-          redirectUri: REDIRECT_URI,
-        });
-        expect(authorizeUrl.origin).toBe(new URL(procore.emulator.url).origin);
-        expect(authorizeUrl.searchParams.has('code_challenge')).toBe(false);
-        expect(authorizeUrl.searchParams.has('scope')).toBe(false);
-        const consent = await fetch(authorizeUrl, { redirect: 'manual' });
-        const callback = new URL(consent.headers.get('location')!);
-        expect(callback.searchParams.get('state')).toBe(state);
-        await handle.executeUpdate(oauthCallbackUpdate, {
-          args: [{ state, code: callback.searchParams.get('code')! }],
-        });
-        expect(await handle.result()).toMatchObject({
-          status: 'connected',
-          grantedScopes: [PROCORE_READ, PROCORE_STATUS_UPDATES],
-        });
-        const ref = { workspaceId, integrationId };
-        const cached = async (resource: string) =>
-          (await h.admin('cached_records').where({ integration_id: integrationId, resource }).select('payload')).map(
-            (r) => r.payload as Record<string, unknown>,
-          );
-
-        // The lifecycle's first sync: every resource, the selected projects only (T18).
-        const lifecycle = server.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-        await pollUntil(
-          () => lifecycle.query(integrationStateQuery),
-          (s) => s.lastSync?.state === 'completed',
-          60_000,
-        );
-        expect((await cached('rfis')).map((r) => r.subject).sort()).toEqual(
-          towerRfis.map((r) => r.fields.subject).sort(),
-        );
-        expect(await cached('drawings')).toHaveLength(3);
-        expect((await cached('projects')).map((p) => p.name).sort()).toEqual(['Depot', 'Tower A']);
-        // One hook per selected project.
-        expect(
-          control
-            .hooks()
-            .map((hook) => hook.projectId)
-            .sort(),
-        ).toEqual([tower.id, depot.id].sort());
-
-        // Incremental "sync now": an edit in Tower A arrives, a new RFI of the office does not.
-        control.clock.advance(60_000);
-        control.updateItem(towerRfis[1]!.id, { subject: 'tower rfi 1 answered' });
-        control.addItem(office.id, 'rfis', { number: '2', subject: 'office rfi late' });
-        const lastSyncBefore = (await lifecycle.query(integrationStateQuery)).lastSync?.finishedAt;
-        const incrementalFrom = control.requests.length;
-        await requestSync(lifecycle, { reason: 'admin' });
-        await pollUntil(
-          () => lifecycle.query(integrationStateQuery),
-          (s) => s.lastSync?.state === 'completed' && s.lastSync.finishedAt !== lastSyncBefore,
-          60_000,
-        );
-        expect((await cached('rfis')).map((r) => r.subject)).toContain('tower rfi 1 answered');
-        expect((await cached('rfis')).some((r) => String(r.subject).startsWith('office'))).toBe(false);
-        const rfiLists = control.requests.slice(incrementalFrom).filter((r) => r.path.endsWith('/rfis'));
-        expect(rfiLists.length).toBeGreaterThan(0);
-        expect(rfiLists.every((r) => r.query['filters[updated_at]'] !== undefined)).toBe(true);
-
-        // Data out (T19): the RFI's status, through vendorActionWorkflow.
-        const changed = await server.client.workflow.execute('vendorActionWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-          args: [
-            {
-              ...ref,
-              vendor: 'procore',
-              action: 'status-update',
-              input: { projectId: String(tower.id), rfiId: String(towerRfis[2]!.id), status: 'closed' },
-              actor: ADMIN,
-            },
-          ],
-        });
-        expect(changed).toMatchObject({ externalId: String(towerRfis[2]!.id), status: 'closed' });
-        expect(control.item(towerRfis[2]!.id)!.fields.status).toBe('closed');
-
-        // Rotation (T8): one refresh with the single-use token → test → promote → retire.
-        const refreshesBefore = tokenCalls().length;
-        const rotation = await server.client.workflow.execute('rotateSecretWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.rotate(workspaceId, integrationId),
-          args: [{ ...ref, vendor: 'procore', kind: 'oauth-tokens', actor: ADMIN, gracePeriodMs: 1_000 }],
-        });
-        expect(rotation).toEqual({ status: 'rotated', newVersion: 2 });
-        expect(
-          tokenCalls()
-            .slice(refreshesBefore)
-            .map((r) => `${(r.body as { grant_type?: string }).grant_type} ${r.status}`),
-        ).toEqual(['refresh_token 200']);
-        expect(
-          await h
-            .admin('secrets')
-            .where({ integration_id: integrationId, kind: 'oauth-tokens' })
-            .orderBy('version')
-            .pluck('state'),
-        ).toEqual(['retired', 'current']);
-
-        // Disconnect (T4): our hooks are deleted with the live token, then /oauth/revoke.
-        const revokedBefore = control.revokedTokens();
-        const disconnected = await server.client.workflow.execute('disconnectWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.disconnect(workspaceId, integrationId),
-          args: [{ ...ref, actor: ADMIN, purgeDelayMs: 1_000 }],
-        });
-        expect(disconnected).toMatchObject({ revokedAtVendor: true, vendorNote: procoreDescriptor.revocation.note });
-        expect(control.revokedTokens()).toBe(revokedBefore + 1);
-        expect(control.hooks()).toEqual([]);
-        const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
-        expect(receipt).toMatchObject({ integration_id: integrationId, vendor: 'procore' });
-        expect(await lifecycle.describe().then((d) => d.status.name)).not.toBe('RUNNING');
+    await withDevServerWorker(h, 'procore-e2e', async ({ client, taskQueue }) => {
+      // Connect: the admin enables data out (the optional permission) and selects two projects.
+      const connect = await startConnect(client, taskQueue, {
+        workspaceId,
+        vendor: 'procore',
+        requestedScopes: [PROCORE_READ, PROCORE_STATUS_UPDATES],
+        controls: { projects: selection },
+        redirectUri: REDIRECT_URI,
       });
-    } finally {
-      await server.close();
-    }
+      expect(connect.authorizeUrl.searchParams.has('code_challenge')).toBe(false);
+      expect(connect.authorizeUrl.searchParams.has('scope')).toBe(false);
+      await consentInBrowser(connect, procore.emulator.url);
+      const { handle, integrationId } = connect;
+      expect(await handle.result()).toMatchObject({
+        status: 'connected',
+        grantedScopes: [PROCORE_READ, PROCORE_STATUS_UPDATES],
+      });
+      const ref = { workspaceId, integrationId };
+      const cached = (resource: string) => cachedPayloads(h, integrationId, resource);
+
+      // The lifecycle's first sync: every resource, the selected projects only (T18).
+      const lifecycle = await afterFirstSync(client, ref);
+      expect((await cached('rfis')).map((r) => r.subject).sort()).toEqual(
+        towerRfis.map((r) => r.fields.subject).sort(),
+      );
+      expect(await cached('drawings')).toHaveLength(3);
+      expect((await cached('projects')).map((p) => p.name).sort()).toEqual(['Depot', 'Tower A']);
+      // One hook per selected project.
+      expect(
+        control
+          .hooks()
+          .map((hook) => hook.projectId)
+          .sort(),
+      ).toEqual([tower.id, depot.id].sort());
+
+      // Incremental "sync now": an edit in Tower A arrives, a new RFI of the office does not.
+      control.clock.advance(60_000);
+      control.updateItem(towerRfis[1]!.id, { subject: 'tower rfi 1 answered' });
+      control.addItem(office.id, 'rfis', { number: '2', subject: 'office rfi late' });
+      const incrementalFrom = control.requests.length;
+      await syncNowAndWait(lifecycle);
+      expect((await cached('rfis')).map((r) => r.subject)).toContain('tower rfi 1 answered');
+      expect((await cached('rfis')).some((r) => String(r.subject).startsWith('office'))).toBe(false);
+      const rfiLists = control.requests.slice(incrementalFrom).filter((r) => r.path.endsWith('/rfis'));
+      expect(rfiLists.length).toBeGreaterThan(0);
+      expect(rfiLists.every((r) => r.query['filters[updated_at]'] !== undefined)).toBe(true);
+
+      // Data out (T19): the RFI's status, through vendorActionWorkflow.
+      const changed = await vendorAction(
+        client,
+        taskQueue,
+        { workspaceId, integrationId },
+        {
+          vendor: 'procore',
+          action: 'status-update',
+          input: { projectId: String(tower.id), rfiId: String(towerRfis[2]!.id), status: 'closed' },
+        },
+      );
+      expect(changed).toMatchObject({ externalId: String(towerRfis[2]!.id), status: 'closed' });
+      expect(control.item(towerRfis[2]!.id)!.fields.status).toBe('closed');
+
+      // Rotation (T8): one refresh with the single-use token → test → promote → retire.
+      const refreshesBefore = tokenCalls().length;
+      expect(await rotateTokens(client, taskQueue, ref, 'procore')).toEqual({ status: 'rotated', newVersion: 2 });
+      expect(grantTypesSince(tokenCalls(), refreshesBefore)).toEqual(['refresh_token 200']);
+      expect(await tokenStates(h, integrationId)).toEqual(['retired', 'current']);
+
+      // Disconnect (T4): our hooks are deleted with the live token, then /oauth/revoke.
+      const revokedBefore = control.revokedTokens();
+      const disconnected = await disconnect(client, taskQueue, ref);
+      expect(disconnected).toMatchObject({ revokedAtVendor: true, vendorNote: procoreDescriptor.revocation.note });
+      expect(control.revokedTokens()).toBe(revokedBefore + 1);
+      expect(control.hooks()).toEqual([]);
+      const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
+      expect(receipt).toMatchObject({ integration_id: integrationId, vendor: 'procore' });
+      expect(await lifecycle.describe().then((d) => d.status.name)).not.toBe('RUNNING');
+    });
     // Nothing about the unselected project was ever requested (T18).
     expect(projectsRequested()).not.toContain(office.id);
-    const integrationId = (await h.admin('integrations').where({ workspace_id: workspaceId }).first()).integration_id;
-    expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
-    const secrets = await h.admin('secrets').where({ integration_id: integrationId });
-    expect(secrets.every((s) => s.state === 'destroyed' && s.ciphertext === null)).toBe(true);
-    const audit = await h.admin('audit_log').where({ integration_id: integrationId }).pluck('action');
-    expect(audit).toEqual(
-      expect.arrayContaining([
-        'oauth.exchange-code',
-        'companies.list',
-        'integration.connected',
-        'webhooks.register',
-        'rfis.list',
-        'status-update',
-        'oauth.refresh',
-        'secret.promoted',
-        'webhooks.delete',
-        'oauth.revoke',
-        'integration.purged',
-      ]),
-    );
+    await expectPurged(h, await onlyIntegrationOf(h, workspaceId), [
+      'oauth.exchange-code',
+      'companies.list',
+      'integration.connected',
+      'webhooks.register',
+      'rfis.list',
+      'status-update',
+      'oauth.refresh',
+      'secret.promoted',
+      'webhooks.delete',
+      'oauth.revoke',
+      'integration.purged',
+    ]);
   }, 180_000);
 
   /** A connected Procore integration with its credential stored as the current secret. */
   async function seedConnected(): Promise<{ workspaceId: string; integrationId: string }> {
-    const credential = await procore.connect();
-    const ref = { workspaceId: await seedWorkspace(h), integrationId: crypto.randomUUID() };
-    await h.admin('integrations').insert({
-      integration_id: ref.integrationId,
-      workspace_id: ref.workspaceId,
+    return seedOauthIntegration(h, {
       vendor: 'procore',
-      status: 'connected',
-      requested_scopes: [PROCORE_READ],
-      granted_scopes: [PROCORE_READ],
-      controls: JSON.stringify({ projects: [String(procore.projects.tower.id)] }),
-      connected_by: ADMIN.id,
-      connected_at: new Date(),
+      scopes: [PROCORE_READ],
+      controls: { projects: [String(procore.projects.tower.id)] },
+      credential: await procore.connect(),
     });
-    await h.secrets.put({
-      ...ref,
-      kind: 'oauth-tokens',
-      state: 'current',
-      plaintext: JSON.stringify(credential),
-      expiresAt: new Date(credential.expiresAt!),
-    });
-    return ref;
   }
 
   it('T4 [procore]: two refreshes of one integration at once lose no grant: they are serialised, each presents the refresh token the other left, and the stored pair works', async () => {
-    const { control } = procore.emulator;
-    const refreshes = () =>
-      control.requests.filter(
-        (r) => r.path === '/oauth/token' && (r.body as { grant_type?: string }).grant_type === 'refresh_token',
-      );
-    // Without the lock: the same pair refreshed twice at once, and the emulator refuses the reuse.
-    const credential = await procore.connect();
-    const unserialised = await Promise.allSettled([
-      procore.connector.refresh(procore.context(credential)),
-      procore.connector.refresh(procore.context(credential)),
-    ]);
-    const lost = unserialised.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(lost).toHaveLength(1);
-    expect(lost[0]!.reason).toBeInstanceOf(VendorError);
-    expect((lost[0]!.reason as VendorError).type).toBe(VendorFailureType.ReauthorizationRequired);
-
-    // Through the activities: the refresh lock serialises them.
-    const ref = await seedConnected();
-    const before = refreshes().length;
-    const refresh = () =>
-      new MockActivityEnvironment().run(h.activities.refreshTokens, ref) as Promise<{ expiresAt?: number }>;
-    const [a, b] = await Promise.all([refresh(), refresh()]);
-    expect(a.expiresAt).toBeDefined();
-    expect(b.expiresAt).toBeDefined();
-    const presented = refreshes()
-      .slice(before)
-      .map((r) => `${(r.body as { refresh_token: string }).refresh_token} ${r.status}`);
-    expect(presented).toHaveLength(2);
-    expect(presented.every((line) => line.endsWith(' 200'))).toBe(true);
-    expect(new Set(presented.map((line) => line.split(' ')[0])).size).toBe(2);
-    const states = await h
-      .admin('secrets')
-      .where({ integration_id: ref.integrationId, kind: 'oauth-tokens' })
-      .orderBy('version')
-      .pluck('state');
-    expect(states).toEqual(['retired', 'retired', 'current']);
-    // The stored pair is the live one: it calls and it refreshes again.
-    await refresh();
+    await expectConcurrentRefreshesSerialised({
+      h,
+      vendor: procore,
+      refreshRequests: () =>
+        procore.emulator.control.requests.filter(
+          (r) => r.path === '/oauth/token' && (r.body as { grant_type?: string }).grant_type === 'refresh_token',
+        ),
+      seed: seedConnected,
+    });
   }, 60_000);
 
   it('T4 T8 [procore]: a rotation’s refresh and the lifecycle’s refresh never present one single-use refresh token twice: a refresh after the rotation’s promotes the rotation’s fresh pair, and the rotation still completes', async () => {
@@ -280,14 +185,7 @@ describe('Procore end to end (dev server, Procore emulator, real Postgres)', () 
       refreshRequests()
         .slice(from)
         .map((r) => `${(r.body as { refresh_token: string }).refresh_token} ${r.status}`);
-    const run = <I, O>(activity: (input: I) => Promise<O>, input: I): Promise<O> =>
-      new MockActivityEnvironment().run(activity, input) as Promise<O>;
-    const tokenStates = (integrationId: string) =>
-      h
-        .admin('secrets')
-        .where({ integration_id: integrationId, kind: 'oauth-tokens' })
-        .orderBy('version')
-        .pluck('state');
+    const run = runActivity;
     const rotate = async (ref: { workspaceId: string; integrationId: string }) => {
       const prepared = await run(h.activities.prepareRotation, { ...ref, kind: 'oauth-tokens' as const, actor: ADMIN });
       return {
@@ -314,7 +212,7 @@ describe('Procore end to end (dev server, Procore emulator, real Postgres)', () 
     await rotation.complete();
     expect(presented(firstFrom)).toHaveLength(1);
     expect(presented(firstFrom)[0]).toMatch(/ 200$/);
-    expect(await tokenStates(first.integrationId)).toEqual(['retired', 'current']);
+    expect(await tokenStates(h, first.integrationId)).toEqual(['retired', 'current']);
 
     // Both at once, in whichever order the lock lets them: every refresh token presented once, all accepted.
     const second = await seedConnected();
@@ -325,7 +223,7 @@ describe('Procore end to end (dev server, Procore emulator, real Postgres)', () 
     expect(raced.length).toBeGreaterThanOrEqual(1);
     expect(raced.every((line) => line.endsWith(' 200'))).toBe(true);
     expect(new Set(raced.map((line) => line.split(' ')[0])).size).toBe(raced.length);
-    const states = await tokenStates(second.integrationId);
+    const states = await tokenStates(h, second.integrationId);
     expect(states.filter((state) => state === 'current')).toHaveLength(1);
     expect(states.filter((state) => state === 'pending')).toHaveLength(0);
     // Whatever the order, the stored pair is the live one: it refreshes again.

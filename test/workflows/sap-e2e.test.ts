@@ -13,12 +13,12 @@ import { SAP_MATRIX_SCOPE, sapDescriptor } from '../../activities/vendors/sap';
 import { createSapConnector } from '../../activities/vendors/sap/connector';
 import { reservePendingIntegration } from '../../db/integrations';
 import { startSapEmulator, type SapEmulator } from '../../emulators/sap';
-import { integrationStateQuery, workflowIds, type ConnectInput } from '../../workflows/definitions';
-import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
+import { workflowIds, type ConnectInput } from '../../workflows/definitions';
 import { createVendorHarness, type VendorHarness } from './support/harness';
 import { idSweepTraces, makeIdSweepDue, sweptOnce } from './support/idSweep';
 import { ID_SWEEP_EVERY } from '../../workflows/sync';
-import { ADMIN, pollUntil, seedWorkspace, syncNowAndWait } from './support/workflowHelpers';
+import { afterFirstSync, disconnect, expectPurged, withDevServerWorker } from './support/vendorEndToEnd';
+import { ADMIN, seedWorkspace, syncNowAndWait } from './support/workflowHelpers';
 
 describe('SAP end to end (dev server, S/4HANA emulator, real Postgres)', () => {
   let sap: SapEmulator;
@@ -55,9 +55,6 @@ describe('SAP end to end (dev server, S/4HANA emulator, real Postgres)', () => {
     control.flagDeleted(orders[6]!);
     const user = control.addUser();
     const workspaceId = await seedWorkspace(h);
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('sap-e2e');
-    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
     const input = await connectInput(workspaceId, { url: sap.url, ...user });
     const { integrationId } = input;
     const ref = { workspaceId, integrationId };
@@ -65,89 +62,70 @@ describe('SAP end to end (dev server, S/4HANA emulator, real Postgres)', () => {
       (await h.admin('cached_records').where({ integration_id: integrationId, resource }).pluck('external_id')).sort();
     const syncState = (resource: string) =>
       h.admin('sync_state').where({ integration_id: integrationId, resource }).first();
-    try {
-      await worker.runUntil(async () => {
-        const connect = await server.client.workflow.execute('connectWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.connect(workspaceId, integrationId),
-          args: [input],
-        });
-        // T1: the grant is the matrix row's read permission, nothing more.
-        expect(connect).toMatchObject({ status: 'connected', grantedScopes: [SAP_MATRIX_SCOPE] });
-
-        // First sync: a full listing of both entity sets over several server pages; the flagged order is not kept.
-        const lifecycle = server.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-        await pollUntil(
-          () => lifecycle.query(integrationStateQuery),
-          (s) => s.lastSync?.state === 'completed',
-          60_000,
-        );
-        expect(await cachedIds('purchase-orders')).toEqual(orders.slice(0, 6).sort());
-        expect(await cachedIds('deliveries')).toEqual([...deliveries].sort());
-
-        // Changes at the tenant: an edit, a deletion flag, a new delivery.
-        control.clock.advance(60_000);
-        control.change(orders[0]!, { PurchasingProcessingStatus: '05' });
-        control.flagDeleted(orders[1]!);
-        const added = control.addDelivery();
-        const sync = () => syncNowAndWait(lifecycle);
-        const incrementalFrom = control.requests.length;
-        await sync();
-        const reads = control.requests.slice(incrementalFrom).filter((r) => r.method === 'GET');
-        expect(reads.every((r) => r.query.$filter !== undefined)).toBe(true);
-        expect(await cachedIds('purchase-orders')).toEqual([orders[0]!, ...orders.slice(2, 6)].sort());
-        const edited = await h
-          .admin('cached_records')
-          .where({ integration_id: integrationId, external_id: orders[0]! })
-          .first();
-        expect(edited.payload.PurchasingProcessingStatus).toBe('05');
-        expect(await cachedIds('deliveries')).toEqual([...deliveries, added].sort());
-        expect(await syncState('deliveries')).toMatchObject({ rounds_since_id_sweep: 1, id_sweep_started_at: null });
-
-        // Deleted without a flag: no incremental round can see it; the id sweep does.
-        control.remove(deliveries[2]!);
-        control.remove(orders[3]!);
-        await sync();
-        expect(await cachedIds('deliveries')).toContain(deliveries[2]);
-        await makeIdSweepDue(h, integrationId);
-        const sweepFrom = control.requests.length;
-        await sync();
-        expect(await cachedIds('deliveries')).toEqual([deliveries[0]!, deliveries[1]!, deliveries[3]!, added].sort());
-        expect(await cachedIds('purchase-orders')).toEqual([orders[0]!, orders[2]!, orders[4]!, orders[5]!].sort());
-        const keyPages = control.requests.slice(sweepFrom).filter((r) => r.query.$orderby !== undefined);
-        expect(keyPages.length).toBeGreaterThanOrEqual(4);
-        expect(await idSweepTraces(h, integrationId)).toEqual(sweptOnce(['deliveries', 'purchase-orders']));
-
-        // Disconnect (T4): SAP has nothing to revoke; our credential and the cache go.
-        const disconnected = await server.client.workflow.execute('disconnectWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.disconnect(workspaceId, integrationId),
-          args: [{ ...ref, actor: ADMIN, purgeDelayMs: 1_000 }],
-        });
-        expect(disconnected).toMatchObject({ revokedAtVendor: false, vendorNote: sapDescriptor.revocation.note });
-        const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
-        expect(receipt).toMatchObject({ integration_id: integrationId, vendor: 'sap' });
-        expect(await lifecycle.describe().then((d) => d.status.name)).not.toBe('RUNNING');
+    await withDevServerWorker(h, 'sap-e2e', async ({ client, taskQueue }) => {
+      const connect = await client.workflow.execute('connectWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.connect(workspaceId, integrationId),
+        args: [input],
       });
-    } finally {
-      await server.close();
-    }
+      // T1: the grant is the matrix row's read permission, nothing more.
+      expect(connect).toMatchObject({ status: 'connected', grantedScopes: [SAP_MATRIX_SCOPE] });
+
+      // First sync: a full listing of both entity sets over several server pages; the flagged order is not kept.
+      const lifecycle = await afterFirstSync(client, { workspaceId, integrationId });
+      expect(await cachedIds('purchase-orders')).toEqual(orders.slice(0, 6).sort());
+      expect(await cachedIds('deliveries')).toEqual([...deliveries].sort());
+
+      // Changes at the tenant: an edit, a deletion flag, a new delivery.
+      control.clock.advance(60_000);
+      control.change(orders[0]!, { PurchasingProcessingStatus: '05' });
+      control.flagDeleted(orders[1]!);
+      const added = control.addDelivery();
+      const sync = () => syncNowAndWait(lifecycle);
+      const incrementalFrom = control.requests.length;
+      await sync();
+      const reads = control.requests.slice(incrementalFrom).filter((r) => r.method === 'GET');
+      expect(reads.every((r) => r.query.$filter !== undefined)).toBe(true);
+      expect(await cachedIds('purchase-orders')).toEqual([orders[0]!, ...orders.slice(2, 6)].sort());
+      const edited = await h
+        .admin('cached_records')
+        .where({ integration_id: integrationId, external_id: orders[0]! })
+        .first();
+      expect(edited.payload.PurchasingProcessingStatus).toBe('05');
+      expect(await cachedIds('deliveries')).toEqual([...deliveries, added].sort());
+      expect(await syncState('deliveries')).toMatchObject({ rounds_since_id_sweep: 1, id_sweep_started_at: null });
+
+      // Deleted without a flag: no incremental round can see it; the id sweep does.
+      control.remove(deliveries[2]!);
+      control.remove(orders[3]!);
+      await sync();
+      expect(await cachedIds('deliveries')).toContain(deliveries[2]);
+      await makeIdSweepDue(h, integrationId);
+      const sweepFrom = control.requests.length;
+      await sync();
+      expect(await cachedIds('deliveries')).toEqual([deliveries[0]!, deliveries[1]!, deliveries[3]!, added].sort());
+      expect(await cachedIds('purchase-orders')).toEqual([orders[0]!, orders[2]!, orders[4]!, orders[5]!].sort());
+      const keyPages = control.requests.slice(sweepFrom).filter((r) => r.query.$orderby !== undefined);
+      expect(keyPages.length).toBeGreaterThanOrEqual(4);
+      expect(await idSweepTraces(h, integrationId)).toEqual(sweptOnce(['deliveries', 'purchase-orders']));
+
+      // Disconnect (T4): SAP has nothing to revoke; our credential and the cache go.
+      const disconnected = await disconnect(client, taskQueue, ref);
+      expect(disconnected).toMatchObject({ revokedAtVendor: false, vendorNote: sapDescriptor.revocation.note });
+      const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
+      expect(receipt).toMatchObject({ integration_id: integrationId, vendor: 'sap' });
+      expect(await lifecycle.describe().then((d) => d.status.name)).not.toBe('RUNNING');
+    });
     // T19: nothing was ever written to the tenant; T18: only the submitted tenant, as its user.
     expect(control.writes()).toEqual([]);
     const basic = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
     expect(control.requests.every((r) => r.headers.authorization === basic)).toBe(true);
-    expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
-    const secrets = await h.admin('secrets').where({ integration_id: integrationId });
-    expect(secrets.every((s) => s.state === 'destroyed' && s.ciphertext === null)).toBe(true);
-    const audit = await h.admin('audit_log').where({ integration_id: integrationId }).pluck('action');
-    expect(audit).toEqual(
-      expect.arrayContaining([
-        'purchase-orders.read',
-        'deliveries.read',
-        'integration.connected',
-        'deliveries.list-ids',
-      ]),
-    );
+    await expectPurged(h, integrationId, [
+      'purchase-orders.read',
+      'deliveries.read',
+      'integration.connected',
+      'deliveries.list-ids',
+    ]);
   });
 
   it('an id sweep interrupted by a 504 resumes from its stored cursor and deletes only the records gone at the tenant', async () => {
@@ -242,32 +220,25 @@ describe('SAP end to end (dev server, S/4HANA emulator, real Postgres)', () => {
   it('T18 [sap]: a communication user without the delivery scenario fails the connect naming it; nothing stays connected', async () => {
     const user = sap.control.addUser(['SAP_COM_0053']);
     const workspaceId = await seedWorkspace(h);
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('sap-e2e-403');
-    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
     const input = await connectInput(workspaceId, { url: sap.url, ...user });
-    try {
-      await worker.runUntil(async () => {
-        const connect = await server.client.workflow.start('connectWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.connect(workspaceId, input.integrationId),
-          args: [input],
-        });
-        expect(await connect.result()).toEqual({ status: 'failed', failure: 'MissingScope' });
-        // The connect test's failure says what the admin must add to the communication arrangement.
-        const failures = (await connect.fetchHistory()).events!.flatMap((event) =>
-          event.activityTaskFailedEventAttributes?.failure?.message
-            ? [event.activityTaskFailedEventAttributes.failure.message]
-            : [],
-        );
-        expect(failures).toEqual([
-          'sap: forbidden (403): the communication user lacks the communication scenario for API_OUTBOUND_DELIVERY_SRV (Outbound Delivery Integration, SAP_COM_0106)',
-        ]);
-        expect(JSON.stringify(await connect.fetchHistory())).not.toContain(user.password);
+    await withDevServerWorker(h, 'sap-e2e-403', async ({ client, taskQueue }) => {
+      const connect = await client.workflow.start('connectWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.connect(workspaceId, input.integrationId),
+        args: [input],
       });
-    } finally {
-      await server.close();
-    }
+      expect(await connect.result()).toEqual({ status: 'failed', failure: 'MissingScope' });
+      // The connect test's failure says what the admin must add to the communication arrangement.
+      const failures = (await connect.fetchHistory()).events!.flatMap((event) =>
+        event.activityTaskFailedEventAttributes?.failure?.message
+          ? [event.activityTaskFailedEventAttributes.failure.message]
+          : [],
+      );
+      expect(failures).toEqual([
+        'sap: forbidden (403): the communication user lacks the communication scenario for API_OUTBOUND_DELIVERY_SRV (Outbound Delivery Integration, SAP_COM_0106)',
+      ]);
+      expect(JSON.stringify(await connect.fetchHistory())).not.toContain(user.password);
+    });
     const row = await h.admin('integrations').where({ integration_id: input.integrationId }).first();
     expect(row.status).not.toBe('connected');
   });

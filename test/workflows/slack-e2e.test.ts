@@ -8,33 +8,30 @@
  * `@slack/web-api` connector and real Postgres.
  */
 import crypto from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
 import { SLACK_SCOPES, slackDescriptor } from '../../activities/vendors/slack';
-import { failureType } from '../../workflows/failures';
 import {
   consentChangeUpdate,
   integrationStateQuery,
   oauthCallbackUpdate,
   workflowIds,
   type ConnectInput,
-  type VendorActionInput,
 } from '../../workflows/definitions';
-import { devServer, testWorker, uniqueTaskQueue } from '../support/temporal';
 import { REDIRECT_URI, startSlackHarness, type SlackHarness } from '../vendors/slack/harness';
-import { createVendorHarness, type VendorHarness } from './support/harness';
+import type { VendorHarness } from './support/harness';
+import {
+  disconnect,
+  refusalOf,
+  rotateTokens,
+  useVendorEndToEnd,
+  vendorAction,
+  withDevServerWorker,
+} from './support/vendorEndToEnd';
 import { ADMIN, pollUntil, seedWorkspace } from './support/workflowHelpers';
 
 describe('Slack end to end (dev server, Slack emulator, real Postgres)', () => {
   let slack: SlackHarness;
   let h: VendorHarness;
-  beforeAll(async () => {
-    slack = await startSlackHarness();
-    h = createVendorHarness([{ descriptor: slackDescriptor, connector: slack.connector }]);
-  });
-  afterAll(async () => {
-    await h.close();
-    await slack.emulator.stop();
-  });
+  useVendorEndToEnd(startSlackHarness, [slackDescriptor], (parts) => ({ vendor: slack, h } = parts));
 
   it('T1 T2 T4 T5 T8 T15 T17 T18 T19 [slack]: connect with PKCE → nothing synced → channel picker → re-consent with the picked channels → messages to selected channels only, paced → narrowed → rotate → disconnect with auth.revoke → purge receipt', async () => {
     const { control } = slack.emulator;
@@ -45,181 +42,152 @@ describe('Slack end to end (dev server, Slack emulator, real Postgres)', () => {
     const workspaceId = await seedWorkspace(h);
     const integrationId = crypto.randomUUID();
     const ref = { workspaceId, integrationId };
-    const server = await devServer();
-    const taskQueue = uniqueTaskQueue('slack-e2e');
-    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
-
-    /** One consent at Slack: the admin's browser follows the authorize URL; Slack redirects back with code + state. */
-    const consent = async (input: Partial<ConnectInput>) => {
-      const args: ConnectInput = {
-        ...ref,
-        vendor: 'slack',
-        requestedScopes: [...SLACK_SCOPES],
-        controls: { channels: [] },
-        redirectUri: REDIRECT_URI,
-        actor: ADMIN,
-        ...input,
-      };
-      const handle = await server.client.workflow.start('connectWorkflow', {
-        taskQueue,
-        workflowId: workflowIds.connect(workspaceId, integrationId),
-        args: [args],
-      });
-      const authorizeUrl = new URL(
-        await pollUntil(
-          async () => (await handle.query('connectState')) as { authorizeUrl?: string },
-          (s) => s.authorizeUrl !== undefined,
-        ).then((s) => s.authorizeUrl!),
-      );
-      // T5: a PKCE app, S256 challenge on every consent.
-      expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
-      expect(authorizeUrl.searchParams.get('scope')).toBe('chat:write,channels:read');
-      const redirect = new URL((await fetch(authorizeUrl, { redirect: 'manual' })).headers.get('location')!);
-      await handle.executeUpdate(oauthCallbackUpdate, {
-        args: [{ state: redirect.searchParams.get('state')!, code: redirect.searchParams.get('code')! }],
-      });
-      return handle.result();
-    };
-    const act = (action: string, input: Record<string, unknown>) => {
-      const args: VendorActionInput = { ...ref, vendor: 'slack', action, input, actor: ADMIN };
-      return server.client.workflow.execute('vendorActionWorkflow', {
-        taskQueue,
-        workflowId: workflowIds.action(workspaceId, integrationId, crypto.randomUUID()),
-        args: [args],
-      });
-    };
-    const refusal = async (run: Promise<unknown>) => {
-      const error = await run.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(WorkflowFailedError);
-      return failureType(error);
-    };
-
-    try {
-      await worker.runUntil(async () => {
-        expect(await consent({})).toMatchObject({
-          status: 'connected',
-          grantedScopes: ['chat:write', 'channels:read'],
-        });
-        const exchange = calls('oauth.v2.access')[0]!.body as Record<string, string>;
-        expect(exchange.code_verifier).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
-
-        // The lifecycle's first sync: Slack's data in is none, so it completes having read nothing.
-        const lifecycle = server.client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
-        const firstSync = await pollUntil(
-          () => lifecycle.query(integrationStateQuery),
-          (s) => s.lastSync?.state === 'completed',
-          30_000,
-        );
-        expect(firstSync.lastSync).toMatchObject({ recordsUpserted: 0, recordsDeleted: 0 });
-        expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
-        expect(control.requests.map((r) => r.path)).toEqual(['/oauth/v2/authorize', '/api/oauth.v2.access']);
-
-        // The admin's picker: public, unarchived channels, read for the admin only.
-        const choices = await server.client.workflow.execute('controlChoicesWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.choices(workspaceId, integrationId, crypto.randomUUID()),
-          args: [{ ...ref, vendor: 'slack', cursor: null }],
-        });
-        expect(choices.choices.map((c: { name: string }) => c.name)).toEqual(['e2e-site-updates', 'e2e-safety']);
-        expect(choices.nextCursor).toBeNull();
-        expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
-
-        // Nothing selected yet: nothing can be posted anywhere (T18), and no request is made.
-        expect(await refusal(act('workflow-notification', { channelId: site.id, text: 'Pour at 7' }))).toBe(
-          'OutsideCustomerControls',
-        );
-        expect(calls('chat.postMessage')).toEqual([]);
-
-        // Widening the selection is a new consent (T17), recorded with the channels it covers (T2).
-        expect(await consent({ reconnect: true, controls: { channels: [site.id, safety.id] } })).toMatchObject({
-          status: 'connected',
-        });
-        const ledger = await h
-          .admin('consent_events')
-          .where({ integration_id: integrationId })
-          .orderBy('id')
-          .select('action', 'actor_id', 'controls');
-        expect(ledger.map((e) => [e.action, e.actor_id, e.controls])).toEqual([
-          ['granted', ADMIN.id, { channels: [] }],
-          ['reauthorized', ADMIN.id, { channels: [site.id, safety.id] }],
-        ]);
-
-        // Data out (T19) to selected channels; a burst to one channel waits on Slack's pace, never a 429.
-        const burst = await Promise.all(
-          [1, 2, 3].map((n) => act('workflow-notification', { channelId: site.id, text: `Pour update ${n}` })),
-        );
-        expect(burst.map((r) => r.channelId)).toEqual([site.id, site.id, site.id]);
-        expect(await act('ai-summary', { channelId: safety.id, text: 'No incidents this week.' })).toMatchObject({
-          channelId: safety.id,
-        });
-        expect(calls('chat.postMessage').every((r) => r.status === 200)).toBe(true);
-        expect(
-          control
-            .messages()
-            .map((m) => [m.channel, m.text])
-            .sort(),
-        ).toEqual(
-          [
-            [site.id, 'Pour update 1'],
-            [site.id, 'Pour update 2'],
-            [site.id, 'Pour update 3'],
-            [safety.id, 'No incidents this week.'],
-          ].sort(),
-        );
-        expect(await refusal(act('upload-export', { channelId: site.id, text: 'x' }))).toBe('ActionNotInDataOut');
-
-        // Narrowing the selection needs no vendor round trip: the safety channel is refused from now on.
-        await lifecycle.executeUpdate(consentChangeUpdate, {
-          args: [{ actor: ADMIN, controls: { channels: [site.id] } }],
-        });
-        const posted = calls('chat.postMessage').length;
-        expect(await refusal(act('workflow-notification', { channelId: safety.id, text: 'late' }))).toBe(
-          'OutsideCustomerControls',
-        );
-        expect(calls('chat.postMessage')).toHaveLength(posted);
-
-        // Rotation (T8): Slack's token rotation → a new token and refresh token, tested, promoted.
-        const rotation = await server.client.workflow.execute('rotateSecretWorkflow', {
-          taskQueue,
-          workflowId: workflowIds.rotate(workspaceId, integrationId),
-          args: [{ ...ref, vendor: 'slack', kind: 'oauth-tokens', actor: ADMIN, gracePeriodMs: 1_000 }],
-        });
-        expect(rotation).toMatchObject({ status: 'rotated' });
-        expect(calls('oauth.v2.access').map((r) => (r.body as { grant_type?: string }).grant_type)).toEqual([
-          undefined,
-          undefined,
-          'refresh_token',
-        ]);
-        const current = await h.secrets.current(workspaceId, integrationId, 'oauth-tokens');
-        const token = JSON.parse((await h.secrets.read(workspaceId, current!.secretId)).toString('utf8')) as {
-          accessToken: string;
+    await withDevServerWorker(h, 'slack-e2e', async ({ client, taskQueue }) => {
+      /** One consent at Slack: the admin's browser follows the authorize URL; Slack redirects back with code + state. */
+      const consent = async (input: Partial<ConnectInput>) => {
+        const args: ConnectInput = {
+          ...ref,
+          vendor: 'slack',
+          requestedScopes: [...SLACK_SCOPES],
+          controls: { channels: [] },
+          redirectUri: REDIRECT_URI,
+          actor: ADMIN,
+          ...input,
         };
-
-        // Disconnect (T4): auth.revoke at Slack, our tokens destroyed, then the purge with its receipt.
-        const disconnected = await server.client.workflow.execute('disconnectWorkflow', {
+        const handle = await client.workflow.start('connectWorkflow', {
           taskQueue,
-          workflowId: workflowIds.disconnect(workspaceId, integrationId),
-          args: [{ ...ref, actor: ADMIN, purgeDelayMs: 1_000 }],
+          workflowId: workflowIds.connect(workspaceId, integrationId),
+          args: [args],
         });
-        expect(disconnected).toMatchObject({ revokedAtVendor: true, vendorNote: slackDescriptor.revocation.note });
-        expect(calls('auth.revoke').map((r) => [r.status, r.headers.authorization])).toEqual([
-          [200, `Bearer ${token.accessToken}`],
-        ]);
-        const after = await fetch(`${slack.emulator.apiUrl}auth.test`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token.accessToken}` },
+        const authorizeUrl = new URL(
+          await pollUntil(
+            async () => (await handle.query('connectState')) as { authorizeUrl?: string },
+            (s) => s.authorizeUrl !== undefined,
+          ).then((s) => s.authorizeUrl!),
+        );
+        // T5: a PKCE app, S256 challenge on every consent.
+        expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
+        expect(authorizeUrl.searchParams.get('scope')).toBe('chat:write,channels:read');
+        const redirect = new URL((await fetch(authorizeUrl, { redirect: 'manual' })).headers.get('location')!);
+        await handle.executeUpdate(oauthCallbackUpdate, {
+          args: [{ state: redirect.searchParams.get('state')!, code: redirect.searchParams.get('code')! }],
         });
-        expect(await after.json()).toEqual({ ok: false, error: 'token_revoked' });
-        const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
-        expect(receipt).toMatchObject({ integration_id: integrationId, vendor: 'slack' });
-        expect(await lifecycle.describe().then((d) => d.status.name)).not.toBe('RUNNING');
+        return handle.result();
+      };
+      const act = (action: string, input: Record<string, unknown>) =>
+        vendorAction(client, taskQueue, ref, { vendor: 'slack', action, input });
+      const refusal = refusalOf;
+
+      expect(await consent({})).toMatchObject({
+        status: 'connected',
+        grantedScopes: ['chat:write', 'channels:read'],
       });
-    } finally {
-      await server.close();
-    }
+      const exchange = calls('oauth.v2.access')[0]!.body as Record<string, string>;
+      expect(exchange.code_verifier).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
+
+      // The lifecycle's first sync: Slack's data in is none, so it completes having read nothing.
+      const lifecycle = client.workflow.getHandle(workflowIds.lifecycle(workspaceId, integrationId));
+      const firstSync = await pollUntil(
+        () => lifecycle.query(integrationStateQuery),
+        (s) => s.lastSync?.state === 'completed',
+        30_000,
+      );
+      expect(firstSync.lastSync).toMatchObject({ recordsUpserted: 0, recordsDeleted: 0 });
+      expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
+      expect(control.requests.map((r) => r.path)).toEqual(['/oauth/v2/authorize', '/api/oauth.v2.access']);
+
+      // The admin's picker: public, unarchived channels, read for the admin only.
+      const choices = await client.workflow.execute('controlChoicesWorkflow', {
+        taskQueue,
+        workflowId: workflowIds.choices(workspaceId, integrationId, crypto.randomUUID()),
+        args: [{ ...ref, vendor: 'slack', cursor: null }],
+      });
+      expect(choices.choices.map((c: { name: string }) => c.name)).toEqual(['e2e-site-updates', 'e2e-safety']);
+      expect(choices.nextCursor).toBeNull();
+      expect(await h.admin('cached_records').where({ integration_id: integrationId })).toEqual([]);
+
+      // Nothing selected yet: nothing can be posted anywhere (T18), and no request is made.
+      expect(await refusal(act('workflow-notification', { channelId: site.id, text: 'Pour at 7' }))).toBe(
+        'OutsideCustomerControls',
+      );
+      expect(calls('chat.postMessage')).toEqual([]);
+
+      // Widening the selection is a new consent (T17), recorded with the channels it covers (T2).
+      expect(await consent({ reconnect: true, controls: { channels: [site.id, safety.id] } })).toMatchObject({
+        status: 'connected',
+      });
+      const ledger = await h
+        .admin('consent_events')
+        .where({ integration_id: integrationId })
+        .orderBy('id')
+        .select('action', 'actor_id', 'controls');
+      expect(ledger.map((e) => [e.action, e.actor_id, e.controls])).toEqual([
+        ['granted', ADMIN.id, { channels: [] }],
+        ['reauthorized', ADMIN.id, { channels: [site.id, safety.id] }],
+      ]);
+
+      // Data out (T19) to selected channels; a burst to one channel waits on Slack's pace, never a 429.
+      const burst = await Promise.all(
+        [1, 2, 3].map((n) => act('workflow-notification', { channelId: site.id, text: `Pour update ${n}` })),
+      );
+      expect(burst.map((r) => r.channelId)).toEqual([site.id, site.id, site.id]);
+      expect(await act('ai-summary', { channelId: safety.id, text: 'No incidents this week.' })).toMatchObject({
+        channelId: safety.id,
+      });
+      expect(calls('chat.postMessage').every((r) => r.status === 200)).toBe(true);
+      expect(
+        control
+          .messages()
+          .map((m) => [m.channel, m.text])
+          .sort(),
+      ).toEqual(
+        [
+          [site.id, 'Pour update 1'],
+          [site.id, 'Pour update 2'],
+          [site.id, 'Pour update 3'],
+          [safety.id, 'No incidents this week.'],
+        ].sort(),
+      );
+      expect(await refusal(act('upload-export', { channelId: site.id, text: 'x' }))).toBe('ActionNotInDataOut');
+
+      // Narrowing the selection needs no vendor round trip: the safety channel is refused from now on.
+      await lifecycle.executeUpdate(consentChangeUpdate, {
+        args: [{ actor: ADMIN, controls: { channels: [site.id] } }],
+      });
+      const posted = calls('chat.postMessage').length;
+      expect(await refusal(act('workflow-notification', { channelId: safety.id, text: 'late' }))).toBe(
+        'OutsideCustomerControls',
+      );
+      expect(calls('chat.postMessage')).toHaveLength(posted);
+
+      // Rotation (T8): Slack's token rotation → a new token and refresh token, tested, promoted.
+      const rotation = await rotateTokens(client, taskQueue, ref, 'slack');
+      expect(rotation).toMatchObject({ status: 'rotated' });
+      expect(calls('oauth.v2.access').map((r) => (r.body as { grant_type?: string }).grant_type)).toEqual([
+        undefined,
+        undefined,
+        'refresh_token',
+      ]);
+      const current = await h.secrets.current(workspaceId, integrationId, 'oauth-tokens');
+      const token = JSON.parse((await h.secrets.read(workspaceId, current!.secretId)).toString('utf8')) as {
+        accessToken: string;
+      };
+
+      // Disconnect (T4): auth.revoke at Slack, our tokens destroyed, then the purge with its receipt.
+      const disconnected = await disconnect(client, taskQueue, ref);
+      expect(disconnected).toMatchObject({ revokedAtVendor: true, vendorNote: slackDescriptor.revocation.note });
+      expect(calls('auth.revoke').map((r) => [r.status, r.headers.authorization])).toEqual([
+        [200, `Bearer ${token.accessToken}`],
+      ]);
+      const after = await fetch(`${slack.emulator.apiUrl}auth.test`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token.accessToken}` },
+      });
+      expect(await after.json()).toEqual({ ok: false, error: 'token_revoked' });
+      const receipt = await h.admin('purge_receipts').where({ receipt_id: disconnected.receiptId }).first();
+      expect(receipt).toMatchObject({ integration_id: integrationId, vendor: 'slack' });
+      expect(await lifecycle.describe().then((d) => d.status.name)).not.toBe('RUNNING');
+    });
     // No 429 anywhere in the happy path.
     expect(control.requests.filter((r) => r.status === 429)).toEqual([]);
     const secrets = await h.admin('secrets').where({ integration_id: integrationId });

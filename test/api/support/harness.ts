@@ -16,6 +16,7 @@ import {
   type CatalogRow,
   type VendorApps,
 } from '../../../activities/vendors/catalog';
+import { APP_WEBHOOK_RESOURCE } from '../../../activities/vendors/shared';
 import type { VendorId } from '../../../activities/vendors/types';
 import { createAuthenticator, mintToken, type Role } from '../../../api/auth';
 import type { RateLimitPolicy } from '../../../api/rateLimit';
@@ -299,6 +300,41 @@ export async function seedWebhookEndpoint(
     args: [{ workspaceId, integrationId, vendor }],
   });
   return { integrationId, endpointId, secret, lifecycleId, url: `/v1/webhooks/${vendor}/${workspaceId}/${endpointId}` };
+}
+
+/**
+ * An integration an app-level webhook (one URL for the whole vendor app) routes to by `routingKey`:
+ * its endpoint, its routing subscription and a running lifecycle double. Answers its id.
+ */
+export async function seedAppWebhookTenant(
+  h: Harness,
+  tenant: { workspaceId: string; vendor: VendorId; routingKey: string; endpointId?: string },
+): Promise<string> {
+  const { workspaceId, vendor } = tenant;
+  const integrationId = await seedIntegration(h.su, { workspaceId, vendor });
+  const owned = { workspace_id: workspaceId, integration_id: integrationId };
+  await h.su('webhook_endpoints').insert({ ...owned, endpoint_id: tenant.endpointId ?? crypto.randomUUID(), vendor });
+  await h.su('vendor_subscriptions').insert({
+    ...owned,
+    external_id: tenant.routingKey,
+    resource: APP_WEBHOOK_RESOURCE,
+    status: 'active',
+  });
+  await h.services.temporal.client.workflow.start('integrationLifecycleWorkflow', {
+    taskQueue: h.taskQueue,
+    workflowId: workflowIds.lifecycle(workspaceId, integrationId),
+    args: [{ workspaceId, integrationId, vendor }],
+  });
+  return integrationId;
+}
+
+/** Ends the lifecycle doubles a test seeded (they would sleep on the shared dev server); one already gone is fine. */
+export async function stopLifecycles(h: Harness, lifecycleIds: string[]): Promise<void> {
+  for (const lifecycleId of lifecycleIds)
+    await h.services.temporal.client.workflow
+      .getHandle(lifecycleId)
+      .terminate('cleanup')
+      .catch(() => undefined);
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -19,45 +19,13 @@ import {
   DELIVERY_MAX_AGE_MS,
 } from '../../../activities/vendors/autodesk';
 import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
-import type { ConnectorContext, SourceRecord } from '../../../activities/vendors/types';
 import { createPkcePair as pkcePair } from '../../../lib/oauth/pkce';
+import { expectVendorError, fullRound, harnessForFile } from '../support/connectorTests';
 import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, startAutodeskHarness, type AutodeskHarness } from './harness';
 
 let harness: AutodeskHarness;
 
-beforeAll(async () => {
-  harness = await startAutodeskHarness();
-});
-
-afterAll(async () => {
-  await harness.emulator.stop();
-});
-
-async function fullRound(
-  ctx: ConnectorContext,
-  resource: string,
-  cursor: string | null,
-): Promise<{ records: SourceRecord[]; cursor: string | null; pages: number }> {
-  const records: SourceRecord[] = [];
-  let pages = 0;
-  for (;;) {
-    const page = await harness.connector.fetchPage(ctx, { resource, cursor });
-    pages += 1;
-    records.push(...page.records);
-    cursor = page.nextCursor;
-    if (page.roundComplete) return { records, cursor, pages };
-  }
-}
-
-async function expectVendorError(promise: Promise<unknown>, type: string): Promise<VendorError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(VendorError);
-  expect((error as VendorError).type).toBe(type);
-  return error as VendorError;
-}
+harnessForFile(startAutodeskHarness, (started) => (harness = started));
 
 const apiRequests = () => harness.emulator.control.requests.filter((r) => !r.path.startsWith('/authentication/'));
 /** Every project any API request since `from` named (Data Management or product id, path or query). */
@@ -186,7 +154,7 @@ describe('Autodesk sync inside the selection', () => {
     const ctx = harness.context(credential);
     const from = apiRequests().length;
 
-    const round = await fullRound(ctx, 'documents', null);
+    const round = await fullRound(harness.connector, ctx, 'documents', null);
     expect(round.records).toHaveLength(1 + 205 + 1 + 1);
     expect(round.records.every((r) => r.resource === 'documents')).toBe(true);
     const kinds = (name: string) => round.records.find((r) => r.payload.name === name)?.payload.type;
@@ -216,7 +184,7 @@ describe('Autodesk sync inside the selection', () => {
     control.addIssue(office.id, 'Office issue');
     const ctx = harness.context(credential);
     const from = apiRequests().length;
-    const initial = await fullRound(ctx, 'issues', null);
+    const initial = await fullRound(harness.connector, ctx, 'issues', null);
     expect(initial.records).toHaveLength(231);
     expect(initial.pages).toBe(3);
     const lists = apiRequests().slice(from);
@@ -232,7 +200,7 @@ describe('Autodesk sync inside the selection', () => {
     control.updateIssue(towerIssues[7]!.id, { status: 'closed' });
     control.addIssue(office.id, 'Office issue late');
     const incrementalFrom = apiRequests().length;
-    const incremental = await fullRound(ctx, 'issues', initial.cursor);
+    const incremental = await fullRound(harness.connector, ctx, 'issues', initial.cursor);
     expect(incremental.records.map((r) => r.externalId)).toEqual([towerIssues[7]!.id]);
     const ranges = apiRequests()
       .slice(incrementalFrom)
@@ -252,7 +220,7 @@ describe('Autodesk sync inside the selection', () => {
       controls: { hubs: [harness.hubId], projects: [harness.projects.depot.id] },
     });
     const from = apiRequests().length;
-    const tree = await fullRound(ctx, 'folder-tree', null);
+    const tree = await fullRound(harness.connector, ctx, 'folder-tree', null);
     expect(tree.records.filter((r) => r.payload.type === 'folder').map((r) => r.payload.name)).toEqual([
       'Project Files',
       'Plans',
@@ -456,9 +424,9 @@ describe('Autodesk Tandem', () => {
     });
     const ctx = harness.context(credential, { vendor: 'autodesk-tandem', controls: tandemControls([plant.id]) });
     const from = control.requests.length;
-    const facilities = await fullRound(ctx, 'facilities', null);
+    const facilities = await fullRound(harness.connector, ctx, 'facilities', null);
     expect(facilities.records.map((r) => r.payload.name)).toEqual(['Plant room']);
-    const assets = await fullRound(ctx, 'assets', null);
+    const assets = await fullRound(harness.connector, ctx, 'assets', null);
     expect(assets.records.map((r) => [r.payload.name, r.payload.parameters])).toEqual([
       ['AHU-01', { 'z:5Q': 'Running' }],
       ['Chiller-02', { 'z:5Q': 'Stopped' }],
@@ -466,7 +434,7 @@ describe('Autodesk Tandem', () => {
     const named = control.requests.slice(from).map((r) => decodeURIComponent(r.path));
     expect(named.some((path) => path.includes(other.id) || path.includes(other.models[0]!))).toBe(false);
     // Unchanged assets keep their version: the cache skips them.
-    const again = await fullRound(ctx, 'assets', assets.cursor);
+    const again = await fullRound(harness.connector, ctx, 'assets', assets.cursor);
     expect(again.records.map((r) => r.version)).toEqual(assets.records.map((r) => r.version));
 
     const before = control.requests.length;

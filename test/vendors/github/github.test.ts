@@ -4,45 +4,13 @@
  */
 import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
 import { githubDescriptor, githubRequestedPermissions } from '../../../activities/vendors/github';
-import type { ConnectorContext, SourceRecord } from '../../../activities/vendors/types';
 import { createPkcePair } from '../../../lib/oauth/pkce';
+import { expectVendorError, fullRound, harnessForFile } from '../support/connectorTests';
 import { REDIRECT_URI, startGithubHarness, type GithubHarness } from './harness';
 
 let harness: GithubHarness;
 
-beforeAll(async () => {
-  harness = await startGithubHarness();
-});
-
-afterAll(async () => {
-  await harness.emulator.stop();
-});
-
-async function fullRound(
-  ctx: ConnectorContext,
-  resource: string,
-  cursor: string | null,
-): Promise<{ records: SourceRecord[]; cursor: string | null; pages: number }> {
-  const records: SourceRecord[] = [];
-  let pages = 0;
-  for (;;) {
-    const page = await harness.connector.fetchPage(ctx, { resource, cursor });
-    pages += 1;
-    records.push(...page.records);
-    cursor = page.nextCursor;
-    if (page.roundComplete) return { records, cursor, pages };
-  }
-}
-
-async function expectVendorError(promise: Promise<unknown>, type: string): Promise<VendorError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(VendorError);
-  expect((error as VendorError).type).toBe(type);
-  return error as VendorError;
-}
+harnessForFile(startGithubHarness, (started) => (harness = started));
 
 describe('GitHub connect', () => {
   test('T5 [github]: authorize URL carries an S256 challenge and no scope widening; T1: installation token asks exactly the descriptor permissions', async () => {
@@ -111,14 +79,14 @@ describe('GitHub sync', () => {
     control.addIssue('acme/site-b', { title: 'B issue' });
     const ctx = harness.context(await harness.connect());
 
-    const initial = await fullRound(ctx, 'issues', null);
+    const initial = await fullRound(harness.connector, ctx, 'issues', null);
     expect(initial.records).toHaveLength(121);
     expect(initial.pages).toBe(3);
     expect(initial.records.every((record) => record.payload.pull_request === undefined)).toBe(true);
 
     // Nothing changed: site-b (single page) answers 304; site-a re-reads but returns nothing new.
     const requestsBefore = control.requests.length;
-    const unchanged = await fullRound(ctx, 'issues', initial.cursor);
+    const unchanged = await fullRound(harness.connector, ctx, 'issues', initial.cursor);
     expect(unchanged.records).toHaveLength(0);
     const roundRequests = control.requests.slice(requestsBefore);
     expect(
@@ -130,7 +98,7 @@ describe('GitHub sync', () => {
 
     control.clock.advance(60_000);
     const [changed] = [control.updateIssue('acme/site-a', 5, { state: 'closed' })];
-    const incremental = await fullRound(ctx, 'issues', unchanged.cursor);
+    const incremental = await fullRound(harness.connector, ctx, 'issues', unchanged.cursor);
     expect(incremental.records.map((record) => record.externalId)).toEqual([String(changed!.id)]);
     const sinceQueries = control.requests
       .slice(requestsBefore)
@@ -140,8 +108,8 @@ describe('GitHub sync', () => {
 
   test('T11: a 304 does not spend rate limit', async () => {
     const ctx = harness.context(await harness.connect(), { repos: ['acme/site-b'] });
-    const first = await fullRound(ctx, 'issues', null);
-    await fullRound(ctx, 'issues', first.cursor);
+    const first = await fullRound(harness.connector, ctx, 'issues', null);
+    await fullRound(harness.connector, ctx, 'issues', first.cursor);
     await harness.connector.testConnection(ctx);
     const mine = harness.emulator.control.requests.filter(
       (request) => request.headers.authorization === `token ${ctx.credential.accessToken}`,
@@ -179,9 +147,9 @@ describe('GitHub sync', () => {
     harness.emulator.control.addRelease('acme/site-b', 'v1.0.0');
     harness.emulator.control.addRelease('acme/private-hr', 'v9.9.9');
     const ctx = harness.context(await harness.connect(), { repos: ['acme/site-b'] });
-    const releases = await fullRound(ctx, 'releases', null);
+    const releases = await fullRound(harness.connector, ctx, 'releases', null);
     expect(releases.records.map((record) => record.payload.tag_name)).toEqual(['v1.0.0']);
-    const repositories = await fullRound(ctx, 'repositories', null);
+    const repositories = await fullRound(harness.connector, ctx, 'repositories', null);
     expect(repositories.records.map((record) => record.payload.full_name)).toEqual(['acme/site-b']);
     expect(harness.emulator.control.requests.some((request) => request.path.startsWith('/repos/acme/private-hr'))).toBe(
       false,
@@ -370,7 +338,7 @@ describe('GitHub token lifecycle', () => {
     expect(refreshed.refreshToken).not.toBe(credential.refreshToken);
     expect(refreshed.accessToken).not.toBe(credential.accessToken);
     const narrowed = harness.context(refreshed, {});
-    const repos = await fullRound(narrowed, 'repositories', null);
+    const repos = await fullRound(harness.connector, narrowed, 'repositories', null);
     expect(repos.records.map((record) => record.payload.full_name)).toEqual(['acme/site-a']);
     await expectVendorError(harness.connector.refresh(ctx), VendorFailureType.ReauthorizationRequired);
   });

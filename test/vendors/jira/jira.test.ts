@@ -10,43 +10,12 @@ import {
   jiraDescriptor,
   syncJql,
 } from '../../../activities/vendors/jira';
-import type { ConnectorContext, SourceRecord } from '../../../activities/vendors/types';
+import { expectVendorError, fullRound, harnessForFile } from '../support/connectorTests';
 import { CLIENT_ID, REDIRECT_URI, startJiraHarness, type JiraHarness } from './harness';
 
 let harness: JiraHarness;
 
-beforeAll(async () => {
-  harness = await startJiraHarness();
-});
-
-afterAll(async () => {
-  await harness.emulator.stop();
-});
-
-async function fullRound(
-  ctx: ConnectorContext,
-  cursor: string | null,
-): Promise<{ records: SourceRecord[]; cursor: string | null; pages: number }> {
-  const records: SourceRecord[] = [];
-  let pages = 0;
-  for (;;) {
-    const page = await harness.connector.fetchPage(ctx, { resource: 'issues', cursor });
-    pages += 1;
-    records.push(...page.records);
-    cursor = page.nextCursor;
-    if (page.roundComplete) return { records, cursor, pages };
-  }
-}
-
-async function expectVendorError(promise: Promise<unknown>, type: string): Promise<VendorError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(VendorError);
-  expect((error as VendorError).type).toBe(type);
-  return error as VendorError;
-}
+harnessForFile(startJiraHarness, (started) => (harness = started));
 
 const searchRequests = () =>
   harness.emulator.control.requests.filter((request) => request.path.endsWith('/rest/api/3/search/jql'));
@@ -109,7 +78,7 @@ describe('Jira sync', () => {
     const ctx = harness.context(await harness.connect(), { projects: ['SITE'] });
 
     const before = searchRequests().length;
-    const initial = await fullRound(ctx, null);
+    const initial = await fullRound(harness.connector, ctx, 'issues', null);
     expect(initial.pages).toBe(2);
     expect(new Set(initial.records.map((record) => record.externalId)).size).toBe(initial.records.length);
     expect(initial.records.map((record) => record.payload.key)).toEqual(
@@ -125,17 +94,17 @@ describe('Jira sync', () => {
     expect((second!.body as { nextPageToken?: string }).nextPageToken).toEqual(expect.any(String));
 
     // Nothing changed: the overlap window is re-read but nothing is returned twice.
-    const unchanged = await fullRound(ctx, initial.cursor);
+    const unchanged = await fullRound(harness.connector, ctx, 'issues', initial.cursor);
     expect(unchanged.records).toEqual([]);
     const incrementalJql = (searchRequests().at(-1)!.body as { jql: string }).jql;
     expect(incrementalJql).toMatch(/^project in \("SITE"\) AND updated >= "-\d+m" ORDER BY updated ASC$/);
 
     control.clock.advance(60_000);
     const changed = control.updateIssue(created[7]!.key, 'Snag 7 (fixed)');
-    const incremental = await fullRound(ctx, unchanged.cursor);
+    const incremental = await fullRound(harness.connector, ctx, 'issues', unchanged.cursor);
     expect(incremental.records.map((record) => record.externalId)).toEqual([changed.id]);
     expect((incremental.records[0]!.payload.fields as { summary: string }).summary).toBe('Snag 7 (fixed)');
-    const again = await fullRound(ctx, incremental.cursor);
+    const again = await fullRound(harness.connector, ctx, 'issues', incremental.cursor);
     expect(again.records).toEqual([]);
   });
 
@@ -165,7 +134,7 @@ describe('Jira project allow-list (T18)', () => {
   test('T18 [jira]: queries never leave the allow-list, the JQL is built from validated, quoted keys, and a missing or malformed allow-list is refused before any call', async () => {
     const credential = await harness.connect();
     const ctx = harness.context(credential, { projects: ['SITE', 'OPS'] });
-    await fullRound(ctx, null);
+    await fullRound(harness.connector, ctx, 'issues', null);
     expect((searchRequests().at(-1)!.body as { jql: string }).jql).toBe(
       'project in ("OPS", "SITE") ORDER BY updated ASC',
     );
@@ -193,7 +162,12 @@ describe('Jira project allow-list (T18)', () => {
     });
     expect(first.roundComplete).toBe(false);
     const before = searchRequests().length;
-    const narrowed = await fullRound(harness.context(credential, { projects: ['SITE'] }), first.nextCursor);
+    const narrowed = await fullRound(
+      harness.connector,
+      harness.context(credential, { projects: ['SITE'] }),
+      'issues',
+      first.nextCursor,
+    );
     expect(
       narrowed.records.every(
         (record) => (record.payload.fields as { project: { key: string } }).project.key === 'SITE',

@@ -1,12 +1,11 @@
 /** Oracle ERP Cloud emulator + the REST connector wired together for the Oracle ERP tests. */
-import crypto from 'node:crypto';
-import { createVendorCallAuditor } from '../../../activities/vendors/audited';
 import { ORACLE_ERP_READ } from '../../../activities/vendors/oracle-erp';
 import { createOracleErpConnector } from '../../../activities/vendors/oracle-erp/connector';
-import type { Connector, ConnectorContext, SourceRecord } from '../../../activities/vendors/types';
+import type { Connector, ConnectorContext } from '../../../activities/vendors/types';
 import type { AuditEntry } from '../../../lib/audit';
 import { startOracleErpEmulator, type OracleErpEmulator } from '../../../emulators/oracle-erp';
 import { waitingOutBudget } from '../support/budgets';
+import { fullRound, serviceAccountContext, type Round } from '../support/connectorTests';
 
 export { waitingOutBudget };
 
@@ -22,11 +21,7 @@ export interface OracleErpHarness {
   credential(overrides?: Record<string, string>): Record<string, string>;
   context(credential?: Record<string, string>): ConnectorContext & { auditEntries: AuditEntry[] };
   /** Pages of one round until it completes. */
-  round(
-    ctx: ConnectorContext,
-    resource: string,
-    cursor: string | null,
-  ): Promise<{ records: SourceRecord[]; cursor: string | null; pages: number }>;
+  round(ctx: ConnectorContext, resource: string, cursor: string | null): Promise<Round>;
 }
 
 export async function startOracleErpHarness(options: { pageSize?: number } = {}): Promise<OracleErpHarness> {
@@ -43,45 +38,25 @@ export async function startOracleErpHarness(options: { pageSize?: number } = {})
     password: ERP_PASSWORD,
     ...overrides,
   });
-  const context: OracleErpHarness['context'] = (submitted = credential()) => {
-    const workspaceId = crypto.randomUUID();
-    const entries: AuditEntry[] = [];
-    return {
-      workspaceId,
-      integrationId: crypto.randomUUID(),
+  const context: OracleErpHarness['context'] = (submitted = credential()) =>
+    serviceAccountContext({
       vendor: 'oracle-erp',
-      credential: { accessToken: JSON.stringify(submitted), grantedScopes: [ORACLE_ERP_READ] },
+      credential: submitted,
       scopes: [ORACLE_ERP_READ],
-      controls: {},
-      audit: createVendorCallAuditor({
-        sink: { record: async (entry) => void entries.push(entry) },
-        workspaceId,
-        vendor: 'oracle-erp',
-        actor: { type: 'workflow', id: 'test-workflow' },
-        consentedScopes: [ORACLE_ERP_READ],
-      }),
-      auditEntries: entries,
-    };
-  };
+      grantedScopes: [ORACLE_ERP_READ],
+    });
   return {
     emulator,
     connector,
     credential,
     context,
-    async round(ctx, resource, cursor) {
-      const records: SourceRecord[] = [];
-      let pages = 0;
-      for (;;) {
-        const page = await waitingOutBudget(
-          () => connector.fetchPage(ctx, { resource, cursor }),
-          emulator.control.clock,
-        );
-        pages += 1;
-        records.push(...page.records);
-        cursor = page.nextCursor;
-        if (page.roundComplete) return { records, cursor, pages };
-        if (pages > 200) throw new Error('round does not end');
-      }
-    },
+    /** Our own budget is waited out on the emulator's clock, as the sync workflow waits it out. */
+    round: (ctx, resource, cursor) =>
+      fullRound(
+        { fetchPage: (c, request) => waitingOutBudget(() => connector.fetchPage(c, request), emulator.control.clock) },
+        ctx,
+        resource,
+        cursor,
+      ),
   };
 }

@@ -4,28 +4,14 @@
  * cut off with 504 retried over narrower windows, 429 + Retry-After, the id sweep that finds
  * deleted rows, and no write ever leaving (T19).
  */
-import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
+import { VendorFailureType } from '../../../activities/vendors/errors';
 import { ORACLE_ERP_READ, oracleErpDescriptor } from '../../../activities/vendors/oracle-erp';
+import { expectVendorError, harnessForFile } from '../support/connectorTests';
 import { ERP_PASSWORD, PAGE_SIZE, startOracleErpHarness, waitingOutBudget, type OracleErpHarness } from './harness';
 
 let h: OracleErpHarness;
 
-beforeAll(async () => {
-  h = await startOracleErpHarness();
-});
-afterAll(async () => {
-  await h.emulator.stop();
-});
-
-async function failure(promise: Promise<unknown>, type: string): Promise<VendorError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(VendorError);
-  expect((error as VendorError).type).toBe(type);
-  return error as VendorError;
-}
+harnessForFile(startOracleErpHarness, (started) => (h = started));
 
 const requestsSince = (from: number) => h.emulator.control.requests.slice(from);
 const minutes = (n: number) => n * 60_000;
@@ -45,13 +31,13 @@ describe('Oracle ERP Cloud connect', () => {
   });
 
   test('T6 [oracle-erp]: a refused password is ReauthorizationRequired and a missing duty role is MissingScope naming the role, neither message carrying the secret', async () => {
-    const refused = await failure(
+    const refused = await expectVendorError(
       h.connector.testConnection(h.context(h.credential({ password: 'wrong-password' }))),
       VendorFailureType.ReauthorizationRequired,
     );
     expect(refused.message).not.toContain('wrong-password');
     h.emulator.control.addUser('buyer.only', 'buyer-password', ['Procurement REST Service Duty']);
-    const missing = await failure(
+    const missing = await expectVendorError(
       h.connector.testConnection(h.context(h.credential({ username: 'buyer.only', password: 'buyer-password' }))),
       VendorFailureType.MissingScope,
     );
@@ -62,11 +48,11 @@ describe('Oracle ERP Cloud connect', () => {
   test('T22 [oracle-erp]: a pod URL off the allowed hosts, or a credential lacking a field, is refused before any request', async () => {
     const from = h.emulator.control.requests.length;
     const offHosts = h.context(h.credential({ baseUrl: 'http://169.254.169.254' }));
-    await failure(h.connector.testConnection(offHosts), VendorFailureType.VendorRejected);
+    await expectVendorError(h.connector.testConnection(offHosts), VendorFailureType.VendorRejected);
     expect(offHosts.auditEntries.map((e) => `${e.action} ${e.outcome} ${e.errorClass}`)).toEqual([
       'purchase-orders.probe failure VendorRejected',
     ]);
-    const lacking = await failure(
+    const lacking = await expectVendorError(
       h.connector.testConnection(h.context({ baseUrl: h.emulator.url, username: 'x' })),
       VendorFailureType.VendorRejected,
     );
@@ -137,14 +123,14 @@ describe('Oracle ERP Cloud sync', () => {
     const ctx = h.context();
     control.clock.advance(minutes(2));
     control.throttle(1, 7);
-    const limited = await failure(
+    const limited = await expectVendorError(
       h.connector.fetchPage(ctx, { resource: 'suppliers', cursor: null }),
       VendorFailureType.RateLimited,
     );
     expect(limited.details).toMatchObject({ status: 429, retryAfterMs: 7_000 });
     // Another integration on the same pod waits too: the budget is the pod's (countedPer host).
     const from = control.requests.length;
-    const held = await failure(
+    const held = await expectVendorError(
       h.connector.fetchPage(h.context(), { resource: 'suppliers', cursor: null }),
       VendorFailureType.RateLimited,
     );
@@ -189,7 +175,7 @@ describe('Oracle ERP Cloud sync', () => {
 
   test('T18 [oracle-erp]: a resource outside the matrix’s data in is refused before any request', async () => {
     const from = h.emulator.control.requests.length;
-    await failure(
+    await expectVendorError(
       h.connector.fetchPage(h.context(), { resource: 'invoices', cursor: null }),
       VendorFailureType.OutsideCustomerControls,
     );
@@ -202,7 +188,10 @@ describe('Oracle ERP Cloud data out', () => {
     const ctx = h.context();
     const from = h.emulator.control.requests.length;
     for (const action of ['purchase-order.create', 'status-update', 'supplier.update'])
-      await failure(h.connector.perform(ctx, action, { any: 'input' }), VendorFailureType.OutsideCustomerControls);
+      await expectVendorError(
+        h.connector.perform(ctx, action, { any: 'input' }),
+        VendorFailureType.OutsideCustomerControls,
+      );
     expect(requestsSince(from)).toEqual([]);
     expect(h.emulator.control.requests.filter((r) => r.method !== 'GET')).toEqual([]);
     expect(ctx.auditEntries.map((e) => `${e.action} ${e.outcome}`)).toEqual([

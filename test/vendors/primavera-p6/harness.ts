@@ -1,12 +1,11 @@
 /** Primavera P6 emulator + the REST connector wired together for the P6 tests. */
-import crypto from 'node:crypto';
-import { createVendorCallAuditor } from '../../../activities/vendors/audited';
 import { P6_READ } from '../../../activities/vendors/primavera-p6';
 import { createPrimaveraConnector } from '../../../activities/vendors/primavera-p6/connector';
-import type { Connector, ConnectorContext, SourceRecord } from '../../../activities/vendors/types';
+import type { Connector, ConnectorContext } from '../../../activities/vendors/types';
 import type { AuditEntry } from '../../../lib/audit';
 import { startPrimaveraEmulator, type P6Object, type PrimaveraEmulator } from '../../../emulators/primavera-p6';
 import { waitingOutBudget } from '../support/budgets';
+import { fullRound, serviceAccountContext, type Round } from '../support/connectorTests';
 
 export const P6_USER = 'trackproject.p6';
 export const P6_PASSWORD = 'p6-service-account-password';
@@ -21,11 +20,7 @@ export interface PrimaveraHarness {
     credential?: Record<string, string>;
     controls?: Record<string, string[]>;
   }): ConnectorContext & { auditEntries: AuditEntry[] };
-  round(
-    ctx: ConnectorContext,
-    resource: string,
-    cursor: string | null,
-  ): Promise<{ records: SourceRecord[]; cursor: string | null; pages: number }>;
+  round(ctx: ConnectorContext, resource: string, cursor: string | null): Promise<Round>;
 }
 
 export async function startPrimaveraHarness(): Promise<PrimaveraHarness> {
@@ -45,43 +40,27 @@ export async function startPrimaveraHarness(): Promise<PrimaveraHarness> {
     password: P6_PASSWORD,
     ...overrides,
   });
-  const context: PrimaveraHarness['context'] = (options = {}) => {
-    const workspaceId = crypto.randomUUID();
-    const entries: AuditEntry[] = [];
-    return {
-      workspaceId,
-      integrationId: crypto.randomUUID(),
+  const context: PrimaveraHarness['context'] = (options = {}) =>
+    serviceAccountContext({
       vendor: 'primavera-p6',
-      credential: { accessToken: JSON.stringify(options.credential ?? credential()), grantedScopes: [P6_READ] },
+      credential: options.credential ?? credential(),
       scopes: [P6_READ],
+      grantedScopes: [P6_READ],
       controls: options.controls ?? { projects: [String(tower.ObjectId), String(depot.ObjectId)] },
-      audit: createVendorCallAuditor({
-        sink: { record: async (entry) => void entries.push(entry) },
-        workspaceId,
-        vendor: 'primavera-p6',
-        actor: { type: 'workflow', id: 'test-workflow' },
-        consentedScopes: [P6_READ],
-      }),
-      auditEntries: entries,
-    };
-  };
+    });
   return {
     emulator,
     connector,
     projects: { tower, depot, office },
     credential,
     context,
-    async round(ctx, resource, cursor) {
-      const records: SourceRecord[] = [];
-      let pages = 0;
-      for (;;) {
-        const page = await waitingOutBudget(() => connector.fetchPage(ctx, { resource, cursor }), control.clock);
-        pages += 1;
-        records.push(...page.records);
-        cursor = page.nextCursor;
-        if (page.roundComplete) return { records, cursor, pages };
-        if (pages > 200) throw new Error('round does not end');
-      }
-    },
+    /** Our own budget is waited out on the emulator's clock, as the sync workflow waits it out. */
+    round: (ctx, resource, cursor) =>
+      fullRound(
+        { fetchPage: (c, request) => waitingOutBudget(() => connector.fetchPage(c, request), control.clock) },
+        ctx,
+        resource,
+        cursor,
+      ),
   };
 }

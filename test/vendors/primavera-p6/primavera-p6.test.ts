@@ -4,29 +4,15 @@
  * incremental rounds on LastUpdateDate, 429 + Retry-After, the id sweep by ObjectId, the project
  * picker, and activity status updates only when enabled and only on selected projects.
  */
-import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
+import { VendorFailureType } from '../../../activities/vendors/errors';
 import { P6_READ, primaveraDescriptor } from '../../../activities/vendors/primavera-p6';
 import { waitingOutBudget } from '../support/budgets';
+import { expectVendorError, harnessForFile } from '../support/connectorTests';
 import { P6_PASSWORD, startPrimaveraHarness, type PrimaveraHarness } from './harness';
 
 let h: PrimaveraHarness;
 
-beforeAll(async () => {
-  h = await startPrimaveraHarness();
-});
-afterAll(async () => {
-  await h.emulator.stop();
-});
-
-async function failure(promise: Promise<unknown>, type: string): Promise<VendorError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(VendorError);
-  expect((error as VendorError).type).toBe(type);
-  return error as VendorError;
-}
+harnessForFile(startPrimaveraHarness, (started) => (h = started));
 
 const requestsSince = (from: number) => h.emulator.control.requests.slice(from);
 /** Project ObjectIds a request's Filter named (or, for the project resource, asked by ObjectId). */
@@ -58,18 +44,18 @@ describe('Primavera P6 connect', () => {
 
   test('T6 T18 [primavera-p6]: a refused password, an account without REST module access and an account that cannot see a selected project each fail the test, the last two naming what is missing', async () => {
     const { control } = h.emulator;
-    await failure(
+    await expectVendorError(
       h.connector.testConnection(h.context({ credential: h.credential({ password: 'nope' }) })),
       VendorFailureType.ReauthorizationRequired,
     );
     control.addUser('no.rest', 'pw-1', { projects: [h.projects.tower.ObjectId], restAccess: false });
-    const noRest = await failure(
+    const noRest = await expectVendorError(
       h.connector.testConnection(h.context({ credential: h.credential({ username: 'no.rest', password: 'pw-1' }) })),
       VendorFailureType.MissingScope,
     );
     expect(noRest.message).toContain('REST API module access');
     control.addUser('tower.only', 'pw-2', { projects: [h.projects.tower.ObjectId] });
-    const hidden = await failure(
+    const hidden = await expectVendorError(
       h.connector.testConnection(h.context({ credential: h.credential({ username: 'tower.only', password: 'pw-2' }) })),
       VendorFailureType.MissingScope,
     );
@@ -79,8 +65,11 @@ describe('Primavera P6 connect', () => {
 
   test('T18 [primavera-p6]: without a project selection nothing is requested; the picker lists the projects the account sees', async () => {
     const from = h.emulator.control.requests.length;
-    await failure(h.connector.testConnection(h.context({ controls: {} })), VendorFailureType.OutsideCustomerControls);
-    await failure(
+    await expectVendorError(
+      h.connector.testConnection(h.context({ controls: {} })),
+      VendorFailureType.OutsideCustomerControls,
+    );
+    await expectVendorError(
       h.connector.fetchPage(h.context({ controls: {} }), { resource: 'activities', cursor: null }),
       VendorFailureType.OutsideCustomerControls,
     );
@@ -163,13 +152,13 @@ describe('Primavera P6 sync', () => {
     const { control } = h.emulator;
     control.clock.advance(2 * 60_000);
     control.throttle(1, 5);
-    const limited = await failure(
+    const limited = await expectVendorError(
       h.connector.fetchPage(h.context(), { resource: 'schedules', cursor: null }),
       VendorFailureType.RateLimited,
     );
     expect(limited.details).toMatchObject({ status: 429, retryAfterMs: 5_000 });
     const from = control.requests.length;
-    await failure(
+    await expectVendorError(
       h.connector.fetchPage(h.context(), { resource: 'schedules', cursor: null }),
       VendorFailureType.RateLimited,
     );
@@ -227,21 +216,21 @@ describe('Primavera P6 data out', () => {
 
     // Not enabled: refused before any request.
     const off = h.context();
-    await failure(
+    await expectVendorError(
       update(off, { activityObjectId: String(mine.ObjectId), status: 'In Progress' }),
       VendorFailureType.OutsideCustomerControls,
     );
     // Enabled, but the activity is in the unselected project (its project is read from P6, not trusted).
     const on = h.context({ controls: enabled() });
-    await failure(
+    await expectVendorError(
       update(on, { activityObjectId: String(theirs.ObjectId), status: 'Completed' }),
       VendorFailureType.OutsideCustomerControls,
     );
-    await failure(
+    await expectVendorError(
       update(on, { activityObjectId: String(mine.ObjectId), status: 'Done' }),
       VendorFailureType.VendorRejected,
     );
-    await failure(
+    await expectVendorError(
       waitingOutBudget(() => h.connector.perform(on, 'activity.delete', {}), control.clock),
       VendorFailureType.OutsideCustomerControls,
     );

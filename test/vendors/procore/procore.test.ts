@@ -10,44 +10,12 @@ import {
   procoreDescriptor,
   procoreDestinationToken,
 } from '../../../activities/vendors/procore';
-import type { ConnectorContext, SourceRecord } from '../../../activities/vendors/types';
+import { expectVendorError, fullRound, harnessForFile } from '../support/connectorTests';
 import { CLIENT_ID, REDIRECT_URI, startProcoreHarness, type ProcoreHarness } from './harness';
 
 let harness: ProcoreHarness;
 
-beforeAll(async () => {
-  harness = await startProcoreHarness();
-});
-
-afterAll(async () => {
-  await harness.emulator.stop();
-});
-
-async function fullRound(
-  ctx: ConnectorContext,
-  resource: string,
-  cursor: string | null,
-): Promise<{ records: SourceRecord[]; cursor: string | null; pages: number }> {
-  const records: SourceRecord[] = [];
-  let pages = 0;
-  for (;;) {
-    const page = await harness.connector.fetchPage(ctx, { resource, cursor });
-    pages += 1;
-    records.push(...page.records);
-    cursor = page.nextCursor;
-    if (page.roundComplete) return { records, cursor, pages };
-  }
-}
-
-async function expectVendorError(promise: Promise<unknown>, type: string): Promise<VendorError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(VendorError);
-  expect((error as VendorError).type).toBe(type);
-  return error as VendorError;
-}
+harnessForFile(startProcoreHarness, (started) => (harness = started));
 
 const apiRequests = () => harness.emulator.control.requests.filter((r) => r.path.startsWith('/rest/'));
 /** Every API request since `from` that named a project, by id (path or project_id in query/body). */
@@ -129,7 +97,7 @@ describe('Procore sync inside the project selection', () => {
     const ctx = harness.context(await harness.connect());
     const from = apiRequests().length;
 
-    const initial = await fullRound(ctx, 'rfis', null);
+    const initial = await fullRound(harness.connector, ctx, 'rfis', null);
     expect(initial.pages).toBe(4); // 100 + 100 + 30 in Tower A, 1 in Depot
     expect(initial.records).toHaveLength(231);
     expect(new Set(initial.records.map((r) => r.externalId)).size).toBe(231);
@@ -156,7 +124,7 @@ describe('Procore sync inside the project selection', () => {
     control.updateItem(towerRfis[7]!.id, { subject: 'Tower RFI 7 answered' });
     control.addItem(office.id, 'rfis', { number: '2', subject: 'Office RFI late' });
     const incrementalFrom = apiRequests().length;
-    const incremental = await fullRound(ctx, 'rfis', initial.cursor);
+    const incremental = await fullRound(harness.connector, ctx, 'rfis', initial.cursor);
     // The overlap re-reads the last 5 minutes; what it already returned is dropped: only the edit comes back.
     expect(incremental.records.map((r) => r.payload.subject)).toEqual(['Tower RFI 7 answered']);
     const ranges = apiRequests()
@@ -169,7 +137,7 @@ describe('Procore sync inside the project selection', () => {
     // Later, with the overlap passed: only the change comes back.
     control.clock.advance(10 * 60_000);
     const edited = control.updateItem(towerRfis[9]!.id, { subject: 'Tower RFI 9 answered' });
-    const later = await fullRound(ctx, 'rfis', incremental.cursor);
+    const later = await fullRound(harness.connector, ctx, 'rfis', incremental.cursor);
     expect(later.records.map((r) => r.externalId)).toEqual([String(edited.id)]);
     expect(projectsRequested(from)).not.toContain(office.id);
     expect(new Set(projectsRequested(from))).toEqual(new Set([tower.id, depot.id]));
@@ -184,11 +152,11 @@ describe('Procore sync inside the project selection', () => {
     const credential = await harness.connect();
     const ctx = harness.context(credential, { controls: { projects: [String(tower.id)] } });
     const from = apiRequests().length;
-    const projects = await fullRound(ctx, 'projects', null);
+    const projects = await fullRound(harness.connector, ctx, 'projects', null);
     expect(projects.records.map((r) => r.payload.name)).toEqual(['Tower A']);
-    const drawings = await fullRound(ctx, 'drawings', null);
+    const drawings = await fullRound(harness.connector, ctx, 'drawings', null);
     expect(drawings.records.map((r) => r.payload.title)).toEqual(['Level 1']);
-    const logs = await fullRound(ctx, 'daily-logs', null);
+    const logs = await fullRound(harness.connector, ctx, 'daily-logs', null);
     expect(logs.records.map((r) => r.payload.date)).toEqual(['2026-11-30']);
     // The note's text stays at Procore (T14).
     expect(logs.records[0]!.payload.comment).toBeUndefined();

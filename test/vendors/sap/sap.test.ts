@@ -4,13 +4,11 @@
  * deletion flags, the id sweep's listing, the tenant allow-list (T18), read-only (T19), and the
  * vendor's refusals (401, 403 naming the scenario, 429 + Retry-After, 504).
  */
-import crypto from 'node:crypto';
-import { createVendorCallAuditor } from '../../../activities/vendors/audited';
-import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
+import { VendorFailureType } from '../../../activities/vendors/errors';
 import { createSapConnector } from '../../../activities/vendors/sap/connector';
-import type { Connector, ConnectorContext, SourceRecord } from '../../../activities/vendors/types';
+import type { Connector, ConnectorContext } from '../../../activities/vendors/types';
 import { startSapEmulator, type CommunicationUser, type SapEmulator } from '../../../emulators/sap';
-import type { AuditEntry } from '../../../lib/audit';
+import { expectVendorError, fullRound, serviceAccountContext } from '../support/connectorTests';
 
 let emulator: SapEmulator;
 let connector: Connector;
@@ -24,40 +22,11 @@ beforeAll(async () => {
 
 afterAll(() => emulator.stop());
 
-function context(credential: Record<string, string> = { url: emulator.url, ...user }) {
-  const entries: AuditEntry[] = [];
-  const workspaceId = crypto.randomUUID();
-  const audit = createVendorCallAuditor({
-    sink: { record: async (entry) => void entries.push(entry) },
-    workspaceId,
-    vendor: 'sap',
-    actor: { type: 'workflow', id: 'test-workflow' },
-  });
-  const ctx: ConnectorContext = {
-    workspaceId,
-    integrationId: crypto.randomUUID(),
-    vendor: 'sap',
-    credential: { accessToken: JSON.stringify(credential), grantedScopes: [] },
-    scopes: ['Read purchase orders, deliveries'],
-    controls: {},
-    audit,
-  };
-  return Object.assign(ctx, { auditEntries: entries });
-}
+const context = (credential: Record<string, string> = { url: emulator.url, ...user }) =>
+  serviceAccountContext({ vendor: 'sap', credential, scopes: ['Read purchase orders, deliveries'] });
 
-async function round(ctx: ConnectorContext, resource: string, cursor: string | null) {
-  const records: SourceRecord[] = [];
-  const deleted: string[] = [];
-  let pages = 0;
-  for (;;) {
-    const page = await connector.fetchPage(ctx, { resource, cursor });
-    pages += 1;
-    records.push(...page.records);
-    deleted.push(...page.deletedExternalIds);
-    cursor = page.nextCursor;
-    if (page.roundComplete) return { records, deleted, cursor, pages };
-  }
-}
+const round = (ctx: ConnectorContext, resource: string, cursor: string | null) =>
+  fullRound(connector, ctx, resource, cursor);
 
 async function allIds(ctx: ConnectorContext, resource: string) {
   const ids: string[] = [];
@@ -73,15 +42,6 @@ async function allIds(ctx: ConnectorContext, resource: string) {
     pages += 1;
   } while (cursor !== null);
   return { ids, pages };
-}
-
-async function failure(promise: Promise<unknown>): Promise<VendorError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(VendorError);
-  return error as VendorError;
 }
 
 const since = (from: number) => emulator.control.requests.slice(from);
@@ -108,7 +68,7 @@ describe('SAP S/4HANA connector', () => {
     const from = emulator.control.requests.length;
     for (const url of ['http://localhost:1', 'https://evil.test', `${emulator.url}/sap/opu/odata/sap`, 'not a url']) {
       const ctx = context({ url, username: user.username, password: user.password });
-      const error = await failure(connector.fetchPage(ctx, { resource: 'purchase-orders', cursor: null }));
+      const error = await expectVendorError(connector.fetchPage(ctx, { resource: 'purchase-orders', cursor: null }));
       expect(error.type).toBe(VendorFailureType.OutsideCustomerControls);
       expect(error.message).not.toContain(user.password);
       expect(ctx.auditEntries.map((e) => e.outcome)).toEqual(['failure']);
@@ -117,7 +77,9 @@ describe('SAP S/4HANA connector', () => {
   });
 
   it('T18 [sap]: a credential lacking a field is refused by name, never echoing a value', async () => {
-    const error = await failure(connector.testConnection(context({ url: emulator.url, username: user.username })));
+    const error = await expectVendorError(
+      connector.testConnection(context({ url: emulator.url, username: user.username })),
+    );
     expect(error.message).toContain('password');
     expect(error.message).not.toContain(user.username);
   });
@@ -187,7 +149,7 @@ describe('SAP S/4HANA connector', () => {
   it('a credential the tenant rejects (401, WWW-Authenticate: Basic) needs a new credential', async () => {
     const locked = emulator.control.addUser();
     emulator.control.lockUser(locked.username);
-    const error = await failure(connector.testConnection(context({ url: emulator.url, ...locked })));
+    const error = await expectVendorError(connector.testConnection(context({ url: emulator.url, ...locked })));
     expect(error.type).toBe(VendorFailureType.ReauthorizationRequired);
     expect(error.message).not.toContain(locked.password);
     expect(emulator.control.requests.at(-1)!.responseHeaders['www-authenticate']).toMatch(/^Basic realm=/);
@@ -195,11 +157,11 @@ describe('SAP S/4HANA connector', () => {
 
   it('a missing authorization (403) fails naming the communication scenario the service needs', async () => {
     const poOnly = emulator.control.addUser(['SAP_COM_0053']);
-    const error = await failure(connector.testConnection(context({ url: emulator.url, ...poOnly })));
+    const error = await expectVendorError(connector.testConnection(context({ url: emulator.url, ...poOnly })));
     expect(error.type).toBe(VendorFailureType.MissingScope);
     expect(error.message).toContain('API_OUTBOUND_DELIVERY_SRV');
     const none = emulator.control.addUser([]);
-    const po = await failure(
+    const po = await expectVendorError(
       connector.fetchPage(context({ url: emulator.url, ...none }), { resource: 'purchase-orders', cursor: null }),
     );
     expect(po.message).toContain('SAP_COM_0053');
@@ -210,14 +172,20 @@ describe('SAP S/4HANA connector', () => {
     const first = await connector.fetchPage(ctx, { resource: 'purchase-orders', cursor: null });
     expect(first.roundComplete).toBe(false);
     emulator.control.timeOut(1);
-    const timedOut = await failure(connector.fetchPage(ctx, { resource: 'purchase-orders', cursor: first.nextCursor }));
+    const timedOut = await expectVendorError(
+      connector.fetchPage(ctx, { resource: 'purchase-orders', cursor: first.nextCursor }),
+    );
     expect(timedOut.type).toBe(VendorFailureType.VendorUnavailable);
     emulator.control.throttle(1, 1);
-    const limited = await failure(connector.fetchPage(ctx, { resource: 'purchase-orders', cursor: first.nextCursor }));
+    const limited = await expectVendorError(
+      connector.fetchPage(ctx, { resource: 'purchase-orders', cursor: first.nextCursor }),
+    );
     expect(limited.type).toBe(VendorFailureType.RateLimited);
     expect(limited.details.retryAfterMs).toBe(1000);
     // The 429 blocks the tenant's budget for every worker until Retry-After has passed.
-    const blocked = await failure(connector.fetchPage(ctx, { resource: 'purchase-orders', cursor: first.nextCursor }));
+    const blocked = await expectVendorError(
+      connector.fetchPage(ctx, { resource: 'purchase-orders', cursor: first.nextCursor }),
+    );
     expect(blocked.type).toBe(VendorFailureType.RateLimited);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const resumed = await connector.fetchPage(ctx, { resource: 'purchase-orders', cursor: first.nextCursor });
@@ -229,13 +197,15 @@ describe('SAP S/4HANA connector', () => {
     const from = emulator.control.requests.length;
     for (const action of ['create-purchase-order', 'update-delivery', 'delete-purchase-order']) {
       const ctx = context();
-      const error = await failure(connector.perform(ctx, action, { PurchaseOrder: '4500000001' }));
+      const error = await expectVendorError(connector.perform(ctx, action, { PurchaseOrder: '4500000001' }));
       expect(error.type).toBe(VendorFailureType.OutsideCustomerControls);
       expect(ctx.auditEntries.map((e) => [e.action, e.outcome])).toEqual([[action, 'failure']]);
     }
     expect(since(from)).toHaveLength(0);
     expect(emulator.control.writes()).toEqual([]);
-    expect(await failure(connector.fetchPage(context(), { resource: 'suppliers', cursor: null }))).toMatchObject({
+    expect(
+      await expectVendorError(connector.fetchPage(context(), { resource: 'suppliers', cursor: null })),
+    ).toMatchObject({
       type: VendorFailureType.OutsideCustomerControls,
     });
   });

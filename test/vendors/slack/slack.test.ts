@@ -7,26 +7,12 @@ import crypto from 'node:crypto';
 import { VendorError, VendorFailureType } from '../../../activities/vendors/errors';
 import { SLACK_SCOPES, slackDescriptor } from '../../../activities/vendors/slack';
 import type { ConnectorContext, TokenSet } from '../../../activities/vendors/types';
+import { expectVendorError, harnessForFile } from '../support/connectorTests';
 import { CLIENT_ID, REDIRECT_URI, startSlackHarness, type SlackHarness } from './harness';
 
 let harness: SlackHarness;
 
-beforeAll(async () => {
-  harness = await startSlackHarness();
-});
-afterAll(async () => {
-  await harness.emulator.stop();
-});
-
-async function expectVendorError(promise: Promise<unknown>, type: string): Promise<VendorError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(VendorError);
-  expect((error as VendorError).type).toBe(type);
-  return error as VendorError;
-}
+harnessForFile(startSlackHarness, (started) => (harness = started));
 
 const webApiCalls = (method: string) =>
   harness.emulator.control.requests.filter((request) => request.path === `/api/${method}`);

@@ -77,7 +77,10 @@ export function createHarness(connector = new MemoryConnector(), key?: Buffer, w
 export async function seedConnectedIntegration(
   h: VendorHarness,
   tokens: TokenSet = { accessToken: 'seed-access', refreshToken: 'seed-refresh', grantedScopes: ['repo:read'] },
-  row: { vendor: VendorId; scopes: string[] } = { vendor: MEMORY_VENDOR, scopes: ['repo:read'] },
+  row: { vendor: VendorId; scopes: string[]; controls?: Record<string, string[]> } = {
+    vendor: MEMORY_VENDOR,
+    scopes: ['repo:read'],
+  },
   /** A service-account row's activities read its credential as that kind. */
   kind: 'oauth-tokens' | 'service-account' = 'oauth-tokens',
 ) {
@@ -90,6 +93,7 @@ export async function seedConnectedIntegration(
     status: 'connected',
     requested_scopes: row.scopes,
     granted_scopes: row.scopes,
+    ...(row.controls ? { controls: JSON.stringify(row.controls) } : {}),
     connected_by: 'user-1',
     connected_at: new Date(),
   });
