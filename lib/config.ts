@@ -100,6 +100,12 @@ export interface Config {
    */
   workerShutdownGraceMs: number;
   /**
+   * WORKER_CACHED_WORKFLOWS: workflows the worker keeps in memory between tasks (its sticky cache);
+   * unset: the SDK's default, derived from the heap limit. Size it to the pod's memory with the
+   * per-workflow figure of `bench:scale` (docs/benchmarks.md).
+   */
+  workerCachedWorkflows?: number;
+  /**
    * WORKFLOW_BUNDLE: a pre-built workflow bundle the worker loads instead of bundling `workflows/`
    * at start (the chaos harness bundles once for its many workers); unset: `npm run build`'s, if any.
    */
@@ -439,6 +445,8 @@ export function readCoreConfig(read: ConfigReader): Config {
     },
     workerHealth: { host: str('WORKER_HEALTH_HOST') ?? '127.0.0.1', port: portOrOff('WORKER_HEALTH_PORT', 3001) },
     workerShutdownGraceMs,
+    workerCachedWorkflows:
+      str('WORKER_CACHED_WORKFLOWS') === undefined ? undefined : positiveInt('WORKER_CACHED_WORKFLOWS', 1),
     ...(workflowBundle ? { workflowBundle } : {}),
     vendorBudgets: { expectedWorkers: positiveInt('VENDOR_BUDGET_WORKERS', 4) },
     purgeDelayMs,

@@ -21,7 +21,9 @@
  *   - history events per lifecycle per (production) day, from the histories of a sample of lifecycles
  *     (events within the window, every run of the continue-as-new chain), and the longest current run
  *     (what a cache miss replays).
- * Also the wake-ups done against those due, so a worker that falls behind shows it. Writes
+ * Also the wake-ups done against those due, so a worker that falls behind shows it. Then what a cache
+ * miss costs: a few lifecycles' runs grown by "sync now" to BENCH_REPLAY_LENGTHS events and replayed
+ * (CPU per replay, fitted to a fixed cost plus a cost per event), to size the continue-as-new bound. Writes
  * `bench-results/scale.json`. No timed assertion: figures only.
  */
 import crypto from 'node:crypto';
@@ -40,12 +42,13 @@ import { LocalKeyProvider, SecretStore } from '../db/secrets';
 import { createLogger } from '../lib/logger';
 import { workerTracingOptions } from '../lib/temporal/tracing';
 import { rowPollFloorMs } from '../lib/pollFloor';
+import { historyToJson } from '../dev/historyJson';
 import { print, sampleRss, writeBenchResult, type RssSampler } from '../dev/benchFigures';
 import { MEMORY_VENDOR, memoryDescriptor, MemoryConnector } from '../dev/memoryConnector';
 import { freePort } from '../dev/processes';
 import { startStack } from '../dev/stack';
 import { metricsBetween, scrapeWorkerMetrics, type WorkerMetrics } from '../dev/workerMetrics';
-import { workflowIds } from '../workflows/definitions';
+import { requestSyncUpdate, workflowIds } from '../workflows/definitions';
 import { TOKEN_REFRESH_MARGIN_MS, type integrationLifecycleWorkflow } from '../workflows/lifecycle';
 import { bundleWorkflows, createWorker } from '../workers/createWorker';
 
@@ -56,6 +59,8 @@ const PRODUCTION_POLL_MS = 15 * MINUTE_MS;
 const PRODUCTION_TOKEN_LIFETIME_MS = 60 * MINUTE_MS;
 /** Lifecycles whose histories are read at the end. */
 const HISTORY_SAMPLE = 25;
+/** Where histories that failed to replay are written. */
+const RESULTS_DIR = path.join(__dirname, '..', 'bench-results');
 /** Rows per INSERT of the seeding, and secrets written at once (each is its own encrypted write). */
 const SEED_CHUNK = 1_000;
 const SEED_SECRET_CONCURRENCY = 8;
@@ -73,6 +78,8 @@ interface Settings {
   tokenLifetimeMs: number;
   /** The worker's workflow cache; undefined: the SDK's default, as the production worker runs. */
   maxCachedWorkflows?: number;
+  /** Run lengths (events) grown by "sync now" after the window and replayed: the cost of a miss by length. */
+  replayLengths: number[];
 }
 
 interface Ref {
@@ -88,6 +95,18 @@ function intFromEnv(name: string, fallback: number, min: number): number {
   return value;
 }
 
+/**
+ * BENCH_REPLAY_LENGTHS: comma-separated run lengths, below the lifecycle's continue-as-new bound
+ * (4,000 events) so each stays one run; "" grows none.
+ */
+function replayLengthsFromEnv(): number[] {
+  const raw = process.env.BENCH_REPLAY_LENGTHS ?? '250,1000,2000,3800';
+  const lengths = raw === '' ? [] : raw.split(',').map(Number);
+  if (lengths.some((n) => !Number.isSafeInteger(n) || n < 20 || n > 3_900))
+    throw new RangeError('BENCH_REPLAY_LENGTHS takes whole numbers from 20 to 3900, comma-separated');
+  return lengths;
+}
+
 function readSettings(): Settings {
   const floorMs = rowPollFloorMs(memoryDescriptor, 0);
   const pollMs = intFromEnv('BENCH_POLL_MS', floorMs, floorMs);
@@ -100,6 +119,7 @@ function readSettings(): Settings {
     compression,
     tokenLifetimeMs: Math.round(PRODUCTION_TOKEN_LIFETIME_MS / compression),
     maxCachedWorkflows: cached === undefined || cached === '' ? undefined : intFromEnv('BENCH_CACHED_WORKFLOWS', 0, 0),
+    replayLengths: replayLengthsFromEnv(),
   };
 }
 
@@ -263,43 +283,76 @@ async function historyFigures(
 }
 
 /**
- * What a cache miss costs: the sampled lifecycles' current runs replayed from their first event, as
- * a worker does after an eviction or a restart (one replay worker, the production bundle with its
- * tracing sink). Process CPU, not wall time, so other work on the machine does not count. The first
- * replay warms the bundle and is not counted. Per event, so the continue-as-new bound can be sized:
- * a miss replays the current run, on average half of the bound.
+ * Grows one lifecycle's current run to `events` events with "sync now" (each sync adds one poll's
+ * events; a request while a sync runs is refused as joined and sent again), and returns that run.
  */
-async function replayFigures(currentRuns: readonly temporal.api.history.v1.IHistoryEvent[][]) {
+async function growRun(client: Client, ref: Ref, events: number): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+  const handle = client.workflow.getHandle(workflowIds.lifecycle(ref.workspaceId, ref.integrationId));
+  while ((await handle.describe()).historyLength < events) {
+    await handle.executeUpdate(requestSyncUpdate, { args: [{ reason: 'admin' }] }).catch(() => undefined);
+    await sleep(100);
+  }
+  return (await lifecycleRuns(client, ref))[0]!;
+}
+
+/**
+ * What a cache miss costs: runs replayed from their first event, as a worker does after an eviction
+ * or a restart (one replay worker, the production bundle with its tracing sink). Process CPU, not
+ * wall time, so other work on the machine does not count. The first replay warms the bundle and is
+ * not counted. The grown runs give the cost by length (a miss replays the current run: on average
+ * half of the continue-as-new bound); the sampled ones what the window's runs cost.
+ */
+async function replayFigures(runs: ReadonlyArray<{ label: string; events: temporal.api.history.v1.IHistoryEvent[] }>) {
   const { code } = await bundleWorkflows();
-  const histories = currentRuns.map((events, index) => ({ workflowId: `sample-${index}`, history: { events } }));
+  const warmUp = runs[0]!;
+  const histories = [warmUp, ...runs].map((run, index) => ({
+    workflowId: `replay-${index}`,
+    history: { events: run.events },
+  }));
   const cpuMs = () => {
     const { user, system } = process.cpuUsage();
     return (user + system) / 1000;
   };
-  const timings: Array<{ events: number; ms: number }> = [];
+  const costs: Array<{ label: string; events: number; cpuMs: number; failed: boolean }> = [];
   let last = cpuMs();
-  let failures = 0;
+  let index = 0;
   for await (const result of Worker.runReplayHistories(
     { workflowBundle: { code }, ...workerTracingOptions(undefined) },
     histories,
   )) {
     const now = cpuMs();
-    if (result.error) failures += 1;
-    timings.push({ events: currentRuns[timings.length]!.length, ms: now - last });
+    if (index > 0) {
+      const run = runs[index - 1]!;
+      if (result.error) {
+        // Kept for a replay test: a run that does not replay is a finding, not a figure.
+        const file = path.join(RESULTS_DIR, `replay-failure-${index}.json`);
+        fs.mkdirSync(RESULTS_DIR, { recursive: true });
+        fs.writeFileSync(file, historyToJson({ events: run.events }));
+        print(`replay of a ${run.label} run failed (${result.error.message.slice(0, 200)}): history in ${file}`);
+      }
+      costs.push({
+        label: run.label,
+        events: run.events.length,
+        cpuMs: Number((now - last).toFixed(1)),
+        failed: Boolean(result.error),
+      });
+    }
+    index += 1;
     last = now;
   }
-  const counted = timings.slice(1);
-  const events = counted.reduce((sum, t) => sum + t.events, 0);
-  const ms = counted.reduce((sum, t) => sum + t.ms, 0);
-  const longest = counted.reduce((a, b) => (b.events > a.events ? b : a), counted[0] ?? { events: 0, ms: 0 });
+  // Least-squares line through the grown runs: a fixed cost per replay plus a cost per event.
+  const grown = costs.filter((c) => c.label === 'grown');
+  const n = grown.length;
+  const meanX = grown.reduce((sum, c) => sum + c.events, 0) / Math.max(n, 1);
+  const meanY = grown.reduce((sum, c) => sum + c.cpuMs, 0) / Math.max(n, 1);
+  const sxx = grown.reduce((sum, c) => sum + (c.events - meanX) ** 2, 0);
+  const perEvent =
+    n >= 2 && sxx > 0 ? grown.reduce((sum, c) => sum + (c.events - meanX) * (c.cpuMs - meanY), 0) / sxx : null;
   return {
-    replayed: counted.length,
-    failures,
-    cpuMsPerEvent: events > 0 ? Number((ms / events).toFixed(4)) : null,
-    meanEvents: counted.length > 0 ? Math.round(events / counted.length) : 0,
-    meanCpuMs: counted.length > 0 ? Number((ms / counted.length).toFixed(1)) : 0,
-    longestEvents: longest.events,
-    longestCpuMs: Number(longest.ms.toFixed(1)),
+    costs,
+    failures: costs.filter((c) => c.failed).length,
+    cpuMsPerEvent: perEvent === null ? null : Number(perEvent.toFixed(4)),
+    cpuMsFixed: perEvent === null ? null : Number((meanY - perEvent * meanX).toFixed(1)),
   };
 }
 
@@ -377,8 +430,12 @@ function printResult(result: ReturnType<typeof buildResult>): void {
   print(
     `history    ${result.history.eventsPerLifecyclePerDay} events per lifecycle per day (max ${result.history.eventsPerLifecyclePerDayMax}, ${result.history.sampled} sampled); longest current run ${result.history.longestCurrentRunEvents} events`,
   );
+  const grown = result.replay.costs.filter((c) => c.label === 'grown');
+  const sampled = result.replay.costs.filter((c) => c.label === 'sampled');
+  const sampledMean = sampled.reduce((sum, c) => sum + c.cpuMs, 0) / Math.max(sampled.length, 1);
   print(
-    `replay     ${result.replay.cpuMsPerEvent} ms CPU per event over ${result.replay.replayed} current runs (mean ${result.replay.meanEvents} events in ${result.replay.meanCpuMs} ms; longest ${result.replay.longestEvents} in ${result.replay.longestCpuMs} ms; ${result.replay.failures} failures)`,
+    `replay     ${grown.map((c) => `${c.events} events ${c.cpuMs} ms`).join(', ')}: ${result.replay.cpuMsFixed} ms + ${result.replay.cpuMsPerEvent} ms per event (CPU); ` +
+      `${sampled.length} sampled runs ${sampledMean.toFixed(1)} ms each; ${result.replay.failures} failures`,
   );
   print(`load       ${result.loadAverage.join(' ')} (${result.machine.cpus} cores)`);
 }
@@ -464,7 +521,16 @@ async function main(): Promise<void> {
       settings,
     );
     const memory = rss.stop();
-    const replay = await replayFigures(currentRuns);
+    // Lifecycles outside the sample, so the history figures above are of untouched ones.
+    const grownRefs = refs.filter((ref) => !sample.includes(ref)).slice(-settings.replayLengths.length);
+    print(
+      `Growing ${grownRefs.length} lifecycles' runs to ${settings.replayLengths.join(', ')} events, then replaying…`,
+    );
+    const grown = await Promise.all(grownRefs.map((ref, i) => growRun(client, ref, settings.replayLengths[i]!)));
+    const replay = await replayFigures([
+      ...grown.map((events) => ({ label: 'grown', events })),
+      ...currentRuns.map((events) => ({ label: 'sampled', events })),
+    ]);
     const result = buildResult(
       settings,
       parts.worker.options.maxCachedWorkflows,

@@ -88,8 +88,11 @@ type WorkerOptionsWithIsolateTimeout = WorkerOptions & Pick<CompiledWorkerOption
 
 export async function createWorker(parts: WorkerParts): Promise<Worker> {
   const tracing = workerTracingOptions(parts.tracing);
-  // A pre-built bundle carries the workflow interceptors already; one bundled now only when tracing is on.
-  const workflowModules = !parts.workflowBundle && parts.tracing ? [WORKFLOW_TRACING_INTERCEPTORS] : [];
+  // Every bundle carries the workflow tracing interceptors, tracing on or off (off: their sink drops
+  // the spans): they wrap Update handlers in an await, which moves an Update's completion among the
+  // activation's commands, so a history written by a bundle without them does not replay on one
+  // with them (test/workflows/lifecycle-replay-updates.test.ts). A pre-built bundle has them already.
+  const workflowModules = parts.workflowBundle ? [] : [WORKFLOW_TRACING_INTERCEPTORS];
   const options: WorkerOptionsWithIsolateTimeout = {
     connection: parts.connection,
     namespace: parts.namespace,

@@ -80,6 +80,7 @@ async function main(): Promise<void> {
     identity: `worker@${os.hostname()}:${process.pid}`,
     tracing,
     shutdownGraceMs: config.workerShutdownGraceMs,
+    ...(config.workerCachedWorkflows ? { capacity: { maxCachedWorkflows: config.workerCachedWorkflows } } : {}),
   });
   shutdownOnSignals({ worker, logger, graceMs: config.workerShutdownGraceMs, controller: shutdown });
   logger.info(

@@ -114,6 +114,17 @@ describe('configuration', () => {
     );
   });
 
+  it("WORKER_CACHED_WORKFLOWS: unset leaves the SDK's heap-derived default; a value must be a positive integer", () => {
+    expect(loadConfig({}).workerCachedWorkflows).toBeUndefined();
+    expect(loadConfig({ WORKER_CACHED_WORKFLOWS: '800' }).workerCachedWorkflows).toBe(800);
+    expect(() => loadConfig({ WORKER_CACHED_WORKFLOWS: '0' })).toThrow(
+      /WORKER_CACHED_WORKFLOWS must be a positive integer/,
+    );
+    expect(() => loadConfig({ WORKER_CACHED_WORKFLOWS: 'lots' })).toThrow(
+      /WORKER_CACHED_WORKFLOWS must be a positive integer/,
+    );
+  });
+
   it('T20 T23: production requires the runtime login URL and an https JWKS URL', () => {
     const production = {
       NODE_ENV: 'production',
