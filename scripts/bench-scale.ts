@@ -95,15 +95,12 @@ function intFromEnv(name: string, fallback: number, min: number): number {
   return value;
 }
 
-/**
- * BENCH_REPLAY_LENGTHS: comma-separated run lengths, below the lifecycle's continue-as-new bound
- * (4,000 events) so each stays one run; "" grows none.
- */
+/** BENCH_REPLAY_LENGTHS: comma-separated run lengths (events) to grow and replay; "" grows none. */
 function replayLengthsFromEnv(): number[] {
-  const raw = process.env.BENCH_REPLAY_LENGTHS ?? '250,1000,2000,3800';
+  const raw = process.env.BENCH_REPLAY_LENGTHS ?? '250,1000,2000,4000';
   const lengths = raw === '' ? [] : raw.split(',').map(Number);
-  if (lengths.some((n) => !Number.isSafeInteger(n) || n < 20 || n > 3_900))
-    throw new RangeError('BENCH_REPLAY_LENGTHS takes whole numbers from 20 to 3900, comma-separated');
+  if (lengths.some((n) => !Number.isSafeInteger(n) || n < 20 || n > 9_000))
+    throw new RangeError('BENCH_REPLAY_LENGTHS takes whole numbers from 20 to 9000, comma-separated');
   return lengths;
 }
 
@@ -283,11 +280,25 @@ async function historyFigures(
 }
 
 /**
- * Grows one lifecycle's current run to `events` events with "sync now" (each sync adds one poll's
+ * Grows one integration's lifecycle run to `events` events with "sync now" (each sync adds one poll's
  * events; a request while a sync runs is refused as joined and sent again), and returns that run.
+ * The lifecycle is started again with its continue-as-new bound lifted, so the run can be longer
+ * than the production bound: the cost of the bound a deployment had before is measured too.
  */
-async function growRun(client: Client, ref: Ref, events: number): Promise<temporal.api.history.v1.IHistoryEvent[]> {
-  const handle = client.workflow.getHandle(workflowIds.lifecycle(ref.workspaceId, ref.integrationId));
+async function growRun(
+  client: Client,
+  taskQueue: string,
+  ref: Ref,
+  settings: Settings,
+  events: number,
+): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+  const workflowId = workflowIds.lifecycle(ref.workspaceId, ref.integrationId);
+  await client.workflow.getHandle(workflowId).terminate('grown for the replay figures');
+  const handle = await client.workflow.start<typeof integrationLifecycleWorkflow>('integrationLifecycleWorkflow', {
+    taskQueue,
+    workflowId,
+    args: [{ ...ref, vendor: MEMORY_VENDOR, pollIntervalMs: settings.pollMs, continueAfterEvents: 100_000 }],
+  });
   while ((await handle.describe()).historyLength < events) {
     await handle.executeUpdate(requestSyncUpdate, { args: [{ reason: 'admin' }] }).catch(() => undefined);
     await sleep(100);
@@ -526,7 +537,9 @@ async function main(): Promise<void> {
     print(
       `Growing ${grownRefs.length} lifecycles' runs to ${settings.replayLengths.join(', ')} events, then replaying…`,
     );
-    const grown = await Promise.all(grownRefs.map((ref, i) => growRun(client, ref, settings.replayLengths[i]!)));
+    const grown = await Promise.all(
+      grownRefs.map((ref, i) => growRun(client, parts.taskQueue, ref, settings, settings.replayLengths[i]!)),
+    );
     const replay = await replayFigures([
       ...grown.map((events) => ({ label: 'grown', events })),
       ...currentRuns.map((events) => ({ label: 'sampled', events })),

@@ -67,14 +67,23 @@ const RENEWAL_REMINDER_MS = 7 * 24 * 60 * 60 * 1000;
 const ROTATION_SCHEDULE_ACTOR: AuditActor = { type: 'system', id: 'rotation-schedule' };
 
 /**
- * Continue as new when Temporal suggests it, or past this many events at the latest (well below
- * the 10,240-event warning). Not much earlier: an Update that arrives while a run closes is
- * aborted and retried on the next run, which costs that caller 1.4–1.6 s (measured in
- * test/workflows/lifecycle-continue-as-new), so a run should carry as many requests as it can.
+ * Continue as new when Temporal suggests it, or past this many events at the latest. Sized by what
+ * a cache miss costs: the worker replays the current run, 2.1 ms of CPU per event (`bench:scale`,
+ * 2026-12-02: 213 events 0.58 s … 3,807 events 8.4 s), against 76–136 ms for the wake-up itself; and
+ * a cached lifecycle costs 0.63 MiB, so a worker of 1 GiB keeps ~1,000 cached and misses are normal
+ * beyond that. At 500 a miss replays ~250 events on average (~0.5 s; it was ~2,000 events, ~4 s, at
+ * the old 4,000). The price: a lifecycle writes 2,100–3,300 events a day, so it continues as new
+ * every 4–6 hours, and an Update that arrives while a run closes is retried on the next run, which
+ * costs that caller 1.4–1.6 s (test/workflows/lifecycle-continue-as-new).
  */
-const HISTORY_EVENTS_BEFORE_CONTINUE = 4_000;
+const HISTORY_EVENTS_BEFORE_CONTINUE = 500;
+/** The bound of runs recorded before `SHORTER_RUNS_PATCH`: they replay with it. */
+const HISTORY_EVENTS_BEFORE_CONTINUE_UNPATCHED = 4_000;
 /** Temporal refuses the 2,001st accepted Update of a run (FAILED_PRECONDITION): continue well before. Rejected joins count toward neither bound. */
 const UPDATES_BEFORE_CONTINUE = 1_500;
+
+/** Patch id: runs continue as new at HISTORY_EVENTS_BEFORE_CONTINUE; taken at the start of a run. */
+const SHORTER_RUNS_PATCH = 'shorter-lifecycle-runs';
 
 /** Patch id: a vendor's "grant lost" event is written to the integration's row (kept while older runs are open). */
 const PERSIST_VENDOR_REAUTHORIZATION_PATCH = 'persist-vendor-reauthorization';
@@ -90,6 +99,9 @@ export const PRUNE_SUBSCRIPTIONS_PATCH = 'narrow-controls-prunes-subscriptions';
 export async function integrationLifecycleWorkflow(input: LifecycleInput): Promise<void> {
   const ref = { workspaceId: input.workspaceId, integrationId: input.integrationId };
   const index = tagRun({ ...ref, vendor: input.vendor, process: 'lifecycle' });
+  const runEventsBound = patched(SHORTER_RUNS_PATCH)
+    ? HISTORY_EVENTS_BEFORE_CONTINUE
+    : HISTORY_EVENTS_BEFORE_CONTINUE_UNPATCHED;
   // Handlers are registered before the first await: an update or query sent right after the start
   // (the API does that) would otherwise be rejected as unhandled.
   let descriptor: VendorDescriptor | undefined;
@@ -356,7 +368,7 @@ export async function integrationLifecycleWorkflow(input: LifecycleInput): Promi
     const info = workflowInfo();
     const continueDue =
       info.continueAsNewSuggested ||
-      info.historyLength > (input.continueAfterEvents ?? HISTORY_EVENTS_BEFORE_CONTINUE) ||
+      info.historyLength > (input.continueAfterEvents ?? runEventsBound) ||
       updatesThisRun > UPDATES_BEFORE_CONTINUE;
     if (continueDue && !running && !rotating) {
       await condition(allHandlersFinished);

@@ -92,6 +92,36 @@ describe('lifecycle continue-as-new (dev server, memory connector, real Postgres
     }
   });
 
+  it('a run started without a bound continues as new past 500 events (the shorter-lifecycle-runs patch): what a cache miss replays', async () => {
+    h.connector.upsert('bound-1', 't');
+    const ref = await seedConnectedIntegration(h);
+    const server = await devServer();
+    const taskQueue = uniqueTaskQueue('lifecycle-bound');
+    const worker = await testWorker({ connection: server.connection, taskQueue, activities: h.activities });
+    const workflowId = workflowIds.lifecycle(ref.workspaceId, ref.integrationId);
+    try {
+      await worker.runUntil(async () => {
+        const started = await server.client.workflow.start('integrationLifecycleWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [{ ...ref, vendor: MEMORY_VENDOR }],
+        });
+        const lifecycle = server.client.workflow.getHandle(workflowId);
+        const deadline = Date.now() + 120_000;
+        while ((await lifecycle.describe()).runId === started.firstExecutionRunId && Date.now() < deadline)
+          await requestSync(lifecycle, { reason: 'admin' });
+        const first = await server.client.workflow.getHandle(workflowId, started.firstExecutionRunId).fetchHistory();
+        expect(first.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+        // Past the bound, the run ends at the first moment with no sync running: within one sync cycle.
+        expect(first.events!.length).toBeGreaterThan(500);
+        expect(first.events!.length).toBeLessThan(560);
+        await lifecycle.terminate('test over');
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
   it("joins of a sync in flight write no history: more than Temporal's 2,000 Updates per run are answered while one sync runs", async () => {
     h.connector.upsert('held-1', 't');
     // The sync waits out a one-hour Retry-After: it runs for the whole test, so the lifecycle cannot continue as new.
