@@ -83,7 +83,7 @@ const HISTORY_EVENTS_BEFORE_CONTINUE_UNPATCHED = 4_000;
 const UPDATES_BEFORE_CONTINUE = 1_500;
 
 /** Patch id: runs continue as new at HISTORY_EVENTS_BEFORE_CONTINUE; taken at the start of a run. */
-const SHORTER_RUNS_PATCH = 'shorter-lifecycle-runs';
+export const SHORTER_RUNS_PATCH = 'shorter-lifecycle-runs';
 
 /** Patch id: a vendor's "grant lost" event is written to the integration's row (kept while older runs are open). */
 const PERSIST_VENDOR_REAUTHORIZATION_PATCH = 'persist-vendor-reauthorization';

@@ -37,6 +37,7 @@ import {
   isTraceContextHeader,
 } from '../support/codec';
 import { SEARCH_ATTRIBUTES_PATCH } from '../../workflows/tagRun';
+import { SHORTER_RUNS_PATCH } from '../../workflows/lifecycle';
 import { createHarness, seedConnectedIntegration, type Harness } from './support/harness';
 import { MEMORY_VENDOR, MemoryConnector } from '../../dev/memoryConnector';
 import { pollUntil } from './support/workflowHelpers';
@@ -173,9 +174,10 @@ describe('encrypted histories on the dev server, and the UI codec endpoint', () 
       expect(Object.keys(context).filter((key) => key !== 'traceparent' && key !== 'tracestate')).toEqual([]);
       expect(context.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-9a-f]$/);
     }
+    // A patch marker is written in the clear: it holds a patch id of ours and nothing else.
     for (const marker of historyPayloads(raw).filter(isPatchMarker))
       expect(JSON.parse(Buffer.from(marker.payload.data!).toString('utf8'))).toEqual({
-        id: SEARCH_ATTRIBUTES_PATCH,
+        id: expect.stringMatching(new RegExp(`^(${SEARCH_ATTRIBUTES_PATCH}|${SHORTER_RUNS_PATCH})$`)),
         deprecated: false,
       });
     expect(payloads.length).toBeGreaterThan(0);
